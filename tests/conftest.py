@@ -1,0 +1,88 @@
+"""Shared fixtures: generated GeoTIFFs (seeded), the real-data folder, a workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from tools.settings import get_settings
+from tools.workspace import Workspace
+
+MakeTiff = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real development imagery (EARTHSIGHT_DATA, default ../shared/data).
+
+    Missing data fails under CI (CI=true) and skips elsewhere.
+    """
+    path = get_settings().data_dir
+    if not path.is_dir():
+        message = f"real data folder not found: {path} (set EARTHSIGHT_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """An empty workspace folder."""
+    return Workspace(tmp_path / "ws")
+
+
+def write_tiff(
+    path: Path, array: np.ndarray, crs: str | None = "EPSG:32633",
+    transform: Any = None, nodata: float | None = None,
+    descriptions: list[str] | None = None, tags: dict[str, str] | None = None,
+    band_tags: list[dict[str, str]] | None = None,
+) -> Path:
+    """Write ``array`` (bands, rows, cols) or (rows, cols) as a GeoTIFF.
+
+    The default transform puts 10 m pixels at (500000, 4000000) in the given CRS, or 0.0001°
+    pixels near (10°E, 45°N) when the CRS is geographic.
+    """
+    data = array if array.ndim == 3 else array[np.newaxis]
+    if transform is None:
+        if crs and rasterio.crs.CRS.from_user_input(crs).is_geographic:
+            transform = from_origin(10.0, 45.0, 0.0001, 0.0001)
+        else:
+            transform = from_origin(500_000.0, 4_000_000.0, 10.0, 10.0)
+    profile = {"driver": "GTiff", "width": data.shape[2], "height": data.shape[1],
+               "count": data.shape[0], "dtype": str(data.dtype), "transform": transform,
+               "nodata": nodata}
+    if crs:
+        profile["crs"] = crs
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+        for i, name in enumerate(descriptions or [], start=1):
+            dst.set_band_description(i, name)
+        if tags:
+            dst.update_tags(**tags)
+        for i, bt in enumerate(band_tags or [], start=1):
+            dst.update_tags(i, **bt)
+    return path
+
+
+@pytest.fixture
+def make_tiff(tmp_path: Path) -> MakeTiff:
+    """Factory: ``make_tiff(name, array, crs=..., transform=..., nodata=...)`` -> path."""
+
+    def make(name: str, array: np.ndarray, **kwargs: Any) -> Path:
+        return write_tiff(tmp_path / name, array, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded random generator."""
+    return np.random.default_rng(1234)

@@ -1,0 +1,67 @@
+"""Typed records of what tools produce: artifacts, quantities with units, tool results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+ArtifactKind = Literal["mask", "raster", "vector", "number", "table", "text"]
+
+
+class ToolCall(BaseModel):
+    """The call that produced an artifact."""
+
+    tool: str
+    args: dict[str, Any]
+    step: str | None = Field(None, description="plan step id (s1, s2, ...) when run from a plan")
+
+
+class Quantity(BaseModel):
+    """A number with its unit."""
+
+    value: float
+    unit: str
+
+    def __str__(self) -> str:
+        v = self.value
+        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+        return f"{text} {self.unit}".strip()
+
+
+class Artifact(BaseModel):
+    """One output: a file in the workspace (or a number kept in the result file) plus its record."""
+
+    id: str = Field(description="unique within the workspace, e.g. c003-mask")
+    name: str = Field(description="what it is, e.g. water_mask, water_area, mean")
+    kind: ArtifactKind
+    path: str | None = Field(None, description="file in the workspace that holds it")
+    units: str | None = None
+    crs: str | None = None
+    transform: list[float] | None = None
+    value: float | None = Field(None, description="the value of a number artifact")
+    description: str = ""
+    call: ToolCall
+
+    def quantity(self) -> Quantity:
+        """This number artifact as a Quantity."""
+        if self.value is None:
+            raise ValueError(f"artifact {self.id} is a {self.kind}, not a number")
+        return Quantity(value=self.value, unit=self.units or "")
+
+
+class ToolResult(BaseModel):
+    """Base of every tool's output model."""
+
+    summary: str = Field(description="one or two sentences with the numbers and their units")
+    image: str | None = Field(None, description="the scene this result was computed from")
+    artifacts: list[Artifact] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def numbers(self) -> dict[str, Quantity]:
+        """Number artifacts by name."""
+        return {a.name: a.quantity() for a in self.artifacts if a.kind == "number"}
+
+    def first(self, *kinds: ArtifactKind) -> Artifact | None:
+        """The first artifact of one of ``kinds``."""
+        return next((a for a in self.artifacts if a.kind in kinds), None)

@@ -1,0 +1,76 @@
+"""The public tool surface: every tool record in one tuple, and what is derived from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tools.biomass import estimate_biomass
+from tools.caption import describe_scene
+from tools.change import detect_changes
+from tools.composite import pseudo_rgb
+from tools.contrastive import classify_scene, search_images
+from tools.describe import describe_raster
+from tools.detection import detect_objects, segment
+from tools.errors import InputError
+from tools.indices import spectral_index
+from tools.measure import measure
+from tools.registry import ProgressCallback, ToolRecord, ToolRun, run_record
+from tools.trend import trend
+from tools.water import map_water
+from tools.workspace import Workspace
+
+ALL_TOOLS: tuple[ToolRecord[Any, Any], ...] = (
+    describe_raster, pseudo_rgb, spectral_index, map_water, detect_objects, segment,
+    detect_changes, estimate_biomass, measure, trend, classify_scene, search_images,
+    describe_scene,
+)
+REGISTRY: dict[str, ToolRecord[Any, Any]] = {t.name: t for t in ALL_TOOLS}
+
+
+def get_tool(name: str) -> ToolRecord[Any, Any]:
+    """The record of tool ``name``, or an InputError listing the tool names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise InputError(f"unknown tool {name!r}; tools are: {', '.join(REGISTRY)}") from None
+
+
+def tool_schemas() -> list[dict[str, Any]]:
+    """Name, description, availability and input/output JSON schemas of every tool."""
+    return [t.schema() for t in ALL_TOOLS]
+
+
+def run_tool(
+    name: str, args: dict[str, Any], workspace: Workspace | str | Path,
+    step: str | None = None, progress: ProgressCallback | None = None,
+) -> ToolRun:
+    """Run tool ``name`` with ``args`` in ``workspace`` (see :func:`tools.registry.run_record`)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    return run_record(get_tool(name), args, ws, step=step, progress=progress)
+
+
+def as_langchain_tools(workspace: Workspace | str | Path) -> list[Any]:
+    """Every available tool as a LangChain ``StructuredTool`` writing into ``workspace``.
+
+    Each tool returns its result as JSON text (summary, numbers with units, artifact paths);
+    tool errors are returned as text so the calling model can correct itself.
+    """
+    from langchain_core.tools import StructuredTool
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+    def make(record: ToolRecord[Any, Any]) -> Any:
+        def call(**kwargs: Any) -> str:
+            try:
+                run = run_record(record, kwargs, ws)
+            except Exception as exc:  # returned to the model, not raised
+                return f"error: {exc}"
+            return str(run.result.model_dump_json(exclude_none=True))
+
+        return StructuredTool.from_function(
+            func=call, name=record.name, description=record.description,
+            args_schema=record.input_model,
+        )
+
+    return [make(t) for t in ALL_TOOLS if t.requires is None]
