@@ -21,14 +21,14 @@ def looks_like_db(values: np.ndarray) -> bool:
 
 def to_db(linear: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """Linear power to dB (values at or below ``floor`` are clamped)."""
-    return (10.0 * np.log10(np.maximum(np.asarray(linear, dtype=np.float32), floor))).astype(
-        np.float32
-    )
+    db: np.ndarray = 10.0 * np.log10(np.maximum(np.asarray(linear, dtype=np.float32), floor))
+    return db.astype(np.float32)
 
 
 def to_linear(db: np.ndarray) -> np.ndarray:
     """dB to linear power."""
-    return np.power(10.0, np.asarray(db, dtype=np.float32) / 10.0).astype(np.float32)
+    linear: np.ndarray = np.power(10.0, np.asarray(db, dtype=np.float32) / 10.0)
+    return linear.astype(np.float32)
 
 
 def lee_filter(image: np.ndarray, size: int = 7, looks: float | None = None) -> np.ndarray:
@@ -58,6 +58,6 @@ def lee_filter(image: np.ndarray, size: int = 7, looks: float | None = None) -> 
     noise_var = noise_cv2 * mean * mean
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.clip((var - noise_var) / np.maximum(var, 1e-12), 0.0, 1.0)
-    out = mean + k * (filled - mean)
+    out: np.ndarray = mean + k * (filled - mean)
     out[~valid] = np.nan
     return out.astype(np.float32)

@@ -30,7 +30,8 @@ class StreamingHistogram:
     def centres(self) -> np.ndarray:
         """Bin centres."""
         e = self.edges
-        return (e[:-1] + e[1:]) / 2.0
+        centres: np.ndarray = (e[:-1] + e[1:]) / 2.0
+        return centres
 
     def add(self, values: np.ndarray) -> None:
         """Add finite values (any shape; NaN and inf are ignored)."""

@@ -60,7 +60,7 @@ def pixel_area_rows_m2(transform: Affine, crs: Any, row_start: int, rows: int) -
     out = np.empty(rows)
     for i in range(rows):
         r = row_start + i
-        corners = [transform * (0, r), transform * (1, r), transform * (1, r + 1), transform * (0, r + 1)]
+        corners = [transform @ (0, r), transform @ (1, r), transform @ (1, r + 1), transform @ (0, r + 1)]
         lons, lats = zip(*corners, strict=True)
         area, _ = geod.polygon_area_perimeter(lons, lats)
         out[i] = abs(area)

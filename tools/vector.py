@@ -83,7 +83,7 @@ def polygonize_mask(
     """Polygonise the non-zero pixels of a mask raster, window by window.
 
     Args:
-        src: Open mask dataset (non-zero = inside).
+        src: Open mask dataset (non-zero and not nodata = inside).
         band: Band to read.
         tile_size: Window side in pixels.
         min_pixels: Drop polygons smaller than this many pixels (speckle).
@@ -99,6 +99,8 @@ def polygonize_mask(
     for tile in iter_tiles(src.width, src.height, tile_size, 0):
         data = src.read(band, window=tile.core)
         mask = data != 0
+        if src.nodata is not None:  # nodata (e.g. 255 in a 0/1 mask) is outside, not inside
+            mask &= data != src.nodata
         if not mask.any():
             continue
         transform = src.window_transform(tile.core)

@@ -1,13 +1,64 @@
-"""``map_water``: water / flood extent from SAR (VV backscatter) or optical (water index)."""
+"""``map_water``: water / flood extent from SAR (VV backscatter) or optical (water index).
+
+Streaming: every pass reads one window at a time. SAR runs up to three passes (speckle
+statistics for the number of looks, the dB histogram for Otsu, the mask), optical two (the
+index histogram, the mask); then the mask is polygonised window by window. The methods and
+why they were chosen are in :mod:`specialists.water`.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
+import numpy as np
+import rasterio.features
+import rasterio.windows
 from pydantic import BaseModel, Field
+from shapely.geometry import shape
 
-from tools.artifacts import ToolResult
+from specialists.indices import ReflectanceScale, compute_index
+from specialists.speckle import looks_like_db, to_db, to_linear
+from specialists.thresholds import StreamingHistogram
+from specialists.water import (
+    CV2_RANGE,
+    EVI_WATER_MAX,
+    INDEX_BINS,
+    INDEX_RANGE,
+    LEE_WINDOW,
+    NODATA,
+    SAR_BINS,
+    SAR_DB_RANGE,
+    dual_pol_composite,
+    encode_mask,
+    filtered_db,
+    halo,
+    local_cv2,
+    looks_from_cv2,
+    optical_water,
+    otsu_split,
+    relaxed_threshold,
+    sar_water,
+)
+from tools.area import M2_PER_HA, M2_PER_KM2, require_crs
+from tools.artifacts import Quantity, ToolResult
+from tools.errors import InputError
+from tools.geotiff import grid_writer
+from tools.indices import (
+    NO_CRS_WARNING,
+    AreaTally,
+    band_label,
+    choose_bands,
+    read_roles,
+    reflectance_scale,
+    resolve_bands,
+)
+from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
 from tools.registry import ToolContext, tool_record
+from tools.vector import polygonize_mask, write_geojson
+
+_CO_POL, _CROSS_POL = ("VV", "HH"), ("VH", "HV")
 
 
 class MapWaterInput(BaseModel):
@@ -26,10 +77,290 @@ class MapWaterInput(BaseModel):
 
 
 class MapWaterOutput(ToolResult):
-    """Output of map_water."""
+    """Output of map_water: mask, polygons, areas and the threshold used."""
+
+    method: Literal["sar", "optical"] = "sar"
+    method_detail: str = Field("", description="the processing chain, in words")
+    threshold: Quantity | None = Field(None, description="threshold used (dB or index)")
+    threshold_source: Literal["otsu", "user"] = "otsu"
+    relaxed_threshold: Quantity | None = Field(
+        None, description="SAR: boundary-growth threshold (dB)")
+    bands_used: dict[str, str] = Field(default_factory=dict)
+    water_pixels: int = 0
+    valid_pixels: int = 0
+    water_area_m2: Quantity | None = None
+    water_area_ha: Quantity | None = None
+    water_area_km2: Quantity | None = None
+    water_share_pct: Quantity | None = Field(
+        None, description="water share of the valid area (of valid pixels without a CRS), %")
+    polygons: int = Field(0, description="water polygons written")
+    dropped_polygons: int = Field(0, description="polygons below min_area_m2, removed")
+
+
+@dataclass
+class _Plan:
+    """What the mask pass computes per window (filled in by the SAR or optical set-up)."""
+
+    method: Literal["sar", "optical"]
+    detail: str
+    units: str
+    overlap: int
+    bands_used: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+    # SAR
+    sar_bands: list[int] = field(default_factory=list)
+    is_db: bool = True
+    looks: list[float | None] = field(default_factory=list)
+    speckle: bool = True
+    # optical
+    index: str = ""
+    roles: dict[str, int] = field(default_factory=dict)
+    screen: bool = False
+    scale: ReflectanceScale = field(default_factory=ReflectanceScale)
+
+    def values(self, src: Any, tile: Tile) -> tuple[np.ndarray, np.ndarray | None]:
+        """The thresholded quantity of the read window (and EVI for the optical screen)."""
+        if self.method == "sar":
+            data = read_masked(src, tile.read, self.sar_bands).filled(np.nan)
+            chans = [filtered_db(b if self.is_db else to_db(b), lk, self.speckle)
+                     for b, lk in zip(data, self.looks, strict=True)]
+            return dual_pol_composite(chans), None
+        bands = read_roles(src, tile.read, self.roles, self.scale)
+        index = compute_index(self.index, bands)
+        return index, (compute_index("EVI", bands) if self.screen else None)
+
+
+def _core(array: np.ndarray, tile: Tile) -> np.ndarray:
+    rows, cols = tile.inner
+    return array[..., rows, cols]
+
+
+def _sar_bands(info: RasterInfo, warnings: list[str]) -> tuple[int | None, int | None]:
+    names = [(n or "").strip().upper() for n in info.band_names]
+    co = next((i + 1 for i, n in enumerate(names) if n in _CO_POL), None)
+    cross = next((i + 1 for i, n in enumerate(names) if n in _CROSS_POL), None)
+    if co is None and cross is None:
+        if info.modality != "sar":
+            raise InputError(f"image: {info.path} does not look like SAR (no VV/VH/HH/HV band "
+                             f"names; guessed {info.modality}). Use method='optical' or a SAR "
+                             "file with named polarisations.")
+        co, cross = 1, (2 if info.count >= 2 else None)
+        pair = " and band 2 is VH" if cross else ""
+        warnings.append(f"bands are not named: assumed band 1 is VV{pair}")
+    return co, cross
+
+
+def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext) -> _Plan:
+    warnings: list[str] = []
+    co, cross = _sar_bands(info, warnings)
+    main = co or cross
+    assert main is not None
+    bands = [main] if args.threshold is not None or cross is None or co is None else [co, cross]
+    is_db = looks_like_db(src.read(main, out_shape=(min(src.height, 256), min(src.width, 256)),
+                                   out_dtype="float32"))
+    if not is_db:
+        warnings.append("backscatter looks linear (not dB); converted to dB")
+    used = {("co-pol" if b == co else "cross-pol"): band_label(info, b) for b in bands}
+    plan = _Plan("sar", "", "dB", max(ctx.settings.tile_overlap, halo(args.speckle_filter)),
+                 used, warnings, sar_bands=bands, is_db=is_db, looks=[None] * len(bands),
+                 speckle=args.speckle_filter)
+    if args.speckle_filter:
+        plan.looks = _estimate_looks(src, plan, ctx)
+    chain = [f"Lee {LEE_WINDOW}x{LEE_WINDOW} speckle filter (looks "
+             f"{', '.join(f'{lk:.1f}' for lk in plan.looks if lk)})"] if args.speckle_filter else []
+    chain.append("mean of " + " and ".join(used.values()) + " in dB" if len(bands) == 2
+                 else f"{used[next(iter(used))]} in dB")
+    chain.append("fixed threshold" if args.threshold is not None else
+                 "Otsu threshold on the scene histogram, grown one pixel into pixels below the "
+                 "relaxed threshold (boundary growth)")
+    plan.detail = "SAR: " + "; ".join(chain)
+    return plan
+
+
+def _estimate_looks(src: Any, plan: _Plan, ctx: ToolContext) -> list[float | None]:
+    hists = [StreamingHistogram(*CV2_RANGE, bins=4000) for _ in plan.sar_bands]
+    tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
+    for i, tile in enumerate(tiles, start=1):
+        data = read_masked(src, tile.read, plan.sar_bands).filled(np.nan)
+        for band, hist in zip(data, hists, strict=True):
+            power = to_linear(band) if plan.is_db else band
+            hist.add(_core(local_cv2(power), tile))
+        ctx.progress("speckle statistics", i, len(tiles))
+    return [looks_from_cv2(h.quantile(0.5)) for h in hists]
+
+
+def _optical_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext) -> _Plan:
+    roles, _, notes = resolve_bands(info)
+    index = args.index or ("MNDWI" if "swir1" in roles else "NDWI")
+    needed = ("green", "swir1") if index == "MNDWI" else ("green", "nir")
+    choice = choose_bands(info, needed, f"optical water mapping with {index}")
+    screen_roles = ("nir", "red", "blue")
+    screen = all(r in roles for r in screen_roles)
+    all_roles = {**choice.roles, **({r: roles[r] for r in screen_roles} if screen else {})}
+    warnings = list(notes)
+    scale = reflectance_scale(src, sorted(set(all_roles.values())))
+    if screen and not scale.identity:
+        warnings.append(f"EVI vegetation screen needs reflectance: {scale.reason}")
+    if not screen:
+        warnings.append("no blue/red/NIR bands for the EVI vegetation screen: water index "
+                        "threshold only (vegetated wet pixels may be counted as water)")
+    used = {("NIR" if r == "nir" else "SWIR1" if r == "swir1" else r): band_label(info, i)
+            for r, i in all_roles.items()}
+    how = "fixed threshold" if args.threshold is not None else "Otsu threshold"
+    detail = (f"optical: {index} ({choice.text}) above its {how}"
+              + (f", excluding vegetated pixels with EVI >= {EVI_WATER_MAX} (Zou et al. 2017)"
+                 if screen else ""))
+    return _Plan("optical", detail, "index", 0, used, warnings, index=index, roles=all_roles,
+                 screen=screen, scale=scale)
+
+
+def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext) -> tuple[float, float | None]:
+    low, high = SAR_DB_RANGE if plan.method == "sar" else INDEX_RANGE
+    hist = StreamingHistogram(low, high, SAR_BINS if plan.method == "sar" else INDEX_BINS)
+    tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
+    for i, tile in enumerate(tiles, start=1):
+        hist.add(_core(plan.values(src, tile)[0], tile))
+        ctx.progress("histogram", i, len(tiles))
+    if hist.total == 0:
+        raise InputError(f"image: {src.name} has no valid pixels to map water on (all nodata or "
+                         "NaN). Check the nodata value of the file.")
+    split = otsu_split(hist.counts, hist.centres)
+    if plan.method == "sar":
+        return split.threshold, relaxed_threshold(split)
+    return split.threshold, None
+
+
+def _write_mask(
+    src: Any, plan: _Plan, threshold: float, relaxed: float | None, dest: Path,
+    ctx: ToolContext,
+) -> AreaTally:
+    tally = AreaTally(src)
+    tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
+    with grid_writer(dest, src, 1, "uint8", nodata=NODATA, band_names=["water"],
+                     tags={"units": "class", "values": "1 = water, 0 = land, 255 = nodata",
+                           "method": plan.detail, "threshold": f"{threshold:.4f} {plan.units}"}
+                     ) as dst:
+        for i, tile in enumerate(tiles, start=1):
+            values, evi = plan.values(src, tile)
+            if plan.method == "sar":
+                water = sar_water(values, threshold, relaxed)
+            else:
+                water = optical_water(values, threshold, evi)
+            valid = _core(np.isfinite(values), tile)
+            water = _core(water, tile) & valid
+            dst.write(encode_mask(water, valid)[np.newaxis], window=tile.core)
+            tally.add(water, valid, tile.core)
+            ctx.progress("water mask", i, len(tiles))
+    return tally
+
+
+def _drop_small(dest: Path, small: list[dict[str, Any]], ctx: ToolContext) -> AreaTally:
+    """Rewrite the mask with the pixels of ``small`` polygons set to land; tally again."""
+    with open_dataset(dest, "mask") as old:
+        tally = AreaTally(old)
+        tags = old.tags()
+        tiles = list(iter_tiles(old.width, old.height, ctx.settings.tile_size, 0))
+        geoms = [(f["geometry"], shape(f["geometry"]).bounds) for f in small]
+        with grid_writer(dest, old, 1, "uint8", nodata=NODATA, band_names=["water"],
+                         tags=tags) as dst:
+            for tile in tiles:
+                data = old.read(1, window=tile.core)
+                left, bottom, right, top = rasterio.windows.bounds(tile.core, old.transform)
+                here = [(g, 1) for g, (x0, y0, x1, y1) in geoms
+                        if x0 < right and x1 > left and y0 < top and y1 > bottom]
+                if here:
+                    burn = rasterio.features.rasterize(
+                        here, out_shape=data.shape, fill=0, dtype="uint8",
+                        transform=old.window_transform(tile.core))
+                    data[(burn == 1) & (data == 1)] = 0
+                dst.write(data[np.newaxis], window=tile.core)
+                tally.add(data == 1, data != NODATA, tile.core)
+    return tally
 
 
 @tool_record(MapWaterInput, MapWaterOutput)
 def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
-    """Map water / flood extent."""
-    raise NotImplementedError("map_water: being implemented")
+    """Map water / flood extent. SAR: Lee speckle filter, mean of VV and VH in dB, Otsu
+    threshold on the scene histogram and one-pixel boundary growth. Optical: MNDWI (NDWI
+    without SWIR) above its Otsu threshold, vegetated pixels (EVI >= 0.1) excluded. Returns a
+    water mask GeoTIFF on the scene grid (1 water, 0 land, 255 nodata), water polygons
+    (GeoJSON in the scene CRS, each with area_m2), the water area in m², ha and km², its share
+    of the valid area in % and the threshold used (dB or index).
+
+    Args:
+        args: Image, method, optional index / threshold / speckle filter / min_area_m2 / wgs84.
+        ctx: Tool context.
+    """
+    info = describe(args.image)
+    if args.min_area_m2 > 0:
+        require_crs(info.crs, f"image {args.image} (min_area_m2 needs areas in m²)")
+    method = args.method
+    if method == "auto":
+        method = "sar" if info.modality == "sar" else "optical"
+    mask_path = ctx.output_path("water_mask.tif")
+    with open_dataset(args.image) as src:
+        plan = (_sar_plan if method == "sar" else _optical_plan)(args, info, src, ctx)
+        source: Literal["otsu", "user"] = "user"
+        threshold, relaxed = args.threshold, None
+        if threshold is None:
+            (threshold, relaxed), source = _histogram_split(src, plan, ctx), "otsu"
+        tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx)
+    warnings = plan.warnings
+    if not tally.has_area:
+        warnings.append(NO_CRS_WARNING.format(path=args.image))
+    with open_dataset(mask_path, "mask") as mask:
+        features = polygonize_mask(mask, tile_size=ctx.settings.tile_size,
+                                   properties={"class": "water"})
+    ctx.progress("polygons", 1, 1)
+    small = [f for f in features if f["properties"].get("area_m2", 0.0) < args.min_area_m2]
+    if small:
+        tally = _drop_small(mask_path, small, ctx)
+        features = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
+    return _result(args, ctx, info, plan, tally, features, len(small), mask_path,
+                   threshold, relaxed, source, warnings)
+
+
+def _result(
+    args: MapWaterInput, ctx: ToolContext, info: RasterInfo, plan: _Plan, tally: AreaTally,
+    features: list[dict[str, Any]], dropped: int, mask_path: Path, threshold: float,
+    relaxed: float | None, source: Literal["otsu", "user"], warnings: list[str],
+) -> MapWaterOutput:
+    for i, feat in enumerate(features, start=1):
+        feat["id"] = i
+        feat["properties"]["id"] = i
+    vector_paths = write_geojson(ctx.output_path("water.geojson"), features, info.crs,
+                                 wgs84=args.wgs84)
+    ctx.artifact("water_mask", "mask", mask_path, units="class", crs=info.crs,
+                 transform=info.transform, description="1 = water, 0 = land, 255 = nodata")
+    for p in vector_paths:
+        wgs = p.name.endswith(".4326.geojson")
+        ctx.artifact("water_polygons_4326" if wgs else "water_polygons", "vector", p,
+                     units="m²", crs="EPSG:4326" if wgs else info.crs,
+                     description=f"{len(features)} water polygons, each with area_m2")
+    t_q = Quantity(value=threshold, unit=plan.units)
+    out = MapWaterOutput(
+        summary="", image=args.image, warnings=warnings, method=plan.method,
+        method_detail=plan.detail, threshold=t_q, threshold_source=source,
+        relaxed_threshold=Quantity(value=relaxed, unit="dB") if relaxed is not None else None,
+        bands_used=plan.bands_used, water_pixels=tally.selected_px, valid_pixels=tally.valid_px,
+        water_share_pct=Quantity(value=tally.share_pct, unit="%"), polygons=len(features),
+        dropped_polygons=dropped,
+    )
+    ctx.number("threshold", threshold, plan.units, f"{source} threshold ({plan.method})")
+    if tally.has_area:
+        m2 = tally.selected_m2
+        out.water_area_m2 = Quantity(value=m2, unit="m²")
+        out.water_area_ha = Quantity(value=m2 / M2_PER_HA, unit="ha")
+        out.water_area_km2 = Quantity(value=m2 / M2_PER_KM2, unit="km²")
+        ctx.number("water_area", m2 / M2_PER_HA, "ha", "water area")
+        ctx.number("water_area_m2", m2, "m²", "water area")
+        ctx.number("water_area_km2", m2 / M2_PER_KM2, "km²", "water area")
+        size = f"{out.water_area_ha} ({out.water_area_km2})"
+    else:
+        size = f"{tally.selected_px} pixels (no CRS, so no area)"
+    ctx.number("water_share", tally.share_pct, "%", "water share of the valid area")
+    ctx.number("water_pixels", tally.selected_px, "count", "water pixels")
+    ctx.number("polygon_count", len(features), "count", "water polygons")
+    out.summary = (f"Water: {size}, {tally.share_pct:.1f} % of the valid area, in "
+                   f"{len(features)} polygons; {source} threshold {t_q} ({plan.method}).")
+    return out

@@ -1,0 +1,130 @@
+"""The answer text: each step's summary and numbers with units, then what failed and why.
+
+No language model is involved: the text is composed from the typed results, so every number
+in it is one a tool measured and recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.plan import Plan, PlanStep
+from agent.state import StepResult
+from tools.artifacts import Quantity
+
+
+def _name(key: str) -> str:
+    return key.replace("_", " ")
+
+
+_UNIT_SUFFIXES = ("_m2", "_km2", "_ha", "_m", "_km")
+
+
+def visible_numbers(numbers: Mapping[str, Quantity]) -> dict[str, Quantity]:
+    """The numbers worth showing: ``X_m2`` / ``X_km2`` / ``X_ha`` ... are dropped when ``X``
+    is there too (the same quantity in another unit); every number stays in the result."""
+
+    def twin(key: str) -> bool:
+        return any(key.endswith(suffix) and key[: -len(suffix)] in numbers
+                   for suffix in _UNIT_SUFFIXES)
+
+    return {k: q for k, q in numbers.items() if not twin(k)}
+
+
+def format_quantity(q: Quantity) -> str:
+    """A number with its unit; whole numbers without decimals, counts without the word."""
+    if q.value.is_integer() and abs(q.value) < 1e15:
+        text = f"{int(q.value):,}"
+        return text if q.unit in ("", "count") else f"{text} {q.unit}"
+    return str(q)
+
+
+def format_numbers(numbers: Mapping[str, Quantity]) -> str:
+    """``water area: 1.23 km² · water share: 4.5 %`` (empty when there are none)."""
+    return " · ".join(f"{_name(k)}: {format_quantity(q)}"
+                      for k, q in visible_numbers(numbers).items())
+
+
+def _arg_text(value: Any) -> str:
+    if isinstance(value, str):
+        return Path(value).name if ("/" in value or "\\" in value) else value
+    if isinstance(value, list):
+        return "[" + ", ".join(_arg_text(v) for v in value) + "]"
+    return str(value)
+
+
+def step_call(step: PlanStep) -> str:
+    """``map_water(image=scene.tif)``: a step as a short call (file names, not full paths)."""
+    args = ", ".join(f"{k}={_arg_text(v)}" for k, v in step.args.items())
+    return f"{step.tool}({args})"
+
+
+def _dry_run_text(plan: Plan) -> str:
+    lines = [f"Dry run: {len(plan.steps)} step(s) planned for {plan.request!r}; nothing was run."]
+    lines += [f"  {s.id}  {step_call(s)}" for s in plan.steps]
+    return "\n".join(lines)
+
+
+def _step_lines(result: StepResult) -> list[str]:
+    lines = [f"• {result.id} {result.tool}: {result.summary.strip() or 'done.'}"]
+    numbers = format_numbers(result.numbers)
+    if numbers:
+        lines.append(f"    {numbers}")
+    lines += [f"    note: {w}" for w in result.warnings]
+    return lines
+
+
+def compose_answer(
+    plan: Plan, results: Mapping[str, StepResult], errors: Sequence[str] = (),
+    dry_run: bool = False, workspace: str | None = None,
+) -> str:
+    """Compose the final answer text.
+
+    Args:
+        plan: The plan that was run (or only made, for dry runs).
+        results: Step results by step id, in plan order.
+        errors: Problems outside the steps (e.g. a scene that could not be read).
+        dry_run: True when nothing was meant to run.
+        workspace: Folder holding the artifacts, named at the end when anything was written.
+
+    Returns:
+        Multi-line text: results with numbers and units, then failures and declines.
+    """
+    lines: list[str]
+    if plan.declined:
+        lines = [f"I did not plan anything for this request: {plan.declined}"]
+        lines += [f"Problem: {e}" for e in errors]
+        return "\n".join(lines)
+    if not plan.steps:
+        lines = ["The planner returned no steps for this request, so nothing was run."]
+        lines += [f"Problem: {e}" for e in errors]
+        return "\n".join(lines)
+    if dry_run:
+        text = _dry_run_text(plan)
+        if plan.notes:
+            text += "\nAssumptions: " + "; ".join(plan.notes)
+        return text
+
+    done = [r for r in results.values() if r.status == "ok"]
+    problems = [r for r in results.values() if r.status != "ok"]
+    not_run = [s for s in plan.steps if s.id not in results]
+    lines = []
+    if done:
+        lines.append(f"Results ({len(done)} of {len(plan.steps)} step(s) ran):")
+        for result in done:
+            lines += _step_lines(result)
+    else:
+        lines.append("No step of the plan produced a result.")
+    if problems or not_run or errors:
+        lines.append("Could not do:")
+        lines += [f"• {r.id} {r.tool} {'failed' if r.status == 'failed' else 'skipped'}: "
+                  f"{r.error}" for r in problems]
+        lines += [f"• {s.id} {s.tool} was not run." for s in not_run]
+        lines += [f"• {e}" for e in errors]
+    if plan.notes:
+        lines.append("Assumptions: " + "; ".join(plan.notes))
+    if workspace and any(r.artifacts for r in done):
+        lines.append(f"Files are in {workspace}.")
+    return "\n".join(lines)

@@ -1,0 +1,355 @@
+"""The ``earthsight`` command line: list tools, run one tool, ask the agent, evaluate a planner.
+
+    earthsight tools [--json]
+    earthsight run-tool NAME --args JSON [--workspace DIR] [--json]
+    earthsight ask "request" [--image A ...] [--workspace DIR] [--dry-run] [--json] [--planner P]
+    earthsight eval FILE.jsonl [--planner NAME] [--out report.json]
+
+Errors a user can fix (bad arguments, missing files, unavailable tools) print one message on
+stderr and exit with status 2, without a traceback (``EARTHSIGHT_DEBUG=1`` shows it). ``ask``
+exits 1 when the plan was declined or a step failed; the answer says which and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.plan import Planner
+    from agent.state import AgentResult
+    from tools.artifacts import Artifact, ToolResult
+
+DEFAULT_WORKSPACE = "workspace"
+DEFAULT_PLANNER = "offline"
+
+
+class UsageError(Exception):
+    """A problem with how the command was called (printed, exit status 2)."""
+
+
+def _console(stderr: bool = False) -> Any:
+    """A rich console; 120 columns when writing to a file or pipe (rich's default is 80)."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else 120
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _shown_path(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.\s", flat)
+    return flat if end is None else flat[: end.start() + 1]
+
+
+# --- tools -------------------------------------------------------------------------------------
+
+def _arg_names(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    return ", ".join(f"{n}*" if n in required else n for n in schema.get("properties", {}))
+
+
+def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
+    """The tool table as Markdown (what README.md shows)."""
+    lines = ["| tool | available | does | arguments (* = required) |", "|---|---|---|---|"]
+    for s in schemas:
+        available = "yes" if s["available"] else "no (not in this installation)"
+        does = _first_sentence(s["description"]).replace("|", "\\|")
+        args = ", ".join(f"`{a}`" for a in _arg_names(s["input_schema"]).split(", ") if a)
+        lines.append(f"| `{s['name']}` | {available} | {does} | {args} |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_tools(ns: argparse.Namespace) -> int:
+    """List every tool: name, availability, description, arguments (``*`` = required)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tools.catalog import tool_schemas
+
+    schemas = tool_schemas()
+    if ns.json:
+        _print_json(schemas)
+        return 0
+    if ns.markdown:
+        sys.stdout.write(tools_markdown(schemas))
+        return 0
+    table = Table(title="EarthSight tools (* = required argument)")
+    table.add_column("tool", no_wrap=True)
+    table.add_column("available", no_wrap=True)
+    table.add_column("does", ratio=3, overflow="fold")
+    table.add_column("arguments", ratio=2, overflow="fold")
+    missing: dict[str, list[str]] = {}
+    for s in schemas:
+        if not s["available"]:
+            missing.setdefault(str(s["requires"]), []).append(s["name"])
+        table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
+                      escape(_first_sentence(s["description"])),
+                      escape(_arg_names(s["input_schema"])))
+    console = _console()
+    console.print(table)
+    for why, names in missing.items():
+        console.print(f"Not available here: {', '.join(names)}: {escape(why)}")
+    return 0
+
+
+# --- run-tool ----------------------------------------------------------------------------------
+
+def _parse_args_json(text: str) -> dict[str, Any]:
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--args: cannot read {text[1:]}: {exc.strerror}") from exc
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args is not valid JSON ({exc.msg} at character {exc.pos}); "
+                         "example: --args '{\"image\": \"scene.tif\"}'") from exc
+    if not isinstance(value, dict):
+        raise UsageError("--args must be a JSON object of argument names to values")
+    return value
+
+
+def _workspace(path: str) -> Any:
+    from tools.workspace import Workspace
+
+    try:
+        return Workspace(path)
+    except OSError as exc:
+        raise UsageError(f"--workspace: cannot use {path}: {exc}") from exc
+
+
+def _artifact_table(artifacts: Sequence[Artifact], title: str = "Artifacts") -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("step", "tool", "name", "kind", "units", "path"):
+        table.add_column(column, overflow="fold")
+    for a in artifacts:
+        table.add_row(a.call.step or "", a.call.tool, escape(a.name), a.kind, escape(a.units or ""),
+                      escape(_shown_path(a.path)))
+    return table
+
+
+def _print_result(result: ToolResult, result_path: Path) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from agent.answer import format_quantity, visible_numbers
+
+    console = _console()
+    console.print(escape(result.summary), soft_wrap=True)
+    numbers = visible_numbers(result.numbers())
+    if numbers:
+        table = Table(title="Numbers")
+        table.add_column("name")
+        table.add_column("value", justify="right")
+        for name, q in numbers.items():
+            table.add_row(escape(name), escape(format_quantity(q)))
+        console.print(table)
+    files = [a for a in result.artifacts if a.kind != "number"]
+    if files:
+        console.print(_artifact_table(files))
+    for warning in result.warnings:
+        console.print(f"[yellow]note:[/yellow] {escape(warning)}")
+    console.print(f"Result record: {escape(_shown_path(str(result_path)))}")
+
+
+def cmd_run_tool(ns: argparse.Namespace) -> int:
+    """Run one tool directly with JSON arguments."""
+    from agent.progress import ProgressEvent, RichProgress
+    from tools.catalog import get_tool, run_tool
+
+    args = _parse_args_json(ns.args)
+    get_tool(ns.name)  # unknown names fail before a workspace is made
+    workspace = _workspace(ns.workspace)
+    if ns.json:
+        run = run_tool(ns.name, args, workspace)
+        _print_json({"result_path": str(run.result_path),
+                     "result": run.result.model_dump(mode="json")})
+        return 0
+    with RichProgress() as bars:
+        bars(ProgressEvent(kind="step_start", step="run", tool=ns.name, index=1, count=1))
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bars(ProgressEvent(kind="step_progress", step="run", tool=ns.name, index=1, count=1,
+                               stage=stage, done=done, total=total))
+
+        run = run_tool(ns.name, args, workspace, progress=on_progress)
+    _print_result(run.result, run.result_path)
+    return 0
+
+
+# --- ask ---------------------------------------------------------------------------------------
+
+def load_planner(name: str) -> Planner:
+    """The planner called ``name`` (from :func:`agent.planners.get_planner`)."""
+    try:
+        from agent.planners import get_planner
+    except ImportError as exc:
+        raise UsageError(f"no planners are installed ({exc})") from exc
+    try:
+        planner: Planner = get_planner(name)
+    except (KeyError, ValueError, LookupError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise UsageError(f"--planner: {message}") from exc
+    return planner
+
+
+def _print_answer(result: AgentResult) -> None:
+    from rich.markup import escape
+
+    console = _console()
+    console.print(escape(result.answer), soft_wrap=True)
+    files = [a for a in result.artifacts if a.kind != "number"]
+    if files:
+        console.print(_artifact_table(files, title=f"Artifacts in {_shown_path(result.workspace)}"))
+
+
+def cmd_ask(ns: argparse.Namespace) -> int:
+    """Plan a request (and run it unless --dry-run)."""
+    from agent.graph import run_request
+    from agent.progress import RichProgress
+
+    planner = load_planner(ns.planner)
+    images: list[str] = ns.image or []
+    if not ns.dry_run:
+        missing = [p for p in images if not Path(p).is_file()]
+        if missing:
+            raise UsageError(f"--image: file not found: {', '.join(missing)}")
+        _workspace(ns.workspace)
+    if ns.dry_run:
+        result = run_request(ns.request, images, ns.workspace, planner, dry_run=True)
+        _print_json(result.plan.to_design_json())
+        return 0 if result.plan.declined is None else 1
+    if ns.json:
+        result = run_request(ns.request, images, ns.workspace, planner)
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        with RichProgress() as bars:
+            result = run_request(ns.request, images, ns.workspace, planner, progress=bars)
+        _print_answer(result)
+    return 0 if result.ok else 1
+
+
+# --- eval --------------------------------------------------------------------------------------
+
+def _report_json(report: Any) -> str:
+    if hasattr(report, "model_dump_json"):
+        return str(report.model_dump_json(indent=2))
+    import dataclasses
+
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        return json.dumps(dataclasses.asdict(report), indent=2, default=str)
+    return json.dumps(report, indent=2, default=str)
+
+
+def cmd_eval(ns: argparse.Namespace) -> int:
+    """Score a planner on a JSONL query file."""
+    if not Path(ns.file).is_file():
+        raise UsageError(f"query file not found: {ns.file}")
+    from agent.evaluate import evaluate_file, render_report
+
+    report = evaluate_file(ns.file, load_planner(ns.planner))
+    rendered = render_report(report)
+    if isinstance(rendered, str):
+        sys.stdout.write(rendered.rstrip("\n") + "\n")
+    else:  # a rich renderable (tables)
+        _console().print(rendered)
+    if ns.out:
+        Path(ns.out).write_text(_report_json(report) + "\n", encoding="utf-8")
+        _console(stderr=True).print(f"report written to {ns.out}")
+    return 0
+
+
+# --- main --------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``earthsight``."""
+    parser = argparse.ArgumentParser(
+        prog="earthsight", description="A remote-sensing analyst's agent: ask about scenes in "
+        "plain language; get numbers with units, masks and vectors.")
+    parser.add_argument("--version", action="version", version="earthsight 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("tools", help="list the tools and their arguments")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the JSON schemas")
+    fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_tools)
+
+    p = sub.add_parser("run-tool", help="run one tool directly")
+    p.add_argument("name", help="tool name (see `earthsight tools`)")
+    p.add_argument("--args", default="{}", help="arguments as a JSON object, or @file.json")
+    p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="output folder (./workspace)")
+    p.add_argument("--json", action="store_true", help="print the result record as JSON")
+    p.set_defaults(func=cmd_run_tool)
+
+    p = sub.add_parser("ask", help="ask the agent a question about scenes")
+    p.add_argument("request", help="the question, in plain language")
+    p.add_argument("--image", action="extend", nargs="+", metavar="FILE",
+                   help="scene file(s) the question is about (repeatable; before/after order)")
+    p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="output folder (./workspace)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (DESIGN.md JSON) without running anything")
+    p.add_argument("--json", action="store_true", help="print a machine-readable result")
+    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score a planner on a JSONL file of queries")
+    p.add_argument("file", help="queries, one JSON object a line")
+    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
+    p.add_argument("--out", help="also write the report as JSON here")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    from tools.errors import EarthSightError
+
+    ns = build_parser().parse_args(argv)
+    try:
+        status: int = ns.func(ns)
+    except KeyboardInterrupt:
+        sys.stderr.write("earthsight: interrupted\n")
+        return 130
+    except (UsageError, EarthSightError) as exc:
+        if os.environ.get("EARTHSIGHT_DEBUG"):
+            raise
+        sys.stderr.write(f"earthsight: error: {exc}\n")
+        return 2
+    except Exception as exc:  # no tracebacks for users; EARTHSIGHT_DEBUG=1 shows them
+        if os.environ.get("EARTHSIGHT_DEBUG"):
+            raise
+        what = "not implemented in this installation" if isinstance(
+            exc, NotImplementedError) else f"unexpected {type(exc).__name__}"
+        sys.stderr.write(f"earthsight: error: {what}: {exc}\n")
+        return 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,394 @@
+"""Score a planner on evaluation queries (the JSONL format of ``../shared/DESIGN.md``).
+
+Every query is planned as a dry run (its images become ``Scene(path)`` with unknown
+modality) and compared with its gold annotation:
+
+* **Tools** — the planned tool *names* form a set per query; tools listed in
+  ``gold.optional`` are removed from it first, so they neither count for nor against.
+  TP = planned ∩ required, FP = planned − required, FN = required − planned. Precision,
+  recall and F1 are **micro-averaged**: TP/FP/FN are summed over all queries (out-of-scope
+  queries included, where every planned tool is a false positive), then divided once.
+  Repeating a tool (one step per date) counts once.
+* **Exact set** — share of queries whose planned set (minus optional) equals ``required``
+  (a declined out-of-scope query is exact: both sets are empty).
+* **Order** — over ``gold.ordered`` queries: the required tools occur in the plan in the
+  required order (``required`` is a subsequence of the plan's tool sequence, other steps
+  may come in between).
+* **Arguments** — every argument that ``gold.args`` names is one check. It is read from
+  the step of that tool that matches the most gold arguments (first such step on ties); an
+  argument the plan leaves out counts as the tool's default. Lists compare as sets, strings
+  case-insensitively after the class-synonym mapping, numbers within 5 % (exactly for 0),
+  booleans exactly. A missing tool fails all its checks. Reported overall and per tool.
+* **Out of scope** — queries with an empty ``required`` list are correct when the planner
+  declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
+  counted as false declines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.plan import Plan, Planner, Scene
+
+NUMBER_TOLERANCE = 0.05
+WORST_N = 10
+
+
+class Gold(BaseModel):
+    """Gold annotation of one query."""
+
+    model_config = ConfigDict(extra="ignore")
+    required: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list)
+    args: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    ordered: bool = False
+
+
+class Query(BaseModel):
+    """One evaluation query (extra keys such as ``source`` and ``note`` are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    question: str
+    images: list[str] = Field(default_factory=list)
+    gold: Gold = Field(default_factory=Gold)
+
+
+class Rate(BaseModel):
+    """``correct`` out of ``total``; ``rate`` is 1.0 when there is nothing to score."""
+
+    correct: int = 0
+    total: int = 0
+    rate: float = 1.0
+
+    def add(self, ok: bool) -> None:
+        """Count one more case."""
+        self.total += 1
+        self.correct += int(ok)
+        self.rate = round(self.correct / self.total, 4)
+
+
+class ArgCheck(BaseModel):
+    """One gold argument compared with the plan."""
+
+    tool: str
+    arg: str
+    expected: Any
+    got: Any = None
+    correct: bool = False
+
+
+class ItemResult(BaseModel):
+    """The scores of one query."""
+
+    id: str
+    question: str
+    planned: list[str] = Field(description="the plan's tool sequence")
+    required: list[str]
+    optional: list[str]
+    missing: list[str]
+    extra: list[str]
+    tp: int
+    fp: int
+    fn: int
+    exact: bool
+    in_order: bool | None = Field(None, description="None when the query is not ordered")
+    args: list[ArgCheck] = Field(default_factory=list)
+    out_of_scope: bool = False
+    declined: str | None = None
+    problems: list[str] = Field(default_factory=list, description="plan validation problems")
+    error: str | None = None
+    score: float = Field(1.0, description="mean of tool F1, argument share and exact set")
+
+
+class EvalReport(BaseModel):
+    """Scores of a planner over a query file (JSON-serialisable)."""
+
+    file: str
+    planner: str
+    n_queries: int
+    tool_precision: float
+    tool_recall: float
+    tool_f1: float
+    tp: int
+    fp: int
+    fn: int
+    exact_set: Rate
+    order: Rate
+    arguments: Rate
+    arguments_per_tool: dict[str, Rate]
+    out_of_scope: Rate
+    false_declines: list[str]
+    invalid_plans: list[str]
+    mean_plan_ms: float
+    worst: list[str]
+    items: list[ItemResult]
+    method: str = Field(default=__doc__ or "", description="how the scores are computed")
+
+
+# --- scoring functions -------------------------------------------------------------------
+
+
+def tool_counts(planned: Iterable[str], required: Iterable[str],
+                optional: Iterable[str] = ()) -> tuple[int, int, int]:
+    """``(tp, fp, fn)`` of planned tool names against required ones (optional ignored)."""
+    req, opt = set(required), set(optional)
+    plan = set(planned) - (opt - req)
+    return len(plan & req), len(plan - req), len(req - plan)
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 (each 1.0 when its denominator is empty)."""
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def in_order(planned: Sequence[str], required: Sequence[str]) -> bool:
+    """Whether ``required`` occurs in ``planned`` in this order (gaps allowed)."""
+    it = iter(planned)
+    return all(any(p == r for p in it) for r in required)
+
+
+def _norm_str(value: str) -> str:
+    from agent.planners.vocab import canonical_class
+
+    return canonical_class(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _close(expected: float, got: float) -> bool:
+    if expected == 0:
+        return abs(got) <= 1e-9
+    return abs(got - expected) <= NUMBER_TOLERANCE * abs(expected)
+
+
+def values_match(expected: Any, got: Any) -> bool:
+    """Compare a gold argument value with a planned one (see the module docstring)."""
+    if expected is None or got is None:
+        return expected is None and got is None
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return isinstance(expected, bool) and isinstance(got, bool) and expected == got
+    if _is_number(expected):
+        return _is_number(got) and _close(float(expected), float(got))
+    if isinstance(expected, str):
+        return isinstance(got, str) and _norm_str(expected) == _norm_str(got)
+    if isinstance(expected, list):
+        if not isinstance(got, list):
+            return False
+        if all(_is_number(v) for v in expected + got):
+            want, have = sorted(set(expected)), sorted(set(got))
+            return len(want) == len(have) and all(_close(w, h) for w, h in zip(want, have,
+                                                                                strict=True))
+        def key(v: Any) -> str:
+            return _norm_str(v) if isinstance(v, str) else json.dumps(v, sort_keys=True)
+        return {key(v) for v in expected} == {key(v) for v in got}
+    if isinstance(expected, dict):
+        return (isinstance(got, dict) and set(expected) == set(got)
+                and all(values_match(v, got[k]) for k, v in expected.items()))
+    return bool(expected == got)
+
+
+def _default(tool: str, arg: str) -> Any:
+    from tools.catalog import REGISTRY
+
+    record = REGISTRY.get(tool)
+    field = record.input_model.model_fields.get(arg) if record else None
+    if field is None or field.is_required():
+        return None
+    return field.get_default(call_default_factory=True)
+
+
+def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]]) -> list[ArgCheck]:
+    """One check per argument that ``gold_args`` names (see the module docstring)."""
+    checks: list[ArgCheck] = []
+    for tool, wanted in gold_args.items():
+        steps = [s for s in plan.steps if s.tool == tool]
+
+        def got_of(args: dict[str, Any], name: str, _tool: str = tool) -> Any:
+            return args[name] if name in args else _default(_tool, name)
+
+        best: dict[str, Any] | None = None
+        best_hits = -1
+        for step in steps:
+            hits = sum(values_match(v, got_of(step.args, k)) for k, v in wanted.items())
+            if hits > best_hits:
+                best, best_hits = step.args, hits
+        for name, value in wanted.items():
+            got = got_of(best, name) if best is not None else None
+            ok = best is not None and values_match(value, got)
+            checks.append(ArgCheck(tool=tool, arg=name, expected=value, got=got, correct=ok))
+    return checks
+
+
+def score_item(query: Query, plan: Plan, error: str | None = None) -> ItemResult:
+    """Score one planned query against its gold annotation."""
+    from agent.planners.validate import plan_problems
+
+    gold = query.gold
+    planned = [s.tool for s in plan.steps]
+    tp, fp, fn = tool_counts(planned, gold.required, gold.optional)
+    kept = set(planned) - (set(gold.optional) - set(gold.required))
+    exact = kept == set(gold.required)
+    order = in_order(planned, gold.required) if gold.ordered else None
+    checks = check_args(plan, gold.args)
+    oos = not gold.required
+    _, _, f1 = prf(tp, fp, fn)
+    parts = [f1, float(exact)]
+    if checks:
+        parts.append(sum(c.correct for c in checks) / len(checks))
+    if oos:
+        parts = [float(bool(plan.declined) and not plan.steps)]
+    return ItemResult(
+        id=query.id, question=query.question, planned=planned, required=gold.required,
+        optional=gold.optional, missing=sorted(set(gold.required) - kept),
+        extra=sorted(kept - set(gold.required)), tp=tp, fp=fp, fn=fn, exact=exact,
+        in_order=order, args=checks, out_of_scope=oos, declined=plan.declined,
+        problems=plan_problems(plan) if error is None else [], error=error,
+        score=round(sum(parts) / len(parts), 4),
+    )
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+def load_queries(path: str | Path) -> list[Query]:
+    """Read a JSONL query file (blank lines and ``#`` comment lines skipped)."""
+    queries: list[Query] = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            queries.append(Query.model_validate_json(line))
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: not a valid query ({exc})") from exc
+    return queries
+
+
+def _resolve(planner: Planner | str) -> Planner:
+    if isinstance(planner, str):
+        from agent.planners import get_planner
+
+        return get_planner(planner)
+    return planner
+
+
+def evaluate_queries(queries: Sequence[Query], planner: Planner | str,
+                     file: str = "<queries>") -> EvalReport:
+    """Plan every query (dry run) and score the plans.
+
+    Args:
+        queries: The evaluation queries.
+        planner: A planner, or a planner name for :func:`agent.planners.get_planner`.
+        file: Where the queries came from (for the report).
+
+    Returns:
+        The report.
+    """
+    impl = _resolve(planner)
+    items: list[ItemResult] = []
+    elapsed = 0.0
+    for query in queries:
+        scenes = [Scene(path=p) for p in query.images]
+        start = time.perf_counter()
+        try:
+            plan, error = impl.plan(query.question, scenes), None
+        except Exception as exc:  # a crashing planner scores zero on that query
+            plan, error = Plan(request=query.question), f"{type(exc).__name__}: {exc}"
+        elapsed += time.perf_counter() - start
+        items.append(score_item(query, plan, error))
+    return _report(items, impl.name, file, elapsed)
+
+
+def evaluate_file(path: str | Path, planner: Planner | str) -> EvalReport:
+    """Plan and score every query of a JSONL file.
+
+    Args:
+        path: The query file (DESIGN.md evaluation format).
+        planner: A planner, or a planner name for :func:`agent.planners.get_planner`.
+
+    Returns:
+        The report (``report.model_dump_json()`` writes it).
+    """
+    return evaluate_queries(load_queries(path), planner, file=str(path))
+
+
+def _report(items: list[ItemResult], planner: str, file: str, elapsed: float) -> EvalReport:
+    tp, fp, fn = (sum(getattr(i, k) for i in items) for k in ("tp", "fp", "fn"))
+    precision, recall, f1 = prf(tp, fp, fn)
+    exact, order, args, oos = Rate(), Rate(), Rate(), Rate()
+    per_tool: dict[str, Rate] = {}
+    for item in items:
+        exact.add(item.exact)
+        if item.in_order is not None:
+            order.add(item.in_order)
+        for check in item.args:
+            args.add(check.correct)
+            per_tool.setdefault(check.tool, Rate()).add(check.correct)
+        if item.out_of_scope:
+            oos.add(item.declined is not None and not item.planned)
+    worst = sorted((i for i in items if i.score < 1.0), key=lambda i: (i.score, i.id))
+    return EvalReport(
+        file=file, planner=planner, n_queries=len(items),
+        tool_precision=round(precision, 4), tool_recall=round(recall, 4), tool_f1=round(f1, 4),
+        tp=tp, fp=fp, fn=fn, exact_set=exact, order=order, arguments=args,
+        arguments_per_tool=dict(sorted(per_tool.items())), out_of_scope=oos,
+        false_declines=[i.id for i in items if not i.out_of_scope and i.declined],
+        invalid_plans=[i.id for i in items if i.problems or i.error],
+        mean_plan_ms=round(1000 * elapsed / max(len(items), 1), 3),
+        worst=[i.id for i in worst[:WORST_N]], items=items,
+    )
+
+
+def render_report(report: EvalReport) -> Any:
+    """A rich renderable of the report (summary, arguments per tool, worst items)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    def pct(rate: Rate) -> str:
+        return f"{rate.rate:.3f} ({rate.correct}/{rate.total})"
+
+    summary = Table(title=f"{report.planner} planner on {report.file} "
+                          f"({report.n_queries} queries)", show_header=False)
+    summary.add_column("score")
+    summary.add_column("value", justify="right")
+    rows = [
+        ("tool precision", f"{report.tool_precision:.3f}"),
+        ("tool recall", f"{report.tool_recall:.3f}"),
+        ("tool F1 (micro)", f"{report.tool_f1:.3f}"),
+        ("exact tool set", pct(report.exact_set)),
+        ("order (ordered queries)", pct(report.order)),
+        ("argument accuracy", pct(report.arguments)),
+        ("out of scope declined", pct(report.out_of_scope)),
+        ("false declines", str(len(report.false_declines))),
+        ("invalid plans", str(len(report.invalid_plans))),
+        ("mean plan time", f"{report.mean_plan_ms:.2f} ms"),
+    ]
+    for name, value in rows:
+        summary.add_row(name, value)
+    per_tool = Table(title="argument accuracy per tool")
+    per_tool.add_column("tool")
+    per_tool.add_column("accuracy", justify="right")
+    for tool, rate in report.arguments_per_tool.items():
+        per_tool.add_row(tool, pct(rate))
+    worst = Table(title="worst items")
+    for col in ("id", "score", "missing", "extra", "wrong arguments", "question"):
+        worst.add_column(col)
+    by_id = {i.id: i for i in report.items}
+    for item_id in report.worst:
+        item = by_id[item_id]
+        wrong = ", ".join(f"{c.tool}.{c.arg}={c.got!r} (want {c.expected!r})"
+                          for c in item.args if not c.correct)
+        worst.add_row(item.id, f"{item.score:.2f}", ", ".join(item.missing),
+                      ", ".join(item.extra), wrong, item.question[:60])
+    return Group(summary, per_tool, worst)

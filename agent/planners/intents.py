@@ -1,0 +1,199 @@
+"""What a request asks for: intents and slots, read from the normalised request text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.planners import slots
+from agent.planners.text import RequestText
+from agent.planners.vocab import Vocabulary
+
+
+@dataclass
+class Analysis:
+    """Intents and slot values of one request.
+
+    Flags say which capabilities the request asks for; slots hold argument values (None when
+    the request does not say). ``declined`` is set for out-of-scope requests.
+    """
+
+    declined: str | None = None
+    metadata: bool = False
+    caption: bool = False
+    vqa: bool = False
+    detect: bool = False
+    segment: bool = False
+    everything: bool = False
+    object_area: bool = False
+    water: bool = False
+    biomass: bool = False
+    change: bool = False
+    change_event: bool = False
+    change_region: bool = False
+    trend: bool = False
+    trend_strong: bool = False
+    classify: bool = False
+    search: bool = False
+    composite: bool = False
+    count_words: bool = False
+    question: bool = False
+    statistic: str | None = None
+    classes: list[str] = field(default_factory=list)
+    indices: list[str] = field(default_factory=list)
+    threshold: float | None = None
+    below: bool = False
+    min_confidence: float | None = None
+    min_area_m2: float | None = None
+    max_area_m2: float | None = None
+    min_length_m: float | None = None
+    units: str | None = None
+    top_k: int | None = None
+    wavelengths: list[float] | None = None
+    bands: list[int] | None = None
+    points: list[list[float]] | None = None
+    oriented: bool | None = None
+    labels: list[str] | None = None
+    query: str | None = None
+    mode: str | None = None
+    composite_preset: str | None = None
+    speckle: bool = False
+    text_modality: str | None = None
+
+    @property
+    def has_filter(self) -> bool:
+        """Whether a size filter applies to detected objects."""
+        return any(v is not None for v in (self.min_area_m2, self.max_area_m2, self.min_length_m))
+
+    @property
+    def quantity(self) -> bool:
+        """Whether a per-scene quantity (water, index, biomass, objects) was asked for."""
+        return bool(self.water or self.indices or self.biomass or self.detect)
+
+
+def _decline(text: str, vocab: Vocabulary) -> str | None:
+    for topic in vocab.decline:
+        if topic.cues.search(text):
+            return topic.reason
+    return None
+
+
+def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
+    """Read intents and slots from a normalised request.
+
+    Args:
+        req: The normalised request.
+        vocab: The planner vocabulary.
+        n_scenes: How many scenes the request is about (given, or named in the text).
+
+    Returns:
+        The analysis; ``declined`` set when the request is out of scope.
+    """
+    t = req.norm
+    a = Analysis(declined=_decline(req.plain, vocab))
+    if a.declined:
+        return a
+    has = vocab.has
+
+    # Spans whose words are labels or a search query, not object classes to detect.
+    skip: list[tuple[int, int]] = []
+    a.classify = has("classify", t)
+    a.search = has("search", t)
+    if a.search:
+        cue = vocab.cues["search"].search(t)
+        found = slots.find_search_query(t, cue.start() if cue else 0)
+        if found:
+            a.query, span = found
+            skip.append(span)
+        a.top_k = slots.find_top_k(t, vocab)
+    labels = slots.find_labels(t, vocab)
+    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they)\b", t) and
+                                  re.search(r"\bor\b", t[labels[1][0]:labels[1][1]]))):
+        a.labels, span = labels
+        a.classify = True
+        skip.append(span)
+    a.classes = slots.find_classes(t, vocab, skip)
+    for start, end in skip:  # label lists and queries name no other intent
+        t = t[:start] + " " * (end - start) + t[end:]
+
+    a.min_confidence, conf_spans = slots.find_confidence(t)
+    a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(t)
+    a.min_length_m, length_spans = slots.find_length_filter(t)
+    used = conf_spans + area_spans + length_spans
+    a.units = slots.find_output_units(t)
+    a.oriented = slots.find_oriented(t)
+    a.text_modality = slots.text_modality(t, vocab)
+
+    named = slots.find_indices(t, vocab)
+    a.indices = [n for n, _ in named]
+    if named:
+        limit = 2.5 if named[0][0] == "EVI" else 1.0
+        a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit)
+
+    a.metadata = has("metadata", t)
+    a.biomass = has("biomass", t)
+    a.change = has("change", t)
+    a.change_event = has("change_event", t)
+    a.change_region = has("change_region", t)
+    a.trend = has("trend", t)
+    a.trend_strong = has("trend_strong", t)
+    a.composite = has("composite", t)
+    a.question = has("question", t)
+    a.count_words = has("count", t)
+    generic = has("generic_objects", t)
+    detect_words = has("detect", t)
+    a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
+                    or (a.classes and a.has_filter))
+    a.segment = has("segment", t)
+    a.everything = has("everything", t)
+    a.object_area = has("object_area", t)
+
+    water_index = any(n in vocab.water_indices for n in a.indices)
+    weak_water = has("water_weak", t) and not (a.classes or a.indices or has("presence", t))
+    a.water = not water_index and (has("water_strong", t) or weak_water)
+
+    if has("measure_max", t):
+        a.statistic = "max"
+    elif has("measure_min", t):
+        a.statistic = "min"
+    elif has("measure_mean", t):
+        a.statistic = "mean"
+    elif has("measure_length", t) and a.classes and not a.has_filter:
+        a.statistic = "length"
+
+    if a.composite:
+        _composite_slots(a, t)
+    a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
+    a.points = slots.find_points(t)
+
+    presence = has("presence", t) and not a.count_words
+    a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t))
+    a.vqa = (presence or has("attribute", t)) and not a.metadata
+    if a.vqa and a.classes and not a.detect:
+        a.classes = []  # "is there a marina?" is answered by describe_scene
+    pair_change = a.change and n_scenes == 2
+    if not a.indices and not (a.water or a.biomass or a.detect or a.segment or a.classify
+                              or a.search or a.vqa or a.caption or pair_change):
+        topic = slots.topic_index(t, vocab)
+        if topic:
+            a.indices = [topic]
+            m = vocab.topic_patterns[topic].search(t)
+            a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
+    if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
+        a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
+    return a
+
+
+def _composite_slots(a: Analysis, t: str) -> None:
+    if re.search(r"\b(pca|principal components?)\b", t):
+        a.mode = "pca"
+    elif re.search(r"\b(recombin\w*|band group|3[\s-]band group|group \d+)\b", t):
+        a.mode = "recombine"
+    if re.search(r"\b(false[\s-]*colou?r|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
+        a.composite_preset = "false_color"
+    elif re.search(r"\b(true[\s-]*colou?r|natural[\s-]*colou?r)\b", t):
+        a.composite_preset = "true_color"
+    elif re.search(r"\bswir\b", t):
+        a.composite_preset = "swir"
+    a.wavelengths = slots.find_wavelengths(t)
+    a.bands = slots.find_bands(t)

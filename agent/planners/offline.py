@@ -1,0 +1,362 @@
+"""The offline planner: deterministic keyword-and-slot planning, no model, no network.
+
+It reads the request (typos corrected, file names found), decides what is asked (see
+:mod:`agent.planners.intents`) and writes the tool chain that answers it, in the plan format
+of ``../shared/DESIGN.md``. SAR and hyperspectral scenes go through ``pseudo_rgb`` before
+RGB-only specialists; two scenes become a before/after pair; three or more dated scenes with a
+quantity become one step per date and a ``trend``. Requests that nothing applies to, or that
+are out of scope (weather, downloads, routing ...), are declined with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from agent.plan import Plan, PlanStep, Scene
+from agent.planners import slots
+from agent.planners.intents import Analysis, analyse
+from agent.planners.text import RequestText, read_request
+from agent.planners.vocab import Vocabulary, get_vocabulary
+
+_IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|photo|tile|tiles|raster|imagery|"
+                          r"shown|visible|mosaic|orthophoto|this area|the area)\b")
+NOTHING_APPLIES = (
+    "I could not match this request to an EarthSight tool. I can describe a raster's metadata, "
+    "make pseudo-RGB composites, compute spectral indices, map water, detect, count and "
+    "segment objects, detect changes, estimate biomass, measure results, fit trends over "
+    "dates, classify or search scenes, and caption or answer questions about a scene.")
+
+
+@dataclass
+class _Scene:
+    path: str
+    modality: str | None
+
+
+class _Builder:
+    """Accumulates plan steps; remembers pseudo-RGB composites per scene."""
+
+    def __init__(self, vocab: Vocabulary, analysis: Analysis) -> None:
+        self.vocab = vocab
+        self.a = analysis
+        self.steps: list[PlanStep] = []
+        self.notes: list[str] = []
+        self.rgb_of: dict[str, str] = {}
+        self.region_file: str | None = None
+
+    def add(self, tool: str, **args: Any) -> str:
+        step_id = f"s{len(self.steps) + 1}"
+        clean = {k: v for k, v in args.items() if v is not None and v is not False}
+        self.steps.append(PlanStep(id=step_id, tool=tool, args=clean))
+        return f"${step_id}"
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # --- single capabilities -------------------------------------------------------------
+
+    def composite(self, scene: _Scene) -> str:
+        a = self.a
+        mode = a.mode or self.vocab.composite_mode.get(scene.modality or "", "auto")
+        preset = None
+        if a.composite_preset and scene.modality in (None, "multispectral", "rgb"):
+            preset = a.composite_preset
+            if mode == "auto":
+                mode = "multispectral"
+        if a.wavelengths and scene.modality is None and mode == "auto":
+            mode = "hsi"
+        ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
+                       wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
+                       composite=preset, speckle_filter=a.speckle and mode == "sar")
+        self.rgb_of[scene.path] = ref
+        return ref
+
+    def rgb(self, scene: _Scene) -> str:
+        """The image an RGB-only specialist reads: the scene, or its pseudo-RGB composite."""
+        if scene.path in self.rgb_of:
+            return self.rgb_of[scene.path]
+        if scene.modality in self.vocab.needs_pseudo_rgb:
+            self.note(f"{scene.path} is {scene.modality}: a pseudo_rgb composite feeds the "
+                      "RGB specialists")
+            return self.composite(scene)
+        return scene.path
+
+    def objects(self, scene: _Scene | None, image: str | None = None) -> str | None:
+        """Detect / segment / measure objects; returns the last step's reference."""
+        a = self.a
+        img = image if image is not None else self.rgb(scene) if scene else "$image"
+        if a.segment and not a.classes and not a.detect:
+            seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
+            if a.count_words or a.statistic:
+                return self.add("measure", source=seg, statistic=a.statistic or "count",
+                                units=a.units if a.statistic not in (None, "length") else None)
+            return seg
+        det = self.add("detect_objects", image=img, classes=a.classes or None,
+                       min_confidence=a.min_confidence, oriented=a.oriented)
+        src = det
+        if a.segment or a.object_area:
+            src = self.add("segment", image=img, boxes=det)
+        if a.has_filter:
+            return self.add("measure", source=src, statistic="area" if a.object_area else "count",
+                            min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2,
+                            min_length_m=a.min_length_m, units=a.units if a.object_area else None)
+        if a.statistic:
+            units = a.units if a.statistic != "length" else None
+            return self.add("measure", source=src, statistic=a.statistic, units=units)
+        if a.object_area:
+            return self.add("measure", source=src, statistic="area", units=a.units)
+        return src
+
+    def water(self, scene: _Scene) -> str:
+        a = self.a
+        method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
+        min_area = a.min_area_m2 if not a.detect else None
+        ref = self.add("map_water", image=scene.path, method=method, min_area_m2=min_area)
+        if a.statistic in ("max", "min", "mean") or (a.count_words and not a.detect):
+            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units)
+        return ref
+
+    def index(self, scene: _Scene, name: str, first: bool = True) -> str:
+        a = self.a
+        if scene.modality == "sar":
+            self.note(f"{name} needs optical bands; {scene.path} looks like SAR")
+        return self.add("spectral_index", image=scene.path, index=name,
+                        threshold=a.threshold if first else None,
+                        below=a.below and first and a.threshold is not None)
+
+    def biomass(self, scene: _Scene, region: str | None = None) -> str:
+        return self.add("estimate_biomass", image=scene.path, region=region)
+
+    def describe(self, scene: _Scene, question: str | None) -> str:
+        return self.add("describe_scene", image=self.rgb_of.get(scene.path, scene.path),
+                        question=question)
+
+
+class OfflinePlanner:
+    """Deterministic planner from keywords and slots (the default, ``name = "offline"``)."""
+
+    name = "offline"
+
+    def __init__(self) -> None:
+        """Compile the vocabulary from ``prompts/`` (once per process)."""
+        self.vocab = get_vocabulary()
+
+    def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
+        """Plan ``request`` over ``scenes`` (empty: scenes named in the text, else ``$image``).
+
+        Args:
+            request: The analyst's request.
+            scenes: The scenes it is about, with their modality when known.
+
+        Returns:
+            The plan; ``declined`` says why when nothing is planned.
+        """
+        vocab = self.vocab
+        req = read_request(request, vocab.corrector)
+        paths = [(s.path, s.modality) for s in scenes] or [(f, None) for f in req.files]
+        a = analyse(req, vocab, len(paths))
+        if a.declined:
+            return Plan(request=request, declined=a.declined)
+        if not scenes and len(paths) == 2 and a.trend:
+            paths = [(p, None) for p in _year_range(paths[0][0], paths[1][0])]
+        found = [_Scene(p, m or slots.guess_modality(p, vocab) or a.text_modality)
+                 for p, m in paths]
+        b = _Builder(vocab, a)
+        b.region_file = req.vectors[0] if req.vectors else None
+        for old, new in req.corrections:
+            b.note(f"read {old!r} as {new!r}")
+        _build(b, a, req, found)
+        if not b.steps and (a.question or a.caption) and (
+                found or req.folders or _IMAGE_WORDS.search(req.norm)):
+            for scene in found or [_Scene("$image", a.text_modality)]:
+                b.describe(scene, request.strip())
+            b.note("no specific tool applies: the question goes to describe_scene")
+        if not b.steps:
+            return Plan(request=request, declined=NOTHING_APPLIES)
+        return Plan(request=request, steps=b.steps, notes=b.notes)
+
+
+def _year_range(first: str, last: str) -> list[str]:
+    """``a_2018.tif``, ``a_2023.tif`` -> one name per year (else the two names)."""
+    m1 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", first)
+    m2 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", last)
+    if not (m1 and m2) or first[:m1.start()] != last[:m2.start()] or \
+            first[m1.end():] != last[m2.end():]:
+        return [first, last]
+    y1, y2 = int(m1.group(0)), int(m2.group(0))
+    if not 1 < y2 - y1 <= 30:
+        return [first, last]
+    return [f"{first[:m1.start()]}{y}{first[m1.end():]}" for y in range(y1, y2 + 1)]
+
+
+def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
+    """The sentence of ``raw`` that carries one of ``intents`` (else the whole request)."""
+    for sentence in re.split(r"(?<=[.?!])\s+", raw.strip()):
+        norm = read_request(sentence, None).norm
+        if any(vocab.has(i, norm) for i in intents):
+            return sentence.strip()
+    return raw.strip()
+
+
+def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
+    first, second = scenes[0], scenes[1]
+    d1, d2 = slots.file_date(first.path), slots.file_date(second.path)
+    if d1 and d2 and d1 > d2:
+        return second, first
+    e1, e2 = slots.epoch_of(first.path), slots.epoch_of(second.path)
+    if e1 is not None and e2 is not None and e1 != e2:
+        return (first, second) if e1 < e2 else (second, first)
+    r1, r2 = slots.role_of(first.path, raw), slots.role_of(second.path, raw)
+    if r1 == "after" or r2 == "before":
+        return second, first
+    return first, second
+
+
+def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
+    dates = [slots.file_date(s.path) for s in scenes]
+    if not all(dates):
+        b.note("scene dates not in the file names: trend reads them from the TIFF tags")
+        return None
+    out = [d if d and len(d) == 10 else f"{d}-01-01" for d in dates]
+    if any(d and len(d) == 4 for d in dates):
+        b.note("year-only dates read as 1 January of that year")
+    return out
+
+
+def _per_date(b: _Builder, a: Analysis, scene: _Scene) -> tuple[str, str]:
+    stats = b.vocab.trend_statistic
+    if a.water:
+        return b.water(scene), stats["map_water"]
+    if a.indices:
+        key = "spectral_index_masked" if a.threshold is not None else "spectral_index"
+        return b.index(scene, a.indices[0]), stats[key]
+    if a.biomass:
+        return b.biomass(scene), stats["estimate_biomass"]
+    ref = b.objects(scene)
+    return ref or "$image", stats["detect_objects"]
+
+
+def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> None:
+    raw = req.raw
+    if a.metadata:
+        for scene in scenes or [_Scene("$image", None)]:
+            b.add("describe_raster", image=scene.path)
+    if a.composite:
+        for scene in scenes or [_Scene("$image", a.text_modality)]:
+            b.composite(scene)
+    search_ref = None
+    if a.search:
+        archive = (req.folders[0] if req.folders else scenes[0].path if len(scenes) == 1
+                   else _common_folder(scenes) if scenes else "$image")
+        search_ref = b.add("search_images", query=a.query or _sentence(raw, b.vocab, ("search",)),
+                           archive=archive, top_k=a.top_k)
+        if a.detect or a.segment:
+            b.objects(None, image=search_ref)
+    if a.classify:
+        images = [b.rgb(s) for s in scenes] or (list(req.folders) or ["$image"])
+        b.add("classify_scene", images=images, labels=a.labels)
+    scenes_left = [] if search_ref is not None else scenes
+    n = len(scenes_left)
+    dated = n >= 2 and len({slots.file_date(s.path) for s in scenes_left} - {None}) == n
+    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong))
+    if n == 0 and search_ref is None and a.trend_strong and a.quantity:
+        scenes_left, trend = [_Scene("$before", a.text_modality), _Scene("$after",
+                                                                         a.text_modality)], True
+        b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
+    if trend:
+        ordered = sorted(scenes_left, key=lambda s: slots.file_date(s.path) or "")
+        refs, stat = [], "auto"
+        for scene in ordered:
+            ref, stat = _per_date(b, a, scene)
+            refs.append(ref)
+        b.add("trend", images=refs, statistic=stat, dates=_trend_dates(ordered, b))
+        _describe(b, a, raw, ordered[:1])
+        return
+    pair = _pair_scenes(a, scenes_left, raw)
+    if pair is not None:
+        _pair(b, a, raw, pair, scenes_left)
+        return
+    if a.search and search_ref is not None:
+        return
+    for scene in scenes_left or ([] if a.classify or a.search else
+                                 [_Scene("$image", a.text_modality)]):
+        _single(b, a, scene)
+    _describe(b, a, raw, scenes_left or [_Scene("$image", a.text_modality)])
+
+
+def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene] | None:
+    if len(scenes) == 2:
+        roles = {slots.role_of(s.path, raw) for s in scenes}
+        pair_words = a.change or roles == {"before", "after"}
+        if a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region):
+            return None
+        if a.detect and not (a.change_event or (pair_words and not a.count_words)):
+            return None
+        if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
+            return _ordered_pair(scenes, raw)
+        return None
+    if len(scenes) >= 3 and a.change and not a.quantity:
+        return _ordered_pair([scenes[0], scenes[-1]], raw)
+    if not scenes and a.change and re.search(
+            r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
+        return _Scene("$before", a.text_modality), _Scene("$after", a.text_modality)
+    return None
+
+
+def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene],
+          scenes: list[_Scene]) -> None:
+    before, after = pair
+    target = a.classes[0] if a.classes else None
+    change = b.add("detect_changes", before=before.path, after=after.path, target=target)
+    if len(a.classes) > 1:
+        b.note(f"detect_changes takes one target class; using {target!r}")
+    if a.biomass:
+        b.add("estimate_biomass", image=before.path, region=change)
+        b.note("biomass lost: estimated on the earlier scene inside the change mask")
+    elif a.count_words or a.has_filter:
+        b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
+              max_area_m2=a.max_area_m2)
+    elif a.statistic in ("max", "min", "mean"):
+        b.add("measure", source=change, statistic=a.statistic, units=a.units)
+    if a.indices:
+        for scene in (before, after):
+            b.index(scene, a.indices[0])
+    _describe(b, a, raw, [after])
+
+
+def _single(b: _Builder, a: Analysis, scene: _Scene) -> None:
+    if a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
+            a.object_area and a.classes):
+        b.objects(scene)
+    if a.water:
+        b.water(scene)
+    region = None
+    if a.biomass and a.indices and a.threshold is not None:
+        region = b.index(scene, a.indices[0])
+        b.note(f"biomass limited to the {a.indices[0]} mask")
+    else:
+        for i, name in enumerate(a.indices):
+            b.index(scene, name, first=i == 0)
+    if a.biomass:
+        if region is None and a.change_region:
+            b.note("biomass over the whole scene: one scene cannot show change")
+        b.biomass(scene, region or b.region_file)
+
+
+def _describe(b: _Builder, a: Analysis, raw: str, scenes: list[_Scene]) -> None:
+    if not (a.caption or a.vqa):
+        return
+    question = _sentence(raw, b.vocab, ("caption", "presence", "attribute"))
+    for scene in scenes:
+        b.describe(scene, question)
+
+
+def _common_folder(scenes: list[_Scene]) -> str:
+    parent = str(PurePath(scenes[0].path).parent)
+    return parent + "/" if parent not in ("", ".") else "."
+

@@ -1,0 +1,379 @@
+"""Slot extraction for the offline planner: the values a plan's arguments take.
+
+Every function reads the normalised request (see :mod:`agent.planners.text`): classes,
+index names, thresholds, confidences, area and length filters, units, counts, wavelengths,
+bands, box kind, label lists, search queries; and from scene paths: dates and modality.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+from agent.planners.vocab import Vocabulary
+
+Span = tuple[int, int]
+NUM = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
+_UNIT_AFTER = (r"(?!\d|\s*(?:%|percent|m\b|m2|km|ha\b|hect|nm|nanomet|sq|square|met(?:er|re)|"
+               r"confiden|conf\b|years?|px|pixel|cm|ft|feet|deg|°|x\b))")
+_ABOVE = (r"(?:>=|=>|>|above|over|greater than|more than|higher than|exceeding|exceeds?|"
+          r"at least|(?:thresh(?:old)?(?:ed)?|cut ?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
+_BELOW = r"(?:<=|=<|<|below|under|less than|lower than|smaller than|beneath)"
+_AREA_UNITS = {"m2": 1.0, "m^2": 1.0, "sqm": 1.0, "sq m": 1.0, "square meter": 1.0,
+               "square metre": 1.0, "ha": 1e4, "hectare": 1e4, "km2": 1e6, "sq km": 1e6,
+               "square kilometer": 1e6, "square kilometre": 1e6}
+_AREA_UNIT = (r"(m2|m\^2|sqm|sq\.? ?m|square met(?:er|re)|ha|hectare|km2|sq\.? ?km|"
+              r"square kilomet(?:er|re))s?\b")
+_LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "metre": 1.0, "km": 1000.0, "kilometer": 1000.0,
+                 "kilometre": 1000.0, "ft": 0.3048, "feet": 0.3048, "foot": 0.3048}
+_LENGTH_UNIT = r"(m|meter|metre|km|kilomet(?:er|re)|ft|feet|foot)s?\b(?![\^²])"
+_OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq km": "km2",
+              "square kilometer": "km2", "square kilometre": "km2", "square kilometers": "km2",
+              "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
+              "square metre": "m2", "square meters": "m2", "square metres": "m2"}
+_ITEMS = r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips)"
+
+
+def _inside(pos: int, spans: list[Span]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+_LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
+                       r"over|by|from|into|onto|off|outside|behind|alongside|(?:images?|scenes?|"
+                       r"pictures?|photos?|tiles?|views?|mosaic) of)\s+"
+                       r"(?:the|a|an|this|that|these|those|its|their|each|every)?\s*"
+                       r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+)?)$")
+
+_NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ignoring|other than|"
+                       r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
+
+
+def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None) -> list[str]:
+    """Canonical classes named in ``text`` (in order, once each), outside ``skip`` spans.
+
+    A class named only as a place ("ships *in the harbour*", "cars *on the bridge*") is
+    dropped when another class is the subject; a negated one ("*not* helicopters") always.
+    """
+    found: list[str] = []
+    places: list[str] = []
+    for m in vocab.class_pattern.finditer(text):
+        if skip and _inside(m.start(), skip):
+            continue
+        name = vocab.canonical_class(m.group(0))
+        if not name:
+            continue
+        before = text[max(0, m.start() - 30):m.start()]
+        if _NEGATION.search(before):
+            continue
+        if _LOCATION.search(before):
+            places.append(name)
+        elif name not in found:
+            found.append(name)
+    if not found:
+        found = list(dict.fromkeys(places))
+    return found
+
+
+def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
+    """Index names named in ``text`` (explicitly or by alias) with their positions."""
+    out: list[tuple[str, int]] = []
+    for m in vocab.index_pattern.finditer(text):
+        key = " ".join(m.group(0).replace("-", " ").split())
+        name = vocab.index_of.get(key)
+        if name and name not in (n for n, _ in out):
+            out.append((name, m.start()))
+    return out
+
+
+def topic_index(text: str, vocab: Vocabulary) -> str | None:
+    """The index a topic word implies ("vegetation" -> NDVI), or None."""
+    for name, pattern in vocab.topic_patterns.items():
+        if pattern.search(text):
+            return name
+    return None
+
+
+def _number(value: str) -> float:
+    return float(value)
+
+
+def find_confidence(text: str) -> tuple[float | None, list[Span]]:
+    """A minimum detection confidence ("under 0.5 confidence", "conf > 0.3", "60 %")."""
+    patterns = [
+        _BELOW + r"\s*" + NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b|score|certainty|probab)",
+        r"(?:confiden\w*|conf|certainty|probability|score)(?:\s*(?:score|threshold|level|of|"
+        r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off))*\s*" + NUM
+        + r"\s*(%|percent)?",
+        r"(?:at least|above|over|>=?)\s*" + NUM + r"\s*(%|percent)?\s*(?:confident|sure|certain)",
+        NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b)",
+    ]
+    for pattern in patterns:
+        m = re.search(pattern, text)
+        if m:
+            value = _number(m.group(1))
+            if m.group(2) or value > 1:
+                value /= 100.0
+            if 0 <= value <= 1:
+                return value, [m.span()]
+    return None, []
+
+
+def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]]:
+    """``(min_area_m2, max_area_m2, spans)`` from "bigger than 15 m²", "under 2 ha" ..."""
+    lo = (r"(?:bigger|larger|greater|more|wider|over|above|exceeding|at least|>=?|"
+          r"min(?:imum)? (?:area|size)(?: of)?|area (?:>=?|above|over|of at least))")
+    hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
+    spans: list[Span] = []
+    values: list[float | None] = []
+    for comp in (lo, hi):
+        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text)
+        if m:
+            unit = re.sub(r"s$", "", m.group(2)).replace(".", "")
+            factor = _AREA_UNITS.get(unit, _AREA_UNITS.get(unit.replace(" ", ""), 1.0))
+            values.append(_number(m.group(1)) * factor)
+            spans.append(m.span())
+        else:
+            values.append(None)
+    return values[0], values[1], spans
+
+
+def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
+    """``(min_length_m, spans)`` from "longer than 50 m", "over 100 metres long" ..."""
+    comp = (r"(?:longer|taller|wider|bigger|larger|greater|more|over|above|exceeding|at least|"
+            r">=?|min(?:imum)? length(?: of)?|length (?:>=?|above|over|of at least|"
+            r"greater than|more than))")
+    m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
+    if not m:
+        m = re.search(NUM + r"\s*" + _LENGTH_UNIT + r"\s*(?:long|or longer|in length|\+)", text)
+    if not m:
+        return None, []
+    unit = re.sub(r"s$", "", m.group(2))
+    return _number(m.group(1)) * _LENGTH_UNITS.get(unit, 1.0), [m.span()]
+
+
+def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
+                   ) -> tuple[float | None, bool]:
+    """``(threshold, below)`` for an index named at ``near`` ("> 0.3", "above 0.6", "< 0")."""
+    candidates: list[tuple[int, float, bool]] = []
+    for comp, below in ((_ABOVE, False), (_BELOW, True)):
+        for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
+            if not _inside(m.start(1), skip):
+                candidates.append((m.start(1), _number(m.group(1)), below))
+    for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|less|lower|"
+                         r"below|under)", text):
+        below = m.group(2) in ("less", "lower", "below", "under")
+        candidates.append((m.start(1), _number(m.group(1)), below))
+    candidates = [c for c in candidates if abs(c[1]) <= limit]
+    if not candidates:
+        return None, False
+    after = [c for c in candidates if c[0] >= near]
+    _, value, below = min(after or candidates, key=lambda c: abs(c[0] - near))
+    return value, below
+
+
+def find_output_units(text: str) -> str | None:
+    """Area unit the answer should use ("in hectares" -> ha), ignoring "15 m²" filters."""
+    for m in re.finditer(r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square kilomet(?:er|re)s?|m2|"
+                         r"sqm|square met(?:er|re)s?)(?![a-z0-9])", text):
+        before = text[max(0, m.start() - 3):m.start()]
+        if re.search(r"\d\s*$", before):
+            continue
+        return _OUT_UNITS.get(m.group(1))
+    return None
+
+
+def word_number(token: str, vocab: Vocabulary) -> int | None:
+    """``"5"`` or ``"five"`` -> 5."""
+    if token.isdigit():
+        return int(token)
+    return vocab.numbers.get(token)
+
+
+def find_top_k(text: str, vocab: Vocabulary) -> int | None:
+    """How many hits a retrieval asks for ("top 5", "the five images", "10 best tiles")."""
+    words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
+    num = rf"(\d+|{words})"
+    for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
+                    rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):
+        m = re.search(pattern, text)
+        if m:
+            value = word_number(m.group(1), vocab)
+            if value:
+                return value
+    return None
+
+
+def find_wavelengths(text: str) -> list[float] | None:
+    """Three wavelengths in nm ("bands nearest 650, 550 and 450 nm")."""
+    if not re.search(r"\d\s*nm\b|nanomet", text):
+        return None
+    values = [float(v) for v in re.findall(r"(?<![\w.])(\d{3,4}(?:\.\d+)?)(?![\w.])", text)
+              if 350 <= float(v) <= 2600]
+    return values[:3] if len(values) >= 3 else None
+
+
+def find_bands(text: str) -> list[int] | None:
+    """Three 1-based band numbers ("bands 4, 3, 2", "B8/B4/B3", "R=29 G=20 B=12")."""
+    sep = r"\s*(?:,|/|-|\+|\s)\s*(?:and\s+)?"
+    for pattern in (rf"\bbands?\s*(?:combination\s*)?(\d{{1,3}}){sep}(\d{{1,3}}){sep}(\d{{1,3}})\b",
+                    rf"\bb(\d{{1,3}}){sep}b(\d{{1,3}}){sep}b(\d{{1,3}})\b",
+                    r"\br\s*[=:]\s*(\d{1,3})\W+g\s*[=:]\s*(\d{1,3})\W+b\s*[=:]\s*(\d{1,3})\b"):
+        m = re.search(pattern, text)
+        if m:
+            return [int(g) for g in m.groups()]
+    return None
+
+
+def find_points(text: str) -> list[list[float]] | None:
+    """Point prompts written as coordinates ("at (512300, 4100200)")."""
+    pts = re.findall(r"\(\s*" + NUM + r"\s*,\s*" + NUM + r"\s*\)", text)
+    return [[float(x), float(y)] for x, y in pts] or None
+
+
+def find_oriented(text: str) -> bool | None:
+    """True for oriented / rotated boxes, False for horizontal ones, None when unsaid."""
+    if re.search(r"\b(oriented|rotated|obb|rotation aware|angled)\b", text):
+        return True
+    if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box", text):
+        return False
+    return None
+
+
+def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
+    seq = list(reversed(words)) if from_end else list(words)
+    skipped = 0
+    while seq and seq[0] in stop:
+        seq.pop(0)
+        skipped += 1
+    if skipped > (1 if from_end else 2):  # the label must open (or close) its list item
+        return []
+    run: list[str] = []
+    for w in seq:
+        if w in stop or len(run) == 3:
+            break
+        run.append(w)
+    return list(reversed(run)) if from_end else run
+
+
+def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
+    run = _trim(words, vocab.label_stopwords, from_end)
+    if not run or any(not w.isalpha() or w in ("xfilex", "xfolderx") for w in run):
+        return None
+    phrase = " ".join(run)
+    if len(run) > 1 and phrase not in vocab.scene_labels:
+        pair = " ".join(run[-2:] if from_end else run[:2])
+        phrase = pair if pair in vocab.scene_labels else run[-1] if from_end else run[0]
+    return phrase
+
+
+def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
+    """A candidate-label list ("farmland, forest or residential") and its span."""
+    for clause in re.finditer(r"[^.;:?!()\[\]]+", text.replace(" - ", " ; ")):
+        body = clause.group(0)
+        has_or = re.search(r"\bor\b", body) is not None
+        if not has_or and "," not in body:
+            continue
+        joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
+        parts = [p for p in re.split(joiner, body) if p.strip()]
+        if len(parts) < 2:
+            continue
+        labels: list[str] = []
+        ok = True
+        for i, part in enumerate(parts):
+            words = re.findall(r"[a-z][a-z\-]*|\d+", part)
+            if 0 < i < len(parts) - 1:
+                inner = [w for w in words if w not in vocab.label_stopwords]
+                label = " ".join(inner) if 0 < len(inner) <= 3 else None
+            else:
+                label = _label(words, vocab, from_end=(i == 0))
+            if label is None:
+                ok = False
+                break
+            labels.append(label)
+        if ok and len(set(labels)) >= 2:
+            return list(dict.fromkeys(labels)), clause.span()
+    return None
+
+
+_QUERY_CUES = (
+    r"(?:look|looks)(?:\s+(?:most|more|the most|a lot|very much))?\s+(?:similar to|like)",
+    r"similar to|resembl\w*|matching",
+    r"show(?:s|ing)?|contain(?:s|ing)?|depict(?:s|ing)?|featur(?:e|es|ing)|includ(?:e|es|ing)"
+    r"|have|has",
+    r"\bwith|\bof|\bfor",
+)
+_QUERY_END = r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give)\b|$))"
+
+
+def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
+    """What a retrieval looks for ("look most like a solar farm" -> "solar farm")."""
+    for cue in _QUERY_CUES:
+        m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
+        if m:
+            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip())
+            query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
+                           r"(?:xfilex|xfolderx).*$", "", query)
+            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
+            if query and "xfilex" not in query and "xfolderx" not in query:
+                return query, m.span()
+    return None
+
+
+def file_date(path: str) -> str | None:
+    """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a year -> YYYY)."""
+    name = PurePath(path).name
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)",
+                  name)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name)
+    return m.group(1) if m else None
+
+
+def guess_modality(path: str, vocab: Vocabulary) -> str | None:
+    """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...)."""
+    pure = PurePath(path)
+    tokens = re.split(r"[^a-z0-9]+", pure.stem.lower())
+    for part in reversed(pure.parent.parts):
+        tokens += re.split(r"[^a-z0-9]+", part.lower())
+    for token in tokens:
+        if token in vocab.file_modality:
+            return vocab.file_modality[token]
+    return None
+
+
+def text_modality(text: str, vocab: Vocabulary) -> str | None:
+    """The modality the request says its scenes have ("this Sentinel-1 scene" -> sar)."""
+    for modality, pattern in vocab.hint_patterns.items():
+        if pattern.search(text):
+            return modality
+    return None
+
+
+def epoch_of(name: str) -> int | None:
+    """The epoch number of names such as ``t0.tif``, ``area_t2.tif`` (else None)."""
+    m = re.search(r"(?:^|[^a-z0-9])t(\d{1,2})(?:[^0-9]|$)", PurePath(name).stem.lower())
+    return int(m.group(1)) if m else None
+
+
+def role_of(name: str, raw: str) -> str | None:
+    """"before" / "after" when a scene's name or the words next to it say so."""
+    stem = PurePath(name).stem.lower()
+    tokens = set(re.split(r"[^a-z0-9]+", stem))
+    if tokens & {"before", "pre", "old", "earlier", "past"}:
+        return "before"
+    if tokens & {"after", "post", "new", "later", "current", "recent"}:
+        return "after"
+    low = raw.lower()
+    pos = low.find(name.lower())
+    if pos < 0:
+        return None
+    tail = low[pos + len(name): pos + len(name) + 25]
+    head = low[max(0, pos - 25): pos]
+    if re.search(r"^\W*\(?\s*(before|earlier|older|pre|first|reference)", tail) or \
+            re.search(r"(before|earlier|older|reference)\s*(image|scene)?\s*[:=(]?\s*$", head):
+        return "before"
+    if re.search(r"^\W*\(?\s*(after|later|newer|post|second|latest)", tail) or \
+            re.search(r"(after|later|newer)\s*(image|scene)?\s*[:=(]?\s*$", head):
+        return "after"
+    return None

@@ -1,0 +1,281 @@
+"""Request text for the offline planner: normalisation, file names, typo correction.
+
+The planner matches its cues on one normalised string: lower case, apostrophes dropped
+("what's" -> "whats"), unicode comparison and superscript signs spelled in ASCII, file and
+folder names masked (so ``scene_s1.tif`` never reads as a cue), and tokens that are not words
+the planner knows corrected to the nearest keyword within a small edit distance ("watr" ->
+"water", "evrything" -> "everything").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+FILE_MASK = "xfilex"
+"""What a file name becomes in the normalised text (matches no cue)."""
+FOLDER_MASK = "xfolderx"
+"""What a folder or glob becomes in the normalised text."""
+
+_EXTENSIONS = (
+    "tiff?|jp2|png|jpe?g|img|vrt|nc|h5|hdf5?|he5|zarr|safe|zip|dat|bil|bsq|bip|hdr|envi|"
+    "cog|geojson|json|shp|gpkg|kml|csv|parquet|npy"
+)
+_PATH = re.compile(
+    r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])*[\w*-]+(?:\.[\w-]+)*\.(?:"
+    + _EXTENSIONS + r"))(?![\w])",
+    re.IGNORECASE,
+)
+_FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+)(?=[\s,.;:!?)]|$)")
+_NOT_FOLDER = re.compile(r"(?i)(yes|no|and|or|km|m|per|with|w|s|h|n|y|either|and\\or)/")
+_VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+_GLOB = re.compile(r"[*?]")
+_WORD = re.compile(r"[a-z]+")
+_UNICODE = {
+    "²": "2", "³": "3", "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+    "≥": ">=", "≤": "<=", "×": "x", "µ": "u", "\u00a0": " ", "…": "...",
+}
+_SUFFIXES = ("", "s", "es", "ed", "ing", "ion", "ions", "er", "ers", "y", "ies", "ication")
+
+
+@dataclass
+class RequestText:
+    """A request, normalised for matching.
+
+    Attributes:
+        raw: The request as given.
+        norm: Lower case, normalised, files masked, typos corrected.
+        plain: As ``norm`` before typo correction (out-of-scope topics match on this).
+        files: Raster file names mentioned in the request, in order.
+        folders: Folder names and globs mentioned (``survey_2024/``, ``tiles/*.tif``).
+        vectors: Vector files mentioned (GeoJSON, shapefile, GeoPackage ...).
+        corrections: ``(typed, read as)`` pairs of the typo corrections made.
+    """
+
+    raw: str
+    norm: str
+    plain: str = ""
+    files: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    vectors: list[str] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+
+def osa_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment edit distance (Damerau: adjacent swaps cost 1).
+
+    Args:
+        a: First string.
+        b: Second string.
+        limit: Distances above this are reported as ``limit + 1`` (early exit).
+
+    Returns:
+        The distance, or ``limit + 1`` when it exceeds ``limit``.
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def expand_stem(stem: str) -> list[str]:
+    """Word forms a ``stem*`` cue stands for, as typo-correction targets.
+
+    Short stems (``lake*``) only give the stem and its plural: longer made-up forms would
+    attract real words ("condition" is two edits from "pond" + "ation").
+    """
+    if len(stem) < 6:
+        return [stem, stem + "s"]
+    return [stem + s for s in _SUFFIXES]
+
+
+def short_typo(token: str, cand: str) -> bool:
+    """Whether one edit turns ``token`` into ``cand`` the way short words get mistyped.
+
+    A dropped letter ("watr" -> "water"), two swapped neighbours ("detetc" -> "detect") or a
+    doubled letter ("shipps" -> "ships"); not a changed letter, which turns real short words
+    into keywords ("skip" -> "ship", "word" -> "wood").
+    """
+    if len(cand) == len(token) + 1:
+        return any(cand[:i] + cand[i + 1:] == token for i in range(len(cand)))
+    if len(cand) == len(token) - 1:
+        return any(token[i] == token[i + 1] and token[:i] + token[i + 1:] == cand
+                   for i in range(len(token) - 1))
+    if len(cand) == len(token):
+        diff = [i for i in range(len(token)) if token[i] != cand[i]]
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and token[diff[0]] == cand[diff[1]] and token[diff[1]] == cand[diff[0]])
+    return False
+
+
+class TypoCorrector:
+    """Corrects unknown tokens to the nearest keyword (symmetric-delete lookup).
+
+    A token is left alone when it is a known word, shorter than 4 letters, or no keyword is
+    close enough. Up to 7 letters: one dropped, doubled or swapped letter (:func:`short_typo`),
+    same first letter, and up to 5 letters the same last letter unless two letters swapped;
+    8 to 10 letters: any one edit;
+    from 11 letters: two edits. Beyond 7 letters a different first letter needs a single edit.
+    """
+
+    def __init__(self, targets: Iterable[str], known: Iterable[str]) -> None:
+        """Index ``targets`` (keywords) and remember ``known`` words (never corrected)."""
+        self.targets = sorted({t for t in targets if len(t) >= 3 and t.isalpha()})
+        self.known = set(known) | set(self.targets)
+        self._index: dict[str, list[str]] = {}
+        for word in self.targets:
+            for d in _deletes(word, 2):
+                self._index.setdefault(d, []).append(word)
+
+    @staticmethod
+    def _max_distance(token: str) -> int:
+        return 1 if len(token) <= 10 else 2
+
+    def _acceptable(self, token: str, cand: str, limit: int) -> int | None:
+        if len(token) <= 7:
+            ok = cand[0] == token[0] and short_typo(token, cand) and (
+                len(token) > 5 or cand[-1] == token[-1] or len(cand) == len(token))
+            return 1 if ok else None
+        dist = osa_distance(token, cand, limit)
+        if dist > limit or (cand[0] != token[0] and dist > 1):
+            return None
+        return dist
+
+    def correct(self, token: str) -> str | None:
+        """The keyword ``token`` is a typo of, or None."""
+        if len(token) < 4 or token in self.known:
+            return None
+        limit = self._max_distance(token)
+        candidates: set[str] = set()
+        for d in _deletes(token, limit):
+            candidates.update(self._index.get(d, ()))
+        best: tuple[int, int, str] | None = None
+        for cand in candidates:
+            dist = self._acceptable(token, cand, limit)
+            if dist is None:
+                continue
+            key = (dist, abs(len(cand) - len(token)), cand)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+
+def normalise(text: str) -> str:
+    """Lower case, ASCII comparison signs and units, apostrophes inside words dropped."""
+    out = text
+    for src, dst in _UNICODE.items():
+        out = out.replace(src, dst)
+    out = out.lower()
+    return re.sub(r"(?<=[a-z])'(?=[a-z])", "", out)
+
+
+def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
+    """Normalise ``raw``: find and mask file names, then correct typos.
+
+    Args:
+        raw: The request.
+        corrector: Typo corrector (None: no correction).
+
+    Returns:
+        The normalised request with the files, folders and vector files it names.
+    """
+    files: list[str] = []
+    folders: list[str] = []
+    vectors: list[str] = []
+
+    def keep_path(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if _VECTOR.search(path):
+            vectors.append(path)
+        elif _GLOB.search(path):
+            folders.append(path)
+            return f" {FOLDER_MASK} "
+        else:
+            files.append(path)
+        return f" {FILE_MASK} "
+
+    def keep_folder(match: re.Match[str]) -> str:
+        if _NOT_FOLDER.fullmatch(match.group(1)):
+            return match.group(0)
+        folders.append(match.group(1))
+        return f" {FOLDER_MASK} "
+
+    # Paths are found in the original spelling (case kept); the rest is normalised.
+    masked = _PATH.sub(keep_path, raw)
+    masked = _FOLDER.sub(keep_folder, masked)
+    norm = plain = normalise(masked)
+    corrections: list[tuple[str, str]] = []
+    if corrector is not None:
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            fixed = corrector.correct(word)
+            if fixed is None:
+                return word
+            corrections.append((word, fixed))
+            return fixed
+
+        norm = _WORD.sub(fix, norm)
+    return RequestText(raw=raw, norm=norm, plain=plain, files=_unique(files),
+                       folders=_unique(folders), vectors=_unique(vectors),
+                       corrections=corrections)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def phrase_pattern(entry: str) -> str:
+    """Regular expression of one cue entry (see ``prompts/intents.yaml`` for the syntax)."""
+    if entry.startswith("re:"):
+        return entry[3:]
+    parts = []
+    for token in entry.split():
+        if token.endswith("*"):
+            parts.append(re.escape(token[:-1]) + r"[a-z0-9]*")
+        else:
+            parts.append(re.escape(token))
+    return r"(?<![a-z0-9])" + r"[\s\-_/]+".join(parts) + r"(?![a-z0-9])"
+
+
+def compile_cues(entries: Iterable[str]) -> re.Pattern[str]:
+    """One alternation of every cue entry (never matches when ``entries`` is empty)."""
+    patterns = [phrase_pattern(e) for e in entries]
+    if not patterns:
+        return re.compile(r"(?!x)x")
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def cue_words(entries: Iterable[str]) -> set[str]:
+    """Literal words of phrase entries (stems expanded), for the typo corrector."""
+    words: set[str] = set()
+    for entry in entries:
+        if entry.startswith("re:"):
+            continue
+        for token in entry.split():
+            if token.endswith("*"):
+                words.update(expand_stem(token[:-1]))
+            else:
+                words.add(token)
+    return words

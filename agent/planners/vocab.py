@@ -1,0 +1,191 @@
+"""The offline planner's vocabulary, compiled once from the YAML files in ``prompts/``.
+
+``prompts/classes.yaml`` (object classes and synonyms), ``indices.yaml`` (index names,
+aliases, topics), ``modalities.yaml`` (file-name tokens and text hints), ``intents.yaml``
+(intent cues and out-of-scope topics) and ``words.yaml`` (numbers, scene labels, common
+words) hold every word; this module only turns them into regular expressions and lookups.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from agent.planners.text import TypoCorrector, compile_cues, cue_words, phrase_pattern
+
+
+@dataclass(frozen=True)
+class DeclineTopic:
+    """An out-of-scope topic: its cues and the reason given to the analyst."""
+
+    topic: str
+    reason: str
+    cues: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Everything the offline planner matches, compiled.
+
+    Attributes:
+        cues: Intent name -> compiled cue alternation.
+        decline: Out-of-scope topics, in the order they are checked.
+        class_pattern: Every class synonym and plural, longest first.
+        class_of: Synonym or plural (lower case, single spaces) -> canonical class name.
+        index_names: Index names spectral_index knows (upper case).
+        index_pattern: Index names and aliases.
+        index_of: Name or alias (normalised) -> index name.
+        topic_patterns: Index -> compiled topic cues (used when no index is named).
+        water_indices: Index names that map water.
+        trend_statistic: Per-date tool -> trend statistic name.
+        file_modality: File-name token -> modality.
+        hint_patterns: Modality -> compiled text hints.
+        composite_mode: Modality -> pseudo_rgb mode.
+        needs_pseudo_rgb: Modalities RGB-only tools cannot read.
+        numbers: Number words -> value.
+        scene_labels: Multi-word scene labels kept whole.
+        label_stopwords: Words that never start or end a label.
+        corrector: Typo corrector over every keyword.
+    """
+
+    cues: dict[str, re.Pattern[str]]
+    decline: tuple[DeclineTopic, ...]
+    class_pattern: re.Pattern[str]
+    class_of: dict[str, str]
+    index_names: tuple[str, ...]
+    index_pattern: re.Pattern[str]
+    index_of: dict[str, str]
+    topic_patterns: dict[str, re.Pattern[str]]
+    water_indices: frozenset[str]
+    trend_statistic: dict[str, str]
+    file_modality: dict[str, str]
+    hint_patterns: dict[str, re.Pattern[str]]
+    composite_mode: dict[str, str]
+    needs_pseudo_rgb: frozenset[str]
+    numbers: dict[str, int]
+    scene_labels: tuple[str, ...]
+    label_stopwords: frozenset[str]
+    corrector: TypoCorrector
+
+    def has(self, intent: str, text: str) -> bool:
+        """Whether any cue of ``intent`` occurs in the normalised ``text``."""
+        return self.cues[intent].search(text) is not None
+
+    def canonical_class(self, name: str) -> str | None:
+        """The canonical class of a class word or phrase (any case, plural), or None."""
+        key = " ".join(re.split(r"[\s\-_]+", name.strip().lower()))
+        return self.class_of.get(key)
+
+
+def plural_forms(word: str) -> list[str]:
+    """Regular plural spellings of an English noun (last word of a phrase)."""
+    if word.endswith(("s", "x", "ch", "sh", "z")):
+        return [word + "es"]
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return [word[:-1] + "ies"]
+    return [word + "s"]
+
+
+def _class_table(doc: dict[str, Any]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for canonical, synonyms in doc["classes"].items():
+        for name in [canonical, *synonyms]:
+            key = " ".join(re.split(r"[\s\-_]+", str(name).lower()))
+            head, _, last = key.rpartition(" ")
+            table.setdefault(key, canonical)
+            for plural in plural_forms(last):
+                table.setdefault(f"{head} {plural}".strip(), canonical)
+    for plural, singular in doc.get("plurals", {}).items():
+        if singular in table:
+            table.setdefault(str(plural), table[str(singular)])
+    return table
+
+
+def _alternation(keys: list[str]) -> re.Pattern[str]:
+    ordered = sorted(keys, key=lambda k: (-len(k), k))
+    return re.compile("|".join(f"(?:{phrase_pattern(k)})" for k in ordered))
+
+
+@lru_cache(maxsize=1)
+def get_vocabulary() -> Vocabulary:
+    """Load and compile the planner vocabulary (once per process)."""
+    from prompts import load_yaml
+
+    classes = load_yaml("classes")
+    indices = load_yaml("indices")
+    modalities = load_yaml("modalities")
+    intents = load_yaml("intents")
+    words = load_yaml("words")
+
+    class_of = _class_table(classes)
+    index_names = tuple(str(n) for n in indices["names"])
+    index_of: dict[str, str] = {n.lower(): n for n in index_names}
+    for name, aliases in indices["aliases"].items():
+        for alias in aliases:
+            index_of[" ".join(str(alias).lower().replace("-", " ").split())] = str(name)
+    topic_patterns = {str(n): compile_cues(str(t) for t in entries)
+                      for n, entries in indices["topics"].items()}
+
+    cue_entries: dict[str, list[str]] = {k: [str(e) for e in v]
+                                         for k, v in intents["intents"].items()}
+    decline = tuple(
+        DeclineTopic(str(d["topic"]), str(d["reason"]), compile_cues(str(c) for c in d["cues"]))
+        for d in intents["decline"])
+    file_modality = {str(tok): str(mod) for mod, toks in modalities["file_tokens"].items()
+                     for tok in toks}
+    hint_patterns = {str(m): compile_cues(str(h) for h in hints)
+                     for m, hints in modalities["text_hints"].items()}
+
+    targets: set[str] = set()
+    for entries in cue_entries.values():
+        targets |= cue_words(entries)
+    for key in list(class_of) + list(index_of):
+        targets.update(key.split())
+    for entries in indices["topics"].values():
+        targets |= cue_words(str(e) for e in entries)
+    targets.discard("")
+    known = {str(w) for w in words["common"]} | {str(w) for w in words["common_more"]}
+    known |= {str(w) for w in words["label_stopwords"]}
+    for d in intents["decline"]:
+        known |= cue_words(str(c) for c in d["cues"])
+    known |= {w for label in words["scene_labels"] for w in str(label).split()}
+    known |= {w for w in words["numbers"] for w in str(w).split()}
+    known |= set(file_modality)
+    for hints in modalities["text_hints"].values():
+        known |= cue_words(str(h) for h in hints)
+
+    return Vocabulary(
+        cues={k: compile_cues(v) for k, v in cue_entries.items()},
+        decline=decline,
+        class_pattern=_alternation(list(class_of)),
+        class_of=class_of,
+        index_names=index_names,
+        index_pattern=_alternation(list(index_of)),
+        index_of=index_of,
+        topic_patterns=topic_patterns,
+        water_indices=frozenset(str(n) for n in indices["water_indices"]),
+        trend_statistic={str(k): str(v) for k, v in indices["trend_statistic"].items()},
+        file_modality=file_modality,
+        hint_patterns=hint_patterns,
+        composite_mode={str(k): str(v) for k, v in modalities["composite_mode"].items()},
+        needs_pseudo_rgb=frozenset(str(m) for m in modalities["needs_pseudo_rgb"]),
+        numbers={str(k): int(v) for k, v in words["numbers"].items()},
+        scene_labels=tuple(str(s) for s in words["scene_labels"]),
+        label_stopwords=frozenset(str(w) for w in words["label_stopwords"]),
+        corrector=TypoCorrector(targets, known),
+    )
+
+
+def canonical_class(name: str) -> str:
+    """Map a class word to its canonical DESIGN name (unknown words: lower case, unchanged).
+
+    Args:
+        name: A class name as an analyst or a plan writes it ("Vessels", "harbour").
+
+    Returns:
+        The canonical name (``ship``, ``harbor``), or ``name`` lower-cased when unknown.
+    """
+    found = get_vocabulary().canonical_class(name)
+    return found if found is not None else " ".join(name.strip().lower().split())

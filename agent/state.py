@@ -1,0 +1,93 @@
+"""What the agent graph carries between its nodes, and what a finished run returns."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from pydantic import BaseModel, Field
+
+from agent.plan import Plan, Scene
+from tools.artifacts import Artifact, Quantity
+
+StepStatus = Literal["ok", "failed", "skipped"]
+
+
+class NumberRecord(BaseModel):
+    """A number with its unit and the step that measured it."""
+
+    step: str
+    tool: str
+    name: str = Field(description="what it is, e.g. water_area, mean")
+    value: float
+    unit: str
+
+    def quantity(self) -> Quantity:
+        """This number as a Quantity (formats with its unit)."""
+        return Quantity(value=self.value, unit=self.unit)
+
+
+class StepResult(BaseModel):
+    """What one plan step did: its result file, summary and numbers, or why it did not run."""
+
+    id: str
+    tool: str
+    status: StepStatus
+    args: dict[str, Any] = Field(default_factory=dict,
+                                 description="arguments after $-references were resolved")
+    result_path: str | None = Field(None, description="result JSON ($sN resolves to it)")
+    summary: str = ""
+    numbers: dict[str, Quantity] = Field(default_factory=dict)
+    artifacts: list[Artifact] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    error: str | None = Field(None, description="why it failed or was skipped")
+    seconds: float | None = None
+
+
+class AgentState(TypedDict, total=False):
+    """State of the plan → act → answer graph.
+
+    Lists marked with a reducer accumulate across nodes; the rest are replaced.
+    """
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    request: str
+    scenes: list[Scene]
+    workspace: str
+    dry_run: bool
+    plan: Plan
+    results: dict[str, StepResult]
+    artifacts: Annotated[list[Artifact], operator.add]
+    errors: Annotated[list[str], operator.add]
+    answer: str
+
+
+class AgentResult(BaseModel):
+    """The outcome of one request: plan, answer text, numbers with units, artifacts, errors."""
+
+    request: str
+    plan: Plan
+    answer: str
+    numbers: list[NumberRecord] = Field(default_factory=list)
+    artifacts: list[Artifact] = Field(default_factory=list,
+                                      description="files written (numbers are in `numbers`)")
+    errors: list[str] = Field(default_factory=list,
+                              description="failed and skipped steps, unreadable scenes")
+    steps: list[StepResult] = Field(default_factory=list)
+    scenes: list[Scene] = Field(default_factory=list)
+    workspace: str | None = None
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when something was planned and every step ran without error."""
+        return (not self.errors and self.plan.declined is None
+                and all(s.status == "ok" for s in self.steps))
+
+
+def collect_numbers(results: dict[str, StepResult]) -> list[NumberRecord]:
+    """Every number of the successful steps, in plan order."""
+    return [NumberRecord(step=r.id, tool=r.tool, name=name, value=q.value, unit=q.unit)
+            for r in results.values() if r.status == "ok" for name, q in r.numbers.items()]

@@ -1,0 +1,110 @@
+"""Peak resident memory of whole-scene tools on a generated 20000 x 20000 x 3 GeoTIFF.
+
+Each tool runs in its own child process; its peak RSS comes from the kernel (``wait4``
+rusage). The baseline, measured in the same run, is a child that reads the whole scene into
+one array the plain way, which is what a tool that does not tile would need at least.
+
+Usage:
+    python bench/scene_memory.py [--size 20000] [--out bench/out]
+
+The last line prints the worst tool's peak and its ratio to the whole-scene read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+GOAL_MB = 2048.0
+
+
+def make_scene(path: Path, size: int, seed: int, changed: bool = False) -> None:
+    """Write a structured 3-band uint8 scene (smooth fields, texture, optional change blocks)."""
+    if path.exists():
+        return
+    rng = np.random.default_rng(seed)
+    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8",
+               "crs": "EPSG:32633", "transform": from_origin(300_000, 5_000_000, 1.0, 1.0),
+               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
+               "BIGTIFF": "YES"}
+    step = 2048
+    yy, xx = np.mgrid[0:step, 0:step].astype(np.float32)
+    tmp = path.with_suffix(".part.tif")
+    with rasterio.open(tmp, "w", **profile) as dst:
+        for row in range(0, size, step):
+            for col in range(0, size, step):
+                h, w = min(step, size - row), min(step, size - col)
+                base = 100 + 60 * np.sin((xx[:h, :w] + col) / 700.0) * np.cos((yy[:h, :w] + row) / 900.0)
+                noise = rng.normal(0, 8, (3, h, w)).astype(np.float32)
+                tile = np.stack([base, base * 0.8 + 30, 200 - base]) + noise
+                if changed and (row // step + col // step) % 5 == 0:
+                    tile[:, h // 4: h // 2, w // 4: w // 2] += 90
+                dst.write(np.clip(tile, 1, 255).astype(np.uint8), window=Window(col, row, w, h))
+    os.replace(tmp, path)
+
+
+def peak_rss_mb(code: str) -> tuple[float, float]:
+    """Run ``code`` in a child Python; return (peak RSS in MB, wall seconds)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"child failed: {code}")
+    return usage.ru_maxrss / 1024.0, wall
+
+
+def main() -> None:
+    """Generate the scenes, run the tools, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=20000, help="scene side in pixels")
+    parser.add_argument("--out", type=Path, default=Path("bench/out"), help="scratch folder")
+    a = parser.parse_args()
+    a.out.mkdir(parents=True, exist_ok=True)
+    before = a.out / f"scene_{a.size}_a.tif"
+    after = a.out / f"scene_{a.size}_b.tif"
+    t0 = time.perf_counter()
+    make_scene(before, a.size, seed=1)
+    make_scene(after, a.size, seed=2, changed=True)
+    print(f"scenes ready: {a.size}x{a.size}x3 uint8 ({time.perf_counter() - t0:.0f} s)")
+
+    ws = a.out / "ws"
+    runs = {
+        "whole-scene read (baseline)":
+            f"import rasterio; rasterio.open({str(before)!r}).read()",
+        "spectral_index": _tool("spectral_index", {"image": str(before), "index": "NDVI",
+                                "threshold": 0.2, "bands": {"red": 1, "nir": 3}}, ws),
+        "pseudo_rgb": _tool("pseudo_rgb", {"image": str(before), "mode": "auto"}, ws),
+        "detect_changes": _tool("detect_changes", {"before": str(before), "after": str(after),
+                                "method": "cva"}, ws),
+    }
+    results = {}
+    for name, code in runs.items():
+        mb, wall = peak_rss_mb(code)
+        results[name] = mb
+        print(f"{name:30s} peak RSS {mb:8.0f} MB   {wall:6.1f} s")
+    baseline = results.pop("whole-scene read (baseline)")
+    worst_name, worst = max(results.items(), key=lambda kv: kv[1])
+    print(f"worst tool: {worst_name} {worst:.0f} MB (goal < {GOAL_MB:.0f} MB); "
+          f"ratio to whole-scene read = {worst / baseline:.2f}")
+
+
+def _tool(name: str, args: dict[str, object], ws: Path) -> str:
+    return (f"import json; from tools import run_tool; "
+            f"r = run_tool({name!r}, json.loads({json.dumps(args)!r}), {str(ws)!r}); "
+            f"print('   ', r.result.summary)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Slot extraction and the vocabulary: the values plans are made of."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners import slots
+from agent.planners.text import osa_distance, read_request
+from agent.planners.vocab import canonical_class, get_vocabulary
+
+V = get_vocabulary()
+
+
+def norm(text: str) -> str:
+    return read_request(text, V.corrector).norm
+
+
+@pytest.mark.parametrize(("word", "canonical"), [
+    ("vessels", "ship"), ("Boats", "ship"), ("airplanes", "plane"), ("aircraft", "plane"),
+    ("jets", "plane"), ("cars", "vehicle"), ("trucks", "vehicle"), ("small vehicles", "vehicle"),
+    ("houses", "building"), ("harbour", "harbor"), ("marinas", "harbor"), ("tree crowns", "tree"),
+    ("storage tanks", "storage tank"), ("soccer-field", "soccer ball field"),
+    ("lorries", "vehicle"), ("ferries", "ship"), ("unknown thing", "unknown thing"),
+])
+def test_class_synonyms_and_plurals(word: str, canonical: str) -> None:
+    assert canonical_class(word) == canonical
+
+
+def test_find_classes_drops_places_and_negations() -> None:
+    assert slots.find_classes("count the boats in the marina", V) == ["ship"]
+    assert slots.find_classes("planes and helicopters", V) == ["plane", "helicopter"]
+    assert slots.find_classes("all aircraft except helicopters", V) == ["plane"]
+    assert slots.find_classes("is there a harbour", V) == ["harbor"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("drop anything under 0.5 confidence", 0.5),
+    ("confidence above 0.7", 0.7),
+    ("at least 60% confident", 0.6),
+    ("min conf 0.25", 0.25),
+    ("a score of at least 0.3", 0.3),
+    ("no confidence words here 0.4", None),
+])
+def test_confidence(text: str, expected: float | None) -> None:
+    value, _ = slots.find_confidence(text)
+    assert value == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(("text", "lo", "hi"), [
+    ("bigger than 15 m2", 15.0, None),
+    ("larger than 100 square metres", 100.0, None),
+    ("at least 2 ha", 20_000.0, None),
+    ("smaller than 0.5 km2", None, 500_000.0),
+    ("longer than 50 m", None, None),
+])
+def test_area_filters(text: str, lo: float | None, hi: float | None) -> None:
+    min_area, max_area, _ = slots.find_area_filters(norm(text))
+    assert min_area == (pytest.approx(lo) if lo is not None else None)
+    assert max_area == (pytest.approx(hi) if hi is not None else None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("longer than 50 m", 50.0), ("over 1.2 km long", 1200.0), ("300 ft long", 91.44),
+    ("bigger than 15 m2", None),
+])
+def test_length_filter(text: str, expected: float | None) -> None:
+    value, _ = slots.find_length_filter(norm(text))
+    assert value == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ndvi > 0.3", (0.3, False)), ("ndvi above 0.6", (0.6, False)),
+    ("mndwi thresh 0.0", (0.0, False)), ("ndwi below -0.1", (-0.1, True)),
+    ("ndvi of 0.4 or more", (0.4, False)), ("ndvi, area larger than 15 m2", (None, False)),
+    ("ndvi for 2 scenes", (None, False)),
+])
+def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
+    assert slots.find_threshold(text, 0, []) == expected
+
+
+def test_output_units_ignore_filter_units() -> None:
+    assert slots.find_output_units(norm("area in hectares")) == "ha"
+    assert slots.find_output_units(norm("inundated area in km²")) == "km2"
+    assert slots.find_output_units(norm("bigger than 15 m² please")) is None
+
+
+def test_counts_wavelengths_bands_points_boxes() -> None:
+    assert slots.find_top_k("the five images", V) == 5
+    assert slots.find_top_k("top-20 tiles", V) == 20
+    assert slots.find_top_k("the best three", V) == 3
+    assert slots.find_wavelengths("bands nearest 650, 550 and 450 nm") == [650, 550, 450]
+    assert slots.find_wavelengths("650, 550 and 450") is None
+    assert slots.find_bands("bands 4, 3, 2") == [4, 3, 2]
+    assert slots.find_bands("b8/b4/b3") == [8, 4, 3]
+    assert slots.find_bands("r=29 g=20 b=12") == [29, 20, 12]
+    assert slots.find_points("the roof at (512300, 4100200)") == [[512300.0, 4100200.0]]
+    assert slots.find_oriented("oriented boxes") is True
+    assert slots.find_oriented("axis-aligned boxes") is False
+    assert slots.find_oriented("boxes") is None
+
+
+def test_labels_and_queries() -> None:
+    labels = slots.find_labels(norm("which ones are farmland, forest or residential"), V)
+    assert labels is not None and labels[0] == ["farmland", "forest", "residential"]
+    labels = slots.find_labels(norm("is it a rural or an urban area?"), V)
+    assert labels is not None and labels[0] == ["rural", "urban"]
+    assert slots.find_labels(norm("count the ships"), V) is None
+    found = slots.find_search_query(norm("images in archive/ that look most like a solar farm."))
+    assert found is not None and found[0] == "solar farm"
+
+
+def test_dates_modality_roles() -> None:
+    assert slots.file_date("s2_2019-07-01.tif") == "2019-07-01"
+    assert slots.file_date("x_20210315_b.tif") == "2021-03-15"
+    assert slots.file_date("scene_s1_2018.tif") == "2018"
+    assert slots.file_date("ortho_10cm.tif") is None
+    assert slots.guess_modality("scene_s1.tif", V) == "sar"
+    assert slots.guess_modality("aviris_cube.tif", V) == "hyperspectral"
+    assert slots.guess_modality("data/s2/tile.tif", V) == "multispectral"
+    assert slots.guess_modality("before.tif", V) is None
+    assert slots.role_of("pre_flood.tif", "") == "before"
+    assert slots.role_of("a.tif", "b.tif (after) and a.tif (before)") == "before"
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("watr", "water"), ("evrything", "everything"), ("segmnets", "segments"),
+    ("vesels", "vessels"), ("biomas", "biomass"), ("detetc", "detect"), ("ndiv", "ndvi"),
+    ("shipps", "ships"), ("skip", None), ("word", None), ("parsed", None), ("visual", None),
+    ("place", None), ("sort", None), ("true", None), ("later", None), ("condition", None),
+    ("forested", None), ("plates", None), ("calc", None),
+])
+def test_typo_corrector(typed: str, expected: str | None) -> None:
+    assert V.corrector.correct(typed) == expected
+
+
+def test_osa_distance() -> None:
+    assert osa_distance("detetc", "detect", 2) == 1
+    assert osa_distance("watr", "water", 2) == 1
+    assert osa_distance("abc", "xyz", 1) == 2
