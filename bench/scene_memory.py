@@ -44,7 +44,8 @@ def make_scene(path: Path, size: int, seed: int, changed: bool = False) -> None:
         for row in range(0, size, step):
             for col in range(0, size, step):
                 h, w = min(step, size - row), min(step, size - col)
-                base = 100 + 60 * np.sin((xx[:h, :w] + col) / 700.0) * np.cos((yy[:h, :w] + row) / 900.0)
+                wave = np.sin((xx[:h, :w] + col) / 700.0) * np.cos((yy[:h, :w] + row) / 900.0)
+                base = 100 + 60 * wave
                 noise = rng.normal(0, 8, (3, h, w)).astype(np.float32)
                 tile = np.stack([base, base * 0.8 + 30, 200 - base]) + noise
                 if changed and (row // step + col // step) % 5 == 0:

@@ -7,6 +7,7 @@ CRS's ellipsoid (WGS84 when the CRS does not say).
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,7 @@ def pixel_area_rows_m2(transform: Affine, crs: Any, row_start: int, rows: int) -
     out = np.empty(rows)
     for i in range(rows):
         r = row_start + i
-        corners = [transform @ (0, r), transform @ (1, r), transform @ (1, r + 1), transform @ (0, r + 1)]
+        corners = [transform @ (c, rr) for c, rr in ((0, r), (1, r), (1, r + 1), (0, r + 1))]
         lons, lats = zip(*corners, strict=True)
         area, _ = geod.polygon_area_perimeter(lons, lats)
         out[i] = abs(area)
@@ -87,7 +88,7 @@ def geometry_length_m(geom: BaseGeometry, crs: Any) -> float:
         rect = geom.minimum_rotated_rectangle
         coords = list(rect.exterior.coords) if hasattr(rect, "exterior") else list(rect.coords)
         sides = []
-        for (x0, y0), (x1, y1) in zip(coords[:-1], coords[1:], strict=True):
+        for (x0, y0), (x1, y1) in pairwise(coords):
             if c.is_geographic:
                 _, _, d = _geod(c.to_wkt()).inv(x0, y0, x1, y1)
                 sides.append(abs(d))

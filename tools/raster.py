@@ -45,7 +45,7 @@ class RasterInfo(BaseModel):
     height: int
     count: int
     dtype: str
-    crs: str | None = Field(description="CRS as 'EPSG:n' when it has a code, else WKT; None if absent")
+    crs: str | None = Field(description="'EPSG:n' when the CRS has a code, else WKT; None: absent")
     transform: list[float] = Field(description="affine transform a, b, c, d, e, f")
     bounds: list[float] = Field(description="left, bottom, right, top in the scene CRS")
     nodata: float | None
@@ -167,7 +167,8 @@ def guess_modality(src: Any, bands: list[BandInfo]) -> Modality:
     if src.count in (3, 4) and src.dtypes[0] == "uint8":
         return "rgb"
     if src.count == 1:
-        return "sar" if src.dtypes[0].startswith("float") and (src.nodata or 0) < 0 else "panchromatic"
+        negative_nodata = (src.nodata or 0) < 0
+        return "sar" if src.dtypes[0].startswith("float") and negative_nodata else "panchromatic"
     if src.count <= 3 and src.dtypes[0].startswith("float"):
         return "sar"
     return "multispectral" if src.count > 3 else "rgb"

@@ -74,7 +74,8 @@ class ToolContext:
 
     def number(self, name: str, value: float, units: str, description: str = "") -> Artifact:
         """A number artifact (kept in this call's result file)."""
-        return self.artifact(name, "number", units=units, value=float(value), description=description)
+        return self.artifact(name, "number", units=units, value=float(value),
+                             description=description)
 
 
 @dataclass(frozen=True)

@@ -131,5 +131,6 @@ def geometries_to_features(
         props: dict[str, Any] = {"id": i, **(properties or {})}
         if crs:
             props["area_m2"] = round(geometry_area_m2(geom, crs), 3)
-        features.append({"type": "Feature", "id": i, "properties": props, "geometry": mapping(geom)})
+        features.append({"type": "Feature", "id": i, "properties": props,
+                         "geometry": mapping(geom)})
     return features

@@ -45,7 +45,7 @@ class Workspace:
         return f"c{data['calls']:03d}"
 
     def path(self, prefix: str, name: str) -> Path:
-        """A file path in the workspace named ``<prefix>_<name>`` with unsafe characters replaced."""
+        """A path in the workspace named ``<prefix>_<name>`` (unsafe characters replaced)."""
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{prefix}_{name}")
         return self.root / safe
 

@@ -149,7 +149,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     a.object_area = has("object_area", t)
 
     water_index = any(n in vocab.water_indices for n in a.indices)
-    weak_water = has("water_weak", t) and not (a.classes or a.indices or has("presence", t))
+    weak_water = has("water_weak", t) and not (a.classes or a.indices or has("presence", t)
+                                                 or has("attribute", t))
     a.water = not water_index and (has("water_strong", t) or weak_water)
 
     if has("measure_max", t):
@@ -166,9 +167,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
     a.points = slots.find_points(t)
 
-    presence = has("presence", t) and not a.count_words
     a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t))
-    a.vqa = (presence or has("attribute", t)) and not a.metadata
+    a.vqa = (has("presence", t) or has("attribute", t)) and not (a.metadata or a.count_words)
+    if a.vqa and a.water and not re.search(
+            r"\b(how much|area|extent|percent\w*|share|fraction|hectares?|ha|km2|map)\b", t):
+        a.water = False  # "is the road flooded?" is a question about the picture
     if a.vqa and a.classes and not a.detect:
         a.classes = []  # "is there a marina?" is answered by describe_scene
     pair_change = a.change and n_scenes == 2

@@ -204,6 +204,7 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
 
 
 def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
+    """(before, after) by file-name dates, epochs (t0/t1), role words, else given order."""
     first, second = scenes[0], scenes[1]
     d1, d2 = slots.file_date(first.path), slots.file_date(second.path)
     if d1 and d2 and d1 > d2:
@@ -218,6 +219,7 @@ def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
 
 
 def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
+    """ISO dates from the file names (None, with a note, when some have none)."""
     dates = [slots.file_date(s.path) for s in scenes]
     if not all(dates):
         b.note("scene dates not in the file names: trend reads them from the TIFF tags")
@@ -229,6 +231,7 @@ def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
 
 
 def _per_date(b: _Builder, a: Analysis, scene: _Scene) -> tuple[str, str]:
+    """The quantity step of one date and the trend statistic it feeds."""
     stats = b.vocab.trend_statistic
     if a.water:
         return b.water(scene), stats["map_water"]
@@ -242,6 +245,8 @@ def _per_date(b: _Builder, a: Analysis, scene: _Scene) -> tuple[str, str]:
 
 
 def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> None:
+    """Write the steps: metadata, composites, search, classification, then per-date trend,
+    a before/after pair, or the single-scene capabilities for each scene, then captions."""
     raw = req.raw
     if a.metadata:
         for scene in scenes or [_Scene("$image", None)]:
@@ -279,7 +284,7 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
         return
     pair = _pair_scenes(a, scenes_left, raw)
     if pair is not None:
-        _pair(b, a, raw, pair, scenes_left)
+        _pair(b, a, raw, pair)
         return
     if a.search and search_ref is not None:
         return
@@ -290,6 +295,7 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
 
 
 def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene] | None:
+    """The (before, after) pair when the request is about change between two scenes."""
     if len(scenes) == 2:
         roles = {slots.role_of(s.path, raw) for s in scenes}
         pair_words = a.change or roles == {"before", "after"}
@@ -308,8 +314,8 @@ def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _
     return None
 
 
-def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene],
-          scenes: list[_Scene]) -> None:
+def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene]) -> None:
+    """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
     target = a.classes[0] if a.classes else None
     change = b.add("detect_changes", before=before.path, after=after.path, target=target)
@@ -330,6 +336,7 @@ def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene],
 
 
 def _single(b: _Builder, a: Analysis, scene: _Scene) -> None:
+    """Everything asked of one scene: objects, water, indices, biomass."""
     if a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
             a.object_area and a.classes):
         b.objects(scene)
@@ -349,6 +356,7 @@ def _single(b: _Builder, a: Analysis, scene: _Scene) -> None:
 
 
 def _describe(b: _Builder, a: Analysis, raw: str, scenes: list[_Scene]) -> None:
+    """Caption / question steps, one per scene, when asked for."""
     if not (a.caption or a.vqa):
         return
     question = _sentence(raw, b.vocab, ("caption", "presence", "attribute"))
@@ -357,6 +365,7 @@ def _describe(b: _Builder, a: Analysis, raw: str, scenes: list[_Scene]) -> None:
 
 
 def _common_folder(scenes: list[_Scene]) -> str:
+    """The folder of the first scene, as a search archive."""
     parent = str(PurePath(scenes[0].path).parent)
     return parent + "/" if parent not in ("", ".") else "."
 

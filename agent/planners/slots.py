@@ -39,7 +39,8 @@ def _inside(pos: int, spans: list[Span]) -> bool:
 
 
 _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
-                       r"over|by|from|into|onto|off|outside|behind|alongside|(?:images?|scenes?|"
+                       r"over|by|from|into|onto|off|outside|behind|alongside|close to|adjacent to|"
+                       r"(?:left|right|north|south|east|west|top|bottom) of|(?:images?|scenes?|"
                        r"pictures?|photos?|tiles?|views?|mosaic) of)\s+"
                        r"(?:the|a|an|this|that|these|those|its|their|each|every)?\s*"
                        r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+)?)$")
