@@ -14,28 +14,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tools.area import geometry_area_m2, geometry_length_m, require_crs
+from tools.classes import canonical_class
 from tools.errors import InputError
 from tools.vector import read_features, write_geojson
 
-CLASS_SYNONYMS = {
-    "vessel": "ship", "boat": "ship", "airplane": "plane", "aircraft": "plane",
-    "aeroplane": "plane", "airliner": "plane", "car": "vehicle", "truck": "vehicle",
-    "small vehicle": "vehicle", "large vehicle": "vehicle", "house": "building",
-    "harbour": "harbor", "storagetank": "storage tank", "tank": "storage tank",
-}
 _CLASS_KEYS = ("class", "label", "class_name", "category")
 _CONFIDENCE_KEYS = ("confidence", "score")
-
-
-def canonical_class(name: str) -> str:
-    """Canonical lowercase singular class name (``Vessels`` -> ``ship``, ``cars`` -> ``vehicle``).
-    """
-    text = " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
-    if text in CLASS_SYNONYMS:
-        return CLASS_SYNONYMS[text]
-    if text.endswith("s") and not text.endswith("ss"):
-        text = text[:-1]
-    return CLASS_SYNONYMS.get(text, text)
 
 
 @dataclass

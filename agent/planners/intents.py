@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners import slots
+from agent.planners import scenes, slots
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
 
@@ -56,6 +56,7 @@ class Analysis:
     labels: list[str] | None = None
     query: str | None = None
     mode: str | None = None
+    group: int | None = None
     composite_preset: str | None = None
     speckle: bool = False
     text_modality: str | None = None
@@ -122,7 +123,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     used = conf_spans + area_spans + length_spans
     a.units = slots.find_output_units(t)
     a.oriented = slots.find_oriented(t)
-    a.text_modality = slots.text_modality(t, vocab)
+    a.text_modality = scenes.text_modality(t, vocab)
 
     named = slots.find_indices(t, vocab)
     a.indices = [n for n, _ in named]
@@ -184,6 +185,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
             a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
+    if a.count_words and not (a.classes or a.detect or a.segment or a.water or a.indices
+                              or a.biomass or a.change or a.classify or a.search or a.metadata):
+        noun = slots.counted_noun(t, vocab)
+        if noun:  # "how many intersections?": count them with the detector
+            a.classes, a.detect = [noun], True
     return a
 
 
@@ -192,6 +198,8 @@ def _composite_slots(a: Analysis, t: str) -> None:
         a.mode = "pca"
     elif re.search(r"\b(recombin\w*|band group|3[\s-]band group|group \d+)\b", t):
         a.mode = "recombine"
+        m = re.search(r"\bgroup\s*(?:no\.?|number|#)?\s*(\d+)", t)
+        a.group = int(m.group(1)) if m else None
     if re.search(r"\b(false[\s-]*colou?r|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
         a.composite_preset = "false_color"
     elif re.search(r"\b(true[\s-]*colou?r|natural[\s-]*colou?r)\b", t):

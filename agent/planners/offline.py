@@ -11,13 +11,14 @@ are out of scope (weather, downloads, routing ...), are declined with a reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
 from agent.plan import Plan, PlanStep, Scene
-from agent.planners import slots
+from agent.planners import scenes as facts
 from agent.planners.intents import Analysis, analyse
 from agent.planners.text import RequestText, read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
@@ -72,7 +73,8 @@ class _Builder:
             mode = "hsi"
         ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
                        wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
-                       composite=preset, speckle_filter=a.speckle and mode == "sar")
+                       composite=preset, speckle_filter=a.speckle and mode == "sar",
+                       group=a.group if mode == "recombine" else None)
         self.rgb_of[scene.path] = ref
         return ref
 
@@ -164,7 +166,7 @@ class OfflinePlanner:
             return Plan(request=request, declined=a.declined)
         if not scenes and len(paths) == 2 and a.trend:
             paths = [(p, None) for p in _year_range(paths[0][0], paths[1][0])]
-        found = [_Scene(p, m or slots.guess_modality(p, vocab) or a.text_modality)
+        found = [_Scene(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
         b = _Builder(vocab, a)
         b.region_file = req.vectors[0] if req.vectors else None
@@ -206,13 +208,13 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
 def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
     """(before, after) by file-name dates, epochs (t0/t1), role words, else given order."""
     first, second = scenes[0], scenes[1]
-    d1, d2 = slots.file_date(first.path), slots.file_date(second.path)
+    d1, d2 = facts.file_date(first.path), facts.file_date(second.path)
     if d1 and d2 and d1 > d2:
         return second, first
-    e1, e2 = slots.epoch_of(first.path), slots.epoch_of(second.path)
+    e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
     if e1 is not None and e2 is not None and e1 != e2:
         return (first, second) if e1 < e2 else (second, first)
-    r1, r2 = slots.role_of(first.path, raw), slots.role_of(second.path, raw)
+    r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
     if r1 == "after" or r2 == "before":
         return second, first
     return first, second
@@ -220,7 +222,7 @@ def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
 
 def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
     """ISO dates from the file names (None, with a note, when some have none)."""
-    dates = [slots.file_date(s.path) for s in scenes]
+    dates = [facts.file_date(s.path) for s in scenes]
     if not all(dates):
         b.note("scene dates not in the file names: trend reads them from the TIFF tags")
         return None
@@ -267,14 +269,14 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
         b.add("classify_scene", images=images, labels=a.labels)
     scenes_left = [] if search_ref is not None else scenes
     n = len(scenes_left)
-    dated = n >= 2 and len({slots.file_date(s.path) for s in scenes_left} - {None}) == n
+    dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n
     trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong))
     if n == 0 and search_ref is None and a.trend_strong and a.quantity:
         scenes_left, trend = [_Scene("$before", a.text_modality), _Scene("$after",
                                                                          a.text_modality)], True
         b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
     if trend:
-        ordered = sorted(scenes_left, key=lambda s: slots.file_date(s.path) or "")
+        ordered = sorted(scenes_left, key=lambda s: facts.file_date(s.path) or "")
         refs, stat = [], "auto"
         for scene in ordered:
             ref, stat = _per_date(b, a, scene)
@@ -288,16 +290,17 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
         return
     if a.search and search_ref is not None:
         return
-    for scene in scenes_left or ([] if a.classify or a.search else
-                                 [_Scene("$image", a.text_modality)]):
-        _single(b, a, scene)
+    targets = scenes_left or ([] if a.classify or a.search else
+                              [_Scene("$image", a.text_modality)])
+    for scene in targets:
+        _single(b, a, scene, partial(_applies, b, a, raw, scene, targets))
     _describe(b, a, raw, scenes_left or [_Scene("$image", a.text_modality)])
 
 
 def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene] | None:
     """The (before, after) pair when the request is about change between two scenes."""
     if len(scenes) == 2:
-        roles = {slots.role_of(s.path, raw) for s in scenes}
+        roles = {facts.role_of(s.path, raw) for s in scenes}
         pair_words = a.change or roles == {"before", "after"}
         if a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region):
             return None
@@ -335,21 +338,46 @@ def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene]) -> No
     _describe(b, a, raw, [after])
 
 
-def _single(b: _Builder, a: Analysis, scene: _Scene) -> None:
+def _applies(b: _Builder, a: Analysis, raw: str, scene: _Scene, scenes: list[_Scene],
+             capability: str) -> bool:
+    """Whether ``capability`` of a request over several scenes is meant for ``scene``.
+
+    Clauses that name their scene bind the capability to it ("water in the Sentinel-1 scene,
+    and NDVI of the Landsat-8 scene"); unbound indices skip SAR scenes when optical ones exist.
+    """
+    if len(scenes) < 2:
+        return True
+    v = b.vocab
+    hits: dict[str, Callable[[str], bool]] = {
+        "objects": lambda t: any(v.has(i, t) for i in ("detect", "count", "segment",
+                                                        "object_area")),
+        "water": lambda t: v.has("water_strong", t) or v.has("water_weak", t),
+        "index": lambda t: any(n.lower() in t.split() for n in a.indices),
+        "biomass": lambda t: v.has("biomass", t),
+    }
+    bound = facts.bound_paths(raw, hits[capability], [(s.path, s.modality) for s in scenes], v)
+    if bound is not None:
+        return scene.path in bound
+    if capability == "index" and scene.modality == "sar":
+        return all(s.modality == "sar" for s in scenes)
+    return True
+
+
+def _single(b: _Builder, a: Analysis, scene: _Scene, applies: Callable[[str], bool]) -> None:
     """Everything asked of one scene: objects, water, indices, biomass."""
-    if a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
-            a.object_area and a.classes):
+    if (a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
+            a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
-    if a.water:
+    if a.water and applies("water"):
         b.water(scene)
     region = None
     if a.biomass and a.indices and a.threshold is not None:
         region = b.index(scene, a.indices[0])
         b.note(f"biomass limited to the {a.indices[0]} mask")
-    else:
+    elif applies("index"):
         for i, name in enumerate(a.indices):
             b.index(scene, name, first=i == 0)
-    if a.biomass:
+    if a.biomass and applies("biomass"):
         if region is None and a.change_region:
             b.note("biomass over the whole scene: one scene cannot show change")
         b.biomass(scene, region or b.region_file)

@@ -2,13 +2,13 @@
 
 Every function reads the normalised request (see :mod:`agent.planners.text`): classes,
 index names, thresholds, confidences, area and length filters, units, counts, wavelengths,
-bands, box kind, label lists, search queries; and from scene paths: dates and modality.
+bands, box kind, label lists, search queries. Scene facts (dates, modality, before/after
+roles) live in :mod:`agent.planners.scenes`.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 
 from agent.planners.vocab import Vocabulary
 
@@ -73,6 +73,33 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None) -
     if not found:
         found = list(dict.fromkeys(places))
     return found
+
+
+def singular(word: str) -> str:
+    """A plural noun's singular, by rule ("intersections" -> "intersection")."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def counted_noun(text: str, vocab: Vocabulary) -> str | None:
+    """The object after "how many" / "number of" when it is no known class ("intersections")."""
+    m = re.search(r"\b(?:how many|number of|count(?: the| all| of)?)\s+(?:the\s+)?([a-z]+)"
+                  r"(?:\s+([a-z]+))?", text)
+    if not m:
+        return None
+    words = [w for w in m.groups() if w]
+    if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords:
+        return None
+    if len(words) > 1 and (words[1] in vocab.not_objects or words[1] in vocab.label_stopwords
+                           or not words[1].endswith("s") or not words[0].isalpha()):
+        words = words[:1]
+    noun = " ".join([*words[:-1], singular(words[-1])])
+    return None if noun in vocab.not_objects else noun
 
 
 def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
@@ -317,64 +344,4 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
             query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
             if query and "xfilex" not in query and "xfolderx" not in query:
                 return query, m.span()
-    return None
-
-
-def file_date(path: str) -> str | None:
-    """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a year -> YYYY)."""
-    name = PurePath(path).name
-    m = re.search(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)",
-                  name)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-    m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name)
-    return m.group(1) if m else None
-
-
-def guess_modality(path: str, vocab: Vocabulary) -> str | None:
-    """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...)."""
-    pure = PurePath(path)
-    tokens = re.split(r"[^a-z0-9]+", pure.stem.lower())
-    for part in reversed(pure.parent.parts):
-        tokens += re.split(r"[^a-z0-9]+", part.lower())
-    for token in tokens:
-        if token in vocab.file_modality:
-            return vocab.file_modality[token]
-    return None
-
-
-def text_modality(text: str, vocab: Vocabulary) -> str | None:
-    """The modality the request says its scenes have ("this Sentinel-1 scene" -> sar)."""
-    for modality, pattern in vocab.hint_patterns.items():
-        if pattern.search(text):
-            return modality
-    return None
-
-
-def epoch_of(name: str) -> int | None:
-    """The epoch number of names such as ``t0.tif``, ``area_t2.tif`` (else None)."""
-    m = re.search(r"(?:^|[^a-z0-9])t(\d{1,2})(?:[^0-9]|$)", PurePath(name).stem.lower())
-    return int(m.group(1)) if m else None
-
-
-def role_of(name: str, raw: str) -> str | None:
-    """"before" / "after" when a scene's name or the words next to it say so."""
-    stem = PurePath(name).stem.lower()
-    tokens = set(re.split(r"[^a-z0-9]+", stem))
-    if tokens & {"before", "pre", "old", "earlier", "past"}:
-        return "before"
-    if tokens & {"after", "post", "new", "later", "current", "recent"}:
-        return "after"
-    low = raw.lower()
-    pos = low.find(name.lower())
-    if pos < 0:
-        return None
-    tail = low[pos + len(name): pos + len(name) + 25]
-    head = low[max(0, pos - 25): pos]
-    if re.search(r"^\W*\(?\s*(before|earlier|older|pre|first|reference)", tail) or \
-            re.search(r"(before|earlier|older|reference)\s*(image|scene)?\s*[:=(]?\s*$", head):
-        return "before"
-    if re.search(r"^\W*\(?\s*(after|later|newer|post|second|latest)", tail) or \
-            re.search(r"(after|later|newer)\s*(image|scene)?\s*[:=(]?\s*$", head):
-        return "after"
     return None

@@ -47,6 +47,7 @@ class Vocabulary:
         numbers: Number words -> value.
         scene_labels: Multi-word scene labels kept whole.
         label_stopwords: Words that never start or end a label.
+        not_objects: Nouns after "how many" that are not objects to detect.
         corrector: Typo corrector over every keyword.
     """
 
@@ -67,6 +68,7 @@ class Vocabulary:
     numbers: dict[str, int]
     scene_labels: tuple[str, ...]
     label_stopwords: frozenset[str]
+    not_objects: frozenset[str]
     corrector: TypoCorrector
 
     def has(self, intent: str, text: str) -> bool:
@@ -151,6 +153,7 @@ def get_vocabulary() -> Vocabulary:
     for d in intents["decline"]:
         known |= cue_words(str(c) for c in d["cues"])
     known |= {w for label in words["scene_labels"] for w in str(label).split()}
+    known |= {str(w) for w in words["not_objects"]}
     known |= {w for w in words["numbers"] for w in str(w).split()}
     known |= set(file_modality)
     for hints in modalities["text_hints"].values():
@@ -174,6 +177,7 @@ def get_vocabulary() -> Vocabulary:
         numbers={str(k): int(v) for k, v in words["numbers"].items()},
         scene_labels=tuple(str(s) for s in words["scene_labels"]),
         label_stopwords=frozenset(str(w) for w in words["label_stopwords"]),
+        not_objects=frozenset(str(w) for w in words["not_objects"]),
         corrector=TypoCorrector(targets, known),
     )
 

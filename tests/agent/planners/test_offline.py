@@ -249,3 +249,25 @@ def test_plans_are_deterministic(planner: OfflinePlanner) -> None:
     request = "count ships longer than 50 m and map the water in s1_x.tif"
     first = planner.plan(request).model_dump()
     assert all(OfflinePlanner().plan(request).model_dump() == first for _ in range(3))
+
+
+def test_unknown_counted_nouns_go_to_the_detector(planner: OfflinePlanner) -> None:
+    plan = planner.plan("how many intersections are there?", [Scene(path="a.png")])
+    assert step(plan, "detect_objects")["classes"] == ["intersection"]
+    plan = planner.plan("how many pixels are there?", [Scene(path="a.png")])
+    assert tools_of(plan) == ["describe_scene"]
+
+
+def test_random_word_salad_always_gives_valid_plans(planner: OfflinePlanner) -> None:
+    import random
+
+    words = EXTRA_FILE.read_text().replace('"', " ").split()
+    rnd = random.Random(7)
+    for _ in range(300):
+        request = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 30)))
+        scenes = [Scene(path=f"x{i}.tif", modality=rnd.choice([None, "sar", "rgb"]))
+                  for i in range(rnd.randint(0, 4))]
+        plan = planner.plan(request, scenes)
+        assert plan_problems(plan) == [], (request, plan.to_design_json())
+    for odd in ("", "   ", "?", "scene.tif", "x" * 5000, "🛰️ ships??"):
+        assert plan_problems(planner.plan(odd)) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners import slots
+from agent.planners import scenes, slots
 from agent.planners.text import osa_distance, read_request
 from agent.planners.vocab import canonical_class, get_vocabulary
 
@@ -110,16 +110,16 @@ def test_labels_and_queries() -> None:
 
 
 def test_dates_modality_roles() -> None:
-    assert slots.file_date("s2_2019-07-01.tif") == "2019-07-01"
-    assert slots.file_date("x_20210315_b.tif") == "2021-03-15"
-    assert slots.file_date("scene_s1_2018.tif") == "2018"
-    assert slots.file_date("ortho_10cm.tif") is None
-    assert slots.guess_modality("scene_s1.tif", V) == "sar"
-    assert slots.guess_modality("aviris_cube.tif", V) == "hyperspectral"
-    assert slots.guess_modality("data/s2/tile.tif", V) == "multispectral"
-    assert slots.guess_modality("before.tif", V) is None
-    assert slots.role_of("pre_flood.tif", "") == "before"
-    assert slots.role_of("a.tif", "b.tif (after) and a.tif (before)") == "before"
+    assert scenes.file_date("s2_2019-07-01.tif") == "2019-07-01"
+    assert scenes.file_date("x_20210315_b.tif") == "2021-03-15"
+    assert scenes.file_date("scene_s1_2018.tif") == "2018"
+    assert scenes.file_date("ortho_10cm.tif") is None
+    assert scenes.guess_modality("scene_s1.tif", V) == "sar"
+    assert scenes.guess_modality("aviris_cube.tif", V) == "hyperspectral"
+    assert scenes.guess_modality("data/s2/tile.tif", V) == "multispectral"
+    assert scenes.guess_modality("before.tif", V) is None
+    assert scenes.role_of("pre_flood.tif", "") == "before"
+    assert scenes.role_of("a.tif", "b.tif (after) and a.tif (before)") == "before"
 
 
 @pytest.mark.parametrize(("typed", "expected"), [

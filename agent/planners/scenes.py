@@ -1,0 +1,109 @@
+"""Scene facts for the offline planner: dates, modality and before/after roles.
+
+Read from scene paths (``s2_2019-07-01.tif``, ``scene_s1.tif``, ``pre_event.tif``) and the
+words next to them in the request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import PurePath
+
+from agent.planners.vocab import Vocabulary
+
+
+def file_date(path: str) -> str | None:
+    """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a year -> YYYY)."""
+    name = PurePath(path).name
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)",
+                  name)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name)
+    return m.group(1) if m else None
+
+
+def guess_modality(path: str, vocab: Vocabulary) -> str | None:
+    """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...)."""
+    pure = PurePath(path)
+    tokens = re.split(r"[^a-z0-9]+", pure.stem.lower())
+    for part in reversed(pure.parent.parts):
+        tokens += re.split(r"[^a-z0-9]+", part.lower())
+    for token in tokens:
+        if token in vocab.file_modality:
+            return vocab.file_modality[token]
+    return None
+
+
+def text_modality(text: str, vocab: Vocabulary) -> str | None:
+    """The modality the request says its scenes have ("this Sentinel-1 scene" -> sar)."""
+    for modality, pattern in vocab.hint_patterns.items():
+        if pattern.search(text):
+            return modality
+    return None
+
+
+def epoch_of(name: str) -> int | None:
+    """The epoch number of names such as ``t0.tif``, ``area_t2.tif`` (else None)."""
+    m = re.search(r"(?:^|[^a-z0-9])t(\d{1,2})(?:[^0-9]|$)", PurePath(name).stem.lower())
+    return int(m.group(1)) if m else None
+
+
+def role_of(name: str, raw: str) -> str | None:
+    """"before" / "after" when a scene's name or the words next to it say so."""
+    stem = PurePath(name).stem.lower()
+    tokens = set(re.split(r"[^a-z0-9]+", stem))
+    if tokens & {"before", "pre", "old", "earlier", "past"}:
+        return "before"
+    if tokens & {"after", "post", "new", "later", "current", "recent"}:
+        return "after"
+    low = raw.lower()
+    pos = low.find(name.lower())
+    if pos < 0:
+        return None
+    tail = low[pos + len(name): pos + len(name) + 25]
+    head = low[max(0, pos - 25): pos]
+    if re.search(r"^\W*\(?\s*(before|earlier|older|pre|first|reference)", tail) or \
+            re.search(r"(before|earlier|older|reference)\s*(image|scene)?\s*[:=(]?\s*$", head):
+        return "before"
+    if re.search(r"^\W*\(?\s*(after|later|newer|post|second|latest)", tail) or \
+            re.search(r"(after|later|newer)\s*(image|scene)?\s*[:=(]?\s*$", head):
+        return "after"
+    return None
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"[,;]|(?<=[.?!])\s+|\band (?=what|how|also|then|give|tell|compute|calculate|count|map|"
+    r"measure|estimate|find|detect|show)", re.I)
+
+
+def bound_paths(
+    raw: str, hit: Callable[[str], bool], scenes: Sequence[tuple[str, str | None]],
+    vocab: Vocabulary,
+) -> list[str] | None:
+    """The scenes one capability of a multi-part request is about, or None when not bound.
+
+    The request is cut into clauses; every clause where ``hit`` finds the capability must
+    name its scenes, by file name or by modality ("in the Sentinel-1 scene"). If any such
+    clause names none, the capability is not bound and applies to every scene.
+
+    Args:
+        raw: The request as written.
+        hit: Whether a normalised clause asks for the capability.
+        scenes: (path, modality) of the request's scenes.
+        vocab: Vocabulary (modality hints).
+    """
+    picked: list[str] = []
+    for clause in _CLAUSE_SPLIT.split(raw):
+        norm = " ".join(re.findall(r"[a-z0-9]+", clause.lower()))
+        if not norm or not hit(norm):
+            continue
+        named = [p for p, _ in scenes if PurePath(p).name.lower() in clause.lower()]
+        if not named:
+            modality = text_modality(norm, vocab)
+            named = [p for p, m in scenes if modality is not None and m == modality]
+        if not named:
+            return None
+        picked += [p for p in named if p not in picked]
+    return picked or None
