@@ -11,11 +11,12 @@ from tools.change import detect_changes
 from tools.composite import pseudo_rgb
 from tools.contrastive import classify_scene, search_images
 from tools.describe import describe_raster
-from tools.detection import detect_objects, segment
+from tools.detection import detect_objects
 from tools.errors import InputError
 from tools.indices import spectral_index
 from tools.measure import measure
 from tools.registry import ProgressCallback, ToolRecord, ToolRun, run_record
+from tools.segmentation import segment
 from tools.trend import trend
 from tools.water import map_water
 from tools.workspace import Workspace
