@@ -2,8 +2,8 @@
 
 ``import agent`` is light (no LangGraph, no models): the public names below load on first use.
 
-    from agent import run_request
-    result = run_request("How much open water is there?", ["s1.tif"], "workspace", planner)
+    from agent import Analyst
+    result = Analyst(workspace="ws").ask("How much open water is there?", images=["s1.tif"])
 """
 
 from __future__ import annotations
@@ -12,11 +12,21 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agent.analyst import Analyst
     from agent.graph import build_graph, run_request
     from agent.plan import Plan, Planner, PlanStep, Scene
-    from agent.state import AgentResult, StepResult
+    from agent.sandbox import Sandbox
+    from agent.state import AgentResult, NumberRecord, StepResult
+    from agent.workflow import Workflow, WorkflowError, WorkflowResult, run_workflow
 
 _EXPORTS = {
+    "Analyst": "agent.analyst",
+    "Sandbox": "agent.sandbox",
+    "NumberRecord": "agent.state",
+    "Workflow": "agent.workflow",
+    "WorkflowError": "agent.workflow",
+    "WorkflowResult": "agent.workflow",
+    "run_workflow": "agent.workflow",
     "build_graph": "agent.graph",
     "run_request": "agent.graph",
     "Plan": "agent.plan",
@@ -27,8 +37,9 @@ _EXPORTS = {
     "StepResult": "agent.state",
 }
 
-__all__ = ["AgentResult", "Plan", "PlanStep", "Planner", "Scene", "StepResult", "build_graph",
-           "run_request"]
+__all__ = ["AgentResult", "Analyst", "NumberRecord", "Plan", "PlanStep", "Planner", "Sandbox",
+           "Scene", "StepResult", "Workflow", "WorkflowError", "WorkflowResult", "build_graph",
+           "run_request", "run_workflow"]
 
 
 def __getattr__(name: str) -> Any:

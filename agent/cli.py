@@ -3,7 +3,11 @@
     earthsight tools [--json]
     earthsight run-tool NAME --args JSON [--workspace DIR] [--json]
     earthsight ask "request" [--image A ...] [--workspace DIR] [--dry-run] [--json] [--planner P]
+                  [--save-workflow FLOW.yaml] [--sandbox]
+    earthsight run FLOW.yaml [--set NAME=VALUE ...] [--batch GLOB] [--dry-run] [--json]
     earthsight eval FILE.jsonl [--planner NAME] [--out report.json]
+    earthsight mcp [--workspace DIR] [--http --port N [--host 127.0.0.1]]
+    earthsight serve [--host 127.0.0.1] [--port N] [--root DIR]
 
 Errors a user can fix (bad arguments, missing files, unavailable tools) print one message on
 stderr and exit with status 2, without a traceback (``EARTHSIGHT_DEBUG=1`` shows it). ``ask``
@@ -235,6 +239,12 @@ def cmd_ask(ns: argparse.Namespace) -> int:
 
     planner = load_planner(ns.planner)
     images: list[str] = ns.image or []
+    sandbox = None
+    if ns.sandbox and not ns.dry_run:
+        from agent.sandbox import Sandbox
+
+        sandbox = Sandbox.from_env(ns.workspace)
+        images = sandbox.check_request(images)
     if not ns.dry_run:
         missing = [p for p in images if not Path(p).is_file()]
         if missing:
@@ -243,15 +253,31 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     if ns.dry_run:
         result = run_request(ns.request, images, ns.workspace, planner, dry_run=True)
         _print_json(result.plan.to_design_json())
+        _save_workflow(ns, result, images)
         return 0 if result.plan.declined is None else 1
     if ns.json:
-        result = run_request(ns.request, images, ns.workspace, planner)
+        result = run_request(ns.request, images, ns.workspace, planner, sandbox=sandbox)
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         with RichProgress() as bars:
-            result = run_request(ns.request, images, ns.workspace, planner, progress=bars)
+            result = run_request(ns.request, images, ns.workspace, planner, progress=bars,
+                                 sandbox=sandbox)
         _print_answer(result)
+    _save_workflow(ns, result, images)
     return 0 if result.ok else 1
+
+
+def _save_workflow(ns: argparse.Namespace, result: AgentResult, images: Sequence[str]) -> None:
+    """``--save-workflow``: write the plan as a workflow (scenes become inputs)."""
+    if not ns.save_workflow:
+        return
+    if not result.plan.steps:
+        raise UsageError(f"--save-workflow: nothing was planned ({result.plan.declined}); "
+                         "no workflow written")
+    from agent.workflow_save import save_workflow
+
+    path = save_workflow(result.plan, images, ns.save_workflow)
+    _console(stderr=True).print(f"workflow written to {path}")
 
 
 # --- eval --------------------------------------------------------------------------------------
@@ -316,13 +342,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the plan (DESIGN.md JSON) without running anything")
     p.add_argument("--json", action="store_true", help="print a machine-readable result")
     p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
+    p.add_argument("--save-workflow", metavar="FLOW.yaml",
+                   help="also save the plan as a workflow; rerun with `earthsight run`")
+    p.add_argument("--sandbox", action="store_true",
+                   help="only read files inside the workspace and data roots")
     p.set_defaults(func=cmd_ask)
+
+    from agent.cli_workflow import add_run_parser
+
+    add_run_parser(sub, DEFAULT_WORKSPACE)
 
     p = sub.add_parser("eval", help="score a planner on a JSONL file of queries")
     p.add_argument("file", help="queries, one JSON object a line")
     p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
     p.add_argument("--out", help="also write the report as JSON here")
     p.set_defaults(func=cmd_eval)
+
+    from agent.cli_serve import add_serve_parsers
+
+    add_serve_parsers(sub, DEFAULT_WORKSPACE, DEFAULT_PLANNER)
     return parser
 
 

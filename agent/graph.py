@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -30,6 +30,9 @@ from tools.catalog import get_tool
 from tools.errors import EarthSightError, InputError
 from tools.registry import ToolRecord, run_record
 from tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from agent.sandbox import Sandbox
 
 ToolLookup = Callable[[str], ToolRecord[Any, Any]]
 """Tool name -> its record (raises InputError for unknown names)."""
@@ -155,10 +158,12 @@ def _step_error(result: StepResult) -> str:
 class _Runner:
     """The nodes of one graph, closed over the planner, tool lookup and progress listener."""
 
-    def __init__(self, planner: Planner, tool_lookup: ToolLookup, progress: AgentProgress) -> None:
+    def __init__(self, planner: Planner, tool_lookup: ToolLookup, progress: AgentProgress,
+                 sandbox: Sandbox | None = None) -> None:
         self.planner = planner
         self.tool_lookup = tool_lookup
         self.progress = progress
+        self.sandbox = sandbox
 
     def plan(self, state: AgentState) -> dict[str, Any]:
         """Describe the scenes, then plan."""
@@ -197,6 +202,8 @@ class _Runner:
         try:
             args = resolve_args(step.args, results, scenes)
             record = self.tool_lookup(step.tool)
+            if self.sandbox is not None:
+                args = self.sandbox.check_tool_args(record.name, args)
             run = run_record(record, args, workspace, step=step.id, progress=on_progress)
         except Exception as exc:  # every tool error becomes a failed step
             result = StepResult(id=step.id, tool=step.tool, status="failed", args=args,
@@ -273,13 +280,15 @@ class _Runner:
 
 
 def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
-                progress: AgentProgress | None = None) -> Any:
+                progress: AgentProgress | None = None, sandbox: Sandbox | None = None) -> Any:
     """Build and compile the plan → act → answer graph.
 
     Args:
         planner: Turns the request and its scenes into a Plan.
         tool_lookup: Tool name -> ToolRecord (default: the installed tool catalog).
         progress: Listener of :class:`~agent.progress.ProgressEvent` (default: none).
+        sandbox: When given, every step's file arguments are resolved and checked by it
+            before the tool runs (a refused path fails that step).
 
     Returns:
         A compiled LangGraph graph; ``invoke`` it with an :class:`~agent.state.AgentState`
@@ -287,7 +296,7 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
     """
     from langgraph.graph import END, START, StateGraph
 
-    runner = _Runner(planner, tool_lookup, progress or ignore_progress)
+    runner = _Runner(planner, tool_lookup, progress or ignore_progress, sandbox)
     graph = StateGraph(AgentState)
     graph.add_node("plan", runner.plan)
     graph.add_node("act", runner.act)
@@ -302,7 +311,7 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
 def run_request(
     request: str, images: Sequence[str | Path], workspace: str | Path, planner: Planner,
     dry_run: bool = False, *, tool_lookup: ToolLookup = get_tool,
-    progress: AgentProgress | None = None,
+    progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
 ) -> AgentResult:
     """Plan a request over its scenes, run the plan (unless ``dry_run``) and answer.
 
@@ -314,17 +323,24 @@ def run_request(
         dry_run: Only plan; run nothing and need no files.
         tool_lookup: Tool name -> ToolRecord (default: the installed tool catalog).
         progress: Listener of progress events.
+        sandbox: When given, the scenes and every step's file arguments must pass it
+            (relative paths resolve against its workspace and data roots).
 
     Returns:
         The plan, answer text, numbers with units, artifacts and errors.
+
+    Raises:
+        InputError: A scene the sandbox refuses (refused step arguments fail their step).
     """
     ws = str(Path(workspace).expanduser().resolve())
+    if sandbox is not None and not dry_run:
+        images = sandbox.check_request([str(p) for p in images])
     state: AgentState = {
         "messages": [HumanMessage(content=request)], "request": request,
         "scenes": [Scene(path=str(p)) for p in images], "workspace": ws, "dry_run": dry_run,
         "results": {}, "artifacts": [], "errors": [],
     }
-    final: AgentState = build_graph(planner, tool_lookup, progress).invoke(state)
+    final: AgentState = build_graph(planner, tool_lookup, progress, sandbox).invoke(state)
     results = final.get("results", {})
     return AgentResult(
         request=request, plan=final["plan"], answer=final.get("answer", ""),

@@ -89,6 +89,7 @@ def main() -> None:
         "pseudo_rgb": _tool("pseudo_rgb", {"image": str(before), "mode": "auto"}, ws),
         "detect_changes": _tool("detect_changes", {"before": str(before), "after": str(after),
                                 "method": "cva"}, ws),
+        "segment (box prompts)": _tool("segment", _segment_args(before, a.out, a.size), ws),
     }
     results = {}
     for name, code in runs.items():
@@ -99,6 +100,39 @@ def main() -> None:
     worst_name, worst = max(results.items(), key=lambda kv: kv[1])
     print(f"worst tool: {worst_name} {worst:.0f} MB (goal < {GOAL_MB:.0f} MB); "
           f"ratio to whole-scene read = {worst / baseline:.2f}")
+
+
+def _segment_args(scene: Path, out: Path, size: int, windows: int = 24) -> dict[str, object]:
+    """Box prompts for ``segment``: 8 boxes in each of ``windows`` 1024-px windows spread over
+    the scene (corners, edges, boxes straddling window borders), plus a random-weight MobileSAM
+    ``vit_t`` checkpoint (the CPU default's architecture; weights do not change memory)."""
+    weights = out / "weights" / "mobile_sam_random.pt"
+    if not weights.exists():
+        code = ("from pathlib import Path; import torch; from specialists import sam; "
+                f"torch.manual_seed(0); weights = Path({str(weights)!r}); "
+                "weights.parent.mkdir(exist_ok=True); "
+                "torch.save(sam.build_sam(sam.SamArch('tiny_vit')).state_dict(), weights)")
+        subprocess.run([sys.executable, "-c", code], check=True, env={
+            **os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    rng = np.random.default_rng(3)
+    with rasterio.open(scene) as src:
+        t, crs = src.transform, src.crs.to_string()
+    side = int(np.ceil(np.sqrt(windows)))
+    centres = np.linspace(300, size - 300, side)
+    feats = []
+    for cy in centres:
+        for cx in centres[: max(1, windows // side)]:
+            for _ in range(8):
+                x0, y0 = cx + rng.uniform(-450, 400), cy + rng.uniform(-450, 400)
+                w, h = rng.uniform(15, 80, 2)
+                (ax, ay), (bx, by) = t @ (x0, y0), t @ (x0 + w, y0 + h)
+                feats.append({"type": "Feature", "properties": {"class": "ship"},
+                              "geometry": {"type": "Polygon", "coordinates": [[
+                                  [ax, ay], [bx, ay], [bx, by], [ax, by], [ax, ay]]]}})
+    boxes = out / "segment_boxes.geojson"
+    boxes.write_text(json.dumps({"type": "FeatureCollection", "features": feats,
+                                 "crs": {"type": "name", "properties": {"name": crs}}}))
+    return {"image": str(scene), "boxes": str(boxes), "model": str(weights)}
 
 
 def _tool(name: str, args: dict[str, object], ws: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,41 @@ def make_tiff(tmp_path: Path) -> MakeTiff:
 def rng() -> np.random.Generator:
     """A seeded random generator."""
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_models() -> Path:
+    """Model libraries offline, ultralytics configured in the project's .yolo/ with its fonts.
+
+    ultralytics fetches Arial.ttf when it draws; matplotlib's DejaVuSans is copied under both
+    names it looks for, so nothing is ever downloaded.
+    """
+    root = Path(__file__).resolve().parent.parent
+    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
+                       ("YOLO_OFFLINE", "1"), ("YOLO_AUTOINSTALL", "0"),
+                       ("YOLO_VERBOSE", "False"), ("YOLO_CONFIG_DIR", str(root / ".yolo"))):
+        os.environ.setdefault(key, value)
+    fonts = Path(os.environ["YOLO_CONFIG_DIR"]) / "Ultralytics"
+    fonts.mkdir(parents=True, exist_ok=True)
+    try:
+        import matplotlib
+
+        dejavu = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+    except ImportError:  # pragma: no cover - matplotlib comes with ultralytics
+        return fonts
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        if not (fonts / name).exists() and dejavu.exists():
+            shutil.copyfile(dejavu, fonts / name)
+    return fonts
+
+
+@pytest.fixture(scope="session")
+def random_obb_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """yolo11n-obb built from its config with random weights (DOTA v1 class names), as a .pt."""
+    pytest.importorskip("ultralytics")
+    from specialists.models import DOTA_V1_NATIVE
+    from specialists.yolo import build_random
+
+    return build_random("yolo11n-obb.yaml",
+                        tmp_path_factory.mktemp("weights") / "yolo11n-obb.pt",
+                        names=DOTA_V1_NATIVE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from tools.artifacts import ToolResult
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 
 BIOMASS_REQUIRES = ("the above-ground-biomass regression head is not part of this "
                     "installation yet; install a release that ships it and its weights")
@@ -14,9 +14,11 @@ BIOMASS_REQUIRES = ("the above-ground-biomass regression head is not part of thi
 class EstimateBiomassInput(BaseModel):
     """Arguments of estimate_biomass."""
 
-    image: str = Field(description="path of the scene")
+    image: str = Field(description="path of the scene",
+                       json_schema_extra=PATH_FIELD)
     region: str | None = Field(None, description="limit to a mask or polygons: an earlier step "
-                               "($s1) or a file")
+                               "($s1) or a file",
+                               json_schema_extra=PATH_FIELD)
 
 
 class EstimateBiomassOutput(ToolResult):

@@ -20,7 +20,7 @@ from specialists.bands import resolve_roles
 from tools.artifacts import ToolResult
 from tools.describe import MODALITY_WORDS, area_quantity, footprint_area_m2
 from tools.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.zones import raster_units
 
 NO_VLM = ("describing what the scene shows needs a vision-language (VLM) backend, which this "
@@ -45,7 +45,8 @@ _TOPICS: dict[str, tuple[str, ...]] = {
 class DescribeSceneInput(BaseModel):
     """Arguments of describe_scene."""
 
-    image: str = Field(description="path of the scene")
+    image: str = Field(description="path of the scene",
+                       json_schema_extra=PATH_FIELD)
     question: str | None = Field(None, description="a question about the scene (default: a "
                                  "short caption)")
 

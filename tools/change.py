@@ -48,7 +48,7 @@ from tools.artifacts import Quantity, ToolResult
 from tools.errors import InputError, ToolUnavailable
 from tools.geotiff import grid_writer
 from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.vector import polygonize_mask, write_geojson
 
 FULL_SAMPLE_PIXELS = 2048 * 2048
@@ -62,9 +62,11 @@ T = TypeVar("T")
 class DetectChangesInput(BaseModel):
     """Arguments of detect_changes."""
 
-    before: str = Field(description="path of the earlier scene")
+    before: str = Field(description="path of the earlier scene",
+                        json_schema_extra=PATH_FIELD)
     after: str = Field(description="path of the later scene (reprojected onto the before grid "
-                       "when grids differ)")
+                       "when grids differ)",
+                       json_schema_extra=PATH_FIELD)
     method: Literal["auto", "cva", "deep"] = Field(
         "auto", description="cva = change vector analysis with Otsu; deep = learned siamese "
         "model (needs weights); auto = deep when weights exist, else cva")

@@ -26,7 +26,7 @@ from tools.artifacts import ToolResult
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 
 _READ_BUDGET_VALUES = 6_000_000
 """Most band-pixel values read at once (float64: 48 MB); many-band cubes get smaller tiles."""
@@ -35,7 +35,8 @@ _READ_BUDGET_VALUES = 6_000_000
 class PseudoRgbInput(BaseModel):
     """Arguments of pseudo_rgb."""
 
-    image: str = Field(description="path of the raster file")
+    image: str = Field(description="path of the raster file",
+                       json_schema_extra=PATH_FIELD)
     mode: Literal["auto", "sar", "hsi", "multispectral", "pca", "recombine"] = Field(
         "auto", description="auto picks from the modality; pca = first three principal "
         "components; recombine = consecutive 3-band group number `group` (REO-VLM style)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from tools.artifacts import ToolResult
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 
 CLIP_REQUIRES = ("the CLIP-family specialists (RemoteCLIP / GeoRSCLIP) are not part of this "
                  "installation yet; install a release that ships them")
@@ -14,7 +14,8 @@ CLIP_REQUIRES = ("the CLIP-family specialists (RemoteCLIP / GeoRSCLIP) are not p
 class ClassifySceneInput(BaseModel):
     """Arguments of classify_scene."""
 
-    images: list[str] = Field(min_length=1, description="scenes (or tiles) to classify")
+    images: list[str] = Field(min_length=1, description="scenes (or tiles) to classify",
+                              json_schema_extra=PATH_FIELD)
     labels: list[str] | None = Field(
         None, description="candidate labels (default: a standard remote-sensing scene vocabulary)")
     top_k: int = Field(3, ge=1, description="labels to report per image")
@@ -28,7 +29,8 @@ class SearchImagesInput(BaseModel):
     """Arguments of search_images."""
 
     query: str = Field(description="what to look for, in words")
-    archive: str = Field(description="folder, glob, index name, or a large scene to cut in tiles")
+    archive: str = Field(description="folder, glob, index name, or a large scene to cut in tiles",
+                         json_schema_extra=PATH_FIELD)
     top_k: int = Field(10, ge=1, description="how many hits to return")
 
 

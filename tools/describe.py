@@ -8,7 +8,7 @@ from rasterio.transform import Affine
 from tools.area import M2_PER_HA, M2_PER_KM2, pixel_area_rows_m2
 from tools.artifacts import Quantity, ToolResult
 from tools.raster import RasterInfo, describe
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 
 MODALITY_WORDS = {
     "rgb": "RGB (true colour)",
@@ -22,7 +22,8 @@ MODALITY_WORDS = {
 class DescribeRasterInput(BaseModel):
     """Arguments of describe_raster."""
 
-    image: str = Field(description="path of the raster file")
+    image: str = Field(description="path of the raster file",
+                       json_schema_extra=PATH_FIELD)
 
 
 class DescribeRasterOutput(ToolResult):

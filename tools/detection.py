@@ -1,19 +1,38 @@
-"""``detect_objects``: YOLO boxes over scenes of any size.
+"""``detect_objects``: YOLO boxes (horizontal or oriented) over scenes of any size.
 
-The models come with the deep specialists (YOLO via ultralytics, SAM via segment-anything);
-until they are installed and wired these tools are part of the public surface (so plans and
-schemas name them) but report that they cannot run.
+The scene is read window by window (slices of ``tile_size`` pixels with ``overlap``), the
+slices go through the detector in batches, boxes are shifted to scene pixels and merged
+across slices (class-wise NMS, rotated overlap for oriented boxes) so an object cut by a
+slice border is reported once, then written as GeoJSON polygons in the scene CRS. Non-RGB
+scenes go through ``pseudo_rgb`` first. The detector is built by :func:`load_predictor`
+(tests replace it with a fake that returns known boxes).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from affine import Affine
 from pydantic import BaseModel, Field
+from rasterio.windows import Window as RioWindow
+from shapely.geometry import Polygon, mapping
 
+from specialists.models import MODELS, ModelRecord, WeightsNotFound, get_record, resolve_weights
+from specialists.slicing import Detections, Window, concat, merge, slice_windows
+from specialists.yolo import LoadedDetector
+from tools.area import geometry_area_m2, geometry_length_m
 from tools.artifacts import ToolResult
+from prompts.classes import canonical_class
+from tools.errors import InputError, ToolUnavailable
+from tools.raster import crs_to_str, describe, open_dataset
 from tools.registry import ToolContext, tool_record
-
-DEEP_REQUIRES = ("the deep specialists (YOLO / SAM) are not part of this installation yet; "
-                 "install a release that ships them")
+from tools.vector import write_geojson
 
 
 class DetectObjectsInput(BaseModel):
@@ -25,20 +44,246 @@ class DetectObjectsInput(BaseModel):
     min_confidence: float = Field(0.25, ge=0, le=1, description="drop detections below this")
     oriented: bool | None = Field(
         None, description="oriented boxes (DOTA-style OBB); default: the model's own kind")
-    model: str | None = Field(None, description="model name or weights file")
+    model: str | None = Field(
+        None, description="model name (see `earthsight models`, default yolo11n-obb, or "
+                          "yolo11n when oriented=false) or an ultralytics weights file (.pt)")
     wgs84: bool = Field(False, description="also write the boxes in EPSG:4326")
+    tile_size: int | None = Field(
+        None, ge=64, description="slice side in pixels (default: 1024 for OBB models, else 640)")
+    overlap: int | None = Field(
+        None, ge=0, description="overlap of neighbouring slices in pixels (default: 20 % of "
+                                "tile_size); objects up to this size are never cut")
+    merge_threshold: float = Field(
+        0.5, gt=0, le=1, description="overlap (intersection over the smaller box) above which "
+                                     "boxes of one class from neighbouring slices are one object")
+    batch: int | None = Field(None, ge=1, description="slices per forward pass "
+                                                      "(default: 16 on GPU, 2 on CPU)")
+    device: str | None = Field(None, description="cpu, cuda or cuda:N (default: cuda if present)")
+
+
+class ModelRun(BaseModel):
+    """The model that ran."""
+
+    name: str
+    weights: str
+    device: str
+    oriented: bool
+    tile_size: int = Field(description="slice side in pixels")
+    overlap: int = Field(description="slice overlap in pixels")
+    slices: int = Field(description="number of slices read")
 
 
 class DetectObjectsOutput(ToolResult):
     """Boxes as GeoJSON in the scene CRS and counts per class."""
 
     counts: dict[str, int] = Field(default_factory=dict)
+    path: str | None = Field(None, description="GeoJSON of the boxes (scene CRS)")
+    model: ModelRun | None = None
 
 
-@tool_record(DetectObjectsInput, DetectObjectsOutput, requires=DEEP_REQUIRES)
+LoaderFn = Callable[[Path, str | None, float, int, int | None], LoadedDetector]
+
+
+def load_predictor(weights: Path, device: str | None, conf: float, imgsz: int,
+                   batch: int | None) -> LoadedDetector:
+    """Load the YOLO detector (replaced by tests with a fake detector)."""
+    from specialists.yolo import load_detector
+
+    return load_detector(weights, device=device, conf=conf, imgsz=imgsz, batch=batch)
+
+
+def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
+    spec = args.model
+    if spec is None:
+        record = get_record("yolo11n" if args.oriented is False else "yolo11n-obb")
+        path = None
+    elif spec in MODELS:
+        record, path = get_record(spec), None
+        if not record.library == "ultralytics":
+            raise InputError(f"model: '{spec}' is a {record.task} model; detect_objects takes "
+                             f"one of {', '.join(n for n, r in MODELS.items() if r.task != 'segment')}"
+                             " or an ultralytics .pt file")
+    elif spec.endswith((".pt", ".pth")) or Path(spec).expanduser().exists():
+        by_file = {r.weights: r for r in MODELS.values()}
+        record = by_file.get(Path(spec).name) or ModelRecord(
+            name=Path(spec).stem, task="detect", library="ultralytics", weights=Path(spec).name,
+            classes=(), bands=("red", "green", "blue"), gsd_m=None, licence="unknown",
+            source=spec)
+        path = spec
+    else:
+        raise InputError(f"model: unknown model '{spec}'; pass one of "
+                         f"{', '.join(n for n, r in MODELS.items() if r.task != 'segment')} "
+                         "or the path of an ultralytics .pt file")
+    try:
+        return record, resolve_weights(record, path)
+    except WeightsNotFound as exc:
+        if path is not None:
+            raise InputError(f"model: {exc}") from exc
+        raise ToolUnavailable(f"detect_objects: {exc}") from exc
+
+
+def _rgb_scene(args: DetectObjectsInput, ctx: ToolContext) -> tuple[str, list[str]]:
+    """The scene as 8-bit RGB: the file itself, or a pseudo_rgb composite in the workspace."""
+    info = describe(args.image)
+    if info.modality == "rgb" and info.dtype == "uint8" and info.count in (3, 4):
+        return args.image, []
+    from tools.composite import PseudoRgbInput, pseudo_rgb
+
+    ctx.progress("pseudo_rgb", 0, 1)
+    out = pseudo_rgb.handler(PseudoRgbInput(image=args.image), ctx)
+    return out.path, [f"{info.modality} scene composited to RGB with pseudo_rgb "
+                      f"({out.mode_used}: {', '.join(out.bands_used)}) before detection"]
+
+
+def _class_filter(args: DetectObjectsInput, names: dict[int, str]
+                  ) -> tuple[set[int] | None, list[str]]:
+    if not args.classes:
+        return None, []
+    canon = {i: canonical_class(n) for i, n in names.items()}
+    known = sorted(set(canon.values()))
+    wanted = {canonical_class(c) for c in args.classes}
+    missing = sorted(wanted - set(known))
+    if missing and len(missing) == len(wanted):
+        raise InputError(f"classes: the model does not detect {', '.join(missing)}; "
+                         f"it knows: {', '.join(known)}")
+    warnings = ([f"classes: the model does not detect {', '.join(missing)} (it knows: "
+                 f"{', '.join(known)}); kept the others"] if missing else [])
+    return {i for i, c in canon.items() if c in wanted}, warnings
+
+
+def _read_batches(src: Any, windows: list[Window], batch: int
+                  ) -> Iterator[tuple[list[Window], list[np.ndarray]]]:
+    """Slices read as (H, W, 3) uint8, one batch ahead of the detector (a reader thread)."""
+    groups = [windows[i:i + batch] for i in range(0, len(windows), batch)]
+
+    def read(group: list[Window]) -> list[np.ndarray]:
+        return [np.moveaxis(src.read([1, 2, 3], window=RioWindow(w.col, w.row, w.width,
+                                                                   w.height)), 0, -1)
+                for w in group]
+
+    if not groups:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, groups[0])
+        for k, group in enumerate(groups):
+            tiles = pending.result()
+            if k + 1 < len(groups):
+                pending = pool.submit(read, groups[k + 1])
+            yield group, tiles
+
+
+def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, overlap: int,
+                 min_confidence: float = 0.0, keep: set[int] | None = None,
+                 merge_threshold: float = 0.5,
+                 progress: Callable[[str, int, int], None] | None = None) -> Detections:
+    """Sliced detection over a scene's windows; boxes in scene pixels, merged across slices.
+
+    Args:
+        path: 8-bit RGB raster (bands 1-3 are read).
+        detector: Batch predictor and its batch size.
+        tile_size: Slice side in pixels.
+        overlap: Slice overlap in pixels.
+        min_confidence: Drop boxes scored below this (0-1).
+        keep: Class ids to keep (None: all).
+        merge_threshold: Intersection over the smaller box (0-1) that makes two boxes one.
+        progress: ``(stage, done, total)`` callback.
+    """
+    with open_dataset(path) as src:
+        windows = slice_windows(src.width, src.height, tile_size, overlap)
+        parts: list[Detections] = []
+        done = 0
+        for group, tiles in _read_batches(src, windows, detector.batch):
+            for win, dets in zip(group, detector.predict(tiles), strict=True):
+                sel = dets.scores >= min_confidence
+                if keep is not None:
+                    sel &= np.isin(dets.classes, list(keep))
+                parts.append(dets.select(sel).shifted(win.col, win.row))
+            done += len(group)
+            if progress is not None:
+                progress("detect", done, len(windows))
+    return merge(concat(parts, detector.oriented), merge_threshold, "ios")
+
+
+@dataclass
+class _Georef:
+    transform: Affine
+    crs: str | None
+
+
+def _features(dets: Detections, names: dict[int, str], geo: _Georef) -> list[dict[str, Any]]:
+    feats = []
+    order = np.argsort(-dets.scores, kind="stable")
+    for fid, i in enumerate(order, start=1):
+        px = dets.corners[i]
+        world = [geo.transform * (float(x), float(y)) for x, y in px]
+        poly = Polygon(world)
+        native = names.get(int(dets.classes[i]), str(int(dets.classes[i])))
+        x0, y0 = px.min(axis=0)
+        x1, y1 = px.max(axis=0)
+        props: dict[str, Any] = {
+            "id": fid, "class": canonical_class(native), "model_class": native,
+            "confidence": round(float(dets.scores[i]), 4),
+            "pixel_box": [round(float(v), 2) for v in (x0, y0, x1, y1)],
+        }
+        if dets.oriented:
+            props["pixel_corners"] = [[round(float(x), 2), round(float(y), 2)] for x, y in px]
+        if geo.crs:
+            props["area_m2"] = round(geometry_area_m2(poly, geo.crs), 3)
+            props["length_m"] = round(geometry_length_m(poly, geo.crs), 3)
+        feats.append({"type": "Feature", "id": fid, "properties": props,
+                      "geometry": mapping(poly)})
+    return feats
+
+
+@tool_record(DetectObjectsInput, DetectObjectsOutput)
 def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsOutput:
     """Detect objects (ships, planes, vehicles, storage tanks, buildings, trees...) with a YOLO
     model, horizontal or oriented boxes, tiled over any scene size; returns GeoJSON boxes in the
     scene CRS and the count per class.
     """
-    raise NotImplementedError(DEEP_REQUIRES)
+    record, weights = _resolve_model(args)
+    scene, warnings = _rgb_scene(args, ctx)
+    probe_oriented = record.task == "detect-obb"
+    tile = args.tile_size or (1024 if probe_oriented else 640)
+    overlap = args.overlap if args.overlap is not None else tile // 5
+    if overlap >= tile:
+        raise InputError(f"overlap: {overlap} px must be smaller than tile_size {tile} px")
+    try:
+        detector = load_predictor(weights, args.device, args.min_confidence, tile, args.batch)
+    except ValueError as exc:
+        raise InputError(f"model/device: {exc}") from exc
+    if args.oriented is not None and args.oriented != detector.oriented:
+        warnings.append(f"oriented={args.oriented} asked for, but {weights.name} is a "
+                        f"{'oriented' if detector.oriented else 'horizontal'}-box model; "
+                        "its own box kind is reported")
+    keep, class_warnings = _class_filter(args, detector.names)
+    warnings += class_warnings
+    dets = detect_scene(scene, detector, tile, overlap, args.min_confidence, keep,
+                        args.merge_threshold, ctx.progress)
+    with open_dataset(scene) as src:
+        geo = _Georef(src.transform, crs_to_str(src.crs))
+        n_slices = len(slice_windows(src.width, src.height, tile, overlap))
+    if not geo.crs:
+        warnings.append("the scene has no CRS: boxes are written in its pixel/transform "
+                        "coordinates without area_m2 / length_m")
+    feats = _features(dets, detector.names, geo)
+    dest = ctx.output_path("objects.geojson")
+    paths = write_geojson(dest, feats, geo.crs, wgs84=args.wgs84 and geo.crs is not None)
+    counts = dict(sorted(Counter(f["properties"]["class"] for f in feats).items()))
+    ctx.artifact("objects", "vector", paths[0], crs=geo.crs,
+                 description=f"{len(feats)} {'oriented' if dets.oriented else 'horizontal'} "
+                             f"boxes from {record.name}")
+    if len(paths) > 1:
+        ctx.artifact("objects_wgs84", "vector", paths[1], crs="EPSG:4326",
+                     description="the boxes in EPSG:4326")
+    ctx.number("count", len(feats), "count", "objects detected (all classes)")
+    for name, n in counts.items():
+        ctx.number(f"count_{name.replace(' ', '_')}", n, "count", f"objects of class {name}")
+    listed = ", ".join(f"{n} {c}" for c, n in counts.items()) or "no objects"
+    return DetectObjectsOutput(
+        summary=f"Detected {len(feats)} objects ({listed}) at confidence >= "
+                f"{args.min_confidence:g} with {record.name} on {detector.device}.",
+        image=args.image, counts=counts, path=str(paths[0]), warnings=warnings,
+        model=ModelRun(name=record.name, weights=str(weights), device=detector.device,
+                       oriented=detector.oriented, tile_size=tile, overlap=overlap,
+                       slices=n_slices))

@@ -33,7 +33,7 @@ from tools.artifacts import Quantity, ToolResult
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.raster import RasterInfo, crs_to_str, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 
 IndexName = Literal["NDVI", "NDWI", "MNDWI", "NBR", "NDSI", "NDBI", "SAVI", "EVI"]
 
@@ -44,7 +44,8 @@ _ROLE_TEXT = {"nir": "NIR", "swir1": "SWIR1", "swir2": "SWIR2", "nir_narrow": "N
 class SpectralIndexInput(BaseModel):
     """Arguments of spectral_index."""
 
-    image: str = Field(description="path of a multispectral raster")
+    image: str = Field(description="path of a multispectral raster",
+                       json_schema_extra=PATH_FIELD)
     index: IndexName = Field(description="index name, upper case")
     threshold: float | None = Field(
         None, description="when given, also write a mask of pixels above it and report its area")

@@ -32,7 +32,7 @@ from tools.objects import (
     write_objects,
 )
 from tools.raster import crs_to_str, describe, open_dataset
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.sources import Source, load_source
 from tools.vector import polygonize_mask
 from tools.zones import mask_regions, per_area_factor, zonal_stats
@@ -47,14 +47,16 @@ AREA_UNITS: dict[str, tuple[str, float]] = {"m2": ("m²", 1.0), "ha": ("ha", M2_
 class MeasureInput(BaseModel):
     """Arguments of measure."""
 
-    source: str = Field(description="an earlier step ($s1) or a GeoJSON / mask / raster file")
+    source: str = Field(description="an earlier step ($s1) or a GeoJSON / mask / raster file",
+                        json_schema_extra=PATH_FIELD)
     statistic: Statistic = Field(description="count, area, mean, sum, min, max or length")
     attribute: str | None = Field(
         None, description="vector property the statistic reads (default: area_m2 for "
         "mean/sum/min/max of polygons, length_m for length)")
     image: str | None = Field(
         None, description="zonal statistics: raster whose values are summarised inside the "
-        "source mask or polygons")
+        "source mask or polygons",
+        json_schema_extra=PATH_FIELD)
     band: int = Field(1, ge=1, description="zonal statistics: 1-based band of image")
     classes: list[str] | None = Field(None, description="keep only these object classes")
     min_area_m2: float | None = Field(None, ge=0, description="keep objects at least this large")

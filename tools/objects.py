@@ -14,7 +14,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tools.area import geometry_area_m2, geometry_length_m, require_crs
-from tools.classes import canonical_class
+from prompts.classes import canonical_class
 from tools.errors import InputError
 from tools.vector import read_features, write_geojson
 

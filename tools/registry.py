@@ -29,6 +29,23 @@ ProgressCallback = Callable[[str, int, int], None]
 """``(stage, done, total)``: called as long work advances."""
 
 
+PATH_MARK = "x-earthsight-path"
+"""JSON-schema key that marks an input field holding a file path (or a list of them)."""
+
+PATH_FIELD: dict[str, Any] = {PATH_MARK: True}
+"""``json_schema_extra`` of every file argument: sandboxes resolve and check exactly these."""
+
+
+def path_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``model`` marked as file paths (:data:`PATH_FIELD`)."""
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get(PATH_MARK):
+            out.append(name)
+    return out
+
+
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 

@@ -26,7 +26,7 @@ from tools.area import M2_PER_HA, M2_PER_KM2
 from tools.artifacts import ToolResult
 from tools.errors import InputError
 from tools.raster import open_dataset
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.sources import load_source
 from tools.zones import zonal_stats
 
@@ -45,7 +45,8 @@ class TrendInput(BaseModel):
     """Arguments of trend."""
 
     images: list[str] = Field(
-        min_length=2, description="one per date: earlier steps ($s1, $s2, ...) or rasters")
+        min_length=2, description="one per date: earlier steps ($s1, $s2, ...) or rasters",
+        json_schema_extra=PATH_FIELD)
     statistic: str = Field(
         "auto", description="which number of each source: auto (the main area or mean), or a "
         "name such as water_area, mean, total, count, area")

@@ -55,7 +55,7 @@ from tools.indices import (
     resolve_bands,
 )
 from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.vector import polygonize_mask, write_geojson
 
 _CO_POL, _CROSS_POL = ("VV", "HH"), ("VH", "HV")
@@ -64,7 +64,8 @@ _CO_POL, _CROSS_POL = ("VV", "HH"), ("VH", "HV")
 class MapWaterInput(BaseModel):
     """Arguments of map_water."""
 
-    image: str = Field(description="path of a SAR (VV, optionally VH) or optical raster")
+    image: str = Field(description="path of a SAR (VV, optionally VH) or optical raster",
+                       json_schema_extra=PATH_FIELD)
     method: Literal["auto", "sar", "optical"] = Field(
         "auto", description="auto: SAR when the scene is SAR, else the optical water index")
     index: Literal["NDWI", "MNDWI"] | None = Field(

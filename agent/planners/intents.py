@@ -37,6 +37,7 @@ class Analysis:
     search: bool = False
     composite: bool = False
     count_words: bool = False
+    counting: bool = False
     question: bool = False
     statistic: str | None = None
     classes: list[str] = field(default_factory=list)
@@ -72,8 +73,16 @@ class Analysis:
         return bool(self.water or self.indices or self.biomass or self.detect)
 
 
+IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|pictures|photo|photos|tile|tiles|"
+                         r"raster|rasters|imagery|shown|visible|mosaic|orthophoto|this area|"
+                         r"the area|xfilex|xfolderx)\b")
+"""Words that tie a request to a scene (general-knowledge declines skip such requests)."""
+
+
 def _decline(text: str, vocab: Vocabulary) -> str | None:
     for topic in vocab.decline:
+        if topic.unless_image and IMAGE_WORDS.search(text):
+            continue
         if topic.cues.search(text):
             return topic.reason
     return None
@@ -90,7 +99,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     Returns:
         The analysis; ``declined`` set when the request is out of scope.
     """
-    t = req.norm
+    t = slots.numerals(req.norm, vocab)
     a = Analysis(declined=_decline(req.plain, vocab))
     if a.declined:
         return a
@@ -98,7 +107,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
 
     # Spans whose words are labels or a search query, not object classes to detect.
     skip: list[tuple[int, int]] = []
-    a.classify = has("classify", t)
+    a.classify = has("classify", t) and not has("classify_pixels", t)
     a.search = has("search", t)
     if a.search:
         cue = vocab.cues["search"].search(t)
@@ -141,6 +150,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     a.composite = has("composite", t)
     a.question = has("question", t)
     a.count_words = has("count", t)
+    a.counting = has("counting", t)
     generic = has("generic_objects", t)
     detect_words = has("detect", t)
     a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
@@ -176,11 +186,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     if a.vqa and a.classes and not a.detect:
         a.classes = []  # "is there a marina?" is answered by describe_scene
     pair_change = a.change and n_scenes == 2
-    if not a.indices and not (a.water or a.biomass or a.detect or a.segment or a.classify
+    segment_objects = a.segment and bool(a.classes or a.everything)
+    if not a.indices and not (a.water or a.biomass or a.detect or segment_objects or a.classify
                               or a.search or a.vqa or a.caption or pair_change):
         topic = slots.topic_index(t, vocab)
-        if topic:
-            a.indices = [topic]
+        if topic:  # "delineate the burn scar": the index mask outlines it
+            a.indices, a.segment = [topic], segment_objects
             m = vocab.topic_patterns[topic].search(t)
             a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):

@@ -19,12 +19,10 @@ from typing import Any
 
 from agent.plan import Plan, PlanStep, Scene
 from agent.planners import scenes as facts
-from agent.planners.intents import Analysis, analyse
+from agent.planners.intents import IMAGE_WORDS, Analysis, analyse
 from agent.planners.text import RequestText, read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
-_IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|photo|tile|tiles|raster|imagery|"
-                          r"shown|visible|mosaic|orthophoto|this area|the area)\b")
 NOTHING_APPLIES = (
     "I could not match this request to an EarthSight tool. I can describe a raster's metadata, "
     "make pseudo-RGB composites, compute spectral indices, map water, detect, count and "
@@ -119,7 +117,7 @@ class _Builder:
         method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
         min_area = a.min_area_m2 if not a.detect else None
         ref = self.add("map_water", image=scene.path, method=method, min_area_m2=min_area)
-        if a.statistic in ("max", "min", "mean") or (a.count_words and not a.detect):
+        if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
             return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units)
         return ref
 
@@ -174,7 +172,7 @@ class OfflinePlanner:
             b.note(f"read {old!r} as {new!r}")
         _build(b, a, req, found)
         if not b.steps and (a.question or a.caption) and (
-                found or req.folders or _IMAGE_WORDS.search(req.norm)):
+                found or req.folders or IMAGE_WORDS.search(req.norm)):
             for scene in found or [_Scene("$image", a.text_modality)]:
                 b.describe(scene, request.strip())
             b.note("no specific tool applies: the question goes to describe_scene")
@@ -327,7 +325,7 @@ def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene]) -> No
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)
         b.note("biomass lost: estimated on the earlier scene inside the change mask")
-    elif a.count_words or a.has_filter:
+    elif a.counting or a.has_filter:
         b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
               max_area_m2=a.max_area_m2)
     elif a.statistic in ("max", "min", "mean"):

@@ -14,16 +14,19 @@ from agent.planners.vocab import Vocabulary
 
 Span = tuple[int, int]
 NUM = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
-_UNIT_AFTER = (r"(?!\d|\s*(?:%|percent|m\b|m2|km|ha\b|hect|nm|nanomet|sq|square|met(?:er|re)|"
-               r"confiden|conf\b|years?|px|pixel|cm|ft|feet|deg|°|x\b))")
+_UNIT_AFTER = (r"(?!\d|\s*(?:%|percent|m\b|m2|km|ha\b|hect|acre|ac\b|nm|nanomet|sq|square|"
+               r"met(?:er|re)|confiden|conf\b|years?|px|pixel|cm|ft|feet|deg|°|x\b))")
 _ABOVE = (r"(?:>=|=>|>|above|over|greater than|more than|higher than|exceeding|exceeds?|"
-          r"at least|(?:thresh(?:old)?(?:ed)?|cut ?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
+          r"at least|(?:thresh(?:old)?(?:ed)?|cut[\s-]?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
 _BELOW = r"(?:<=|=<|<|below|under|less than|lower than|smaller than|beneath)"
+_SQ_FT = 0.09290304
 _AREA_UNITS = {"m2": 1.0, "m^2": 1.0, "sqm": 1.0, "sq m": 1.0, "square meter": 1.0,
                "square metre": 1.0, "ha": 1e4, "hectare": 1e4, "km2": 1e6, "sq km": 1e6,
-               "square kilometer": 1e6, "square kilometre": 1e6}
+               "square kilometer": 1e6, "square kilometre": 1e6, "acre": 4046.8564224,
+               "ac": 4046.8564224, "sq ft": _SQ_FT, "sqft": _SQ_FT, "ft2": _SQ_FT,
+               "ft^2": _SQ_FT, "square foot": _SQ_FT, "square feet": _SQ_FT}
 _AREA_UNIT = (r"(m2|m\^2|sqm|sq\.? ?m|square met(?:er|re)|ha|hectare|km2|sq\.? ?km|"
-              r"square kilomet(?:er|re))s?\b")
+              r"square kilomet(?:er|re)|acre|ac|sq\.? ?ft|ft2|ft\^2|square f(?:oo|ee)t)s?\b")
 _LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "metre": 1.0, "km": 1000.0, "kilometer": 1000.0,
                  "kilometre": 1000.0, "ft": 0.3048, "feet": 0.3048, "foot": 0.3048}
 _LENGTH_UNIT = r"(m|meter|metre|km|kilomet(?:er|re)|ft|feet|foot)s?\b(?![\^²])"
@@ -129,7 +132,7 @@ def find_confidence(text: str) -> tuple[float | None, list[Span]]:
     """A minimum detection confidence ("under 0.5 confidence", "conf > 0.3", "60 %")."""
     patterns = [
         _BELOW + r"\s*" + NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b|score|certainty|probab)",
-        r"(?:confiden\w*|conf|certainty|probability|score)(?:\s*(?:score|threshold|level|of|"
+        r"(?:confiden\w*|conf|certainty|probability|scor(?:e|es|ing))(?:\s*(?:score|threshold|level|of|"
         r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off))*\s*" + NUM
         + r"\s*(%|percent)?",
         r"(?:at least|above|over|>=?)\s*" + NUM + r"\s*(%|percent)?\s*(?:confident|sure|certain)",
@@ -153,16 +156,29 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
     hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
     spans: list[Span] = []
     values: list[float | None] = []
+    rng = re.search(r"\bbetween\s*" + NUM + r"\s*(?:" + _AREA_UNIT + r")?\s*(?:and|to|-)\s*"
+                    + NUM + r"\s*" + _AREA_UNIT, text)
+    if rng:  # "between 100 and 500 m2": both bounds in the second number's unit
+        unit = rng.group(2) or rng.group(4)
+        lo_v = _number(rng.group(1)) * _area_factor(unit)
+        hi_v = _number(rng.group(3)) * _area_factor(rng.group(4))
+        return lo_v, hi_v, [rng.span()]
     for comp in (lo, hi):
         m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text)
         if m:
-            unit = re.sub(r"s$", "", m.group(2)).replace(".", "")
-            factor = _AREA_UNITS.get(unit, _AREA_UNITS.get(unit.replace(" ", ""), 1.0))
-            values.append(_number(m.group(1)) * factor)
+            values.append(_number(m.group(1)) * _area_factor(m.group(2)))
             spans.append(m.span())
         else:
             values.append(None)
     return values[0], values[1], spans
+
+
+def _area_factor(unit: str) -> float:
+    """m² per ``unit`` as written ("sq. ft", "hectares", "km2" ...)."""
+    key = unit.replace(".", "")
+    key = key[:-1] if key.endswith("s") and key not in ("ac",) else key
+    key = key.replace("feet", "foot") if key.startswith("square") else key
+    return _AREA_UNITS.get(key, _AREA_UNITS.get(key.replace(" ", ""), 1.0))
 
 
 def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
@@ -170,7 +186,10 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
     comp = (r"(?:longer|taller|wider|bigger|larger|greater|more|over|above|exceeding|at least|"
             r">=?|min(?:imum)? length(?: of)?|length (?:>=?|above|over|of at least|"
             r"greater than|more than))")
-    m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
+    m = re.search(r"\bbetween\s*" + NUM + r"\s*(?:and|to|-)\s*(?:-?\d+(?:\.\d+)?)\s*"
+                  + _LENGTH_UNIT, text)  # "between 50 and 100 m long": the lower bound
+    if not m:
+        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
     if not m:
         m = re.search(NUM + r"\s*" + _LENGTH_UNIT + r"\s*(?:long|or longer|in length|\+)", text)
     if not m:
@@ -187,6 +206,8 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
             if not _inside(m.start(1), skip):
                 candidates.append((m.start(1), _number(m.group(1)), below))
+    for m in re.finditer(NUM + r"\s*(?:[a-z]+\s+)?(?:cut[\s-]?off|threshold)\b", text):
+        candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off"
     for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|less|lower|"
                          r"below|under)", text):
         below = m.group(2) in ("less", "lower", "below", "under")
@@ -208,6 +229,18 @@ def find_output_units(text: str) -> str | None:
             continue
         return _OUT_UNITS.get(m.group(1))
     return None
+
+
+_UNIT_WORD = (r"(?=\s*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"
+              r"kilomet(?:er|re)s?|feet|foot|ft\b|percent|per cent|%))")
+
+
+def numerals(text: str, vocab: Vocabulary) -> str:
+    """Number words before a unit as digits ("twenty square metres" -> "20 square metres",
+    "one acre" -> "1 acre"), so size filters and thresholds read them."""
+    words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
+    pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
+    return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
 
 
 def word_number(token: str, vocab: Vocabulary) -> int | None:
@@ -325,12 +358,15 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
 
 _QUERY_CUES = (
     r"(?:look|looks)(?:\s+(?:most|more|the most|a lot|very much))?\s+(?:similar to|like)",
-    r"similar to|resembl\w*|matching",
+    r"similar(?:\s+\w+){0,2}\s+to|resembl\w*|matching",
     r"show(?:s|ing)?|contain(?:s|ing)?|depict(?:s|ing)?|featur(?:e|es|ing)|includ(?:e|es|ing)"
     r"|have|has",
     r"\bwith|\bof|\bfor",
 )
-_QUERY_END = r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give)\b|$))"
+_QUERY_END = (r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give|return|"
+              r"show|list|rank|sort)\b|\b(?:across|in|within|from|through|over) "
+              r"(?:the |my |our |this |that )?(?:whole |entire )?"
+              r"(?:archive|collection|catalog\w*|database|library)\b|$))")
 
 
 def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
@@ -338,7 +374,7 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
     for cue in _QUERY_CUES:
         m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
         if m:
-            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip())
+            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip().strip("'\""))
             query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
                            r"(?:xfilex|xfolderx).*$", "", query)
             query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()

@@ -139,10 +139,13 @@ class TypoCorrector:
     from 11 letters: two edits. Beyond 7 letters a different first letter needs a single edit.
     """
 
-    def __init__(self, targets: Iterable[str], known: Iterable[str]) -> None:
-        """Index ``targets`` (keywords) and remember ``known`` words (never corrected)."""
+    def __init__(self, targets: Iterable[str], known: Iterable[str],
+                 shorthand: dict[str, str] | None = None) -> None:
+        """Index ``targets`` (keywords), remember ``known`` words (never corrected) and the
+        ``shorthand`` of chat writing ("u" -> "you", "r" -> "are")."""
         self.targets = sorted({t for t in targets if len(t) >= 3 and t.isalpha()})
         self.known = set(known) | set(self.targets)
+        self.shorthand = dict(shorthand or {})
         self._index: dict[str, list[str]] = {}
         for word in self.targets:
             for d in _deletes(word, 2):
@@ -163,7 +166,9 @@ class TypoCorrector:
         return dist
 
     def correct(self, token: str) -> str | None:
-        """The keyword ``token`` is a typo of, or None."""
+        """The keyword ``token`` is a typo of (or the word it abbreviates), or None."""
+        if token in self.shorthand:
+            return self.shorthand[token]
         if len(token) < 4 or token in self.known:
             return None
         limit = self._max_distance(token)
@@ -181,12 +186,26 @@ class TypoCorrector:
         return best[2] if best else None
 
 
+_THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3})((?:,\d{3})+)(?![\w,])"
+                        r"(?=(\s*(?:sq|square|m2|m\b|km|ha\b|hectares?|acres?|ac\b|ft|feet|"
+                        r"met(?:er|re)s?))?)")
+
+
+def _drop_separators(match: re.Match[str]) -> str:
+    """ "2,000" -> "2000" when it reads as one number (short head, or a unit follows)."""
+    if len(match.group(1)) <= 2 or match.group(3):
+        return match.group(1) + match.group(2).replace(",", "")
+    return match.group(0)
+
+
 def normalise(text: str) -> str:
-    """Lower case, ASCII comparison signs and units, apostrophes inside words dropped."""
+    """Lower case, ASCII comparison signs and units, apostrophes inside words dropped,
+    thousands separators dropped from numbers ("2,000 sq ft")."""
     out = text
     for src, dst in _UNICODE.items():
         out = out.replace(src, dst)
     out = out.lower()
+    out = _THOUSANDS.sub(_drop_separators, out)
     return re.sub(r"(?<=[a-z])'(?=[a-z])", "", out)
 
 
@@ -230,6 +249,8 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
+            if re.match(r"\s*[=:]", match.string[match.end():]):
+                return word  # "r=29 g=20 b=12" names bands
             fixed = corrector.correct(word)
             if fixed is None:
                 return word

@@ -11,18 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from agent.planners.text import TypoCorrector, compile_cues, cue_words, phrase_pattern
+from prompts.classes import class_table
 
 
 @dataclass(frozen=True)
 class DeclineTopic:
-    """An out-of-scope topic: its cues and the reason given to the analyst."""
+    """An out-of-scope topic: its cues and the reason given to the analyst.
+
+    ``unless_image`` topics (general questions) do not apply to a request that refers to an
+    image, scene or file.
+    """
 
     topic: str
     reason: str
     cues: re.Pattern[str]
+    unless_image: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,30 +86,6 @@ class Vocabulary:
         return self.class_of.get(key)
 
 
-def plural_forms(word: str) -> list[str]:
-    """Regular plural spellings of an English noun (last word of a phrase)."""
-    if word.endswith(("s", "x", "ch", "sh", "z")):
-        return [word + "es"]
-    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
-        return [word[:-1] + "ies"]
-    return [word + "s"]
-
-
-def _class_table(doc: dict[str, Any]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for canonical, synonyms in doc["classes"].items():
-        for name in [canonical, *synonyms]:
-            key = " ".join(re.split(r"[\s\-_]+", str(name).lower()))
-            head, _, last = key.rpartition(" ")
-            table.setdefault(key, canonical)
-            for plural in plural_forms(last):
-                table.setdefault(f"{head} {plural}".strip(), canonical)
-    for plural, singular in doc.get("plurals", {}).items():
-        if singular in table:
-            table.setdefault(str(plural), table[str(singular)])
-    return table
-
-
 def _alternation(keys: list[str]) -> re.Pattern[str]:
     ordered = sorted(keys, key=lambda k: (-len(k), k))
     return re.compile("|".join(f"(?:{phrase_pattern(k)})" for k in ordered))
@@ -121,7 +102,7 @@ def get_vocabulary() -> Vocabulary:
     intents = load_yaml("intents")
     words = load_yaml("words")
 
-    class_of = _class_table(classes)
+    class_of = class_table(classes)
     index_names = tuple(str(n) for n in indices["names"])
     index_of: dict[str, str] = {n.lower(): n for n in index_names}
     for name, aliases in indices["aliases"].items():
@@ -133,7 +114,8 @@ def get_vocabulary() -> Vocabulary:
     cue_entries: dict[str, list[str]] = {k: [str(e) for e in v]
                                          for k, v in intents["intents"].items()}
     decline = tuple(
-        DeclineTopic(str(d["topic"]), str(d["reason"]), compile_cues(str(c) for c in d["cues"]))
+        DeclineTopic(str(d["topic"]), str(d["reason"]), compile_cues(str(c) for c in d["cues"]),
+                     bool(d.get("unless_image", False)))
         for d in intents["decline"])
     file_modality = {str(tok): str(mod) for mod, toks in modalities["file_tokens"].items()
                      for tok in toks}
@@ -178,7 +160,8 @@ def get_vocabulary() -> Vocabulary:
         scene_labels=tuple(str(s) for s in words["scene_labels"]),
         label_stopwords=frozenset(str(w) for w in words["label_stopwords"]),
         not_objects=frozenset(str(w) for w in words["not_objects"]),
-        corrector=TypoCorrector(targets, known),
+        corrector=TypoCorrector(targets, known,
+                                {str(k): str(v) for k, v in words["shorthand"].items()}),
     )
 
 

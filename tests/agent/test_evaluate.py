@@ -28,6 +28,7 @@ from agent.evaluate import (
 from agent.plan import Plan, PlanStep, Scene
 
 DEV_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "queries_dev.jsonl"
+HELDOUT_STYLE_FILE = Path(__file__).resolve().parent / "planners" / "heldout_style_queries.jsonl"
 
 
 def plan_of(*steps: tuple[str, dict[str, Any]], declined: str | None = None) -> Plan:
@@ -202,4 +203,20 @@ def test_dev_file_meets_the_goals() -> None:
     assert report.arguments.rate >= 0.80
     assert report.out_of_scope.total > 0
     assert report.out_of_scope.correct == report.out_of_scope.total
+    assert report.invalid_plans == []
+
+
+def test_heldout_style_file_meets_the_goals() -> None:
+    """Benchmark-style phrasings written apart from the planner's vocabulary (GeoChat task
+    tags, RSVQA questions, change captions, chat shorthand, imperial units, declines)."""
+    report = evaluate_file(HELDOUT_STYLE_FILE, "offline")
+    print(f"held-out style: tool F1 {report.tool_f1:.3f}, exact set {report.exact_set.rate:.3f}, "
+          f"arguments {report.arguments.rate:.3f}, false declines {report.false_declines}")
+    assert report.n_queries >= 80
+    assert report.tool_f1 >= 0.90
+    assert report.exact_set.rate >= 0.70
+    assert report.arguments.rate >= 0.80
+    assert report.out_of_scope.total >= 10
+    assert report.out_of_scope.rate >= 0.9
+    assert len(report.false_declines) <= 1
     assert report.invalid_plans == []

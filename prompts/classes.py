@@ -1,7 +1,7 @@
 """Canonical object class names (DESIGN.md, DOTA style) and the synonyms analysts use.
 
-The vocabulary is ``prompts/classes.yaml``: the single list that the planner and the tools
-both read.
+The vocabulary is ``classes.yaml`` in this package: the single list that the planner and the
+tools both read.
 """
 
 from __future__ import annotations

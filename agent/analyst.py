@@ -1,0 +1,149 @@
+"""The Python API: one object per workspace that asks, runs tools and runs workflows.
+
+    from agent import Analyst
+
+    analyst = Analyst(workspace="ws", sandbox=True)
+    result = analyst.ask("How much open water is there?", images=["sar/scene.tif"])
+    print(result.answer, [(n.name, n.value, n.unit) for n in result.numbers])
+
+With ``sandbox=True`` (or a :class:`~agent.sandbox.Sandbox`), file arguments must lie inside the
+workspace or the data roots, relative paths resolve there, and at most ``max_jobs`` calls of the
+same Analyst run at once. Without it, paths are read as given (relative to the current folder).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.plan import Planner
+from agent.sandbox import Sandbox
+from tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from agent.progress import AgentProgress
+    from agent.state import AgentResult
+    from agent.workflow import WorkflowResult
+    from agent.workflow_batch import BatchResult
+    from tools.artifacts import Artifact, ToolResult
+
+
+class Analyst:
+    """EarthSight for programs: ask in plain language, run one tool, or run a workflow.
+
+    Args:
+        workspace: Folder for every output (created when missing).
+        planner: A planner name (``"offline"``) or a :class:`~agent.plan.Planner`.
+        sandbox: False (read paths as given), True (:meth:`Sandbox.from_env` over the
+            workspace), or a configured :class:`~agent.sandbox.Sandbox`.
+    """
+
+    def __init__(self, workspace: str | Path = "workspace", planner: str | Planner = "offline",
+                 sandbox: bool | Sandbox = False) -> None:
+        self.workspace = Workspace(workspace)
+        if isinstance(planner, str):
+            from agent.planners import get_planner
+
+            planner = get_planner(planner)
+        self.planner: Planner = planner
+        if isinstance(sandbox, Sandbox):
+            self.sandbox: Sandbox | None = sandbox
+        else:
+            self.sandbox = Sandbox.from_env(self.workspace.root) if sandbox else None
+
+    def __repr__(self) -> str:
+        return (f"Analyst(workspace={str(self.workspace.root)!r}, planner={self.planner.name!r}, "
+                f"sandbox={self.sandbox!r})")
+
+    def _job(self) -> AbstractContextManager[None]:
+        return self.sandbox.job() if self.sandbox is not None else nullcontext()
+
+    def ask(self, request: str, images: Sequence[str | Path] = (), *, dry_run: bool = False,
+            progress: AgentProgress | None = None) -> AgentResult:
+        """Plan ``request`` over ``images``, run it (unless ``dry_run``) and answer.
+
+        Returns:
+            The typed result: ``answer`` text, ``numbers`` (value + unit + step), ``artifacts``
+            (files), ``steps``, ``errors`` and ``ok``.
+
+        Raises:
+            InputError: With a sandbox, a scene it refuses.
+        """
+        from agent.graph import run_request
+
+        with self._job():
+            return run_request(request, list(images), self.workspace.root, self.planner,
+                               dry_run=dry_run, progress=progress, sandbox=self.sandbox)
+
+    def run_tool(self, name: str, **args: Any) -> ToolResult:
+        """Run one tool (``analyst.run_tool("map_water", image="scene.tif")``).
+
+        Raises:
+            InputError: Unknown tool, bad arguments, or (with a sandbox) a refused file.
+            ToolUnavailable: The tool cannot run in this installation.
+        """
+        from tools.catalog import run_tool
+
+        if self.sandbox is not None:
+            args = self.sandbox.check_tool_args(name, args)
+        with self._job():
+            return run_tool(name, args, self.workspace).result
+
+    def run_workflow(self, path: str | Path, *, dry_run: bool = False,
+                     **inputs: Any) -> WorkflowResult:
+        """Run a YAML workflow with ``inputs`` by name (``run_workflow("f.yaml", image=...)``).
+
+        Raises:
+            WorkflowError: Invalid workflow or inputs (nothing ran).
+            InputError: With a sandbox, a refused workflow file or input.
+        """
+        from agent.workflow_run import run_workflow
+
+        if self.sandbox is not None:
+            path = self.sandbox.resolve(str(path), "workflow")
+        with self._job():
+            return run_workflow(path, inputs, workspace=self.workspace.root, dry_run=dry_run,
+                                sandbox=self.sandbox)
+
+    def run_batch(self, path: str | Path, scenes: str, *, input_name: str | None = None,
+                  **inputs: Any) -> BatchResult:
+        """Run a workflow once per scene of a folder or glob (see :mod:`agent.workflow_batch`)."""
+        from agent.workflow_batch import run_batch
+
+        if self.sandbox is not None:
+            path = self.sandbox.resolve(str(path), "workflow")
+        with self._job():
+            return run_batch(path, scenes, input_name=input_name, inputs=inputs,
+                             workspace=self.workspace.root, sandbox=self.sandbox)
+
+    def artifacts(self) -> list[Artifact]:
+        """Every artifact recorded in the workspace, oldest first."""
+        return self.workspace.artifacts()
+
+    def langchain_tools(self) -> list[Any]:
+        """The available tools as LangChain ``StructuredTool`` objects writing here.
+
+        With a sandbox, each call's file arguments are checked first; errors come back as text
+        (``"error: ..."``) so the calling model can correct itself.
+        """
+        from langchain_core.tools import StructuredTool
+
+        from tools.catalog import ALL_TOOLS
+        from tools.registry import ToolRecord
+
+        def make(record: ToolRecord[Any, Any]) -> Any:
+            def call(**kwargs: Any) -> str:
+                try:
+                    result = self.run_tool(record.name, **kwargs)
+                except Exception as exc:  # returned to the model, not raised
+                    return f"error: {exc}"
+                return json.dumps(result.model_dump(mode="json", exclude_none=True))
+
+            return StructuredTool.from_function(func=call, name=record.name,
+                                                description=record.description,
+                                                args_schema=record.input_model)
+
+        return [make(t) for t in ALL_TOOLS if t.requires is None]

@@ -1,0 +1,64 @@
+"""``earthsight mcp`` and ``earthsight serve``: the MCP server and the HTTP API.
+
+    earthsight mcp [--workspace DIR] [--planner P] [--http --port N [--host 127.0.0.1]]
+    earthsight serve [--host 127.0.0.1] [--port N] [--root DIR]
+
+Both need the ``serve`` extra (mcp, fastapi, uvicorn); without it they say so and exit 2.
+Off loopback both need ``EARTHSIGHT_TOKEN`` (bearer token), and check it whenever it is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from agent.cli import UsageError
+
+
+def _serve_extra(exc: ImportError) -> UsageError:
+    return UsageError(f"the server needs the `serve` extra ({exc.name} is missing): "
+                      "pip install 'earthsight[serve]'")
+
+
+def cmd_mcp(ns: argparse.Namespace) -> int:
+    """Serve the tools, ``ask`` and the artifacts over MCP (stdio, or streamable HTTP)."""
+    try:
+        from agent.mcp_server import build_server, run_http, run_stdio
+
+        server = build_server(ns.workspace, planner=ns.planner)
+    except ImportError as exc:
+        raise _serve_extra(exc) from exc
+    if ns.http:
+        run_http(server, host=ns.host, port=ns.port,
+                 token=os.environ.get("EARTHSIGHT_TOKEN") or None)
+    else:
+        run_stdio(server)
+    return 0
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    """Serve the HTTP API (FastAPI + uvicorn) until interrupted."""
+    try:
+        from agent.http_api import serve
+    except ImportError as exc:
+        raise _serve_extra(exc) from exc
+    serve(host=ns.host, port=ns.port, root=ns.root)
+    return 0
+
+
+def add_serve_parsers(sub: Any, workspace: str, planner: str) -> None:
+    """Add the ``mcp`` and ``serve`` subcommands to the ``earthsight`` subparsers."""
+    p = sub.add_parser("mcp", help="serve the tools and the agent over MCP (stdio by default)")
+    p.add_argument("--workspace", default=workspace, help=f"output folder (./{workspace})")
+    p.add_argument("--planner", default=planner, help="planner of the `ask` tool")
+    p.add_argument("--http", action="store_true", help="streamable HTTP at /mcp instead of stdio")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port with --http (8765)")
+    p.set_defaults(func=cmd_mcp)
+
+    p = sub.add_parser("serve", help="serve the HTTP API (needs EARTHSIGHT_TOKEN off loopback)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000)")
+    p.add_argument("--root", default="sessions", help="folder of session workspaces (./sessions)")
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,220 @@
+"""What the MCP server and the HTTP API share: sandboxed tool runs, agent runs, workflow runs.
+
+Every file argument goes through the workspace :class:`~agent.sandbox.Sandbox` before anything
+runs; runs in one workspace are serialised (the manifest is rewritten by each call), and the
+number of runs at once is bounded by a :class:`JobLimiter` (``Sandbox.max_jobs``).
+
+Nothing here imports ``mcp`` or ``fastapi``: both front ends call these functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.errors import EarthSightError, InputError
+
+if TYPE_CHECKING:
+    from agent.progress import AgentProgress
+    from agent.sandbox import Sandbox
+    from agent.state import AgentResult
+    from tools.registry import ToolRun
+
+DEFAULT_MAX_JOBS = 2
+
+
+class BusyError(EarthSightError):
+    """Every job slot is taken (the HTTP API answers 429)."""
+
+
+class JobLimiter:
+    """At most ``max_jobs`` runs at once, process-wide for one server.
+
+    Args:
+        max_jobs: Number of slots (at least 1).
+    """
+
+    def __init__(self, max_jobs: int) -> None:
+        self.max_jobs = max(1, int(max_jobs))
+        self._slots = threading.BoundedSemaphore(self.max_jobs)
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free, without waiting."""
+        return self._take(blocking=False)
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Wait (up to ``timeout`` seconds, None: for ever) for a slot."""
+        return self._take(blocking=True, timeout=timeout)
+
+    def _take(self, blocking: bool, timeout: float | None = None) -> bool:
+        got = self._slots.acquire(blocking, timeout) if blocking else self._slots.acquire(False)
+        if got:
+            with self._lock:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+        return got
+
+    def release(self) -> None:
+        """Give a slot back."""
+        with self._lock:
+            self.running -= 1
+        self._slots.release()
+
+    @contextmanager
+    def slot(self, wait: bool = False) -> Iterator[None]:
+        """Hold a slot for the ``with`` block.
+
+        Raises:
+            BusyError: ``wait`` is False and every slot is taken.
+        """
+        if not (self.acquire() if wait else self.try_acquire()):
+            raise BusyError(f"all {self.max_jobs} job slots are busy; retry shortly")
+        try:
+            yield
+        finally:
+            self.release()
+
+
+_WORKSPACE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def workspace_lock(workspace: str | Path) -> Iterator[None]:
+    """Serialise runs in one workspace folder (its manifest is rewritten by every call)."""
+    key = str(Path(workspace).expanduser().resolve())
+    with _LOCKS_GUARD:
+        lock = _WORKSPACE_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+def load_sandbox(workspace: str | Path) -> Sandbox:
+    """The sandbox of ``workspace``, configured from the environment (``Sandbox.from_env``)."""
+    from agent.sandbox import Sandbox
+
+    return Sandbox.from_env(workspace)
+
+
+def max_jobs(sandbox: Any) -> int:
+    """The concurrent-job limit a sandbox sets (default 2)."""
+    return int(getattr(sandbox, "max_jobs", DEFAULT_MAX_JOBS) or DEFAULT_MAX_JOBS)
+
+
+def check_images(sandbox: Sandbox, images: Sequence[str]) -> list[str]:
+    """Resolve request images through the sandbox (refusing what lies outside its roots)."""
+    return [str(p) for p in sandbox.check_request(list(images))]
+
+
+def run_tool_job(name: str, args: dict[str, Any], workspace: str | Path,
+                 sandbox: Sandbox | None = None) -> ToolRun:
+    """Run one tool with sandboxed arguments in ``workspace``.
+
+    Raises:
+        InputError: Unknown tool, bad arguments, or a file argument the sandbox refuses.
+        ToolUnavailable: The tool cannot run in this installation.
+    """
+    from tools.catalog import get_tool, run_tool
+    from tools.workspace import Workspace
+
+    get_tool(name)
+    box = sandbox if sandbox is not None else load_sandbox(workspace)
+    checked = box.check_tool_args(name, dict(args))
+    with workspace_lock(workspace):
+        return run_tool(name, checked, Workspace(workspace))
+
+
+def ask_job(request: str, images: Sequence[str], workspace: str | Path, planner: str = "offline",
+            *, sandbox: Sandbox | None = None, dry_run: bool = False,
+            progress: AgentProgress | None = None) -> AgentResult:
+    """Plan and run a request over sandboxed images in ``workspace`` (the full agent).
+
+    Raises:
+        InputError: An image the sandbox refuses, or an unknown planner.
+    """
+    from agent.graph import run_request
+
+    box = sandbox if sandbox is not None else load_sandbox(workspace)
+    scenes = check_images(box, images)
+    chosen = load_planner(planner)
+    with workspace_lock(workspace):
+        return run_request(request, scenes, workspace, chosen, dry_run=dry_run,
+                           progress=progress, sandbox=box)
+
+
+def load_planner(name: str) -> Any:
+    """The planner called ``name``; an InputError names the problem."""
+    from agent.planners import get_planner
+
+    try:
+        return get_planner(name)
+    except (KeyError, ValueError, LookupError) as exc:
+        raise InputError(f"planner: {exc.args[0] if exc.args else exc}") from exc
+
+
+def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *,
+                 sandbox: Sandbox | None = None, dry_run: bool = False) -> Any:
+    """Run a YAML workflow file in ``workspace``; the file and every file input are sandboxed.
+
+    Returns:
+        The :class:`~agent.workflow.WorkflowResult`.
+
+    Raises:
+        InputError: A refused path, or an invalid workflow or input (nothing ran).
+    """
+    from agent.workflow import run_workflow
+
+    box = sandbox if sandbox is not None else load_sandbox(workspace)
+    path = box.resolve(workflow, "workflow")
+    if not Path(path).is_file():
+        raise InputError(f"workflow: file not found: {workflow}")
+    with workspace_lock(workspace):
+        return run_workflow(path, inputs, workspace=workspace, dry_run=dry_run, sandbox=box)
+
+
+def to_jsonable(value: Any) -> Any:
+    """A pydantic model, dataclass, path or container as plain JSON data."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return json.loads(json.dumps(value, default=str))
+
+
+def tool_payload(run: ToolRun) -> dict[str, Any]:
+    """A finished tool run as JSON data: the result record plus its file."""
+    return {"result_path": str(run.result_path), **run.result.model_dump(mode="json")}
+
+
+def ask_payload(result: AgentResult) -> dict[str, Any]:
+    """The parts of an agent result a caller needs: answer, numbers, artifacts, errors."""
+    return {
+        "ok": result.ok, "answer": result.answer,
+        "numbers": [n.model_dump(mode="json") for n in result.numbers],
+        "artifacts": [a.model_dump(mode="json") for a in result.artifacts],
+        "errors": list(result.errors), "workspace": result.workspace,
+        "plan": result.plan.to_design_json(),
+    }
+
+
+def error_text(exc: BaseException) -> str:
+    """The message of an error as a user should see it."""
+    if isinstance(exc, EarthSightError | PermissionError):
+        return str(exc)
+    if isinstance(exc, NotImplementedError):
+        return f"not implemented in this installation ({exc})"
+    return f"unexpected {type(exc).__name__}: {exc}"

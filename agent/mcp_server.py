@@ -1,0 +1,244 @@
+"""The MCP server: every available EarthSight tool, the full agent (``ask``) and the artifacts.
+
+    earthsight mcp [--workspace DIR]                     # stdio
+    earthsight mcp --http --port 8765 [--host 127.0.0.1] # streamable HTTP at /mcp
+
+* **Tools.** One MCP tool per *available* tool record, with the record's name, description and
+  input JSON schema (``ToolRecord.input_schema()``, never written again here) and its output
+  schema. Tools this installation cannot run (``ToolRecord.requires``) are **omitted** from the
+  listing, so a client model never plans with them; the ``earthsight://tools`` resource and the
+  server instructions name them and say what they need. ``ask`` runs the whole agent: request +
+  images → answer text, numbers with units, artifacts.
+* **Errors.** A tool error (bad argument, missing file, a path the sandbox refuses) comes back as
+  an MCP tool result with ``isError`` set and the message as text; the server keeps running.
+* **Sandbox.** Every file argument of every tool and every ``ask`` image is resolved by the
+  workspace :class:`~agent.sandbox.Sandbox`; runs wait for one of ``Sandbox.max_jobs`` slots.
+* **Resources.** ``earthsight://manifest`` (the workspace's artifact records),
+  ``earthsight://tools`` (every tool, available or not), ``earthsight://artifacts/{artifact_id}``
+  (an artifact's file: text for JSON/GeoJSON, bytes for rasters; number artifacts as their
+  record) and ``earthsight://files/{name}`` (a file of the workspace by name).
+
+The HTTP transport binds 127.0.0.1 unless ``--host`` says otherwise; when ``EARTHSIGHT_TOKEN``
+is set (and always when bound elsewhere) every request needs ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent import jobs
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+    from mcp.types import CallToolResult
+
+    from tools.registry import ToolRecord
+
+SERVER_NAME = "earthsight"
+TEXT_SUFFIXES = {".json", ".geojson", ".csv", ".txt", ".md", ".yaml", ".yml"}
+
+
+class _Service:
+    """The state one server closes over: workspace, sandbox, planner name, job slots."""
+
+    def __init__(self, workspace: str | Path, planner: str, sandbox: Any | None) -> None:
+        from tools.workspace import Workspace
+
+        self.workspace = Workspace(workspace)
+        self.sandbox = sandbox if sandbox is not None else jobs.load_sandbox(self.workspace.root)
+        self.planner = planner
+        self.limiter = jobs.JobLimiter(jobs.max_jobs(self.sandbox))
+
+    def run_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
+        """Run one tool; errors become an error result."""
+        try:
+            with self.limiter.slot(wait=True):
+                run = jobs.run_tool_job(name, args, self.workspace.root, self.sandbox)
+        except Exception as exc:  # every failure is reported to the client, never raised
+            return _error_result(jobs.error_text(exc))
+        payload = jobs.tool_payload(run)
+        return _ok_result(run.result.summary, payload)
+
+    def ask(self, request: str, images: list[str], dry_run: bool) -> CallToolResult:
+        """Run the full agent; errors become an error result."""
+        try:
+            with self.limiter.slot(wait=True):
+                result = jobs.ask_job(request, images, self.workspace.root, self.planner,
+                                      sandbox=self.sandbox, dry_run=dry_run)
+        except Exception as exc:  # reported to the client
+            return _error_result(jobs.error_text(exc))
+        payload = jobs.ask_payload(result)
+        return _ok_result(result.answer, payload, is_error=not (result.ok or dry_run))
+
+    def artifact_file(self, artifact_id: str) -> str | bytes:
+        """The content of artifact ``artifact_id`` (its record for a number)."""
+        from mcp.server.mcpserver.exceptions import ResourceError
+
+        for artifact in self.workspace.artifacts():
+            if artifact.id == artifact_id:
+                if artifact.kind == "number" or not artifact.path:
+                    return artifact.model_dump_json(indent=2)
+                return self._read(Path(artifact.path))
+        raise ResourceError(f"no artifact {artifact_id!r} in this workspace; "
+                            "read earthsight://manifest for the ids")
+
+    def workspace_file(self, name: str) -> str | bytes:
+        """The content of file ``name`` of the workspace."""
+        return self._read(self.workspace.root / name)
+
+    def _read(self, path: Path) -> str | bytes:
+        from mcp.server.mcpserver.exceptions import ResourceError
+
+        real = path.resolve()
+        if not real.is_relative_to(self.workspace.root):
+            raise ResourceError(f"{path.name}: refused, it lies outside the workspace")
+        if not real.is_file():
+            raise ResourceError(f"{path.name}: no such file in the workspace")
+        if real.suffix.lower() in TEXT_SUFFIXES:
+            return real.read_text(encoding="utf-8")
+        return real.read_bytes()
+
+
+def _ok_result(text: str, payload: dict[str, Any], is_error: bool = False) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    return CallToolResult(content=[TextContent(type="text", text=text),
+                                   TextContent(type="text", text=body)],
+                          structured_content=payload, is_error=is_error)
+
+
+def _error_result(message: str) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def _record_tool(record: ToolRecord[Any, Any], service: _Service) -> Any:
+    """An MCP tool whose schemas are the record's (arguments pass through unparsed)."""
+    from mcp.server.mcpserver.tools import Tool
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+    from mcp.types import ToolAnnotations
+    from pydantic import ConfigDict
+
+    class Arguments(ArgModelBase):
+        """Every argument as given; the tool record validates them."""
+
+        model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+        def model_dump_one_level(self) -> dict[str, Any]:
+            return {"arguments": dict(self.model_extra or {})}
+
+    def call(arguments: dict[str, Any]) -> CallToolResult:
+        return service.run_tool(record.name, arguments)
+
+    output = record.output_model.model_json_schema()
+    output.setdefault("properties", {})["result_path"] = {
+        "type": "string", "description": "the result record (JSON) in the workspace"}
+    return Tool(
+        fn=call, name=record.name, description=record.description,
+        parameters=record.input_schema(),
+        fn_metadata=FuncMetadata(arg_model=Arguments, output_schema=output),
+        is_async=False, context_kwarg=None,
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
+                                    open_world_hint=False),
+    )
+
+
+def _instructions(unavailable: list[ToolRecord[Any, Any]]) -> str:
+    text = ("EarthSight: remote-sensing tools over GeoTIFF scenes. File arguments are paths "
+            "inside the workspace or the configured data folders. `ask` runs the whole agent "
+            "on a plain-language request. Artifacts: read earthsight://manifest, then "
+            "earthsight://artifacts/{id}.")
+    if unavailable:
+        names = "; ".join(f"{t.name} ({t.requires})" for t in unavailable)
+        text += f" Not available in this installation (omitted): {names}."
+    return text
+
+
+def build_server(workspace: str | Path = "workspace", planner: str = "offline",
+                 sandbox: Any | None = None) -> MCPServer:
+    """Build the MCP server over one workspace.
+
+    Args:
+        workspace: Folder for every output (created if missing).
+        planner: Planner name the ``ask`` tool uses.
+        sandbox: The file-argument sandbox (default: ``Sandbox.from_env(workspace)``).
+
+    Returns:
+        An ``MCPServer``; run it with :func:`run_stdio` or :func:`run_http`, or connect
+        ``mcp.Client(server)`` to it in-process.
+    """
+    from mcp.server.mcpserver import MCPServer
+
+    from tools.catalog import ALL_TOOLS, tool_schemas
+
+    service = _Service(workspace, planner, sandbox)
+    available = [t for t in ALL_TOOLS if t.requires is None]
+    unavailable = [t for t in ALL_TOOLS if t.requires is not None]
+    server: MCPServer = MCPServer(
+        SERVER_NAME, instructions=_instructions(unavailable), version="0.1.0",
+        tools=[_record_tool(t, service) for t in available], log_level="WARNING")
+
+    def ask(request: str, images: list[str] | None = None, dry_run: bool = False) -> Any:
+        """Answer a plain-language question about scenes with the full agent.
+
+        Plans tool calls, runs them and returns the answer text, the numbers with their units
+        and the artifacts written (masks, vectors, rasters).
+
+        Args:
+            request: The question, e.g. "How much open water is in this Sentinel-1 scene?".
+            images: Scene files the question is about (before/after order for changes).
+            dry_run: Only plan; run nothing.
+        """
+        return service.ask(request, list(images or []), dry_run)
+
+    server.add_tool(ask, name="ask", structured_output=False)
+
+    @server.resource("earthsight://manifest", name="manifest", mime_type="application/json",
+                     description="Artifact records of this workspace (ids, kinds, units, files).")
+    def manifest() -> str:
+        records = [a.model_dump(mode="json") for a in service.workspace.artifacts()]
+        return json.dumps({"workspace": str(service.workspace.root), "artifacts": records})
+
+    @server.resource("earthsight://tools", name="tools", mime_type="application/json",
+                     description="Every tool with its schemas; unavailable ones say why.")
+    def tools() -> str:
+        return json.dumps(tool_schemas())
+
+    @server.resource("earthsight://artifacts/{artifact_id}", name="artifact",
+                     description="An artifact's file (text for JSON/GeoJSON, else bytes).")
+    def artifact(artifact_id: str) -> str | bytes:
+        return service.artifact_file(artifact_id)
+
+    @server.resource("earthsight://files/{name}", name="file",
+                     description="A file of the workspace, by name.")
+    def file(name: str) -> str | bytes:
+        return service.workspace_file(name)
+
+    return server
+
+
+def run_stdio(server: MCPServer) -> None:
+    """Serve over stdin/stdout until the client closes them."""
+    server.run("stdio")
+
+
+def run_http(server: MCPServer, host: str = "127.0.0.1", port: int = 8765,
+             token: str | None = None) -> None:
+    """Serve streamable HTTP at ``http://host:port/mcp`` (bearer token checked when set).
+
+    Raises:
+        InputError: A non-loopback host without a token.
+    """
+    import uvicorn
+
+    from agent.http_api import BearerAuth, check_bind
+
+    check_bind(host, token)
+    app: Any = server.streamable_http_app(host=host)
+    if token:
+        app = BearerAuth(app, token)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

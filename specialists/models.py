@@ -1,0 +1,225 @@
+"""Model records: one per specialist model, and where its weights come from.
+
+A record names a model's task, classes (canonical, DOTA style: ``plane``, ``ship``,
+``vehicle``...), input bands, expected ground sample distance, licence, the release a connected
+machine downloads, and the architecture config that builds it with random weights (tests,
+benchmarks). Weights are looked up, in order:
+
+1. an explicit path (a tool's ``model`` argument, or ``path=``);
+2. ``$EARTHSIGHT_WEIGHTS_DIR/<weights file>``;
+3. the library's own cache (ultralytics' ``weights_dir`` setting; torch hub's ``checkpoints``);
+4. when not offline (``YOLO_OFFLINE`` / ``HF_HUB_OFFLINE`` unset), the library's normal
+   download of the named release.
+
+Nothing here imports torch or ultralytics at module import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+WEIGHTS_ENV = "EARTHSIGHT_WEIGHTS_DIR"
+OFFLINE_ENVS = ("YOLO_OFFLINE", "HF_HUB_OFFLINE")
+RGB = ("red", "green", "blue")
+
+# DOTA v1 class order as in ultralytics' DOTAv1.yaml, mapped to canonical names.
+DOTA_V1_NATIVE = (
+    "plane", "ship", "storage tank", "baseball diamond", "tennis court", "basketball court",
+    "ground track field", "harbor", "bridge", "large vehicle", "small vehicle", "helicopter",
+    "roundabout", "soccer ball field", "swimming pool",
+)
+DOTA_V1 = ("plane", "ship", "storage tank", "baseball diamond", "tennis court",
+           "basketball court", "ground track field", "harbor", "bridge", "vehicle",
+           "helicopter", "roundabout", "soccer ball field", "swimming pool")
+# COCO classes a remote-sensing analyst asks about (car/truck/bus -> vehicle, boat -> ship,
+# airplane -> plane); the other COCO classes keep their own lower-case names.
+COCO_RS = ("vehicle", "plane", "ship")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One specialist model.
+
+    Attributes:
+        name: Registry name (``yolo11n-obb``).
+        task: ``detect``, ``detect-obb`` or ``segment``.
+        library: ``ultralytics``, ``segment-anything`` or ``mobile-sam``.
+        weights: File name of the weights (``yolo11n-obb.pt``).
+        classes: Canonical class names it reports (empty: class-agnostic).
+        bands: Input bands, in order (``("red", "green", "blue")``).
+        gsd_m: Ground sample distance in metres per pixel the model was trained at (None:
+            not aerial or any).
+        licence: Licence of the weights (and terms of the training data where stricter).
+        source: Where a connected machine gets the weights (release URL).
+        config: Architecture config for random-init builds (``yolo11n-obb.yaml``) or the
+            SAM registry key (``vit_b``).
+    """
+
+    name: str
+    task: str
+    library: str
+    weights: str
+    classes: tuple[str, ...]
+    bands: tuple[str, ...]
+    gsd_m: float | None
+    licence: str
+    source: str
+    config: str | None = None
+
+
+_ULTRA = "https://github.com/ultralytics/assets/releases/download/v8.3.0/"
+_SAM = "https://dl.fbaipublicfiles.com/segment_anything/"
+
+MODELS: dict[str, ModelRecord] = {
+    r.name: r for r in (
+        ModelRecord(
+            name="yolo11n-obb", task="detect-obb", library="ultralytics",
+            weights="yolo11n-obb.pt", classes=DOTA_V1, bands=RGB, gsd_m=0.5,
+            licence="AGPL-3.0 (Ultralytics); trained on DOTA v1 (academic use only)",
+            source=_ULTRA + "yolo11n-obb.pt", config="yolo11n-obb.yaml"),
+        ModelRecord(
+            name="yolo11n", task="detect", library="ultralytics", weights="yolo11n.pt",
+            classes=COCO_RS, bands=RGB, gsd_m=None,
+            licence="AGPL-3.0 (Ultralytics); trained on COCO (CC BY 4.0)",
+            source=_ULTRA + "yolo11n.pt", config="yolo11n.yaml"),
+        ModelRecord(
+            name="sam_vit_b", task="segment", library="segment-anything",
+            weights="sam_vit_b_01ec64.pth", classes=(), bands=RGB, gsd_m=None,
+            licence="Apache-2.0 (Meta AI)", source=_SAM + "sam_vit_b_01ec64.pth",
+            config="vit_b"),
+        ModelRecord(
+            name="sam_vit_h", task="segment", library="segment-anything",
+            weights="sam_vit_h_4b8939.pth", classes=(), bands=RGB, gsd_m=None,
+            licence="Apache-2.0 (Meta AI)", source=_SAM + "sam_vit_h_4b8939.pth",
+            config="vit_h"),
+        ModelRecord(
+            name="mobile_sam_vit_t", task="segment", library="mobile-sam",
+            weights="mobile_sam.pt", classes=(), bands=RGB, gsd_m=None,
+            licence="Apache-2.0 (MobileSAM)",
+            source="https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
+            config="vit_t"),
+    )
+}
+
+
+class WeightsNotFound(FileNotFoundError):
+    """The weights file of a model is nowhere EarthSight looks; the message says how to fix it."""
+
+    def __init__(self, record: ModelRecord, looked: list[Path], reason: str = "") -> None:
+        where = ", ".join(str(p) for p in looked) or "nowhere"
+        super().__init__(
+            f"weights of model '{record.name}' not found: {record.weights}"
+            f"{' (' + reason + ')' if reason else ''}; looked in: {where}. Provide them one of "
+            f"three ways: (1) pass the file's path (a tool's `model` argument, e.g. "
+            f"model='/path/to/{record.weights}'); (2) put {record.weights} in the folder named "
+            f"by ${WEIGHTS_ENV}; (3) put it in the library's own cache ({record.library}: "
+            f"{', '.join(str(p) for p in library_cache_dirs(record)) or 'n/a'}), e.g. by "
+            f"letting a connected machine download the release {record.source} (unset "
+            f"YOLO_OFFLINE/HF_HUB_OFFLINE there) and copying the file over."
+        )
+        self.record = record
+        self.weights_file = record.weights
+
+
+def get_record(name: str) -> ModelRecord:
+    """The record of a model by name.
+
+    Raises:
+        KeyError: Unknown name (the message lists the known ones).
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model '{name}'; known models: {', '.join(MODELS)}") from None
+
+
+def is_offline() -> bool:
+    """True when YOLO_OFFLINE or HF_HUB_OFFLINE is set (to anything but 0/false/empty)."""
+    return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no")
+               for v in OFFLINE_ENVS)
+
+
+def _ultralytics_weights_dir() -> Path:
+    """ultralytics' ``weights_dir`` setting, read from its settings file (no import)."""
+    env = os.environ.get("YOLO_CONFIG_DIR")
+    base = (Path(env).expanduser() if env
+            else Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")))
+    settings = base / "Ultralytics" / "settings.json"
+    try:
+        return Path(json.loads(settings.read_text(encoding="utf-8"))["weights_dir"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Path("weights")
+
+
+def torch_hub_checkpoints() -> Path:
+    """torch hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``), without importing torch."""
+    home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "torch")
+    return Path(home).expanduser() / "hub" / "checkpoints"
+
+
+def library_cache_dirs(record: ModelRecord) -> list[Path]:
+    """The folders where the record's library keeps downloaded weights."""
+    if record.library == "ultralytics":
+        return [_ultralytics_weights_dir()]
+    return [torch_hub_checkpoints()]
+
+
+def _candidates(record: ModelRecord) -> list[Path]:
+    found: list[Path] = []
+    env = os.environ.get(WEIGHTS_ENV)
+    if env:
+        found.append(Path(env).expanduser() / record.weights)
+    found.extend(d / record.weights for d in library_cache_dirs(record))
+    return found
+
+
+def _download(record: ModelRecord) -> Path:  # pragma: no cover - needs the network
+    if record.library == "ultralytics":
+        from ultralytics.utils.downloads import attempt_download_asset
+
+        return Path(attempt_download_asset(record.weights))
+    import torch
+
+    dest = torch_hub_checkpoints() / record.weights
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    torch.hub.download_url_to_file(record.source, str(dest))
+    return dest
+
+
+def resolve_weights(record: ModelRecord, path: str | None = None) -> Path:
+    """The weights file of ``record``: explicit path, weights dir, library cache, download.
+
+    Args:
+        record: The model.
+        path: An explicit weights file; when given it must exist.
+
+    Raises:
+        WeightsNotFound: Nowhere to be found (and offline, or the download failed).
+    """
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p.resolve()
+        raise WeightsNotFound(record, [p], reason=f"the given path {p} does not exist")
+    looked = _candidates(record)
+    for cand in looked:
+        if cand.is_file():
+            return cand.resolve()
+    if is_offline():
+        raise WeightsNotFound(record, looked, reason="offline: YOLO_OFFLINE/HF_HUB_OFFLINE set")
+    try:  # pragma: no cover - needs the network
+        got = _download(record)
+    except Exception as exc:  # pragma: no cover - any download failure
+        raise WeightsNotFound(record, looked, reason=f"download failed: {exc}") from exc
+    if not got.is_file():  # pragma: no cover
+        raise WeightsNotFound(record, looked, reason="download produced no file")
+    return got.resolve()  # pragma: no cover
+
+
+def weights_present(record: ModelRecord) -> bool:
+    """True when the weights are on this machine (weights dir or library cache); no download."""
+    return any(c.is_file() for c in _candidates(record))

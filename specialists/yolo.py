@@ -1,0 +1,169 @@
+"""YOLO (ultralytics) detectors: load once per process, predict batches of RGB tiles.
+
+A *predictor* is any ``(tiles: list of (H, W, 3) uint8 RGB arrays) -> list[Detections]``
+callable returning boxes in each tile's own pixels; :func:`yolo_predictor` wraps an
+ultralytics model, and tests inject fakes with known boxes. ultralytics and torch are
+imported lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from specialists.cache import get_or_load
+from specialists.device import configure_threads, pick_device, use_half
+from specialists.slicing import Detections
+
+Predictor = Callable[[Sequence[np.ndarray]], list[Detections]]
+
+
+@dataclass
+class LoadedDetector:
+    """A detector ready to predict, and what it is.
+
+    Attributes:
+        predict: Batch predictor (tile pixels in, tile-pixel boxes out).
+        names: Class id -> the model's own class name.
+        oriented: True for OBB models.
+        device: Device it runs on (``cpu``, ``cuda``).
+        weights: Weights file it was loaded from.
+        batch: Tiles per forward pass that suit the device.
+    """
+
+    predict: Predictor
+    names: dict[int, str]
+    oriented: bool
+    device: str
+    weights: str
+    batch: int
+
+
+def _quiet() -> None:
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+
+
+def load_yolo(weights: str | Path, device: str) -> Any:
+    """The ultralytics model for ``weights`` on ``device``, loaded once per process (cached).
+
+    Raises:
+        ValueError: The file is not an ultralytics detection model.
+    """
+    _quiet()
+
+    def loader() -> Any:
+        from ultralytics import YOLO
+
+        model = YOLO(str(weights))
+        if model.task not in ("detect", "obb"):
+            raise ValueError(f"{weights} is an ultralytics '{model.task}' model; detect_objects "
+                             "needs a 'detect' or 'obb' model")
+        model.to(device)
+        # The first predict sets ultralytics' predictor up, which resets torch's CPU threads
+        # to cores - 1; warm up on a tiny tile, then set the thread count explicitly.
+        model.predict(np.zeros((32, 32, 3), np.uint8), imgsz=32, device=device, verbose=False)
+        configure_threads()
+        return model
+
+    return get_or_load(("yolo", str(Path(weights).resolve()), device), loader)
+
+
+def build_random(config: str, dest: str | Path, names: Sequence[str] | None = None,
+                 seed: int = 0) -> Path:
+    """Build an architecture from its config with random weights and save it as a .pt.
+
+    Args:
+        config: ultralytics model config, e.g. ``yolo11n-obb.yaml``.
+        dest: File to write (``.pt``).
+        names: Class names (sets the number of classes; default: the config's own).
+        seed: torch seed for the random weights.
+    """
+    _quiet()
+    import tempfile
+
+    import torch
+    import yaml
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import yaml_model_load
+
+    torch.manual_seed(seed)
+    if names is None:
+        model = YOLO(config)
+    else:
+        cfg = dict(yaml_model_load(config))
+        cfg["nc"] = len(names)
+        cfg.pop("yaml_file", None)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(config).name  # keep the name: it carries the scale (n)
+            path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+            model = YOLO(str(path))
+        model.model.names = dict(enumerate(names))
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    model.save(str(dest))
+    return dest
+
+
+def _parse(result: Any, oriented: bool) -> Detections:
+    if oriented:
+        obb = result.obb
+        if obb is None or len(obb) == 0:
+            return Detections.empty(True)
+        return Detections.from_corners(obb.xyxyxyxy.cpu().numpy(), obb.conf.cpu().numpy(),
+                                       obb.cls.cpu().numpy().astype(np.int64))
+    boxes = result.boxes
+    if boxes is None or len(boxes) == 0:
+        return Detections.empty(False)
+    return Detections.from_xyxy(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(),
+                                boxes.cls.cpu().numpy().astype(np.int64))
+
+
+def yolo_predictor(model: Any, device: str, conf: float, imgsz: int,
+                   iou: float = 0.7, max_det: int = 300) -> Predictor:
+    """Wrap an ultralytics model as a batch predictor.
+
+    Args:
+        model: ultralytics ``YOLO`` model.
+        device: ``cpu`` or ``cuda[:N]`` (fp16 on CUDA).
+        conf: Minimum confidence (0-1) kept by the model.
+        imgsz: Inference size in pixels (the slice size).
+        iou: IoU (0-1) of the model's own per-tile NMS.
+        max_det: Most boxes per tile.
+    """
+    oriented = model.task == "obb"
+    half = use_half(device)
+
+    def predict(tiles: Sequence[np.ndarray]) -> list[Detections]:
+        if not tiles:
+            return []
+        bgr = [np.ascontiguousarray(t[..., ::-1]) for t in tiles]  # ultralytics: numpy is BGR
+        results = model.predict(bgr, imgsz=imgsz, conf=conf, iou=iou, device=device, half=half,
+                                max_det=max_det, verbose=False)
+        return [_parse(r, oriented) for r in results]
+
+    return predict
+
+
+def load_detector(weights: str | Path, device: str | None = None, conf: float = 0.25,
+                  imgsz: int = 640, batch: int | None = None) -> LoadedDetector:
+    """Load a YOLO detector (cached) and wrap it as a :class:`LoadedDetector`.
+
+    Args:
+        weights: ultralytics ``.pt`` file.
+        device: Device (None: CUDA when available, else CPU).
+        conf: Minimum confidence (0-1).
+        imgsz: Inference size in pixels.
+        batch: Tiles per forward pass (None: 16 on CUDA, 2 on CPU).
+    """
+    dev = pick_device(device)
+    model = load_yolo(weights, dev)
+    names = {int(k): str(v) for k, v in dict(model.names).items()}
+    return LoadedDetector(
+        predict=yolo_predictor(model, dev, conf, imgsz), names=names,
+        oriented=model.task == "obb", device=dev, weights=str(weights),
+        batch=batch or (16 if dev.startswith("cuda") else 2))
