@@ -96,14 +96,14 @@ class Analyst:
                      **inputs: Any) -> WorkflowResult:
         """Run a YAML workflow with ``inputs`` by name (``run_workflow("f.yaml", image=...)``).
 
+        The workflow file is the caller's code and is read as given; with a sandbox, its image
+        inputs and every file argument of its steps must pass it.
+
         Raises:
             WorkflowError: Invalid workflow or inputs (nothing ran).
-            InputError: With a sandbox, a refused workflow file or input.
+            InputError: With a sandbox, a refused input or file argument (nothing ran).
         """
         from agent.workflow_run import run_workflow
-
-        if self.sandbox is not None:
-            path = self.sandbox.resolve(str(path), "workflow")
         with self._job():
             return run_workflow(path, inputs, workspace=self.workspace.root, dry_run=dry_run,
                                 sandbox=self.sandbox)
@@ -112,9 +112,6 @@ class Analyst:
                   **inputs: Any) -> BatchResult:
         """Run a workflow once per scene of a folder or glob (see :mod:`agent.workflow_batch`)."""
         from agent.workflow_batch import run_batch
-
-        if self.sandbox is not None:
-            path = self.sandbox.resolve(str(path), "workflow")
         with self._job():
             return run_batch(path, scenes, input_name=input_name, inputs=inputs,
                              workspace=self.workspace.root, sandbox=self.sandbox)

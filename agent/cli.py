@@ -312,6 +312,30 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
 # --- main --------------------------------------------------------------------------------------
 
+def cmd_models(ns: argparse.Namespace) -> int:
+    """List the specialist models: task, classes, GSD, licence, whether weights are here."""
+    from specialists.models import MODELS, weights_present
+
+    rows: list[dict[str, Any]] = [
+        {"name": r.name, "task": r.task, "library": r.library, "weights": r.weights,
+             "present": weights_present(r), "classes": list(r.classes), "gsd_m": r.gsd_m,
+             "licence": r.licence, "source": r.source} for r in MODELS.values()]
+    if ns.json:
+        _print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Models (weights: EARTHSIGHT_WEIGHTS_DIR, library cache, or a path)")
+    for col in ("name", "task", "classes", "GSD (m)", "licence", "weights"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["name"]), str(r["task"]), ", ".join(r["classes"]) or "any",
+                      "-" if r["gsd_m"] is None else f"{r['gsd_m']:g}", str(r["licence"]),
+                      f"{r['weights']} ({'present' if r['present'] else 'missing'})")
+    _console().print(table)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``earthsight``."""
     parser = argparse.ArgumentParser(
@@ -325,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print the JSON schemas")
     fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.set_defaults(func=cmd_tools)
+
+    p = sub.add_parser("models", help="list the specialist models and whether weights are here")
+    p.add_argument("--json", action="store_true", help="print the records as JSON")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("run-tool", help="run one tool directly")
     p.add_argument("name", help="tool name (see `earthsight tools`)")

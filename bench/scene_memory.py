@@ -81,6 +81,11 @@ def main() -> None:
     print(f"scenes ready: {a.size}x{a.size}x3 uint8 ({time.perf_counter() - t0:.0f} s)")
 
     ws = a.out / "ws"
+    from specialists.models import DOTA_V1_NATIVE
+    from specialists.yolo import build_random
+
+    yolo_pt = build_random("yolo11n-obb.yaml", a.out / "yolo11n-obb-random.pt",
+                           names=DOTA_V1_NATIVE)  # random-init weights: timing/memory only
     runs = {
         "whole-scene read (baseline)":
             f"import rasterio; rasterio.open({str(before)!r}).read()",
@@ -89,6 +94,8 @@ def main() -> None:
         "pseudo_rgb": _tool("pseudo_rgb", {"image": str(before), "mode": "auto"}, ws),
         "detect_changes": _tool("detect_changes", {"before": str(before), "after": str(after),
                                 "method": "cva"}, ws),
+        "detect_objects": _tool("detect_objects", {"image": str(before), "model": str(yolo_pt),
+                                "tile_size": 1024, "overlap": 128}, ws),
         "segment (box prompts)": _tool("segment", _segment_args(before, a.out, a.size), ws),
     }
     results = {}

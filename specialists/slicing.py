@@ -93,7 +93,9 @@ class Detections:
     @property
     def xyxy(self) -> np.ndarray:
         """(N, 4) axis-aligned bounds ``x0, y0, x1, y1`` in pixels."""
-        return np.concatenate([self.corners.min(axis=1), self.corners.max(axis=1)], axis=1)
+        out: np.ndarray = np.concatenate([self.corners.min(axis=1), self.corners.max(axis=1)],
+                                         axis=1)
+        return out
 
     def shifted(self, dx: float, dy: float) -> Detections:
         """The boxes moved by ``dx``, ``dy`` pixels (tile -> scene coordinates)."""
@@ -108,8 +110,9 @@ class Detections:
     def areas(self) -> np.ndarray:
         """(N,) box areas in square pixels (shoelace formula)."""
         x, y = self.corners[..., 0], self.corners[..., 1]
-        return np.abs(np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y,
-                             axis=1)) / 2.0
+        area: np.ndarray = np.abs(np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y,
+                                         axis=1)) / 2.0
+        return area
 
 
 def concat(parts: Sequence[Detections], oriented: bool = False) -> Detections:
@@ -128,6 +131,9 @@ def _overlap_pairs(dets: Detections, metric: str) -> tuple[np.ndarray, np.ndarra
     areas = dets.areas()
     if dets.oriented:
         geoms = shapely.polygons(dets.corners)
+        bad = ~shapely.is_valid(geoms)  # e.g. a self-crossing 4-point label
+        if bad.any():
+            geoms[bad] = shapely.make_valid(geoms[bad])
     else:
         b = dets.xyxy
         geoms = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])

@@ -23,22 +23,23 @@ from pydantic import BaseModel, Field
 from rasterio.windows import Window as RioWindow
 from shapely.geometry import Polygon, mapping
 
+from prompts.classes import canonical_class
 from specialists.models import MODELS, ModelRecord, WeightsNotFound, get_record, resolve_weights
 from specialists.slicing import Detections, Window, concat, merge, slice_windows
 from specialists.yolo import LoadedDetector
 from tools.area import geometry_area_m2, geometry_length_m
 from tools.artifacts import ToolResult
-from prompts.classes import canonical_class
 from tools.errors import InputError, ToolUnavailable
 from tools.raster import crs_to_str, describe, open_dataset
-from tools.registry import ToolContext, tool_record
+from tools.registry import PATH_FIELD, ToolContext, tool_record
 from tools.vector import write_geojson
 
 
 class DetectObjectsInput(BaseModel):
     """Arguments of detect_objects."""
 
-    image: str = Field(description="path of the scene (non-RGB goes through pseudo_rgb first)")
+    image: str = Field(description="path of the scene (non-RGB goes through pseudo_rgb first)",
+                       json_schema_extra=PATH_FIELD)
     classes: list[str] | None = Field(
         None, description="canonical class names to keep, e.g. ['ship'] (default: all)")
     min_confidence: float = Field(0.25, ge=0, le=1, description="drop detections below this")
@@ -92,6 +93,10 @@ def load_predictor(weights: Path, device: str | None, conf: float, imgsz: int,
     return load_detector(weights, device=device, conf=conf, imgsz=imgsz, batch=batch)
 
 
+def _detectors() -> list[str]:
+    return [n for n, r in MODELS.items() if r.library == "ultralytics"]
+
+
 def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
     spec = args.model
     if spec is None:
@@ -99,10 +104,9 @@ def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
         path = None
     elif spec in MODELS:
         record, path = get_record(spec), None
-        if not record.library == "ultralytics":
+        if record.library != "ultralytics":
             raise InputError(f"model: '{spec}' is a {record.task} model; detect_objects takes "
-                             f"one of {', '.join(n for n, r in MODELS.items() if r.task != 'segment')}"
-                             " or an ultralytics .pt file")
+                             f"one of {', '.join(_detectors())} or an ultralytics .pt file")
     elif spec.endswith((".pt", ".pth")) or Path(spec).expanduser().exists():
         by_file = {r.weights: r for r in MODELS.values()}
         record = by_file.get(Path(spec).name) or ModelRecord(
@@ -112,8 +116,7 @@ def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
         path = spec
     else:
         raise InputError(f"model: unknown model '{spec}'; pass one of "
-                         f"{', '.join(n for n, r in MODELS.items() if r.task != 'segment')} "
-                         "or the path of an ultralytics .pt file")
+                         f"{', '.join(_detectors())} or the path of an ultralytics .pt file")
     try:
         return record, resolve_weights(record, path)
     except WeightsNotFound as exc:
@@ -215,7 +218,7 @@ def _features(dets: Detections, names: dict[int, str], geo: _Georef) -> list[dic
     order = np.argsort(-dets.scores, kind="stable")
     for fid, i in enumerate(order, start=1):
         px = dets.corners[i]
-        world = [geo.transform * (float(x), float(y)) for x, y in px]
+        world = [geo.transform @ (float(x), float(y)) for x, y in px]
         poly = Polygon(world)
         native = names.get(int(dets.classes[i]), str(int(dets.classes[i])))
         x0, y0 = px.min(axis=0)

@@ -13,8 +13,8 @@ from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from tools.area import geometry_area_m2, geometry_length_m, require_crs
 from prompts.classes import canonical_class
+from tools.area import geometry_area_m2, geometry_length_m, require_crs
 from tools.errors import InputError
 from tools.vector import read_features, write_geojson
 

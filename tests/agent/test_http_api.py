@@ -275,3 +275,15 @@ def test_serve_command_refuses_a_public_host_without_a_token(tmp_path: Path) -> 
                            "--root", str(tmp_path / "s")], capture_output=True, text=True,
                           env=env, timeout=60, check=False, cwd=str(tmp_path))
     assert proc.returncode == 2 and "bearer token" in proc.stderr
+
+
+def test_importing_the_package_loads_no_server_library() -> None:
+    code = ("import sys, agent, tools, agent.cli, agent.jobs, agent.cli_serve; "
+            "agent.cli.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'mcp', 'fastapi', 'uvicorn', 'starlette', 'torch'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

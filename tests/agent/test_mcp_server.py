@@ -139,12 +139,14 @@ def test_file_arguments_outside_the_sandbox_are_tool_errors(value: str, tmp_path
 def test_bad_arguments_and_unknown_tools_are_tool_errors(server: Any) -> None:
     async def body(client: mcp.Client) -> Any:
         bad = await client.call_tool("map_water", {"img": "a.tif"})
-        unknown = await client.call_tool("detect_objects", {"image": "a.tif"})
-        return bad, unknown
+        unknown = await client.call_tool("no_such_tool", {"image": "a.tif"})
+        missing = await client.call_tool("map_water", {"image": "absent.tif"})
+        return bad, unknown, missing
 
-    bad, unknown = with_client(server, body)
+    bad, unknown, missing = with_client(server, body)
     assert bad.is_error and "invalid arguments" in bad.content[0].text
-    assert unknown.is_error
+    assert unknown.is_error and "no_such_tool" in unknown.content[0].text
+    assert missing.is_error and "not found" in missing.content[0].text
 
 
 def test_resource_paths_outside_the_workspace_are_refused(server: Any) -> None:

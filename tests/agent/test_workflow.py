@@ -170,7 +170,7 @@ def test_workflow_runner_refuses_traversal(tmp_path: Path, value: str) -> None:
     write_tiff(tmp_path / "x.tif", np.ones((4, 4), dtype=np.uint8))
     (tmp_path / "ws" / "link.tif").symlink_to(tmp_path / "x.tif")
     box = Sandbox(tmp_path / "ws", data_roots=[])
-    with pytest.raises(InputError, match="^image: .* is refused"):
+    with pytest.raises(InputError, match=r"^image: .* is refused"):
         run_workflow(EXAMPLES / "water_area.yaml", {"image": value}, workspace=tmp_path / "ws",
                      sandbox=box)
     assert not list((tmp_path / "ws").glob("s1_*"))

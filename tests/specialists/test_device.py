@@ -7,7 +7,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from specialists.device import (  # noqa: E402
-    configure_threads, default_threads, inference_dtype, pick_device, use_half,
+    configure_threads,
+    default_threads,
+    inference_dtype,
+    pick_device,
+    use_half,
 )
 
 

@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from specialists.models import (
-    MODELS, WeightsNotFound, get_record, library_cache_dirs, resolve_weights, weights_present,
-)
 from prompts.classes import canonical_class
+from specialists.models import (
+    MODELS,
+    WeightsNotFound,
+    get_record,
+    library_cache_dirs,
+    resolve_weights,
+    weights_present,
+)
 
 
 def test_records_are_complete_and_canonical() -> None:

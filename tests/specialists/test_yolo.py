@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("ultralytics")
 
-from specialists.yolo import build_random, load_detector, load_yolo  # noqa: E402
+from specialists.yolo import build_random, load_detector, load_yolo
 
 
 def test_obb_from_config_round_trip(random_obb_weights: Path) -> None:
