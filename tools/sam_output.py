@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import rasterio.features
 from affine import Affine
-from shapely.geometry import mapping, shape
-from shapely.ops import unary_union
+from shapely.geometry import MultiPolygon, mapping, shape
 
 from specialists.sam_tiles import Piece, paint, resolve_overlaps
 from tools.area import geometry_area_m2
@@ -48,7 +47,8 @@ def _polygon(p: Piece, transform: Affine) -> Any:
     t = transform @ Affine.translation(p.col, p.row)
     parts = [shape(g) for g, _ in rasterio.features.shapes(
         p.mask.astype(np.uint8), mask=p.mask, transform=t)]
-    return unary_union(parts)
+    # shapes() gives disjoint 4-connected regions (touching at most at corners): no union needed
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
 def write_outputs(like: Any, info: RasterInfo, pieces: list[Piece], ctx: ToolContext,

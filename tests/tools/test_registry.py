@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -59,11 +60,10 @@ def test_unknown_tool_lists_the_names() -> None:
 
 
 def test_unavailable_tool_says_why(workspace: Workspace) -> None:
-    record = get_tool("detect_objects")
-    if record.requires is None:
-        pytest.skip("detect_objects is available in this installation")
-    with pytest.raises(ToolUnavailable, match="detect_objects cannot run here"):
+    record = dataclasses.replace(get_tool("describe_raster"), requires="needs the moon")
+    with pytest.raises(ToolUnavailable, match="describe_raster cannot run here: needs the moon"):
         run_record(record, {"image": "x.tif"}, workspace)
+    assert not workspace.manifest_path.exists()
 
 
 def test_run_record_writes_the_result_and_the_manifest(

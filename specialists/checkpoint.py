@@ -1,0 +1,93 @@
+"""Weights files with metadata: one format for the weights EarthSight trains and a user's own.
+
+A weights file is a ``torch.save`` dictionary::
+
+    {"format": "earthsight-weights/1", "model": "agb-mixer-resnet18",
+     "meta": {"architecture": {...}, "bands": [...], "gsd_m": 30.0, "target_units": "Mg/ha",
+              "metrics": {"val_rmse": ...}, ...},
+     "state_dict": {...}}
+
+It is read with ``weights_only=True`` (no pickled code runs) and written atomically: a
+temporary file next to the destination, then a rename, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+FORMAT = "earthsight-weights/1"
+
+
+class CheckpointError(ValueError):
+    """A weights file is not readable or not for the model asked for (the message says why)."""
+
+
+def save_checkpoint(path: str | Path, model: str, state_dict: dict[str, Any],
+                    meta: dict[str, Any]) -> Path:
+    """Write weights and metadata atomically (temporary file + rename).
+
+    Args:
+        path: Destination file (``.pt``); its folder is created.
+        model: Model record name the weights belong to.
+        state_dict: ``module.state_dict()``.
+        meta: JSON-like metadata (architecture, bands, gsd_m, target_units, metrics...).
+
+    Returns:
+        The destination path.
+    """
+    import torch
+
+    dest = Path(path).expanduser()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
+    payload = {"format": FORMAT, "model": model, "meta": meta,
+               "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}}
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return dest
+
+
+def load_checkpoint(path: str | Path, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a weights file written by :func:`save_checkpoint` (or by a user in that format).
+
+    Args:
+        path: The weights file.
+        model: The model record name it must belong to.
+
+    Returns:
+        ``(state_dict, meta)``.
+
+    Raises:
+        CheckpointError: Unreadable, another format, or weights of another model.
+    """
+    import torch
+
+    p = Path(path)
+    try:
+        data = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{p}: not a readable weights file ({type(exc).__name__}: {exc}); "
+                              "pass a file written by `earthsight train`") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{p}: not an EarthSight weights file (no 'format': '{FORMAT}' entry). A bare "
+            "state_dict lacks the metadata (architecture, bands, gsd_m, target units) needed "
+            "to rebuild the model: wrap it with specialists.checkpoint.save_checkpoint or train "
+            "with `earthsight train`.")
+    if data.get("model") != model:
+        raise CheckpointError(f"{p}: weights of model '{data.get('model')}', not '{model}'; "
+                              "pass the weights file of the right model")
+    meta = data.get("meta")
+    state = data.get("state_dict")
+    if not isinstance(meta, dict) or not isinstance(state, dict) or "architecture" not in meta:
+        raise CheckpointError(f"{p}: metadata or state_dict missing (need 'meta' with "
+                              "'architecture', and 'state_dict')")
+    return state, meta
