@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.ndimage import uniform_filter
 
 from specialists.speckle import lee_filter, looks_like_db, to_db
 
@@ -136,24 +135,6 @@ def to_decibels(values: np.ndarray, scale: Scale) -> np.ndarray:
     return to_db(to_power(values, scale))
 
 
-def local_cv2(power: np.ndarray, size: int = LEE_SIZE) -> np.ndarray:
-    """Local squared coefficient of variation ``var / mean**2`` of linear power (NaN-aware).
-
-    Its scene median is the speckle noise level the Lee filter uses (1 / looks).
-    """
-    img = np.asarray(power, dtype=np.float64)
-    valid = np.isfinite(img)
-    filled = np.where(valid, img, 0.0)
-    weight = uniform_filter(valid.astype(np.float64), size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = uniform_filter(filled, size) / weight
-        sq = uniform_filter(filled * filled, size) / weight
-        cv2 = np.maximum(sq - mean * mean, 0.0) / np.maximum(mean * mean, 1e-12)
-    cv2[~valid] = np.nan
-    out: np.ndarray = cv2
-    return out
-
-
 def channel_db(values: np.ndarray, scale: Scale, looks: float | None) -> np.ndarray:
     """One band to dB, Lee-filtered on linear power first when ``looks`` is given."""
     if looks is None:
@@ -181,13 +162,6 @@ def composite(bands: np.ndarray, scale: Scale, looks: float | None = None) -> np
     co = channel_db(bands[0], scale, looks)
     cross = channel_db(bands[1], scale, looks)
     return np.stack([co, cross, co - cross]).astype(np.float32)
-
-
-def looks_from_cv2(median_cv2: float) -> float:
-    """Equivalent number of looks from the median local squared coefficient of variation."""
-    if not np.isfinite(median_cv2) or median_cv2 <= 0:
-        return 1.0
-    return float(1.0 / median_cv2)
 
 
 def per_band_db(bands: np.ndarray, scale: Scale, looks: float | None = None) -> np.ndarray:

@@ -31,6 +31,45 @@ def to_linear(db: np.ndarray) -> np.ndarray:
     return linear.astype(np.float32)
 
 
+def local_moments(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local mean and variance over ``size`` x ``size`` windows, ignoring NaN pixels.
+
+    Returns:
+        (mean, variance, valid) as float64 arrays and the finite-pixel mask.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    valid = np.isfinite(img)
+    filled = np.where(valid, img, 0.0)
+    weight = uniform_filter(valid.astype(np.float64), size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = uniform_filter(filled, size) / weight
+        sq_mean = uniform_filter(filled * filled, size) / weight
+    var: np.ndarray = np.maximum(sq_mean - mean * mean, 0.0)
+    return mean, var, valid
+
+
+def local_cv2(power: np.ndarray, size: int = 7) -> np.ndarray:
+    """Local squared coefficient of variation ``var / mean²`` of linear intensity (NaN-aware).
+
+    Its scene median estimates the speckle CV², i.e. 1 / looks (:func:`looks_from_cv2`).
+    """
+    mean, var, valid = local_moments(power, size)
+    cv2 = var / np.maximum(mean * mean, 1e-12)
+    cv2[~valid] = np.nan
+    return np.asarray(cv2, dtype=np.float32)
+
+
+def looks_from_cv2(median_cv2: float) -> float:
+    """Equivalent number of looks from the scene median of local CV² (speckle CV² = 1/looks).
+
+    Most windows of a scene are homogeneous, so the median local CV² estimates the speckle
+    CV²; it is floored so that a textured scene cannot ask for an infinite number of looks.
+    """
+    if not np.isfinite(median_cv2) or median_cv2 <= 0:
+        return 1.0
+    return float(1.0 / max(median_cv2, 1e-3))
+
+
 def lee_filter(image: np.ndarray, size: int = 7, looks: float | None = None) -> np.ndarray:
     """Lee speckle filter on linear intensity (Lee 1980), NaN-aware.
 
@@ -42,14 +81,8 @@ def lee_filter(image: np.ndarray, size: int = 7, looks: float | None = None) -> 
     Returns:
         The filtered image (float32).
     """
-    img = np.asarray(image, dtype=np.float64)
-    valid = np.isfinite(img)
-    filled = np.where(valid, img, 0.0)
-    weight = uniform_filter(valid.astype(np.float64), size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = uniform_filter(filled, size) / weight
-        sq_mean = uniform_filter(filled * filled, size) / weight
-    var = np.maximum(sq_mean - mean * mean, 0.0)
+    mean, var, valid = local_moments(image, size)
+    filled = np.where(valid, np.asarray(image, dtype=np.float64), 0.0)
     if looks is None:
         cv2 = var[valid] / np.maximum(mean[valid] ** 2, 1e-12)
         noise_cv2 = float(np.nanmedian(cv2)) if cv2.size else 0.25

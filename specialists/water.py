@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_dilation, uniform_filter
+from scipy.ndimage import binary_dilation
 
 from specialists.speckle import lee_filter, to_db, to_linear
 from specialists.thresholds import otsu_from_histogram
@@ -69,37 +69,6 @@ def halo(speckle_filter: bool) -> int:
     """Pixels of context a SAR tile needs on each side for results identical to a whole-scene
     run: the Lee window radius plus the growth steps."""
     return (LEE_WINDOW // 2 if speckle_filter else 0) + GROWTH_STEPS + 1
-
-
-def local_cv2(power: np.ndarray, size: int = LEE_WINDOW) -> np.ndarray:
-    """Local squared coefficient of variation ``var / mean²`` of linear intensity (NaN-aware),
-    the statistic whose scene median :func:`looks_from_cv2` turns into a number of looks.
-
-    Args:
-        power: 2-D linear intensity; NaN marks nodata.
-        size: Window side in pixels.
-    """
-    img = np.asarray(power, dtype=np.float64)
-    valid = np.isfinite(img)
-    filled = np.where(valid, img, 0.0)
-    weight = uniform_filter(valid.astype(np.float64), size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = uniform_filter(filled, size) / weight
-        sq = uniform_filter(filled * filled, size) / weight
-        cv2 = np.maximum(sq - mean * mean, 0.0) / np.maximum(mean * mean, 1e-12)
-    cv2[~valid] = np.nan
-    return np.asarray(cv2, dtype=np.float32)
-
-
-def looks_from_cv2(median_cv2: float) -> float:
-    """Equivalent number of looks from the scene median of local CV² (speckle CV² = 1/looks).
-
-    Most windows of a scene are homogeneous, so the median local CV² estimates the speckle
-    CV²; it is floored so that a textured scene cannot ask for an infinite number of looks.
-    """
-    if not np.isfinite(median_cv2) or median_cv2 <= 0:
-        return 1.0
-    return float(1.0 / max(median_cv2, 1e-3))
 
 
 def filtered_db(db: np.ndarray, looks: float | None, speckle_filter: bool = True) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 from rasterio.enums import Resampling
 
-from specialists import hsi, multispectral, sar
+from specialists import hsi, multispectral, sar, speckle
 from specialists import stretch as st
 from specialists.bands import resolve_roles
 from specialists.thresholds import StreamingHistogram
@@ -228,8 +228,8 @@ def _looks(src: Any, bands: list[int], scale: sar.Scale, size: int, ctx: ToolCon
     for tile, data in _raw_tiles(src, bands, size, sar.LEE_SIZE // 2, "speckle statistics", ctx):
         rows, cols = tile.inner
         for band in data:
-            hist.add(sar.local_cv2(sar.to_power(band, scale))[rows, cols])
-    return sar.looks_from_cv2(hist.quantile(0.5))
+            hist.add(speckle.local_cv2(sar.to_power(band, scale))[rows, cols])
+    return speckle.looks_from_cv2(hist.quantile(0.5))
 
 
 def _optical(src: Any, info: RasterInfo, args: PseudoRgbInput, mode: str, size: int,

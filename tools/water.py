@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
 from specialists.indices import ReflectanceScale, compute_index
-from specialists.speckle import looks_like_db, to_db, to_linear
+from specialists.speckle import local_cv2, looks_from_cv2, looks_like_db, to_db, to_linear
 from specialists.thresholds import StreamingHistogram
 from specialists.water import (
     CV2_RANGE,
@@ -34,8 +34,6 @@ from specialists.water import (
     encode_mask,
     filtered_db,
     halo,
-    local_cv2,
-    looks_from_cv2,
     optical_water,
     otsu_split,
     relaxed_threshold,

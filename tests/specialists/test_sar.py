@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specialists import sar
+from specialists import sar, speckle
 
 
 def test_select_polarisations_from_names() -> None:
@@ -77,13 +77,13 @@ def _speckled(rng: np.random.Generator, looks: int) -> tuple[np.ndarray, np.ndar
 
 def test_looks_estimate_from_local_cv2(rng: np.random.Generator) -> None:
     _, noisy = _speckled(rng, 4)
-    looks = sar.looks_from_cv2(float(np.nanmedian(sar.local_cv2(noisy))))
+    looks = speckle.looks_from_cv2(float(np.nanmedian(speckle.local_cv2(noisy))))
     assert 3.0 < looks < 6.0
 
 
 def test_lee_filter_reduces_speckle_variance(rng: np.random.Generator) -> None:
     clean, noisy = _speckled(rng, 1)
-    looks = sar.looks_from_cv2(float(np.nanmedian(sar.local_cv2(noisy))))
+    looks = speckle.looks_from_cv2(float(np.nanmedian(speckle.local_cv2(noisy))))
     raw = sar.channel_db(noisy, "linear", None)
     filtered = sar.channel_db(noisy, "linear", looks)
     region = (slice(10, 118), slice(10, 54))  # homogeneous, away from the edge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specialists.speckle import to_db
+from specialists.speckle import local_cv2, looks_from_cv2, to_db
 from specialists.thresholds import StreamingHistogram
 from specialists.water import (
     LAND,
@@ -17,8 +17,6 @@ from specialists.water import (
     filtered_db,
     grow,
     halo,
-    local_cv2,
-    looks_from_cv2,
     optical_water,
     otsu_split,
     relaxed_threshold,
