@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.earthsight-installed
+BENCH_STAMP := $(VENV)/.earthsight-bench-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -12,11 +13,15 @@ BENCH_ARGS ?=
 OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 YOLO_OFFLINE=1 YOLO_AUTOINSTALL=0 \
 	YOLO_CONFIG_DIR=$(CURDIR)/.yolo
 
+# ultralytics fetches Arial.ttf / Arial.Unicode.ttf into $(YOLO_CONFIG_DIR)/Ultralytics/ when it
+# first draws; offline, give it matplotlib's DejaVuSans (matplotlib comes with ultralytics).
+YOLO_FONTS := $(CURDIR)/.yolo/Ultralytics/Arial.ttf $(CURDIR)/.yolo/Ultralytics/Arial.Unicode.ttf
+
 # Real development imagery (tests that need it skip without it, and fail under CI=true).
 EARTHSIGHT_DATA ?= $(abspath $(CURDIR)/../shared/data)
 export EARTHSIGHT_DATA
 
-.PHONY: help install demo test lint bench clean
+.PHONY: help install fonts demo test lint bench clean
 
 help:
 	@echo "make demo   - install into $(VENV) if needed, then ask the agent about the bundled scenes"
@@ -25,7 +30,14 @@ help:
 	@echo "make bench  - run the benchmarks in bench/ (figures for README 'Performance')"
 	@echo "make clean  - remove demo-workspace/ and caches (keeps $(VENV))"
 
-install: $(STAMP)
+install: $(STAMP) fonts
+
+fonts: $(YOLO_FONTS)
+
+$(YOLO_FONTS): | $(STAMP)
+	@mkdir -p $(@D)
+	@font="$$($(BIN)/python -c "import matplotlib, pathlib; print(pathlib.Path(matplotlib.get_data_path()) / 'fonts/ttf/DejaVuSans.ttf')")" \
+		&& cp "$$font" $@ && echo "$@ <- $$font"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,17 +47,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev]'
 	@touch $@
 
-demo: $(STAMP)
+# SAHI (bench/sliced_detection.py) without its GUI opencv-python; the bench extra has its needs.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev,bench]'
+	$(BIN)/python -m pip install --quiet --no-deps sahi==0.12.8
+	@touch $@
+
+demo: $(STAMP) fonts
 	$(OFFLINE_ENV) PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	$(OFFLINE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP) fonts
 	@set -e; for script in bench/*.py; do \
 		echo "== $$script"; \
 		$(OFFLINE_ENV) $(BIN)/python $$script $(BENCH_ARGS); \

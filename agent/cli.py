@@ -389,6 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     from agent.cli_serve import add_serve_parsers
 
     add_serve_parsers(sub, DEFAULT_WORKSPACE, DEFAULT_PLANNER)
+    from agent.cli_index import add_index_parser
+
+    add_index_parser(sub)
+    from agent.cli_train import add_train_parsers
+
+    add_train_parsers(sub)
     return parser
 
 

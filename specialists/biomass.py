@@ -28,7 +28,7 @@ LOGVAR_RANGE = (-12.0, 8.0)
 
 
 def default_config(in_chans: int = 3, patch_px: int = 32, family: str = "resnet18",
-                   small: bool = False) -> dict[str, Any]:
+                   small: bool = False, stages: int = 2) -> dict[str, Any]:
     """Architecture config: encoder, Mixer head, patch size.
 
     Args:
@@ -36,13 +36,14 @@ def default_config(in_chans: int = 3, patch_px: int = 32, family: str = "resnet1
         patch_px: Patch side in pixels (a multiple of the encoder's stride).
         family: ``resnet18`` or ``vit``.
         small: Narrow head (tests).
+        stages: ResNet stages kept (1: stride 4, 64 channels; 2: stride 8, 128 channels).
     """
     if family == "vit":
         encoder: dict[str, Any] = {"family": "vit", "in_chans": in_chans, "image_size": patch_px,
                                    "patch_size": 8, "num_layers": 2, "num_heads": 2,
                                    "hidden_dim": 64, "mlp_dim": 128}
     else:
-        encoder = {"family": "resnet18", "in_chans": in_chans, "stages": 2}
+        encoder = {"family": "resnet18", "in_chans": in_chans, "stages": stages}
     head = ({"dim": 32, "depth": 1, "token_hidden": 16, "channel_hidden": 64} if small
             else {"dim": 64, "depth": 2, "token_hidden": 32, "channel_hidden": 128})
     return {"encoder": encoder, "head": head, "patch_px": patch_px}
@@ -71,7 +72,7 @@ def build_model(config: dict[str, Any]) -> Any:
     channels = encoder_channels(config["encoder"])[-1]
     in_chans = int(config["encoder"].get("in_chans", 3))
 
-    class MixerBlock(nn.Module):  # type: ignore[misc,name-defined]
+    class MixerBlock(nn.Module):
         """Token mixing across positions, then channel mixing across features."""
 
         def __init__(self, n: int, dim: int, token_hidden: int, channel_hidden: int) -> None:
@@ -86,8 +87,13 @@ def build_model(config: dict[str, Any]) -> Any:
             x = x + self.tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2)
             return x + self.channels(self.norm2(x))
 
-    class BiomassNet(nn.Module):  # type: ignore[misc,name-defined]
+    class BiomassNet(nn.Module):
         """Encoder -> patch tokens -> Mixer head -> (AGB Mg/ha, log-variance)."""
+
+        in_mean: Any
+        in_std: Any
+        y_mean: Any
+        y_std: Any
 
         def __init__(self) -> None:
             super().__init__()

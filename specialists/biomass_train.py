@@ -170,7 +170,7 @@ def fit_biomass(
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
             count += len(idx)
         pred, _ = predict_patches(model, x_all[val_idx], device=device)
         val_rmse = float(np.sqrt(np.mean((pred - y_all[val_idx]) ** 2)))

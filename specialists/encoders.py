@@ -62,7 +62,7 @@ def _trunk_classes() -> tuple[Any, Any]:
     return torch, torchvision
 
 
-def _ResNetTrunk(in_chans: int, stages: int) -> Any:  # noqa: N802 - a class factory
+def _ResNetTrunk(in_chans: int, stages: int) -> Any:
     torch, torchvision = _trunk_classes()
     if not 1 <= stages <= 4:
         raise ValueError(f"resnet18 stages must be 1..4 (got {stages})")
@@ -95,7 +95,7 @@ def _ResNetTrunk(in_chans: int, stages: int) -> Any:  # noqa: N802 - a class fac
     return ResNetTrunk()
 
 
-def _VitTokens(config: dict[str, Any]) -> Any:  # noqa: N802 - a class factory
+def _VitTokens(config: dict[str, Any]) -> Any:
     torch, torchvision = _trunk_classes()
     nn = torch.nn
     in_chans = int(config.get("in_chans", 3))

@@ -45,8 +45,9 @@ class ModelRecord:
 
     Attributes:
         name: Registry name (``yolo11n-obb``).
-        task: ``detect``, ``detect-obb`` or ``segment``.
-        library: ``ultralytics``, ``segment-anything`` or ``mobile-sam``.
+        task: ``detect``, ``detect-obb``, ``segment``, ``contrastive`` (CLIP family),
+            ``regress-agb`` or ``change``.
+        library: ``ultralytics``, ``segment-anything``, ``mobile-sam`` or ``open_clip``.
         weights: File name of the weights (``yolo11n-obb.pt``).
         classes: Canonical class names it reports (empty: class-agnostic).
         bands: Input bands, in order (``("red", "green", "blue")``).
@@ -56,6 +57,7 @@ class ModelRecord:
         source: Where a connected machine gets the weights (release URL).
         config: Architecture config for random-init builds (``yolo11n-obb.yaml``) or the
             SAM registry key (``vit_b``).
+        target_units: Units of a regression model's output (``Mg/ha``); None otherwise.
     """
 
     name: str
@@ -68,10 +70,26 @@ class ModelRecord:
     licence: str
     source: str
     config: str | None = None
+    target_units: str | None = None
 
 
 _ULTRA = "https://github.com/ultralytics/assets/releases/download/v8.3.0/"
 _SAM = "https://dl.fbaipublicfiles.com/segment_anything/"
+TRAINED_HERE = "earthsight train "
+"""``source`` prefix of models with no release: their weights come from ``earthsight train``."""
+_REMOTECLIP = "https://huggingface.co/chendelong/RemoteCLIP/resolve/main/"
+_GEORSCLIP = "https://huggingface.co/Zilun/GeoRSCLIP/resolve/main/ckpt/"
+_REMOTECLIP_LICENCE = ("Apache-2.0 (RemoteCLIP code and weights); trained on public RS "
+                       "caption/detection sets (research terms may apply)")
+_GEORSCLIP_LICENCE = ("see the Zilun/GeoRSCLIP model card (non-commercial terms); trained on "
+                      "RS5M")
+
+
+def _clip(name: str, weights: str, source: str, arch: str, licence: str) -> ModelRecord:
+    return ModelRecord(name=name, task="contrastive", library="open_clip", weights=weights,
+                       classes=(), bands=RGB, gsd_m=None, licence=licence, source=source,
+                       config=arch)
+
 
 MODELS: dict[str, ModelRecord] = {
     r.name: r for r in (
@@ -101,8 +119,34 @@ MODELS: dict[str, ModelRecord] = {
             licence="Apache-2.0 (MobileSAM)",
             source="https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
             config="vit_t"),
+        _clip("remoteclip-vit-b-32", "RemoteCLIP-ViT-B-32.pt",
+              _REMOTECLIP + "RemoteCLIP-ViT-B-32.pt", "ViT-B-32", _REMOTECLIP_LICENCE),
+        _clip("remoteclip-vit-l-14", "RemoteCLIP-ViT-L-14.pt",
+              _REMOTECLIP + "RemoteCLIP-ViT-L-14.pt", "ViT-L-14", _REMOTECLIP_LICENCE),
+        _clip("remoteclip-rn50", "RemoteCLIP-RN50.pt", _REMOTECLIP + "RemoteCLIP-RN50.pt",
+              "RN50", _REMOTECLIP_LICENCE),
+        _clip("georsclip-vit-b-32", "RS5M_ViT-B-32.pt", _GEORSCLIP + "RS5M_ViT-B-32.pt",
+              "ViT-B-32", _GEORSCLIP_LICENCE),
+        _clip("georsclip-vit-l-14", "RS5M_ViT-L-14.pt", _GEORSCLIP + "RS5M_ViT-L-14.pt",
+              "ViT-L-14", _GEORSCLIP_LICENCE),
+        # Trained here (`earthsight train ...`); no public release. The weights file's own
+        # metadata (bands, gsd_m, architecture) overrides the defaults below.
+        ModelRecord(
+            name="agb-mixer", task="regress-agb", library="torchvision",
+            weights="agb_mixer.pt", classes=(), bands=RGB, gsd_m=30.0,
+            licence="weights you train: terms of your imagery and GEDI L4A (public domain)",
+            source=TRAINED_HERE + "biomass --image SCENE.tif --footprints GEDI.csv",
+            config="resnet18 trunk + MLP-Mixer head", target_units="Mg/ha"),
+        ModelRecord(
+            name="siamese-cd", task="change", library="torchvision",
+            weights="siamese_cd.pt", classes=("change",), bands=RGB, gsd_m=0.5,
+            licence="weights you train: terms of the training pairs (LEVIR-CD: academic use)",
+            source=TRAINED_HERE + "change --pairs DIR", config="siamese resnet18 trunk + "
+            "difference decoder", target_units="change probability (0-1)"),
     )
 }
+DEFAULT_CLIP = "remoteclip-vit-b-32"
+"""The CLIP-family model classify_scene and search_images use by default."""
 
 
 class WeightsNotFound(FileNotFoundError):
@@ -211,6 +255,9 @@ def resolve_weights(record: ModelRecord, path: str | None = None) -> Path:
             return cand.resolve()
     if is_offline():
         raise WeightsNotFound(record, looked, reason="offline: YOLO_OFFLINE/HF_HUB_OFFLINE set")
+    if record.source.startswith(TRAINED_HERE):
+        raise WeightsNotFound(record, looked, reason=f"no public release; train them with "
+                              f"`{record.source}`")
     try:  # pragma: no cover - needs the network
         got = _download(record)
     except Exception as exc:  # pragma: no cover - any download failure

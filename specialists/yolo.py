@@ -141,6 +141,8 @@ def yolo_predictor(model: Any, device: str, conf: float, imgsz: int,
     def predict(tiles: Sequence[np.ndarray]) -> list[Detections]:
         if not tiles:
             return []
+        if device == "cpu":  # another ultralytics predictor set up in-process resets torch's
+            configure_threads()  # threads to cores - 1 (1 on a 2-core machine): set them back
         bgr = [np.ascontiguousarray(t[..., ::-1]) for t in tiles]  # ultralytics: numpy is BGR
         results = model.predict(bgr, imgsz=imgsz, conf=conf, iou=iou, device=device, half=half,
                                 max_det=max_det, verbose=False)

@@ -43,13 +43,13 @@ from specialists.cva import (
     mask_from_magnitude,
     valid_pixels,
 )
-from tools.area import M2_PER_HA, pixel_area_rows_m2, require_crs
+from tools.area import pixel_area_rows_m2, require_crs
 from tools.artifacts import Quantity, ToolResult
-from tools.errors import InputError, ToolUnavailable
+from tools.change_output import ChangeRun, finish
+from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset
 from tools.registry import PATH_FIELD, ToolContext, tool_record
-from tools.vector import polygonize_mask, write_geojson
 
 FULL_SAMPLE_PIXELS = 2048 * 2048
 """Overlaps up to this many pixels are sampled whole (exact statistics)."""
@@ -80,18 +80,21 @@ class DetectChangesInput(BaseModel):
         False, description="cva: subtract each band's mean difference and divide by its "
         "standard deviation before the norm (bands of different ranges weigh the same; the "
         "threshold is then in standard deviations)")
+    model: str | None = Field(None, description="deep: change-model weights file (default: "
+                              "siamese_cd.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
+                              json_schema_extra=PATH_FIELD)
 
 
 class DetectChangesOutput(ToolResult):
     """Output of detect_changes: change mask, polygons, changed area and share."""
 
-    method: Literal["cva"] = Field("cva", description="method that ran")
+    method: Literal["cva", "deep"] = Field("cva", description="method that ran")
     changed_area: Quantity = Field(description="changed area in ha")
     changed_area_m2: Quantity = Field(description="changed area in m²")
     changed_share: Quantity = Field(description="changed area as % of the valid scene area")
     valid_area: Quantity = Field(description="area in ha where both scenes have valid pixels")
     threshold: Quantity = Field(description="change-magnitude threshold used")
-    threshold_method: Literal["otsu", "fixed"]
+    threshold_method: Literal["otsu", "fixed", "model"]
     polygons: int = Field(description="number of change polygons kept")
     standardized: bool
     reprojected: bool = Field(description="the after scene was warped onto the before grid")
@@ -304,22 +307,6 @@ def _require_valid(areas: AreaTotals, args: DetectChangesInput) -> None:
                          "with data in common.")
 
 
-def _polygons(mask_path: Path, args: DetectChangesInput, crs: str | None,
-              ctx: ToolContext) -> list[dict[str, Any]]:
-    with open_dataset(mask_path, "mask") as ds:
-        min_pixels = 1
-        if args.min_area_m2 > 0:  # a cheap pre-filter in pixels; the exact one is in m² below
-            largest = float(pixel_area_rows_m2(ds.transform, ds.crs, 0, ds.height).max())
-            min_pixels = max(1, int(args.min_area_m2 / largest * (1 - 1e-9)))
-        features = polygonize_mask(ds, tile_size=ctx.settings.tile_size, min_pixels=min_pixels,
-                                   properties={"class": "change", "method": "cva"})
-    kept = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
-    for i, f in enumerate(kept, start=1):
-        f["id"] = i
-        f["properties"]["id"] = i
-    return kept
-
-
 @tool_record(DetectChangesInput, DetectChangesOutput)
 def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesOutput:
     """Detect bi-temporal change between a before and an after scene of the same place: a
@@ -332,15 +319,16 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
         args: Validated arguments.
         ctx: Tool context (workspace, settings, progress).
     """
-    if args.method == "deep":
-        raise ToolUnavailable(
-            "detect_changes: method='deep' needs a learned change-detection model, and no "
-            "change-model weights are installed (the learned model is not shipped yet). Use "
-            "method='cva' (change vector analysis) or 'auto'.")
+    if args.method != "cva":
+        from tools.change_deep import deep_available, detect_changes_deep
+
+        if args.method == "deep" or deep_available(args.model):
+            return detect_changes_deep(args, ctx)
     if args.threshold is not None and not (math.isfinite(args.threshold) and args.threshold >= 0):
         raise InputError(f"threshold: must be a finite magnitude >= 0 (got {args.threshold}); "
                          "leave it out for Otsu's threshold")
-    method_note = "method: cva" + (" (auto: no learned change model is installed)"
+    method_note = "method: cva" + (" (auto: no learned change-model weights found; train "
+                                   "them with `earthsight train change --pairs DIR`)"
                                    if args.method == "auto" else "")
     warnings: list[str] = []
     if args.target:
@@ -371,51 +359,10 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
                 "threshold_units": units, "before": args.before, "after": args.after}
         threshold, areas = _write_mask(args, pairs, mask_path, tags, offset, scale, bound, ctx)
         reprojected = pair.reprojected
-    try:
-        features = _polygons(mask_path, args, crs, ctx)
-        vec_paths = write_geojson(vec_path, features, crs, wgs84=args.wgs84)
-    except BaseException:
-        mask_path.unlink(missing_ok=True)
-        raise
-    mask_changed_m2 = areas.changed_m2
-    changed_m2 = (sum(float(f["properties"].get("area_m2", 0.0)) for f in features)
-                  if args.min_area_m2 > 0 else mask_changed_m2)
-    share = 100.0 * changed_m2 / areas.valid_m2
-    if areas.valid_m2 < 0.99 * areas.grid_m2:
-        warnings.append(f"only {100 * areas.valid_m2 / areas.grid_m2:.1f} % of the before grid "
-                        "has valid pixels in both scenes; the rest is nodata (255) in the mask")
-    if args.min_area_m2 > 0:
-        warnings.append(f"min_area_m2={args.min_area_m2:g}: the changed area counts the kept "
-                        f"polygons only; the mask keeps every changed pixel "
-                        f"({mask_changed_m2 / M2_PER_HA:,.2f} ha)")
     how = "fixed" if args.threshold is not None else "otsu"
-    ctx.artifact("change_mask", "mask", mask_path, crs=crs, transform=transform,
-                 description="change mask on the before grid: 1 change, 0 no change, 255 nodata")
-    ctx.artifact("change_polygons", "vector", vec_paths[0], crs=crs,
-                 description=f"{len(features)} change polygons (area_m2 per polygon)")
-    if len(vec_paths) > 1:
-        ctx.artifact("change_polygons_wgs84", "vector", vec_paths[1], crs="EPSG:4326",
-                     description="change polygons in EPSG:4326")
-    for name, value, unit, text in (
-            ("changed_area", changed_m2 / M2_PER_HA, "ha", "changed area"),
-            ("changed_area_m2", changed_m2, "m²", "changed area"),
-            ("changed_share", share, "%", "changed share of the valid scene area"),
-            ("valid_area", areas.valid_m2 / M2_PER_HA, "ha", "area valid in both scenes"),
-            ("threshold", threshold, units, f"change-magnitude threshold ({how})"),
-            ("change_polygons", len(features), "count", "number of change polygons")):
-        ctx.number(name, value, unit, text)
-    out = DetectChangesOutput(
-        summary="", image=args.before, warnings=warnings,
-        changed_area=Quantity(value=changed_m2 / M2_PER_HA, unit="ha"),
-        changed_area_m2=Quantity(value=changed_m2, unit="m²"),
-        changed_share=Quantity(value=share, unit="%"),
-        valid_area=Quantity(value=areas.valid_m2 / M2_PER_HA, unit="ha"),
-        threshold=Quantity(value=threshold, unit=units), threshold_method=how,
-        polygons=len(features), standardized=args.standardize, reprojected=reprojected,
-        mask=str(mask_path), vector=str(vec_paths[0]),
-    )
-    out.summary = (f"{method_note}. Changed area {out.changed_area} ({out.changed_area_m2}), "
-                   f"{share:.2f} % of the {out.valid_area} valid area, in {len(features)} "
-                   f"polygon(s); threshold {threshold:.4g} {units} ({how}"
-                   f"{', standardised bands' if args.standardize else ''}).")
-    return out
+    note = (f"threshold {threshold:.4g} {units} ({how}"
+            f"{', standardised bands' if args.standardize else ''})")
+    return finish(args, ctx, ChangeRun(
+        method="cva", note=method_note, mask_path=mask_path, vec_path=vec_path, areas=areas,
+        threshold=threshold, threshold_method=how, units=units, crs=crs, transform=transform,
+        reprojected=reprojected, warnings=warnings, threshold_note=note))

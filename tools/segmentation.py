@@ -178,6 +178,22 @@ def _detect(args: SegmentInput, ctx: ToolContext) -> Path:
     return run.result_path
 
 
+BOX_MARGIN = 0.1
+"""A box-prompted mask is kept within its box grown by this share of the box side (+2 px)."""
+
+
+def _clip_to_box(hit: tuple[int, int, np.ndarray, float], b: np.ndarray
+                 ) -> tuple[int, int, np.ndarray, float] | None:
+    row, col, crop, score = hit
+    mx, my = BOX_MARGIN * (b[2] - b[0]) + 2, BOX_MARGIN * (b[3] - b[1]) + 2
+    r0, r1 = max(row, int(b[1] - my)), min(row + crop.shape[0], int(np.ceil(b[3] + my)))
+    c0, c1 = max(col, int(b[0] - mx)), min(col + crop.shape[1], int(np.ceil(b[2] + mx)))
+    if r1 <= r0 or c1 <= c0:
+        return None
+    sub = crop[r0 - row:r1 - row, c0 - col:c1 - col]
+    return (r0, c0, np.ascontiguousarray(sub), score) if sub.any() else None
+
+
 def _segment_prompts(src: Any, bands: list[int], seg: Any, prompts: Prompts,
                      ctx: ToolContext) -> tuple[list[Piece], int]:
     side = int(seg.tile_side)
@@ -192,6 +208,8 @@ def _segment_prompts(src: Any, bands: list[int], seg: Any, prompts: Prompts,
         else:
             found = seg.predict_boxes(prompts.coords[idx] - [col, row, col, row], row, col)
         for i, hit in zip(pw.indices, found, strict=True):
+            if hit is not None and prompts.kind == "boxes":
+                hit = _clip_to_box(hit, prompts.coords[i])
             if hit is not None:
                 pieces.append(Piece(hit[0], hit[1], hit[2], hit[3], i, pw.window,
                                     dict(prompts.props[i])))

@@ -347,3 +347,11 @@ def test_cli_run_tool_segment(data_dir: Path, tiny: Path, tmp_path: Path) -> Non
     assert arts["instance_mask"]["crs"] == "EPSG:32617" and Path(arts["segments"]["path"]).exists()
     assert arts["count"]["value"] == out["result"]["count"]
     assert out["result"]["model"]["weights"] == str(tiny.resolve())
+
+
+def test_box_masks_are_kept_within_their_box_plus_margin() -> None:
+    hit = (0, 0, np.ones((200, 200), bool), 0.5)
+    row, col, crop, _ = segmod._clip_to_box(hit, np.array([50.0, 60.0, 150.0, 100.0]))  # type: ignore[misc]
+    assert (row, col) == (54, 38) and crop.shape == (106 - 54, 162 - 38)
+    assert segmod._clip_to_box((0, 0, np.ones((5, 5), bool), 0.5),
+                               np.array([100.0, 100.0, 120.0, 120.0])) is None

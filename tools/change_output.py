@@ -1,0 +1,111 @@
+"""The end of every ``detect_changes`` method: polygons of the change mask, areas, the result.
+
+Whatever method wrote the mask (CVA or the learned siamese model), the polygons, the changed
+area (ha, m²), its share of the valid area, and the artifact records are made here, the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from specialists.cva import AreaTotals
+from tools.area import M2_PER_HA, pixel_area_rows_m2
+from tools.artifacts import Quantity
+from tools.raster import open_dataset
+from tools.registry import ToolContext
+from tools.vector import polygonize_mask, write_geojson
+
+if TYPE_CHECKING:
+    from tools.change import DetectChangesInput, DetectChangesOutput
+
+
+@dataclass
+class ChangeRun:
+    """What a method produced: its mask, areas, threshold, and notes for the summary."""
+
+    method: str
+    note: str
+    mask_path: Path
+    vec_path: Path
+    areas: AreaTotals
+    threshold: float
+    threshold_method: str
+    units: str
+    crs: str | None
+    transform: list[float]
+    reprojected: bool
+    threshold_note: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _polygons(mask_path: Path, args: DetectChangesInput, method: str,
+              ctx: ToolContext) -> list[dict[str, Any]]:
+    with open_dataset(mask_path, "mask") as ds:
+        min_pixels = 1
+        if args.min_area_m2 > 0:  # a cheap pre-filter in pixels; the exact one is in m² below
+            largest = float(pixel_area_rows_m2(ds.transform, ds.crs, 0, ds.height).max())
+            min_pixels = max(1, int(args.min_area_m2 / largest * (1 - 1e-9)))
+        features = polygonize_mask(ds, tile_size=ctx.settings.tile_size, min_pixels=min_pixels,
+                                   properties={"class": "change", "method": method})
+    kept = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
+    for i, f in enumerate(kept, start=1):
+        f["id"] = i
+        f["properties"]["id"] = i
+    return kept
+
+
+def finish(args: DetectChangesInput, ctx: ToolContext, run: ChangeRun) -> DetectChangesOutput:
+    """Polygons, numbers and artifacts of a written change mask; the tool's result."""
+    from tools.change import DetectChangesOutput
+
+    areas, warnings, mask_path = run.areas, run.warnings, run.mask_path
+    try:
+        features = _polygons(mask_path, args, run.method, ctx)
+        vec_paths = write_geojson(run.vec_path, features, run.crs, wgs84=args.wgs84)
+    except BaseException:
+        mask_path.unlink(missing_ok=True)
+        raise
+    mask_changed_m2 = areas.changed_m2
+    changed_m2 = (sum(float(f["properties"].get("area_m2", 0.0)) for f in features)
+                  if args.min_area_m2 > 0 else mask_changed_m2)
+    share = 100.0 * changed_m2 / areas.valid_m2
+    if areas.valid_m2 < 0.99 * areas.grid_m2:
+        warnings.append(f"only {100 * areas.valid_m2 / areas.grid_m2:.1f} % of the before grid "
+                        "has valid pixels in both scenes; the rest is nodata (255) in the mask")
+    if args.min_area_m2 > 0:
+        warnings.append(f"min_area_m2={args.min_area_m2:g}: the changed area counts the kept "
+                        f"polygons only; the mask keeps every changed pixel "
+                        f"({mask_changed_m2 / M2_PER_HA:,.2f} ha)")
+    ctx.artifact("change_mask", "mask", mask_path, crs=run.crs, transform=run.transform,
+                 description="change mask on the before grid: 1 change, 0 no change, 255 nodata")
+    ctx.artifact("change_polygons", "vector", vec_paths[0], crs=run.crs,
+                 description=f"{len(features)} change polygons (area_m2 per polygon)")
+    if len(vec_paths) > 1:
+        ctx.artifact("change_polygons_wgs84", "vector", vec_paths[1], crs="EPSG:4326",
+                     description="change polygons in EPSG:4326")
+    for name, value, unit, text in (
+            ("changed_area", changed_m2 / M2_PER_HA, "ha", "changed area"),
+            ("changed_area_m2", changed_m2, "m²", "changed area"),
+            ("changed_share", share, "%", "changed share of the valid scene area"),
+            ("valid_area", areas.valid_m2 / M2_PER_HA, "ha", "area valid in both scenes"),
+            ("threshold", run.threshold, run.units,
+             f"change threshold ({run.threshold_method})"),
+            ("change_polygons", len(features), "count", "number of change polygons")):
+        ctx.number(name, value, unit, text)
+    out = DetectChangesOutput(
+        summary="", image=args.before, warnings=warnings, method=run.method,
+        changed_area=Quantity(value=changed_m2 / M2_PER_HA, unit="ha"),
+        changed_area_m2=Quantity(value=changed_m2, unit="m²"),
+        changed_share=Quantity(value=share, unit="%"),
+        valid_area=Quantity(value=areas.valid_m2 / M2_PER_HA, unit="ha"),
+        threshold=Quantity(value=run.threshold, unit=run.units),
+        threshold_method=run.threshold_method, polygons=len(features),
+        standardized=args.standardize, reprojected=run.reprojected,
+        mask=str(mask_path), vector=str(vec_paths[0]),
+    )
+    out.summary = (f"{run.note}. Changed area {out.changed_area} ({out.changed_area_m2}), "
+                   f"{share:.2f} % of the {out.valid_area} valid area, in {len(features)} "
+                   f"polygon(s); {run.threshold_note}.")
+    return out
