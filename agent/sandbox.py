@@ -214,9 +214,10 @@ class Sandbox:
 
         record = get_tool(tool)
         out = dict(args)
+        models = set(path_fields(record.input_model, "model"))
         for name in path_fields(record.input_model):
             value = out.get(name)
-            if value is None:
+            if value is None or (name in models and _is_model_name(value)):
                 continue
             if isinstance(value, list | tuple):
                 out[name] = [self.check_file(v, f"{name}[{i}]") for i, v in enumerate(value)]
@@ -300,3 +301,10 @@ class Sandbox:
             yield
         finally:
             self._slots.release()
+
+
+def _is_model_name(value: Any) -> bool:
+    """A ``model`` argument that names a model record (no file is read from the caller)."""
+    from specialists.models import MODELS
+
+    return isinstance(value, str) and value in MODELS

@@ -26,7 +26,7 @@ from tools.geotiff import grid_writer
 from tools.model_inputs import find_weights, gsd_note, load_or_refuse, select_bands
 from tools.objects import load_objects
 from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset, read_masked
-from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.sources import load_source
 from tools.zones import zonal_stats
 
@@ -45,7 +45,7 @@ class EstimateBiomassInput(BaseModel):
                                json_schema_extra=PATH_FIELD)
     model: str | None = Field(None, description="AGB head weights file (default: agb_mixer.pt "
                               "in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
-                              json_schema_extra=PATH_FIELD)
+                              json_schema_extra=MODEL_FIELD)
 
 
 class EstimateBiomassOutput(ToolResult):

@@ -49,7 +49,7 @@ from tools.change_output import ChangeRun, finish
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset
-from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 
 FULL_SAMPLE_PIXELS = 2048 * 2048
 """Overlaps up to this many pixels are sampled whole (exact statistics)."""
@@ -82,7 +82,7 @@ class DetectChangesInput(BaseModel):
         "threshold is then in standard deviations)")
     model: str | None = Field(None, description="deep: change-model weights file (default: "
                               "siamese_cd.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
-                              json_schema_extra=PATH_FIELD)
+                              json_schema_extra=MODEL_FIELD)
 
 
 class DetectChangesOutput(ToolResult):

@@ -35,7 +35,7 @@ from tools.image_archive import (
 )
 from tools.image_archive import refresh as refresh_index
 from tools.image_index import ImageIndex, IndexMismatch, Item, index_path, is_index, valid_name
-from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.vector import write_geojson
 
 WHOLE_MAX = 2048
@@ -57,7 +57,8 @@ class ClassifySceneInput(BaseModel):
         None, description="candidate labels (default: a standard remote-sensing scene vocabulary)")
     top_k: int = Field(3, ge=1, description="labels to report per image")
     model: str | None = Field(None, description="CLIP model name (see `earthsight models`, "
-                                                "default remoteclip-vit-b-32) or a checkpoint")
+                                                "default remoteclip-vit-b-32) or a checkpoint",
+                                 json_schema_extra=MODEL_FIELD)
     tile_size: int | None = Field(
         None, ge=32, description="classify tiles of this side in pixels (default: whole images "
                                  f"up to {WHOLE_MAX} px, tiles of {CLIP_TILE} px beyond)")
@@ -101,7 +102,8 @@ class SearchImagesInput(BaseModel):
     index: str | None = Field(None, description="index name to use or create (default: derived "
                                                 "from the archive path)")
     model: str | None = Field(None, description="CLIP model name or checkpoint (default: the "
-                                                "index's own, else remoteclip-vit-b-32)")
+                                                "index's own, else remoteclip-vit-b-32)",
+                                 json_schema_extra=MODEL_FIELD)
     tile_size: int = Field(CLIP_TILE, ge=32, description="tile side in pixels for large scenes")
     update: bool = Field(True, description="index new/changed files and drop deleted ones first")
     wgs84: bool = Field(False, description="also write the footprints in EPSG:4326")

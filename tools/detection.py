@@ -31,7 +31,7 @@ from tools.area import geometry_area_m2, geometry_length_m
 from tools.artifacts import ToolResult
 from tools.errors import InputError, ToolUnavailable
 from tools.raster import crs_to_str, describe, open_dataset
-from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.vector import write_geojson
 
 
@@ -47,7 +47,8 @@ class DetectObjectsInput(BaseModel):
         None, description="oriented boxes (DOTA-style OBB); default: the model's own kind")
     model: str | None = Field(
         None, description="model name (see `earthsight models`, default yolo11n-obb, or "
-                          "yolo11n when oriented=false) or an ultralytics weights file (.pt)")
+                          "yolo11n when oriented=false) or an ultralytics weights file (.pt)",
+        json_schema_extra=MODEL_FIELD)
     wgs84: bool = Field(False, description="also write the boxes in EPSG:4326")
     tile_size: int | None = Field(
         None, ge=64, description="slice side in pixels (default: 1024 for OBB models, else 640)")

@@ -36,12 +36,27 @@ PATH_FIELD: dict[str, Any] = {PATH_MARK: True}
 """``json_schema_extra`` of every file argument: sandboxes resolve and check exactly these."""
 
 
-def path_fields(model: type[BaseModel]) -> list[str]:
-    """Names of the fields of ``model`` marked as file paths (:data:`PATH_FIELD`)."""
+MODEL_FIELD: dict[str, Any] = {PATH_MARK: "model"}
+"""``json_schema_extra`` of a ``model`` argument: a model record name, or a weights file that
+sandboxes resolve and check like any other file argument."""
+
+
+def path_fields(model: type[BaseModel], kind: str | None = None) -> list[str]:
+    """Names of the fields of ``model`` marked as file paths.
+
+    Args:
+        model: A tool's input model.
+        kind: None for every marked field, "file" for plain file arguments
+            (:data:`PATH_FIELD`), "model" for model arguments (:data:`MODEL_FIELD`).
+    """
     out: list[str] = []
     for name, info in model.model_fields.items():
         extra = info.json_schema_extra
-        if isinstance(extra, dict) and extra.get(PATH_MARK):
+        mark = extra.get(PATH_MARK) if isinstance(extra, dict) else None
+        if not mark:
+            continue
+        field_kind = "model" if mark == "model" else "file"
+        if kind is None or kind == field_kind:
             out.append(name)
     return out
 

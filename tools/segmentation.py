@@ -21,7 +21,7 @@ from tools.area import M2_PER_HA
 from tools.artifacts import Quantity, ToolResult
 from tools.errors import InputError, ToolUnavailable
 from tools.raster import RasterInfo, describe, open_dataset
-from tools.registry import PATH_FIELD, ToolContext, run_record, tool_record
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, run_record, tool_record
 from tools.sam_output import write_outputs
 from tools.sam_prompts import Prompts, box_prompts, point_prompts
 
@@ -41,7 +41,7 @@ class SegmentInput(BaseModel):
         None, description="class names to detect and then segment")
     everything: bool = Field(False, description="automatic masks for everything in the scene")
     model: str | None = Field(None, description="SAM variant (sam_vit_b, sam_vit_h, "
-                              "mobile_sam_vit_t) or weights file")
+                              "mobile_sam_vit_t) or weights file", json_schema_extra=MODEL_FIELD)
     min_confidence: float = Field(0.25, ge=0, le=1, description="class names: detection "
                                   "confidence below which boxes are not segmented")
     points_per_side: int = Field(16, ge=2, le=64, description="everything: automatic-mask "

@@ -60,7 +60,15 @@ def test_relative_paths_resolve_against_workspace_then_data_roots(box: Sandbox,
 
 def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> None:
     marked = {t.name: path_fields(t.input_model) for t in ALL_TOOLS}
-    assert marked["detect_changes"] == ["before", "after"]
+    assert marked["detect_changes"] == ["before", "after", "model"]
+    models = {t.name: path_fields(t.input_model, "model") for t in ALL_TOOLS}
+    assert {n for n, f in models.items() if f} == {
+        "detect_objects", "segment", "detect_changes", "estimate_biomass", "classify_scene",
+        "search_images"}
+    assert box.check_tool_args("detect_objects", {"image": "sub/a.tif", "model": "yolo11n"})[
+        "model"] == "yolo11n"
+    with pytest.raises(InputError, match=r"^model:"):
+        box.check_tool_args("detect_objects", {"image": "sub/a.tif", "model": "/etc/passwd"})
     assert marked["measure"] == ["source", "image"]
     assert marked["trend"] == ["images"]
     out = box.check_tool_args("trend", {"images": ["sub/a.tif", "$s1"], "statistic": "mean"})
@@ -124,6 +132,6 @@ def test_job_slots(tmp_path: Path) -> None:
 
 
 def test_every_tool_marks_its_file_arguments() -> None:
-    marked = {t.name: path_fields(t.input_model) for t in ALL_TOOLS}
+    marked = {t.name: path_fields(t.input_model, "file") for t in ALL_TOOLS}
     assert all(marked[name] for name in marked), marked
     assert marked["detect_objects"] == ["image"] and marked["segment"] == ["image", "boxes"]
