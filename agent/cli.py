@@ -6,6 +6,7 @@
                   [--save-workflow FLOW.yaml] [--sandbox]
     earthsight run FLOW.yaml [--set NAME=VALUE ...] [--batch GLOB] [--dry-run] [--json]
     earthsight eval FILE.jsonl [--planner NAME] [--out report.json]
+    earthsight chat [--session ID] [--workspace DIR] [--image FILE ...] [--yes]
     earthsight mcp [--workspace DIR] [--http --port N [--host 127.0.0.1]]
     earthsight serve [--host 127.0.0.1] [--port N] [--root DIR]
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,63 +58,6 @@ def _shown_path(path: str | None) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return path
-
-
-def _first_sentence(text: str) -> str:
-    flat = " ".join(text.split())
-    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.\s", flat)
-    return flat if end is None else flat[: end.start() + 1]
-
-
-# --- tools -------------------------------------------------------------------------------------
-
-def _arg_names(schema: dict[str, Any]) -> str:
-    required = set(schema.get("required", []))
-    return ", ".join(f"{n}*" if n in required else n for n in schema.get("properties", {}))
-
-
-def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
-    """The tool table as Markdown (what README.md shows)."""
-    lines = ["| tool | available | does | arguments (* = required) |", "|---|---|---|---|"]
-    for s in schemas:
-        available = "yes" if s["available"] else "no (not in this installation)"
-        does = _first_sentence(s["description"]).replace("|", "\\|")
-        args = ", ".join(f"`{a}`" for a in _arg_names(s["input_schema"]).split(", ") if a)
-        lines.append(f"| `{s['name']}` | {available} | {does} | {args} |")
-    return "\n".join(lines) + "\n"
-
-
-def cmd_tools(ns: argparse.Namespace) -> int:
-    """List every tool: name, availability, description, arguments (``*`` = required)."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from tools.catalog import tool_schemas
-
-    schemas = tool_schemas()
-    if ns.json:
-        _print_json(schemas)
-        return 0
-    if ns.markdown:
-        sys.stdout.write(tools_markdown(schemas))
-        return 0
-    table = Table(title="EarthSight tools (* = required argument)")
-    table.add_column("tool", no_wrap=True)
-    table.add_column("available", no_wrap=True)
-    table.add_column("does", ratio=3, overflow="fold")
-    table.add_column("arguments", ratio=2, overflow="fold")
-    missing: dict[str, list[str]] = {}
-    for s in schemas:
-        if not s["available"]:
-            missing.setdefault(str(s["requires"]), []).append(s["name"])
-        table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
-                      escape(_first_sentence(s["description"])),
-                      escape(_arg_names(s["input_schema"])))
-    console = _console()
-    console.print(table)
-    for why, names in missing.items():
-        console.print(f"Not available here: {', '.join(names)}: {escape(why)}")
-    return 0
 
 
 # --- run-tool ----------------------------------------------------------------------------------
@@ -208,14 +151,19 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
 
 # --- ask ---------------------------------------------------------------------------------------
 
-def load_planner(name: str) -> Planner:
-    """The planner called ``name`` (from :func:`agent.planners.get_planner`)."""
+def load_planner(name: str, ns: argparse.Namespace | None = None) -> Planner:
+    """The planner called ``name`` (from :func:`agent.planners.get_planner`); ``ns`` carries
+    the LLM options (``--backend`` ...) and ``--workspace``."""
     try:
+        from agent.cli_llm import llm_options
         from agent.planners import get_planner
     except ImportError as exc:
         raise UsageError(f"no planners are installed ({exc})") from exc
+    options = llm_options(ns) if ns is not None and name.strip().lower() == "llm" else {}
+    if ns is not None and options and getattr(ns, "workspace", None):
+        options["workspace"] = ns.workspace
     try:
-        planner: Planner = get_planner(name)
+        planner: Planner = get_planner(name, **options)
     except (KeyError, ValueError, LookupError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"--planner: {message}") from exc
@@ -237,7 +185,7 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     from agent.graph import run_request
     from agent.progress import RichProgress
 
-    planner = load_planner(ns.planner)
+    planner = load_planner(ns.planner, ns)
     images: list[str] = ns.image or []
     sandbox = None
     if ns.sandbox and not ns.dry_run:
@@ -298,7 +246,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
         raise UsageError(f"query file not found: {ns.file}")
     from agent.evaluate import evaluate_file, render_report
 
-    report = evaluate_file(ns.file, load_planner(ns.planner))
+    report = evaluate_file(ns.file, load_planner(ns.planner, ns))
     rendered = render_report(report)
     if isinstance(rendered, str):
         sys.stdout.write(rendered.rstrip("\n") + "\n")
@@ -312,30 +260,6 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
 # --- main --------------------------------------------------------------------------------------
 
-def cmd_models(ns: argparse.Namespace) -> int:
-    """List the specialist models: task, classes, GSD, licence, whether weights are here."""
-    from specialists.models import MODELS, weights_present
-
-    rows: list[dict[str, Any]] = [
-        {"name": r.name, "task": r.task, "library": r.library, "weights": r.weights,
-             "present": weights_present(r), "classes": list(r.classes), "gsd_m": r.gsd_m,
-             "licence": r.licence, "source": r.source} for r in MODELS.values()]
-    if ns.json:
-        _print_json(rows)
-        return 0
-    from rich.table import Table
-
-    table = Table(title="Models (weights: EARTHSIGHT_WEIGHTS_DIR, library cache, or a path)")
-    for col in ("name", "task", "classes", "GSD (m)", "licence", "weights"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(str(r["name"]), str(r["task"]), ", ".join(r["classes"]) or "any",
-                      "-" if r["gsd_m"] is None else f"{r['gsd_m']:g}", str(r["licence"]),
-                      f"{r['weights']} ({'present' if r['present'] else 'missing'})")
-    _console().print(table)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``earthsight``."""
     parser = argparse.ArgumentParser(
@@ -344,15 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="earthsight 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("tools", help="list the tools and their arguments")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print the JSON schemas")
-    fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    p.set_defaults(func=cmd_tools)
+    from agent.cli_catalog import add_catalog_parsers
 
-    p = sub.add_parser("models", help="list the specialist models and whether weights are here")
-    p.add_argument("--json", action="store_true", help="print the records as JSON")
-    p.set_defaults(func=cmd_models)
+    add_catalog_parsers(sub)
 
     p = sub.add_parser("run-tool", help="run one tool directly")
     p.add_argument("name", help="tool name (see `earthsight tools`)")
@@ -369,7 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="print the plan (DESIGN.md JSON) without running anything")
     p.add_argument("--json", action="store_true", help="print a machine-readable result")
-    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
+    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline, llm)")
+    from agent.cli_llm import add_llm_options
+
+    add_llm_options(p)
     p.add_argument("--save-workflow", metavar="FLOW.yaml",
                    help="also save the plan as a workflow; rerun with `earthsight run`")
     p.add_argument("--sandbox", action="store_true",
@@ -382,8 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score a planner on a JSONL file of queries")
     p.add_argument("file", help="queries, one JSON object a line")
-    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline)")
+    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline, llm)")
     p.add_argument("--out", help="also write the report as JSON here")
+    add_llm_options(p)
     p.set_defaults(func=cmd_eval)
 
     from agent.cli_serve import add_serve_parsers
@@ -395,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agent.cli_train import add_train_parsers
 
     add_train_parsers(sub)
+    from agent.cli_chat import add_chat_parser
+
+    add_chat_parser(sub)
     return parser
 
 

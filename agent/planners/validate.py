@@ -7,11 +7,18 @@ read only earlier steps (``$sN``), and validate against the input model once the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.plan import Plan
 
 SCENE_PLACEHOLDERS = ("$image", "$before", "$after")
+_SCENE = re.compile(r"^\$(image\d*|images|before|after)$")
+
+
+def is_scene_placeholder(value: str) -> bool:
+    """Whether ``value`` names a request scene (``$image``, ``$imageN``, ``$images``, ...)."""
+    return bool(_SCENE.match(value))
 
 
 def _fill(value: Any, step_ids: set[str]) -> Any:
@@ -19,7 +26,7 @@ def _fill(value: Any, step_ids: set[str]) -> Any:
         return [_fill(v, step_ids) for v in value]
     if isinstance(value, str) and value.startswith("$"):
         name = value[1:]
-        return f"{name}.tif" if name in step_ids or value in SCENE_PLACEHOLDERS else value
+        return f"{name}.tif" if name in step_ids or is_scene_placeholder(value) else value
     return value
 
 
@@ -63,7 +70,7 @@ def plan_problems(plan: Plan) -> list[str]:
         for value in step.args.values():
             for item in value if isinstance(value, list) else [value]:
                 if (isinstance(item, str) and item.startswith("$")
-                        and item not in SCENE_PLACEHOLDERS and item[1:] not in seen):
+                        and not is_scene_placeholder(item) and item[1:] not in seen):
                     problems.append(f"{where}: unknown placeholder {item!r}")
         filled = {k: _fill(v, seen) for k, v in step.args.items()}
         try:

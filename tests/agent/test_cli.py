@@ -53,7 +53,7 @@ class FakePlanner:
 @pytest.fixture
 def fake_planner(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``--planner`` load the fake planner."""
-    monkeypatch.setattr(cli, "load_planner", lambda name: FakePlanner())
+    monkeypatch.setattr(cli, "load_planner", lambda name, ns=None: FakePlanner())
 
 
 @pytest.fixture

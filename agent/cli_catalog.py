@@ -1,0 +1,104 @@
+"""``earthsight tools`` and ``earthsight models``: what this installation can do."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from agent.cli import _console, _print_json
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.\s", flat)
+    return flat if end is None else flat[: end.start() + 1]
+
+
+def _arg_names(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    return ", ".join(f"{n}*" if n in required else n for n in schema.get("properties", {}))
+
+
+def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
+    """The tool table as Markdown (what README.md shows)."""
+    lines = ["| tool | available | does | arguments (* = required) |", "|---|---|---|---|"]
+    for s in schemas:
+        available = "yes" if s["available"] else "no (not in this installation)"
+        does = _first_sentence(s["description"]).replace("|", "\\|")
+        args = ", ".join(f"`{a}`" for a in _arg_names(s["input_schema"]).split(", ") if a)
+        lines.append(f"| `{s['name']}` | {available} | {does} | {args} |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_tools(ns: argparse.Namespace) -> int:
+    """List every tool: name, availability, description, arguments (``*`` = required)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tools.catalog import tool_schemas
+
+    schemas = tool_schemas()
+    if ns.json:
+        _print_json(schemas)
+        return 0
+    if ns.markdown:
+        sys.stdout.write(tools_markdown(schemas))
+        return 0
+    table = Table(title="EarthSight tools (* = required argument)")
+    table.add_column("tool", no_wrap=True)
+    table.add_column("available", no_wrap=True)
+    table.add_column("does", ratio=3, overflow="fold")
+    table.add_column("arguments", ratio=2, overflow="fold")
+    missing: dict[str, list[str]] = {}
+    for s in schemas:
+        if not s["available"]:
+            missing.setdefault(str(s["requires"]), []).append(s["name"])
+        table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
+                      escape(_first_sentence(s["description"])),
+                      escape(_arg_names(s["input_schema"])))
+    console = _console()
+    console.print(table)
+    for why, names in missing.items():
+        console.print(f"Not available here: {', '.join(names)}: {escape(why)}")
+    return 0
+
+
+
+def cmd_models(ns: argparse.Namespace) -> int:
+    """List the specialist models: task, classes, GSD, licence, whether weights are here."""
+    from specialists.models import MODELS, weights_present
+
+    rows: list[dict[str, Any]] = [
+        {"name": r.name, "task": r.task, "library": r.library, "weights": r.weights,
+             "present": weights_present(r), "classes": list(r.classes), "gsd_m": r.gsd_m,
+             "licence": r.licence, "source": r.source} for r in MODELS.values()]
+    if ns.json:
+        _print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Models (weights: EARTHSIGHT_WEIGHTS_DIR, library cache, or a path)")
+    for col in ("name", "task", "classes", "GSD (m)", "licence", "weights"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["name"]), str(r["task"]), ", ".join(r["classes"]) or "any",
+                      "-" if r["gsd_m"] is None else f"{r['gsd_m']:g}", str(r["licence"]),
+                      f"{r['weights']} ({'present' if r['present'] else 'missing'})")
+    _console().print(table)
+    return 0
+
+
+def add_catalog_parsers(sub: Any) -> None:
+    """Add the ``tools`` and ``models`` subcommands."""
+    p = sub.add_parser("tools", help="list the tools and their arguments")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the JSON schemas")
+    fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_tools)
+
+    p = sub.add_parser("models", help="list the specialist models and whether weights are here")
+    p.add_argument("--json", action="store_true", help="print the records as JSON")
+    p.set_defaults(func=cmd_models)
