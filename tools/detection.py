@@ -4,16 +4,18 @@ The scene is read window by window (slices of ``tile_size`` pixels with ``overla
 slices go through the detector in batches, boxes are shifted to scene pixels and merged
 across slices (class-wise NMS, rotated overlap for oriented boxes) so an object cut by a
 slice border is reported once, then written as GeoJSON polygons in the scene CRS. Non-RGB
-scenes go through ``pseudo_rgb`` first. The detector is built by :func:`load_predictor`
+scenes go through ``pseudo_rgb`` first. ``image`` may also be a ``search_images`` result: only
+the slices touching its hit windows are read, and the boxes are written per CRS of the hit
+scenes (see :mod:`tools.detection_inputs`). The detector is built by :func:`load_predictor`
 (tests replace it with a fake that returns known boxes).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,16 @@ from specialists.slicing import Detections, Window, concat, merge, slice_windows
 from specialists.yolo import LoadedDetector
 from tools.area import geometry_area_m2, geometry_length_m
 from tools.artifacts import ToolResult
+from tools.detection_inputs import (
+    ACCEPTED,
+    HitWindow,
+    Target,
+    crs_groups,
+    crs_slug,
+    detection_targets,
+    keep_in_hits,
+    touching,
+)
 from tools.errors import InputError, ToolUnavailable
 from tools.raster import crs_to_str, describe, open_dataset
 from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
@@ -38,8 +50,8 @@ from tools.vector import write_geojson
 class DetectObjectsInput(BaseModel):
     """Arguments of detect_objects."""
 
-    image: str = Field(description="path of the scene (non-RGB goes through pseudo_rgb first)",
-                       json_schema_extra=PATH_FIELD)
+    image: str = Field(description=f"path of the scene (non-RGB goes through pseudo_rgb first): "
+                                   f"{ACCEPTED}", json_schema_extra=PATH_FIELD)
     classes: list[str] | None = Field(
         None, description="canonical class names to keep, e.g. ['ship'] (default: all)")
     min_confidence: float = Field(0.25, ge=0, le=1, description="drop detections below this")
@@ -75,11 +87,23 @@ class ModelRun(BaseModel):
     slices: int = Field(description="number of slices read")
 
 
+class ObjectLayer(BaseModel):
+    """One GeoJSON of boxes: the scenes (all in one CRS) they come from."""
+
+    crs: str | None
+    path: str
+    scenes: list[str]
+    count: int
+
+
 class DetectObjectsOutput(ToolResult):
     """Boxes as GeoJSON in the scene CRS and counts per class."""
 
     counts: dict[str, int] = Field(default_factory=dict)
-    path: str | None = Field(None, description="GeoJSON of the boxes (scene CRS)")
+    path: str | None = Field(None, description="GeoJSON of the boxes (scene CRS; the first "
+                                               "layer when the scenes differ in CRS)")
+    layers: list[ObjectLayer] = Field(default_factory=list,
+                                      description="one GeoJSON per CRS of the scenes")
     model: ModelRun | None = None
 
 
@@ -126,17 +150,22 @@ def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
         raise ToolUnavailable(f"detect_objects: {exc}") from exc
 
 
-def _rgb_scene(args: DetectObjectsInput, ctx: ToolContext) -> tuple[str, list[str]]:
-    """The scene as 8-bit RGB: the file itself, or a pseudo_rgb composite in the workspace."""
-    info = describe(args.image)
+def _rgb_scene(image: str, ctx: ToolContext, n: int = 0) -> tuple[str, list[str]]:
+    """The scene as 8-bit RGB: the file itself, or a pseudo_rgb composite in the workspace
+    (the ``n``-th scene of a call gets its own file prefix)."""
+    info = describe(image)
     if info.modality == "rgb" and info.dtype == "uint8" and info.count in (3, 4):
-        return args.image, []
+        return image, []
     from tools.composite import PseudoRgbInput, pseudo_rgb
 
+    if n:
+        ctx = replace(ctx, call=ctx.call.model_copy(update={"step": f"{ctx.prefix}-{n}"}),
+                      call_id=f"{ctx.call_id}-{n}")
     ctx.progress("pseudo_rgb", 0, 1)
-    out = pseudo_rgb.handler(PseudoRgbInput(image=args.image), ctx)
-    return out.path, [f"{info.modality} scene composited to RGB with pseudo_rgb "
-                      f"({out.mode_used}: {', '.join(out.bands_used)}) before detection"]
+    out = pseudo_rgb.handler(PseudoRgbInput(image=image), ctx)
+    return out.path, [f"{Path(image).name}: {info.modality} scene composited to RGB with "
+                      f"pseudo_rgb ({out.mode_used}: {', '.join(out.bands_used)}) before "
+                      "detection"]
 
 
 def _class_filter(args: DetectObjectsInput, names: dict[int, str]
@@ -179,7 +208,8 @@ def _read_batches(src: Any, windows: list[Window], batch: int
 def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, overlap: int,
                  min_confidence: float = 0.0, keep: set[int] | None = None,
                  merge_threshold: float = 0.5,
-                 progress: Callable[[str, int, int], None] | None = None) -> Detections:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 within: Sequence[Window] | None = None) -> Detections:
     """Sliced detection over a scene's windows; boxes in scene pixels, merged across slices.
 
     Args:
@@ -191,9 +221,11 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
         keep: Class ids to keep (None: all).
         merge_threshold: Intersection over the smaller box (0-1) that makes two boxes one.
         progress: ``(stage, done, total)`` callback.
+        within: Pixel windows (col, row, width, height); when given, only the slices that
+            overlap one of them are read and detected in (None: every slice).
     """
     with open_dataset(path) as src:
-        windows = slice_windows(src.width, src.height, tile_size, overlap)
+        windows = touching(slice_windows(src.width, src.height, tile_size, overlap), within)
         parts: list[Detections] = []
         done = 0
         for group, tiles in _read_batches(src, windows, detector.batch):
@@ -214,7 +246,8 @@ class _Georef:
     crs: str | None
 
 
-def _features(dets: Detections, names: dict[int, str], geo: _Georef) -> list[dict[str, Any]]:
+def _features(dets: Detections, names: dict[int, str], geo: _Georef, scene: str | None = None,
+              hits: Sequence[HitWindow | None] = ()) -> list[dict[str, Any]]:
     feats = []
     order = np.argsort(-dets.scores, kind="stable")
     for fid, i in enumerate(order, start=1):
@@ -231,6 +264,11 @@ def _features(dets: Detections, names: dict[int, str], geo: _Georef) -> list[dic
         }
         if dets.oriented:
             props["pixel_corners"] = [[round(float(x), 2), round(float(y), 2)] for x, y in px]
+        if scene is not None:
+            props["scene"] = scene
+        hit = hits[i] if len(hits) else None
+        if hit is not None:
+            props["hit_rank"], props["hit_score"] = hit.rank, hit.score
         if geo.crs:
             props["area_m2"] = round(geometry_area_m2(poly, geo.crs), 3)
             props["length_m"] = round(geometry_length_m(poly, geo.crs), 3)
@@ -239,14 +277,71 @@ def _features(dets: Detections, names: dict[int, str], geo: _Georef) -> list[dic
     return feats
 
 
+@dataclass
+class _SceneBoxes:
+    target: Target
+    crs: str | None
+    feats: list[dict[str, Any]]
+    slices: int
+
+
+def _detect_target(target: Target, n: int, args: DetectObjectsInput, ctx: ToolContext,
+                   detector: LoadedDetector, keep: set[int] | None, tile: int, overlap: int,
+                   warnings: list[str]) -> _SceneBoxes:
+    """Boxes of one scene (only the slices touching its hit windows, if any) as features."""
+    scene, notes = _rgb_scene(target.scene, ctx, n)
+    warnings += notes
+    dets = detect_scene(scene, detector, tile, overlap, args.min_confidence, keep,
+                        args.merge_threshold, ctx.progress, within=target.windows)
+    dets, hits = keep_in_hits(dets, target)
+    with open_dataset(scene) as src:
+        geo = _Georef(src.transform, crs_to_str(src.crs))
+        slices = len(touching(slice_windows(src.width, src.height, tile, overlap),
+                              target.windows))
+    if not geo.crs:
+        warnings.append(f"{Path(target.scene).name} has no CRS: boxes are written in its "
+                        "pixel/transform coordinates without area_m2 / length_m")
+    return _SceneBoxes(target, geo.crs, _features(dets, detector.names, geo, target.scene, hits),
+                       slices)
+
+
+def _write_layers(found: list[_SceneBoxes], args: DetectObjectsInput, ctx: ToolContext,
+                  what: str) -> list[ObjectLayer]:
+    """One GeoJSON per CRS of the scenes, each in that CRS (never reprojected, except the
+    EPSG:4326 copies ``wgs84`` asks for)."""
+    groups = crs_groups([f.crs for f in found])
+    layers = []
+    for crs, idx in groups.items():
+        feats = sorted((ft for i in idx for ft in found[i].feats),
+                       key=lambda ft: -float(ft["properties"]["confidence"]))
+        for fid, ft in enumerate(feats, start=1):
+            ft["id"] = ft["properties"]["id"] = fid
+        name = "objects" if len(groups) == 1 else f"objects_{crs_slug(crs)}"
+        paths = write_geojson(ctx.output_path(f"{name}.geojson"), feats, crs,
+                              wgs84=args.wgs84 and crs is not None)
+        scenes = [found[i].target.scene for i in idx]
+        ctx.artifact(name, "vector", paths[0], crs=crs,
+                     description=f"{len(feats)} {what}" + ("" if len(groups) == 1 else
+                                                           f" in {crs or 'pixel coordinates'}"))
+        if len(paths) > 1:
+            ctx.artifact(f"{name}_wgs84", "vector", paths[1], crs="EPSG:4326",
+                         description=f"the boxes of {name} in EPSG:4326")
+        layers.append(ObjectLayer(crs=crs, path=str(paths[0]), scenes=scenes, count=len(feats)))
+    return layers
+
+
 @tool_record(DetectObjectsInput, DetectObjectsOutput)
 def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsOutput:
     """Detect objects (ships, planes, vehicles, storage tanks, buildings, trees...) with a YOLO
     model, horizontal or oriented boxes, tiled over any scene size; returns GeoJSON boxes in the
-    scene CRS and the count per class.
+    scene CRS and the count per class. ``image`` may be a search_images result ($sN): only its
+    hit windows are searched, boxes carry their scene and hit rank.
     """
+    targets, warnings = detection_targets(args.image)
     record, weights = _resolve_model(args)
-    scene, warnings = _rgb_scene(args, ctx)
+    if not targets:
+        return DetectObjectsOutput(summary="Nothing to detect in: the search found no hits.",
+                                   image=None, warnings=warnings)
     probe_oriented = record.task == "detect-obb"
     tile = args.tile_size or (1024 if probe_oriented else 640)
     overlap = args.overlap if args.overlap is not None else tile // 5
@@ -262,32 +357,26 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
                         "its own box kind is reported")
     keep, class_warnings = _class_filter(args, detector.names)
     warnings += class_warnings
-    dets = detect_scene(scene, detector, tile, overlap, args.min_confidence, keep,
-                        args.merge_threshold, ctx.progress)
-    with open_dataset(scene) as src:
-        geo = _Georef(src.transform, crs_to_str(src.crs))
-        n_slices = len(slice_windows(src.width, src.height, tile, overlap))
-    if not geo.crs:
-        warnings.append("the scene has no CRS: boxes are written in its pixel/transform "
-                        "coordinates without area_m2 / length_m")
-    feats = _features(dets, detector.names, geo)
-    dest = ctx.output_path("objects.geojson")
-    paths = write_geojson(dest, feats, geo.crs, wgs84=args.wgs84 and geo.crs is not None)
+    found = [_detect_target(t, n, args, ctx, detector, keep, tile, overlap, warnings)
+             for n, t in enumerate(targets)]
+    what = (f"{'oriented' if detector.oriented else 'horizontal'} boxes from {record.name}")
+    layers = _write_layers(found, args, ctx, what)
+    if len(layers) > 1:
+        warnings.append(f"the scenes are in {len(layers)} CRSs; one GeoJSON per CRS was written "
+                        f"({', '.join(str(la.crs) for la in layers)}), none reprojected")
+    feats = [ft for f in found for ft in f.feats]
     counts = dict(sorted(Counter(f["properties"]["class"] for f in feats).items()))
-    ctx.artifact("objects", "vector", paths[0], crs=geo.crs,
-                 description=f"{len(feats)} {'oriented' if dets.oriented else 'horizontal'} "
-                             f"boxes from {record.name}")
-    if len(paths) > 1:
-        ctx.artifact("objects_wgs84", "vector", paths[1], crs="EPSG:4326",
-                     description="the boxes in EPSG:4326")
     ctx.number("count", len(feats), "count", "objects detected (all classes)")
     for name, n in counts.items():
         ctx.number(f"count_{name.replace(' ', '_')}", n, "count", f"objects of class {name}")
     listed = ", ".join(f"{n} {c}" for c, n in counts.items()) or "no objects"
+    n_hits = sum(len(t.hits) for t in targets)
+    where = (f" in {n_hits} search hit window(s) of {len(targets)} scene(s)" if n_hits else "")
     return DetectObjectsOutput(
-        summary=f"Detected {len(feats)} objects ({listed}) at confidence >= "
+        summary=f"Detected {len(feats)} objects ({listed}){where} at confidence >= "
                 f"{args.min_confidence:g} with {record.name} on {detector.device}.",
-        image=args.image, counts=counts, path=str(paths[0]), warnings=warnings,
+        image=targets[0].scene if len(targets) == 1 else None, counts=counts,
+        path=layers[0].path, layers=layers, warnings=warnings,
         model=ModelRun(name=record.name, weights=str(weights), device=detector.device,
                        oriented=detector.oriented, tile_size=tile, overlap=overlap,
-                       slices=n_slices))
+                       slices=sum(f.slices for f in found)))
