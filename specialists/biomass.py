@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from specialists.checkpoint import load_checkpoint, save_checkpoint
+from specialists import checkpoint
 from specialists.encoders import build_encoder, encoder_channels, encoder_strides
 
 MODEL_NAME = "agb-mixer"
@@ -167,26 +167,16 @@ def predict_patches(model: Any, patches: np.ndarray, batch: int = 64,
 def save_model(model: Any, path: str | Path, config: dict[str, Any],
                meta: dict[str, Any]) -> Path:
     """Save weights and metadata (architecture, bands, gsd_m, target units, metrics)."""
-    full = {**meta, "architecture": config, "target_units": TARGET_UNITS}
-    return save_checkpoint(path, MODEL_NAME, model.state_dict(), full)
+    return checkpoint.save_model(model, path, MODEL_NAME, config, meta, TARGET_UNITS)
 
 
 def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
-    """Rebuild the model from a weights file's architecture config and load its weights.
+    """Rebuild the AGB head from a weights file's architecture config and load its weights.
 
     Raises:
-        specialists.checkpoint.CheckpointError: Not AGB-head weights, or they do not fit.
+        specialists.checkpoint.CheckpointError: Not AGB head weights, or they do not fit.
     """
-    from specialists.checkpoint import CheckpointError
-
-    state, meta = load_checkpoint(path, MODEL_NAME)
-    model = build_model(meta["architecture"])
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit the architecture in its metadata "
-                              f"({exc})") from exc
-    return model.to(device).eval(), meta
+    return checkpoint.load_model(path, MODEL_NAME, build_model, device)
 
 
 def r2_score(y: np.ndarray, pred: np.ndarray) -> float:

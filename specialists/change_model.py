@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from specialists.checkpoint import load_checkpoint, save_checkpoint
+from specialists import checkpoint
 from specialists.encoders import build_encoder, encoder_channels, encoder_strides
 
 MODEL_NAME = "siamese-cd"
@@ -265,24 +265,14 @@ def evaluate(model: Any, pairs: Sequence[Pair], device: str = "cpu") -> tuple[fl
 
 def save_model(model: Any, path: str | Path, config: dict[str, Any],
                meta: dict[str, Any]) -> Path:
-    """Save weights and metadata (architecture, bands, gsd_m, metrics)."""
-    full = {**meta, "architecture": config, "target_units": "change probability (0-1)"}
-    return save_checkpoint(path, MODEL_NAME, model.state_dict(), full)
+    """Save weights and metadata (architecture, bands, gsd_m, target units, metrics)."""
+    return checkpoint.save_model(model, path, MODEL_NAME, config, meta, "change probability (0-1)")
 
 
 def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
-    """Rebuild the change model from a weights file and load its weights.
+    """Rebuild the change model from a weights file's architecture config and load its weights.
 
     Raises:
-        specialists.checkpoint.CheckpointError: Not change-model weights, or they do not fit.
+        specialists.checkpoint.CheckpointError: Not change model weights, or they do not fit.
     """
-    from specialists.checkpoint import CheckpointError
-
-    state, meta = load_checkpoint(path, MODEL_NAME)
-    model = build_model(meta["architecture"])
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit the architecture in its metadata "
-                              f"({exc})") from exc
-    return model.to(device).eval(), meta
+    return checkpoint.load_model(path, MODEL_NAME, build_model, device)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,34 @@ def load_checkpoint(path: str | Path, model: str) -> tuple[dict[str, Any], dict[
         raise CheckpointError(f"{p}: metadata or state_dict missing (need 'meta' with "
                               "'architecture', and 'state_dict')")
     return state, meta
+
+
+def save_model(model: Any, path: str | Path, name: str, config: dict[str, Any],
+               meta: dict[str, Any], target_units: str) -> Path:
+    """Save a torch module's weights with its architecture ``config`` and ``meta`` (bands,
+    gsd_m, metrics...) under the model ``name``."""
+    full = {**meta, "architecture": config, "target_units": target_units}
+    return save_checkpoint(path, name, model.state_dict(), full)
+
+
+def load_model(path: str | Path, name: str, build: Callable[[dict[str, Any]], Any],
+               device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """Rebuild model ``name`` from a weights file's architecture config and load its weights.
+
+    Args:
+        path: Weights file.
+        name: Model name the file must carry.
+        build: Builds the (untrained) module from the stored architecture config.
+        device: Where to put the module.
+
+    Raises:
+        CheckpointError: Not weights of ``name``, or they do not fit the stored architecture.
+    """
+    state, meta = load_checkpoint(path, name)
+    model = build(meta["architecture"])
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the architecture in its metadata "
+                              f"({exc})") from exc
+    return model.to(device).eval(), meta
