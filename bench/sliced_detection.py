@@ -15,6 +15,9 @@ as shipped (the threads ultralytics leaves it) is timed once more and printed ab
 What is timed:
     * EarthSight: the whole ``detect_objects`` tool call (windows read from the file, batched
       prediction, merge, GeoJSON in the scene CRS, tool records); model loading is not timed.
+      EarthSight runs the weights on ONNX Runtime when ``onnx`` and ``onnxruntime`` are
+      installed (exported once, not timed; same threads as torch); set
+      ``EARTHSIGHT_CPU_RUNTIME=torch`` to time it on torch like SAHI.
     * SAHI: reading the scene into one array with rasterio (SAHI slices an in-memory image)
       plus ``get_sliced_prediction``; SAHI writes nothing.
 
@@ -289,8 +292,8 @@ def main() -> None:
     from specialists.yolo import load_detector
 
     warm = [np.zeros((a.tile, a.tile, 3), np.uint8)] * a.batch
-    load_detector(weights, device="cpu", conf=a.conf, imgsz=a.tile,
-                  batch=a.batch).predict(warm)  # load once, warm up at the slice size
+    detector = load_detector(weights, device="cpu", conf=a.conf, imgsz=a.tile, batch=a.batch)
+    detector.predict(warm)  # load (and export, once) up front, warm up at the slice size
     n_threads = configure_threads()
     sahi_model = load_sahi(weights, a.conf, a.tile)
     sahi_model.perform_batch_inference(warm)  # predictor setup, warm-up
@@ -319,6 +322,9 @@ def main() -> None:
     es_s, sa_s = statistics.median_low(ours), statistics.median_low(theirs)
     print(f"torch threads: {n_threads} for both (ultralytics' setup alone leaves "
           f"{sahi_default_threads})")
+    print(f"EarthSight runtime: {detector.runtime}"
+          + (f" ({detector.fallback})" if detector.fallback else "")
+          + "; SAHI: torch (ultralytics .pt)")
     print(f"EarthSight detect_objects: {es_s:7.2f} s  ({', '.join(f'{s:.2f}' for s in ours)}) "
           f"{len(es[1])} boxes")
     for stage, s in es[3].items():

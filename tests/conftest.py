@@ -90,7 +90,7 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def offline_models() -> Path:
+def offline_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Model libraries offline, ultralytics configured in the project's .yolo/ with its fonts.
 
     ultralytics fetches Arial.ttf when it draws; matplotlib's DejaVuSans is copied under both
@@ -101,6 +101,8 @@ def offline_models() -> Path:
                        ("YOLO_OFFLINE", "1"), ("YOLO_AUTOINSTALL", "0"),
                        ("YOLO_VERBOSE", "False"), ("YOLO_CONFIG_DIR", str(root / ".yolo"))):
         os.environ.setdefault(key, value)
+    # ONNX exports of test weights go to a session folder, never the user's cache
+    os.environ.setdefault("EARTHSIGHT_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
     fonts = Path(os.environ["YOLO_CONFIG_DIR"]) / "Ultralytics"
     fonts.mkdir(parents=True, exist_ok=True)
     try:

@@ -81,6 +81,7 @@ class ModelRun(BaseModel):
     name: str
     weights: str
     device: str
+    runtime: str = Field("torch", description="inference runtime: torch or onnxruntime")
     oriented: bool
     tile_size: int = Field(description="slice side in pixels")
     overlap: int = Field(description="slice overlap in pixels")
@@ -355,6 +356,8 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
         warnings.append(f"oriented={args.oriented} asked for, but {weights.name} is a "
                         f"{'oriented' if detector.oriented else 'horizontal'}-box model; "
                         "its own box kind is reported")
+    if detector.fallback:
+        warnings.append(f"{detector.fallback}; ran on torch")
     keep, class_warnings = _class_filter(args, detector.names)
     warnings += class_warnings
     found = [_detect_target(t, n, args, ctx, detector, keep, tile, overlap, warnings)
@@ -374,9 +377,10 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
     where = (f" in {n_hits} search hit window(s) of {len(targets)} scene(s)" if n_hits else "")
     return DetectObjectsOutput(
         summary=f"Detected {len(feats)} objects ({listed}){where} at confidence >= "
-                f"{args.min_confidence:g} with {record.name} on {detector.device}.",
+                f"{args.min_confidence:g} with {record.name} on {detector.device} "
+                f"({detector.runtime}).",
         image=targets[0].scene if len(targets) == 1 else None, counts=counts,
         path=layers[0].path, layers=layers, warnings=warnings,
         model=ModelRun(name=record.name, weights=str(weights), device=detector.device,
-                       oriented=detector.oriented, tile_size=tile, overlap=overlap,
-                       slices=sum(f.slices for f in found)))
+                       runtime=detector.runtime, oriented=detector.oriented, tile_size=tile,
+                       overlap=overlap, slices=sum(f.slices for f in found)))
