@@ -183,9 +183,11 @@ def _print_answer(result: AgentResult) -> None:
 def cmd_ask(ns: argparse.Namespace) -> int:
     """Plan a request (and run it unless --dry-run)."""
     from agent.graph import run_request
+    from agent.llm_describe import describer_for
     from agent.progress import RichProgress
 
     planner = load_planner(ns.planner, ns)
+    describer = describer_for(planner)  # --planner llm: describe_scene uses the same model
     images: list[str] = ns.image or []
     sandbox = None
     if ns.sandbox and not ns.dry_run:
@@ -204,12 +206,13 @@ def cmd_ask(ns: argparse.Namespace) -> int:
         _save_workflow(ns, result, images)
         return 0 if result.plan.declined is None else 1
     if ns.json:
-        result = run_request(ns.request, images, ns.workspace, planner, sandbox=sandbox)
+        result = run_request(ns.request, images, ns.workspace, planner, sandbox=sandbox,
+                             describer=describer)
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         with RichProgress() as bars:
             result = run_request(ns.request, images, ns.workspace, planner, progress=bars,
-                                 sandbox=sandbox)
+                                 sandbox=sandbox, describer=describer)
         _print_answer(result)
     _save_workflow(ns, result, images)
     return 0 if result.ok else 1

@@ -28,7 +28,7 @@ from agent.progress import AgentProgress, ProgressEvent, ignore_progress
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
 from tools.errors import EarthSightError, InputError
-from tools.registry import ToolRecord, run_record
+from tools.registry import Describer, ToolRecord, run_record
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -159,11 +159,12 @@ class _Runner:
     """The nodes of one graph, closed over the planner, tool lookup and progress listener."""
 
     def __init__(self, planner: Planner, tool_lookup: ToolLookup, progress: AgentProgress,
-                 sandbox: Sandbox | None = None) -> None:
+                 sandbox: Sandbox | None = None, describer: Describer | None = None) -> None:
         self.planner = planner
         self.tool_lookup = tool_lookup
         self.progress = progress
         self.sandbox = sandbox
+        self.describer = describer
 
     def plan(self, state: AgentState) -> dict[str, Any]:
         """Describe the scenes, then plan."""
@@ -204,7 +205,8 @@ class _Runner:
             record = self.tool_lookup(step.tool)
             if self.sandbox is not None:
                 args = self.sandbox.check_tool_args(record.name, args)
-            run = run_record(record, args, workspace, step=step.id, progress=on_progress)
+            run = run_record(record, args, workspace, step=step.id, progress=on_progress,
+                             describer=self.describer)
         except Exception as exc:  # every tool error becomes a failed step
             result = StepResult(id=step.id, tool=step.tool, status="failed", args=args,
                                 error=_error_text(exc), seconds=time.perf_counter() - start)
@@ -280,7 +282,8 @@ class _Runner:
 
 
 def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
-                progress: AgentProgress | None = None, sandbox: Sandbox | None = None) -> Any:
+                progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
+                describer: Describer | None = None) -> Any:
     """Build and compile the plan → act → answer graph.
 
     Args:
@@ -289,6 +292,8 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
         progress: Listener of :class:`~agent.progress.ProgressEvent` (default: none).
         sandbox: When given, every step's file arguments are resolved and checked by it
             before the tool runs (a refused path fails that step).
+        describer: Vision/language backend handed to the tools (``describe_scene`` answers
+            with it; see :mod:`agent.llm_describe`). Default: none, facts only.
 
     Returns:
         A compiled LangGraph graph; ``invoke`` it with an :class:`~agent.state.AgentState`
@@ -296,7 +301,7 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
     """
     from langgraph.graph import END, START, StateGraph
 
-    runner = _Runner(planner, tool_lookup, progress or ignore_progress, sandbox)
+    runner = _Runner(planner, tool_lookup, progress or ignore_progress, sandbox, describer)
     graph = StateGraph(AgentState)
     graph.add_node("plan", runner.plan)
     graph.add_node("act", runner.act)
@@ -312,6 +317,7 @@ def run_request(
     request: str, images: Sequence[str | Path], workspace: str | Path, planner: Planner,
     dry_run: bool = False, *, tool_lookup: ToolLookup = get_tool,
     progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
+    describer: Describer | None = None,
 ) -> AgentResult:
     """Plan a request over its scenes, run the plan (unless ``dry_run``) and answer.
 
@@ -325,6 +331,7 @@ def run_request(
         progress: Listener of progress events.
         sandbox: When given, the scenes and every step's file arguments must pass it
             (relative paths resolve against its workspace and data roots).
+        describer: Vision/language backend for ``describe_scene`` (default: none).
 
     Returns:
         The plan, answer text, numbers with units, artifacts and errors.
@@ -340,7 +347,8 @@ def run_request(
         "scenes": [Scene(path=str(p)) for p in images], "workspace": ws, "dry_run": dry_run,
         "results": {}, "artifacts": [], "errors": [],
     }
-    final: AgentState = build_graph(planner, tool_lookup, progress, sandbox).invoke(state)
+    final: AgentState = build_graph(planner, tool_lookup, progress, sandbox,
+                                     describer).invoke(state)
     results = final.get("results", {})
     return AgentResult(
         request=request, plan=final["plan"], answer=final.get("answer", ""),

@@ -1,9 +1,12 @@
 """``describe_scene``: caption / visual question answering.
 
-This installation has no vision-language backend, so the tool answers only from what it can
-measure: the header (size, bands, CRS, pixel size, footprint, location), the guessed
-modality, and statistics streamed window by window (valid share, band means, mean NDVI when
-red and NIR bands are known). It never describes visual content it has not measured; a
+When the caller injects a describer (``ToolContext.describer``, e.g. the configured chat
+model), the tool sends it the question, the measured facts and, when the describer can look at
+images, a thumbnail, and answers with its text (falling back to the measured facts with a
+warning when it fails). Without one, the tool answers only from what it can measure: the
+header (size, bands, CRS, pixel size, footprint, location), the guessed modality, and
+statistics streamed window by window (valid share, band means, mean NDVI when red and NIR
+bands are known). It never describes visual content it has not measured; a
 question about what the scene shows gets a plain statement that it needs a VLM backend.
 """
 
@@ -20,7 +23,7 @@ from specialists.bands import resolve_roles
 from tools.artifacts import ToolResult
 from tools.describe import MODALITY_WORDS, area_quantity, footprint_area_m2
 from tools.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.registry import PATH_FIELD, Describer, DescribeRequest, ToolContext, tool_record
 from tools.zones import raster_units
 
 NO_VLM = ("describing what the scene shows needs a vision-language (VLM) backend, which this "
@@ -55,7 +58,8 @@ class DescribeSceneOutput(ToolResult):
     """Answer text."""
 
     answer: str = ""
-    answered_from: str = Field("", description="'vlm' or 'measured facts'")
+    answered_from: str = Field("", description="'vlm', 'llm (from measured facts)' or "
+                               "'measured facts'")
     facts: list[str] = Field(default_factory=list, description="the measured facts used")
 
 
@@ -186,7 +190,6 @@ def describe_scene(args: DescribeSceneInput, ctx: ToolContext) -> DescribeSceneO
             ctx.number(f"mean_band_{band.index}", mean, unit, f"mean of {band.name or 'band'}")
     if stats.mean_ndvi is not None:
         ctx.number("mean_ndvi", stats.mean_ndvi, "1", "mean NDVI over valid pixels")
-    warnings = [f"no VLM backend: {NO_VLM}", *stats.notes]
     order = ["modality", "size", "bands", "resolution", "area", "location", "crs", "validity",
              "ndvi", "statistics"]
     if args.question is None:
@@ -203,6 +206,32 @@ def describe_scene(args: DescribeSceneInput, ctx: ToolContext) -> DescribeSceneO
             answer = (f"I cannot answer this from the pixels' content: {NO_VLM}. What I "
                       "measured: " + " ".join(used) + " For objects, water, vegetation or "
                       "change, use detect_objects, map_water, spectral_index or detect_changes.")
+    warnings = [f"no VLM backend: {NO_VLM}", *stats.notes]
+    answered_from = "measured facts"
+    if ctx.describer is not None:
+        backend = _ask_describer(ctx.describer, args, [facts[k] for k in order if k in facts])
+        if isinstance(backend, str):
+            warnings = [f"the describer failed, answered from measured facts: {backend}",
+                        *stats.notes]
+        else:
+            answer, answered_from = backend
+            used = [facts[k] for k in order if k in facts]
+            warnings = list(stats.notes)
     summary = answer if len(answer) <= 300 else answer[:297] + "..."
     return DescribeSceneOutput(summary=summary, image=args.image, answer=answer,
-                               answered_from="measured facts", facts=used, warnings=warnings)
+                               answered_from=answered_from, facts=used, warnings=warnings)
+
+
+def _ask_describer(describer: Describer, args: DescribeSceneInput,
+                   facts: list[str]) -> tuple[str, str] | str:
+    """``(answer, answered_from)`` from the describer, or the error text when it fails."""
+    try:
+        make_thumbnail = getattr(describer, "thumbnail", None)
+        png = make_thumbnail(args.image) if callable(make_thumbnail) else None
+        text = describer(DescribeRequest(question=args.question, facts="\n".join(facts),
+                                         thumbnail_png=png))
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("it returned no text")
+    except Exception as exc:  # any backend failure falls back to the measured facts
+        return f"{type(exc).__name__}: {exc}"
+    return text.strip(), "vlm" if png is not None else "llm (from measured facts)"

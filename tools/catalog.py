@@ -15,7 +15,7 @@ from tools.detection import detect_objects
 from tools.errors import InputError
 from tools.indices import spectral_index
 from tools.measure import measure
-from tools.registry import ProgressCallback, ToolRecord, ToolRun, run_record
+from tools.registry import Describer, ProgressCallback, ToolRecord, ToolRun, run_record
 from tools.segmentation import segment
 from tools.trend import trend
 from tools.water import map_water
@@ -45,10 +45,12 @@ def tool_schemas() -> list[dict[str, Any]]:
 def run_tool(
     name: str, args: dict[str, Any], workspace: Workspace | str | Path,
     step: str | None = None, progress: ProgressCallback | None = None,
+    describer: Describer | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``workspace`` (see :func:`tools.registry.run_record`)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    return run_record(get_tool(name), args, ws, step=step, progress=progress)
+    return run_record(get_tool(name), args, ws, step=step, progress=progress,
+                      describer=describer)
 
 
 def as_langchain_tools(workspace: Workspace | str | Path) -> list[Any]:

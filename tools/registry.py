@@ -65,6 +65,26 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class DescribeRequest:
+    """What a scene describer is asked: the question, the measured facts, a thumbnail."""
+
+    question: str | None
+    """The analyst's question (None: a short caption)."""
+    facts: str
+    """The scene's measured facts as plain text."""
+    thumbnail_png: bytes | None = None
+    """A small PNG of the scene (None: send the facts only)."""
+
+
+Describer = Callable[[DescribeRequest], str]
+"""A vision/language backend injected by the caller (``tools`` never imports ``agent``).
+
+It returns the answer text and may raise (the tool then falls back to its measured facts).
+A describer that can look at images may also have a ``thumbnail(path) -> bytes | None``
+method: the tool calls it and sends the PNG it returns with the request."""
+
+
 @dataclass
 class ToolContext:
     """What a running tool may use: its workspace, its call record, settings, progress."""
@@ -75,6 +95,8 @@ class ToolContext:
     settings: Settings = field(default_factory=get_settings)
     progress: ProgressCallback = _no_progress
     produced: list[Artifact] = field(default_factory=list)
+    describer: Describer | None = None
+    """Optional vision/language backend that ``describe_scene`` answers with."""
 
     @property
     def prefix(self) -> str:
@@ -181,8 +203,11 @@ class ToolRun:
 def run_record(
     record: ToolRecord[Any, Any], args: dict[str, Any], workspace: Workspace,
     step: str | None = None, progress: ProgressCallback | None = None,
+    describer: Describer | None = None,
 ) -> ToolRun:
     """Validate ``args``, run the tool, write its result JSON and record its artifacts.
+
+    ``describer`` (optional) is the vision/language backend handed to the tool's context.
 
     Raises:
         InputError: Bad arguments or input files (message names which and the fix).
@@ -194,7 +219,7 @@ def run_record(
     call = ToolCall(tool=record.name, args=parsed.model_dump(mode="json", exclude_none=True),
                     step=step)
     ctx = ToolContext(workspace=workspace, call=call, call_id=workspace.new_call_id(),
-                      progress=progress or _no_progress)
+                      progress=progress or _no_progress, describer=describer)
     result = record.handler(parsed, ctx)
     known = {a.id for a in result.artifacts}
     result.artifacts.extend(a for a in ctx.produced if a.id not in known)

@@ -12,6 +12,7 @@ from tests.conftest import MakeTiff
 from tools.caption import scene_stats
 from tools.catalog import run_tool
 from tools.raster import describe
+from tools.registry import DescribeRequest
 from tools.workspace import Workspace
 
 
@@ -87,3 +88,46 @@ def test_real_sentinel2(data_dir: Path, workspace: Workspace) -> None:
     assert "multispectral" in res.answer and "B1, B2" in res.answer
     assert "38.1" in res.answer  # centre latitude (Spain)
     assert -1 < res.numbers()["mean_ndvi"].value < 1
+
+
+def test_injected_describer_answers(field_scene: Path, workspace: Workspace) -> None:
+    seen: list[DescribeRequest] = []
+
+    def describer(request: DescribeRequest) -> str:
+        seen.append(request)
+        return "  A field scene, greener on the left.  "
+
+    res = run_tool("describe_scene", {"image": str(field_scene), "question": "What is it?"},
+                   workspace, describer=describer).result
+    assert res.answer == "A field scene, greener on the left."
+    assert res.answered_from == "llm (from measured facts)"
+    assert not any("VLM" in w for w in res.warnings)
+    assert seen[0].question == "What is it?" and seen[0].thumbnail_png is None
+    assert "64 x 64 pixels" in seen[0].facts and "Mean NDVI" in seen[0].facts
+    assert "mean_ndvi" in res.numbers()  # the measured numbers are still recorded
+
+
+def test_describer_with_thumbnail_is_a_vlm(field_scene: Path, workspace: Workspace) -> None:
+    class Vision:
+        def thumbnail(self, path: str) -> bytes:
+            return b"\x89PNG fake"
+
+        def __call__(self, request: DescribeRequest) -> str:
+            assert request.thumbnail_png == b"\x89PNG fake"
+            return "Two halves of farmland."
+
+    res = run_tool("describe_scene", {"image": str(field_scene)}, workspace,
+                   describer=Vision()).result
+    assert res.answered_from == "vlm" and res.answer == "Two halves of farmland."
+
+
+def test_failing_describer_falls_back_to_facts(field_scene: Path,
+                                              workspace: Workspace) -> None:
+    def broken(request: DescribeRequest) -> str:
+        raise ConnectionError("server down")
+
+    res = run_tool("describe_scene", {"image": str(field_scene)}, workspace,
+                   describer=broken).result
+    assert res.answered_from == "measured facts"
+    assert "64 x 64 pixels with 4 band(s)" in res.answer
+    assert any("describer failed" in w and "server down" in w for w in res.warnings)
