@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,31 @@ def random_obb_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_random("yolo11n-obb.yaml",
                         tmp_path_factory.mktemp("weights") / "yolo11n-obb.pt",
                         names=DOTA_V1_NATIVE)
+
+
+def _loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any connection off loopback (a model download, a real LLM server) fails the test;
+    LLM settings and keys from the developer's environment are hidden."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
+            raise AssertionError(f"a test tried to reach the network: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    for name in ("OPENAI_API_KEY", "EARTHSIGHT_LLM_API_KEY", "EARTHSIGHT_LLM_BACKEND",
+                 "EARTHSIGHT_LLM_MODEL", "EARTHSIGHT_LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    yield

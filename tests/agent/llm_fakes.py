@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
@@ -43,30 +40,3 @@ def call(name: str, call_id: str = "", **args: Any) -> dict[str, Any]:
 def calls(*tool_calls: dict[str, Any]) -> AIMessage:
     """An AI reply made of tool calls."""
     return AIMessage(content="", tool_calls=list(tool_calls))
-
-
-def _loopback(address: Any) -> bool:
-    host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Any connection off loopback (a real model server) fails the test."""
-    real_connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
-            raise AssertionError(f"a test tried to reach the network: {address}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    for name in ("OPENAI_API_KEY", "EARTHSIGHT_LLM_API_KEY", "EARTHSIGHT_LLM_BACKEND",
-                 "EARTHSIGHT_LLM_MODEL", "EARTHSIGHT_LLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    yield

@@ -14,11 +14,8 @@ from agent.llm_describe import ChatDescriber, describer_for
 from agent.planners.llm import LLMPlanner
 from agent.planners.offline import OfflinePlanner
 from agent.sandbox import Sandbox
-from tests.agent.llm_fakes import call, calls, no_network, scripted
+from tests.agent.llm_fakes import call, calls, scripted
 from tests.conftest import write_tiff
-
-__all__ = ["no_network"]
-pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @pytest.mark.parametrize("images", [False, True])

@@ -16,11 +16,8 @@ from agent.planners.llm import LLMPlanner
 from agent.planners.llm_context import quicklook_png, tool_specs
 from agent.planners.validate import check_plan
 from agent.sandbox import Sandbox
-from tests.agent.llm_fakes import call, calls, no_network, scripted
+from tests.agent.llm_fakes import call, calls, scripted
 from tests.conftest import write_tiff
-
-__all__ = ["no_network"]
-pytestmark = pytest.mark.usefixtures("no_network")
 
 SHIPS = "how many ships are in this scene?"
 
