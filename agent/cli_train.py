@@ -5,6 +5,8 @@
                              [--encoder-weights resnet18.pth] [--patch N] [--bands 1,2,3]
     earthsight train change --pairs DIR [--out siamese_cd.pt] [--epochs N] [--steps N]
                             [--crop N] [--gsd M]
+    earthsight train water --chips DIR [--out sar_water_unet.pt] [--epochs N] [--steps N]
+                           [--batch N] [--crop N] [--width N] [--levels N] [--device D]
 
 Epochs advance a rich progress bar on stderr; the held-out figures are printed at the end.
 Weights go to ``--out`` (default: the model's file name in $EARTHSIGHT_WEIGHTS_DIR when set,
@@ -122,9 +124,41 @@ def cmd_train_change(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_water(ns: argparse.Namespace) -> int:
+    """Train the SAR water head on labelled S1 chips; print validation IoU and F1."""
+    from tools.water_training import train_water_model
+
+    out = ns.out or _default_out("sar-water-unet")
+    with _EpochBar("water head", ("loss", "val_iou", "val_f1")) as bar:
+        run = train_water_model(ns.chips, out, epochs=ns.epochs, steps=ns.steps,
+                                batch=ns.batch, crop=ns.crop, width=ns.width, levels=ns.levels,
+                                seed=ns.seed, device=ns.device, on_epoch=bar)
+    r = run.report
+    figures = {"weights": str(run.weights), "chips": run.chips, "train": r.n_train,
+               "validation": run.validation, "first_loss": r.first_loss,
+               "last_loss": r.last_loss, "val_iou": r.val_iou, "val_f1": r.val_f1,
+               "best_epoch": r.best_epoch, "seconds": r.seconds, "notes": run.notes}
+    if ns.json:
+        _print_json(figures)
+        return 0
+    console = _console()
+    for note in run.notes:
+        console.print(f"note: {note}")
+    console.print(f"water head trained on {r.n_train} chip(s), {r.epochs} epochs "
+                  f"(kept epoch {r.best_epoch}), {r.seconds:.1f} s; loss {r.first_loss:.3f} -> "
+                  f"{r.last_loss:.3f}")
+    shown = ", ".join(run.validation[:5]) + (" ..." if len(run.validation) > 5 else "")
+    console.print(f"validation ({len(run.validation)} chip(s): {shown}): water IoU "
+                  f"{r.val_iou:.3f}, F1 {r.val_f1:.3f}")
+    console.print(f"weights: {run.weights}  (map_water method='learned' uses them with "
+                  f"model='{run.weights}', or from $EARTHSIGHT_WEIGHTS_DIR/sar_water_unet.pt)")
+    return 0
+
+
 def add_train_parsers(sub: Any) -> None:
-    """Add ``train biomass`` and ``train change`` to the ``earthsight`` subparsers."""
-    train = sub.add_parser("train", help="train the AGB head or the change model (CPU is fine)")
+    """Add ``train biomass``, ``train change`` and ``train water`` to the subparsers."""
+    train = sub.add_parser("train", help="train the AGB head, the change model or the SAR "
+                           "water head (CPU is fine)")
     tsub = train.add_subparsers(dest="what", required=True, metavar="MODEL")
 
     p = tsub.add_parser("biomass", help="AGB regression head from a scene + GEDI L4A footprints")
@@ -158,3 +192,21 @@ def add_train_parsers(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_train_change)
+
+    p = tsub.add_parser("water", help="SAR water head from labelled Sentinel-1 chips "
+                        "(Sen1Floods11 style)")
+    p.add_argument("--chips", required=True, help="folder with <id>_S1Hand.tif (VV, VH in dB) "
+                   "and <id>_LabelHand.tif (1 water, 0 land, -1 nodata), in any subfolders")
+    p.add_argument("--out", help="weights file (default sar_water_unet.pt, in "
+                   "$EARTHSIGHT_WEIGHTS_DIR when set)")
+    p.add_argument("--epochs", type=int, default=20, help="training epochs (20)")
+    p.add_argument("--steps", type=int, default=16, help="optimiser steps per epoch (16)")
+    p.add_argument("--batch", type=int, default=8, help="crops per step (8)")
+    p.add_argument("--crop", type=int, default=128, help="crop side in pixels (128)")
+    p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution "
+                   "(16)")
+    p.add_argument("--levels", type=int, default=4, help="U-Net resolutions (4)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when available)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_train_water)

@@ -5,7 +5,7 @@ rusage). The baseline, measured in the same run, is a child that reads the whole
 one array the plain way, which is what a tool that does not tile would need at least.
 
 Usage:
-    python bench/scene_memory.py [--size 20000] [--out bench/out]
+    python bench/scene_memory.py [--size 20000] [--out bench/out] [--only detect_objects,...]
 
 The last line prints the worst tool's peak and its ratio to the whole-scene read.
 """
@@ -71,8 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20000, help="scene side in pixels")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="scratch folder")
+    parser.add_argument("--only", default="", help="comma-separated tools to run (default: all; "
+                        "the whole-scene read always runs)")
     a = parser.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
+    # ONNX exports of the bench's throwaway weights stay in the scratch folder, not the cache
+    os.environ.setdefault("EARTHSIGHT_EXPORTS_DIR", str(a.out.resolve() / "exports"))
     before = a.out / f"scene_{a.size}_a.tif"
     after = a.out / f"scene_{a.size}_b.tif"
     t0 = time.perf_counter()
@@ -98,8 +102,14 @@ def main() -> None:
                                 "tile_size": 1024, "overlap": 128}, ws),
         "segment (box prompts)": _tool("segment", _segment_args(before, a.out, a.size), ws),
     }
+    only = {n.strip() for n in a.only.split(",") if n.strip()}
+    unknown = only - set(runs)
+    if unknown:
+        raise SystemExit(f"--only: unknown {', '.join(sorted(unknown))}; one of {', '.join(runs)}")
     results = {}
     for name, code in runs.items():
+        if only and name not in only and name != "whole-scene read (baseline)":
+            continue
         mb, wall = peak_rss_mb(code)
         results[name] = mb
         print(f"{name:30s} peak RSS {mb:8.0f} MB   {wall:6.1f} s")

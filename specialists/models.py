@@ -46,8 +46,9 @@ class ModelRecord:
     Attributes:
         name: Registry name (``yolo11n-obb``).
         task: ``detect``, ``detect-obb``, ``segment``, ``contrastive`` (CLIP family),
-            ``regress-agb`` or ``change``.
-        library: ``ultralytics``, ``segment-anything``, ``mobile-sam`` or ``open_clip``.
+            ``regress-agb``, ``change`` or ``water``.
+        library: ``ultralytics``, ``segment-anything``, ``mobile-sam``, ``open_clip``,
+            ``torchvision`` or ``torch``.
         weights: File name of the weights (``yolo11n-obb.pt``).
         classes: Canonical class names it reports (empty: class-agnostic).
         bands: Input bands, in order (``("red", "green", "blue")``).
@@ -143,6 +144,13 @@ MODELS: dict[str, ModelRecord] = {
             licence="weights you train: terms of the training pairs (LEVIR-CD: academic use)",
             source=TRAINED_HERE + "change --pairs DIR", config="siamese resnet18 trunk + "
             "difference decoder", target_units="change probability (0-1)"),
+        ModelRecord(
+            name="sar-water-unet", task="water", library="torch", weights="sar_water_unet.pt",
+            classes=("water",), bands=("VV", "VH"), gsd_m=10.0,
+            licence="weights you train: terms of the labelled chips (Sen1Floods11: cite "
+            "Bonafilia et al. 2020; contains Copernicus Sentinel data)",
+            source=TRAINED_HERE + "water --chips DIR", config="U-Net, 4 levels, 16 channels "
+            "(VV/VH sigma0 in dB)", target_units="water probability (0-1)"),
     )
 }
 DEFAULT_CLIP = "remoteclip-vit-b-32"

@@ -8,11 +8,11 @@ imported lazily.
 CPU runtime: when ``onnx`` and ``onnxruntime`` are importable, :func:`load_detector` exports the
 weights once to a static-shape ONNX graph (slice size x batch; cached under
 ``$EARTHSIGHT_EXPORTS_DIR``, default ``~/.cache/earthsight/exports``, keyed by the weights' hash,
-size and batch) and runs it with ONNX Runtime through ultralytics' own pre/post-processing (same
-letterbox, same NMS). For yolo11n at 640 px, batch 2, on a 2-core CPU the forward pass is ~2x
-torch's, a whole tile (with pre/post-processing) ~1.4-1.5x; the boxes match torch's.
-``EARTHSIGHT_CPU_RUNTIME=torch`` forces torch; an export or load failure falls back to torch,
-and :attr:`LoadedDetector.runtime` says which one runs.
+size and batch) and runs it on parallel single-threaded ONNX Runtime sessions with ultralytics'
+own pre/post-processing functions (same letterbox, same NMS; see :mod:`specialists.yolo_onnx`).
+The boxes match torch's. ``EARTHSIGHT_CPU_RUNTIME=torch`` forces torch; an export or load
+failure (or an end-to-end graph) falls back to torch, and :attr:`LoadedDetector.runtime` says
+which one runs.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 from specialists.cache import get_or_load
 from specialists.device import configure_threads, pick_device, use_half
 from specialists.slicing import Detections
+from specialists.yolo_onnx import OnnxYolo, supports
 
 Predictor = Callable[[Sequence[np.ndarray]], list[Detections]]
 
@@ -54,6 +55,8 @@ class LoadedDetector:
         batch: Tiles per forward pass that suit the device.
         runtime: Inference runtime (``torch`` or ``onnxruntime``).
         fallback: Why the faster CPU runtime was not used (None when it was, or not tried).
+        workers: Batches the predictor runs at once (parallel ONNX Runtime sessions); hand it
+            ``batch * workers`` slices per call to keep them all busy.
     """
 
     predict: Predictor
@@ -64,6 +67,7 @@ class LoadedDetector:
     batch: int
     runtime: str = "torch"
     fallback: str | None = None
+    workers: int = 1
 
 
 def _quiet() -> None:
@@ -144,34 +148,21 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
     return target
 
 
-def load_onnx(weights: str | Path, task: str, imgsz: int, batch: int) -> Any:
-    """ultralytics model over the ONNX export of ``weights``, on ONNX Runtime (CPU; cached).
+def load_onnx(weights: str | Path, model: Any, imgsz: int, batch: int) -> OnnxYolo:
+    """:class:`~specialists.yolo_onnx.OnnxYolo` over the ONNX export of ``weights`` (cached),
+    on as many CPU threads as torch gets (``EARTHSIGHT_THREADS``, else every usable core).
 
-    The session runs on as many intra-op threads as torch gets (``EARTHSIGHT_THREADS``, else
-    every core the process may use).
+    Raises:
+        ValueError: The model's graph includes NMS (end-to-end); ultralytics' predictor runs it.
     """
-    _quiet()
+    from specialists.device import default_threads
 
-    def loader() -> Any:
-        import onnxruntime
-        from ultralytics import YOLO
+    if not supports(model):
+        raise ValueError("end-to-end graph (NMS inside the model)")
 
-        from specialists.device import default_threads
-
-        path = export_onnx(weights, imgsz, batch)
-        model = YOLO(str(path), task=task)
-        model.predict(np.zeros((imgsz, imgsz, 3), np.uint8), imgsz=imgsz, device="cpu",
-                      verbose=False)  # sets the predictor (and its ORT session) up
-        backend = getattr(model.predictor.model, "backend", None)
-        if backend is None or not hasattr(backend, "session"):
-            raise RuntimeError("ultralytics did not open an ONNX Runtime session")
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = default_threads()
-        options.inter_op_num_threads = 1
-        backend.session = onnxruntime.InferenceSession(str(path), options,
-                                                       providers=["CPUExecutionProvider"])
-        configure_threads()  # ultralytics' predictor setup reset torch's (pre/post-processing)
-        return model
+    def loader() -> OnnxYolo:
+        names = {int(k): str(v) for k, v in dict(model.names).items()}
+        return OnnxYolo(export_onnx(weights, imgsz, batch), model.task, names, default_threads())
 
     return get_or_load(("yolo-onnx", str(Path(weights).resolve()), imgsz, batch), loader)
 
@@ -270,16 +261,20 @@ def load_detector(weights: str | Path, device: str | None = None, conf: float = 
     model = load_yolo(weights, dev)
     names = {int(k): str(v) for k, v in dict(model.names).items()}
     size = batch or (16 if dev.startswith("cuda") else 2)
-    runtime, fallback, runner = "torch", None, model
+    runtime, fallback, workers = "torch", None, 1
+    predict = yolo_predictor(model, dev, conf, imgsz)
     wanted = os.environ.get(RUNTIME_ENV, "onnxruntime").strip().lower()
     if dev == "cpu" and wanted != "torch" and onnx_runtime_available():
         try:
-            runner = load_onnx(weights, model.task, imgsz, size)
-            runtime = "onnxruntime"
+            onnx = load_onnx(weights, model, imgsz, size)
         except Exception as exc:  # any export/load failure: torch still works
             fallback = f"ONNX Runtime unavailable for {Path(weights).name}: {exc}"
             log.warning("%s; running on torch", fallback)
+        else:
+            runtime, workers = "onnxruntime", onnx.workers
+
+            def predict(tiles: Sequence[np.ndarray]) -> list[Detections]:
+                return onnx.predict(tiles, conf)
     return LoadedDetector(
-        predict=yolo_predictor(runner, dev, conf, imgsz), names=names,
-        oriented=model.task == "obb", device=dev, weights=str(weights), batch=size,
-        runtime=runtime, fallback=fallback)
+        predict=predict, names=names, oriented=model.task == "obb", device=dev,
+        weights=str(weights), batch=size, runtime=runtime, fallback=fallback, workers=workers)

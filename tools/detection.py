@@ -215,7 +215,7 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
 
     Args:
         path: 8-bit RGB raster (bands 1-3 are read).
-        detector: Batch predictor and its batch size.
+        detector: Batch predictor, its batch size and its parallel workers.
         tile_size: Slice side in pixels.
         overlap: Slice overlap in pixels.
         min_confidence: Drop boxes scored below this (0-1).
@@ -229,7 +229,7 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
         windows = touching(slice_windows(src.width, src.height, tile_size, overlap), within)
         parts: list[Detections] = []
         done = 0
-        for group, tiles in _read_batches(src, windows, detector.batch):
+        for group, tiles in _read_batches(src, windows, detector.batch * detector.workers):
             for win, dets in zip(group, detector.predict(tiles), strict=True):
                 sel = dets.scores >= min_confidence
                 if keep is not None:

@@ -3,7 +3,11 @@
 Streaming: every pass reads one window at a time. SAR runs up to three passes (speckle
 statistics for the number of looks, the dB histogram for Otsu, the mask), optical two (the
 index histogram, the mask); then the mask is polygonised window by window. The methods and
-why they were chosen are in :mod:`specialists.water`.
+why they were chosen are in :mod:`specialists.water`. With an Otsu threshold, the same
+histogram gives the bimodality check (Ashman's D of a two-Gaussian fit,
+:func:`specialists.thresholds.bimodality`): when the scene is not clearly bimodal the mask is
+kept but the result warns and says how to fix it. Method ``learned`` (the trained SAR water
+head) runs in :mod:`tools.water_deep`; every method ends in :mod:`tools.water_output`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import rasterio.features
-import rasterio.windows
 from pydantic import BaseModel, Field
-from shapely.geometry import shape
 
 from specialists.indices import ReflectanceScale, compute_index
 from specialists.speckle import local_cv2, looks_from_cv2, looks_like_db, to_db, to_linear
-from specialists.thresholds import StreamingHistogram
+from specialists.thresholds import StreamingHistogram, bimodality
 from specialists.water import (
     CV2_RANGE,
     EVI_WATER_MAX,
@@ -39,12 +40,10 @@ from specialists.water import (
     relaxed_threshold,
     sar_water,
 )
-from tools.area import M2_PER_HA, M2_PER_KM2, require_crs
-from tools.artifacts import Quantity, ToolResult
+from tools.area import require_crs
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.indices import (
-    NO_CRS_WARNING,
     AreaTally,
     band_label,
     choose_bands,
@@ -53,8 +52,18 @@ from tools.indices import (
     resolve_bands,
 )
 from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
-from tools.registry import PATH_FIELD, ToolContext, tool_record
-from tools.vector import polygonize_mask, write_geojson
+from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.water_output import (
+    Bimodality,
+    MapWaterOutput,
+    ThresholdSource,
+    WaterRun,
+    bimodality_record,
+    bimodality_warning,
+    finish,
+)
+
+__all__ = ["MapWaterInput", "MapWaterOutput", "map_water"]
 
 _CO_POL, _CROSS_POL = ("VV", "HH"), ("VH", "HV")
 
@@ -64,36 +73,21 @@ class MapWaterInput(BaseModel):
 
     image: str = Field(description="path of a SAR (VV, optionally VH) or optical raster",
                        json_schema_extra=PATH_FIELD)
-    method: Literal["auto", "sar", "optical"] = Field(
-        "auto", description="auto: SAR when the scene is SAR, else the optical water index")
+    method: Literal["auto", "sar", "optical", "learned"] = Field(
+        "auto", description="auto: sar when the scene is SAR, else optical (both thresholds, "
+        "no model); learned: the SAR water head trained with `earthsight train water` (needs "
+        "weights)")
     index: Literal["NDWI", "MNDWI"] | None = Field(
         None, description="optical only: water index (default MNDWI when SWIR exists, else NDWI)")
     threshold: float | None = Field(
-        None, description="fixed threshold (dB for SAR, index value for optical); default Otsu")
+        None, description="fixed threshold (dB for sar, index value for optical; default Otsu), "
+        "or the water probability for learned (0-1, default 0.5)")
     speckle_filter: bool = Field(True, description="SAR only: Lee filter before thresholding")
     min_area_m2: float = Field(0.0, ge=0, description="drop water polygons smaller than this")
     wgs84: bool = Field(False, description="also write the polygons in EPSG:4326")
-
-
-class MapWaterOutput(ToolResult):
-    """Output of map_water: mask, polygons, areas and the threshold used."""
-
-    method: Literal["sar", "optical"] = "sar"
-    method_detail: str = Field("", description="the processing chain, in words")
-    threshold: Quantity | None = Field(None, description="threshold used (dB or index)")
-    threshold_source: Literal["otsu", "user"] = "otsu"
-    relaxed_threshold: Quantity | None = Field(
-        None, description="SAR: boundary-growth threshold (dB)")
-    bands_used: dict[str, str] = Field(default_factory=dict)
-    water_pixels: int = 0
-    valid_pixels: int = 0
-    water_area_m2: Quantity | None = None
-    water_area_ha: Quantity | None = None
-    water_area_km2: Quantity | None = None
-    water_share_pct: Quantity | None = Field(
-        None, description="water share of the valid area (of valid pixels without a CRS), %")
-    polygons: int = Field(0, description="water polygons written")
-    dropped_polygons: int = Field(0, description="polygons below min_area_m2, removed")
+    model: str | None = Field(None, description="learned: water-head weights file (default: "
+                              "sar_water_unet.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch "
+                              "cache)", json_schema_extra=MODEL_FIELD)
 
 
 @dataclass
@@ -213,7 +207,17 @@ def _optical_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolCont
                  screen=screen, scale=scale)
 
 
-def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext) -> tuple[float, float | None]:
+@dataclass
+class _Split:
+    """Otsu's threshold of the scene histogram, the SAR growth threshold, and its bimodality."""
+
+    threshold: float
+    relaxed: float | None
+    bimodality: Bimodality
+    warning: str | None
+
+
+def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext, image: str) -> _Split:
     low, high = SAR_DB_RANGE if plan.method == "sar" else INDEX_RANGE
     hist = StreamingHistogram(low, high, SAR_BINS if plan.method == "sar" else INDEX_BINS)
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
@@ -224,9 +228,10 @@ def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext) -> tuple[float, fl
         raise InputError(f"image: {src.name} has no valid pixels to map water on (all nodata or "
                          "NaN). Check the nodata value of the file.")
     split = otsu_split(hist.counts, hist.centres)
-    if plan.method == "sar":
-        return split.threshold, relaxed_threshold(split)
-    return split.threshold, None
+    fit = bimodality(hist.counts, hist.centres, split.threshold)
+    return _Split(split.threshold, relaxed_threshold(split) if plan.method == "sar" else None,
+                  bimodality_record(fit, plan.units),
+                  bimodality_warning(fit, plan.method, split.threshold, image))
 
 
 def _write_mask(
@@ -253,113 +258,46 @@ def _write_mask(
     return tally
 
 
-def _drop_small(dest: Path, small: list[dict[str, Any]], ctx: ToolContext) -> AreaTally:
-    """Rewrite the mask with the pixels of ``small`` polygons set to land; tally again."""
-    with open_dataset(dest, "mask") as old:
-        tally = AreaTally(old)
-        tags = old.tags()
-        tiles = list(iter_tiles(old.width, old.height, ctx.settings.tile_size, 0))
-        geoms = [(f["geometry"], shape(f["geometry"]).bounds) for f in small]
-        with grid_writer(dest, old, 1, "uint8", nodata=NODATA, band_names=["water"],
-                         tags=tags) as dst:
-            for tile in tiles:
-                data = old.read(1, window=tile.core)
-                left, bottom, right, top = rasterio.windows.bounds(tile.core, old.transform)
-                here = [(g, 1) for g, (x0, y0, x1, y1) in geoms
-                        if x0 < right and x1 > left and y0 < top and y1 > bottom]
-                if here:
-                    burn = rasterio.features.rasterize(
-                        here, out_shape=data.shape, fill=0, dtype="uint8",
-                        transform=old.window_transform(tile.core))
-                    data[(burn == 1) & (data == 1)] = 0
-                dst.write(data[np.newaxis], window=tile.core)
-                tally.add(data == 1, data != NODATA, tile.core)
-    return tally
-
-
 @tool_record(MapWaterInput, MapWaterOutput)
 def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
     """Map water / flood extent. SAR: Lee speckle filter, mean of VV and VH in dB, Otsu
     threshold on the scene histogram and one-pixel boundary growth. Optical: MNDWI (NDWI
-    without SWIR) above its Otsu threshold, vegetated pixels (EVI >= 0.1) excluded. Returns a
-    water mask GeoTIFF on the scene grid (1 water, 0 land, 255 nodata), water polygons
-    (GeoJSON in the scene CRS, each with area_m2), the water area in m², ha and km², its share
-    of the valid area in % and the threshold used (dB or index).
+    without SWIR) above its Otsu threshold, vegetated pixels (EVI >= 0.1) excluded. Learned
+    (method 'learned', SAR only): a small U-Net on VV/VH in dB trained with `earthsight train
+    water` on labelled chips, tiled over the scene. Returns a water mask GeoTIFF on the scene
+    grid (1 water, 0 land, 255 nodata), water polygons (GeoJSON in the scene CRS, each with
+    area_m2), the water area in m², ha and km², its share of the valid area in %, the
+    threshold used (dB, index or probability) and, for Otsu thresholds, how clearly the
+    histogram is bimodal (Ashman's D; a warning when it is not).
 
     Args:
-        args: Image, method, optional index / threshold / speckle filter / min_area_m2 / wgs84.
+        args: Image, method, optional index / threshold / speckle filter / min_area_m2 / wgs84
+            / model.
         ctx: Tool context.
     """
     info = describe(args.image)
     if args.min_area_m2 > 0:
         require_crs(info.crs, f"image {args.image} (min_area_m2 needs areas in m²)")
+    if args.method == "learned":
+        from tools.water_deep import map_water_learned
+
+        return finish(args, ctx, info, map_water_learned(args, ctx, info))
     method = args.method
     if method == "auto":
         method = "sar" if info.modality == "sar" else "optical"
     mask_path = ctx.output_path("water_mask.tif")
     with open_dataset(args.image) as src:
         plan = (_sar_plan if method == "sar" else _optical_plan)(args, info, src, ctx)
-        source: Literal["otsu", "user"] = "user"
-        threshold, relaxed = args.threshold, None
+        source: ThresholdSource = "user"
+        threshold, relaxed, split = args.threshold, None, None
         if threshold is None:
-            (threshold, relaxed), source = _histogram_split(src, plan, ctx), "otsu"
+            split, source = _histogram_split(src, plan, ctx, args.image), "otsu"
+            threshold, relaxed = split.threshold, split.relaxed
+            if split.warning:
+                plan.warnings.append(split.warning)
         tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx)
-    warnings = plan.warnings
-    if not tally.has_area:
-        warnings.append(NO_CRS_WARNING.format(path=args.image))
-    with open_dataset(mask_path, "mask") as mask:
-        features = polygonize_mask(mask, tile_size=ctx.settings.tile_size,
-                                   properties={"class": "water"})
-    ctx.progress("polygons", 1, 1)
-    small = [f for f in features if f["properties"].get("area_m2", 0.0) < args.min_area_m2]
-    if small:
-        tally = _drop_small(mask_path, small, ctx)
-        features = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
-    return _result(args, ctx, info, plan, tally, features, len(small), mask_path,
-                   threshold, relaxed, source, warnings)
-
-
-def _result(
-    args: MapWaterInput, ctx: ToolContext, info: RasterInfo, plan: _Plan, tally: AreaTally,
-    features: list[dict[str, Any]], dropped: int, mask_path: Path, threshold: float,
-    relaxed: float | None, source: Literal["otsu", "user"], warnings: list[str],
-) -> MapWaterOutput:
-    for i, feat in enumerate(features, start=1):
-        feat["id"] = i
-        feat["properties"]["id"] = i
-    vector_paths = write_geojson(ctx.output_path("water.geojson"), features, info.crs,
-                                 wgs84=args.wgs84)
-    ctx.artifact("water_mask", "mask", mask_path, units="class", crs=info.crs,
-                 transform=info.transform, description="1 = water, 0 = land, 255 = nodata")
-    for p in vector_paths:
-        wgs = p.name.endswith(".4326.geojson")
-        ctx.artifact("water_polygons_4326" if wgs else "water_polygons", "vector", p,
-                     units="m²", crs="EPSG:4326" if wgs else info.crs,
-                     description=f"{len(features)} water polygons, each with area_m2")
-    t_q = Quantity(value=threshold, unit=plan.units)
-    out = MapWaterOutput(
-        summary="", image=args.image, warnings=warnings, method=plan.method,
-        method_detail=plan.detail, threshold=t_q, threshold_source=source,
-        relaxed_threshold=Quantity(value=relaxed, unit="dB") if relaxed is not None else None,
-        bands_used=plan.bands_used, water_pixels=tally.selected_px, valid_pixels=tally.valid_px,
-        water_share_pct=Quantity(value=tally.share_pct, unit="%"), polygons=len(features),
-        dropped_polygons=dropped,
-    )
-    ctx.number("threshold", threshold, plan.units, f"{source} threshold ({plan.method})")
-    if tally.has_area:
-        m2 = tally.selected_m2
-        out.water_area_m2 = Quantity(value=m2, unit="m²")
-        out.water_area_ha = Quantity(value=m2 / M2_PER_HA, unit="ha")
-        out.water_area_km2 = Quantity(value=m2 / M2_PER_KM2, unit="km²")
-        ctx.number("water_area", m2 / M2_PER_HA, "ha", "water area")
-        ctx.number("water_area_m2", m2, "m²", "water area")
-        ctx.number("water_area_km2", m2 / M2_PER_KM2, "km²", "water area")
-        size = f"{out.water_area_ha} ({out.water_area_km2})"
-    else:
-        size = f"{tally.selected_px} pixels (no CRS, so no area)"
-    ctx.number("water_share", tally.share_pct, "%", "water share of the valid area")
-    ctx.number("water_pixels", tally.selected_px, "count", "water pixels")
-    ctx.number("polygon_count", len(features), "count", "water polygons")
-    out.summary = (f"Water: {size}, {tally.share_pct:.1f} % of the valid area, in "
-                   f"{len(features)} polygons; {source} threshold {t_q} ({plan.method}).")
-    return out
+    return finish(args, ctx, info, WaterRun(
+        method=plan.method, detail=plan.detail, units=plan.units, threshold=threshold,
+        source=source, mask_path=mask_path, tally=tally, bands_used=plan.bands_used,
+        relaxed=relaxed, bimodality=split.bimodality if split else None,
+        warnings=plan.warnings))

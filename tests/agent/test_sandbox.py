@@ -64,7 +64,7 @@ def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> 
     models = {t.name: path_fields(t.input_model, "model") for t in ALL_TOOLS}
     assert {n for n, f in models.items() if f} == {
         "detect_objects", "segment", "detect_changes", "estimate_biomass", "classify_scene",
-        "search_images"}
+        "search_images", "map_water"}
     assert box.check_tool_args("detect_objects", {"image": "sub/a.tif", "model": "yolo11n"})[
         "model"] == "yolo11n"
     with pytest.raises(InputError, match=r"^model:"):

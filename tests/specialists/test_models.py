@@ -20,7 +20,7 @@ from specialists.models import (
 def test_records_are_complete_and_canonical() -> None:
     for name, r in MODELS.items():
         assert r.name == name and r.weights and r.licence and r.source and r.config
-        assert r.bands == ("red", "green", "blue")
+        assert r.bands == (("VV", "VH") if r.task == "water" else ("red", "green", "blue"))
         assert all(canonical_class(c) == c for c in r.classes)
     assert "vehicle" in get_record("yolo11n-obb").classes
     assert get_record("yolo11n-obb").task == "detect-obb"

@@ -46,13 +46,14 @@ def test_detect_from_config_raw_shapes(tmp_path: Path) -> None:
     assert not det.oriented and len(det.predict([np.zeros((256, 256, 3), np.uint8)])) == 1
 
 
-def _responsive_yolo(dest: Path) -> Path:
-    """yolo11n (2 classes) from config whose outputs depend on the image: random init, then
-    BatchNorm statistics recalibrated on random tiles (random-init activations vanish)."""
+def _responsive_yolo(dest: Path, config: str = "yolo11n.yaml") -> Path:
+    """yolo11n (2 classes; detect or OBB by ``config``) from config whose outputs depend on the
+    image: random init, then BatchNorm statistics recalibrated on random tiles (random-init
+    activations vanish)."""
     import torch
     from ultralytics import YOLO
 
-    path = build_random("yolo11n.yaml", dest, names=["car", "boat"], seed=3)
+    path = build_random(config, dest, names=["car", "boat"], seed=3)
     yolo = YOLO(str(path))
     net = yolo.model.float()
     for m in net.modules():
@@ -111,14 +112,18 @@ def test_onnx_runtime_detector_matches_torch(tmp_path: Path,
     pytest.importorskip("onnx")
     weights = _responsive_yolo(tmp_path / "yolo11n-parity.pt")
     rng = np.random.default_rng(1)
-    tiles = [rng.integers(0, 256, (128, 128, 3), dtype=np.uint8) for _ in range(3)]  # 2 + 1
+    # 2 + 2 + 1 slices: batches run on parallel sessions, a short tail, and one slice smaller
+    # than the graph (letterboxed, boxes scaled back)
+    tiles = [rng.integers(0, 256, (128, 128, 3), dtype=np.uint8) for _ in range(4)]
+    tiles.append(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
+    monkeypatch.setenv("EARTHSIGHT_THREADS", "2")
     fast = load_detector(weights, device="cpu", conf=0.01, imgsz=128, batch=2)
-    assert fast.runtime == "onnxruntime" and fast.fallback is None
+    assert fast.runtime == "onnxruntime" and fast.fallback is None and fast.workers == 2
     monkeypatch.setenv("EARTHSIGHT_CPU_RUNTIME", "torch")
     slow = load_detector(weights, device="cpu", conf=0.01, imgsz=128, batch=2)
-    assert slow.runtime == "torch"
+    assert slow.runtime == "torch" and slow.workers == 1
     a, b = fast.predict(tiles), slow.predict(tiles)
-    assert sum(len(d) for d in b) > 0
+    assert sum(len(d) for d in b) > 0 and len(b[-1]) > 0
     for da, db in zip(a, b, strict=True):
         assert len(da) == len(db)
         assert np.array_equal(np.sort(db.classes), np.sort(da.classes))
@@ -126,6 +131,26 @@ def test_onnx_runtime_detector_matches_torch(tmp_path: Path,
             iou = _iou(db.xyxy, da.xyxy)
             iou[db.classes[:, None] != da.classes[None, :]] = 0.0
             assert iou.max(axis=1).min() >= 0.99
+
+
+def test_onnx_runtime_obb_matches_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    weights = _responsive_yolo(tmp_path / "yolo11n-obb-parity.pt", "yolo11n-obb.yaml")
+    rng = np.random.default_rng(2)
+    tiles = [rng.integers(0, 256, (128, 128, 3), dtype=np.uint8) for _ in range(3)]
+    fast = load_detector(weights, device="cpu", conf=0.01, imgsz=128, batch=2)
+    assert fast.runtime == "onnxruntime" and fast.oriented
+    monkeypatch.setenv("EARTHSIGHT_CPU_RUNTIME", "torch")
+    slow = load_detector(weights, device="cpu", conf=0.01, imgsz=128, batch=2)
+    a, b = fast.predict(tiles), slow.predict(tiles)
+    assert sum(len(d) for d in b) > 0
+    for da, db in zip(a, b, strict=True):
+        assert len(da) == len(db)
+        if len(db):  # same corners, in the same order (NMS ranks by score), to 0.05 px
+            order_a, order_b = np.argsort(-da.scores), np.argsort(-db.scores)
+            np.testing.assert_allclose(da.corners[order_a], db.corners[order_b], atol=0.05)
+            assert np.array_equal(da.classes[order_a], db.classes[order_b])
 
 
 def test_onnx_export_failure_falls_back_to_torch(tmp_path: Path,
