@@ -111,13 +111,14 @@ def cmd_train_change(ns: argparse.Namespace) -> int:
                                              seed=ns.seed, on_epoch=bar)
     figures = {"weights": str(weights), "train": r.n_train, "validation": val,
                "first_loss": r.first_loss, "last_loss": r.last_loss, "val_f1": r.val_f1,
-               "val_iou": r.val_iou, "seconds": r.seconds}
+               "val_iou": r.val_iou, "best_epoch": r.best_epoch, "seconds": r.seconds}
     if ns.json:
         _print_json(figures)
         return 0
     console = _console()
-    console.print(f"change model trained on {r.n_train} pair(s), {r.epochs} epochs, "
-                  f"{r.seconds:.1f} s; loss {r.first_loss:.3f} -> {r.last_loss:.3f}")
+    console.print(f"change model trained on {r.n_train} pair(s), {r.epochs} epochs (kept "
+                  f"epoch {r.best_epoch}), {r.seconds:.1f} s; loss {r.first_loss:.3f} -> "
+                  f"{r.last_loss:.3f}")
     console.print(f"validation ({', '.join(val)}): F1 {r.val_f1:.3f}, IoU {r.val_iou:.3f}")
     console.print(f"weights: {weights}  (detect_changes method='deep' uses them with "
                   f"model='{weights}', or from $EARTHSIGHT_WEIGHTS_DIR/siamese_cd.pt)")
@@ -155,6 +156,20 @@ def cmd_train_water(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _segmentation_options(p: Any, weights_file: str, epochs: int, steps: int,
+                          batch: int) -> None:
+    """Options shared by the binary segmentation trainers (change model, water head)."""
+    p.add_argument("--out", help=f"weights file (default {weights_file}, in "
+                   "$EARTHSIGHT_WEIGHTS_DIR when set)")
+    p.add_argument("--epochs", type=int, default=epochs, help=f"training epochs ({epochs})")
+    p.add_argument("--steps", type=int, default=steps,
+                   help=f"optimiser steps per epoch ({steps})")
+    p.add_argument("--batch", type=int, default=batch, help=f"crops per step ({batch})")
+    p.add_argument("--crop", type=int, default=128, help="crop side in pixels (128)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
 def add_train_parsers(sub: Any) -> None:
     """Add ``train biomass``, ``train change`` and ``train water`` to the subparsers."""
     train = sub.add_parser("train", help="train the AGB head, the change model or the SAR "
@@ -181,32 +196,18 @@ def add_train_parsers(sub: Any) -> None:
     p = tsub.add_parser("change", help="siamese change model from A/, B/, label/ pairs")
     p.add_argument("--pairs", required=True, help="folder with A/, B/, label/ (or subfolders "
                    "that have them)")
-    p.add_argument("--out", help="weights file (default siamese_cd.pt, in "
-                   "$EARTHSIGHT_WEIGHTS_DIR when set)")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs (10)")
-    p.add_argument("--steps", type=int, default=8, help="optimiser steps per epoch (8)")
-    p.add_argument("--batch", type=int, default=4, help="crops per step (4)")
-    p.add_argument("--crop", type=int, default=128, help="crop side in pixels (128)")
+    _segmentation_options(p, "siamese_cd.pt", epochs=10, steps=8, batch=4)
     p.add_argument("--gsd", type=float, help="pixel size in m when the images lack a CRS "
                    "(LEVIR-CD: 0.5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_train_change)
 
     p = tsub.add_parser("water", help="SAR water head from labelled Sentinel-1 chips "
                         "(Sen1Floods11 style)")
     p.add_argument("--chips", required=True, help="folder with <id>_S1Hand.tif (VV, VH in dB) "
                    "and <id>_LabelHand.tif (1 water, 0 land, -1 nodata), in any subfolders")
-    p.add_argument("--out", help="weights file (default sar_water_unet.pt, in "
-                   "$EARTHSIGHT_WEIGHTS_DIR when set)")
-    p.add_argument("--epochs", type=int, default=20, help="training epochs (20)")
-    p.add_argument("--steps", type=int, default=16, help="optimiser steps per epoch (16)")
-    p.add_argument("--batch", type=int, default=8, help="crops per step (8)")
-    p.add_argument("--crop", type=int, default=128, help="crop side in pixels (128)")
+    _segmentation_options(p, "sar_water_unet.pt", epochs=20, steps=16, batch=8)
     p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution "
                    "(16)")
     p.add_argument("--levels", type=int, default=4, help="U-Net resolutions (4)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when available)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_train_water)

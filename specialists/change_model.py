@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from specialists import checkpoint
 from specialists.encoders import build_encoder, encoder_channels, encoder_strides
+from specialists.train_report import SegmentationTrainReport
 
 MODEL_NAME = "siamese-cd"
 Pair = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -120,39 +120,6 @@ def f1_iou(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return 2 * tp / (2 * tp + fp + fn_), tp / (tp + fp + fn_)
 
 
-@dataclass
-class ChangeTrainReport:
-    """What a change-model training run achieved.
-
-    Attributes:
-        n_train: Training pairs.
-        n_val: Validation pairs.
-        epochs: Epochs run.
-        first_loss: Mean training loss of the first epoch.
-        last_loss: Mean training loss of the last epoch.
-        val_f1: F1 of the change class on the validation pairs (threshold 0.5).
-        val_iou: IoU of the change class on the validation pairs.
-        seconds: Wall time.
-        history: Per-epoch metrics.
-    """
-
-    n_train: int
-    n_val: int
-    epochs: int
-    first_loss: float
-    last_loss: float
-    val_f1: float
-    val_iou: float
-    seconds: float
-    history: list[dict[str, float]] = field(default_factory=list)
-
-    def metrics(self) -> dict[str, float]:
-        """Figures stored in the weights file's metadata."""
-        return {"val_f1": self.val_f1, "val_iou": self.val_iou, "first_loss": self.first_loss,
-                "last_loss": self.last_loss, "n_train": float(self.n_train),
-                "n_val": float(self.n_val), "epochs": float(self.epochs)}
-
-
 def _crops(pairs: Sequence[Pair], n: int, crop: int, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     a_s, b_s, l_s = [], [], []
@@ -176,7 +143,7 @@ def _crops(pairs: Sequence[Pair], n: int, crop: int, rng: np.random.Generator
 def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any], *,
                epochs: int = 10, steps: int = 8, batch: int = 4, crop: int = 128,
                lr: float = 1e-3, seed: int = 0, device: str = "cpu",
-               on_epoch: EpochCallback | None = None) -> tuple[Any, ChangeTrainReport]:
+               on_epoch: EpochCallback | None = None) -> tuple[Any, SegmentationTrainReport]:
     """Train the siamese change model on random crops of ``train``; score on ``val``.
 
     Args:
@@ -216,7 +183,7 @@ def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     history: list[dict[str, float]] = []
-    best: tuple[float, dict[str, Any]] = (-1.0, {})
+    best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
     f1 = iou = 0.0
     for epoch in range(1, epochs + 1):
         model.train()
@@ -239,14 +206,14 @@ def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any
                    "val_iou": iou}
         history.append(metrics)
         if f1 > best[0]:
-            best = (f1, copy.deepcopy(model.state_dict()))
+            best = (f1, epoch, copy.deepcopy(model.state_dict()))
         if on_epoch is not None:
             on_epoch(epoch, epochs, metrics)
-    model.load_state_dict(best[1])
+    model.load_state_dict(best[2])
     f1, iou = evaluate(model, val or train, device)
-    return model.eval(), ChangeTrainReport(
+    return model.eval(), SegmentationTrainReport(
         n_train=len(train), n_val=len(val), epochs=epochs, first_loss=history[0]["loss"],
-        last_loss=history[-1]["loss"], val_f1=f1, val_iou=iou,
+        last_loss=history[-1]["loss"], val_f1=f1, val_iou=iou, best_epoch=best[1],
         seconds=time.perf_counter() - start, history=history)
 
 

@@ -30,13 +30,13 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from specialists import checkpoint
+from specialists.train_report import SegmentationTrainReport
 
 MODEL_NAME = "sar-water-unet"
 BANDS = ("VV", "VH")
@@ -166,43 +166,6 @@ def evaluate(model: Any, chips: Sequence[Chip], device: str = "cpu",
     return tp / (tp + fp + fn_), 2 * tp / (2 * tp + fp + fn_)
 
 
-@dataclass
-class WaterTrainReport:
-    """What a water-head training run achieved.
-
-    Attributes:
-        n_train: Training chips.
-        n_val: Validation chips.
-        epochs: Epochs run.
-        first_loss: Mean training loss of the first epoch.
-        last_loss: Mean training loss of the last epoch.
-        val_iou: IoU of the water class on the validation chips (probability 0.5), of the
-            epoch kept.
-        val_f1: F1 of the water class on the validation chips.
-        best_epoch: The epoch whose weights were kept (best validation IoU).
-        seconds: Wall time.
-        history: Per-epoch metrics.
-    """
-
-    n_train: int
-    n_val: int
-    epochs: int
-    first_loss: float
-    last_loss: float
-    val_iou: float
-    val_f1: float
-    best_epoch: int
-    seconds: float
-    history: list[dict[str, float]] = field(default_factory=list)
-
-    def metrics(self) -> dict[str, float]:
-        """Figures stored in the weights file's metadata."""
-        return {"val_iou": self.val_iou, "val_f1": self.val_f1, "first_loss": self.first_loss,
-                "last_loss": self.last_loss, "n_train": float(self.n_train),
-                "n_val": float(self.n_val), "epochs": float(self.epochs),
-                "best_epoch": float(self.best_epoch)}
-
-
 def _crops(chips: Sequence[Chip], n: int, crop: int, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
@@ -238,7 +201,7 @@ def _loss(logits: Any, label: Any) -> Any:
 def fit_water(train: Sequence[Chip], val: Sequence[Chip], config: dict[str, Any], *,
               epochs: int = 20, steps: int = 16, batch: int = 8, crop: int = 128,
               lr: float = 2e-3, seed: int = 0, device: str = "cpu",
-              on_epoch: EpochCallback | None = None) -> tuple[Any, WaterTrainReport]:
+              on_epoch: EpochCallback | None = None) -> tuple[Any, SegmentationTrainReport]:
     """Train the water head on random crops of ``train``; score on ``val`` after each epoch.
 
     Args:
@@ -298,7 +261,7 @@ def fit_water(train: Sequence[Chip], val: Sequence[Chip], config: dict[str, Any]
             on_epoch(epoch, epochs, metrics)
     model.load_state_dict(best[2])
     iou, f1 = evaluate(model, val or train, device)
-    return model.eval(), WaterTrainReport(
+    return model.eval(), SegmentationTrainReport(
         n_train=len(train), n_val=len(val), epochs=epochs, first_loss=history[0]["loss"],
         last_loss=history[-1]["loss"], val_iou=iou, val_f1=f1, best_epoch=best[1],
         seconds=time.perf_counter() - start, history=history)
