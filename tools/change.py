@@ -45,9 +45,10 @@ from specialists.cva import (
 )
 from tools.area import pixel_area_rows_m2, require_crs
 from tools.artifacts import Quantity, ToolResult
-from tools.change_output import ChangeRun, finish
+from tools.change_output import MASK_NAME, ChangeRun, finish
 from tools.errors import InputError
 from tools.geotiff import grid_writer
+from tools.min_area import staging_path
 from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset
 from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 
@@ -74,7 +75,10 @@ class DetectChangesInput(BaseModel):
         None, description="class of interest, e.g. 'building' (needs a class-aware method)")
     threshold: float | None = Field(None, description="fixed change-magnitude threshold "
                                     "(default Otsu)")
-    min_area_m2: float = Field(0.0, ge=0, description="drop change polygons smaller than this")
+    min_area_m2: float = Field(
+        0.0, ge=0, description="minimum mapping unit in m²: change regions smaller than this "
+        "are dropped from the polygons and set to no change (0) in the mask, so the changed "
+        "area and the mask agree (0 keeps every region)")
     wgs84: bool = Field(False, description="also write the polygons in EPSG:4326")
     standardize: bool = Field(
         False, description="cva: subtract each band's mean difference and divide by its "
@@ -96,6 +100,8 @@ class DetectChangesOutput(ToolResult):
     threshold: Quantity = Field(description="change-magnitude threshold used")
     threshold_method: Literal["otsu", "fixed", "model"]
     polygons: int = Field(description="number of change polygons kept")
+    dropped_polygons: int = Field(0, description="change regions below min_area_m2, removed "
+                                  "from the polygons and set to no change (0) in the mask")
     standardized: bool
     reprojected: bool = Field(description="the after scene was warped onto the before grid")
     mask: str = Field(description="change mask GeoTIFF (1 change, 0 none, 255 nodata)")
@@ -259,7 +265,8 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
 
     def write(masks: Iterator[np.ndarray], threshold: float) -> None:
         with grid_writer(dest, src, dtype="uint8", nodata=MASK_NODATA, band_names=["change"],
-                         tags={**tags, "threshold": f"{threshold:.6g}"}) as dst:
+                         tags={**tags, "threshold": f"{threshold:.6g}"},
+                         cog=args.min_area_m2 <= 0) as dst:  # else staged: tools.min_area
             for i, (win, mask) in enumerate(zip(tiles, masks, strict=True)):
                 areas.add(mask, row_areas(int(win.row_off), int(win.height)))
                 dst.write(mask, 1, window=win)
@@ -335,7 +342,7 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
         warnings.append(f"target '{args.target}': CVA is class-agnostic, so the change polygons "
                         f"are every change, not filtered to '{args.target}' (a class-aware "
                         "learned change model is not installed)")
-    mask_path = ctx.output_path("change_mask.tif")
+    mask_path = staging_path(ctx.output_path(MASK_NAME), args.min_area_m2)
     vec_path = ctx.output_path("change_polygons.geojson")
     with contextlib.ExitStack() as stack:
         pairs = [stack.enter_context(_open_pair(args.before, args.after))

@@ -19,9 +19,10 @@ import numpy as np
 from specialists.cache import get_or_load
 from specialists.cva import MASK_NODATA, AreaTotals
 from tools.area import pixel_area_rows_m2
-from tools.change_output import ChangeRun, finish
+from tools.change_output import MASK_NAME, ChangeRun, finish
 from tools.errors import InputError
 from tools.geotiff import grid_writer
+from tools.min_area import staging_path
 from tools.model_inputs import find_weights, gsd_note, has_weights, load_or_refuse, select_bands
 from tools.raster import crs_to_str, iter_tiles
 from tools.registry import ToolContext
@@ -61,7 +62,8 @@ def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectCha
                          f"must lie in (0, 1) (got {args.threshold}); leave it out for 0.5")
     threshold = 0.5 if args.threshold is None else float(args.threshold)
     model, meta = _load(weights)
-    mask_path = ctx.output_path("change_mask.tif")
+    final = ctx.output_path(MASK_NAME)
+    mask_path = staging_path(final, args.min_area_m2)
     vec_path = ctx.output_path("change_polygons.geojson")
     warnings: list[str] = []
     if args.target:
@@ -85,8 +87,8 @@ def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectCha
                 "255=nodata", "threshold_units": "probability", "before": args.before,
                 "after": args.after}
         with grid_writer(mask_path, src, dtype="uint8", nodata=MASK_NODATA,
-                         band_names=["change"], tags={**tags, "threshold": f"{threshold:g}"}
-                         ) as dst:
+                         band_names=["change"], tags={**tags, "threshold": f"{threshold:g}"},
+                         cog=mask_path == final) as dst:
             for i, tile in enumerate(tiles):
                 (b, vb), (a, va) = pair.read_before(tile.read), pair.read_after(tile.read)
                 prob = predict_probability(model, b[sel].astype(np.float32),

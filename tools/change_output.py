@@ -1,11 +1,14 @@
 """The end of every ``detect_changes`` method: polygons of the change mask, areas, the result.
 
-Whatever method wrote the mask (CVA or the learned siamese model), the polygons, the changed
-area (ha, m²), its share of the valid area, and the artifact records are made here, the same way.
+Whatever method wrote the mask (CVA or the learned siamese model), the polygons, the minimum
+mapping unit (:mod:`tools.min_area`: regions below ``min_area_m2`` leave the polygons and the
+mask), the changed area (ha, m², from the cleaned mask), its share of the valid area, and the
+artifact records are made here, the same way.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 from specialists.cva import AreaTotals
 from tools.area import M2_PER_HA, pixel_area_rows_m2
 from tools.artifacts import Quantity
+from tools.min_area import mask_polygons
 from tools.raster import open_dataset
 from tools.registry import ToolContext
-from tools.vector import polygonize_mask, write_geojson
+from tools.vector import write_geojson
 
 if TYPE_CHECKING:
     from tools.change import DetectChangesInput, DetectChangesOutput
+
+MASK_NAME = "change_mask.tif"
+"""File name of the change mask in the workspace (with the call's prefix)."""
 
 
 @dataclass
@@ -40,44 +47,50 @@ class ChangeRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def _polygons(mask_path: Path, args: DetectChangesInput, method: str,
-              ctx: ToolContext) -> list[dict[str, Any]]:
-    with open_dataset(mask_path, "mask") as ds:
-        min_pixels = 1
-        if args.min_area_m2 > 0:  # a cheap pre-filter in pixels; the exact one is in m² below
-            largest = float(pixel_area_rows_m2(ds.transform, ds.crs, 0, ds.height).max())
-            min_pixels = max(1, int(args.min_area_m2 / largest * (1 - 1e-9)))
-        features = polygonize_mask(ds, tile_size=ctx.settings.tile_size, min_pixels=min_pixels,
-                                   properties={"class": "change", "method": method})
-    kept = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
-    for i, f in enumerate(kept, start=1):
+def _polygons(run: ChangeRun, args: DetectChangesInput,
+              ctx: ToolContext) -> tuple[list[dict[str, Any]], int]:
+    """Polygons of the mask with the minimum mapping unit; ``run`` then names the final mask
+    and, when regions were dropped, holds the areas of the cleaned mask."""
+    final = ctx.output_path(MASK_NAME)
+    with open_dataset(run.mask_path, "mask") as ds:
+        transform, crs = ds.transform, ds.crs
+    row_areas = functools.lru_cache(maxsize=2)(
+        lambda row, rows: pixel_area_rows_m2(transform, crs, row, rows))
+    areas = AreaTotals()
+    found = mask_polygons(
+        run.mask_path, final, min_area_m2=args.min_area_m2, ctx=ctx,
+        properties={"class": "change", "method": run.method},
+        tally=lambda win, data: areas.add(data, row_areas(int(win.row_off), int(win.height))))
+    run.mask_path = final
+    if found.dropped:
+        run.areas = areas
+    for i, f in enumerate(found.features, start=1):
         f["id"] = i
         f["properties"]["id"] = i
-    return kept
+    return found.features, found.dropped
 
 
 def finish(args: DetectChangesInput, ctx: ToolContext, run: ChangeRun) -> DetectChangesOutput:
     """Polygons, numbers and artifacts of a written change mask; the tool's result."""
     from tools.change import DetectChangesOutput
 
-    areas, warnings, mask_path = run.areas, run.warnings, run.mask_path
+    warnings, raw_m2 = run.warnings, run.areas.changed_m2
     try:
-        features = _polygons(mask_path, args, run.method, ctx)
+        features, dropped = _polygons(run, args, ctx)
         vec_paths = write_geojson(run.vec_path, features, run.crs, wgs84=args.wgs84)
     except BaseException:
-        mask_path.unlink(missing_ok=True)
+        run.mask_path.unlink(missing_ok=True)
         raise
-    mask_changed_m2 = areas.changed_m2
-    changed_m2 = (sum(float(f["properties"].get("area_m2", 0.0)) for f in features)
-                  if args.min_area_m2 > 0 else mask_changed_m2)
+    areas, mask_path = run.areas, run.mask_path
+    changed_m2 = areas.changed_m2
     share = 100.0 * changed_m2 / areas.valid_m2
     if areas.valid_m2 < 0.99 * areas.grid_m2:
         warnings.append(f"only {100 * areas.valid_m2 / areas.grid_m2:.1f} % of the before grid "
                         "has valid pixels in both scenes; the rest is nodata (255) in the mask")
-    if args.min_area_m2 > 0:
-        warnings.append(f"min_area_m2={args.min_area_m2:g}: the changed area counts the kept "
-                        f"polygons only; the mask keeps every changed pixel "
-                        f"({mask_changed_m2 / M2_PER_HA:,.2f} ha)")
+    if dropped:
+        warnings.append(f"min_area_m2={args.min_area_m2:g}: {dropped} change region(s) smaller "
+                        f"than that ({(raw_m2 - changed_m2) / M2_PER_HA:,.4g} ha) were removed "
+                        "from the polygons and set to no change (0) in the mask")
     ctx.artifact("change_mask", "mask", mask_path, crs=run.crs, transform=run.transform,
                  description="change mask on the before grid: 1 change, 0 no change, 255 nodata")
     ctx.artifact("change_polygons", "vector", vec_paths[0], crs=run.crs,
@@ -101,7 +114,7 @@ def finish(args: DetectChangesInput, ctx: ToolContext, run: ChangeRun) -> Detect
         changed_share=Quantity(value=share, unit="%"),
         valid_area=Quantity(value=areas.valid_m2 / M2_PER_HA, unit="ha"),
         threshold=Quantity(value=run.threshold, unit=run.units),
-        threshold_method=run.threshold_method, polygons=len(features),
+        threshold_method=run.threshold_method, polygons=len(features), dropped_polygons=dropped,
         standardized=args.standardize, reprojected=run.reprojected,
         mask=str(mask_path), vector=str(vec_paths[0]),
     )

@@ -2,7 +2,9 @@
 
 Pixels go to a hidden temporary tiled GeoTIFF next to the destination; on success it is
 copied into Cloud-Optimized GeoTIFF layout (overviews, tiles) and renamed into place. On any
-error the temporaries are removed and nothing is left at the destination.
+error the temporaries are removed and nothing is left at the destination. A file that is
+still to be edited (a staged mask) can skip the COG copy and be published later with
+:func:`publish_cog`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def grid_writer(
     band_names: list[str] | None = None,
     resampling: str = "nearest",
     tags: dict[str, str] | None = None,
+    cog: bool = True,
 ) -> Iterator[Any]:
     """Open a writer on the grid (size, CRS, transform) of ``like``.
 
@@ -46,6 +49,8 @@ def grid_writer(
         band_names: Band descriptions to set.
         resampling: Overview resampling ('nearest' for masks and classes, 'average' otherwise).
         tags: Dataset tags (e.g. units) to store.
+        cog: Publish as a COG (default); False renames the tiled GeoTIFF into place as it is
+            (a staging file that is edited and published with :func:`publish_cog` later).
 
     Yields:
         A rasterio dataset open for writing; call ``dst.write(array, window=...)``.
@@ -53,7 +58,6 @@ def grid_writer(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(dest, "part")
-    cog = _temp_name(dest, "cog")
     profile = {
         "driver": "GTiff",
         "width": like.width,
@@ -77,15 +81,38 @@ def grid_writer(
             if tags:
                 dst.update_tags(**tags)
             yield dst
+        if cog:
+            publish_cog(tmp, dest, resampling)
+        else:
+            os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def publish_cog(src: str | Path, dest: str | Path, resampling: str = "nearest") -> Path:
+    """Copy the GeoTIFF ``src`` into COG layout beside ``dest`` and rename it into place.
+
+    Args:
+        src: A finished GeoTIFF (left as it is).
+        dest: Final path; it appears by rename only, or not at all on an error.
+        resampling: Overview resampling ('nearest' for masks and classes).
+
+    Returns:
+        ``dest``.
+    """
+    dest = Path(dest)
+    cog = _temp_name(dest, "cog")
+    try:
         rasterio.shutil.copy(
-            tmp, cog, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
+            src, cog, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
             RESAMPLING=resampling.upper(), BIGTIFF="IF_SAFER", NUM_THREADS="2",
         )
         os.replace(cog, dest)
     finally:
-        for path in (tmp, cog):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            cog.unlink()
+    return dest
 
 
 def write_array(

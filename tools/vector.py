@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import rasterio.features
 import rasterio.warp
-import rasterio.windows
+import shapely
+from affine import Affine
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -78,7 +79,7 @@ def read_features(path: str | Path) -> tuple[list[dict[str, Any]], str | None]:
 
 def polygonize_mask(
     src: Any, band: int = 1, tile_size: int = 1024, min_pixels: int = 1,
-    properties: dict[str, Any] | None = None,
+    properties: dict[str, Any] | None = None, dropped: list[BaseGeometry] | None = None,
 ) -> list[dict[str, Any]]:
     """Polygonise the non-zero pixels of a mask raster, window by window.
 
@@ -88,14 +89,19 @@ def polygonize_mask(
         tile_size: Window side in pixels.
         min_pixels: Drop polygons smaller than this many pixels (speckle).
         properties: Properties added to every feature.
+        dropped: When given, the polygons dropped by ``min_pixels`` are appended to it (in
+            the mask's CRS), e.g. to erase them from the mask.
 
     Returns:
         GeoJSON features in the mask's CRS, each with ``area_m2`` when the CRS is known.
     """
     crs = crs_to_str(src.crs)
-    pixel_area = abs(src.transform.a * src.transform.e)
     interior: list[BaseGeometry] = []
     border: list[BaseGeometry] = []
+    small: list[BaseGeometry] | None = [] if dropped is not None else None
+    # Shapes are traced in pixel coordinates of the whole grid: a border shared by two tiles
+    # has the same (integer) coordinates on both sides, so the dissolve joins them exactly
+    # (CRS coordinates from two window transforms can differ in the last bit).
     for tile in iter_tiles(src.width, src.height, tile_size, 0):
         data = src.read(band, window=tile.core)
         mask = data != 0
@@ -103,23 +109,42 @@ def polygonize_mask(
             mask &= data != src.nodata
         if not mask.any():
             continue
-        transform = src.window_transform(tile.core)
-        left, bottom, right, top = rasterio.windows.bounds(tile.core, src.transform)
-        eps = 1e-9 * max(abs(left), abs(top), 1.0)
+        c0, r0 = int(tile.core.col_off), int(tile.core.row_off)
+        c1, r1 = c0 + int(tile.core.width), r0 + int(tile.core.height)
         for geom, _ in rasterio.features.shapes(mask.astype(np.uint8), mask=mask,
-                                                transform=transform):
+                                                transform=Affine.translation(c0, r0)):
             poly = shape(geom)
             x0, y0, x1, y1 = poly.bounds
-            on_edge = x0 <= left + eps or x1 >= right - eps or y0 <= bottom + eps or y1 >= top - eps
-            if on_edge:
+            if x0 <= c0 or x1 >= c1 or y0 <= r0 or y1 >= r1:
                 border.append(poly)
-            elif poly.area / pixel_area >= min_pixels:
-                interior.append(poly)
+            else:  # area in pixel units is the pixel count
+                _keep_or_drop(poly, poly.area >= min_pixels, interior, small)
     if border:
         merged = unary_union(border)
-        parts = list(getattr(merged, "geoms", [merged]))
-        interior.extend(p for p in parts if p.area / pixel_area >= min_pixels)
-    return geometries_to_features(interior, crs, properties)
+        for part in getattr(merged, "geoms", [merged]):
+            _keep_or_drop(part, part.area >= min_pixels, interior, small)
+    if dropped is not None and small:
+        dropped.extend(_pixels_to_crs(small, src.transform))
+    return geometries_to_features(_pixels_to_crs(interior, src.transform), crs, properties)
+
+
+def _pixels_to_crs(geoms: list[BaseGeometry], transform: Affine) -> list[BaseGeometry]:
+    """Geometries in pixel coordinates (column, row) moved to the CRS by ``transform``."""
+    if not geoms:
+        return []
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    matrix = np.array([[transform.a, transform.b], [transform.d, transform.e]])
+    offset = np.array([transform.c, transform.f])
+    return list(shapely.transform(arr, lambda xy: xy @ matrix.T + offset))
+
+
+def _keep_or_drop(geom: BaseGeometry, keep: bool, kept: list[BaseGeometry],
+                  dropped: list[BaseGeometry] | None) -> None:
+    if keep:
+        kept.append(geom)
+    elif dropped is not None:
+        dropped.append(geom)
 
 
 def geometries_to_features(

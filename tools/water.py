@@ -51,9 +51,11 @@ from tools.indices import (
     reflectance_scale,
     resolve_bands,
 )
+from tools.min_area import staging_path
 from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
 from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.water_output import (
+    MASK_NAME,
     Bimodality,
     MapWaterOutput,
     ThresholdSource,
@@ -83,7 +85,10 @@ class MapWaterInput(BaseModel):
         None, description="fixed threshold (dB for sar, index value for optical; default Otsu), "
         "or the water probability for learned (0-1, default 0.5)")
     speckle_filter: bool = Field(True, description="SAR only: Lee filter before thresholding")
-    min_area_m2: float = Field(0.0, ge=0, description="drop water polygons smaller than this")
+    min_area_m2: float = Field(
+        0.0, ge=0, description="minimum mapping unit in m²: water regions smaller than this "
+        "are dropped from the polygons and set to land (0) in the mask, so the water area and "
+        "the mask agree (0 keeps every region)")
     wgs84: bool = Field(False, description="also write the polygons in EPSG:4326")
     model: str | None = Field(None, description="learned: water-head weights file (default: "
                               "sar_water_unet.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch "
@@ -236,14 +241,14 @@ def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext, image: str) -> _Sp
 
 def _write_mask(
     src: Any, plan: _Plan, threshold: float, relaxed: float | None, dest: Path,
-    ctx: ToolContext,
+    ctx: ToolContext, cog: bool,
 ) -> AreaTally:
     tally = AreaTally(src)
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
     with grid_writer(dest, src, 1, "uint8", nodata=NODATA, band_names=["water"],
                      tags={"units": "class", "values": "1 = water, 0 = land, 255 = nodata",
-                           "method": plan.detail, "threshold": f"{threshold:.4f} {plan.units}"}
-                     ) as dst:
+                           "method": plan.detail, "threshold": f"{threshold:.4f} {plan.units}"},
+                     cog=cog) as dst:
         for i, tile in enumerate(tiles, start=1):
             values, evi = plan.values(src, tile)
             if plan.method == "sar":
@@ -285,7 +290,8 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
     method = args.method
     if method == "auto":
         method = "sar" if info.modality == "sar" else "optical"
-    mask_path = ctx.output_path("water_mask.tif")
+    final = ctx.output_path(MASK_NAME)
+    mask_path = staging_path(final, args.min_area_m2)
     with open_dataset(args.image) as src:
         plan = (_sar_plan if method == "sar" else _optical_plan)(args, info, src, ctx)
         source: ThresholdSource = "user"
@@ -295,7 +301,7 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
             threshold, relaxed = split.threshold, split.relaxed
             if split.warning:
                 plan.warnings.append(split.warning)
-        tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx)
+        tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx, mask_path == final)
     return finish(args, ctx, info, WaterRun(
         method=plan.method, detail=plan.detail, units=plan.units, threshold=threshold,
         source=source, mask_path=mask_path, tally=tally, bands_used=plan.bands_used,

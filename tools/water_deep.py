@@ -26,10 +26,11 @@ from specialists.water import NODATA, encode_mask
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.indices import AreaTally, band_label
+from tools.min_area import staging_path
 from tools.model_inputs import find_weights, gsd_note, load_or_refuse
 from tools.raster import RasterInfo, iter_tiles, open_dataset, read_masked
 from tools.registry import ToolContext
-from tools.water_output import WaterRun
+from tools.water_output import MASK_NAME, WaterRun
 
 if TYPE_CHECKING:
     from tools.water import MapWaterInput
@@ -92,7 +93,8 @@ def map_water_learned(args: MapWaterInput, ctx: ToolContext, info: RasterInfo) -
         warnings.append(f"{', '.join(ignored)}: not used by method 'learned' (the head reads "
                         "unfiltered VV/VH in dB)")
     bands = _bands(info, meta, warnings)
-    mask_path = ctx.output_path("water_mask.tif")
+    final = ctx.output_path(MASK_NAME)
+    mask_path = staging_path(final, args.min_area_m2)
     with open_dataset(args.image) as src:
         sample = src.read(bands[0], out_shape=(min(src.height, 256), min(src.width, 256)),
                           out_dtype="float32")
@@ -111,7 +113,8 @@ def map_water_learned(args: MapWaterInput, ctx: ToolContext, info: RasterInfo) -
         with grid_writer(mask_path, src, 1, "uint8", nodata=NODATA, band_names=["water"],
                          tags={"units": "class", "values": "1 = water, 0 = land, 255 = nodata",
                                "method": detail, "model": str(weights),
-                               "threshold": f"{threshold:g} probability"}) as dst:
+                               "threshold": f"{threshold:g} probability"},
+                         cog=mask_path == final) as dst:
             for i, tile in enumerate(tiles, start=1):
                 data = read_masked(src, tile.read, bands).filled(np.nan)
                 db = data if is_db else to_db(data)

@@ -13,26 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import rasterio.features
-import rasterio.windows
 from pydantic import BaseModel, Field
-from shapely.geometry import shape
 
 from specialists.thresholds import ASHMAN_D_MIN
 from specialists.thresholds import Bimodality as HistogramBimodality
 from specialists.water import NODATA
 from tools.area import M2_PER_HA, M2_PER_KM2
 from tools.artifacts import Quantity, ToolResult
-from tools.geotiff import grid_writer
 from tools.indices import NO_CRS_WARNING, AreaTally
-from tools.raster import RasterInfo, iter_tiles, open_dataset
+from tools.min_area import mask_polygons
+from tools.raster import RasterInfo, open_dataset
 from tools.registry import ToolContext
-from tools.vector import polygonize_mask, write_geojson
+from tools.vector import write_geojson
 
 if TYPE_CHECKING:
     from tools.water import MapWaterInput
 
+MASK_NAME = "water_mask.tif"
+"""File name of the water mask in the workspace (with the call's prefix)."""
 Method = Literal["sar", "optical", "learned"]
 ThresholdSource = Literal["otsu", "user", "model"]
 
@@ -82,7 +80,8 @@ class MapWaterOutput(ToolResult):
     water_share_pct: Quantity | None = Field(
         None, description="water share of the valid area (of valid pixels without a CRS), %")
     polygons: int = Field(0, description="water polygons written")
-    dropped_polygons: int = Field(0, description="polygons below min_area_m2, removed")
+    dropped_polygons: int = Field(0, description="water regions below min_area_m2, removed "
+                                  "from the polygons and set to land (0) in the mask")
 
 
 def bimodality_record(fit: HistogramBimodality, units: str) -> Bimodality:
@@ -136,44 +135,28 @@ class WaterRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def _drop_small(dest: Path, small: list[dict[str, Any]], ctx: ToolContext) -> AreaTally:
-    """Rewrite the mask with the pixels of ``small`` polygons set to land; tally again."""
-    with open_dataset(dest, "mask") as old:
-        tally = AreaTally(old)
-        tags = old.tags()
-        tiles = list(iter_tiles(old.width, old.height, ctx.settings.tile_size, 0))
-        geoms = [(f["geometry"], shape(f["geometry"]).bounds) for f in small]
-        with grid_writer(dest, old, 1, "uint8", nodata=NODATA, band_names=["water"],
-                         tags=tags) as dst:
-            for tile in tiles:
-                data = old.read(1, window=tile.core)
-                left, bottom, right, top = rasterio.windows.bounds(tile.core, old.transform)
-                here = [(g, 1) for g, (x0, y0, x1, y1) in geoms
-                        if x0 < right and x1 > left and y0 < top and y1 > bottom]
-                if here:
-                    burn = rasterio.features.rasterize(
-                        here, out_shape=data.shape, fill=0, dtype="uint8",
-                        transform=old.window_transform(tile.core))
-                    data[(burn == 1) & (data == 1)] = 0
-                dst.write(data[np.newaxis], window=tile.core)
-                tally.add(data == 1, data != NODATA, tile.core)
-    return tally
-
-
 def finish(args: MapWaterInput, ctx: ToolContext, info: RasterInfo,
            run: WaterRun) -> MapWaterOutput:
-    """Polygonise the mask, apply the minimum mapping unit, record artifacts and numbers."""
+    """Polygonise the mask, apply the minimum mapping unit, record artifacts and numbers.
+
+    With ``min_area_m2`` the method wrote ``run.mask_path`` to
+    ``staging_path(ctx.output_path("water_mask.tif"), ...)``; regions below the minimum are
+    dropped from the polygons and set to land in the mask, and the areas are tallied on the
+    cleaned mask (:func:`tools.min_area.mask_polygons`).
+    """
     if not run.tally.has_area:
         run.warnings.append(NO_CRS_WARNING.format(path=args.image))
+    final = ctx.output_path(MASK_NAME)
     with open_dataset(run.mask_path, "mask") as mask:
-        features = polygonize_mask(mask, tile_size=ctx.settings.tile_size,
-                                   properties={"class": "water"})
-    ctx.progress("polygons", 1, 1)
-    small = [f for f in features if f["properties"].get("area_m2", 0.0) < args.min_area_m2]
-    if small:
-        run.tally = _drop_small(run.mask_path, small, ctx)
-        features = [f for f in features if f["properties"].get("area_m2", 0.0) >= args.min_area_m2]
-    return _result(args, ctx, info, run, features, len(small))
+        tally = AreaTally(mask)
+    found = mask_polygons(
+        run.mask_path, final, min_area_m2=args.min_area_m2, ctx=ctx,
+        properties={"class": "water"},
+        tally=lambda win, data: tally.add(data == 1, data != NODATA, win))
+    run.mask_path = final
+    if found.dropped:
+        run.tally = tally
+    return _result(args, ctx, info, run, found.features, found.dropped)
 
 
 def _result(args: MapWaterInput, ctx: ToolContext, info: RasterInfo, run: WaterRun,

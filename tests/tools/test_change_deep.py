@@ -70,6 +70,13 @@ def test_deep_uses_trained_weights(data_dir: Path, tmp_path: Path, workspace: Wo
     with rasterio.open(out.mask) as m, rasterio.open(before) as b:
         assert (m.crs, m.transform, m.shape) == (b.crs, b.transform, b.shape)
         assert set(np.unique(m.read(1))) <= {0, 1}
+    cut = run_tool("detect_changes", {**args, "min_area_m2": 25.0}, workspace).result
+    assert isinstance(cut, DetectChangesOutput) and cut.method == "deep"
+    with rasterio.open(cut.mask) as m:
+        cleaned = m.read(1)
+    assert cut.changed_area_m2.value == pytest.approx(float((cleaned == 1).sum()) * 0.25)
+    assert cut.changed_area_m2.value <= out.changed_area_m2.value
+    assert cut.polygons + cut.dropped_polygons == out.polygons and cut.dropped_polygons > 0
     explicit = run_tool("detect_changes", {**args, "method": "deep", "model": str(weights),
                                            "threshold": 0.9}, workspace).result
     assert isinstance(explicit, DetectChangesOutput)

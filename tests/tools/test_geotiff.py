@@ -10,7 +10,7 @@ import rasterio
 from rasterio.windows import Window
 
 from tests.conftest import MakeTiff
-from tools.geotiff import grid_writer, write_array
+from tools.geotiff import grid_writer, publish_cog, write_array
 from tools.raster import iter_tiles
 
 
@@ -70,3 +70,18 @@ def test_write_array_round_trip_in_a_geographic_crs(make_tiff: MakeTiff, tmp_pat
         assert dst.crs.to_epsg() == 4326 and dst.transform == transform
         assert dst.descriptions == ("a", "b") and dst.nodata == -1.0
         assert np.array_equal(dst.read(), data)
+
+
+def test_staged_file_is_published_later_as_a_cog(make_tiff: MakeTiff, tmp_path: Path) -> None:
+    src_path = make_tiff("src.tif", np.zeros((64, 80), dtype="uint8"))
+    staged, dest = tmp_path / "out" / ".mask.raw.tif", tmp_path / "out" / "mask.tif"
+    with rasterio.open(src_path) as src, grid_writer(staged, src, nodata=255, cog=False) as dst:
+        dst.write(np.ones((1, 64, 80), "uint8"), window=Window(0, 0, 80, 64))
+    with rasterio.open(staged) as st:
+        assert st.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") != "COG"
+    assert sorted(p.name for p in dest.parent.iterdir()) == [".mask.raw.tif"]
+    publish_cog(staged, dest)
+    with rasterio.open(dest) as out:
+        assert out.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG" and out.nodata == 255
+        assert (out.read(1) == 1).all()
+    assert sorted(p.name for p in dest.parent.iterdir()) == [".mask.raw.tif", "mask.tif"]

@@ -10,6 +10,7 @@ import pytest
 import rasterio
 from pyproj import Transformer
 from shapely.geometry import box, mapping, shape
+from shapely.geometry.base import BaseGeometry
 
 from tests.conftest import MakeTiff
 from tools.vector import (
@@ -80,3 +81,23 @@ def test_polygonize_joins_polygons_cut_by_windows(make_tiff: MakeTiff) -> None:
     polys = sorted((shape(f["geometry"]) for f in feats), key=lambda g: g.area)
     # 10 m pixels from (500000, 4000000): the long rectangle spans cols 12..20, rows 5..30
     assert polys[-1].bounds == pytest.approx((500_120, 3_999_700, 500_200, 3_999_950))
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32633", "EPSG:4326"])
+def test_polygonize_joins_tiles_exactly_in_any_crs(make_tiff: MakeTiff, crs: str) -> None:
+    """0.0001° pixels: window transforms give the shared border coordinates that differ in the
+    last bit; the dissolve must still make one polygon (and report the dropped specks)."""
+    mask = np.zeros((48, 48), dtype="uint8")
+    mask[10:14, 13:19] = 1  # crosses the window border at column 16
+    mask[30:34, 30:34] = 1  # crosses the corner at (32, 32)
+    mask[2, 2] = mask[2, 17] = 1  # specks, one on a window edge
+    path = make_tiff("mask.tif", mask, crs=crs)
+    dropped: list[BaseGeometry] = []
+    with rasterio.open(path) as src:
+        feats = polygonize_mask(src, tile_size=16, min_pixels=2, dropped=dropped)
+        pixel = src.transform.a
+    assert len(feats) == 2 and len(dropped) == 2
+    widths = sorted(shape(f["geometry"]).bounds[2] - shape(f["geometry"]).bounds[0]
+                    for f in feats)
+    assert widths == pytest.approx([4 * pixel, 6 * pixel])
+    assert sorted(g.area for g in dropped) == pytest.approx([pixel ** 2] * 2)

@@ -118,6 +118,18 @@ def test_learned_map_water_tiled_on_the_source_grid(
                  min_area_m2=5000.0)
     assert whole.water_pixels <= r.water_pixels
     assert whole.dropped_polygons >= 0 and whole.polygons <= r.polygons
+    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", "64")
+    cut = _run(workspace, image=str(scene), method="learned", model=str(trained),
+               min_area_m2=5000.0)
+    cut_art = cut.first("mask")
+    assert cut_art is not None and cut_art.path is not None
+    with rasterio.open(cut_art.path) as m:
+        cleaned = m.read(1)
+    assert (cleaned == 255).sum() == (mask == 255).sum()  # nodata kept
+    assert cut.water_pixels == int((cleaned == 1).sum()) == whole.water_pixels
+    assert cut.water_area_m2 is not None
+    assert cut.water_area_m2.value == pytest.approx(cut.water_pixels * 100.0)
+    assert (cut.polygons, cut.dropped_polygons) == (whole.polygons, whole.dropped_polygons)
 
 
 def test_auto_stays_threshold_based_and_options(
