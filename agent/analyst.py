@@ -9,6 +9,13 @@
 With ``sandbox=True`` (or a :class:`~agent.sandbox.Sandbox`), file arguments must lie inside the
 workspace or the data roots, relative paths resolve there, and at most ``max_jobs`` calls of the
 same Analyst run at once. Without it, paths are read as given (relative to the current folder).
+
+``describe_scene`` (in ``ask``, ``run_tool``, workflows and the LangChain tools) answers with
+the ``describer`` given, else with the planner's chat model when the planner is an LLM planner,
+else from measured facts only::
+
+    analyst = Analyst(planner="llm")                        # describes with the planner's model
+    analyst = Analyst(describer=lambda req: my_vlm(req.question, req.facts))
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
     from agent.workflow import WorkflowResult
     from agent.workflow_batch import BatchResult
     from tools.artifacts import Artifact, ToolResult
+    from tools.registry import Describer
 
 
 class Analyst:
@@ -39,16 +47,23 @@ class Analyst:
         planner: A planner name (``"offline"``) or a :class:`~agent.plan.Planner`.
         sandbox: False (read paths as given), True (:meth:`Sandbox.from_env` over the
             workspace), or a configured :class:`~agent.sandbox.Sandbox`.
+        describer: The vision/language backend ``describe_scene`` answers with (a
+            :data:`tools.registry.Describer`: ``DescribeRequest -> str``, e.g. an
+            :class:`agent.llm_describe.ChatDescriber`). Default: the planner's chat model when
+            it is an LLM planner, else none (measured facts only).
     """
 
     def __init__(self, workspace: str | Path = "workspace", planner: str | Planner = "offline",
-                 sandbox: bool | Sandbox = False) -> None:
+                 sandbox: bool | Sandbox = False, describer: Describer | None = None) -> None:
+        from agent.llm_describe import choose_describer
+
         self.workspace = Workspace(workspace)
         if isinstance(planner, str):
             from agent.planners import get_planner
 
             planner = get_planner(planner)
         self.planner: Planner = planner
+        self.describer: Describer | None = choose_describer(planner, describer)
         if isinstance(sandbox, Sandbox):
             self.sandbox: Sandbox | None = sandbox
         else:
@@ -76,7 +91,8 @@ class Analyst:
 
         with self._job():
             return run_request(request, list(images), self.workspace.root, self.planner,
-                               dry_run=dry_run, progress=progress, sandbox=self.sandbox)
+                               dry_run=dry_run, progress=progress, sandbox=self.sandbox,
+                               describer=self.describer)
 
     def run_tool(self, name: str, **args: Any) -> ToolResult:
         """Run one tool (``analyst.run_tool("map_water", image="scene.tif")``).
@@ -90,7 +106,7 @@ class Analyst:
         if self.sandbox is not None:
             args = self.sandbox.check_tool_args(name, args)
         with self._job():
-            return run_tool(name, args, self.workspace).result
+            return run_tool(name, args, self.workspace, describer=self.describer).result
 
     def run_workflow(self, path: str | Path, *, dry_run: bool = False,
                      **inputs: Any) -> WorkflowResult:
@@ -106,7 +122,7 @@ class Analyst:
         from agent.workflow_run import run_workflow
         with self._job():
             return run_workflow(path, inputs, workspace=self.workspace.root, dry_run=dry_run,
-                                sandbox=self.sandbox)
+                                sandbox=self.sandbox, describer=self.describer)
 
     def run_batch(self, path: str | Path, scenes: str, *, input_name: str | None = None,
                   **inputs: Any) -> BatchResult:
@@ -114,7 +130,8 @@ class Analyst:
         from agent.workflow_batch import run_batch
         with self._job():
             return run_batch(path, scenes, input_name=input_name, inputs=inputs,
-                             workspace=self.workspace.root, sandbox=self.sandbox)
+                             workspace=self.workspace.root, sandbox=self.sandbox,
+                             describer=self.describer)
 
     def artifacts(self) -> list[Artifact]:
         """Every artifact recorded in the workspace, oldest first."""

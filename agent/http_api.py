@@ -20,6 +20,12 @@ and always when bound to another address (it refuses to start without one), ever
 needs ``Authorization: Bearer <token>`` (401 otherwise). Every file argument goes through the
 session's :class:`~agent.sandbox.Sandbox` (403 when refused).
 
+**describe_scene.** When EarthSight's LLM is configured on purpose (``[llm]`` naming a backend
+or model in a config file, or ``EARTHSIGHT_LLM_BACKEND`` / ``EARTHSIGHT_LLM_MODEL``), tool calls,
+workflows and asks answer ``describe_scene`` with it (made on first use); an ask with the
+``llm`` planner uses that planner's model. Otherwise ``describe_scene`` answers from measured
+facts (see :func:`agent.llm_describe.choose_describer`).
+
 **Jobs.** At most ``Sandbox.max_jobs`` runs (ask, tool, workflow) at once, server-wide; a request
 beyond that is answered ``429`` with ``Retry-After`` at once rather than queued, so a client
 never hangs on a busy server.
@@ -46,6 +52,7 @@ from pydantic import BaseModel, Field
 from agent import jobs
 from agent.progress import ProgressEvent
 from tools.errors import EarthSightError, InputError
+from tools.registry import Describer
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -191,7 +198,7 @@ def _inside(root: Path, candidate: Path) -> Path:
 
 
 def create_app(root: str | Path = "sessions", token: str | None = None,
-               max_jobs: int | None = None) -> FastAPI:
+               max_jobs: int | None = None, describer: Describer | None = None) -> FastAPI:
     """Build the FastAPI app.
 
     Args:
@@ -199,13 +206,22 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         token: Bearer token every request must carry (default: ``EARTHSIGHT_TOKEN``; none
             when unset and empty).
         max_jobs: Runs at once (default: the sandbox's ``max_jobs``).
+        describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
+            when one is configured on purpose, see
+            :func:`agent.llm_describe.configured_describer`; else measured facts only).
 
     Returns:
         The app (serve it with uvicorn, or test it with ``fastapi.testclient.TestClient``).
+
+    Raises:
+        InputError: An invalid LLM configuration (file or environment).
     """
+    from agent.llm_describe import configured_describer
     from tools.catalog import tool_schemas
     from tools.workspace import Workspace
 
+    configured = configured_describer() if describer is None else None
+    tool_describer = describer or configured
     secret = token if token is not None else os.environ.get(TOKEN_ENV) or None
     sessions = _Sessions(Path(root))
     limit = max_jobs if max_jobs is not None else jobs.max_jobs(jobs.load_sandbox(sessions.root))
@@ -264,7 +280,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             try:
                 result = jobs.ask_job(body.request, images, workspace, body.planner,
                                       sandbox=sandbox, dry_run=body.dry_run,
-                                      progress=on_progress)
+                                      progress=on_progress, describer=describer,
+                                      default_describer=configured)
                 events.put({"event": "result", "result": result.model_dump(mode="json"),
                             "ok": result.ok})
             except Exception as exc:  # streamed to the client as the last line
@@ -287,7 +304,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         workspace = sessions.workspace(session_id)
         try:
             with limiter.slot():
-                run = jobs.run_tool_job(name, body.args, workspace, sessions.sandbox(session_id))
+                run = jobs.run_tool_job(name, body.args, workspace, sessions.sandbox(session_id),
+                                        describer=tool_describer)
         except Exception as exc:
             raise _fail(exc) from exc
         return jobs.tool_payload(run)
@@ -306,7 +324,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             with limiter.slot():
                 result = jobs.workflow_job(str(workflow), body.inputs, workspace,
                                            sandbox=sessions.sandbox(session_id),
-                                           dry_run=body.dry_run)
+                                           dry_run=body.dry_run, describer=tool_describer)
         except Exception as exc:
             raise _fail(exc) from exc
         return {"result": jobs.to_jsonable(result)}

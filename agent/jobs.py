@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from agent.progress import AgentProgress
     from agent.sandbox import Sandbox
     from agent.state import AgentResult
-    from tools.registry import ToolRun
+    from tools.registry import Describer, ToolRun
 
 DEFAULT_MAX_JOBS = 2
 
@@ -115,8 +115,9 @@ def check_images(sandbox: Sandbox, images: Sequence[str]) -> list[str]:
 
 
 def run_tool_job(name: str, args: dict[str, Any], workspace: str | Path,
-                 sandbox: Sandbox | None = None) -> ToolRun:
-    """Run one tool with sandboxed arguments in ``workspace``.
+                 sandbox: Sandbox | None = None, describer: Describer | None = None) -> ToolRun:
+    """Run one tool with sandboxed arguments in ``workspace`` (``describe_scene`` answers with
+    ``describer`` when given).
 
     Raises:
         InputError: Unknown tool, bad arguments, or a file argument the sandbox refuses.
@@ -129,25 +130,31 @@ def run_tool_job(name: str, args: dict[str, Any], workspace: str | Path,
     box = sandbox if sandbox is not None else load_sandbox(workspace)
     checked = box.check_tool_args(name, dict(args))
     with workspace_lock(workspace):
-        return run_tool(name, checked, Workspace(workspace))
+        return run_tool(name, checked, Workspace(workspace), describer=describer)
 
 
 def ask_job(request: str, images: Sequence[str], workspace: str | Path, planner: str = "offline",
             *, sandbox: Sandbox | None = None, dry_run: bool = False,
-            progress: AgentProgress | None = None) -> AgentResult:
+            progress: AgentProgress | None = None, describer: Describer | None = None,
+            default_describer: Describer | None = None) -> AgentResult:
     """Plan and run a request over sandboxed images in ``workspace`` (the full agent).
+
+    ``describe_scene`` answers with ``describer``, else the planner's chat model (an LLM
+    planner), else ``default_describer`` (see :func:`agent.llm_describe.choose_describer`).
 
     Raises:
         InputError: An image the sandbox refuses, or an unknown planner.
     """
     from agent.graph import run_request
+    from agent.llm_describe import choose_describer
 
     box = sandbox if sandbox is not None else load_sandbox(workspace)
     scenes = check_images(box, images)
     chosen = load_planner(planner)
     with workspace_lock(workspace):
         return run_request(request, scenes, workspace, chosen, dry_run=dry_run,
-                           progress=progress, sandbox=box)
+                           progress=progress, sandbox=box,
+                           describer=choose_describer(chosen, describer, default_describer))
 
 
 def load_planner(name: str) -> Any:
@@ -161,8 +168,10 @@ def load_planner(name: str) -> Any:
 
 
 def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *,
-                 sandbox: Sandbox | None = None, dry_run: bool = False) -> Any:
-    """Run a YAML workflow file in ``workspace``; the file and every file input are sandboxed.
+                 sandbox: Sandbox | None = None, dry_run: bool = False,
+                 describer: Describer | None = None) -> Any:
+    """Run a YAML workflow file in ``workspace``; the file and every file input are sandboxed
+    (``describe_scene`` steps answer with ``describer`` when given).
 
     Returns:
         The :class:`~agent.workflow.WorkflowResult`.
@@ -177,7 +186,8 @@ def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *
     if not Path(path).is_file():
         raise InputError(f"workflow: file not found: {workflow}")
     with workspace_lock(workspace):
-        return run_workflow(path, inputs, workspace=workspace, dry_run=dry_run, sandbox=box)
+        return run_workflow(path, inputs, workspace=workspace, dry_run=dry_run, sandbox=box,
+                            describer=describer)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -151,6 +151,31 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     return config
 
 
+EXPLICIT_KEYS = ("backend", "model")
+"""Settings whose presence means a language model was configured on purpose."""
+
+
+def explicit_config(cwd: str | Path | None = None) -> LLMConfig | None:
+    """The configuration when one names a backend or model on purpose, else None.
+
+    "On purpose" means a config file's ``[llm]`` table sets ``backend`` or ``model``, or
+    ``EARTHSIGHT_LLM_BACKEND`` / ``EARTHSIGHT_LLM_MODEL`` is set. The servers use this to
+    decide whether ``describe_scene`` may call a language model when no LLM planner is in use.
+
+    Args:
+        cwd: Folder searched for ``earthsight.toml`` (default: the current folder).
+
+    Raises:
+        InputError: As for :func:`load_config` (an unreadable or invalid configuration).
+    """
+    named = any(os.environ.get(ENV_PREFIX + key.upper(), "").strip() for key in EXPLICIT_KEYS)
+    for path in config_files(cwd):
+        if not named and path.is_file():
+            table = _read_file(path)
+            named = any(table.get(key) not in (None, "") for key in EXPLICIT_KEYS)
+    return load_config(cwd=cwd) if named else None
+
+
 def _missing(extra: str, exc: ImportError) -> InputError:
     return InputError(f"this LLM backend needs the `{extra}` extra ({exc.name} is missing): "
                       f"pip install 'earthsight[{extra}]'")

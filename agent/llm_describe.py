@@ -3,17 +3,31 @@
 :class:`ChatDescriber` is the :data:`tools.registry.Describer` that the agent injects into the
 tools (``tools`` never imports ``agent``): it sends the question and the measured facts, plus a
 thumbnail (:func:`~agent.planners.llm_context.quicklook_png`) when the backend accepts images,
-and returns the model's text. :func:`describer_for` takes the chat model of an
-:class:`~agent.planners.llm.LLMPlanner`, so ``--planner llm`` describes with the same backend.
+and returns the model's text. Every entry point picks its describer here:
+
+* :func:`describer_for` takes the chat model of an :class:`~agent.planners.llm.LLMPlanner`, so
+  ``--planner llm`` (``ask``, ``chat``, ``Analyst(planner="llm")``) describes with the same
+  backend;
+* :func:`configured_describer` builds one from EarthSight's own LLM configuration, but only when
+  a backend or model is configured on purpose (:func:`agent.llm_config.explicit_config`); the
+  servers (MCP, HTTP, ``langgraph.json``) use it, the chat model is made on first use;
+* :func:`choose_describer` applies the order: an injected describer, else the planner's, else
+  the default (the configured one, for servers), else none (``describe_scene`` answers from
+  measured facts).
 """
 
 from __future__ import annotations
 
 import base64
+import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tools.registry import DescribeRequest
+from tools.registry import Describer, DescribeRequest
+
+if TYPE_CHECKING:
+    from agent.llm_config import LLMConfig
 
 SYSTEM = ("You describe one remote-sensing scene for an analyst. Use only the measured facts "
           "given (and the thumbnail, when there is one); say plainly what they cannot tell. "
@@ -68,10 +82,65 @@ class ChatDescriber:
         return text
 
 
+class ConfiguredDescriber(ChatDescriber):
+    """A :class:`ChatDescriber` whose chat model is made from ``config`` on first use.
+
+    Servers hold one from startup without loading a model they may never call; when making the
+    model fails (missing package, no model name), the call raises and ``describe_scene`` answers
+    from its measured facts with the error as a warning.
+
+    Args:
+        config: The LLM configuration (backend, model, endpoint, ``images``).
+    """
+
+    def __init__(self, config: LLMConfig) -> None:
+        super().__init__(None, images=config.images)
+        self.config = config
+        self._lock = threading.Lock()
+
+    def __call__(self, request: DescribeRequest) -> str:
+        """The model's answer text (the model is made on the first call)."""
+        with self._lock:
+            if self.chat_model is None:
+                from agent.llm_config import make_chat_model
+
+                self.chat_model = make_chat_model(self.config)
+        return super().__call__(request)
+
+
 def describer_for(planner: Any) -> ChatDescriber | None:
     """The describer that uses ``planner``'s chat model (None unless it is an LLM planner)."""
-    from agent.planners.llm import LLMPlanner
-
-    if not isinstance(planner, LLMPlanner):
+    # an LLMPlanner exists only once its module is imported: offline callers import nothing
+    module = sys.modules.get("agent.planners.llm")
+    if module is None or not isinstance(planner, module.LLMPlanner):
         return None
     return ChatDescriber(planner.chat_model, images=planner.images)
+
+
+def configured_describer(cwd: str | Path | None = None) -> ChatDescriber | None:
+    """A describer for EarthSight's configured LLM, or None when none is configured on purpose.
+
+    Args:
+        cwd: Folder searched for ``earthsight.toml`` (default: the current folder).
+
+    Raises:
+        InputError: An invalid configuration (see :func:`agent.llm_config.load_config`).
+    """
+    from agent.llm_config import explicit_config
+
+    config = explicit_config(cwd)
+    return ConfiguredDescriber(config) if config is not None else None
+
+
+def choose_describer(planner: Any = None, describer: Describer | None = None,
+                     default: Describer | None = None) -> Describer | None:
+    """The describer a run uses: ``describer``, else ``planner``'s, else ``default``.
+
+    Args:
+        planner: The run's planner (an LLM planner lends its chat model); None for tool calls.
+        describer: One injected by the caller; it always wins.
+        default: Used when neither gives one (the servers' configured describer).
+    """
+    if describer is not None:
+        return describer
+    return describer_for(planner) or default

@@ -11,6 +11,12 @@
   images → answer text, numbers with units, artifacts.
 * **Errors.** A tool error (bad argument, missing file, a path the sandbox refuses) comes back as
   an MCP tool result with ``isError`` set and the message as text; the server keeps running.
+* **describe_scene.** The client is a language model already, so EarthSight calls one of its own
+  only when one is configured on purpose (an ``[llm]`` table naming a backend or model in
+  ``earthsight.toml`` / the user config file, or ``EARTHSIGHT_LLM_BACKEND`` /
+  ``EARTHSIGHT_LLM_MODEL``): then ``describe_scene`` (called directly or planned by ``ask``)
+  answers with that model, made on first use; otherwise it answers from measured facts.
+  ``ask`` with the ``llm`` planner describes with that planner's model.
 * **Sandbox.** Every file argument of every tool and every ``ask`` image is resolved by the
   workspace :class:`~agent.sandbox.Sandbox`; runs wait for one of ``Sandbox.max_jobs`` slots.
 * **Resources.** ``earthsight://manifest`` (the workspace's artifact records),
@@ -34,28 +40,33 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
     from mcp.types import CallToolResult
 
-    from tools.registry import ToolRecord
+    from tools.registry import Describer, ToolRecord
 
 SERVER_NAME = "earthsight"
 TEXT_SUFFIXES = {".json", ".geojson", ".csv", ".txt", ".md", ".yaml", ".yml"}
 
 
 class _Service:
-    """The state one server closes over: workspace, sandbox, planner name, job slots."""
+    """The state one server closes over: workspace, sandbox, planner name, describers, slots."""
 
-    def __init__(self, workspace: str | Path, planner: str, sandbox: Any | None) -> None:
+    def __init__(self, workspace: str | Path, planner: str, sandbox: Any | None,
+                 describer: Describer | None = None) -> None:
+        from agent.llm_describe import configured_describer
         from tools.workspace import Workspace
 
         self.workspace = Workspace(workspace)
         self.sandbox = sandbox if sandbox is not None else jobs.load_sandbox(self.workspace.root)
         self.planner = planner
         self.limiter = jobs.JobLimiter(jobs.max_jobs(self.sandbox))
+        self.describer = describer
+        self.configured = configured_describer() if describer is None else None
 
     def run_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
         """Run one tool; errors become an error result."""
         try:
             with self.limiter.slot(wait=True):
-                run = jobs.run_tool_job(name, args, self.workspace.root, self.sandbox)
+                run = jobs.run_tool_job(name, args, self.workspace.root, self.sandbox,
+                                        describer=self.describer or self.configured)
         except Exception as exc:  # every failure is reported to the client, never raised
             return _error_result(jobs.error_text(exc))
         payload = jobs.tool_payload(run)
@@ -66,7 +77,9 @@ class _Service:
         try:
             with self.limiter.slot(wait=True):
                 result = jobs.ask_job(request, images, self.workspace.root, self.planner,
-                                      sandbox=self.sandbox, dry_run=dry_run)
+                                      sandbox=self.sandbox, dry_run=dry_run,
+                                      describer=self.describer,
+                                      default_describer=self.configured)
         except Exception as exc:  # reported to the client
             return _error_result(jobs.error_text(exc))
         payload = jobs.ask_payload(result)
@@ -159,13 +172,19 @@ def _instructions(unavailable: list[ToolRecord[Any, Any]]) -> str:
 
 
 def build_server(workspace: str | Path = "workspace", planner: str = "offline",
-                 sandbox: Any | None = None) -> MCPServer:
+                 sandbox: Any | None = None, describer: Describer | None = None) -> MCPServer:
     """Build the MCP server over one workspace.
 
     Args:
         workspace: Folder for every output (created if missing).
         planner: Planner name the ``ask`` tool uses.
         sandbox: The file-argument sandbox (default: ``Sandbox.from_env(workspace)``).
+        describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
+            when one is configured on purpose, see
+            :func:`agent.llm_describe.configured_describer`; else measured facts only).
+
+    Raises:
+        InputError: An invalid LLM configuration (file or environment).
 
     Returns:
         An ``MCPServer``; run it with :func:`run_stdio` or :func:`run_http`, or connect
@@ -175,7 +194,7 @@ def build_server(workspace: str | Path = "workspace", planner: str = "offline",
 
     from tools.catalog import ALL_TOOLS, tool_schemas
 
-    service = _Service(workspace, planner, sandbox)
+    service = _Service(workspace, planner, sandbox, describer)
     available = [t for t in ALL_TOOLS if t.requires is None]
     unavailable = [t for t in ALL_TOOLS if t.requires is not None]
     server: MCPServer = MCPServer(

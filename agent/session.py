@@ -33,6 +33,7 @@ from tools.catalog import get_tool
 
 if TYPE_CHECKING:
     from agent.sandbox import Sandbox
+    from tools.registry import Describer
 
 DB_NAME = "sessions.sqlite"
 CHECKPOINT_TYPES = (("agent.plan", "Plan"), ("agent.plan", "PlanStep"), ("agent.plan", "Scene"),
@@ -177,11 +178,13 @@ class _HistoryPlanner:
 
 def build_session_graph(planner: Planner, checkpointer: Any, tool_lookup: ToolLookup = get_tool,
                         progress: AgentProgress | None = None,
-                        sandbox: Sandbox | None = None) -> Any:
-    """The session graph compiled with ``checkpointer`` (e.g. a ``SqliteSaver``)."""
+                        sandbox: Sandbox | None = None,
+                        describer: Describer | None = None) -> Any:
+    """The session graph compiled with ``checkpointer`` (e.g. a ``SqliteSaver``); the other
+    arguments are those of :func:`agent.graph.build_graph`."""
     from langgraph.graph import END, START, StateGraph
 
-    r = _SessionRunner(planner, tool_lookup, progress or ignore_progress, sandbox)
+    r = _SessionRunner(planner, tool_lookup, progress or ignore_progress, sandbox, describer)
     graph = StateGraph(SessionState)
     graph.add_node("plan", r.plan)
     graph.add_node("approve", r.approve)
@@ -216,11 +219,14 @@ class Session:
         planner: Plans new requests.
         auto_approve: Run heavy steps without asking (``--yes``).
         tool_lookup, progress, sandbox: As for :func:`agent.graph.build_graph`.
+        describer: The backend ``describe_scene`` answers with (default: the planner's chat
+            model when it is an LLM planner, else none: measured facts only).
     """
 
     def __init__(self, session_id: str, workspace: str | Path, planner: Planner, *,
                  auto_approve: bool = False, tool_lookup: ToolLookup = get_tool,
-                 progress: AgentProgress | None = None, sandbox: Sandbox | None = None) -> None:
+                 progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
+                 describer: Describer | None = None) -> None:
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
         from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -229,9 +235,12 @@ class Session:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.auto_approve = auto_approve
         self._conn = sqlite3.connect(self.workspace / DB_NAME, check_same_thread=False)
+        from agent.llm_describe import choose_describer
+
         serde = JsonPlusSerializer(allowed_msgpack_modules=list(CHECKPOINT_TYPES))
+        self.describer = choose_describer(planner, describer)
         self.graph = build_session_graph(planner, SqliteSaver(self._conn, serde=serde),
-                                         tool_lookup, progress, sandbox)
+                                         tool_lookup, progress, sandbox, self.describer)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
 
     def values(self) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from tools.errors import InputError
 if TYPE_CHECKING:
     from agent.progress import AgentProgress
     from agent.sandbox import Sandbox
+    from tools.registry import Describer
 
 INPUT_TYPES = ("image", "images", "number", "integer", "string", "boolean")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -327,10 +328,10 @@ def load_workflow(path: str | Path, *, require_available: bool = True) -> Workfl
 
 def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
                  workspace: str | Path = "workspace", dry_run: bool = False,
-                 sandbox: Sandbox | None = None,
-                 progress: AgentProgress | None = None) -> WorkflowResult:
+                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
+                 describer: Describer | None = None) -> WorkflowResult:
     """Validate, bind inputs and run a workflow (see :func:`agent.workflow_run.run_workflow`)."""
     from agent.workflow_run import run_workflow as run
 
     return run(workflow, inputs, workspace=workspace, dry_run=dry_run, sandbox=sandbox,
-               progress=progress)
+               progress=progress, describer=describer)

@@ -25,6 +25,7 @@ from tools.errors import EarthSightError
 
 if TYPE_CHECKING:
     from agent.sandbox import Sandbox
+    from tools.registry import Describer
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".nc", ".h5")
 
@@ -107,7 +108,8 @@ def summary_csv(rows: list[SceneRow]) -> str:
 def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str | None = None,
               inputs: Mapping[str, Any] | None = None, workspace: str | Path = "workspace",
               sandbox: Sandbox | None = None,
-              on_scene: Callable[[int, int, SceneRow], None] | None = None) -> BatchResult:
+              on_scene: Callable[[int, int, SceneRow], None] | None = None,
+              describer: Describer | None = None) -> BatchResult:
     """Run ``workflow`` once per scene of ``pattern`` and write the summary.
 
     Args:
@@ -118,6 +120,7 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
         workspace: Output folder; each scene gets a sub-folder.
         sandbox: When given, the scenes and every file argument must pass it.
         on_scene: Called ``(done, total, row)`` after each scene (progress bars).
+        describer: The backend ``describe_scene`` steps answer with (default: none).
 
     Raises:
         WorkflowError: Invalid workflow, unknown input, or no scenes (nothing ran).
@@ -144,7 +147,7 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
         folder = root / _folder_name(scene, used)
         try:
             result = run_workflow(wf, {**(inputs or {}), input_name: scene}, workspace=folder,
-                                  sandbox=sandbox)
+                                  sandbox=sandbox, describer=describer)
         except (EarthSightError, OSError) as exc:
             row = SceneRow(scene=scene, status="error", error=str(exc), workspace=str(folder))
         except Exception as exc:  # one broken scene must not stop the batch

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from agent.progress import AgentProgress
     from agent.sandbox import Sandbox
     from agent.state import AgentResult
+    from tools.registry import Describer
 
 
 def _convert(name: str, spec: WorkflowInput, value: Any) -> Any:
@@ -107,8 +108,8 @@ class _FixedPlanner:
 
 def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
                  workspace: str | Path = "workspace", dry_run: bool = False,
-                 sandbox: Sandbox | None = None,
-                 progress: AgentProgress | None = None) -> WorkflowResult:
+                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
+                 describer: Describer | None = None) -> WorkflowResult:
     """Validate, bind inputs, and run a workflow through the agent's act/answer nodes.
 
     Args:
@@ -118,6 +119,8 @@ def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | No
         dry_run: Validate and bind only; return the plan that would run.
         sandbox: When given, image inputs and every file argument must pass it.
         progress: Listener of progress events.
+        describer: The backend ``describe_scene`` steps answer with (default: none, measured
+            facts only).
 
     Raises:
         WorkflowError: Invalid workflow or inputs (nothing ran).
@@ -141,7 +144,8 @@ def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | No
     images = [values[n] for n, s in wf.inputs.items()
               if s.type == "image" and values.get(n) and not str(values[n]).startswith("$")]
     result: AgentResult = run_request(plan.request, images, workspace, _FixedPlanner(plan),
-                                      dry_run=dry_run, progress=progress, sandbox=sandbox)
+                                      dry_run=dry_run, progress=progress, sandbox=sandbox,
+                                      describer=describer)
     return _result(wf, values, result, back)
 
 
