@@ -10,7 +10,6 @@ nodata). Polygons, areas and the result are made as for CVA (:mod:`tools.change_
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,16 @@ from specialists.cache import get_or_load
 from specialists.cva import MASK_NODATA, AreaTotals
 from tools.area import pixel_area_rows_m2
 from tools.change_output import MASK_NAME, ChangeRun, finish
-from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.min_area import staging_path
-from tools.model_inputs import find_weights, gsd_note, has_weights, load_or_refuse, select_bands
+from tools.model_inputs import (
+    find_weights,
+    gsd_note,
+    has_weights,
+    load_or_refuse,
+    probability_threshold,
+    select_bands,
+)
 from tools.raster import crs_to_str, iter_tiles
 from tools.registry import ToolContext
 
@@ -56,11 +61,7 @@ def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectCha
     from tools.change import _open_pair, _require_valid
 
     weights = find_weights(MODEL, args.model, "detect_changes (method deep)", TRAIN_HINT)
-    if args.threshold is not None and not (math.isfinite(args.threshold)
-                                           and 0 < args.threshold < 1):
-        raise InputError(f"threshold: the deep method thresholds a change probability, so it "
-                         f"must lie in (0, 1) (got {args.threshold}); leave it out for 0.5")
-    threshold = 0.5 if args.threshold is None else float(args.threshold)
+    threshold = probability_threshold(args.threshold, "the deep method", "change")
     model, meta = _load(weights)
     final = ctx.output_path(MASK_NAME)
     mask_path = staging_path(final, args.min_area_m2)

@@ -8,6 +8,7 @@ a scene's bands are matched to them by label, else by order when the counts agre
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,26 @@ def find_weights(model: str, path: str | None, tool: str, train_hint: str) -> Pa
             f"will not guess a value without them. Train them with `{train_hint}` and either "
             f"pass the file as model='/path/to/{record.weights}', or put it in the folder "
             f"named by $EARTHSIGHT_WEIGHTS_DIR as {record.weights}. Details: {exc}") from exc
+
+
+def probability_threshold(value: float | None, method: str, what: str) -> float:
+    """The probability cut of a learned method: ``value`` when given (must lie in (0, 1)),
+    else 0.5.
+
+    Args:
+        value: The tool's ``threshold`` argument.
+        method: How the error names the method, e.g. ``method 'learned'``.
+        what: What the model's probability is of, e.g. ``water``.
+
+    Raises:
+        InputError: ``value`` is not a number strictly between 0 and 1.
+    """
+    if value is None:
+        return 0.5
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise InputError(f"threshold: {method} thresholds a {what} probability, so it must lie "
+                         f"in (0, 1) (got {value}); leave it out for 0.5")
+    return float(value)
 
 
 def has_weights(model: str, path: str | None) -> bool:

@@ -14,7 +14,6 @@ it runs when asked for (``method='learned'``), and the threshold chain stays the
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.indices import AreaTally, band_label
 from tools.min_area import staging_path
-from tools.model_inputs import find_weights, gsd_note, load_or_refuse
+from tools.model_inputs import find_weights, gsd_note, load_or_refuse, probability_threshold
 from tools.raster import RasterInfo, iter_tiles, open_dataset, read_masked
 from tools.registry import ToolContext
 from tools.water_output import MASK_NAME, WaterRun
@@ -80,11 +79,7 @@ def map_water_learned(args: MapWaterInput, ctx: ToolContext, info: RasterInfo) -
     from specialists.water_model import predict_probability
 
     weights = find_weights(MODEL, args.model, "map_water (method learned)", TRAIN_HINT)
-    if args.threshold is not None and not (math.isfinite(args.threshold)
-                                           and 0 < args.threshold < 1):
-        raise InputError(f"threshold: method 'learned' thresholds a water probability, so it "
-                         f"must lie in (0, 1) (got {args.threshold}); leave it out for 0.5")
-    threshold = 0.5 if args.threshold is None else float(args.threshold)
+    threshold = probability_threshold(args.threshold, "method 'learned'", "water")
     device = pick_device()
     model, meta = _load(weights, device)
     warnings: list[str] = []

@@ -16,6 +16,18 @@ QUESTION = "What does this scene show?"
 CONFIGURED_ANSWER = "A configured model sees bright fields in the west."
 
 
+DESCRIBE_FLOW = """\
+name: caption
+inputs:
+  image: {type: image}
+steps:
+  - id: caption
+    tool: describe_scene
+    args: {image: $image, question: "What does this scene show?"}
+"""
+"""A one-step workflow that asks describe_scene about its image input."""
+
+
 class FakeDescriber:
     """Answers every request with a fixed text and records what it was asked."""
 

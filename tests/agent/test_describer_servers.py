@@ -12,6 +12,7 @@ import pytest
 
 from tests.agent.describer_fakes import (
     CONFIGURED_ANSWER,
+    DESCRIBE_FLOW,
     QUESTION,
     FakeDescriber,
     configure_llm,
@@ -29,15 +30,6 @@ from agent import http_api
 from agent.mcp_server import build_server
 from tools.errors import InputError
 
-FLOW = """\
-name: caption
-inputs:
-  image: {type: image}
-steps:
-  - id: caption
-    tool: describe_scene
-    args: {image: $image, question: "What does this scene show?"}
-"""
 FACTS = "measured facts"
 CONFIGURED = "llm (from measured facts)"
 
@@ -63,7 +55,7 @@ def http_describe(tmp_path: Path, describer: Any = None) -> dict[str, Any]:
         lines = [json.loads(line) for line in ask.text.splitlines() if line.strip()]
         result = lines[-1]["result"]
         flow = client.post(f"{base}/workflows",
-                           json={"yaml": FLOW, "inputs": {"image": "scene.tif"}})
+                           json={"yaml": DESCRIBE_FLOW, "inputs": {"image": "scene.tif"}})
         assert flow.status_code == 200, flow.text
     steps = [result["steps"][0], flow.json()["result"]["steps"][0]]
     records = [json.loads(Path(s["result_path"]).read_text(encoding="utf-8"))["result"]

@@ -27,22 +27,13 @@ from agent.sandbox import Sandbox
 from agent.session import Session
 from tests.agent.describer_fakes import (
     CONFIGURED_ANSWER,
+    DESCRIBE_FLOW,
     QUESTION,
     FakeDescriber,
     configure_llm,
     make_scene,
 )
 from tests.agent.llm_fakes import call, calls, scripted
-
-DESCRIBE_FLOW = """\
-name: caption
-inputs:
-  image: {type: image}
-steps:
-  - id: caption
-    tool: describe_scene
-    args: {image: $image, question: "What does this scene show?"}
-"""
 
 
 @pytest.fixture(autouse=True)
