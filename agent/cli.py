@@ -126,14 +126,16 @@ def _print_result(result: ToolResult, result_path: Path) -> None:
 
 def cmd_run_tool(ns: argparse.Namespace) -> int:
     """Run one tool directly with JSON arguments."""
+    from agent.llm_describe import describer_for_tools
     from agent.progress import ProgressEvent, RichProgress
     from tools.catalog import get_tool, run_tool
 
     args = _parse_args_json(ns.args)
     get_tool(ns.name)  # unknown names fail before a workspace is made
+    describer = describer_for_tools([ns.name])  # describe_scene: the configured LLM, if any
     workspace = _workspace(ns.workspace)
     if ns.json:
-        run = run_tool(ns.name, args, workspace)
+        run = run_tool(ns.name, args, workspace, describer=describer)
         _print_json({"result_path": str(run.result_path),
                      "result": run.result.model_dump(mode="json")})
         return 0
@@ -144,7 +146,7 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
             bars(ProgressEvent(kind="step_progress", step="run", tool=ns.name, index=1, count=1,
                                stage=stage, done=done, total=total))
 
-        run = run_tool(ns.name, args, workspace, progress=on_progress)
+        run = run_tool(ns.name, args, workspace, progress=on_progress, describer=describer)
     _print_result(run.result, run.result_path)
     return 0
 

@@ -31,7 +31,14 @@ def _sandbox(ns: argparse.Namespace) -> Any:
     return Sandbox.from_env(ns.workspace)
 
 
-def _batch(ns: argparse.Namespace, values: dict[str, str]) -> int:
+def _describer(workflow: Any) -> Any:
+    """The configured LLM's describer when ``workflow`` has a describe_scene step (else None)."""
+    from agent.llm_describe import describer_for_tools
+
+    return describer_for_tools(step.tool for step in workflow.steps)
+
+
+def _batch(ns: argparse.Namespace, values: dict[str, str], workflow: Any) -> int:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
@@ -47,9 +54,10 @@ def _batch(ns: argparse.Namespace, values: dict[str, str]) -> int:
             bars.update(task, completed=done, total=total,
                         description=f"{row.status:6} {escape(row.scene)}")
 
-        result: BatchResult = run_batch(ns.workflow, ns.batch, input_name=ns.input,
+        result: BatchResult = run_batch(workflow, ns.batch, input_name=ns.input,
                                         inputs=values, workspace=ns.workspace,
-                                        sandbox=_sandbox(ns), on_scene=on_scene)
+                                        sandbox=_sandbox(ns), on_scene=on_scene,
+                                        describer=_describer(workflow))
     if ns.json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -71,26 +79,34 @@ def _batch(ns: argparse.Namespace, values: dict[str, str]) -> int:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    """Run (or with --dry-run, validate and show) a workflow."""
+    """Run (or with --dry-run, validate and show) a workflow.
+
+    ``describe_scene`` steps answer with the configured LLM when one is configured on purpose
+    (:func:`agent.llm_describe.describer_for_tools`), else from measured facts.
+    """
+    from agent.workflow import load_workflow
     from agent.workflow_run import run_workflow
 
     values = _sets(ns.set)
-    if ns.batch:
-        return _batch(ns, values)
-    if ns.dry_run:
+    if ns.dry_run and not ns.batch:
         result = run_workflow(ns.workflow, values, workspace=ns.workspace, dry_run=True)
         plan = result.plan.to_design_json() if result.plan else {}
         _print_json({"workflow": result.workflow, "inputs": result.inputs, **plan})
         return 0
+    workflow = load_workflow(ns.workflow)
+    if ns.batch:
+        return _batch(ns, values, workflow)
+    describer = _describer(workflow)
     if ns.json:
-        result = run_workflow(ns.workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns))
+        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
+                              describer=describer)
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return 0 if result.ok else 1
     from agent.progress import RichProgress
 
     with RichProgress() as bars:
-        result = run_workflow(ns.workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
-                              progress=bars)
+        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
+                              progress=bars, describer=describer)
     _print_answer(result)  # type: ignore[arg-type]  # same answer/artifacts/workspace fields
     return 0 if result.ok else 1
 

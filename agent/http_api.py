@@ -266,7 +266,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         sandbox = sessions.sandbox(session_id)
         try:
             images = jobs.check_images(sandbox, body.images)
-            jobs.load_planner(body.planner)
+            planner = jobs.load_planner(body.planner)  # built once, reused by later asks
         except Exception as exc:
             raise _fail(exc) from exc
         if not limiter.try_acquire():
@@ -278,7 +278,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
 
         def work() -> None:
             try:
-                result = jobs.ask_job(body.request, images, workspace, body.planner,
+                result = jobs.ask_job(body.request, images, workspace, planner,
                                       sandbox=sandbox, dry_run=body.dry_run,
                                       progress=on_progress, describer=describer,
                                       default_describer=configured)

@@ -10,6 +10,7 @@ Nothing here imports ``mcp`` or ``fastapi``: both front ends call these function
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools.errors import EarthSightError, InputError
 
 if TYPE_CHECKING:
+    from agent.plan import Planner
     from agent.progress import AgentProgress
     from agent.sandbox import Sandbox
     from agent.state import AgentResult
@@ -133,7 +135,8 @@ def run_tool_job(name: str, args: dict[str, Any], workspace: str | Path,
         return run_tool(name, checked, Workspace(workspace), describer=describer)
 
 
-def ask_job(request: str, images: Sequence[str], workspace: str | Path, planner: str = "offline",
+def ask_job(request: str, images: Sequence[str], workspace: str | Path,
+            planner: str | Planner = "offline",
             *, sandbox: Sandbox | None = None, dry_run: bool = False,
             progress: AgentProgress | None = None, describer: Describer | None = None,
             default_describer: Describer | None = None) -> AgentResult:
@@ -141,6 +144,8 @@ def ask_job(request: str, images: Sequence[str], workspace: str | Path, planner:
 
     ``describe_scene`` answers with ``describer``, else the planner's chat model (an LLM
     planner), else ``default_describer`` (see :func:`agent.llm_describe.choose_describer`).
+
+    ``planner`` is a planner name (see :func:`load_planner`) or a planner already loaded.
 
     Raises:
         InputError: An image the sandbox refuses, or an unknown planner.
@@ -150,21 +155,65 @@ def ask_job(request: str, images: Sequence[str], workspace: str | Path, planner:
 
     box = sandbox if sandbox is not None else load_sandbox(workspace)
     scenes = check_images(box, images)
-    chosen = load_planner(planner)
+    chosen = load_planner(planner) if isinstance(planner, str) else planner
     with workspace_lock(workspace):
         return run_request(request, scenes, workspace, chosen, dry_run=dry_run,
                            progress=progress, sandbox=box,
                            describer=choose_describer(chosen, describer, default_describer))
 
 
-def load_planner(name: str) -> Any:
-    """The planner called ``name``; an InputError names the problem."""
+_PLANNERS: dict[tuple[Any, ...], Planner] = {}
+_PLANNER_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def planner_key(name: str) -> tuple[Any, ...]:
+    """What makes two planners called ``name`` the same: the name and, for ``llm``, the
+    effective :class:`~agent.llm_config.LLMConfig` plus a digest of its API key.
+
+    Raises:
+        InputError: An invalid LLM configuration.
+    """
+    key = name.strip().lower()
+    if key != "llm":
+        return (key,)
+    from agent.llm_config import load_config
+
+    config = load_config()
+    secret = config.api_key()  # a new key means a new client; only its digest is kept
+    digest = hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
+    return (key, config, digest)
+
+
+def load_planner(name: str) -> Planner:
+    """The planner called ``name``, built once per process and configuration, then shared.
+
+    Servers call this for every ``ask``: an ``llm`` planner (a local model can take seconds to
+    load) is made on the first ask of its configuration and reused by later asks, in any
+    thread. A failed build is not remembered; the next ask tries again.
+
+    Raises:
+        InputError: An unknown planner or an LLM planner that cannot be made (the message
+            names the problem).
+    """
     from agent.planners import get_planner
 
     try:
-        return get_planner(name)
+        key = planner_key(name)
+        with _LOCKS_GUARD:
+            lock = _PLANNER_LOCKS.setdefault(key, threading.Lock())
+        with lock:  # one build per key; other keys (and cache hits) do not wait on it
+            if key not in _PLANNERS:
+                _PLANNERS[key] = get_planner(name)
+            return _PLANNERS[key]
     except (KeyError, ValueError, LookupError) as exc:
         raise InputError(f"planner: {exc.args[0] if exc.args else exc}") from exc
+
+
+def clear_planners() -> None:
+    """Forget every planner :func:`load_planner` built (tests; a changed model on disk)."""
+    with _LOCKS_GUARD:
+        _PLANNERS.clear()
+        _PLANNER_LOCKS.clear()
 
 
 def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *,

@@ -10,7 +10,8 @@ and returns the model's text. Every entry point picks its describer here:
   backend;
 * :func:`configured_describer` builds one from EarthSight's own LLM configuration, but only when
   a backend or model is configured on purpose (:func:`agent.llm_config.explicit_config`); the
-  servers (MCP, HTTP, ``langgraph.json``) use it, the chat model is made on first use;
+  servers (MCP, HTTP, ``langgraph.json``) and ``earthsight run`` / ``run-tool``
+  (:func:`describer_for_tools`) use it, the chat model is made on first use;
 * :func:`choose_describer` applies the order: an injected describer, else the planner's, else
   the default (the configured one, for servers), else none (``describe_scene`` answers from
   measured facts).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import base64
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +132,24 @@ def configured_describer(cwd: str | Path | None = None) -> ChatDescriber | None:
 
     config = explicit_config(cwd)
     return ConfiguredDescriber(config) if config is not None else None
+
+
+def describer_for_tools(tools: Iterable[str],
+                        cwd: str | Path | None = None) -> ChatDescriber | None:
+    """The configured describer when ``tools`` include ``describe_scene`` (else None).
+
+    ``earthsight run-tool`` and ``earthsight run`` follow the servers' rule with this: the
+    configuration is read only when a ``describe_scene`` call is coming, and its chat model is
+    made on the first call (:class:`ConfiguredDescriber`).
+
+    Args:
+        tools: The tool names about to run (one tool, or a workflow's steps).
+        cwd: Folder searched for ``earthsight.toml`` (default: the current folder).
+
+    Raises:
+        InputError: An invalid configuration (see :func:`agent.llm_config.load_config`).
+    """
+    return configured_describer(cwd) if "describe_scene" in set(tools) else None
 
 
 def choose_describer(planner: Any = None, describer: Describer | None = None,

@@ -18,6 +18,7 @@ A rejected call goes back to the model as a ``ToolMessage`` carrying the error. 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ class LLMPlanner:
         self.label = label or type(chat_model).__name__
         self.transcript: list[BaseMessage] = []
         """The messages of the last :meth:`plan` call (for sessions and debugging)."""
+        self._lock = threading.Lock()  # servers share one planner between job threads
 
     @classmethod
     def from_config(cls, config: LLMConfig, **kwargs: Any) -> LLMPlanner:
@@ -170,9 +172,11 @@ class LLMPlanner:
             note saying why the model's was not used.
         """
         messages = self.first_messages(request, scenes, history)
-        self.transcript = messages
         try:
-            return self._loop(request, scenes, messages)
+            # one plan at a time: a local model keeps the KV cache of its last prompt
+            with self._lock:
+                self.transcript = messages
+                return self._loop(request, scenes, messages)
         except _GiveUp as why:
             plan = self.fallback.plan(request, scenes)
             note = (f"The LLM planner ({self.label}) gave no valid plan ({why}); the "
