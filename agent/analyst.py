@@ -61,7 +61,8 @@ class Analyst:
         if isinstance(planner, str):
             from agent.planners import get_planner
 
-            planner = get_planner(planner)
+            # an LLM planner's own sandbox (used when a run brings none) is this workspace's
+            planner = get_planner(planner, workspace=self.workspace.root)
         self.planner: Planner = planner
         self.describer: Describer | None = choose_describer(planner, describer)
         if isinstance(sandbox, Sandbox):

@@ -1,7 +1,9 @@
 """The agent graph: plan → act → answer (LangGraph).
 
 * **plan** reads each real scene's header to learn its modality, then asks the injected
-  :class:`~agent.plan.Planner` for a :class:`~agent.plan.Plan`.
+  :class:`~agent.plan.Planner` for a :class:`~agent.plan.Plan` (a
+  :class:`~agent.plan.ContextPlanner`, the LLM planner, also gets the graph's sandbox, so its
+  model is told what this session's sandbox refuses).
 * **act** runs the steps in order through the injected tool lookup. ``"$sN"`` arguments (also
   inside lists and dicts) become the result file of step ``sN``; ``"$image"``, ``"$imageN"``,
   ``"$before"``, ``"$after"`` and ``"$images"`` become the request's scenes. A tool error becomes
@@ -20,10 +22,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.answer import compose_answer, step_call
-from agent.plan import Plan, Planner, PlanStep, Scene
+from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 from agent.progress import AgentProgress, ProgressEvent, ignore_progress
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
@@ -168,10 +170,17 @@ class _Runner:
 
     def plan(self, state: AgentState) -> dict[str, Any]:
         """Describe the scenes, then plan."""
+        return self.plan_turn(state)
+
+    def plan_turn(self, state: AgentState,
+                  history: Sequence[BaseMessage] = ()) -> dict[str, Any]:
+        """Describe the scenes, then plan; a context planner also gets this graph's sandbox
+        and ``history`` (a session's earlier turns)."""
         scenes, errors = describe_scenes(state.get("scenes", []))
         request = state["request"]
         try:
-            plan = self.planner.plan(request, scenes)
+            plan = plan_request(self.planner, request, scenes, sandbox=self.sandbox,
+                                history=history)
         except Exception as exc:  # a broken planner is reported, not raised
             plan = Plan(request=request, declined=f"the {self.planner.name} planner failed: "
                         f"{_error_text(exc)}")

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools.errors import EarthSightError, InputError
 
 if TYPE_CHECKING:
+    from agent.llm_config import LLMConfig
     from agent.plan import Planner
     from agent.progress import AgentProgress
     from agent.sandbox import Sandbox
@@ -163,7 +164,45 @@ def ask_job(request: str, images: Sequence[str], workspace: str | Path,
 
 
 _PLANNERS: dict[tuple[Any, ...], Planner] = {}
+_CHAT_MODELS: dict[tuple[Any, ...], Any] = {}
 _PLANNER_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def _config_key(config: LLMConfig) -> tuple[Any, ...]:
+    secret = config.api_key()  # a new key means a new client; only its digest is kept
+    digest = hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
+    return (config, digest)
+
+
+def _built_once(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...],
+                build: Callable[[], Any]) -> Any:
+    """``cache[key]``, built by ``build`` on first use (once, even across threads; a build
+    that raises is not remembered)."""
+    with _LOCKS_GUARD:
+        lock = _PLANNER_LOCKS.setdefault(key, threading.Lock())
+    with lock:  # one build per key; other keys (and cache hits) do not wait on it
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+
+def shared_chat_model(config: LLMConfig) -> Any:
+    """The chat model of ``config``, made once per process and configuration, then shared.
+
+    The LLM planner :func:`load_planner` builds and the configured ``describe_scene`` describer
+    (:class:`agent.llm_describe.ConfiguredDescriber`) both take their model from here, so one
+    configuration loads one model per process (a local ``transformers`` model only once).
+    Keyed like :func:`planner_key`: the configuration plus a digest of its API key.
+
+    Raises:
+        InputError: The model cannot be made (see :func:`agent.llm_config.make_chat_model`).
+    """
+    def build() -> Any:
+        from agent.llm_config import make_chat_model
+
+        return make_chat_model(config)
+
+    return _built_once(_CHAT_MODELS, ("chat model", *_config_key(config)), build)
 
 
 def planner_key(name: str) -> tuple[Any, ...]:
@@ -178,10 +217,7 @@ def planner_key(name: str) -> tuple[Any, ...]:
         return (key,)
     from agent.llm_config import load_config
 
-    config = load_config()
-    secret = config.api_key()  # a new key means a new client; only its digest is kept
-    digest = hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
-    return (key, config, digest)
+    return (key, *_config_key(load_config()))
 
 
 def load_planner(name: str) -> Planner:
@@ -189,7 +225,8 @@ def load_planner(name: str) -> Planner:
 
     Servers call this for every ``ask``: an ``llm`` planner (a local model can take seconds to
     load) is made on the first ask of its configuration and reused by later asks, in any
-    thread. A failed build is not remembered; the next ask tries again.
+    thread; its chat model is :func:`shared_chat_model`'s. A failed build is not remembered;
+    the next ask tries again.
 
     Raises:
         InputError: An unknown planner or an LLM planner that cannot be made (the message
@@ -197,22 +234,28 @@ def load_planner(name: str) -> Planner:
     """
     from agent.planners import get_planner
 
+    def build() -> Planner:
+        if key[0] != "llm":
+            return get_planner(name)
+        from agent.planners.llm import LLMPlanner
+
+        config: LLMConfig = key[1]
+        return LLMPlanner.from_config(config, chat_model=shared_chat_model(config))
+
     try:
         key = planner_key(name)
-        with _LOCKS_GUARD:
-            lock = _PLANNER_LOCKS.setdefault(key, threading.Lock())
-        with lock:  # one build per key; other keys (and cache hits) do not wait on it
-            if key not in _PLANNERS:
-                _PLANNERS[key] = get_planner(name)
-            return _PLANNERS[key]
+        planner: Planner = _built_once(_PLANNERS, key, build)
+        return planner
     except (KeyError, ValueError, LookupError) as exc:
         raise InputError(f"planner: {exc.args[0] if exc.args else exc}") from exc
 
 
 def clear_planners() -> None:
-    """Forget every planner :func:`load_planner` built (tests; a changed model on disk)."""
+    """Forget every planner :func:`load_planner` and chat model :func:`shared_chat_model`
+    built (tests; a changed model on disk)."""
     with _LOCKS_GUARD:
         _PLANNERS.clear()
+        _CHAT_MODELS.clear()
         _PLANNER_LOCKS.clear()
 
 

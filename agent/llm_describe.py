@@ -87,9 +87,11 @@ class ChatDescriber:
 class ConfiguredDescriber(ChatDescriber):
     """A :class:`ChatDescriber` whose chat model is made from ``config`` on first use.
 
-    Servers hold one from startup without loading a model they may never call; when making the
-    model fails (missing package, no model name), the call raises and ``describe_scene`` answers
-    from its measured facts with the error as a warning.
+    Servers hold one from startup without loading a model they may never call; the model comes
+    from :func:`agent.jobs.shared_chat_model`, so a server whose ``llm`` planner has the same
+    configuration loads it once for both. When making the model fails (missing package, no
+    model name), the call raises and ``describe_scene`` answers from its measured facts with
+    the error as a warning.
 
     Args:
         config: The LLM configuration (backend, model, endpoint, ``images``).
@@ -104,9 +106,9 @@ class ConfiguredDescriber(ChatDescriber):
         """The model's answer text (the model is made on the first call)."""
         with self._lock:
             if self.chat_model is None:
-                from agent.llm_config import make_chat_model
+                from agent.jobs import shared_chat_model
 
-                self.chat_model = make_chat_model(self.config)
+                self.chat_model = shared_chat_model(self.config)
         return super().__call__(request)
 
 

@@ -13,9 +13,14 @@ String arguments ``"$sN"`` refer to the result of step ``sN``; ``"$image"``, ``"
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
+    from agent.sandbox import Sandbox
 
 
 class PlanStep(BaseModel):
@@ -70,3 +75,40 @@ class Planner(Protocol):
     def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
         """Plan ``request`` over ``scenes`` (may be empty: then refer to ``$image``)."""
         ...
+
+
+@runtime_checkable
+class ContextPlanner(Planner, Protocol):
+    """A planner that also takes the caller's context with every request (the LLM planner).
+
+    The context is per call, never planner state, because one planner may serve many sessions
+    (the servers share one per configuration, :func:`agent.jobs.load_planner`): the sandbox of
+    the session the plan is for (it checks the proposed file arguments, so the model learns
+    what that session may read) and the session's earlier turns as messages.
+    Call it through :func:`plan_request`, which leaves plain planners as they are.
+    """
+
+    takes_context: ClassVar[Literal[True]]
+    """Marks the planner as taking context (what ``isinstance`` checks at run time)."""
+
+    def plan(self, request: str, scenes: Sequence[Scene] = (),
+             history: Sequence[BaseMessage] = (), *, sandbox: Sandbox | None = None) -> Plan:
+        """Plan ``request`` over ``scenes`` for the session of ``sandbox`` after ``history``."""
+        ...
+
+
+def plan_request(planner: Planner, request: str, scenes: Sequence[Scene] = (), *,
+                 sandbox: Sandbox | None = None,
+                 history: Sequence[BaseMessage] = ()) -> Plan:
+    """Ask ``planner`` for a plan, handing a :class:`ContextPlanner` the caller's context.
+
+    Args:
+        planner: Any planner; a plain one gets only ``request`` and ``scenes``.
+        request: The analyst's request.
+        scenes: The request's scenes.
+        sandbox: The sandbox of the caller's session (None: the planner's own default).
+        history: Earlier turns of a session as messages.
+    """
+    if isinstance(planner, ContextPlanner):
+        return planner.plan(request, scenes, history, sandbox=sandbox)
+    return planner.plan(request, scenes)

@@ -97,7 +97,7 @@ class _SessionRunner(_Runner):
         s = state
         turns = s.get("turns", [])
         follow = resolve_followup(s["request"], turns, s.get("session_scenes", []),
-                                  self.planner)
+                                  self.planner, sandbox=self.sandbox)
         if follow is not None and follow.export:
             return {"plan": Plan(request=s["request"], steps=[], notes=["export"]),
                     "direct_answer": self._export(follow.export, s.get("workspace", "."))}
@@ -107,11 +107,8 @@ class _SessionRunner(_Runner):
                                 "scenes": follow.scenes or s.get("scenes", [])}
             out = _Runner(fixed, self.tool_lookup, self.progress, self.sandbox).plan(turn)
             return {**out, "direct_answer": None}
-        history = history_messages(turns)
-        planner = self.planner
-        if history and hasattr(planner, "transcript"):  # an LLM planner: give it the history
-            planner = _HistoryPlanner(planner, history)
-        out = _Runner(planner, self.tool_lookup, self.progress, self.sandbox).plan(state)
+        # a context planner (the LLM planner) also gets the earlier turns and the sandbox
+        out = self.plan_turn(state, history_messages(turns))
         return {**out, "direct_answer": None}
 
     @staticmethod
@@ -165,15 +162,6 @@ class _FixedPlanner:
 
     def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
         return self._plan
-
-
-class _HistoryPlanner:
-    def __init__(self, planner: Any, history: list[BaseMessage]) -> None:
-        self.name, self._planner, self._history = planner.name, planner, history
-
-    def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
-        result: Plan = self._planner.plan(request, scenes, history=self._history)
-        return result
 
 
 def build_session_graph(planner: Planner, checkpointer: Any, tool_lookup: ToolLookup = get_tool,

@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.plan import Plan, Planner, PlanStep, Scene
+from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
+
+if TYPE_CHECKING:
+    from agent.sandbox import Sandbox
 
 OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
 _UNIT_M2 = {"m": 1.0, "ha": 10_000.0, "hectare": 10_000.0, "km": 1_000_000.0}
@@ -105,21 +108,22 @@ def _scene_index(request: str, count: int, used: Sequence[str],
 
 
 def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
-              planner: Planner) -> FollowUp | None:
+              planner: Planner, sandbox: Sandbox | None) -> FollowUp | None:
     if not _SAME.search(request) or not turn.get("request"):
         return None
     index = _scene_index(request, len(session_scenes), turn.get("scenes", []), session_scenes)
     if index is None or not 0 <= index < len(session_scenes):
         return None
     scene = Scene(path=session_scenes[index])
-    plan = planner.plan(str(turn["request"]), [scene])
+    plan = plan_request(planner, str(turn["request"]), [scene], sandbox=sandbox)
     note = f"Follow-up: the previous request ({turn['request']!r}) on {scene.path}."
     plan = plan.model_copy(update={"notes": [note, *plan.notes]})
     return FollowUp(plan=plan, scenes=[scene])
 
 
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
-                     session_scenes: Sequence[str], planner: Planner) -> FollowUp | None:
+                     session_scenes: Sequence[str], planner: Planner, *,
+                     sandbox: Sandbox | None = None) -> FollowUp | None:
     """The follow-up ``request`` makes of the previous turn, or None when it is a new request.
 
     Args:
@@ -127,6 +131,7 @@ def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
         turns: The session's earlier turns (latest last).
         session_scenes: Every scene the session knows, in the order they were given.
         planner: Plans a repeated request over another scene.
+        sandbox: The session's sandbox, handed to a context planner (the LLM planner).
 
     Returns:
         A FollowUp, or None when the request does not refer to an earlier turn.
@@ -138,4 +143,5 @@ def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
         vectors = [v for s in last.get("steps", []) for v in s.get("vectors", [])]
         if vectors:
             return FollowUp(export=vectors)
-    return _filter(request, turns) or _same_for(request, last, session_scenes, planner)
+    return _filter(request, turns) or _same_for(request, last, session_scenes, planner,
+                                                     sandbox)

@@ -9,7 +9,9 @@ backend accepts images, a thumbnail of each. Every tool call the model makes bec
 * the arguments must validate against the tool's pydantic input model (placeholders filled
   in), name a real tool, and read only earlier steps;
 * file arguments other than ``$`` placeholders and the request's own scenes must lie inside
-  the workspace or a data root (:class:`~agent.sandbox.Sandbox`);
+  the workspace or a data root (:class:`~agent.sandbox.Sandbox`): the sandbox of the session
+  the plan is for when the caller passes one (the graph, sessions and the servers do; one
+  planner may serve many sessions), else the planner's own;
 
 A rejected call goes back to the model as a ``ToolMessage`` carrying the error. After
 ``max_retries`` rejected calls (or when the model fails or goes silent), the fallback planner
@@ -21,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from agent.plan import Plan, Planner, PlanStep, Scene
 from agent.planners.llm_context import (
@@ -53,13 +55,15 @@ class LLMPlanner:
         chat_model: A LangChain chat model whose ``bind_tools`` accepts OpenAI-style specs.
         max_retries: Rejected tool calls (or replies without one) allowed before falling back.
         images: Send a thumbnail of each scene in the first message (vision models).
-        sandbox: Checks file arguments (default: ``Sandbox.from_env(workspace)``).
+        sandbox: Checks file arguments when a :meth:`plan` call brings no sandbox of its own
+            (default: ``Sandbox.from_env(workspace)``).
         workspace: The workspace of the default sandbox.
         fallback: The planner used when the model fails (default: the offline planner).
         label: How notes name this planner's model (e.g. ``openai:gpt-4o-mini``).
     """
 
     name = "llm"
+    takes_context: ClassVar[Literal[True]] = True  # an agent.plan.ContextPlanner
 
     def __init__(self, chat_model: Any, *, max_retries: int = 2, images: bool = False,
                  sandbox: Sandbox | None = None, workspace: str | Path = "workspace",
@@ -76,8 +80,16 @@ class LLMPlanner:
         self._lock = threading.Lock()  # servers share one planner between job threads
 
     @classmethod
-    def from_config(cls, config: LLMConfig, **kwargs: Any) -> LLMPlanner:
-        """A planner for the chat model ``config`` names (see :mod:`agent.llm_config`)."""
+    def from_config(cls, config: LLMConfig, chat_model: Any = None,
+                    **kwargs: Any) -> LLMPlanner:
+        """A planner for the chat model ``config`` names (see :mod:`agent.llm_config`).
+
+        Args:
+            config: Backend, model and planner settings.
+            chat_model: The chat model of ``config`` when the caller already has one (the
+                servers share one per configuration); default: a new one.
+            **kwargs: Further arguments of :class:`LLMPlanner`.
+        """
         from agent.llm_config import make_chat_model
 
         # a small local model gets one retry (each costs a full generation on the CPU)
@@ -86,11 +98,11 @@ class LLMPlanner:
         kwargs.setdefault("max_retries", retries)
         kwargs.setdefault("images", config.images)
         kwargs.setdefault("label", f"{config.backend}:{config.model or 'default'}")
-        return cls(make_chat_model(config), **kwargs)
+        return cls(chat_model if chat_model is not None else make_chat_model(config), **kwargs)
 
     @property
     def sandbox(self) -> Sandbox:
-        """The sandbox that checks file arguments."""
+        """The sandbox that checks file arguments when a call brings none."""
         if self._sandbox is None:
             from agent.sandbox import Sandbox
 
@@ -127,8 +139,16 @@ class LLMPlanner:
     # --- guard rails ---------------------------------------------------------------------------
 
     def check_call(self, name: str, args: Any, steps: Sequence[PlanStep],
-                   scenes: Sequence[Scene]) -> str | None:
-        """Why a tool call cannot become the next step (None when it can)."""
+                   scenes: Sequence[Scene], sandbox: Sandbox | None = None) -> str | None:
+        """Why a tool call cannot become the next step (None when it can).
+
+        Args:
+            name: The tool the model called.
+            args: Its arguments.
+            steps: The steps accepted so far.
+            scenes: The request's scenes (their paths are not checked again).
+            sandbox: Checks the file arguments (default: :attr:`sandbox`).
+        """
         from agent.planners.validate import plan_problems
         from tools.catalog import REGISTRY
         from tools.errors import InputError
@@ -145,13 +165,14 @@ class LLMPlanner:
         if problems:
             return "; ".join(problems)
         given = {s.path for s in scenes}
+        box = sandbox if sandbox is not None else self.sandbox
         for field in path_fields(record.input_model):
             value = args.get(field)
             for item in value if isinstance(value, list) else [value]:
                 if not isinstance(item, str) or item.startswith("$") or item in given:
                     continue
                 try:
-                    self.sandbox.resolve(item, field)
+                    box.resolve(item, field)
                 except InputError as exc:
                     return str(exc)
         return None
@@ -159,13 +180,15 @@ class LLMPlanner:
     # --- planning ------------------------------------------------------------------------------
 
     def plan(self, request: str, scenes: Sequence[Scene] = (),
-             history: Sequence[BaseMessage] = ()) -> Plan:
+             history: Sequence[BaseMessage] = (), *, sandbox: Sandbox | None = None) -> Plan:
         """Plan ``request`` with the model; the fallback planner plans when the model cannot.
 
         Args:
             request: The analyst's request.
             scenes: The request's scenes (facts read from their headers when the files exist).
             history: Earlier turns of a session (messages), placed before the request.
+            sandbox: The sandbox of the session the plan is for: proposed file arguments it
+                refuses go back to the model with its error (default: :attr:`sandbox`).
 
         Returns:
             A plan whose steps all validate, or a declined plan, or the fallback's plan with a
@@ -176,7 +199,7 @@ class LLMPlanner:
             # one plan at a time: a local model keeps the KV cache of its last prompt
             with self._lock:
                 self.transcript = messages
-                return self._loop(request, scenes, messages)
+                return self._loop(request, scenes, messages, sandbox)
         except _GiveUp as why:
             plan = self.fallback.plan(request, scenes)
             note = (f"The LLM planner ({self.label}) gave no valid plan ({why}); the "
@@ -189,7 +212,8 @@ class LLMPlanner:
         except Exception as exc:  # network, server, parsing: all end in the fallback
             raise _GiveUp(f"the model failed: {type(exc).__name__}: {exc}") from exc
 
-    def _loop(self, request: str, scenes: Sequence[Scene], messages: list[BaseMessage]) -> Plan:
+    def _loop(self, request: str, scenes: Sequence[Scene], messages: list[BaseMessage],
+              sandbox: Sandbox | None) -> Plan:
         from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
         model = self.chat_model.bind_tools(tool_specs())
@@ -223,7 +247,7 @@ class LLMPlanner:
                     done = True
                     messages.append(ToolMessage(content="ok", tool_call_id=call_id, name=name))
                     continue
-                error = self.check_call(name, args, steps, scenes)
+                error = self.check_call(name, args, steps, scenes, sandbox)
                 if error is None:
                     step = PlanStep(id=f"s{len(steps) + 1}", tool=name, args=dict(args))
                     steps.append(step)
