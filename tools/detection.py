@@ -70,8 +70,8 @@ class DetectObjectsInput(BaseModel):
     merge_threshold: float = Field(
         0.5, gt=0, le=1, description="overlap (intersection over the smaller box) above which "
                                      "boxes of one class from neighbouring slices are one object")
-    batch: int | None = Field(None, ge=1, description="slices per forward pass "
-                                                      "(default: 16 on GPU, 2 on CPU)")
+    batch: int | None = Field(None, ge=1, description="slices per forward pass (default: 16 "
+                              "on GPU; on CPU 1 per ONNX Runtime session, 2 on torch)")
     device: str | None = Field(None, description="cpu, cuda or cuda:N (default: cuda if present)")
 
 

@@ -20,7 +20,8 @@ def test_obb_from_config_round_trip(random_obb_weights: Path) -> None:
     param = next(model.model.parameters())
     assert param.device.type == "cpu" and param.dtype == torch.float32
     det = load_detector(random_obb_weights, device="cpu", conf=0.001, imgsz=320)
-    assert det.oriented and det.device == "cpu" and det.batch == 2
+    assert det.oriented and det.device == "cpu"
+    assert det.batch == (1 if det.runtime == "onnxruntime" else 2)  # CPU defaults
     assert torch.get_num_threads() >= 1
     tiles = [np.zeros((320, 320, 3), np.uint8), np.full((200, 320, 3), 128, np.uint8)]
     out = det.predict(tiles)
