@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
 from rasterio.windows import Window
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _scenes import write_scene
 
 from tools import run_tool
 
@@ -44,37 +45,29 @@ def changed_rects(size: int) -> list[tuple[int, int, int, int]]:
 
 
 def make_scene(path: Path, size: int, seed: int, changed: bool) -> None:
-    """Write a structured 3-band uint8 scene (tiled, deflate), optionally with the changes."""
-    if path.exists():
-        return
-    rng = np.random.default_rng(seed)
-    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8",
-               "crs": "EPSG:32633", "transform": from_origin(300_000, 5_000_000, PIXEL_M, PIXEL_M),
-               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
-               "BIGTIFF": "IF_SAFER"}
-    step = 2048
-    tmp = path.with_suffix(".part.tif")
-    with rasterio.open(tmp, "w", **profile) as dst:
-        for row in range(0, size, step):
-            for col in range(0, size, step):
-                h, w = min(step, size - row), min(step, size - col)
-                yy, xx = np.mgrid[row:row + h, col:col + w].astype(np.float32)
-                parcel = ((yy // 250).astype(np.int64) * 7919
-                          + (xx // 250).astype(np.int64) * 104729) % 61 - 30
-                base = 100 + 50 * np.sin(xx / 700) * np.cos(yy / 900) + parcel
-                tile = np.stack([base, base * 0.8 + 30, 200 - base])
-                tile += rng.normal(0, 6, (3, h, w)).astype(np.float32)
-                if changed:
-                    tile = tile * 0.95 + 5
-                    for r, c, rh, rw in changed_rects(size):
-                        r0, r1 = max(r, row), min(r + rh, row + h)
-                        c0, c1 = max(c, col), min(c + rw, col + w)
-                        if r0 < r1 and c0 < c1:
-                            tile[:, r0 - row:r1 - row, c0 - col:c1 - col] = (
-                                np.array([210, 200, 190], np.float32)[:, None, None]
-                                + rng.normal(0, 10, (3, r1 - r0, c1 - c0)))
-                dst.write(np.clip(tile, 0, 255).astype(np.uint8), window=Window(col, row, w, h))
-    os.replace(tmp, path)
+    """Write a structured 3-band uint8 scene (fields, parcels, noise), optionally with the
+    changes (a global radiometric shift and the replaced rectangles)."""
+
+    def block(row: int, col: int, yy: np.ndarray, xx: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        h, w = yy.shape
+        parcel = ((yy // 250).astype(np.int64) * 7919
+                  + (xx // 250).astype(np.int64) * 104729) % 61 - 30
+        base = 100 + 50 * np.sin(xx / 700) * np.cos(yy / 900) + parcel
+        tile = np.stack([base, base * 0.8 + 30, 200 - base])
+        tile += rng.normal(0, 6, (3, h, w)).astype(np.float32)
+        if changed:
+            tile = tile * 0.95 + 5
+            for r, c, rh, rw in changed_rects(size):
+                r0, r1 = max(r, row), min(r + rh, row + h)
+                c0, c1 = max(c, col), min(c + rw, col + w)
+                if r0 < r1 and c0 < c1:
+                    tile[:, r0 - row:r1 - row, c0 - col:c1 - col] = (
+                        np.array([210, 200, 190], np.float32)[:, None, None]
+                        + rng.normal(0, 10, (3, r1 - r0, c1 - c0)))
+        return np.asarray(tile)
+
+    write_scene(path, size, seed, block, pixel_m=PIXEL_M)
 
 
 def plain_read(paths: list[Path], window: int = 1024) -> float:

@@ -22,36 +22,25 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
-from rasterio.windows import Window
+from _scenes import STEP, write_scene
 
 GOAL_MB = 2048.0
 
 
 def make_scene(path: Path, size: int, seed: int, changed: bool = False) -> None:
     """Write a structured 3-band uint8 scene (smooth fields, texture, optional change blocks)."""
-    if path.exists():
-        return
-    rng = np.random.default_rng(seed)
-    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8",
-               "crs": "EPSG:32633", "transform": from_origin(300_000, 5_000_000, 1.0, 1.0),
-               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
-               "BIGTIFF": "YES"}
-    step = 2048
-    yy, xx = np.mgrid[0:step, 0:step].astype(np.float32)
-    tmp = path.with_suffix(".part.tif")
-    with rasterio.open(tmp, "w", **profile) as dst:
-        for row in range(0, size, step):
-            for col in range(0, size, step):
-                h, w = min(step, size - row), min(step, size - col)
-                wave = np.sin((xx[:h, :w] + col) / 700.0) * np.cos((yy[:h, :w] + row) / 900.0)
-                base = 100 + 60 * wave
-                noise = rng.normal(0, 8, (3, h, w)).astype(np.float32)
-                tile = np.stack([base, base * 0.8 + 30, 200 - base]) + noise
-                if changed and (row // step + col // step) % 5 == 0:
-                    tile[:, h // 4: h // 2, w // 4: w // 2] += 90
-                dst.write(np.clip(tile, 1, 255).astype(np.uint8), window=Window(col, row, w, h))
-    os.replace(tmp, path)
+
+    def block(row: int, col: int, yy: np.ndarray, xx: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        h, w = yy.shape
+        base = 100 + 60 * np.sin(xx / 700.0) * np.cos(yy / 900.0)
+        noise = rng.normal(0, 8, (3, h, w)).astype(np.float32)
+        tile = np.stack([base, base * 0.8 + 30, 200 - base]) + noise
+        if changed and (row // STEP + col // STEP) % 5 == 0:
+            tile[:, h // 4: h // 2, w // 4: w // 2] += 90
+        return np.asarray(tile)
+
+    write_scene(path, size, seed, block, bigtiff="YES", low=1)
 
 
 def peak_rss_mb(code: str) -> tuple[float, float]:

@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
+from _scenes import write_scene
 from rasterio.windows import Window
 
 CLASSES = ("vehicle", "ship", "plane")
@@ -65,30 +65,20 @@ GOAL = 0.5
 
 def make_scene(path: Path, size: int, seed: int) -> Path:
     """Write a textured 3-band uint8 GeoTIFF (tiled, deflate) with bright rectangles."""
-    if path.exists():
-        return path
-    rng = np.random.default_rng(seed)
-    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8",
-               "crs": "EPSG:32633", "transform": from_origin(300_000, 5_000_000, 0.5, 0.5),
-               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
-               "BIGTIFF": "IF_SAFER"}
-    step = 2048
-    tmp = path.with_suffix(".part.tif")
-    with rasterio.open(tmp, "w", **profile) as dst:
-        for row in range(0, size, step):
-            for col in range(0, size, step):
-                h, w = min(step, size - row), min(step, size - col)
-                yy, xx = np.mgrid[row:row + h, col:col + w].astype(np.float32)
-                base = 100 + 60 * np.sin(xx / 70.0) * np.cos(yy / 90.0)
-                tile = np.stack([base, base * 0.8 + 30, 200 - base])
-                tile += rng.normal(0, 8, (3, h, w)).astype(np.float32)
-                for _ in range(h * w // 40_000):  # ~100 "objects" per 2048^2 block
-                    r, c = rng.integers(0, h - 40), rng.integers(0, w - 40)
-                    rh, rw = rng.integers(8, 40, 2)
-                    tile[:, r:r + rh, c:c + rw] = rng.uniform(20, 250, (3, 1, 1))
-                dst.write(np.clip(tile, 0, 255).astype(np.uint8), window=Window(col, row, w, h))
-    os.replace(tmp, path)
-    return path
+
+    def block(row: int, col: int, yy: np.ndarray, xx: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        h, w = yy.shape
+        base = 100 + 60 * np.sin(xx / 70.0) * np.cos(yy / 90.0)
+        tile = np.stack([base, base * 0.8 + 30, 200 - base])
+        tile += rng.normal(0, 8, (3, h, w)).astype(np.float32)
+        for _ in range(h * w // 40_000):  # ~100 "objects" per 2048^2 block
+            r, c = rng.integers(0, h - 40), rng.integers(0, w - 40)
+            rh, rw = rng.integers(8, 40, 2)
+            tile[:, r:r + rh, c:c + rw] = rng.uniform(20, 250, (3, 1, 1))
+        return np.asarray(tile)
+
+    return write_scene(path, size, seed, block, pixel_m=0.5)
 
 
 def build_weights(dest: Path, calib_scene: Path, tile: int, conf: float,

@@ -75,25 +75,22 @@ def install_fake(monkeypatch: pytest.MonkeyPatch, corners: Any, classes: Sequenc
                  names: dict[int, str], oriented: bool, size: tuple[int, int], tile: int,
                  overlap: int) -> FakeScene:
     fake = FakeScene(corners, classes, oriented, size[0], size[1], tile, overlap)
-
-    def loader(weights: Path, device: str | None, conf: float, imgsz: int,
-               batch: int | None) -> LoadedDetector:
-        assert imgsz == tile
-        return LoadedDetector(predict=fake, names=names, oriented=oriented, device="cpu",
-                              weights=str(weights), batch=batch or 3)
-
-    monkeypatch.setattr(detection, "load_predictor", loader)
+    patch_loader(monkeypatch, fake, names, oriented, default_batch=3, imgsz=tile)
     return fake
 
 
-@pytest.fixture
-def fake_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in yolo11n-obb.pt in EARTHSIGHT_WEIGHTS_DIR (the fake detector never reads it)."""
-    path = tmp_path / "w" / "yolo11n-obb.pt"
-    path.parent.mkdir()
-    path.write_bytes(b"fake")
-    monkeypatch.setenv("EARTHSIGHT_WEIGHTS_DIR", str(path.parent))
-    return path
+def patch_loader(monkeypatch: pytest.MonkeyPatch, predict: Any, names: dict[int, str],
+                 oriented: bool, default_batch: int, imgsz: int | None = None) -> None:
+    """Make detect_objects load ``predict`` as its detector (``imgsz``: the slice size the
+    tool must ask for, when given)."""
+
+    def loader(weights: Path, device: str | None, conf: float, size: int,
+               batch: int | None) -> LoadedDetector:
+        assert imgsz is None or size == imgsz
+        return LoadedDetector(predict=predict, names=names, oriented=oriented, device="cpu",
+                              weights=str(weights), batch=batch or default_batch)
+
+    monkeypatch.setattr(detection, "load_predictor", loader)
 
 
 def xyxy_corners(boxes: Sequence[Sequence[float]]) -> np.ndarray:

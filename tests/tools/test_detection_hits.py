@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 import rasterio
 
-import tools.detection as detection
 from specialists.slicing import Detections, Window, slice_windows
-from specialists.yolo import LoadedDetector
 from tests.conftest import MakeTiff
 from tests.tools.test_detection import (
     DOTA_NAMES,
     assert_same_boxes,
     back_to_pixels,
     install_fake,
+    patch_loader,
     to_pixels,
     xyxy_corners,
 )
@@ -72,24 +71,8 @@ class BoxPerSlice:
 
 def install_box_per_slice(monkeypatch: pytest.MonkeyPatch) -> BoxPerSlice:
     fake = BoxPerSlice()
-
-    def loader(weights: Path, device: str | None, conf: float, imgsz: int,
-               batch: int | None) -> LoadedDetector:
-        return LoadedDetector(predict=fake, names=DOTA_NAMES, oriented=False, device="cpu",
-                              weights=str(weights), batch=batch or 2)
-
-    monkeypatch.setattr(detection, "load_predictor", loader)
+    patch_loader(monkeypatch, fake, DOTA_NAMES, False, default_batch=2)
     return fake
-
-
-@pytest.fixture
-def fake_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in yolo11n-obb.pt in EARTHSIGHT_WEIGHTS_DIR (the fake detectors never read it)."""
-    path = tmp_path / "w" / "yolo11n-obb.pt"
-    path.parent.mkdir()
-    path.write_bytes(b"fake")
-    monkeypatch.setenv("EARTHSIGHT_WEIGHTS_DIR", str(path.parent))
-    return path
 
 
 def test_only_slices_touching_hit_windows(make_tiff: MakeTiff, workspace: Workspace,
