@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from specialists.thresholds import StreamingHistogram
+from specialists.thresholds import Bimodality, StreamingHistogram, bimodality
 
 NODATA_CODE = 65535
 """uint16 code of pixels without a valid magnitude (nodata in either scene)."""
@@ -210,6 +210,15 @@ class MagnitudeQuantiser:
     def otsu(self) -> float:
         """Otsu's threshold of the gathered magnitudes (NaN when none were added)."""
         return self.histogram.otsu()
+
+    def bimodality(self, threshold: float, bins: int = 1024) -> Bimodality:
+        """Bimodality of the magnitude histogram split at ``threshold`` (the two-Gaussian fit
+        runs on ``bins`` merged bins: the codes' 65535 bins would only make it slower)."""
+        counts, centres = self.histogram.counts, self.histogram.centres
+        starts = np.arange(0, counts.size, max(1, -(-counts.size // bins)))
+        widths = np.diff(np.append(starts, counts.size))
+        return bimodality(np.add.reduceat(counts, starts),
+                          np.add.reduceat(centres, starts) / widths, threshold)
 
     def code_of(self, threshold: float) -> int:
         """The first code counted as change for ``threshold`` (code >= it means change)."""

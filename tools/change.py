@@ -43,9 +43,11 @@ from specialists.cva import (
     mask_from_magnitude,
     valid_pixels,
 )
+from specialists.thresholds import Bimodality as HistogramBimodality
 from tools.area import pixel_area_rows_m2, require_crs
 from tools.artifacts import Quantity, ToolResult
-from tools.change_output import MASK_NAME, ChangeRun, finish
+from tools.bimodality import Bimodality, bimodality_record
+from tools.change_output import MASK_NAME, ChangeRun, finish, magnitude_bimodality_warning
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.min_area import staging_path
@@ -99,6 +101,10 @@ class DetectChangesOutput(ToolResult):
     valid_area: Quantity = Field(description="area in ha where both scenes have valid pixels")
     threshold: Quantity = Field(description="change-magnitude threshold used")
     threshold_method: Literal["otsu", "fixed", "model"]
+    bimodality: Bimodality | None = Field(
+        None, description="cva with Otsu's threshold: how clearly the change-magnitude histogram "
+        "splits into change and no change (Ashman's D); not bimodal means the threshold, and "
+        "so the changed area, is unreliable")
     polygons: int = Field(description="number of change polygons kept")
     dropped_polygons: int = Field(0, description="change regions below min_area_m2, removed "
                                   "from the polygons and set to no change (0) in the mask")
@@ -255,8 +261,9 @@ def _window_moments(pair: _Pair, win: Window) -> DifferenceMoments:
 
 def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
                 tags: dict[str, str], offset: np.ndarray, scale: np.ndarray, bound: float,
-                ctx: ToolContext) -> tuple[float, AreaTotals]:
-    """Passes 2 and 3: the mask on the before grid; returns the threshold and the areas."""
+                ctx: ToolContext) -> tuple[float, AreaTotals, HistogramBimodality | None]:
+    """Passes 2 and 3: the mask on the before grid; returns the threshold, the areas and, for
+    Otsu's threshold, the bimodality of the magnitude histogram."""
     src = pairs[0].before
     tiles = [t.core for t in iter_tiles(src.width, src.height, ctx.settings.tile_size)]
     areas = AreaTotals()
@@ -280,7 +287,7 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
     if args.threshold is not None:  # one pass: threshold the magnitudes as they come
         fixed = float(args.threshold)
         write(_map(pairs, tiles, lambda p, w: mask_from_magnitude(magnitude(p, w), fixed)), fixed)
-        return fixed, areas
+        return fixed, areas, None
     quant = MagnitudeQuantiser(bound if bound > 0 else 1.0)
 
     def coded(pair: _Pair, win: Window) -> tuple[np.ndarray, np.ndarray]:
@@ -297,6 +304,7 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
             if quant.histogram.total == 0:
                 _require_valid(areas, args)
             threshold = quant.otsu()
+            fit = quant.bimodality(threshold)
             first = quant.code_of(threshold)
             f.seek(0)
             write((change_mask(np.fromfile(f, np.uint16, count=int(w.height * w.width))
@@ -304,7 +312,7 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
                   threshold)
     finally:
         tmp.unlink(missing_ok=True)
-    return threshold, areas
+    return threshold, areas, fit
 
 
 def _require_valid(areas: AreaTotals, args: DetectChangesInput) -> None:
@@ -364,12 +372,16 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
         units = "std. dev." if args.standardize else "pixel value"
         tags = {"method": "cva", "values": "1=change, 0=no change, 255=nodata",
                 "threshold_units": units, "before": args.before, "after": args.after}
-        threshold, areas = _write_mask(args, pairs, mask_path, tags, offset, scale, bound, ctx)
+        threshold, areas, fit = _write_mask(args, pairs, mask_path, tags, offset, scale, bound,
+                                            ctx)
         reprojected = pair.reprojected
+    if fit is not None and not fit.bimodal:
+        warnings.append(magnitude_bimodality_warning(fit, threshold, units))
     how = "fixed" if args.threshold is not None else "otsu"
     note = (f"threshold {threshold:.4g} {units} ({how}"
             f"{', standardised bands' if args.standardize else ''})")
     return finish(args, ctx, ChangeRun(
         method="cva", note=method_note, mask_path=mask_path, vec_path=vec_path, areas=areas,
         threshold=threshold, threshold_method=how, units=units, crs=crs, transform=transform,
-        reprojected=reprojected, warnings=warnings, threshold_note=note))
+        reprojected=reprojected, warnings=warnings, threshold_note=note,
+        bimodality=None if fit is None else bimodality_record(fit, units)))

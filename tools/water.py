@@ -41,6 +41,7 @@ from specialists.water import (
     sar_water,
 )
 from tools.area import require_crs
+from tools.bimodality import Bimodality, bimodality_record
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.indices import (
@@ -56,11 +57,9 @@ from tools.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, r
 from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.water_output import (
     MASK_NAME,
-    Bimodality,
     MapWaterOutput,
     ThresholdSource,
     WaterRun,
-    bimodality_record,
     bimodality_warning,
     finish,
 )

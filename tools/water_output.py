@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from specialists.thresholds import ASHMAN_D_MIN
 from specialists.thresholds import Bimodality as HistogramBimodality
 from specialists.water import NODATA
 from tools.area import M2_PER_HA, M2_PER_KM2
 from tools.artifacts import Quantity, ToolResult
+from tools.bimodality import Bimodality
 from tools.indices import NO_CRS_WARNING, AreaTally
 from tools.min_area import mask_polygons
 from tools.raster import RasterInfo, open_dataset
@@ -33,28 +34,6 @@ MASK_NAME = "water_mask.tif"
 """File name of the water mask in the workspace (with the call's prefix)."""
 Method = Literal["sar", "optical", "learned"]
 ThresholdSource = Literal["otsu", "user", "model"]
-
-
-class HistogramMode(BaseModel):
-    """One component of the two-Gaussian fit to the thresholded histogram."""
-
-    mean: Quantity = Field(description="component mean (dB or index)")
-    sd: Quantity = Field(description="component standard deviation (dB or index)")
-    share_pct: Quantity = Field(description="component share of the valid pixels, %")
-
-
-class Bimodality(BaseModel):
-    """How clearly the scene histogram splits into water and land (Otsu thresholds only)."""
-
-    ashman_d: float = Field(description="Ashman's D of a two-Gaussian fit to the histogram, "
-                            "sqrt(2)|m1-m2|/sqrt(s1²+s2²) (dimensionless); above 2 the two "
-                            "populations are cleanly separated and Otsu's threshold is "
-                            "meaningful")
-    separability: float = Field(description="Otsu's separability at the threshold: between-"
-                                "class / total variance (0-1; a single Gaussian gives 0.64)")
-    bimodal: bool = Field(description="ashman_d > 2")
-    modes: list[HistogramMode] = Field(default_factory=list,
-                                       description="the fitted components, low then high")
 
 
 class MapWaterOutput(ToolResult):
@@ -82,16 +61,6 @@ class MapWaterOutput(ToolResult):
     polygons: int = Field(0, description="water polygons written")
     dropped_polygons: int = Field(0, description="water regions below min_area_m2, removed "
                                   "from the polygons and set to land (0) in the mask")
-
-
-def bimodality_record(fit: HistogramBimodality, units: str) -> Bimodality:
-    """The output record of a bimodality fit (component means and spreads in ``units``)."""
-    modes = [] if not fit.d else [
-        HistogramMode(mean=Quantity(value=m, unit=units), sd=Quantity(value=s, unit=units),
-                      share_pct=Quantity(value=100.0 * w, unit="%"))
-        for m, s, w in zip(fit.means, fit.sds, fit.weights, strict=True)]
-    return Bimodality(ashman_d=fit.d, separability=fit.separability, bimodal=fit.bimodal,
-                      modes=modes)
 
 
 def bimodality_warning(fit: HistogramBimodality, method: str, threshold: float,

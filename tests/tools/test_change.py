@@ -78,6 +78,8 @@ def test_square_found_with_area_from_transform(
     assert r.changed_area_m2.value == pytest.approx(area_m2, rel=0.01)
     assert r.changed_area.unit == "ha" and r.changed_area.value == pytest.approx(area_m2 / 1e4,
                                                                                   rel=0.01)
+    assert r.bimodality is not None and r.bimodality.bimodal  # a clear change population
+    assert not any("bimodal" in w for w in r.warnings)
     assert r.changed_share.unit == "%"
     assert r.changed_share.value == pytest.approx(100 * SQUARE_PIXELS / mask.size, rel=0.01)
     assert r.valid_area.value == pytest.approx(mask.size * 100 / 1e4)
@@ -242,6 +244,24 @@ def test_identical_scenes_have_no_change(make_tiff: MakeTiff, rng: np.random.Gen
     before = make_tiff("before.tif", _scene(rng))
     r = _run(workspace, before=str(before), after=str(before))
     assert r.changed_area_m2.value == 0 and r.polygons == 0
+    assert r.bimodality is not None and not r.bimodality.bimodal
+
+
+def test_noise_only_pair_warns_that_otsu_is_unreliable(
+        make_tiff: MakeTiff, rng: np.random.Generator, workspace: Workspace) -> None:
+    """Two noisy takes of one scene: Otsu still flags pixels, the bimodality check says so."""
+    scene = _scene(rng).astype(np.float32)
+    takes = [np.clip(scene + rng.normal(0, 6, scene.shape), 0, 255).astype(np.uint8)
+             for _ in range(2)]
+    r = _run(workspace, before=str(make_tiff("a.tif", takes[0])),
+             after=str(make_tiff("b.tif", takes[1])))
+    assert r.bimodality is not None and not r.bimodality.bimodal
+    assert r.changed_share.value > 5  # what Otsu alone would report as change
+    warning = next(w for w in r.warnings if "not clearly bimodal" in w)
+    assert "Ashman's D" in warning and "threshold=" in warning
+    fixed = _run(workspace, before=str(make_tiff("a2.tif", takes[0])),
+                 after=str(make_tiff("b2.tif", takes[1])), threshold=60.0)
+    assert fixed.bimodality is None and fixed.changed_area_m2.value == 0
 
 
 # --- real pairs (PNG without georeferencing, written into GeoTIFFs on a made-up UTM grid) ---
@@ -277,8 +297,13 @@ def test_real_pairs(data_dir: Path, tmp_path: Path, workspace: Workspace, datase
     print(f"{dataset}/{name}: F1 {f1:.3f}, changed share {r.changed_share.value:.1f} % "
           f"(label {100 * label.mean():.1f} %), threshold {r.threshold.value:.1f}")
     assert r.changed_area_m2.value == pytest.approx(pred.sum() * pixel_m**2)
+    d = r.bimodality.ashman_d if r.bimodality else float("nan")
+    print(f"    Ashman's D of the magnitude histogram {d:.2f}")
     if not label.any():
         assert r.changed_share.value < NO_CHANGE_SHARE_MAX
+        # measured D 1.5: the bimodality check flags the no-change pair's Otsu split
+        assert r.bimodality is not None and not r.bimodality.bimodal
+        assert any("not clearly bimodal" in w for w in r.warnings)
     if name in F1_FLOOR:
         assert f1 > F1_FLOOR[name]
 
