@@ -38,6 +38,8 @@ from specialists.yolo_onnx import OnnxYolo, supports
 Predictor = Callable[[Sequence[np.ndarray]], list[Detections]]
 
 RUNTIME_ENV = "EARTHSIGHT_CPU_RUNTIME"
+KEEP_EXPORTS = 16
+"""ONNX exports kept in the cache folder (least recently used beyond this are deleted)."""
 EXPORTS_ENV = "EARTHSIGHT_EXPORTS_DIR"
 log = logging.getLogger(__name__)
 
@@ -115,19 +117,21 @@ def onnx_runtime_available() -> bool:
 
 
 def export_onnx(weights: str | Path, imgsz: int, batch: int,
-                dest: str | Path | None = None) -> Path:
+                dest: str | Path | None = None, keep: int = KEEP_EXPORTS) -> Path:
     """Export ultralytics ``weights`` to a static-shape ONNX graph, once (cached, atomic).
 
     The file is named after the weights' stem, the first 16 hex digits of their SHA-256, the
-    input size and the batch; an existing file is reused. The export runs in a private
-    temporary folder beside the cache (ultralytics writes next to the weights it exports) and
-    the result is moved into place with one rename.
+    input size and the batch; an existing file is reused (and marked as used). The export runs
+    in a private temporary folder beside the cache (ultralytics writes next to the weights it
+    exports) and the result is moved into place with one rename; then only the ``keep`` most
+    recently used exports stay in the cache (retrained weights would otherwise pile up).
 
     Args:
         weights: ultralytics ``.pt`` file.
         imgsz: Square input size in pixels (the slice size).
-        batch: Images per forward pass (shorter batches are zero-padded by ultralytics).
+        batch: Images per forward pass (shorter batches are zero-padded at inference).
         dest: Cache folder (default :func:`exports_dir`).
+        keep: Exports kept in the cache folder (least recently used ones are deleted).
     """
     _quiet()
     weights = Path(weights).resolve()
@@ -136,6 +140,7 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{weights.stem}-{digest}-{imgsz}px-b{batch}.onnx"
     if target.exists():
+        os.utime(target)  # most recently used: pruned last
         return target
     from ultralytics import YOLO
 
@@ -145,7 +150,21 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
         made = YOLO(str(src)).export(format="onnx", imgsz=imgsz, batch=batch, dynamic=False,
                                      simplify=False, half=False, device="cpu")
         os.replace(made, target)
+    _prune_exports(folder, keep)
     return target
+
+
+def _prune_exports(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used ``.onnx`` exports in ``folder`` (a
+    session already open on a deleted file keeps working; a later load exports it again)."""
+    def used(path: Path) -> int:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:  # deleted meanwhile by another process
+            return 0
+
+    for stale in sorted(folder.glob("*.onnx"), key=used, reverse=True)[max(1, keep):]:
+        stale.unlink(missing_ok=True)
 
 
 def load_onnx(weights: str | Path, model: Any, imgsz: int, batch: int) -> OnnxYolo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -91,10 +92,13 @@ def test_onnx_export_cached_and_raw_parity(tmp_path: Path) -> None:
     out = export_onnx(weights, 128, 2, dest=tmp_path / "exports")
     assert out.parent == tmp_path / "exports" and out.name.endswith("-128px-b2.onnx")
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary left behind
-    stamp = out.stat().st_mtime_ns
+    inode = out.stat().st_ino  # a new export would be renamed in: another inode
     assert export_onnx(weights, 128, 2, dest=tmp_path / "exports") == out  # reused, not redone
-    assert out.stat().st_mtime_ns == stamp
+    assert out.stat().st_ino == inode
     assert export_onnx(weights, 160, 2, dest=tmp_path / "exports") != out  # keyed by size
+    os.utime(out)  # used last: with keep=2 the 160 px export is the one to go
+    newest = export_onnx(weights, 96, 2, dest=tmp_path / "exports", keep=2)
+    assert sorted(p.name for p in out.parent.glob("*.onnx")) == sorted([out.name, newest.name])
 
     x = np.random.default_rng(0).random((2, 3, 128, 128), dtype=np.float32)
     net = YOLO(str(weights)).model.float().fuse().eval()
