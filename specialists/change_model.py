@@ -10,9 +10,7 @@ cross-entropy plus soft Dice; validation reports F1 and IoU of the change class.
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,12 +18,11 @@ import numpy as np
 
 from specialists import checkpoint
 from specialists.encoders import build_encoder, encoder_channels, encoder_strides
-from specialists.train_report import SegmentationTrainReport
+from specialists.segmentation_train import EpochCallback, SegmentationTrainReport, run_epochs
 
 MODEL_NAME = "siamese-cd"
 Pair = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(before (C, H, W), after (C, H, W), label (H, W) bool)."""
-EpochCallback = Callable[[int, int, dict[str, float]], None]
 
 
 def default_config(in_chans: int = 3, stages: int = 3, decoder: int = 32) -> dict[str, Any]:
@@ -164,7 +161,6 @@ def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any
     """
     import torch
 
-    start = time.perf_counter()
     if not train:
         raise ValueError("no training pairs")
     crop = min(crop, *(p[2].shape[0] for p in train), *(p[2].shape[1] for p in train))
@@ -182,39 +178,23 @@ def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any
     pos_weight = torch.tensor(min(20.0, (1 - positive) / max(positive, 1e-3)))
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    history: list[dict[str, float]] = []
-    best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
-    f1 = iou = 0.0
-    for epoch in range(1, epochs + 1):
-        model.train()
-        losses = []
-        for _ in range(steps):
-            a, b, lab = (torch.from_numpy(np.ascontiguousarray(t)).to(device)
-                         for t in _crops(train, batch, crop, rng))
-            logits = model(a, b)
-            bce = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, lab, pos_weight=pos_weight.to(device))
-            prob = torch.sigmoid(logits)
-            dice = 1 - (2 * (prob * lab).sum() + 1) / (prob.sum() + lab.sum() + 1)
-            loss: Any = bce + dice
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
+
+    def step_loss() -> Any:
+        a, b, lab = (torch.from_numpy(np.ascontiguousarray(t)).to(device)
+                     for t in _crops(train, batch, crop, rng))
+        logits = model(a, b)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, lab, pos_weight=pos_weight.to(device))
+        prob = torch.sigmoid(logits)
+        dice = 1 - (2 * (prob * lab).sum() + 1) / (prob.sum() + lab.sum() + 1)
+        return bce + dice
+
+    def score() -> tuple[float, float]:
         f1, iou = evaluate(model, val or train, device)
-        metrics = {"epoch": float(epoch), "loss": float(np.mean(losses)), "val_f1": f1,
-                   "val_iou": iou}
-        history.append(metrics)
-        if f1 > best[0]:
-            best = (f1, epoch, copy.deepcopy(model.state_dict()))
-        if on_epoch is not None:
-            on_epoch(epoch, epochs, metrics)
-    model.load_state_dict(best[2])
-    f1, iou = evaluate(model, val or train, device)
-    return model.eval(), SegmentationTrainReport(
-        n_train=len(train), n_val=len(val), epochs=epochs, first_loss=history[0]["loss"],
-        last_loss=history[-1]["loss"], val_f1=f1, val_iou=iou, best_epoch=best[1],
-        seconds=time.perf_counter() - start, history=history)
+        return iou, f1
+
+    return run_epochs(model, opt, step_loss, score, epochs=epochs, steps=steps, keep_best="f1",
+                      n_train=len(train), n_val=len(val), on_epoch=on_epoch)
 
 
 def evaluate(model: Any, pairs: Sequence[Pair], device: str = "cpu") -> tuple[float, float]:

@@ -27,16 +27,14 @@ the IoU and F1 of the water class over whole held-out chips; the epoch with the 
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from specialists import checkpoint
-from specialists.train_report import SegmentationTrainReport
+from specialists.segmentation_train import EpochCallback, SegmentationTrainReport, run_epochs
 
 MODEL_NAME = "sar-water-unet"
 BANDS = ("VV", "VH")
@@ -55,7 +53,6 @@ IGNORE = -1
 
 Chip = tuple[np.ndarray, np.ndarray]
 """(backscatter (C, H, W) float dB with NaN for nodata, label (H, W): 1 water, 0 land, -1 none)."""
-EpochCallback = Callable[[int, int, dict[str, float]], None]
 
 
 def default_config(width: int = 16, levels: int = 4) -> dict[str, Any]:
@@ -225,7 +222,6 @@ def fit_water(train: Sequence[Chip], val: Sequence[Chip], config: dict[str, Any]
     """
     import torch
 
-    start = time.perf_counter()
     if not train:
         raise ValueError("no training chips")
     if not any(_valid_label(db, lab).any() for db, lab in train):
@@ -238,33 +234,15 @@ def fit_water(train: Sequence[Chip], val: Sequence[Chip], config: dict[str, Any]
     rng = np.random.default_rng(seed)
     model = build_model(config).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    history: list[dict[str, float]] = []
-    best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
-    for epoch in range(1, epochs + 1):
-        model.train()
-        losses = []
-        for _ in range(steps):
-            x, y = (torch.from_numpy(np.ascontiguousarray(t)).to(device)
-                    for t in _crops(train, batch, crop, rng))
-            loss = _loss(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-        iou, f1 = evaluate(model, val or train, device)
-        metrics = {"epoch": float(epoch), "loss": float(np.mean(losses)), "val_iou": iou,
-                   "val_f1": f1}
-        history.append(metrics)
-        if iou > best[0]:
-            best = (iou, epoch, copy.deepcopy(model.state_dict()))
-        if on_epoch is not None:
-            on_epoch(epoch, epochs, metrics)
-    model.load_state_dict(best[2])
-    iou, f1 = evaluate(model, val or train, device)
-    return model.eval(), SegmentationTrainReport(
-        n_train=len(train), n_val=len(val), epochs=epochs, first_loss=history[0]["loss"],
-        last_loss=history[-1]["loss"], val_iou=iou, val_f1=f1, best_epoch=best[1],
-        seconds=time.perf_counter() - start, history=history)
+
+    def step_loss() -> Any:
+        x, y = (torch.from_numpy(np.ascontiguousarray(t)).to(device)
+                for t in _crops(train, batch, crop, rng))
+        return _loss(model(x), y)
+
+    return run_epochs(model, opt, step_loss, lambda: evaluate(model, val or train, device),
+                      epochs=epochs, steps=steps, keep_best="iou", n_train=len(train),
+                      n_val=len(val), on_epoch=on_epoch)
 
 
 def save_model(model: Any, path: str | Path, config: dict[str, Any],
