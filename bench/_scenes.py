@@ -32,13 +32,17 @@ def write_scene(path: Path, size: int, seed: int, block: Block, pixel_m: float =
                "crs": "EPSG:32633", "transform": from_origin(300_000, 5_000_000, pixel_m, pixel_m),
                "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
                "BIGTIFF": bigtiff}
-    tmp = path.with_suffix(".part.tif")
-    with rasterio.open(tmp, "w", **profile) as dst:
-        for row in range(0, size, STEP):
-            for col in range(0, size, STEP):
-                h, w = min(STEP, size - row), min(STEP, size - col)
-                yy, xx = np.mgrid[row:row + h, col:col + w].astype(np.float32)
-                tile = block(row, col, yy, xx, rng)
-                dst.write(np.clip(tile, low, 255).astype(np.uint8), window=Window(col, row, w, h))
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.part.tif")
+    try:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for row in range(0, size, STEP):
+                for col in range(0, size, STEP):
+                    h, w = min(STEP, size - row), min(STEP, size - col)
+                    yy, xx = np.mgrid[row:row + h, col:col + w].astype(np.float32)
+                    tile = block(row, col, yy, xx, rng)
+                    dst.write(np.clip(tile, low, 255).astype(np.uint8),
+                              window=Window(col, row, w, h))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

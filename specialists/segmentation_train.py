@@ -73,7 +73,13 @@ def run_epochs(model: Any, optimiser: Any, step_loss: Callable[[], Any],
 
     Returns:
         The model (eval mode, best weights) and the run's report (scores of the kept weights).
+
+    Raises:
+        ValueError: ``epochs`` or ``steps`` below 1.
     """
+    if epochs < 1 or steps < 1:
+        raise ValueError(f"epochs and steps must be at least 1 (got epochs={epochs}, "
+                         f"steps={steps}); pass --epochs N / --steps N with N >= 1")
     start = time.perf_counter()
     history: list[dict[str, float]] = []
     best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
@@ -97,7 +103,8 @@ def run_epochs(model: Any, optimiser: Any, step_loss: Callable[[], Any],
             on_epoch(epoch, epochs, metrics)
     model.load_state_dict(best[2])
     model.eval()
-    iou, f1 = score()
+    kept = history[best[1] - 1]  # the kept weights' scores (no second validation pass)
+    iou, f1 = kept["val_iou"], kept["val_f1"]
     return model, SegmentationTrainReport(
         n_train=n_train, n_val=n_val, epochs=epochs, first_loss=history[0]["loss"],
         last_loss=history[-1]["loss"], val_iou=iou, val_f1=f1, best_epoch=best[1],

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,17 +155,20 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
     return target
 
 
-def _prune_exports(folder: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently used ``.onnx`` exports in ``folder`` (a
-    session already open on a deleted file keeps working; a later load exports it again)."""
+def _prune_exports(folder: Path, keep: int, grace_s: float = 600.0) -> None:
+    """Delete all but the ``keep`` most recently used ``.onnx`` exports in ``folder``, sparing
+    any used in the last ``grace_s`` seconds (another process may be about to open it; a
+    session already open on a deleted file keeps working, a later load exports it again)."""
     def used(path: Path) -> int:
         try:
             return path.stat().st_mtime_ns
         except OSError:  # deleted meanwhile by another process
             return 0
 
+    recent = time.time_ns() - int(grace_s * 1e9)
     for stale in sorted(folder.glob("*.onnx"), key=used, reverse=True)[max(1, keep):]:
-        stale.unlink(missing_ok=True)
+        if used(stale) < recent:
+            stale.unlink(missing_ok=True)
 
 
 def load_onnx(weights: str | Path, model: Any, imgsz: int, batch: int) -> OnnxYolo:
@@ -179,9 +183,11 @@ def load_onnx(weights: str | Path, model: Any, imgsz: int, batch: int) -> OnnxYo
     if not supports(model):
         raise ValueError("end-to-end graph (NMS inside the model)")
 
+    path = export_onnx(weights, imgsz, batch)  # outside the model cache's lock: it can take
+    names = {int(k): str(v) for k, v in dict(model.names).items()}  # a while, once
+
     def loader() -> OnnxYolo:
-        names = {int(k): str(v) for k, v in dict(model.names).items()}
-        return OnnxYolo(export_onnx(weights, imgsz, batch), model.task, names, default_threads())
+        return OnnxYolo(path, model.task, names, default_threads())
 
     return get_or_load(("yolo-onnx", str(Path(weights).resolve()), imgsz, batch), loader)
 

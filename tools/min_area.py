@@ -112,8 +112,13 @@ def mask_polygons(mask_path: Path, final: Path, *, min_area_m2: float, ctx: Tool
 
 def _min_pixels(ds: Any, min_area_m2: float) -> int:
     """Regions of fewer pixels are certainly below ``min_area_m2`` (a cheap pre-filter that
-    spares their exact areas; they are still erased)."""
-    largest = float(pixel_area_rows_m2(ds.transform, ds.crs, 0, ds.height).max())
+    spares their exact areas; they are still erased). The largest pixel is in the first or
+    last row, or in the row nearest the equator (geographic CRS)."""
+    t, last = ds.transform, ds.height - 1
+    rows = {0, last}
+    if t.e:
+        rows.add(int(min(max(round(-t.f / t.e), 0), last)))
+    largest = max(float(pixel_area_rows_m2(t, ds.crs, r, 1)[0]) for r in rows)
     return max(1, int(min_area_m2 / largest * (1 - 1e-9)))
 
 

@@ -116,16 +116,20 @@ def finish(args: MapWaterInput, ctx: ToolContext, info: RasterInfo,
     if not run.tally.has_area:
         run.warnings.append(NO_CRS_WARNING.format(path=args.image))
     final = ctx.output_path(MASK_NAME)
-    with open_dataset(run.mask_path, "mask") as mask:
-        tally = AreaTally(mask)
-    found = mask_polygons(
-        run.mask_path, final, min_area_m2=args.min_area_m2, ctx=ctx,
-        properties={"class": "water"},
-        tally=lambda win, data: tally.add(data == 1, data != NODATA, win))
-    run.mask_path = final
-    if found.dropped:
-        run.tally = tally
-    return _result(args, ctx, info, run, found.features, found.dropped)
+    try:  # a failure past this point leaves no unrecorded mask behind
+        with open_dataset(run.mask_path, "mask") as mask:
+            tally = AreaTally(mask)
+        found = mask_polygons(
+            run.mask_path, final, min_area_m2=args.min_area_m2, ctx=ctx,
+            properties={"class": "water"},
+            tally=lambda win, data: tally.add(data == 1, data != NODATA, win))
+        run.mask_path = final
+        if found.dropped:
+            run.tally = tally
+        return _result(args, ctx, info, run, found.features, found.dropped)
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
 
 
 def _result(args: MapWaterInput, ctx: ToolContext, info: RasterInfo, run: WaterRun,

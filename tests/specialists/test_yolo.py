@@ -96,7 +96,8 @@ def test_onnx_export_cached_and_raw_parity(tmp_path: Path) -> None:
     assert export_onnx(weights, 128, 2, dest=tmp_path / "exports") == out  # reused, not redone
     assert out.stat().st_ino == inode
     assert export_onnx(weights, 160, 2, dest=tmp_path / "exports") != out  # keyed by size
-    os.utime(out)  # used last: with keep=2 the 160 px export is the one to go
+    old = tmp_path / "exports" / out.name.replace("-128px", "-160px")
+    os.utime(old, ns=(1, 1))  # unused for long: with keep=2 the 160 px export is the one to go
     newest = export_onnx(weights, 96, 2, dest=tmp_path / "exports", keep=2)
     assert sorted(p.name for p in out.parent.glob("*.onnx")) == sorted([out.name, newest.name])
 

@@ -138,6 +138,26 @@ def test_synthetic_sar_finds_the_water_rectangle(
     assert areas[-1] == pytest.approx(280_000.0, rel=0.05)
 
 
+@pytest.mark.parametrize("min_area_m2", [0.0, 500.0])
+def test_failure_after_the_mask_leaves_no_mask_behind(
+    make_tiff: MakeTiff, workspace: Workspace, rng: np.random.Generator,
+    monkeypatch: pytest.MonkeyPatch, min_area_m2: float,
+) -> None:
+    import tools.water_output
+
+    path = make_tiff("s1.tif", _sar_scene(rng), crs="EPSG:32631",
+                     transform=from_origin(400_000.0, 5_000_000.0, 10.0, 10.0),
+                     descriptions=["VV", "VH"])
+
+    def broken(*_a: object, **_k: object) -> list[Path]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tools.water_output, "write_geojson", broken)
+    with pytest.raises(OSError, match="disk full"):
+        _run(workspace, image=str(path), min_area_m2=min_area_m2)
+    assert not list(workspace.root.rglob("*.tif"))
+
+
 def test_sar_nodata_tiling_and_linear_input(
     make_tiff: MakeTiff, workspace: Workspace, rng: np.random.Generator,
     monkeypatch: pytest.MonkeyPatch,
