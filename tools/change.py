@@ -51,7 +51,7 @@ from tools.change_output import MASK_NAME, ChangeRun, finish, magnitude_bimodali
 from tools.errors import InputError
 from tools.geotiff import grid_writer
 from tools.min_area import staging_path
-from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset
+from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset, same_grid
 from tools.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 
 FULL_SAMPLE_PIXELS = 2048 * 2048
@@ -146,11 +146,6 @@ def _read(ds: Any, bands: list[int], window: Window, argument: str) -> np.ndarra
                          "is truncated or corrupt. Re-export or re-download it.") from exc
 
 
-def _same_grid(a: Any, b: Any) -> bool:
-    return bool(a.width == b.width and a.height == b.height and a.crs == b.crs
-                and a.transform.almost_equals(b.transform))
-
-
 @contextlib.contextmanager
 def _open_pair(before_path: str, after_path: str) -> Iterator[_Pair]:
     """Open and check the pair; refuse band-count mismatches and pairs that do not overlap."""
@@ -164,7 +159,7 @@ def _open_pair(before_path: str, after_path: str) -> Iterator[_Pair]:
                 f"{after.count}; pass two scenes with the same bands in the same order (e.g. "
                 "select them with gdal_translate -b 1 -b 2 -b 3).")
         bands = list(range(1, before.count + 1))
-        if _same_grid(before, after):
+        if same_grid(before, after):
             yield _Pair(before, after, bands)
             return
         if not after.crs:

@@ -101,6 +101,13 @@ def open_dataset(path: str | Path, argument: str = "image") -> Any:
                          "or another GDAL-readable raster.") from exc
 
 
+def same_grid(a: Any, b: Any) -> bool:
+    """True when two open datasets share size, CRS and transform (to ``Affine.almost_equals``
+    precision): their pixels line up one to one."""
+    return bool(a.width == b.width and a.height == b.height and a.crs == b.crs
+                and a.transform.almost_equals(b.transform))
+
+
 def check_readable(src: Any, argument: str = "image") -> None:
     """Read the first and last block to catch truncated or corrupt files early."""
     try:

@@ -21,7 +21,14 @@ from shapely.geometry.base import BaseGeometry
 from specialists.zonal import StreamingComponents, ZonalAccumulator
 from tools.area import M2_PER_HA, M2_PER_KM2, pixel_area_rows_m2, require_crs
 from tools.errors import InputError
-from tools.raster import check_readable, crs_to_str, iter_tiles, open_dataset, read_masked
+from tools.raster import (
+    check_readable,
+    crs_to_str,
+    iter_tiles,
+    open_dataset,
+    read_masked,
+    same_grid,
+)
 from tools.registry import ProgressCallback
 
 
@@ -129,11 +136,6 @@ class ZoneStats:
     warnings: list[str] = field(default_factory=list)
 
 
-def _same_grid(a: Any, b: Any) -> bool:
-    return bool(a.width == b.width and a.height == b.height and a.crs == b.crs
-                and a.transform.almost_equals(b.transform))
-
-
 def zonal_stats(
     image: str | Path, *, band: int = 1, mask: str | Path | None = None,
     geometries: list[BaseGeometry] | None = None, geometries_crs: str | None = None,
@@ -170,7 +172,7 @@ def zonal_stats(
         acc = ZonalAccumulator(len(zones) if geometries is not None else 1)
         mask_src = open_dataset(mask, "source") if mask is not None else None
         try:
-            if mask_src is not None and not _same_grid(mask_src, src):
+            if mask_src is not None and not same_grid(mask_src, src):
                 raise InputError(
                     f"source: the mask {mask} ({mask_src.width}x{mask_src.height}) is not on the "
                     f"grid of image {image} ({src.width}x{src.height}, same CRS and transform "
