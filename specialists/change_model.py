@@ -18,7 +18,12 @@ import numpy as np
 
 from specialists import checkpoint
 from specialists.encoders import build_encoder, encoder_channels, encoder_strides
-from specialists.segmentation_train import EpochCallback, SegmentationTrainReport, run_epochs
+from specialists.segmentation_train import (
+    EpochCallback,
+    SegmentationTrainReport,
+    iou_f1,
+    run_epochs,
+)
 
 MODEL_NAME = "siamese-cd"
 Pair = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -108,15 +113,6 @@ def predict_probability(model: Any, before: np.ndarray, after: np.ndarray,
     return torch.sigmoid(logits)[0, 0, :h, :w].float().cpu().numpy()
 
 
-def f1_iou(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """F1 and IoU of the change class (1.0 when both are empty)."""
-    tp = int((pred & truth).sum())
-    fp, fn_ = int((pred & ~truth).sum()), int((~pred & truth).sum())
-    if tp + fp + fn_ == 0:
-        return 1.0, 1.0
-    return 2 * tp / (2 * tp + fp + fn_), tp / (tp + fp + fn_)
-
-
 def _crops(pairs: Sequence[Pair], n: int, crop: int, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     a_s, b_s, l_s = [], [], []
@@ -189,25 +185,20 @@ def fit_change(train: Sequence[Pair], val: Sequence[Pair], config: dict[str, Any
         dice = 1 - (2 * (prob * lab).sum() + 1) / (prob.sum() + lab.sum() + 1)
         return bce + dice
 
-    def score() -> tuple[float, float]:
-        f1, iou = evaluate(model, val or train, device)
-        return iou, f1
-
-    return run_epochs(model, opt, step_loss, score, epochs=epochs, steps=steps, keep_best="f1",
+    return run_epochs(model, opt, step_loss, lambda: evaluate(model, val or train, device),
+                      epochs=epochs, steps=steps, keep_best="f1",
                       n_train=len(train), n_val=len(val), on_epoch=on_epoch)
 
 
 def evaluate(model: Any, pairs: Sequence[Pair], device: str = "cpu") -> tuple[float, float]:
-    """F1 and IoU of the change class over all pixels of ``pairs`` (probability >= 0.5)."""
+    """IoU and F1 of the change class over all pixels of ``pairs`` (probability >= 0.5)."""
     tp = fp = fn_ = 0
     for a, b, lab in pairs:
         pred = predict_probability(model, a, b, device) >= 0.5
         tp += int((pred & lab).sum())
         fp += int((pred & ~lab).sum())
         fn_ += int((~pred & lab).sum())
-    if tp + fp + fn_ == 0:
-        return 1.0, 1.0
-    return 2 * tp / (2 * tp + fp + fn_), tp / (tp + fp + fn_)
+    return iou_f1(tp, fp, fn_)
 
 
 def save_model(model: Any, path: str | Path, config: dict[str, Any],

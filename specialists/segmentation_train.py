@@ -52,6 +52,14 @@ class SegmentationTrainReport:
                 "best_epoch": float(self.best_epoch)}
 
 
+def iou_f1(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    """IoU and F1 of the positive class from pixel counts (1.0 each when there is nothing to
+    find and nothing was found)."""
+    if tp + fp + fn == 0:
+        return 1.0, 1.0
+    return tp / (tp + fp + fn), 2 * tp / (2 * tp + fp + fn)
+
+
 def run_epochs(model: Any, optimiser: Any, step_loss: Callable[[], Any],
                score: Callable[[], tuple[float, float]], *, epochs: int, steps: int,
                keep_best: Literal["iou", "f1"], n_train: int, n_val: int,

@@ -34,7 +34,12 @@ from typing import Any, Literal
 import numpy as np
 
 from specialists import checkpoint
-from specialists.segmentation_train import EpochCallback, SegmentationTrainReport, run_epochs
+from specialists.segmentation_train import (
+    EpochCallback,
+    SegmentationTrainReport,
+    iou_f1,
+    run_epochs,
+)
 
 MODEL_NAME = "sar-water-unet"
 BANDS = ("VV", "VH")
@@ -158,9 +163,7 @@ def evaluate(model: Any, chips: Sequence[Chip], device: str = "cpu",
         tp += int((pred & truth).sum())
         fp += int((pred & ~truth).sum())
         fn_ += int((~pred & truth).sum())
-    if tp + fp + fn_ == 0:
-        return 1.0, 1.0
-    return tp / (tp + fp + fn_), 2 * tp / (2 * tp + fp + fn_)
+    return iou_f1(tp, fp, fn_)
 
 
 def _crops(chips: Sequence[Chip], n: int, crop: int, rng: np.random.Generator

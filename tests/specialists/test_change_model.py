@@ -53,7 +53,7 @@ def test_training_loss_falls_on_dev_pairs(data_dir: Path) -> None:
     model, report = fit_change(train, val, config, epochs=5, steps=4, batch=4, crop=64,
                                lr=2e-3)
     losses = [h["loss"] for h in report.history]
-    f1, iou = evaluate(model, val)
+    iou, f1 = evaluate(model, val)
     print(f"losses {[round(x, 3) for x in losses]}; validation F1 {report.val_f1:.3f}, "
           f"IoU {report.val_iou:.3f} ({report.seconds:.1f} s)")
     assert min(losses[-2:]) < losses[0]
