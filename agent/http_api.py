@@ -28,7 +28,8 @@ facts (see :func:`agent.llm_describe.choose_describer`).
 
 **Jobs.** At most ``Sandbox.max_jobs`` runs (ask, tool, workflow) at once, server-wide; a request
 beyond that is answered ``429`` with ``Retry-After`` at once rather than queued, so a client
-never hangs on a busy server.
+never hangs on a busy server. An ask's planner is built inside its slot (a local model load
+counts as a job); an unknown planner name is refused before (``400``).
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         sandbox = sessions.sandbox(session_id)
         try:
             images = jobs.check_images(sandbox, body.images)
-            planner = jobs.load_planner(body.planner)  # built once, reused by later asks
+            jobs.check_planner(body.planner)  # an unknown name: 400 now, not a slot taken
         except Exception as exc:
             raise _fail(exc) from exc
         if not limiter.try_acquire():
@@ -277,7 +278,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             events.put({"event": "progress", **event.__dict__})
 
         def work() -> None:
-            try:
+            try:  # built once (a local model load holds this slot), reused by later asks
+                planner = jobs.load_planner(body.planner)
                 result = jobs.ask_job(body.request, images, workspace, planner,
                                       sandbox=sandbox, dry_run=body.dry_run,
                                       progress=on_progress, describer=describer,

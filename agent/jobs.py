@@ -220,6 +220,25 @@ def planner_key(name: str) -> tuple[Any, ...]:
     return (key, *_config_key(load_config()))
 
 
+def check_planner(name: str) -> None:
+    """Refuse what :func:`load_planner` would refuse before building anything: an unknown
+    planner name or an invalid LLM configuration (servers check an ask before taking a job
+    slot, then build the planner inside the job, where a model load counts against
+    ``max_jobs``).
+
+    Raises:
+        InputError: The same error :func:`load_planner` raises for it.
+    """
+    from agent.planners import PLANNER_NAMES
+
+    try:
+        if planner_key(name)[0] not in PLANNER_NAMES:
+            raise ValueError(f"unknown planner {name!r}; planners are: "
+                             f"{', '.join(PLANNER_NAMES)}")
+    except (KeyError, ValueError, LookupError) as exc:
+        raise InputError(f"planner: {exc.args[0] if exc.args else exc}") from exc
+
+
 def load_planner(name: str) -> Planner:
     """The planner called ``name``, built once per process and configuration, then shared.
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.llm_serial import model_lock
 from tools.registry import Describer, DescribeRequest
 
 if TYPE_CHECKING:
@@ -38,6 +39,10 @@ SYSTEM = ("You describe one remote-sensing scene for an analyst. Use only the me
 
 class ChatDescriber:
     """Answers describe requests with a LangChain chat model.
+
+    A local in-process model is called under its lock (:func:`agent.llm_serial.model_lock`),
+    the one the LLM planner holds for a whole plan, so describing never overlaps planning on
+    the same model; remote models are called at once.
 
     Args:
         chat_model: Any LangChain chat model (``invoke`` with a list of messages).
@@ -73,7 +78,8 @@ class ChatDescriber:
 
     def __call__(self, request: DescribeRequest) -> str:
         """The model's answer text (raises when the model fails or says nothing)."""
-        reply = self.chat_model.invoke(self.messages(request))
+        with model_lock(self.chat_model):  # a local model: not while a plan runs on it
+            reply = self.chat_model.invoke(self.messages(request))
         content = getattr(reply, "content", reply)
         if isinstance(content, list):
             content = " ".join(b.get("text", "") if isinstance(b, dict) else str(b)

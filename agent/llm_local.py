@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,9 @@ class LocalToolChatModel(BaseChatModel):
         threads: torch CPU threads while decoding (batch-1 decoding of a small model is
             fastest on one thread: 3x faster than two on a busy 2-core machine); None: torch's.
         kv: Shared state: the KV cache of the last prompt, token texts.
+        call_lock: One call at a time (shared with the :meth:`bind_tools` copies, which share
+            ``kv``); callers that make several calls in a row hold it for all of them
+            (:func:`agent.llm_serial.model_lock`).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -115,6 +119,7 @@ class LocalToolChatModel(BaseChatModel):
     temperature: float = 0.7
     compact: bool = True
     kv: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
+    call_lock: Any = Field(default_factory=threading.RLock, exclude=True, repr=False)
 
     @property
     def _llm_type(self) -> str:
@@ -184,6 +189,10 @@ class LocalToolChatModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        with self.call_lock:  # the KV cache and torch state take one call at a time
+            return self._generate_unlocked(messages)
+
+    def _generate_unlocked(self, messages: list[BaseMessage]) -> ChatResult:
         from agent.llm_constrained import CallGrammar, TokenTexts, decode_call, properties
 
         chat = self._chat(messages)

@@ -13,6 +13,11 @@ backend accepts images, a thumbnail of each. Every tool call the model makes bec
   the plan is for when the caller passes one (the graph, sessions and the servers do; one
   planner may serve many sessions), else the planner's own;
 
+Threads: one planner (and its chat model) may serve many sessions at once (the servers share
+it). Plans on a remote backend run at once; a local in-process model carries one lock that the
+planner holds for a whole plan and the ``describe_scene`` describer for one answer
+(:func:`agent.llm_serial.model_lock`), so calls on it never overlap.
+
 A rejected call goes back to the model as a ``ToolMessage`` carrying the error. After
 ``max_retries`` rejected calls (or when the model fails or goes silent), the fallback planner
 (the offline planner by default) plans the request and the plan says so in its notes.
@@ -20,11 +25,11 @@ A rejected call goes back to the model as a ``ToolMessage`` carrying the error. 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from agent.llm_serial import model_lock
 from agent.plan import Plan, Planner, PlanStep, Scene
 from agent.planners.llm_context import (
     CONTROL_TOOLS,
@@ -76,8 +81,8 @@ class LLMPlanner:
         self._fallback = fallback
         self.label = label or type(chat_model).__name__
         self.transcript: list[BaseMessage] = []
-        """The messages of the last :meth:`plan` call (for sessions and debugging)."""
-        self._lock = threading.Lock()  # servers share one planner between job threads
+        """The messages of the latest :meth:`plan` call on this planner, for debugging: a shared
+        planner (servers) keeps whichever session planned last (last writer wins)."""
 
     @classmethod
     def from_config(cls, config: LLMConfig, chat_model: Any = None,
@@ -195,10 +200,11 @@ class LLMPlanner:
             note saying why the model's was not used.
         """
         messages = self.first_messages(request, scenes, history)
+        self.transcript = messages
         try:
-            # one plan at a time: a local model keeps the KV cache of its last prompt
-            with self._lock:
-                self.transcript = messages
+            # a local model takes one plan at a time (its KV cache holds the last prompt);
+            # remote backends take plans at once
+            with model_lock(self.chat_model):
                 return self._loop(request, scenes, messages, sandbox)
         except _GiveUp as why:
             plan = self.fallback.plan(request, scenes)
