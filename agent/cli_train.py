@@ -18,9 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.cli import UsageError, _console, _print_json
+
+if TYPE_CHECKING:
+    from specialists.segmentation_train import SegmentationTrainReport
 
 
 def _default_out(model: str) -> str:
@@ -100,6 +103,13 @@ def cmd_train_biomass(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _run_figures(r: SegmentationTrainReport) -> dict[str, Any]:
+    """The ``--json`` figures every segmentation trainer prints."""
+    return {"train": r.n_train, "first_loss": r.first_loss, "last_loss": r.last_loss,
+            "val_iou": r.val_iou, "val_f1": r.val_f1, "best_epoch": r.best_epoch,
+            "seconds": r.seconds}
+
+
 def cmd_train_change(ns: argparse.Namespace) -> int:
     """Train the siamese change model on A/B/label pairs; print validation F1 and IoU."""
     from tools.training import train_change_model
@@ -109,9 +119,7 @@ def cmd_train_change(ns: argparse.Namespace) -> int:
         weights, r, val = train_change_model(ns.pairs, out, epochs=ns.epochs, steps=ns.steps,
                                              batch=ns.batch, crop=ns.crop, gsd_m=ns.gsd,
                                              seed=ns.seed, on_epoch=bar)
-    figures = {"weights": str(weights), "train": r.n_train, "validation": val,
-               "first_loss": r.first_loss, "last_loss": r.last_loss, "val_f1": r.val_f1,
-               "val_iou": r.val_iou, "best_epoch": r.best_epoch, "seconds": r.seconds}
+    figures = {"weights": str(weights), "validation": val, **_run_figures(r)}
     if ns.json:
         _print_json(figures)
         return 0
@@ -135,10 +143,8 @@ def cmd_train_water(ns: argparse.Namespace) -> int:
                                 batch=ns.batch, crop=ns.crop, width=ns.width, levels=ns.levels,
                                 seed=ns.seed, device=ns.device, on_epoch=bar)
     r = run.report
-    figures = {"weights": str(run.weights), "chips": run.chips, "train": r.n_train,
-               "validation": run.validation, "first_loss": r.first_loss,
-               "last_loss": r.last_loss, "val_iou": r.val_iou, "val_f1": r.val_f1,
-               "best_epoch": r.best_epoch, "seconds": r.seconds, "notes": run.notes}
+    figures = {"weights": str(run.weights), "chips": run.chips, "validation": run.validation,
+               **_run_figures(r), "notes": run.notes}
     if ns.json:
         _print_json(figures)
         return 0
