@@ -8,7 +8,8 @@
 
 With ``sandbox=True`` (or a :class:`~agent.sandbox.Sandbox`), file arguments must lie inside the
 workspace or the data roots, relative paths resolve there, and at most ``max_jobs`` calls of the
-same Analyst run at once. Without it, paths are read as given (relative to the current folder).
+same Analyst run at once. Without it, paths are read as given (relative to the current folder);
+rasters over ``EARTHSIGHT_MAX_PIXELS`` (default 1e9 pixels) are refused either way.
 
 ``describe_scene`` (in ``ask``, ``run_tool``, workflows and the LangChain tools) answers with
 the ``describer`` given, else with the planner's chat model when the planner is an LLM planner,
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.plan import Planner
-from agent.sandbox import Sandbox
+from agent.sandbox import Sandbox, file_checks
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class Analyst:
             (files), ``steps``, ``errors`` and ``ok``.
 
         Raises:
-            InputError: With a sandbox, a scene it refuses.
+            InputError: With a sandbox, a scene it refuses; a scene over the pixel limit.
         """
         from agent.graph import run_request
 
@@ -99,13 +100,13 @@ class Analyst:
         """Run one tool (``analyst.run_tool("map_water", image="scene.tif")``).
 
         Raises:
-            InputError: Unknown tool, bad arguments, or (with a sandbox) a refused file.
+            InputError: Unknown tool, bad arguments, (with a sandbox) a refused file, or a
+                raster over the pixel limit (``EARTHSIGHT_MAX_PIXELS``, sandbox or not).
             ToolUnavailable: The tool cannot run in this installation.
         """
         from tools.catalog import run_tool
 
-        if self.sandbox is not None:
-            args = self.sandbox.check_tool_args(name, args)
+        args = file_checks(self.sandbox).check_tool_args(name, args)  # or the pixel limit
         with self._job():
             return run_tool(name, args, self.workspace, describer=self.describer).result
 

@@ -128,10 +128,12 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
     """Run one tool directly with JSON arguments."""
     from agent.llm_describe import describer_for_tools
     from agent.progress import ProgressEvent, RichProgress
+    from agent.sandbox import file_checks
     from tools.catalog import get_tool, run_tool
 
     args = _parse_args_json(ns.args)
     get_tool(ns.name)  # unknown names fail before a workspace is made
+    args = file_checks(None).check_tool_args(ns.name, args)  # EARTHSIGHT_MAX_PIXELS
     describer = describer_for_tools([ns.name])  # describe_scene: the configured LLM, if any
     workspace = _workspace(ns.workspace)
     if ns.json:

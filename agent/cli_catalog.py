@@ -91,6 +91,26 @@ def cmd_models(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_import(ns: argparse.Namespace) -> int:
+    """Convert a checkpoint the user trusts into a safely loadable file (command line only)."""
+    from rich.markup import escape
+
+    from agent.cli import UsageError
+    from specialists.model_files import ModelFileRefused
+    from specialists.model_import import import_weights
+
+    try:
+        done = import_weights(ns.file, name=ns.name, dest_dir=ns.out)
+    except (ModelFileRefused, FileNotFoundError, KeyError) as exc:
+        raise UsageError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from exc
+    except ImportError as exc:
+        raise UsageError(f"models import needs the `deep` extra ({exc.name} is missing): "
+                         "pip install 'earthsight[deep]'") from exc
+    _console().print(f"imported {escape(str(ns.file))} as {escape(str(done.path))} "
+                     f"({done.kind}; SHA-256 {done.sha256}, now trusted)")
+    return 0
+
+
 def add_catalog_parsers(sub: Any) -> None:
     """Add the ``tools`` and ``models`` subcommands."""
     p = sub.add_parser("tools", help="list the tools and their arguments")
@@ -102,3 +122,16 @@ def add_catalog_parsers(sub: Any) -> None:
     p = sub.add_parser("models", help="list the specialist models and whether weights are here")
     p.add_argument("--json", action="store_true", help="print the records as JSON")
     p.set_defaults(func=cmd_models)
+    actions = p.add_subparsers(dest="action", metavar="{import}")
+    imp = actions.add_parser(
+        "import", help="convert a checkpoint you trust into a file that loads safely",
+        description="Load FILE in full ONCE (its pickle may run code: import only files you "
+        "trust), keep only what loads without running code (an ultralytics model of its own "
+        "classes, or tensors and plain values), write it into the EarthSight weights folder "
+        "($EARTHSIGHT_WEIGHTS_DIR, default ~/.local/share/earthsight/weights) without "
+        "replacing any file, and trust its SHA-256. Tools, workflows and servers never import.")
+    imp.add_argument("file", help="the checkpoint (.pt / .pth)")
+    imp.add_argument("--name", help="model record it is for (written under that model's "
+                     "weights file name, e.g. yolo11n-obb -> yolo11n-obb.pt)")
+    imp.add_argument("--out", help="folder to write to (default: the EarthSight weights folder)")
+    imp.set_defaults(func=cmd_models_import)

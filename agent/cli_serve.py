@@ -4,13 +4,16 @@
     earthsight serve [--host 127.0.0.1] [--port N] [--root DIR]
 
 Both need the ``serve`` extra (mcp, fastapi, uvicorn); without it they say so and exit 2.
-Off loopback both need ``EARTHSIGHT_TOKEN`` (bearer token), and check it whenever it is set.
+Over HTTP both always check a bearer token: ``EARTHSIGHT_TOKEN``, else the private token file
+(``~/.config/earthsight/server-token``, made on first start; ``EARTHSIGHT_TOKEN_FILE``). They
+print one start-up line (address, token source, browser login) and one access line per request
+on stderr. A wildcard ``--host`` (``0.0.0.0``) needs ``EARTHSIGHT_ALLOWED_HOSTS``. See
+:mod:`agent.server_security`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from agent.cli import UsageError
@@ -30,8 +33,7 @@ def cmd_mcp(ns: argparse.Namespace) -> int:
     except ImportError as exc:
         raise _serve_extra(exc) from exc
     if ns.http:
-        run_http(server, host=ns.host, port=ns.port,
-                 token=os.environ.get("EARTHSIGHT_TOKEN") or None)
+        run_http(server, host=ns.host, port=ns.port)
     else:
         run_stdio(server)
     return 0
@@ -57,7 +59,7 @@ def add_serve_parsers(sub: Any, workspace: str, planner: str) -> None:
     p.add_argument("--port", type=int, default=8765, help="port with --http (8765)")
     p.set_defaults(func=cmd_mcp)
 
-    p = sub.add_parser("serve", help="serve the HTTP API (needs EARTHSIGHT_TOKEN off loopback)")
+    p = sub.add_parser("serve", help="serve the HTTP API (bearer token always checked)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (8000)")
     p.add_argument("--root", default="sessions", help="folder of session workspaces (./sessions)")

@@ -27,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent.answer import compose_answer, step_call
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 from agent.progress import AgentProgress, ProgressEvent, ignore_progress
+from agent.sandbox import file_checks
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
 from tools.errors import EarthSightError, InputError
@@ -212,8 +213,7 @@ class _Runner:
         try:
             args = resolve_args(step.args, results, scenes)
             record = self.tool_lookup(step.tool)
-            if self.sandbox is not None:
-                args = self.sandbox.check_tool_args(record.name, args)
+            args = file_checks(self.sandbox).check_tool_args(record.name, args)
             run = run_record(record, args, workspace, step=step.id, progress=on_progress,
                              describer=self.describer)
         except Exception as exc:  # every tool error becomes a failed step
@@ -346,11 +346,12 @@ def run_request(
         The plan, answer text, numbers with units, artifacts and errors.
 
     Raises:
-        InputError: A scene the sandbox refuses (refused step arguments fail their step).
+        InputError: A scene the sandbox refuses, or one over the pixel limit
+            (``EARTHSIGHT_MAX_PIXELS``; refused step arguments fail their step).
     """
     ws = str(Path(workspace).expanduser().resolve())
-    if sandbox is not None and not dry_run:
-        images = sandbox.check_request([str(p) for p in images])
+    if not dry_run:  # the sandbox's checks, or without one the pixel limit
+        images = file_checks(sandbox).check_request([str(p) for p in images])
     state: AgentState = {
         "messages": [HumanMessage(content=request)], "request": request,
         "scenes": [Scene(path=str(p)) for p in images], "workspace": ws, "dry_run": dry_run,

@@ -15,10 +15,17 @@ Endpoints (OpenAPI schema at ``/openapi.json``, docs at ``/docs``):
   download a file; anything resolving outside the session workspace is refused (403).
 * ``GET /tools`` → every tool's schemas; ``GET /health``.
 
-**Security.** The server binds 127.0.0.1 unless told otherwise. When ``EARTHSIGHT_TOKEN`` is set,
-and always when bound to another address (it refuses to start without one), every request
-needs ``Authorization: Bearer <token>`` (401 otherwise). Every file argument goes through the
-session's :class:`~agent.sandbox.Sandbox` (403 when refused).
+**Security** (:mod:`agent.server_security`, one policy with the MCP server). Every request needs
+``Authorization: Bearer <token>`` or the browser login cookie (401 otherwise): the token is
+``EARTHSIGHT_TOKEN``, else the private token file (made on first start, see
+:mod:`agent.server_token`). The ``Host`` header must name the server and a cross-origin
+``Origin`` must be listed in ``EARTHSIGHT_CORS_ORIGINS`` (403 otherwise); bodies over
+``EARTHSIGHT_MAX_BODY_BYTES`` (1 MiB) and inline workflows over 256 KiB are refused (413).
+``GET /login`` is a token form for browsers; ``/docs`` (Swagger UI, served locally) needs the
+login. Every file argument goes through the session's :class:`~agent.sandbox.Sandbox` (403
+when refused). Answers never show server paths (:mod:`agent.redact`): workspace files are
+named relative to the workspace, data files relative to their data root. Inline workflow YAML
+is parsed in memory, never written to the workspace.
 
 **describe_scene.** When EarthSight's LLM is configured on purpose (``[llm]`` naming a backend
 or model in a config file, or ``EARTHSIGHT_LLM_BACKEND`` / ``EARTHSIGHT_LLM_MODEL``), tool calls,
@@ -34,33 +41,35 @@ counts as a job); an unknown planner name is refused before (``400``).
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
-import os
 import queue
 import re
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent import jobs
 from agent.progress import ProgressEvent
+from agent.redact import Redactor
+from agent.sandbox import SandboxBusy, SandboxRefused
+from agent.server_security import SecurityPolicy, check_bind, install, is_loopback, token_ok
+from agent.server_token import TOKEN_ENV, ServerToken, load_token
 from tools.errors import EarthSightError, InputError
 from tools.registry import Describer
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+__all__ = ["TOKEN_ENV", "InputError", "check_bind", "create_app", "is_loopback", "serve",
+           "token_ok"]
 
-TOKEN_ENV = "EARTHSIGHT_TOKEN"
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_INLINE_YAML = 256 * 1024
 
 
 class AskBody(BaseModel):
@@ -82,64 +91,10 @@ class WorkflowBody(BaseModel):
     """A workflow to run: a file or inline YAML, and its inputs."""
 
     workflow: str | None = Field(None, description="workflow file (sandboxed path)")
-    yaml: str | None = Field(None, description="or the workflow itself, as YAML text")
+    yaml: str | None = Field(None, description="or the workflow itself, as YAML text "
+                             "(at most 256 KiB; parsed in memory, never stored)")
     inputs: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse to serve on a non-loopback address without a token.
-
-    Raises:
-        InputError: ``host`` is not a loopback address and no token is set.
-    """
-    if not token and not is_loopback(host):
-        raise InputError(f"--host {host}: serving beyond this machine needs a bearer token; "
-                         f"set {TOKEN_ENV}")
-
-
-def token_ok(header: str | None, token: str) -> bool:
-    """Whether an ``Authorization`` header carries the bearer ``token``."""
-    if not header or not header.lower().startswith("bearer "):
-        return False
-    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
-
-
-class BearerAuth:
-    """ASGI middleware: 401 for HTTP requests without the bearer token (lifespan passes).
-
-    Args:
-        app: The wrapped ASGI app.
-        token: The required token.
-    """
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.token = token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the header of HTTP requests, pass everything else through."""
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            header = headers.get(b"authorization", b"").decode("latin-1")
-            if not token_ok(header, self.token):
-                body = json.dumps({"detail": "missing or wrong bearer token"}).encode()
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
 
 
 class _Sessions:
@@ -169,23 +124,26 @@ class _Sessions:
                 self._sandboxes[session_id] = jobs.load_sandbox(workspace)
             return self._sandboxes[session_id]
 
+    def redactor(self, session_id: str) -> Redactor:
+        """Rewrites this session's paths (workspace-relative, data-root-relative)."""
+        return Redactor.for_sandbox(self.sandbox(session_id))
+
 
 def _status(exc: BaseException) -> int:
-    """HTTP status of an error: 403 for sandbox refusals, 429 busy, 400 other input errors."""
-    names = {c.__name__ for c in type(exc).__mro__}
-    if isinstance(exc, jobs.BusyError) or any("Busy" in n for n in names):
+    """HTTP status of an error: 429 busy, 403 sandbox refusals, 400 other EarthSight errors."""
+    if isinstance(exc, jobs.BusyError | SandboxBusy):
         return 429
-    if isinstance(exc, PermissionError) or any("Sandbox" in n or "Refused" in n for n in names):
+    if isinstance(exc, SandboxRefused | PermissionError):
         return 403
     if isinstance(exc, EarthSightError):
         return 400
     return 500
 
 
-def _fail(exc: BaseException) -> HTTPException:
+def _fail(exc: BaseException, redactor: Redactor) -> HTTPException:
     status = _status(exc)
     headers = {"Retry-After": "1"} if status == 429 else None
-    return HTTPException(status, jobs.error_text(exc), headers=headers)
+    return HTTPException(status, redactor.text(jobs.error_text(exc)), headers=headers)
 
 
 def _inside(root: Path, candidate: Path) -> Path:
@@ -198,49 +156,94 @@ def _inside(root: Path, candidate: Path) -> Path:
     return real
 
 
+TEXT_SUFFIXES = {".json": "application/json", ".geojson": "application/geo+json",
+                 ".csv": "text/csv", ".txt": "text/plain", ".md": "text/markdown",
+                 ".yaml": "application/yaml", ".yml": "application/yaml"}
+
+
+def _download(real: Path, redact: Redactor) -> Response:
+    """A workspace file; text files (result records, manifests, GeoJSON) with server paths
+    rewritten like every other answer."""
+    media = TEXT_SUFFIXES.get(real.suffix.lower())
+    if media is not None:
+        try:
+            text = real.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            pass
+        else:
+            return Response(redact.text(text), media_type=media, headers={
+                "Content-Disposition": f'attachment; filename="{real.name}"'})
+    return FileResponse(real, filename=real.name)
+
+
+def _error_handlers(app: FastAPI, redactor: Redactor) -> None:
+    """Every error detail goes through ``redactor`` (a safety net: endpoints redact with the
+    session's redactor first)."""
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"detail": redactor(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        detail = jobs.to_jsonable([{k: v for k, v in e.items() if k != "ctx"}
+                                   for e in exc.errors()])
+        return JSONResponse({"detail": redactor(detail)}, status_code=422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+
+
 def create_app(root: str | Path = "sessions", token: str | None = None,
-               max_jobs: int | None = None, describer: Describer | None = None) -> FastAPI:
-    """Build the FastAPI app.
+               max_jobs: int | None = None, describer: Describer | None = None, *,
+               host: str = "127.0.0.1", port: int | None = None) -> FastAPI:
+    """Build the FastAPI app (with the security policy of :mod:`agent.server_security`).
 
     Args:
         root: Folder that holds one workspace folder per session.
-        token: Bearer token every request must carry (default: ``EARTHSIGHT_TOKEN``; none
-            when unset and empty).
+        token: Bearer token every request must carry (None or empty: ``EARTHSIGHT_TOKEN``,
+            else the token file, made when missing; see :func:`agent.server_token.load_token`).
         max_jobs: Runs at once (default: the sandbox's ``max_jobs``).
         describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
             when one is configured on purpose, see
             :func:`agent.llm_describe.configured_describer`; else measured facts only).
+        host: The address the app is served on (the ``Host`` names it accepts).
+        port: The port it is served on (its own ``Origin``).
 
     Returns:
-        The app (serve it with uvicorn, or test it with ``fastapi.testclient.TestClient``).
+        The app (serve it with uvicorn, or test it with ``fastapi.testclient.TestClient`` and
+        ``base_url="http://127.0.0.1"``). ``app.state.token`` says where the token came from.
 
     Raises:
-        InputError: An invalid LLM configuration (file or environment).
+        InputError: An invalid LLM configuration (file or environment), a refused token file
+            or a bad ``EARTHSIGHT_*`` security setting.
     """
+    from agent.http_docs import LOGIN_PATH, add_browser_pages
     from agent.llm_describe import configured_describer
     from tools.catalog import tool_schemas
     from tools.workspace import Workspace
 
     configured = configured_describer() if describer is None else None
     tool_describer = describer or configured
-    secret = token if token is not None else os.environ.get(TOKEN_ENV) or None
+    server_token: ServerToken = load_token(token)
+    policy = SecurityPolicy.from_env(server_token.value, host, port, public_paths={LOGIN_PATH},
+                                     login_path=LOGIN_PATH)
     sessions = _Sessions(Path(root))
-    limit = max_jobs if max_jobs is not None else jobs.max_jobs(jobs.load_sandbox(sessions.root))
+    root_box = jobs.load_sandbox(sessions.root)
+    limit = max_jobs if max_jobs is not None else jobs.max_jobs(root_box)
     limiter = jobs.JobLimiter(limit)
+    server_redactor = Redactor(None, root_box.roots[1:])
 
-    app = FastAPI(title="EarthSight", version="0.1.0",
+    app = FastAPI(title="EarthSight", version="0.1.0", docs_url=None, redoc_url=None,
                   description="A remote-sensing analyst's agent over HTTP.")
-
-    @app.middleware("http")
-    async def authorize(request: Request, call_next: Callable[[Request], Awaitable[Response]],
-                        ) -> Response:
-        if secret and not token_ok(request.headers.get("authorization"), secret):
-            return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
-
+    install(app, policy)
+    _error_handlers(app, server_redactor)
+    add_browser_pages(app, policy)
     app.state.limiter = limiter
     app.state.sessions = sessions
+    app.state.policy = policy
+    app.state.token = server_token
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -248,30 +251,35 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
 
     @app.get("/tools")
     def list_tools() -> list[dict[str, Any]]:
-        return tool_schemas()
+        schemas: list[dict[str, Any]] = server_redactor(tool_schemas())
+        return schemas
 
     @app.post("/sessions", status_code=201)
     def create_session() -> dict[str, str]:
         session_id = sessions.create()
-        return {"session_id": session_id, "workspace": str(sessions.workspace(session_id))}
+        return {"session_id": session_id,
+                "workspace": sessions.redactor(session_id).text(
+                    str(sessions.workspace(session_id)))}
 
     @app.get("/sessions/{session_id}")
     def get_session(session_id: str) -> dict[str, Any]:
         workspace = sessions.workspace(session_id)
-        return {"session_id": session_id, "workspace": str(workspace),
+        return {"session_id": session_id,
+                "workspace": sessions.redactor(session_id).text(str(workspace)),
                 "artifacts": len(Workspace(workspace).artifacts())}
 
     @app.post("/sessions/{session_id}/ask")
     def ask(session_id: str, body: AskBody) -> StreamingResponse:
         workspace = sessions.workspace(session_id)
         sandbox = sessions.sandbox(session_id)
+        redact = sessions.redactor(session_id)
         try:
             images = jobs.check_images(sandbox, body.images)
             jobs.check_planner(body.planner)  # an unknown name: 400 now, not a slot taken
         except Exception as exc:
-            raise _fail(exc) from exc
+            raise _fail(exc, redact) from exc
         if not limiter.try_acquire():
-            raise _fail(jobs.BusyError(f"all {limiter.max_jobs} job slots are busy"))
+            raise _fail(jobs.BusyError(f"all {limiter.max_jobs} job slots are busy"), redact)
         events: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
         def on_progress(event: ProgressEvent) -> None:
@@ -297,39 +305,40 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
 
         def stream() -> Iterator[str]:
             while (item := events.get()) is not None:
-                yield json.dumps(item, default=str) + "\n"
+                yield json.dumps(redact(jobs.to_jsonable(item))) + "\n"
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
 
     @app.post("/sessions/{session_id}/tools/{name}")
     def run_tool(session_id: str, name: str, body: ToolBody) -> dict[str, Any]:
         workspace = sessions.workspace(session_id)
+        redact = sessions.redactor(session_id)
         try:
             with limiter.slot():
                 run = jobs.run_tool_job(name, body.args, workspace, sessions.sandbox(session_id),
                                         describer=tool_describer)
         except Exception as exc:
-            raise _fail(exc) from exc
-        return jobs.tool_payload(run)
+            raise _fail(exc, redact) from exc
+        payload: dict[str, Any] = redact(jobs.tool_payload(run))
+        return payload
 
     @app.post("/sessions/{session_id}/workflows")
     def run_workflow(session_id: str, body: WorkflowBody) -> dict[str, Any]:
         workspace = sessions.workspace(session_id)
+        redact = sessions.redactor(session_id)
         if (body.workflow is None) == (body.yaml is None):
             raise HTTPException(400, "give exactly one of `workflow` (a file) or `yaml` (text)")
-        workflow = body.workflow
-        if body.yaml is not None:
-            inline = workspace / f"workflow_{uuid.uuid4().hex[:8]}.yaml"
-            inline.write_text(body.yaml, encoding="utf-8")
-            workflow = str(inline)
+        if body.yaml is not None and len(body.yaml.encode("utf-8")) > MAX_INLINE_YAML:
+            raise HTTPException(413, f"inline workflow over {MAX_INLINE_YAML // 1024} KiB")
         try:
             with limiter.slot():
-                result = jobs.workflow_job(str(workflow), body.inputs, workspace,
+                result = jobs.workflow_job(body.workflow, body.inputs, workspace,
                                            sandbox=sessions.sandbox(session_id),
-                                           dry_run=body.dry_run, describer=tool_describer)
+                                           dry_run=body.dry_run, describer=tool_describer,
+                                           text=body.yaml)
         except Exception as exc:
-            raise _fail(exc) from exc
-        return {"result": jobs.to_jsonable(result)}
+            raise _fail(exc, redact) from exc
+        return {"result": redact(jobs.to_jsonable(result))}
 
     @app.get("/sessions/{session_id}/artifacts")
     def list_artifacts(session_id: str) -> dict[str, Any]:
@@ -340,36 +349,44 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             if artifact.path and artifact.kind != "number":
                 record["url"] = f"/sessions/{session_id}/artifacts/{artifact.id}"
             records.append(record)
-        return {"session_id": session_id, "artifacts": records}
+        return {"session_id": session_id, "artifacts": sessions.redactor(session_id)(records)}
 
     @app.get("/sessions/{session_id}/artifacts/{artifact_id}")
-    def download_artifact(session_id: str, artifact_id: str) -> FileResponse:
+    def download_artifact(session_id: str, artifact_id: str) -> Response:
         workspace = sessions.workspace(session_id)
         for artifact in Workspace(workspace).artifacts():
             if artifact.id == artifact_id and artifact.path:
                 real = _inside(workspace, Path(artifact.path))
-                return FileResponse(real, filename=real.name)
+                return _download(real, sessions.redactor(session_id))
         raise HTTPException(404, f"no artifact {artifact_id!r} in this session")
 
     @app.get("/sessions/{session_id}/files/{path:path}")
-    def download_file(session_id: str, path: str) -> FileResponse:
+    def download_file(session_id: str, path: str) -> Response:
         workspace = sessions.workspace(session_id)
         if "://" in path or Path(path).is_absolute():
             raise HTTPException(403, "refused: give a path relative to the session workspace")
         real = _inside(workspace, workspace / path)
-        return FileResponse(real, filename=real.name)
+        return _download(real, sessions.redactor(session_id))
 
     return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, root: str | Path = "sessions") -> None:
-    """Run the API with uvicorn (blocks).
+    """Run the API with uvicorn (blocks), after one start-up line on stderr (address, where
+    the token comes from, the browser login URL); one access line per request follows.
 
     Raises:
-        InputError: A non-loopback host without ``EARTHSIGHT_TOKEN``.
+        InputError: A wildcard host without ``EARTHSIGHT_ALLOWED_HOSTS``, a refused token
+            file, or a bad security setting.
     """
     import uvicorn
 
-    token = os.environ.get(TOKEN_ENV) or None
-    check_bind(host, token)
-    uvicorn.run(create_app(root, token), host=host, port=port, log_level="warning")
+    from agent.server_security import access_log_to_stderr, announce
+
+    check_bind(host)
+    token = load_token()
+    app = create_app(root, token.value, host=host, port=port)
+    announce("EarthSight API", app.state.policy, token.describe(), login=True)
+    with access_log_to_stderr():
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    server_header=False)

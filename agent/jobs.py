@@ -278,11 +278,15 @@ def clear_planners() -> None:
         _PLANNER_LOCKS.clear()
 
 
-def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *,
+INLINE_WORKFLOW = "inline-workflow"
+
+
+def workflow_job(workflow: str | None, inputs: dict[str, Any], workspace: str | Path, *,
                  sandbox: Sandbox | None = None, dry_run: bool = False,
-                 describer: Describer | None = None) -> Any:
-    """Run a YAML workflow file in ``workspace``; the file and every file input are sandboxed
-    (``describe_scene`` steps answer with ``describer`` when given).
+                 describer: Describer | None = None, text: str | None = None) -> Any:
+    """Run a YAML workflow in ``workspace``: the file ``workflow`` (sandboxed), or ``text``
+    (the YAML itself, parsed in memory: nothing is written). Every file input is sandboxed;
+    ``describe_scene`` steps answer with ``describer`` when given.
 
     Returns:
         The :class:`~agent.workflow.WorkflowResult`.
@@ -290,14 +294,20 @@ def workflow_job(workflow: str, inputs: dict[str, Any], workspace: str | Path, *
     Raises:
         InputError: A refused path, or an invalid workflow or input (nothing ran).
     """
-    from agent.workflow import run_workflow
+    from agent.workflow import Workflow, parse_workflow, run_workflow
 
     box = sandbox if sandbox is not None else load_sandbox(workspace)
-    path = box.resolve(workflow, "workflow")
-    if not Path(path).is_file():
-        raise InputError(f"workflow: file not found: {workflow}")
+    flow: Workflow | str
+    if text is not None:
+        flow = parse_workflow(text, INLINE_WORKFLOW, require_available=not dry_run)
+    elif workflow is None:
+        raise InputError("workflow: give a workflow file or its YAML text")
+    else:
+        flow = box.resolve(workflow, "workflow")
+        if not Path(flow).is_file():
+            raise InputError(f"workflow: file not found: {workflow}")
     with workspace_lock(workspace):
-        return run_workflow(path, inputs, workspace=workspace, dry_run=dry_run, sandbox=box,
+        return run_workflow(flow, inputs, workspace=workspace, dry_run=dry_run, sandbox=box,
                             describer=describer)
 
 

@@ -24,8 +24,18 @@
   (an artifact's file: text for JSON/GeoJSON, bytes for rasters; number artifacts as their
   record) and ``earthsight://files/{name}`` (a file of the workspace by name).
 
-The HTTP transport binds 127.0.0.1 unless ``--host`` says otherwise; when ``EARTHSIGHT_TOKEN``
-is set (and always when bound elsewhere) every request needs ``Authorization: Bearer <token>``.
+* **Paths.** Tool results, ``ask`` answers, resources and error messages never show server
+  paths (:mod:`agent.redact`): workspace files are named relative to the workspace, data files
+  relative to their data root (both work as arguments again), anything else as
+  ``<server>/<name>``.
+
+The HTTP transport binds 127.0.0.1 unless ``--host`` says otherwise and has the HTTP API's
+security policy (:mod:`agent.server_security`): every request needs
+``Authorization: Bearer <token>`` (``EARTHSIGHT_TOKEN``, else the private token file, see
+:mod:`agent.server_token`), the ``Host`` must name the server, cross-origin requests need
+``EARTHSIGHT_CORS_ORIGINS``, bodies are limited (``EARTHSIGHT_MAX_BODY_BYTES``), and the SDK's
+own DNS-rebinding protection is on with the same hosts. Over stdio there is no network and no
+token.
 """
 
 from __future__ import annotations
@@ -35,11 +45,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import jobs
+from agent.redact import Redactor
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
     from mcp.types import CallToolResult
 
+    from agent.server_security import SecurityPolicy
+    from agent.server_token import ServerToken
     from tools.registry import Describer, ToolRecord
 
 SERVER_NAME = "earthsight"
@@ -60,6 +73,7 @@ class _Service:
         self.limiter = jobs.JobLimiter(jobs.max_jobs(self.sandbox))
         self.describer = describer
         self.configured = configured_describer() if describer is None else None
+        self.redact = Redactor.for_sandbox(self.sandbox)
 
     def run_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
         """Run one tool; errors become an error result."""
@@ -68,9 +82,9 @@ class _Service:
                 run = jobs.run_tool_job(name, args, self.workspace.root, self.sandbox,
                                         describer=self.describer or self.configured)
         except Exception as exc:  # every failure is reported to the client, never raised
-            return _error_result(jobs.error_text(exc))
-        payload = jobs.tool_payload(run)
-        return _ok_result(run.result.summary, payload)
+            return _error_result(self.redact.text(jobs.error_text(exc)))
+        payload = self.redact(jobs.tool_payload(run))
+        return _ok_result(self.redact.text(run.result.summary), payload)
 
     def ask(self, request: str, images: list[str], dry_run: bool) -> CallToolResult:
         """Run the full agent; errors become an error result."""
@@ -81,9 +95,10 @@ class _Service:
                                       describer=self.describer,
                                       default_describer=self.configured)
         except Exception as exc:  # reported to the client
-            return _error_result(jobs.error_text(exc))
-        payload = jobs.ask_payload(result)
-        return _ok_result(result.answer, payload, is_error=not (result.ok or dry_run))
+            return _error_result(self.redact.text(jobs.error_text(exc)))
+        payload = self.redact(jobs.ask_payload(result))
+        return _ok_result(self.redact.text(result.answer), payload,
+                          is_error=not (result.ok or dry_run))
 
     def artifact_file(self, artifact_id: str) -> str | bytes:
         """The content of artifact ``artifact_id`` (its record for a number)."""
@@ -92,7 +107,7 @@ class _Service:
         for artifact in self.workspace.artifacts():
             if artifact.id == artifact_id:
                 if artifact.kind == "number" or not artifact.path:
-                    return artifact.model_dump_json(indent=2)
+                    return json.dumps(self.redact(artifact.model_dump(mode="json")), indent=2)
                 return self._read(Path(artifact.path))
         raise ResourceError(f"no artifact {artifact_id!r} in this workspace; "
                             "read earthsight://manifest for the ids")
@@ -110,7 +125,7 @@ class _Service:
         if not real.is_file():
             raise ResourceError(f"{path.name}: no such file in the workspace")
         if real.suffix.lower() in TEXT_SUFFIXES:
-            return real.read_text(encoding="utf-8")
+            return self.redact.text(real.read_text(encoding="utf-8"))
         return real.read_bytes()
 
 
@@ -220,7 +235,8 @@ def build_server(workspace: str | Path = "workspace", planner: str = "offline",
                      description="Artifact records of this workspace (ids, kinds, units, files).")
     def manifest() -> str:
         records = [a.model_dump(mode="json") for a in service.workspace.artifacts()]
-        return json.dumps({"workspace": str(service.workspace.root), "artifacts": records})
+        return json.dumps(service.redact({"workspace": str(service.workspace.root),
+                                          "artifacts": records}))
 
     @server.resource("earthsight://tools", name="tools", mime_type="application/json",
                      description="Every tool with its schemas; unavailable ones say why.")
@@ -245,19 +261,58 @@ def run_stdio(server: MCPServer) -> None:
     server.run("stdio")
 
 
-def run_http(server: MCPServer, host: str = "127.0.0.1", port: int = 8765,
-             token: str | None = None) -> None:
-    """Serve streamable HTTP at ``http://host:port/mcp`` (bearer token checked when set).
+def mcp_transport_security(policy: SecurityPolicy) -> Any:
+    """The MCP SDK's own ``TransportSecuritySettings``, consistent with ``policy`` (the SDK
+    checks again behind :class:`~agent.server_security.HostOriginGuard`; it needs ``name:*``
+    for "any port")."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = [f"[{n}]" if ":" in n else n for n in sorted(policy.allowed_hosts)]
+    origins = [f"{scheme}://{h}{port}" for h in hosts for scheme in ("http", "https")
+               for port in ("", ":*")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[h for n in hosts for h in (n, f"{n}:*")],
+        allowed_origins=origins + list(policy.cors_origins))
+
+
+def http_app(server: MCPServer, host: str = "127.0.0.1", port: int | None = None,
+             token: str | None = None) -> tuple[Any, ServerToken]:
+    """The streamable-HTTP app of ``server`` (at ``/mcp``) behind the security policy, and
+    where its token comes from (``token``, else ``EARTHSIGHT_TOKEN``, else the token file).
 
     Raises:
-        InputError: A non-loopback host without a token.
+        InputError: A refused token file or a bad ``EARTHSIGHT_*`` security setting.
+    """
+    from agent.server_security import SecurityPolicy, install
+    from agent.server_token import load_token
+
+    server_token = load_token(token)
+    policy = SecurityPolicy.from_env(server_token.value, host, port)
+    app: Any = server.streamable_http_app(
+        host=host, transport_security=mcp_transport_security(policy),
+        max_request_body_size=policy.max_body)
+    install(app, policy)
+    app.state.policy = policy
+    return app, server_token
+
+
+def run_http(server: MCPServer, host: str = "127.0.0.1", port: int = 8765,
+             token: str | None = None) -> None:
+    """Serve streamable HTTP at ``http://host:port/mcp`` (blocks), after one start-up line on
+    stderr (address, where the token comes from); one access line per request follows.
+
+    Raises:
+        InputError: A wildcard host without ``EARTHSIGHT_ALLOWED_HOSTS``, a refused token
+            file, or a bad security setting.
     """
     import uvicorn
 
-    from agent.http_api import BearerAuth, check_bind
+    from agent.server_security import access_log_to_stderr, announce, check_bind
 
-    check_bind(host, token)
-    app: Any = server.streamable_http_app(host=host)
-    if token:
-        app = BearerAuth(app, token)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    check_bind(host)
+    app, server_token = http_app(server, host, port, token)
+    announce("EarthSight MCP server", app.state.policy, server_token.describe(), path="/mcp")
+    with access_log_to_stderr():
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    server_header=False)

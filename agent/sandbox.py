@@ -5,7 +5,8 @@ Every embedded interface (workflows run through the Python API, the MCP server, 
 only with ``--sandbox`` (the analyst runs it on their own files).
 
 * Relative paths resolve against the workspace, then each data root (first that exists wins).
-* Refused, with an :class:`~tools.errors.InputError` naming the argument and the allowed roots:
+* Refused, with a :class:`SandboxRefused` (an :class:`~tools.errors.InputError`; the servers
+  answer 403) naming the argument and the allowed roots:
   ``..`` components, ``~``, URLs (``scheme://``) and GDAL virtual paths (``/vsi...``), GDAL VRT
   files (they may point anywhere), absolute paths outside the roots, and symlinks whose target
   lies outside the roots. Result files (``$sN``) whose recorded artifacts lie outside are
@@ -15,6 +16,9 @@ only with ``--sandbox`` (the analyst runs it on their own files).
 * Globs (``scenes/*.tif``) are resolved like paths; every match must lie inside the roots.
 * Rasters larger than ``max_pixels`` (width x height) are refused; :meth:`Sandbox.job` bounds
   how many jobs run at once (``max_jobs``).
+* Without a sandbox (the CLI without ``--sandbox``, ``Analyst()``), :func:`file_checks` gives a
+  :class:`PixelLimit`: paths are read as given, but the same pixel limit applies to every scene
+  and every file argument (the agent graph, ``run-tool`` and ``Analyst.run_tool`` call it).
 
 Environment: ``EARTHSIGHT_DATA`` (the data folder, a root), ``EARTHSIGHT_DATA_ROOTS`` (more
 roots, ``os.pathsep``-separated), ``EARTHSIGHT_MAX_PIXELS``, ``EARTHSIGHT_MAX_JOBS``.
@@ -43,6 +47,10 @@ _NOT_RASTERS = (".json", ".geojson", ".csv", ".txt", ".yaml", ".yml")
 
 class SandboxBusy(EarthSightError):
     """Every job slot is taken (``max_jobs``); try again later."""
+
+
+class SandboxRefused(InputError):
+    """A file argument the sandbox refuses (outside the roots, a URL, ``..``, a VRT, ...)."""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -100,7 +108,7 @@ class Sandbox:
     @classmethod
     def from_env(cls, workspace: str | Path) -> Sandbox:
         """A sandbox for ``workspace`` configured from ``EARTHSIGHT_*`` variables."""
-        return cls(workspace, max_pixels=_env_int("EARTHSIGHT_MAX_PIXELS", DEFAULT_MAX_PIXELS),
+        return cls(workspace, max_pixels=max_pixels_from_env(),
                    max_jobs=_env_int("EARTHSIGHT_MAX_JOBS", DEFAULT_MAX_JOBS))
 
     def __repr__(self) -> str:
@@ -112,10 +120,11 @@ class Sandbox:
     def _allowed(self) -> str:
         return ", ".join(str(r) for r in self.roots)
 
-    def _refuse(self, argument: str, value: str, why: str) -> InputError:
-        return InputError(f"{argument}: {value!r} is refused ({why}). Files must lie inside the "
-                          f"workspace or a data root: {self._allowed()}. Copy the file into one "
-                          "of them and pass a path relative to it.")
+    def _refuse(self, argument: str, value: str, why: str) -> SandboxRefused:
+        return SandboxRefused(
+            f"{argument}: {value!r} is refused ({why}). Files must lie inside the workspace or "
+            f"a data root: {self._allowed()}. Copy the file into one of them and pass a path "
+            "relative to it.")
 
     def inside(self, path: Path) -> bool:
         """Whether ``path`` (fully resolved, symlinks followed) lies inside a root."""
@@ -256,18 +265,7 @@ class Sandbox:
 
     def check_pixels(self, path: str | Path, argument: str) -> None:
         """Refuse a raster with more than ``max_pixels`` pixels (header read only)."""
-        import rasterio
-
-        try:
-            with rasterio.open(path) as src:
-                width, height = int(src.width), int(src.height)
-        except Exception:
-            return  # not a raster GDAL reads; the tool reports that with its own message
-        if width * height > self.max_pixels:
-            raise InputError(
-                f"{argument}: {path} has {width} x {height} = {width * height:,} pixels, over "
-                f"this server's limit of {self.max_pixels:,} (EARTHSIGHT_MAX_PIXELS). Clip the "
-                "scene to the area of interest first.")
+        check_pixels(path, argument, self.max_pixels)
 
     def check_request(self, images: Sequence[str | Path]) -> list[str]:
         """Resolve and check the scenes of an agent request.
@@ -301,6 +299,94 @@ class Sandbox:
             yield
         finally:
             self._slots.release()
+
+
+def max_pixels_from_env() -> int:
+    """``EARTHSIGHT_MAX_PIXELS``, default 1e9."""
+    return _env_int("EARTHSIGHT_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+
+
+def check_pixels(path: str | Path, argument: str, max_pixels: int) -> None:
+    """Refuse a raster with more than ``max_pixels`` pixels (header read only; a file GDAL
+    cannot read passes, the tool says why it cannot use it).
+
+    Raises:
+        InputError: The raster is over the limit (the message names it).
+    """
+    import rasterio
+
+    try:
+        with rasterio.open(path) as src:
+            width, height = int(src.width), int(src.height)
+    except Exception:
+        return  # not a raster GDAL reads; the tool reports that with its own message
+    if width * height > max_pixels:
+        raise InputError(
+            f"{argument}: {path} has {width} x {height} = {width * height:,} pixels, over the "
+            f"limit of {max_pixels:,} pixels (EARTHSIGHT_MAX_PIXELS). Clip the scene to the "
+            "area of interest first.")
+
+
+class PixelLimit:
+    """The checks that apply without a sandbox: paths are read as given, rasters over
+    ``max_pixels`` are refused (the same interface as :class:`Sandbox`'s checks).
+
+    Args:
+        max_pixels: Largest raster (width x height) a scene or file argument may be.
+    """
+
+    def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.max_pixels = max_pixels
+
+    def __repr__(self) -> str:
+        return f"PixelLimit(max_pixels={self.max_pixels})"
+
+    def _check(self, value: Any, argument: str) -> Any:
+        if not isinstance(value, str | Path) or str(value).startswith("$"):
+            return value
+        path = Path(value).expanduser()
+        if (not _GLOB_CHARS.search(str(value)) and path.suffix.lower() not in _NOT_RASTERS
+                and path.is_file()):
+            check_pixels(path, argument, self.max_pixels)
+        return value
+
+    def check_tool_args(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Check the rasters ``tool``'s file arguments name; returns a copy of ``args`` (a tool
+        outside the catalog, e.g. a caller's own ``tool_lookup``, is not checked).
+
+        Raises:
+            InputError: A raster over ``max_pixels``.
+        """
+        from tools.catalog import REGISTRY
+        from tools.registry import path_fields
+
+        record = REGISTRY.get(tool)
+        if record is None:
+            return dict(args)
+        models = set(path_fields(record.input_model, "model"))
+        for name in path_fields(record.input_model):
+            value = args.get(name)
+            if value is None or (name in models and _is_model_name(value)):
+                continue
+            items = value if isinstance(value, list | tuple) else [value]
+            for i, item in enumerate(items):
+                self._check(item, f"{name}[{i}]" if items is value else name)
+        return dict(args)
+
+    def check_request(self, images: Sequence[str | Path]) -> list[str]:
+        """Check the scenes of a request; returns them as given (as text).
+
+        Raises:
+            InputError: A raster over ``max_pixels``.
+        """
+        return [str(self._check(p, f"images[{i}]")) for i, p in enumerate(images)]
+
+
+def file_checks(sandbox: Sandbox | None) -> Sandbox | PixelLimit:
+    """What checks file arguments: ``sandbox``, or without one a :class:`PixelLimit` from
+    ``EARTHSIGHT_MAX_PIXELS`` (the one place every interface without a sandbox goes through).
+    """
+    return sandbox if sandbox is not None else PixelLimit(max_pixels_from_env())
 
 
 def _is_model_name(value: Any) -> bool:

@@ -89,12 +89,12 @@ def build_weights(dest: Path, calib_scene: Path, tile: int, conf: float,
         The .pt path and a line saying how the weights were made.
     """
     import torch
-    from ultralytics import YOLO
 
+    from specialists.model_files import load_ultralytics
     from specialists.yolo import build_random
 
     build_random("yolo11n.yaml", dest, names=CLASSES, seed=0)
-    yolo = YOLO(str(dest))
+    yolo = load_ultralytics(dest)
     net = yolo.model.float()
     with rasterio.open(calib_scene) as src:
         step = max(1, (src.width - tile) // 3)

@@ -69,11 +69,13 @@ def load_checkpoint(path: str | Path, model: str) -> tuple[dict[str, Any], dict[
     Raises:
         CheckpointError: Unreadable, another format, or weights of another model.
     """
-    import torch
+    from specialists.model_files import ModelFileRefused, load_tensors
 
     p = Path(path)
     try:
-        data = torch.load(p, map_location="cpu", weights_only=True)
+        data = load_tensors(p)
+    except ModelFileRefused as exc:
+        raise CheckpointError(str(exc)) from exc
     except Exception as exc:
         raise CheckpointError(f"{p}: not a readable weights file ({type(exc).__name__}: {exc}); "
                               "pass a file written by `earthsight train`") from exc

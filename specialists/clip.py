@@ -142,10 +142,12 @@ def read_checkpoint(path: str | Path, arch: str | None = None
     Raises:
         CheckpointError: Unreadable, or not a CLIP checkpoint.
     """
-    import torch
+    from specialists.model_files import ModelFileRefused, load_tensors
 
     try:
-        raw = torch.load(str(path), map_location="cpu", weights_only=True)
+        raw = load_tensors(path)
+    except ModelFileRefused as exc:
+        raise CheckpointError(str(exc)) from exc
     except Exception as exc:
         raise CheckpointError(f"{path}: cannot be read as a torch checkpoint ({exc})") from exc
     state = _state_dict(raw)

@@ -141,9 +141,9 @@ def load_pretrained(encoder: Any, path: str | Path) -> int:
     Raises:
         ValueError: The file holds no tensor that fits the encoder.
     """
-    import torch
+    from specialists.model_files import load_tensors
 
-    state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    state = load_tensors(path)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     own = encoder.state_dict()

@@ -6,7 +6,7 @@ machine downloads, and the architecture config that builds it with random weight
 benchmarks). Weights are looked up, in order:
 
 1. an explicit path (a tool's ``model`` argument, or ``path=``);
-2. ``$EARTHSIGHT_WEIGHTS_DIR/<weights file>``;
+2. ``$EARTHSIGHT_WEIGHTS_DIR/<weights file>`` (default ``~/.local/share/earthsight/weights``);
 3. the library's own cache (ultralytics' ``weights_dir`` setting; torch hub's ``checkpoints``);
 4. when not offline (``YOLO_OFFLINE`` / ``HF_HUB_OFFLINE`` unset), the library's normal
    download of the named release.
@@ -59,6 +59,9 @@ class ModelRecord:
         config: Architecture config for random-init builds (``yolo11n-obb.yaml``) or the
             SAM registry key (``vit_b``).
         target_units: Units of a regression model's output (``Mg/ha``); None otherwise.
+        sha256: SHA-256 of the published weights file (None: no published file, e.g. the
+            models trained here); a file under the published name must match it.
+        size: Size in bytes of the published weights file (None: not known).
     """
 
     name: str
@@ -72,6 +75,8 @@ class ModelRecord:
     source: str
     config: str | None = None
     target_units: str | None = None
+    sha256: str | None = None
+    size: int | None = None
 
 
 _ULTRA = "https://github.com/ultralytics/assets/releases/download/v8.3.0/"
@@ -86,10 +91,11 @@ _GEORSCLIP_LICENCE = ("see the Zilun/GeoRSCLIP model card (non-commercial terms)
                       "RS5M")
 
 
-def _clip(name: str, weights: str, source: str, arch: str, licence: str) -> ModelRecord:
+def _clip(name: str, weights: str, source: str, arch: str, licence: str, sha256: str,
+          size: int | None) -> ModelRecord:
     return ModelRecord(name=name, task="contrastive", library="open_clip", weights=weights,
                        classes=(), bands=RGB, gsd_m=None, licence=licence, source=source,
-                       config=arch)
+                       config=arch, sha256=sha256, size=size)
 
 
 MODELS: dict[str, ModelRecord] = {
@@ -98,38 +104,53 @@ MODELS: dict[str, ModelRecord] = {
             name="yolo11n-obb", task="detect-obb", library="ultralytics",
             weights="yolo11n-obb.pt", classes=DOTA_V1, bands=RGB, gsd_m=0.5,
             licence="AGPL-3.0 (Ultralytics); trained on DOTA v1 (academic use only)",
-            source=_ULTRA + "yolo11n-obb.pt", config="yolo11n-obb.yaml"),
+            source=_ULTRA + "yolo11n-obb.pt", config="yolo11n-obb.yaml",
+            sha256="b62898ebf38940ca4df323863e45ee9d84a1a46d5d11ebdde529fb33aa9f3a32",
+            size=5_795_654),
         ModelRecord(
             name="yolo11n", task="detect", library="ultralytics", weights="yolo11n.pt",
             classes=COCO_RS, bands=RGB, gsd_m=None,
             licence="AGPL-3.0 (Ultralytics); trained on COCO (CC BY 4.0)",
-            source=_ULTRA + "yolo11n.pt", config="yolo11n.yaml"),
+            source=_ULTRA + "yolo11n.pt", config="yolo11n.yaml",
+            sha256="0ebbc80d4a7680d14987a577cd21342b65ecfd94632bd9a8da63ae6417644ee1",
+            size=5_613_764),
         ModelRecord(
             name="sam_vit_b", task="segment", library="segment-anything",
             weights="sam_vit_b_01ec64.pth", classes=(), bands=RGB, gsd_m=None,
             licence="Apache-2.0 (Meta AI)", source=_SAM + "sam_vit_b_01ec64.pth",
-            config="vit_b"),
+            config="vit_b",
+            sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
+            size=375_042_383),
         ModelRecord(
             name="sam_vit_h", task="segment", library="segment-anything",
             weights="sam_vit_h_4b8939.pth", classes=(), bands=RGB, gsd_m=None,
             licence="Apache-2.0 (Meta AI)", source=_SAM + "sam_vit_h_4b8939.pth",
-            config="vit_h"),
+            config="vit_h",
+            sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
+            size=2_564_550_879),
         ModelRecord(
             name="mobile_sam_vit_t", task="segment", library="mobile-sam",
             weights="mobile_sam.pt", classes=(), bands=RGB, gsd_m=None,
             licence="Apache-2.0 (MobileSAM)",
             source="https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
-            config="vit_t"),
+            config="vit_t",
+            sha256="6dbb90523a35330fedd7f1d3dfc66f995213d81b29a5ca8108dbcdd4e37d6c2f",
+            size=40_728_226),
         _clip("remoteclip-vit-b-32", "RemoteCLIP-ViT-B-32.pt",
-              _REMOTECLIP + "RemoteCLIP-ViT-B-32.pt", "ViT-B-32", _REMOTECLIP_LICENCE),
+              _REMOTECLIP + "RemoteCLIP-ViT-B-32.pt", "ViT-B-32", _REMOTECLIP_LICENCE,
+              "60014e395d930a3f2963d1d89c8522bf4ad56775571e4356e866864789af85c4", 605_208_421),
         _clip("remoteclip-vit-l-14", "RemoteCLIP-ViT-L-14.pt",
-              _REMOTECLIP + "RemoteCLIP-ViT-L-14.pt", "ViT-L-14", _REMOTECLIP_LICENCE),
+              _REMOTECLIP + "RemoteCLIP-ViT-L-14.pt", "ViT-L-14", _REMOTECLIP_LICENCE,
+              "fcc2a7e21e171f4ffcb7a9c0206b8b74ac0c9eb83c67b576958b7a4ed6c8cecb", 1_710_613_765),
         _clip("remoteclip-rn50", "RemoteCLIP-RN50.pt", _REMOTECLIP + "RemoteCLIP-RN50.pt",
-              "RN50", _REMOTECLIP_LICENCE),
+              "RN50", _REMOTECLIP_LICENCE,
+              "11657d33a87fc197e19a7654a76a632415ebea42feb8a61025ef389f8990c0f9", 408_397_807),
         _clip("georsclip-vit-b-32", "RS5M_ViT-B-32.pt", _GEORSCLIP + "RS5M_ViT-B-32.pt",
-              "ViT-B-32", _GEORSCLIP_LICENCE),
+              "ViT-B-32", _GEORSCLIP_LICENCE,  # digest from one source; size not published
+              "129bafaa6a097b8be52e2babf27d24f0a934dae919201e538dc698611bd1ea01", None),
         _clip("georsclip-vit-l-14", "RS5M_ViT-L-14.pt", _GEORSCLIP + "RS5M_ViT-L-14.pt",
-              "ViT-L-14", _GEORSCLIP_LICENCE),
+              "ViT-L-14", _GEORSCLIP_LICENCE,
+              "9119b7731c17dd66fae13619203f33900946fe0660095ed54d8e6c7cfe8d03c0", 1_710_635_010),
         # Trained here (`earthsight train ...`); no public release. The weights file's own
         # metadata (bands, gsd_m, architecture) overrides the defaults below.
         ModelRecord(
@@ -220,11 +241,19 @@ def library_cache_dirs(record: ModelRecord) -> list[Path]:
     return [torch_hub_checkpoints()]
 
 
-def _candidates(record: ModelRecord) -> list[Path]:
-    found: list[Path] = []
+def earthsight_weights_dir() -> Path:
+    """EarthSight's own weights folder: ``$EARTHSIGHT_WEIGHTS_DIR``, else
+    ``$XDG_DATA_HOME/earthsight/weights`` (``~/.local/share/earthsight/weights``). Files
+    ``earthsight models import`` converts go here, with the trust store of their digests."""
     env = os.environ.get(WEIGHTS_ENV)
     if env:
-        found.append(Path(env).expanduser() / record.weights)
+        return Path(env).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser() / "earthsight" / "weights"
+
+
+def _candidates(record: ModelRecord) -> list[Path]:
+    found = [earthsight_weights_dir() / record.weights]
     found.extend(d / record.weights for d in library_cache_dirs(record))
     return found
 

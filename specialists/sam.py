@@ -167,12 +167,15 @@ def build_sam(arch: SamArch) -> Any:
 
 def read_state_dict(path: Path) -> dict[str, Any]:
     """Tensors of a checkpoint (plain state dict, or one under ``model`` / ``state_dict``)."""
-    import torch
+    from specialists.model_files import ModelFileRefused, load_tensors
 
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load_tensors(path)
+    except ModelFileRefused as exc:
+        raise SamLoadError(str(exc)) from exc
     except Exception as exc:
-        raise SamLoadError(f"{path} could not be read as a PyTorch checkpoint ({exc})") from exc
+        raise SamLoadError(f"{path} could not be read as a PyTorch checkpoint ({exc}); pass a "
+                           "SAM checkpoint (sam_vit_b_01ec64.pth, mobile_sam.pt)") from exc
     for key in ("model", "state_dict"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -33,6 +33,12 @@ import numpy as np
 
 from specialists.cache import get_or_load
 from specialists.device import configure_threads, pick_device, use_half
+from specialists.model_files import (
+    check_ultralytics_file,
+    load_ultralytics,
+    safe_ultralytics,
+    shipped_config,
+)
 from specialists.slicing import Detections
 from specialists.yolo_onnx import OnnxYolo, supports
 
@@ -80,15 +86,18 @@ def _quiet() -> None:
 def load_yolo(weights: str | Path, device: str) -> Any:
     """The ultralytics model for ``weights`` on ``device``, loaded once per process (cached).
 
+    The checkpoint goes through ultralytics' restricted loader
+    (:func:`specialists.model_files.load_ultralytics`): a file that would need code to load is
+    refused, and so is anything but a ``.pt`` checkpoint.
+
     Raises:
-        ValueError: The file is not an ultralytics detection model.
+        ValueError: The file is not an ultralytics detection model, or is refused
+            (:class:`~specialists.model_files.ModelFileRefused`).
     """
     _quiet()
 
     def loader() -> Any:
-        from ultralytics import YOLO
-
-        model = YOLO(str(weights))
+        model = load_ultralytics(weights)
         if model.task not in ("detect", "obb"):
             raise ValueError(f"{weights} is an ultralytics '{model.task}' model; detect_objects "
                              "needs a 'detect' or 'obb' model")
@@ -135,7 +144,7 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
         keep: Exports kept in the cache folder (least recently used ones are deleted).
     """
     _quiet()
-    weights = Path(weights).resolve()
+    weights = check_ultralytics_file(weights)
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
     folder = Path(dest) if dest is not None else exports_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,12 +152,10 @@ def export_onnx(weights: str | Path, imgsz: int, batch: int,
     if target.exists():
         os.utime(target)  # most recently used: pruned last
         return target
-    from ultralytics import YOLO
-
     with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
         src = Path(tmp) / weights.name
         shutil.copyfile(weights, src)
-        made = YOLO(str(src)).export(format="onnx", imgsz=imgsz, batch=batch, dynamic=False,
+        made = load_ultralytics(src).export(format="onnx", imgsz=imgsz, batch=batch, dynamic=False,
                                      simplify=False, half=False, device="cpu")
         os.replace(made, target)
     _prune_exports(folder, keep)
@@ -197,7 +204,8 @@ def build_random(config: str, dest: str | Path, names: Sequence[str] | None = No
     """Build an architecture from its config with random weights and save it as a .pt.
 
     Args:
-        config: ultralytics model config, e.g. ``yolo11n-obb.yaml``.
+        config: A shipped ultralytics model config (one a model record names, e.g.
+            ``yolo11n-obb.yaml``); any other config is refused.
         dest: File to write (``.pt``).
         names: Class names (sets the number of classes; default: the config's own).
         seed: torch seed for the random weights.
@@ -207,7 +215,9 @@ def build_random(config: str, dest: str | Path, names: Sequence[str] | None = No
 
     import torch
     import yaml
-    from ultralytics import YOLO
+
+    shipped_config(config)
+    YOLO = safe_ultralytics()
     from ultralytics.nn.tasks import yaml_model_load
 
     torch.manual_seed(seed)

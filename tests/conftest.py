@@ -105,6 +105,8 @@ def offline_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.setdefault(key, value)
     # ONNX exports of test weights go to a session folder, never the user's cache
     os.environ.setdefault("EARTHSIGHT_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
+    # EarthSight's default weights folder (and its trust store) too
+    os.environ.setdefault("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     fonts = Path(os.environ["YOLO_CONFIG_DIR"]) / "Ultralytics"
     fonts.mkdir(parents=True, exist_ok=True)
     try:
@@ -121,13 +123,16 @@ def offline_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def random_obb_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """yolo11n-obb built from its config with random weights (DOTA v1 class names), as a .pt."""
+    """yolo11n-obb built from its config with random weights (DOTA v1 class names), as a .pt.
+
+    Not under the published name ``yolo11n-obb.pt``: a file of that name must be the published
+    one (or imported with ``earthsight models import``)."""
     pytest.importorskip("ultralytics")
     from specialists.models import DOTA_V1_NATIVE
     from specialists.yolo import build_random
 
     return build_random("yolo11n-obb.yaml",
-                        tmp_path_factory.mktemp("weights") / "yolo11n-obb.pt",
+                        tmp_path_factory.mktemp("weights") / "yolo11n-obb-random.pt",
                         names=DOTA_V1_NATIVE)
 
 

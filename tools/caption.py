@@ -24,6 +24,7 @@ from tools.artifacts import ToolResult
 from tools.describe import MODALITY_WORDS, area_quantity, footprint_area_m2
 from tools.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked
 from tools.registry import PATH_FIELD, Describer, DescribeRequest, ToolContext, tool_record
+from tools.untrusted_text import quoted
 from tools.zones import raster_units
 
 NO_VLM = ("describing what the scene shows needs a vision-language (VLM) backend, which this "
@@ -130,7 +131,7 @@ def _centre_lonlat(info: RasterInfo) -> tuple[float, float] | None:
 
 
 def _facts(info: RasterInfo, stats: SceneStats) -> dict[str, str]:
-    bands = ", ".join(b.name or f"band {b.index}" for b in info.bands[:8])
+    bands = ", ".join(quoted(b.name) if b.name else f"band {b.index}" for b in info.bands[:8])
     more = f" and {info.count - 8} more" if info.count > 8 else ""
     article = "an" if info.modality == "rgb" else "a"
     facts = {
@@ -157,7 +158,7 @@ def _facts(info: RasterInfo, stats: SceneStats) -> dict[str, str]:
         facts["location"] = (f"Its centre is at {abs(lat):.4f}°{'N' if lat >= 0 else 'S'}, "
                              f"{abs(lon):.4f}°{'E' if lon >= 0 else 'W'}.")
     unit = f" ({stats.units})" if stats.units else " (raw pixel values)"
-    means = ", ".join(f"{b.name or b.index}: {m:.4g}" for b, m in
+    means = ", ".join(f"{quoted(b.name) if b.name else b.index}: {m:.4g}" for b, m in
                       zip(info.bands[:8], stats.band_mean[:8], strict=False))
     facts["statistics"] = f"Mean value per band{unit}: {means}{more}."
     if stats.mean_ndvi is not None:

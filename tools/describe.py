@@ -9,6 +9,7 @@ from tools.area import M2_PER_HA, M2_PER_KM2, pixel_area_rows_m2
 from tools.artifacts import Quantity, ToolResult
 from tools.raster import RasterInfo, describe
 from tools.registry import PATH_FIELD, ToolContext, tool_record
+from tools.untrusted_text import quoted
 
 MODALITY_WORDS = {
     "rgb": "RGB (true colour)",
@@ -61,7 +62,7 @@ def area_quantity(area_m2: float) -> Quantity:
 def _band_text(info: RasterInfo, limit: int = 16) -> str:
     parts = []
     for band in info.bands[:limit]:
-        text = band.name or f"band {band.index}"
+        text = quoted(band.name) if band.name else f"band {band.index}"
         if band.wavelength_nm is not None:
             text += f" ({band.wavelength_nm:g} nm)"
         parts.append(text)
@@ -72,7 +73,7 @@ def _band_text(info: RasterInfo, limit: int = 16) -> str:
 
 def info_lines(info: RasterInfo) -> list[str]:
     """Readable lines describing ``info`` (size, bands, dtype, CRS, pixel size, bounds, ...)."""
-    lines = [f"File: {info.path}",
+    lines = [f"File: {quoted(info.path, 200)}",
              f"Size: {info.width} x {info.height} pixels, {info.count} band(s) of {info.dtype}",
              f"Bands: {_band_text(info)}",
              f"Modality (guessed from the header): {MODALITY_WORDS[info.modality]}"]

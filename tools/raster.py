@@ -20,6 +20,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from tools.errors import InputError
+from tools.untrusted_text import clean
 
 Modality = Literal["rgb", "multispectral", "sar", "hyperspectral", "panchromatic"]
 
@@ -136,7 +137,7 @@ def _band_infos(src: Any) -> list[BandInfo]:
     infos = []
     for i in range(1, src.count + 1):
         tags = src.tags(i)
-        name = src.descriptions[i - 1] or tags.get("name") or tags.get("BAND_NAME")
+        name = clean(src.descriptions[i - 1] or tags.get("name") or tags.get("BAND_NAME"))
         infos.append(BandInfo(index=i, name=name, wavelength_nm=_wavelength(tags)))
     return infos
 

@@ -142,8 +142,7 @@ def load_model(model: str | None) -> tuple[Any, str]:
     try:
         seg = get_or_load(f"sam:{path}:{device}", lambda: sam.load_sam(path, device))
     except sam.SamLoadError as exc:
-        raise InputError(f"model: {exc}. Pass a SAM checkpoint (sam_vit_b_01ec64.pth, "
-                         "mobile_sam.pt).") from exc
+        raise InputError(f"model: {exc}") from exc
     configure_threads()
     return seg, name
 

@@ -30,6 +30,7 @@ from tools.raster import (
     same_grid,
 )
 from tools.registry import ProgressCallback
+from tools.untrusted_text import clean
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -98,11 +99,11 @@ def raster_units(src: Any, band: int = 1) -> str | None:
     """Units of a band from the file (band units, then 'units' tags), or None."""
     units = src.units[band - 1] if src.units and len(src.units) >= band else None
     if units:
-        return str(units)
+        return clean(units, 32)
     for tags in (src.tags(band), src.tags()):
         for key in ("units", "UNITS", "unit", "UNIT"):
             if tags.get(key):
-                return str(tags[key])
+                return clean(tags[key], 32)
     return None
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan import Scene
+from tools.untrusted_text import quoted
 
 FINISH = "finish"
 DECLINE = "decline"
@@ -87,7 +88,7 @@ def scene_facts(scenes: Sequence[Scene]) -> str:
         names = [f"$image{index}"] + (["$image"] if index == 1 else [])
         if len(scenes) == 2:
             names.append("$before" if index == 1 else "$after")
-        head = f"Scene {index} ({', '.join(names)}): {scene.path}"
+        head = f"Scene {index} ({', '.join(names)}): {quoted(scene.path, 200)}"
         try:
             lines = info_lines(describe(scene.path)) if Path(scene.path).is_file() else []
         except Exception as exc:  # the tools will report the same when run

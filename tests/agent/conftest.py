@@ -23,3 +23,23 @@ def fresh_planner_cache() -> Iterator[None]:
     jobs.clear_planners()
     yield
     jobs.clear_planners()
+
+
+@pytest.fixture(autouse=True)
+def private_server_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Servers never read or write the developer's token file, nor their security settings."""
+    monkeypatch.setenv("EARTHSIGHT_TOKEN_FILE", str(tmp_path / "token-dir" / "server-token"))
+    for name in ("EARTHSIGHT_TOKEN", "EARTHSIGHT_ALLOWED_HOSTS", "EARTHSIGHT_CORS_ORIGINS",
+                 "EARTHSIGHT_MAX_BODY_BYTES", "EARTHSIGHT_MAX_PIXELS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data root (``EARTHSIGHT_DATA``) under ``tmp_path`` holding ``scenes/scene.tif``."""
+    from tests.agent.describer_fakes import make_scene
+
+    root = tmp_path / "data"
+    make_scene(root / "scenes")
+    monkeypatch.setenv("EARTHSIGHT_DATA", str(root))
+    return root

@@ -24,10 +24,10 @@ pytest.importorskip("httpx")
 pytest.importorskip("mcp")
 
 import mcp
-from fastapi.testclient import TestClient
 
 from agent import http_api
 from agent.mcp_server import build_server
+from tests.agent.api_client import TOKEN, api_client, workspace_of
 from tools.errors import InputError
 
 FACTS = "measured facts"
@@ -43,10 +43,11 @@ def _no_project_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def http_describe(tmp_path: Path, describer: Any = None) -> dict[str, Any]:
     """A tool call, an ask and a workflow over HTTP; what each answered and from what."""
-    app = http_api.create_app(tmp_path / "sessions", token="", max_jobs=2, describer=describer)
-    with TestClient(app) as client:
+    app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2, describer=describer)
+    with api_client(app) as client:
         session = client.post("/sessions").json()
-        make_scene(Path(session["workspace"]))
+        workspace = workspace_of(app, session)
+        make_scene(workspace)
         base = f"/sessions/{session['session_id']}"
         tool = client.post(f"{base}/tools/describe_scene",
                            json={"args": {"image": "scene.tif", "question": QUESTION}})
@@ -58,7 +59,7 @@ def http_describe(tmp_path: Path, describer: Any = None) -> dict[str, Any]:
                            json={"yaml": DESCRIBE_FLOW, "inputs": {"image": "scene.tif"}})
         assert flow.status_code == 200, flow.text
     steps = [result["steps"][0], flow.json()["result"]["steps"][0]]
-    records = [json.loads(Path(s["result_path"]).read_text(encoding="utf-8"))["result"]
+    records = [json.loads((workspace / s["result_path"]).read_text(encoding="utf-8"))["result"]
                for s in steps]
     return {"answers": [tool.json()["answer"], *(r["answer"] for r in records)],
             "from": [tool.json()["answered_from"], *(r["answered_from"] for r in records)]}
@@ -87,7 +88,7 @@ def test_http_refuses_to_start_on_a_broken_llm_config(tmp_path: Path) -> None:
     (tmp_path / "earthsight.toml").write_text('[llm]\nmodel = "m"\napi_key = "sk-x"\n',
                                               encoding="utf-8")
     with pytest.raises(InputError, match="API keys"):
-        http_api.create_app(tmp_path / "sessions", token="")
+        http_api.create_app(tmp_path / "sessions", token=TOKEN)
 
 
 # --- MCP ----------------------------------------------------------------------------------------

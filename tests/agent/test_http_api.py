@@ -22,10 +22,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from agent import http_api, jobs
+from tests.agent.api_client import AUTH, BASE_URL, TOKEN
 from tools.catalog import run_tool
 
-TOKEN = "test-token-123"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CHIP = "sar/sen1floods11_Spain_7370579_S1Hand.tif"
 WORKFLOW = """\
 name: water-area
@@ -43,7 +42,7 @@ outputs: [water.water_area]
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """A client of an app over ``tmp_path/sessions`` that sends the token."""
     app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2)
-    with TestClient(app, headers=AUTH) as c:
+    with TestClient(app, base_url=BASE_URL, headers=AUTH) as c:
         yield c
 
 
@@ -67,7 +66,7 @@ def read_stream(response: httpx.Response) -> list[dict[str, Any]]:
 
 def test_token_is_required(tmp_path: Path) -> None:
     app = http_api.create_app(tmp_path / "sessions", token=TOKEN)
-    with TestClient(app) as anonymous:
+    with TestClient(app, base_url=BASE_URL) as anonymous:
         for method, url in [("GET", "/health"), ("GET", "/tools"), ("POST", "/sessions"),
                             ("GET", "/openapi.json"), ("GET", "/sessions/x/artifacts")]:
             assert anonymous.request(method, url).status_code == 401
@@ -79,17 +78,22 @@ def test_token_is_required(tmp_path: Path) -> None:
 
 def test_token_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(http_api.TOKEN_ENV, TOKEN)
-    with TestClient(http_api.create_app(tmp_path / "sessions")) as c:
+    app = http_api.create_app(tmp_path / "sessions")
+    assert app.state.token.source == "env"
+    with TestClient(app, base_url=BASE_URL) as c:
         assert c.get("/health").status_code == 401
         assert c.get("/health", headers=AUTH).status_code == 200
 
 
-def test_non_loopback_needs_a_token() -> None:
-    with pytest.raises(http_api.InputError, match="needs a bearer token"):
-        http_api.check_bind("0.0.0.0", None)
-    http_api.check_bind("0.0.0.0", TOKEN)
-    http_api.check_bind("127.0.0.1", None)
-    http_api.check_bind("::1", None)
+def test_a_wildcard_bind_needs_host_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    for host in ("0.0.0.0", "::"):
+        with pytest.raises(http_api.InputError, match="EARTHSIGHT_ALLOWED_HOSTS"):
+            http_api.check_bind(host)
+    http_api.check_bind("127.0.0.1")
+    http_api.check_bind("::1")
+    http_api.check_bind("10.0.0.5")
+    monkeypatch.setenv("EARTHSIGHT_ALLOWED_HOSTS", "earthsight.example.org")
+    http_api.check_bind("0.0.0.0")
 
 
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
@@ -135,7 +139,8 @@ def test_tool_ask_workflow_and_downloads(client: TestClient, session: str, data_
     mask = next(a for a in listing if a["kind"] == "mask")
     download = client.get(mask["url"])
     assert download.status_code == 200 and download.content[:4] in (b"II*\x00", b"MM\x00*")
-    by_name = client.get(f"/sessions/{session}/files/{Path(mask['path']).name}")
+    assert not Path(mask["path"]).is_absolute()  # workspace-relative
+    by_name = client.get(f"/sessions/{session}/files/{mask['path']}")
     assert by_name.content == download.content
     assert client.get(f"/sessions/{session}/files/manifest.json").json()["artifacts"]
 
@@ -163,22 +168,21 @@ def test_traversal_is_refused_through_every_endpoint(value: str, client: TestCli
     (workspace / "link.tif").symlink_to(outside)
     (workspace / "link.yaml").symlink_to(tmp_path / "flow.yaml")
     (tmp_path / "flow.yaml").write_text(WORKFLOW, encoding="utf-8")
-    refused = (400, 403, 404)
 
     tool = client.post(f"/sessions/{session}/tools/describe_raster",
                        json={"args": {"image": value}})
-    assert tool.status_code in refused and "refused" in tool.json()["detail"], tool.text
+    assert tool.status_code == 403 and "refused" in tool.json()["detail"], tool.text
     ask = client.post(f"/sessions/{session}/ask", json={"request": "describe it",
                                                         "images": [value]})
-    assert ask.status_code in refused and "refused" in ask.json()["detail"], ask.text
+    assert ask.status_code == 403 and "refused" in ask.json()["detail"], ask.text
     flow_input = client.post(f"/sessions/{session}/workflows",
                              json={"yaml": WORKFLOW, "inputs": {"image": value}})
-    assert flow_input.status_code in refused, flow_input.text
+    assert flow_input.status_code == 403, flow_input.text
     flow_file = client.post(f"/sessions/{session}/workflows",
                             json={"workflow": value.replace(".tif", ".yaml"), "inputs": {}})
-    assert flow_file.status_code in refused, flow_file.text
+    assert flow_file.status_code == 403, flow_file.text
     download = client.get(f"/sessions/{session}/files/{value}")
-    assert download.status_code in refused, download.text
+    assert download.status_code in (403, 404), download.text
     assert b"secret" not in download.content
 
 
@@ -268,13 +272,15 @@ def test_concurrent_requests_respect_the_job_limit(live_server: tuple[str, Any],
         assert anonymous.get("/health").status_code == 401
 
 
-def test_serve_command_refuses_a_public_host_without_a_token(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != http_api.TOKEN_ENV}
+def test_serve_command_refuses_a_wildcard_host_without_host_names(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in (http_api.TOKEN_ENV, "EARTHSIGHT_ALLOWED_HOSTS")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     proc = subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--host", "0.0.0.0",
                            "--root", str(tmp_path / "s")], capture_output=True, text=True,
                           env=env, timeout=60, check=False, cwd=str(tmp_path))
-    assert proc.returncode == 2 and "bearer token" in proc.stderr
+    assert proc.returncode == 2 and "EARTHSIGHT_ALLOWED_HOSTS" in proc.stderr
+    assert not Path(env["EARTHSIGHT_TOKEN_FILE"]).exists()  # refused before any token
 
 
 def test_importing_the_package_loads_no_server_library() -> None:

@@ -83,7 +83,9 @@ def test_water_area_via_mcp_equals_run_tool(server: Any, data_dir: Path,
         assert water_area(result.structured_content) == pytest.approx(
             direct.result.numbers()["water_area"].value, rel=1e-9)
         assert "Water:" in result.content[0].text
-        assert Path(result.structured_content["result_path"]).is_file()
+        result_path = result.structured_content["result_path"]
+        assert not Path(result_path).is_absolute()  # no server path in answers
+        assert (tmp_path / "ws" / result_path).is_file()
 
 
 def test_ask_and_artifact_resources(server: Any, data_dir: Path, tmp_path: Path) -> None:

@@ -176,11 +176,10 @@ def test_http_ask_builds_its_planner_in_a_slot(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("fastapi")
     pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
-
     from agent import http_api
+    from tests.agent.api_client import TOKEN, api_client, workspace_of
 
-    app = http_api.create_app(tmp_path / "sessions", token="", max_jobs=1)
+    app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=1)
     running: list[int] = []
     load = jobs.load_planner
 
@@ -189,9 +188,9 @@ def test_http_ask_builds_its_planner_in_a_slot(tmp_path: Path,
         return load(name)
 
     monkeypatch.setattr(jobs, "load_planner", counted)
-    with TestClient(app) as client:
+    with api_client(app) as client:
         session = client.post("/sessions").json()
-        make_scene(Path(session["workspace"]))
+        make_scene(workspace_of(app, session))
         base = f"/sessions/{session['session_id']}"
         bad = client.post(f"{base}/ask", json={"request": "describe the raster",
                                                "images": ["scene.tif"], "planner": "nope"})

@@ -105,15 +105,14 @@ def test_concurrent_first_asks_build_one_planner(factory: CountingFactory) -> No
 def test_http_asks_share_one_llm_planner(tmp_path: Path, factory: CountingFactory) -> None:
     pytest.importorskip("fastapi")
     pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
-
     from agent import http_api
+    from tests.agent.api_client import TOKEN, api_client, workspace_of
 
-    app = http_api.create_app(tmp_path / "sessions", token="", max_jobs=2)
-    with TestClient(app) as client:
+    app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2)
+    with api_client(app) as client:
         for _ in range(2):  # two sessions, two asks each
             session = client.post("/sessions").json()
-            make_scene(Path(session["workspace"]))
+            make_scene(workspace_of(app, session))
             for _ in range(2):
                 reply = client.post(f"/sessions/{session['session_id']}/ask",
                                     json={"request": "describe the raster",

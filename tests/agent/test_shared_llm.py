@@ -128,16 +128,15 @@ def test_http_ask_and_describe_scene_share_one_chat_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("fastapi")
     pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
-
     from agent import http_api
+    from tests.agent.api_client import TOKEN, api_client, workspace_of
 
     factory = use(monkeypatch, calls(call("describe_raster", image="scene.tif")),
                   calls(call("finish")), AIMessage(content=CONFIGURED_ANSWER))
-    app = http_api.create_app(tmp_path / "sessions", token="", max_jobs=2)
-    with TestClient(app) as client:
+    app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2)
+    with api_client(app) as client:
         session = client.post("/sessions").json()
-        make_scene(Path(session["workspace"]))
+        make_scene(workspace_of(app, session))
         base = f"/sessions/{session['session_id']}"
         ask = client.post(f"{base}/ask", json={"request": "describe the raster",
                                                "images": ["scene.tif"], "planner": "llm"})

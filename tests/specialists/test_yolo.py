@@ -37,7 +37,7 @@ def test_obb_from_config_round_trip(random_obb_weights: Path) -> None:
 def test_detect_from_config_raw_shapes(tmp_path: Path) -> None:
     import torch
 
-    path = build_random("yolo11n.yaml", tmp_path / "yolo11n.pt", names=["car", "boat"])
+    path = build_random("yolo11n.yaml", tmp_path / "yolo11n-random.pt", names=["car", "boat"])
     model = load_yolo(path, "cpu")
     assert model.task == "detect" and model.names == {0: "car", 1: "boat"}
     with torch.no_grad():
@@ -88,7 +88,7 @@ def test_onnx_export_cached_and_raw_parity(tmp_path: Path) -> None:
 
     from specialists.yolo import export_onnx
 
-    weights = _responsive_yolo(tmp_path / "yolo11n.pt")
+    weights = _responsive_yolo(tmp_path / "yolo11n-random.pt")
     out = export_onnx(weights, 128, 2, dest=tmp_path / "exports")
     assert out.parent == tmp_path / "exports" and out.name.endswith("-128px-b2.onnx")
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary left behind

@@ -39,7 +39,7 @@ def test_projected_scene(make_tiff: MakeTiff, workspace: Workspace) -> None:
     assert "80 x 50 px multispectral scene with 4 uint16 band(s), CRS EPSG:32633" in \
         result.summary
     report = result.report
-    assert "Bands: B2 (490 nm), B3 (560 nm), B4 (665 nm), B8 (842 nm)" in report
+    assert 'Bands: "B2" (490 nm), "B3" (560 nm), "B4" (665 nm), "B8" (842 nm)' in report
     assert "Pixel size: 10 m x 10 m" in report and "Nodata: 0.0" in report
     assert "Footprint: 40.00 ha" in report
 
@@ -79,6 +79,6 @@ def test_real_sentinel1_scene(data_dir: Path, workspace: Workspace) -> None:
     result = _describe(workspace, path)
     print(result.report)
     assert result.info.modality == "sar"
-    assert "Bands: VV, VH" in result.report
+    assert 'Bands: "VV", "VH"' in result.report
     assert result.numbers()["footprint_area"].unit == "km²"
     assert 15 < result.numbers()["footprint_area"].value < 25

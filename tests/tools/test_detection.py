@@ -266,8 +266,12 @@ def test_cli_end_to_end_random_yolo(data_dir: Path, tmp_path: Path, random_obb_w
     data = json.loads(Path(result["path"]).read_text())
     assert data["crs"]["properties"]["name"] == "EPSG:32617"
     assert sum(result["counts"].values()) == len(data["features"])
-    # and by name through EARTHSIGHT_WEIGHTS_DIR
-    monkeypatch.setenv("EARTHSIGHT_WEIGHTS_DIR", str(random_obb_weights.parent))
+    # and by name through EARTHSIGHT_WEIGHTS_DIR, once imported under the published name
+    from specialists.model_import import import_weights
+
+    monkeypatch.setenv("EARTHSIGHT_WEIGHTS_DIR", str(tmp_path / "weights"))
+    imported = import_weights(random_obb_weights, name="yolo11n-obb")
+    assert imported.path == tmp_path / "weights" / "yolo11n-obb.pt"
     run = run_tool("detect_objects", {"image": str(image), "tile_size": 320},
                    Workspace(tmp_path / "ws2"))
     assert run.result.model.name == "yolo11n-obb"

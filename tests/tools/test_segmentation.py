@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -277,10 +276,13 @@ def test_neon_boxes_plumbing(fake: FakeSam, data_dir: Path, workspace: Workspace
 def test_neon_boxes_with_tiny_sam_via_weights_dir(data_dir: Path, workspace: Workspace,
                                                   tiny: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from specialists.model_import import import_weights
+
     wdir = tmp_path / "weights"
-    wdir.mkdir()
-    shutil.copy(tiny, wdir / "sam_vit_b_01ec64.pth")
     monkeypatch.setenv("EARTHSIGHT_WEIGHTS_DIR", str(wdir))
+    # under the published name only once imported (a file of that name must be the published
+    # one, or one the user trusted)
+    assert import_weights(tiny, name="sam_vit_b").path == wdir / "sam_vit_b_01ec64.pth"
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     img, gj, n = _neon_boxes(data_dir, workspace.root / "trees.geojson")
