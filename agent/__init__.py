@@ -17,16 +17,16 @@ if TYPE_CHECKING:
     from agent.plan import Plan, Planner, PlanStep, Scene
     from agent.sandbox import Sandbox
     from agent.state import AgentResult, NumberRecord, StepResult
-    from agent.workflow import Workflow, WorkflowError, WorkflowResult, run_workflow
+    from agent.workflows.workflow import Workflow, WorkflowError, WorkflowResult, run_workflow
 
 _EXPORTS = {
     "Analyst": "agent.analyst",
     "Sandbox": "agent.sandbox",
     "NumberRecord": "agent.state",
-    "Workflow": "agent.workflow",
-    "WorkflowError": "agent.workflow",
-    "WorkflowResult": "agent.workflow",
-    "run_workflow": "agent.workflow",
+    "Workflow": "agent.workflows.workflow",
+    "WorkflowError": "agent.workflows.workflow",
+    "WorkflowResult": "agent.workflows.workflow",
+    "run_workflow": "agent.workflows.workflow",
     "build_graph": "agent.graph",
     "run_request": "agent.graph",
     "Plan": "agent.plan",

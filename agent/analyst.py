@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 from agent.plan import Planner
 from agent.sandbox import Sandbox, file_checks
-from tools.workspace import Workspace
+from tools.core.workspace import Workspace
 
 if TYPE_CHECKING:
     from agent.progress import AgentProgress
     from agent.state import AgentResult
-    from agent.workflow import WorkflowResult
-    from agent.workflow_batch import BatchResult
-    from tools.artifacts import Artifact, ToolResult
-    from tools.registry import Describer
+    from agent.workflows.batch import BatchResult
+    from agent.workflows.workflow import WorkflowResult
+    from tools.core.artifacts import Artifact, ToolResult
+    from tools.core.registry import Describer
 
 
 class Analyst:
@@ -49,14 +49,14 @@ class Analyst:
         sandbox: False (read paths as given), True (:meth:`Sandbox.from_env` over the
             workspace), or a configured :class:`~agent.sandbox.Sandbox`.
         describer: The vision/language backend ``describe_scene`` answers with (a
-            :data:`tools.registry.Describer`: ``DescribeRequest -> str``, e.g. an
-            :class:`agent.llm_describe.ChatDescriber`). Default: the planner's chat model when
+            :data:`tools.core.registry.Describer`: ``DescribeRequest -> str``, e.g. an
+            :class:`agent.llm.describe.ChatDescriber`). Default: the planner's chat model when
             it is an LLM planner, else none (measured facts only).
     """
 
     def __init__(self, workspace: str | Path = "workspace", planner: str | Planner = "offline",
                  sandbox: bool | Sandbox = False, describer: Describer | None = None) -> None:
-        from agent.llm_describe import choose_describer
+        from agent.llm.describe import choose_describer
 
         self.workspace = Workspace(workspace)
         if isinstance(planner, str):
@@ -121,15 +121,15 @@ class Analyst:
             WorkflowError: Invalid workflow or inputs (nothing ran).
             InputError: With a sandbox, a refused input or file argument (nothing ran).
         """
-        from agent.workflow_run import run_workflow
+        from agent.workflows.run import run_workflow
         with self._job():
             return run_workflow(path, inputs, workspace=self.workspace.root, dry_run=dry_run,
                                 sandbox=self.sandbox, describer=self.describer)
 
     def run_batch(self, path: str | Path, scenes: str, *, input_name: str | None = None,
                   **inputs: Any) -> BatchResult:
-        """Run a workflow once per scene of a folder or glob (see :mod:`agent.workflow_batch`)."""
-        from agent.workflow_batch import run_batch
+        """Run a workflow once per scene of a folder or glob (see :mod:`agent.workflows.batch`)."""
+        from agent.workflows.batch import run_batch
         with self._job():
             return run_batch(path, scenes, input_name=input_name, inputs=inputs,
                              workspace=self.workspace.root, sandbox=self.sandbox,
@@ -148,7 +148,7 @@ class Analyst:
         from langchain_core.tools import StructuredTool
 
         from tools.catalog import ALL_TOOLS
-        from tools.registry import ToolRecord
+        from tools.core.registry import ToolRecord
 
         def make(record: ToolRecord[Any, Any]) -> Any:
             def call(**kwargs: Any) -> str:

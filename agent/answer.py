@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.plan import Plan, PlanStep
 from agent.state import StepResult
-from tools.artifacts import Quantity
+from tools.core.artifacts import Quantity
 
 
 def _name(key: str) -> str:

@@ -30,9 +30,9 @@ from agent.progress import AgentProgress, ProgressEvent, ignore_progress
 from agent.sandbox import file_checks
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
-from tools.errors import EarthSightError, InputError
-from tools.registry import Describer, ToolRecord, run_record
-from tools.workspace import Workspace
+from tools.core.errors import EarthSightError, InputError
+from tools.core.registry import Describer, ToolRecord, run_record
+from tools.core.workspace import Workspace
 
 if TYPE_CHECKING:
     from agent.sandbox import Sandbox
@@ -130,7 +130,7 @@ def describe_scenes(scenes: Sequence[Scene]) -> tuple[list[Scene], list[str]]:
         The scenes (modality set where it could be read) and one message per unreadable file.
         Missing files are left as they are: a dry run needs none.
     """
-    from tools.raster import describe
+    from tools.geo.raster import describe
 
     out: list[Scene] = []
     errors: list[str] = []
@@ -302,7 +302,7 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
         sandbox: When given, every step's file arguments are resolved and checked by it
             before the tool runs (a refused path fails that step).
         describer: Vision/language backend handed to the tools (``describe_scene`` answers
-            with it; see :mod:`agent.llm_describe`). Default: none, facts only.
+            with it; see :mod:`agent.llm.describe`). Default: none, facts only.
 
     Returns:
         A compiled LangGraph graph; ``invoke`` it with an :class:`~agent.state.AgentState`

@@ -82,7 +82,7 @@ class ContextPlanner(Planner, Protocol):
     """A planner that also takes the caller's context with every request (the LLM planner).
 
     The context is per call, never planner state, because one planner may serve many sessions
-    (the servers share one per configuration, :func:`agent.jobs.load_planner`): the sandbox of
+    (the servers share one per configuration, :func:`agent.serve.jobs.load_planner`): the sandbox of
     the session the plan is for (it checks the proposed file arguments, so the model learns
     what that session may read) and the session's earlier turns as messages.
     Call it through :func:`plan_request`, which leaves plain planners as they are.

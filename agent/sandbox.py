@@ -5,7 +5,7 @@ Every embedded interface (workflows run through the Python API, the MCP server, 
 only with ``--sandbox`` (the analyst runs it on their own files).
 
 * Relative paths resolve against the workspace, then each data root (first that exists wins).
-* Refused, with a :class:`SandboxRefused` (an :class:`~tools.errors.InputError`; the servers
+* Refused, with a :class:`SandboxRefused` (an :class:`~tools.core.errors.InputError`; the servers
   answer 403) naming the argument and the allowed roots:
   ``..`` components, ``~``, URLs (``scheme://``) and GDAL virtual paths (``/vsi...``), GDAL VRT
   files (they may point anywhere), absolute paths outside the roots, and symlinks whose target
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.errors import EarthSightError, InputError
+from tools.core.errors import EarthSightError, InputError
 
 DEFAULT_MAX_PIXELS = 1_000_000_000
 DEFAULT_MAX_JOBS = 2
@@ -70,7 +70,7 @@ def _env_int(name: str, default: int) -> int:
 def default_data_roots(workspace: str | Path) -> list[Path]:
     """The workspace, ``EARTHSIGHT_DATA`` (or the default data folder) and
     ``EARTHSIGHT_DATA_ROOTS``."""
-    from tools.settings import get_settings
+    from tools.core.settings import get_settings
 
     roots = [Path(workspace), get_settings().data_dir]
     extra = os.environ.get("EARTHSIGHT_DATA_ROOTS", "")
@@ -219,7 +219,7 @@ class Sandbox:
             InputError: Unknown tool, a refused path, or a raster over ``max_pixels``.
         """
         from tools.catalog import get_tool
-        from tools.registry import path_fields
+        from tools.core.registry import path_fields
 
         record = get_tool(tool)
         out = dict(args)
@@ -358,7 +358,7 @@ class PixelLimit:
             InputError: A raster over ``max_pixels``.
         """
         from tools.catalog import REGISTRY
-        from tools.registry import path_fields
+        from tools.core.registry import path_fields
 
         record = REGISTRY.get(tool)
         if record is None:
@@ -391,6 +391,6 @@ def file_checks(sandbox: Sandbox | None) -> Sandbox | PixelLimit:
 
 def _is_model_name(value: Any) -> bool:
     """A ``model`` argument that names a model record (no file is read from the caller)."""
-    from specialists.models import MODELS
+    from specialists.runtime.models import MODELS
 
     return isinstance(value, str) and value in MODELS

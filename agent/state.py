@@ -10,7 +10,7 @@ from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
 
 from agent.plan import Plan, Scene
-from tools.artifacts import Artifact, Quantity
+from tools.core.artifacts import Artifact, Quantity
 
 StepStatus = Literal["ok", "failed", "skipped"]
 

@@ -5,8 +5,9 @@ of 64 px (10,000 tiles). Two ingest figures:
 
 * **pipeline** - ``earthsight index``'s path (windowed decimated reads, batching, embedding,
   one SQLite transaction, FAISS file) with a *tiny random-init open_clip ViT*
-  (``specialists.clip.TINY_CONFIG``: 32 px input, 32-d): it measures EarthSight's own overhead,
-  not a real model's encoder speed (ViT-B-32 on CPU is far slower; on a GPU, batches of 64).
+  (``specialists.clip.model.TINY_CONFIG``: 32 px input, 32-d): it measures EarthSight's own
+  overhead, not a real model's encoder speed (ViT-B-32 on CPU is far slower; on a GPU, batches of
+  64).
 * **store** - *precomputed random 512-d unit embeddings* (ViT-B-32's size) written to the index
   (SQLite rows + FAISS), i.e. the vector store's own ingest rate.
 
@@ -73,9 +74,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     ns = parser.parse_args()
 
-    from specialists.clip import TINY_CONFIG, build_random, load_clip, normalise
-    from tools.image_archive import prepare, refresh, scene_items
-    from tools.image_index import ImageIndex
+    from specialists.clip.model import TINY_CONFIG, build_random, load_clip, normalise
+    from tools.clip.archive import prepare, refresh, scene_items
+    from tools.clip.index import ImageIndex
 
     tmp = Path(tempfile.mkdtemp(prefix="es-retrieval-"))
     try:

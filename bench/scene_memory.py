@@ -74,8 +74,8 @@ def main() -> None:
     print(f"scenes ready: {a.size}x{a.size}x3 uint8 ({time.perf_counter() - t0:.0f} s)")
 
     ws = a.out / "ws"
-    from specialists.models import DOTA_V1_NATIVE
-    from specialists.yolo import build_random
+    from specialists.detection.yolo import build_random
+    from specialists.runtime.models import DOTA_V1_NATIVE
 
     yolo_pt = build_random("yolo11n-obb.yaml", a.out / "yolo11n-obb-random.pt",
                            names=DOTA_V1_NATIVE)  # random-init weights: timing/memory only

@@ -90,8 +90,8 @@ def build_weights(dest: Path, calib_scene: Path, tile: int, conf: float,
     """
     import torch
 
-    from specialists.model_files import load_ultralytics
-    from specialists.yolo import build_random
+    from specialists.detection.yolo import build_random
+    from specialists.runtime.model_files import load_ultralytics
 
     build_random("yolo11n.yaml", dest, names=CLASSES, seed=0)
     yolo = load_ultralytics(dest)
@@ -155,7 +155,7 @@ def run_earthsight(scene: Path, weights: Path, tile: int, overlap: int, conf: fl
                    batch: int, ws: Path) -> tuple[float, np.ndarray, np.ndarray, dict[str, float]]:
     """One ``detect_objects`` call: seconds, (N, 4) pixel boxes, (N,) class ids, stages."""
     from tools.catalog import run_tool
-    from tools.detection import DetectObjectsOutput
+    from tools.detection.detect_objects import DetectObjectsOutput
 
     shutil.rmtree(ws, ignore_errors=True)
     marks: dict[str, float] = {}
@@ -217,7 +217,7 @@ def same_windows(width: int, height: int, tile: int, overlap: int) -> bool:
     """True when EarthSight's and SAHI's slice windows are the same."""
     from sahi.slicing import get_slice_bboxes
 
-    from specialists.slicing import slice_windows
+    from specialists.detection.slicing import slice_windows
 
     ours = sorted((w.col, w.row, w.col + w.width, w.row + w.height)
                   for w in slice_windows(width, height, tile, overlap))
@@ -281,8 +281,8 @@ def main() -> None:
     if not same_windows(a.size, a.size, a.tile, a.overlap):
         raise SystemExit("EarthSight and SAHI slice the scene differently")
 
-    from specialists.device import configure_threads
-    from specialists.yolo import load_detector
+    from specialists.detection.yolo import load_detector
+    from specialists.runtime.device import configure_threads
 
     warm = [np.zeros((a.tile, a.tile, 3), np.uint8)] * a.batch
     detector = load_detector(weights, device="cpu", conf=a.conf, imgsz=a.tile, batch=a.batch)

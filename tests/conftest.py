@@ -15,8 +15,8 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from tools.settings import get_settings
-from tools.workspace import Workspace
+from tools.core.settings import get_settings
+from tools.core.workspace import Workspace
 
 MakeTiff = Callable[..., Path]
 
@@ -128,8 +128,8 @@ def random_obb_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Not under the published name ``yolo11n-obb.pt``: a file of that name must be the published
     one (or imported with ``earthsight models import``)."""
     pytest.importorskip("ultralytics")
-    from specialists.models import DOTA_V1_NATIVE
-    from specialists.yolo import build_random
+    from specialists.detection.yolo import build_random
+    from specialists.runtime.models import DOTA_V1_NATIVE
 
     return build_random("yolo11n-obb.yaml",
                         tmp_path_factory.mktemp("weights") / "yolo11n-obb-random.pt",

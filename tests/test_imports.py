@@ -56,7 +56,7 @@ def test_import_agent_is_light() -> None:
 @pytest.mark.parametrize("statement", [
     "import tools",
     "import agent, tools",
-    "import agent.graph, agent.cli, agent.state, agent.answer, agent.progress",
+    "import agent.graph, agent.cli.main, agent.state, agent.answer, agent.progress",
     "from agent import run_request, build_graph, AgentResult",
     "from tools.catalog import ALL_TOOLS, tool_schemas; tool_schemas()",
 ])
@@ -67,6 +67,6 @@ def test_no_torch_on_import(statement: str) -> None:
 
 def test_listing_tools_from_the_cli_imports_no_model_library() -> None:
     result = probe("import io, contextlib",
-                   "from agent.cli import main",
+                   "from agent.cli.main import main",
                    "with contextlib.redirect_stdout(io.StringIO()): main(['tools', '--json'])")
     assert result["tried"] == [] and result["loaded"] == [], result

@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tools.biomass import estimate_biomass
-from tools.caption import describe_scene
-from tools.change import detect_changes
-from tools.composite import pseudo_rgb
-from tools.contrastive import classify_scene, search_images
-from tools.describe import describe_raster
-from tools.detection import detect_objects
-from tools.errors import InputError
-from tools.indices import spectral_index
+from tools.biomass.estimate_biomass import estimate_biomass
+from tools.change.detect_changes import detect_changes
+from tools.clip.classify_search import classify_scene, search_images
+from tools.core.errors import InputError
+from tools.core.registry import Describer, ProgressCallback, ToolRecord, ToolRun, run_record
+from tools.core.workspace import Workspace
+from tools.describe_raster import describe_raster
+from tools.describe_scene import describe_scene
+from tools.detection.detect_objects import detect_objects
 from tools.measure import measure
-from tools.registry import Describer, ProgressCallback, ToolRecord, ToolRun, run_record
-from tools.segmentation import segment
+from tools.pseudo_rgb import pseudo_rgb
+from tools.segmentation.segment import segment
+from tools.spectral_index import spectral_index
 from tools.trend import trend
-from tools.water import map_water
-from tools.workspace import Workspace
+from tools.water.map_water import map_water
 
 ALL_TOOLS: tuple[ToolRecord[Any, Any], ...] = (
     describe_raster, pseudo_rgb, spectral_index, map_water, detect_objects, segment,
@@ -47,7 +47,8 @@ def run_tool(
     step: str | None = None, progress: ProgressCallback | None = None,
     describer: Describer | None = None,
 ) -> ToolRun:
-    """Run tool ``name`` with ``args`` in ``workspace`` (see :func:`tools.registry.run_record`)."""
+    """Run tool ``name`` with ``args`` in ``workspace`` (see
+    :func:`tools.core.registry.run_record`)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     return run_record(get_tool(name), args, ws, step=step, progress=progress,
                       describer=describer)

@@ -17,10 +17,12 @@ from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from tools.area import M2_PER_HA, M2_PER_KM2, require_crs
-from tools.artifacts import ToolResult
-from tools.errors import InputError
-from tools.objects import (
+from tools.core.artifacts import ToolResult
+from tools.core.errors import InputError
+from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.sources import Source, load_source
+from tools.geo.area import M2_PER_HA, M2_PER_KM2, require_crs
+from tools.geo.objects import (
     Obj,
     attr_units,
     attr_values,
@@ -31,11 +33,9 @@ from tools.objects import (
     object_length_m,
     write_objects,
 )
-from tools.raster import crs_to_str, describe, open_dataset
-from tools.registry import PATH_FIELD, ToolContext, tool_record
-from tools.sources import Source, load_source
-from tools.vector import polygonize_mask
-from tools.zones import mask_regions, per_area_factor, zonal_stats
+from tools.geo.raster import crs_to_str, describe, open_dataset
+from tools.geo.vector import polygonize_mask
+from tools.geo.zones import mask_regions, per_area_factor, zonal_stats
 
 Statistic = Literal["count", "area", "mean", "sum", "min", "max", "length"]
 AreaUnit = Literal["m2", "ha", "km2"]

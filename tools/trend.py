@@ -21,14 +21,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from specialists.trend_stats import analyse, direction_text
-from tools.area import M2_PER_HA, M2_PER_KM2
-from tools.artifacts import ToolResult
-from tools.errors import InputError
-from tools.raster import open_dataset
-from tools.registry import PATH_FIELD, ToolContext, tool_record
-from tools.sources import load_source
-from tools.zones import zonal_stats
+from specialists.stats.trend import analyse, direction_text
+from tools.core.artifacts import ToolResult
+from tools.core.errors import InputError
+from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.sources import load_source
+from tools.geo.area import M2_PER_HA, M2_PER_KM2
+from tools.geo.raster import open_dataset
+from tools.geo.zones import zonal_stats
 
 AUTO_ORDER = ("water_area", "changed_area", "area", "mean", "total", "count")
 """Which number ``statistic='auto'`` takes from a result, first match wins."""

@@ -2,7 +2,7 @@
 
 ``get_planner("offline")`` returns the deterministic keyword planner (no model, no network);
 ``get_planner("llm", backend=..., model=..., base_url=...)`` a tool-calling chat model planner
-configured by :func:`agent.llm_config.load_config` (flags > env > config files).
+configured by :func:`agent.llm.config.load_config` (flags > env > config files).
 Planner modules are imported only when asked for, so ``import agent.planners`` stays light.
 """
 
@@ -22,7 +22,7 @@ def get_planner(name: str = "offline", **options: Any) -> Planner:
     Args:
         name: A planner name (see :data:`PLANNER_NAMES`); case and surrounding spaces ignored.
         **options: For ``llm``: LLM settings (``backend``, ``model``, ``base_url``, ``images``
-            ..., see :class:`agent.llm_config.LLMConfig`; None values are ignored) and
+            ..., see :class:`agent.llm.config.LLMConfig`; None values are ignored) and
             ``workspace`` / ``sandbox`` / ``chat_model`` (a ready LangChain chat model).
 
     Returns:
@@ -37,7 +37,7 @@ def get_planner(name: str = "offline", **options: Any) -> Planner:
 
         return OfflinePlanner()
     if key == "llm":
-        from agent.llm_config import load_config
+        from agent.llm.config import load_config
         from agent.planners.llm import LLMPlanner
 
         planner_keys = ("workspace", "sandbox", "fallback", "label")

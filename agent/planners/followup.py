@@ -6,7 +6,7 @@
 * **Another scene** — "same for the second image", "do the same with the other scene": the
   previous request planned again over that scene of the session.
 * **Export** — "export that as GeoJSON": the previous turn's vector files (no tool runs;
-  the session copies them, see :mod:`agent.session`).
+  the session copies them, see :mod:`agent.session.session`).
 
 Turns are plain dicts (they live in the session checkpoint): ``{"request", "scenes": [path],
 "steps": [{"id", "tool", "status", "result_path", "vectors": [path]}]}``.

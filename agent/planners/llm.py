@@ -16,7 +16,7 @@ backend accepts images, a thumbnail of each. Every tool call the model makes bec
 Threads: one planner (and its chat model) may serve many sessions at once (the servers share
 it). Plans on a remote backend run at once; a local in-process model carries one lock that the
 planner holds for a whole plan and the ``describe_scene`` describer for one answer
-(:func:`agent.llm_serial.model_lock`), so calls on it never overlap.
+(:func:`agent.llm.serial.model_lock`), so calls on it never overlap.
 
 A rejected call goes back to the model as a ``ToolMessage`` carrying the error. After
 ``max_retries`` rejected calls (or when the model fails or goes silent), the fallback planner
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from agent.llm_serial import model_lock
+from agent.llm.serial import model_lock
 from agent.plan import Plan, Planner, PlanStep, Scene
 from agent.planners.llm_context import (
     CONTROL_TOOLS,
@@ -43,7 +43,7 @@ from agent.planners.llm_context import (
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from agent.llm_config import LLMConfig
+    from agent.llm.config import LLMConfig
     from agent.sandbox import Sandbox
 
 MAX_STEPS = 16
@@ -87,7 +87,7 @@ class LLMPlanner:
     @classmethod
     def from_config(cls, config: LLMConfig, chat_model: Any = None,
                     **kwargs: Any) -> LLMPlanner:
-        """A planner for the chat model ``config`` names (see :mod:`agent.llm_config`).
+        """A planner for the chat model ``config`` names (see :mod:`agent.llm.config`).
 
         Args:
             config: Backend, model and planner settings.
@@ -95,7 +95,7 @@ class LLMPlanner:
                 servers share one per configuration); default: a new one.
             **kwargs: Further arguments of :class:`LLMPlanner`.
         """
-        from agent.llm_config import make_chat_model
+        from agent.llm.config import make_chat_model
 
         # a small local model gets one retry (each costs a full generation on the CPU)
         retries = min(config.max_retries, 1) if config.backend == "transformers" else (
@@ -156,8 +156,8 @@ class LLMPlanner:
         """
         from agent.planners.validate import plan_problems
         from tools.catalog import REGISTRY
-        from tools.errors import InputError
-        from tools.registry import path_fields
+        from tools.core.errors import InputError
+        from tools.core.registry import path_fields
 
         if not isinstance(args, dict):
             return f"the arguments of {name} must be a JSON object"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan import Scene
-from tools.untrusted_text import quoted
+from tools.core.untrusted_text import quoted
 
 FINISH = "finish"
 DECLINE = "decline"
@@ -77,8 +77,8 @@ def scene_facts(scenes: Sequence[Scene]) -> str:
 
     Files that do not exist (dry runs) are listed by name with their placeholder only.
     """
-    from tools.describe import info_lines
-    from tools.raster import describe
+    from tools.describe_raster import info_lines
+    from tools.geo.raster import describe
 
     if not scenes:
         return ("No scene files were given: refer to the scene as $image (two scenes: "

@@ -18,7 +18,7 @@ def hide_user_llm_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 @pytest.fixture(autouse=True)
 def fresh_planner_cache() -> Iterator[None]:
     """Servers share planners process-wide (``jobs.load_planner``): no test sees another's."""
-    from agent import jobs
+    from agent.serve import jobs
 
     jobs.clear_planners()
     yield

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from tests.agent.llm_fakes import ScriptedChatModel, scripted
 from tests.conftest import write_tiff
-from tools.registry import DescribeRequest
+from tools.core.registry import DescribeRequest
 
 QUESTION = "What does this scene show?"
 CONFIGURED_ANSWER = "A configured model sees bright fields in the west."
@@ -53,5 +53,5 @@ def configure_llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
     behind it; returns that model (its ``prompts`` record what it was sent)."""
     model = scripted(AIMessage(content=CONFIGURED_ANSWER))
     monkeypatch.setenv("EARTHSIGHT_LLM_MODEL", "fake-vlm")
-    monkeypatch.setattr("agent.llm_config.make_chat_model", lambda config: model)
+    monkeypatch.setattr("agent.llm.config.make_chat_model", lambda config: model)
     return model

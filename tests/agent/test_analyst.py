@@ -14,11 +14,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agent import Analyst
 from agent.sandbox import Sandbox
-from agent.server_graph import make_graph
+from agent.serve.server_graph import make_graph
 from agent.state import AgentResult
 from tests.conftest import write_tiff
 from tools.catalog import as_langchain_tools, run_tool
-from tools.errors import InputError
+from tools.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SAR = "sar/sen1floods11_Spain_7370579_S1Hand.tif"

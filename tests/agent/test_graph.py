@@ -15,10 +15,10 @@ from agent.graph import build_graph, resolve_args, run_request, step_references
 from agent.plan import Plan, PlanStep, Scene
 from agent.progress import ProgressEvent
 from agent.state import AgentResult, StepResult
-from tools.artifacts import ToolResult
 from tools.catalog import get_tool
-from tools.errors import InputError
-from tools.registry import ToolContext, ToolRecord, tool_record
+from tools.core.artifacts import ToolResult
+from tools.core.errors import InputError
+from tools.core.registry import ToolContext, ToolRecord, tool_record
 
 
 class ScriptedPlanner:

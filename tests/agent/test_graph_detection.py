@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from agent.graph import run_request
-from specialists.slicing import Window, slice_windows
+from specialists.detection.slicing import Window, slice_windows
 from tests.agent.test_graph import ScriptedPlanner
 from tests.conftest import MakeTiff
-from tests.tools.test_detection import DOTA_NAMES, install_fake, xyxy_corners
-from tests.tools.test_detection_hits import make_hit
+from tests.tools.detection.test_detect_objects import DOTA_NAMES, install_fake, xyxy_corners
+from tests.tools.detection.test_hits import make_hit
 from tools.catalog import get_tool
-from tools.contrastive import SearchImagesInput, SearchImagesOutput
-from tools.detection_inputs import touching
-from tools.registry import ToolContext, ToolRecord, tool_record
+from tools.clip.classify_search import SearchImagesInput, SearchImagesOutput
+from tools.core.registry import ToolContext, ToolRecord, tool_record
+from tools.detection.inputs import touching
 
 HIT_WINDOWS = [[0, 0, 224, 224], [1200, 600, 224, 224]]
 

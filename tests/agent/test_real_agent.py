@@ -9,14 +9,15 @@ import rasterio
 
 from agent.graph import run_request
 from agent.planners import get_planner
-from tools.area import pixel_area_rows_m2
+from tools.geo.area import pixel_area_rows_m2
 
 # Tolerance for the water area against the hand label: 15 %. The SAR water map agrees with
-# the label pixel by pixel only moderately (IoU ~0.63, asserted in tests/tools/test_water.py):
-# flooded fields with vegetation look like land at C-band (omission) and smooth bare fields
-# look like water (commission). The two errors largely cancel in the area, and area
-# agreement within ~15 % is what Otsu-type Sentinel-1 flood mapping typically reaches; a
-# regression of the threshold (e.g. losing the speckle filter) moves the area by more.
+# the label pixel by pixel only moderately (IoU ~0.63, asserted in
+# tests/tools/water/test_map_water.py): flooded fields with vegetation look like land at C-band
+# (omission) and smooth bare fields look like water (commission). The two errors largely
+# cancel in the area, and area agreement within ~15 % is what Otsu-type Sentinel-1 flood
+# mapping typically reaches; a regression of the threshold (e.g. losing the speckle filter)
+# moves the area by more.
 AREA_TOLERANCE = 0.15
 
 

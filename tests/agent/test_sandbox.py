@@ -11,8 +11,8 @@ import pytest
 from agent.sandbox import Sandbox, SandboxBusy
 from tests.conftest import write_tiff
 from tools.catalog import ALL_TOOLS
-from tools.errors import InputError
-from tools.registry import path_fields
+from tools.core.errors import InputError
+from tools.core.registry import path_fields
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from shapely.geometry import box, mapping, shape
 from shapely.ops import transform as shp_transform
 
 from tests.conftest import MakeTiff, write_tiff
-from tests.tools.test_area import ellipsoid_quad_area_m2
+from tests.tools.geo.test_area import ellipsoid_quad_area_m2
 from tools.catalog import run_tool
-from tools.errors import InputError
-from tools.objects import canonical_class
-from tools.vector import feature_collection, read_features
-from tools.workspace import Workspace
+from tools.core.errors import InputError
+from tools.core.workspace import Workspace
+from tools.geo.objects import canonical_class
+from tools.geo.vector import feature_collection, read_features
 
 X0, Y0 = 500_000.0, 4_000_000.0
 

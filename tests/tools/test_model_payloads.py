@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("ultralytics")
 
-from specialists.models import get_record
+from specialists.runtime.models import get_record
 from tests.payloads import pickle_payload, scenes, tool_calls, yaml_payload
 from tools import run_tool
-from tools.errors import EarthSightError
-from tools.workspace import Workspace
+from tools.core.errors import EarthSightError
+from tools.core.workspace import Workspace
 
 TOOLS = ("detect_objects", "segment", "map_water", "detect_changes", "estimate_biomass",
          "classify_scene")

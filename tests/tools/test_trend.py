@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import MakeTiff
 from tools.catalog import run_tool
-from tools.errors import InputError
+from tools.core.errors import InputError
+from tools.core.workspace import Workspace
 from tools.trend import parse_date_text
-from tools.workspace import Workspace
 
 # One name per date-in-the-name convention; the lone year means 1 July.
 NAMES = ["s_2014-06-01.tif", "s_20150601.tif", "s_2016_06_01.tif", "scene_s1_2017.tif",

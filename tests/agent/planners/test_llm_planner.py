@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent.graph import run_request
-from agent.llm_config import LLMConfig, load_config, make_chat_model
+from agent.llm.config import LLMConfig, load_config, make_chat_model
 from agent.plan import Scene
 from agent.planners import get_planner
 from agent.planners.llm import LLMPlanner

@@ -1,0 +1,1 @@
+"""The ``earthsight`` command line: one module per group of subcommands."""

@@ -1,0 +1,137 @@
+"""``earthsight tools`` and ``earthsight models``: what this installation can do."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from agent.cli.main import _console, _print_json
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.\s", flat)
+    return flat if end is None else flat[: end.start() + 1]
+
+
+def _arg_names(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    return ", ".join(f"{n}*" if n in required else n for n in schema.get("properties", {}))
+
+
+def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
+    """The tool table as Markdown (what README.md shows)."""
+    lines = ["| tool | available | does | arguments (* = required) |", "|---|---|---|---|"]
+    for s in schemas:
+        available = "yes" if s["available"] else "no (not in this installation)"
+        does = _first_sentence(s["description"]).replace("|", "\\|")
+        args = ", ".join(f"`{a}`" for a in _arg_names(s["input_schema"]).split(", ") if a)
+        lines.append(f"| `{s['name']}` | {available} | {does} | {args} |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_tools(ns: argparse.Namespace) -> int:
+    """List every tool: name, availability, description, arguments (``*`` = required)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tools.catalog import tool_schemas
+
+    schemas = tool_schemas()
+    if ns.json:
+        _print_json(schemas)
+        return 0
+    if ns.markdown:
+        sys.stdout.write(tools_markdown(schemas))
+        return 0
+    table = Table(title="EarthSight tools (* = required argument)")
+    table.add_column("tool", no_wrap=True)
+    table.add_column("available", no_wrap=True)
+    table.add_column("does", ratio=3, overflow="fold")
+    table.add_column("arguments", ratio=2, overflow="fold")
+    missing: dict[str, list[str]] = {}
+    for s in schemas:
+        if not s["available"]:
+            missing.setdefault(str(s["requires"]), []).append(s["name"])
+        table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
+                      escape(_first_sentence(s["description"])),
+                      escape(_arg_names(s["input_schema"])))
+    console = _console()
+    console.print(table)
+    for why, names in missing.items():
+        console.print(f"Not available here: {', '.join(names)}: {escape(why)}")
+    return 0
+
+
+
+def cmd_models(ns: argparse.Namespace) -> int:
+    """List the specialist models: task, classes, GSD, licence, whether weights are here."""
+    from specialists.runtime.models import MODELS, weights_present
+
+    rows: list[dict[str, Any]] = [
+        {"name": r.name, "task": r.task, "library": r.library, "weights": r.weights,
+             "present": weights_present(r), "classes": list(r.classes), "gsd_m": r.gsd_m,
+             "licence": r.licence, "source": r.source} for r in MODELS.values()]
+    if ns.json:
+        _print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Models (weights: EARTHSIGHT_WEIGHTS_DIR, library cache, or a path)")
+    for col in ("name", "task", "classes", "GSD (m)", "licence", "weights"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["name"]), str(r["task"]), ", ".join(r["classes"]) or "any",
+                      "-" if r["gsd_m"] is None else f"{r['gsd_m']:g}", str(r["licence"]),
+                      f"{r['weights']} ({'present' if r['present'] else 'missing'})")
+    _console().print(table)
+    return 0
+
+
+def cmd_models_import(ns: argparse.Namespace) -> int:
+    """Convert a checkpoint the user trusts into a safely loadable file (command line only)."""
+    from rich.markup import escape
+
+    from agent.cli.main import UsageError
+    from specialists.runtime.model_files import ModelFileRefused
+    from specialists.runtime.model_import import import_weights
+
+    try:
+        done = import_weights(ns.file, name=ns.name, dest_dir=ns.out)
+    except (ModelFileRefused, FileNotFoundError, KeyError) as exc:
+        raise UsageError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from exc
+    except ImportError as exc:
+        raise UsageError(f"models import needs the `deep` extra ({exc.name} is missing): "
+                         "pip install 'earthsight[deep]'") from exc
+    _console().print(f"imported {escape(str(ns.file))} as {escape(str(done.path))} "
+                     f"({done.kind}; SHA-256 {done.sha256}, now trusted)")
+    return 0
+
+
+def add_catalog_parsers(sub: Any) -> None:
+    """Add the ``tools`` and ``models`` subcommands."""
+    p = sub.add_parser("tools", help="list the tools and their arguments")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the JSON schemas")
+    fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_tools)
+
+    p = sub.add_parser("models", help="list the specialist models and whether weights are here")
+    p.add_argument("--json", action="store_true", help="print the records as JSON")
+    p.set_defaults(func=cmd_models)
+    actions = p.add_subparsers(dest="action", metavar="{import}")
+    imp = actions.add_parser(
+        "import", help="convert a checkpoint you trust into a file that loads safely",
+        description="Load FILE in full ONCE (its pickle may run code: import only files you "
+        "trust), keep only what loads without running code (an ultralytics model of its own "
+        "classes, or tensors and plain values), write it into the EarthSight weights folder "
+        "($EARTHSIGHT_WEIGHTS_DIR, default ~/.local/share/earthsight/weights) without "
+        "replacing any file, and trust its SHA-256. Tools, workflows and servers never import.")
+    imp.add_argument("file", help="the checkpoint (.pt / .pth)")
+    imp.add_argument("--name", help="model record it is for (written under that model's "
+                     "weights file name, e.g. yolo11n-obb -> yolo11n-obb.pt)")
+    imp.add_argument("--out", help="folder to write to (default: the EarthSight weights folder)")
+    imp.set_defaults(func=cmd_models_import)

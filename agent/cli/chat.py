@@ -1,0 +1,122 @@
+"""``earthsight chat``: an interactive analysis session that remembers (rich terminal loop).
+
+    earthsight chat [--session ID] [--workspace DIR] [--image FILE ...] [--yes]
+                    [--planner offline|llm] [--backend B --model M --base-url URL]
+
+The session is checkpointed in ``<workspace>/sessions.sqlite`` (thread = session id) after
+every step: quit, crash or kill it, and ``earthsight chat --session ID`` continues, including a
+pending approval. Lines starting with ``/`` are commands: ``/image FILE ...`` sets the scenes,
+``/history`` lists the turns, ``/quit`` leaves. Heavy steps ask first unless ``--yes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from agent.cli.main import DEFAULT_PLANNER, DEFAULT_WORKSPACE, _console, load_planner
+
+HELP = ("Ask about your scenes in plain language. Follow-ups work: 'now only the ones bigger "
+        "than 200 m²', 'same for the second image', 'export that as GeoJSON'.\n"
+        "Commands: /image FILE ... (set the scenes), /history, /help, /quit")
+
+
+def _show(console: Any, outcome: Any) -> None:
+    from rich.markup import escape
+
+    if outcome.answer:
+        console.print(escape(outcome.answer), soft_wrap=True)
+
+
+def _approve(console: Any, session: Any, outcome: Any) -> Any:
+    """Ask about pending heavy steps until the turn finishes."""
+    from rich.markup import escape
+    from rich.prompt import Confirm
+
+    while outcome.waiting is not None:
+        console.print(f"[yellow]{escape(outcome.waiting.get('question', 'Approve?'))}[/yellow]")
+        for line in outcome.waiting.get("estimates", []):
+            console.print(f"  • {escape(line)}")
+        try:
+            yes = Confirm.ask("Run them?", console=console, default=False)
+        except EOFError:
+            yes = False
+        outcome = session.resume(yes)
+    return outcome
+
+
+def _history(console: Any, session: Any) -> None:
+    from rich.markup import escape
+
+    turns = session.values().get("turns", [])
+    if not turns:
+        console.print("No turns yet.")
+    for index, turn in enumerate(turns, start=1):
+        tools = ", ".join(s["tool"] for s in turn.get("steps", [])) or "nothing ran"
+        console.print(f"{index}. {escape(turn['request'])}  [dim]({escape(tools)})[/dim]")
+
+
+def cmd_chat(ns: argparse.Namespace) -> int:
+    """Run the interactive session loop until /quit or end of input."""
+    from rich.markup import escape
+
+    from agent.progress import RichProgress
+    from agent.session.session import Session
+
+    console = _console()
+    planner = load_planner(ns.planner, ns)
+    images: list[str] | None = ns.image or None
+    with RichProgress() as bars:
+        session = Session(ns.session, ns.workspace, planner, auto_approve=ns.yes,
+                          progress=bars)
+    turns = len(session.values().get("turns", []))
+    state = "resumed" if turns else "new"
+    console.print(f"[bold]EarthSight[/bold] session [cyan]{escape(ns.session)}[/cyan] ({state}, "
+                  f"{turns} turn(s)); workspace {escape(str(session.workspace))}. /help for help.")
+    try:
+        if session.waiting() is not None:
+            console.print("The last turn was waiting for your approval.")
+            from agent.session.session import Outcome
+
+            _show(console, _approve(console, session, Outcome(waiting=session.waiting())))
+        while True:
+            try:
+                line = console.input("[bold green]you>[/bold green] ").strip()
+            except EOFError:
+                break
+            if not line:
+                continue
+            if line in ("/quit", "/exit", "/q"):
+                break
+            if line == "/help":
+                console.print(HELP)
+                continue
+            if line == "/history":
+                _history(console, session)
+                continue
+            if line.startswith("/image"):
+                images = line.split()[1:] or None
+                console.print(f"scenes: {escape(', '.join(images or []) or 'none')}")
+                continue
+            outcome = session.ask(line, images)
+            images = None  # later turns keep the session's scenes
+            _show(console, _approve(console, session, outcome))
+    finally:
+        session.close()
+    return 0
+
+
+def add_chat_parser(sub: Any) -> None:
+    """Add the ``chat`` subcommand to the ``earthsight`` subparsers."""
+    from agent.cli.llm_options import add_llm_options
+
+    p = sub.add_parser("chat", help="interactive analysis session (persisted; follow-ups)")
+    p.add_argument("--session", default="default", help="session id; reuse it to resume")
+    p.add_argument("--workspace", default=DEFAULT_WORKSPACE,
+                   help=f"outputs and sessions.sqlite (./{DEFAULT_WORKSPACE})")
+    p.add_argument("--image", action="extend", nargs="+", metavar="FILE",
+                   help="scene file(s) of the first turn")
+    p.add_argument("--yes", action="store_true", help="run heavy steps without asking")
+    p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline, llm)")
+    add_llm_options(p)
+    p.set_defaults(func=cmd_chat)

@@ -1,0 +1,130 @@
+"""``earthsight run``: run a YAML workflow on one scene, or in batch over many.
+
+    earthsight run FLOW.yaml --set image=scene.tif [--set k=v ...] [--dry-run] [--json]
+    earthsight run FLOW.yaml --batch "scenes/*.tif" [--input image] [--workspace DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from agent.cli.main import UsageError, _console, _print_answer, _print_json
+
+
+def _sets(items: list[str] | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. --set image=scene.tif")
+        values[name.strip()] = value
+    return values
+
+
+def _sandbox(ns: argparse.Namespace) -> Any:
+    if not getattr(ns, "sandbox", False):
+        return None
+    from agent.sandbox import Sandbox
+
+    return Sandbox.from_env(ns.workspace)
+
+
+def _describer(workflow: Any) -> Any:
+    """The configured LLM's describer when ``workflow`` has a describe_scene step (else None)."""
+    from agent.llm.describe import describer_for_tools
+
+    return describer_for_tools(step.tool for step in workflow.steps)
+
+
+def _batch(ns: argparse.Namespace, values: dict[str, str], workflow: Any) -> int:
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from agent.workflows.batch import BatchResult, SceneRow, run_batch
+
+    console = _console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True, disable=ns.json) as bars:
+        task = bars.add_task("scenes", total=None)
+
+        def on_scene(done: int, total: int, row: SceneRow) -> None:
+            bars.update(task, completed=done, total=total,
+                        description=f"{row.status:6} {escape(row.scene)}")
+
+        result: BatchResult = run_batch(workflow, ns.batch, input_name=ns.input,
+                                        inputs=values, workspace=ns.workspace,
+                                        sandbox=_sandbox(ns), on_scene=on_scene,
+                                        describer=_describer(workflow))
+    if ns.json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        table = Table(title=f"{result.workflow}: {len(result.rows)} scene(s)")
+        columns: list[str] = []
+        for row in result.rows:
+            columns.extend(k for k in row.numbers if k not in columns)
+        for column in ("scene", "status", *columns):
+            table.add_column(column, overflow="fold")
+        for row in result.rows:
+            table.add_row(escape(row.scene), row.status,
+                          *(f"{row.numbers[c]:,.4g}" if c in row.numbers else "" for c in columns))
+        out = _console()
+        out.print(table)
+        for row in result.failed:
+            out.print(f"[red]{row.status}[/red] {escape(row.scene)}: {escape(row.error)}")
+        out.print(f"Summary: {escape(result.csv_path)}, {escape(result.json_path)}")
+    return 1 if result.failed else 0
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    """Run (or with --dry-run, validate and show) a workflow.
+
+    ``describe_scene`` steps answer with the configured LLM when one is configured on purpose
+    (:func:`agent.llm.describe.describer_for_tools`), else from measured facts.
+    """
+    from agent.workflows.run import run_workflow
+    from agent.workflows.workflow import load_workflow
+
+    values = _sets(ns.set)
+    if ns.dry_run and not ns.batch:
+        result = run_workflow(ns.workflow, values, workspace=ns.workspace, dry_run=True)
+        plan = result.plan.to_design_json() if result.plan else {}
+        _print_json({"workflow": result.workflow, "inputs": result.inputs, **plan})
+        return 0
+    workflow = load_workflow(ns.workflow)
+    if ns.batch:
+        return _batch(ns, values, workflow)
+    describer = _describer(workflow)
+    if ns.json:
+        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
+                              describer=describer)
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return 0 if result.ok else 1
+    from agent.progress import RichProgress
+
+    with RichProgress() as bars:
+        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
+                              progress=bars, describer=describer)
+    _print_answer(result)  # type: ignore[arg-type]  # same answer/artifacts/workspace fields
+    return 0 if result.ok else 1
+
+
+def add_run_parser(sub: Any, default_workspace: str) -> None:
+    """Register ``earthsight run``."""
+    p = sub.add_parser("run", help="run a YAML workflow (one scene, or --batch over many)")
+    p.add_argument("workflow", help="workflow file (see examples/workflows/)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="an input value (repeatable), e.g. --set image=scene.tif")
+    p.add_argument("--workspace", default=default_workspace, help="output folder (./workspace)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate and print the steps with inputs bound; run nothing")
+    p.add_argument("--json", action="store_true", help="print a machine-readable result")
+    p.add_argument("--batch", metavar="FOLDER_OR_GLOB",
+                   help="run once per scene of a folder or glob; writes summary.csv/json")
+    p.add_argument("--input", help="with --batch: the image input each scene fills")
+    p.add_argument("--sandbox", action="store_true",
+                   help="only read files inside the workspace and data roots (EARTHSIGHT_DATA, "
+                   "EARTHSIGHT_DATA_ROOTS); relative paths resolve there")
+    p.set_defaults(func=cmd_run)

@@ -1,0 +1,1 @@
+"""Language-model backends: configuration, local models, constrained decoding, the describer."""

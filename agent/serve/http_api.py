@@ -1,0 +1,392 @@
+"""The HTTP API (FastAPI): sessions, streamed agent runs, tools, workflows, artifacts.
+
+    earthsight serve [--host 127.0.0.1] [--port 8000] [--root sessions]
+
+Endpoints (OpenAPI schema at ``/openapi.json``, docs at ``/docs``):
+
+* ``POST /sessions`` → ``{"session_id", "workspace"}``: a new workspace folder under the root.
+* ``POST /sessions/{id}/ask`` ``{"request", "images", "planner", "dry_run"}`` → NDJSON stream
+  (``application/x-ndjson``): one ``{"event": "progress", ...}`` line per agent progress event,
+  then one ``{"event": "result", "result": AgentResult}`` (or ``{"event": "error"}``) line.
+* ``POST /sessions/{id}/tools/{name}`` ``{"args"}`` → the tool's result record.
+* ``POST /sessions/{id}/workflows`` ``{"workflow" | "yaml", "inputs"}`` → the workflow's result.
+* ``GET /sessions/{id}/artifacts`` → the manifest's records with download URLs;
+  ``GET /sessions/{id}/artifacts/{artifact_id}`` and ``GET /sessions/{id}/files/{path}``
+  download a file; anything resolving outside the session workspace is refused (403).
+* ``GET /tools`` → every tool's schemas; ``GET /health``.
+
+**Security** (:mod:`agent.serve.security`, one policy with the MCP server). Every request needs
+``Authorization: Bearer <token>`` or the browser login cookie (401 otherwise): the token is
+``EARTHSIGHT_TOKEN``, else the private token file (made on first start, see
+:mod:`agent.serve.token`). The ``Host`` header must name the server and a cross-origin
+``Origin`` must be listed in ``EARTHSIGHT_CORS_ORIGINS`` (403 otherwise); bodies over
+``EARTHSIGHT_MAX_BODY_BYTES`` (1 MiB) and inline workflows over 256 KiB are refused (413).
+``GET /login`` is a token form for browsers; ``/docs`` (Swagger UI, served locally) needs the
+login. Every file argument goes through the session's :class:`~agent.sandbox.Sandbox` (403
+when refused). Answers never show server paths (:mod:`agent.serve.redact`): workspace files are
+named relative to the workspace, data files relative to their data root. Inline workflow YAML
+is parsed in memory, never written to the workspace.
+
+**describe_scene.** When EarthSight's LLM is configured on purpose (``[llm]`` naming a backend
+or model in a config file, or ``EARTHSIGHT_LLM_BACKEND`` / ``EARTHSIGHT_LLM_MODEL``), tool calls,
+workflows and asks answer ``describe_scene`` with it (made on first use); an ask with the
+``llm`` planner uses that planner's model. Otherwise ``describe_scene`` answers from measured
+facts (see :func:`agent.llm.describe.choose_describer`).
+
+**Jobs.** At most ``Sandbox.max_jobs`` runs (ask, tool, workflow) at once, server-wide; a request
+beyond that is answered ``429`` with ``Retry-After`` at once rather than queued, so a client
+never hangs on a busy server. An ask's planner is built inside its slot (a local model load
+counts as a job); an unknown planner name is refused before (``400``).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent.progress import ProgressEvent
+from agent.sandbox import SandboxBusy, SandboxRefused
+from agent.serve import jobs
+from agent.serve.redact import Redactor
+from agent.serve.security import SecurityPolicy, check_bind, install, is_loopback, token_ok
+from agent.serve.token import TOKEN_ENV, ServerToken, load_token
+from tools.core.errors import EarthSightError, InputError
+from tools.core.registry import Describer
+
+__all__ = ["TOKEN_ENV", "InputError", "check_bind", "create_app", "is_loopback", "serve",
+           "token_ok"]
+
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_INLINE_YAML = 256 * 1024
+
+
+class AskBody(BaseModel):
+    """A question for the agent."""
+
+    request: str = Field(description="the question, in plain language")
+    images: list[str] = Field(default_factory=list, description="scene files (sandboxed)")
+    planner: str = "offline"
+    dry_run: bool = False
+
+
+class ToolBody(BaseModel):
+    """Arguments of one tool call."""
+
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkflowBody(BaseModel):
+    """A workflow to run: a file or inline YAML, and its inputs."""
+
+    workflow: str | None = Field(None, description="workflow file (sandboxed path)")
+    yaml: str | None = Field(None, description="or the workflow itself, as YAML text "
+                             "(at most 256 KiB; parsed in memory, never stored)")
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    dry_run: bool = False
+
+
+class _Sessions:
+    """Session folders under one root, each with its sandbox."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sandboxes: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def create(self) -> str:
+        session_id = uuid.uuid4().hex
+        (self.root / session_id).mkdir()
+        return session_id
+
+    def workspace(self, session_id: str) -> Path:
+        path = self.root / session_id
+        if not _SESSION_ID.match(session_id) or not path.is_dir():
+            raise HTTPException(404, f"no session {session_id!r}; POST /sessions first")
+        return path
+
+    def sandbox(self, session_id: str) -> Any:
+        workspace = self.workspace(session_id)
+        with self._lock:
+            if session_id not in self._sandboxes:
+                self._sandboxes[session_id] = jobs.load_sandbox(workspace)
+            return self._sandboxes[session_id]
+
+    def redactor(self, session_id: str) -> Redactor:
+        """Rewrites this session's paths (workspace-relative, data-root-relative)."""
+        return Redactor.for_sandbox(self.sandbox(session_id))
+
+
+def _status(exc: BaseException) -> int:
+    """HTTP status of an error: 429 busy, 403 sandbox refusals, 400 other EarthSight errors."""
+    if isinstance(exc, jobs.BusyError | SandboxBusy):
+        return 429
+    if isinstance(exc, SandboxRefused | PermissionError):
+        return 403
+    if isinstance(exc, EarthSightError):
+        return 400
+    return 500
+
+
+def _fail(exc: BaseException, redactor: Redactor) -> HTTPException:
+    status = _status(exc)
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return HTTPException(status, redactor.text(jobs.error_text(exc)), headers=headers)
+
+
+def _inside(root: Path, candidate: Path) -> Path:
+    """``candidate`` resolved (symlinks followed), or 403 when it lies outside ``root``."""
+    real = candidate.resolve()
+    if not real.is_relative_to(root.resolve()):
+        raise HTTPException(403, "refused: the path lies outside the session workspace")
+    if not real.is_file():
+        raise HTTPException(404, "no such file in the session workspace")
+    return real
+
+
+TEXT_SUFFIXES = {".json": "application/json", ".geojson": "application/geo+json",
+                 ".csv": "text/csv", ".txt": "text/plain", ".md": "text/markdown",
+                 ".yaml": "application/yaml", ".yml": "application/yaml"}
+
+
+def _download(real: Path, redact: Redactor) -> Response:
+    """A workspace file; text files (result records, manifests, GeoJSON) with server paths
+    rewritten like every other answer."""
+    media = TEXT_SUFFIXES.get(real.suffix.lower())
+    if media is not None:
+        try:
+            text = real.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            pass
+        else:
+            return Response(redact.text(text), media_type=media, headers={
+                "Content-Disposition": f'attachment; filename="{real.name}"'})
+    return FileResponse(real, filename=real.name)
+
+
+def _error_handlers(app: FastAPI, redactor: Redactor) -> None:
+    """Every error detail goes through ``redactor`` (a safety net: endpoints redact with the
+    session's redactor first)."""
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"detail": redactor(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        detail = jobs.to_jsonable([{k: v for k, v in e.items() if k != "ctx"}
+                                   for e in exc.errors()])
+        return JSONResponse({"detail": redactor(detail)}, status_code=422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+
+
+def create_app(root: str | Path = "sessions", token: str | None = None,
+               max_jobs: int | None = None, describer: Describer | None = None, *,
+               host: str = "127.0.0.1", port: int | None = None) -> FastAPI:
+    """Build the FastAPI app (with the security policy of :mod:`agent.serve.security`).
+
+    Args:
+        root: Folder that holds one workspace folder per session.
+        token: Bearer token every request must carry (None or empty: ``EARTHSIGHT_TOKEN``,
+            else the token file, made when missing; see :func:`agent.serve.token.load_token`).
+        max_jobs: Runs at once (default: the sandbox's ``max_jobs``).
+        describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
+            when one is configured on purpose, see
+            :func:`agent.llm.describe.configured_describer`; else measured facts only).
+        host: The address the app is served on (the ``Host`` names it accepts).
+        port: The port it is served on (its own ``Origin``).
+
+    Returns:
+        The app (serve it with uvicorn, or test it with ``fastapi.testclient.TestClient`` and
+        ``base_url="http://127.0.0.1"``). ``app.state.token`` says where the token came from.
+
+    Raises:
+        InputError: An invalid LLM configuration (file or environment), a refused token file
+            or a bad ``EARTHSIGHT_*`` security setting.
+    """
+    from agent.llm.describe import configured_describer
+    from agent.serve.http_docs import LOGIN_PATH, add_browser_pages
+    from tools.catalog import tool_schemas
+    from tools.core.workspace import Workspace
+
+    configured = configured_describer() if describer is None else None
+    tool_describer = describer or configured
+    server_token: ServerToken = load_token(token)
+    policy = SecurityPolicy.from_env(server_token.value, host, port, public_paths={LOGIN_PATH},
+                                     login_path=LOGIN_PATH)
+    sessions = _Sessions(Path(root))
+    root_box = jobs.load_sandbox(sessions.root)
+    limit = max_jobs if max_jobs is not None else jobs.max_jobs(root_box)
+    limiter = jobs.JobLimiter(limit)
+    server_redactor = Redactor(None, root_box.roots[1:])
+
+    app = FastAPI(title="EarthSight", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="A remote-sensing analyst's agent over HTTP.")
+    install(app, policy)
+    _error_handlers(app, server_redactor)
+    add_browser_pages(app, policy)
+    app.state.limiter = limiter
+    app.state.sessions = sessions
+    app.state.policy = policy
+    app.state.token = server_token
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "running": limiter.running, "max_jobs": limiter.max_jobs}
+
+    @app.get("/tools")
+    def list_tools() -> list[dict[str, Any]]:
+        schemas: list[dict[str, Any]] = server_redactor(tool_schemas())
+        return schemas
+
+    @app.post("/sessions", status_code=201)
+    def create_session() -> dict[str, str]:
+        session_id = sessions.create()
+        return {"session_id": session_id,
+                "workspace": sessions.redactor(session_id).text(
+                    str(sessions.workspace(session_id)))}
+
+    @app.get("/sessions/{session_id}")
+    def get_session(session_id: str) -> dict[str, Any]:
+        workspace = sessions.workspace(session_id)
+        return {"session_id": session_id,
+                "workspace": sessions.redactor(session_id).text(str(workspace)),
+                "artifacts": len(Workspace(workspace).artifacts())}
+
+    @app.post("/sessions/{session_id}/ask")
+    def ask(session_id: str, body: AskBody) -> StreamingResponse:
+        workspace = sessions.workspace(session_id)
+        sandbox = sessions.sandbox(session_id)
+        redact = sessions.redactor(session_id)
+        try:
+            images = jobs.check_images(sandbox, body.images)
+            jobs.check_planner(body.planner)  # an unknown name: 400 now, not a slot taken
+        except Exception as exc:
+            raise _fail(exc, redact) from exc
+        if not limiter.try_acquire():
+            raise _fail(jobs.BusyError(f"all {limiter.max_jobs} job slots are busy"), redact)
+        events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+
+        def on_progress(event: ProgressEvent) -> None:
+            events.put({"event": "progress", **event.__dict__})
+
+        def work() -> None:
+            try:  # built once (a local model load holds this slot), reused by later asks
+                planner = jobs.load_planner(body.planner)
+                result = jobs.ask_job(body.request, images, workspace, planner,
+                                      sandbox=sandbox, dry_run=body.dry_run,
+                                      progress=on_progress, describer=describer,
+                                      default_describer=configured)
+                events.put({"event": "result", "result": result.model_dump(mode="json"),
+                            "ok": result.ok})
+            except Exception as exc:  # streamed to the client as the last line
+                events.put({"event": "error", "status": _status(exc),
+                            "message": jobs.error_text(exc)})
+            finally:
+                limiter.release()
+                events.put(None)
+
+        threading.Thread(target=work, name=f"ask-{session_id[:8]}", daemon=True).start()
+
+        def stream() -> Iterator[str]:
+            while (item := events.get()) is not None:
+                yield json.dumps(redact(jobs.to_jsonable(item))) + "\n"
+
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
+
+    @app.post("/sessions/{session_id}/tools/{name}")
+    def run_tool(session_id: str, name: str, body: ToolBody) -> dict[str, Any]:
+        workspace = sessions.workspace(session_id)
+        redact = sessions.redactor(session_id)
+        try:
+            with limiter.slot():
+                run = jobs.run_tool_job(name, body.args, workspace, sessions.sandbox(session_id),
+                                        describer=tool_describer)
+        except Exception as exc:
+            raise _fail(exc, redact) from exc
+        payload: dict[str, Any] = redact(jobs.tool_payload(run))
+        return payload
+
+    @app.post("/sessions/{session_id}/workflows")
+    def run_workflow(session_id: str, body: WorkflowBody) -> dict[str, Any]:
+        workspace = sessions.workspace(session_id)
+        redact = sessions.redactor(session_id)
+        if (body.workflow is None) == (body.yaml is None):
+            raise HTTPException(400, "give exactly one of `workflow` (a file) or `yaml` (text)")
+        if body.yaml is not None and len(body.yaml.encode("utf-8")) > MAX_INLINE_YAML:
+            raise HTTPException(413, f"inline workflow over {MAX_INLINE_YAML // 1024} KiB")
+        try:
+            with limiter.slot():
+                result = jobs.workflow_job(body.workflow, body.inputs, workspace,
+                                           sandbox=sessions.sandbox(session_id),
+                                           dry_run=body.dry_run, describer=tool_describer,
+                                           text=body.yaml)
+        except Exception as exc:
+            raise _fail(exc, redact) from exc
+        return {"result": redact(jobs.to_jsonable(result))}
+
+    @app.get("/sessions/{session_id}/artifacts")
+    def list_artifacts(session_id: str) -> dict[str, Any]:
+        workspace = sessions.workspace(session_id)
+        records = []
+        for artifact in Workspace(workspace).artifacts():
+            record = artifact.model_dump(mode="json")
+            if artifact.path and artifact.kind != "number":
+                record["url"] = f"/sessions/{session_id}/artifacts/{artifact.id}"
+            records.append(record)
+        return {"session_id": session_id, "artifacts": sessions.redactor(session_id)(records)}
+
+    @app.get("/sessions/{session_id}/artifacts/{artifact_id}")
+    def download_artifact(session_id: str, artifact_id: str) -> Response:
+        workspace = sessions.workspace(session_id)
+        for artifact in Workspace(workspace).artifacts():
+            if artifact.id == artifact_id and artifact.path:
+                real = _inside(workspace, Path(artifact.path))
+                return _download(real, sessions.redactor(session_id))
+        raise HTTPException(404, f"no artifact {artifact_id!r} in this session")
+
+    @app.get("/sessions/{session_id}/files/{path:path}")
+    def download_file(session_id: str, path: str) -> Response:
+        workspace = sessions.workspace(session_id)
+        if "://" in path or Path(path).is_absolute():
+            raise HTTPException(403, "refused: give a path relative to the session workspace")
+        real = _inside(workspace, workspace / path)
+        return _download(real, sessions.redactor(session_id))
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, root: str | Path = "sessions") -> None:
+    """Run the API with uvicorn (blocks), after one start-up line on stderr (address, where
+    the token comes from, the browser login URL); one access line per request follows.
+
+    Raises:
+        InputError: A wildcard host without ``EARTHSIGHT_ALLOWED_HOSTS``, a refused token
+            file, or a bad security setting.
+    """
+    import uvicorn
+
+    from agent.serve.security import access_log_to_stderr, announce
+
+    check_bind(host)
+    token = load_token()
+    app = create_app(root, token.value, host=host, port=port)
+    announce("EarthSight API", app.state.policy, token.describe(), login=True)
+    with access_log_to_stderr():
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    server_header=False)

@@ -1,0 +1,1 @@
+"""Persisted chat sessions: the multi-turn graph, checkpoints, approvals and estimates."""

@@ -1,0 +1,281 @@
+"""Analysis sessions: a multi-turn agent graph persisted with LangGraph's SQLite checkpointer.
+
+    plan → approve → act → answer → record      (plan/approve may go straight to answer)
+
+* Each turn is one ``invoke`` on the session's thread (``thread_id`` = session id); the state
+  (turns, scenes, messages) lives in ``<workspace>/sessions.sqlite`` and survives exits and
+  crashes: a new :class:`Session` with the same id continues where the last one stopped.
+* **plan** first tries :func:`~agent.planners.followup.resolve_followup` (filters on the last
+  result, the last request on another scene, exports); otherwise the planner plans, and an
+  LLM planner also gets the earlier turns as messages.
+* **approve** estimates each step (:mod:`agent.session.estimate`); when one is heavy and the session
+  is not ``auto_approve`` it pauses with ``interrupt()`` carrying the estimates. Resume with
+  ``Command(resume=True)`` (run it) or ``False`` (skip; the plan is declined).
+"""
+
+from __future__ import annotations
+
+import operator
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from agent.graph import ToolLookup, _Runner
+from agent.plan import Plan, Planner, Scene
+from agent.progress import AgentProgress, ignore_progress
+from agent.state import AgentState
+from tools.catalog import get_tool
+
+if TYPE_CHECKING:
+    from agent.sandbox import Sandbox
+    from tools.core.registry import Describer
+
+DB_NAME = "sessions.sqlite"
+CHECKPOINT_TYPES = (("agent.plan", "Plan"), ("agent.plan", "PlanStep"), ("agent.plan", "Scene"),
+                    ("agent.state", "StepResult"), ("tools.core.artifacts", "Artifact"),
+                    ("tools.core.artifacts", "ToolCall"), ("tools.core.artifacts", "Quantity"))
+"""The EarthSight types a session checkpoint may hold (LangGraph's msgpack allow-list)."""
+_YES = ("y", "yes", "ok", "approve", "approved", "run", "go")
+
+
+class SessionState(AgentState, total=False):
+    """The agent state plus what a session remembers across turns."""
+
+    turns: Annotated[list[dict[str, Any]], operator.add]
+    session_scenes: list[str]
+    auto_approve: bool
+    direct_answer: str | None
+    pending: list[str]
+
+
+def approved(decision: Any) -> bool:
+    """Whether a resume value means "run it" (True, "yes", {"approve": True} ...)."""
+    if isinstance(decision, dict):
+        decision = decision.get("approve", decision.get("approved", False))
+    if isinstance(decision, str):
+        return decision.strip().lower() in _YES
+    return bool(decision)
+
+
+def turn_record(state: SessionState) -> dict[str, Any]:
+    """The plain-dict record of the finished turn (what follow-ups read)."""
+    steps = []
+    for r in state.get("results", {}).values():
+        vectors = [a.path for a in r.artifacts if a.kind == "vector" and a.path]
+        steps.append({"id": r.id, "tool": r.tool, "status": r.status,
+                      "result_path": r.result_path, "summary": r.summary, "vectors": vectors})
+    plan = state.get("plan")
+    request = plan.request if plan is not None and plan.request else state["request"]
+    return {"request": request, "scenes": [s.path for s in state.get("scenes", [])],
+            "steps": steps, "answer": state.get("answer", "")}
+
+
+def history_messages(turns: Sequence[dict[str, Any]], limit: int = 6) -> list[BaseMessage]:
+    """Earlier turns as messages for an LLM planner (request, then results with their files)."""
+    out: list[BaseMessage] = []
+    for turn in turns[-limit:]:
+        out.append(HumanMessage(content=f"Earlier request: {turn['request']}"))
+        lines = [f"{s['id']} {s['tool']} ({s['status']}): {s.get('summary', '')} "
+                 f"result file: {s.get('result_path')}" for s in turn.get("steps", [])]
+        out.append(AIMessage(content="Earlier results (pass a result file as `source` to reuse "
+                             "it):\n" + ("\n".join(lines) or "none")))
+    return out
+
+
+class _SessionRunner(_Runner):
+    """The session's nodes. LangGraph hands a node only the keys of its annotated state type,
+    so every node that reads session keys is annotated with :class:`SessionState`."""
+
+    def plan(self, state: SessionState) -> dict[str, Any]:  # type: ignore[override]
+        from agent.planners.followup import resolve_followup
+
+        s = state
+        turns = s.get("turns", [])
+        follow = resolve_followup(s["request"], turns, s.get("session_scenes", []),
+                                  self.planner, sandbox=self.sandbox)
+        if follow is not None and follow.export:
+            return {"plan": Plan(request=s["request"], steps=[], notes=["export"]),
+                    "direct_answer": self._export(follow.export, s.get("workspace", "."))}
+        if follow is not None and follow.plan is not None:
+            fixed = _FixedPlanner(self.planner.name, follow.plan)
+            turn: AgentState = {"request": s["request"], "workspace": s.get("workspace", "."),
+                                "scenes": follow.scenes or s.get("scenes", [])}
+            out = _Runner(fixed, self.tool_lookup, self.progress, self.sandbox).plan(turn)
+            return {**out, "direct_answer": None}
+        # a context planner (the LLM planner) also gets the earlier turns and the sandbox
+        out = self.plan_turn(state, history_messages(turns))
+        return {**out, "direct_answer": None}
+
+    @staticmethod
+    def _export(files: Sequence[str], workspace: str) -> str:
+        folder = Path(workspace) / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for source in files:
+            target = folder / Path(source).name
+            shutil.copyfile(source, target)
+            written.append(str(target))
+        return "Exported as GeoJSON:\n" + "\n".join(f"- {p}" for p in written)
+
+    def approve(self, state: SessionState) -> dict[str, Any]:
+        from langgraph.types import interrupt
+
+        from agent.session.estimate import heavy_steps
+
+        s = state
+        plan = s["plan"]
+        if s.get("dry_run") or plan.declined or not plan.steps:
+            return {}
+        heavy = heavy_steps(plan, s.get("scenes", []))
+        if not heavy or s.get("auto_approve"):
+            return {}
+        texts = [e.text() for e in heavy]
+        decision = interrupt({"question": "Some steps are heavy. Run them?", "estimates": texts})
+        if approved(decision):
+            return {}
+        declined = plan.model_copy(update={"steps": [], "declined": "not run: the analyst did "
+                                           "not approve the heavy step(s): " + "; ".join(texts)})
+        return {"plan": declined}
+
+    def finish(self, state: SessionState) -> dict[str, Any]:
+        s = state
+        if s.get("direct_answer"):
+            text = str(s["direct_answer"])
+            return {"answer": text, "messages": [AIMessage(content=text)]}
+        return self.answer(state)
+
+    def record(self, state: SessionState) -> dict[str, Any]:
+        return {"turns": [turn_record(state)]}
+
+    def after_plan(self, state: SessionState) -> str:
+        return "answer" if state.get("direct_answer") else "approve"
+
+
+class _FixedPlanner:
+    def __init__(self, name: str, plan: Plan) -> None:
+        self.name, self._plan = name, plan
+
+    def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
+        return self._plan
+
+
+def build_session_graph(planner: Planner, checkpointer: Any, tool_lookup: ToolLookup = get_tool,
+                        progress: AgentProgress | None = None,
+                        sandbox: Sandbox | None = None,
+                        describer: Describer | None = None) -> Any:
+    """The session graph compiled with ``checkpointer`` (e.g. a ``SqliteSaver``); the other
+    arguments are those of :func:`agent.graph.build_graph`."""
+    from langgraph.graph import END, START, StateGraph
+
+    r = _SessionRunner(planner, tool_lookup, progress or ignore_progress, sandbox, describer)
+    graph = StateGraph(SessionState)
+    graph.add_node("plan", r.plan)
+    graph.add_node("approve", r.approve)
+    graph.add_node("act", r.act)
+    graph.add_node("answer", r.finish)
+    graph.add_node("record", r.record)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", r.after_plan, {"approve": "approve", "answer": "answer"})
+    graph.add_conditional_edges("approve", r.route, {"act": "act", "answer": "answer"})
+    graph.add_edge("act", "answer")
+    graph.add_edge("answer", "record")
+    graph.add_edge("record", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+@dataclass
+class Outcome:
+    """A turn's result: the answer, or the approval the graph waits for."""
+
+    answer: str | None = None
+    plan: Plan | None = None
+    waiting: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Session:
+    """One persisted analysis session (``thread_id`` = ``session_id``) in ``workspace``.
+
+    Args:
+        session_id: The session's name; reuse it to resume.
+        workspace: Folder of the outputs and of ``sessions.sqlite``.
+        planner: Plans new requests.
+        auto_approve: Run heavy steps without asking (``--yes``).
+        tool_lookup, progress, sandbox: As for :func:`agent.graph.build_graph`.
+        describer: The backend ``describe_scene`` answers with (default: the planner's chat
+            model when it is an LLM planner, else none: measured facts only).
+    """
+
+    def __init__(self, session_id: str, workspace: str | Path, planner: Planner, *,
+                 auto_approve: bool = False, tool_lookup: ToolLookup = get_tool,
+                 progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
+                 describer: Describer | None = None) -> None:
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        self.session_id = session_id
+        self.workspace = Path(workspace).expanduser().resolve()
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.auto_approve = auto_approve
+        self._conn = sqlite3.connect(self.workspace / DB_NAME, check_same_thread=False)
+        from agent.llm.describe import choose_describer
+
+        serde = JsonPlusSerializer(allowed_msgpack_modules=list(CHECKPOINT_TYPES))
+        self.describer = choose_describer(planner, describer)
+        self.graph = build_session_graph(planner, SqliteSaver(self._conn, serde=serde),
+                                         tool_lookup, progress, sandbox, self.describer)
+        self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
+
+    def values(self) -> dict[str, Any]:
+        """The session's current state (empty for a new session)."""
+        return dict(self.graph.get_state(self.config).values)
+
+    def waiting(self) -> dict[str, Any] | None:
+        """The approval request the session is paused on, if any."""
+        for task in self.graph.get_state(self.config).tasks:
+            for item in task.interrupts:
+                return dict(item.value)
+        return None
+
+    def _outcome(self) -> Outcome:
+        waiting = self.waiting()
+        values = self.values()
+        if waiting is not None:
+            return Outcome(waiting=waiting, plan=values.get("plan"))
+        return Outcome(answer=values.get("answer", ""), plan=values.get("plan"),
+                       errors=list(values.get("errors", [])))
+
+    def ask(self, request: str, images: Sequence[str] | None = None) -> Outcome:
+        """Run one turn; ``images`` replace the turn's scenes (default: the last turn's)."""
+        from langgraph.types import Overwrite
+
+        values = self.values()
+        known: list[str] = list(values.get("session_scenes", []))
+        if images is not None:
+            paths = [str(Path(p).expanduser().resolve()) for p in images]
+            known += [p for p in paths if p not in known]
+            scenes = [Scene(path=p) for p in paths]
+        else:
+            scenes = list(values.get("scenes", []))
+        state = {"messages": [HumanMessage(content=request)], "request": request,
+                 "scenes": scenes, "session_scenes": known, "workspace": str(self.workspace),
+                 "dry_run": False, "results": {}, "auto_approve": self.auto_approve,
+                 "direct_answer": None, "artifacts": Overwrite([]), "errors": Overwrite([])}
+        self.graph.invoke(state, self.config)
+        return self._outcome()
+
+    def resume(self, decision: Any) -> Outcome:
+        """Answer the pending approval (True / "yes" runs the heavy steps)."""
+        from langgraph.types import Command
+
+        self.graph.invoke(Command(resume=decision), self.config)
+        return self._outcome()
+
+    def close(self) -> None:
+        """Close the checkpoint database."""
+        self._conn.close()

@@ -1,0 +1,169 @@
+"""Batch mode: run one workflow over a folder or glob of scenes; a summary table per scene.
+
+Each scene runs in its own sub-folder of the workspace (named after the scene); a scene that
+fails is reported in the summary and the batch goes on. The summary (one row a scene: status,
+error, and every kept number with its unit in the column name) is written as ``summary.csv``
+and ``summary.json`` in the workspace.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from agent.workflows.save import write_text_atomic
+from agent.workflows.workflow import Workflow, WorkflowError, load_workflow
+from tools.core.errors import EarthSightError
+
+if TYPE_CHECKING:
+    from agent.sandbox import Sandbox
+    from tools.core.registry import Describer
+
+SCENE_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".nc", ".h5")
+
+
+class SceneRow(BaseModel):
+    """One scene of a batch."""
+
+    scene: str
+    status: str = Field(description="ok, failed (a step failed) or error (did not run)")
+    error: str = ""
+    workspace: str = ""
+    numbers: dict[str, float] = Field(default_factory=dict,
+                                      description="'step.name [unit]' -> value")
+
+
+class BatchResult(BaseModel):
+    """Every scene's row, and where the summary files are."""
+
+    workflow: str
+    input: str
+    rows: list[SceneRow]
+    csv_path: str
+    json_path: str
+
+    @property
+    def failed(self) -> list[SceneRow]:
+        """Rows of scenes that did not finish cleanly."""
+        return [r for r in self.rows if r.status != "ok"]
+
+
+def find_scenes(pattern: str, sandbox: Sandbox | None = None) -> list[str]:
+    """The scenes a folder (its rasters, sorted) or a glob names.
+
+    Raises:
+        WorkflowError: Nothing matches (the message says what was searched).
+    """
+    if sandbox is not None:
+        pattern = sandbox.resolve(pattern, "--batch")
+    path = Path(pattern)
+    if path.is_dir():
+        found = sorted(str(p) for p in path.iterdir()
+                       if p.is_file() and p.suffix.lower() in SCENE_SUFFIXES)
+    else:
+        found = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not found:
+        raise WorkflowError(f"--batch: no scenes found for {pattern!r} (a folder of "
+                            f"{', '.join(SCENE_SUFFIXES)} files, or a glob like 'scenes/*.tif')")
+    return found
+
+
+def _folder_name(scene: str, used: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(scene).stem) or "scene"
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{base}_{n}"
+    used.add(name)
+    return name
+
+
+def _columns(rows: list[SceneRow]) -> list[str]:
+    names: list[str] = []
+    for row in rows:
+        names.extend(k for k in row.numbers if k not in names)
+    return names
+
+
+def summary_csv(rows: list[SceneRow]) -> str:
+    """The summary as CSV text: scene, status, error, one column per number (unit in name)."""
+    columns = _columns(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["scene", "status", "error", *columns])
+    for row in rows:
+        writer.writerow([row.scene, row.status, row.error,
+                         *(row.numbers.get(c, "") for c in columns)])
+    return out.getvalue()
+
+
+def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str | None = None,
+              inputs: Mapping[str, Any] | None = None, workspace: str | Path = "workspace",
+              sandbox: Sandbox | None = None,
+              on_scene: Callable[[int, int, SceneRow], None] | None = None,
+              describer: Describer | None = None) -> BatchResult:
+    """Run ``workflow`` once per scene of ``pattern`` and write the summary.
+
+    Args:
+        workflow: A Workflow or the path of its YAML file (validated before any scene runs).
+        pattern: A folder of scenes or a glob.
+        input_name: The image input each scene binds (default: the workflow's only image input).
+        inputs: Other input values, the same for every scene.
+        workspace: Output folder; each scene gets a sub-folder.
+        sandbox: When given, the scenes and every file argument must pass it.
+        on_scene: Called ``(done, total, row)`` after each scene (progress bars).
+        describer: The backend ``describe_scene`` steps answer with (default: none).
+
+    Raises:
+        WorkflowError: Invalid workflow, unknown input, or no scenes (nothing ran).
+    """
+    from agent.workflows.run import run_workflow
+
+    wf = workflow if isinstance(workflow, Workflow) else load_workflow(workflow)
+    image_inputs = [n for n, s in wf.inputs.items() if s.type == "image"]
+    if input_name is None:
+        if len(image_inputs) != 1:
+            raise WorkflowError(f"--input: workflow {wf.name} has image inputs "
+                                f"{', '.join(image_inputs) or '(none)'}; name the one each "
+                                "scene fills with --input")
+        input_name = image_inputs[0]
+    if input_name not in wf.inputs:
+        raise WorkflowError(f"--input: workflow {wf.name} has no input {input_name!r}; inputs: "
+                            f"{', '.join(wf.inputs)}")
+    scenes = find_scenes(pattern, sandbox)
+    root = Path(workspace).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    rows: list[SceneRow] = []
+    for done, scene in enumerate(scenes, start=1):
+        folder = root / _folder_name(scene, used)
+        try:
+            result = run_workflow(wf, {**(inputs or {}), input_name: scene}, workspace=folder,
+                                  sandbox=sandbox, describer=describer)
+        except (EarthSightError, OSError) as exc:
+            row = SceneRow(scene=scene, status="error", error=str(exc), workspace=str(folder))
+        except Exception as exc:  # one broken scene must not stop the batch
+            row = SceneRow(scene=scene, status="error", workspace=str(folder),
+                           error=f"unexpected {type(exc).__name__}: {exc}")
+        else:
+            row = SceneRow(
+                scene=scene, status="ok" if result.ok else "failed",
+                error="; ".join(result.errors), workspace=str(folder),
+                numbers={f"{n.step}.{n.name} [{n.unit}]": n.value for n in result.numbers})
+        rows.append(row)
+        if on_scene is not None:
+            on_scene(done, len(scenes), row)
+    csv_path = write_text_atomic(root / "summary.csv", summary_csv(rows))
+    json_path = write_text_atomic(root / "summary.json", json.dumps(
+        {"workflow": wf.name, "input": input_name,
+         "scenes": [r.model_dump() for r in rows]}, indent=2, ensure_ascii=False) + "\n")
+    return BatchResult(workflow=wf.name, input=input_name, rows=rows, csv_path=str(csv_path),
+                       json_path=str(json_path))

@@ -1,0 +1,165 @@
+"""Running workflows: bind inputs, turn the steps into an agent plan, run it, keep outputs.
+
+The steps run through the agent graph's act and answer nodes, so a workflow step behaves like a
+planned step: ``$`` references resolve to earlier results, a failed step skips the steps that
+read it, and the sandbox (when given) checks every file argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.plan import Plan, PlanStep, Scene
+from agent.workflows.workflow import (
+    Workflow,
+    WorkflowError,
+    WorkflowInput,
+    WorkflowResult,
+    load_workflow,
+    substitute,
+)
+
+if TYPE_CHECKING:
+    from agent.progress import AgentProgress
+    from agent.sandbox import Sandbox
+    from agent.state import AgentResult
+    from tools.core.registry import Describer
+
+
+def _convert(name: str, spec: WorkflowInput, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if spec.type == "images":
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if spec.type == "number":
+            return float(value)
+        if spec.type == "integer":
+            return int(value)
+        if spec.type == "boolean":
+            if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
+                raise ValueError(value)
+            return value.lower() in ("true", "yes", "1")
+    except ValueError:
+        raise WorkflowError(f"input {name}: {value!r} is not a {spec.type}") from None
+    return value
+
+
+def bind_inputs(workflow: Workflow, given: Mapping[str, Any], *,
+                partial: bool = False) -> dict[str, Any]:
+    """The value of every input: given (converted to its type) or its default.
+
+    Args:
+        workflow: The workflow.
+        given: Values by input name.
+        partial: Leave missing required inputs as ``$name`` (dry runs) instead of failing.
+
+    Raises:
+        WorkflowError: An unknown input name, or a required input that was not given.
+    """
+    unknown = [k for k in given if k not in workflow.inputs]
+    if unknown:
+        raise WorkflowError(f"workflow {workflow.name}: no input named {', '.join(unknown)}; "
+                            f"inputs: {', '.join(workflow.inputs) or 'none'}")
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for name, spec in workflow.inputs.items():
+        if name in given:
+            values[name] = _convert(name, spec, given[name])
+        elif spec.required and partial:
+            values[name] = f"${name}"
+        elif spec.required:
+            about = f": {spec.description}" if spec.description else ""
+            missing.append(f"{name} ({spec.type}{about})")
+        else:
+            values[name] = spec.default
+    if missing:
+        raise WorkflowError(f"workflow {workflow.path or workflow.name}: missing input(s) "
+                            f"{'; '.join(missing)}. Give them with --set NAME=VALUE "
+                            "(or as keyword arguments).")
+    return values
+
+
+def to_plan(workflow: Workflow, values: Mapping[str, Any]) -> tuple[Plan, dict[str, str]]:
+    """The agent plan of a workflow with its inputs bound (steps renamed s1, s2, ...).
+
+    Returns:
+        The plan and the map from plan step ids to workflow step ids.
+    """
+    rename = {s.id: f"s{i}" for i, s in enumerate(workflow.steps, start=1)}
+    names: dict[str, Any] = {**values, **{k: f"${v}" for k, v in rename.items()}}
+    steps = [PlanStep(id=rename[s.id], tool=s.tool, args=substitute(s.args, names))
+             for s in workflow.steps]
+    return (Plan(request=workflow.description or workflow.name, steps=steps),
+            {v: k for k, v in rename.items()})
+
+
+class _FixedPlanner:
+    name = "workflow"
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+
+    def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
+        return self._plan
+
+
+def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
+                 workspace: str | Path = "workspace", dry_run: bool = False,
+                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
+                 describer: Describer | None = None) -> WorkflowResult:
+    """Validate, bind inputs, and run a workflow through the agent's act/answer nodes.
+
+    Args:
+        workflow: A Workflow or the path of its YAML file.
+        inputs: Input values by name (strings are converted to the input's type).
+        workspace: Output folder.
+        dry_run: Validate and bind only; return the plan that would run.
+        sandbox: When given, image inputs and every file argument must pass it.
+        progress: Listener of progress events.
+        describer: The backend ``describe_scene`` steps answer with (default: none, measured
+            facts only).
+
+    Raises:
+        WorkflowError: Invalid workflow or inputs (nothing ran).
+        InputError: A file the sandbox refuses (nothing ran).
+    """
+    from agent.graph import run_request
+
+    wf = workflow if isinstance(workflow, Workflow) else load_workflow(
+        workflow, require_available=not dry_run)
+    values = bind_inputs(wf, inputs or {}, partial=dry_run)
+    if sandbox is not None:
+        for name, spec in wf.inputs.items():
+            if spec.type == "image" and values.get(name) is not None:
+                values[name] = sandbox.check_file(values[name], name)
+            elif spec.type == "images" and values.get(name) is not None:
+                values[name] = [sandbox.check_file(v, f"{name}[{i}]")
+                                for i, v in enumerate(values[name])]
+        for step in to_plan(wf, values)[0].steps:
+            sandbox.check_tool_args(step.tool, step.args)  # refuse before anything runs
+    plan, back = to_plan(wf, values)
+    images = [values[n] for n, s in wf.inputs.items()
+              if s.type == "image" and values.get(n) and not str(values[n]).startswith("$")]
+    result: AgentResult = run_request(plan.request, images, workspace, _FixedPlanner(plan),
+                                      dry_run=dry_run, progress=progress, sandbox=sandbox,
+                                      describer=describer)
+    return _result(wf, values, result, back)
+
+
+def _result(wf: Workflow, values: dict[str, Any], result: AgentResult,
+            back: dict[str, str]) -> WorkflowResult:
+    steps = [s.model_copy(update={"id": back.get(s.id, s.id)}) for s in result.steps]
+    numbers = [n.model_copy(update={"step": back.get(n.step, n.step)}) for n in result.numbers]
+    kept = wf.outputs or [s.id for s in wf.steps]
+    keep_steps = {o.split(".")[0] for o in kept}
+    keep_numbers = {o for o in kept if "." in o}
+    whole = {o for o in kept if "." not in o}
+    numbers = [n for n in numbers if n.step in whole or f"{n.step}.{n.name}" in keep_numbers]
+    artifacts = [a for a in result.artifacts
+                 if back.get(a.call.step or "", a.call.step) in keep_steps]
+    return WorkflowResult(workflow=wf.name, inputs=values, answer=result.answer, steps=steps,
+                          numbers=numbers, artifacts=artifacts, errors=result.errors,
+                          workspace=result.workspace, dry_run=result.dry_run, plan=result.plan)

@@ -1,0 +1,337 @@
+"""Scripted workflows: a YAML file of named inputs, tool steps and the outputs to keep.
+
+```yaml
+name: water-area
+description: Open-water extent and area of a SAR scene
+inputs:
+  image: {type: image, description: Sentinel-1 VV(/VH) scene}
+  min_area_m2: {type: number, default: 500}
+steps:
+  - id: water
+    tool: map_water
+    args: {image: $image}
+  - id: big
+    tool: measure
+    args: {source: $water, statistic: area, min_area_m2: ${min_area_m2}}
+outputs: [water.water_area, big]
+```
+
+* ``inputs``: name -> ``{type, default, description}`` (or just the type). Types: ``image``
+  (a file), ``images`` (a list of files; ``--set images=a.tif,b.tif``), ``number``,
+  ``integer``, ``string``, ``boolean``. An input without ``default`` is required.
+* ``steps``: ``id`` (letters, digits, ``_``), ``tool`` (see ``earthsight tools``), ``args``.
+* References: an argument whose whole value is ``$name`` or ``${name}`` takes the input
+  ``name``, or the result of the earlier step with id ``name`` (also inside lists).
+* ``outputs``: step ids (all their numbers and files) or ``step.number`` (one number);
+  default: every step.
+
+Everything is checked before anything runs (unknown tool or argument, a value the tool's input
+model rejects, a reference to nothing or to a later step, a missing input); each problem names
+the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, Field
+
+from agent.plan import Plan
+from agent.state import NumberRecord, StepResult
+from tools.core.artifacts import Artifact
+from tools.core.errors import InputError
+
+if TYPE_CHECKING:
+    from agent.progress import AgentProgress
+    from agent.sandbox import Sandbox
+    from tools.core.registry import Describer
+
+INPUT_TYPES = ("image", "images", "number", "integer", "string", "boolean")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+_TOP_KEYS = ("name", "description", "version", "inputs", "steps", "outputs")
+
+
+class WorkflowError(InputError):
+    """A workflow file is invalid; the message lists every problem with its line."""
+
+
+class WorkflowInput(BaseModel):
+    """One named input."""
+
+    type: str = "image"
+    default: Any = None
+    description: str = ""
+    required: bool = True
+
+
+class WorkflowStep(BaseModel):
+    """One tool call; ``$name`` / ``${name}`` values refer to inputs or earlier steps."""
+
+    id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Workflow(BaseModel):
+    """A parsed, validated workflow."""
+
+    name: str
+    description: str = ""
+    inputs: dict[str, WorkflowInput] = Field(default_factory=dict)
+    steps: list[WorkflowStep]
+    outputs: list[str] = Field(default_factory=list)
+    path: str | None = None
+
+
+class WorkflowResult(BaseModel):
+    """What a workflow run returns: inputs used, steps, the kept numbers and files, the answer."""
+
+    workflow: str
+    inputs: dict[str, Any]
+    answer: str
+    steps: list[StepResult]
+    numbers: list[NumberRecord] = Field(default_factory=list, description="kept outputs")
+    artifacts: list[Artifact] = Field(default_factory=list, description="files of kept steps")
+    errors: list[str] = Field(default_factory=list)
+    workspace: str | None = None
+    dry_run: bool = False
+    plan: Plan | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every step ran without error."""
+        return not self.errors and all(s.status == "ok" for s in self.steps)
+
+
+def reference(value: Any) -> str | None:
+    """The name a ``$name`` / ``${name}`` value refers to, else None."""
+    if not isinstance(value, str):
+        return None
+    match = _REF.match(value)
+    return None if match is None else (match.group(1) or match.group(2))
+
+
+@dataclass
+class _Doc:
+    """The YAML text with the line of every node, addressed by its key path."""
+
+    source: str
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def index(self, node: yaml.Node, path: tuple[Any, ...] = ()) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                k = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+                self.lines[(*path, k, "<key>")] = key.start_mark.line + 1
+                self.index(value, (*path, k))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.index(item, (*path, i))
+
+    def line(self, path: tuple[Any, ...]) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def error(self, path: tuple[Any, ...], message: str) -> None:
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path if p != "<key>")
+        self.problems.append(f"{self.source}:{self.line(path)}: "
+                             f"{where.replace('.[', '[') + ': ' if where else ''}{message}")
+
+
+def _placeholder(kind: str, default: Any) -> Any:
+    """A value of an input's type for checking arguments before the real value is known."""
+    if default is not None:
+        return default
+    return {"image": "input.tif", "images": ["a.tif", "b.tif"], "number": 1.0, "integer": 1,
+            "string": "text", "boolean": True}.get(kind, "input")
+
+
+def substitute(value: Any, names: Mapping[str, Any]) -> Any:
+    """Replace ``$name`` values (also in lists and dicts) by ``names[name]``; lists splice."""
+    ref = reference(value)
+    if ref is not None and ref in names:
+        return names[ref]
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            sub = substitute(item, names)
+            out.extend(sub if isinstance(sub, list) and reference(item) else [sub])
+        return out
+    if isinstance(value, dict):
+        return {k: substitute(v, names) for k, v in value.items()}
+    return value
+
+
+def _refs(value: Any, path: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
+    ref = reference(value)
+    if ref is not None:
+        return [(ref, path)]
+    if isinstance(value, list):
+        return [r for i, v in enumerate(value) for r in _refs(v, (*path, i))]
+    if isinstance(value, dict):
+        return [r for k, v in value.items() for r in _refs(v, (*path, k))]
+    return []
+
+
+def _parse_inputs(raw: Any, doc: _Doc) -> dict[str, WorkflowInput]:
+    inputs: dict[str, WorkflowInput] = {}
+    if raw is None:
+        return inputs
+    if not isinstance(raw, dict):
+        doc.error(("inputs",), "must be a mapping of input names to {type, default}")
+        return inputs
+    for name, spec in raw.items():
+        path = ("inputs", name)
+        if not isinstance(name, str) or not _NAME.match(name):
+            doc.error((*path, "<key>"), f"input name {name!r} must be letters, digits and _")
+            continue
+        spec = {"type": spec} if isinstance(spec, str) or spec is None else spec
+        if not isinstance(spec, dict):
+            doc.error(path, "must be a type name or {type, default, description}")
+            continue
+        extra = set(spec) - {"type", "default", "description"}
+        if extra:
+            doc.error(path, f"unknown key(s) {', '.join(sorted(map(str, extra)))}; an input "
+                      "takes type, default, description")
+        kind = spec.get("type") or "image"
+        if kind not in INPUT_TYPES:
+            doc.error((*path, "type"), f"unknown type {kind!r}; types: {', '.join(INPUT_TYPES)}")
+        inputs[name] = WorkflowInput(type=str(kind), default=spec.get("default"),
+                                     description=str(spec.get("description") or ""),
+                                     required="default" not in spec)
+    return inputs
+
+
+def _check_step(step: WorkflowStep, index: int, known: dict[str, Any], doc: _Doc,
+                require_available: bool) -> None:
+    from tools.catalog import REGISTRY
+
+    path: tuple[Any, ...] = ("steps", index)
+    record = REGISTRY.get(step.tool)
+    for ref, where in _refs(step.args, (*path, "args")):
+        if ref not in known:
+            doc.error(where, f"${ref} is neither an input nor an earlier step (inputs and "
+                      f"earlier steps: {', '.join(known) or 'none'})")
+    if record is None:
+        doc.error((*path, "tool"), f"unknown tool {step.tool!r}; tools are: "
+                  f"{', '.join(REGISTRY)}")
+        return
+    if require_available and record.requires is not None:
+        doc.error((*path, "tool"), f"{step.tool} cannot run in this installation: "
+                  f"{record.requires}")
+    fields = record.input_model.model_fields
+    for name in step.args:
+        if name not in fields:
+            doc.error((*path, "args", name, "<key>"), f"{step.tool} has no argument {name!r}; "
+                      f"it takes: {', '.join(fields)}")
+    args = {k: v for k, v in substitute(step.args, known).items() if k in fields}
+    try:
+        record.validate_args(args)
+    except InputError as exc:
+        cause = exc.__cause__
+        errors = cause.errors() if cause is not None and hasattr(cause, "errors") else []
+        for e in errors or [{"loc": (), "msg": str(exc)}]:
+            loc = tuple(e["loc"])
+            doc.error((*path, "args", *loc), f"{step.tool}: {e['msg']}")
+
+
+def parse_workflow(text: str, source: str = "<workflow>", *,
+                   require_available: bool = True) -> Workflow:
+    """Parse and validate a workflow in full (nothing runs).
+
+    Args:
+        text: The YAML text.
+        source: File name used in messages.
+        require_available: Also refuse tools this installation cannot run.
+
+    Raises:
+        WorkflowError: Every problem found, one per line, each with ``file:line:``.
+    """
+    doc = _Doc(source)
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "1"
+        raise WorkflowError(f"{source}:{line}: not valid YAML: "
+                            f"{getattr(exc, 'problem', None) or exc}") from None
+    if node is None or not isinstance(raw, dict):
+        raise WorkflowError(f"{source}:1: a workflow is a mapping with inputs, steps, outputs")
+    doc.index(node)
+    for key in raw:
+        if key not in _TOP_KEYS:
+            doc.error((key, "<key>"), f"unknown key {key!r}; a workflow has: "
+                      f"{', '.join(_TOP_KEYS)}")
+    inputs = _parse_inputs(raw.get("inputs"), doc)
+    known: dict[str, Any] = {n: _placeholder(i.type, i.default) for n, i in inputs.items()}
+    steps: list[WorkflowStep] = []
+    raw_steps = raw.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        doc.error(("steps",), "a workflow needs a list of steps (- id: s1, tool: ..., args: ...)")
+        raw_steps = []
+    for i, item in enumerate(raw_steps):
+        path: tuple[Any, ...] = ("steps", i)
+        if not isinstance(item, dict) or "tool" not in item:
+            doc.error(path, "a step is a mapping with id, tool and args")
+            continue
+        sid = str(item.get("id") or f"s{i + 1}")
+        if not _NAME.match(sid) or sid in known:
+            doc.error((*path, "id"), f"step id {sid!r} must be unique, not an input name, and "
+                      "letters, digits and _ only")
+        extra = set(item) - {"id", "tool", "args"}
+        if extra:
+            doc.error(path, f"unknown key(s) {', '.join(sorted(map(str, extra)))}; a step "
+                      "takes id, tool, args")
+        args = item.get("args") or {}
+        if not isinstance(args, dict):
+            doc.error((*path, "args"), "args must be a mapping of argument names to values")
+            args = {}
+        step = WorkflowStep(id=sid, tool=str(item["tool"]), args=args)
+        _check_step(step, i, known, doc, require_available)
+        known[sid] = "earlier-step-result.json"
+        steps.append(step)
+    outputs = raw.get("outputs") or []
+    if not isinstance(outputs, list):
+        doc.error(("outputs",), "outputs is a list of step ids (or step.number)")
+        outputs = []
+    step_ids = {s.id for s in steps}
+    for i, out in enumerate(outputs):
+        if str(out).split(".")[0] not in step_ids:
+            doc.error(("outputs", i), f"{out!r} names no step; steps: {', '.join(step_ids)}")
+    if doc.problems:
+        raise WorkflowError(f"{len(doc.problems)} problem(s) in workflow {source}:\n"
+                            + "\n".join(doc.problems))
+    return Workflow(name=str(raw.get("name") or Path(source).stem),
+                    description=str(raw.get("description") or ""), inputs=inputs, steps=steps,
+                    outputs=[str(o) for o in outputs], path=source)
+
+
+def load_workflow(path: str | Path, *, require_available: bool = True) -> Workflow:
+    """Read and validate a workflow file (see :func:`parse_workflow`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkflowError(f"workflow {p}: cannot read it ({exc.strerror or exc})") from None
+    return parse_workflow(text, str(p), require_available=require_available)
+
+
+def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
+                 workspace: str | Path = "workspace", dry_run: bool = False,
+                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
+                 describer: Describer | None = None) -> WorkflowResult:
+    """Validate, bind inputs and run a workflow (see :func:`agent.workflows.run.run_workflow`)."""
+    from agent.workflows.run import run_workflow as run
+
+    return run(workflow, inputs, workspace=workspace, dry_run=dry_run, sandbox=sandbox,
+               progress=progress, describer=describer)

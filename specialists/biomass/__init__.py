@@ -1,0 +1,1 @@
+"""The above-ground-biomass regression head."""

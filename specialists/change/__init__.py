@@ -1,0 +1,1 @@
+"""Change detection: change vector analysis and the learned siamese model."""

@@ -1,0 +1,1 @@
+"""CLIP-family encoders (RemoteCLIP, GeoRSCLIP)."""

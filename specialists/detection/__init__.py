@@ -1,0 +1,1 @@
+"""YOLO detectors and sliced inference."""

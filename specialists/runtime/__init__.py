@@ -1,0 +1,1 @@
+"""Model records, safe model files, checkpoints, devices and the model cache."""

@@ -1,0 +1,1 @@
+"""Segment Anything and its tiling."""

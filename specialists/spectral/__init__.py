@@ -1,0 +1,1 @@
+"""Spectral, SAR and hyperspectral compute: indices, bands, composites, speckle, stretches."""

@@ -1,0 +1,1 @@
+"""Streaming statistics: thresholds, zonal statistics, trends."""

@@ -1,0 +1,1 @@
+"""Water mapping: backscatter / index rules and the learned SAR water head."""

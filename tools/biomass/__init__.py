@@ -1,0 +1,1 @@
+"""``estimate_biomass``: the AGB regression head, GEDI footprints and its training."""

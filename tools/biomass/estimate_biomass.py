@@ -1,0 +1,179 @@
+"""``estimate_biomass``: above-ground biomass from a regression head over visual patch tokens.
+
+The scene is read tile by tile (tiles a multiple of the model's patch size); each tile is cut
+into patches, the head predicts AGB (Mg/ha) and its standard deviation per patch, and both go
+to a 2-band float32 GeoTIFF on the source grid (band 1 AGB, band 2 1σ, Mg/ha; nodata where the
+input is). Mean (Mg/ha, area-weighted) and total (Mg, from pixel areas) come from the written
+raster over the scene, a mask, polygons, or an earlier step's output. Without trained weights
+the tool refuses and says how to train or provide them; it never returns a default value.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+from shapely.geometry.base import BaseGeometry
+
+from specialists.runtime.cache import get_or_load
+from tools.core.artifacts import Quantity, ToolResult
+from tools.core.errors import InputError
+from tools.core.model_inputs import find_weights, gsd_note, load_or_refuse, select_bands
+from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.core.sources import load_source
+from tools.geo.area import M2_PER_HA, require_crs
+from tools.geo.geotiff import grid_writer
+from tools.geo.objects import load_objects
+from tools.geo.raster import check_readable, crs_to_str, iter_tiles, open_dataset, read_masked
+from tools.geo.zones import zonal_stats
+
+MODEL = "agb-mixer"
+TRAIN_HINT = "earthsight train biomass --image SCENE.tif --footprints GEDI_L4A.csv|.h5|.zip"
+NODATA = -9999.0
+
+
+class EstimateBiomassInput(BaseModel):
+    """Arguments of estimate_biomass."""
+
+    image: str = Field(description="path of the scene",
+                       json_schema_extra=PATH_FIELD)
+    region: str | None = Field(None, description="limit to a mask or polygons: an earlier step "
+                               "($s1) or a file",
+                               json_schema_extra=PATH_FIELD)
+    model: str | None = Field(None, description="AGB head weights file (default: agb_mixer.pt "
+                              "in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
+                              json_schema_extra=MODEL_FIELD)
+
+
+class EstimateBiomassOutput(ToolResult):
+    """AGB raster in Mg/ha, mean in Mg/ha and total in Mg."""
+
+    agb: str = Field(description="AGB GeoTIFF on the source grid: band 1 AGB, band 2 1σ (Mg/ha)")
+    mean_agb: Quantity = Field(description="area-weighted mean AGB in Mg/ha")
+    total_agb: Quantity = Field(description="total AGB in Mg")
+    area: Quantity = Field(description="area summarised in ha")
+    uncertainty: Quantity = Field(description="mean predicted 1σ per pixel in Mg/ha")
+    total_sd: Quantity = Field(description="1σ of the total in Mg if patch errors were fully "
+                               "correlated (an upper bound)")
+    training_rmse: Quantity | None = Field(None, description="held-out RMSE of the weights "
+                                           "(Mg/ha), from their metadata")
+    region: str = Field(description="scene, mask or polygons")
+    model: str = Field(description="weights file used")
+
+
+def _load(weights: Path) -> tuple[Any, dict[str, Any]]:
+    from specialists.biomass.model import load_model
+    from specialists.runtime.device import configure_threads
+
+    configure_threads()
+    key = ("agb-mixer", str(weights), weights.stat().st_mtime_ns)
+    return get_or_load(key, lambda: load_or_refuse(load_model, weights))
+
+
+def predict_raster(src: Any, dest: Path, model: Any, meta: dict[str, Any], bands: list[int],
+                   ctx: ToolContext) -> None:
+    """Write AGB and its 1σ (Mg/ha) for every pixel of ``src`` to ``dest``, tile by tile."""
+    from specialists.biomass.model import predict_patches
+
+    p = int(meta["architecture"]["patch_px"])
+    fill = model.in_mean.cpu().numpy().astype(np.float32)
+    size = max(p, (ctx.settings.tile_size // p) * p)
+    tiles = list(iter_tiles(src.width, src.height, size))
+    tags = {"units": "Mg/ha", "model": "agb-mixer", "patch_px": str(p),
+            "band1": "above-ground biomass (Mg/ha)", "band2": "1 sigma (Mg/ha)"}
+    with grid_writer(dest, src, count=2, dtype="float32", nodata=NODATA, resampling="average",
+                     band_names=["agb_mg_ha", "agb_sd_mg_ha"], tags=tags) as dst:
+        for i, tile in enumerate(tiles):
+            data = read_masked(src, tile.core, bands)
+            invalid = np.ma.getmaskarray(data).any(axis=0)
+            h, w = invalid.shape
+            nh, nw = math.ceil(h / p), math.ceil(w / p)
+            arr = np.where(np.ma.getmaskarray(data), fill[:, None, None], data.data)
+            arr = np.pad(arr, ((0, 0), (0, nh * p - h), (0, nw * p - w)), mode="edge")
+            patches = arr.reshape(len(bands), nh, p, nw, p).transpose(1, 3, 0, 2, 4)
+            mu, sd = predict_patches(model, patches.reshape(nh * nw, len(bands), p, p))
+            grow = np.ones((p, p), np.float32)
+            agb = np.kron(np.maximum(mu, 0).reshape(nh, nw), grow)[:h, :w]
+            sig = np.kron(sd.reshape(nh, nw), grow)[:h, :w]
+            out = np.stack([agb, sig]).astype(np.float32)
+            out[:, invalid] = NODATA
+            dst.write(out, window=tile.core)
+            ctx.progress("biomass", i + 1, len(tiles))
+
+
+def _region(value: str | None, image_crs: str | None
+            ) -> tuple[str, Path | None, list[BaseGeometry] | None, str | None, list[str]]:
+    """(what, mask, polygons, polygons' CRS, warnings) of the ``region`` argument."""
+    if value is None:
+        return "scene", None, None, None, []
+    src = load_source(value, "region")
+    if src.mask is not None and (src.vector is None or src.call is None):
+        return f"mask {src.mask.name}", src.mask, None, None, []
+    if src.vector is not None:
+        objs, crs, warnings = load_objects(src.vector)
+        if not objs:
+            raise InputError(f"region: {src.vector} holds no polygon; pass polygons or a mask")
+        return (f"{len(objs)} polygon(s) of {src.vector.name}", None, [o.geom for o in objs],
+                crs or image_crs, warnings)
+    raise InputError(f"region: {value} holds no mask or polygons; pass a mask raster, a "
+                     "GeoJSON, or an earlier step that made one")
+
+
+@tool_record(EstimateBiomassInput, EstimateBiomassOutput)
+def estimate_biomass(args: EstimateBiomassInput, ctx: ToolContext) -> EstimateBiomassOutput:
+    """Estimate above-ground biomass with a regression head: an AGB raster in Mg/ha, the mean
+    (Mg/ha) and the total (Mg) over the scene or a region.
+
+    Args:
+        args: Validated arguments.
+        ctx: Tool context (workspace, settings, progress).
+    """
+    weights = find_weights(MODEL, args.model, "estimate_biomass", TRAIN_HINT)
+    model, meta = _load(weights)
+    dest = ctx.output_path("agb.tif")
+    with open_dataset(args.image, "image") as src:
+        check_readable(src, "image")
+        require_crs(src.crs, f"image {args.image}")
+        bands, warnings = select_bands(src, list(meta.get("bands", [])))
+        warnings += gsd_note(src, meta.get("gsd_m"))
+        crs, transform = crs_to_str(src.crs), list(src.transform)[:6]
+        predict_raster(src, dest, model, meta, bands, ctx)
+    what, mask, geoms, geoms_crs, more = _region(args.region, crs)
+    warnings += more
+    stats = zonal_stats(dest, band=1, mask=mask, geometries=geoms, geometries_crs=geoms_crs,
+                        tile_size=ctx.settings.tile_size, progress=ctx.progress)
+    sd_stats = zonal_stats(dest, band=2, mask=mask, geometries=geoms, geometries_crs=geoms_crs,
+                           tile_size=ctx.settings.tile_size)
+    area_m2 = stats.overall["area_m2"]
+    if not stats.overall["pixels"] or area_m2 <= 0:
+        raise InputError(f"region: no valid pixel of {args.image} lies inside the {what}; pass a "
+                         "region that overlaps the scene's data")
+    mean, total = stats.overall["mean"], stats.overall["weighted_sum"] / M2_PER_HA
+    mean_sd, total_sd = sd_stats.overall["mean"], sd_stats.overall["weighted_sum"] / M2_PER_HA
+    rmse = meta.get("metrics", {}).get("val_rmse_mg_ha")
+    ctx.artifact("agb", "raster", dest, units="Mg/ha", crs=crs, transform=transform,
+                 description="AGB (band 1) and 1σ (band 2) in Mg/ha on the source grid")
+    for name, value, unit, text in (
+            ("mean_agb", mean, "Mg/ha", f"area-weighted mean AGB over the {what}"),
+            ("total_agb", total, "Mg", f"total AGB over the {what}"),
+            ("area", area_m2 / M2_PER_HA, "ha", "area with valid AGB"),
+            ("agb_uncertainty", mean_sd, "Mg/ha", "mean predicted 1σ per pixel"),
+            ("total_agb_sd", total_sd, "Mg", "1σ of the total, fully correlated errors")):
+        ctx.number(name, value, unit, text)
+    out = EstimateBiomassOutput(
+        summary="", image=args.image, warnings=warnings, agb=str(dest),
+        mean_agb=Quantity(value=mean, unit="Mg/ha"), total_agb=Quantity(value=total, unit="Mg"),
+        area=Quantity(value=area_m2 / M2_PER_HA, unit="ha"),
+        uncertainty=Quantity(value=mean_sd, unit="Mg/ha"),
+        total_sd=Quantity(value=total_sd, unit="Mg"),
+        training_rmse=None if rmse is None else Quantity(value=float(rmse), unit="Mg/ha"),
+        region=what, model=str(weights))
+    out.summary = (f"Above-ground biomass over the {what}: mean {out.mean_agb} (±{out.uncertainty}"
+                   f" 1σ per pixel), total {out.total_agb} (±{out.total_sd} if errors are fully "
+                   f"correlated) over {out.area}"
+                   + (f"; the weights' held-out RMSE is {out.training_rmse}" if rmse else "")
+                   + f". Model agb-mixer ({Path(weights).name}).")
+    return out

@@ -1,0 +1,1 @@
+"""``detect_changes``: bi-temporal change (CVA and the learned siamese model)."""

@@ -1,0 +1,1 @@
+"""``classify_scene`` and ``search_images``: the CLIP-family tools, their models and index."""

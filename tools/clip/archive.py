@@ -1,0 +1,220 @@
+"""Archives of scenes for the CLIP tools: expand folders/globs, cut scenes into tiles with
+footprints, read them decimated to the model's input size, embed, and refresh an index.
+
+Rasters are only ever read window by window, each window decimated by GDAL straight to the
+model's input side (``out_shape``), so a tile of any size costs one small read.
+"""
+
+from __future__ import annotations
+
+import glob
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
+
+from tools.clip.index import ImageIndex, Item
+from tools.core.errors import InputError
+from tools.geo.raster import crs_to_str, describe, iter_tiles, open_dataset
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".jp2", ".vrt", ".img")
+CLIP_TILE = 512
+"""Default tile side in pixels for cutting scenes (scene-classification sets use 256-600 px)."""
+
+Progress = Callable[[str, int, int], None]
+RgbFn = Callable[[Path], Path]
+"""A non-RGB scene -> an 8-bit RGB composite on the same grid (``pseudo_rgb``)."""
+
+
+class Encoder(Protocol):
+    """What embeds images: :class:`specialists.clip.model.LoadedClip` or a test/bench stand-in."""
+
+    image_size: int
+    batch: int
+
+    def encode_images(self, images: Sequence[np.ndarray], batch: int | None = None
+                      ) -> np.ndarray: ...
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def expand(spec: str, argument: str) -> list[Path]:
+    """Files named by ``spec``: one file, a folder (recursive), or a glob; sorted, absolute.
+
+    Raises:
+        InputError: Nothing matches, or the folder holds no raster files.
+    """
+    p = Path(spec).expanduser()
+    if p.is_file():
+        return [p.resolve()]
+    if p.is_dir():
+        found = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RASTER_SUFFIXES]
+        if not found:
+            raise InputError(f"{argument}: folder {p} holds no raster files "
+                             f"({', '.join(RASTER_SUFFIXES)})")
+        return sorted(f.resolve() for f in found)
+    if glob.has_magic(spec):
+        found = [Path(f) for f in glob.glob(str(p), recursive=True)]
+        found = [f for f in found if f.is_file() and f.suffix.lower() in RASTER_SUFFIXES]
+        if not found:
+            raise InputError(f"{argument}: the pattern {spec} matches no raster files")
+        return sorted(f.resolve() for f in found)
+    raise InputError(f"{argument}: {spec} is not a file, a folder, a glob or an index name. "
+                     "Check the path (relative paths start at the current folder).")
+
+
+@dataclass
+class Scene:
+    """A source file and where its RGB pixels come from."""
+
+    path: Path
+    rgb: Path
+    bands: list[int]
+    width: int
+    height: int
+    crs: str | None
+    transform: Any
+    note: str | None = None
+
+
+def prepare(path: Path, to_rgb: RgbFn | None, argument: str) -> Scene:
+    """Header facts of ``path`` and its RGB source (itself, a grey band x3, or a composite).
+
+    Raises:
+        InputError: Unreadable, or non-RGB with no ``to_rgb``.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        info = describe(path, argument)
+    note = None
+    if info.dtype == "uint8" and info.count in (3, 4) and info.modality in ("rgb", "multispectral"):
+        rgb, bands = path, [1, 2, 3]
+    elif info.dtype == "uint8" and info.count in (1, 2):
+        rgb, bands = path, [1, 1, 1]
+    elif to_rgb is None:
+        raise InputError(f"{argument}: {path} is {info.modality} ({info.count} bands, "
+                         f"{info.dtype}); composite it with pseudo_rgb first")
+    else:
+        rgb, bands = to_rgb(path), [1, 2, 3]
+        note = f"{path.name}: {info.modality} scene composited to RGB with pseudo_rgb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with open_dataset(path, argument) as src:
+            return Scene(path=path, rgb=rgb, bands=bands, width=src.width, height=src.height,
+                         crs=crs_to_str(src.crs), transform=src.transform, note=note)
+
+
+def footprint(transform: Any, col: int, row: int, width: int, height: int) -> list[list[float]]:
+    """Closed exterior ring of a pixel window in the raster's coordinates."""
+    corners = [(col, row), (col + width, row), (col + width, row + height), (col, row + height),
+               (col, row)]
+    return [[float(v) for v in transform * (c, r)] for c, r in corners]
+
+
+def scene_items(scene: Scene, tile_size: int, whole_max: int | None) -> list[Item]:
+    """The items of a scene: the whole image when its longer side is at most ``whole_max``
+    (None: never), else tiles of ``tile_size`` pixels (edge tiles are smaller).
+    """
+    if whole_max is not None and max(scene.width, scene.height) <= whole_max:
+        windows = [(0, 0, scene.width, scene.height)]
+    else:
+        windows = [(int(t.core.col_off), int(t.core.row_off), int(t.core.width),
+                    int(t.core.height)) for t in iter_tiles(scene.width, scene.height, tile_size)]
+    return [Item(path=str(scene.path), col=c, row=r, width=w, height=h, crs=scene.crs,
+                 footprint=footprint(scene.transform, c, r, w, h)) for c, r, w, h in windows]
+
+
+def read_items(scene: Scene, items: Sequence[Item], side: int) -> Iterator[np.ndarray]:
+    """Each item's window as ``(side, side, 3)`` uint8 RGB (GDAL average decimation)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with open_dataset(scene.rgb) as src:
+            for it in items:
+                data = src.read(scene.bands, window=Window(it.col, it.row, it.width, it.height),
+                                out_shape=(3, side, side), resampling=Resampling.average)
+                yield np.moveaxis(np.asarray(data, np.uint8), 0, -1)
+
+
+def embed_items(scene: Scene, items: Sequence[Item], encoder: Encoder,
+                progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Embeddings ``(N, D)`` of a scene's items, read and encoded ``encoder.batch`` at a time."""
+    parts: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    for img in read_items(scene, items, encoder.image_size):
+        batch.append(img)
+        if len(batch) >= encoder.batch:
+            parts.append(encoder.encode_images(batch))
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        parts.append(encoder.encode_images(batch))
+        if progress:
+            progress(len(batch))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+@dataclass
+class RefreshStats:
+    """What a refresh did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    items_embedded: int = 0
+    items_total: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def refresh(index: ImageIndex, files: Sequence[Path], encoder: Encoder, tile_size: int,
+            whole_max: int | None, to_rgb: RgbFn | None = None,
+            progress: Progress = _no_progress) -> RefreshStats:
+    """Bring ``index`` up to date with ``files``: embed new and changed files (by path, mtime
+    and size), drop files no longer there. Each file is one transaction.
+    """
+    stats = RefreshStats()
+    known = index.files()
+    current = {str(f): f for f in files}
+    gone = [p for p in known if p not in current]
+    stats.removed = len(gone)
+    index.remove(gone)
+    todo: list[tuple[Path, int, int, Scene, list[Item]]] = []
+    for key, f in current.items():
+        st = f.stat()
+        if known.get(key) == (st.st_mtime_ns, st.st_size):
+            stats.unchanged += 1
+            continue
+        scene = prepare(f, to_rgb, "archive")
+        if scene.note:
+            stats.notes.append(scene.note)
+        todo.append((f, st.st_mtime_ns, st.st_size, scene, scene_items(scene, tile_size,
+                                                                         whole_max)))
+        if key in known:
+            stats.updated += 1
+        else:
+            stats.added += 1
+    total = sum(len(t[4]) for t in todo)
+    done = 0
+    progress("embed", 0, total)
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress("embed", done, total)
+
+    for _f, mtime, size, scene, items in todo:
+        vecs = embed_items(scene, items, encoder, step)
+        index.put_file(str(scene.path), mtime, size, items, vecs)
+    index.flush()
+    stats.items_embedded = total
+    stats.items_total = len(index)
+    return stats

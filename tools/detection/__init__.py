@@ -1,0 +1,1 @@
+"""``detect_objects``: YOLO boxes over scenes of any size."""

@@ -1,0 +1,1 @@
+"""Georeferenced raster and vector plumbing shared by the tools: reading, tiling, areas, writing."""

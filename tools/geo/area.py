@@ -1,0 +1,100 @@
+"""Areas and lengths in metres from the raster transform and CRS, never from pixel counts alone.
+
+Projected CRSs use the linear unit of the CRS; geographic CRSs use geodesic areas on the
+CRS's ellipsoid (WGS84 when the CRS does not say).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS, Geod
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from tools.core.errors import InputError
+
+M2_PER_HA = 10_000.0
+M2_PER_KM2 = 1_000_000.0
+
+
+def _crs(crs: Any) -> CRS:
+    return CRS.from_user_input(crs if isinstance(crs, str) else crs.to_wkt())
+
+
+@lru_cache(maxsize=32)
+def _geod(crs_text: str) -> Geod:
+    try:
+        return CRS.from_user_input(crs_text).get_geod() or Geod(ellps="WGS84")
+    except Exception:  # pragma: no cover - unusual CRS definitions
+        return Geod(ellps="WGS84")
+
+
+def require_crs(crs: Any, what: str) -> CRS:
+    """Return the CRS or refuse with a message naming ``what`` when it is missing."""
+    if not crs:
+        raise InputError(f"{what} has no CRS, so areas and lengths in metres cannot be computed. "
+                         "Assign one (e.g. gdal_edit.py -a_srs EPSG:32633 FILE) and retry.")
+    return _crs(crs)
+
+
+def _linear_factor(crs: CRS) -> float:
+    axis = crs.axis_info[0] if crs.axis_info else None
+    return float(axis.unit_conversion_factor) if axis else 1.0
+
+
+def pixel_area_rows_m2(transform: Affine, crs: Any, row_start: int, rows: int) -> np.ndarray:
+    """Area in m² of one pixel for each of ``rows`` rows starting at ``row_start``.
+
+    In a projected CRS every row has the same area; in a geographic CRS the area shrinks
+    with latitude and is computed geodesically per row.
+    """
+    c = require_crs(crs, "the raster")
+    if not c.is_geographic:
+        f = _linear_factor(c)
+        return np.full(rows, abs(transform.a * transform.e - transform.b * transform.d) * f * f)
+    geod = _geod(c.to_wkt())
+    out = np.empty(rows)
+    for i in range(rows):
+        r = row_start + i
+        corners = [transform @ (c, rr) for c, rr in ((0, r), (1, r), (1, r + 1), (0, r + 1))]
+        lons, lats = zip(*corners, strict=True)
+        area, _ = geod.polygon_area_perimeter(lons, lats)
+        out[i] = abs(area)
+    return out
+
+
+def geometry_area_m2(geom: BaseGeometry, crs: Any) -> float:
+    """Area in m² of a polygon given in ``crs``."""
+    c = require_crs(crs, "the geometry")
+    if c.is_geographic:
+        area, _ = _geod(c.to_wkt()).geometry_area_perimeter(geom)
+        return abs(float(area))
+    return float(geom.area) * _linear_factor(c) ** 2
+
+
+def geometry_length_m(geom: BaseGeometry, crs: Any) -> float:
+    """Length in metres of a line, or the long side of a polygon's minimum rotated rectangle.
+
+    For polygons (object outlines, oriented boxes) this is the object's length as an analyst
+    means it ("ships longer than 50 m"), not the perimeter.
+    """
+    c = require_crs(crs, "the geometry")
+    if isinstance(geom, Polygon) or geom.geom_type == "MultiPolygon":
+        rect = geom.minimum_rotated_rectangle
+        coords = list(rect.exterior.coords) if hasattr(rect, "exterior") else list(rect.coords)
+        sides = []
+        for (x0, y0), (x1, y1) in pairwise(coords):
+            if c.is_geographic:
+                _, _, d = _geod(c.to_wkt()).inv(x0, y0, x1, y1)
+                sides.append(abs(d))
+            else:
+                sides.append(float(np.hypot(x1 - x0, y1 - y0)) * _linear_factor(c))
+        return max(sides) if sides else 0.0
+    if c.is_geographic:
+        return float(_geod(c.to_wkt()).geometry_length(geom))
+    return float(geom.length) * _linear_factor(c)

@@ -1,0 +1,260 @@
+"""Raster references: what a scene is (size, bands, CRS, pixel size, modality) and how to tile it.
+
+Nothing here reads more than one window of pixels at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import rasterio
+from pydantic import BaseModel, Field
+from pyproj import Geod
+from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
+
+from tools.core.errors import InputError
+from tools.core.untrusted_text import clean
+
+Modality = Literal["rgb", "multispectral", "sar", "hyperspectral", "panchromatic"]
+
+_SAR_NAMES = {"VV", "VH", "HH", "HV"}
+_SAR_HINT = re.compile(r"(^|[^a-z0-9])(s1[abc]?|sar|grd|slc|sigma0|vv|vh|hh|hv)([^a-z0-9]|$)", re.I)
+_HSI_HINT = re.compile(r"(aviris|hyperion|prisma|enmap|hyperspectral|hsi)", re.I)
+_WAVELENGTH_KEYS = ("wavelength", "WAVELENGTH", "wavelength_nm", "CENTRAL_WAVELENGTH_UM")
+
+
+class BandInfo(BaseModel):
+    """One band of a raster."""
+
+    index: int = Field(description="1-based band index in the file")
+    name: str | None = Field(None, description="band name from the file (description or tags)")
+    wavelength_nm: float | None = Field(None, description="centre wavelength in nm when known")
+
+
+class RasterInfo(BaseModel):
+    """Metadata of a raster file, read from its header (no pixels)."""
+
+    path: str
+    width: int
+    height: int
+    count: int
+    dtype: str
+    crs: str | None = Field(description="'EPSG:n' when the CRS has a code, else WKT; None: absent")
+    transform: list[float] = Field(description="affine transform a, b, c, d, e, f")
+    bounds: list[float] = Field(description="left, bottom, right, top in the scene CRS")
+    nodata: float | None
+    bands: list[BandInfo]
+    pixel_size_m: list[float] | None = Field(
+        description="pixel width and height in metres (None when the CRS is missing)"
+    )
+    is_geographic: bool
+    modality: Modality
+
+    @property
+    def band_names(self) -> list[str | None]:
+        """Band names in file order."""
+        return [b.name for b in self.bands]
+
+    @property
+    def wavelengths_nm(self) -> list[float | None]:
+        """Centre wavelengths in nm in file order."""
+        return [b.wavelength_nm for b in self.bands]
+
+
+def crs_to_str(crs: Any) -> str | None:
+    """Render a rasterio CRS as 'EPSG:n' when possible, else WKT, or None."""
+    if not crs:
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+
+
+def open_dataset(path: str | Path, argument: str = "image") -> Any:
+    """Open a raster for reading with a clear error for missing or unreadable files.
+
+    Args:
+        path: File to open.
+        argument: Name of the tool argument the path came from (used in messages).
+
+    Returns:
+        An open ``rasterio`` dataset (use it as a context manager).
+
+    Raises:
+        InputError: The file is missing, a folder, or not a raster GDAL can read.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{argument}: file not found: {p}. Check the path (relative paths are "
+                         "resolved against the current folder).")
+    if p.is_dir():
+        raise InputError(f"{argument}: {p} is a folder, not a raster file. Pass one GeoTIFF.")
+    try:
+        return rasterio.open(p)
+    except RasterioIOError as exc:
+        raise InputError(f"{argument}: {p} is not a raster GDAL can read ({exc}). Pass a GeoTIFF "
+                         "or another GDAL-readable raster.") from exc
+
+
+def same_grid(a: Any, b: Any) -> bool:
+    """True when two open datasets share size, CRS and transform (to ``Affine.almost_equals``
+    precision): their pixels line up one to one."""
+    return bool(a.width == b.width and a.height == b.height and a.crs == b.crs
+                and a.transform.almost_equals(b.transform))
+
+
+def check_readable(src: Any, argument: str = "image") -> None:
+    """Read the first and last block to catch truncated or corrupt files early."""
+    try:
+        for row, col in ((0, 0), (src.height - 1, src.width - 1)):
+            src.read(1, window=Window(col, row, 1, 1))
+    except RasterioIOError as exc:
+        raise InputError(f"{argument}: {src.name} is truncated or corrupt; its pixels cannot be "
+                         f"read ({exc}). Re-export or re-download the file.") from exc
+
+
+def _wavelength(tags: dict[str, str]) -> float | None:
+    for key in _WAVELENGTH_KEYS:
+        if key in tags:
+            try:
+                value = float(re.findall(r"[-+]?\d*\.?\d+", tags[key])[0])
+            except (IndexError, ValueError):
+                continue
+            unit = tags.get("wavelength_units", tags.get("WAVELENGTH_UNIT", "")).lower()
+            if key.endswith("_UM") or unit.startswith(("micro", "um", "µm")) or value < 30:
+                value *= 1000.0
+            return value
+    return None
+
+
+def _band_infos(src: Any) -> list[BandInfo]:
+    infos = []
+    for i in range(1, src.count + 1):
+        tags = src.tags(i)
+        name = clean(src.descriptions[i - 1] or tags.get("name") or tags.get("BAND_NAME"))
+        infos.append(BandInfo(index=i, name=name, wavelength_nm=_wavelength(tags)))
+    return infos
+
+
+def pixel_size_m(src: Any) -> list[float] | None:
+    """Pixel width and height in metres; geographic CRSs use the scene-centre latitude."""
+    if not src.crs:
+        return None
+    xres, yres = abs(src.transform.a), abs(src.transform.e)
+    if src.crs.is_geographic:
+        lon = (src.bounds.left + src.bounds.right) / 2.0
+        lat = (src.bounds.bottom + src.bounds.top) / 2.0
+        geod = Geod(ellps="WGS84")
+        width = geod.inv(lon, lat, lon + xres, lat)[2]
+        height = geod.inv(lon, lat, lon, lat + yres)[2]
+        return [abs(width), abs(height)]
+    factor = src.crs.linear_units_factor[1] if src.crs.linear_units_factor else 1.0
+    return [xres * factor, yres * factor]
+
+
+def guess_modality(src: Any, bands: list[BandInfo]) -> Modality:
+    """Guess rgb / multispectral / sar / hyperspectral / panchromatic from header facts.
+
+    Band names (VV/VH, B4...), wavelengths, band count, dtype, nodata and the file name are
+    used; pixel values are never read here.
+    """
+    names = {(b.name or "").upper() for b in bands}
+    stem = Path(src.name).name
+    if names & _SAR_NAMES or (src.count <= 3 and _SAR_HINT.search(stem)):
+        return "sar"
+    if src.count >= 30 or sum(b.wavelength_nm is not None for b in bands) >= 30:
+        return "hyperspectral"
+    if _HSI_HINT.search(stem) and src.count > 3:
+        return "hyperspectral"
+    if src.count in (3, 4) and src.dtypes[0] == "uint8":
+        return "rgb"
+    if src.count == 1:
+        negative_nodata = (src.nodata or 0) < 0
+        return "sar" if src.dtypes[0].startswith("float") and negative_nodata else "panchromatic"
+    if src.count <= 3 and src.dtypes[0].startswith("float"):
+        return "sar"
+    return "multispectral" if src.count > 3 else "rgb"
+
+
+def describe(path: str | Path, argument: str = "image") -> RasterInfo:
+    """Read the metadata of a raster file (header only, plus a two-pixel readability check)."""
+    with open_dataset(path, argument) as src:
+        check_readable(src, argument)
+        bands = _band_infos(src)
+        return RasterInfo(
+            path=str(path),
+            width=src.width,
+            height=src.height,
+            count=src.count,
+            dtype=src.dtypes[0],
+            crs=crs_to_str(src.crs),
+            transform=list(src.transform)[:6],
+            bounds=list(src.bounds),
+            nodata=src.nodata,
+            bands=bands,
+            pixel_size_m=pixel_size_m(src),
+            is_geographic=bool(src.crs is not None and src.crs.is_geographic),
+            modality=guess_modality(src, bands),
+        )
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One window of a tiling: ``read`` includes the overlap, ``core`` does not.
+
+    ``inner`` is the core window in the coordinates of the read array, so that
+    ``array[..., inner_rows, inner_cols]`` is the part this tile owns.
+    """
+
+    read: Window
+    core: Window
+
+    @property
+    def inner(self) -> tuple[slice, slice]:
+        """Row and column slices of the core inside the read window's array."""
+        r0 = int(self.core.row_off - self.read.row_off)
+        c0 = int(self.core.col_off - self.read.col_off)
+        return slice(r0, r0 + int(self.core.height)), slice(c0, c0 + int(self.core.width))
+
+
+def iter_tiles(width: int, height: int, size: int = 1024, overlap: int = 0) -> Iterator[Tile]:
+    """Cover a ``width`` x ``height`` grid with core windows of ``size`` and read windows
+    grown by ``overlap`` on every side (clipped to the grid).
+
+    Every pixel belongs to exactly one core window.
+    """
+    if size <= 0 or overlap < 0:
+        raise InputError(f"tile size must be > 0 and overlap >= 0 (got {size}, {overlap})")
+    for row in range(0, height, size):
+        for col in range(0, width, size):
+            h, w = min(size, height - row), min(size, width - col)
+            r0, c0 = max(0, row - overlap), max(0, col - overlap)
+            r1, c1 = min(height, row + h + overlap), min(width, col + w + overlap)
+            yield Tile(read=Window(c0, r0, c1 - c0, r1 - r0), core=Window(col, row, w, h))
+
+
+def tile_count(width: int, height: int, size: int) -> int:
+    """Number of tiles ``iter_tiles`` yields for this grid."""
+    return math.ceil(width / size) * math.ceil(height / size)
+
+
+def read_masked(src: Any, window: Window, bands: list[int] | None = None) -> np.ma.MaskedArray:
+    """Read a window as float32 with nodata and NaN masked.
+
+    Args:
+        src: Open dataset.
+        window: Window to read.
+        bands: 1-based band indices (default: all).
+    """
+    idx = bands or list(range(1, src.count + 1))
+    data = src.read(idx, window=window, out_dtype="float32")
+    invalid = ~np.isfinite(data)
+    if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
+        invalid |= data == np.float32(src.nodata)
+    return np.ma.MaskedArray(data, mask=invalid)

@@ -1,0 +1,1 @@
+"""``segment``: SAM masks from boxes, points, class names or everything."""
