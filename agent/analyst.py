@@ -13,7 +13,8 @@ rasters over ``EARTHSIGHT_MAX_PIXELS`` (default 1e9 pixels) are refused either w
 
 ``describe_scene`` (in ``ask``, ``run_tool``, workflows and the LangChain tools) answers with
 the ``describer`` given, else with the planner's chat model when the planner is an LLM planner,
-else from measured facts only::
+else with the LLM configured on purpose, else from measured facts only
+(:func:`agent.runtime.choose_describer`)::
 
     analyst = Analyst(planner="llm")                        # describes with the planner's model
     analyst = Analyst(describer=lambda req: my_vlm(req.question, req.facts))
@@ -21,23 +22,20 @@ else from measured facts only::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent.plan import Planner
-from agent.sandbox import Sandbox, file_checks
-from tools.core.workspace import Workspace
-
-if TYPE_CHECKING:
-    from agent.progress import AgentProgress
-    from agent.state import AgentResult
-    from agent.workflows.batch import BatchResult
-    from agent.workflows.workflow import WorkflowResult
-    from tools.core.artifacts import Artifact, ToolResult
-    from tools.core.registry import Describer
+from agent.progress import AgentProgress
+from agent.runtime import Runtime, make_runtime
+from agent.sandbox import Sandbox
+from agent.state import AgentResult
+from agent.workflows.batch import BatchResult
+from agent.workflows.workflow import WorkflowResult, load_workflow
+from tools.catalog import as_langchain_tools
+from tools.core.artifacts import Artifact, ToolResult
+from tools.core.registry import Describer
 
 
 class Analyst:
@@ -49,34 +47,34 @@ class Analyst:
         sandbox: False (read paths as given), True (:meth:`Sandbox.from_env` over the
             workspace), or a configured :class:`~agent.sandbox.Sandbox`.
         describer: The vision/language backend ``describe_scene`` answers with (a
-            :data:`tools.core.registry.Describer`: ``DescribeRequest -> str``, e.g. an
-            :class:`agent.llm.describe.ChatDescriber`). Default: the planner's chat model when
-            it is an LLM planner, else none (measured facts only).
+            :data:`tools.core.registry.Describer`: ``DescribeRequest -> str``). Default: the
+            rule of :func:`agent.runtime.choose_describer`.
     """
 
     def __init__(self, workspace: str | Path = "workspace", planner: str | Planner = "offline",
                  sandbox: bool | Sandbox = False, describer: Describer | None = None) -> None:
-        from agent.llm.describe import choose_describer
-
-        self.workspace = Workspace(workspace)
-        if isinstance(planner, str):
-            from agent.planners import get_planner
-
-            # an LLM planner's own sandbox (used when a run brings none) is this workspace's
-            planner = get_planner(planner, workspace=self.workspace.root)
-        self.planner: Planner = planner
-        self.describer: Describer | None = choose_describer(planner, describer)
-        if isinstance(sandbox, Sandbox):
-            self.sandbox: Sandbox | None = sandbox
-        else:
-            self.sandbox = Sandbox.from_env(self.workspace.root) if sandbox else None
+        self.runtime: Runtime = make_runtime(workspace, planner=planner, sandbox=sandbox,
+                                             describer=describer)
+        self.workspace = self.runtime.workspace
 
     def __repr__(self) -> str:
-        return (f"Analyst(workspace={str(self.workspace.root)!r}, planner={self.planner.name!r}, "
-                f"sandbox={self.sandbox!r})")
+        return (f"Analyst(workspace={str(self.workspace.root)!r}, "
+                f"planner={self.planner.name!r}, sandbox={self.sandbox!r})")
 
-    def _job(self) -> AbstractContextManager[None]:
-        return self.sandbox.job() if self.sandbox is not None else nullcontext()
+    @property
+    def planner(self) -> Planner:
+        """The planner of :meth:`ask`."""
+        return self.runtime.planner
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        """The sandbox, when there is one."""
+        return self.runtime.sandbox
+
+    @property
+    def describer(self) -> Describer | None:
+        """The describer ``describe_scene`` answers with."""
+        return self.runtime.describer
 
     def ask(self, request: str, images: Sequence[str | Path] = (), *, dry_run: bool = False,
             progress: AgentProgress | None = None) -> AgentResult:
@@ -89,12 +87,8 @@ class Analyst:
         Raises:
             InputError: With a sandbox, a scene it refuses; a scene over the pixel limit.
         """
-        from agent.graph import run_request
-
-        with self._job():
-            return run_request(request, list(images), self.workspace.root, self.planner,
-                               dry_run=dry_run, progress=progress, sandbox=self.sandbox,
-                               describer=self.describer)
+        with self.runtime.job():
+            return self.runtime.ask(request, images, dry_run=dry_run, progress=progress)
 
     def run_tool(self, name: str, **args: Any) -> ToolResult:
         """Run one tool (``analyst.run_tool("map_water", image="scene.tif")``).
@@ -104,11 +98,8 @@ class Analyst:
                 raster over the pixel limit (``EARTHSIGHT_MAX_PIXELS``, sandbox or not).
             ToolUnavailable: The tool cannot run in this installation.
         """
-        from tools.catalog import run_tool
-
-        args = file_checks(self.sandbox).check_tool_args(name, args)  # or the pixel limit
-        with self._job():
-            return run_tool(name, args, self.workspace, describer=self.describer).result
+        with self.runtime.job():
+            return self.runtime.run_tool(name, args).result
 
     def run_workflow(self, path: str | Path, *, dry_run: bool = False,
                      **inputs: Any) -> WorkflowResult:
@@ -119,47 +110,26 @@ class Analyst:
 
         Raises:
             WorkflowError: Invalid workflow or inputs (nothing ran).
-            InputError: With a sandbox, a refused input or file argument (nothing ran).
+            InputError: A refused input or file argument (nothing ran).
         """
-        from agent.workflows.run import run_workflow
-        with self._job():
-            return run_workflow(path, inputs, workspace=self.workspace.root, dry_run=dry_run,
-                                sandbox=self.sandbox, describer=self.describer)
+        workflow = load_workflow(path, require_available=not dry_run)  # the caller's own file
+        with self.runtime.job():
+            return self.runtime.run_workflow(workflow, inputs, dry_run=dry_run)
 
     def run_batch(self, path: str | Path, scenes: str, *, input_name: str | None = None,
                   **inputs: Any) -> BatchResult:
         """Run a workflow once per scene of a folder or glob (see :mod:`agent.workflows.batch`)."""
-        from agent.workflows.batch import run_batch
-        with self._job():
-            return run_batch(path, scenes, input_name=input_name, inputs=inputs,
-                             workspace=self.workspace.root, sandbox=self.sandbox,
-                             describer=self.describer)
+        with self.runtime.job():
+            return self.runtime.run_batch(path, scenes, input_name=input_name, inputs=inputs)
 
     def artifacts(self) -> list[Artifact]:
         """Every artifact recorded in the workspace, oldest first."""
         return self.workspace.artifacts()
 
     def langchain_tools(self) -> list[Any]:
-        """The available tools as LangChain ``StructuredTool`` objects writing here.
-
-        With a sandbox, each call's file arguments are checked first; errors come back as text
-        (``"error: ..."``) so the calling model can correct itself.
-        """
-        from langchain_core.tools import StructuredTool
-
-        from tools.catalog import ALL_TOOLS
-        from tools.core.registry import ToolRecord
-
-        def make(record: ToolRecord[Any, Any]) -> Any:
-            def call(**kwargs: Any) -> str:
-                try:
-                    result = self.run_tool(record.name, **kwargs)
-                except Exception as exc:  # returned to the model, not raised
-                    return f"error: {exc}"
-                return json.dumps(result.model_dump(mode="json", exclude_none=True))
-
-            return StructuredTool.from_function(func=call, name=record.name,
-                                                description=record.description,
-                                                args_schema=record.input_model)
-
-        return [make(t) for t in ALL_TOOLS if t.requires is None]
+        """The available tools as LangChain ``StructuredTool`` objects that run through this
+        analyst's runtime (its sandbox and limits); errors come back as text (``"error:
+        ..."``) so the calling model can correct itself (see
+        :func:`tools.catalog.as_langchain_tools`, the one wrapper)."""
+        return as_langchain_tools(self.workspace,
+                                  run=lambda name, args: self.run_tool(name, **args))

@@ -35,6 +35,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.plan import Plan, Planner, Scene
+from agent.planners.shared import get_planner
+from agent.planners.validate import plan_problems
+from agent.planners.vocab import canonical_class
+from tools.catalog import REGISTRY
 
 METHOD = (__doc__ or "").split("\n\n", 1)[-1].strip()
 """The scoring rules (this module's docstring after its first paragraph), kept in reports."""
@@ -160,7 +164,6 @@ def in_order(planned: Sequence[str], required: Sequence[str]) -> bool:
 
 
 def _norm_str(value: str) -> str:
-    from agent.planners.vocab import canonical_class
 
     return canonical_class(value)
 
@@ -202,7 +205,6 @@ def values_match(expected: Any, got: Any) -> bool:
 
 
 def _default(tool: str, arg: str) -> Any:
-    from tools.catalog import REGISTRY
 
     record = REGISTRY.get(tool)
     field = record.input_model.model_fields.get(arg) if record else None
@@ -235,7 +237,6 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]]) -> list[ArgChec
 
 def score_item(query: Query, plan: Plan, error: str | None = None) -> ItemResult:
     """Score one planned query against its gold annotation."""
-    from agent.planners.validate import plan_problems
 
     gold = query.gold
     planned = [s.tool for s in plan.steps]
@@ -279,7 +280,6 @@ def load_queries(path: str | Path) -> list[Query]:
 
 def _resolve(planner: Planner | str) -> Planner:
     if isinstance(planner, str):
-        from agent.planners import get_planner
 
         return get_planner(planner)
     return planner

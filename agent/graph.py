@@ -2,8 +2,8 @@
 
 * **plan** reads each real scene's header to learn its modality, then asks the injected
   :class:`~agent.plan.Planner` for a :class:`~agent.plan.Plan` (a
-  :class:`~agent.plan.ContextPlanner`, the LLM planner, also gets the graph's sandbox, so its
-  model is told what this session's sandbox refuses).
+  :class:`~agent.plan.ContextPlanner`, the LLM planner, also gets the request's path rules, so
+  its model is told what this session's sandbox refuses).
 * **act** runs the steps in order through the injected tool lookup. ``"$sN"`` arguments (also
   inside lists and dicts) become the result file of step ``sN``; ``"$image"``, ``"$imageN"``,
   ``"$before"``, ``"$after"`` and ``"$images"`` become the request's scenes. A tool error becomes
@@ -16,140 +16,89 @@ Dry runs and declined plans go from plan straight to answer.
 
 from __future__ import annotations
 
-import re
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent import references
 from agent.answer import compose_answer, step_call
+from agent.checks import RequestChecks, ToolLookup
+from agent.errors import message
+from agent.limits import max_pixels_from_env
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 from agent.progress import AgentProgress, ProgressEvent, ignore_progress
-from agent.sandbox import file_checks
+from agent.sandbox import OpenPaths, Sandbox
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
-from tools.core.errors import EarthSightError, InputError
-from tools.core.registry import Describer, ToolRecord, run_record
+from tools.core.errors import InputError
+from tools.core.registry import Describer, run_record
 from tools.core.workspace import Workspace
 
-if TYPE_CHECKING:
-    from agent.sandbox import Sandbox
+__all__ = ["AgentNodes", "ToolLookup", "build_graph", "resolve_args", "run_request"]
 
-ToolLookup = Callable[[str], ToolRecord[Any, Any]]
-"""Tool name -> its record (raises InputError for unknown names)."""
-
-_STEP_REF = re.compile(r"^\$(s\d+)$")
-_PLACEHOLDER = re.compile(r"^\$([A-Za-z_]+)(\d*)$")
+NewChecks = Callable[[], RequestChecks]
+"""Makes the checks of one request (see :meth:`agent.runtime.Runtime.checks`)."""
 
 
-def step_references(value: Any) -> list[str]:
-    """Ids of the steps a value reads (``"$sN"`` strings, searched inside lists and dicts)."""
-    if isinstance(value, str):
-        match = _STEP_REF.match(value)
-        return [match.group(1)] if match else []
-    if isinstance(value, list | tuple):
-        return [ref for item in value for ref in step_references(item)]
-    if isinstance(value, dict):
-        return [ref for item in value.values() for ref in step_references(item)]
-    return []
+def _scene_value(ref: references.Reference, scenes: Sequence[Scene], where: str) -> Any:
+    def pick(index: int) -> str:
+        if index >= len(scenes):
+            given = f"{len(scenes)} image(s) were given" if scenes else "no image was given"
+            raise InputError(f"{where}: the plan uses {ref}, but {given}. Pass the scene(s) "
+                             "with --image (a dry run needs none).")
+        return scenes[index].path
 
-
-def _scene(scenes: Sequence[Scene], index: int, name: str, argument: str) -> str:
-    if index >= len(scenes):
-        given = f"{len(scenes)} image(s) were given" if scenes else "no image was given"
-        raise InputError(f"{argument}: the plan uses {name}, but {given}. Pass the scene(s) "
-                         "with --image (a dry run needs none).")
-    return scenes[index].path
-
-
-def _placeholder(value: str, scenes: Sequence[Scene], argument: str) -> str | list[str]:
-    match = _PLACEHOLDER.match(value)
-    if match is None:
-        return value
-    word, number = match.group(1), match.group(2)
-    if word == "image" and not number:
-        return _scene(scenes, 0, value, argument)
-    if word == "image":
-        return _scene(scenes, int(number) - 1, value, argument)
-    if word == "before" and not number:
-        return _scene(scenes, 0, value, argument)
-    if word == "after" and not number:
-        return _scene(scenes, 1, value, argument)
-    if word == "images" and not number:
+    name = ref.name
+    if name == "images":
         if not scenes:
-            _scene(scenes, 0, value, argument)
+            pick(0)
         return [s.path for s in scenes]
-    raise InputError(f"{argument}: unknown placeholder {value}; plans may use $image, $imageN, "
-                     "$before, $after, $images and $sN (an earlier step).")
+    if name in ("image", "before"):
+        return pick(0)
+    if name == "after":
+        return pick(1)
+    return pick(int(name[len("image"):]) - 1)
 
 
-def resolve_value(value: Any, results: dict[str, StepResult], scenes: Sequence[Scene],
-                  argument: str) -> Any:
-    """Replace ``$sN`` by step sN's result file and scene placeholders by scene paths.
-
-    ``"$images"`` inside a list is spliced into it.
-
-    Raises:
-        InputError: A reference to a step that has no result, or a scene that was not given.
-    """
-    if isinstance(value, str):
-        ref = _STEP_REF.match(value)
-        if ref:
-            result = results.get(ref.group(1))
-            if result is None or result.result_path is None:
-                raise InputError(f"{argument}: {value} is not an earlier step of this plan with "
-                                 "a result")
-            return result.result_path
-        return _placeholder(value, scenes, argument)
-    if isinstance(value, list | tuple):
-        out: list[Any] = []
-        for item in value:
-            resolved = resolve_value(item, results, scenes, argument)
-            if item == "$images" and isinstance(resolved, list):
-                out.extend(resolved)
-            else:
-                out.append(resolved)
-        return out
-    if isinstance(value, dict):
-        return {k: resolve_value(v, results, scenes, f"{argument}.{k}") for k, v in value.items()}
-    return value
+def _step_value(ref: references.Reference, results: dict[str, StepResult], where: str) -> Any:
+    result = results.get(ref.name)
+    if result is None or result.result_path is None:
+        raise InputError(f"{where}: {ref} is not an earlier step of this plan with a result")
+    if ref.field is None:
+        return result.result_path
+    number = result.numbers.get(ref.field)
+    if number is not None:
+        return number.value
+    record = json.loads(Path(result.result_path).read_text(encoding="utf-8"))["result"]
+    if ref.field not in record:
+        raise InputError(f"{where}: step {ref.name} ({result.tool}) has no number or field "
+                         f"{ref.field!r}; it has {', '.join([*result.numbers, *record])}")
+    return record[ref.field]
 
 
 def resolve_args(args: dict[str, Any], results: dict[str, StepResult],
                  scenes: Sequence[Scene]) -> dict[str, Any]:
-    """Resolve every argument of a step (see :func:`resolve_value`)."""
-    return {name: resolve_value(value, results, scenes, name) for name, value in args.items()}
+    """Replace every reference in a step's arguments (:mod:`agent.references`): ``$sN`` by
+    step sN's result file, ``$sN.name`` by its number ``name`` (or result field), scene
+    references by scene paths (``$images`` spliced into lists).
 
-
-def describe_scenes(scenes: Sequence[Scene]) -> tuple[list[Scene], list[str]]:
-    """Fill in the modality of scenes whose files exist (header read only).
-
-    Returns:
-        The scenes (modality set where it could be read) and one message per unreadable file.
-        Missing files are left as they are: a dry run needs none.
+    Raises:
+        InputError: A reference to a step without a result, a scene that was not given, or an
+            unknown reference.
     """
-    from tools.geo.raster import describe
+    def replace(ref: references.Reference, where: str) -> Any:
+        if ref.is_step:
+            return _step_value(ref, results, where)
+        if ref.is_scene:
+            return _scene_value(ref, scenes, where)
+        raise InputError(f"{where}: unknown reference {ref}; plans may use "
+                         f"{', '.join(references.SCENE_NAMES)} and $sN (an earlier step)")
 
-    out: list[Scene] = []
-    errors: list[str] = []
-    for scene in scenes:
-        if scene.modality is None and Path(scene.path).is_file():
-            try:
-                scene = scene.model_copy(update={"modality": describe(scene.path).modality})
-            except Exception as exc:  # reported; the tools will say the same when run
-                errors.append(_error_text(exc))
-        out.append(scene)
-    return out, errors
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, EarthSightError):
-        return str(exc)
-    if isinstance(exc, NotImplementedError):
-        return f"not implemented in this installation ({exc})"
-    return f"unexpected {type(exc).__name__}: {exc}"
+    return {name: references.substitute(value, replace, name) for name, value in args.items()}
 
 
 def _step_error(result: StepResult) -> str:
@@ -158,15 +107,16 @@ def _step_error(result: StepResult) -> str:
     return f"{result.id} {result.tool} {verb}: {result.error}"
 
 
-class _Runner:
-    """The nodes of one graph, closed over the planner, tool lookup and progress listener."""
+class AgentNodes:
+    """The nodes of one graph, closed over the planner, the tool lookup, the progress listener,
+    the checks of each request and the describer."""
 
     def __init__(self, planner: Planner, tool_lookup: ToolLookup, progress: AgentProgress,
-                 sandbox: Sandbox | None = None, describer: Describer | None = None) -> None:
+                 new_checks: NewChecks, describer: Describer | None = None) -> None:
         self.planner = planner
         self.tool_lookup = tool_lookup
         self.progress = progress
-        self.sandbox = sandbox
+        self.new_checks = new_checks
         self.describer = describer
 
     def plan(self, state: AgentState) -> dict[str, Any]:
@@ -175,16 +125,29 @@ class _Runner:
 
     def plan_turn(self, state: AgentState,
                   history: Sequence[BaseMessage] = ()) -> dict[str, Any]:
-        """Describe the scenes, then plan; a context planner also gets this graph's sandbox
-        and ``history`` (a session's earlier turns)."""
-        scenes, errors = describe_scenes(state.get("scenes", []))
+        """Check the scenes not checked yet (header read once), then plan; a context planner
+        also gets the request's path rules and ``history`` (a session's earlier turns)."""
+        checks = self.new_checks()
+        known = len(checks.errors)
+        scenes: list[Scene] = []
+        refused: list[str] = []
+        for s in state.get("scenes", []):
+            if s.info is not None or not Path(s.path).is_file():
+                scenes.append(s)
+                continue
+            try:
+                scenes.append(checks.scene(s.path, "image"))
+            except Exception as exc:  # the steps that read it fail with the same message
+                scenes.append(s)
+                refused.append(message(exc))
+        errors = [*checks.errors[known:], *refused]
         request = state["request"]
         try:
-            plan = plan_request(self.planner, request, scenes, sandbox=self.sandbox,
+            plan = plan_request(self.planner, request, scenes, sandbox=checks.paths,
                                 history=history)
         except Exception as exc:  # a broken planner is reported, not raised
             plan = Plan(request=request, declined=f"the {self.planner.name} planner failed: "
-                        f"{_error_text(exc)}")
+                        f"{message(exc)}")
         text = ", ".join(f"{s.id} {step_call(s)}" for s in plan.steps) or (
             plan.declined or "no steps")
         self.progress(ProgressEvent(kind="plan", count=len(plan.steps), message=text))
@@ -192,7 +155,7 @@ class _Runner:
                 "messages": [AIMessage(content=f"Plan: {text}", name=self.planner.name)]}
 
     def _skip_reason(self, step: PlanStep, results: dict[str, StepResult]) -> str | None:
-        for ref in step_references(step.args):
+        for ref in references.step_ids(step.args):
             earlier = results.get(ref)
             if earlier is not None and earlier.status != "ok":
                 verb = "failed" if earlier.status == "failed" else "was skipped"
@@ -200,7 +163,8 @@ class _Runner:
         return None
 
     def _run_step(self, step: PlanStep, index: int, count: int, results: dict[str, StepResult],
-                  scenes: Sequence[Scene], workspace: Workspace) -> StepResult:
+                  scenes: Sequence[Scene], workspace: Workspace,
+                  checks: RequestChecks) -> StepResult:
         def on_progress(stage: str, done: int, total: int) -> None:
             self.progress(ProgressEvent(kind="step_progress", step=step.id, tool=step.tool,
                                         index=index, count=count, stage=stage, done=done,
@@ -211,14 +175,18 @@ class _Runner:
         start = time.perf_counter()
         args: dict[str, Any] = dict(step.args)
         try:
-            args = resolve_args(step.args, results, scenes)
             record = self.tool_lookup(step.tool)
-            args = file_checks(self.sandbox).check_tool_args(record.name, args)
+            # literal paths are checked; references name this request's checked scenes and
+            # its own results
+            args = resolve_args(checks.check_tool_args(record.name, args), results, scenes)
+            if any(s.info is None for s in scenes):  # scenes not checked (or refused) before
+                args = checks.check_tool_args(record.name, args)
             run = run_record(record, args, workspace, step=step.id, progress=on_progress,
+                             lookup=self.tool_lookup,
                              describer=self.describer)
         except Exception as exc:  # every tool error becomes a failed step
             result = StepResult(id=step.id, tool=step.tool, status="failed", args=args,
-                                error=_error_text(exc), seconds=time.perf_counter() - start)
+                                error=message(exc), seconds=time.perf_counter() - start)
         else:
             result = StepResult(
                 id=step.id, tool=step.tool, status="ok", args=args,
@@ -239,6 +207,7 @@ class _Runner:
         messages: list[Any] = []
         errors: list[str] = []
         count = len(plan.steps)
+        checks = self.new_checks()
         try:
             workspace: Workspace | None = Workspace(state.get("workspace") or "workspace")
             unusable = ""
@@ -256,7 +225,7 @@ class _Runner:
                                             index=index, count=count, status="skipped",
                                             message=reason))
             else:
-                result = self._run_step(step, index, count, results, scenes, workspace)
+                result = self._run_step(step, index, count, results, scenes, workspace, checks)
             results[step.id] = result
             if result.status == "ok":
                 content = result.summary
@@ -290,19 +259,30 @@ class _Runner:
         return "act"
 
 
+def request_checks(sandbox: Sandbox | None = None, tool_lookup: ToolLookup = get_tool,
+                   ) -> RequestChecks:
+    """Checks for one request without a runtime: ``sandbox``'s path rules (else open paths)
+    and ``EARTHSIGHT_MAX_PIXELS`` (a runtime gives its own, :meth:`Runtime.checks`)."""
+    if sandbox is not None:
+        return RequestChecks(sandbox, sandbox.max_pixels, tool_lookup)
+    return RequestChecks(OpenPaths(), max_pixels_from_env(), tool_lookup)
+
+
 def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
                 progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
-                describer: Describer | None = None) -> Any:
+                describer: Describer | None = None, *,
+                new_checks: NewChecks | None = None) -> Any:
     """Build and compile the plan → act → answer graph.
 
     Args:
         planner: Turns the request and its scenes into a Plan.
         tool_lookup: Tool name -> ToolRecord (default: the installed tool catalog).
         progress: Listener of :class:`~agent.progress.ProgressEvent` (default: none).
-        sandbox: When given, every step's file arguments are resolved and checked by it
-            before the tool runs (a refused path fails that step).
+        sandbox: The path rules every scene and step file argument must pass (a refused path
+            fails that step); ignored when ``new_checks`` is given.
         describer: Vision/language backend handed to the tools (``describe_scene`` answers
-            with it; see :mod:`agent.llm.describe`). Default: none, facts only.
+            with it; see :func:`agent.runtime.choose_describer`). Default: none, facts only.
+        new_checks: Makes the checks of a request (a runtime's :meth:`~Runtime.checks`).
 
     Returns:
         A compiled LangGraph graph; ``invoke`` it with an :class:`~agent.state.AgentState`
@@ -310,13 +290,14 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
     """
     from langgraph.graph import END, START, StateGraph
 
-    runner = _Runner(planner, tool_lookup, progress or ignore_progress, sandbox, describer)
+    checks = new_checks or (lambda: request_checks(sandbox, tool_lookup))
+    nodes = AgentNodes(planner, tool_lookup, progress or ignore_progress, checks, describer)
     graph = StateGraph(AgentState)
-    graph.add_node("plan", runner.plan)
-    graph.add_node("act", runner.act)
-    graph.add_node("answer", runner.answer)
+    graph.add_node("plan", nodes.plan)
+    graph.add_node("act", nodes.act)
+    graph.add_node("answer", nodes.answer)
     graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", runner.route, {"act": "act", "answer": "answer"})
+    graph.add_conditional_edges("plan", nodes.route, {"act": "act", "answer": "answer"})
     graph.add_edge("act", "answer")
     graph.add_edge("answer", END)
     return graph.compile()
@@ -326,7 +307,8 @@ def run_request(
     request: str, images: Sequence[str | Path], workspace: str | Path, planner: Planner,
     dry_run: bool = False, *, tool_lookup: ToolLookup = get_tool,
     progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
-    describer: Describer | None = None,
+    describer: Describer | None = None, checks: RequestChecks | None = None,
+    scenes: Sequence[Scene] | None = None,
 ) -> AgentResult:
     """Plan a request over its scenes, run the plan (unless ``dry_run``) and answer.
 
@@ -338,9 +320,10 @@ def run_request(
         dry_run: Only plan; run nothing and need no files.
         tool_lookup: Tool name -> ToolRecord (default: the installed tool catalog).
         progress: Listener of progress events.
-        sandbox: When given, the scenes and every step's file arguments must pass it
-            (relative paths resolve against its workspace and data roots).
+        sandbox: The path rules of the request (see :func:`request_checks`).
         describer: Vision/language backend for ``describe_scene`` (default: none).
+        checks: The request's checks (a runtime's); wins over ``sandbox``.
+        scenes: The images as checked scenes, when the caller checked them already.
 
     Returns:
         The plan, answer text, numbers with units, artifacts and errors.
@@ -350,15 +333,17 @@ def run_request(
             (``EARTHSIGHT_MAX_PIXELS``; refused step arguments fail their step).
     """
     ws = str(Path(workspace).expanduser().resolve())
-    if not dry_run:  # the sandbox's checks, or without one the pixel limit
-        images = file_checks(sandbox).check_request([str(p) for p in images])
+    one = checks or request_checks(sandbox, tool_lookup)
+    if scenes is None:
+        scenes = ([Scene(path=str(p)) for p in images] if dry_run
+                  else one.scenes([str(p) for p in images]))
     state: AgentState = {
         "messages": [HumanMessage(content=request)], "request": request,
-        "scenes": [Scene(path=str(p)) for p in images], "workspace": ws, "dry_run": dry_run,
-        "results": {}, "artifacts": [], "errors": [],
+        "scenes": list(scenes), "workspace": ws, "dry_run": dry_run,
+        "results": {}, "artifacts": [], "errors": list(one.errors),
     }
-    final: AgentState = build_graph(planner, tool_lookup, progress, sandbox,
-                                     describer).invoke(state)
+    final: AgentState = build_graph(planner, tool_lookup, progress, describer=describer,
+                                     new_checks=lambda: one).invoke(state)
     results = final.get("results", {})
     return AgentResult(
         request=request, plan=final["plan"], answer=final.get("answer", ""),

@@ -7,7 +7,7 @@
 ```
 
 String arguments ``"$sN"`` refer to the result of step ``sN``; ``"$image"``, ``"$before"``,
-``"$after"`` refer to the scenes of the request when a plan is made without files.
+``"$after"`` refer to the scenes of the request (the grammar: :mod:`agent.references`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 from pydantic import BaseModel, Field
 
+from agent import references
+from tools.geo.raster import RasterInfo
+
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from agent.sandbox import Sandbox
+    from agent.sandbox import Paths
 
 
 class PlanStep(BaseModel):
@@ -31,13 +34,8 @@ class PlanStep(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
 
     def references(self) -> list[str]:
-        """Ids of earlier steps this step reads (``$sN`` values, also inside lists)."""
-        refs: list[str] = []
-        for value in self.args.values():
-            items = value if isinstance(value, list) else [value]
-            refs.extend(v[1:] for v in items if isinstance(v, str) and v.startswith("$s")
-                        and v[2:].isdigit())
-        return refs
+        """Ids of earlier steps this step reads (``$sN`` values, also inside lists and dicts)."""
+        return references.step_ids(self.args)
 
 
 class Plan(BaseModel):
@@ -60,11 +58,13 @@ class Plan(BaseModel):
 
 
 class Scene(BaseModel):
-    """A scene the request is about: its path and, when known, its modality."""
+    """A scene the request is about: its path and, when read, its modality and header."""
 
     path: str
     modality: str | None = Field(None, description="rgb, multispectral, sar, hyperspectral, "
                                  "panchromatic; None when not read (dry runs)")
+    info: RasterInfo | None = Field(None, exclude=True, repr=False,
+                                    description="its header, read once per request")
 
 
 class Planner(Protocol):
@@ -82,9 +82,9 @@ class ContextPlanner(Planner, Protocol):
     """A planner that also takes the caller's context with every request (the LLM planner).
 
     The context is per call, never planner state, because one planner may serve many sessions
-    (the servers share one per configuration, :func:`agent.serve.jobs.load_planner`): the sandbox of
-    the session the plan is for (it checks the proposed file arguments, so the model learns
-    what that session may read) and the session's earlier turns as messages.
+    (one per configuration, :func:`agent.planners.shared.load_planner`): the path rules of the
+    session the plan is for (they check the proposed file arguments, so the model learns what
+    that session may read) and the session's earlier turns as messages.
     Call it through :func:`plan_request`, which leaves plain planners as they are.
     """
 
@@ -92,13 +92,13 @@ class ContextPlanner(Planner, Protocol):
     """Marks the planner as taking context (what ``isinstance`` checks at run time)."""
 
     def plan(self, request: str, scenes: Sequence[Scene] = (),
-             history: Sequence[BaseMessage] = (), *, sandbox: Sandbox | None = None) -> Plan:
+             history: Sequence[BaseMessage] = (), *, sandbox: Paths | None = None) -> Plan:
         """Plan ``request`` over ``scenes`` for the session of ``sandbox`` after ``history``."""
         ...
 
 
 def plan_request(planner: Planner, request: str, scenes: Sequence[Scene] = (), *,
-                 sandbox: Sandbox | None = None,
+                 sandbox: Paths | None = None,
                  history: Sequence[BaseMessage] = ()) -> Plan:
     """Ask ``planner`` for a plan, handing a :class:`ContextPlanner` the caller's context.
 

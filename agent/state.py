@@ -6,7 +6,6 @@ import operator
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
 
 from agent.plan import Plan, Scene
@@ -52,7 +51,7 @@ class AgentState(TypedDict, total=False):
     Lists marked with a reducer accumulate across nodes; the rest are replaced.
     """
 
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Annotated[list[AnyMessage], operator.add]  # nodes only append messages
     request: str
     scenes: list[Scene]
     workspace: str

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(q["question"], [Scene(path=p) for p in q.get("images", [])]) for q in queries]
 
     start = time.perf_counter()
-    from agent.planners import get_planner
+    from agent.planners.shared import get_planner
 
     planner = get_planner("offline")
     compile_ms = 1000 * (time.perf_counter() - start)

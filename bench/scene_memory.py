@@ -114,7 +114,7 @@ def _segment_args(scene: Path, out: Path, size: int, windows: int = 24) -> dict[
     ``vit_t`` checkpoint (the CPU default's architecture; weights do not change memory)."""
     weights = out / "weights" / "mobile_sam_random.pt"
     if not weights.exists():
-        code = ("from pathlib import Path; import torch; from specialists import sam; "
+        code = ("from pathlib import Path; import torch; from specialists.segmentation import sam; "
                 f"torch.manual_seed(0); weights = Path({str(weights)!r}); "
                 "weights.parent.mkdir(exist_ok=True); "
                 "torch.save(sam.build_sam(sam.SamArch('tiny_vit')).state_dict(), weights)")

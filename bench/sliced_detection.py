@@ -217,7 +217,7 @@ def same_windows(width: int, height: int, tile: int, overlap: int) -> bool:
     """True when EarthSight's and SAHI's slice windows are the same."""
     from sahi.slicing import get_slice_bboxes
 
-    from specialists.detection.slicing import slice_windows
+    from specialists.tiling import slice_windows
 
     ours = sorted((w.col, w.row, w.col + w.width, w.row + w.height)
                   for w in slice_windows(width, height, tile, overlap))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tools.biomass.estimate_biomass import estimate_biomass
 from tools.change.detect_changes import detect_changes
 from tools.clip.classify_search import classify_scene, search_images
+from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
-from tools.core.registry import Describer, ProgressCallback, ToolRecord, ToolRun, run_record
+from tools.core.registry import (
+    Describer,
+    ProgressCallback,
+    ToolRecord,
+    ToolRun,
+    register_lookup,
+    run_record,
+)
 from tools.core.workspace import Workspace
 from tools.describe_raster import describe_raster
 from tools.describe_scene import describe_scene
@@ -37,6 +46,9 @@ def get_tool(name: str) -> ToolRecord[Any, Any]:
         raise InputError(f"unknown tool {name!r}; tools are: {', '.join(REGISTRY)}") from None
 
 
+register_lookup(get_tool)  # what tools call tools through (ToolContext.call_tool)
+
+
 def tool_schemas() -> list[dict[str, Any]]:
     """Name, description, availability and input/output JSON schemas of every tool."""
     return [t.schema() for t in ALL_TOOLS]
@@ -48,29 +60,42 @@ def run_tool(
     describer: Describer | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``workspace`` (see
-    :func:`tools.core.registry.run_record`)."""
+    :func:`tools.core.registry.run_record`); its child calls look tools up here."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     return run_record(get_tool(name), args, ws, step=step, progress=progress,
-                      describer=describer)
+                      describer=describer, lookup=get_tool)
 
 
-def as_langchain_tools(workspace: Workspace | str | Path) -> list[Any]:
-    """Every available tool as a LangChain ``StructuredTool`` writing into ``workspace``.
+def as_langchain_tools(workspace: Workspace | str | Path,
+                       run: Callable[[str, dict[str, Any]], ToolResult] | None = None,
+                       ) -> list[Any]:
+    """Every available tool as a LangChain ``StructuredTool`` (the one wrapper; the name,
+    description and argument schema come from the tool record).
 
     Each tool returns its result as JSON text (summary, numbers with units, artifact paths);
     tool errors are returned as text so the calling model can correct itself.
+
+    Args:
+        workspace: Where the tools write (when ``run`` is not given).
+        run: How a call runs, ``(name, args) -> result`` (e.g. through an agent runtime, with
+            its sandbox and limits); default: the tool itself in ``workspace``.
     """
     from langchain_core.tools import StructuredTool
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
+    def direct(name: str, args: dict[str, Any]) -> ToolResult:
+        return run_tool(name, args, ws).result
+
+    runner = run or direct
+
     def make(record: ToolRecord[Any, Any]) -> Any:
         def call(**kwargs: Any) -> str:
             try:
-                run = run_record(record, kwargs, ws)
+                result = runner(record.name, kwargs)
             except Exception as exc:  # returned to the model, not raised
                 return f"error: {exc}"
-            return str(run.result.model_dump_json(exclude_none=True))
+            return str(result.model_dump_json(exclude_none=True))
 
         return StructuredTool.from_function(
             func=call, name=record.name, description=record.description,

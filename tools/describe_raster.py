@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from rasterio.transform import Affine
 
-from tools.core.artifacts import Quantity, ToolResult
+from tools.core.artifacts import ToolResult
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
-from tools.core.untrusted_text import quoted
-from tools.geo.area import M2_PER_HA, M2_PER_KM2, pixel_area_rows_m2
+from tools.geo.area import area_quantity
+from tools.geo.header import footprint_area_m2, info_lines
 from tools.geo.raster import RasterInfo, describe
 
-MODALITY_WORDS = {
-    "rgb": "RGB (true colour)",
-    "multispectral": "multispectral",
-    "sar": "SAR (radar backscatter)",
-    "hyperspectral": "hyperspectral",
-    "panchromatic": "single-band (panchromatic or a mask)",
-}
-
+__all__ = ["DescribeRasterInput", "DescribeRasterOutput", "describe_raster"]
 
 class DescribeRasterInput(BaseModel):
     """Arguments of describe_raster."""
@@ -32,68 +24,6 @@ class DescribeRasterOutput(ToolResult):
 
     info: RasterInfo
     report: str = Field("", description="readable multi-line description of the metadata")
-
-
-def footprint_area_m2(info: RasterInfo) -> float | None:
-    """Area in m² covered by the raster grid (None without a CRS).
-
-    Geographic grids sum geodesic pixel areas row by row (header arithmetic, no pixels read).
-    """
-    if info.crs is None:
-        return None
-    transform = Affine(*info.transform)
-    total = 0.0
-    step = 4096
-    for row in range(0, info.height, step):
-        rows = min(step, info.height - row)
-        total += float(pixel_area_rows_m2(transform, info.crs, row, rows).sum()) * info.width
-    return total
-
-
-def area_quantity(area_m2: float) -> Quantity:
-    """An area in the unit a person would use: km² from 1 km², ha from 1 ha, else m²."""
-    if area_m2 >= M2_PER_KM2:
-        return Quantity(value=area_m2 / M2_PER_KM2, unit="km²")
-    if area_m2 >= M2_PER_HA:
-        return Quantity(value=area_m2 / M2_PER_HA, unit="ha")
-    return Quantity(value=area_m2, unit="m²")
-
-
-def _band_text(info: RasterInfo, limit: int = 16) -> str:
-    parts = []
-    for band in info.bands[:limit]:
-        text = quoted(band.name) if band.name else f"band {band.index}"
-        if band.wavelength_nm is not None:
-            text += f" ({band.wavelength_nm:g} nm)"
-        parts.append(text)
-    if info.count > limit:
-        parts.append(f"... {info.count - limit} more")
-    return ", ".join(parts)
-
-
-def info_lines(info: RasterInfo) -> list[str]:
-    """Readable lines describing ``info`` (size, bands, dtype, CRS, pixel size, bounds, ...)."""
-    lines = [f"File: {quoted(info.path, 200)}",
-             f"Size: {info.width} x {info.height} pixels, {info.count} band(s) of {info.dtype}",
-             f"Bands: {_band_text(info)}",
-             f"Modality (guessed from the header): {MODALITY_WORDS[info.modality]}"]
-    if info.crs is None:
-        lines.append("CRS: none (not georeferenced: areas and lengths in metres are unavailable)")
-    else:
-        crs = info.crs if len(info.crs) < 60 else info.crs[:57] + "..."
-        lines.append(f"CRS: {crs}" + (" (geographic, degrees)" if info.is_geographic else ""))
-    if info.pixel_size_m is not None:
-        px, py = info.pixel_size_m
-        where = " at the scene centre" if info.is_geographic else ""
-        lines.append(f"Pixel size: {px:.3g} m x {py:.3g} m{where}")
-    left, bottom, right, top = info.bounds
-    lines.append(f"Bounds (left, bottom, right, top): {left:.6g}, {bottom:.6g}, {right:.6g}, "
-                 f"{top:.6g}")
-    area = footprint_area_m2(info)
-    if area is not None:
-        lines.append(f"Footprint: {area_quantity(area)}")
-    lines.append(f"Nodata: {info.nodata if info.nodata is not None else 'not declared'}")
-    return lines
 
 
 @tool_record(DescribeRasterInput, DescribeRasterOutput)

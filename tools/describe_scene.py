@@ -23,7 +23,8 @@ from specialists.spectral.bands import resolve_roles
 from tools.core.artifacts import ToolResult
 from tools.core.registry import PATH_FIELD, Describer, DescribeRequest, ToolContext, tool_record
 from tools.core.untrusted_text import quoted
-from tools.describe_raster import MODALITY_WORDS, area_quantity, footprint_area_m2
+from tools.geo.area import area_quantity
+from tools.geo.header import MODALITY_WORDS, footprint_area_m2
 from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked
 from tools.geo.zones import raster_units
 

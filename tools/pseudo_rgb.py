@@ -1,22 +1,19 @@
 """``pseudo_rgb``: SAR / hyperspectral / multispectral to a 3-band 8-bit composite.
 
 The scene is read tile by tile, in passes: optional scene statistics (speckle level, PCA
-covariance), then per-channel moments and/or histograms for the stretch, then the write.
-Valid pixels become 1..255; 0 is nodata (where any band that feeds the composite is nodata).
+covariance), then per-channel moments and/or histograms for the stretch, then the write
+(:mod:`tools.geo.composite`). Valid pixels become 1..255; 0 is nodata (where any band that
+feeds the composite is nodata). This module picks the recipe: which bands, which channels.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
-from rasterio.enums import Resampling
 
 from specialists.spectral import hsi, multispectral, sar, speckle
 from specialists.spectral import stretch as st
@@ -25,11 +22,15 @@ from specialists.stats.thresholds import StreamingHistogram
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
-from tools.geo.geotiff import grid_writer
-from tools.geo.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
-
-_READ_BUDGET_VALUES = 6_000_000
-"""Most band-pixel values read at once (float64: 48 MB); many-band cubes get smaller tiles."""
+from tools.geo.composite import (
+    Recipe,
+    raw_tiles,
+    sample,
+    stretch_limits,
+    tile_side,
+    write_composite,
+)
+from tools.geo.raster import RasterInfo, describe, open_dataset
 
 
 class PseudoRgbInput(BaseModel):
@@ -80,58 +81,6 @@ class PseudoRgbOutput(ToolResult):
     valid_fraction: float = Field(description="fraction (0-1) of pixels with data")
 
 
-@dataclass
-class _Recipe:
-    """How to turn read bands into the three channels, and how to describe them."""
-
-    mode: str
-    read_bands: list[int]
-    labels: list[str]
-    unit: str
-    compute: Callable[[np.ndarray], np.ndarray]
-    tile: int
-    overlap: int = 0
-    ranges: list[st.HistRange] | None = None
-    wavelengths: list[float | None] | None = None
-    shown: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _tile_side(n_bands: int, size: int) -> int:
-    return min(size, max(64, int(math.sqrt(_READ_BUDGET_VALUES / max(n_bands, 1)))))
-
-
-def _raw_tiles(src: Any, bands: list[int], size: int, overlap: int, stage: str,
-               ctx: ToolContext) -> Iterator[tuple[Tile, np.ndarray]]:
-    """Read windows of ``bands`` as float32 with NaN for nodata."""
-    tiles = list(iter_tiles(src.width, src.height, size, overlap))
-    for n, tile in enumerate(tiles, start=1):
-        m = read_masked(src, tile.read, bands)
-        yield tile, np.where(np.ma.getmaskarray(m), np.float32(np.nan), m.data)
-        ctx.progress(stage, n, len(tiles))
-
-
-def _channels(src: Any, recipe: _Recipe, stage: str,
-              ctx: ToolContext) -> Iterator[tuple[Tile, np.ndarray]]:
-    """The three channels of each tile's core (float64, NaN in all three where any is)."""
-    for tile, data in _raw_tiles(src, recipe.read_bands, recipe.tile, recipe.overlap, stage, ctx):
-        rows, cols = tile.inner
-        ch = np.asarray(recipe.compute(data), dtype=np.float64)[:, rows, cols]
-        ch[:, ~np.isfinite(ch).all(axis=0)] = np.nan
-        yield tile, ch
-
-
-def _sample(src: Any, bands: list[int], side: int = 512) -> np.ndarray:
-    """A decimated scene-wide sample of ``bands`` (NaN for nodata)."""
-    shape = (len(bands), min(src.height, side), min(src.width, side))
-    data = src.read(bands, out_shape=shape, out_dtype="float32", resampling=Resampling.nearest)
-    bad = ~np.isfinite(data)
-    if src.nodata is not None and not math.isnan(src.nodata):
-        bad |= data == np.float32(src.nodata)
-    return np.where(bad, np.float32(np.nan), data)
-
-
 def _check_bands(bands: list[int], count: int, allowed: tuple[int, ...]) -> list[int]:
     if len(bands) not in allowed or any(b < 1 or b > count for b in bands):
         want = " or ".join(str(n) for n in allowed)
@@ -141,7 +90,7 @@ def _check_bands(bands: list[int], count: int, allowed: tuple[int, ...]) -> list
 
 
 def _plain(info: RasterInfo, bands: list[int], mode: str, size: int,
-           wavelengths: list[float | None], roles: dict[int, str] | None = None) -> _Recipe:
+           wavelengths: list[float | None], roles: dict[int, str] | None = None) -> Recipe:
     """Three source bands stretched as they are (a single band is replicated)."""
     roles = roles or {}
     labels = [multispectral.band_label(b, info.bands[b - 1].name, wavelengths[b - 1], roles.get(b))
@@ -149,14 +98,14 @@ def _plain(info: RasterInfo, bands: list[int], mode: str, size: int,
     read = sorted(set(bands))
     pos = [read.index(b) for b in bands]
     rng = st.integer_range(info.dtype)
-    return _Recipe(
+    return Recipe(
         mode=mode, read_bands=read, labels=labels, compute=lambda d: d[pos], tile=size,
         unit="DN" if rng else "input units", ranges=[rng] * 3 if rng else None,
         wavelengths=[wavelengths[b - 1] for b in bands], shown=list(bands))
 
 
 def _wavelength_pick(info: RasterInfo, targets: list[float], mode: str, size: int,
-                     wavelengths: list[float | None], warnings: list[str]) -> _Recipe:
+                     wavelengths: list[float | None], warnings: list[str]) -> Recipe:
     if len(targets) != 3 or any(t <= 0 for t in targets):
         raise InputError(f"wavelengths_nm: pass three positive wavelengths in nm for R, G, B "
                          f"(got {targets}), e.g. [640, 550, 470].")
@@ -169,14 +118,14 @@ def _wavelength_pick(info: RasterInfo, targets: list[float], mode: str, size: in
     return _plain(info, bands, mode, size, wavelengths)
 
 
-def _pca(src: Any, info: RasterInfo, size: int, ctx: ToolContext) -> _Recipe:
+def _pca(src: Any, info: RasterInfo, size: int, ctx: ToolContext) -> Recipe:
     if info.count < 3:
         raise InputError(f"mode: pca needs at least 3 bands; {info.path} has {info.count}. "
                          "Use mode='auto'.")
     bands = list(range(1, info.count + 1))
-    tile = _tile_side(info.count, size)
+    tile = tile_side(info.count, size)
     acc = hsi.StreamingCovariance(info.count)
-    for _, data in _raw_tiles(src, bands, tile, 0, "pca statistics", ctx):
+    for _, data in raw_tiles(src, bands, tile, 0, "pca statistics", ctx.progress):
         acc.add(data.reshape(info.count, -1).T)
     if acc.count == 0:
         raise InputError(f"image: {info.path} has no pixel valid in every band, so no principal "
@@ -187,13 +136,13 @@ def _pca(src: Any, info: RasterInfo, size: int, ctx: ToolContext) -> _Recipe:
         lo, hi = st.nice_range(-8.0 * math.sqrt(var), 8.0 * math.sqrt(var))
         ranges.append((lo, hi, st.FLOAT_BINS))
     labels = [f"PC{k + 1} ({100 * e:.1f} % of variance)" for k, e in enumerate(pca.explained)]
-    return _Recipe(mode="pca", read_bands=bands, labels=labels, unit="PC score (input units)",
+    return Recipe(mode="pca", read_bands=bands, labels=labels, unit="PC score (input units)",
                    compute=lambda d: hsi.project(d, pca), tile=tile, ranges=ranges,
                    extra={"explained_variance": [float(e) for e in pca.explained]})
 
 
 def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
-         ctx: ToolContext) -> _Recipe:
+         ctx: ToolContext) -> Recipe:
     names = info.band_names
     warnings: list[str] = []
     if args.bands:
@@ -206,7 +155,7 @@ def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
         tags = [sel.co_label] + ([sel.cross_label or ""] if sel.cross else [])
         dual = sel.cross is not None
         warnings += sel.notes
-    scale = sar.detect_scale(_sample(src, bands), info.dtype)
+    scale = sar.detect_scale(sample(src, bands), info.dtype)
     looks = _looks(src, bands, scale, size, ctx) if args.speckle_filter else None
     compute = partial(sar.composite, scale=scale, looks=looks)
     if dual:
@@ -217,7 +166,7 @@ def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
     else:
         labels, ranges = [f"{t} dB" for t in tags], [sar.DB_HIST] * 3
         compute = partial(sar.per_band_db, scale=scale, looks=looks)
-    return _Recipe(mode="sar", read_bands=bands, labels=labels, unit="dB", compute=compute,
+    return Recipe(mode="sar", read_bands=bands, labels=labels, unit="dB", compute=compute,
                    tile=size, overlap=sar.LEE_SIZE // 2 if looks else 0, ranges=ranges,
                    warnings=warnings, extra={"input_scale": scale, "speckle_looks": looks})
 
@@ -225,7 +174,8 @@ def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
 def _looks(src: Any, bands: list[int], scale: sar.Scale, size: int, ctx: ToolContext) -> float:
     """Scene-wide equivalent number of looks from the median local coefficient of variation."""
     hist = StreamingHistogram(*sar.CV2_HIST)
-    for tile, data in _raw_tiles(src, bands, size, sar.LEE_SIZE // 2, "speckle statistics", ctx):
+    for tile, data in raw_tiles(src, bands, size, sar.LEE_SIZE // 2, "speckle statistics",
+                                ctx.progress):
         rows, cols = tile.inner
         for band in data:
             hist.add(speckle.local_cv2(sar.to_power(band, scale))[rows, cols])
@@ -233,7 +183,7 @@ def _looks(src: Any, bands: list[int], scale: sar.Scale, size: int, ctx: ToolCon
 
 
 def _optical(src: Any, info: RasterInfo, args: PseudoRgbInput, mode: str, size: int,
-             ctx: ToolContext) -> _Recipe:
+             ctx: ToolContext) -> Recipe:
     """hsi, multispectral, rgb, pca and recombine recipes."""
     names = info.band_names
     wavelengths = multispectral.band_wavelengths(names, info.wavelengths_nm)
@@ -290,50 +240,6 @@ def _optical(src: Any, info: RasterInfo, args: PseudoRgbInput, mode: str, size: 
     return recipe
 
 
-def _no_valid(src: Any, recipe: _Recipe) -> InputError:
-    return InputError(f"image: {src.name} has no valid pixels in the bands used "
-                      f"({recipe.read_bands}); check its nodata value.")
-
-
-def _limits(src: Any, recipe: _Recipe, method: str,
-            ctx: ToolContext) -> list[tuple[float, float]] | None:
-    """Scene-wide ``(low, high)`` per channel for the stretch (None: no stretch)."""
-    if method == "none":
-        return None
-    ranges = recipe.ranges
-    if method == "minmax" or ranges is None:
-        moments = st.StreamingMoments(3)
-        for _, ch in _channels(src, recipe, "statistics", ctx):
-            moments.add(ch)
-        if int(moments.count.min()) == 0:
-            raise _no_valid(src, recipe)
-        if method == "minmax":
-            return [(float(a), float(b)) for a, b in zip(moments.min, moments.max, strict=True)]
-        ranges = st.moment_ranges(moments)
-    hists = st.new_histograms(ranges)
-    for _, ch in _channels(src, recipe, "histogram", ctx):
-        st.add_to_histograms(hists, ch)
-    if hists[0].total == 0:
-        raise _no_valid(src, recipe)
-    return st.percentile_limits(hists)
-
-
-def _write(src: Any, recipe: _Recipe, limits: list[tuple[float, float]] | None, dest: Path,
-           ctx: ToolContext) -> int:
-    """Write the RGB GeoTIFF; returns the number of valid pixels."""
-    valid = 0
-    tags = {"pseudo_rgb_mode": recipe.mode, "units": "8-bit display value, 0 = nodata"}
-    with grid_writer(dest, src, count=3, dtype="uint8", nodata=0, band_names=recipe.labels,
-                     resampling="average", tags=tags) as dst:
-        for tile, ch in _channels(src, recipe, "writing", ctx):
-            img = st.scale_to_uint8(ch, limits) if limits is not None else st.clip_to_uint8(ch)
-            dst.write(img, window=tile.core)
-            valid += int(np.count_nonzero(img[0]))
-        if valid == 0:
-            raise _no_valid(src, recipe)
-    return valid
-
-
 def _resolve_mode(args: PseudoRgbInput, info: RasterInfo) -> str:
     if args.mode != "auto":
         return args.mode
@@ -378,13 +284,13 @@ def pseudo_rgb(args: PseudoRgbInput, ctx: ToolContext) -> PseudoRgbOutput:
         if args.stretch == "none" and not (info.dtype == "uint8" and recipe.unit == "DN"):
             recipe.warnings.append(f"stretch='none' clips {recipe.unit} to 1-255 unscaled; "
                                    "use stretch='percentile' unless the input is 8-bit")
-        limits = _limits(src, recipe, args.stretch, ctx)
+        limits = stretch_limits(src, recipe, args.stretch, ctx.progress)
         dest = ctx.output_path("rgb.tif")
-        valid = _write(src, recipe, limits, dest, ctx)
+        valid = write_composite(src, recipe, limits, dest, ctx.progress)
     return _result(args, info, recipe, limits, dest, valid, ctx)
 
 
-def _result(args: PseudoRgbInput, info: RasterInfo, recipe: _Recipe,
+def _result(args: PseudoRgbInput, info: RasterInfo, recipe: Recipe,
             limits: list[tuple[float, float]] | None, dest: Path, valid: int,
             ctx: ToolContext) -> PseudoRgbOutput:
     lims = limits if limits is not None else [(1.0, 255.0)] * 3

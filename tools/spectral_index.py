@@ -1,44 +1,29 @@
 """``spectral_index``: NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI.
 
-Also the band, reflectance and area helpers that :mod:`tools.water.map_water` shares: which band
-plays which role (:func:`choose_bands`), how stored values become reflectance
-(:func:`reflectance_scale`), reading role arrays of a window (:func:`read_roles`) and areas of
-mask pixels tallied tile by tile (:class:`AreaTally`).
+Bands come by role from :mod:`tools.geo.bands`; masked areas are tallied tile by tile with
+:class:`tools.geo.area.AreaTally`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
-from rasterio.enums import Resampling
-from rasterio.windows import Window
 
-from specialists.spectral.bands import ROLE_WAVELENGTH_NM, resolve_roles
-from specialists.spectral.indices import (
-    INDICES,
-    ReflectanceScale,
-    RunningStats,
-    compute_index,
-    detect_reflectance_scale,
-)
+from specialists.spectral.indices import INDICES, ReflectanceScale, RunningStats, compute_index
 from specialists.water.rules import NODATA, encode_mask
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
-from tools.geo.area import M2_PER_HA, pixel_area_rows_m2
+from tools.geo.area import M2_PER_HA, NO_CRS_WARNING, AreaTally
+from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
 from tools.geo.geotiff import grid_writer
-from tools.geo.raster import RasterInfo, crs_to_str, describe, iter_tiles, open_dataset, read_masked
+from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, rio
 
 IndexName = Literal["NDVI", "NDWI", "MNDWI", "NBR", "NDSI", "NDBI", "SAVI", "EVI"]
-
-KNOWN_ROLES = (*ROLE_WAVELENGTH_NM, "nir_narrow", "water_vapour", "cirrus")
-_ROLE_TEXT = {"nir": "NIR", "swir1": "SWIR1", "swir2": "SWIR2", "nir_narrow": "NIR (narrow)"}
 
 
 class SpectralIndexInput(BaseModel):
@@ -79,166 +64,6 @@ class SpectralIndexOutput(ToolResult):
         None, description="selected share of the valid area (of valid pixels without a CRS), %")
 
 
-# --- shared helpers ---------------------------------------------------------------------------
-
-def role_text(role: str) -> str:
-    """How a role is written for people: 'NIR', 'SWIR1', 'red'."""
-    return _ROLE_TEXT.get(role, role)
-
-
-def band_label(info: RasterInfo, index: int) -> str:
-    """The file's name of band ``index`` (e.g. 'B8'), else 'band 4'."""
-    name = info.bands[index - 1].name if 0 < index <= len(info.bands) else None
-    return name or f"band {index}"
-
-
-@dataclass(frozen=True)
-class BandChoice:
-    """Bands chosen for the roles a computation needs."""
-
-    roles: dict[str, int]
-    labels: dict[str, str]
-    source: str
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        """E.g. 'NIR=B8, red=B4'."""
-        return ", ".join(f"{role_text(r)}={self.labels[r]}" for r in self.roles)
-
-
-def _check_override(bands: dict[str, int], count: int) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for key, idx in bands.items():
-        role = key.strip().lower()
-        if role not in KNOWN_ROLES:
-            raise InputError(f"bands: unknown role {key!r}; roles are {', '.join(KNOWN_ROLES)}")
-        if not 1 <= int(idx) <= count:
-            raise InputError(f"bands: {key}={idx} is outside the file's bands 1..{count} "
-                             "(band numbers are 1-based)")
-        out[role] = int(idx)
-    return out
-
-
-def resolve_bands(
-    info: RasterInfo, bands: dict[str, int] | None = None, sensor: str | None = None
-) -> tuple[dict[str, int], str, list[str]]:
-    """Every role that can be decided for ``info`` (``bands`` overrides), how, and notes."""
-    found = resolve_roles(info.count, info.band_names, info.wavelengths_nm, sensor)
-    roles = dict(found.roles)
-    if "nir" not in roles and "nir_narrow" in roles:
-        roles["nir"] = roles["nir_narrow"]
-    source, notes = found.source, list(found.notes)
-    if bands:
-        roles.update(_check_override(bands, info.count))
-        source = f"bands argument + {source}" if found.roles else "bands argument"
-        notes = [n for n in notes if "assumed" not in n] if len(bands) >= 2 else notes
-    return roles, source, notes
-
-
-def choose_bands(
-    info: RasterInfo, needed: Sequence[str], purpose: str, bands: dict[str, int] | None = None,
-    sensor: str | None = None, argument: str = "image",
-) -> BandChoice:
-    """Pick the band of each role in ``needed``.
-
-    Raises:
-        InputError: A role cannot be found; the message names the file, the missing roles and
-            how to pass them.
-    """
-    roles, source, notes = resolve_bands(info, bands, sensor)
-    missing = [r for r in needed if r not in roles]
-    if missing:
-        names = [n for n in info.band_names if n]
-        what = (f"band names {', '.join(names)}" if names else "no band names or wavelengths")
-        example = ", ".join(f'"{r}": <1-based band>' for r in missing)
-        raise InputError(
-            f"{argument}: {purpose} needs the {', '.join(role_text(r) for r in needed)} bands, "
-            f"but {info.path} has {info.count} band(s) ({what}) and no "
-            f"{' or '.join(role_text(r) for r in missing)} band could be identified. Pass "
-            f"bands={{{example}}}, or sensor='sentinel2' / 'landsat8' when the file uses that "
-            "band order, or use a raster that has these bands.")
-    chosen = {r: roles[r] for r in needed}
-    return BandChoice(chosen, {r: band_label(info, i) for r, i in chosen.items()}, source, notes)
-
-
-def sample_bands(src: Any, indexes: Sequence[int], max_side: int = 256) -> np.ndarray:
-    """A decimated read of ``indexes`` (at most ``max_side`` pixels a side) with nodata as NaN."""
-    h, w = min(src.height, max_side), min(src.width, max_side)
-    data = src.read(list(indexes), out_shape=(len(indexes), h, w), out_dtype="float32",
-                    resampling=Resampling.nearest)
-    if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
-        data[data == np.float32(src.nodata)] = np.nan
-    return np.asarray(data)
-
-
-def reflectance_scale(src: Any, indexes: Sequence[int]) -> ReflectanceScale:
-    """How stored values of ``indexes`` become 0-1 reflectance (see
-    :func:`specialists.spectral.indices.detect_reflectance_scale`)."""
-    first = indexes[0] - 1
-    dtype = src.dtypes[first]
-    sample = None if np.issubdtype(np.dtype(dtype), np.integer) else sample_bands(src, indexes)
-    return detect_reflectance_scale(dtype, sample, scales=(src.scales[first],),
-                                    offsets=(src.offsets[first],))
-
-
-def read_roles(
-    src: Any, window: Window, roles: dict[str, int], scale: ReflectanceScale
-) -> dict[str, np.ndarray]:
-    """Read the bands of ``roles`` in ``window`` as reflectance (float32, NaN = nodata)."""
-    order = sorted(set(roles.values()))
-    data = read_masked(src, window, order).filled(np.nan)
-    return {r: scale.apply(data[order.index(i)]) for r, i in roles.items()}
-
-
-class AreaTally:
-    """Selected and valid pixels and their areas (m², from the transform and CRS), tile by tile.
-
-    Without a CRS only pixel counts are kept: areas are then None.
-    """
-
-    def __init__(self, src: Any) -> None:
-        self.transform = src.transform
-        self.crs = crs_to_str(src.crs)
-        self.selected_px = 0
-        self.valid_px = 0
-        self.selected_m2 = 0.0
-        self.valid_m2 = 0.0
-        self._rows: dict[tuple[int, int], np.ndarray] = {}
-
-    def add(self, selected: np.ndarray, valid: np.ndarray, window: Window) -> None:
-        """Add a core window's boolean ``selected`` and ``valid`` arrays (rows, cols)."""
-        sel = np.asarray(selected, dtype=bool) & np.asarray(valid, dtype=bool)
-        val = np.asarray(valid, dtype=bool)
-        self.selected_px += int(sel.sum())
-        self.valid_px += int(val.sum())
-        if self.crs is None:
-            return
-        key = (int(window.row_off), int(window.height))
-        if key not in self._rows:
-            self._rows[key] = pixel_area_rows_m2(self.transform, self.crs, *key)
-        rows = self._rows[key]
-        self.selected_m2 += float((sel.sum(axis=1) * rows).sum())
-        self.valid_m2 += float((val.sum(axis=1) * rows).sum())
-
-    @property
-    def has_area(self) -> bool:
-        """True when areas in m² are known (the raster has a CRS)."""
-        return self.crs is not None
-
-    @property
-    def share_pct(self) -> float:
-        """Selected share of the valid area (of valid pixels without a CRS), in %."""
-        if self.has_area:
-            return 100.0 * self.selected_m2 / self.valid_m2 if self.valid_m2 else 0.0
-        return 100.0 * self.selected_px / self.valid_px if self.valid_px else 0.0
-
-
-NO_CRS_WARNING = ("{path} has no CRS: areas in m² cannot be computed, so only pixel counts "
-                  "and the pixel share are reported. Assign a CRS (e.g. gdal_edit.py -a_srs "
-                  "EPSG:32633 FILE) to get areas.")
-
-
 # --- the tool --------------------------------------------------------------------------------
 
 def _q(value: float, unit: str) -> Quantity | None:
@@ -275,12 +100,12 @@ def _write_index(
                 tags={"units": "class", "values": "1 = selected, 0 = not, 255 = nodata"}))
         for i, tile in enumerate(tiles, start=1):
             values = compute_index(spec.name, read_roles(src, tile.core, choice.roles, scale))
-            dst.write(values[np.newaxis], window=tile.core)
+            dst.write(values[np.newaxis], window=rio(tile.core))
             stats.add(values)
             if mdst is not None and tally is not None and args.threshold is not None:
                 valid = np.isfinite(values)
                 chosen = select(values, args.threshold, args.below)
-                mdst.write(encode_mask(chosen, valid)[np.newaxis], window=tile.core)
+                mdst.write(encode_mask(chosen, valid)[np.newaxis], window=rio(tile.core))
                 tally.add(chosen, valid, tile.core)
             ctx.progress("index", i, len(tiles))
         if stats.count == 0:  # raised inside the writers: nothing is left half-written

@@ -11,11 +11,8 @@ holds (else its first number).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
 from tools.core.sources import load_source
 from tools.geo.area import M2_PER_HA, M2_PER_KM2
+from tools.geo.atomic import write_csv_atomic
 from tools.geo.raster import open_dataset
 from tools.geo.zones import zonal_stats
 
@@ -211,20 +209,10 @@ def _decimal_year(d: dt.date) -> float:
 
 
 def _write_csv(path: Path, points: list[TrendPoint], fitted: list[float]) -> Path:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["date", "decimal_year", "value", "units", "ols_fit", "source",
-                             "date_from"])
-            for p, f in zip(points, fitted, strict=True):
-                writer.writerow([p.date, f"{p.decimal_year:.4f}", repr(p.value), p.units,
-                                 f"{f:.6g}", p.source, p.date_from])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_csv_atomic(
+        path, ["date", "decimal_year", "value", "units", "ols_fit", "source", "date_from"],
+        [[p.date, f"{p.decimal_year:.4f}", repr(p.value), p.units, f"{f:.6g}", p.source,
+          p.date_from] for p, f in zip(points, fitted, strict=True)])
 
 
 @tool_record(TrendInput, TrendOutput)

@@ -8,7 +8,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agent.cli.main import _console, _print_json
+from agent.cli.output import console, print_json
+from agent.errors import UsageError
+from specialists.runtime.model_files import ModelFileRefused
+from specialists.runtime.model_import import import_weights
+from specialists.runtime.models import MODELS, weights_present
+from tools.catalog import tool_schemas
 
 
 def _first_sentence(text: str) -> str:
@@ -38,11 +43,9 @@ def cmd_tools(ns: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from tools.catalog import tool_schemas
-
     schemas = tool_schemas()
     if ns.json:
-        _print_json(schemas)
+        print_json(schemas)
         return 0
     if ns.markdown:
         sys.stdout.write(tools_markdown(schemas))
@@ -59,24 +62,23 @@ def cmd_tools(ns: argparse.Namespace) -> int:
         table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
                       escape(_first_sentence(s["description"])),
                       escape(_arg_names(s["input_schema"])))
-    console = _console()
-    console.print(table)
+    out = console()
+    out.print(table)
     for why, names in missing.items():
-        console.print(f"Not available here: {', '.join(names)}: {escape(why)}")
+        out.print(f"Not available here: {', '.join(names)}: {escape(why)}")
     return 0
 
 
 
 def cmd_models(ns: argparse.Namespace) -> int:
     """List the specialist models: task, classes, GSD, licence, whether weights are here."""
-    from specialists.runtime.models import MODELS, weights_present
 
     rows: list[dict[str, Any]] = [
         {"name": r.name, "task": r.task, "library": r.library, "weights": r.weights,
              "present": weights_present(r), "classes": list(r.classes), "gsd_m": r.gsd_m,
              "licence": r.licence, "source": r.source} for r in MODELS.values()]
     if ns.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     from rich.table import Table
 
@@ -87,17 +89,13 @@ def cmd_models(ns: argparse.Namespace) -> int:
         table.add_row(str(r["name"]), str(r["task"]), ", ".join(r["classes"]) or "any",
                       "-" if r["gsd_m"] is None else f"{r['gsd_m']:g}", str(r["licence"]),
                       f"{r['weights']} ({'present' if r['present'] else 'missing'})")
-    _console().print(table)
+    console().print(table)
     return 0
 
 
 def cmd_models_import(ns: argparse.Namespace) -> int:
     """Convert a checkpoint the user trusts into a safely loadable file (command line only)."""
     from rich.markup import escape
-
-    from agent.cli.main import UsageError
-    from specialists.runtime.model_files import ModelFileRefused
-    from specialists.runtime.model_import import import_weights
 
     try:
         done = import_weights(ns.file, name=ns.name, dest_dir=ns.out)
@@ -106,7 +104,7 @@ def cmd_models_import(ns: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(f"models import needs the `deep` extra ({exc.name} is missing): "
                          "pip install 'earthsight[deep]'") from exc
-    _console().print(f"imported {escape(str(ns.file))} as {escape(str(done.path))} "
+    console().print(f"imported {escape(str(ns.file))} as {escape(str(done.path))} "
                      f"({done.kind}; SHA-256 {done.sha256}, now trusted)")
     return 0
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agent.cli.main import DEFAULT_PLANNER, DEFAULT_WORKSPACE, _console, load_planner
+from rich.markup import escape
+from rich.prompt import Confirm
+
+from agent.cli.llm_options import add_llm_options, llm_options
+from agent.cli.output import DEFAULT_PLANNER, DEFAULT_WORKSPACE, console
+from agent.progress import RichProgress
+from agent.runtime import make_runtime
+from agent.session.session import Outcome, Session
 
 HELP = ("Ask about your scenes in plain language. Follow-ups work: 'now only the ones bigger "
         "than 200 m²', 'same for the second image', 'export that as GeoJSON'.\n"
@@ -22,17 +29,12 @@ HELP = ("Ask about your scenes in plain language. Follow-ups work: 'now only the
 
 
 def _show(console: Any, outcome: Any) -> None:
-    from rich.markup import escape
-
     if outcome.answer:
         console.print(escape(outcome.answer), soft_wrap=True)
 
 
 def _approve(console: Any, session: Any, outcome: Any) -> Any:
     """Ask about pending heavy steps until the turn finishes."""
-    from rich.markup import escape
-    from rich.prompt import Confirm
-
     while outcome.waiting is not None:
         console.print(f"[yellow]{escape(outcome.waiting.get('question', 'Approve?'))}[/yellow]")
         for line in outcome.waiting.get("estimates", []):
@@ -46,8 +48,6 @@ def _approve(console: Any, session: Any, outcome: Any) -> Any:
 
 
 def _history(console: Any, session: Any) -> None:
-    from rich.markup import escape
-
     turns = session.values().get("turns", [])
     if not turns:
         console.print("No turns yet.")
@@ -58,30 +58,23 @@ def _history(console: Any, session: Any) -> None:
 
 def cmd_chat(ns: argparse.Namespace) -> int:
     """Run the interactive session loop until /quit or end of input."""
-    from rich.markup import escape
-
-    from agent.progress import RichProgress
-    from agent.session.session import Session
-
-    console = _console()
-    planner = load_planner(ns.planner, ns)
+    out = console()
+    runtime = make_runtime(ns.workspace, planner=ns.planner, llm=llm_options(ns))
     images: list[str] | None = ns.image or None
     with RichProgress() as bars:
-        session = Session(ns.session, ns.workspace, planner, auto_approve=ns.yes,
-                          progress=bars)
+        session = Session.from_runtime(runtime, ns.session, auto_approve=ns.yes,
+                                       progress=bars)
     turns = len(session.values().get("turns", []))
     state = "resumed" if turns else "new"
-    console.print(f"[bold]EarthSight[/bold] session [cyan]{escape(ns.session)}[/cyan] ({state}, "
+    out.print(f"[bold]EarthSight[/bold] session [cyan]{escape(ns.session)}[/cyan] ({state}, "
                   f"{turns} turn(s)); workspace {escape(str(session.workspace))}. /help for help.")
     try:
         if session.waiting() is not None:
-            console.print("The last turn was waiting for your approval.")
-            from agent.session.session import Outcome
-
-            _show(console, _approve(console, session, Outcome(waiting=session.waiting())))
+            out.print("The last turn was waiting for your approval.")
+            _show(out, _approve(out, session, Outcome(waiting=session.waiting())))
         while True:
             try:
-                line = console.input("[bold green]you>[/bold green] ").strip()
+                line = out.input("[bold green]you>[/bold green] ").strip()
             except EOFError:
                 break
             if not line:
@@ -89,18 +82,18 @@ def cmd_chat(ns: argparse.Namespace) -> int:
             if line in ("/quit", "/exit", "/q"):
                 break
             if line == "/help":
-                console.print(HELP)
+                out.print(HELP)
                 continue
             if line == "/history":
-                _history(console, session)
+                _history(out, session)
                 continue
             if line.startswith("/image"):
                 images = line.split()[1:] or None
-                console.print(f"scenes: {escape(', '.join(images or []) or 'none')}")
+                out.print(f"scenes: {escape(', '.join(images or []) or 'none')}")
                 continue
             outcome = session.ask(line, images)
             images = None  # later turns keep the session's scenes
-            _show(console, _approve(console, session, outcome))
+            _show(out, _approve(out, session, outcome))
     finally:
         session.close()
     return 0
@@ -108,8 +101,6 @@ def cmd_chat(ns: argparse.Namespace) -> int:
 
 def add_chat_parser(sub: Any) -> None:
     """Add the ``chat`` subcommand to the ``earthsight`` subparsers."""
-    from agent.cli.llm_options import add_llm_options
-
     p = sub.add_parser("chat", help="interactive analysis session (persisted; follow-ups)")
     p.add_argument("--session", default="default", help="session id; reuse it to resume")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE,

@@ -16,7 +16,11 @@ import json
 import sys
 from typing import Any
 
-from agent.cli.main import _console
+from agent.cli.output import console
+from tools.clip.classify_search import build_index, open_archive
+from tools.core.artifacts import ToolCall
+from tools.core.registry import ToolContext
+from tools.core.workspace import Workspace
 
 CLIP_TILE = 512
 """Default tile side (tools.clip.archive.CLIP_TILE; not imported so that parsing stays light)."""
@@ -33,11 +37,6 @@ def cmd_index(ns: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
-    from tools.clip.classify_search import build_index, open_archive
-    from tools.core.artifacts import ToolCall
-    from tools.core.registry import ToolContext
-    from tools.core.workspace import Workspace
-
     _, root, _ = open_archive(ns.archive, ns.index)
     workspace = Workspace(root / "composites")  # pseudo_rgb composites of non-RGB scenes
     ctx = ToolContext(workspace=workspace, call=ToolCall(tool="index", args={
@@ -45,7 +44,7 @@ def cmd_index(ns: argparse.Namespace) -> int:
                       call_id=workspace.new_call_id())
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("tiles"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=_console(stderr=True), transient=False,
+    with Progress(*columns, console=console(stderr=True), transient=False,
                   disable=ns.json) as bar:
         task = bar.add_task("scanning", total=None)
 
@@ -61,7 +60,7 @@ def cmd_index(ns: argparse.Namespace) -> int:
     if ns.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        _console().print(
+        console().print(
             f"index [bold]{run.name}[/bold] ({run.path}): {run.items} scenes/tiles; "
             f"{run.added} file(s) added, {run.updated} updated, {run.removed} removed, "
             f"{run.unchanged} unchanged; {run.embedded} embedded with {record.name} on "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agent.cli.main import UsageError
+from agent.errors import UsageError
 
 
 def _serve_extra(exc: ImportError) -> UsageError:

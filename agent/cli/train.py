@@ -20,14 +20,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.cli.main import UsageError, _console, _print_json
+from agent.cli.output import console, print_json
+from agent.errors import UsageError
+from specialists.runtime.models import WEIGHTS_ENV, get_record
+from tools.biomass.training import train_biomass_head, train_change_model
+from tools.water.training import train_water_model
 
 if TYPE_CHECKING:
     from specialists.training.segmentation import SegmentationTrainReport
 
 
 def _default_out(model: str) -> str:
-    from specialists.runtime.models import WEIGHTS_ENV, get_record
 
     name = get_record(model).weights
     folder = os.environ.get(WEIGHTS_ENV)
@@ -44,7 +47,7 @@ class _EpochBar:
         self.progress = Progress(TextColumn(f"[bold]{what}"), BarColumn(),
                                  TextColumn("epoch {task.completed}/{task.total}"),
                                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                                 console=_console(stderr=True), redirect_stdout=False,
+                                 console=console(stderr=True), redirect_stdout=False,
                                  redirect_stderr=False)
         self.task: Any = None
 
@@ -73,7 +76,6 @@ def _bands(text: str | None) -> list[int] | None:
 
 def cmd_train_biomass(ns: argparse.Namespace) -> int:
     """Train the AGB head on a scene and GEDI L4A footprints; print held-out figures."""
-    from tools.biomass.training import train_biomass_head
 
     out = ns.out or _default_out("agb-mixer")
     with _EpochBar("AGB head", ("loss", "val_rmse", "val_r2")) as bar:
@@ -90,15 +92,15 @@ def cmd_train_biomass(ns: argparse.Namespace) -> int:
                "val_r2": r.val_r2, "val_bias_mg_ha": r.val_bias,
                "train_rmse_mg_ha": r.train_rmse, "seconds": r.seconds}
     if ns.json:
-        _print_json(figures)
+        print_json(figures)
         return 0
-    console = _console()
-    console.print(f"AGB head trained on {r.n_train} patches ({run.patch_px} px) from "
+    out = console()
+    out.print(f"AGB head trained on {r.n_train} patches ({run.patch_px} px) from "
                   f"{run.sampled} of {run.footprints} GEDI footprints; encoder "
                   f"{'frozen' if r.frozen_encoder else 'trained'}; {r.seconds:.1f} s.")
-    console.print(f"held-out ({r.n_val}): RMSE {r.val_rmse:.2f} Mg/ha, R² {r.val_r2:.3f}, "
+    out.print(f"held-out ({r.n_val}): RMSE {r.val_rmse:.2f} Mg/ha, R² {r.val_r2:.3f}, "
                   f"bias {r.val_bias:+.2f} Mg/ha (training RMSE {r.train_rmse:.2f} Mg/ha)")
-    console.print(f"weights: {run.weights}  (estimate_biomass uses them with "
+    out.print(f"weights: {run.weights}  (estimate_biomass uses them with "
                   f"model='{run.weights}', or from $EARTHSIGHT_WEIGHTS_DIR/agb_mixer.pt)")
     return 0
 
@@ -112,7 +114,6 @@ def _run_figures(r: SegmentationTrainReport) -> dict[str, Any]:
 
 def cmd_train_change(ns: argparse.Namespace) -> int:
     """Train the siamese change model on A/B/label pairs; print validation F1 and IoU."""
-    from tools.biomass.training import train_change_model
 
     out = ns.out or _default_out("siamese-cd")
     with _EpochBar("change model", ("loss", "val_f1", "val_iou")) as bar:
@@ -121,21 +122,20 @@ def cmd_train_change(ns: argparse.Namespace) -> int:
                                              seed=ns.seed, on_epoch=bar)
     figures = {"weights": str(weights), "validation": val, **_run_figures(r)}
     if ns.json:
-        _print_json(figures)
+        print_json(figures)
         return 0
-    console = _console()
-    console.print(f"change model trained on {r.n_train} pair(s), {r.epochs} epochs (kept "
+    out = console()
+    out.print(f"change model trained on {r.n_train} pair(s), {r.epochs} epochs (kept "
                   f"epoch {r.best_epoch}), {r.seconds:.1f} s; loss {r.first_loss:.3f} -> "
                   f"{r.last_loss:.3f}")
-    console.print(f"validation ({', '.join(val)}): F1 {r.val_f1:.3f}, IoU {r.val_iou:.3f}")
-    console.print(f"weights: {weights}  (detect_changes method='deep' uses them with "
+    out.print(f"validation ({', '.join(val)}): F1 {r.val_f1:.3f}, IoU {r.val_iou:.3f}")
+    out.print(f"weights: {weights}  (detect_changes method='deep' uses them with "
                   f"model='{weights}', or from $EARTHSIGHT_WEIGHTS_DIR/siamese_cd.pt)")
     return 0
 
 
 def cmd_train_water(ns: argparse.Namespace) -> int:
     """Train the SAR water head on labelled S1 chips; print validation IoU and F1."""
-    from tools.water.training import train_water_model
 
     out = ns.out or _default_out("sar-water-unet")
     with _EpochBar("water head", ("loss", "val_iou", "val_f1")) as bar:
@@ -146,18 +146,18 @@ def cmd_train_water(ns: argparse.Namespace) -> int:
     figures = {"weights": str(run.weights), "chips": run.chips, "validation": run.validation,
                **_run_figures(r), "notes": run.notes}
     if ns.json:
-        _print_json(figures)
+        print_json(figures)
         return 0
-    console = _console()
+    out = console()
     for note in run.notes:
-        console.print(f"note: {note}")
-    console.print(f"water head trained on {r.n_train} chip(s), {r.epochs} epochs "
+        out.print(f"note: {note}")
+    out.print(f"water head trained on {r.n_train} chip(s), {r.epochs} epochs "
                   f"(kept epoch {r.best_epoch}), {r.seconds:.1f} s; loss {r.first_loss:.3f} -> "
                   f"{r.last_loss:.3f}")
     shown = ", ".join(run.validation[:5]) + (" ..." if len(run.validation) > 5 else "")
-    console.print(f"validation ({len(run.validation)} chip(s): {shown}): water IoU "
+    out.print(f"validation ({len(run.validation)} chip(s): {shown}): water IoU "
                   f"{r.val_iou:.3f}, F1 {r.val_f1:.3f}")
-    console.print(f"weights: {run.weights}  (map_water method='learned' uses them with "
+    out.print(f"weights: {run.weights}  (map_water method='learned' uses them with "
                   f"model='{run.weights}', or from $EARTHSIGHT_WEIGHTS_DIR/sar_water_unet.pt)")
     return 0
 

@@ -10,7 +10,16 @@ import argparse
 import sys
 from typing import Any
 
-from agent.cli.main import UsageError, _console, _print_answer, _print_json
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from agent.cli.output import console, print_answer, print_json
+from agent.errors import UsageError
+from agent.progress import RichProgress
+from agent.runtime import Runtime, make_runtime
+from agent.workflows.batch import BatchResult, SceneRow
+from agent.workflows.workflow import Workflow, load_workflow
 
 
 def _sets(items: list[str] | None) -> dict[str, str]:
@@ -23,43 +32,22 @@ def _sets(items: list[str] | None) -> dict[str, str]:
     return values
 
 
-def _sandbox(ns: argparse.Namespace) -> Any:
-    if not getattr(ns, "sandbox", False):
-        return None
-    from agent.sandbox import Sandbox
-
-    return Sandbox.from_env(ns.workspace)
-
-
-def _describer(workflow: Any) -> Any:
-    """The configured LLM's describer when ``workflow`` has a describe_scene step (else None)."""
-    from agent.llm.describe import describer_for_tools
-
-    return describer_for_tools(step.tool for step in workflow.steps)
-
-
-def _batch(ns: argparse.Namespace, values: dict[str, str], workflow: Any) -> int:
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.table import Table
-
-    from agent.workflows.batch import BatchResult, SceneRow, run_batch
-
-    console = _console(stderr=True)
+def _batch(ns: argparse.Namespace, values: dict[str, str], runtime: Runtime,
+           workflow: Workflow) -> int:
+    err = console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True, disable=ns.json) as bars:
+                  console=err, transient=True, disable=ns.json) as bars:
         task = bars.add_task("scenes", total=None)
 
         def on_scene(done: int, total: int, row: SceneRow) -> None:
             bars.update(task, completed=done, total=total,
                         description=f"{row.status:6} {escape(row.scene)}")
 
-        result: BatchResult = run_batch(workflow, ns.batch, input_name=ns.input,
-                                        inputs=values, workspace=ns.workspace,
-                                        sandbox=_sandbox(ns), on_scene=on_scene,
-                                        describer=_describer(workflow))
+        result: BatchResult = runtime.run_batch(workflow, ns.batch,
+                                                input_name=ns.input, inputs=values,
+                                                on_scene=on_scene)
     if ns.json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
     else:
         table = Table(title=f"{result.workflow}: {len(result.rows)} scene(s)")
         columns: list[str] = []
@@ -70,7 +58,7 @@ def _batch(ns: argparse.Namespace, values: dict[str, str], workflow: Any) -> int
         for row in result.rows:
             table.add_row(escape(row.scene), row.status,
                           *(f"{row.numbers[c]:,.4g}" if c in row.numbers else "" for c in columns))
-        out = _console()
+        out = console()
         out.print(table)
         for row in result.failed:
             out.print(f"[red]{row.status}[/red] {escape(row.scene)}: {escape(row.error)}")
@@ -79,35 +67,25 @@ def _batch(ns: argparse.Namespace, values: dict[str, str], workflow: Any) -> int
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    """Run (or with --dry-run, validate and show) a workflow.
-
-    ``describe_scene`` steps answer with the configured LLM when one is configured on purpose
-    (:func:`agent.llm.describe.describer_for_tools`), else from measured facts.
-    """
-    from agent.workflows.run import run_workflow
-    from agent.workflows.workflow import load_workflow
-
+    """Run (or with --dry-run, validate and show) a workflow (the file is the caller's own and
+    is read as given; ``--sandbox`` checks its inputs and file arguments)."""
     values = _sets(ns.set)
+    runtime = make_runtime(ns.workspace, sandbox=ns.sandbox and not ns.dry_run)
+    workflow = load_workflow(ns.workflow, require_available=not ns.dry_run)
     if ns.dry_run and not ns.batch:
-        result = run_workflow(ns.workflow, values, workspace=ns.workspace, dry_run=True)
+        result = runtime.run_workflow(workflow, values, dry_run=True)
         plan = result.plan.to_design_json() if result.plan else {}
-        _print_json({"workflow": result.workflow, "inputs": result.inputs, **plan})
+        print_json({"workflow": result.workflow, "inputs": result.inputs, **plan})
         return 0
-    workflow = load_workflow(ns.workflow)
     if ns.batch:
-        return _batch(ns, values, workflow)
-    describer = _describer(workflow)
+        return _batch(ns, values, runtime, workflow)
     if ns.json:
-        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
-                              describer=describer)
+        result = runtime.run_workflow(workflow, values)
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return 0 if result.ok else 1
-    from agent.progress import RichProgress
-
     with RichProgress() as bars:
-        result = run_workflow(workflow, values, workspace=ns.workspace, sandbox=_sandbox(ns),
-                              progress=bars, describer=describer)
-    _print_answer(result)  # type: ignore[arg-type]  # same answer/artifacts/workspace fields
+        result = runtime.run_workflow(workflow, values, progress=bars)
+    print_answer(result)  # type: ignore[arg-type]  # same answer/artifacts/workspace fields
     return 0 if result.ok else 1
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from agent.llm.local import load_local_chat_model
 from tools.core.errors import InputError
 
 BACKENDS = ("openai", "ollama", "transformers")
@@ -188,7 +189,6 @@ def make_chat_model(config: LLMConfig) -> Any:
         InputError: No model named, or the backend's package is not installed.
     """
     if config.backend == "transformers":
-        from agent.llm.local import load_local_chat_model
 
         return load_local_chat_model(config.model or "smollm2", temperature=config.temperature)
     if not config.model:

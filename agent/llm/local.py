@@ -36,6 +36,9 @@ from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolM
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field
 
+from agent.llm.constrained import TokenTexts, decode_call
+from agent.llm.grammar import CallGrammar, properties
+from prompts import load_text
 from tools.core.errors import InputError
 
 
@@ -146,7 +149,6 @@ class LocalToolChatModel(BaseChatModel):
                 + "\n".join(lines))
 
     def _chat(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
-        from prompts import load_text
 
         chat: list[dict[str, str]] = []
         for m in messages:
@@ -193,7 +195,6 @@ class LocalToolChatModel(BaseChatModel):
             return self._generate_unlocked(messages)
 
     def _generate_unlocked(self, messages: list[BaseMessage]) -> ChatResult:
-        from agent.llm.constrained import CallGrammar, TokenTexts, decode_call, properties
 
         chat = self._chat(messages)
         if not self.tools:

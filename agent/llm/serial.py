@@ -5,7 +5,7 @@ of its last prompt and decodes on shared torch state, so two calls on it must no
 a model carries its own ``call_lock`` (a :class:`threading.RLock`, shared by its ``bind_tools``
 copies): one lock per model, taken by the LLM planner for a whole plan (its turns then reuse the
 cache) and by the ``describe_scene`` describer for one answer. The servers share one chat model
-per configuration (:func:`agent.serve.jobs.shared_chat_model`) between the planner and the
+per configuration (:func:`agent.llm.shared.shared_chat_model`) between the planner and the
 describer, so a describe and a plan on the same local model run one after the other.
 
 Remote backends (OpenAI-compatible servers, ollama over HTTP) carry no lock: their calls run at

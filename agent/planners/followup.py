@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 
 if TYPE_CHECKING:
-    from agent.sandbox import Sandbox
+    from agent.sandbox import Paths
 
 OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
 _UNIT_M2 = {"m": 1.0, "ha": 10_000.0, "hectare": 10_000.0, "km": 1_000_000.0}
@@ -108,7 +108,7 @@ def _scene_index(request: str, count: int, used: Sequence[str],
 
 
 def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
-              planner: Planner, sandbox: Sandbox | None) -> FollowUp | None:
+              planner: Planner, sandbox: Paths | None) -> FollowUp | None:
     if not _SAME.search(request) or not turn.get("request"):
         return None
     index = _scene_index(request, len(session_scenes), turn.get("scenes", []), session_scenes)
@@ -123,7 +123,7 @@ def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
 
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
                      session_scenes: Sequence[str], planner: Planner, *,
-                     sandbox: Sandbox | None = None) -> FollowUp | None:
+                     sandbox: Paths | None = None) -> FollowUp | None:
     """The follow-up ``request`` makes of the previous turn, or None when it is a new request.
 
     Args:

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from agent import references
+from agent.llm import config as llm_config
 from agent.llm.serial import model_lock
 from agent.plan import Plan, Planner, PlanStep, Scene
 from agent.planners.llm_context import (
@@ -39,12 +41,19 @@ from agent.planners.llm_context import (
     scene_facts,
     tool_specs,
 )
+from agent.planners.offline import OfflinePlanner
+from agent.planners.validate import plan_problems
+from agent.sandbox import Sandbox
+from prompts import load_text
+from tools.catalog import REGISTRY
+from tools.core.errors import InputError
+from tools.core.registry import path_fields
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
     from agent.llm.config import LLMConfig
-    from agent.sandbox import Sandbox
+    from agent.sandbox import Paths
 
 MAX_STEPS = 16
 
@@ -71,12 +80,12 @@ class LLMPlanner:
     takes_context: ClassVar[Literal[True]] = True  # an agent.plan.ContextPlanner
 
     def __init__(self, chat_model: Any, *, max_retries: int = 2, images: bool = False,
-                 sandbox: Sandbox | None = None, workspace: str | Path = "workspace",
+                 sandbox: Paths | None = None, workspace: str | Path = "workspace",
                  fallback: Planner | None = None, label: str | None = None) -> None:
         self.chat_model = chat_model
         self.max_retries = max_retries
         self.images = images
-        self._sandbox = sandbox
+        self._sandbox: Paths | None = sandbox
         self.workspace = workspace
         self._fallback = fallback
         self.label = label or type(chat_model).__name__
@@ -95,7 +104,6 @@ class LLMPlanner:
                 servers share one per configuration); default: a new one.
             **kwargs: Further arguments of :class:`LLMPlanner`.
         """
-        from agent.llm.config import make_chat_model
 
         # a small local model gets one retry (each costs a full generation on the CPU)
         retries = min(config.max_retries, 1) if config.backend == "transformers" else (
@@ -103,13 +111,13 @@ class LLMPlanner:
         kwargs.setdefault("max_retries", retries)
         kwargs.setdefault("images", config.images)
         kwargs.setdefault("label", f"{config.backend}:{config.model or 'default'}")
-        return cls(chat_model if chat_model is not None else make_chat_model(config), **kwargs)
+        made = chat_model if chat_model is not None else llm_config.make_chat_model(config)
+        return cls(made, **kwargs)
 
     @property
-    def sandbox(self) -> Sandbox:
+    def sandbox(self) -> Paths:
         """The sandbox that checks file arguments when a call brings none."""
         if self._sandbox is None:
-            from agent.sandbox import Sandbox
 
             self._sandbox = Sandbox.from_env(self.workspace)
         return self._sandbox
@@ -118,7 +126,6 @@ class LLMPlanner:
     def fallback(self) -> Planner:
         """The planner used when the model fails."""
         if self._fallback is None:
-            from agent.planners.offline import OfflinePlanner
 
             self._fallback = OfflinePlanner()
         return self._fallback
@@ -129,8 +136,6 @@ class LLMPlanner:
                        history: Sequence[BaseMessage] = ()) -> list[BaseMessage]:
         """System prompt, earlier turns, and the request with scene facts (and thumbnails)."""
         from langchain_core.messages import HumanMessage, SystemMessage
-
-        from prompts import load_text
 
         text = f"Request: {request}\n\nScenes:\n{scene_facts(scenes)}"
         content: Any = text
@@ -144,7 +149,7 @@ class LLMPlanner:
     # --- guard rails ---------------------------------------------------------------------------
 
     def check_call(self, name: str, args: Any, steps: Sequence[PlanStep],
-                   scenes: Sequence[Scene], sandbox: Sandbox | None = None) -> str | None:
+                   scenes: Sequence[Scene], sandbox: Paths | None = None) -> str | None:
         """Why a tool call cannot become the next step (None when it can).
 
         Args:
@@ -154,10 +159,6 @@ class LLMPlanner:
             scenes: The request's scenes (their paths are not checked again).
             sandbox: Checks the file arguments (default: :attr:`sandbox`).
         """
-        from agent.planners.validate import plan_problems
-        from tools.catalog import REGISTRY
-        from tools.core.errors import InputError
-        from tools.core.registry import path_fields
 
         if not isinstance(args, dict):
             return f"the arguments of {name} must be a JSON object"
@@ -174,7 +175,7 @@ class LLMPlanner:
         for field in path_fields(record.input_model):
             value = args.get(field)
             for item in value if isinstance(value, list) else [value]:
-                if not isinstance(item, str) or item.startswith("$") or item in given:
+                if not isinstance(item, str) or references.is_reference(item) or item in given:
                     continue
                 try:
                     box.resolve(item, field)
@@ -185,7 +186,7 @@ class LLMPlanner:
     # --- planning ------------------------------------------------------------------------------
 
     def plan(self, request: str, scenes: Sequence[Scene] = (),
-             history: Sequence[BaseMessage] = (), *, sandbox: Sandbox | None = None) -> Plan:
+             history: Sequence[BaseMessage] = (), *, sandbox: Paths | None = None) -> Plan:
         """Plan ``request`` with the model; the fallback planner plans when the model cannot.
 
         Args:
@@ -219,7 +220,7 @@ class LLMPlanner:
             raise _GiveUp(f"the model failed: {type(exc).__name__}: {exc}") from exc
 
     def _loop(self, request: str, scenes: Sequence[Scene], messages: list[BaseMessage],
-              sandbox: Sandbox | None) -> Plan:
+              sandbox: Paths | None) -> Plan:
         from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
         model = self.chat_model.bind_tools(tool_specs())

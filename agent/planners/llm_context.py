@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan import Scene
+from tools.catalog import ALL_TOOLS
 from tools.core.untrusted_text import quoted
+from tools.geo.header import info_lines
+from tools.geo.raster import describe
 
 FINISH = "finish"
 DECLINE = "decline"
@@ -57,8 +60,6 @@ def tool_specs(include_unavailable: bool = True) -> list[dict[str, Any]]:
         OpenAI-style ``{"type": "function", "function": {...}}`` dicts, accepted by
         ``bind_tools`` of every LangChain chat model.
     """
-    from tools.catalog import ALL_TOOLS
-
     specs: list[dict[str, Any]] = []
     for record in ALL_TOOLS:
         if record.requires is not None and not include_unavailable:
@@ -77,9 +78,6 @@ def scene_facts(scenes: Sequence[Scene]) -> str:
 
     Files that do not exist (dry runs) are listed by name with their placeholder only.
     """
-    from tools.describe_raster import info_lines
-    from tools.geo.raster import describe
-
     if not scenes:
         return ("No scene files were given: refer to the scene as $image (two scenes: "
                 "$before and $after).")
@@ -90,7 +88,8 @@ def scene_facts(scenes: Sequence[Scene]) -> str:
             names.append("$before" if index == 1 else "$after")
         head = f"Scene {index} ({', '.join(names)}): {quoted(scene.path, 200)}"
         try:
-            lines = info_lines(describe(scene.path)) if Path(scene.path).is_file() else []
+            info = scene.info or (describe(scene.path) if Path(scene.path).is_file() else None)
+            lines = info_lines(info) if info is not None else []
         except Exception as exc:  # the tools will report the same when run
             lines = [f"(unreadable: {exc})"]
         if not lines and scene.modality:

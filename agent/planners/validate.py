@@ -7,27 +7,24 @@ read only earlier steps (``$sN``), and validate against the input model once the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from agent import references
 from agent.plan import Plan
-
-SCENE_PLACEHOLDERS = ("$image", "$before", "$after")
-_SCENE = re.compile(r"^\$(image\d*|images|before|after)$")
-
-
-def is_scene_placeholder(value: str) -> bool:
-    """Whether ``value`` names a request scene (``$image``, ``$imageN``, ``$images``, ...)."""
-    return bool(_SCENE.match(value))
+from tools.catalog import REGISTRY
 
 
 def _fill(value: Any, step_ids: set[str]) -> Any:
-    if isinstance(value, list):
-        return [_fill(v, step_ids) for v in value]
-    if isinstance(value, str) and value.startswith("$"):
-        name = value[1:]
-        return f"{name}.tif" if name in step_ids or is_scene_placeholder(value) else value
-    return value
+    """``value`` with earlier-step and scene references replaced by stand-in file names (as
+    the runner will replace them), others left for the unknown-reference check."""
+    def stand_in(ref: references.Reference, where: str) -> Any:
+        if ref.is_step and ref.name in step_ids:
+            return f"{ref.name}.tif" if ref.field is None else 1.0
+        if ref.is_scene:
+            return ["a.tif", "b.tif"] if ref.name == "images" else f"{ref.name}.tif"
+        return references.KEEP
+
+    return references.substitute(value, stand_in)
 
 
 def plan_problems(plan: Plan) -> list[str]:
@@ -41,8 +38,6 @@ def plan_problems(plan: Plan) -> list[str]:
         or missing step, unknown placeholder, or an input-model validation error.
     """
     from pydantic import ValidationError
-
-    from tools.catalog import REGISTRY
 
     problems: list[str] = []
     if plan.declined and plan.steps:
@@ -67,11 +62,9 @@ def plan_problems(plan: Plan) -> list[str]:
         for ref in step.references():
             if ref not in seen:
                 problems.append(f"{where}: reads ${ref}, which is not an earlier step")
-        for value in step.args.values():
-            for item in value if isinstance(value, list) else [value]:
-                if (isinstance(item, str) and item.startswith("$")
-                        and not is_scene_placeholder(item) and item[1:] not in seen):
-                    problems.append(f"{where}: unknown placeholder {item!r}")
+        for found, _ in references.find(step.args):
+            if not found.is_scene and not found.is_step:
+                problems.append(f"{where}: unknown placeholder {str(found)!r}")
         filled = {k: _fill(v, seen) for k, v in step.args.items()}
         try:
             record.input_model.model_validate(filled)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.planners.text import TypoCorrector, compile_cues, cue_words, phrase_pattern
+from prompts import load_yaml
 from prompts.classes import class_table
 
 
@@ -94,7 +95,6 @@ def _alternation(keys: list[str]) -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def get_vocabulary() -> Vocabulary:
     """Load and compile the planner vocabulary (once per process)."""
-    from prompts import load_yaml
 
     classes = load_yaml("classes")
     indices = load_yaml("indices")

@@ -8,7 +8,8 @@ Endpoints (OpenAPI schema at ``/openapi.json``, docs at ``/docs``):
 * ``POST /sessions/{id}/ask`` ``{"request", "images", "planner", "dry_run"}`` → NDJSON stream
   (``application/x-ndjson``): one ``{"event": "progress", ...}`` line per agent progress event,
   then one ``{"event": "result", "result": AgentResult}`` (or ``{"event": "error"}``) line.
-* ``POST /sessions/{id}/tools/{name}`` ``{"args"}`` → the tool's result record.
+* ``POST /sessions/{id}/tools/{name}`` ``{"args"}`` → the tool's result record (one operation
+  per tool in the OpenAPI schema, its arguments and result typed from the tool record).
 * ``POST /sessions/{id}/workflows`` ``{"workflow" | "yaml", "inputs"}`` → the workflow's result.
 * ``GET /sessions/{id}/artifacts`` → the manifest's records with download URLs;
   ``GET /sessions/{id}/artifacts/{artifact_id}`` and ``GET /sessions/{id}/files/{path}``
@@ -27,11 +28,9 @@ when refused). Answers never show server paths (:mod:`agent.serve.redact`): work
 named relative to the workspace, data files relative to their data root. Inline workflow YAML
 is parsed in memory, never written to the workspace.
 
-**describe_scene.** When EarthSight's LLM is configured on purpose (``[llm]`` naming a backend
-or model in a config file, or ``EARTHSIGHT_LLM_BACKEND`` / ``EARTHSIGHT_LLM_MODEL``), tool calls,
-workflows and asks answer ``describe_scene`` with it (made on first use); an ask with the
-``llm`` planner uses that planner's model. Otherwise ``describe_scene`` answers from measured
-facts (see :func:`agent.llm.describe.choose_describer`).
+**Runtime.** Each session runs through its own :class:`~agent.runtime.Runtime` (its workspace,
+its sandbox, the describer rule of :func:`agent.runtime.choose_describer`); all share one set of
+job slots. Errors follow :func:`agent.errors.report` (400, 403 refused, 429 busy, 500).
 
 **Jobs.** At most ``Sandbox.max_jobs`` runs (ask, tool, workflow) at once, server-wide; a request
 beyond that is answered ``429`` with ``Retry-After`` at once rather than queued, so a client
@@ -56,17 +55,33 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.errors import BusyError, report
+from agent.limits import JobLimiter
+from agent.planners.shared import planner_key
 from agent.progress import ProgressEvent
-from agent.sandbox import SandboxBusy, SandboxRefused
-from agent.serve import jobs
+from agent.runtime import Runtime, make_runtime
+from agent.sandbox import Sandbox
+from agent.serve.http_docs import LOGIN_PATH, add_browser_pages
+from agent.serve.http_tools import ToolBody, add_tool_routes
+from agent.serve.payloads import to_jsonable
 from agent.serve.redact import Redactor
-from agent.serve.security import SecurityPolicy, check_bind, install, is_loopback, token_ok
+from agent.serve.security import (
+    SecurityPolicy,
+    access_log_to_stderr,
+    announce,
+    check_bind,
+    install,
+    is_loopback,
+    token_ok,
+)
 from agent.serve.token import TOKEN_ENV, ServerToken, load_token
-from tools.core.errors import EarthSightError, InputError
+from tools.catalog import tool_schemas
+from tools.core.errors import InputError
 from tools.core.registry import Describer
+from tools.core.workspace import Workspace
 
-__all__ = ["TOKEN_ENV", "InputError", "check_bind", "create_app", "is_loopback", "serve",
-           "token_ok"]
+__all__ = ["TOKEN_ENV", "InputError", "ToolBody", "check_bind", "create_app", "is_loopback",
+           "serve", "token_ok"]
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_INLINE_YAML = 256 * 1024
@@ -81,12 +96,6 @@ class AskBody(BaseModel):
     dry_run: bool = False
 
 
-class ToolBody(BaseModel):
-    """Arguments of one tool call."""
-
-    args: dict[str, Any] = Field(default_factory=dict)
-
-
 class WorkflowBody(BaseModel):
     """A workflow to run: a file or inline YAML, and its inputs."""
 
@@ -97,53 +106,51 @@ class WorkflowBody(BaseModel):
     dry_run: bool = False
 
 
-class _Sessions:
-    """Session folders under one root, each with its sandbox."""
+class Sessions:
+    """Session folders under one root, each with its runtime (sharing the server's job
+    slots and describer)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limiter: JobLimiter, describer: Describer | None) -> None:
         self.root = root.expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._sandboxes: dict[str, Any] = {}
+        self.limiter = limiter
+        self.describer = describer
+        self._runtimes: dict[str, Runtime] = {}
         self._lock = threading.Lock()
 
     def create(self) -> str:
+        """A new session folder; its id."""
         session_id = uuid.uuid4().hex
         (self.root / session_id).mkdir()
         return session_id
 
     def workspace(self, session_id: str) -> Path:
+        """The folder of an existing session (404 otherwise)."""
         path = self.root / session_id
         if not _SESSION_ID.match(session_id) or not path.is_dir():
             raise HTTPException(404, f"no session {session_id!r}; POST /sessions first")
         return path
 
-    def sandbox(self, session_id: str) -> Any:
+    def runtime(self, session_id: str) -> Runtime:
+        """The session's runtime (made on first use)."""
         workspace = self.workspace(session_id)
         with self._lock:
-            if session_id not in self._sandboxes:
-                self._sandboxes[session_id] = jobs.load_sandbox(workspace)
-            return self._sandboxes[session_id]
+            if session_id not in self._runtimes:
+                self._runtimes[session_id] = make_runtime(
+                    workspace, sandbox=Sandbox.from_env(workspace), describer=self.describer,
+                    limiter=self.limiter)
+            return self._runtimes[session_id]
 
     def redactor(self, session_id: str) -> Redactor:
         """Rewrites this session's paths (workspace-relative, data-root-relative)."""
-        return Redactor.for_sandbox(self.sandbox(session_id))
+        return Redactor.for_sandbox(self.runtime(session_id).sandbox)
 
 
-def _status(exc: BaseException) -> int:
-    """HTTP status of an error: 429 busy, 403 sandbox refusals, 400 other EarthSight errors."""
-    if isinstance(exc, jobs.BusyError | SandboxBusy):
-        return 429
-    if isinstance(exc, SandboxRefused | PermissionError):
-        return 403
-    if isinstance(exc, EarthSightError):
-        return 400
-    return 500
-
-
-def _fail(exc: BaseException, redactor: Redactor) -> HTTPException:
-    status = _status(exc)
-    headers = {"Retry-After": "1"} if status == 429 else None
-    return HTTPException(status, redactor.text(jobs.error_text(exc)), headers=headers)
+def fail(exc: BaseException, redactor: Redactor) -> HTTPException:
+    """The HTTP error of ``exc`` (:func:`agent.errors.report`), its message redacted."""
+    shown = report(exc)
+    headers = {"Retry-After": "1"} if shown.http_status == 429 else None
+    return HTTPException(shown.http_status, redactor.text(shown.message), headers=headers)
 
 
 def _inside(root: Path, candidate: Path) -> Path:
@@ -187,8 +194,8 @@ def _error_handlers(app: FastAPI, redactor: Redactor) -> None:
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        detail = jobs.to_jsonable([{k: v for k, v in e.items() if k != "ctx"}
-                                   for e in exc.errors()])
+        detail = to_jsonable([{k: v for k, v in e.items() if k != "ctx"}
+                              for e in exc.errors()])
         return JSONResponse({"detail": redactor(detail)}, status_code=422)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -204,10 +211,9 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         root: Folder that holds one workspace folder per session.
         token: Bearer token every request must carry (None or empty: ``EARTHSIGHT_TOKEN``,
             else the token file, made when missing; see :func:`agent.serve.token.load_token`).
-        max_jobs: Runs at once (default: the sandbox's ``max_jobs``).
-        describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
-            when one is configured on purpose, see
-            :func:`agent.llm.describe.configured_describer`; else measured facts only).
+        max_jobs: Runs at once (default: ``EARTHSIGHT_MAX_JOBS``).
+        describer: A describer that wins over the configuration (see
+            :func:`agent.runtime.choose_describer`).
         host: The address the app is served on (the ``Host`` names it accepts).
         port: The port it is served on (its own ``Origin``).
 
@@ -219,35 +225,28 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         InputError: An invalid LLM configuration (file or environment), a refused token file
             or a bad ``EARTHSIGHT_*`` security setting.
     """
-    from agent.llm.describe import configured_describer
-    from agent.serve.http_docs import LOGIN_PATH, add_browser_pages
-    from tools.catalog import tool_schemas
-    from tools.core.workspace import Workspace
-
-    configured = configured_describer() if describer is None else None
-    tool_describer = describer or configured
     server_token: ServerToken = load_token(token)
     policy = SecurityPolicy.from_env(server_token.value, host, port, public_paths={LOGIN_PATH},
                                      login_path=LOGIN_PATH)
-    sessions = _Sessions(Path(root))
-    root_box = jobs.load_sandbox(sessions.root)
-    limit = max_jobs if max_jobs is not None else jobs.max_jobs(root_box)
-    limiter = jobs.JobLimiter(limit)
-    server_redactor = Redactor(None, root_box.roots[1:])
+    server = make_runtime(Path(root), max_jobs=max_jobs, sandbox=True, describer=describer)
+    sessions = Sessions(Path(root), server.limiter, server.explicit_describer or
+                        server.describer)
+    server_redactor = Redactor(None, server.sandbox.roots[1:] if server.sandbox else ())
 
     app = FastAPI(title="EarthSight", version="0.1.0", docs_url=None, redoc_url=None,
                   description="A remote-sensing analyst's agent over HTTP.")
     install(app, policy)
     _error_handlers(app, server_redactor)
     add_browser_pages(app, policy)
-    app.state.limiter = limiter
+    app.state.limiter = server.limiter
     app.state.sessions = sessions
     app.state.policy = policy
     app.state.token = server_token
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"ok": True, "running": limiter.running, "max_jobs": limiter.max_jobs}
+        return {"ok": True, "running": server.limiter.running,
+                "max_jobs": server.limiter.max_jobs}
 
     @app.get("/tools")
     def list_tools() -> list[dict[str, Any]]:
@@ -270,75 +269,62 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
 
     @app.post("/sessions/{session_id}/ask")
     def ask(session_id: str, body: AskBody) -> StreamingResponse:
-        workspace = sessions.workspace(session_id)
-        sandbox = sessions.sandbox(session_id)
+        runtime = sessions.runtime(session_id)
         redact = sessions.redactor(session_id)
-        try:
-            images = jobs.check_images(sandbox, body.images)
-            jobs.check_planner(body.planner)  # an unknown name: 400 now, not a slot taken
+        checks = runtime.checks()
+        try:  # refused before a job slot is taken: the images (checked once), the planner
+            if not body.dry_run:
+                checks.scenes(body.images, must_exist=True)
+            planner_key(body.planner)
         except Exception as exc:
-            raise _fail(exc, redact) from exc
-        if not limiter.try_acquire():
-            raise _fail(jobs.BusyError(f"all {limiter.max_jobs} job slots are busy"), redact)
+            raise fail(exc, redact) from exc
+        if not runtime.limiter.try_acquire():
+            raise fail(BusyError(f"all {runtime.limiter.max_jobs} job slots are busy"), redact)
         events: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
         def on_progress(event: ProgressEvent) -> None:
             events.put({"event": "progress", **event.__dict__})
 
         def work() -> None:
-            try:  # built once (a local model load holds this slot), reused by later asks
-                planner = jobs.load_planner(body.planner)
-                result = jobs.ask_job(body.request, images, workspace, planner,
-                                      sandbox=sandbox, dry_run=body.dry_run,
-                                      progress=on_progress, describer=describer,
-                                      default_describer=configured)
+            try:  # the planner is built inside the slot (a local model load is a job)
+                result = runtime.ask(body.request, body.images, dry_run=body.dry_run,
+                                     progress=on_progress, planner=body.planner,
+                                     checks=checks)
                 events.put({"event": "result", "result": result.model_dump(mode="json"),
                             "ok": result.ok})
             except Exception as exc:  # streamed to the client as the last line
-                events.put({"event": "error", "status": _status(exc),
-                            "message": jobs.error_text(exc)})
+                shown = report(exc)
+                events.put({"event": "error", "status": shown.http_status,
+                            "message": shown.message})
             finally:
-                limiter.release()
+                runtime.limiter.release()
                 events.put(None)
 
         threading.Thread(target=work, name=f"ask-{session_id[:8]}", daemon=True).start()
 
         def stream() -> Iterator[str]:
             while (item := events.get()) is not None:
-                yield json.dumps(redact(jobs.to_jsonable(item))) + "\n"
+                yield json.dumps(redact(to_jsonable(item))) + "\n"
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
 
-    @app.post("/sessions/{session_id}/tools/{name}")
-    def run_tool(session_id: str, name: str, body: ToolBody) -> dict[str, Any]:
-        workspace = sessions.workspace(session_id)
-        redact = sessions.redactor(session_id)
-        try:
-            with limiter.slot():
-                run = jobs.run_tool_job(name, body.args, workspace, sessions.sandbox(session_id),
-                                        describer=tool_describer)
-        except Exception as exc:
-            raise _fail(exc, redact) from exc
-        payload: dict[str, Any] = redact(jobs.tool_payload(run))
-        return payload
+    add_tool_routes(app, sessions.runtime, sessions.redactor, fail)
 
     @app.post("/sessions/{session_id}/workflows")
     def run_workflow(session_id: str, body: WorkflowBody) -> dict[str, Any]:
-        workspace = sessions.workspace(session_id)
+        runtime = sessions.runtime(session_id)
         redact = sessions.redactor(session_id)
         if (body.workflow is None) == (body.yaml is None):
             raise HTTPException(400, "give exactly one of `workflow` (a file) or `yaml` (text)")
         if body.yaml is not None and len(body.yaml.encode("utf-8")) > MAX_INLINE_YAML:
             raise HTTPException(413, f"inline workflow over {MAX_INLINE_YAML // 1024} KiB")
         try:
-            with limiter.slot():
-                result = jobs.workflow_job(body.workflow, body.inputs, workspace,
-                                           sandbox=sessions.sandbox(session_id),
-                                           dry_run=body.dry_run, describer=tool_describer,
-                                           text=body.yaml)
+            with runtime.job(wait=False):
+                result = runtime.run_workflow(body.workflow or "", body.inputs,
+                                              dry_run=body.dry_run, text=body.yaml)
         except Exception as exc:
-            raise _fail(exc, redact) from exc
-        return {"result": redact(jobs.to_jsonable(result))}
+            raise fail(exc, redact) from exc
+        return {"result": redact(to_jsonable(result))}
 
     @app.get("/sessions/{session_id}/artifacts")
     def list_artifacts(session_id: str) -> dict[str, Any]:
@@ -380,8 +366,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, root: str | Path = "session
             file, or a bad security setting.
     """
     import uvicorn
-
-    from agent.serve.security import access_log_to_stderr, announce
 
     check_bind(host)
     token = load_token()

@@ -44,59 +44,57 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.serve import jobs
+from agent.errors import message
+from agent.runtime import Runtime, make_runtime
+from agent.sandbox import Sandbox
+from agent.serve.payloads import ask_payload, payload_model, tool_payload
 from agent.serve.redact import Redactor
+from agent.serve.security import (
+    SecurityPolicy,
+    access_log_to_stderr,
+    announce,
+    check_bind,
+    install,
+)
+from agent.serve.token import ServerToken, load_token
+from tools.catalog import ALL_TOOLS, tool_schemas
+from tools.core.registry import Describer, ToolRecord
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
     from mcp.types import CallToolResult
 
-    from agent.serve.security import SecurityPolicy
-    from agent.serve.token import ServerToken
-    from tools.core.registry import Describer, ToolRecord
-
 SERVER_NAME = "earthsight"
 TEXT_SUFFIXES = {".json", ".geojson", ".csv", ".txt", ".md", ".yaml", ".yml"}
 
 
-class _Service:
-    """The state one server closes over: workspace, sandbox, planner name, describers, slots."""
+class Service:
+    """What one server closes over: its runtime (workspace, sandbox, planner, describer, job
+    slots) and the redactor of its answers."""
 
-    def __init__(self, workspace: str | Path, planner: str, sandbox: Any | None,
-                 describer: Describer | None = None) -> None:
-        from agent.llm.describe import configured_describer
-        from tools.core.workspace import Workspace
-
-        self.workspace = Workspace(workspace)
-        self.sandbox = sandbox if sandbox is not None else jobs.load_sandbox(self.workspace.root)
-        self.planner = planner
-        self.limiter = jobs.JobLimiter(jobs.max_jobs(self.sandbox))
-        self.describer = describer
-        self.configured = configured_describer() if describer is None else None
-        self.redact = Redactor.for_sandbox(self.sandbox)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.workspace = runtime.workspace
+        self.redact = Redactor.for_sandbox(runtime.sandbox) if runtime.sandbox else Redactor()
 
     def run_tool(self, name: str, args: dict[str, Any]) -> CallToolResult:
         """Run one tool; errors become an error result."""
         try:
-            with self.limiter.slot(wait=True):
-                run = jobs.run_tool_job(name, args, self.workspace.root, self.sandbox,
-                                        describer=self.describer or self.configured)
+            with self.runtime.job():
+                run = self.runtime.run_tool(name, args)
         except Exception as exc:  # every failure is reported to the client, never raised
-            return _error_result(self.redact.text(jobs.error_text(exc)))
-        payload = self.redact(jobs.tool_payload(run))
+            return _error_result(self.redact.text(message(exc)))
+        payload = self.redact(tool_payload(run))
         return _ok_result(self.redact.text(run.result.summary), payload)
 
     def ask(self, request: str, images: list[str], dry_run: bool) -> CallToolResult:
         """Run the full agent; errors become an error result."""
         try:
-            with self.limiter.slot(wait=True):
-                result = jobs.ask_job(request, images, self.workspace.root, self.planner,
-                                      sandbox=self.sandbox, dry_run=dry_run,
-                                      describer=self.describer,
-                                      default_describer=self.configured)
+            with self.runtime.job():
+                result = self.runtime.ask(request, images, dry_run=dry_run)
         except Exception as exc:  # reported to the client
-            return _error_result(self.redact.text(jobs.error_text(exc)))
-        payload = self.redact(jobs.ask_payload(result))
+            return _error_result(self.redact.text(message(exc)))
+        payload = self.redact(ask_payload(result))
         return _ok_result(self.redact.text(result.answer), payload,
                           is_error=not (result.ok or dry_run))
 
@@ -144,7 +142,7 @@ def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-def _record_tool(record: ToolRecord[Any, Any], service: _Service) -> Any:
+def _record_tool(record: ToolRecord[Any, Any], service: Service) -> Any:
     """An MCP tool whose schemas are the record's (arguments pass through unparsed)."""
     from mcp.server.mcpserver.tools import Tool
     from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -162,9 +160,7 @@ def _record_tool(record: ToolRecord[Any, Any], service: _Service) -> Any:
     def call(arguments: dict[str, Any]) -> CallToolResult:
         return service.run_tool(record.name, arguments)
 
-    output = record.output_model.model_json_schema()
-    output.setdefault("properties", {})["result_path"] = {
-        "type": "string", "description": "the result record (JSON) in the workspace"}
+    output = payload_model(record).model_json_schema()
     return Tool(
         fn=call, name=record.name, description=record.description,
         parameters=record.input_schema(),
@@ -187,16 +183,16 @@ def _instructions(unavailable: list[ToolRecord[Any, Any]]) -> str:
 
 
 def build_server(workspace: str | Path = "workspace", planner: str = "offline",
-                 sandbox: Any | None = None, describer: Describer | None = None) -> MCPServer:
+                 sandbox: Sandbox | None = None,
+                 describer: Describer | None = None) -> MCPServer:
     """Build the MCP server over one workspace.
 
     Args:
         workspace: Folder for every output (created if missing).
         planner: Planner name the ``ask`` tool uses.
         sandbox: The file-argument sandbox (default: ``Sandbox.from_env(workspace)``).
-        describer: The backend ``describe_scene`` answers with (default: EarthSight's LLM
-            when one is configured on purpose, see
-            :func:`agent.llm.describe.configured_describer`; else measured facts only).
+        describer: A describer that wins over the configuration (see
+            :func:`agent.runtime.choose_describer`).
 
     Raises:
         InputError: An invalid LLM configuration (file or environment).
@@ -207,9 +203,8 @@ def build_server(workspace: str | Path = "workspace", planner: str = "offline",
     """
     from mcp.server.mcpserver import MCPServer
 
-    from tools.catalog import ALL_TOOLS, tool_schemas
-
-    service = _Service(workspace, planner, sandbox, describer)
+    service = Service(make_runtime(workspace, planner=planner, sandbox=sandbox or True,
+                                   describer=describer))
     available = [t for t in ALL_TOOLS if t.requires is None]
     unavailable = [t for t in ALL_TOOLS if t.requires is not None]
     server: MCPServer = MCPServer(
@@ -284,8 +279,6 @@ def http_app(server: MCPServer, host: str = "127.0.0.1", port: int | None = None
     Raises:
         InputError: A refused token file or a bad ``EARTHSIGHT_*`` security setting.
     """
-    from agent.serve.security import SecurityPolicy, install
-    from agent.serve.token import load_token
 
     server_token = load_token(token)
     policy = SecurityPolicy.from_env(server_token.value, host, port)
@@ -307,8 +300,6 @@ def run_http(server: MCPServer, host: str = "127.0.0.1", port: int = 8765,
             file, or a bad security setting.
     """
     import uvicorn
-
-    from agent.serve.security import access_log_to_stderr, announce, check_bind
 
     check_bind(host)
     app, server_token = http_app(server, host, port, token)

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent import references
 from agent.plan import Plan, PlanStep, Scene
+from tools.geo.raster import describe
 
 TILE_PX = 1024 * 1024
 SECONDS_PER_TILE: dict[str, float] = {
@@ -52,30 +54,31 @@ def approve_threshold() -> float:
 
 
 def _scene_path(value: str, scenes: Sequence[Scene]) -> str | None:
-    if value in ("$image", "$before", "$image1"):
-        return scenes[0].path if scenes else None
-    if value == "$after":
-        return scenes[1].path if len(scenes) > 1 else None
-    if value.startswith("$image") and value[6:].isdigit():
-        index = int(value[6:]) - 1
-        return scenes[index].path if 0 <= index < len(scenes) else None
-    return None if value.startswith("$") else value
+    ref = references.parse(value)
+    if ref is None:
+        return value
+    if not ref.is_scene or ref.name == "images":
+        return None
+    index = {"image": 0, "before": 0, "after": 1}.get(ref.name)
+    if index is None:
+        index = int(ref.name[len("image"):]) - 1
+    return scenes[index].path if 0 <= index < len(scenes) else None
 
 
 def _pixels(value: Any, steps: dict[str, PlanStep], scenes: Sequence[Scene], depth: int = 0) -> int:
-    from tools.geo.raster import describe
-
     if not isinstance(value, str) or depth > 8:
         return 0
-    if value.startswith("$s") and value[2:].isdigit():
-        earlier = steps.get(value[1:])
+    ref = references.parse(value)
+    if ref is not None and ref.is_step:
+        earlier = steps.get(ref.name)
         image = earlier.args.get("image") or earlier.args.get("before") if earlier else None
         return _pixels(image, steps, scenes, depth + 1)
     path = _scene_path(value, scenes)
     if path is None or not Path(path).is_file():
         return 0
-    try:
-        info = describe(path)
+    known = next((s.info for s in scenes if s.path == path and s.info is not None), None)
+    try:  # a request's scene carries its header (read once); other files are read here
+        info = known or describe(path)
     except Exception:
         return 0
     return info.width * info.height

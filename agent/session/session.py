@@ -25,15 +25,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from agent.graph import ToolLookup, _Runner
+from agent.checks import RequestChecks
+from agent.graph import AgentNodes, NewChecks, ToolLookup, request_checks
 from agent.plan import Plan, Planner, Scene
+from agent.planners.followup import resolve_followup
 from agent.progress import AgentProgress, ignore_progress
+from agent.session.estimate import heavy_steps
 from agent.state import AgentState
 from tools.catalog import get_tool
+from tools.core.registry import Describer
 
 if TYPE_CHECKING:
+    from agent.runtime import Runtime
     from agent.sandbox import Sandbox
-    from tools.core.registry import Describer
 
 DB_NAME = "sessions.sqlite"
 CHECKPOINT_TYPES = (("agent.plan", "Plan"), ("agent.plan", "PlanStep"), ("agent.plan", "Scene"),
@@ -87,17 +91,15 @@ def history_messages(turns: Sequence[dict[str, Any]], limit: int = 6) -> list[Ba
     return out
 
 
-class _SessionRunner(_Runner):
+class SessionNodes(AgentNodes):
     """The session's nodes. LangGraph hands a node only the keys of its annotated state type,
     so every node that reads session keys is annotated with :class:`SessionState`."""
 
     def plan(self, state: SessionState) -> dict[str, Any]:  # type: ignore[override]
-        from agent.planners.followup import resolve_followup
-
         s = state
         turns = s.get("turns", [])
         follow = resolve_followup(s["request"], turns, s.get("session_scenes", []),
-                                  self.planner, sandbox=self.sandbox)
+                                  self.planner, sandbox=self.new_checks().paths)
         if follow is not None and follow.export:
             return {"plan": Plan(request=s["request"], steps=[], notes=["export"]),
                     "direct_answer": self._export(follow.export, s.get("workspace", "."))}
@@ -105,7 +107,7 @@ class _SessionRunner(_Runner):
             fixed = _FixedPlanner(self.planner.name, follow.plan)
             turn: AgentState = {"request": s["request"], "workspace": s.get("workspace", "."),
                                 "scenes": follow.scenes or s.get("scenes", [])}
-            out = _Runner(fixed, self.tool_lookup, self.progress, self.sandbox).plan(turn)
+            out = AgentNodes(fixed, self.tool_lookup, self.progress, self.new_checks).plan(turn)
             return {**out, "direct_answer": None}
         # a context planner (the LLM planner) also gets the earlier turns and the sandbox
         out = self.plan_turn(state, history_messages(turns))
@@ -124,8 +126,6 @@ class _SessionRunner(_Runner):
 
     def approve(self, state: SessionState) -> dict[str, Any]:
         from langgraph.types import interrupt
-
-        from agent.session.estimate import heavy_steps
 
         s = state
         plan = s["plan"]
@@ -167,12 +167,14 @@ class _FixedPlanner:
 def build_session_graph(planner: Planner, checkpointer: Any, tool_lookup: ToolLookup = get_tool,
                         progress: AgentProgress | None = None,
                         sandbox: Sandbox | None = None,
-                        describer: Describer | None = None) -> Any:
+                        describer: Describer | None = None, *,
+                        new_checks: NewChecks | None = None) -> Any:
     """The session graph compiled with ``checkpointer`` (e.g. a ``SqliteSaver``); the other
     arguments are those of :func:`agent.graph.build_graph`."""
     from langgraph.graph import END, START, StateGraph
 
-    r = _SessionRunner(planner, tool_lookup, progress or ignore_progress, sandbox, describer)
+    checks = new_checks or (lambda: request_checks(sandbox, tool_lookup))
+    r = SessionNodes(planner, tool_lookup, progress or ignore_progress, checks, describer)
     graph = StateGraph(SessionState)
     graph.add_node("plan", r.plan)
     graph.add_node("approve", r.approve)
@@ -206,15 +208,16 @@ class Session:
         workspace: Folder of the outputs and of ``sessions.sqlite``.
         planner: Plans new requests.
         auto_approve: Run heavy steps without asking (``--yes``).
-        tool_lookup, progress, sandbox: As for :func:`agent.graph.build_graph`.
-        describer: The backend ``describe_scene`` answers with (default: the planner's chat
-            model when it is an LLM planner, else none: measured facts only).
+        tool_lookup, progress, sandbox, new_checks: As for :func:`agent.graph.build_graph`.
+        describer: The backend ``describe_scene`` answers with (default: none; a runtime's,
+            see :meth:`from_runtime`).
     """
 
     def __init__(self, session_id: str, workspace: str | Path, planner: Planner, *,
                  auto_approve: bool = False, tool_lookup: ToolLookup = get_tool,
                  progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
-                 describer: Describer | None = None) -> None:
+                 describer: Describer | None = None,
+                 new_checks: NewChecks | None = None) -> None:
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
         from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -223,13 +226,30 @@ class Session:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.auto_approve = auto_approve
         self._conn = sqlite3.connect(self.workspace / DB_NAME, check_same_thread=False)
-        from agent.llm.describe import choose_describer
-
         serde = JsonPlusSerializer(allowed_msgpack_modules=list(CHECKPOINT_TYPES))
-        self.describer = choose_describer(planner, describer)
+        self.describer = describer
+        self._new_checks: NewChecks = new_checks or (lambda: request_checks(sandbox,
+                                                                            tool_lookup))
+        self._turn_checks: RequestChecks | None = None
         self.graph = build_session_graph(planner, SqliteSaver(self._conn, serde=serde),
-                                         tool_lookup, progress, sandbox, self.describer)
+                                         tool_lookup, progress, sandbox, describer,
+                                         new_checks=self._checks)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
+
+    def _checks(self) -> RequestChecks:
+        """The checks of the turn that runs (one per turn: each scene checked once)."""
+        if self._turn_checks is None:
+            self._turn_checks = self._new_checks()
+        return self._turn_checks
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime, session_id: str, *, auto_approve: bool = False,
+                     progress: AgentProgress | None = None) -> Session:
+        """The session ``session_id`` in ``runtime``'s workspace, with its planner, describer
+        and checks."""
+        return cls(session_id, runtime.workspace.root, runtime.planner,
+                   auto_approve=auto_approve, tool_lookup=runtime.tool_lookup,
+                   progress=progress, describer=runtime.describer, new_checks=runtime.checks)
 
     def values(self) -> dict[str, Any]:
         """The session's current state (empty for a new session)."""
@@ -266,6 +286,7 @@ class Session:
                  "scenes": scenes, "session_scenes": known, "workspace": str(self.workspace),
                  "dry_run": False, "results": {}, "auto_approve": self.auto_approve,
                  "direct_answer": None, "artifacts": Overwrite([]), "errors": Overwrite([])}
+        self._turn_checks = None
         self.graph.invoke(state, self.config)
         return self._outcome()
 
@@ -273,6 +294,7 @@ class Session:
         """Answer the pending approval (True / "yes" runs the heavy steps)."""
         from langgraph.types import Command
 
+        self._turn_checks = None
         self.graph.invoke(Command(resume=decision), self.config)
         return self._outcome()
 

@@ -15,17 +15,17 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agent.checks import RequestChecks
+from agent.errors import message
+from agent.sandbox import Paths
+from agent.workflows.run import run_workflow
 from agent.workflows.save import write_text_atomic
 from agent.workflows.workflow import Workflow, WorkflowError, load_workflow
-from tools.core.errors import EarthSightError
-
-if TYPE_CHECKING:
-    from agent.sandbox import Sandbox
-    from tools.core.registry import Describer
+from tools.core.registry import Describer
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".nc", ".h5")
 
@@ -56,14 +56,15 @@ class BatchResult(BaseModel):
         return [r for r in self.rows if r.status != "ok"]
 
 
-def find_scenes(pattern: str, sandbox: Sandbox | None = None) -> list[str]:
-    """The scenes a folder (its rasters, sorted) or a glob names.
+def find_scenes(pattern: str, paths: Paths | None = None) -> list[str]:
+    """The scenes a folder (its rasters, sorted) or a glob names (through ``paths``: a
+    sandbox refuses a folder or glob outside its roots).
 
     Raises:
         WorkflowError: Nothing matches (the message says what was searched).
     """
-    if sandbox is not None:
-        pattern = sandbox.resolve(pattern, "--batch")
+    if paths is not None:
+        pattern = paths.resolve(pattern, "--batch")
     path = Path(pattern)
     if path.is_dir():
         found = sorted(str(p) for p in path.iterdir()
@@ -107,7 +108,8 @@ def summary_csv(rows: list[SceneRow]) -> str:
 
 def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str | None = None,
               inputs: Mapping[str, Any] | None = None, workspace: str | Path = "workspace",
-              sandbox: Sandbox | None = None,
+              paths: Paths | None = None,
+              new_checks: Callable[[], RequestChecks] | None = None,
               on_scene: Callable[[int, int, SceneRow], None] | None = None,
               describer: Describer | None = None) -> BatchResult:
     """Run ``workflow`` once per scene of ``pattern`` and write the summary.
@@ -118,15 +120,15 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
         input_name: The image input each scene binds (default: the workflow's only image input).
         inputs: Other input values, the same for every scene.
         workspace: Output folder; each scene gets a sub-folder.
-        sandbox: When given, the scenes and every file argument must pass it.
+        paths: The path rules the folder or glob goes through (a sandbox).
+        new_checks: Makes each scene's request checks (a runtime's; default: open paths and
+            the pixel limit).
         on_scene: Called ``(done, total, row)`` after each scene (progress bars).
         describer: The backend ``describe_scene`` steps answer with (default: none).
 
     Raises:
         WorkflowError: Invalid workflow, unknown input, or no scenes (nothing ran).
     """
-    from agent.workflows.run import run_workflow
-
     wf = workflow if isinstance(workflow, Workflow) else load_workflow(workflow)
     image_inputs = [n for n, s in wf.inputs.items() if s.type == "image"]
     if input_name is None:
@@ -138,7 +140,7 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
     if input_name not in wf.inputs:
         raise WorkflowError(f"--input: workflow {wf.name} has no input {input_name!r}; inputs: "
                             f"{', '.join(wf.inputs)}")
-    scenes = find_scenes(pattern, sandbox)
+    scenes = find_scenes(pattern, paths)
     root = Path(workspace).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
@@ -147,12 +149,11 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
         folder = root / _folder_name(scene, used)
         try:
             result = run_workflow(wf, {**(inputs or {}), input_name: scene}, workspace=folder,
-                                  sandbox=sandbox, describer=describer)
-        except (EarthSightError, OSError) as exc:
-            row = SceneRow(scene=scene, status="error", error=str(exc), workspace=str(folder))
+                                  checks=new_checks() if new_checks else None,
+                                  describer=describer)
         except Exception as exc:  # one broken scene must not stop the batch
-            row = SceneRow(scene=scene, status="error", workspace=str(folder),
-                           error=f"unexpected {type(exc).__name__}: {exc}")
+            row = SceneRow(scene=scene, status="error", error=message(exc),
+                           workspace=str(folder))
         else:
             row = SceneRow(
                 scene=scene, status="ok" if result.ok else "failed",

@@ -2,16 +2,22 @@
 
 The steps run through the agent graph's act and answer nodes, so a workflow step behaves like a
 planned step: ``$`` references resolve to earlier results, a failed step skips the steps that
-read it, and the sandbox (when given) checks every file argument.
+read it, and the request's checks (:class:`~agent.checks.RequestChecks`: sandbox, pixel limit)
+pass every input and file argument once, before anything runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from agent import references
+from agent.checks import RequestChecks
+from agent.graph import ToolLookup, request_checks, run_request
 from agent.plan import Plan, PlanStep, Scene
+from agent.progress import AgentProgress
+from agent.state import AgentResult
 from agent.workflows.workflow import (
     Workflow,
     WorkflowError,
@@ -20,12 +26,8 @@ from agent.workflows.workflow import (
     load_workflow,
     substitute,
 )
-
-if TYPE_CHECKING:
-    from agent.progress import AgentProgress
-    from agent.sandbox import Sandbox
-    from agent.state import AgentResult
-    from tools.core.registry import Describer
+from tools.catalog import get_tool
+from tools.core.registry import Describer
 
 
 def _convert(name: str, spec: WorkflowInput, value: Any) -> Any:
@@ -108,44 +110,44 @@ class _FixedPlanner:
 
 def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
                  workspace: str | Path = "workspace", dry_run: bool = False,
-                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
-                 describer: Describer | None = None) -> WorkflowResult:
+                 checks: RequestChecks | None = None, progress: AgentProgress | None = None,
+                 describer: Describer | None = None,
+                 tool_lookup: ToolLookup = get_tool) -> WorkflowResult:
     """Validate, bind inputs, and run a workflow through the agent's act/answer nodes.
 
     Args:
-        workflow: A Workflow or the path of its YAML file.
+        workflow: A Workflow or the path of its YAML file (read as given: the caller's code).
         inputs: Input values by name (strings are converted to the input's type).
         workspace: Output folder.
         dry_run: Validate and bind only; return the plan that would run.
-        sandbox: When given, image inputs and every file argument must pass it.
+        checks: The request's checks (a runtime's; default: open paths and the pixel limit).
         progress: Listener of progress events.
-        describer: The backend ``describe_scene`` steps answer with (default: none, measured
-            facts only).
+        describer: The backend ``describe_scene`` steps answer with (default: none).
+        tool_lookup: Tool name -> record.
 
     Raises:
         WorkflowError: Invalid workflow or inputs (nothing ran).
-        InputError: A file the sandbox refuses (nothing ran).
+        InputError: A refused file or one over the pixel limit (nothing ran).
     """
-    from agent.graph import run_request
-
     wf = workflow if isinstance(workflow, Workflow) else load_workflow(
         workflow, require_available=not dry_run)
     values = bind_inputs(wf, inputs or {}, partial=dry_run)
-    if sandbox is not None:
+    one = checks or request_checks(None, tool_lookup)
+    if not dry_run:  # every input and file argument once, before anything runs
         for name, spec in wf.inputs.items():
             if spec.type == "image" and values.get(name) is not None:
-                values[name] = sandbox.check_file(values[name], name)
+                values[name] = one.check_file(values[name], name)
             elif spec.type == "images" and values.get(name) is not None:
-                values[name] = [sandbox.check_file(v, f"{name}[{i}]")
+                values[name] = [one.check_file(v, f"{name}[{i}]")
                                 for i, v in enumerate(values[name])]
         for step in to_plan(wf, values)[0].steps:
-            sandbox.check_tool_args(step.tool, step.args)  # refuse before anything runs
+            one.check_tool_args(step.tool, step.args)
     plan, back = to_plan(wf, values)
     images = [values[n] for n, s in wf.inputs.items()
-              if s.type == "image" and values.get(n) and not str(values[n]).startswith("$")]
+              if s.type == "image" and values.get(n) and not references.is_reference(values[n])]
     result: AgentResult = run_request(plan.request, images, workspace, _FixedPlanner(plan),
-                                      dry_run=dry_run, progress=progress, sandbox=sandbox,
-                                      describer=describer)
+                                      dry_run=dry_run, progress=progress, checks=one,
+                                      describer=describer, tool_lookup=tool_lookup)
     return _result(wf, values, result, back)
 
 

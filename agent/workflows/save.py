@@ -7,18 +7,16 @@ a named input; the scene the plan was made on is the input's default.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from agent import references
 from agent.plan import Plan
-
-_PLACEHOLDER = re.compile(r"^\$(image\d*|before|after|images)$")
+from tools.geo.atomic import atomic_path
 
 
 def _input_names(images: Sequence[str], plan: Plan) -> dict[str, str]:
@@ -47,9 +45,9 @@ def plan_to_workflow(plan: Plan, images: Sequence[str | Path] = ()) -> dict[str,
                 name = names[value]
                 inputs.setdefault(name, {"type": "image", "default": value})
                 return f"${name}"
-            match = _PLACEHOLDER.match(value)
-            if match:
-                name = match.group(1)
+            ref = references.parse(value)
+            if ref is not None and ref.is_scene:
+                name = ref.name
                 kind = "images" if name == "images" else "image"
                 spec: dict[str, Any] = {"type": kind}
                 if kind == "images" and paths:
@@ -72,14 +70,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return target
 
 

@@ -20,8 +20,9 @@ outputs: [water.water_area, big]
   (a file), ``images`` (a list of files; ``--set images=a.tif,b.tif``), ``number``,
   ``integer``, ``string``, ``boolean``. An input without ``default`` is required.
 * ``steps``: ``id`` (letters, digits, ``_``), ``tool`` (see ``earthsight tools``), ``args``.
-* References: an argument whose whole value is ``$name`` or ``${name}`` takes the input
-  ``name``, or the result of the earlier step with id ``name`` (also inside lists).
+* References (:mod:`agent.references`): an argument whose whole value is ``$name`` or
+  ``${name}`` takes the input ``name``, or the result of the earlier step with id ``name``
+  (``$name.number`` one of its numbers), also inside lists and dicts.
 * ``outputs``: step ids (all their numbers and files) or ``step.number`` (one number);
   default: every step.
 
@@ -33,27 +34,22 @@ the file and line.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field
 
+from agent import references
 from agent.plan import Plan
 from agent.state import NumberRecord, StepResult
+from tools.catalog import REGISTRY
 from tools.core.artifacts import Artifact
 from tools.core.errors import InputError
 
-if TYPE_CHECKING:
-    from agent.progress import AgentProgress
-    from agent.sandbox import Sandbox
-    from tools.core.registry import Describer
-
 INPUT_TYPES = ("image", "images", "number", "integer", "string", "boolean")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 _TOP_KEYS = ("name", "description", "version", "inputs", "steps", "outputs")
 
 
@@ -109,14 +105,6 @@ class WorkflowResult(BaseModel):
         return not self.errors and all(s.status == "ok" for s in self.steps)
 
 
-def reference(value: Any) -> str | None:
-    """The name a ``$name`` / ``${name}`` value refers to, else None."""
-    if not isinstance(value, str):
-        return None
-    match = _REF.match(value)
-    return None if match is None else (match.group(1) or match.group(2))
-
-
 @dataclass
 class _Doc:
     """The YAML text with the line of every node, addressed by its key path."""
@@ -155,31 +143,9 @@ def _placeholder(kind: str, default: Any) -> Any:
             "string": "text", "boolean": True}.get(kind, "input")
 
 
-def substitute(value: Any, names: Mapping[str, Any]) -> Any:
-    """Replace ``$name`` values (also in lists and dicts) by ``names[name]``; lists splice."""
-    ref = reference(value)
-    if ref is not None and ref in names:
-        return names[ref]
-    if isinstance(value, list):
-        out: list[Any] = []
-        for item in value:
-            sub = substitute(item, names)
-            out.extend(sub if isinstance(sub, list) and reference(item) else [sub])
-        return out
-    if isinstance(value, dict):
-        return {k: substitute(v, names) for k, v in value.items()}
-    return value
-
-
-def _refs(value: Any, path: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
-    ref = reference(value)
-    if ref is not None:
-        return [(ref, path)]
-    if isinstance(value, list):
-        return [r for i, v in enumerate(value) for r in _refs(v, (*path, i))]
-    if isinstance(value, dict):
-        return [r for k, v in value.items() for r in _refs(v, (*path, k))]
-    return []
+def substitute(value: Any, names: dict[str, Any]) -> Any:
+    """``value`` with the references to ``names`` (inputs, step ids) replaced (lists splice)."""
+    return references.rename(value, names)
 
 
 def _parse_inputs(raw: Any, doc: _Doc) -> dict[str, WorkflowInput]:
@@ -213,14 +179,14 @@ def _parse_inputs(raw: Any, doc: _Doc) -> dict[str, WorkflowInput]:
 
 def _check_step(step: WorkflowStep, index: int, known: dict[str, Any], doc: _Doc,
                 require_available: bool) -> None:
-    from tools.catalog import REGISTRY
-
     path: tuple[Any, ...] = ("steps", index)
     record = REGISTRY.get(step.tool)
-    for ref, where in _refs(step.args, (*path, "args")):
-        if ref not in known:
-            doc.error(where, f"${ref} is neither an input nor an earlier step (inputs and "
-                      f"earlier steps: {', '.join(known) or 'none'})")
+    for ref, where in references.find(step.args):
+        if ref.name not in known:
+            at = tuple(int(p) if p.isdigit() else p
+                       for p in where.replace("[", ".").replace("]", "").split(".") if p)
+            doc.error((*path, "args", *at), f"{ref} is neither an input nor an earlier step "
+                      f"(inputs and earlier steps: {', '.join(known) or 'none'})")
     if record is None:
         doc.error((*path, "tool"), f"unknown tool {step.tool!r}; tools are: "
                   f"{', '.join(REGISTRY)}")
@@ -324,14 +290,3 @@ def load_workflow(path: str | Path, *, require_available: bool = True) -> Workfl
     except OSError as exc:
         raise WorkflowError(f"workflow {p}: cannot read it ({exc.strerror or exc})") from None
     return parse_workflow(text, str(p), require_available=require_available)
-
-
-def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | None = None, *,
-                 workspace: str | Path = "workspace", dry_run: bool = False,
-                 sandbox: Sandbox | None = None, progress: AgentProgress | None = None,
-                 describer: Describer | None = None) -> WorkflowResult:
-    """Validate, bind inputs and run a workflow (see :func:`agent.workflows.run.run_workflow`)."""
-    from agent.workflows.run import run_workflow as run
-
-    return run(workflow, inputs, workspace=workspace, dry_run=dry_run, sandbox=sandbox,
-               progress=progress, describer=describer)

@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from specialists.runtime.cache import get_or_load
+from specialists.runtime.atomic import atomic_path
+from specialists.runtime.cache import get_or_load, model_gpu_bytes
 from specialists.runtime.device import configure_threads, inference_dtype, pick_device
+from specialists.runtime.model_files import ModelFileRefused, load_tensors
 
 ARCHS = ("ViT-B-32", "ViT-L-14", "RN50")
 """Architectures with EarthSight model records (open_clip config names)."""
@@ -85,17 +87,13 @@ def build_model(arch: str, config: dict[str, Any] | None = None, seed: int | Non
 def save_checkpoint(model: Any, dest: str | Path, arch: str,
                     config: dict[str, Any] | None = None) -> Path:
     """Save ``model`` as an EarthSight checkpoint (arch, config, state dict); atomic rename."""
-    import os
-
     import torch
 
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
     payload = {"arch": arch, "config": config or arch_config(arch),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    torch.save(payload, tmp)
-    os.replace(tmp, dest)
+    with atomic_path(dest) as tmp:
+        torch.save(payload, tmp)
     return dest
 
 
@@ -142,7 +140,6 @@ def read_checkpoint(path: str | Path, arch: str | None = None
     Raises:
         CheckpointError: Unreadable, or not a CLIP checkpoint.
     """
-    from specialists.runtime.model_files import ModelFileRefused, load_tensors
 
     try:
         raw = load_tensors(path)
@@ -305,6 +302,5 @@ def load_clip(weights: str | Path, arch: str | None = None, device: str | None =
 
 
 def _gpu_bytes(model: Any) -> int:
-    from specialists.runtime.cache import model_gpu_bytes
 
     return model_gpu_bytes(model)

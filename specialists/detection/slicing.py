@@ -1,4 +1,7 @@
-"""Sliced inference geometry: slice windows, boxes shifted to scene pixels, cross-tile merge.
+"""Sliced inference geometry: boxes shifted to scene pixels, cross-tile merge.
+
+The slice windows themselves are :func:`specialists.tiling.slice_windows` with their
+:class:`~specialists.tiling.Window` type.
 
 Pure numpy / shapely (no torch). Boxes are kept as four corners in pixel coordinates
 (``x`` right, ``y`` down, continuous: pixel ``(c, r)`` spans ``[c, c+1) x [r, r+1)``), so
@@ -7,7 +10,6 @@ horizontal and oriented (DOTA-style) boxes share one representation.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,40 +17,9 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
+from specialists.tiling import Window
 
-@dataclass(frozen=True)
-class Window:
-    """A slice of the scene in pixels: column/row offset and size."""
-
-    col: int
-    row: int
-    width: int
-    height: int
-
-
-def slice_windows(width: int, height: int, size: int, overlap: int) -> list[Window]:
-    """Windows of ``size`` x ``size`` pixels stepping by ``size - overlap``, covering the scene.
-
-    The last window of a row/column is moved back to end at the scene edge, so every window is
-    full size unless the scene itself is smaller than ``size``.
-
-    Raises:
-        ValueError: ``size`` <= 0 or ``overlap`` not in ``[0, size)``.
-    """
-    if size <= 0 or not 0 <= overlap < size:
-        raise ValueError(f"slice size must be > 0 and 0 <= overlap < size "
-                         f"(got size={size} px, overlap={overlap} px)")
-
-    def starts(n: int) -> list[int]:
-        if n <= size:
-            return [0]
-        step = size - overlap
-        out = list(range(0, n - size, step))
-        out.append(n - size)
-        return out
-
-    return [Window(c, r, min(size, width), min(size, height))
-            for r in starts(height) for c in starts(width)]
+__all__ = ["Detections", "batches", "concat", "merge"]
 
 
 @dataclass
@@ -202,9 +173,3 @@ def batches(items: Sequence[Window], size: int) -> list[list[Window]]:
     size = max(1, size)
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
-
-def slice_count(width: int, height: int, size: int, overlap: int) -> int:
-    """Number of windows :func:`slice_windows` yields."""
-    def n(side: int) -> int:
-        return 1 if side <= size else math.ceil((side - size) / (size - overlap)) + 1
-    return n(width) * n(height)

@@ -34,7 +34,7 @@ import numpy as np
 from specialists.detection.slicing import Detections
 from specialists.detection.yolo_onnx import OnnxYolo, supports
 from specialists.runtime.cache import get_or_load
-from specialists.runtime.device import configure_threads, pick_device, use_half
+from specialists.runtime.device import configure_threads, default_threads, pick_device, use_half
 from specialists.runtime.model_files import (
     check_ultralytics_file,
     load_ultralytics,
@@ -185,7 +185,6 @@ def load_onnx(weights: str | Path, model: Any, imgsz: int, batch: int) -> OnnxYo
     Raises:
         ValueError: The model's graph includes NMS (end-to-end); ultralytics' predictor runs it.
     """
-    from specialists.runtime.device import default_threads
 
     if not supports(model):
         raise ValueError("end-to-end graph (NMS inside the model)")

@@ -13,12 +13,12 @@ temporary file next to the destination, then a rename, so a crash never leaves h
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from specialists.runtime.atomic import atomic_path
+from specialists.runtime.model_files import ModelFileRefused, load_tensors
 
 FORMAT = "earthsight-weights/1"
 
@@ -43,16 +43,10 @@ def save_checkpoint(path: str | Path, model: str, state_dict: dict[str, Any],
     import torch
 
     dest = Path(path).expanduser()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
     payload = {"format": FORMAT, "model": model, "meta": meta,
                "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}}
-    try:
+    with atomic_path(dest) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return dest
 
 
@@ -69,7 +63,6 @@ def load_checkpoint(path: str | Path, model: str) -> tuple[dict[str, Any], dict[
     Raises:
         CheckpointError: Unreadable, another format, or weights of another model.
     """
-    from specialists.runtime.model_files import ModelFileRefused, load_tensors
 
     p = Path(path)
     try:

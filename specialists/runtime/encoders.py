@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from specialists.runtime.model_files import load_tensors
+
 RESNET_CHANNELS = (64, 64, 128, 256, 512)
 RESNET_STRIDES = (2, 4, 8, 16, 32)
 
@@ -141,7 +143,6 @@ def load_pretrained(encoder: Any, path: str | Path) -> int:
     Raises:
         ValueError: The file holds no tensor that fits the encoder.
     """
-    from specialists.runtime.model_files import load_tensors
 
     state = load_tensors(path)
     if isinstance(state, dict) and "state_dict" in state:

@@ -23,16 +23,14 @@ line: no tool, workflow, server or planner can call it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from specialists.runtime.atomic import atomic_path
 from specialists.runtime.model_files import (
     ModelFileRefused,
     safe_ultralytics,
@@ -147,9 +145,8 @@ def _record_trust(digest: str, entry: dict[str, Any]) -> None:
         files = [e for e in data.get("files", []) if isinstance(e, dict)
                  and e.get("sha256") != digest] if isinstance(data, dict) else []
         files.append({"sha256": digest, **entry})
-        tmp = store.with_name(f".{store.name}.{uuid.uuid4().hex[:8]}.part")
-        tmp.write_text(json.dumps({"files": files}, indent=2), encoding="utf-8")
-        os.replace(tmp, store)
+        with atomic_path(store) as tmp:
+            tmp.write_text(json.dumps({"files": files}, indent=2), encoding="utf-8")
 
 
 def import_weights(source: str | Path, name: str | None = None,
@@ -184,23 +181,17 @@ def import_weights(source: str | Path, name: str | None = None,
         raise ModelFileRefused(f"models import: {dest} exists; move it away first (imports never "
                                "replace a file)")
     data = torch.load(src, map_location="cpu", weights_only=False)  # the user trusts it
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".import-{uuid.uuid4().hex[:8]}.pt"
-    try:
-        if _is_ultralytics(data):
-            kind = "ultralytics"
-            _write_ultralytics(data, tmp, src.name)
-        else:
-            kind = "tensors"
-            _write_tensors(data, tmp)
-        digest = sha256_of(tmp)
-        try:
-            os.link(tmp, dest)  # never replaces a file that appeared meanwhile
-        except FileExistsError:
-            raise ModelFileRefused(f"models import: {dest} exists; move it away first") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    try:  # replace=False: never replaces a file that appeared meanwhile
+        with atomic_path(dest, "import", replace=False) as tmp:
+            if _is_ultralytics(data):
+                kind = "ultralytics"
+                _write_ultralytics(data, tmp, src.name)
+            else:
+                kind = "tensors"
+                _write_tensors(data, tmp)
+            digest = sha256_of(tmp)
+    except FileExistsError:
+        raise ModelFileRefused(f"models import: {dest} exists; move it away first") from None
     _record_trust(digest, {"file": dest.name, "model": record.name if record else None,
                            "source": src.name, "kind": kind,
                            "imported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})

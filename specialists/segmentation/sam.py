@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from specialists.runtime.model_files import ModelFileRefused, load_tensors
 from specialists.segmentation.sam_tiles import crop_piece
 
 _VIT_NAMES = {(768, 12): "vit_b", (1024, 24): "vit_l", (1280, 32): "vit_h"}
@@ -167,7 +168,6 @@ def build_sam(arch: SamArch) -> Any:
 
 def read_state_dict(path: Path) -> dict[str, Any]:
     """Tensors of a checkpoint (plain state dict, or one under ``model`` / ``state_dict``)."""
-    from specialists.runtime.model_files import ModelFileRefused, load_tensors
 
     try:
         obj = load_tensors(path)

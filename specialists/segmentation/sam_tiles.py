@@ -1,8 +1,9 @@
 """Scene-level bookkeeping for tiled SAM: which window each prompt is segmented in, masks as
 small crops in scene pixel coordinates, cross-tile merging and overlap resolution.
 
-Pure numpy: windows are ``(col, row, width, height)`` in scene pixels; a mask is a
-:class:`Piece` (a boolean crop plus its scene offset), never a scene-sized array.
+Pure numpy: windows are :class:`specialists.tiling.Window` in scene pixels (the grid is
+:func:`specialists.tiling.slice_windows`); a mask is a :class:`Piece` (a boolean crop plus its
+scene offset), never a scene-sized array.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from typing import Any
 
 import numpy as np
 
-WindowT = tuple[int, int, int, int]
-"""``(col, row, width, height)`` of a window in scene pixels."""
+from specialists.tiling import Window
+
+NO_WINDOW = Window(0, 0, 0, 0)
+"""The window of a piece made outside any window."""
 
 
 @dataclass
 class PromptWindow:
     """One window whose image embedding serves every prompt in ``indices``."""
 
-    window: WindowT
+    window: Window
     indices: list[int]
 
 
@@ -43,7 +46,7 @@ class Piece:
     mask: np.ndarray
     score: float
     prompt: int = -1
-    window: WindowT = (0, 0, 0, 0)
+    window: Window = NO_WINDOW
     props: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,7 +75,7 @@ def crop_piece(mask: np.ndarray, row_off: int, col_off: int) -> tuple[int, int, 
 
 
 def fit_window(x0: float, y0: float, x1: float, y1: float, width: int, height: int,
-               side: int) -> WindowT:
+               side: int) -> Window:
     """A ``side`` x ``side`` window centred on a box, shifted inside the scene; boxes larger
     than ``side`` get a window that covers them plus a 1/8 margin."""
     w = max(side, int(np.ceil((x1 - x0) * 1.25)))
@@ -82,12 +85,7 @@ def fit_window(x0: float, y0: float, x1: float, y1: float, width: int, height: i
     row = round((y0 + y1) / 2.0 - h / 2.0)
     col = min(max(col, 0), width - w)
     row = min(max(row, 0), height - h)
-    return col, row, w, h
-
-
-def _contains(win: WindowT, box: np.ndarray) -> bool:
-    col, row, w, h = win
-    return bool(box[0] >= col and box[1] >= row and box[2] <= col + w and box[3] <= row + h)
+    return Window(col, row, w, h)
 
 
 def plan_windows(needs: np.ndarray, width: int, height: int, side: int,
@@ -121,9 +119,9 @@ def plan_windows(needs: np.ndarray, width: int, height: int, side: int,
             for c in (ci, ci - 1):
                 if r < 0 or c < 0:
                     continue
-                win = (c * stride, r * stride, min(side, width - c * stride),
-                       min(side, height - r * stride))
-                if _contains(win, b):
+                win = Window(c * stride, r * stride, min(side, width - c * stride),
+                             min(side, height - r * stride))
+                if win.holds_box(*b):
                     groups.setdefault((r, c), []).append(i)
                     placed = True
                     break
@@ -131,8 +129,8 @@ def plan_windows(needs: np.ndarray, width: int, height: int, side: int,
                 break
         if not placed:
             leftovers.append(i)
-    out = [PromptWindow((c * stride, r * stride, min(side, width - c * stride),
-                         min(side, height - r * stride)), idx)
+    out = [PromptWindow(Window(c * stride, r * stride, min(side, width - c * stride),
+                               min(side, height - r * stride)), idx)
            for (r, c), idx in sorted(groups.items())]
     arr = np.asarray(needs, dtype=np.float64).reshape(-1, 4)
     remaining = list(leftovers)
@@ -140,35 +138,15 @@ def plan_windows(needs: np.ndarray, width: int, height: int, side: int,
         first = arr[remaining[0]]
         win = fit_window(float(first[0]), float(first[1]), float(first[2]),
                          float(first[3]), width, height, side)
-        taken = [i for i in remaining if _contains(win, np.clip(arr[i], 0, [width, height] * 2))]
+        taken = [i for i in remaining
+                 if win.holds_box(*np.clip(arr[i], 0, [width, height] * 2))]
         taken = taken or [remaining[0]]
         out.append(PromptWindow(win, taken))
         remaining = [i for i in remaining if i not in set(taken)]
     return out
 
 
-def grid_windows(width: int, height: int, side: int, overlap: int) -> list[WindowT]:
-    """Windows of ``side`` covering the scene at a stride of ``side - overlap``; the last row
-    and column are shifted back so that every window is full-sized when the scene allows."""
-    stride = max(1, side - overlap)
-
-    def starts(n: int) -> list[int]:
-        if n <= side:
-            return [0]
-        s = list(range(0, n - side, stride))
-        return [*s, n - side]
-
-    return [(c, r, min(side, width), min(side, height))
-            for r in starts(height) for c in starts(width)]
-
-
-def _intersect(a: WindowT, b: WindowT) -> WindowT | None:
-    c0, r0 = max(a[0], b[0]), max(a[1], b[1])
-    c1, r1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    return (c0, r0, c1 - c0, r1 - r0) if c1 > c0 and r1 > r0 else None
-
-
-def _region(p: Piece, win: WindowT) -> np.ndarray:
+def _region(p: Piece, win: Window) -> np.ndarray:
     """Boolean mask of ``p`` restricted to ``win``, as an array over ``win``."""
     col, row, w, h = win
     out = np.zeros((h, w), dtype=bool)
@@ -219,7 +197,7 @@ def merge_across_windows(pieces: list[Piece], min_iou: float = 0.5) -> list[Piec
             b = pieces[int(j)]
             if j <= i or a.window == b.window:
                 continue
-            shared = _intersect(a.window, b.window)
+            shared = a.window.intersection(b.window)
             if shared is None:
                 continue
             ma, mb = _region(a, shared), _region(b, shared)
@@ -275,7 +253,7 @@ def _cells(bounds: tuple[int, int, int, int]) -> list[tuple[int, int]]:
             for c in range(c0 // _CELL, (c1 - 1) // _CELL + 1)]
 
 
-def paint(pieces: list[Piece], ids: list[int], window: WindowT, dtype: str) -> np.ndarray | None:
+def paint(pieces: list[Piece], ids: list[int], window: Window, dtype: str) -> np.ndarray | None:
     """Instance-id raster of ``window`` (0 = background) from disjoint pieces, or None if empty."""
     col, row, w, h = window
     out: np.ndarray | None = None

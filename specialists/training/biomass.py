@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from specialists.biomass.model import build_model, gaussian_loss, predict_patches, r2_score
+from specialists.runtime.encoders import load_pretrained
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
 """``(epoch, epochs, metrics)`` after each epoch (metrics: loss, val_rmse...)."""
@@ -116,8 +117,6 @@ def fit_biomass(
         ValueError: Shapes that do not fit the config, or too few patches.
     """
     import torch
-
-    from specialists.runtime.encoders import load_pretrained
 
     start = time.perf_counter()
     x_all = np.asarray(patches, dtype=np.float32)

@@ -17,12 +17,12 @@ def hide_user_llm_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 @pytest.fixture(autouse=True)
 def fresh_planner_cache() -> Iterator[None]:
-    """Servers share planners process-wide (``jobs.load_planner``): no test sees another's."""
-    from agent.serve import jobs
+    """Planners are shared process-wide (``load_planner``): no test sees another's."""
+    from agent.planners.shared import clear_planners
 
-    jobs.clear_planners()
+    clear_planners()
     yield
-    jobs.clear_planners()
+    clear_planners()
 
 
 @pytest.fixture(autouse=True)

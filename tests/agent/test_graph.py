@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from agent.graph import build_graph, resolve_args, run_request, step_references
+from agent.graph import build_graph, resolve_args, run_request
 from agent.plan import Plan, PlanStep, Scene
 from agent.progress import ProgressEvent
+from agent.references import step_ids as step_references
 from agent.state import AgentResult, StepResult
 from tools.catalog import get_tool
 from tools.core.artifacts import ToolResult
@@ -164,7 +165,7 @@ def test_missing_scene_fails_only_the_steps_that_need_it(tmp_path: Path) -> None
     assert by_id["s1"].status == "failed" and "--image" in (by_id["s1"].error or "")
     assert by_id["s2"].status == "ok"
     assert "$s7 is not an earlier step" in (by_id["s3"].error or "")
-    assert "unknown placeholder $weird" in (by_id["s4"].error or "")
+    assert "unknown reference $weird" in (by_id["s4"].error or "")
 
 
 def test_dry_run_needs_no_files_and_runs_nothing(tmp_path: Path) -> None:

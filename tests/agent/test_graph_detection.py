@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agent.graph import run_request
-from specialists.detection.slicing import Window, slice_windows
+from specialists.tiling import Window, slice_windows
 from tests.agent.test_graph import ScriptedPlanner
 from tests.conftest import MakeTiff
 from tests.tools.detection.test_detect_objects import DOTA_NAMES, install_fake, xyxy_corners

@@ -8,7 +8,7 @@ import numpy as np
 import rasterio
 
 from agent.graph import run_request
-from agent.planners import get_planner
+from agent.planners.shared import get_planner
 from tools.geo.area import pixel_area_rows_m2
 
 # Tolerance for the water area against the hand label: 15 %. The SAR water map agrees with

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from agent.sandbox import Sandbox, SandboxBusy
+from agent.checks import RequestChecks
+from agent.errors import BusyError
+from agent.runtime import make_runtime
+from agent.sandbox import Sandbox
 from tests.conftest import write_tiff
 from tools.catalog import ALL_TOOLS
 from tools.core.errors import InputError
@@ -40,6 +44,11 @@ def test_traversal_attempts_are_refused(box: Sandbox, value: str) -> None:
     assert message.startswith("image:") and str(box.workspace) in message
 
 
+def args_of(box: Sandbox, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` through one request's checks with ``box``'s path rules."""
+    return RequestChecks(box, box.max_pixels).check_tool_args(tool, args)
+
+
 def test_absolute_path_elsewhere_and_outside_glob_refused(box: Sandbox, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="outside"):
         box.resolve(str(tmp_path / "out" / "secret.tif"), "before")
@@ -65,21 +74,21 @@ def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> 
     assert {n for n, f in models.items() if f} == {
         "detect_objects", "segment", "detect_changes", "estimate_biomass", "classify_scene",
         "search_images", "map_water"}
-    assert box.check_tool_args("detect_objects", {"image": "sub/a.tif", "model": "yolo11n"})[
+    assert args_of(box, "detect_objects", {"image": "sub/a.tif", "model": "yolo11n"})[
         "model"] == "yolo11n"
     with pytest.raises(InputError, match=r"^model:"):
-        box.check_tool_args("detect_objects", {"image": "sub/a.tif", "model": "/etc/passwd"})
+        args_of(box, "detect_objects", {"image": "sub/a.tif", "model": "/etc/passwd"})
     assert marked["measure"] == ["source", "image"]
     assert marked["trend"] == ["images"]
-    out = box.check_tool_args("trend", {"images": ["sub/a.tif", "$s1"], "statistic": "mean"})
+    out = args_of(box, "trend", {"images": ["sub/a.tif", "$s1"], "statistic": "mean"})
     assert out == {"images": [str(tmp_path / "data" / "sub" / "a.tif"), "$s1"],
                    "statistic": "mean"}
     with pytest.raises(InputError, match=r"images\[1\]"):
-        box.check_tool_args("trend", {"images": ["sub/a.tif", "../out/secret.tif"]})
+        args_of(box, "trend", {"images": ["sub/a.tif", "../out/secret.tif"]})
     with pytest.raises(InputError, match=r"^after:"):
-        box.check_tool_args("detect_changes", {"before": "sub/a.tif", "after": "/etc/hosts"})
+        args_of(box, "detect_changes", {"before": "sub/a.tif", "after": "/etc/hosts"})
     with pytest.raises(InputError, match="unknown tool"):
-        box.check_tool_args("rm_rf", {})
+        args_of(box, "rm_rf", {})
 
 
 def test_result_file_pointing_outside_is_refused(box: Sandbox, tmp_path: Path) -> None:
@@ -87,14 +96,16 @@ def test_result_file_pointing_outside_is_refused(box: Sandbox, tmp_path: Path) -
     fake.write_text('{"call": {"tool": "map_water", "args": {}}, "result": {"summary": "", '
                     f'"artifacts": [{{"path": "{tmp_path / "out" / "secret.tif"}"}}]}}}}')
     with pytest.raises(InputError, match="points at"):
-        box.check_tool_args("measure", {"source": str(fake), "statistic": "area"})
+        args_of(box, "measure", {"source": str(fake), "statistic": "area"})
 
 
 def test_pixel_limit(box: Sandbox, tmp_path: Path) -> None:
     write_tiff(tmp_path / "data" / "big.tif", np.zeros((20, 20), dtype=np.uint8))
+    checks = RequestChecks(box, box.max_pixels)
     with pytest.raises(InputError, match=r"20 x 20 = 400 pixels.*EARTHSIGHT_MAX_PIXELS"):
-        box.check_request(["big.tif"])
-    assert box.check_request(["sub/a.tif"]) == [str(tmp_path / "data" / "sub" / "a.tif")]
+        checks.scenes(["big.tif"])
+    assert [s.path for s in checks.scenes(["sub/a.tif"])] == [
+        str(tmp_path / "data" / "sub" / "a.tif")]
 
 
 def test_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,23 +122,24 @@ def test_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_job_slots(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path, data_roots=[], max_jobs=1)
+    runtime = make_runtime(tmp_path, sandbox=Sandbox(tmp_path, data_roots=[], max_jobs=1))
+    assert runtime.limiter.max_jobs == 1
     entered = threading.Event()
     release = threading.Event()
 
     def hold() -> None:
-        with box.job():
+        with runtime.job():
             entered.set()
             release.wait(5)
 
     worker = threading.Thread(target=hold)
     worker.start()
     assert entered.wait(5)
-    with pytest.raises(SandboxBusy, match="EARTHSIGHT_MAX_JOBS"), box.job(timeout=0):
+    with pytest.raises(BusyError, match="EARTHSIGHT_MAX_JOBS"), runtime.job(wait=False):
         pass
     release.set()
     worker.join(5)
-    with box.job(timeout=0):
+    with runtime.job(wait=False):
         pass
 
 

@@ -12,7 +12,8 @@ from tests.tools.geo.test_area import ellipsoid_quad_area_m2
 from tools.catalog import run_tool
 from tools.core.errors import InputError
 from tools.core.workspace import Workspace
-from tools.describe_raster import DescribeRasterOutput, area_quantity
+from tools.describe_raster import DescribeRasterOutput
+from tools.geo.area import area_quantity
 
 
 def _describe(ws: Workspace, image: Path) -> DescribeRasterOutput:

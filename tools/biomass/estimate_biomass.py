@@ -18,7 +18,9 @@ import numpy as np
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
+from specialists.biomass.model import load_model, predict_patches
 from specialists.runtime.cache import get_or_load
+from specialists.runtime.device import configure_threads
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError
 from tools.core.model_inputs import find_weights, gsd_note, load_or_refuse, select_bands
@@ -27,7 +29,14 @@ from tools.core.sources import load_source
 from tools.geo.area import M2_PER_HA, require_crs
 from tools.geo.geotiff import grid_writer
 from tools.geo.objects import load_objects
-from tools.geo.raster import check_readable, crs_to_str, iter_tiles, open_dataset, read_masked
+from tools.geo.raster import (
+    check_readable,
+    crs_to_str,
+    iter_tiles,
+    open_dataset,
+    read_masked,
+    rio,
+)
 from tools.geo.zones import zonal_stats
 
 MODEL = "agb-mixer"
@@ -65,9 +74,6 @@ class EstimateBiomassOutput(ToolResult):
 
 
 def _load(weights: Path) -> tuple[Any, dict[str, Any]]:
-    from specialists.biomass.model import load_model
-    from specialists.runtime.device import configure_threads
-
     configure_threads()
     key = ("agb-mixer", str(weights), weights.stat().st_mtime_ns)
     return get_or_load(key, lambda: load_or_refuse(load_model, weights))
@@ -76,8 +82,6 @@ def _load(weights: Path) -> tuple[Any, dict[str, Any]]:
 def predict_raster(src: Any, dest: Path, model: Any, meta: dict[str, Any], bands: list[int],
                    ctx: ToolContext) -> None:
     """Write AGB and its 1σ (Mg/ha) for every pixel of ``src`` to ``dest``, tile by tile."""
-    from specialists.biomass.model import predict_patches
-
     p = int(meta["architecture"]["patch_px"])
     fill = model.in_mean.cpu().numpy().astype(np.float32)
     size = max(p, (ctx.settings.tile_size // p) * p)
@@ -100,7 +104,7 @@ def predict_raster(src: Any, dest: Path, model: Any, meta: dict[str, Any], bands
             sig = np.kron(sd.reshape(nh, nw), grow)[:h, :w]
             out = np.stack([agb, sig]).astype(np.float32)
             out[:, invalid] = NODATA
-            dst.write(out, window=tile.core)
+            dst.write(out, window=rio(tile.core))
             ctx.progress("biomass", i + 1, len(tiles))
 
 
@@ -122,7 +126,7 @@ def _region(value: str | None, image_crs: str | None
                      "GeoJSON, or an earlier step that made one")
 
 
-@tool_record(EstimateBiomassInput, EstimateBiomassOutput)
+@tool_record(EstimateBiomassInput, EstimateBiomassOutput, needs=("torch",))
 def estimate_biomass(args: EstimateBiomassInput, ctx: ToolContext) -> EstimateBiomassOutput:
     """Estimate above-ground biomass with a regression head: an AGB raster in Mg/ha, the mean
     (Mg/ha) and the total (Mg) over the scene or a region.

@@ -18,6 +18,9 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
+from specialists.biomass import model as biomass_model
+from specialists.change import model as change_model
+from specialists.training.biomass import fit_biomass
 from tools.biomass.gedi import footprint_pixels, read_footprints, sample_patches
 from tools.core.errors import InputError
 from tools.core.model_inputs import band_labels
@@ -73,9 +76,6 @@ def train_biomass_head(
     Raises:
         InputError: Unreadable inputs, or too few footprints on the scene.
     """
-    from specialists.biomass.model import default_config, save_model
-    from specialists.training.biomass import fit_biomass
-
     fp = read_footprints(footprints)
     with open_dataset(image, "image") as src:
         check_readable(src, "image")
@@ -94,7 +94,7 @@ def train_biomass_head(
             f"full {patch_px}-pixel patch with data on {image} ({on_scene} fall on it); need "
             f"{MIN_FOOTPRINTS}. Pass a scene covering lat {fp.lat.min():.4f}..{fp.lat.max():.4f}, "
             f"lon {fp.lon.min():.4f}..{fp.lon.max():.4f}.")
-    config = default_config(len(idx), patch_px, small=small)
+    config = biomass_model.default_config(len(idx), patch_px, small=small)
     freeze = bool(encoder_weights) if freeze_encoder is None else freeze_encoder
     kwargs = {"on_epoch": on_epoch} if on_epoch is not None else {}
     model, report = fit_biomass(patches, fp.agbd[kept], config, epochs=epochs,
@@ -105,7 +105,7 @@ def train_biomass_head(
                          "samples": len(kept), "frozen_encoder": freeze,
                          "encoder_weights": str(encoder_weights) if encoder_weights else None,
                          "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}}
-    weights = save_model(model, out, config, meta)
+    weights = biomass_model.save_model(model, out, config, meta)
     return BiomassTraining(weights=weights, report=report, footprints=len(fp), on_scene=on_scene,
                            sampled=len(kept), bands=labels, gsd_m=gsd, patch_px=patch_px)
 
@@ -169,19 +169,17 @@ def train_change_model(
     Raises:
         InputError: No A/B/label layout, mismatched files, or fewer than 2 pairs.
     """
-    from specialists.change.model import default_config, fit_change, save_model
-
     pairs, labels, file_gsd = read_pairs(folder)
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_val = min(len(pairs) - 1, max(1, round(len(pairs) * val_fraction)))
     val = [pairs[i] for i in order[:n_val]]
     train = [pairs[i] for i in order[n_val:]]
-    config = default_config(len(labels), stages=stages, decoder=decoder)
-    model, report = fit_change([p for _, p in train], [p for _, p in val], config,
+    config = change_model.default_config(len(labels), stages=stages, decoder=decoder)
+    model, report = change_model.fit_change([p for _, p in train], [p for _, p in val], config,
                                epochs=epochs, steps=steps, batch=batch, crop=crop, seed=seed,
                                on_epoch=on_epoch)
     meta = {"bands": labels, "gsd_m": gsd_m or file_gsd, "metrics": report.metrics(),
             "training": {"pairs": str(folder), "train": [n for n, _ in train],
                          "validation": [n for n, _ in val],
                          "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}}
-    return save_model(model, out, config, meta), report, [n for n, _ in val]
+    return change_model.save_model(model, out, config, meta), report, [n for n, _ in val]

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from specialists.change.cva import MASK_NODATA, AreaTotals
+from specialists.change.model import load_model, predict_probability
 from specialists.runtime.cache import get_or_load
-from tools.change.output import MASK_NAME, ChangeRun, finish
+from specialists.runtime.device import configure_threads
+from tools.change.inputs import DetectChangesInput
+from tools.change.output import MASK_NAME, ChangeRun, DetectChangesOutput, finish
+from tools.change.pair import open_pair, require_valid
 from tools.core.model_inputs import (
     find_weights,
     gsd_note,
@@ -30,10 +34,7 @@ from tools.core.registry import ToolContext
 from tools.geo.area import pixel_area_rows_m2
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
-from tools.geo.raster import crs_to_str, iter_tiles
-
-if TYPE_CHECKING:
-    from tools.change.detect_changes import DetectChangesInput, DetectChangesOutput
+from tools.geo.raster import crs_to_str, iter_tiles, rio
 
 MODEL = "siamese-cd"
 TRAIN_HINT = "earthsight train change --pairs DIR (A/, B/, label/ folders)"
@@ -47,9 +48,6 @@ def deep_available(path: str | None) -> bool:
 
 
 def _load(weights: Path) -> tuple[Any, dict[str, Any]]:
-    from specialists.change.model import load_model
-    from specialists.runtime.device import configure_threads
-
     configure_threads()
     key = ("siamese-cd", str(weights), weights.stat().st_mtime_ns)
     return get_or_load(key, lambda: load_or_refuse(load_model, weights))
@@ -57,9 +55,6 @@ def _load(weights: Path) -> tuple[Any, dict[str, Any]]:
 
 def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesOutput:
     """Run the learned change model over the pair; see the module docstring."""
-    from specialists.change.model import predict_probability
-    from tools.change.detect_changes import _open_pair, _require_valid
-
     weights = find_weights(MODEL, args.model, "detect_changes (method deep)", TRAIN_HINT)
     threshold = probability_threshold(args.threshold, "the deep method", "change")
     model, meta = _load(weights)
@@ -73,7 +68,7 @@ def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectCha
     if args.standardize:
         warnings.append("standardize applies to cva only; the deep method scales its inputs "
                         "with the statistics stored in its weights")
-    with _open_pair(args.before, args.after) as pair:
+    with open_pair(args.before, args.after) as pair:
         warnings.extend(pair.warnings)
         src = pair.before
         picked, notes = select_bands(src, list(meta.get("bands", [])), "before")
@@ -99,9 +94,9 @@ def detect_changes_deep(args: DetectChangesInput, ctx: ToolContext) -> DetectCha
                 mask = np.where(valid, (prob[rows, cols] >= threshold).astype(np.uint8),
                                 MASK_NODATA).astype(np.uint8)
                 areas.add(mask, row_areas(int(tile.core.row_off), int(tile.core.height)))
-                dst.write(mask, 1, window=tile.core)
+                dst.write(mask, 1, window=rio(tile.core))
                 ctx.progress("change model", i + 1, len(tiles))
-            _require_valid(areas, args)
+            require_valid(areas, args)
         reprojected = pair.reprojected
     f1 = meta.get("metrics", {}).get("val_f1")
     how = "deep" + (" (auto: change-model weights found)" if args.method == "auto" else "")

@@ -16,21 +16,13 @@ import contextlib
 import functools
 import math
 import os
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TypeVar
 
 import numpy as np
-import rasterio.warp
-import rasterio.windows
-from pydantic import BaseModel, Field
-from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from specialists.change.cva import (
@@ -41,18 +33,28 @@ from specialists.change.cva import (
     change_magnitude,
     change_mask,
     mask_from_magnitude,
-    valid_pixels,
 )
 from specialists.stats.thresholds import Bimodality as HistogramBimodality
-from tools.change.output import MASK_NAME, ChangeRun, finish, magnitude_bimodality_warning
-from tools.core.artifacts import Quantity, ToolResult
+from tools.change.deep import deep_available, detect_changes_deep
+from tools.change.inputs import DetectChangesInput
+from tools.change.output import (
+    MASK_NAME,
+    ChangeRun,
+    DetectChangesOutput,
+    finish,
+    magnitude_bimodality_warning,
+)
+from tools.change.pair import Pair, open_pair, require_valid
 from tools.core.errors import InputError
-from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
-from tools.geo.area import pixel_area_rows_m2, require_crs
-from tools.geo.bimodality import Bimodality, bimodality_record
+from tools.core.registry import ToolContext, tool_record
+from tools.geo.area import pixel_area_rows_m2
+from tools.geo.atomic import scratch_path
+from tools.geo.bimodality import bimodality_record
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
-from tools.geo.raster import check_readable, crs_to_str, iter_tiles, open_dataset, same_grid
+from tools.geo.raster import crs_to_str, iter_tiles, rio
+
+__all__ = ["DetectChangesInput", "DetectChangesOutput", "detect_changes"]
 
 FULL_SAMPLE_PIXELS = 2048 * 2048
 """Overlaps up to this many pixels are sampled whole (exact statistics)."""
@@ -62,146 +64,7 @@ SAMPLE_PIXELS = 65536
 T = TypeVar("T")
 
 
-class DetectChangesInput(BaseModel):
-    """Arguments of detect_changes."""
-
-    before: str = Field(description="path of the earlier scene",
-                        json_schema_extra=PATH_FIELD)
-    after: str = Field(description="path of the later scene (reprojected onto the before grid "
-                       "when grids differ)",
-                       json_schema_extra=PATH_FIELD)
-    method: Literal["auto", "cva", "deep"] = Field(
-        "auto", description="cva = change vector analysis with Otsu; deep = learned siamese "
-        "model (needs weights); auto = deep when weights exist, else cva")
-    target: str | None = Field(
-        None, description="class of interest, e.g. 'building' (needs a class-aware method)")
-    threshold: float | None = Field(None, description="fixed change-magnitude threshold "
-                                    "(default Otsu)")
-    min_area_m2: float = Field(
-        0.0, ge=0, description="minimum mapping unit in m²: change regions smaller than this "
-        "are dropped from the polygons and set to no change (0) in the mask, so the changed "
-        "area and the mask agree (0 keeps every region)")
-    wgs84: bool = Field(False, description="also write the polygons in EPSG:4326")
-    standardize: bool = Field(
-        False, description="cva: subtract each band's mean difference and divide by its "
-        "standard deviation before the norm (bands of different ranges weigh the same; the "
-        "threshold is then in standard deviations)")
-    model: str | None = Field(None, description="deep: change-model weights file (default: "
-                              "siamese_cd.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
-                              json_schema_extra=MODEL_FIELD)
-
-
-class DetectChangesOutput(ToolResult):
-    """Output of detect_changes: change mask, polygons, changed area and share."""
-
-    method: Literal["cva", "deep"] = Field("cva", description="method that ran")
-    changed_area: Quantity = Field(description="changed area in ha")
-    changed_area_m2: Quantity = Field(description="changed area in m²")
-    changed_share: Quantity = Field(description="changed area as % of the valid scene area")
-    valid_area: Quantity = Field(description="area in ha where both scenes have valid pixels")
-    threshold: Quantity = Field(description="change-magnitude threshold used")
-    threshold_method: Literal["otsu", "fixed", "model"]
-    bimodality: Bimodality | None = Field(
-        None, description="cva with Otsu's threshold: how clearly the change-magnitude histogram "
-        "splits into change and no change (Ashman's D); not bimodal means the threshold, and "
-        "so the changed area, is unreliable")
-    polygons: int = Field(description="number of change polygons kept")
-    dropped_polygons: int = Field(0, description="change regions below min_area_m2, removed "
-                                  "from the polygons and set to no change (0) in the mask")
-    standardized: bool
-    reprojected: bool = Field(description="the after scene was warped onto the before grid")
-    mask: str = Field(description="change mask GeoTIFF (1 change, 0 none, 255 nodata)")
-    vector: str = Field(description="change polygons GeoJSON (before CRS)")
-
-
-@dataclass
-class _Pair:
-    """The before scene and the after scene on the before grid."""
-
-    before: Any
-    after: Any
-    bands: list[int]
-    alpha: int | None = None
-    reprojected: bool = False
-    overlap: Window | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def read_before(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
-        data = _read(self.before, self.bands, window, "before")
-        return data, valid_pixels(data, self.before.nodata)
-
-    def read_after(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
-        if self.alpha is None:
-            data = _read(self.after, self.bands, window, "after")
-            return data, valid_pixels(data, self.after.nodata)
-        data = _read(self.after, [*self.bands, self.alpha], window, "after")  # one warp
-        return data[:-1], valid_pixels(data[:-1], self.after.nodata) & (data[-1] > 0)
-
-
-def _read(ds: Any, bands: list[int], window: Window, argument: str) -> np.ndarray:
-    try:
-        return np.asarray(ds.read(bands, window=window))
-    except RasterioIOError as exc:
-        raise InputError(f"{argument}: {ds.name} cannot be read at {window} ({exc}); the file "
-                         "is truncated or corrupt. Re-export or re-download it.") from exc
-
-
-@contextlib.contextmanager
-def _open_pair(before_path: str, after_path: str) -> Iterator[_Pair]:
-    """Open and check the pair; refuse band-count mismatches and pairs that do not overlap."""
-    with open_dataset(before_path, "before") as before, open_dataset(after_path, "after") as after:
-        check_readable(before, "before")
-        check_readable(after, "after")
-        require_crs(before.crs, f"before scene {before_path}")
-        if before.count != after.count:
-            raise InputError(
-                f"before ({before_path}) has {before.count} band(s) but after ({after_path}) has "
-                f"{after.count}; pass two scenes with the same bands in the same order (e.g. "
-                "select them with gdal_translate -b 1 -b 2 -b 3).")
-        bands = list(range(1, before.count + 1))
-        if same_grid(before, after):
-            yield _Pair(before, after, bands)
-            return
-        if not after.crs:
-            if (after.width, after.height) == (before.width, before.height):
-                yield _Pair(before, after, bands, warnings=[
-                    f"after ({after_path}) has no CRS; assumed it is on the before grid"])
-                return
-            raise InputError(f"after: {after_path} has no CRS and another size than before "
-                             f"({before_path}), so it cannot be placed on the before grid. "
-                             "Assign its CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
-        overlap = _overlap_window(before, after, before_path, after_path)
-        alpha = None if after.nodata is not None else after.count + 1
-        with WarpedVRT(after, crs=before.crs, transform=before.transform, width=before.width,
-                       height=before.height, resampling=Resampling.bilinear,
-                       add_alpha=alpha is not None) as vrt:
-            yield _Pair(before, vrt, bands, alpha=alpha, reprojected=True, overlap=overlap,
-                        warnings=[f"after ({after_path}, {crs_to_str(after.crs)}) is on another "
-                                  "grid; it was warped onto the before grid "
-                                  f"({crs_to_str(before.crs)}) on the fly (bilinear)"])
-
-
-def _overlap_window(before: Any, after: Any, before_path: str, after_path: str) -> Window:
-    """The window of the before grid that the after footprint covers (refused when empty)."""
-    bb = before.bounds
-    try:
-        ab = rasterio.warp.transform_bounds(after.crs, before.crs, *after.bounds, densify_pts=21)
-        left, bottom = max(ab[0], bb.left), max(ab[1], bb.bottom)
-        right, top = min(ab[2], bb.right), min(ab[3], bb.top)
-        if not (right > left and top > bottom):
-            raise ValueError("empty intersection")
-        win = rasterio.windows.from_bounds(left, bottom, right, top, transform=before.transform)
-        full = Window(0, 0, before.width, before.height)
-        return win.round_offsets(op="floor").round_lengths(op="ceil").intersection(full)
-    except Exception as exc:
-        raise InputError(
-            f"before ({before_path}) and after ({after_path}) do not overlap: the after "
-            f"footprint ({crs_to_str(after.crs)} bounds {[round(v, 6) for v in after.bounds]}) "
-            f"lies outside the before bounds {[round(v, 6) for v in bb]} "
-            f"({crs_to_str(before.crs)}). Pass two scenes of the same place.") from exc
-
-
-def _sample_windows(pair: _Pair) -> tuple[list[Window], bool]:
+def _sample_windows(pair: Pair) -> tuple[list[Window], bool]:
     """Windows whose pixels give the difference statistics (independent of the tile size),
     and whether they cover the whole overlap."""
     area = pair.overlap or Window(0, 0, pair.before.width, pair.before.height)
@@ -228,8 +91,8 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _map(pairs: list[_Pair], windows: list[Window],
-         work: Callable[[_Pair, Window], T]) -> Iterator[T]:
+def _map(pairs: list[Pair], windows: list[Window],
+         work: Callable[[Pair, Window], T]) -> Iterator[T]:
     """``work(pair, window)`` for every window in ``len(pairs)`` threads, results in order.
 
     Each thread has its own open pair (GDAL handles are not shared between threads); at most
@@ -247,20 +110,20 @@ def _map(pairs: list[_Pair], windows: list[Window],
             yield result
 
 
-def _window_moments(pair: _Pair, win: Window) -> DifferenceMoments:
+def _window_moments(pair: Pair, win: Window) -> DifferenceMoments:
     (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
     moments = DifferenceMoments(len(pair.bands))
     moments.add(b, a, vb & va)
     return moments
 
 
-def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
+def _write_mask(args: DetectChangesInput, pairs: list[Pair], dest: Path,
                 tags: dict[str, str], offset: np.ndarray, scale: np.ndarray, bound: float,
                 ctx: ToolContext) -> tuple[float, AreaTotals, HistogramBimodality | None]:
     """Passes 2 and 3: the mask on the before grid; returns the threshold, the areas and, for
     Otsu's threshold, the bimodality of the magnitude histogram."""
     src = pairs[0].before
-    tiles = [t.core for t in iter_tiles(src.width, src.height, ctx.settings.tile_size)]
+    tiles = [rio(t.core) for t in iter_tiles(src.width, src.height, ctx.settings.tile_size)]
     areas = AreaTotals()
     row_areas = functools.lru_cache(maxsize=2)(  # per row of tiles
         lambda row, rows: pixel_area_rows_m2(src.transform, src.crs, row, rows))
@@ -273,9 +136,9 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
                 areas.add(mask, row_areas(int(win.row_off), int(win.height)))
                 dst.write(mask, 1, window=win)
                 ctx.progress("change mask", i + 1, len(tiles))
-            _require_valid(areas, args)  # raised inside: the writer leaves nothing behind
+            require_valid(areas, args)  # raised inside: the writer leaves nothing behind
 
-    def magnitude(pair: _Pair, win: Window) -> np.ndarray:
+    def magnitude(pair: Pair, win: Window) -> np.ndarray:
         (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
         return change_magnitude(b, a, vb & va, offset, scale)
 
@@ -285,36 +148,25 @@ def _write_mask(args: DetectChangesInput, pairs: list[_Pair], dest: Path,
         return fixed, areas, None
     quant = MagnitudeQuantiser(bound if bound > 0 else 1.0)
 
-    def coded(pair: _Pair, win: Window) -> tuple[np.ndarray, np.ndarray]:
+    def coded(pair: Pair, win: Window) -> tuple[np.ndarray, np.ndarray]:
         codes = quant.encode(magnitude(pair, win))
         return codes, quant.counts(codes)
 
-    tmp = ctx.workspace.root / f".{ctx.prefix}_cva_codes.{uuid.uuid4().hex[:8]}.bin"
-    try:
-        with open(tmp, "w+b") as f:
-            for i, (codes, counts) in enumerate(_map(pairs, tiles, coded)):
-                quant.add_counts(counts)
-                f.write(codes.tobytes())
-                ctx.progress("change magnitude", i + 1, len(tiles))
-            if quant.histogram.total == 0:
-                _require_valid(areas, args)
-            threshold = quant.otsu()
-            fit = quant.bimodality(threshold)
-            first = quant.code_of(threshold)
-            f.seek(0)
-            write((change_mask(np.fromfile(f, np.uint16, count=int(w.height * w.width))
-                               .reshape(int(w.height), int(w.width)), first) for w in tiles),
-                  threshold)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with scratch_path(ctx.output_path("cva_codes.bin")) as tmp, open(tmp, "w+b") as f:
+        for i, (codes, counts) in enumerate(_map(pairs, tiles, coded)):
+            quant.add_counts(counts)
+            f.write(codes.tobytes())
+            ctx.progress("change magnitude", i + 1, len(tiles))
+        if quant.histogram.total == 0:
+            require_valid(areas, args)
+        threshold = quant.otsu()
+        fit = quant.bimodality(threshold)
+        first = quant.code_of(threshold)
+        f.seek(0)
+        write((change_mask(np.fromfile(f, np.uint16, count=int(w.height * w.width))
+                           .reshape(int(w.height), int(w.width)), first) for w in tiles),
+              threshold)
     return threshold, areas, fit
-
-
-def _require_valid(areas: AreaTotals, args: DetectChangesInput) -> None:
-    if areas.valid_m2 <= 0:
-        raise InputError(f"before ({args.before}) and after ({args.after}) share no valid pixels "
-                         "(one is nodata wherever they overlap); pass two scenes of the same place "
-                         "with data in common.")
 
 
 @tool_record(DetectChangesInput, DetectChangesOutput)
@@ -329,11 +181,8 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
         args: Validated arguments.
         ctx: Tool context (workspace, settings, progress).
     """
-    if args.method != "cva":
-        from tools.change.deep import deep_available, detect_changes_deep
-
-        if args.method == "deep" or deep_available(args.model):
-            return detect_changes_deep(args, ctx)
+    if args.method != "cva" and (args.method == "deep" or deep_available(args.model)):
+        return detect_changes_deep(args, ctx)
     if args.threshold is not None and not (math.isfinite(args.threshold) and args.threshold >= 0):
         raise InputError(f"threshold: must be a finite magnitude >= 0 (got {args.threshold}); "
                          "leave it out for Otsu's threshold")
@@ -348,7 +197,7 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
     mask_path = staging_path(ctx.output_path(MASK_NAME), args.min_area_m2)
     vec_path = ctx.output_path("change_polygons.geojson")
     with contextlib.ExitStack() as stack:
-        pairs = [stack.enter_context(_open_pair(args.before, args.after))
+        pairs = [stack.enter_context(open_pair(args.before, args.after))
                  for _ in range(_workers())]
         pair = pairs[0]
         warnings.extend(pair.warnings)
@@ -360,7 +209,7 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
             moments.merge(part)
             ctx.progress("difference statistics", i + 1, len(windows))
         if moments.count == 0:
-            _require_valid(AreaTotals(), args)
+            require_valid(AreaTotals(), args)
         offset, scale = moments.scaling(args.standardize)
         exact = whole and not pair.reprojected  # warped values may differ slightly per window
         bound = moments.magnitude_bound(offset, scale) * (1.0 if exact else 1.5)

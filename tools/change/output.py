@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from specialists.change.cva import AreaTotals
 from specialists.stats.thresholds import ASHMAN_D_MIN
 from specialists.stats.thresholds import Bimodality as HistogramBimodality
-from tools.core.artifacts import Quantity
+from tools.change.inputs import DetectChangesInput
+from tools.core.artifacts import Quantity, ToolResult
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, pixel_area_rows_m2
 from tools.geo.bimodality import Bimodality
@@ -24,11 +27,31 @@ from tools.geo.min_area import mask_polygons
 from tools.geo.raster import open_dataset
 from tools.geo.vector import write_geojson
 
-if TYPE_CHECKING:
-    from tools.change.detect_changes import DetectChangesInput, DetectChangesOutput
-
 MASK_NAME = "change_mask.tif"
 """File name of the change mask in the workspace (with the call's prefix)."""
+
+
+class DetectChangesOutput(ToolResult):
+    """Output of detect_changes: change mask, polygons, changed area and share."""
+
+    method: Literal["cva", "deep"] = Field("cva", description="method that ran")
+    changed_area: Quantity = Field(description="changed area in ha")
+    changed_area_m2: Quantity = Field(description="changed area in m²")
+    changed_share: Quantity = Field(description="changed area as % of the valid scene area")
+    valid_area: Quantity = Field(description="area in ha where both scenes have valid pixels")
+    threshold: Quantity = Field(description="change-magnitude threshold used")
+    threshold_method: Literal["otsu", "fixed", "model"]
+    bimodality: Bimodality | None = Field(
+        None, description="cva with Otsu's threshold: how clearly the change-magnitude histogram "
+        "splits into change and no change (Ashman's D); not bimodal means the threshold, and "
+        "so the changed area, is unreliable")
+    polygons: int = Field(description="number of change polygons kept")
+    dropped_polygons: int = Field(0, description="change regions below min_area_m2, removed "
+                                  "from the polygons and set to no change (0) in the mask")
+    standardized: bool
+    reprojected: bool = Field(description="the after scene was warped onto the before grid")
+    mask: str = Field(description="change mask GeoTIFF (1 change, 0 none, 255 nodata)")
+    vector: str = Field(description="change polygons GeoJSON (before CRS)")
 
 
 @dataclass
@@ -88,8 +111,6 @@ def _polygons(run: ChangeRun, args: DetectChangesInput,
 
 def finish(args: DetectChangesInput, ctx: ToolContext, run: ChangeRun) -> DetectChangesOutput:
     """Polygons, numbers and artifacts of a written change mask; the tool's result."""
-    from tools.change.detect_changes import DetectChangesOutput
-
     warnings, raw_m2 = run.warnings, run.areas.changed_m2
     try:
         features, dropped = _polygons(run, args, ctx)

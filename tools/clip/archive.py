@@ -17,19 +17,21 @@ from typing import Any, Protocol
 import numpy as np
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
-from rasterio.windows import Window
 
+from specialists.tiling import Window
 from tools.clip.index import ImageIndex, Item
+from tools.core.artifacts import Artifact, ToolResult
 from tools.core.errors import InputError
-from tools.geo.raster import crs_to_str, describe, iter_tiles, open_dataset
+from tools.geo.raster import crs_to_str, describe, iter_tiles, open_dataset, rio
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".jp2", ".vrt", ".img")
 CLIP_TILE = 512
 """Default tile side in pixels for cutting scenes (scene-classification sets use 256-600 px)."""
 
 Progress = Callable[[str, int, int], None]
-RgbFn = Callable[[Path], Path]
-"""A non-RGB scene -> an 8-bit RGB composite on the same grid (``pseudo_rgb``)."""
+ToolCaller = Callable[[str, dict[str, Any]], ToolResult]
+"""Runs a tool as a child of the calling tool (``ToolContext.call_tool``): non-RGB scenes are
+composited by ``pseudo_rgb`` on their own grid."""
 
 
 class Encoder(Protocol):
@@ -83,33 +85,45 @@ class Scene:
     crs: str | None
     transform: Any
     note: str | None = None
+    composite: Artifact | None = None
+    """The ``pseudo_rgb`` composite made for it (None: the file is read as it is)."""
 
 
-def prepare(path: Path, to_rgb: RgbFn | None, argument: str) -> Scene:
+def _composite(path: Path, call_tool: ToolCaller) -> Artifact:
+    """The ``pseudo_rgb`` composite of ``path`` (its own file, made by a child call)."""
+    art = call_tool("pseudo_rgb", {"image": str(path)}).first("raster")
+    if art is None or art.path is None:
+        raise InputError(f"pseudo_rgb wrote no composite of {path}")
+    return art
+
+
+def prepare(path: Path, call_tool: ToolCaller | None, argument: str) -> Scene:
     """Header facts of ``path`` and its RGB source (itself, a grey band x3, or a composite).
 
     Raises:
-        InputError: Unreadable, or non-RGB with no ``to_rgb``.
+        InputError: Unreadable, or non-RGB with no ``call_tool``.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         info = describe(path, argument)
-    note = None
+    note, composite = None, None
     if info.dtype == "uint8" and info.count in (3, 4) and info.modality in ("rgb", "multispectral"):
         rgb, bands = path, [1, 2, 3]
     elif info.dtype == "uint8" and info.count in (1, 2):
         rgb, bands = path, [1, 1, 1]
-    elif to_rgb is None:
+    elif call_tool is None:
         raise InputError(f"{argument}: {path} is {info.modality} ({info.count} bands, "
                          f"{info.dtype}); composite it with pseudo_rgb first")
     else:
-        rgb, bands = to_rgb(path), [1, 2, 3]
+        composite = _composite(path, call_tool)
+        rgb, bands = Path(str(composite.path)), [1, 2, 3]
         note = f"{path.name}: {info.modality} scene composited to RGB with pseudo_rgb"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with open_dataset(path, argument) as src:
             return Scene(path=path, rgb=rgb, bands=bands, width=src.width, height=src.height,
-                         crs=crs_to_str(src.crs), transform=src.transform, note=note)
+                         crs=crs_to_str(src.crs), transform=src.transform, note=note,
+                         composite=composite)
 
 
 def footprint(transform: Any, col: int, row: int, width: int, height: int) -> list[list[float]]:
@@ -124,10 +138,9 @@ def scene_items(scene: Scene, tile_size: int, whole_max: int | None) -> list[Ite
     (None: never), else tiles of ``tile_size`` pixels (edge tiles are smaller).
     """
     if whole_max is not None and max(scene.width, scene.height) <= whole_max:
-        windows = [(0, 0, scene.width, scene.height)]
+        windows = [Window(0, 0, scene.width, scene.height)]
     else:
-        windows = [(int(t.core.col_off), int(t.core.row_off), int(t.core.width),
-                    int(t.core.height)) for t in iter_tiles(scene.width, scene.height, tile_size)]
+        windows = [t.core for t in iter_tiles(scene.width, scene.height, tile_size)]
     return [Item(path=str(scene.path), col=c, row=r, width=w, height=h, crs=scene.crs,
                  footprint=footprint(scene.transform, c, r, w, h)) for c, r, w, h in windows]
 
@@ -138,7 +151,8 @@ def read_items(scene: Scene, items: Sequence[Item], side: int) -> Iterator[np.nd
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with open_dataset(scene.rgb) as src:
             for it in items:
-                data = src.read(scene.bands, window=Window(it.col, it.row, it.width, it.height),
+                data = src.read(scene.bands,
+                                window=rio(Window(it.col, it.row, it.width, it.height)),
                                 out_shape=(3, side, side), resampling=Resampling.average)
                 yield np.moveaxis(np.asarray(data, np.uint8), 0, -1)
 
@@ -173,10 +187,11 @@ class RefreshStats:
     items_embedded: int = 0
     items_total: int = 0
     notes: list[str] = field(default_factory=list)
+    composites: list[Artifact] = field(default_factory=list)
 
 
 def refresh(index: ImageIndex, files: Sequence[Path], encoder: Encoder, tile_size: int,
-            whole_max: int | None, to_rgb: RgbFn | None = None,
+            whole_max: int | None, call_tool: ToolCaller | None = None,
             progress: Progress = _no_progress) -> RefreshStats:
     """Bring ``index`` up to date with ``files``: embed new and changed files (by path, mtime
     and size), drop files no longer there. Each file is one transaction.
@@ -193,9 +208,11 @@ def refresh(index: ImageIndex, files: Sequence[Path], encoder: Encoder, tile_siz
         if known.get(key) == (st.st_mtime_ns, st.st_size):
             stats.unchanged += 1
             continue
-        scene = prepare(f, to_rgb, "archive")
+        scene = prepare(f, call_tool, "archive")
         if scene.note:
             stats.notes.append(scene.note)
+        if scene.composite:
+            stats.composites.append(scene.composite)
         todo.append((f, st.st_mtime_ns, st.st_size, scene, scene_items(scene, tile_size,
                                                                          whole_max)))
         if key in known:

@@ -32,10 +32,12 @@ from tools.clip.archive import (
 )
 from tools.clip.archive import refresh as refresh_index
 from tools.clip.index import ImageIndex, IndexMismatch, Item, index_path, is_index, valid_name
-from tools.clip.models import ClipRun, clip_run, load_clip_model, rgb_maker, write_csv_atomic
+from tools.clip.models import ClipRun, clip_run, load_clip_model
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
-from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, load_result, tool_record
+from tools.core.sources import load_source
+from tools.geo.atomic import write_csv_atomic
 from tools.geo.vector import write_geojson
 
 WHOLE_MAX = 2048
@@ -151,9 +153,6 @@ def expand_inputs(spec: str, argument: str) -> list[Path]:
     """
     p = Path(spec)
     if p.suffix.lower() == ".json" and p.is_file():
-        from tools.core.registry import load_result
-        from tools.core.sources import load_source
-
         _, raw = load_result(p, argument)
         scenes = list(dict.fromkeys(str(h["scene"]) for h in raw.get("hits") or []))
         if scenes:
@@ -177,7 +176,7 @@ def _labels(args: ClassifySceneInput) -> tuple[list[str], list[str], str]:
     return labels, templates, f"{len(labels)} labels given"
 
 
-@tool_record(ClassifySceneInput, ClassifySceneOutput)
+@tool_record(ClassifySceneInput, ClassifySceneOutput, needs=("torch", "open_clip"))
 def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneOutput:
     """Classify scenes zero-shot into land-use / scene labels (CLIP family): top labels with
     scores per image and counts per label across images.
@@ -187,14 +186,15 @@ def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneO
     record, enc = load_clip_model(args.model, "classify_scene", args.device, args.batch)
     label_emb = enc.encode_labels(labels, templates)
     k = min(args.top_k, len(labels))
-    to_rgb = rgb_maker(ctx)
     results: list[SceneLabels] = []
     rows: list[list[Any]] = []
     warnings: list[str] = []
     for n, f in enumerate(files):
-        scene = prepare(f, to_rgb, "images")
+        scene = prepare(f, ctx.call_tool, "images")
         if scene.note:
             warnings.append(scene.note)
+        if scene.composite:
+            ctx.include(scene.composite)
         items = scene_items(scene, args.tile_size or CLIP_TILE,
                             None if args.tile_size else WHOLE_MAX)
         probs = enc.probabilities(embed_items(scene, items, enc), label_emb)
@@ -289,7 +289,9 @@ def build_index(archive: str, name: str | None, model: str | None, tile_size: in
         files = expand(spec, "archive")
         single = len(files) == 1 and Path(spec).expanduser().is_file()
         stats = refresh_index(index, files, enc, tile_size, None if single else 2 * tile_size,
-                              rgb_maker(ctx), progress or ctx.progress)
+                              ctx.call_tool, progress or ctx.progress)
+        for art in stats.composites:
+            ctx.include(art)
     run = IndexRun(name=name, path=str(root), items=stats.items_total, added=stats.added,
                    updated=stats.updated, removed=stats.removed, unchanged=stats.unchanged,
                    embedded=stats.items_embedded)
@@ -311,7 +313,7 @@ def _hit_features(hits: list[Item]) -> tuple[list[dict[str, Any]], str | None]:
     return feats, target
 
 
-@tool_record(SearchImagesInput, SearchImagesOutput)
+@tool_record(SearchImagesInput, SearchImagesOutput, needs=("torch", "open_clip", "faiss"))
 def search_images(args: SearchImagesInput, ctx: ToolContext) -> SearchImagesOutput:
     """Find the scenes of an archive, or the tiles of a large scene, that best match a text
     query: ranked hits with scores and footprints.

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tools.geo.atomic import atomic_path
 
 INDEX_DIR_ENV = "EARTHSIGHT_INDEX_DIR"
 DB_NAME = "index.sqlite"
@@ -269,13 +270,8 @@ class ImageIndex:
 
         gen = self._generation()
         dest = self._faiss_file(gen)
-        tmp = self.root / f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
+        with atomic_path(dest) as tmp:
             faiss.write_index(self._vectors, str(tmp))
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         for old in self.root.glob("vectors.g*.faiss"):
             if old != dest:
                 old.unlink(missing_ok=True)

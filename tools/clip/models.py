@@ -1,16 +1,12 @@
-"""Shared plumbing of the CLIP tools: which model, its weights, loading, RGB composites, CSV."""
+"""Shared plumbing of the CLIP tools: which model, its weights, loading."""
 
 from __future__ import annotations
 
-import csv
-import os
-import uuid
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from specialists.clip.model import LoadedClip, load_clip
 from specialists.runtime.models import (
     DEFAULT_CLIP,
     MODELS,
@@ -20,10 +16,6 @@ from specialists.runtime.models import (
     resolve_weights,
 )
 from tools.core.errors import InputError, ToolUnavailable
-from tools.core.registry import ToolContext
-
-if TYPE_CHECKING:
-    from specialists.clip.model import LoadedClip
 
 
 class ClipRun(BaseModel):
@@ -85,12 +77,10 @@ def load_clip_model(spec: str | None, tool: str, device: str | None, batch: int 
     """
     record, weights, arch = resolve_clip(spec, tool)
     try:
-        from specialists.clip.model import load_clip
+        return record, load_clip(weights, arch=arch, device=device, batch=batch)
     except ImportError as exc:  # pragma: no cover - the deep extra is missing
         raise ToolUnavailable(f"{tool} needs the `deep` extra ({exc.name} is missing): "
                               "pip install 'earthsight[deep]'") from exc
-    try:
-        return record, load_clip(weights, arch=arch, device=device, batch=batch)
     except ValueError as exc:  # CheckpointError, device errors
         raise InputError(f"model/device: {exc}") from exc
 
@@ -99,31 +89,3 @@ def clip_run(record: ModelRecord, enc: LoadedClip) -> ClipRun:
     """The :class:`ClipRun` record of a loaded model."""
     return ClipRun(name=record.name, weights=enc.weights, arch=enc.arch, device=enc.device,
                    image_size=enc.image_size)
-
-
-def rgb_maker(ctx: ToolContext) -> Any:
-    """A ``path -> RGB composite path`` function that runs ``pseudo_rgb`` in ``ctx``."""
-
-    def to_rgb(path: Path) -> Path:
-        from tools.pseudo_rgb import PseudoRgbInput, pseudo_rgb
-
-        ctx.progress("pseudo_rgb", 0, 1)
-        return Path(pseudo_rgb.handler(PseudoRgbInput(image=str(path)), ctx).path)
-
-    return to_rgb
-
-
-def write_csv_atomic(dest: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
-    """Write a CSV to a temporary name beside ``dest`` and rename it into place."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dest

@@ -9,12 +9,24 @@ from pydantic import BaseModel, Field
 ArtifactKind = Literal["mask", "raster", "vector", "number", "table", "text"]
 
 
+class ParentCall(BaseModel):
+    """The call that ran a child call through its context (``ToolContext.call_tool``)."""
+
+    call_id: str = Field(description="the parent call's id, e.g. c003")
+    tool: str = Field(description="the parent call's tool")
+    step: str | None = Field(None, description="the parent call's plan step id, if any")
+
+
 class ToolCall(BaseModel):
     """The call that produced an artifact."""
 
     tool: str
     args: dict[str, Any]
     step: str | None = Field(None, description="plan step id (s1, s2, ...) when run from a plan")
+    parent: ParentCall | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="the call that ran this one (a tool's child call); absent for top-level "
+                    "calls")
 
 
 class Quantity(BaseModel):

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from specialists.runtime.checkpoint import CheckpointError
 from specialists.runtime.models import WeightsNotFound, get_record, resolve_weights, weights_present
 from specialists.spectral.bands import resolve_roles
 from tools.core.errors import InputError, ToolUnavailable
@@ -106,8 +107,6 @@ def has_weights(model: str, path: str | None) -> bool:
 def load_or_refuse(loader: Any, weights: Path,
                    argument: str = "model") -> tuple[Any, dict[str, Any]]:
     """Call a specialist's ``load_model`` with a clear error for unusable files."""
-    from specialists.runtime.checkpoint import CheckpointError
-
     try:
         model, meta = loader(weights)
     except CheckpointError as exc:

@@ -3,24 +3,32 @@
 A tool is a handler ``(args: InputModel, ctx: ToolContext) -> OutputModel`` decorated with
 :func:`tool_record`. The handler's docstring (up to ``Args:``) is the description that LLM
 schemas, the MCP server, ``earthsight tools`` and the docs show.
+
+Every call goes through one runner (:func:`run_record`): validated arguments, a call id, an
+output prefix, a result record file and manifest entries. A tool that needs another tool (a
+non-RGB scene composited by ``pseudo_rgb`` before detection) runs it through its context with
+:meth:`ToolContext.call_tool`: a child call through the same runner, with its own call id,
+outputs named ``<parent prefix>.<k>_...`` (k counts the children of the parent call), its own
+result record, and ``call.parent`` naming the parent call on the child's artifacts.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tools.core.artifacts import Artifact, ArtifactKind, ToolCall, ToolResult
+from tools.core.artifacts import Artifact, ArtifactKind, ParentCall, ToolCall, ToolResult
 from tools.core.errors import InputError, ToolUnavailable
 from tools.core.settings import Settings, get_settings
 from tools.core.workspace import Workspace
-from tools.geo.vector import write_json_atomic
+from tools.geo.atomic import write_json_atomic
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=ToolResult)
@@ -97,11 +105,56 @@ class ToolContext:
     produced: list[Artifact] = field(default_factory=list)
     describer: Describer | None = None
     """Optional vision/language backend that ``describe_scene`` answers with."""
+    lookup: ToolLookup | None = None
+    """Tool name -> record, for :meth:`call_tool` (None: the lookup ``tools.catalog``
+    registers with :func:`register_lookup`)."""
+    out_prefix: str | None = None
+    """File-name prefix of the outputs (None: the plan step id, else the call id)."""
+    child_runs: list[ToolRun] = field(default_factory=list)
+    """The finished child calls (result and result record file), in call order; their
+    artifacts are in the manifest, recorded by the child calls themselves."""
+    children: int = 0
+    """Child calls started so far (numbers their output prefixes)."""
 
     @property
     def prefix(self) -> str:
-        """File-name prefix of this call's outputs (the plan step id, else the call id)."""
-        return self.call.step or self.call_id
+        """File-name prefix of this call's outputs: the plan step id, else the call id; for a
+        child call ``<parent prefix>.<k>``."""
+        return self.out_prefix or self.call.step or self.call_id
+
+    def call_tool(self, name: str, args: dict[str, Any]) -> ToolResult:
+        """Run tool ``name`` with ``args`` as a child of this call, through the same runner.
+
+        The child gets validated arguments, its own call id, the output prefix
+        ``<this prefix>.<k>`` (k = 1, 2, ... per child of this call; step and call ids never
+        hold a dot, so it is unique in the workspace), its own result record, and
+        ``call.parent`` (this call's id, tool and step) on its artifacts. It shares this call's
+        progress callback, describer, settings and tool lookup. Its artifacts are recorded in
+        the manifest by the child call; :meth:`include` also lists one in this call's result.
+        Its result record file is ``child_runs[-1].result_path`` after the call.
+
+        Raises:
+            InputError: Unknown tool or bad arguments (the message names the tool).
+            ToolUnavailable: The child cannot run here, or no tool lookup is known.
+        """
+        lookup = self.lookup or (_REGISTERED[0] if _REGISTERED else None)
+        if lookup is None:
+            raise ToolUnavailable(f"{self.call.tool} cannot run {name}: this context has no tool "
+                                  "lookup (pass lookup= to run_record, or import tools.catalog)")
+        record = lookup(name)
+        parsed = _checked(record, args)
+        self.children += 1
+        call = ToolCall(tool=record.name, args=parsed.model_dump(mode="json", exclude_none=True),
+                        parent=ParentCall(call_id=self.call_id, tool=self.call.tool,
+                                          step=self.call.step))
+        child = ToolContext(workspace=self.workspace, call=call,
+                            call_id=self.workspace.new_call_id(), settings=self.settings,
+                            progress=self.progress, describer=self.describer, lookup=lookup,
+                            out_prefix=f"{self.prefix}.{self.children}")
+        self.progress(record.name, 0, 1)
+        run = _execute(record, parsed, child)
+        self.child_runs.append(run)
+        return run.result
 
     def output_path(self, name: str) -> Path:
         """Path for an output file of this call, e.g. ``s2_water_mask.tif``."""
@@ -111,6 +164,11 @@ class ToolContext:
     def result_path(self) -> Path:
         """Path of this call's result record (JSON)."""
         return self.output_path(f"{self.call.tool}.json")
+
+    def include(self, art: Artifact) -> None:
+        """List an artifact of a child call (e.g. the composite a tool worked on) in this call's
+        result too; the manifest keeps it once, recorded by the child."""
+        self.produced.append(art)
 
     def artifact(
         self, name: str, kind: ArtifactKind, path: Path | None = None, *, units: str | None = None,
@@ -142,7 +200,8 @@ class ToolRecord(Generic[In, Out]):
     output_model: type[Out]
     handler: Callable[[In, ToolContext], Out]
     requires: str | None = None
-    """What this installation lacks for the tool to run (None: it can run)."""
+    """What this installation lacks for the tool to run (None: it can run); see
+    :func:`missing_requirements`."""
 
     def input_schema(self) -> dict[str, Any]:
         """JSON schema of the arguments."""
@@ -173,20 +232,52 @@ class ToolRecord(Generic[In, Out]):
                              f"Arguments it takes: {allowed}.") from exc
 
 
+ToolLookup = Callable[[str], ToolRecord[Any, Any]]
+"""Tool name -> its record (``tools.catalog.get_tool``); raises InputError for unknown names."""
+
+_REGISTERED: list[ToolLookup] = []
+
+
+def register_lookup(lookup: ToolLookup) -> None:
+    """Make ``lookup`` the tool lookup of contexts made without one (``tools.catalog`` registers
+    its ``get_tool`` on import, so ``tools.core`` never imports the catalog)."""
+    _REGISTERED[:] = [lookup]
+
+
 def _describe(handler: Callable[..., Any]) -> str:
     doc = inspect.getdoc(handler) or handler.__name__
     return doc.split("\nArgs:")[0].strip()
 
 
+def missing_requirements(needs: Sequence[str], extra: str = "deep") -> str | None:
+    """What this installation lacks of the top-level modules ``needs`` (None: nothing).
+
+    Modules are looked up on ``sys.path`` without importing them (and without the import
+    hooks), so asking costs a few file-system look-ups and never loads torch.
+    """
+    missing = [m for m in needs if importlib.machinery.PathFinder.find_spec(m) is None]
+    if not missing:
+        return None
+    return (f"needs the {extra} extra (pip install 'earthsight[{extra}]'; not installed: "
+            f"{', '.join(missing)})")
+
+
 def tool_record(
-    input_model: type[In], output_model: type[Out], requires: str | None = None
+    input_model: type[In], output_model: type[Out], needs: Sequence[str] = ()
 ) -> Callable[[Callable[[In, ToolContext], Out]], ToolRecord[In, Out]]:
-    """Turn a handler into its ToolRecord (name from the function, description from its doc)."""
+    """Turn a handler into its ToolRecord (name from the function, description from its doc).
+
+    Args:
+        input_model: The arguments.
+        output_model: The result.
+        needs: Optional top-level modules (of the ``deep`` extra) every call of the tool
+            imports; the record's ``requires`` says which are missing, once, at import.
+    """
 
     def wrap(handler: Callable[[In, ToolContext], Out]) -> ToolRecord[In, Out]:
         return ToolRecord(
             name=handler.__name__, description=_describe(handler), input_model=input_model,
-            output_model=output_model, handler=handler, requires=requires,
+            output_model=output_model, handler=handler, requires=missing_requirements(needs),
         )
 
     return wrap
@@ -200,33 +291,57 @@ class ToolRun:
     result_path: Path
 
 
+def _checked(record: ToolRecord[In, Out], args: dict[str, Any]) -> In:
+    if record.requires is not None:
+        raise ToolUnavailable(f"{record.name} cannot run here: {record.requires}")
+    return record.validate_args(args)
+
+
+def _execute(record: ToolRecord[Any, Any], parsed: BaseModel, ctx: ToolContext) -> ToolRun:
+    """Run the handler, write the result record and record the call's own artifacts."""
+    result = record.handler(parsed, ctx)
+    listed = {a.id for a in result.artifacts}
+    for art in ctx.produced:
+        if art.id not in listed:
+            result.artifacts.append(art)
+            listed.add(art.id)
+    write_json_atomic(ctx.result_path, {"call": ctx.call.model_dump(mode="json"),
+                                        "result": result.model_dump(mode="json")})
+    recorded = {a.id for r in ctx.child_runs for a in r.result.artifacts}  # by the children
+    ctx.workspace.record([a for a in result.artifacts if a.id not in recorded])
+    return ToolRun(result=result, result_path=ctx.result_path)
+
+
 def run_record(
     record: ToolRecord[Any, Any], args: dict[str, Any], workspace: Workspace,
     step: str | None = None, progress: ProgressCallback | None = None,
-    describer: Describer | None = None,
+    describer: Describer | None = None, lookup: ToolLookup | None = None,
 ) -> ToolRun:
     """Validate ``args``, run the tool, write its result JSON and record its artifacts.
 
-    ``describer`` (optional) is the vision/language backend handed to the tool's context.
+    Args:
+        record: The tool.
+        args: Its arguments (validated here).
+        workspace: Where outputs, the result record and the manifest go.
+        step: Plan step id (s1, s2...; no dot): the prefix of the output files.
+        progress: ``(stage, done, total)`` callback.
+        describer: The vision/language backend handed to the tool's context.
+        lookup: Tool name -> record for the tool's child calls
+            (:meth:`ToolContext.call_tool`; None: the lookup the catalog registers).
 
     Raises:
         InputError: Bad arguments or input files (message names which and the fix).
         ToolUnavailable: The tool cannot run in this installation.
     """
-    if record.requires is not None:
-        raise ToolUnavailable(f"{record.name} cannot run here: {record.requires}")
-    parsed = record.validate_args(args)
+    if step is not None and "." in step:
+        raise InputError(f"step: {step!r} holds a dot, which is reserved for the output "
+                         "prefixes of child calls (<step>.<k>); use ids like s1, s2")
+    parsed = _checked(record, args)
     call = ToolCall(tool=record.name, args=parsed.model_dump(mode="json", exclude_none=True),
                     step=step)
     ctx = ToolContext(workspace=workspace, call=call, call_id=workspace.new_call_id(),
-                      progress=progress or _no_progress, describer=describer)
-    result = record.handler(parsed, ctx)
-    known = {a.id for a in result.artifacts}
-    result.artifacts.extend(a for a in ctx.produced if a.id not in known)
-    write_json_atomic(ctx.result_path, {"call": call.model_dump(mode="json"),
-                                        "result": result.model_dump(mode="json")})
-    workspace.record(result.artifacts)
-    return ToolRun(result=result, result_path=ctx.result_path)
+                      progress=progress or _no_progress, describer=describer, lookup=lookup)
+    return _execute(record, parsed, ctx)
 
 
 def load_result(path: str | Path, argument: str = "source") -> tuple[ToolCall, dict[str, Any]]:

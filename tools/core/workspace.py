@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.core.artifacts import Artifact
-from tools.geo.vector import write_json_atomic
+from tools.geo.atomic import write_json_atomic
 
 MANIFEST = "manifest.json"
 

@@ -15,19 +15,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from affine import Affine
 from pydantic import BaseModel, Field
-from rasterio.windows import Window as RioWindow
 from shapely.geometry import Polygon, mapping
 
 from prompts.classes import canonical_class
-from specialists.detection.slicing import Detections, Window, concat, merge, slice_windows
-from specialists.detection.yolo import LoadedDetector
+from specialists.detection.slicing import Detections, concat, merge
+from specialists.detection.yolo import LoadedDetector, load_detector
 from specialists.runtime.models import (
     MODELS,
     ModelRecord,
@@ -35,6 +34,7 @@ from specialists.runtime.models import (
     get_record,
     resolve_weights,
 )
+from specialists.tiling import Window, slice_windows
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError, ToolUnavailable
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
@@ -49,7 +49,7 @@ from tools.detection.inputs import (
     touching,
 )
 from tools.geo.area import geometry_area_m2, geometry_length_m
-from tools.geo.raster import crs_to_str, describe, open_dataset
+from tools.geo.raster import crs_to_str, describe, open_dataset, rio
 from tools.geo.vector import write_geojson
 
 
@@ -120,8 +120,6 @@ LoaderFn = Callable[[Path, str | None, float, int, int | None], LoadedDetector]
 def load_predictor(weights: Path, device: str | None, conf: float, imgsz: int,
                    batch: int | None) -> LoadedDetector:
     """Load the YOLO detector (replaced by tests with a fake detector)."""
-    from specialists.detection.yolo import load_detector
-
     return load_detector(weights, device=device, conf=conf, imgsz=imgsz, batch=batch)
 
 
@@ -157,24 +155,6 @@ def _resolve_model(args: DetectObjectsInput) -> tuple[ModelRecord, Path]:
         raise ToolUnavailable(f"detect_objects: {exc}") from exc
 
 
-def _rgb_scene(image: str, ctx: ToolContext, n: int = 0) -> tuple[str, list[str]]:
-    """The scene as 8-bit RGB: the file itself, or a pseudo_rgb composite in the workspace
-    (the ``n``-th scene of a call gets its own file prefix)."""
-    info = describe(image)
-    if info.modality == "rgb" and info.dtype == "uint8" and info.count in (3, 4):
-        return image, []
-    from tools.pseudo_rgb import PseudoRgbInput, pseudo_rgb
-
-    if n:
-        ctx = replace(ctx, call=ctx.call.model_copy(update={"step": f"{ctx.prefix}-{n}"}),
-                      call_id=f"{ctx.call_id}-{n}")
-    ctx.progress("pseudo_rgb", 0, 1)
-    out = pseudo_rgb.handler(PseudoRgbInput(image=image), ctx)
-    return out.path, [f"{Path(image).name}: {info.modality} scene composited to RGB with "
-                      f"pseudo_rgb ({out.mode_used}: {', '.join(out.bands_used)}) before "
-                      "detection"]
-
-
 def _class_filter(args: DetectObjectsInput, names: dict[int, str]
                   ) -> tuple[set[int] | None, list[str]]:
     if not args.classes:
@@ -197,9 +177,7 @@ def _read_batches(src: Any, windows: list[Window], batch: int
     groups = [windows[i:i + batch] for i in range(0, len(windows), batch)]
 
     def read(group: list[Window]) -> list[np.ndarray]:
-        return [np.moveaxis(src.read([1, 2, 3], window=RioWindow(w.col, w.row, w.width,
-                                                                   w.height)), 0, -1)
-                for w in group]
+        return [np.moveaxis(src.read([1, 2, 3], window=rio(w)), 0, -1) for w in group]
 
     if not groups:
         return
@@ -240,7 +218,7 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
                 sel = dets.scores >= min_confidence
                 if keep is not None:
                     sel &= np.isin(dets.classes, list(keep))
-                parts.append(dets.select(sel).shifted(win.col, win.row))
+                parts.append(dets.select(sel).shifted(win.col_off, win.row_off))
             done += len(group)
             if progress is not None:
                 progress("detect", done, len(windows))
@@ -292,12 +270,26 @@ class _SceneBoxes:
     slices: int
 
 
-def _detect_target(target: Target, n: int, args: DetectObjectsInput, ctx: ToolContext,
+def _detect_target(target: Target, args: DetectObjectsInput, ctx: ToolContext,
                    detector: LoadedDetector, keep: set[int] | None, tile: int, overlap: int,
                    warnings: list[str]) -> _SceneBoxes:
-    """Boxes of one scene (only the slices touching its hit windows, if any) as features."""
-    scene, notes = _rgb_scene(target.scene, ctx, n)
-    warnings += notes
+    """Boxes of one scene (only the slices touching its hit windows, if any) as features.
+
+    A scene that is not 8-bit RGB is composited by a ``pseudo_rgb`` child call first (its own
+    file on the scene grid); the composite is listed among this call's artifacts."""
+    scene = target.scene
+    info = describe(scene)
+    if not (info.modality == "rgb" and info.dtype == "uint8" and info.count in (3, 4)):
+        out = ctx.call_tool("pseudo_rgb", {"image": scene})
+        rgb = out.first("raster")
+        if rgb is None or rgb.path is None:
+            raise InputError(f"image: pseudo_rgb wrote no composite of {scene}")
+        ctx.include(rgb)
+        scene = rgb.path
+        made = out.model_dump()
+        warnings.append(f"{Path(target.scene).name}: {info.modality} scene composited to RGB "
+                        f"with pseudo_rgb ({made['mode_used']}: {', '.join(made['bands_used'])})"
+                        " before detection")
     dets = detect_scene(scene, detector, tile, overlap, args.min_confidence, keep,
                         args.merge_threshold, ctx.progress, within=target.windows)
     dets, hits = keep_in_hits(dets, target)
@@ -337,7 +329,7 @@ def _write_layers(found: list[_SceneBoxes], args: DetectObjectsInput, ctx: ToolC
     return layers
 
 
-@tool_record(DetectObjectsInput, DetectObjectsOutput)
+@tool_record(DetectObjectsInput, DetectObjectsOutput, needs=("torch", "ultralytics"))
 def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsOutput:
     """Detect objects (ships, planes, vehicles, storage tanks, buildings, trees...) with a YOLO
     model, horizontal or oriented boxes, tiled over any scene size; returns GeoJSON boxes in the
@@ -366,8 +358,8 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
         warnings.append(f"{detector.fallback}; ran on torch")
     keep, class_warnings = _class_filter(args, detector.names)
     warnings += class_warnings
-    found = [_detect_target(t, n, args, ctx, detector, keep, tile, overlap, warnings)
-             for n, t in enumerate(targets)]
+    found = [_detect_target(t, args, ctx, detector, keep, tile, overlap, warnings)
+             for t in targets]
     what = (f"{'oriented' if detector.oriented else 'horizontal'} boxes from {record.name}")
     layers = _write_layers(found, args, ctx, what)
     if len(layers) > 1:

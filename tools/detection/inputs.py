@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from specialists.detection.slicing import Detections, Window
+from specialists.detection.slicing import Detections
+from specialists.tiling import Window
 from tools.core.errors import InputError
 from tools.core.registry import load_result
+from tools.core.sources import load_source
 
 ACCEPTED = ("a raster file, or the result ($sN) of search_images (its hit windows are searched) "
             "or pseudo_rgb (its composite)")
@@ -67,10 +69,9 @@ def detection_targets(image: str, argument: str = "image") -> tuple[list[Target]
         call, raw = load_result(path, argument)
     except InputError as exc:
         raise InputError(f"{exc}; detect_objects takes {ACCEPTED}") from exc
-    if call.tool == "pseudo_rgb":
-        from tools.clip.classify_search import expand_inputs
-
-        return [Target(scene=str(p)) for p in expand_inputs(image, argument)], []
+    if call.tool == "pseudo_rgb":  # its composite
+        src = load_source(path, argument)
+        return [Target(scene=str(Path(src.raster or str(src.image)).resolve()))], []
     if call.tool != "search_images":
         raise InputError(f"{argument}: {path} is a {call.tool} result; detect_objects takes "
                          f"{ACCEPTED}")
@@ -87,17 +88,11 @@ def detection_targets(image: str, argument: str = "image") -> tuple[list[Target]
     return list(targets.values()), []
 
 
-def intersects(a: Window, b: Window) -> bool:
-    """Whether two pixel windows overlap with positive area."""
-    return (a.col < b.col + b.width and b.col < a.col + a.width
-            and a.row < b.row + b.height and b.row < a.row + a.height)
-
-
 def touching(slices: Sequence[Window], within: Sequence[Window] | None) -> list[Window]:
     """The slices that overlap any window of ``within`` (all slices when it is None)."""
     if within is None:
         return list(slices)
-    return [s for s in slices if any(intersects(s, w) for w in within)]
+    return [s for s in slices if any(s.intersects(w) for w in within)]
 
 
 def _box_hits(dets: Detections, hits: Sequence[HitWindow]) -> list[HitWindow | None]:
@@ -105,9 +100,7 @@ def _box_hits(dets: Detections, hits: Sequence[HitWindow]) -> list[HitWindow | N
     out: list[HitWindow | None] = []
     ranked = sorted(hits, key=lambda h: h.rank)
     for x0, y0, x1, y1 in dets.xyxy:
-        out.append(next((h for h in ranked
-                         if x0 < h.window.col + h.window.width and h.window.col < x1
-                         and y0 < h.window.row + h.window.height and h.window.row < y1), None))
+        out.append(next((h for h in ranked if h.window.overlaps_box(x0, y0, x1, y1)), None))
     return out
 
 

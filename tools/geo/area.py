@@ -16,7 +16,10 @@ from pyproj import CRS, Geod
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from specialists.tiling import Window
+from tools.core.artifacts import Quantity
 from tools.core.errors import InputError
+from tools.geo.raster import crs_to_str
 
 M2_PER_HA = 10_000.0
 M2_PER_KM2 = 1_000_000.0
@@ -98,3 +101,60 @@ def geometry_length_m(geom: BaseGeometry, crs: Any) -> float:
     if c.is_geographic:
         return float(_geod(c.to_wkt()).geometry_length(geom))
     return float(geom.length) * _linear_factor(c)
+
+
+def area_quantity(area_m2: float) -> Quantity:
+    """An area in the unit a person would use: km² from 1 km², ha from 1 ha, else m²."""
+    if area_m2 >= M2_PER_KM2:
+        return Quantity(value=area_m2 / M2_PER_KM2, unit="km²")
+    if area_m2 >= M2_PER_HA:
+        return Quantity(value=area_m2 / M2_PER_HA, unit="ha")
+    return Quantity(value=area_m2, unit="m²")
+
+
+class AreaTally:
+    """Selected and valid pixels and their areas (m², from the transform and CRS), tile by tile.
+
+    Without a CRS only pixel counts are kept: areas are then None.
+    """
+
+    def __init__(self, src: Any) -> None:
+        self.transform = src.transform
+        self.crs = crs_to_str(src.crs)
+        self.selected_px = 0
+        self.valid_px = 0
+        self.selected_m2 = 0.0
+        self.valid_m2 = 0.0
+        self._rows: dict[tuple[int, int], np.ndarray] = {}
+
+    def add(self, selected: np.ndarray, valid: np.ndarray, window: Window) -> None:
+        """Add a core window's boolean ``selected`` and ``valid`` arrays (rows, cols)."""
+        sel = np.asarray(selected, dtype=bool) & np.asarray(valid, dtype=bool)
+        val = np.asarray(valid, dtype=bool)
+        self.selected_px += int(sel.sum())
+        self.valid_px += int(val.sum())
+        if self.crs is None:
+            return
+        key = (int(window.row_off), int(window.height))
+        if key not in self._rows:
+            self._rows[key] = pixel_area_rows_m2(self.transform, self.crs, *key)
+        rows = self._rows[key]
+        self.selected_m2 += float((sel.sum(axis=1) * rows).sum())
+        self.valid_m2 += float((val.sum(axis=1) * rows).sum())
+
+    @property
+    def has_area(self) -> bool:
+        """True when areas in m² are known (the raster has a CRS)."""
+        return self.crs is not None
+
+    @property
+    def share_pct(self) -> float:
+        """Selected share of the valid area (of valid pixels without a CRS), in %."""
+        if self.has_area:
+            return 100.0 * self.selected_m2 / self.valid_m2 if self.valid_m2 else 0.0
+        return 100.0 * self.selected_px / self.valid_px if self.valid_px else 0.0
+
+
+NO_CRS_WARNING = ("{path} has no CRS: areas in m² cannot be computed, so only pixel counts "
+                  "and the pixel share are reported. Assign a CRS (e.g. gdal_edit.py -a_srs "
+                  "EPSG:32633 FILE) to get areas.")

@@ -10,8 +10,6 @@ still to be edited (a staged mask) can skip the COG copy and be published later 
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.windows import Window
 
-
-def _temp_name(dest: Path, tag: str) -> Path:
-    return dest.with_name(f".{dest.stem}.{tag}-{uuid.uuid4().hex[:8]}{dest.suffix}")
+from tools.geo.atomic import atomic_path, scratch_path
 
 
 @contextlib.contextmanager
@@ -56,8 +52,6 @@ def grid_writer(
         A rasterio dataset open for writing; call ``dst.write(array, window=...)``.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(dest, "part")
     profile = {
         "driver": "GTiff",
         "width": like.width,
@@ -73,7 +67,9 @@ def grid_writer(
         "compress": "deflate",
         "BIGTIFF": "IF_SAFER",
     }
-    try:
+    # COG: the tiled file is a scratch copy that publish_cog copies into place; else it is
+    # renamed into place as it is
+    with (scratch_path(dest, "part") if cog else atomic_path(dest, "part")) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             if band_names:
                 for i, name in enumerate(band_names, start=1):
@@ -83,11 +79,6 @@ def grid_writer(
             yield dst
         if cog:
             publish_cog(tmp, dest, resampling)
-        else:
-            os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def publish_cog(src: str | Path, dest: str | Path, resampling: str = "nearest") -> Path:
@@ -102,16 +93,11 @@ def publish_cog(src: str | Path, dest: str | Path, resampling: str = "nearest") 
         ``dest``.
     """
     dest = Path(dest)
-    cog = _temp_name(dest, "cog")
-    try:
+    with atomic_path(dest, "cog") as cog:
         rasterio.shutil.copy(
             src, cog, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
             RESAMPLING=resampling.upper(), BIGTIFF="IF_SAFER", NUM_THREADS="2",
         )
-        os.replace(cog, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            cog.unlink()
     return dest
 
 

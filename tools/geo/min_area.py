@@ -19,7 +19,6 @@ The polygons, the mask and the areas computed from the mask then describe the sa
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,15 @@ import rasterio
 import rasterio.features
 import rasterio.windows
 import shapely
-from rasterio.windows import Window
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from specialists.tiling import Window
 from tools.core.registry import ToolContext
 from tools.geo.area import pixel_area_rows_m2
+from tools.geo.atomic import sibling_temp
 from tools.geo.geotiff import publish_cog
-from tools.geo.raster import iter_tiles, open_dataset
+from tools.geo.raster import iter_tiles, open_dataset, rio
 from tools.geo.vector import polygonize_mask
 
 WindowTally = Callable[[Window, np.ndarray], None]
@@ -68,7 +68,7 @@ def staging_path(final: Path, min_area_m2: float) -> Path:
     """
     if min_area_m2 <= 0:
         return final
-    return final.with_name(f".{final.stem}.raw-{uuid.uuid4().hex[:8]}{final.suffix}")
+    return sibling_temp(final, "raw")
 
 
 def mask_polygons(mask_path: Path, final: Path, *, min_area_m2: float, ctx: ToolContext,
@@ -132,7 +132,7 @@ def _erase(path: Path, small: list[BaseGeometry], min_area_m2: float, ctx: ToolC
             return
         tiles = list(iter_tiles(ds.width, ds.height, ctx.settings.tile_size, 0))
         for i, tile in enumerate(tiles, start=1):
-            win = tile.core
+            win = rio(tile.core)
             data = ds.read(1, window=win)
             left, bottom, right, top = rasterio.windows.bounds(win, ds.transform)
             hit = np.flatnonzero((bounds[:, 0] < right) & (bounds[:, 2] > left)
@@ -145,5 +145,5 @@ def _erase(path: Path, small: list[BaseGeometry], min_area_m2: float, ctx: ToolC
                 if erase.any():
                     data[erase] = 0
                     ds.write(data, 1, window=win)
-            tally(win, data)
+            tally(tile.core, data)
             ctx.progress("minimum mapping unit", i, len(tiles))

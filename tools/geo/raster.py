@@ -1,14 +1,13 @@
 """Raster references: what a scene is (size, bands, CRS, pixel size, modality) and how to tile it.
 
-Nothing here reads more than one window of pixels at a time.
+Tiles are :mod:`specialists.tiling` windows; :func:`rio` turns one into rasterio's window for
+``read``/``write``. Nothing here reads more than one window of pixels at a time.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,8 +16,9 @@ import rasterio
 from pydantic import BaseModel, Field
 from pyproj import Geod
 from rasterio.errors import RasterioIOError
-from rasterio.windows import Window
+from rasterio.windows import Window as RioWindow
 
+from specialists.tiling import Tile, Window, grid_tiles
 from tools.core.errors import InputError
 from tools.core.untrusted_text import clean
 
@@ -113,7 +113,7 @@ def check_readable(src: Any, argument: str = "image") -> None:
     """Read the first and last block to catch truncated or corrupt files early."""
     try:
         for row, col in ((0, 0), (src.height - 1, src.width - 1)):
-            src.read(1, window=Window(col, row, 1, 1))
+            src.read(1, window=RioWindow(col, row, 1, 1))
     except RasterioIOError as exc:
         raise InputError(f"{argument}: {src.name} is truncated or corrupt; its pixels cannot be "
                          f"read ({exc}). Re-export or re-download the file.") from exc
@@ -204,56 +204,37 @@ def describe(path: str | Path, argument: str = "image") -> RasterInfo:
         )
 
 
-@dataclass(frozen=True)
-class Tile:
-    """One window of a tiling: ``read`` includes the overlap, ``core`` does not.
+def rio(window: Window) -> RioWindow:
+    """The rasterio window of a tiling window (what ``read``, ``write`` and
+    ``window_transform`` take)."""
+    return RioWindow(window.col_off, window.row_off, window.width, window.height)
 
-    ``inner`` is the core window in the coordinates of the read array, so that
-    ``array[..., inner_rows, inner_cols]`` is the part this tile owns.
+
+def iter_tiles(width: int, height: int, size: int = 1024, overlap: int = 0) -> list[Tile]:
+    """The grid tiles of :func:`specialists.tiling.grid_tiles`: core windows of ``size`` and
+    read windows grown by ``overlap``; every pixel belongs to exactly one core window.
+
+    Raises:
+        InputError: ``size`` <= 0 or ``overlap`` < 0.
     """
-
-    read: Window
-    core: Window
-
-    @property
-    def inner(self) -> tuple[slice, slice]:
-        """Row and column slices of the core inside the read window's array."""
-        r0 = int(self.core.row_off - self.read.row_off)
-        c0 = int(self.core.col_off - self.read.col_off)
-        return slice(r0, r0 + int(self.core.height)), slice(c0, c0 + int(self.core.width))
+    try:
+        return grid_tiles(width, height, size, overlap)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
 
 
-def iter_tiles(width: int, height: int, size: int = 1024, overlap: int = 0) -> Iterator[Tile]:
-    """Cover a ``width`` x ``height`` grid with core windows of ``size`` and read windows
-    grown by ``overlap`` on every side (clipped to the grid).
-
-    Every pixel belongs to exactly one core window.
-    """
-    if size <= 0 or overlap < 0:
-        raise InputError(f"tile size must be > 0 and overlap >= 0 (got {size}, {overlap})")
-    for row in range(0, height, size):
-        for col in range(0, width, size):
-            h, w = min(size, height - row), min(size, width - col)
-            r0, c0 = max(0, row - overlap), max(0, col - overlap)
-            r1, c1 = min(height, row + h + overlap), min(width, col + w + overlap)
-            yield Tile(read=Window(c0, r0, c1 - c0, r1 - r0), core=Window(col, row, w, h))
-
-
-def tile_count(width: int, height: int, size: int) -> int:
-    """Number of tiles ``iter_tiles`` yields for this grid."""
-    return math.ceil(width / size) * math.ceil(height / size)
-
-
-def read_masked(src: Any, window: Window, bands: list[int] | None = None) -> np.ma.MaskedArray:
+def read_masked(src: Any, window: Window | RioWindow,
+                bands: list[int] | None = None) -> np.ma.MaskedArray:
     """Read a window as float32 with nodata and NaN masked.
 
     Args:
         src: Open dataset.
-        window: Window to read.
+        window: Window to read (a tiling window or rasterio's).
         bands: 1-based band indices (default: all).
     """
     idx = bands or list(range(1, src.count + 1))
-    data = src.read(idx, window=window, out_dtype="float32")
+    win = rio(window) if isinstance(window, Window) else window
+    data = src.read(idx, window=win, out_dtype="float32")
     invalid = ~np.isfinite(data)
     if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
         invalid |= data == np.float32(src.nodata)

@@ -7,8 +7,6 @@ across the border so that one water body or building is one feature.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,21 +21,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from tools.geo.area import geometry_area_m2
-from tools.geo.raster import crs_to_str, iter_tiles
-
-
-def write_json_atomic(dest: str | Path, payload: Any) -> Path:
-    """Write JSON to a temporary name beside ``dest`` and rename it into place."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dest
+from tools.geo.atomic import write_json_atomic
+from tools.geo.raster import crs_to_str, iter_tiles, rio
 
 
 def feature_collection(features: list[dict[str, Any]], crs: str | None) -> dict[str, Any]:
@@ -103,7 +88,7 @@ def polygonize_mask(
     # has the same (integer) coordinates on both sides, so the dissolve joins them exactly
     # (CRS coordinates from two window transforms can differ in the last bit).
     for tile in iter_tiles(src.width, src.height, tile_size, 0):
-        data = src.read(band, window=tile.core)
+        data = src.read(band, window=rio(tile.core))
         mask = data != 0
         if src.nodata is not None:  # nodata (e.g. 255 in a 0/1 mask) is outside, not inside
             mask &= data != src.nodata

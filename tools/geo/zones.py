@@ -19,6 +19,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from specialists.stats.zonal import StreamingComponents, ZonalAccumulator
+from specialists.tiling import Window
 from tools.core.errors import InputError
 from tools.core.registry import ProgressCallback
 from tools.core.untrusted_text import clean
@@ -29,6 +30,7 @@ from tools.geo.raster import (
     iter_tiles,
     open_dataset,
     read_masked,
+    rio,
     same_grid,
 )
 
@@ -225,9 +227,10 @@ def _coords(obj: Any) -> list[tuple[float, float]]:
 
 
 def _zone_ids(
-    src: Any, window: rasterio.windows.Window, mask_src: Any,
+    src: Any, tile_window: Window, mask_src: Any,
     zones: list[tuple[dict[str, Any], tuple[float, float, float, float]]], polygons: bool,
 ) -> np.ndarray | None:
+    window = rio(tile_window)
     shape = (int(window.height), int(window.width))
     if mask_src is not None:
         inside = read_masked(mask_src, window, [1])[0].filled(0) != 0

@@ -16,7 +16,7 @@ from specialists.segmentation.sam_tiles import Piece, paint, resolve_overlaps
 from tools.core.registry import ToolContext
 from tools.geo.area import geometry_area_m2
 from tools.geo.geotiff import grid_writer
-from tools.geo.raster import RasterInfo, iter_tiles
+from tools.geo.raster import RasterInfo, iter_tiles, rio
 from tools.geo.vector import write_geojson
 
 BLOCK = 1024
@@ -70,15 +70,13 @@ def write_outputs(like: Any, info: RasterInfo, pieces: list[Piece], ctx: ToolCon
     with grid_writer(dest, like, dtype=dtype, tags={"units": "instance id",
                                                     "background": "0"}) as dst:
         for tile in iter_tiles(like.width, like.height, BLOCK):
-            key = (int(tile.core.row_off) // BLOCK, int(tile.core.col_off) // BLOCK)
+            key = (tile.core.row_off // BLOCK, tile.core.col_off // BLOCK)
             members = buckets.get(key)
             if not members:
                 continue
-            win = (int(tile.core.col_off), int(tile.core.row_off), int(tile.core.width),
-                   int(tile.core.height))
-            arr = paint([objs[k] for k in members], [ids[k] for k in members], win, dtype)
+            arr = paint([objs[k] for k in members], [ids[k] for k in members], tile.core, dtype)
             if arr is not None:
-                dst.write(arr, 1, window=tile.core)
+                dst.write(arr, 1, window=rio(tile.core))
     transform = Affine(*info.transform)
     features, total = [], 0.0
     for ident, p in zip(ids, objs, strict=True):

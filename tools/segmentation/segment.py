@@ -14,19 +14,19 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
-from rasterio.windows import Window
 
-from specialists.segmentation.sam_tiles import (
-    Piece,
-    grid_windows,
-    merge_across_windows,
-    plan_windows,
-)
+from specialists.runtime import models
+from specialists.runtime.cache import get_or_load
+from specialists.runtime.device import configure_threads, pick_device
+from specialists.runtime.models import WeightsNotFound
+from specialists.segmentation import sam
+from specialists.segmentation.sam_tiles import Piece, merge_across_windows, plan_windows
+from specialists.tiling import Window, slice_windows
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError, ToolUnavailable
-from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, run_record, tool_record
+from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.geo.area import M2_PER_HA
-from tools.geo.raster import RasterInfo, describe, open_dataset
+from tools.geo.raster import RasterInfo, describe, open_dataset, rio
 from tools.segmentation.output import write_outputs
 from tools.segmentation.prompts import Prompts, box_prompts, point_prompts
 
@@ -88,8 +88,6 @@ def _mode(args: SegmentInput) -> str:
 
 
 def _choose_weights(model: str | None, device: str) -> tuple[str, Path]:
-    from specialists.runtime import models
-
     if model and model in models.MODELS:
         record = models.get_record(model)
         if record.task != "segment":
@@ -123,19 +121,11 @@ def load_model(model: str | None) -> tuple[Any, str]:
     """The SAM to run (cached per process) and its record name.
 
     Raises:
-        ToolUnavailable: segment-anything / torch are not installed, or the weights are missing
-            (the message names the file and the three ways to provide it).
+        ToolUnavailable: The weights are missing (the message names the file and the three
+            ways to provide it); without torch / segment-anything the record's ``requires``
+            already refuses the call.
         InputError: ``model`` names no SAM, or a file that is not a SAM checkpoint.
     """
-    try:
-        from specialists.runtime import models
-        from specialists.runtime.cache import get_or_load
-        from specialists.runtime.device import configure_threads, pick_device
-        from specialists.runtime.models import WeightsNotFound
-        from specialists.segmentation import sam
-    except ImportError as exc:  # pragma: no cover - deep extra missing
-        raise ToolUnavailable(f"segment needs the deep extra (pip install 'earthsight[deep]'): "
-                              f"{exc}") from exc
     device = str(pick_device())
     try:
         name, path = _choose_weights(model, device)
@@ -153,34 +143,20 @@ def load_model(model: str | None) -> tuple[Any, str]:
     return seg, name
 
 
-def _rgb_source(args: SegmentInput, info: RasterInfo, ctx: ToolContext) -> tuple[str, list[int]]:
-    """The file and bands SAM reads: the scene itself when it is 8-bit, else a pseudo_rgb."""
-    if info.dtype == "uint8" and info.count >= 3:
-        return args.image, [1, 2, 3]
-    if info.dtype == "uint8" and info.count in (1, 2):
-        return args.image, [1, 1, 1]
-    from tools.pseudo_rgb import pseudo_rgb
-
-    ctx.progress("pseudo_rgb", 0, 1)
-    run = run_record(pseudo_rgb, {"image": args.image}, ctx.workspace,
-                     step=f"{ctx.prefix}_rgb")
-    return str(getattr(run.result, "path")), [1, 2, 3]  # noqa: B009 - typed as ToolResult
+def _sam_source(args: SegmentInput, info: RasterInfo, ctx: ToolContext) -> tuple[str, list[int]]:
+    """The file and bands SAM reads: the scene itself when it is 8-bit (one or two bands are
+    shown as grey), else the composite of a ``pseudo_rgb`` child call."""
+    if info.dtype == "uint8":
+        return args.image, [1, 2, 3] if info.count >= 3 else [1, 1, 1]
+    rgb = ctx.call_tool("pseudo_rgb", {"image": args.image}).first("raster")
+    if rgb is None or rgb.path is None:
+        raise InputError(f"image: pseudo_rgb wrote no composite of {args.image}")
+    return rgb.path, [1, 2, 3]
 
 
-def _read_rgb(src: Any, bands: list[int], window: tuple[int, int, int, int]) -> np.ndarray:
-    col, row, w, h = window
-    data = src.read(bands, window=Window(col, row, w, h))
+def _read_rgb(src: Any, bands: list[int], window: Window) -> np.ndarray:
+    data = src.read(bands, window=rio(window))
     return np.ascontiguousarray(np.transpose(data, (1, 2, 0)).astype(np.uint8, copy=False))
-
-
-def _detect(args: SegmentInput, ctx: ToolContext) -> Path:
-    from tools import catalog
-
-    record = catalog.get_tool("detect_objects")
-    run = run_record(record, {"image": args.image, "classes": args.classes,
-                              "min_confidence": args.min_confidence}, ctx.workspace,
-                     step=f"{ctx.prefix}_detect")
-    return run.result_path
 
 
 BOX_MARGIN = 0.1
@@ -205,7 +181,7 @@ def _segment_prompts(src: Any, bands: list[int], seg: Any, prompts: Prompts,
     plan = plan_windows(prompts.needs, src.width, src.height, side, side // 4)
     pieces: list[Piece] = []
     for n, pw in enumerate(plan, start=1):
-        col, row = pw.window[0], pw.window[1]
+        col, row = pw.window.col_off, pw.window.row_off
         seg.set_image(_read_rgb(src, bands, pw.window))
         idx = np.asarray(pw.indices)
         if prompts.kind == "points":
@@ -225,7 +201,7 @@ def _segment_prompts(src: Any, bands: list[int], seg: Any, prompts: Prompts,
 def _segment_everything(src: Any, bands: list[int], seg: Any, points_per_side: int,
                         ctx: ToolContext) -> tuple[list[Piece], int]:
     side = int(seg.tile_side)
-    wins = grid_windows(src.width, src.height, side, side // 4)
+    wins = slice_windows(src.width, src.height, side, side // 4)
     pieces: list[Piece] = []
     for n, win in enumerate(wins, start=1):
         for mask, score in seg.generate(_read_rgb(src, bands, win), points_per_side):
@@ -234,12 +210,12 @@ def _segment_everything(src: Any, bands: list[int], seg: Any, points_per_side: i
                 continue
             r0, c0 = int(rows.min()), int(cols.min())
             crop = mask[r0:int(rows.max()) + 1, c0:int(cols.max()) + 1]
-            pieces.append(Piece(win[1] + r0, win[0] + c0, crop, score, -1, win))
+            pieces.append(Piece(win.row_off + r0, win.col_off + c0, crop, score, -1, win))
         ctx.progress("segment everything", n, len(wins))
     return merge_across_windows(pieces), len(wins)
 
 
-@tool_record(SegmentInput, SegmentOutput)
+@tool_record(SegmentInput, SegmentOutput, needs=("torch", "segment_anything"))
 def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
     """Segment objects with SAM from box prompts (e.g. a detect_objects result), point prompts,
     class names (detect then segment) or everything; returns a mask GeoTIFF, polygons and the
@@ -254,8 +230,10 @@ def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
     warnings: list[str] = []
     detection: Path | None = None
     prompts: Prompts | None = None
-    if mode == "classes":
-        detection = _detect(args, ctx)
+    if mode == "classes":  # detect first, in a child call: its result file holds the boxes
+        ctx.call_tool("detect_objects", {"image": args.image, "classes": args.classes,
+                                         "min_confidence": args.min_confidence})
+        detection = ctx.child_runs[-1].result_path
         prompts = box_prompts(str(detection), info, warnings, argument="classes")
     elif mode == "boxes":
         prompts = box_prompts(str(args.boxes), info, warnings)
@@ -263,7 +241,7 @@ def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
         prompts = point_prompts(args.points or [], info, warnings)
     seg, name = load_model(args.model)
     before = int(seg.embed_calls)
-    rgb_path, bands = _rgb_source(args, info, ctx)
+    rgb_path, bands = _sam_source(args, info, ctx)
     with open_dataset(rgb_path) as src:
         if prompts is None:
             pieces, windows = _segment_everything(src, bands, seg, args.points_per_side, ctx)

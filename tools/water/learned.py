@@ -15,24 +15,25 @@ it runs when asked for (``method='learned'``), and the threshold chain stays the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from specialists.runtime.cache import get_or_load
+from specialists.runtime.device import configure_threads, pick_device
 from specialists.spectral.speckle import looks_like_db, to_db
+from specialists.water.model import load_model, predict_probability
 from specialists.water.rules import NODATA, encode_mask
 from tools.core.errors import InputError
 from tools.core.model_inputs import find_weights, gsd_note, load_or_refuse, probability_threshold
 from tools.core.registry import ToolContext
+from tools.geo.area import AreaTally
+from tools.geo.bands import band_label
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
-from tools.geo.raster import RasterInfo, iter_tiles, open_dataset, read_masked
-from tools.spectral_index import AreaTally, band_label
+from tools.geo.raster import RasterInfo, iter_tiles, open_dataset, read_masked, rio
+from tools.water.inputs import MapWaterInput, sar_bands
 from tools.water.output import MASK_NAME, WaterRun
-
-if TYPE_CHECKING:
-    from tools.water.map_water import MapWaterInput
 
 MODEL = "sar-water-unet"
 TRAIN_HINT = ("earthsight train water --chips DIR (Sen1Floods11-style <id>_S1Hand.tif chips "
@@ -42,9 +43,6 @@ OVERLAP_PX = 64
 
 
 def _load(weights: Path, device: str) -> tuple[Any, dict[str, Any]]:
-    from specialists.runtime.device import configure_threads
-    from specialists.water.model import load_model
-
     if device == "cpu":
         configure_threads()
     key = (MODEL, str(weights), weights.stat().st_mtime_ns, device)
@@ -52,9 +50,7 @@ def _load(weights: Path, device: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _bands(info: RasterInfo, meta: dict[str, Any], warnings: list[str]) -> list[int]:
-    from tools.water.map_water import _sar_bands
-
-    co, cross = _sar_bands(info, warnings)
+    co, cross = sar_bands(info, warnings)
     if co is None or cross is None:
         raise InputError(f"image: {info.path} has no {'cross' if cross is None else 'co'}-"
                          "polarised band; the learned water head needs both VV and VH "
@@ -75,9 +71,6 @@ def map_water_learned(args: MapWaterInput, ctx: ToolContext, info: RasterInfo) -
         ToolUnavailable: No weights (the message says how to train or provide them).
         InputError: A threshold outside (0, 1), a single-polarisation scene, or no valid pixel.
     """
-    from specialists.runtime.device import pick_device
-    from specialists.water.model import predict_probability
-
     weights = find_weights(MODEL, args.model, "map_water (method learned)", TRAIN_HINT)
     threshold = probability_threshold(args.threshold, "method 'learned'", "water")
     device = pick_device()
@@ -117,7 +110,7 @@ def map_water_learned(args: MapWaterInput, ctx: ToolContext, info: RasterInfo) -
                 rows, cols = tile.inner
                 valid = np.isfinite(db).all(axis=0)[rows, cols]
                 water = (prob[rows, cols] >= threshold) & valid
-                dst.write(encode_mask(water, valid)[np.newaxis], window=tile.core)
+                dst.write(encode_mask(water, valid)[np.newaxis], window=rio(tile.core))
                 tally.add(water, valid, tile.core)
                 ctx.progress("water head", i, len(tiles))
             if tally.valid_px == 0:

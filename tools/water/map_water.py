@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from specialists.spectral.indices import ReflectanceScale, compute_index
 from specialists.spectral.speckle import local_cv2, looks_from_cv2, looks_like_db, to_db, to_linear
 from specialists.stats.thresholds import StreamingHistogram, bimodality
+from specialists.tiling import Tile
 from specialists.water.rules import (
     CV2_RANGE,
     EVI_WATER_MAX,
@@ -41,20 +41,15 @@ from specialists.water.rules import (
     sar_water,
 )
 from tools.core.errors import InputError
-from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
-from tools.geo.area import require_crs
+from tools.core.registry import ToolContext, tool_record
+from tools.geo.area import AreaTally, require_crs
+from tools.geo.bands import band_label, choose_bands, read_roles, reflectance_scale, resolve_bands
 from tools.geo.bimodality import Bimodality, bimodality_record
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
-from tools.geo.raster import RasterInfo, Tile, describe, iter_tiles, open_dataset, read_masked
-from tools.spectral_index import (
-    AreaTally,
-    band_label,
-    choose_bands,
-    read_roles,
-    reflectance_scale,
-    resolve_bands,
-)
+from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked, rio
+from tools.water.inputs import MapWaterInput, sar_bands
+from tools.water.learned import map_water_learned
 from tools.water.output import (
     MASK_NAME,
     MapWaterOutput,
@@ -65,34 +60,6 @@ from tools.water.output import (
 )
 
 __all__ = ["MapWaterInput", "MapWaterOutput", "map_water"]
-
-_CO_POL, _CROSS_POL = ("VV", "HH"), ("VH", "HV")
-
-
-class MapWaterInput(BaseModel):
-    """Arguments of map_water."""
-
-    image: str = Field(description="path of a SAR (VV, optionally VH) or optical raster",
-                       json_schema_extra=PATH_FIELD)
-    method: Literal["auto", "sar", "optical", "learned"] = Field(
-        "auto", description="auto: sar when the scene is SAR, else optical (both thresholds, "
-        "no model); learned: the SAR water head trained with `earthsight train water` (needs "
-        "weights)")
-    index: Literal["NDWI", "MNDWI"] | None = Field(
-        None, description="optical only: water index (default MNDWI when SWIR exists, else NDWI)")
-    threshold: float | None = Field(
-        None, description="fixed threshold (dB for sar, index value for optical; default Otsu), "
-        "or the water probability for learned (0-1, default 0.5)")
-    speckle_filter: bool = Field(True, description="SAR only: Lee filter before thresholding")
-    min_area_m2: float = Field(
-        0.0, ge=0, description="minimum mapping unit in m²: water regions smaller than this "
-        "are dropped from the polygons and set to land (0) in the mask, so the water area and "
-        "the mask agree (0 keeps every region)")
-    wgs84: bool = Field(False, description="also write the polygons in EPSG:4326")
-    model: str | None = Field(None, description="learned: water-head weights file (default: "
-                              "sar_water_unet.pt in $EARTHSIGHT_WEIGHTS_DIR or the torch "
-                              "cache)", json_schema_extra=MODEL_FIELD)
-
 
 @dataclass
 class _Plan:
@@ -132,24 +99,9 @@ def _core(array: np.ndarray, tile: Tile) -> np.ndarray:
     return array[..., rows, cols]
 
 
-def _sar_bands(info: RasterInfo, warnings: list[str]) -> tuple[int | None, int | None]:
-    names = [(n or "").strip().upper() for n in info.band_names]
-    co = next((i + 1 for i, n in enumerate(names) if n in _CO_POL), None)
-    cross = next((i + 1 for i, n in enumerate(names) if n in _CROSS_POL), None)
-    if co is None and cross is None:
-        if info.modality != "sar":
-            raise InputError(f"image: {info.path} does not look like SAR (no VV/VH/HH/HV band "
-                             f"names; guessed {info.modality}). Use method='optical' or a SAR "
-                             "file with named polarisations.")
-        co, cross = 1, (2 if info.count >= 2 else None)
-        pair = " and band 2 is VH" if cross else ""
-        warnings.append(f"bands are not named: assumed band 1 is VV{pair}")
-    return co, cross
-
-
 def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext) -> _Plan:
     warnings: list[str] = []
-    co, cross = _sar_bands(info, warnings)
+    co, cross = sar_bands(info, warnings)
     main = co or cross
     assert main is not None
     bands = [main] if args.threshold is not None or cross is None or co is None else [co, cross]
@@ -256,7 +208,7 @@ def _write_mask(
                 water = optical_water(values, threshold, evi)
             valid = _core(np.isfinite(values), tile)
             water = _core(water, tile) & valid
-            dst.write(encode_mask(water, valid)[np.newaxis], window=tile.core)
+            dst.write(encode_mask(water, valid)[np.newaxis], window=rio(tile.core))
             tally.add(water, valid, tile.core)
             ctx.progress("water mask", i, len(tiles))
     return tally
@@ -283,8 +235,6 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
     if args.min_area_m2 > 0:
         require_crs(info.crs, f"image {args.image} (min_area_m2 needs areas in m²)")
     if args.method == "learned":
-        from tools.water.learned import map_water_learned
-
         return finish(args, ctx, info, map_water_learned(args, ctx, info))
     method = args.method
     if method == "auto":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -20,15 +20,12 @@ from specialists.stats.thresholds import Bimodality as HistogramBimodality
 from specialists.water.rules import NODATA
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.registry import ToolContext
-from tools.geo.area import M2_PER_HA, M2_PER_KM2
+from tools.geo.area import M2_PER_HA, M2_PER_KM2, NO_CRS_WARNING, AreaTally
 from tools.geo.bimodality import Bimodality
 from tools.geo.min_area import mask_polygons
 from tools.geo.raster import RasterInfo, open_dataset
 from tools.geo.vector import write_geojson
-from tools.spectral_index import NO_CRS_WARNING, AreaTally
-
-if TYPE_CHECKING:
-    from tools.water.map_water import MapWaterInput
+from tools.water.inputs import MapWaterInput
 
 MASK_NAME = "water_mask.tif"
 """File name of the water mask in the workspace (with the call's prefix)."""

@@ -20,7 +20,9 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
+from specialists.runtime.device import configure_threads, pick_device
 from specialists.spectral.speckle import looks_like_db, to_db
+from specialists.water.model import default_config, fit_water, save_model
 from tools.core.errors import InputError
 from tools.geo.raster import pixel_size_m
 
@@ -172,9 +174,6 @@ def train_water_model(
     Raises:
         InputError: Bad layout or files, or fewer than :data:`MIN_CHIPS` chips.
     """
-    from specialists.runtime.device import configure_threads, pick_device
-    from specialists.water.model import default_config, fit_water, save_model
-
     found = find_chips(folder)
     if len(found) < MIN_CHIPS:
         raise InputError(f"chips: {folder} holds {len(found)} labelled chip(s); need at least "

@@ -46,7 +46,8 @@ class FakePlanner:
 @pytest.fixture
 def fake_planner(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``--planner`` load the fake planner."""
-    monkeypatch.setattr(cli, "load_planner", lambda name, ns=None: FakePlanner())
+    monkeypatch.setattr("agent.runtime.load_planner",
+                        lambda name, overrides=None: FakePlanner())
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.llm.constrained import CallGrammar, decode_call, properties
+from agent.llm.constrained import decode_call
+from agent.llm.grammar import CallGrammar, properties
 from agent.planners.llm_context import tool_specs
 
 torch = pytest.importorskip("torch")

@@ -10,9 +10,10 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from agent.graph import run_request
-from agent.llm.describe import ChatDescriber, describer_for
+from agent.llm.describe import ChatDescriber
 from agent.planners.llm import LLMPlanner
 from agent.planners.offline import OfflinePlanner
+from agent.runtime import choose_describer
 from agent.sandbox import Sandbox
 from tests.agent.llm_fakes import call, calls, scripted
 from tests.conftest import write_tiff
@@ -30,7 +31,7 @@ def test_graph_describes_with_the_planner_chat_model(tmp_path: Path, images: boo
                      AIMessage(content="Mostly bright fields in the west."))
     planner = LLMPlanner(model, images=images,
                          sandbox=Sandbox(tmp_path / "ws", data_roots=[tmp_path / "data"]))
-    describer = describer_for(planner)
+    describer = choose_describer(planner)
     assert isinstance(describer, ChatDescriber) and describer.chat_model is model
     result = run_request("describe the scene", [scene], tmp_path / "ws", planner,
                          describer=describer)
@@ -49,4 +50,4 @@ def test_graph_describes_with_the_planner_chat_model(tmp_path: Path, images: boo
 
 
 def test_only_the_llm_planner_gets_a_describer() -> None:
-    assert describer_for(OfflinePlanner()) is None
+    assert choose_describer(OfflinePlanner()) is None

@@ -1,4 +1,5 @@
-"""describe_scene's describer through chat, the Python API, workflows and the server graph."""
+"""describe_scene's describer: one rule (agent.runtime.choose_describer) through chat, the
+Python API, workflows and the server graph."""
 
 from __future__ import annotations
 
@@ -13,16 +14,11 @@ from langchain_core.messages import AIMessage
 
 from agent import Analyst
 from agent.llm.config import explicit_config
-from agent.llm.describe import (
-    ChatDescriber,
-    ConfiguredDescriber,
-    choose_describer,
-    configured_describer,
-    describer_for,
-)
+from agent.llm.describe import ChatDescriber, ConfiguredDescriber, configured_describer
 from agent.plan import Scene
 from agent.planners.llm import LLMPlanner
 from agent.planners.offline import OfflinePlanner
+from agent.runtime import choose_describer, make_runtime
 from agent.sandbox import Sandbox
 from agent.session.session import Session
 from tests.agent.describer_fakes import (
@@ -82,15 +78,30 @@ def test_configured_describer_makes_its_model_on_first_use(
     assert described.chat_model is model and analyst_answer.summary == CONFIGURED_ANSWER
 
 
-def test_choose_describer_order(tmp_path: Path) -> None:
-    injected, default = FakeDescriber("injected"), FakeDescriber("default")
+def test_choose_describer_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Injected, else the LLM planner's model, else the configured LLM, else none."""
+    injected = FakeDescriber("injected")
     planner = llm_planner(tmp_path)
-    assert choose_describer(planner, injected, default) is injected
-    from_planner = choose_describer(planner, None, default)
+    assert choose_describer(planner, injected) is injected
+    from_planner = choose_describer(planner)
     assert isinstance(from_planner, ChatDescriber)
     assert from_planner.chat_model is planner.chat_model
-    assert choose_describer(OfflinePlanner(), None, default) is default
-    assert choose_describer(OfflinePlanner()) is None and describer_for(None) is None
+    assert choose_describer(OfflinePlanner()) is None and choose_describer(None) is None
+    named = choose_describer("llm", llm={"backend": "ollama", "model": "m"})
+    assert isinstance(named, ConfiguredDescriber) and named.config.model == "m"
+    configure_llm(monkeypatch)
+    for planner_or_none in (OfflinePlanner(), "offline", None):
+        assert isinstance(choose_describer(planner_or_none), ConfiguredDescriber)
+    assert choose_describer(OfflinePlanner(), injected) is injected
+
+
+def test_every_entry_point_follows_the_one_rule(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same configuration gives the same describer kind through every runtime."""
+    configure_llm(monkeypatch)
+    for runtime in (make_runtime(tmp_path / "a"), make_runtime(tmp_path / "b", sandbox=True),
+                    Analyst(workspace=tmp_path / "c").runtime):
+        assert isinstance(runtime.describer, ConfiguredDescriber)
 
 
 # --- Python API ---------------------------------------------------------------------------------
@@ -124,14 +135,21 @@ def test_analyst_injected_describer_reaches_every_call(tmp_path: Path) -> None:
     assert "32 x 32 pixels" in fake.requests[0].facts
 
 
-def test_analyst_without_a_describer_answers_from_facts(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    configure_llm(monkeypatch)  # a configured LLM alone does not change the Python API
+def test_analyst_without_a_describer_answers_from_facts(tmp_path: Path) -> None:
     scene = make_scene(tmp_path / "data")
     analyst = Analyst(workspace=tmp_path / "ws")
-    assert analyst.describer is None
+    assert analyst.describer is None  # nothing configured
     result = analyst.run_tool("describe_scene", image=str(scene), question=QUESTION)
     assert result.model_dump()["answered_from"] == "measured facts"
+
+
+def test_analyst_uses_the_configured_llm_like_every_interface(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_llm(monkeypatch)
+    scene = make_scene(tmp_path / "data")
+    result = Analyst(workspace=tmp_path / "ws").run_tool("describe_scene", image=str(scene),
+                                                        question=QUESTION)
+    assert result.summary == CONFIGURED_ANSWER
 
 
 # --- chat ---------------------------------------------------------------------------------------
@@ -161,8 +179,10 @@ def test_chat_describes_with_the_llm_planner(tmp_path: Path, monkeypatch: pytest
     scene = make_scene(tmp_path / "data")
     chosen = llm_planner(tmp_path) if planner == "llm" else OfflinePlanner()
     console = FakeConsole([QUESTION, "/quit"])
-    monkeypatch.setattr(cli_chat, "load_planner", lambda name, ns=None: chosen)
-    monkeypatch.setattr(cli_chat, "_console", lambda stderr=False: console)
+    real = cli_chat.make_runtime
+    monkeypatch.setattr(cli_chat, "make_runtime",
+                        lambda workspace, **kw: real(workspace, **{**kw, "planner": chosen}))
+    monkeypatch.setattr(cli_chat, "console", lambda stderr=False: console)
     ns = argparse.Namespace(session="s1", workspace=str(tmp_path / "ws"), image=[str(scene)],
                             yes=True, planner=planner)
     assert cli_chat.cmd_chat(ns) == 0

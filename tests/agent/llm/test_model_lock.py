@@ -1,7 +1,7 @@
 """Calls on one chat model: serialised for local in-process models, at once for remote ones.
 
 The servers share one chat model per configuration between the LLM planner and the
-``describe_scene`` describer (:func:`agent.serve.jobs.shared_chat_model`); a local model carries one
+``describe_scene`` describer (:func:`agent.llm.shared.shared_chat_model`); a local model carries one
 ``call_lock`` that both take (:func:`agent.llm.serial.model_lock`).
 """
 
@@ -23,8 +23,8 @@ from pydantic import ConfigDict
 from agent.llm.describe import SYSTEM, configured_describer
 from agent.llm.serial import model_lock
 from agent.plan import Scene
+from agent.planners import shared as jobs
 from agent.planners.llm import LLMPlanner
-from agent.serve import jobs
 from tests.agent.describer_fakes import CONFIGURED_ANSWER, QUESTION, make_scene
 from tests.agent.llm_fakes import call, scripted
 from tools.core.registry import DescribeRequest
@@ -181,13 +181,15 @@ def test_http_ask_builds_its_planner_in_a_slot(tmp_path: Path,
 
     app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=1)
     running: list[int] = []
+    import agent.runtime
+
     load = jobs.load_planner
 
-    def counted(name: str) -> Any:
+    def counted(name: str, overrides: Any = None) -> Any:
         running.append(app.state.limiter.running)
-        return load(name)
+        return load(name, overrides)
 
-    monkeypatch.setattr(jobs, "load_planner", counted)
+    monkeypatch.setattr(agent.runtime, "load_planner", counted)
     with api_client(app) as client:
         session = client.post("/sessions").json()
         make_scene(workspace_of(app, session))

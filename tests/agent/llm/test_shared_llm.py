@@ -16,9 +16,10 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agent.plan import ContextPlanner, Plan, plan_request
+from agent.planners import shared as jobs
 from agent.planners.llm import LLMPlanner
+from agent.runtime import make_runtime
 from agent.sandbox import Sandbox
-from agent.serve import jobs
 from agent.session.session import Session
 from tests.agent.describer_fakes import CONFIGURED_ANSWER, QUESTION, make_scene
 from tests.agent.llm_fakes import ScriptedChatModel, call, calls, scripted
@@ -78,8 +79,8 @@ def test_a_shared_planner_checks_each_ask_against_its_own_sandbox(
     a = make_scene(tmp_path / "ws_a", "a.tif")
     b = make_scene(tmp_path / "ws_b", "b.tif")
     factory = use(monkeypatch, *other_then_own(a, b), *other_then_own(b, a))
-    results = [jobs.ask_job("describe the raster", [], tmp_path / ws, "llm",
-                            sandbox=Sandbox(tmp_path / ws)) for ws in ("ws_a", "ws_b")]
+    results = [make_runtime(tmp_path / ws, planner="llm", sandbox=Sandbox(tmp_path / ws)).ask(
+        "describe the raster", []) for ws in ("ws_a", "ws_b")]
     assert len(factory.models) == 1  # one cached planner (and model) served both workspaces
     prompts = factory.models[0].prompts
     for result, own, other, retry in ((results[0], a, b, prompts[1]),

@@ -11,9 +11,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from agent.graph import run_request
 from agent.llm.config import LLMConfig, load_config, make_chat_model
 from agent.plan import Scene
-from agent.planners import get_planner
 from agent.planners.llm import LLMPlanner
 from agent.planners.llm_context import quicklook_png, tool_specs
+from agent.planners.shared import get_planner
 from agent.planners.validate import check_plan
 from agent.sandbox import Sandbox
 from tests.agent.llm_fakes import call, calls, scripted

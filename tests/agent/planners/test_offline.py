@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from agent.plan import Plan, Scene
-from agent.planners import PLANNER_NAMES, get_planner
 from agent.planners.offline import OfflinePlanner
+from agent.planners.shared import PLANNER_NAMES, get_planner
 from agent.planners.validate import plan_problems
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,7 @@ def test_get_planner_offline_and_unknown_name() -> None:
 def test_planner_imports_nothing_heavy() -> None:
     code = ("import sys, agent, agent.planners.offline as o; "
             "o.OfflinePlanner().plan('count ships'); print(sorted(m for m in "
-            "('torch', 'rasterio', 'tools.catalog', 'langgraph') if m in sys.modules))")
+            "('torch', 'ultralytics', 'transformers', 'langgraph') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          check=True)
     assert out.stdout.strip() == "[]"

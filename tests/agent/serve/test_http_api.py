@@ -21,7 +21,8 @@ pytest.importorskip("httpx")
 import httpx
 from fastapi.testclient import TestClient
 
-from agent.serve import http_api, jobs
+from agent.runtime import Runtime
+from agent.serve import http_api
 from tests.agent.api_client import AUTH, BASE_URL, TOKEN
 from tools.catalog import run_tool
 
@@ -97,12 +98,22 @@ def test_a_wildcard_bind_needs_host_names(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/sessions", "/sessions/{session_id}/ask", "/sessions/{session_id}/tools/{name}",
-                 "/sessions/{session_id}/workflows", "/sessions/{session_id}/artifacts",
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/sessions", "/sessions/{session_id}/ask", "/sessions/{session_id}/workflows",
+                 "/sessions/{session_id}/artifacts",
                  "/sessions/{session_id}/artifacts/{artifact_id}",
                  "/sessions/{session_id}/files/{path}", "/tools"):
         assert path in paths, path
+    # one typed operation per tool: its arguments and its result, from the tool record
+    water = paths["/sessions/{session_id}/tools/map_water"]["post"]
+    body = water["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["args"] == {"$ref": "#/components/schemas/MapWaterInput"}
+    components = schema["components"]["schemas"]
+    assert "min_area_m2" in components["MapWaterInput"]["properties"]
+    out = water["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert "result_path" in components[out.rsplit("/", 1)[1]]["properties"]
+    assert sum(p.startswith("/sessions/{session_id}/tools/") for p in paths) >= 12
 
 
 def test_tool_ask_workflow_and_downloads(client: TestClient, session: str, data_dir: Path,
@@ -230,7 +241,7 @@ def test_concurrent_requests_respect_the_job_limit(live_server: tuple[str, Any],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     url, app = live_server
     running, peak, guard = [0], [0], threading.Lock()
-    real = jobs.run_tool_job
+    real = Runtime.run_tool
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         with guard:
@@ -243,7 +254,7 @@ def test_concurrent_requests_respect_the_job_limit(live_server: tuple[str, Any],
             with guard:
                 running[0] -= 1
 
-    monkeypatch.setattr(jobs, "run_tool_job", slow)
+    monkeypatch.setattr(Runtime, "run_tool", slow)
     with httpx.Client(base_url=url, headers=AUTH, timeout=30) as c:
         session = c.post("/sessions").json()["session_id"]
     statuses: list[int] = []
@@ -284,7 +295,7 @@ def test_serve_command_refuses_a_wildcard_host_without_host_names(tmp_path: Path
 
 
 def test_importing_the_package_loads_no_server_library() -> None:
-    code = ("import sys, agent, tools, agent.cli.main, agent.serve.jobs, agent.cli.serve; "
+    code = ("import sys, agent, tools, agent.cli.main, agent.serve.payloads, agent.cli.serve; "
             "agent.cli.main.build_parser(); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'mcp', 'fastapi', 'uvicorn', 'starlette', 'torch'}))")

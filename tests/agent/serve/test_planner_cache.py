@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.serve import jobs
+from agent.planners import shared as jobs
 from tests.agent.describer_fakes import (
     CONFIGURED_ANSWER,
     DESCRIBE_FLOW,

@@ -17,8 +17,8 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient
 
-from agent.sandbox import SandboxRefused
-from agent.serve import http_api, jobs
+from agent.errors import BusyError, SandboxRefused, report
+from agent.serve import http_api
 from agent.serve.redact import Redactor
 from agent.serve.security import SecurityPolicy
 from agent.serve.token import load_token
@@ -300,10 +300,12 @@ def test_the_redactor() -> None:
 # --- status codes -------------------------------------------------------------------------------
 
 def test_error_statuses() -> None:
-    status = http_api._status
+    def status(exc: BaseException) -> int:
+        return report(exc).http_status
+
     assert status(SandboxRefused("image: refused")) == 403
     assert status(PermissionError("no")) == 403
-    assert status(jobs.BusyError("busy")) == 429
+    assert status(BusyError("busy")) == 429
     assert status(InputError("bad")) == 400
     assert status(ValueError("bug")) == 500
 

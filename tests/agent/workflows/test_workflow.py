@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from agent.cli import main as cli
+from agent.runtime import make_runtime
 from agent.sandbox import Sandbox
 from agent.workflows.batch import run_batch
-from agent.workflows.workflow import WorkflowError, load_workflow, parse_workflow, run_workflow
+from agent.workflows.run import run_workflow
+from agent.workflows.workflow import WorkflowError, load_workflow, parse_workflow
 from tests.conftest import write_tiff
 from tools.catalog import run_tool
 from tools.core.errors import InputError
@@ -159,8 +161,8 @@ def test_batch_sandbox_and_missing_scenes(tmp_path: Path) -> None:
                   workspace=tmp_path / "ws")
     box = Sandbox(tmp_path / "ws", data_roots=[])
     with pytest.raises(InputError, match="--batch"):
-        run_batch(EXAMPLES / "water_area.yaml", "../*.tif", workspace=tmp_path / "ws",
-                  sandbox=box)
+        make_runtime(tmp_path / "ws", sandbox=box).run_batch(EXAMPLES / "water_area.yaml",
+                                                             "../*.tif")
 
 
 @pytest.mark.parametrize("value", ["../x.tif", "/etc/passwd", "http://h/a.tif", "~/a.tif",
@@ -171,8 +173,8 @@ def test_workflow_runner_refuses_traversal(tmp_path: Path, value: str) -> None:
     (tmp_path / "ws" / "link.tif").symlink_to(tmp_path / "x.tif")
     box = Sandbox(tmp_path / "ws", data_roots=[])
     with pytest.raises(InputError, match=r"^image: .* is refused"):
-        run_workflow(EXAMPLES / "water_area.yaml", {"image": value}, workspace=tmp_path / "ws",
-                     sandbox=box)
+        make_runtime(tmp_path / "ws", sandbox=box).run_workflow(
+            load_workflow(EXAMPLES / "water_area.yaml"), {"image": value})
     assert not list((tmp_path / "ws").glob("s1_*"))
 
 
@@ -180,7 +182,8 @@ def test_workflow_literal_path_refused_before_anything_runs(tmp_path: Path) -> N
     flow = tmp_path / "flow.yaml"
     flow.write_text("steps:\n  - {id: d, tool: describe_raster, args: {image: /etc/hosts}}\n")
     with pytest.raises(InputError, match="lies outside"):
-        run_workflow(flow, workspace=tmp_path / "ws", sandbox=Sandbox(tmp_path / "ws", []))
+        make_runtime(tmp_path / "ws", sandbox=Sandbox(tmp_path / "ws", [])).run_workflow(
+            load_workflow(flow), {})
 
 
 def test_examples_are_valid() -> None:

@@ -71,7 +71,7 @@ def test_weights_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
     path = save_model(model, tmp_path / "w" / "agb.pt", config,
                       {"bands": ["red", "green", "blue"], "gsd_m": 10.0,
                        "metrics": {"val_rmse_mg_ha": 12.5}})
-    assert not list(path.parent.glob(".*part"))  # atomic write leaves no temporary
+    assert not list(path.parent.glob(".*part*"))  # atomic write leaves no temporary
     loaded, meta = load_model(path)
     after, _ = predict_patches(loaded, x)
     np.testing.assert_allclose(before, after, rtol=1e-5)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specialists.detection.slicing import Detections, concat, merge, slice_count, slice_windows
+from specialists.detection.slicing import Detections, concat, merge
+from specialists.tiling import slice_count, slice_windows
 
 
 def test_windows_cover_scene_full_size() -> None:
     wins = slice_windows(1500, 700, 640, 128)
     assert len(wins) == slice_count(1500, 700, 640, 128) == 3 * 2
     assert all(w.width == 640 and w.height == 640 for w in wins)
-    assert max(w.col + w.width for w in wins) == 1500
-    assert max(w.row + w.height for w in wins) == 700
+    assert max(w.col_end for w in wins) == 1500
+    assert max(w.row_end for w in wins) == 700
     covered = np.zeros((700, 1500), bool)
     for w in wins:
-        covered[w.row:w.row + w.height, w.col:w.col + w.width] = True
+        covered[w.slices] = True
     assert covered.all()
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from specialists.segmentation import sam_tiles as st
+from specialists.tiling import Window, slice_windows
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("segment_anything")
@@ -110,8 +111,8 @@ def test_big_box_gets_a_window_that_holds_it() -> None:
     assert col <= 10 and row <= 10 and col + w >= 600 and row + h >= 300
 
 
-def test_grid_windows_cover_the_scene_with_full_windows() -> None:
-    wins = st.grid_windows(500, 300, 256, 64)
+def test_slice_windows_cover_the_scene_with_full_windows() -> None:
+    wins = slice_windows(500, 300, 256, 64)
     cover = np.zeros((300, 500), bool)
     for col, row, w, h in wins:
         assert (w, h) == (256, 256)
@@ -119,14 +120,14 @@ def test_grid_windows_cover_the_scene_with_full_windows() -> None:
     assert cover.all()
 
 
-def _piece(r0: int, c0: int, r1: int, c1: int, win: st.WindowT, score: float = 0.9) -> st.Piece:
+def _piece(r0: int, c0: int, r1: int, c1: int, win: Window, score: float = 0.9) -> st.Piece:
     wc, wr, ww, wh = win
     rr0, cc0, rr1, cc1 = max(r0, wr), max(c0, wc), min(r1, wr + wh), min(c1, wc + ww)
     return st.Piece(rr0, cc0, np.ones((rr1 - rr0, cc1 - cc0), bool), score, -1, win)
 
 
 def test_merge_across_windows_keeps_each_object_once() -> None:
-    a, b = (0, 0, 100, 100), (70, 0, 100, 100)   # overlap columns 70..100
+    a, b = Window(0, 0, 100, 100), Window(70, 0, 100, 100)   # overlap columns 70..100
     pieces = [
         _piece(10, 75, 30, 95, a), _piece(10, 75, 30, 95, b),     # whole in the overlap
         _piece(40, 50, 60, 130, a), _piece(40, 50, 60, 130, b),   # cut by both windows
@@ -143,13 +144,13 @@ def test_merge_across_windows_keeps_each_object_once() -> None:
 
 
 def test_resolve_overlaps_and_paint() -> None:
-    win = (0, 0, 50, 50)
+    win = Window(0, 0, 50, 50)
     hi = _piece(0, 0, 10, 10, win, 0.9)
     lo = _piece(5, 5, 20, 20, win, 0.5)
     out = st.resolve_overlaps([lo, hi])
     assert [p.score for p in out] == [0.9, 0.5]
     assert out[0].pixels == 100 and out[1].pixels == 15 * 15 - 25
-    img = st.paint(out, [1, 2], (0, 0, 30, 30), "uint16")
+    img = st.paint(out, [1, 2], Window(0, 0, 30, 30), "uint16")
     assert img is not None and img.dtype == np.uint16
     assert (img == 1).sum() == 100 and (img == 2).sum() == 200 and img[25, 25] == 0
-    assert st.paint(out, [1, 2], (100, 100, 10, 10), "uint16") is None
+    assert st.paint(out, [1, 2], Window(100, 100, 10, 10), "uint16") is None

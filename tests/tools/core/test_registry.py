@@ -8,11 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import BaseModel
 
 from tests.conftest import MakeTiff
 from tools.catalog import ALL_TOOLS, REGISTRY, get_tool, run_tool, tool_schemas
+from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError, ToolUnavailable
-from tools.core.registry import load_result, run_record
+from tools.core.registry import (
+    ToolContext,
+    load_result,
+    missing_requirements,
+    run_record,
+    tool_record,
+)
 from tools.core.sources import load_source
 from tools.core.workspace import Workspace
 
@@ -105,3 +113,29 @@ def test_failed_run_writes_no_result(workspace: Workspace, tmp_path: Path) -> No
     with pytest.raises(InputError, match="file not found"):
         run_tool("describe_raster", {"image": str(tmp_path / "missing.tif")}, workspace)
     assert not list(workspace.root.glob("*_describe_raster.json"))
+
+
+def test_requires_names_what_the_installation_lacks(workspace: Workspace) -> None:
+    assert missing_requirements(("json", "numpy")) is None
+    text = missing_requirements(("numpy", "no_such_module_xyz"))
+    assert text == ("needs the deep extra (pip install 'earthsight[deep]'; not installed: "
+                    "no_such_module_xyz)")
+
+    class NoArgs(BaseModel):
+        """No arguments."""
+
+    @tool_record(NoArgs, ToolResult, needs=("no_such_module_xyz",))
+    def needy(args: NoArgs, ctx: ToolContext) -> ToolResult:
+        """Needs a module nobody has."""
+        return ToolResult(summary="ran")
+
+    assert needy.requires == text and needy.schema()["available"] is False
+    with pytest.raises(ToolUnavailable, match="needy cannot run here: needs the deep extra"):
+        run_record(needy, {}, workspace)
+    # the deep tools declare the libraries every call imports; the others run anywhere
+    deep = {"detect_objects": ("torch", "ultralytics"), "segment": ("torch", "segment_anything"),
+            "classify_scene": ("torch", "open_clip"),
+            "search_images": ("torch", "open_clip", "faiss"), "estimate_biomass": ("torch",)}
+    for name, needs in deep.items():
+        assert get_tool(name).requires == missing_requirements(needs)
+    assert all(get_tool(name).requires is None for name in PUBLIC - set(deep))

@@ -18,8 +18,9 @@ from rasterio.transform import from_origin
 from shapely.geometry import box as shapely_box
 
 import tools.detection.detect_objects as detection
-from specialists.detection.slicing import Detections, slice_windows
+from specialists.detection.slicing import Detections
 from specialists.detection.yolo import LoadedDetector
+from specialists.tiling import slice_windows
 from tests.conftest import MakeTiff, write_tiff
 from tools.catalog import run_tool
 from tools.core.errors import InputError, ToolUnavailable
@@ -46,7 +47,7 @@ class FakeScene:
             w = self.windows[self.seen]
             self.seen += 1
             assert tile.shape == (w.height, w.width, 3) and tile.dtype == np.uint8
-            frame = shapely_box(w.col, w.row, w.col + w.width, w.row + w.height)
+            frame = shapely_box(w.col_off, w.row_off, w.col_end, w.row_end)
             corners, scores, classes = [], [], []
             for poly, cls in zip(self.polys, self.classes, strict=True):
                 part = shapely.make_valid(poly).intersection(frame)
@@ -60,7 +61,7 @@ class FakeScene:
                 else:
                     x0, y0, x1, y1 = part.bounds
                     pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-                corners.append(pts - [w.col, w.row])
+                corners.append(pts - [w.col_off, w.row_off])
                 scores.append(0.9 if whole else 0.6)
                 classes.append(cls)
             if not corners:

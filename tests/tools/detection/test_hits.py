@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from specialists.detection.slicing import Detections, Window, slice_windows
+from specialists.detection.slicing import Detections
+from specialists.tiling import Window, slice_windows
 from tests.conftest import MakeTiff
 from tests.tools.detection.test_detect_objects import (
     DOTA_NAMES,

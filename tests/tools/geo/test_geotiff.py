@@ -11,7 +11,7 @@ from rasterio.windows import Window
 
 from tests.conftest import MakeTiff
 from tools.geo.geotiff import grid_writer, publish_cog, write_array
-from tools.geo.raster import iter_tiles
+from tools.geo.raster import iter_tiles, rio
 
 
 def test_grid_writer_makes_a_cog_on_the_source_grid(
@@ -23,8 +23,8 @@ def test_grid_writer_makes_a_cog_on_the_source_grid(
         with grid_writer(dest, src, dtype="uint8", nodata=255, band_names=["water"],
                          tags={"units": "1"}) as dst:
             for tile in iter_tiles(src.width, src.height, 256):
-                block = src.read(1, window=tile.core)
-                dst.write((block > 100).astype("uint8"), 1, window=tile.core)
+                block = src.read(1, window=rio(tile.core))
+                dst.write((block > 100).astype("uint8"), 1, window=rio(tile.core))
         expected = src.read(1) > 100
         crs, transform = src.crs, src.transform
     with rasterio.open(dest) as out:

@@ -10,9 +10,10 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
+from specialists.tiling import tile_count
 from tests.conftest import MakeTiff
 from tools.core.errors import InputError
-from tools.geo.raster import describe, iter_tiles, open_dataset, read_masked, tile_count
+from tools.geo.raster import describe, iter_tiles, open_dataset, read_masked
 
 REAL = {
     # file: (modality, count, crs, approx pixel size m)

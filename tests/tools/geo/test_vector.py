@@ -13,13 +13,8 @@ from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from tests.conftest import MakeTiff
-from tools.geo.vector import (
-    feature_collection,
-    polygonize_mask,
-    read_features,
-    write_geojson,
-    write_json_atomic,
-)
+from tools.geo.atomic import write_json_atomic
+from tools.geo.vector import feature_collection, polygonize_mask, read_features, write_geojson
 
 
 def _feature(geom: object, **props: object) -> dict[str, object]:

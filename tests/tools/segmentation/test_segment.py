@@ -230,7 +230,7 @@ def test_non_rgb_scenes_go_through_pseudo_rgb(fake: FakeSam, make_tiff: MakeTiff
     img = make_tiff("sar_vv.tif", rng.normal(-12, 3, (1, 64, 64)).astype(np.float32))
     res, _, ids, _ = _run(workspace, image=str(img), points=[[500_100.0, 3_999_900.0]])
     assert res.count == 1 and ids.shape == (64, 64)
-    assert list(workspace.root.glob("*_rgb_rgb.tif"))
+    assert list(workspace.root.glob("*.1_rgb.tif"))  # the pseudo_rgb child call's composite
 
 
 # --- the real SAM code path (tiny random-weight model) -------------------------------------

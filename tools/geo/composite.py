@@ -1,0 +1,127 @@
+"""Streaming passes of a 3-band 8-bit composite (``pseudo_rgb``): read, stretch, write.
+
+A :class:`Recipe` says which bands are read and how they become the three channels. The scene
+is read tile by tile: per-channel moments and/or histograms give the stretch limits
+(:func:`stretch_limits`), then :func:`write_composite` writes the uint8 GeoTIFF on the source
+grid. Valid pixels become 1..255; 0 is nodata (where any band that feeds the composite is
+nodata).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasterio.enums import Resampling
+
+from specialists.spectral import stretch as st
+from specialists.tiling import Tile
+from tools.core.errors import InputError
+from tools.core.registry import ProgressCallback
+from tools.geo.geotiff import grid_writer
+from tools.geo.raster import iter_tiles, read_masked, rio
+
+READ_BUDGET_VALUES = 6_000_000
+"""Most band-pixel values read at once (float64: 48 MB); many-band cubes get smaller tiles."""
+
+
+@dataclass
+class Recipe:
+    """How to turn read bands into the three channels, and how to describe them."""
+
+    mode: str
+    read_bands: list[int]
+    labels: list[str]
+    unit: str
+    compute: Callable[[np.ndarray], np.ndarray]
+    tile: int
+    overlap: int = 0
+    ranges: list[st.HistRange] | None = None
+    wavelengths: list[float | None] | None = None
+    shown: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def tile_side(n_bands: int, size: int) -> int:
+    """Tile side for reading ``n_bands`` at once within :data:`READ_BUDGET_VALUES`."""
+    return min(size, max(64, int(math.sqrt(READ_BUDGET_VALUES / max(n_bands, 1)))))
+
+
+def raw_tiles(src: Any, bands: list[int], size: int, overlap: int, stage: str,
+              progress: ProgressCallback) -> Iterator[tuple[Tile, np.ndarray]]:
+    """Read windows of ``bands`` as float32 with NaN for nodata."""
+    tiles = iter_tiles(src.width, src.height, size, overlap)
+    for n, tile in enumerate(tiles, start=1):
+        m = read_masked(src, tile.read, bands)
+        yield tile, np.where(np.ma.getmaskarray(m), np.float32(np.nan), m.data)
+        progress(stage, n, len(tiles))
+
+
+def channels(src: Any, recipe: Recipe, stage: str,
+             progress: ProgressCallback) -> Iterator[tuple[Tile, np.ndarray]]:
+    """The three channels of each tile's core (float64, NaN in all three where any is)."""
+    for tile, data in raw_tiles(src, recipe.read_bands, recipe.tile, recipe.overlap, stage,
+                                progress):
+        rows, cols = tile.inner
+        ch = np.asarray(recipe.compute(data), dtype=np.float64)[:, rows, cols]
+        ch[:, ~np.isfinite(ch).all(axis=0)] = np.nan
+        yield tile, ch
+
+
+def sample(src: Any, bands: list[int], side: int = 512) -> np.ndarray:
+    """A decimated scene-wide sample of ``bands`` (NaN for nodata)."""
+    shape = (len(bands), min(src.height, side), min(src.width, side))
+    data = src.read(bands, out_shape=shape, out_dtype="float32", resampling=Resampling.nearest)
+    bad = ~np.isfinite(data)
+    if src.nodata is not None and not math.isnan(src.nodata):
+        bad |= data == np.float32(src.nodata)
+    return np.where(bad, np.float32(np.nan), data)
+
+
+def _no_valid(src: Any, recipe: Recipe) -> InputError:
+    return InputError(f"image: {src.name} has no valid pixels in the bands used "
+                      f"({recipe.read_bands}); check its nodata value.")
+
+
+def stretch_limits(src: Any, recipe: Recipe, method: str,
+                   progress: ProgressCallback) -> list[tuple[float, float]] | None:
+    """Scene-wide ``(low, high)`` per channel for the stretch (None: no stretch)."""
+    if method == "none":
+        return None
+    ranges = recipe.ranges
+    if method == "minmax" or ranges is None:
+        moments = st.StreamingMoments(3)
+        for _, ch in channels(src, recipe, "statistics", progress):
+            moments.add(ch)
+        if int(moments.count.min()) == 0:
+            raise _no_valid(src, recipe)
+        if method == "minmax":
+            return [(float(a), float(b)) for a, b in zip(moments.min, moments.max, strict=True)]
+        ranges = st.moment_ranges(moments)
+    hists = st.new_histograms(ranges)
+    for _, ch in channels(src, recipe, "histogram", progress):
+        st.add_to_histograms(hists, ch)
+    if hists[0].total == 0:
+        raise _no_valid(src, recipe)
+    return st.percentile_limits(hists)
+
+
+def write_composite(src: Any, recipe: Recipe, limits: list[tuple[float, float]] | None,
+                    dest: Path, progress: ProgressCallback) -> int:
+    """Write the RGB GeoTIFF; returns the number of valid pixels."""
+    valid = 0
+    tags = {"pseudo_rgb_mode": recipe.mode, "units": "8-bit display value, 0 = nodata"}
+    with grid_writer(dest, src, count=3, dtype="uint8", nodata=0, band_names=recipe.labels,
+                     resampling="average", tags=tags) as dst:
+        for tile, ch in channels(src, recipe, "writing", progress):
+            img = st.scale_to_uint8(ch, limits) if limits is not None else st.clip_to_uint8(ch)
+            dst.write(img, window=rio(tile.core))
+            valid += int(np.count_nonzero(img[0]))
+        if valid == 0:
+            raise _no_valid(src, recipe)
+    return valid
