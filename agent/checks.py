@@ -20,11 +20,13 @@ from agent.plan import Scene
 from agent.sandbox import GLOB_CHARS, Paths
 from specialists.runtime.models import MODELS
 from tools.catalog import get_tool
+from tools.clip.archive import expand
 from tools.core.errors import InputError
 from tools.core.registry import ToolRecord, path_fields
 from tools.geo.raster import RasterInfo, describe
 
-NOT_RASTERS = (".json", ".geojson", ".csv", ".txt", ".yaml", ".yml", ".gpkg", ".shp")
+NOT_RASTERS = (".json", ".geojson", ".csv", ".txt", ".yaml", ".yml", ".gpkg", ".shp", ".pt",
+               ".pth", ".onnx", ".bin", ".safetensors", ".h5", ".zip", ".npz", ".gguf")
 ToolLookup = Callable[[str], ToolRecord[Any, Any]]
 
 
@@ -44,6 +46,7 @@ class RequestChecks:
         self.lookup = lookup
         self._checked: dict[str, str] = {}
         self._headers: dict[str, RasterInfo | None] = {}
+        self._unreadable: dict[str, str] = {}
         self.errors: list[str] = []
         """Scenes whose header could not be read (the tools say the same when they run)."""
 
@@ -52,19 +55,22 @@ class RequestChecks:
 
     # --- one file --------------------------------------------------------------------------
 
-    def header(self, path: str) -> RasterInfo | None:
-        """The header of a raster, read once per request (None: not a raster GDAL reads)."""
+    def header(self, path: str, argument: str = "image") -> RasterInfo | None:
+        """The header of a raster, read once per request (None: not a raster GDAL reads; the
+        reason is kept for :meth:`scene`)."""
         if path not in self._headers:
             try:
-                self._headers[path] = describe(path)
+                self._headers[path] = describe(path, argument)
             except Exception as exc:  # the tool reports it with its own message
                 self._headers[path] = None
-                self.errors.append(message(exc))
+                self._unreadable[path] = message(exc)
         return self._headers[path]
 
-    def check_file(self, value: Any, argument: str) -> str:
+    def check_file(self, value: Any, argument: str, raster: bool = True) -> str:
         """Resolve one file argument (once per request) and check what it holds: a result
-        record may not point outside the sandbox, a raster may not exceed the pixel limit.
+        record may not point outside the sandbox, a folder or pattern only at files it may
+        read, no file may be a GDAL VRT inside a sandbox, and a raster (``raster``: the
+        argument is an image, not weights) may not exceed the pixel limit.
 
         Raises:
             InputError: Refused by the sandbox (``SandboxRefused``) or over the pixel limit.
@@ -72,15 +78,20 @@ class RequestChecks:
         if isinstance(value, str) and value in self._checked:
             return self._checked[value]
         path = self.paths.resolve(value, argument)
-        if not references.is_reference(path) and not GLOB_CHARS.search(path):
+        if not references.is_reference(path):
             p = Path(path)
-            if p.is_file():
+            if GLOB_CHARS.search(path) or p.is_dir():
+                self.paths.check_members(_members(path, argument), argument)
+            elif p.is_file():
                 if p.suffix.lower() == ".json":
                     self.paths.check_result_file(p, argument)
-                elif p.suffix.lower() not in NOT_RASTERS:
-                    info = self.header(path)
-                    if info is not None:
-                        check_pixels(info.width, info.height, path, argument, self.max_pixels)
+                else:
+                    self.paths.check_members([p.resolve()], argument)
+                    if raster and p.suffix.lower() not in NOT_RASTERS:
+                        info = self.header(path, argument)
+                        if info is not None:
+                            check_pixels(info.width, info.height, path, argument,
+                                         self.max_pixels)
         self._checked[value] = self._checked[path] = path
         return path
 
@@ -100,7 +111,9 @@ class RequestChecks:
             if must_exist:
                 raise InputError(f"{argument}: file not found: {value}")
             return Scene(path=path)
-        info = self.header(path)
+        info = self.header(path, argument)
+        if info is None and path in self._unreadable:
+            self.errors.append(self._unreadable.pop(path))
         return Scene(path=path, modality=info.modality if info else None, info=info)
 
     def scenes(self, images: Sequence[str | Path], argument: str = "images",
@@ -126,8 +139,19 @@ class RequestChecks:
             value = out.get(name)
             if value is None or (name in models and isinstance(value, str) and value in MODELS):
                 continue
+            raster = name not in models
             if isinstance(value, list | tuple):
-                out[name] = [self.check_file(v, f"{name}[{i}]") for i, v in enumerate(value)]
+                out[name] = [self.check_file(v, f"{name}[{i}]", raster)
+                             for i, v in enumerate(value)]
             else:
-                out[name] = self.check_file(value, name)
+                out[name] = self.check_file(value, name, raster)
         return out
+
+
+def _members(spec: str, argument: str) -> list[Path]:
+    """The files a folder or glob argument stands for, as the tools expand it (none when it
+    names nothing: the tool then says so)."""
+    try:
+        return expand(spec, argument)
+    except InputError:
+        return []

@@ -112,12 +112,15 @@ class AgentNodes:
     the checks of each request and the describer."""
 
     def __init__(self, planner: Planner, tool_lookup: ToolLookup, progress: AgentProgress,
-                 new_checks: NewChecks, describer: Describer | None = None) -> None:
+                 new_checks: NewChecks, describer: Describer | None = None,
+                 workspace: str | Path | None = None) -> None:
         self.planner = planner
         self.tool_lookup = tool_lookup
         self.progress = progress
         self.new_checks = new_checks
         self.describer = describer
+        self.workspace = workspace
+        """Where outputs go whatever the state says (a server's own workspace)."""
 
     def plan(self, state: AgentState) -> dict[str, Any]:
         """Describe the scenes, then plan."""
@@ -131,7 +134,9 @@ class AgentNodes:
         known = len(checks.errors)
         scenes: list[Scene] = []
         refused: list[str] = []
-        for s in state.get("scenes", []):
+        for given in state.get("scenes", []):
+            # scenes from a client (the LangGraph server) may come as dicts, never with a header
+            s = given if isinstance(given, Scene) else Scene(path=str(dict(given)["path"]))
             if s.info is not None or not Path(s.path).is_file():
                 scenes.append(s)
                 continue
@@ -178,9 +183,11 @@ class AgentNodes:
             record = self.tool_lookup(step.tool)
             # literal paths are checked; references name this request's checked scenes and
             # its own results
+            # literal paths are refused before anything is resolved; then every value the
+            # references brought in (scenes, results, $sN.name values) is checked too (a
+            # scene or result checked before in this request costs nothing: the memo)
             args = resolve_args(checks.check_tool_args(record.name, args), results, scenes)
-            if any(s.info is None for s in scenes):  # scenes not checked (or refused) before
-                args = checks.check_tool_args(record.name, args)
+            args = checks.check_tool_args(record.name, args)
             run = run_record(record, args, workspace, step=step.id, progress=on_progress,
                              lookup=self.tool_lookup,
                              describer=self.describer)
@@ -209,7 +216,8 @@ class AgentNodes:
         count = len(plan.steps)
         checks = self.new_checks()
         try:
-            workspace: Workspace | None = Workspace(state.get("workspace") or "workspace")
+            workspace: Workspace | None = Workspace(self.workspace or state.get("workspace")
+                                                    or "workspace")
             unusable = ""
         except OSError as exc:
             workspace, unusable = None, f"the workspace cannot be used: {exc}"
@@ -271,7 +279,8 @@ def request_checks(sandbox: Sandbox | None = None, tool_lookup: ToolLookup = get
 def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
                 progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
                 describer: Describer | None = None, *,
-                new_checks: NewChecks | None = None) -> Any:
+                new_checks: NewChecks | None = None,
+                workspace: str | Path | None = None) -> Any:
     """Build and compile the plan → act → answer graph.
 
     Args:
@@ -283,6 +292,7 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
         describer: Vision/language backend handed to the tools (``describe_scene`` answers
             with it; see :func:`agent.runtime.choose_describer`). Default: none, facts only.
         new_checks: Makes the checks of a request (a runtime's :meth:`~Runtime.checks`).
+        workspace: The output folder, whatever the invoking state says (a server's own).
 
     Returns:
         A compiled LangGraph graph; ``invoke`` it with an :class:`~agent.state.AgentState`
@@ -291,7 +301,8 @@ def build_graph(planner: Planner, tool_lookup: ToolLookup = get_tool,
     from langgraph.graph import END, START, StateGraph
 
     checks = new_checks or (lambda: request_checks(sandbox, tool_lookup))
-    nodes = AgentNodes(planner, tool_lookup, progress or ignore_progress, checks, describer)
+    nodes = AgentNodes(planner, tool_lookup, progress or ignore_progress, checks, describer,
+                       workspace)
     graph = StateGraph(AgentState)
     graph.add_node("plan", nodes.plan)
     graph.add_node("act", nodes.act)

@@ -56,6 +56,10 @@ class Paths(Protocol):
         """Refuse a result record that points somewhere the request may not read."""
         ...
 
+    def check_members(self, members: Sequence[Path], argument: str) -> None:
+        """Refuse files of a folder or glob argument the request may not read."""
+        ...
+
 
 class OpenPaths:
     """No sandbox: paths are read as given (the analyst's own files on the command line)."""
@@ -79,6 +83,10 @@ class OpenPaths:
         return str(Path(value).expanduser()) if value.startswith("~") else value
 
     def check_result_file(self, path: Path, argument: str) -> None:
+        """Nothing is refused without a sandbox."""
+        return None
+
+    def check_members(self, members: Sequence[Path], argument: str) -> None:
         """Nothing is refused without a sandbox."""
         return None
 
@@ -216,7 +224,8 @@ class Sandbox:
         return value if Path(value).is_absolute() else str(self.workspace / value)
 
     def check_result_file(self, path: Path, argument: str) -> None:
-        """A result record (what ``$sN`` names) may only point at files inside the roots."""
+        """A result record (what ``$sN`` names) may only name files inside the roots: every
+        absolute path anywhere in its result (images, artifacts, search hits...)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -224,8 +233,37 @@ class Sandbox:
         result = data.get("result") if isinstance(data, dict) else None
         if not isinstance(result, dict):
             return
-        named = [result.get("image")] + [a.get("path") for a in result.get("artifacts", [])
-                                         if isinstance(a, dict)]
-        for item in named:
-            if isinstance(item, str) and item and not self.inside(Path(item)):
+        for item in _strings(result):
+            if item.startswith(("/", "\\")) and not self.inside(Path(item)):
                 raise self._refuse(argument, str(path), f"the result file points at {item}")
+
+    def check_members(self, members: Sequence[Path], argument: str) -> None:
+        """Every file a folder or glob argument stands for must lie inside the roots (symlink
+        targets included) and be no GDAL VRT, by name or by content."""
+        for member in members:
+            if not self.inside(member):
+                raise self._refuse(argument, str(member), "it lies outside every root (a file "
+                                   "of the folder or pattern, or a symlink's target)")
+            if member.suffix.lower() == ".vrt" or _is_vrt(member):
+                raise self._refuse(argument, str(member), "GDAL VRT files may point anywhere")
+
+
+def _strings(value: object) -> list[str]:
+    """Every string inside ``value`` (dicts and lists searched)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _is_vrt(path: Path) -> bool:
+    """Whether the file starts like a GDAL VRT (an XML ``<VRTDataset``)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return False
+    return b"<VRTDataset" in head

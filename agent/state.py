@@ -5,11 +5,19 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, BaseMessage, convert_to_messages
 from pydantic import BaseModel, Field
 
 from agent.plan import Plan, Scene
 from tools.core.artifacts import Artifact, Quantity
+
+
+def append_messages(left: list[Any] | None, right: list[Any] | Any) -> list[BaseMessage]:
+    """The messages reducer: append, turning client dicts / tuples into messages (what
+    LangGraph's ``add_messages`` does for appends, without importing LangGraph)."""
+    new = right if isinstance(right, list) else [right]
+    return [*convert_to_messages(left or []), *convert_to_messages(new)]
+
 
 StepStatus = Literal["ok", "failed", "skipped"]
 
@@ -51,7 +59,7 @@ class AgentState(TypedDict, total=False):
     Lists marked with a reducer accumulate across nodes; the rest are replaced.
     """
 
-    messages: Annotated[list[AnyMessage], operator.add]  # nodes only append messages
+    messages: Annotated[list[AnyMessage], append_messages]
     request: str
     scenes: list[Scene]
     workspace: str

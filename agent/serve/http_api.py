@@ -300,7 +300,11 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
                 runtime.limiter.release()
                 events.put(None)
 
-        threading.Thread(target=work, name=f"ask-{session_id[:8]}", daemon=True).start()
+        try:
+            threading.Thread(target=work, name=f"ask-{session_id[:8]}", daemon=True).start()
+        except BaseException:
+            runtime.limiter.release()
+            raise
 
         def stream() -> Iterator[str]:
             while (item := events.get()) is not None:

@@ -4,7 +4,8 @@ The graph is the plan → act → answer agent with the offline planner; its inp
 :class:`~agent.state.AgentState` (``request``, ``scenes``, ``workspace``). It is built from a
 runtime (:func:`agent.runtime.make_runtime`) like every other entry point: file arguments are
 sandboxed to the workspace (``EARTHSIGHT_WORKSPACE``, default ``./workspace``) and the data
-roots, and ``describe_scene`` follows :func:`agent.runtime.choose_describer`.
+roots, outputs go to that workspace whatever the input state says, and ``describe_scene``
+follows :func:`agent.runtime.choose_describer`.
 """
 
 from __future__ import annotations
@@ -24,4 +25,4 @@ def make_graph(config: Any = None) -> Any:
     """
     runtime = make_runtime(os.environ.get("EARTHSIGHT_WORKSPACE", "workspace"), sandbox=True)
     return build_graph(runtime.planner, runtime.tool_lookup, describer=runtime.describer,
-                       new_checks=runtime.checks)
+                       new_checks=runtime.checks, workspace=runtime.root)

@@ -224,6 +224,10 @@ def parse_workflow(text: str, source: str = "<workflow>", *,
     """
     doc = _Doc(source)
     try:
+        alias = next((t for t in yaml.scan(text) if isinstance(t, yaml.AliasToken)), None)
+        if alias is not None:  # aliases multiply nodes (a few bytes can stand for millions)
+            raise WorkflowError(f"{source}:{alias.start_mark.line + 1}: YAML aliases (*name) "
+                                "are not allowed in workflows; write the value out")
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -149,9 +149,32 @@ def read_checkpoint(path: str | Path, arch: str | None = None
         raise CheckpointError(f"{path}: cannot be read as a torch checkpoint ({exc})") from exc
     state = _state_dict(raw)
     if isinstance(raw, dict) and isinstance(raw.get("config"), dict):
+        external = _external_keys(raw["config"])
+        if external:  # the architecture is built here, never fetched or loaded from elsewhere
+            raise CheckpointError(
+                f"{path}: its config names an outside model ({', '.join(external)}); "
+                "EarthSight builds CLIP architectures only from open_clip configs, without "
+                "Hugging Face or timm models")
         return str(raw.get("arch") or arch or "custom"), dict(raw["config"]), state
     name = arch or guess_arch(state)
     return name, arch_config(name), state
+
+
+_EXTERNAL = ("hf_model_name", "hf_tokenizer_name", "hf_model_pretrained", "timm_model_name",
+             "timm_model_pretrained")
+
+
+def _external_keys(config: Any, where: str = "") -> list[str]:
+    """Config keys that make open_clip fetch or load another model (a Hugging Face text tower or
+    tokenizer, a timm vision tower, their pretrained weights)."""
+    found: list[str] = []
+    if isinstance(config, dict):
+        for key, value in config.items():
+            name = f"{where}.{key}" if where else str(key)
+            if key in _EXTERNAL and value not in (None, "", False):
+                found.append(name)
+            found.extend(_external_keys(value, name))
+    return found
 
 
 @dataclass

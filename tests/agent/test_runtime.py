@@ -71,9 +71,9 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spy]:
         monkeypatch.setattr(cls, "resolve", resolve)
     real_describe = agent.checks.describe
 
-    def describe(path: str) -> Any:
+    def describe(path: str, argument: str = "image") -> Any:
         counts.read[Path(path).name] += 1
-        return real_describe(path)
+        return real_describe(path, argument)
 
     for module in ("agent.checks", "agent.planners.llm_context", "agent.session.estimate"):
         monkeypatch.setattr(f"{module}.describe", describe)
