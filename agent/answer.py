@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.plan import Plan, PlanStep
 from agent.state import StepResult
-from tools.core.artifacts import Quantity
+from tools.core.artifacts import Quantity, unit_text
 
 
 def _name(key: str) -> str:
@@ -34,11 +34,24 @@ def visible_numbers(numbers: Mapping[str, Quantity]) -> dict[str, Quantity]:
 
 
 def format_quantity(q: Quantity) -> str:
-    """A number with its unit; whole numbers without decimals, counts without the word."""
+    """A number with its unit; whole numbers without decimals, counts and dimensionless
+    figures (unit '1') without a unit."""
     if q.value.is_integer() and abs(q.value) < 1e15:
         text = f"{int(q.value):,}"
-        return text if q.unit in ("", "count") else f"{text} {q.unit}"
+        unit = "" if q.unit == "count" else unit_text(q.unit)
+        return f"{text} {unit}".strip()
     return str(q)
+
+
+def reliability_line(results: Mapping[str, StepResult]) -> str | None:
+    """``unreliable: s1 map_water: <why>`` for the steps whose tool flagged its figure (None
+    when no step did): the answer's first line."""
+    flagged = [r for r in results.values() if r.unreliable and r.reliability is not None]
+    if not flagged:
+        return None
+    return "unreliable: " + " | ".join(
+        f"{r.id} {r.tool}: {'; '.join(r.reliability.reasons or ['see its notes'])}"
+        for r in flagged if r.reliability is not None)
 
 
 def format_numbers(numbers: Mapping[str, Quantity]) -> str:
@@ -90,7 +103,8 @@ def compose_answer(
         workspace: Folder holding the artifacts, named at the end when anything was written.
 
     Returns:
-        Multi-line text: results with numbers and units, then failures and declines.
+        Multi-line text: results with numbers and units, then failures and declines. When a
+        tool flagged its figure as unreliable, the first line says so: ``unreliable: <why>``.
     """
     lines: list[str]
     if plan.declined:
@@ -110,7 +124,8 @@ def compose_answer(
     done = [r for r in results.values() if r.status == "ok"]
     problems = [r for r in results.values() if r.status != "ok"]
     not_run = [s for s in plan.steps if s.id not in results]
-    lines = []
+    headline = reliability_line(results)
+    lines = [headline] if headline else []
     if done:
         lines.append(f"Results ({len(done)} of {len(plan.steps)} step(s) ran):")
         for result in done:

@@ -21,7 +21,8 @@ from agent.sandbox import GLOB_CHARS, Paths
 from specialists.runtime.models import MODELS
 from tools.catalog import get_tool
 from tools.clip.archive import expand
-from tools.core.errors import InputError
+from tools.core.arguments import check_values, value_problem
+from tools.core.errors import InputError, os_error_text
 from tools.core.registry import ToolRecord, path_fields
 from tools.geo.raster import RasterInfo, describe
 
@@ -77,6 +78,18 @@ class RequestChecks:
         """
         if isinstance(value, str) and value in self._checked:
             return self._checked[value]
+        problem = value_problem(value)
+        if problem is not None:
+            raise InputError(f"{argument}: {problem}")
+        try:
+            return self._check_path(value, argument, raster)
+        except OSError as exc:  # a name too long for the file system, a loop of links...
+            if isinstance(exc, PermissionError):
+                raise  # refused (403), as it is
+            raise InputError(f"{argument}: cannot use {_short(value)}: "
+                             f"{os_error_text(exc, with_name=False)}") from exc
+
+    def _check_path(self, value: Any, argument: str, raster: bool) -> str:
         path = self.paths.resolve(value, argument)
         if not references.is_reference(path):
             p = Path(path)
@@ -130,9 +143,12 @@ class RequestChecks:
         left for the runner; a ``model`` naming a model record reads no file).
 
         Raises:
-            InputError: Unknown tool, a refused path, or a raster over the pixel limit.
+            InputError: Unknown tool, an unknown argument or an unusable value
+                (:func:`tools.core.arguments.check_values`), a refused path, or a raster
+                over the pixel limit.
         """
         record = self.lookup(tool)
+        check_values(record.name, args, list(record.input_model.model_fields))
         out = dict(args)
         models = set(path_fields(record.input_model, "model"))
         for name in path_fields(record.input_model):
@@ -155,3 +171,8 @@ def _members(spec: str, argument: str) -> list[Path]:
         return expand(spec, argument)
     except InputError:
         return []
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:60] + "..." + text[-30:])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.core.errors import EarthSightError, InputError
+from tools.core.errors import EarthSightError, InputError, os_error_text
 
 
 class UsageError(InputError):
@@ -55,11 +55,11 @@ def report(exc: BaseException) -> ErrorReport:
     if isinstance(exc, BusyError):
         return ErrorReport(str(exc), 429)
     if isinstance(exc, SandboxRefused | PermissionError):
-        return ErrorReport(_os_text(exc) if isinstance(exc, OSError) else str(exc), 403)
+        return ErrorReport(os_error_text(exc) if isinstance(exc, OSError) else str(exc), 403)
     if isinstance(exc, EarthSightError):
         return ErrorReport(str(exc), 400)
     if isinstance(exc, OSError) and (exc.filename is not None or exc.strerror):
-        return ErrorReport(_os_text(exc), 400)
+        return ErrorReport(os_error_text(exc), 400)
     if isinstance(exc, NotImplementedError):
         return ErrorReport(f"not implemented in this installation ({exc})", 500, expected=False)
     return ErrorReport(f"unexpected {type(exc).__name__}: {exc}", 500, expected=False)
@@ -68,12 +68,3 @@ def report(exc: BaseException) -> ErrorReport:
 def message(exc: BaseException) -> str:
     """The text of ``exc`` as a person should see it (``report(exc).message``)."""
     return report(exc).message
-
-
-def _os_text(exc: OSError) -> str:
-    what = exc.strerror or str(exc)
-    if exc.filename is None:
-        return what
-    name = str(exc.filename)
-    shown = name if len(name) <= 120 else name[:60] + "..." + name[-40:]
-    return f"{shown}: {what}"

@@ -181,9 +181,7 @@ class AgentNodes:
         args: dict[str, Any] = dict(step.args)
         try:
             record = self.tool_lookup(step.tool)
-            # literal paths are checked; references name this request's checked scenes and
-            # its own results
-            # literal paths are refused before anything is resolved; then every value the
+                # literal paths are refused before anything is resolved; then every value the
             # references brought in (scenes, results, $sN.name values) is checked too (a
             # scene or result checked before in this request costs nothing: the memo)
             args = resolve_args(checks.check_tool_args(record.name, args), results, scenes)
@@ -199,52 +197,74 @@ class AgentNodes:
                 id=step.id, tool=step.tool, status="ok", args=args,
                 result_path=str(run.result_path), summary=run.result.summary,
                 numbers=run.result.numbers(), artifacts=list(run.result.artifacts),
-                warnings=list(run.result.warnings), seconds=time.perf_counter() - start)
+                warnings=list(run.result.warnings), reliability=run.result.reliability,
+                seconds=time.perf_counter() - start)
         self.progress(ProgressEvent(
             kind="step_finish", step=step.id, tool=step.tool, index=index, count=count,
             status=result.status, seconds=result.seconds,
             message=result.summary if result.status == "ok" else result.error or ""))
         return result
 
-    def act(self, state: AgentState) -> dict[str, Any]:
-        """Run the plan's steps in order; failures and skips are recorded, never raised."""
-        plan = state["plan"]
-        scenes = state.get("scenes", [])
-        results: dict[str, StepResult] = {}
-        messages: list[Any] = []
-        errors: list[str] = []
-        count = len(plan.steps)
-        checks = self.new_checks()
+    def _workspace(self, state: AgentState) -> tuple[Workspace | None, str]:
         try:
-            workspace: Workspace | None = Workspace(self.workspace or state.get("workspace")
-                                                    or "workspace")
-            unusable = ""
+            return Workspace(self.workspace or state.get("workspace") or "workspace"), ""
         except OSError as exc:
-            workspace, unusable = None, f"the workspace cannot be used: {exc}"
-        for index, step in enumerate(plan.steps, start=1):
-            reason = self._skip_reason(step, results)
-            if workspace is None:
-                result = StepResult(id=step.id, tool=step.tool, status="failed",
-                                    args=dict(step.args), error=unusable)
-            elif reason is not None:
-                result = StepResult(id=step.id, tool=step.tool, status="skipped",
-                                    args=dict(step.args), error=reason)
-                self.progress(ProgressEvent(kind="step_skip", step=step.id, tool=step.tool,
-                                            index=index, count=count, status="skipped",
-                                            message=reason))
-            else:
-                result = self._run_step(step, index, count, results, scenes, workspace, checks)
-            results[step.id] = result
-            if result.status == "ok":
-                content = result.summary
-            else:
-                content = f"{result.status}: {result.error}"
-                errors.append(_step_error(result))
-            messages.append(ToolMessage(content=content, tool_call_id=step.id, name=step.tool,
-                                        status="success" if result.status == "ok" else "error"))
-        artifacts = [a for r in results.values() for a in r.artifacts if a.kind != "number"]
-        return {"results": results, "messages": messages, "errors": errors,
-                "artifacts": artifacts}
+            return None, f"the workspace cannot be used: {exc}"
+
+    def _one(self, state: AgentState, index: int, results: dict[str, StepResult],
+             checks: RequestChecks) -> tuple[StepResult, dict[str, Any]]:
+        """Run (or skip, or fail) step ``index`` (1-based) of the plan; the result and what
+        the step adds to the state (its message, its error line, its files)."""
+        plan = state["plan"]
+        step, count = plan.steps[index - 1], len(plan.steps)
+        workspace, unusable = self._workspace(state)
+        reason = self._skip_reason(step, results)
+        if workspace is None:
+            result = StepResult(id=step.id, tool=step.tool, status="failed",
+                                args=dict(step.args), error=unusable)
+        elif reason is not None:
+            result = StepResult(id=step.id, tool=step.tool, status="skipped",
+                                args=dict(step.args), error=reason)
+            self.progress(ProgressEvent(kind="step_skip", step=step.id, tool=step.tool,
+                                        index=index, count=count, status="skipped",
+                                        message=reason))
+        else:
+            result = self._run_step(step, index, count, results, state.get("scenes", []),
+                                    workspace, checks)
+        ok = result.status == "ok"
+        content = result.summary if ok else f"{result.status}: {result.error}"
+        added = {"messages": [ToolMessage(content=content, tool_call_id=step.id, name=step.tool,
+                                          status="success" if ok else "error")],
+                 "errors": [] if ok else [_step_error(result)],
+                 "artifacts": [a for a in result.artifacts if a.kind != "number"]}
+        return result, added
+
+    def act(self, state: AgentState) -> dict[str, Any]:
+        """Run the plan's steps in order in one node; failures and skips are recorded, never
+        raised."""
+        results: dict[str, StepResult] = {}
+        out: dict[str, list[Any]] = {"messages": [], "errors": [], "artifacts": []}
+        checks = self.new_checks()
+        for index in range(1, len(state["plan"].steps) + 1):
+            result, added = self._one(state, index, results, checks)
+            results[result.id] = result
+            for key, items in added.items():
+                out[key].extend(items)
+        return {"results": results, **out}
+
+    def act_step(self, state: AgentState) -> dict[str, Any]:
+        """Run the next step not run yet (one node per step: a checkpointed session resumes
+        after the last finished step, never redoing it)."""
+        results = dict(state.get("results", {}))
+        index = len(results) + 1
+        result, added = self._one(state, index, results, self.new_checks())
+        results[result.id] = result
+        return {"results": results, **added}
+
+    @staticmethod
+    def more_steps(state: AgentState) -> str:
+        """After a step: the next one, or the answer."""
+        return "act" if len(state.get("results", {})) < len(state["plan"].steps) else "answer"
 
     def answer(self, state: AgentState) -> dict[str, Any]:
         """Compose the answer from the results."""
@@ -255,8 +275,17 @@ class AgentNodes:
 
     @staticmethod
     def _scene_errors(state: AgentState) -> list[str]:
-        step_errors = {_step_error(r) for r in state.get("results", {}).values()}
-        return [e for e in state.get("errors", []) if e not in step_errors]
+        """Errors that are not a step's own (a scene error a step repeated is said once, by
+        the step; the two may name the argument differently: ``--image:`` / ``image:``)."""
+        results = state.get("results", {}).values()
+        step_errors = {_step_error(r) for r in results}
+        said = " ".join(r.error or "" for r in results)
+
+        def repeated(error: str) -> bool:
+            _, sep, text = error.partition(": ")
+            return error in step_errors or bool(sep and text and text in said)
+
+        return [e for e in state.get("errors", []) if not repeated(e)]
 
     @staticmethod
     def route(state: AgentState) -> str:

@@ -19,7 +19,12 @@ DEFAULT_MAX_PIXELS = 1_000_000_000
 DEFAULT_MAX_JOBS = 2
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
+    """A whole-number setting from the environment (``1_000`` allowed), at least 1.
+
+    Raises:
+        InputError: Not a whole number, or below 1 (the message names the variable).
+    """
     text = os.environ.get(name, "").strip()
     if not text:
         return default
@@ -35,12 +40,12 @@ def _env_int(name: str, default: int) -> int:
 
 def max_pixels_from_env() -> int:
     """``EARTHSIGHT_MAX_PIXELS``, default 1e9."""
-    return _env_int("EARTHSIGHT_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+    return env_int("EARTHSIGHT_MAX_PIXELS", DEFAULT_MAX_PIXELS)
 
 
 def max_jobs_from_env() -> int:
     """``EARTHSIGHT_MAX_JOBS``, default 2."""
-    return _env_int("EARTHSIGHT_MAX_JOBS", DEFAULT_MAX_JOBS)
+    return env_int("EARTHSIGHT_MAX_JOBS", DEFAULT_MAX_JOBS)
 
 
 def check_pixels(width: int, height: int, path: str, argument: str, max_pixels: int) -> None:
@@ -107,17 +112,3 @@ class JobLimiter:
         finally:
             self.release()
 
-
-_WORKSPACE_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-@contextmanager
-def workspace_lock(workspace: str | os.PathLike[str]) -> Iterator[None]:
-    """Serialise runs in one workspace folder within this process (its manifest is rewritten
-    by every call)."""
-    key = os.path.realpath(workspace)
-    with _LOCKS_GUARD:
-        lock = _WORKSPACE_LOCKS.setdefault(key, threading.Lock())
-    with lock:
-        yield

@@ -26,7 +26,7 @@ from typing import Any
 
 from agent.checks import RequestChecks
 from agent.graph import ToolLookup, run_request
-from agent.limits import JobLimiter, max_jobs_from_env, max_pixels_from_env, workspace_lock
+from agent.limits import JobLimiter, max_jobs_from_env, max_pixels_from_env
 from agent.llm.config import explicit_config
 from agent.llm.describe import ChatDescriber, ConfiguredDescriber
 from agent.plan import Planner
@@ -151,10 +151,8 @@ class Runtime:
         """
         record = self.tool_lookup(name)
         checked = self.checks().check_tool_args(record.name, dict(args))
-        with workspace_lock(self.workspace.root):
-            return run_record(record, checked, self.workspace, progress=progress,
-                              lookup=self.tool_lookup,
-                              describer=self.describer)
+        return run_record(record, checked, self.workspace, progress=progress,
+                          lookup=self.tool_lookup, describer=self.describer)
 
     def ask(self, request: str, images: Sequence[str | Path] = (), *, dry_run: bool = False,
             progress: AgentProgress | None = None, planner: str | None = None,
@@ -177,11 +175,10 @@ class Runtime:
         scenes = None if dry_run else one.scenes([str(p) for p in images], argument,
                                                  must_exist=True)
         root = self.root if dry_run else self.workspace.root
-        with workspace_lock(root):
-            return run_request(request, [str(p) for p in images], root, chosen,
-                               dry_run=dry_run, tool_lookup=self.tool_lookup,
-                               progress=progress, checks=one, describer=describer,
-                               scenes=scenes)
+        return run_request(request, [str(p) for p in images], root, chosen,
+                           dry_run=dry_run, tool_lookup=self.tool_lookup,
+                           progress=progress, checks=one, describer=describer,
+                           scenes=scenes)
 
     def run_workflow(self, workflow: Workflow | str | Path, inputs: Mapping[str, Any], *,
                      dry_run: bool = False, progress: AgentProgress | None = None,
@@ -204,10 +201,9 @@ class Runtime:
                 raise InputError(f"workflow: file not found: {workflow}")
             wf = load_workflow(path, require_available=not dry_run)
         root = self.root if dry_run else self.workspace.root
-        with workspace_lock(root):
-            return run_workflow(wf, inputs, workspace=root, dry_run=dry_run,
-                                checks=self.checks(), progress=progress,
-                                describer=self.describer, tool_lookup=self.tool_lookup)
+        return run_workflow(wf, inputs, workspace=root, dry_run=dry_run,
+                            checks=self.checks(), progress=progress,
+                            describer=self.describer, tool_lookup=self.tool_lookup)
 
     def run_batch(self, workflow: Workflow | str | Path, scenes: str, *,
                   input_name: str | None = None, inputs: Mapping[str, Any] | None = None,

@@ -73,13 +73,8 @@ class OpenPaths:
         Raises:
             InputError: Not text, or empty.
         """
-        if not isinstance(value, str):
-            raise InputError(f"{argument}: expected a file path (text), got "
-                             f"{type(value).__name__}")
-        if references.is_reference(value):
+        if not _path_text(value, argument):
             return value
-        if not value.strip():
-            raise InputError(f"{argument}: empty file path")
         return str(Path(value).expanduser()) if value.startswith("~") else value
 
     def check_result_file(self, path: Path, argument: str) -> None:
@@ -186,13 +181,8 @@ class Sandbox:
         Raises:
             InputError: The value is refused; the message names the argument and the roots.
         """
-        if not isinstance(value, str):
-            raise InputError(f"{argument}: expected a file path (text), got "
-                             f"{type(value).__name__}")
-        if references.is_reference(value):
+        if not _path_text(value, argument):
             return value
-        if not value.strip():
-            raise InputError(f"{argument}: empty file path")
         self._check_text(value, argument)
         if GLOB_CHARS.search(value):
             return self._resolve_glob(value, argument)
@@ -246,6 +236,26 @@ class Sandbox:
                                    "of the folder or pattern, or a symlink's target)")
             if member.suffix.lower() == ".vrt" or _is_vrt(member):
                 raise self._refuse(argument, str(member), "GDAL VRT files may point anywhere")
+
+
+def _path_text(value: object, argument: str) -> bool:
+    """Whether ``value`` is a path to resolve (False: a reference, passed through).
+
+    Raises:
+        InputError: Not text, or empty.
+    """
+    if not isinstance(value, str):
+        raise InputError(f"{argument}: expected a file path (text), got {type(value).__name__}")
+    if references.is_reference(value):
+        return False
+    if not value.strip():
+        raise InputError(f"{argument}: empty file path")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{argument}: {value[:60]!r} is not valid Unicode text (a lone "
+                         "surrogate); fix its encoding") from None
+    return True
 
 
 def _strings(value: object) -> list[str]:

@@ -6,10 +6,10 @@ import operator
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage, BaseMessage, convert_to_messages
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from agent.plan import Plan, Scene
-from tools.core.artifacts import Artifact, Quantity
+from tools.core.artifacts import Artifact, Quantity, Reliability
 
 
 def append_messages(left: list[Any] | None, right: list[Any] | Any) -> list[BaseMessage]:
@@ -49,7 +49,16 @@ class StepResult(BaseModel):
     numbers: dict[str, Quantity] = Field(default_factory=dict)
     artifacts: list[Artifact] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    reliability: Reliability | None = Field(
+        None, description="the tool's own verdict on its figure (reliable false: its "
+        "diagnostics say the figure may be far off); null when the tool has no such check")
     error: str | None = Field(None, description="why it failed or was skipped")
+
+    @property
+    def unreliable(self) -> bool:
+        """True when the step ran and its tool flagged its figure as unreliable."""
+        return (self.status == "ok" and self.reliability is not None
+                and not self.reliability.reliable)
     seconds: float | None = None
 
 
@@ -86,6 +95,14 @@ class AgentResult(BaseModel):
     scenes: list[Scene] = Field(default_factory=list)
     workspace: str | None = None
     dry_run: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unreliable(self) -> list[str]:
+        """The steps whose tool flagged its figure as unreliable, with why
+        (``"s1 map_water: <why>"``); empty when none was."""
+        return [f"{s.id} {s.tool}: {'; '.join(s.reliability.reasons)}" for s in self.steps
+                if s.unreliable and s.reliability is not None]
 
     @property
     def ok(self) -> bool:

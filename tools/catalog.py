@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from specialists.runtime.models import MODELS, weights_present
 from tools.biomass.estimate_biomass import estimate_biomass
 from tools.change.detect_changes import detect_changes
 from tools.clip.classify_search import classify_scene, search_images
@@ -49,9 +50,36 @@ def get_tool(name: str) -> ToolRecord[Any, Any]:
 register_lookup(get_tool)  # what tools call tools through (ToolContext.call_tool)
 
 
+AVAILABLE, NEEDS_WEIGHTS, NOT_INSTALLED = "available", "needs weights", "not installed"
+"""The states of a tool in this installation (:func:`tool_status`)."""
+
+
+def tool_status(record: ToolRecord[Any, Any]) -> tuple[str, list[str]]:
+    """Whether ``record`` can run here, and the weights files it lacks.
+
+    Returns:
+        ``("not installed", [])`` when the installation lacks a library it needs
+        (``record.requires``); ``("needs weights", files)`` when it is installed but the
+        weights of none of the models its default call loads are on this machine (no
+        download is tried); else ``("available", [])``.
+    """
+    if record.requires is not None:
+        return NOT_INSTALLED, []
+    known = [MODELS[m] for m in record.models if m in MODELS]
+    if known and not any(weights_present(m) for m in known):
+        return NEEDS_WEIGHTS, [m.weights for m in known]
+    return AVAILABLE, []
+
+
 def tool_schemas() -> list[dict[str, Any]]:
-    """Name, description, availability and input/output JSON schemas of every tool."""
-    return [t.schema() for t in ALL_TOOLS]
+    """Name, description, availability (``status``: :func:`tool_status`; ``weights``: the
+    files it lacks) and input/output JSON schemas of every tool."""
+    out = []
+    for t in ALL_TOOLS:
+        schema = t.schema()
+        schema["status"], schema["weights_missing"] = tool_status(t)
+        out.append(schema)
+    return out
 
 
 def run_tool(
@@ -97,9 +125,9 @@ def as_langchain_tools(workspace: Workspace | str | Path,
                 return f"error: {exc}"
             return str(result.model_dump_json(exclude_none=True))
 
-        return StructuredTool.from_function(
-            func=call, name=record.name, description=record.description,
-            args_schema=record.input_model,
+        return StructuredTool.from_function(  # a JSON-schema args_schema: LangChain passes
+            func=call, name=record.name, description=record.description,  # arguments as
+            args_schema=record.input_schema(),  # given, so unknown ones reach the check
         )
 
     return [make(t) for t in ALL_TOOLS if t.requires is None]

@@ -87,7 +87,8 @@ def scene_stats(info: RasterInfo, tile_size: int) -> SceneStats:
     n = np.zeros(count, dtype=np.int64)
     lo, hi = np.full(count, np.inf), np.full(count, -np.inf)
     all_valid = 0
-    roles = resolve_roles(count, info.band_names, info.wavelengths_nm)
+    roles = resolve_roles(count, info.band_names, info.wavelengths_nm, None, info.colours,
+                          info.alpha_bands)
     red, nir = roles.get("red"), roles.get("nir")
     use_ndvi = red is not None and nir is not None and info.modality in (
         "multispectral", "hyperspectral")
@@ -132,7 +133,9 @@ def _centre_lonlat(info: RasterInfo) -> tuple[float, float] | None:
 
 
 def _facts(info: RasterInfo, stats: SceneStats) -> dict[str, str]:
-    bands = ", ".join(quoted(b.name) if b.name else f"band {b.index}" for b in info.bands[:8])
+    bands = ", ".join((quoted(b.name) if b.name else f"band {b.index}")
+                      + (" (alpha: transparency, not data)" if b.alpha else "")
+                      for b in info.bands[:8])
     more = f" and {info.count - 8} more" if info.count > 8 else ""
     article = "an" if info.modality == "rgb" else "a"
     facts = {
@@ -160,7 +163,7 @@ def _facts(info: RasterInfo, stats: SceneStats) -> dict[str, str]:
                              f"{abs(lon):.4f}°{'E' if lon >= 0 else 'W'}.")
     unit = f" ({stats.units})" if stats.units else " (raw pixel values)"
     means = ", ".join(f"{quoted(b.name) if b.name else b.index}: {m:.4g}" for b, m in
-                      zip(info.bands[:8], stats.band_mean[:8], strict=False))
+                      zip(info.bands[:8], stats.band_mean[:8], strict=False) if not b.alpha)
     facts["statistics"] = f"Mean value per band{unit}: {means}{more}."
     if stats.mean_ndvi is not None:
         facts["ndvi"] = f"Mean NDVI is {stats.mean_ndvi:.3f}."
@@ -188,7 +191,7 @@ def describe_scene(args: DescribeSceneInput, ctx: ToolContext) -> DescribeSceneO
     ctx.number("valid_share", stats.valid_share * 100.0, "%", "pixels valid in every band")
     unit = stats.units or "pixel value"
     for band, mean in list(zip(info.bands, stats.band_mean, strict=True))[:_MAX_BAND_NUMBERS]:
-        if not math.isnan(mean):
+        if not math.isnan(mean) and not band.alpha:
             ctx.number(f"mean_band_{band.index}", mean, unit, f"mean of {band.name or 'band'}")
     if stats.mean_ndvi is not None:
         ctx.number("mean_ndvi", stats.mean_ndvi, "1", "mean NDVI over valid pixels")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from tools.core.artifacts import ToolResult
+from tools.core.artifacts import ToolResult, unit_text
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
 from tools.core.sources import Source, load_source
@@ -290,7 +290,7 @@ def measure(args: MeasureInput, ctx: ToolContext) -> MeasureOutput:
                          f"(it holds {have}). Pass a step that writes polygons or a mask.")
     value = "n/a" if out.value is None or math.isnan(out.value) else (
         f"{out.value:,.0f}" if args.statistic == "count" else f"{out.value:,.4g}")
-    unit = "" if out.units == "count" or out.value is None else f" {out.units or ''}"
+    unit = "" if out.units == "count" or out.value is None else f" {unit_text(out.units)}"
     summary = f"{args.statistic}: {value}{unit}".rstrip() + f" ({out.text})."
     return MeasureOutput(summary=summary, image=src.image or args.image, warnings=warnings,
                          statistic=args.statistic, value=out.value, units=out.units,

@@ -216,12 +216,20 @@ def _optical(src: Any, info: RasterInfo, args: PseudoRgbInput, mode: str, size: 
             recipe = _wavelength_pick(info, list(hsi.DEFAULT_RGB_NM), mode, size, wavelengths,
                                       warnings)
     elif mode == "multispectral":
-        roles = resolve_roles(info.count, names, wavelengths)
-        try:
-            picked = multispectral.composite_bands(roles, args.composite or "true_color")
-        except ValueError as exc:
-            raise InputError(f"composite: {exc}. Pass bands=[r, g, b] (1-based) to choose the "
-                             "bands yourself.") from exc
+        roles = resolve_roles(info.count, names, wavelengths, None, info.colours,
+                              info.alpha_bands)
+        data = [b.index for b in info.bands if not b.alpha]
+        if not roles.roles and not args.composite and len(data) >= 3:
+            picked = data[:3]  # display only: no role is claimed for them
+            warnings.append("the band order is unknown, so bands "
+                            f"{', '.join(map(str, picked))} are shown as R, G, B (pass bands= "
+                            "or composite= with named bands for a true-colour image)")
+        else:
+            try:
+                picked = multispectral.composite_bands(roles, args.composite or "true_color")
+            except ValueError as exc:
+                raise InputError(f"composite: {exc}. Pass bands=[r, g, b] (1-based) to choose "
+                                 "the bands yourself.") from exc
         role_map = {b: multispectral.role_of(roles, b) or "" for b in picked}
         recipe = _plain(info, picked, mode, size, wavelengths, role_map)
         warnings += roles.notes
@@ -230,7 +238,8 @@ def _optical(src: Any, info: RasterInfo, args: PseudoRgbInput, mode: str, size: 
         if info.count == 2:
             warnings.append("2-band image without SAR band names: band 1 shown as grey, "
                             "band 2 not used")
-        guess = resolve_roles(info.count, names, wavelengths) if info.count >= 3 else None
+        guess = resolve_roles(info.count, names, wavelengths, None, info.colours,
+                              info.alpha_bands) if info.count >= 3 else None
         named = ({b: multispectral.role_of(guess, b) or "" for b in picked}
                  if guess and guess.roles else None)
         recipe = _plain(info, picked, "rgb", size, wavelengths, named)

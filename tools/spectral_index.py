@@ -37,8 +37,18 @@ class SpectralIndexInput(BaseModel):
     below: bool = Field(False, description="mask pixels below the threshold instead of above")
     bands: dict[str, int] | None = Field(
         None, description="override band roles, e.g. {\"nir\": 4, \"red\": 3} (1-based)")
-    sensor: Literal["sentinel2", "landsat8"] | None = Field(
-        None, description="band-order preset when the file does not name its bands")
+    sensor: Literal["sentinel2", "landsat8", "rgbn", "bgrn"] | None = Field(
+        None, description="the file's band order when it does not name its bands: sentinel2 "
+        "(B1-B12), landsat8 (B2-B7 or B1-B7), rgbn (red, green, blue, NIR), bgrn (blue, green, "
+        "red, NIR, as PlanetScope)")
+
+
+class OutOfRange(BaseModel):
+    """Pixels whose values lie outside a physical range (counted, not changed)."""
+
+    range: str = Field(description="the range, e.g. 'reflectance 0 to 1'")
+    pixels: int = Field(0, description="valid pixels outside it")
+    share_pct: Quantity = Field(description="their share of the valid pixels, %")
 
 
 class SpectralIndexOutput(ToolResult):
@@ -62,6 +72,12 @@ class SpectralIndexOutput(ToolResult):
     area_ha: Quantity | None = Field(None, description="area selected by the threshold, ha")
     area_share_pct: Quantity | None = Field(
         None, description="selected share of the valid area (of valid pixels without a CRS), %")
+    reflectance_out_of_range: OutOfRange | None = Field(
+        None, description="pixels where a band used has reflectance below 0 or above 1 (after "
+        "scaling): not physical reflectance (atmospheric over-correction, saturation, wrong "
+        "scale)")
+    index_out_of_range: OutOfRange | None = Field(
+        None, description="pixels whose index value lies outside -1 to 1")
 
 
 # --- the tool --------------------------------------------------------------------------------
@@ -77,14 +93,34 @@ def select(values: np.ndarray, threshold: float, below: bool) -> np.ndarray:
     return np.asarray(valid & ((filled < threshold) if below else (filled > threshold)))
 
 
+class _Ranges:
+    """Valid pixels, and those with reflectance outside 0-1 or an index outside -1 to 1."""
+
+    def __init__(self) -> None:
+        self.valid = self.reflectance = self.index = 0
+
+    def add(self, bands: dict[str, np.ndarray], values: np.ndarray) -> None:
+        stack = np.stack(list(bands.values()))
+        finite = np.isfinite(stack).all(axis=0)
+        with np.errstate(invalid="ignore"):
+            outside = ((stack < 0) | (stack > 1)).any(axis=0) & finite
+            self.index += int((np.abs(values) > 1).sum())
+        self.valid += int(np.isfinite(values).sum())
+        self.reflectance += int((outside & np.isfinite(values)).sum())
+
+    def record(self, count: int, what: str) -> OutOfRange:
+        share = 100.0 * count / self.valid if self.valid else 0.0
+        return OutOfRange(range=what, pixels=count, share_pct=Quantity(value=share, unit="%"))
+
+
 def _write_index(
     args: SpectralIndexInput, ctx: ToolContext, src: Any, choice: BandChoice,
     scale: ReflectanceScale, tally: AreaTally | None,
-) -> RunningStats:
+) -> tuple[RunningStats, _Ranges]:
     """One pass: index raster (and mask) window by window, statistics streamed."""
     spec = INDICES[args.index]
     name = spec.name.lower()
-    stats = RunningStats()
+    stats, ranges = RunningStats(), _Ranges()
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, 0))
     with contextlib.ExitStack() as stack:
         dst = stack.enter_context(grid_writer(
@@ -99,9 +135,11 @@ def _write_index(
                 band_names=[f"{name}_mask"],
                 tags={"units": "class", "values": "1 = selected, 0 = not, 255 = nodata"}))
         for i, tile in enumerate(tiles, start=1):
-            values = compute_index(spec.name, read_roles(src, tile.core, choice.roles, scale))
+            bands = read_roles(src, tile.core, choice.roles, scale)
+            values = compute_index(spec.name, bands)
             dst.write(values[np.newaxis], window=rio(tile.core))
             stats.add(values)
+            ranges.add(bands, values)
             if mdst is not None and tally is not None and args.threshold is not None:
                 valid = np.isfinite(values)
                 chosen = select(values, args.threshold, args.below)
@@ -112,7 +150,7 @@ def _write_index(
             raise InputError(f"image: {args.image} has no valid pixels for {spec.name} "
                              f"({choice.text}): every pixel is nodata/NaN or has a zero "
                              "denominator. Check the nodata value and the band choice.")
-    return stats
+    return stats, ranges
 
 
 @tool_record(SpectralIndexInput, SpectralIndexOutput)
@@ -120,8 +158,11 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
     """Compute a spectral index (NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI) as a float
     GeoTIFF on the scene grid (nodata NaN) with its mean, min and max; with a threshold, also a
     mask of the pixels above (or below) it with their area in m² and ha and their share of the
-    valid area. Bands come from the file's band names or wavelengths, else a sensor preset;
-    integer reflectance (x 10000) is scaled before SAVI and EVI, which depend on scale.
+    valid area. Bands come from the file's band names, wavelengths or colour interpretation,
+    else a band order (`sensor`, or one assumed from 6/7 or 12/13 bands and stated); an alpha
+    band is never data and four unnamed bands are refused until `bands` or `sensor` says which
+    is which. Integer reflectance (x 10000) is scaled before SAVI and EVI, which depend on
+    scale; pixels with reflectance outside 0-1 or an index outside -1 to 1 are counted.
 
     Args:
         args: Image, index, optional threshold / below, band overrides, sensor preset.
@@ -138,7 +179,7 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
         tally = AreaTally(src) if args.threshold is not None else None
         if tally is not None and not tally.has_area:
             warnings.append(NO_CRS_WARNING.format(path=args.image))
-        stats = _write_index(args, ctx, src, choice, scale, tally)
+        stats, ranges = _write_index(args, ctx, src, choice, scale, tally)
     name = spec.name.lower()
     ctx.artifact(name, "raster", ctx.output_path(f"{name}.tif"), units="index", crs=info.crs,
                  transform=info.transform,
@@ -149,7 +190,15 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
         band_source=choice.source, reflectance=scale.reason or "values used as stored",
         valid_pixels=stats.count, mean=_q(stats.mean, "index"), min=_q(stats.minimum, "index"),
         max=_q(stats.maximum, "index"),
+        reflectance_out_of_range=ranges.record(ranges.reflectance, "reflectance 0 to 1"),
+        index_out_of_range=ranges.record(ranges.index, f"{spec.name} -1 to 1"),
     )
+    for check in (result.reflectance_out_of_range, result.index_out_of_range):
+        if check is not None and check.pixels:
+            result.warnings.append(f"{check.pixels} of {ranges.valid} valid pixels "
+                            f"({check.share_pct.value:.2g} %) lie outside {check.range} "
+                            "(not physical: atmospheric over-correction, saturation, clouds or "
+                            "a wrong scale); they are kept in the statistics")
     for key, value in (("mean", stats.mean), ("min", stats.minimum), ("max", stats.maximum)):
         ctx.number(key, value, "index", f"{key} of {spec.name} over {stats.count} valid pixels")
     result.summary = (f"{spec.name} ({choice.text}): mean {stats.mean:.3f}, min "

@@ -11,6 +11,7 @@ holds (else its first number).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from specialists.stats.trend import analyse, direction_text
-from tools.core.artifacts import ToolResult
+from tools.core.artifacts import ToolResult, unit_text
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
 from tools.core.sources import load_source
@@ -204,8 +205,8 @@ def _dates(args: TrendInput, points: list[_Point]) -> list[tuple[dt.date, str]]:
 
 
 def _decimal_year(d: dt.date) -> float:
-    start = dt.date(d.year, 1, 1)
-    return d.year + (d - start).days / (dt.date(d.year + 1, 1, 1) - start).days
+    days = 366 if calendar.isleap(d.year) else 365  # (31 Dec 9999 has no next year)
+    return d.year + (d - dt.date(d.year, 1, 1)).days / days
 
 
 def _write_csv(path: Path, points: list[TrendPoint], fitted: list[float]) -> Path:
@@ -266,10 +267,11 @@ def trend(args: TrendInput, ctx: ToolContext) -> TrendOutput:
         warnings.append(f"the sources gave different statistics ({', '.join(names)})")
     direction = direction_text(stats)
     err = f" ± {fit.slope_stderr:.3g}" if fit.slope_stderr is not None else ""
+    shown, rate = unit_text(units), unit_text(per_year)
     summary = (f"{names[0] if len(names) == 1 else args.statistic} over {len(points)} dates "
                f"({points[0].date} to {points[-1].date}): {points[0].value:.4g} -> "
-               f"{points[-1].value:.4g} {units}; OLS slope {fit.slope:.4g}{err} {per_year}, "
-               f"Sen's slope {stats.sen_slope:.4g} {per_year}; {direction}.")
+               f"{f'{points[-1].value:.4g} {shown}'.strip()}; OLS slope {fit.slope:.4g}{err} "
+               f"{rate}, Sen's slope {stats.sen_slope:.4g} {rate}; {direction}.")
     return TrendOutput(
         summary=summary, image=raw[order[-1]].scene, warnings=warnings,
         statistic=names[0] if len(names) == 1 else args.statistic, units=units, points=points,

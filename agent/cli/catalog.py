@@ -13,7 +13,7 @@ from agent.errors import UsageError
 from specialists.runtime.model_files import ModelFileRefused
 from specialists.runtime.model_import import import_weights
 from specialists.runtime.models import MODELS, weights_present
-from tools.catalog import tool_schemas
+from tools.catalog import AVAILABLE, NEEDS_WEIGHTS, NOT_INSTALLED, tool_schemas
 
 
 def _first_sentence(text: str) -> str:
@@ -27,11 +27,15 @@ def _arg_names(schema: dict[str, Any]) -> str:
     return ", ".join(f"{n}*" if n in required else n for n in schema.get("properties", {}))
 
 
+_SHOWN = {AVAILABLE: "yes", NEEDS_WEIGHTS: "needs weights", NOT_INSTALLED: "not installed"}
+_STYLE = {AVAILABLE: "green", NEEDS_WEIGHTS: "yellow", NOT_INSTALLED: "red"}
+
+
 def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
     """The tool table as Markdown (what README.md shows)."""
     lines = ["| tool | available | does | arguments (* = required) |", "|---|---|---|---|"]
     for s in schemas:
-        available = "yes" if s["available"] else "no (not in this installation)"
+        available = _SHOWN.get(s["status"], s["status"])
         does = _first_sentence(s["description"]).replace("|", "\\|")
         args = ", ".join(f"`{a}`" for a in _arg_names(s["input_schema"]).split(", ") if a)
         lines.append(f"| `{s['name']}` | {available} | {does} | {args} |")
@@ -39,7 +43,8 @@ def tools_markdown(schemas: Sequence[dict[str, Any]]) -> str:
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
-    """List every tool: name, availability, description, arguments (``*`` = required)."""
+    """List every tool: name, state (available, needs weights, not installed), description,
+    arguments (``*`` = required)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -56,18 +61,24 @@ def cmd_tools(ns: argparse.Namespace) -> int:
     table.add_column("does", ratio=3, overflow="fold")
     table.add_column("arguments", ratio=2, overflow="fold")
     missing: dict[str, list[str]] = {}
+    weights: dict[str, list[str]] = {}
     for s in schemas:
-        if not s["available"]:
+        if s["status"] == NOT_INSTALLED:
             missing.setdefault(str(s["requires"]), []).append(s["name"])
-        table.add_row(s["name"], "yes" if s["available"] else "[red]no[/red]",
+        elif s["status"] == NEEDS_WEIGHTS:
+            weights.setdefault(" or ".join(s["weights_missing"]), []).append(s["name"])
+        style = _STYLE.get(s["status"], "red")
+        table.add_row(s["name"], f"[{style}]{_SHOWN.get(s['status'], s['status'])}[/{style}]",
                       escape(_first_sentence(s["description"])),
                       escape(_arg_names(s["input_schema"])))
     out = console()
     out.print(table)
     for why, names in missing.items():
         out.print(f"Not available here: {', '.join(names)}: {escape(why)}")
+    for files, names in weights.items():
+        out.print(f"Needs weights: {', '.join(names)}: {escape(files)} not found; put the file "
+                  "in $EARTHSIGHT_WEIGHTS_DIR, pass model=PATH, or see `earthsight models`")
     return 0
-
 
 
 def cmd_models(ns: argparse.Namespace) -> int:

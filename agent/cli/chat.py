@@ -25,7 +25,8 @@ from agent.session.session import Outcome, Session
 
 HELP = ("Ask about your scenes in plain language. Follow-ups work: 'now only the ones bigger "
         "than 200 m²', 'same for the second image', 'export that as GeoJSON'.\n"
-        "Commands: /image FILE ... (set the scenes), /history, /help, /quit")
+        "Commands: /image FILE ... (set the scenes), /history, /resume (finish an interrupted "
+        "turn), /help, /quit")
 
 
 def _show(console: Any, outcome: Any) -> None:
@@ -48,12 +49,16 @@ def _approve(console: Any, session: Any, outcome: Any) -> Any:
 
 
 def _history(console: Any, session: Any) -> None:
-    turns = session.values().get("turns", [])
+    turns = list(session.values().get("turns", []))
+    left = session.interrupted()
+    if left is not None:
+        turns.append(left)
     if not turns:
         console.print("No turns yet.")
     for index, turn in enumerate(turns, start=1):
         tools = ", ".join(s["tool"] for s in turn.get("steps", [])) or "nothing ran"
-        console.print(f"{index}. {escape(turn['request'])}  [dim]({escape(tools)})[/dim]")
+        flag = " [yellow](interrupted)[/yellow]" if turn.get("status") == "interrupted" else ""
+        console.print(f"{index}. {escape(turn['request'])}  [dim]({escape(tools)})[/dim]{flag}")
 
 
 def cmd_chat(ns: argparse.Namespace) -> int:
@@ -64,10 +69,17 @@ def cmd_chat(ns: argparse.Namespace) -> int:
     with RichProgress() as bars:
         session = Session.from_runtime(runtime, ns.session, auto_approve=ns.yes,
                                        progress=bars)
-    turns = len(session.values().get("turns", []))
-    state = "resumed" if turns else "new"
+    values = session.values()
+    turns = len(values.get("turns", []))
+    state = "resumed" if values else "new"
     out.print(f"[bold]EarthSight[/bold] session [cyan]{escape(ns.session)}[/cyan] ({state}, "
-                  f"{turns} turn(s)); workspace {escape(str(session.workspace))}. /help for help.")
+              f"{turns} turn(s)); workspace {escape(str(session.workspace))}. /help for help.")
+    left = session.interrupted()
+    if left is not None:
+        done = ", ".join(f"{s['id']} {s['tool']}" for s in left["steps"]) or "none"
+        out.print(f"[yellow]The last turn was interrupted:[/yellow] {escape(left['request'])} "
+                  f"(finished steps: {escape(done)}). /resume finishes it; a new question "
+                  "leaves it as interrupted.")
     try:
         if session.waiting() is not None:
             out.print("The last turn was waiting for your approval.")
@@ -86,6 +98,12 @@ def cmd_chat(ns: argparse.Namespace) -> int:
                 continue
             if line == "/history":
                 _history(out, session)
+                continue
+            if line == "/resume":
+                if session.interrupted() is None:
+                    out.print("Nothing to resume.")
+                else:
+                    _show(out, _approve(out, session, session.finish()))
                 continue
             if line.startswith("/image"):
                 images = line.split()[1:] or None

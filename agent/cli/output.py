@@ -55,11 +55,15 @@ def parse_args_json(text: str, flag: str = "--args") -> dict[str, Any]:
             text = Path(text[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{flag}: cannot read {text[1:]}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{flag}: {text[1:]} is not a UTF-8 JSON file") from exc
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{flag} is not valid JSON ({exc.msg} at character {exc.pos}); "
                          "example: --args '{\"image\": \"scene.tif\"}'") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{flag}: the JSON is nested too deeply") from exc
     if not isinstance(value, dict):
         raise UsageError(f"{flag} must be a JSON object of argument names to values")
     return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import time
 from typing import Any
 
 from agent.cli.output import DEFAULT_WORKSPACE, parse_args_json, print_json, print_result
@@ -36,7 +37,10 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
         return 0
     with RichProgress() as bars:
         bars(ProgressEvent(kind="step_start", step="run", tool=record.name, index=1, count=1))
+        start = time.perf_counter()
         run = runtime.run_tool(record.name, args, progress=step_progress(bars, record.name))
+        bars(ProgressEvent(kind="step_finish", step="run", tool=record.name, index=1, count=1,
+                           status="ok", seconds=time.perf_counter() - start))
     print_result(run.result, run.result_path)
     return 0
 

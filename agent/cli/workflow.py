@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from agent.cli.output import console, print_answer, print_json
 from agent.errors import UsageError
-from agent.progress import RichProgress
+from agent.progress import RichProgress, clock
 from agent.runtime import Runtime, make_runtime
 from agent.workflows.batch import BatchResult, SceneRow
 from agent.workflows.workflow import Workflow, load_workflow
@@ -36,12 +43,17 @@ def _batch(ns: argparse.Namespace, values: dict[str, str], runtime: Runtime,
            workflow: Workflow) -> int:
     err = console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err, transient=True, disable=ns.json) as bars:
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=ns.json or not err.is_terminal) as bars:
         task = bars.add_task("scenes", total=None)
+        start = time.monotonic()
 
         def on_scene(done: int, total: int, row: SceneRow) -> None:
             bars.update(task, completed=done, total=total,
                         description=f"{row.status:6} {escape(row.scene)}")
+            if not err.is_terminal and not ns.json:  # no bars: one plain line per scene
+                err.print(f"… scene {done}/{total} {row.status}: {escape(row.scene)} "
+                          f"({clock(time.monotonic() - start)} elapsed)", soft_wrap=True)
 
         result: BatchResult = runtime.run_batch(workflow, ns.batch,
                                                 input_name=ns.input, inputs=values,
@@ -100,7 +112,7 @@ def add_run_parser(sub: Any, default_workspace: str) -> None:
                    help="validate and print the steps with inputs bound; run nothing")
     p.add_argument("--json", action="store_true", help="print a machine-readable result")
     p.add_argument("--batch", metavar="FOLDER_OR_GLOB",
-                   help="run once per scene of a folder or glob; writes summary.csv/json")
+                   help="run once per scene of a folder or glob; writes <call id>_summary.csv/json")
     p.add_argument("--input", help="with --batch: the image input each scene fills")
     p.add_argument("--sandbox", action="store_true",
                    help="only read files inside the workspace and data roots (EARTHSIGHT_DATA, "

@@ -52,7 +52,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.errors import BusyError, report
@@ -90,6 +90,8 @@ MAX_INLINE_YAML = 256 * 1024
 class AskBody(BaseModel):
     """A question for the agent."""
 
+    model_config = ConfigDict(extra="forbid")
+
     request: str = Field(description="the question, in plain language")
     images: list[str] = Field(default_factory=list, description="scene files (sandboxed)")
     planner: str = "offline"
@@ -98,6 +100,8 @@ class AskBody(BaseModel):
 
 class WorkflowBody(BaseModel):
     """A workflow to run: a file or inline YAML, and its inputs."""
+
+    model_config = ConfigDict(extra="forbid")
 
     workflow: str | None = Field(None, description="workflow file (sandboxed path)")
     yaml: str | None = Field(None, description="or the workflow itself, as YAML text "
@@ -155,15 +159,22 @@ def fail(exc: BaseException, redactor: Redactor) -> HTTPException:
 
 def _inside(root: Path, candidate: Path) -> Path:
     """``candidate`` resolved (symlinks followed), or 403 when it lies outside ``root``."""
-    real = candidate.resolve()
-    if not real.is_relative_to(root.resolve()):
+    try:
+        real = candidate.resolve()
+        inside, exists = real.is_relative_to(root.resolve()), real.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL, a lone surrogate
+        raise HTTPException(400, "not a file name this server can use "
+                            f"({getattr(exc, 'strerror', None) or 'invalid characters'})"
+                            ) from exc
+    if not inside:
         raise HTTPException(403, "refused: the path lies outside the session workspace")
-    if not real.is_file():
+    if not exists:
         raise HTTPException(404, "no such file in the session workspace")
     return real
 
 
-TEXT_SUFFIXES = {".json": "application/json", ".geojson": "application/geo+json",
+TEXT_SUFFIXES = {".json": "application/json", ".jsonl": "application/x-ndjson",
+                 ".geojson": "application/geo+json",
                  ".csv": "text/csv", ".txt": "text/plain", ".md": "text/markdown",
                  ".yaml": "application/yaml", ".yml": "application/yaml"}
 

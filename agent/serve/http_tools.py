@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,8 @@ COMPONENTS = "#/components/schemas/{model}"
 
 class ToolBody(BaseModel):
     """Arguments of one tool call."""
+
+    model_config = ConfigDict(extra="forbid")
 
     args: dict[str, Any] = Field(default_factory=dict)
 
@@ -77,7 +79,7 @@ def add_tool_routes(app: FastAPI, runtime_of: Callable[[str], Runtime],
         async def call(session_id: str, request: Request) -> dict[str, Any]:
             try:  # the body is declared from the record (openapi_extra), parsed here
                 body = ToolBody.model_validate(await request.json())
-            except (ValueError, ValidationError) as exc:
+            except (ValueError, ValidationError, RecursionError) as exc:
                 raise HTTPException(422, f"the body must be {{\"args\": {{...}}}} ({exc})") from exc
             return await run_in_threadpool(run, session_id, record.name, body)
         call.__name__ = f"tool_{record.name}"

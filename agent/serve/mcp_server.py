@@ -41,8 +41,11 @@ token.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import message
 from agent.runtime import Runtime, make_runtime
@@ -58,6 +61,8 @@ from agent.serve.security import (
 )
 from agent.serve.token import ServerToken, load_token
 from tools.catalog import ALL_TOOLS, tool_schemas
+from tools.core.arguments import validate
+from tools.core.errors import InputError
 from tools.core.registry import Describer, ToolRecord
 
 if TYPE_CHECKING:
@@ -65,7 +70,7 @@ if TYPE_CHECKING:
     from mcp.types import CallToolResult
 
 SERVER_NAME = "earthsight"
-TEXT_SUFFIXES = {".json", ".geojson", ".csv", ".txt", ".md", ".yaml", ".yml"}
+TEXT_SUFFIXES = {".json", ".jsonl", ".geojson", ".csv", ".txt", ".md", ".yaml", ".yml"}
 
 
 class Service:
@@ -142,33 +147,71 @@ def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-def _record_tool(record: ToolRecord[Any, Any], service: Service) -> Any:
-    """An MCP tool whose schemas are the record's (arguments pass through unparsed)."""
+def _passthrough_tool(name: str, description: str, parameters: dict[str, Any],
+                      call: Callable[[dict[str, Any]], CallToolResult],
+                      output: dict[str, Any] | None = None) -> Any:
+    """An MCP tool that hands every argument, as given, to ``call`` (which validates them: an
+    unknown or bad argument is an error result with EarthSight's message, never dropped)."""
     from mcp.server.mcpserver.tools import Tool
     from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
     from mcp.types import ToolAnnotations
-    from pydantic import ConfigDict
 
     class Arguments(ArgModelBase):
-        """Every argument as given; the tool record validates them."""
+        """Every argument as given; ``call`` validates them."""
 
         model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
 
         def model_dump_one_level(self) -> dict[str, Any]:
             return {"arguments": dict(self.model_extra or {})}
 
-    def call(arguments: dict[str, Any]) -> CallToolResult:
-        return service.run_tool(record.name, arguments)
-
-    output = payload_model(record).model_json_schema()
     return Tool(
-        fn=call, name=record.name, description=record.description,
-        parameters=record.input_schema(),
+        fn=call, name=name, description=description, parameters=parameters,
         fn_metadata=FuncMetadata(arg_model=Arguments, output_schema=output),
         is_async=False, context_kwarg=None,
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
                                     open_world_hint=False),
     )
+
+
+def _record_tool(record: ToolRecord[Any, Any], service: Service) -> Any:
+    """An MCP tool whose schemas are the record's (arguments pass through unparsed to the
+    runtime, which checks them like every interface does)."""
+    def call(arguments: dict[str, Any]) -> CallToolResult:
+        return service.run_tool(record.name, arguments)
+
+    return _passthrough_tool(record.name, record.description, record.input_schema(), call,
+                             output=payload_model(record).model_json_schema())
+
+
+class AskArguments(BaseModel):
+    """Answer a plain-language question about scenes with the full agent.
+
+    Plans tool calls, runs them and returns the answer text, the numbers with their units and
+    the artifacts written (masks, vectors, rasters).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: str = Field(description='the question, e.g. "How much open water is in this '
+                         'Sentinel-1 scene?"')
+    images: list[str] = Field(default_factory=list, description="scene files the question is "
+                              "about (before/after order for changes)")
+    dry_run: bool = Field(False, description="only plan; run nothing")
+
+
+def _ask_tool(service: Service) -> Any:
+    """The ``ask`` tool: its arguments checked like a tool's (unknown names refused)."""
+    def call(arguments: dict[str, Any]) -> CallToolResult:
+        try:
+            parsed = validate("ask", AskArguments, arguments)
+        except InputError as exc:
+            return _error_result(service.redact.text(message(exc)))
+        return service.ask(parsed.request, parsed.images, parsed.dry_run)
+
+    schema = AskArguments.model_json_schema()
+    schema["additionalProperties"] = False
+    return _passthrough_tool("ask", " ".join((AskArguments.__doc__ or "").split()), schema,
+                             call)
 
 
 def _instructions(unavailable: list[ToolRecord[Any, Any]]) -> str:
@@ -209,22 +252,8 @@ def build_server(workspace: str | Path = "workspace", planner: str = "offline",
     unavailable = [t for t in ALL_TOOLS if t.requires is not None]
     server: MCPServer = MCPServer(
         SERVER_NAME, instructions=_instructions(unavailable), version="0.1.0",
-        tools=[_record_tool(t, service) for t in available], log_level="WARNING")
-
-    def ask(request: str, images: list[str] | None = None, dry_run: bool = False) -> Any:
-        """Answer a plain-language question about scenes with the full agent.
-
-        Plans tool calls, runs them and returns the answer text, the numbers with their units
-        and the artifacts written (masks, vectors, rasters).
-
-        Args:
-            request: The question, e.g. "How much open water is in this Sentinel-1 scene?".
-            images: Scene files the question is about (before/after order for changes).
-            dry_run: Only plan; run nothing.
-        """
-        return service.ask(request, list(images or []), dry_run)
-
-    server.add_tool(ask, name="ask", structured_output=False)
+        tools=[*(_record_tool(t, service) for t in available), _ask_tool(service)],
+        log_level="WARNING")
 
     @server.resource("earthsight://manifest", name="manifest", mime_type="application/json",
                      description="Artifact records of this workspace (ids, kinds, units, files).")

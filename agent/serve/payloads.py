@@ -52,5 +52,6 @@ def ask_payload(result: AgentResult) -> dict[str, Any]:
         "numbers": [n.model_dump(mode="json") for n in result.numbers],
         "artifacts": [a.model_dump(mode="json") for a in result.artifacts],
         "errors": list(result.errors), "workspace": result.workspace,
+        "unreliable": result.unreliable,
         "plan": result.plan.to_design_json(),
     }

@@ -3,10 +3,10 @@
 :class:`Redactor` rewrites every string of a response (JSON bodies, streamed lines, error
 messages, MCP tool results and resources):
 
-* a path under the session workspace becomes workspace-relative (``s1_water.tif``), a path under
-  a data root becomes relative to that root (``sar/scene.tif``) — both still work as file
-  arguments, since the sandbox resolves relative paths against the workspace, then each data
-  root;
+* a path under the session workspace becomes workspace-relative (``c001-s1_water.tif``), a
+  path under a data root becomes relative to that root (``sar/scene.tif``) — both still work as
+  file arguments, since the sandbox resolves relative paths against the workspace, then each
+  data root;
 * the roots themselves become ``<workspace>`` and ``<data>``;
 * any other absolute path of two or more components that is not part of a URL becomes
   ``<server>/<basename>``.

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from agent.limits import env_int
 from tools.core.errors import InputError
 
 Scope = MutableMapping[str, Any]
@@ -82,19 +83,6 @@ def split_host(value: str) -> tuple[str, int | None]:
 
 def _names(text: str) -> list[str]:
     return [split_host(item)[0] for item in text.split(",") if item.strip()]
-
-
-def _env_int(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise InputError(f"{name}={text!r} is not a whole number of bytes") from None
-    if value < 1:
-        raise InputError(f"{name}={text!r} must be at least 1")
-    return value
 
 
 def token_ok(header: str | None, token: str) -> bool:
@@ -146,7 +134,7 @@ class SecurityPolicy:
             raise InputError(f"{CORS_ENV}: '*' is not accepted; list the origins "
                              "(https://app.example.org,http://localhost:3000)")
         return cls(token=token, host=bind, port=port, allowed_hosts=frozenset(allowed),
-                   cors_origins=origins, max_body=_env_int(MAX_BODY_ENV, DEFAULT_MAX_BODY),
+                   cors_origins=origins, max_body=env_int(MAX_BODY_ENV, DEFAULT_MAX_BODY),
                    public_paths=frozenset(public_paths), login_path=login_path)
 
     # --- checks --------------------------------------------------------------------------------

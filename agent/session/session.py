@@ -1,6 +1,7 @@
 """Analysis sessions: a multi-turn agent graph persisted with LangGraph's SQLite checkpointer.
 
-    plan → approve → act → answer → record      (plan/approve may go straight to answer)
+    plan → approve → act (one node per step) → answer → record
+                                                (plan/approve may go straight to answer)
 
 * Each turn is one ``invoke`` on the session's thread (``thread_id`` = session id); the state
   (turns, scenes, messages) lives in ``<workspace>/sessions.sqlite`` and survives exits and
@@ -8,6 +9,10 @@
 * **plan** first tries :func:`~agent.planners.followup.resolve_followup` (filters on the last
   result, the last request on another scene, exports); otherwise the planner plans, and an
   LLM planner also gets the earlier turns as messages.
+* **act** runs one step per node, so every finished step is checkpointed: a process killed
+  in the middle of a turn (even ``kill -9`` during a tool call) comes back with that turn
+  *interrupted* (:meth:`Session.interrupted`), its finished steps kept; :meth:`Session.finish`
+  runs the rest without redoing them, and a new request records it as interrupted first.
 * **approve** estimates each step (:mod:`agent.session.estimate`); when one is heavy and the session
   is not ``auto_approve`` it pauses with ``interrupt()`` carrying the estimates. Resume with
   ``Command(resume=True)`` (run it) or ``False`` (skip; the plan is declined).
@@ -40,6 +45,8 @@ if TYPE_CHECKING:
     from agent.sandbox import Sandbox
 
 DB_NAME = "sessions.sqlite"
+RECURSION_LIMIT = 1000
+"""Node runs a turn may take (one per step, plus plan, approve, answer, record)."""
 CHECKPOINT_TYPES = (("agent.plan", "Plan"), ("agent.plan", "PlanStep"), ("agent.plan", "Scene"),
                     ("agent.state", "StepResult"), ("tools.core.artifacts", "Artifact"),
                     ("tools.core.artifacts", "ToolCall"), ("tools.core.artifacts", "Quantity"))
@@ -66,8 +73,9 @@ def approved(decision: Any) -> bool:
     return bool(decision)
 
 
-def turn_record(state: SessionState) -> dict[str, Any]:
-    """The plain-dict record of the finished turn (what follow-ups read)."""
+def turn_record(state: SessionState, status: str = "done") -> dict[str, Any]:
+    """The plain-dict record of a turn (what follow-ups read); ``status`` is ``done`` or
+    ``interrupted`` (the process stopped before the turn finished)."""
     steps = []
     for r in state.get("results", {}).values():
         vectors = [a.path for a in r.artifacts if a.kind == "vector" and a.path]
@@ -75,8 +83,12 @@ def turn_record(state: SessionState) -> dict[str, Any]:
                       "result_path": r.result_path, "summary": r.summary, "vectors": vectors})
     plan = state.get("plan")
     request = plan.request if plan is not None and plan.request else state["request"]
-    return {"request": request, "scenes": [s.path for s in state.get("scenes", [])],
-            "steps": steps, "answer": state.get("answer", "")}
+    return {"request": request, "scenes": [_path(s) for s in state.get("scenes", [])],
+            "steps": steps, "answer": state.get("answer", ""), "status": status}
+
+
+def _path(scene: Any) -> str:
+    return str(scene.path if isinstance(scene, Scene) else dict(scene)["path"])
 
 
 def history_messages(turns: Sequence[dict[str, Any]], limit: int = 6) -> list[BaseMessage]:
@@ -178,13 +190,13 @@ def build_session_graph(planner: Planner, checkpointer: Any, tool_lookup: ToolLo
     graph = StateGraph(SessionState)
     graph.add_node("plan", r.plan)
     graph.add_node("approve", r.approve)
-    graph.add_node("act", r.act)
+    graph.add_node("act", r.act_step)
     graph.add_node("answer", r.finish)
     graph.add_node("record", r.record)
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", r.after_plan, {"approve": "approve", "answer": "answer"})
     graph.add_conditional_edges("approve", r.route, {"act": "act", "answer": "answer"})
-    graph.add_edge("act", "answer")
+    graph.add_conditional_edges("act", r.more_steps, {"act": "act", "answer": "answer"})
     graph.add_edge("answer", "record")
     graph.add_edge("record", END)
     return graph.compile(checkpointer=checkpointer)
@@ -255,6 +267,22 @@ class Session:
         """The session's current state (empty for a new session)."""
         return dict(self.graph.get_state(self.config).values)
 
+    def interrupted(self) -> dict[str, Any] | None:
+        """The turn the last process left unfinished (killed, crashed), as its record with
+        ``status: interrupted`` and the steps it finished; None when there is none (an
+        approval the session waits on is :meth:`waiting`, not an interruption)."""
+        snapshot = self.graph.get_state(self.config)
+        if not snapshot.next or any(t.interrupts for t in snapshot.tasks):
+            return None
+        return turn_record(dict(snapshot.values), status="interrupted")  # type: ignore[arg-type]
+
+    def finish(self) -> Outcome:
+        """Run the rest of the interrupted turn from its last checkpoint (finished steps are
+        not run again)."""
+        self._turn_checks = None
+        self.graph.invoke(None, {**self.config, "recursion_limit": RECURSION_LIMIT})
+        return self._outcome()
+
     def waiting(self) -> dict[str, Any] | None:
         """The approval request the session is paused on, if any."""
         for task in self.graph.get_state(self.config).tasks:
@@ -274,6 +302,9 @@ class Session:
         """Run one turn; ``images`` replace the turn's scenes (default: the last turn's)."""
         from langgraph.types import Overwrite
 
+        left = self.interrupted()
+        if left is not None:  # recorded as interrupted; its finished steps stay in the turns
+            self.graph.update_state(self.config, {"turns": [left]}, as_node="record")
         values = self.values()
         known: list[str] = list(values.get("session_scenes", []))
         if images is not None:
@@ -287,7 +318,7 @@ class Session:
                  "dry_run": False, "results": {}, "auto_approve": self.auto_approve,
                  "direct_answer": None, "artifacts": Overwrite([]), "errors": Overwrite([])}
         self._turn_checks = None
-        self.graph.invoke(state, self.config)
+        self.graph.invoke(state, {**self.config, "recursion_limit": RECURSION_LIMIT})
         return self._outcome()
 
     def resume(self, decision: Any) -> Outcome:
@@ -295,7 +326,8 @@ class Session:
         from langgraph.types import Command
 
         self._turn_checks = None
-        self.graph.invoke(Command(resume=decision), self.config)
+        self.graph.invoke(Command(resume=decision),
+                          {**self.config, "recursion_limit": RECURSION_LIMIT})
         return self._outcome()
 
     def close(self) -> None:

@@ -2,8 +2,9 @@
 
 Each scene runs in its own sub-folder of the workspace (named after the scene); a scene that
 fails is reported in the summary and the batch goes on. The summary (one row a scene: status,
-error, and every kept number with its unit in the column name) is written as ``summary.csv``
-and ``summary.json`` in the workspace.
+error, and every kept number with its unit in the column name) is written as
+``<call id>_summary.csv`` and ``<call id>_summary.json`` in the workspace (a call id of its own,
+so a later batch into the same workspace never overwrites an earlier summary).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pydantic import BaseModel, Field
 from agent.checks import RequestChecks
 from agent.errors import message
 from agent.sandbox import Paths
-from agent.workflows.run import run_workflow
+from agent.workflows.run import bind_inputs, run_workflow
 from agent.workflows.save import write_text_atomic
 from agent.workflows.workflow import Workflow, WorkflowError, load_workflow
 from tools.core.registry import Describer
+from tools.core.workspace import Workspace
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".nc", ".h5")
 
@@ -140,6 +142,7 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
     if input_name not in wf.inputs:
         raise WorkflowError(f"--input: workflow {wf.name} has no input {input_name!r}; inputs: "
                             f"{', '.join(wf.inputs)}")
+    bind_inputs(wf, {**(inputs or {}), input_name: "scene.tif"})  # bad values: once, not per scene
     scenes = find_scenes(pattern, paths)
     root = Path(workspace).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -162,8 +165,10 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
         rows.append(row)
         if on_scene is not None:
             on_scene(done, len(scenes), row)
-    csv_path = write_text_atomic(root / "summary.csv", summary_csv(rows))
-    json_path = write_text_atomic(root / "summary.json", json.dumps(
+    ws = Workspace(root)
+    prefix = ws.new_call_id()
+    csv_path = write_text_atomic(ws.path(prefix, "summary.csv"), summary_csv(rows))
+    json_path = write_text_atomic(ws.path(prefix, "summary.json"), json.dumps(
         {"workflow": wf.name, "input": input_name,
          "scenes": [r.model_dump() for r in rows]}, indent=2, ensure_ascii=False) + "\n")
     return BatchResult(workflow=wf.name, input=input_name, rows=rows, csv_path=str(csv_path),

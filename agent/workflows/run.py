@@ -12,41 +12,26 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from agent import references
 from agent.checks import RequestChecks
 from agent.graph import ToolLookup, request_checks, run_request
 from agent.plan import Plan, PlanStep, Scene
 from agent.progress import AgentProgress
 from agent.state import AgentResult
+from agent.workflows.inputs import convert_input
 from agent.workflows.workflow import (
     Workflow,
     WorkflowError,
-    WorkflowInput,
     WorkflowResult,
     load_workflow,
     substitute,
 )
 from tools.catalog import get_tool
-from tools.core.registry import Describer
-
-
-def _convert(name: str, spec: WorkflowInput, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        if spec.type == "images":
-            return [v.strip() for v in value.split(",") if v.strip()]
-        if spec.type == "number":
-            return float(value)
-        if spec.type == "integer":
-            return int(value)
-        if spec.type == "boolean":
-            if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-                raise ValueError(value)
-            return value.lower() in ("true", "yes", "1")
-    except ValueError:
-        raise WorkflowError(f"input {name}: {value!r} is not a {spec.type}") from None
-    return value
+from tools.core.arguments import closest
+from tools.core.errors import InputError
+from tools.core.registry import Describer, ToolRecord
 
 
 def bind_inputs(workflow: Workflow, given: Mapping[str, Any], *,
@@ -59,17 +44,21 @@ def bind_inputs(workflow: Workflow, given: Mapping[str, Any], *,
         partial: Leave missing required inputs as ``$name`` (dry runs) instead of failing.
 
     Raises:
-        WorkflowError: An unknown input name, or a required input that was not given.
+        WorkflowError: An unknown input name, a value not of its input's type, or a required
+            input that was not given.
     """
     unknown = [k for k in given if k not in workflow.inputs]
     if unknown:
-        raise WorkflowError(f"workflow {workflow.name}: no input named {', '.join(unknown)}; "
+        near = [closest(str(k), workflow.inputs) for k in unknown]
+        hint = "".join(f" (did you mean {n!r}?)" for n in near if n)
+        raise WorkflowError(f"workflow {workflow.name}: no input named "
+                            f"{', '.join(map(str, unknown))}{hint}; "
                             f"inputs: {', '.join(workflow.inputs) or 'none'}")
     values: dict[str, Any] = {}
     missing: list[str] = []
     for name, spec in workflow.inputs.items():
         if name in given:
-            values[name] = _convert(name, spec, given[name])
+            values[name] = convert_input(name, spec, given[name])
         elif spec.required and partial:
             values[name] = f"${name}"
         elif spec.required:
@@ -82,6 +71,29 @@ def bind_inputs(workflow: Workflow, given: Mapping[str, Any], *,
                             f"{'; '.join(missing)}. Give them with --set NAME=VALUE "
                             "(or as keyword arguments).")
     return values
+
+
+def check_bound_step(record: ToolRecord[Any, Any], args: dict[str, Any], step: str) -> None:
+    """A step's arguments, inputs bound, checked against the tool's input model before any
+    step runs (arguments still holding a reference to an earlier step are checked when it ran).
+
+    Raises:
+        WorkflowError: A value the tool refuses (the step, the argument and why).
+    """
+    try:
+        record.validate_args(args)
+    except InputError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, ValidationError):
+            raise WorkflowError(f"step {step}: {exc}") from None
+        problems = [e for e in cause.errors()
+                    if not (e["loc"] and references.step_ids(args.get(str(e["loc"][0]))))]
+        if problems:
+            shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
+                              for e in problems)
+            raise WorkflowError(f"step {step}: {record.name} refuses its arguments with the "
+                                f"inputs given ({shown}); change the input values "
+                                "(--set NAME=VALUE)") from None
 
 
 def to_plan(workflow: Workflow, values: Mapping[str, Any]) -> tuple[Plan, dict[str, str]]:
@@ -140,7 +152,10 @@ def run_workflow(workflow: Workflow | str | Path, inputs: Mapping[str, Any] | No
             elif spec.type == "images" and values.get(name) is not None:
                 values[name] = [one.check_file(v, f"{name}[{i}]")
                                 for i, v in enumerate(values[name])]
-        for step in to_plan(wf, values)[0].steps:
+        plan, back = to_plan(wf, values)
+        for step in plan.steps:
+            check_bound_step(tool_lookup(step.tool), step.args, back.get(step.id, step.id))
+        for step in plan.steps:
             one.check_tool_args(step.tool, step.args)
     plan, back = to_plan(wf, values)
     images = [values[n] for n, s in wf.inputs.items()

@@ -44,26 +44,20 @@ from pydantic import BaseModel, Field
 from agent import references
 from agent.plan import Plan
 from agent.state import NumberRecord, StepResult
+from agent.workflows.inputs import INPUT_TYPES, convert_input
+from agent.workflows.inputs import WorkflowError as WorkflowError
+from agent.workflows.inputs import WorkflowInput as WorkflowInput
 from tools.catalog import REGISTRY
+from tools.core.arguments import closest
 from tools.core.artifacts import Artifact
 from tools.core.errors import InputError
 
-INPUT_TYPES = ("image", "images", "number", "integer", "string", "boolean")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = ("name", "description", "version", "inputs", "steps", "outputs")
-
-
-class WorkflowError(InputError):
-    """A workflow file is invalid; the message lists every problem with its line."""
-
-
-class WorkflowInput(BaseModel):
-    """One named input."""
-
-    type: str = "image"
-    default: Any = None
-    description: str = ""
-    required: bool = True
+MAX_NESTING = 32
+"""Deepest nesting of ``[ ]`` / ``{ }`` a workflow may have (a real one has 2 or 3)."""
+MAX_WORKFLOW_BYTES = 1024 * 1024
+"""Largest workflow file read (a workflow is a few hundred bytes)."""
 
 
 class WorkflowStep(BaseModel):
@@ -171,9 +165,15 @@ def _parse_inputs(raw: Any, doc: _Doc) -> dict[str, WorkflowInput]:
         kind = spec.get("type") or "image"
         if kind not in INPUT_TYPES:
             doc.error((*path, "type"), f"unknown type {kind!r}; types: {', '.join(INPUT_TYPES)}")
-        inputs[name] = WorkflowInput(type=str(kind), default=spec.get("default"),
-                                     description=str(spec.get("description") or ""),
-                                     required="default" not in spec)
+        one = WorkflowInput(type=str(kind), default=spec.get("default"),
+                            description=str(spec.get("description") or ""),
+                            required="default" not in spec)
+        if one.default is not None and kind in INPUT_TYPES:
+            try:
+                one.default = convert_input(name, one, one.default)
+            except WorkflowError as exc:
+                doc.error((*path, "default"), f"default: {exc}")
+        inputs[name] = one
     return inputs
 
 
@@ -197,8 +197,10 @@ def _check_step(step: WorkflowStep, index: int, known: dict[str, Any], doc: _Doc
     fields = record.input_model.model_fields
     for name in step.args:
         if name not in fields:
-            doc.error((*path, "args", name, "<key>"), f"{step.tool} has no argument {name!r}; "
-                      f"it takes: {', '.join(fields)}")
+            near = closest(str(name), fields)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            doc.error((*path, "args", name, "<key>"), f"{step.tool} has no argument {name!r}"
+                      f"{hint}; it takes: {', '.join(fields)}")
     args = {k: v for k, v in substitute(step.args, known).items() if k in fields}
     try:
         record.validate_args(args)
@@ -208,6 +210,36 @@ def _check_step(step: WorkflowStep, index: int, known: dict[str, Any], doc: _Doc
         for e in errors or [{"loc": (), "msg": str(exc)}]:
             loc = tuple(e["loc"])
             doc.error((*path, "args", *loc), f"{step.tool}: {e['msg']}")
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where flow collections (``[``, ``{``) nest deeper than :data:`MAX_NESTING`,
+    outside quotes and comments (None: nowhere); one pass, before YAML reads the text."""
+    depth, line, quote, comment, escaped, before = 0, 1, "", False, False, " "
+    for ch in text:
+        if ch == "\n":
+            line, comment = line + 1, False
+        elif comment:
+            pass
+        elif quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"" and before in " \t\n[{,:":
+            quote = ch
+        elif ch == "#" and before in " \t\n":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        before = ch
+    return None
 
 
 def parse_workflow(text: str, source: str = "<workflow>", *,
@@ -223,6 +255,10 @@ def parse_workflow(text: str, source: str = "<workflow>", *,
         WorkflowError: Every problem found, one per line, each with ``file:line:``.
     """
     doc = _Doc(source)
+    deep = _too_deep(text)
+    if deep is not None:  # YAML's scanner slows down with the square of the nesting
+        raise WorkflowError(f"{source}:{deep}: not a workflow: values nested too deeply (more "
+                            f"than {MAX_NESTING} levels of [ ] or {{ }})")
     try:
         alias = next((t for t in yaml.scan(text) if isinstance(t, yaml.AliasToken)), None)
         if alias is not None:  # aliases multiply nodes (a few bytes can stand for millions)
@@ -230,6 +266,8 @@ def parse_workflow(text: str, source: str = "<workflow>", *,
                                 "are not allowed in workflows; write the value out")
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise WorkflowError(f"{source}:1: not a workflow: values nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
@@ -287,10 +325,29 @@ def parse_workflow(text: str, source: str = "<workflow>", *,
 
 
 def load_workflow(path: str | Path, *, require_available: bool = True) -> Workflow:
-    """Read and validate a workflow file (see :func:`parse_workflow`)."""
+    """Read and validate a workflow file (see :func:`parse_workflow`).
+
+    Raises:
+        WorkflowError: The file cannot be read, is not a YAML text file (a GeoTIFF given by
+            mistake, a file over :data:`MAX_WORKFLOW_BYTES`), or is an invalid workflow.
+    """
     p = Path(path)
+    fix = "give a YAML workflow file (see examples/workflows/)"
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as handle:
+            data = handle.read(MAX_WORKFLOW_BYTES + 1)
     except OSError as exc:
-        raise WorkflowError(f"workflow {p}: cannot read it ({exc.strerror or exc})") from None
+        raise WorkflowError(f"workflow {p}: cannot read it ({exc.strerror or exc}); "
+                            f"{fix}") from None
+    if len(data) > MAX_WORKFLOW_BYTES:
+        raise WorkflowError(f"workflow {p}: over {MAX_WORKFLOW_BYTES // 1024} KiB, so not a "
+                            f"workflow; {fix}")
+    if b"\x00" in data:
+        raise WorkflowError(f"workflow {p}: not a text file (a raster or other binary file?); "
+                            f"{fix}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkflowError(f"workflow {p}: not UTF-8 text (byte {exc.start}); save it as UTF-8, "
+                            f"or {fix}") from None
     return parse_workflow(text, str(p), require_available=require_available)

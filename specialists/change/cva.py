@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.ndimage import maximum_filter, minimum_filter
 
 from specialists.stats.thresholds import Bimodality, StreamingHistogram, bimodality
 
@@ -131,11 +132,43 @@ class DifferenceMoments:
         return float(np.sqrt(np.sum(reach**2)))
 
 
+def neighbourhood_range(data: np.ndarray, valid: np.ndarray,
+                        radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band minimum and maximum of the valid pixels within ``radius`` pixels (a square of
+    side ``2 radius + 1``): the values a resampling of ``data`` by up to ``radius`` pixels can
+    produce (nearest and bilinear interpolation never leave the range of the pixels they
+    mix).
+
+    Args:
+        data: Window (bands, rows, cols).
+        valid: Boolean (rows, cols) or (bands, rows, cols): pixels that take part.
+        radius: Neighbourhood radius in pixels (0: the pixel itself).
+
+    Returns:
+        float32 arrays (bands, rows, cols): low and high ends (+inf / -inf where no valid
+        pixel is near).
+    """
+    size = 2 * int(radius) + 1
+    lo = np.empty(data.shape, dtype=np.float32)
+    hi = np.empty(data.shape, dtype=np.float32)
+    for b in range(data.shape[0]):
+        band = data[b].astype(np.float32)
+        ok = valid[b] if valid.ndim == 3 else valid
+        lo[b] = minimum_filter(np.where(ok, band, np.inf), size=size, mode="nearest")
+        hi[b] = maximum_filter(np.where(ok, band, -np.inf), size=size, mode="nearest")
+    return lo, hi
+
+
 def change_magnitude(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None,
     offset: np.ndarray | None = None, scale: np.ndarray | None = None,
+    envelope: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Euclidean norm of the per-pixel difference vector ``(after - before - offset) * scale``.
+
+    With ``envelope`` (the before scene's :func:`neighbourhood_range`), a band's difference is
+    how far ``after - offset`` lies outside the before values around the pixel (0 inside):
+    what a resampling of the same content could produce is not counted as change.
 
     Args:
         before: Window (bands, rows, cols) of the earlier scene (any numeric dtype).
@@ -143,6 +176,8 @@ def change_magnitude(
         valid: Boolean (rows, cols); invalid pixels get NaN (default: all valid).
         offset: Per-band offset subtracted from the difference (default 0).
         scale: Per-band factor applied after the offset (default 1).
+        envelope: Low and high ends (bands, rows, cols) of the before values around each
+            pixel, or None for the plain difference.
 
     Returns:
         float32 array (rows, cols) in the units of the (scaled) pixel values.
@@ -153,9 +188,16 @@ def change_magnitude(
     acc = np.zeros(before.shape[1:], dtype=np.float32)
     d = np.empty(before.shape[1:], dtype=np.float32)
     for b in range(before.shape[0]):
-        np.subtract(after[b], before[b], out=d, dtype=np.float32, casting="unsafe")
-        if offset is not None and offset[b] != 0:
-            d -= np.float32(offset[b])
+        if envelope is not None:
+            a = after[b].astype(np.float32)
+            if offset is not None and offset[b] != 0:
+                a -= np.float32(offset[b])
+            with np.errstate(invalid="ignore"):
+                np.subtract(a, np.clip(a, envelope[0][b], envelope[1][b]), out=d)
+        else:
+            np.subtract(after[b], before[b], out=d, dtype=np.float32, casting="unsafe")
+            if offset is not None and offset[b] != 0:
+                d -= np.float32(offset[b])
         if scale is not None and scale[b] != 1:
             d *= np.float32(scale[b])
         np.multiply(d, d, out=d)

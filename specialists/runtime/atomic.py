@@ -1,25 +1,92 @@
 """Atomic file writes: write a temporary file beside the destination, then rename it into place.
 
 The one implementation of temp-then-rename in EarthSight (``tools.geo.atomic`` re-uses it). A
-temporary is hidden and unique (``.<stem>.<tag>-<8 hex><suffix>``, so that GDAL still sees the
-extension) and lives in the destination's folder, so the final rename never crosses file
-systems. Readers see either the old file or the whole new one, never a half-written file; on an
-error nothing is left behind.
+temporary is hidden and unique (``.<stem>.<tag>-<host>-<pid>-<8 hex><suffix>``, so that GDAL
+still sees the extension) and lives in the destination's folder, so the final rename never
+crosses file systems. Readers see either the old file or the whole new one, never a half-written
+file; on an error nothing is left behind. A process killed while writing leaves its temporary;
+the writer's machine (6 hex of its host name) and process id in the name let the next run on the
+same machine tell such an orphan (its writer is gone) from the temporary of a run still going
+(:func:`remove_orphans`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
+import re
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+_TEMP = re.compile(
+    r"^\..*\.[A-Za-z0-9_]+-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]+)-[0-9a-f]{8}(\..*)?$")
+"""A temporary of :func:`sibling_temp`, or a file GDAL made beside one (``.aux.xml``, ``.ovr``)."""
+
+
+@functools.cache
+def host_tag() -> str:
+    """6 hex digits that name this machine in temporaries' names."""
+    name = socket.gethostname().encode("utf-8")
+    return hashlib.sha1(name, usedforsecurity=False).hexdigest()[:6]
+
 
 def sibling_temp(dest: str | Path, tag: str = "part") -> Path:
-    """A unique hidden path beside ``dest`` (nothing is created)."""
+    """A unique hidden path beside ``dest`` naming this machine and process (nothing is
+    created)."""
     d = Path(dest)
-    return d.with_name(f".{d.stem}.{tag}-{uuid.uuid4().hex[:8]}{d.suffix}")
+    return d.with_name(f".{d.stem}.{tag}-{host_tag()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                       f"{d.suffix}")
+
+
+def temp_owner(name: str) -> tuple[str, int] | None:
+    """The machine tag and process id in a temporary's file name (None: not a temporary of
+    this module)."""
+    match = _TEMP.match(name)
+    return (match.group("host"), int(match.group("pid"))) if match else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (another user's process counts)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans(folder: str | Path) -> list[Path]:
+    """Delete the temporaries in ``folder`` (not below it) whose writer process is gone.
+
+    Only temporaries written on this machine are judged; one of a live process (this one
+    included) is kept, as that process may still be writing it; so is one written elsewhere
+    (a shared folder), whose writer cannot be asked. Returns the files removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    here = host_tag()
+    for entry in entries:
+        owner = temp_owner(entry.name) if entry.name.startswith(".") else None
+        if owner is None or owner[0] != here or process_alive(owner[1]):
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager

@@ -1,13 +1,20 @@
-"""Which band is red, NIR, SWIR...: from band names, wavelengths, or a sensor preset.
+"""Which band is red, NIR, SWIR...: from band names, wavelengths, colour interpretation, or a
+sensor band order.
 
 Pure metadata logic, no pixels. Roles: coastal, blue, green, red, rededge1-3, nir, nir_narrow,
 water_vapour, cirrus, swir1, swir2.
+
+Semantics come before counts: an alpha (transparency) band is never given a role, and a band
+order is only assumed from the band count where the count names one sensor's usual stack
+(Sentinel-2: 12 or 13 bands, Landsat-8: 6 or 7, plain RGB: 3); the assumption is stated in
+``notes``. Four unnamed bands are not guessed (red,green,blue,NIR; blue,green,red,NIR and RGB +
+alpha are all common): pass a ``sensor`` order or name the bands.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 # Centre wavelengths (nm) of each role, used to match bands that carry wavelengths.
@@ -34,12 +41,25 @@ _S2_ROLE = {
 # Landsat-8 OLI surface-reflectance stacks as commonly distributed.
 LANDSAT8_6 = ["blue", "green", "red", "nir", "swir1", "swir2"]  # B2..B7
 LANDSAT8_7 = ["coastal", "blue", "green", "red", "nir", "swir1", "swir2"]  # B1..B7
+# Four-band orders that can only be stated, never guessed from the count.
+FOUR_BAND_ORDERS = {"rgbn": ["red", "green", "blue", "nir"],
+                    "bgrn": ["blue", "green", "red", "nir"]}
+SENSORS = ("sentinel2", "landsat8", "rgbn", "bgrn")
+"""Band orders a caller can state (``sensor``)."""
+_SENSOR_ALIASES = {"sentinel2": "sentinel2", "s2": "sentinel2", "landsat8": "landsat8",
+                   "l8": "landsat8", "landsat": "landsat8", "rgbn": "rgbn", "bgrn": "bgrn",
+                   "planetscope": "bgrn", "rgb": "rgb"}
 _PLAIN = {
     "blue": "blue", "green": "green", "red": "red", "nir": "nir", "near infrared": "nir",
     "near-infrared": "nir", "swir1": "swir1", "swir 1": "swir1", "swir16": "swir1",
     "swir2": "swir2", "swir 2": "swir2", "swir22": "swir2", "coastal": "coastal",
     "rededge": "rededge1", "red edge": "rededge1",
 }
+# GDAL colour interpretations that name a spectral role (GDAL >= 3.10 adds the infrared ones).
+_COLOUR_ROLE = {"red": "red", "green": "green", "blue": "blue", "nir": "nir",
+                "coastal": "coastal", "rededge": "rededge1"}
+ALPHA = "alpha"
+"""Colour interpretation of a transparency band."""
 
 
 @dataclass(frozen=True)
@@ -83,51 +103,109 @@ def _role_from_wavelength(nm: float) -> str | None:
     return best
 
 
+def _role_from_colour(colour: str, swir_seen: int) -> str | None:
+    if colour == "swir":  # GDAL has one SWIR interpretation: the first is SWIR1, then SWIR2
+        return ("swir1", "swir2")[swir_seen] if swir_seen < 2 else None
+    return _COLOUR_ROLE.get(colour)
+
+
+def sensor_key(sensor: str | None) -> str:
+    """The canonical band-order key of ``sensor`` ('' when none; unknown names kept as given)."""
+    s = (sensor or "").lower().replace("-", "").replace("_", "").replace(" ", "")
+    return _SENSOR_ALIASES.get(s, s)
+
+
 def resolve_roles(
     count: int,
     names: Sequence[str | None] = (),
     wavelengths_nm: Sequence[float | None] = (),
     sensor: str | None = None,
+    colours: Sequence[str | None] = (),
+    alpha: Collection[int] = (),
 ) -> BandRoles:
     """Decide which band plays which role.
 
-    Order of evidence: band names in the file, band wavelengths, then a sensor preset chosen by
-    ``sensor`` ('sentinel2', 'landsat8', 'rgb', 'rgbn') or by band count. A preset chosen by band
-    count alone is an assumption and is reported in ``notes``.
+    Order of evidence: band names in the file, band wavelengths, the file's colour
+    interpretation (red/green/blue/NIR...), then a band order: the one ``sensor`` states
+    ('sentinel2', 'landsat8', 'rgbn', 'bgrn'), or one assumed from the number of data bands
+    (12/13: Sentinel-2, 6/7: Landsat-8, 3: red,green,blue), which is reported in ``notes``.
+    Bands in ``alpha`` (1-based: transparency or mask bands) never get a role and do not count.
     """
+    skip = set(alpha)
+    key = sensor_key(sensor)
     roles: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
-        role = _role_from_name(name, sensor) if name else None
+        role = _role_from_name(name, key or None) if name and i not in skip else None
         if role and role not in roles:
             roles[role] = i
     if len(roles) >= 2:
         return BandRoles(roles, "band names")
     for i, nm in enumerate(wavelengths_nm, start=1):
-        role = _role_from_wavelength(nm) if nm else None
+        role = _role_from_wavelength(nm) if nm and i not in skip else None
         if role and role not in roles:
             roles[role] = i
     if len(roles) >= 2:
         return BandRoles(roles, "band wavelengths")
-    return _preset(count, sensor)
+    swir = 0
+    for i, colour in enumerate(colours, start=1):
+        role = _role_from_colour(colour or "", swir) if i not in skip else None
+        swir += colour == "swir"
+        if role and role not in roles:
+            roles[role] = i
+    if len(roles) >= 2 and not key:
+        return BandRoles(roles, "colour interpretation")
+    data = [i for i in range(1, count + 1) if i not in skip]
+    found = _preset(data, key)
+    if key and not found.roles and skip:  # a stated order covers bands the file marks alpha
+        every = _preset(list(range(1, count + 1)), key)
+        if every.roles:
+            marked = ", ".join(str(i) for i in sorted(skip))
+            return BandRoles(every.roles, every.source, [
+                f"band(s) {marked} are marked alpha (transparency) in the file but were read "
+                f"as data because the stated band order {key!r} covers them"])
+    return found
 
 
-def _preset(count: int, sensor: str | None) -> BandRoles:
-    s = (sensor or "").lower().replace("-", "").replace("_", "")
-    if s in ("sentinel2", "s2") or (not s and count in (12, 13)):
-        order = SENTINEL2_13 if count == 13 else SENTINEL2_12
-        roles = {_S2_ROLE[b]: i for i, b in enumerate(order, start=1)}
-        note = f"assumed Sentinel-2 band order {','.join(order)} from {count} bands"
-        return BandRoles(roles, "sentinel2 preset", [] if s else [note])
-    if s in ("landsat8", "l8", "landsat") or (not s and count in (6, 7)):
-        order = LANDSAT8_6 if count == 6 else LANDSAT8_7
-        roles = {r: i for i, r in enumerate(order, start=1)}
+def _ordered(data: list[int], order: Sequence[str]) -> dict[str, int]:
+    return {role: data[k] for k, role in enumerate(order)}
+
+
+def _preset(data: list[int], key: str) -> BandRoles:
+    """Roles from a band order over the data bands ``data`` (1-based indices)."""
+    n = len(data)
+    if key == "sentinel2" or (not key and n in (12, 13)):
+        if n not in (12, 13):
+            return _mismatch(key, n, "12 or 13")
+        order = SENTINEL2_13 if n == 13 else SENTINEL2_12
+        note = f"assumed Sentinel-2 band order {','.join(order)} from {n} bands"
+        return BandRoles(_ordered(data, [_S2_ROLE[b] for b in order]), "sentinel2 preset",
+                         [] if key else [note])
+    if key == "landsat8" or (not key and n in (6, 7)):
+        if n not in (6, 7):
+            return _mismatch(key, n, "6 or 7")
+        order = LANDSAT8_6 if n == 6 else LANDSAT8_7
         note = (f"assumed Landsat-8 surface-reflectance band order "
-                f"{'B2-B7' if count == 6 else 'B1-B7'} ({','.join(order)}) from {count} bands")
-        return BandRoles(roles, "landsat8 preset", [] if s else [note])
-    if count == 4:
-        return BandRoles({"red": 1, "green": 2, "blue": 3, "nir": 4}, "rgbn preset",
-                         ["assumed band order red,green,blue,nir from 4 bands"])
-    if count == 3:
-        return BandRoles({"red": 1, "green": 2, "blue": 3}, "rgb preset",
-                         ["assumed band order red,green,blue from 3 bands"])
-    return BandRoles({}, "unknown", [f"cannot tell which of the {count} bands is which"])
+                f"{'B2-B7' if n == 6 else 'B1-B7'} ({','.join(order)}) from {n} bands")
+        return BandRoles(_ordered(data, order), "landsat8 preset", [] if key else [note])
+    if key in FOUR_BAND_ORDERS:
+        if n != 4:
+            return _mismatch(key, n, "4")
+        return BandRoles(_ordered(data, FOUR_BAND_ORDERS[key]), f"{key} order")
+    if key == "rgb" or (not key and n == 3):
+        if n < 3:
+            return _mismatch("rgb", n, "3")
+        return BandRoles(_ordered(data, ["red", "green", "blue"]), "rgb preset",
+                         [] if key else ["assumed band order red,green,blue from 3 bands"])
+    if key:
+        return BandRoles({}, "unknown", [f"unknown band order {key!r}; known: "
+                                         f"{', '.join(SENSORS)}"])
+    if n == 4:
+        return BandRoles({}, "unknown", [
+            "4 unnamed bands: their order is not guessed (red,green,blue,NIR; blue,green,red,"
+            "NIR and RGB + alpha are all common)"])
+    return BandRoles({}, "unknown", [f"cannot tell which of the {n} bands is which"])
+
+
+def _mismatch(key: str, n: int, expected: str) -> BandRoles:
+    return BandRoles({}, "unknown", [f"band order {key!r} needs {expected} data bands, the file "
+                                     f"has {n}"])

@@ -63,6 +63,21 @@ EVI_WATER_MAX = 0.1
 """Zou et al. (2017): open water has EVI below 0.1."""
 CV2_RANGE = (0.0, 4.0)
 """Histogram range of local squared coefficients of variation (for the number of looks)."""
+OPEN_WATER_MAX_DB = {"co-pol": -15.0, "cross-pol": -22.0}
+"""Brightest mean backscatter (dB) of open water in C-band: the lenient ends of the fixed
+open-water thresholds in use (VV about -15 to -20 dB, VH about -22 to -26 dB). A class Otsu
+calls water whose mean is brighter than this is mostly something else (smooth fields, wet
+soil, shadow). Used as a plausibility check of the result, never as a threshold."""
+WATER_INDEX_MIN = 0.0
+"""NDWI / MNDWI above 0 is the conventional water side (McFeeters 1996, Xu 2006): a water class
+whose mean index is not above it is not open water. A plausibility check, never a threshold."""
+
+
+def open_water_max_db(polarisations: list[str]) -> float:
+    """:data:`OPEN_WATER_MAX_DB` of the composite of ``polarisations`` ('co-pol', 'cross-pol'):
+    the composite is the mean of the bands in dB, so its limit is the mean of theirs."""
+    limits = [OPEN_WATER_MAX_DB[p] for p in polarisations]
+    return float(sum(limits) / len(limits))
 
 
 def halo(speckle_filter: bool) -> int:

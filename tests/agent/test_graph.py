@@ -282,6 +282,6 @@ def _cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_default_workspace_is_relative_to_the_current_folder(_cwd: Path) -> None:
     result = run([{"id": "s1", "tool": "echo", "args": {}}], [], Path("workspace"))
     assert result.workspace == str(_cwd / "workspace")
-    assert (_cwd / "workspace" / "s1_echo.json").is_file()
+    assert (_cwd / "workspace" / "c001-s1_echo.json").is_file()
     again = AgentResult.model_validate_json(result.model_dump_json())
     assert again.answer == result.answer

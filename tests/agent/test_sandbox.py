@@ -92,7 +92,7 @@ def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> 
 
 
 def test_result_file_pointing_outside_is_refused(box: Sandbox, tmp_path: Path) -> None:
-    fake = tmp_path / "ws" / "s1_map_water.json"
+    fake = tmp_path / "ws" / "c001-s1_map_water.json"
     fake.write_text('{"call": {"tool": "map_water", "args": {}}, "result": {"summary": "", '
                     f'"artifacts": [{{"path": "{tmp_path / "out" / "secret.tif"}"}}]}}}}')
     with pytest.raises(InputError, match="points at"):

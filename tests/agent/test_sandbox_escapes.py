@@ -88,7 +88,7 @@ def test_a_vrt_is_refused_whatever_its_name(roots: tuple[Sandbox, Path, Path]) -
 def test_a_result_file_naming_an_outside_scene_is_refused(
         roots: tuple[Sandbox, Path, Path], tmp_path: Path) -> None:
     box, _, secret = roots
-    record = tmp_path / "ws" / "s1_search_images.json"
+    record = tmp_path / "ws" / "c001-s1_search_images.json"
     record.write_text(json.dumps({"call": {"tool": "search_images", "args": {}}, "result": {
         "summary": "", "artifacts": [], "hits": [{"scene": str(secret), "score": 0.9}]}}))
     with pytest.raises(SandboxRefused, match="points at"):

@@ -261,7 +261,7 @@ def test_run_tool_round_trip_records_artifact_and_progress(
     assert saved["result"]["mode_used"] == "sar"
     arts = workspace.artifacts()
     assert [a.kind for a in arts] == ["raster"]
-    assert Path(arts[0].path or "").name == "s1_rgb.tif" and Path(arts[0].path or "").exists()
+    assert Path(arts[0].path or "").name == "c001-s1_rgb.tif" and Path(arts[0].path or "").exists()
 
 
 # ---- real data -------------------------------------------------------------------------------

@@ -228,3 +228,85 @@ def test_output_keeps_source_grid(make_tiff: MakeTiff, workspace: Workspace) -> 
         _, prof = _read(_path(r, kind))
         assert prof["crs"].to_string() == "EPSG:32620" and prof["transform"] == transform
     assert r.area_m2 is not None and r.area_m2.value == pytest.approx(200 * 900.0)
+
+
+# --- band semantics before band counts (issue #14, point 3) ---------------------------------
+
+def _refusal(workspace: Workspace, path: Path, **args: Any) -> str:
+    with pytest.raises(InputError) as err:
+        _run(workspace, image=str(path), index="NDVI", **args)
+    assert not list(workspace.root.glob("*.tif"))  # nothing written
+    return str(err.value)
+
+
+def test_alpha_band_is_never_used_as_nir(make_tiff: MakeTiff, workspace: Workspace,
+                                         tmp_path: Path, rng: np.random.Generator) -> None:
+    rgba = rng.integers(20, 200, (4, 16, 16)).astype(np.uint8)
+    rgba[3] = 255  # opaque: as NIR it would give a high 'NDVI'
+    tif = make_tiff("rgba.tif", rgba)  # GDAL writes 4 bytes as RGB + alpha
+    png = tmp_path / "rgba.png"
+    with rasterio.open(png, "w", driver="PNG", width=16, height=16, count=4,
+                       dtype="uint8") as dst:
+        dst.write(rgba)
+    for path in (tif, png):
+        msg = _refusal(workspace, path)
+        assert "alpha" in msg and "NIR" in msg and "bands=" in msg and "sensor=" in msg
+    # the caller may still say band 4 is NIR: used, and the note says the file marks it alpha
+    r = _run(workspace, image=str(tif), index="NDVI", bands={"red": 1, "nir": 4})
+    assert r.bands_used == {"NIR": "band 4", "red": "band 1"}
+    assert any("marked alpha" in w for w in r.warnings)
+
+
+@pytest.mark.realdata
+def test_dota_rgba_png_gives_no_ndvi(data_dir: Path, workspace: Workspace) -> None:
+    """The DOTA chip that answered 'NDVI 0.527' from its alpha channel."""
+    msg = _refusal(workspace, data_dir / "detection" / "dota" / "images" / "P0004__1__0___0.png")
+    assert "band 4 is an alpha" in msg
+
+
+def test_unnamed_four_band_scene_needs_a_stated_order(make_tiff: MakeTiff,
+                                                      workspace: Workspace) -> None:
+    data = np.stack([np.full((6, 6), v, np.uint16) for v in (1000, 800, 500, 3000)])
+    path = make_tiff("four.tif", data)  # uint16: no colour interpretation, no names
+    msg = _refusal(workspace, path)
+    assert "not guessed" in msg and "bands=" in msg and "'rgbn'" in msg and "'bgrn'" in msg
+    assert "6 or 7" in _refusal(workspace, path, sensor="landsat8")
+    rgbn = _run(workspace, image=str(path), index="NDVI", sensor="rgbn")
+    assert rgbn.bands_used == {"NIR": "band 4", "red": "band 1"} and not rgbn.warnings
+    assert rgbn.mean is not None and rgbn.mean.value == pytest.approx(2000 / 4000, rel=1e-5)
+    bgrn = _run(workspace, image=str(path), index="NDVI", sensor="bgrn")
+    assert bgrn.bands_used == {"NIR": "band 4", "red": "band 3"}
+
+
+@pytest.mark.realdata
+def test_bundled_landsat_clip_keeps_its_stated_order(workspace: Workspace) -> None:
+    """The demo's NDVI 0.511 from the unnamed Landsat-8 clip, with the assumption stated."""
+    clip = (Path(__file__).resolve().parents[2] / "examples" / "data"
+            / "landsat8_LC08_003069_20180906_clip.tif")
+    result = _run(workspace, image=str(clip), index="NDVI")
+    assert result.mean is not None and round(result.mean.value, 3) == 0.511
+    assert result.band_source == "landsat8 preset"
+    assert any(w.startswith("assumed Landsat-8") for w in result.warnings)
+    assert result.reflectance_out_of_range is not None
+    assert result.reflectance_out_of_range.pixels == 0
+
+
+def test_out_of_range_reflectance_and_index_are_counted(make_tiff: MakeTiff,
+                                                        workspace: Workspace) -> None:
+    red = np.full((10, 10), 0.1, np.float32)
+    nir = np.full((10, 10), 0.5, np.float32)
+    red[0, :5] = -0.02  # 5 pixels of negative red (atmospheric over-correction)
+    nir[1, :2] = 1.3    # 2 pixels above 1 (saturation)
+    path = make_tiff("oor.tif", np.stack([red, nir]), descriptions=["red", "nir"])
+    r = _run(workspace, image=str(path), index="NDVI")
+    refl, idx = r.reflectance_out_of_range, r.index_out_of_range
+    assert refl is not None and refl.pixels == 7 and refl.share_pct.value == pytest.approx(7.0)
+    assert refl.share_pct.unit == "%"
+    # NDVI of red -0.02, NIR 0.5: 0.52 / 0.48 > 1
+    assert idx is not None and idx.pixels == 5 and idx.share_pct.value == pytest.approx(5.0)
+    texts = [w for w in r.warnings if "lie outside" in w]
+    assert len(texts) == 2 and "7 of 100 valid pixels" in texts[0]
+    clean = _run(workspace, image=str(_block_scene(make_tiff, "ok.tif")), index="NDVI")
+    assert clean.reflectance_out_of_range is not None
+    assert clean.reflectance_out_of_range.pixels == 0
+    assert not any("lie outside" in w for w in clean.warnings)

@@ -154,6 +154,6 @@ def test_result_path_of_a_trend(make_tiff: MakeTiff, workspace: Workspace) -> No
     images = [str(make_tiff(f"r_{y}.tif", np.full((4, 4), float(y - 2000), "float32")))
               for y in (2001, 2003, 2005)]
     run = run_tool("trend", {"images": images}, workspace, step="s4")
-    assert run.result_path.name == "s4_trend.json"
-    assert (workspace.root / "s4_trend_series.csv").exists()
+    assert run.result_path.name == "c001-s4_trend.json"
+    assert (workspace.root / "c001-s4_trend_series.csv").exists()
     assert run.result.image == images[-1]

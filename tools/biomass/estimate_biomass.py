@@ -126,7 +126,7 @@ def _region(value: str | None, image_crs: str | None
                      "GeoJSON, or an earlier step that made one")
 
 
-@tool_record(EstimateBiomassInput, EstimateBiomassOutput, needs=("torch",))
+@tool_record(EstimateBiomassInput, EstimateBiomassOutput, needs=("torch",), models=(MODEL,))
 def estimate_biomass(args: EstimateBiomassInput, ctx: ToolContext) -> EstimateBiomassOutput:
     """Estimate above-ground biomass with a regression head: an AGB raster in Mg/ha, the mean
     (Mg/ha) and the total (Mg) over the scene or a region.

@@ -1,11 +1,12 @@
 """``detect_changes``: bi-temporal change between two co-located scenes.
 
 Method ``cva`` streams over the pair: (0) checks (same grid -> direct reads, else the after
-scene is warped onto the before grid on the fly with ``WarpedVRT``; no overlap or a band-count
-mismatch is refused before anything is written); (1) a sample pass for per-band difference
-statistics (standardisation, magnitude range); (2) the only full read of the pair, in threads
-with their own handles: magnitudes coded as uint16 into a temporary raw file plus their
-histogram (a fixed ``threshold`` writes the mask here instead); (3) Otsu's threshold, then the
+scene is warped onto the before grid on the fly with ``WarpedVRT``, and only differences beyond
+the range of the nearby before values count, which resampling alone cannot produce; no overlap
+or a band-count mismatch is refused before anything is written); (1) a sample pass for per-band
+difference statistics (standardisation, magnitude range); (2) the only full read of the pair,
+in threads with their own handles: magnitudes coded as uint16 into a temporary raw file plus
+their histogram (a fixed ``threshold`` writes the mask here instead); (3) Otsu's threshold, then the
 codes become the uint8 mask (1 change, 0 none, 255 nodata) and areas from the transform and CRS;
 (4) polygons of the mask, GeoJSON in the before CRS.
 """
@@ -140,7 +141,8 @@ def _write_mask(args: DetectChangesInput, pairs: list[Pair], dest: Path,
 
     def magnitude(pair: Pair, win: Window) -> np.ndarray:
         (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
-        return change_magnitude(b, a, vb & va, offset, scale)
+        envelope = pair.before_envelope(win) if pair.tolerance else None
+        return change_magnitude(b, a, vb & va, offset, scale, envelope)
 
     if args.threshold is not None:  # one pass: threshold the magnitudes as they come
         fixed = float(args.threshold)
@@ -175,7 +177,9 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
     change mask (1 change, 0 none, 255 nodata) on the before grid, change polygons, the changed
     area (ha, m²) and its share (%) of the valid scene area. Method cva = change vector analysis
     with an Otsu threshold (class-agnostic); the after scene is reprojected onto the before grid
-    when their grids differ.
+    when their grids differ, and then only differences beyond what resampling produces count.
+    `reliability` says when the method's diagnostics (a change-magnitude histogram that is not
+    bimodal, little overlap) make the changed area unreliable.
 
     Args:
         args: Validated arguments.
@@ -218,8 +222,8 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
                 "threshold_units": units, "before": args.before, "after": args.after}
         threshold, areas, fit = _write_mask(args, pairs, mask_path, tags, offset, scale, bound,
                                             ctx)
-        reprojected = pair.reprojected
-    if fit is not None and not fit.bimodal:
+        reprojected, tolerance = pair.reprojected, pair.tolerance
+    if fit is not None and not fit.bimodal and areas.changed_m2 > 0:  # 0: nothing differs
         warnings.append(magnitude_bimodality_warning(fit, threshold, units))
     how = "fixed" if args.threshold is not None else "otsu"
     note = (f"threshold {threshold:.4g} {units} ({how}"
@@ -227,5 +231,5 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
     return finish(args, ctx, ChangeRun(
         method="cva", note=method_note, mask_path=mask_path, vec_path=vec_path, areas=areas,
         threshold=threshold, threshold_method=how, units=units, crs=crs, transform=transform,
-        reprojected=reprojected, warnings=warnings, threshold_note=note,
+        reprojected=reprojected, warnings=warnings, threshold_note=note, tolerance=tolerance,
         bimodality=None if fit is None else bimodality_record(fit, units)))

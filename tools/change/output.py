@@ -19,7 +19,7 @@ from specialists.change.cva import AreaTotals
 from specialists.stats.thresholds import ASHMAN_D_MIN
 from specialists.stats.thresholds import Bimodality as HistogramBimodality
 from tools.change.inputs import DetectChangesInput
-from tools.core.artifacts import Quantity, ToolResult
+from tools.core.artifacts import Quantity, Reliability, ToolResult
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, pixel_area_rows_m2
 from tools.geo.bimodality import Bimodality
@@ -50,6 +50,10 @@ class DetectChangesOutput(ToolResult):
                                   "from the polygons and set to no change (0) in the mask")
     standardized: bool
     reprojected: bool = Field(description="the after scene was warped onto the before grid")
+    resampling_tolerance_px: int | None = Field(
+        None, description="cva on a reprojected pair: a pixel counts as change only where the "
+        "after value lies outside the range of the before values within this many pixels "
+        "(what resampling alone produces); null on a shared grid")
     mask: str = Field(description="change mask GeoTIFF (1 change, 0 none, 255 nodata)")
     vector: str = Field(description="change polygons GeoJSON (before CRS)")
 
@@ -72,6 +76,7 @@ class ChangeRun:
     threshold_note: str
     warnings: list[str] = field(default_factory=list)
     bimodality: Bimodality | None = None
+    tolerance: int = 0
 
 
 def magnitude_bimodality_warning(fit: HistogramBimodality, threshold: float, units: str) -> str:
@@ -84,6 +89,32 @@ def magnitude_bimodality_warning(fit: HistogramBimodality, threshold: float, uni
             "may be far off (seasonal, illumination or registration differences look like "
             "change to CVA). Fix: pass threshold= as a magnitude for this pair, or use "
             "method='deep' with change-model weights trained on labelled pairs")
+
+
+OVERLAP_MIN_PCT = 50.0
+"""Below this share of the before grid with valid pixels in both scenes, the changed area
+describes less than half the scene and is reported as unreliable."""
+
+
+def change_reliability(run: ChangeRun, raw_changed_m2: float) -> Reliability:
+    """The method's verdict on its changed area: an Otsu threshold needs a bimodal
+    change-magnitude histogram (unless no pixel differs at all: then 0 is exact), and the two
+    scenes must overlap on at least :data:`OVERLAP_MIN_PCT` of the before grid."""
+    areas = run.areas
+    overlap = 100.0 * areas.valid_m2 / areas.grid_m2 if areas.grid_m2 else 0.0
+    reasons: list[str] = []
+    diagnostics = {"valid_share_pct": overlap}
+    fit = run.bimodality
+    if fit is not None:
+        diagnostics["ashman_d"] = fit.ashman_d
+        if not fit.bimodal and raw_changed_m2 > 0:
+            reasons.append(f"the change-magnitude histogram is not clearly bimodal (Ashman's D "
+                           f"{fit.ashman_d:.2f} <= {ASHMAN_D_MIN:g}: no distinct population of "
+                           "changed pixels)")
+    if overlap < OVERLAP_MIN_PCT:
+        reasons.append(f"only {overlap:.0f} % of the before scene has valid pixels in both "
+                       "scenes")
+    return Reliability(reliable=not reasons, reasons=reasons, diagnostics=diagnostics)
 
 
 def _polygons(run: ChangeRun, args: DetectChangesInput,
@@ -154,9 +185,12 @@ def finish(args: DetectChangesInput, ctx: ToolContext, run: ChangeRun) -> Detect
         threshold_method=run.threshold_method, bimodality=run.bimodality,
         polygons=len(features), dropped_polygons=dropped,
         standardized=args.standardize, reprojected=run.reprojected,
+        resampling_tolerance_px=run.tolerance or None,
         mask=str(mask_path), vector=str(vec_paths[0]),
+        reliability=change_reliability(run, raw_m2),
     )
-    out.summary = (f"{run.note}. Changed area {out.changed_area} ({out.changed_area_m2}), "
-                   f"{share:.2f} % of the {out.valid_area} valid area, in {len(features)} "
-                   f"polygon(s); {run.threshold_note}.")
+    assert out.reliability is not None
+    out.summary = out.reliability.lead(
+        f"{run.note}. Changed area {out.changed_area} ({out.changed_area_m2}), {share:.2f} % of "
+        f"the {out.valid_area} valid area, in {len(features)} polygon(s); {run.threshold_note}.")
     return out

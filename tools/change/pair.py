@@ -1,13 +1,17 @@
 """The before/after pair of ``detect_changes``: opened, checked, and read on the before grid.
 
 Same grid: direct reads. Another grid: the after scene is warped onto the before grid on the fly
-(``WarpedVRT``, bilinear), with an alpha band where it has no nodata value. A band-count
-mismatch, a missing CRS or pairs that do not overlap are refused before anything is written.
+(``WarpedVRT``, bilinear), with an alpha band where it has no nodata value; resampling then
+moves content by up to :attr:`Pair.tolerance` before pixels, so CVA compares the after values
+with the range of the before values that near (:meth:`Pair.before_envelope`). Alpha
+(transparency) bands of the files are not compared. A band-count mismatch, a missing CRS or
+pairs that do not overlap are refused before anything is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +24,20 @@ from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window as RioWindow
 
-from specialists.change.cva import AreaTotals, valid_pixels
+from specialists.change.cva import AreaTotals, neighbourhood_range, valid_pixels
 from specialists.tiling import Window
 from tools.change.inputs import DetectChangesInput
 from tools.core.errors import InputError
 from tools.geo.area import require_crs
-from tools.geo.raster import check_readable, crs_to_str, open_dataset, rio, same_grid
+from tools.geo.raster import (
+    alpha_bands,
+    check_readable,
+    crs_to_str,
+    open_dataset,
+    pixel_size_m,
+    rio,
+    same_grid,
+)
 
 
 @dataclass
@@ -39,11 +51,30 @@ class Pair:
     reprojected: bool = False
     overlap: RioWindow | None = None
     warnings: list[str] = field(default_factory=list)
+    tolerance: int = 0
+    """Reprojected pairs: how many before pixels resampling can move content (the after scene
+    went through the resampling of its own grid and of the warp); 0 on a shared grid."""
 
     def read_before(self, window: Window | RioWindow) -> tuple[np.ndarray, np.ndarray]:
         """The before pixels of ``window`` and where they are valid."""
         data = _read(self.before, self.bands, window, "before")
         return data, valid_pixels(data, self.before.nodata)
+
+    def before_envelope(self, window: Window | RioWindow) -> tuple[np.ndarray, np.ndarray]:
+        """Per-band low and high ends of the valid before values within :attr:`tolerance`
+        pixels of each pixel of ``window`` (read with a margin, so tiles agree with a
+        whole-scene run)."""
+        win = rio(window) if isinstance(window, Window) else window
+        r = self.tolerance
+        full = RioWindow(0, 0, self.before.width, self.before.height)
+        big = RioWindow(win.col_off - r, win.row_off - r, win.width + 2 * r,
+                        win.height + 2 * r).intersection(full)
+        data = _read(self.before, self.bands, big, "before")
+        # nodata values too: warps mix them into the after values along nodata edges
+        lo, hi = neighbourhood_range(data, valid_pixels(data), r)
+        rows = slice(int(win.row_off - big.row_off), int(win.row_off - big.row_off + win.height))
+        cols = slice(int(win.col_off - big.col_off), int(win.col_off - big.col_off + win.width))
+        return lo[:, rows, cols], hi[:, rows, cols]
 
     def read_after(self, window: Window | RioWindow) -> tuple[np.ndarray, np.ndarray]:
         """The after pixels of ``window`` (on the before grid) and where they are valid."""
@@ -69,13 +100,21 @@ def open_pair(before_path: str, after_path: str) -> Iterator[Pair]:
     with open_dataset(before_path, "before") as before, open_dataset(after_path, "after") as after:
         check_readable(before, "before")
         check_readable(after, "after")
+        for ds, argument in ((before, "before"), (after, "after")):
+            if any(str(d).startswith("complex") for d in ds.dtypes):
+                raise InputError(
+                    f"{argument}: {ds.name} holds complex ({ds.dtypes[0]}) SAR data, which change "
+                    "detection cannot compare; convert it to intensity or amplitude first (e.g. "
+                    "|z|² or |z|, in dB) and pass that GeoTIFF.")
         require_crs(before.crs, f"before scene {before_path}")
         if before.count != after.count:
             raise InputError(
                 f"before ({before_path}) has {before.count} band(s) but after ({after_path}) has "
                 f"{after.count}; pass two scenes with the same bands in the same order (e.g. "
                 "select them with gdal_translate -b 1 -b 2 -b 3).")
-        bands = list(range(1, before.count + 1))
+        transparency = alpha_bands(before) | alpha_bands(after)  # never change
+        bands = [i for i in range(1, before.count + 1) if i not in transparency] or list(
+            range(1, before.count + 1))
         if same_grid(before, after):
             yield Pair(before, after, bands)
             return
@@ -89,13 +128,33 @@ def open_pair(before_path: str, after_path: str) -> Iterator[Pair]:
                              "Assign its CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
         overlap = _overlap_window(before, after, before_path, after_path)
         alpha = None if after.nodata is not None else after.count + 1
+        r = resampling_radius(before, after)
         with WarpedVRT(after, crs=before.crs, transform=before.transform, width=before.width,
                        height=before.height, resampling=Resampling.bilinear,
                        add_alpha=alpha is not None) as vrt:
             yield Pair(before, vrt, bands, alpha=alpha, reprojected=True, overlap=overlap,
-                        warnings=[f"after ({after_path}, {crs_to_str(after.crs)}) is on another "
-                                  "grid; it was warped onto the before grid "
-                                  f"({crs_to_str(before.crs)}) on the fly (bilinear)"])
+                       tolerance=r, warnings=[
+                           f"after ({after_path}, {crs_to_str(after.crs)}) is on another grid; "
+                           "it was warped onto the before grid "
+                           f"({crs_to_str(before.crs)}) on the fly (bilinear), and a pixel "
+                           "counts as change only where the after value lies outside the "
+                           f"range of the before values within {r} pixel(s), which is what "
+                           "resampling alone can produce"])
+
+
+def resampling_radius(before: Any, after: Any) -> int:
+    """Before pixels that resampling can move content by when the after scene comes from
+    another grid: one after pixel (in before pixels, rounded up with 5 % slack for a
+    projection's scale) for the resampling that made the after grid, plus one for the bilinear
+    warp back."""
+    b, a = pixel_size_m(before), pixel_size_m(after)
+    ratio = max(a) / min(b) if a and b and min(b) > 0 else 1.0
+    return max(1, math.ceil(ratio - RADIUS_SLACK)) + 1
+
+
+RADIUS_SLACK = 0.05
+"""Pixel-size ratios within 5 % above a whole number round down to it (a reprojection keeps the
+ground pixel size only approximately)."""
 
 
 def _overlap_window(before: Any, after: Any, before_path: str, after_path: str) -> RioWindow:

@@ -21,6 +21,7 @@ import rasterio.warp
 from pydantic import BaseModel, Field
 
 from prompts import load_yaml
+from specialists.runtime.models import DEFAULT_CLIP
 from tools.clip.archive import (
     CLIP_TILE,
     Progress,
@@ -176,7 +177,8 @@ def _labels(args: ClassifySceneInput) -> tuple[list[str], list[str], str]:
     return labels, templates, f"{len(labels)} labels given"
 
 
-@tool_record(ClassifySceneInput, ClassifySceneOutput, needs=("torch", "open_clip"))
+@tool_record(ClassifySceneInput, ClassifySceneOutput, needs=("torch", "open_clip"),
+             models=(DEFAULT_CLIP,))
 def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneOutput:
     """Classify scenes zero-shot into land-use / scene labels (CLIP family): top labels with
     scores per image and counts per label across images.
@@ -313,7 +315,8 @@ def _hit_features(hits: list[Item]) -> tuple[list[dict[str, Any]], str | None]:
     return feats, target
 
 
-@tool_record(SearchImagesInput, SearchImagesOutput, needs=("torch", "open_clip", "faiss"))
+@tool_record(SearchImagesInput, SearchImagesOutput, needs=("torch", "open_clip", "faiss"),
+             models=(DEFAULT_CLIP,))
 def search_images(args: SearchImagesInput, ctx: ToolContext) -> SearchImagesOutput:
     """Find the scenes of an archive, or the tiles of a large scene, that best match a text
     query: ranked hits with scores and footprints.

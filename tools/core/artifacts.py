@@ -29,6 +29,18 @@ class ToolCall(BaseModel):
                     "calls")
 
 
+DIMENSIONLESS = ("", "1")
+"""Units of figures without a unit ('1' is the unit one of SI / UDUNITS, kept in the records)."""
+
+
+def unit_text(unit: str | None) -> str:
+    """How ``unit`` is written after a number: nothing for dimensionless figures, 'per yr'
+    for '1/yr'."""
+    if unit is None or unit in DIMENSIONLESS:
+        return ""
+    return f"per {unit[2:]}" if unit.startswith("1/") else unit
+
+
 class Quantity(BaseModel):
     """A number with its unit."""
 
@@ -38,7 +50,29 @@ class Quantity(BaseModel):
     def __str__(self) -> str:
         v = self.value
         text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
-        return f"{text} {self.unit}".strip()
+        return f"{text} {unit_text(self.unit)}".strip()
+
+
+class Reliability(BaseModel):
+    """A method's own verdict on its figure, from its diagnostics (e.g. how clearly a
+    thresholded histogram is bimodal, how much of the scene overlaps)."""
+
+    reliable: bool = Field(description="false when the method's diagnostics say the figure "
+                           "may be far off")
+    reasons: list[str] = Field(default_factory=list,
+                               description="why it is unreliable, one short phrase each")
+    diagnostics: dict[str, float] = Field(
+        default_factory=dict, description="the numbers the verdict rests on, e.g. ashman_d "
+        "(dimensionless), valid_share_pct (%), dark_mode_db (dB)")
+
+    @property
+    def headline(self) -> str:
+        """'unreliable: <why>' (empty when reliable)."""
+        return "" if self.reliable else "unreliable: " + "; ".join(self.reasons or ["see warnings"])
+
+    def lead(self, summary: str) -> str:
+        """``summary`` with the headline in front when unreliable."""
+        return f"{self.headline}. {summary}" if self.headline else summary
 
 
 class Artifact(BaseModel):
@@ -69,6 +103,10 @@ class ToolResult(BaseModel):
     image: str | None = Field(None, description="the scene this result was computed from")
     artifacts: list[Artifact] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    reliability: Reliability | None = Field(
+        None, description="the method's own check of its figure: reliable false, with reasons "
+        "and the diagnostics, when they say the figure may be far off; null when the tool has "
+        "no such check")
 
     def numbers(self) -> dict[str, Quantity]:
         """Number artifacts by name."""

@@ -5,8 +5,12 @@ A tool is a handler ``(args: InputModel, ctx: ToolContext) -> OutputModel`` deco
 schemas, the MCP server, ``earthsight tools`` and the docs show.
 
 Every call goes through one runner (:func:`run_record`): validated arguments, a call id, an
-output prefix, a result record file and manifest entries. A tool that needs another tool (a
-non-RGB scene composited by ``pseudo_rgb`` before detection) runs it through its context with
+output prefix, a result record file and manifest entries. The call id is allocated atomically
+across processes (:meth:`Workspace.new_call_id`) and starts every output name of the call, so
+no run ever overwrites another's files: a plan step's outputs are ``<call id>-<step>_<name>``
+(``c004-s1_water_mask.tif``, result record ``c004-s1_map_water.json``), a direct call's
+``<call id>_<name>``. A tool that needs another tool (a non-RGB scene composited by
+``pseudo_rgb`` before detection) runs it through its context with
 :meth:`ToolContext.call_tool`: a child call through the same runner, with its own call id,
 outputs named ``<parent prefix>.<k>_...`` (k counts the children of the parent call), its own
 result record, and ``call.parent`` naming the parent call on the child's artifacts.
@@ -22,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from tools.core.arguments import validate
 from tools.core.artifacts import Artifact, ArtifactKind, ParentCall, ToolCall, ToolResult
-from tools.core.errors import InputError, ToolUnavailable
+from tools.core.errors import InputError, ToolUnavailable, os_error_text
 from tools.core.settings import Settings, get_settings
 from tools.core.workspace import Workspace
-from tools.geo.atomic import write_json_atomic
+from tools.geo.atomic import atomic_path
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=ToolResult)
@@ -109,7 +114,7 @@ class ToolContext:
     """Tool name -> record, for :meth:`call_tool` (None: the lookup ``tools.catalog``
     registers with :func:`register_lookup`)."""
     out_prefix: str | None = None
-    """File-name prefix of the outputs (None: the plan step id, else the call id)."""
+    """File-name prefix of the outputs (None: ``<call id>-<step>``, else the call id)."""
     child_runs: list[ToolRun] = field(default_factory=list)
     """The finished child calls (result and result record file), in call order; their
     artifacts are in the manifest, recorded by the child calls themselves."""
@@ -118,16 +123,20 @@ class ToolContext:
 
     @property
     def prefix(self) -> str:
-        """File-name prefix of this call's outputs: the plan step id, else the call id; for a
-        child call ``<parent prefix>.<k>``."""
-        return self.out_prefix or self.call.step or self.call_id
+        """File-name prefix of this call's outputs: ``<call id>-<step>`` for a plan step
+        (``c004-s1``), else the call id; for a child call ``<parent prefix>.<k>``. The call id
+        is unique in the workspace, so the names are too."""
+        if self.out_prefix:
+            return self.out_prefix
+        return f"{self.call_id}-{self.call.step}" if self.call.step else self.call_id
 
     def call_tool(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run tool ``name`` with ``args`` as a child of this call, through the same runner.
 
         The child gets validated arguments, its own call id, the output prefix
         ``<this prefix>.<k>`` (k = 1, 2, ... per child of this call; step and call ids never
-        hold a dot, so it is unique in the workspace), its own result record, and
+        hold a dot, and this prefix starts with this call's own id, so it is unique in the
+        workspace), its own result record, and
         ``call.parent`` (this call's id, tool and step) on its artifacts. It shares this call's
         progress callback, describer, settings and tool lookup. Its artifacts are recorded in
         the manifest by the child call; :meth:`include` also lists one in this call's result.
@@ -157,7 +166,7 @@ class ToolContext:
         return run.result
 
     def output_path(self, name: str) -> Path:
-        """Path for an output file of this call, e.g. ``s2_water_mask.tif``."""
+        """Path for an output file of this call, e.g. ``c004-s2_water_mask.tif``."""
         return self.workspace.path(self.prefix, name)
 
     @property
@@ -202,10 +211,15 @@ class ToolRecord(Generic[In, Out]):
     requires: str | None = None
     """What this installation lacks for the tool to run (None: it can run); see
     :func:`missing_requirements`."""
+    models: tuple[str, ...] = ()
+    """Model records a call without a ``model`` argument may load (``earthsight tools`` says
+    "needs weights" when the weights of none of them are on this machine)."""
 
     def input_schema(self) -> dict[str, Any]:
-        """JSON schema of the arguments."""
-        return self.input_model.model_json_schema()
+        """JSON schema of the arguments (no others: unknown names are refused)."""
+        schema = self.input_model.model_json_schema()
+        schema.setdefault("additionalProperties", False)
+        return schema
 
     def schema(self) -> dict[str, Any]:
         """Name, description, input and output JSON schemas."""
@@ -219,17 +233,9 @@ class ToolRecord(Generic[In, Out]):
         }
 
     def validate_args(self, args: dict[str, Any]) -> In:
-        """Validate arguments, turning pydantic errors into one readable InputError."""
-        try:
-            return self.input_model.model_validate(args)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-                for e in exc.errors()
-            )
-            allowed = ", ".join(self.input_model.model_fields)
-            raise InputError(f"{self.name}: invalid arguments ({problems}). "
-                             f"Arguments it takes: {allowed}.") from exc
+        """Check and parse arguments (:func:`tools.core.arguments.validate`: unknown names,
+        non-finite numbers, then the input model), as one readable InputError."""
+        return validate(self.name, self.input_model, args)
 
 
 ToolLookup = Callable[[str], ToolRecord[Any, Any]]
@@ -263,7 +269,8 @@ def missing_requirements(needs: Sequence[str], extra: str = "deep") -> str | Non
 
 
 def tool_record(
-    input_model: type[In], output_model: type[Out], needs: Sequence[str] = ()
+    input_model: type[In], output_model: type[Out], needs: Sequence[str] = (),
+    models: Sequence[str] = (),
 ) -> Callable[[Callable[[In, ToolContext], Out]], ToolRecord[In, Out]]:
     """Turn a handler into its ToolRecord (name from the function, description from its doc).
 
@@ -272,12 +279,14 @@ def tool_record(
         output_model: The result.
         needs: Optional top-level modules (of the ``deep`` extra) every call of the tool
             imports; the record's ``requires`` says which are missing, once, at import.
+        models: Model records its default call loads (:attr:`ToolRecord.models`).
     """
 
     def wrap(handler: Callable[[In, ToolContext], Out]) -> ToolRecord[In, Out]:
         return ToolRecord(
             name=handler.__name__, description=_describe(handler), input_model=input_model,
             output_model=output_model, handler=handler, requires=missing_requirements(needs),
+            models=tuple(models),
         )
 
     return wrap
@@ -299,14 +308,21 @@ def _checked(record: ToolRecord[In, Out], args: dict[str, Any]) -> In:
 
 def _execute(record: ToolRecord[Any, Any], parsed: BaseModel, ctx: ToolContext) -> ToolRun:
     """Run the handler, write the result record and record the call's own artifacts."""
-    result = record.handler(parsed, ctx)
+    try:
+        result = record.handler(parsed, ctx)
+    except OSError as exc:  # about a file (a name too long...): the request's error
+        if isinstance(exc, PermissionError) or exc.filename is None:
+            raise  # refused (403), or no file named: as it is
+        raise InputError(f"{record.name}: {os_error_text(exc)}") from exc
     listed = {a.id for a in result.artifacts}
     for art in ctx.produced:
         if art.id not in listed:
             result.artifacts.append(art)
             listed.add(art.id)
-    write_json_atomic(ctx.result_path, {"call": ctx.call.model_dump(mode="json"),
-                                        "result": result.model_dump(mode="json")})
+    record_text = json.dumps({"call": ctx.call.model_dump(mode="json"),
+                              "result": result.model_dump(mode="json")}, indent=1, default=str)
+    with atomic_path(ctx.result_path, "tmp", replace=False) as tmp:  # never over another's
+        tmp.write_text(record_text, encoding="utf-8")
     recorded = {a.id for r in ctx.child_runs for a in r.result.artifacts}  # by the children
     ctx.workspace.record([a for a in result.artifacts if a.id not in recorded])
     return ToolRun(result=result, result_path=ctx.result_path)
@@ -323,7 +339,8 @@ def run_record(
         record: The tool.
         args: Its arguments (validated here).
         workspace: Where outputs, the result record and the manifest go.
-        step: Plan step id (s1, s2...; no dot): the prefix of the output files.
+        step: Plan step id (s1, s2...; no dot): the output files are named
+            ``<call id>-<step>_<name>``.
         progress: ``(stage, done, total)`` callback.
         describer: The vision/language backend handed to the tool's context.
         lookup: Tool name -> record for the tool's child calls

@@ -329,7 +329,8 @@ def _write_layers(found: list[_SceneBoxes], args: DetectObjectsInput, ctx: ToolC
     return layers
 
 
-@tool_record(DetectObjectsInput, DetectObjectsOutput, needs=("torch", "ultralytics"))
+@tool_record(DetectObjectsInput, DetectObjectsOutput, needs=("torch", "ultralytics"),
+             models=("yolo11n-obb",))
 def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsOutput:
     """Detect objects (ships, planes, vehicles, storage tanks, buildings, trees...) with a YOLO
     model, horizontal or oriented boxes, tiled over any scene size; returns GeoJSON boxes in the

@@ -3,7 +3,8 @@
 
 ``atomic_path(dest)`` yields a unique hidden path beside ``dest`` and renames it onto ``dest``
 when the block succeeds (the temporary is deleted on any error); ``scratch_path(dest)`` yields
-one that is always deleted; ``sibling_temp(dest)`` only names one.
+one that is always deleted; ``sibling_temp(dest)`` only names one; ``remove_orphans(folder)``
+deletes the temporaries killed processes left there.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specialists.runtime.atomic import atomic_path, scratch_path, sibling_temp
+from specialists.runtime.atomic import atomic_path, remove_orphans, scratch_path, sibling_temp
 
-__all__ = ["atomic_path", "scratch_path", "sibling_temp", "write_csv_atomic",
+__all__ = ["atomic_path", "remove_orphans", "scratch_path", "sibling_temp", "write_csv_atomic",
            "write_json_atomic"]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window as RioWindow
 
-from specialists.spectral.bands import ROLE_WAVELENGTH_NM, resolve_roles
+from specialists.spectral.bands import ROLE_WAVELENGTH_NM, BandRoles, resolve_roles
 from specialists.spectral.indices import ReflectanceScale, detect_reflectance_scale
 from specialists.tiling import Window
 from tools.core.errors import InputError
@@ -36,6 +36,14 @@ def band_label(info: RasterInfo, index: int) -> str:
     """The file's name of band ``index`` (e.g. 'B8'), else 'band 4'."""
     name = info.bands[index - 1].name if 0 < index <= len(info.bands) else None
     return name or f"band {index}"
+
+
+def roles_of(info: RasterInfo, sensor: str | None = None) -> BandRoles:
+    """The band roles of a scene from its header: names, wavelengths, colour interpretation,
+    a stated ``sensor`` order or one assumed from the band count (alpha bands never play a
+    role; see :func:`specialists.spectral.bands.resolve_roles`)."""
+    return resolve_roles(info.count, info.band_names, info.wavelengths_nm, sensor,
+                         info.colours, info.alpha_bands)
 
 
 @dataclass(frozen=True)
@@ -70,16 +78,31 @@ def resolve_bands(
     info: RasterInfo, bands: dict[str, int] | None = None, sensor: str | None = None
 ) -> tuple[dict[str, int], str, list[str]]:
     """Every role that can be decided for ``info`` (``bands`` overrides), how, and notes."""
-    found = resolve_roles(info.count, info.band_names, info.wavelengths_nm, sensor)
+    found = roles_of(info, sensor)
     roles = dict(found.roles)
     if "nir" not in roles and "nir_narrow" in roles:
         roles["nir"] = roles["nir_narrow"]
     source, notes = found.source, list(found.notes)
     if bands:
-        roles.update(_check_override(bands, info.count))
+        override = _check_override(bands, info.count)
+        roles.update(override)
         source = f"bands argument + {source}" if found.roles else "bands argument"
         notes = [n for n in notes if "assumed" not in n] if len(bands) >= 2 else notes
+        notes += [f"band {i} is marked alpha (transparency) in the file; read as {role_text(r)} "
+                  "because the bands argument says so" for r, i in override.items()
+                  if i in info.alpha_bands]
     return roles, source, notes
+
+
+def _band_facts(info: RasterInfo) -> str:
+    """What the header says about the bands, for refusals."""
+    names = [n for n in info.band_names if n]
+    facts = [f"band names {', '.join(names)}" if names else "no band names or wavelengths"]
+    colours = [c for c in info.colours if c and c not in ("gray", "alpha")]
+    if colours:
+        facts.append(f"colour interpretation {', '.join(colours)}")
+    facts += [f"band {i} is an alpha (transparency) band, not data" for i in info.alpha_bands]
+    return "; ".join(facts)
 
 
 def choose_bands(
@@ -95,15 +118,15 @@ def choose_bands(
     roles, source, notes = resolve_bands(info, bands, sensor)
     missing = [r for r in needed if r not in roles]
     if missing:
-        names = [n for n in info.band_names if n]
-        what = (f"band names {', '.join(names)}" if names else "no band names or wavelengths")
         example = ", ".join(f'"{r}": <1-based band>' for r in missing)
+        why = "".join(f" ({n})" for n in notes if "assumed" not in n)
         raise InputError(
             f"{argument}: {purpose} needs the {', '.join(role_text(r) for r in needed)} bands, "
-            f"but {info.path} has {info.count} band(s) ({what}) and no "
-            f"{' or '.join(role_text(r) for r in missing)} band could be identified. Pass "
-            f"bands={{{example}}}, or sensor='sentinel2' / 'landsat8' when the file uses that "
-            "band order, or use a raster that has these bands.")
+            f"but {info.path} has {info.count} band(s) ({_band_facts(info)}) and no "
+            f"{' or '.join(role_text(r) for r in missing)} band could be identified{why}. Pass "
+            f"bands={{{example}}}, or sensor= with the file's band order ('sentinel2', "
+            "'landsat8', 'rgbn' = red,green,blue,NIR, 'bgrn' = blue,green,red,NIR as "
+            "PlanetScope), or use a raster whose bands are named.")
     chosen = {r: roles[r] for r in needed}
     return BandChoice(chosen, {r: band_label(info, i) for r, i in chosen.items()}, source, notes)
 

@@ -15,6 +15,7 @@ import numpy as np
 import rasterio
 from pydantic import BaseModel, Field
 from pyproj import Geod
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window as RioWindow
 
@@ -36,6 +37,10 @@ class BandInfo(BaseModel):
     index: int = Field(description="1-based band index in the file")
     name: str | None = Field(None, description="band name from the file (description or tags)")
     wavelength_nm: float | None = Field(None, description="centre wavelength in nm when known")
+    colour: str | None = Field(None, description="colour interpretation the file gives the band "
+                               "(GDAL's: red, green, blue, alpha, gray, nir...; None: undefined)")
+    alpha: bool = Field(False, description="an alpha (transparency) or mask band: never used "
+                        "as data")
 
 
 class RasterInfo(BaseModel):
@@ -66,6 +71,16 @@ class RasterInfo(BaseModel):
     def wavelengths_nm(self) -> list[float | None]:
         """Centre wavelengths in nm in file order."""
         return [b.wavelength_nm for b in self.bands]
+
+    @property
+    def colours(self) -> list[str | None]:
+        """Colour interpretations in file order."""
+        return [b.colour for b in self.bands]
+
+    @property
+    def alpha_bands(self) -> list[int]:
+        """1-based indices of the alpha (transparency / mask) bands."""
+        return [b.index for b in self.bands if b.alpha]
 
 
 def crs_to_str(crs: Any) -> str | None:
@@ -133,12 +148,29 @@ def _wavelength(tags: dict[str, str]) -> float | None:
     return None
 
 
+def alpha_bands(src: Any) -> set[int]:
+    """1-based bands of an open dataset that are alpha (transparency) or mask bands: colour
+    interpretation alpha, or, when the data bands' mask flags say an alpha band masks them, the
+    last band."""
+    colours = [c.name for c in src.colorinterp]
+    found = {i for i, c in enumerate(colours, start=1) if c == "alpha"}
+    if not found and src.count > 1 and any(
+            MaskFlags.alpha in flags for flags in src.mask_flag_enums[:-1]):
+        found = {src.count}
+    return found
+
+
 def _band_infos(src: Any) -> list[BandInfo]:
     infos = []
+    alpha = alpha_bands(src)
+    colours = [c.name for c in src.colorinterp]
     for i in range(1, src.count + 1):
         tags = src.tags(i)
         name = clean(src.descriptions[i - 1] or tags.get("name") or tags.get("BAND_NAME"))
-        infos.append(BandInfo(index=i, name=name, wavelength_nm=_wavelength(tags)))
+        colour = colours[i - 1] if i <= len(colours) else None
+        infos.append(BandInfo(index=i, name=name, wavelength_nm=_wavelength(tags),
+                              colour=None if colour in (None, "undefined") else colour,
+                              alpha=i in alpha))
     return infos
 
 

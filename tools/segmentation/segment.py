@@ -215,7 +215,8 @@ def _segment_everything(src: Any, bands: list[int], seg: Any, points_per_side: i
     return merge_across_windows(pieces), len(wins)
 
 
-@tool_record(SegmentInput, SegmentOutput, needs=("torch", "segment_anything"))
+@tool_record(SegmentInput, SegmentOutput, needs=("torch", "segment_anything"),
+             models=(SAM_CPU_DEFAULT, SAM_DEFAULT))
 def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
     """Segment objects with SAM from box prompts (e.g. a detect_objects result), point prompts,
     class names (detect then segment) or everything; returns a mask GeoTIFF, polygons and the

@@ -31,10 +31,12 @@ from specialists.water.rules import (
     NODATA,
     SAR_BINS,
     SAR_DB_RANGE,
+    WATER_INDEX_MIN,
     dual_pol_composite,
     encode_mask,
     filtered_db,
     halo,
+    open_water_max_db,
     optical_water,
     otsu_split,
     relaxed_threshold,
@@ -224,7 +226,9 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
     grid (1 water, 0 land, 255 nodata), water polygons (GeoJSON in the scene CRS, each with
     area_m2), the water area in m², ha and km², its share of the valid area in %, the
     threshold used (dB, index or probability) and, for Otsu thresholds, how clearly the
-    histogram is bimodal (Ashman's D; a warning when it is not).
+    histogram is bimodal (Ashman's D). `reliability` (and a summary starting 'unreliable:')
+    says when the area is unreliable: a histogram that is not bimodal, or a class called water
+    that is brighter (SAR) or lower in index (optical) than open water.
 
     Args:
         args: Image, method, optional index / threshold / speckle filter / min_area_m2 / wgs84
@@ -255,4 +259,6 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
         method=plan.method, detail=plan.detail, units=plan.units, threshold=threshold,
         source=source, mask_path=mask_path, tally=tally, bands_used=plan.bands_used,
         relaxed=relaxed, bimodality=split.bimodality if split else None,
-        warnings=plan.warnings))
+        warnings=plan.warnings, image=args.image,
+        water_limit=(open_water_max_db(list(plan.bands_used)) if plan.method == "sar"
+                     else WATER_INDEX_MIN)))

@@ -18,7 +18,7 @@ from pydantic import Field
 from specialists.stats.thresholds import ASHMAN_D_MIN
 from specialists.stats.thresholds import Bimodality as HistogramBimodality
 from specialists.water.rules import NODATA
-from tools.core.artifacts import Quantity, ToolResult
+from tools.core.artifacts import Quantity, Reliability, ToolResult
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, M2_PER_KM2, NO_CRS_WARNING, AreaTally
 from tools.geo.bimodality import Bimodality
@@ -84,6 +84,49 @@ def bimodality_warning(fit: HistogramBimodality, method: str, threshold: float,
             f"{threshold:.3g} {units} and the water area may be far off. Fix: {fix}.")
 
 
+def implausible_water_warning(method: str, mean: float, limit: float, image: str) -> str:
+    """The warning for an Otsu water class whose mean is not what open water looks like."""
+    if method == "sar":
+        return (f"{image}: the class Otsu calls water has a mean backscatter of {mean:.1f} dB, "
+                f"brighter than open water in C-band (at most about {limit:.1f} dB for these "
+                "polarisations): smooth fields, wet soil or shadow make up most of it, so the "
+                "water area is likely too large. Fix: pass threshold= in dB (map_water then "
+                "thresholds the co-polarised band alone; open water is usually darker than "
+                "about -18 dB in VV), or map water on an optical scene of the same place")
+    return (f"{image}: the class Otsu calls water has a mean water index of {mean:.2f}, not "
+            f"above {limit:g} where open water lies, so it is mostly not water. Fix: pass "
+            "threshold= as an index value (0 is the conventional water boundary)")
+
+
+def water_reliability(run: WaterRun) -> Reliability | None:
+    """The method's verdict on its water area (None for fixed thresholds and the learned head,
+    which have no histogram to judge): the Otsu split must be bimodal (Ashman's D > 2) and the
+    class it calls water must look like open water (:data:`OPEN_WATER_MAX_DB`,
+    :data:`WATER_INDEX_MIN`)."""
+    fit = run.bimodality
+    if run.source != "otsu" or fit is None:
+        return None
+    what = "backscatter" if run.method == "sar" else "water-index"
+    reasons: list[str] = []
+    diagnostics = {"ashman_d": fit.ashman_d}
+    if not fit.bimodal:
+        reasons.append(f"the {what} histogram is not clearly bimodal (Ashman's D "
+                       f"{fit.ashman_d:.2f} <= {ASHMAN_D_MIN:g}: water and land overlap)")
+    if len(fit.modes) == 2 and run.water_limit is not None:
+        sar = run.method == "sar"
+        mean = fit.modes[0 if sar else 1].mean.value
+        diagnostics.update({"water_mode_mean": mean, "water_mode_limit": run.water_limit})
+        if (mean > run.water_limit) if sar else (mean <= run.water_limit):
+            reasons.append(
+                f"the class called water (mean {mean:.1f} dB) is brighter than open water "
+                f"(at most about {run.water_limit:.1f} dB)" if sar else
+                f"the class called water (mean index {mean:.2f}) is not above "
+                f"{run.water_limit:g}, where open water lies")
+            run.warnings.append(implausible_water_warning(run.method, mean, run.water_limit,
+                                                          run.image))
+    return Reliability(reliable=not reasons, reasons=reasons, diagnostics=diagnostics)
+
+
 @dataclass
 class WaterRun:
     """What a method produced: its mask, tally, threshold, and notes for the summary."""
@@ -99,6 +142,10 @@ class WaterRun:
     relaxed: float | None = None
     bimodality: Bimodality | None = None
     warnings: list[str] = field(default_factory=list)
+    water_limit: float | None = None
+    """Otsu thresholds: the brightest mean (dB, SAR) or lowest mean index (optical) of a class
+    that is open water (a plausibility check of the result)."""
+    image: str = ""
 
 
 def finish(args: MapWaterInput, ctx: ToolContext, info: RasterInfo,
@@ -152,12 +199,14 @@ def _result(args: MapWaterInput, ctx: ToolContext, info: RasterInfo, run: WaterR
                            else None),
         bimodality=run.bimodality, bands_used=run.bands_used, water_pixels=tally.selected_px,
         valid_pixels=tally.valid_px, water_share_pct=Quantity(value=tally.share_pct, unit="%"),
-        polygons=len(features), dropped_polygons=dropped,
+        polygons=len(features), dropped_polygons=dropped, reliability=water_reliability(run),
     )
+    out.warnings = run.warnings
     ctx.number("threshold", run.threshold, run.units, f"{run.source} threshold ({run.method})")
     if run.bimodality is not None:
         ctx.number("ashman_d", run.bimodality.ashman_d, "1",
-                   "Ashman's D of the thresholded histogram (> 2: clearly bimodal)")
+                   "Ashman's D of the thresholded histogram (> 2: clearly bimodal; "
+                   "dimensionless)")
     if tally.has_area:
         m2 = tally.selected_m2
         out.water_area_m2 = Quantity(value=m2, unit="m²")
@@ -174,8 +223,8 @@ def _result(args: MapWaterInput, ctx: ToolContext, info: RasterInfo, run: WaterR
     ctx.number("polygon_count", len(features), "count", "water polygons")
     how = (f"{run.source} threshold {t_q} ({run.method})" if run.method != "learned"
            else f"learned water head, probability threshold {run.threshold:g}")
-    bimodal = ("" if run.bimodality is None or run.bimodality.bimodal else
-               f"; histogram not clearly bimodal (Ashman's D {run.bimodality.ashman_d:.2f})")
     out.summary = (f"Water: {size}, {tally.share_pct:.1f} % of the valid area, in "
-                   f"{len(features)} polygons; {how}{bimodal}.")
+                   f"{len(features)} polygons; {how}.")
+    if out.reliability is not None:
+        out.summary = out.reliability.lead(out.summary)
     return out

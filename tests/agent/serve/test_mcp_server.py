@@ -146,7 +146,7 @@ def test_bad_arguments_and_unknown_tools_are_tool_errors(server: Any) -> None:
         return bad, unknown, missing
 
     bad, unknown, missing = with_client(server, body)
-    assert bad.is_error and "invalid arguments" in bad.content[0].text
+    assert bad.is_error and "unknown argument 'img' (did you mean 'image'?)" in bad.content[0].text
     assert unknown.is_error and "no_such_tool" in unknown.content[0].text
     assert missing.is_error and "not found" in missing.content[0].text
 

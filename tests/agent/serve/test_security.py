@@ -264,7 +264,7 @@ def test_answers_name_no_server_path(client: TestClient, session: str, tmp_path:
                         json={"args": {"image": files[0]["path"]}})  # a returned path works
     assert again.status_code == 200, again.text
     texts.append(again.text)
-    texts.append(client.get(f"/sessions/{session}/files/manifest.json").text)
+    texts.append(client.get(f"/sessions/{session}/files/manifest.jsonl").text)
     texts.append(client.post(f"/sessions/{session}/ask", json={
         "request": "describe the raster", "images": ["mine.tif"]}).text)
     texts.append(client.post(f"/sessions/{session}/workflows", json={

@@ -121,3 +121,99 @@ def test_chat_resumes_after_sigkill(data_dir: Path, tmp_path: Path) -> None:
         assert second.proc.wait(timeout=WAIT_S) == 0
     finally:
         second.close()
+
+
+SLOW = "give the metadata, then map the water"
+
+
+def _slow_scene(path: Path, side: int = 3000) -> Path:
+    """A Sentinel-1-like VV/VH scene large enough that map_water takes seconds (a window to
+    kill the process in the middle of the tool call)."""
+    import numpy as np
+
+    from tests.conftest import write_tiff
+
+    rng = np.random.default_rng(0)
+    vv = rng.normal(-12, 3, (side, side)).astype("float32")
+    vv[: side // 3, : side // 3] = -22
+    return write_tiff(path, np.stack([vv, vv - 6]), crs="EPSG:32631",
+                      descriptions=["VV", "VH"])
+
+
+def _kill_during_map_water(chat: Chat, workspace: Path, request: str) -> None:
+    """Send ``request`` (describe_raster, then map_water) and SIGKILL the process once the
+    first step's record is written and map_water is running."""
+    chat.send(request)
+    deadline = time.monotonic() + WAIT_S
+    while not list(workspace.glob("*describe_raster.json")):
+        assert time.monotonic() < deadline, chat.output
+        time.sleep(0.02)
+    time.sleep(0.5)  # map_water takes seconds on this scene: it is running now
+    assert not list(workspace.glob("*map_water.json")), "map_water finished before the kill"
+    os.kill(chat.proc.pid, signal.SIGKILL)
+    assert chat.proc.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_killed_during_the_first_turn_resumes_it(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    scene = _slow_scene(tmp_path / "s1.tif")
+    first = Chat(workspace, "--image", str(scene))
+    try:
+        first.wait_for("(new, 0 turn(s))")
+        _kill_during_map_water(first, workspace, SLOW)
+    finally:
+        first.close()
+    described = list(workspace.glob("*describe_raster.json"))
+    assert len(described) == 1
+    stamp = described[0].stat().st_mtime_ns
+
+    second = Chat(workspace)
+    try:
+        banner = second.wait_for("(resumed, 0 turn(s))", "interrupted", "/resume")
+        assert SLOW in banner and "describe_raster" in banner
+        mark = len(second.output)
+        second.send("/resume")
+        second.wait_for("water area", " ha", after=mark)
+        # the finished step was not run again; the interrupted one ran once
+        assert [p.stat().st_mtime_ns for p in workspace.glob("*describe_raster.json")] == [stamp]
+        assert len(list(workspace.glob("*map_water.json"))) == 1
+        mark = len(second.output)
+        second.send("export that as GeoJSON")
+        second.wait_for(".geojson", after=mark)
+        mark = len(second.output)
+        second.send("/history")
+        history = second.wait_for(f"1. {SLOW}", after=mark)
+        assert "interrupted" not in history  # finished after all
+        second.send("/quit")
+        assert second.proc.wait(timeout=WAIT_S) == 0
+    finally:
+        second.close()
+
+
+def test_a_turn_killed_later_stays_listed_as_interrupted(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    scene = _slow_scene(tmp_path / "s1.tif")
+    first = Chat(workspace, "--image", str(scene))
+    try:
+        first.wait_for("(new, 0 turn(s))")
+        first.send("describe the raster")
+        first.wait_for("Files are in")
+        _kill_during_map_water(first, workspace, SLOW)
+    finally:
+        first.close()
+
+    second = Chat(workspace)
+    try:
+        second.wait_for("(resumed, 1 turn(s))", "The last turn was interrupted")
+        mark = len(second.output)
+        second.send("describe the raster")  # a new question: the killed turn stays interrupted
+        second.wait_for("Files are in", after=mark)
+        mark = len(second.output)
+        second.send("/history")
+        history = second.wait_for("3. describe the raster", after=mark)
+        assert f"2. {SLOW}" in history and "(interrupted)" in history
+        assert not list(workspace.glob(".*.part*"))  # no temporary left by the killed run
+        second.send("/quit")
+        assert second.proc.wait(timeout=WAIT_S) == 0
+    finally:
+        second.close()

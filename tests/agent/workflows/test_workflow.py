@@ -146,11 +146,12 @@ def test_batch_with_one_bad_scene(data_dir: Path, tmp_path: Path,
                        "--workspace", str(tmp_path / "ws")])
     out = capsys.readouterr().out
     assert status == 1 and "broken.tif" in out and "summary.csv" in out
-    rows = list(csv.DictReader((tmp_path / "ws" / "summary.csv").open()))
+    [table] = (tmp_path / "ws").glob("c*_summary.csv")  # named after a call id of its own
+    rows = list(csv.DictReader(table.open()))
     assert [r["status"] for r in rows] == ["failed", "ok"]
     assert "not a raster GDAL can read" in rows[0]["error"]
     assert float(rows[1]["water.water_area [ha]"]) > 0
-    summary = json.loads((tmp_path / "ws" / "summary.json").read_text())
+    summary = json.loads(table.with_suffix(".json").read_text())
     assert summary["scenes"][1]["numbers"]["water.water_area [ha]"] == pytest.approx(
         float(rows[1]["water.water_area [ha]"]))
 

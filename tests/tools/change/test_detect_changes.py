@@ -18,7 +18,7 @@ from tests.conftest import MakeTiff, write_tiff
 from tools import run_tool
 from tools.change.detect_changes import DetectChangesOutput
 from tools.core.errors import InputError, ToolUnavailable
-from tools.core.workspace import Workspace
+from tools.core.workspace import BOOKKEEPING, Workspace
 from tools.geo.area import pixel_area_rows_m2
 
 ORIGIN = (500_000.0, 4_000_000.0)  # default of make_tiff: 10 m pixels, EPSG:32633
@@ -92,7 +92,7 @@ def test_square_found_with_area_from_transform(
     features = json.loads(Path(r.vector).read_text())["features"]
     assert features[0]["properties"]["area_m2"] == pytest.approx(r.changed_area_m2.value)
     assert {a.kind for a in r.artifacts} >= {"mask", "vector", "number"}
-    assert not list(workspace.root.glob(".*"))  # no temporaries left
+    assert not [p for p in workspace.root.glob(".*") if p.name not in BOOKKEEPING]  # no temps
 
 
 def test_tiled_equals_untiled(make_tiff: MakeTiff, rng: np.random.Generator, tmp_path: Path,
@@ -218,7 +218,7 @@ def test_non_overlapping_pair_is_refused(make_tiff: MakeTiff, rng: np.random.Gen
     with pytest.raises(InputError, match="do not overlap") as err:
         _run(workspace, before=str(before), after=str(after))
     assert "before.tif" in str(err.value) and "far.tif" in str(err.value)
-    assert not [p for p in workspace.root.iterdir() if p.name != "manifest.json"]
+    assert not [p for p in workspace.root.iterdir() if p.name not in BOOKKEEPING]
 
 
 def test_bad_pairs_and_methods(make_tiff: MakeTiff, rng: np.random.Generator,
@@ -237,7 +237,7 @@ def test_bad_pairs_and_methods(make_tiff: MakeTiff, rng: np.random.Generator,
         _run(workspace, before=str(before), after="missing.tif")
     with pytest.raises(InputError, match="threshold"):
         _run(workspace, before=str(before), after=str(before), threshold=-1)
-    assert not [p for p in workspace.root.iterdir() if p.name != "manifest.json"]
+    assert not [p for p in workspace.root.iterdir() if p.name not in BOOKKEEPING]
 
 
 def test_identical_scenes_have_no_change(make_tiff: MakeTiff, rng: np.random.Generator,
@@ -246,6 +246,9 @@ def test_identical_scenes_have_no_change(make_tiff: MakeTiff, rng: np.random.Gen
     r = _run(workspace, before=str(before), after=str(before))
     assert r.changed_area_m2.value == 0 and r.polygons == 0
     assert r.bimodality is not None and not r.bimodality.bimodal
+    # nothing differs, so no change is exact: no flag, no warning
+    assert r.reliability is not None and r.reliability.reliable
+    assert not any("bimodal" in w for w in r.warnings)
 
 
 def test_noise_only_pair_warns_that_otsu_is_unreliable(
@@ -260,6 +263,9 @@ def test_noise_only_pair_warns_that_otsu_is_unreliable(
     assert r.changed_share.value > 5  # what Otsu alone would report as change
     warning = next(w for w in r.warnings if "not clearly bimodal" in w)
     assert "Ashman's D" in warning and "threshold=" in warning
+    assert r.reliability is not None and r.reliability.reliable is False
+    assert r.summary.startswith("unreliable: the change-magnitude histogram is not clearly")
+    assert r.reliability.diagnostics["ashman_d"] == pytest.approx(r.bimodality.ashman_d)
     fixed = _run(workspace, before=str(make_tiff("a2.tif", takes[0])),
                  after=str(make_tiff("b2.tif", takes[1])), threshold=60.0)
     assert fixed.bimodality is None and fixed.changed_area_m2.value == 0
@@ -307,6 +313,12 @@ def test_real_pairs(data_dir: Path, tmp_path: Path, workspace: Workspace, datase
         assert any("not clearly bimodal" in w for w in r.warnings)
     if name in F1_FLOOR:
         assert f1 > F1_FLOOR[name]
+    # selectivity: the flag fires on the pairs CVA gets wrong, not on the one it gets right
+    assert r.reliability is not None
+    print(f"    reliable {r.reliability.reliable}: {r.reliability.reasons}")
+    assert r.reliability.reliable is (name in F1_FLOOR)
+    assert r.summary.startswith("unreliable: the change-magnitude histogram is not clearly "
+                                "bimodal") is (name not in F1_FLOOR)
 
 
 def test_corrupt_block_is_an_input_error(make_tiff: MakeTiff, rng: np.random.Generator,
@@ -324,4 +336,4 @@ def test_corrupt_block_is_an_input_error(make_tiff: MakeTiff, rng: np.random.Gen
     broken.write_bytes(bytes(raw))
     with pytest.raises(InputError, match=r"broken\.tif.*corrupt"):
         _run(workspace, before=str(before), after=str(broken))
-    assert not [p for p in workspace.root.iterdir() if p.name != "manifest.json"]
+    assert not [p for p in workspace.root.iterdir() if p.name not in BOOKKEEPING]

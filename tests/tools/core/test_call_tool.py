@@ -64,9 +64,8 @@ def assert_derived_from(composite: str | Path, scene: Path, others: Sequence[Pat
 
 
 def manifest(ws: Workspace) -> list[dict[str, Any]]:
-    data: dict[str, Any] = json.loads(ws.manifest_path.read_text())
-    artifacts: list[dict[str, Any]] = data["artifacts"]
-    return artifacts
+    """The manifest's records: one JSON line each."""
+    return [json.loads(line) for line in ws.manifest_path.read_text().splitlines()]
 
 
 def composites(ws: Workspace) -> list[dict[str, Any]]:
@@ -163,8 +162,9 @@ def test_child_calls_go_through_the_runner(tmp_path: Path, workspace: Workspace)
     _, (a, b) = make_archive(tmp_path, 2)
     run = run_record(composite_two, {"first": str(a), "second": str(b)}, workspace, step="s1",
                      lookup=lookup)
-    # own call id each (parent c001, children c002 and c003) and own output prefix s1.<k>
-    children = [workspace.root / "s1.1_pseudo_rgb.json", workspace.root / "s1.2_pseudo_rgb.json"]
+    # own call id each (parent c001, children c002 and c003) and own output prefix c001-s1.<k>
+    children = [workspace.root / "c001-s1.1_pseudo_rgb.json",
+                workspace.root / "c001-s1.2_pseudo_rgb.json"]
     for k, (path, scene) in enumerate(zip(children, (a, b), strict=True), start=1):
         stored = json.loads(path.read_text())
         assert stored["call"] == {"tool": "pseudo_rgb", "args": {**stored["call"]["args"],
@@ -173,12 +173,12 @@ def test_child_calls_go_through_the_runner(tmp_path: Path, workspace: Workspace)
                                   "parent": {"call_id": "c001", "tool": "composite_two",
                                              "step": "s1"}}
         assert stored["call"]["args"]["mode"] == "auto"  # validated: defaults filled in
-        assert stored["result"]["path"] == str(workspace.root / f"s1.{k}_rgb.tif")
-    assert_derived_from(workspace.root / "s1.1_rgb.tif", a, [b])
-    assert_derived_from(workspace.root / "s1.2_rgb.tif", b, [a])
+        assert stored["result"]["path"] == str(workspace.root / f"c001-s1.{k}_rgb.tif")
+    assert_derived_from(workspace.root / "c001-s1.1_rgb.tif", a, [b])
+    assert_derived_from(workspace.root / "c001-s1.2_rgb.tif", b, [a])
     # the parent's record: its own call has no parent; its result lists the included composites
     parent = json.loads(run.result_path.read_text())
-    assert run.result_path == workspace.root / "s1_composite_two.json"
+    assert run.result_path == workspace.root / "c001-s1_composite_two.json"
     assert parent["call"] == {"tool": "composite_two",
                               "args": {"first": str(a), "second": str(b)}, "step": "s1"}
     assert sorted(x.id for x in run.result.artifacts) == ["c001-count", "c002-rgb", "c003-rgb"]
@@ -190,7 +190,7 @@ def test_child_calls_go_through_the_runner(tmp_path: Path, workspace: Workspace)
         assert call.parent is not None and (call.parent.call_id, call.parent.step) == ("c001",
                                                                                        "s1")
     assert "parent" not in recorded["c001-count"]["call"]
-    assert json.loads(workspace.manifest_path.read_text())["calls"] == 3
+    assert workspace.new_call_id() == "c004"  # three calls so far
 
 
 def test_grandchildren_nest_their_prefix(tmp_path: Path, workspace: Workspace) -> None:
@@ -238,8 +238,9 @@ def test_indexing_an_archive_composites_each_scene_on_its_own(
     assert_unique_ids(workspace)
     assert_one_composite_per_scene(workspace, scenes)  # one file per scene, from that scene
     made = composites(workspace)
-    assert sorted(Path(a["path"]).name for a in made) == ["s1.1_rgb.tif", "s1.2_rgb.tif",
-                                                          "s1.3_rgb.tif"]
+    assert sorted(Path(a["path"]).name for a in made) == ["c001-s1.1_rgb.tif",
+                                                          "c001-s1.2_rgb.tif",
+                                                          "c001-s1.3_rgb.tif"]
     assert all(a["call"]["parent"]["tool"] == "search_images" for a in made)
     assert {a.id for a in run.result.artifacts} >= {a["id"] for a in made}
     # every scene was embedded from its own composite: three different vectors
@@ -278,11 +279,11 @@ def test_search_then_detect_keeps_distinct_composites(
     assert_one_composite_per_scene(workspace, scenes, expected=4)  # two per step
     made = composites(workspace)
     assert sorted(Path(a["path"]).name for a in made) == [
-        "s1.1_rgb.tif", "s1.2_rgb.tif", "s2.1_rgb.tif", "s2.2_rgb.tif"]
+        "c001-s1.1_rgb.tif", "c001-s1.2_rgb.tif", "c004-s2.1_rgb.tif", "c004-s2.2_rgb.tif"]
     for art in made:
-        assert art["call"]["parent"]["step"] == Path(art["path"]).name[:2]
+        assert art["call"]["parent"]["step"] == Path(art["path"]).name.split("-")[1][:2]
     assert {a.path for a in res.artifacts if a.name == "rgb"} == {
-        str(workspace.root / "s2.1_rgb.tif"), str(workspace.root / "s2.2_rgb.tif")}
+        str(workspace.root / "c004-s2.1_rgb.tif"), str(workspace.root / "c004-s2.2_rgb.tif")}
 
 
 def test_detect_then_segment_keeps_distinct_composites(
@@ -300,16 +301,16 @@ def test_detect_then_segment_keeps_distinct_composites(
     assert seg.count == 1 and both.count == 1  # type: ignore[attr-defined]
     assert_unique_ids(workspace)
     assert_one_composite_per_scene(workspace, [a, b], expected=4)
-    # s3's detection is its child s3.1 (composite s3.1.1), its own composite is s3.2
-    assert both.detection == str(workspace.root / "s3.1_detect_objects.json")
+    # s3 (call c005)'s detection is its child c005-s3.1 (composite c005-s3.1.1), its own
+    # composite is c005-s3.2
+    assert both.detection == str(workspace.root / "c005-s3.1_detect_objects.json")
     made = composites(workspace)
     assert sorted(Path(x["path"]).name for x in made) == [
-        "s1.1_rgb.tif", "s2.1_rgb.tif", "s3.1.1_rgb.tif", "s3.2_rgb.tif"]
+        "c001-s1.1_rgb.tif", "c003-s2.1_rgb.tif", "c005-s3.1.1_rgb.tif", "c005-s3.2_rgb.tif"]
     parents = {Path(x["path"]).name: x["call"]["parent"] for x in made}
-    assert parents["s3.1.1_rgb.tif"]["tool"] == "detect_objects"
-    assert parents["s3.1.1_rgb.tif"]["step"] is None  # the child detection is no plan step
-    assert parents["s3.2_rgb.tif"] == {"call_id": parents["s3.2_rgb.tif"]["call_id"],
-                                       "tool": "segment", "step": "s3"}
+    assert parents["c005-s3.1.1_rgb.tif"]["tool"] == "detect_objects"
+    assert parents["c005-s3.1.1_rgb.tif"]["step"] is None  # the child detection: no plan step
+    assert parents["c005-s3.2_rgb.tif"] == {"call_id": "c005", "tool": "segment", "step": "s3"}
     # segment lists no child artifact of its own accord: its numbers stay its own
     assert not [x for x in both.artifacts if isinstance(x, Artifact) and x.call.parent]
 

@@ -78,16 +78,15 @@ def test_run_record_writes_the_result_and_the_manifest(
         make_tiff: MakeTiff, workspace: Workspace) -> None:
     image = make_tiff("scene.tif", np.ones((3, 20, 30), dtype="uint8"))
     run = run_tool("describe_raster", {"image": str(image)}, workspace, step="s1")
-    assert run.result_path == workspace.root / "s1_describe_raster.json"
+    assert run.result_path == workspace.root / "c001-s1_describe_raster.json"
     stored = json.loads(run.result_path.read_text())
     assert stored["call"] == {"tool": "describe_raster", "args": {"image": str(image)},
                               "step": "s1"}
     assert stored["result"]["info"]["width"] == 30
-    manifest = json.loads(workspace.manifest_path.read_text())
-    assert manifest["calls"] == 1
-    names = {a["name"] for a in manifest["artifacts"]}
+    manifest = [json.loads(line) for line in workspace.manifest_path.read_text().splitlines()]
+    names = {a["name"] for a in manifest}
     assert {"width", "height", "band_count", "pixel_size_x"} <= names
-    for art in manifest["artifacts"]:
+    for art in manifest:
         assert art["call"]["tool"] == "describe_raster" and art["call"]["step"] == "s1"
         assert art["id"].startswith("c001-")
     # The result file is what a $s1 reference resolves to.

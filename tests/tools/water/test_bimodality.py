@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import rasterio
 
 from tests.tools.water.test_map_water import S1, _run, _sar_scene
 from tools.core.workspace import Workspace
@@ -38,6 +39,10 @@ def test_clear_water_gives_no_warning(make_tiff: MakeTiff, workspace: Workspace,
     assert low.share_pct.unit == "%" and 10.0 < low.share_pct.value < 25.0
     assert not any("bimodal" in w for w in r.warnings)
     assert r.numbers()["ashman_d"].unit == "1"
+    assert r.reliability is not None and r.reliability.reliable and not r.reliability.reasons
+    assert r.reliability.diagnostics["ashman_d"] == pytest.approx(r.bimodality.ashman_d)
+    assert r.reliability.diagnostics["water_mode_mean"] < -20.0
+    assert r.summary.startswith("Water:")
 
 
 def test_land_only_scene_warns_and_keeps_the_otsu_mask(
@@ -50,10 +55,13 @@ def test_land_only_scene_warns_and_keeps_the_otsu_mask(
     (warning,) = [w for w in r.warnings if "bimodal" in w]
     assert "Ashman's D" in warning and f"{r.bimodality.ashman_d:.2f}" in warning
     assert "threshold=" in warning and "dB" in warning and str(path) in warning
-    assert "not clearly bimodal" in r.summary
+    assert r.summary.startswith("unreliable: the backscatter histogram is not clearly bimodal")
+    assert r.reliability is not None and r.reliability.reliable is False
+    assert f"Ashman's D {r.bimodality.ashman_d:.2f}" in r.reliability.reasons[0]
     assert r.threshold_source == "otsu" and r.water_pixels > 0  # mask unchanged: Otsu's split
     fixed = _run(workspace, image=str(path), threshold=-18.0)
     assert fixed.bimodality is None and not any("bimodal" in w for w in fixed.warnings)
+    assert fixed.reliability is None  # a threshold the caller chose: nothing to judge it by
     assert fixed.water_pixels < r.water_pixels
 
 
@@ -68,6 +76,28 @@ def test_optical_warning_names_index_units(make_tiff: MakeTiff, workspace: Works
     assert r.bimodality is not None and not r.bimodality.bimodal
     (warning,) = [w for w in r.warnings if "bimodal" in w]
     assert "index" in warning and "threshold=" in warning
+    assert r.reliability is not None and not r.reliability.reliable
+    assert r.summary.startswith("unreliable: the water-index histogram")
+
+
+def test_bright_dark_class_is_not_open_water(make_tiff: MakeTiff, workspace: Workspace,
+                                             rng: np.random.Generator) -> None:
+    """Two clean populations, but the darker one (VV -12 dB, VH -19 dB: smooth fields) is far
+    brighter than open water: bimodal, yet the 'water' area is flagged."""
+    shape = (120, 150)
+    vv, vh = np.full(shape, -6.0), np.full(shape, -13.0)
+    vv[20:80, 30:110], vh[20:80, 30:110] = -12.0, -19.0
+    power = 10 ** (np.stack([vv, vh]) / 10) * rng.gamma(4.0, 0.25, size=(2, *shape))
+    path = make_tiff("fields.tif", (10 * np.log10(power)).astype(np.float32),
+                     descriptions=["VV", "VH"])
+    r = _run(workspace, image=str(path))
+    assert r.bimodality is not None and r.bimodality.bimodal
+    assert r.reliability is not None and r.reliability.reliable is False
+    (reason,) = r.reliability.reasons
+    assert "brighter than open water" in reason and "-18.5 dB" in reason
+    assert r.reliability.diagnostics["water_mode_limit"] == -18.5
+    assert r.summary.startswith("unreliable: the class called water (mean -15.")
+    assert any("Fix: pass threshold=" in w for w in r.warnings)
 
 
 @pytest.mark.realdata
@@ -83,3 +113,31 @@ def test_real_sar_bimodality_is_reported(data_dir: Path, workspace: Workspace,
           + f"; Otsu {r.threshold}, water {r.water_share_pct}")
     assert r.threshold is not None
     assert b.modes[0].mean.value < r.threshold.value < b.modes[1].mean.value
+
+
+LABEL = "sar/sen1floods11_Spain_7370579_LabelHand.tif"
+SELECTIVITY = [
+    # scene, method, flagged?  Sen1Floods11: right (area within 2 points of the hand label);
+    # the bundled S1 clip: 31 % 'water' where the co-registered Landsat-8 clip has 8 %
+    (S1, "sar", False), ("multispectral/sen1floods11_Spain_7370579_S2Hand.tif", "optical", False),
+    (CLIP, "sar", True), ("multispectral/landsat8_LC08_003069_20180906_clip.tif", "optical", False),
+]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("name", "method", "flagged"), SELECTIVITY)
+def test_reliability_flag_is_selective_on_real_scenes(
+        data_dir: Path, workspace: Workspace, name: str, method: str, flagged: bool) -> None:
+    r = _run(workspace, image=str(data_dir / name))
+    assert r.method == method and r.reliability is not None and r.water_share_pct is not None
+    print(f"\n{name}: water {r.water_share_pct}, flagged {not r.reliability.reliable} "
+          f"{r.reliability.reasons}")
+    assert r.reliability.reliable is not flagged
+    assert r.summary.startswith("unreliable:") is flagged
+    if "sen1floods11" in name:  # right: the labelled water share is 26.7 %
+        with rasterio.open(data_dir / LABEL) as lab:
+            label = lab.read(1)
+        truth = 100 * float((label == 1).sum()) / float((label != -1).sum())
+        assert abs(r.water_share_pct.value - truth) < 2.0
+    if flagged:
+        assert "brighter than open water" in r.reliability.reasons[0]
