@@ -39,22 +39,6 @@ outputs: [water.water_area]
 """
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    """A client of an app over ``tmp_path/sessions`` that sends the token."""
-    app = http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2)
-    with TestClient(app, base_url=BASE_URL, headers=AUTH) as c:
-        yield c
-
-
-@pytest.fixture
-def session(client: TestClient) -> str:
-    """A new session id."""
-    response = client.post("/sessions")
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
-
-
 def water_area(artifacts: list[dict[str, Any]]) -> float:
     return next(float(a["value"]) for a in artifacts if a["name"] == "water_area")
 

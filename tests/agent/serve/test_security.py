@@ -33,19 +33,6 @@ def app(tmp_path: Path, data_root: Path) -> Any:
     return http_api.create_app(tmp_path / "sessions", token=TOKEN, max_jobs=2)
 
 
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app, base_url=BASE_URL, headers=AUTH) as c:
-        yield c
-
-
-@pytest.fixture
-def session(client: TestClient) -> str:
-    response = client.post("/sessions")
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
-
-
 # --- token --------------------------------------------------------------------------------------
 
 def test_no_token_no_answer(app: Any) -> None:
