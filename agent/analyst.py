@@ -77,8 +77,13 @@ class Analyst:
         return self.runtime.describer
 
     def ask(self, request: str, images: Sequence[str | Path] = (), *, dry_run: bool = False,
-            progress: AgentProgress | None = None) -> AgentResult:
+            progress: AgentProgress | None = None, gsd: float | None = None,
+            region: str | list[float] | None = None) -> AgentResult:
         """Plan ``request`` over ``images``, run it (unless ``dry_run``) and answer.
+
+        ``gsd`` (metres per pixel) is for images without georeference; ``region`` (a bbox
+        ``[minx, miny, maxx, maxy]`` in the scene CRS or lon/lat, or a vector file) limits every
+        step that reads a scene.
 
         Returns:
             The typed result: ``answer`` text, ``numbers`` (value + unit + step), ``artifacts``
@@ -88,7 +93,8 @@ class Analyst:
             InputError: With a sandbox, a scene it refuses; a scene over the pixel limit.
         """
         with self.runtime.job():
-            return self.runtime.ask(request, images, dry_run=dry_run, progress=progress)
+            return self.runtime.ask(request, images, dry_run=dry_run, progress=progress,
+                                    gsd=gsd, region=region)
 
     def run_tool(self, name: str, **args: Any) -> ToolResult:
         """Run one tool (``analyst.run_tool("map_water", image="scene.tif")``).

@@ -23,11 +23,13 @@ from tools.catalog import get_tool
 from tools.clip.archive import expand
 from tools.core.arguments import check_values, value_problem
 from tools.core.errors import InputError, os_error_text
+from tools.core.fields import argument_names
 from tools.core.registry import ToolRecord, path_fields
+from tools.geo.formats import source_file
 from tools.geo.raster import RasterInfo, describe
 
 NOT_RASTERS = (".json", ".geojson", ".csv", ".txt", ".yaml", ".yml", ".gpkg", ".shp", ".pt",
-               ".pth", ".onnx", ".bin", ".safetensors", ".h5", ".zip", ".npz", ".gguf")
+               ".pth", ".onnx", ".bin", ".safetensors", ".zip", ".npz", ".gguf")
 ToolLookup = Callable[[str], ToolRecord[Any, Any]]
 
 
@@ -93,13 +95,14 @@ class RequestChecks:
         path = self.paths.resolve(value, argument)
         if not references.is_reference(path):
             p = Path(path)
+            data = source_file(path)  # what GDAL reads: file.nc#var -> file.nc, ENVI header -> data
             if GLOB_CHARS.search(path) or p.is_dir():
                 self.paths.check_members(_members(path, argument), argument)
-            elif p.is_file():
+            elif data.is_file():
                 if p.suffix.lower() == ".json":
                     self.paths.check_result_file(p, argument)
                 else:
-                    self.paths.check_members([p.resolve()], argument)
+                    self.paths.check_members([data.resolve()], argument)
                     if raster and p.suffix.lower() not in NOT_RASTERS:
                         info = self.header(path, argument)
                         if info is not None:
@@ -120,7 +123,7 @@ class RequestChecks:
             InputError: Refused, over the pixel limit, or (``must_exist``) no such file.
         """
         path = self.check_file(value, argument)
-        if not Path(path).is_file():
+        if not source_file(path).is_file():
             if must_exist:
                 raise InputError(f"{argument}: file not found: {value}")
             return Scene(path=path)
@@ -148,7 +151,7 @@ class RequestChecks:
                 over the pixel limit.
         """
         record = self.lookup(tool)
-        check_values(record.name, args, list(record.input_model.model_fields))
+        check_values(record.name, args, argument_names(record.input_model))
         out = dict(args)
         models = set(path_fields(record.input_model, "model"))
         for name in path_fields(record.input_model):
@@ -156,8 +159,9 @@ class RequestChecks:
             if value is None or (name in models and isinstance(value, str) and value in MODELS):
                 continue
             raster = name not in models
-            if isinstance(value, list | tuple):
+            if isinstance(value, list | tuple):  # numbers are no files (a region's bbox)
                 out[name] = [self.check_file(v, f"{name}[{i}]", raster)
+                             if not isinstance(v, int | float) else v
                              for i, v in enumerate(value)]
             else:
                 out[name] = self.check_file(value, name, raster)

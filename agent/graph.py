@@ -31,6 +31,7 @@ from agent.errors import message
 from agent.limits import max_pixels_from_env
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 from agent.progress import AgentProgress, ProgressEvent, ignore_progress
+from agent.request_options import apply_request_options
 from agent.sandbox import OpenPaths, Sandbox
 from agent.state import AgentResult, AgentState, StepResult, collect_numbers
 from tools.catalog import get_tool
@@ -153,6 +154,8 @@ class AgentNodes:
         except Exception as exc:  # a broken planner is reported, not raised
             plan = Plan(request=request, declined=f"the {self.planner.name} planner failed: "
                         f"{message(exc)}")
+        plan = apply_request_options(plan, state.get("gsd"), state.get("region"),
+                                     self.tool_lookup)
         text = ", ".join(f"{s.id} {step_call(s)}" for s in plan.steps) or (
             plan.declined or "no steps")
         self.progress(ProgressEvent(kind="plan", count=len(plan.steps), message=text))
@@ -348,7 +351,8 @@ def run_request(
     dry_run: bool = False, *, tool_lookup: ToolLookup = get_tool,
     progress: AgentProgress | None = None, sandbox: Sandbox | None = None,
     describer: Describer | None = None, checks: RequestChecks | None = None,
-    scenes: Sequence[Scene] | None = None,
+    scenes: Sequence[Scene] | None = None, gsd: float | None = None,
+    region: str | list[float] | None = None,
 ) -> AgentResult:
     """Plan a request over its scenes, run the plan (unless ``dry_run``) and answer.
 
@@ -364,6 +368,9 @@ def run_request(
         describer: Vision/language backend for ``describe_scene`` (default: none).
         checks: The request's checks (a runtime's); wins over ``sandbox``.
         scenes: The images as checked scenes, when the caller checked them already.
+        gsd: Metres per pixel of images without georeference (stated beside the request).
+        region: Area of interest beside the request (bbox, vector file); steps that read a
+            scene and state none of their own get it.
 
     Returns:
         The plan, answer text, numbers with units, artifacts and errors.
@@ -380,7 +387,7 @@ def run_request(
     state: AgentState = {
         "messages": [HumanMessage(content=request)], "request": request,
         "scenes": list(scenes), "workspace": ws, "dry_run": dry_run,
-        "results": {}, "artifacts": [], "errors": list(one.errors),
+        "results": {}, "artifacts": [], "errors": list(one.errors), "gsd": gsd, "region": region,
     }
     final: AgentState = build_graph(planner, tool_lookup, progress, describer=describer,
                                      new_checks=lambda: one).invoke(state)

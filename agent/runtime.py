@@ -156,7 +156,8 @@ class Runtime:
 
     def ask(self, request: str, images: Sequence[str | Path] = (), *, dry_run: bool = False,
             progress: AgentProgress | None = None, planner: str | None = None,
-            argument: str = "images", checks: RequestChecks | None = None) -> AgentResult:
+            argument: str = "images", checks: RequestChecks | None = None,
+            gsd: float | None = None, region: str | list[float] | None = None) -> AgentResult:
         """Plan ``request`` over ``images``, run the plan (unless ``dry_run``) and answer.
 
         Args:
@@ -164,6 +165,8 @@ class Runtime:
             argument: How messages name the images (``--image`` on the command line).
             checks: This request's checks, when the caller checked its images already
                 (:meth:`checks`; the servers refuse a bad request before taking a job slot).
+            gsd: Metres per pixel of images without georeference (``--gsd``).
+            region: Area of interest for every step that reads a scene (``--region``).
 
         Raises:
             InputError: A scene the sandbox refuses or one over the pixel limit.
@@ -178,7 +181,7 @@ class Runtime:
         return run_request(request, [str(p) for p in images], root, chosen,
                            dry_run=dry_run, tool_lookup=self.tool_lookup,
                            progress=progress, checks=one, describer=describer,
-                           scenes=scenes)
+                           scenes=scenes, gsd=gsd, region=region)
 
     def run_workflow(self, workflow: Workflow | str | Path, inputs: Mapping[str, Any], *,
                      dry_run: bool = False, progress: AgentProgress | None = None,

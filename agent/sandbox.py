@@ -187,6 +187,10 @@ class Sandbox:
         if GLOB_CHARS.search(value):
             return self._resolve_glob(value, argument)
         candidates = self._candidates(value)
+        if "#" in value and not any(c.exists() or c.is_symlink() for c in candidates):
+            head, _, sub = value.rpartition("#")  # file.nc#variable: a subdataset of file.nc
+            if head and sub:
+                return f"{self.resolve(head, argument)}#{sub}"
         chosen = next((c for c in candidates if c.exists() or c.is_symlink()), candidates[0])
         if not self.inside(chosen):
             why = ("it is a symlink to a place outside" if chosen.is_symlink() or

@@ -75,6 +75,10 @@ class AgentState(TypedDict, total=False):
     dry_run: bool
     plan: Plan
     results: dict[str, StepResult]
+    gsd: float | None
+    """Metres per pixel of scenes without georeference, stated beside the request."""
+    region: str | list[float] | None
+    """The request's area of interest (a bbox, a vector file, ``$sN``), beside the request."""
     artifacts: Annotated[list[Artifact], operator.add]
     errors: Annotated[list[str], operator.add]
     answer: str

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from specialists.runtime.models import MODELS, weights_present
+from tools.assess import assess
 from tools.biomass.estimate_biomass import estimate_biomass
 from tools.change.detect_changes import detect_changes
 from tools.clip.classify_search import classify_scene, search_images
@@ -34,7 +35,7 @@ from tools.water.map_water import map_water
 ALL_TOOLS: tuple[ToolRecord[Any, Any], ...] = (
     describe_raster, pseudo_rgb, spectral_index, map_water, detect_objects, segment,
     detect_changes, estimate_biomass, measure, trend, classify_scene, search_images,
-    describe_scene,
+    describe_scene, assess,
 )
 REGISTRY: dict[str, ToolRecord[Any, Any]] = {t.name: t for t in ALL_TOOLS}
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tools.core.artifacts import ToolResult
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.geo.area import area_quantity
 from tools.geo.header import footprint_area_m2, info_lines
 from tools.geo.raster import RasterInfo, describe
 
 __all__ = ["DescribeRasterInput", "DescribeRasterOutput", "describe_raster"]
 
-class DescribeRasterInput(BaseModel):
+class DescribeRasterInput(SceneOptions):
     """Arguments of describe_raster."""
 
     image: str = Field(description="path of the raster file",

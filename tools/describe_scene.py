@@ -16,15 +16,17 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pyproj import Transformer
 
 from specialists.spectral.bands import resolve_roles
 from tools.core.artifacts import ToolResult
 from tools.core.registry import PATH_FIELD, Describer, DescribeRequest, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.core.untrusted_text import quoted
 from tools.geo.area import area_quantity
 from tools.geo.header import MODALITY_WORDS, footprint_area_m2
+from tools.geo.pixel_grid import grid_gsd
 from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked
 from tools.geo.zones import raster_units
 
@@ -47,7 +49,7 @@ _TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
-class DescribeSceneInput(BaseModel):
+class DescribeSceneInput(SceneOptions):
     """Arguments of describe_scene."""
 
     image: str = Field(description="path of the scene",
@@ -122,7 +124,7 @@ def scene_stats(info: RasterInfo, tile_size: int) -> SceneStats:
 
 
 def _centre_lonlat(info: RasterInfo) -> tuple[float, float] | None:
-    if info.crs is None:
+    if info.crs is None or grid_gsd(info.crs) is not None:  # a pixel grid is nowhere on Earth
         return None
     left, bottom, right, top = info.bounds
     x, y = (left + right) / 2, (bottom + top) / 2

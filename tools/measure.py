@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tools.core.artifacts import ToolResult, unit_text
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.core.sources import Source, load_source
 from tools.geo.area import M2_PER_HA, M2_PER_KM2, require_crs
 from tools.geo.objects import (
@@ -44,7 +45,7 @@ AREA_UNITS: dict[str, tuple[str, float]] = {"m2": ("m²", 1.0), "ha": ("ha", M2_
                                             "km2": ("km²", M2_PER_KM2)}
 
 
-class MeasureInput(BaseModel):
+class MeasureInput(SceneOptions):
     """Arguments of measure."""
 
     source: str = Field(description="an earlier step ($s1) or a GeoJSON / mask / raster file",

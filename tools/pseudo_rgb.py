@@ -22,6 +22,7 @@ from specialists.stats.thresholds import StreamingHistogram
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.geo.composite import (
     Recipe,
     raw_tiles,
@@ -33,7 +34,7 @@ from tools.geo.composite import (
 from tools.geo.raster import RasterInfo, describe, open_dataset
 
 
-class PseudoRgbInput(BaseModel):
+class PseudoRgbInput(SceneOptions):
     """Arguments of pseudo_rgb."""
 
     image: str = Field(description="path of the raster file",

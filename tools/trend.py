@@ -23,6 +23,7 @@ from specialists.stats.trend import analyse, direction_text
 from tools.core.artifacts import ToolResult, unit_text
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.core.sources import load_source
 from tools.geo.area import M2_PER_HA, M2_PER_KM2
 from tools.geo.atomic import write_csv_atomic
@@ -40,7 +41,7 @@ _DATE_TAGS = ("ACQUISITION_DATE", "DATE_ACQUIRED", "acquisition_date", "datetime
               "TIFFTAG_DATETIME")
 
 
-class TrendInput(BaseModel):
+class TrendInput(SceneOptions):
     """Arguments of trend."""
 
     images: list[str] = Field(

@@ -1,6 +1,7 @@
 """``earthsight ask`` and ``earthsight eval``: the agent on one request, a planner on a file.
 
-    earthsight ask "request" [--image A ...] [--workspace DIR] [--dry-run] [--json]
+    earthsight ask "request" [--image A ...] [--gsd M] [--region BBOX|FILE] [--workspace DIR]
+                  [--dry-run] [--json]
                   [--planner P] [--save-workflow FLOW.yaml] [--sandbox]
     earthsight eval FILE.jsonl [--planner NAME] [--out report.json]
 
@@ -22,12 +23,14 @@ from agent.cli.output import (
     DEFAULT_PLANNER,
     DEFAULT_WORKSPACE,
     console,
+    positive_float,
     print_answer,
     print_json,
 )
 from agent.errors import UsageError
 from agent.evaluate import evaluate_file, render_report
 from agent.progress import RichProgress
+from agent.request_options import parse_region
 from agent.runtime import make_runtime
 from agent.state import AgentResult
 from agent.workflows.save import save_workflow
@@ -38,17 +41,20 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     runtime = make_runtime(ns.workspace, planner=ns.planner, llm=llm_options(ns),
                            sandbox=ns.sandbox and not ns.dry_run)
     images: list[str] = ns.image or []
+    options: dict[str, Any] = {"gsd": ns.gsd,
+                               "region": None if ns.region is None else parse_region(ns.region)}
     if ns.dry_run:
-        result = runtime.ask(ns.request, images, dry_run=True)
+        result = runtime.ask(ns.request, images, dry_run=True, **options)
         print_json(result.plan.to_design_json())
         _save_workflow(ns, result, images)
         return 0 if result.plan.declined is None else 1
     if ns.json:
-        result = runtime.ask(ns.request, images, argument="--image")
+        result = runtime.ask(ns.request, images, argument="--image", **options)
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         with RichProgress() as bars:
-            result = runtime.ask(ns.request, images, progress=bars, argument="--image")
+            result = runtime.ask(ns.request, images, progress=bars, argument="--image",
+                                 **options)
         print_answer(result)
     _save_workflow(ns, result, [s.path for s in result.scenes] or images)
     return 0 if result.ok else 1
@@ -97,6 +103,11 @@ def add_ask_parsers(sub: Any) -> None:
     p.add_argument("--image", action="extend", nargs="+", metavar="FILE",
                    help="scene file(s) the question is about (repeatable; before/after order)")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="output folder (./workspace)")
+    p.add_argument("--gsd", type=positive_float, metavar="M",
+                   help="metres per pixel of images without georeference (PNG/JPEG chips)")
+    p.add_argument("--region", metavar="BBOX|FILE",
+                   help="area of interest: minx,miny,maxx,maxy (scene CRS or lon/lat) or a "
+                        "GeoJSON / GeoPackage / Shapefile")
     p.add_argument("--dry-run", action="store_true",
                    help="print the plan (DESIGN.md JSON) without running anything")
     p.add_argument("--json", action="store_true", help="print a machine-readable result")

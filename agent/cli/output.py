@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -69,14 +71,23 @@ def parse_args_json(text: str, flag: str = "--args") -> dict[str, Any]:
     return value
 
 
+def artifact_files(a: Artifact) -> str:
+    """An artifact's file, then its quick-look PNG and QGIS style when it has them."""
+    lines = [shown_path(a.path)]
+    lines += [f"{what}: {shown_path(p)}" for what, p in (("quick-look", a.quicklook),
+                                                          ("QGIS style", a.style)) if p]
+    return "\n".join(lines)
+
+
 def artifact_table(artifacts: Sequence[Artifact], title: str = "Artifacts") -> Table:
-    """The files of a run as a table (step, tool, name, kind, units, path)."""
+    """The files of a run as a table (step, tool, name, kind, units, path; a raster's
+    quick-look and QGIS style under its path)."""
     table = Table(title=title)
     for column in ("step", "tool", "name", "kind", "units", "path"):
         table.add_column(column, overflow="fold")
     for a in artifacts:
         table.add_row(a.call.step or "", a.call.tool, escape(a.name), a.kind,
-                      escape(a.units or ""), escape(shown_path(a.path)))
+                      escape(a.units or ""), escape(artifact_files(a)))
     return table
 
 
@@ -107,3 +118,14 @@ def print_answer(result: AgentResult) -> None:
     files = [a for a in result.artifacts if a.kind != "number"]
     if files:
         out.print(artifact_table(files, title=f"Artifacts in {shown_path(result.workspace)}"))
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value

@@ -1,6 +1,6 @@
 """``earthsight run-tool``: run one tool directly with JSON arguments.
 
-    earthsight run-tool NAME --args JSON [--workspace DIR] [--json]
+    earthsight run-tool NAME --args JSON [--gsd M] [--region BBOX|FILE] [--workspace DIR] [--json]
     earthsight run-tool NAME --help        # that tool's arguments, from its record
 """
 
@@ -12,8 +12,16 @@ import textwrap
 import time
 from typing import Any
 
-from agent.cli.output import DEFAULT_WORKSPACE, parse_args_json, print_json, print_result
+from agent.cli.output import (
+    DEFAULT_WORKSPACE,
+    parse_args_json,
+    positive_float,
+    print_json,
+    print_result,
+)
+from agent.errors import UsageError
 from agent.progress import ProgressEvent, RichProgress
+from agent.request_options import parse_region
 from agent.runtime import make_runtime, step_progress
 from tools.catalog import ALL_TOOLS, get_tool
 from tools.core.registry import ToolRecord
@@ -28,6 +36,12 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
         sys.stdout.write(tool_help(get_tool(ns.name)))
         return 0
     args = parse_args_json(ns.args)
+    for name, value in (("gsd", ns.gsd),
+                        ("region", None if ns.region is None else parse_region(ns.region))):
+        if value is not None:
+            if name in args:
+                raise UsageError(f"--{name}: also given in --args; give it once")
+            args[name] = value
     record = get_tool(ns.name)
     runtime = make_runtime(ns.workspace)
     if ns.json:
@@ -77,6 +91,10 @@ def add_run_tool_parser(sub: Any) -> None:
                        add_help=False, epilog="tools: " + ", ".join(t.name for t in ALL_TOOLS))
     p.add_argument("name", nargs="?", help="tool name (see `earthsight tools`)")
     p.add_argument("--args", default="{}", help="arguments as a JSON object, or @file.json")
+    p.add_argument("--gsd", type=positive_float, metavar="M",
+                   help="metres per pixel of images without georeference (adds gsd to --args)")
+    p.add_argument("--region", metavar="BBOX|FILE",
+                   help="area of interest: minx,miny,maxx,maxy or a vector file (adds region)")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="output folder (./workspace)")
     p.add_argument("--json", action="store_true", help="print the result record as JSON")
     p.add_argument("-h", "--help", action="store_true",

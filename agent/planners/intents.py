@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners import scenes, slots
+from agent.planners import scenes, slots, spatial
+from agent.planners.files import Files
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
 
@@ -15,7 +16,8 @@ class Analysis:
     """Intents and slot values of one request.
 
     Flags say which capabilities the request asks for; slots hold argument values (None when
-    the request does not say). ``declined`` is set for out-of-scope requests.
+    the request does not say). ``declined`` is set for out-of-scope requests. ``threshold``
+    "default" asks for the index's preset threshold.
     """
 
     declined: str | None = None
@@ -42,7 +44,7 @@ class Analysis:
     statistic: str | None = None
     classes: list[str] = field(default_factory=list)
     indices: list[str] = field(default_factory=list)
-    threshold: float | None = None
+    threshold: float | str | None = None
     below: bool = False
     min_confidence: float | None = None
     min_area_m2: float | None = None
@@ -61,6 +63,24 @@ class Analysis:
     composite_preset: str | None = None
     speckle: bool = False
     text_modality: str | None = None
+    files: Files = field(default_factory=Files)
+    gsd: spatial.Gsd = field(default_factory=spatial.Gsd)
+    bbox: list[float] | None = None
+    zone: spatial.Zone | None = None
+    zone_statistic: str = "mean"
+    iou_threshold: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def region(self) -> list[float] | str | None:
+        """The region of interest every scene-reading step gets: a bbox or a vector file."""
+        return self.bbox if self.bbox is not None else self.files.region
+
+    @property
+    def assess_only(self) -> bool:
+        """Whether the request checks a named result (or the scene) against a reference, with
+        nothing to make first."""
+        return self.files.assess and not self.files.make
 
     @property
     def has_filter(self) -> bool:
@@ -88,25 +108,50 @@ def _decline(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
-def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
+            files: Files | None = None) -> Analysis:
     """Read intents and slots from a normalised request.
 
     Args:
         req: The normalised request.
         vocab: The planner vocabulary.
         n_scenes: How many scenes the request is about (given, or named in the text).
+        files: The roles of the files the request names (see :mod:`agent.planners.files`).
 
     Returns:
         The analysis; ``declined`` set when the request is out of scope.
     """
     t = slots.numerals(req.norm, vocab)
-    a = Analysis(declined=_decline(req.plain, vocab))
+    a = Analysis(declined=_decline(req.plain, vocab), files=files or Files())
     if a.declined:
         return a
     has = vocab.has
 
-    # Spans whose words are labels or a search query, not object classes to detect.
+    # GSD, bbox and IoU numbers are no thresholds or filters, and their words no cues.
+    a.gsd, gsd_spans = spatial.find_gsd(t, req.mentions)
+    a.bbox, box_spans = spatial.find_bbox(t)
+    a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
+                                  else (None, []))
+    t = _blank(t, gsd_spans + box_spans + iou_spans)
+    if a.files.assess:  # "compare the mask with the reference" asks for no change
+        t = re.sub(r"\bcompar\w*", lambda m: " " * len(m.group(0)), t)
+
+    # Spans whose words are labels, a search query or zones, not object classes to detect.
     skip: list[tuple[int, int]] = []
+    values = [n for n, _ in slots.find_indices(t, vocab)]
+    if (values or has("biomass", t)) and not set(values) & vocab.water_indices:
+        a.zone = spatial.find_zone(t, vocab)
+        if a.zone is not None:
+            skip.append(a.zone.span)
+            a.zone_statistic = spatial.zone_statistic(t)
+    if a.files.zones is not None:
+        a.zone_statistic = spatial.zone_statistic(t)
     a.classify = has("classify", t) and not has("classify_pixels", t)
     a.search = has("search", t)
     if a.search:
@@ -123,8 +168,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
         a.classify = True
         skip.append(span)
     a.classes = slots.find_classes(t, vocab, skip)
-    for start, end in skip:  # label lists and queries name no other intent
-        t = t[:start] + " " * (end - start) + t[end:]
+    t = _blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
     a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(t)
@@ -137,7 +181,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     named = slots.find_indices(t, vocab)
     a.indices = [n for n, _ in named]
     if named:
-        limit = 2.5 if named[0][0] == "EVI" else 1.0
+        limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
         a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit)
 
     a.metadata = has("metadata", t)
@@ -186,14 +230,19 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
     if a.vqa and a.classes and not a.detect:
         a.classes = []  # "is there a marina?" is answered by describe_scene
     pair_change = a.change and n_scenes == 2
+    pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
-    if not a.indices and not (a.water or a.biomass or a.detect or segment_objects or a.classify
-                              or a.search or a.vqa or a.caption or pair_change):
-        topic = slots.topic_index(t, vocab)
-        if topic:  # "delineate the burn scar": the index mask outlines it
-            a.indices, a.segment = [topic], segment_objects
-            m = vocab.topic_patterns[topic].search(t)
-            a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
+    topic = None if a.indices else slots.topic_index(t, vocab)
+    if topic and not (a.water or a.biomass or a.detect or segment_objects or a.classify
+                      or a.search or a.vqa or a.caption) and (
+            not pair_change or (pair and topic in vocab.pair_index)):
+        # "delineate the burn scar": the index mask outlines it; over a pair, dNBR
+        a.indices, a.segment = [topic], segment_objects
+        m = vocab.topic_patterns[topic].search(t)
+        a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
+        if pair and topic in vocab.pair_index:
+            a.indices, a.change = [vocab.pair_index[topic]], False
+    _index_presets(a, t, vocab, n_scenes)
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     if a.count_words and not (a.classes or a.detect or a.segment or a.water or a.indices
@@ -202,6 +251,22 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int) -> Analysis:
         if noun:  # "how many intersections?": count them with the detector
             a.classes, a.detect = [noun], True
     return a
+
+
+def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
+    """dNBR needs two scenes (NBR with one or 3+); NDSI / NBR / dNBR asked as an amount of
+    cover ("snow cover percentage", "burned area in hectares") take the preset threshold."""
+    if not a.indices:
+        return
+    if "dNBR" in a.indices and n_scenes not in (0, 2):
+        a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]
+        a.notes.append("dNBR needs a pre-fire and a post-fire scene: NBR of each scene instead")
+        a.indices = list(dict.fromkeys(a.indices))
+    if "dNBR" in a.indices:
+        a.change = False  # dNBR is the change between the two scenes
+    if a.threshold is None and a.indices[0] in vocab.default_threshold and \
+            vocab.has("cover_amount", t):
+        a.threshold = "default"
 
 
 def _composite_slots(a: Analysis, t: str) -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePath
-from typing import Any
 
-from agent.plan import Plan, PlanStep, Scene
+from agent.plan import Plan, Scene
 from agent.planners import scenes as facts
+from agent.planners.builder import Builder, SceneRef
+from agent.planners.files import read_files
 from agent.planners.intents import IMAGE_WORDS, Analysis, analyse
+from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import RequestText, read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
@@ -28,113 +29,6 @@ NOTHING_APPLIES = (
     "make pseudo-RGB composites, compute spectral indices, map water, detect, count and "
     "segment objects, detect changes, estimate biomass, measure results, fit trends over "
     "dates, classify or search scenes, and caption or answer questions about a scene.")
-
-
-@dataclass
-class _Scene:
-    path: str
-    modality: str | None
-
-
-class _Builder:
-    """Accumulates plan steps; remembers pseudo-RGB composites per scene."""
-
-    def __init__(self, vocab: Vocabulary, analysis: Analysis) -> None:
-        self.vocab = vocab
-        self.a = analysis
-        self.steps: list[PlanStep] = []
-        self.notes: list[str] = []
-        self.rgb_of: dict[str, str] = {}
-        self.region_file: str | None = None
-
-    def add(self, tool: str, **args: Any) -> str:
-        step_id = f"s{len(self.steps) + 1}"
-        clean = {k: v for k, v in args.items() if v is not None and v is not False}
-        self.steps.append(PlanStep(id=step_id, tool=tool, args=clean))
-        return f"${step_id}"
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
-    # --- single capabilities -------------------------------------------------------------
-
-    def composite(self, scene: _Scene) -> str:
-        a = self.a
-        mode = a.mode or self.vocab.composite_mode.get(scene.modality or "", "auto")
-        preset = None
-        if a.composite_preset and scene.modality in (None, "multispectral", "rgb"):
-            preset = a.composite_preset
-            if mode == "auto":
-                mode = "multispectral"
-        if a.wavelengths and scene.modality is None and mode == "auto":
-            mode = "hsi"
-        ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
-                       wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
-                       composite=preset, speckle_filter=a.speckle and mode == "sar",
-                       group=a.group if mode == "recombine" else None)
-        self.rgb_of[scene.path] = ref
-        return ref
-
-    def rgb(self, scene: _Scene) -> str:
-        """The image an RGB-only specialist reads: the scene, or its pseudo-RGB composite."""
-        if scene.path in self.rgb_of:
-            return self.rgb_of[scene.path]
-        if scene.modality in self.vocab.needs_pseudo_rgb:
-            self.note(f"{scene.path} is {scene.modality}: a pseudo_rgb composite feeds the "
-                      "RGB specialists")
-            return self.composite(scene)
-        return scene.path
-
-    def objects(self, scene: _Scene | None, image: str | None = None) -> str | None:
-        """Detect / segment / measure objects; returns the last step's reference."""
-        a = self.a
-        img = image if image is not None else self.rgb(scene) if scene else "$image"
-        if a.segment and not a.classes and not a.detect:
-            seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
-            if a.count_words or a.statistic:
-                return self.add("measure", source=seg, statistic=a.statistic or "count",
-                                units=a.units if a.statistic not in (None, "length") else None)
-            return seg
-        det = self.add("detect_objects", image=img, classes=a.classes or None,
-                       min_confidence=a.min_confidence, oriented=a.oriented)
-        src = det
-        if a.segment or a.object_area:
-            src = self.add("segment", image=img, boxes=det)
-        if a.has_filter:
-            return self.add("measure", source=src, statistic="area" if a.object_area else "count",
-                            min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2,
-                            min_length_m=a.min_length_m, units=a.units if a.object_area else None)
-        if a.statistic:
-            units = a.units if a.statistic != "length" else None
-            return self.add("measure", source=src, statistic=a.statistic, units=units)
-        if a.object_area:
-            return self.add("measure", source=src, statistic="area", units=a.units)
-        return src
-
-    def water(self, scene: _Scene) -> str:
-        a = self.a
-        method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
-        min_area = a.min_area_m2 if not a.detect else None
-        ref = self.add("map_water", image=scene.path, method=method, min_area_m2=min_area)
-        if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
-            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units)
-        return ref
-
-    def index(self, scene: _Scene, name: str, first: bool = True) -> str:
-        a = self.a
-        if scene.modality == "sar":
-            self.note(f"{name} needs optical bands; {scene.path} looks like SAR")
-        return self.add("spectral_index", image=scene.path, index=name,
-                        threshold=a.threshold if first else None,
-                        below=a.below and first and a.threshold is not None)
-
-    def biomass(self, scene: _Scene, region: str | None = None) -> str:
-        return self.add("estimate_biomass", image=scene.path, region=region)
-
-    def describe(self, scene: _Scene, question: str | None) -> str:
-        return self.add("describe_scene", image=self.rgb_of.get(scene.path, scene.path),
-                        question=question)
 
 
 class OfflinePlanner:
@@ -158,26 +52,42 @@ class OfflinePlanner:
         """
         vocab = self.vocab
         req = read_request(request, vocab.corrector)
-        paths = [(s.path, s.modality) for s in scenes] or [(f, None) for f in req.files]
-        a = analyse(req, vocab, len(paths))
+        files = read_files(req, vocab)
+        paths = ([(s.path, s.modality) for s in scenes]
+                 or [(f, None) for f in files.scenes(req.files)])
+        a = analyse(req, vocab, len(paths), files)
         if a.declined:
             return Plan(request=request, declined=a.declined)
+        if files.zones is not None and not (a.indices or a.biomass):
+            files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
             paths = [(p, None) for p in _year_range(paths[0][0], paths[1][0])]
-        found = [_Scene(p, m or facts.guess_modality(p, vocab) or a.text_modality)
+        found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
-        b = _Builder(vocab, a)
-        b.region_file = req.vectors[0] if req.vectors else None
+        b = Builder(vocab, a)
         for old, new in req.corrections:
             b.note(f"read {old!r} as {new!r}")
-        _build(b, a, req, found)
+        for note in a.notes:
+            b.note(note)
+        if a.assess_only:
+            for result in ([files.result] if files.result else [s.path for s in found]
+                           or ["$image"]):
+                b.assess(result)
+        else:
+            _build(b, a, req, found)
+            if files.assess:
+                made = [s.id for s in b.steps if s.tool in RESULT_TOOLS]
+                for result in ([f"${made[-1]}"] if made else [s.path for s in found]
+                               or ["$image"]):
+                    b.assess(result)
         if not b.steps and (a.question or a.caption) and (
                 found or req.folders or IMAGE_WORDS.search(req.norm)):
-            for scene in found or [_Scene("$image", a.text_modality)]:
+            for scene in found or [SceneRef("$image", a.text_modality)]:
                 b.describe(scene, request.strip())
             b.note("no specific tool applies: the question goes to describe_scene")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
+        scene_options(b.steps, a, b.pair, b.note)
         return Plan(request=request, steps=b.steps, notes=b.notes)
 
 
@@ -203,7 +113,7 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     return raw.strip()
 
 
-def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
+def _ordered_pair(scenes: list[SceneRef], raw: str) -> tuple[SceneRef, SceneRef]:
     """(before, after) by file-name dates, epochs (t0/t1), role words, else given order."""
     first, second = scenes[0], scenes[1]
     d1, d2 = facts.file_date(first.path), facts.file_date(second.path)
@@ -218,7 +128,7 @@ def _ordered_pair(scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene]:
     return first, second
 
 
-def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
+def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
     """ISO dates from the file names (None, with a note, when some have none)."""
     dates = [facts.file_date(s.path) for s in scenes]
     if not all(dates):
@@ -230,7 +140,7 @@ def _trend_dates(scenes: list[_Scene], b: _Builder) -> list[str] | None:
     return out
 
 
-def _per_date(b: _Builder, a: Analysis, scene: _Scene) -> tuple[str, str]:
+def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
     """The quantity step of one date and the trend statistic it feeds."""
     stats = b.vocab.trend_statistic
     if a.water:
@@ -244,15 +154,15 @@ def _per_date(b: _Builder, a: Analysis, scene: _Scene) -> tuple[str, str]:
     return ref or "$image", stats["detect_objects"]
 
 
-def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> None:
+def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) -> None:
     """Write the steps: metadata, composites, search, classification, then per-date trend,
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
     raw = req.raw
     if a.metadata:
-        for scene in scenes or [_Scene("$image", None)]:
+        for scene in scenes or [SceneRef("$image", None)]:
             b.add("describe_raster", image=scene.path)
     if a.composite:
-        for scene in scenes or [_Scene("$image", a.text_modality)]:
+        for scene in scenes or [SceneRef("$image", a.text_modality)]:
             b.composite(scene)
     search_ref = None
     if a.search:
@@ -270,10 +180,23 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
     dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n
     trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong))
     if n == 0 and search_ref is None and a.trend_strong and a.quantity:
-        scenes_left, trend = [_Scene("$before", a.text_modality), _Scene("$after",
+        scenes_left, trend = [SceneRef("$before", a.text_modality), SceneRef("$after",
                                                                          a.text_modality)], True
         b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
+    paired = [i for i in a.indices if i in b.vocab.pair_index.values()]
+    if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
+        burn = (_ordered_pair(scenes_left, raw) if n == 2 else
+                (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))
+        b.burn_pair(*burn, paired[0], a.indices[0] == paired[0])
+        a.indices = [i for i in a.indices if i not in paired]
+        if not (a.indices or a.detect or a.segment or a.water or a.biomass):
+            _describe(b, a, raw, [burn[1]])
+            return
     if trend:
+        if a.files.zones is not None:  # one trend over all the zones together
+            a.files.region, a.files.zones = a.files.zones, None
+            b.note("a trend per zone is not planned: the trend is of the values inside all "
+                   f"the polygons of {a.files.region} together")
         ordered = sorted(scenes_left, key=lambda s: facts.file_date(s.path) or "")
         refs, stat = [], "auto"
         for scene in ordered:
@@ -289,13 +212,13 @@ def _build(b: _Builder, a: Analysis, req: RequestText, scenes: list[_Scene]) -> 
     if a.search and search_ref is not None:
         return
     targets = scenes_left or ([] if a.classify or a.search else
-                              [_Scene("$image", a.text_modality)])
+                              [SceneRef("$image", a.text_modality)])
     for scene in targets:
         _single(b, a, scene, partial(_applies, b, a, raw, scene, targets))
-    _describe(b, a, raw, scenes_left or [_Scene("$image", a.text_modality)])
+    _describe(b, a, raw, scenes_left or [SceneRef("$image", a.text_modality)])
 
 
-def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _Scene] | None:
+def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str) -> tuple[SceneRef, SceneRef] | None:
     """The (before, after) pair when the request is about change between two scenes."""
     if len(scenes) == 2:
         roles = {facts.role_of(s.path, raw) for s in scenes}
@@ -311,13 +234,14 @@ def _pair_scenes(a: Analysis, scenes: list[_Scene], raw: str) -> tuple[_Scene, _
         return _ordered_pair([scenes[0], scenes[-1]], raw)
     if not scenes and a.change and re.search(
             r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
-        return _Scene("$before", a.text_modality), _Scene("$after", a.text_modality)
+        return SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)
     return None
 
 
-def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene]) -> None:
+def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) -> None:
     """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
+    b.pair = (before.path, after.path)
     target = a.classes[0] if a.classes else None
     change = b.add("detect_changes", before=before.path, after=after.path, target=target)
     if len(a.classes) > 1:
@@ -336,7 +260,7 @@ def _pair(b: _Builder, a: Analysis, raw: str, pair: tuple[_Scene, _Scene]) -> No
     _describe(b, a, raw, [after])
 
 
-def _applies(b: _Builder, a: Analysis, raw: str, scene: _Scene, scenes: list[_Scene],
+def _applies(b: Builder, a: Analysis, raw: str, scene: SceneRef, scenes: list[SceneRef],
              capability: str) -> bool:
     """Whether ``capability`` of a request over several scenes is meant for ``scene``.
 
@@ -361,15 +285,22 @@ def _applies(b: _Builder, a: Analysis, raw: str, scene: _Scene, scenes: list[_Sc
     return True
 
 
-def _single(b: _Builder, a: Analysis, scene: _Scene, applies: Callable[[str], bool]) -> None:
-    """Everything asked of one scene: objects, water, indices, biomass."""
+def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], bool]) -> None:
+    """Everything asked of one scene: objects, water, indices, biomass, values in zones."""
+    if (a.zone is not None or a.files.zones is not None) and (a.indices or a.biomass):
+        if a.detect and applies("objects"):
+            b.objects(scene)
+        if a.water and not (a.zone and a.zone.water) and applies("water"):
+            b.water(scene)
+        b.zonal(scene, a.files.zones)
+        return
     if (a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
             a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
     if a.water and applies("water"):
         b.water(scene)
     region = None
-    if a.biomass and a.indices and a.threshold is not None:
+    if a.biomass and a.indices and isinstance(a.threshold, float):
         region = b.index(scene, a.indices[0])
         b.note(f"biomass limited to the {a.indices[0]} mask")
     elif applies("index"):
@@ -378,10 +309,10 @@ def _single(b: _Builder, a: Analysis, scene: _Scene, applies: Callable[[str], bo
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
             b.note("biomass over the whole scene: one scene cannot show change")
-        b.biomass(scene, region or b.region_file)
+        b.biomass(scene, region)
 
 
-def _describe(b: _Builder, a: Analysis, raw: str, scenes: list[_Scene]) -> None:
+def _describe(b: Builder, a: Analysis, raw: str, scenes: list[SceneRef]) -> None:
     """Caption / question steps, one per scene, when asked for."""
     if not (a.caption or a.vqa):
         return
@@ -390,7 +321,7 @@ def _describe(b: _Builder, a: Analysis, raw: str, scenes: list[_Scene]) -> None:
         b.describe(scene, question)
 
 
-def _common_folder(scenes: list[_Scene]) -> str:
+def _common_folder(scenes: list[SceneRef]) -> str:
     """The folder of the first scene, as a search archive."""
     parent = str(PurePath(scenes[0].path).parent)
     return parent + "/" if parent not in ("", ".") else "."

@@ -50,6 +50,8 @@ class RequestText:
         files: Raster file names mentioned in the request, in order.
         folders: Folder names and globs mentioned (``survey_2024/``, ``tiles/*.tif``).
         vectors: Vector files mentioned (GeoJSON, shapefile, GeoPackage ...).
+        mentions: Every raster or vector file name in the order written, repeats kept: the
+            k-th ``xfilex`` of ``norm`` stands for ``mentions[k]``.
         corrections: ``(typed, read as)`` pairs of the typo corrections made.
     """
 
@@ -59,6 +61,7 @@ class RequestText:
     files: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     vectors: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -222,6 +225,7 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     files: list[str] = []
     folders: list[str] = []
     vectors: list[str] = []
+    mentions: list[str] = []
 
     def keep_path(match: re.Match[str]) -> str:
         path = match.group(1)
@@ -232,6 +236,7 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
             return f" {FOLDER_MASK} "
         else:
             files.append(path)
+        mentions.append(path)
         return f" {FILE_MASK} "
 
     def keep_folder(match: re.Match[str]) -> str:
@@ -260,7 +265,7 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
         norm = _WORD.sub(fix, norm)
     return RequestText(raw=raw, norm=norm, plain=plain, files=_unique(files),
                        folders=_unique(folders), vectors=_unique(vectors),
-                       corrections=corrections)
+                       mentions=mentions, corrections=corrections)
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -40,11 +40,13 @@ class Vocabulary:
         decline: Out-of-scope topics, in the order they are checked.
         class_pattern: Every class synonym and plural, longest first.
         class_of: Synonym or plural (lower case, single spaces) -> canonical class name.
-        index_names: Index names spectral_index knows (upper case).
+        index_names: Index names spectral_index knows (upper case, and ``dNBR``).
         index_pattern: Index names and aliases.
         index_of: Name or alias (normalised) -> index name.
         topic_patterns: Index -> compiled topic cues (used when no index is named).
         water_indices: Index names that map water.
+        pair_index: Index -> the index it becomes over a before/after pair (NBR -> dNBR).
+        default_threshold: Indices whose preset threshold ("default") makes a cover mask.
         trend_statistic: Per-date tool -> trend statistic name.
         file_modality: File-name token -> modality.
         hint_patterns: Modality -> compiled text hints.
@@ -66,6 +68,8 @@ class Vocabulary:
     index_of: dict[str, str]
     topic_patterns: dict[str, re.Pattern[str]]
     water_indices: frozenset[str]
+    pair_index: dict[str, str]
+    default_threshold: frozenset[str]
     trend_statistic: dict[str, str]
     file_modality: dict[str, str]
     hint_patterns: dict[str, re.Pattern[str]]
@@ -151,6 +155,8 @@ def get_vocabulary() -> Vocabulary:
         index_of=index_of,
         topic_patterns=topic_patterns,
         water_indices=frozenset(str(n) for n in indices["water_indices"]),
+        pair_index={str(k): str(v) for k, v in indices["pair_index"].items()},
+        default_threshold=frozenset(str(n) for n in indices["default_threshold"]),
         trend_statistic={str(k): str(v) for k, v in indices["trend_statistic"].items()},
         file_modality=file_modality,
         hint_patterns=hint_patterns,

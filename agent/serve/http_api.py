@@ -11,7 +11,8 @@ Endpoints (OpenAPI schema at ``/openapi.json``, docs at ``/docs``):
 * ``POST /sessions/{id}/tools/{name}`` ``{"args"}`` → the tool's result record (one operation
   per tool in the OpenAPI schema, its arguments and result typed from the tool record).
 * ``POST /sessions/{id}/workflows`` ``{"workflow" | "yaml", "inputs"}`` → the workflow's result.
-* ``GET /sessions/{id}/artifacts`` → the manifest's records with download URLs;
+* ``GET /sessions/{id}/artifacts`` → the manifest's records with download URLs (a raster's
+  quick-look PNG and QGIS style too: ``quicklook_url``, ``style_url``);
   ``GET /sessions/{id}/artifacts/{artifact_id}`` and ``GET /sessions/{id}/files/{path}``
   download a file; anything resolving outside the session workspace is refused (403).
 * ``GET /tools`` → every tool's schemas; ``GET /health``.
@@ -78,6 +79,7 @@ from agent.serve.token import TOKEN_ENV, ServerToken, load_token
 from tools.catalog import tool_schemas
 from tools.core.errors import InputError
 from tools.core.registry import Describer
+from tools.core.scene_options import GSD_HELP, REGION_HELP, Gsd
 from tools.core.workspace import Workspace
 
 __all__ = ["TOKEN_ENV", "InputError", "ToolBody", "check_bind", "create_app", "is_loopback",
@@ -94,6 +96,8 @@ class AskBody(BaseModel):
 
     request: str = Field(description="the question, in plain language")
     images: list[str] = Field(default_factory=list, description="scene files (sandboxed)")
+    gsd: Gsd | None = Field(None, description=GSD_HELP)
+    region: str | list[float] | None = Field(None, description=REGION_HELP)
     planner: str = "offline"
     dry_run: bool = False
 
@@ -300,7 +304,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             try:  # the planner is built inside the slot (a local model load is a job)
                 result = runtime.ask(body.request, body.images, dry_run=body.dry_run,
                                      progress=on_progress, planner=body.planner,
-                                     checks=checks)
+                                     checks=checks, gsd=body.gsd, region=body.region)
                 events.put({"event": "result", "result": result.model_dump(mode="json"),
                             "ok": result.ok})
             except Exception as exc:  # streamed to the client as the last line
@@ -349,6 +353,10 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             record = artifact.model_dump(mode="json")
             if artifact.path and artifact.kind != "number":
                 record["url"] = f"/sessions/{session_id}/artifacts/{artifact.id}"
+            for key, path in (("quicklook", artifact.quicklook), ("style", artifact.style)):
+                if path and Path(path).resolve().is_relative_to(workspace.resolve()):
+                    name = Path(path).resolve().relative_to(workspace.resolve()).as_posix()
+                    record[f"{key}_url"] = f"/sessions/{session_id}/files/{name}"
             records.append(record)
         return {"session_id": session_id, "artifacts": sessions.redactor(session_id)(records)}
 

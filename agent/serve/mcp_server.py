@@ -64,6 +64,7 @@ from tools.catalog import ALL_TOOLS, tool_schemas
 from tools.core.arguments import validate
 from tools.core.errors import InputError
 from tools.core.registry import Describer, ToolRecord
+from tools.core.scene_options import GSD_HELP, REGION_HELP, Gsd
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -92,11 +93,13 @@ class Service:
         payload = self.redact(tool_payload(run))
         return _ok_result(self.redact.text(run.result.summary), payload)
 
-    def ask(self, request: str, images: list[str], dry_run: bool) -> CallToolResult:
+    def ask(self, request: str, images: list[str], dry_run: bool, gsd: float | None = None,
+            region: str | list[float] | None = None) -> CallToolResult:
         """Run the full agent; errors become an error result."""
         try:
             with self.runtime.job():
-                result = self.runtime.ask(request, images, dry_run=dry_run)
+                result = self.runtime.ask(request, images, dry_run=dry_run, gsd=gsd,
+                                          region=region)
         except Exception as exc:  # reported to the client
             return _error_result(self.redact.text(message(exc)))
         payload = self.redact(ask_payload(result))
@@ -196,6 +199,8 @@ class AskArguments(BaseModel):
                          'Sentinel-1 scene?"')
     images: list[str] = Field(default_factory=list, description="scene files the question is "
                               "about (before/after order for changes)")
+    gsd: Gsd | None = Field(None, description=GSD_HELP)
+    region: str | list[float] | None = Field(None, description=REGION_HELP)
     dry_run: bool = Field(False, description="only plan; run nothing")
 
 
@@ -206,7 +211,8 @@ def _ask_tool(service: Service) -> Any:
             parsed = validate("ask", AskArguments, arguments)
         except InputError as exc:
             return _error_result(service.redact.text(message(exc)))
-        return service.ask(parsed.request, parsed.images, parsed.dry_run)
+        return service.ask(parsed.request, parsed.images, parsed.dry_run, parsed.gsd,
+                           parsed.region)
 
     schema = AskArguments.model_json_schema()
     schema["additionalProperties"] = False

@@ -11,8 +11,8 @@ messages, MCP tool results and resources):
 * any other absolute path of two or more components that is not part of a URL becomes
   ``<server>/<basename>``.
 
-Values under a ``url`` key (the API's own download routes, ``/sessions/.../artifacts/...``) are
-left as they are.
+Values under a ``url``, ``quicklook_url`` or ``style_url`` key (the API's own download routes,
+``/sessions/.../artifacts/...``, ``/sessions/.../files/...``) are left as they are.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 WORKSPACE_LABEL = "<workspace>"
 DATA_LABEL = "<data>"
 SERVER_LABEL = "<server>"
-KEEP_KEYS = frozenset({"url"})
+KEEP_KEYS = frozenset({"url", "quicklook_url", "style_url"})
 
 _BEFORE = r"(?<![\w./~:-])"  # a path starts after a space, quote, '=', '(' ... never mid-word/URL
 _PART = r"[^\s/'\"<>|,;()\[\]{}=`]+"

@@ -69,7 +69,7 @@ def test_relative_paths_resolve_against_workspace_then_data_roots(box: Sandbox,
 
 def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> None:
     marked = {t.name: path_fields(t.input_model) for t in ALL_TOOLS}
-    assert marked["detect_changes"] == ["before", "after", "model"]
+    assert marked["detect_changes"] == ["region", "before", "after", "model"]
     models = {t.name: path_fields(t.input_model, "model") for t in ALL_TOOLS}
     assert {n for n, f in models.items() if f} == {
         "detect_objects", "segment", "detect_changes", "estimate_biomass", "classify_scene",
@@ -78,8 +78,13 @@ def test_check_tool_args_uses_the_path_markers(box: Sandbox, tmp_path: Path) -> 
         "model"] == "yolo11n"
     with pytest.raises(InputError, match=r"^model:"):
         args_of(box, "detect_objects", {"image": "sub/a.tif", "model": "/etc/passwd"})
-    assert marked["measure"] == ["source", "image"]
-    assert marked["trend"] == ["images"]
+    assert marked["measure"] == ["region", "source", "image"]
+    assert marked["trend"] == ["region", "images"]
+    # a region file goes through the sandbox; a bbox is numbers, no file
+    with pytest.raises(InputError, match=r"^region:"):
+        args_of(box, "map_water", {"image": "sub/a.tif", "region": "/etc/hosts"})
+    assert args_of(box, "map_water", {"image": "sub/a.tif", "region": [1, 2, 3, 4]})[
+        "region"] == [1, 2, 3, 4]
     out = args_of(box, "trend", {"images": ["sub/a.tif", "$s1"], "statistic": "mean"})
     assert out == {"images": [str(tmp_path / "data" / "sub" / "a.tif"), "$s1"],
                    "statistic": "mean"}
@@ -146,4 +151,5 @@ def test_job_slots(tmp_path: Path) -> None:
 def test_every_tool_marks_its_file_arguments() -> None:
     marked = {t.name: path_fields(t.input_model, "file") for t in ALL_TOOLS}
     assert all(marked[name] for name in marked), marked
-    assert marked["detect_objects"] == ["image"] and marked["segment"] == ["image", "boxes"]
+    assert marked["detect_objects"] == ["region", "image"]
+    assert marked["segment"] == ["region", "image", "boxes"]

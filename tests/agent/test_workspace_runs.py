@@ -123,8 +123,10 @@ def test_concurrent_runs_into_one_workspace_keep_every_result(tmp_path: Path) ->
     # disjoint artifact files: an index raster and a mask per call, no file named twice
     files = [a["path"] for a in manifest if a["kind"] != "number"]
     assert len(files) == len(set(files)) == 16
+    looks = {Path(a[k]).name for a in manifest for k in ("quicklook", "style") if k in a}
+    assert len(looks) == 2 * len(files)  # a quick-look PNG and a QGIS style per raster
     outputs_on_disk = {p for p in _hashes(ws) if not p.endswith("_spectral_index.json")}
-    assert outputs_on_disk == {Path(f).name for f in files}
+    assert outputs_on_disk == {Path(f).name for f in files} | looks
     assert not [p for p in ws.glob(".*") if p.name not in BOOKKEEPING]  # no temporaries left
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
-from shapely.geometry.base import BaseGeometry
+from pydantic import Field
 
 from specialists.biomass.model import load_model, predict_patches
 from specialists.runtime.cache import get_or_load
@@ -25,10 +24,9 @@ from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError
 from tools.core.model_inputs import find_weights, gsd_note, load_or_refuse, select_bands
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
-from tools.core.sources import load_source
+from tools.core.scene_options import SceneOptions
 from tools.geo.area import M2_PER_HA, require_crs
 from tools.geo.geotiff import grid_writer
-from tools.geo.objects import load_objects
 from tools.geo.raster import (
     check_readable,
     crs_to_str,
@@ -44,14 +42,11 @@ TRAIN_HINT = "earthsight train biomass --image SCENE.tif --footprints GEDI_L4A.c
 NODATA = -9999.0
 
 
-class EstimateBiomassInput(BaseModel):
+class EstimateBiomassInput(SceneOptions):
     """Arguments of estimate_biomass."""
 
     image: str = Field(description="path of the scene",
                        json_schema_extra=PATH_FIELD)
-    region: str | None = Field(None, description="limit to a mask or polygons: an earlier step "
-                               "($s1) or a file",
-                               json_schema_extra=PATH_FIELD)
     model: str | None = Field(None, description="AGB head weights file (default: agb_mixer.pt "
                               "in $EARTHSIGHT_WEIGHTS_DIR or the torch cache)",
                               json_schema_extra=MODEL_FIELD)
@@ -108,24 +103,6 @@ def predict_raster(src: Any, dest: Path, model: Any, meta: dict[str, Any], bands
             ctx.progress("biomass", i + 1, len(tiles))
 
 
-def _region(value: str | None, image_crs: str | None
-            ) -> tuple[str, Path | None, list[BaseGeometry] | None, str | None, list[str]]:
-    """(what, mask, polygons, polygons' CRS, warnings) of the ``region`` argument."""
-    if value is None:
-        return "scene", None, None, None, []
-    src = load_source(value, "region")
-    if src.mask is not None and (src.vector is None or src.call is None):
-        return f"mask {src.mask.name}", src.mask, None, None, []
-    if src.vector is not None:
-        objs, crs, warnings = load_objects(src.vector)
-        if not objs:
-            raise InputError(f"region: {src.vector} holds no polygon; pass polygons or a mask")
-        return (f"{len(objs)} polygon(s) of {src.vector.name}", None, [o.geom for o in objs],
-                crs or image_crs, warnings)
-    raise InputError(f"region: {value} holds no mask or polygons; pass a mask raster, a "
-                     "GeoJSON, or an earlier step that made one")
-
-
 @tool_record(EstimateBiomassInput, EstimateBiomassOutput, needs=("torch",), models=(MODEL,))
 def estimate_biomass(args: EstimateBiomassInput, ctx: ToolContext) -> EstimateBiomassOutput:
     """Estimate above-ground biomass with a regression head: an AGB raster in Mg/ha, the mean
@@ -145,12 +122,9 @@ def estimate_biomass(args: EstimateBiomassInput, ctx: ToolContext) -> EstimateBi
         warnings += gsd_note(src, meta.get("gsd_m"))
         crs, transform = crs_to_str(src.crs), list(src.transform)[:6]
         predict_raster(src, dest, model, meta, bands, ctx)
-    what, mask, geoms, geoms_crs, more = _region(args.region, crs)
-    warnings += more
-    stats = zonal_stats(dest, band=1, mask=mask, geometries=geoms, geometries_crs=geoms_crs,
-                        tile_size=ctx.settings.tile_size, progress=ctx.progress)
-    sd_stats = zonal_stats(dest, band=2, mask=mask, geometries=geoms, geometries_crs=geoms_crs,
-                           tile_size=ctx.settings.tile_size)
+    what = "scene" if args.region is None else "region"  # the runner cut the scene to it
+    stats = zonal_stats(dest, band=1, tile_size=ctx.settings.tile_size, progress=ctx.progress)
+    sd_stats = zonal_stats(dest, band=2, tile_size=ctx.settings.tile_size)
     area_m2 = stats.overall["area_m2"]
     if not stats.overall["pixels"] or area_m2 <= 0:
         raise InputError(f"region: no valid pixel of {args.image} lies inside the {what}; pass a "

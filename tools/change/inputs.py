@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tools.core.registry import MODEL_FIELD, PATH_FIELD
+from tools.core.scene_options import SceneOptions
 
 
-class DetectChangesInput(BaseModel):
+class DetectChangesInput(SceneOptions):
     """Arguments of detect_changes."""
 
     before: str = Field(description="path of the earlier scene",

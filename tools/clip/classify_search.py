@@ -36,8 +36,9 @@ from tools.clip.index import ImageIndex, IndexMismatch, Item, index_path, is_ind
 from tools.clip.models import ClipRun, clip_run, load_clip_model
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
-from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, load_result, tool_record
-from tools.core.sources import load_source
+from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
+from tools.core.sources import load_result, load_source
 from tools.geo.atomic import write_csv_atomic
 from tools.geo.vector import write_geojson
 
@@ -51,7 +52,7 @@ def default_vocabulary() -> tuple[list[str], list[str]]:
     return [str(x["name"]) for x in doc["labels"]], [str(t) for t in doc["templates"]]
 
 
-class ClassifySceneInput(BaseModel):
+class ClassifySceneInput(SceneOptions):
     """Arguments of classify_scene."""
 
     images: list[str] = Field(min_length=1, description="scenes (or tiles) to classify",

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tools.core.errors import InputError
+from tools.core.fields import argument_names
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,7 +129,7 @@ def validate(tool: str, model: type[M], args: Mapping[str, Any]) -> M:
     Raises:
         InputError: One readable message naming the tool and every bad argument.
     """
-    known = list(model.model_fields)
+    known = argument_names(model)
     check_values(tool, args, known)
     try:
         parsed = model.model_validate(dict(args))

@@ -88,6 +88,14 @@ class Artifact(BaseModel):
     value: float | None = Field(None, description="the value of a number artifact")
     description: str = ""
     call: ToolCall
+    quicklook: str | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="PNG quick-look beside a raster file (a legend or colour bar drawn in); "
+                    "absent for other artifacts")
+    style: str | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="QGIS layer style (.qml) beside a raster file: QGIS opens the raster "
+                    "styled; absent for other artifacts")
 
     def quantity(self) -> Quantity:
         """This number artifact as a Quantity."""

@@ -31,47 +31,22 @@ from pydantic import BaseModel
 from tools.core.arguments import validate
 from tools.core.artifacts import Artifact, ArtifactKind, ParentCall, ToolCall, ToolResult
 from tools.core.errors import InputError, ToolUnavailable, os_error_text
+from tools.core.fields import MODEL_FIELD as MODEL_FIELD  # re-exported for the tools
+from tools.core.fields import PATH_FIELD as PATH_FIELD
+from tools.core.fields import PATH_MARK as PATH_MARK
+from tools.core.fields import argument_names
+from tools.core.fields import path_fields as path_fields
+from tools.core.scene_options import scene_scope
 from tools.core.settings import Settings, get_settings
 from tools.core.workspace import Workspace
 from tools.geo.atomic import atomic_path
+from tools.geo.quicklook import add_quicklooks
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=ToolResult)
 
 ProgressCallback = Callable[[str, int, int], None]
 """``(stage, done, total)``: called as long work advances."""
-
-
-PATH_MARK = "x-earthsight-path"
-"""JSON-schema key that marks an input field holding a file path (or a list of them)."""
-
-PATH_FIELD: dict[str, Any] = {PATH_MARK: True}
-"""``json_schema_extra`` of every file argument: sandboxes resolve and check exactly these."""
-
-
-MODEL_FIELD: dict[str, Any] = {PATH_MARK: "model"}
-"""``json_schema_extra`` of a ``model`` argument: a model record name, or a weights file that
-sandboxes resolve and check like any other file argument."""
-
-
-def path_fields(model: type[BaseModel], kind: str | None = None) -> list[str]:
-    """Names of the fields of ``model`` marked as file paths.
-
-    Args:
-        model: A tool's input model.
-        kind: None for every marked field, "file" for plain file arguments
-            (:data:`PATH_FIELD`), "model" for model arguments (:data:`MODEL_FIELD`).
-    """
-    out: list[str] = []
-    for name, info in model.model_fields.items():
-        extra = info.json_schema_extra
-        mark = extra.get(PATH_MARK) if isinstance(extra, dict) else None
-        if not mark:
-            continue
-        field_kind = "model" if mark == "model" else "file"
-        if kind is None or kind == field_kind:
-            out.append(name)
-    return out
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -218,6 +193,9 @@ class ToolRecord(Generic[In, Out]):
     def input_schema(self) -> dict[str, Any]:
         """JSON schema of the arguments (no others: unknown names are refused)."""
         schema = self.input_model.model_json_schema()
+        props = schema.get("properties", {})
+        schema["properties"] = {n: props[n] for n in argument_names(self.input_model)
+                                if n in props}
         schema.setdefault("additionalProperties", False)
         return schema
 
@@ -309,7 +287,9 @@ def _checked(record: ToolRecord[In, Out], args: dict[str, Any]) -> In:
 def _execute(record: ToolRecord[Any, Any], parsed: BaseModel, ctx: ToolContext) -> ToolRun:
     """Run the handler, write the result record and record the call's own artifacts."""
     try:
-        result = record.handler(parsed, ctx)
+        with scene_scope(parsed, ctx.output_path) as scope:
+            result = record.handler(scope.args, ctx)
+            scope.finish(result, ctx.number)
     except OSError as exc:  # about a file (a name too long...): the request's error
         if isinstance(exc, PermissionError) or exc.filename is None:
             raise  # refused (403), or no file named: as it is
@@ -319,6 +299,7 @@ def _execute(record: ToolRecord[Any, Any], parsed: BaseModel, ctx: ToolContext) 
         if art.id not in listed:
             result.artifacts.append(art)
             listed.add(art.id)
+    add_quicklooks(result)
     record_text = json.dumps({"call": ctx.call.model_dump(mode="json"),
                               "result": result.model_dump(mode="json")}, indent=1, default=str)
     with atomic_path(ctx.result_path, "tmp", replace=False) as tmp:  # never over another's
@@ -359,15 +340,3 @@ def run_record(
     ctx = ToolContext(workspace=workspace, call=call, call_id=workspace.new_call_id(),
                       progress=progress or _no_progress, describer=describer, lookup=lookup)
     return _execute(record, parsed, ctx)
-
-
-def load_result(path: str | Path, argument: str = "source") -> tuple[ToolCall, dict[str, Any]]:
-    """Read a result file written by :func:`run_record` (what a ``$sN`` reference points to)."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-        return ToolCall.model_validate(data["call"]), dict(data["result"])
-    except FileNotFoundError as exc:
-        raise InputError(f"{argument}: result file not found: {p}") from exc
-    except (KeyError, ValueError) as exc:
-        raise InputError(f"{argument}: {p} is not an EarthSight result file") from exc

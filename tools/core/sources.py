@@ -7,12 +7,13 @@ and get the vector, mask, raster and numbers that result holds.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tools.core.artifacts import Quantity, ToolCall, ToolResult
 from tools.core.errors import InputError
-from tools.core.registry import load_result
 
 _VECTOR_SUFFIXES = (".geojson", ".json")
 
@@ -71,3 +72,15 @@ def load_source(value: str | Path, argument: str = "source") -> Source:
     if path.suffix.lower() in _VECTOR_SUFFIXES:
         return Source(path=path, vector=path)
     return Source(path=path, mask=path, raster=path, image=str(path))
+
+
+def load_result(path: str | Path, argument: str = "source") -> tuple[ToolCall, dict[str, Any]]:
+    """Read a result file written by :func:`run_record` (what a ``$sN`` reference points to)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+        return ToolCall.model_validate(data["call"]), dict(data["result"])
+    except FileNotFoundError as exc:
+        raise InputError(f"{argument}: result file not found: {p}") from exc
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"{argument}: {p} is not an EarthSight result file") from exc

@@ -38,6 +38,7 @@ from specialists.tiling import Window, slice_windows
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError, ToolUnavailable
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.detection.inputs import (
     ACCEPTED,
     HitWindow,
@@ -53,7 +54,7 @@ from tools.geo.raster import crs_to_str, describe, open_dataset, rio
 from tools.geo.vector import write_geojson
 
 
-class DetectObjectsInput(BaseModel):
+class DetectObjectsInput(SceneOptions):
     """Arguments of detect_objects."""
 
     image: str = Field(description=f"path of the scene (non-RGB goes through pseudo_rgb first): "

@@ -18,8 +18,7 @@ import numpy as np
 from specialists.detection.slicing import Detections
 from specialists.tiling import Window
 from tools.core.errors import InputError
-from tools.core.registry import load_result
-from tools.core.sources import load_source
+from tools.core.sources import load_result, load_source
 
 ACCEPTED = ("a raster file, or the result ($sN) of search_images (its hit windows are searched) "
             "or pseudo_rgb (its composite)")

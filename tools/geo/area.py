@@ -21,6 +21,10 @@ from tools.core.artifacts import Quantity
 from tools.core.errors import InputError
 from tools.geo.raster import crs_to_str
 
+GSD_FIX = ("For an image without georeference (a PNG/JPEG chip), pass `gsd`, its ground sample "
+           "distance in metres per pixel (--gsd on the CLI; e.g. gsd 0.5), or give the file a CRS.")
+"""The fix every message about a missing CRS names."""
+
 M2_PER_HA = 10_000.0
 M2_PER_KM2 = 1_000_000.0
 
@@ -41,7 +45,7 @@ def require_crs(crs: Any, what: str) -> CRS:
     """Return the CRS or refuse with a message naming ``what`` when it is missing."""
     if not crs:
         raise InputError(f"{what} has no CRS, so areas and lengths in metres cannot be computed. "
-                         "Assign one (e.g. gdal_edit.py -a_srs EPSG:32633 FILE) and retry.")
+                         f"{GSD_FIX}")
     return _crs(crs)
 
 
@@ -156,5 +160,5 @@ class AreaTally:
 
 
 NO_CRS_WARNING = ("{path} has no CRS: areas in m² cannot be computed, so only pixel counts "
-                  "and the pixel share are reported. Assign a CRS (e.g. gdal_edit.py -a_srs "
-                  "EPSG:32633 FILE) to get areas.")
+                  "and the pixel share are reported. " + GSD_FIX.replace("{", "{{").replace(
+                      "}", "}}"))

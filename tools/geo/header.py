@@ -9,6 +9,7 @@ from rasterio.transform import Affine
 
 from tools.core.untrusted_text import quoted
 from tools.geo.area import area_quantity, pixel_area_rows_m2
+from tools.geo.pixel_grid import grid_gsd
 from tools.geo.raster import RasterInfo
 
 MODALITY_WORDS = {
@@ -54,8 +55,13 @@ def info_lines(info: RasterInfo) -> list[str]:
              f"Size: {info.width} x {info.height} pixels, {info.count} band(s) of {info.dtype}",
              f"Bands: {_band_text(info)}",
              f"Modality (guessed from the header): {MODALITY_WORDS[info.modality]}"]
+    gsd = grid_gsd(info.crs)
     if info.crs is None:
-        lines.append("CRS: none (not georeferenced: areas and lengths in metres are unavailable)")
+        lines.append("CRS: none (not georeferenced: areas and lengths in metres are unavailable;"
+                     " pass gsd, the metres per pixel)")
+    elif gsd is not None:
+        lines.append(f"CRS: none; a pixel grid of the stated gsd {gsd:g} m per pixel "
+                     "(coordinates are pixel coordinates: x = column, y = row)")
     else:
         crs = info.crs if len(info.crs) < 60 else info.crs[:57] + "..."
         lines.append(f"CRS: {crs}" + (" (geographic, degrees)" if info.is_geographic else ""))

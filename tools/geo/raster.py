@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import rasterio
 from pydantic import BaseModel, Field
-from pyproj import Geod
+from pyproj import CRS, Geod
 from rasterio.enums import MaskFlags
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window as RioWindow
 
 from specialists.tiling import Tile, Window, grid_tiles
 from tools.core.errors import InputError
 from tools.core.untrusted_text import clean
+from tools.geo.formats import gdal_name, source_file
+from tools.geo.pixel_grid import gsd_for, pixel_grid_name, source_name
+
+# Our own messages say when a scene has no georeference (and name ``gsd`` as the fix); GDAL's
+# raw warning would only repeat it on the terminal.
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 Modality = Literal["rgb", "multispectral", "sar", "hyperspectral", "panchromatic"]
 
@@ -104,17 +111,23 @@ def open_dataset(path: str | Path, argument: str = "image") -> Any:
     Raises:
         InputError: The file is missing, a folder, or not a raster GDAL can read.
     """
-    p = Path(path)
+    p = source_file(path)  # file.nc#var: file.nc; an ENVI header: its data file
     if not p.exists():
         raise InputError(f"{argument}: file not found: {p}. Check the path (relative paths are "
                          "resolved against the current folder).")
     if p.is_dir():
         raise InputError(f"{argument}: {p} is a folder, not a raster file. Pass one GeoTIFF.")
     try:
-        return rasterio.open(p)
+        src = rasterio.open(gdal_name(path, argument))
     except RasterioIOError as exc:
         raise InputError(f"{argument}: {p} is not a raster GDAL can read ({exc}). Pass a GeoTIFF "
                          "or another GDAL-readable raster.") from exc
+    gsd = gsd_for(path)
+    if gsd is None or src.crs or src.gcps[0] or src.rpcs:
+        return src
+    name = src.name
+    src.close()
+    return rasterio.open(pixel_grid_name(name, gsd, argument))
 
 
 def same_grid(a: Any, b: Any) -> bool:
@@ -142,6 +155,8 @@ def _wavelength(tags: dict[str, str]) -> float | None:
             except (IndexError, ValueError):
                 continue
             unit = tags.get("wavelength_units", tags.get("WAVELENGTH_UNIT", "")).lower()
+            if unit in ("index", "unknown") or unit.endswith("hz"):  # ENVI: band numbers, SAR
+                return None
             if key.endswith("_UM") or unit.startswith(("micro", "um", "µm")) or value < 30:
                 value *= 1000.0
             return value
@@ -164,8 +179,11 @@ def _band_infos(src: Any) -> list[BandInfo]:
     infos = []
     alpha = alpha_bands(src)
     colours = [c.name for c in src.colorinterp]
+    envi_units = src.tags(ns="ENVI").get("wavelength_units")  # GDAL drops "Index"/"Unknown"
     for i in range(1, src.count + 1):
         tags = src.tags(i)
+        if envi_units and "wavelength_units" not in tags:
+            tags["wavelength_units"] = envi_units
         name = clean(src.descriptions[i - 1] or tags.get("name") or tags.get("BAND_NAME"))
         colour = colours[i - 1] if i <= len(colours) else None
         infos.append(BandInfo(index=i, name=name, wavelength_nm=_wavelength(tags),
@@ -186,7 +204,8 @@ def pixel_size_m(src: Any) -> list[float] | None:
         width = geod.inv(lon, lat, lon + xres, lat)[2]
         height = geod.inv(lon, lat, lon, lat + yres)[2]
         return [abs(width), abs(height)]
-    factor = src.crs.linear_units_factor[1] if src.crs.linear_units_factor else 1.0
+    axis = CRS.from_user_input(src.crs.to_wkt()).axis_info
+    factor = float(axis[0].unit_conversion_factor) if axis else 1.0
     return [xres * factor, yres * factor]
 
 
@@ -197,7 +216,7 @@ def guess_modality(src: Any, bands: list[BandInfo]) -> Modality:
     used; pixel values are never read here.
     """
     names = {(b.name or "").upper() for b in bands}
-    stem = Path(src.name).name
+    stem = Path(source_name(src.name)).name
     if names & _SAR_NAMES or (src.count <= 3 and _SAR_HINT.search(stem)):
         return "sar"
     if src.count >= 30 or sum(b.wavelength_nm is not None for b in bands) >= 30:
@@ -268,6 +287,9 @@ def read_masked(src: Any, window: Window | RioWindow,
     win = rio(window) if isinstance(window, Window) else window
     data = src.read(idx, window=win, out_dtype="float32")
     invalid = ~np.isfinite(data)
+    flags = src.mask_flag_enums[0] if src.mask_flag_enums else ()
+    if MaskFlags.per_dataset in flags and MaskFlags.alpha not in flags:  # e.g. a region clip
+        invalid |= src.read_masks(idx[0], window=win)[np.newaxis] == 0
     if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
         invalid |= data == np.float32(src.nodata)
     return np.ma.MaskedArray(data, mask=invalid)

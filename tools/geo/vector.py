@@ -22,6 +22,7 @@ from shapely.ops import unary_union
 
 from tools.geo.area import geometry_area_m2
 from tools.geo.atomic import write_json_atomic
+from tools.geo.pixel_grid import grid_gsd
 from tools.geo.raster import crs_to_str, iter_tiles, rio
 
 
@@ -43,7 +44,7 @@ def write_geojson(
     """
     dest = Path(dest)
     paths = [write_json_atomic(dest, feature_collection(features, crs))]
-    if wgs84 and crs:
+    if wgs84 and crs and grid_gsd(crs) is None:  # a pixel grid has no place on Earth
         reprojected = [
             {**f, "geometry": rasterio.warp.transform_geom(crs, "EPSG:4326", f["geometry"])}
             for f in features

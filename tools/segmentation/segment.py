@@ -25,6 +25,7 @@ from specialists.tiling import Window, slice_windows
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError, ToolUnavailable
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
+from tools.core.scene_options import SceneOptions
 from tools.geo.area import M2_PER_HA
 from tools.geo.raster import RasterInfo, describe, open_dataset, rio
 from tools.segmentation.output import write_outputs
@@ -34,7 +35,7 @@ SAM_CPU_DEFAULT = "mobile_sam_vit_t"
 SAM_DEFAULT = "sam_vit_b"
 
 
-class SegmentInput(BaseModel):
+class SegmentInput(SceneOptions):
     """Arguments of segment."""
 
     image: str = Field(description="path of the scene", json_schema_extra=PATH_FIELD)

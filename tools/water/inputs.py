@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tools.core.errors import InputError
 from tools.core.registry import MODEL_FIELD, PATH_FIELD
+from tools.core.scene_options import SceneOptions
 from tools.geo.raster import RasterInfo
 
 CO_POL, CROSS_POL = ("VV", "HH"), ("VH", "HV")
 
 
-class MapWaterInput(BaseModel):
+class MapWaterInput(SceneOptions):
     """Arguments of map_water."""
 
     image: str = Field(description="path of a SAR (VV, optionally VH) or optical raster",

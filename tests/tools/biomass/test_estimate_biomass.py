@@ -109,4 +109,5 @@ def test_trained_head_maps_biomass(data_dir: Path, tmp_path: Path, workspace: Wo
                     workspace).result
     assert isinstance(west, EstimateBiomassOutput)
     assert 0.3 * area_ha < west.area.value < 0.7 * area_ha
-    assert "polygon" in west.region
+    assert west.region == "region" and "inside the region (the polygons of west.geojson" in \
+        west.summary

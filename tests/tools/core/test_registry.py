@@ -16,22 +16,21 @@ from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError, ToolUnavailable
 from tools.core.registry import (
     ToolContext,
-    load_result,
     missing_requirements,
     run_record,
     tool_record,
 )
-from tools.core.sources import load_source
+from tools.core.sources import load_result, load_source
 from tools.core.workspace import Workspace
 
 PUBLIC = {"describe_raster", "pseudo_rgb", "spectral_index", "map_water", "detect_objects",
           "segment", "detect_changes", "estimate_biomass", "measure", "trend", "classify_scene",
-          "search_images", "describe_scene"}
+          "search_images", "describe_scene", "assess"}
 
 
 def test_the_public_surface_has_13_tools_with_json_schemas() -> None:
     schemas = tool_schemas()
-    assert {s["name"] for s in schemas} == PUBLIC and len(ALL_TOOLS) == 13
+    assert {s["name"] for s in schemas} == PUBLIC and len(ALL_TOOLS) == 14
     for s in schemas:
         json.dumps(s)  # serialisable as-is for LLM / MCP clients
         assert s["description"] and "Args:" not in s["description"]

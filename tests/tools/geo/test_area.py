@@ -82,7 +82,7 @@ def test_geographic_lengths_are_geodesic() -> None:
 
 @pytest.mark.parametrize("crs", [None, ""])
 def test_missing_crs_is_refused_with_the_fix(crs: str | None) -> None:
-    with pytest.raises(InputError, match=r"mask\.tif has no CRS.*gdal_edit"):
+    with pytest.raises(InputError, match=r"mask\.tif has no CRS.*pass `gsd`.*--gsd"):
         require_crs(crs, "mask.tif")
     with pytest.raises(InputError, match="has no CRS"):
         pixel_area_rows_m2(from_origin(0, 0, 1, 1), crs, 0, 1)

@@ -1,0 +1,173 @@
+"""The offline planner's step builder: one method per capability, composites remembered.
+
+:class:`Builder` writes plan steps (``s1``, ``s2`` ...) from an :class:`Analysis`; SAR and
+hyperspectral scenes get a ``pseudo_rgb`` composite before RGB-only specialists read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.plan import PlanStep
+from agent.planners.intents import Analysis
+from agent.planners.vocab import Vocabulary
+
+
+@dataclass
+class SceneRef:
+    """A scene of the plan: its path (or ``$image`` / ``$before`` / ``$after``) and modality."""
+
+    path: str
+    modality: str | None
+
+
+class Builder:
+    """Accumulates plan steps; remembers pseudo-RGB composites per scene."""
+
+    def __init__(self, vocab: Vocabulary, analysis: Analysis) -> None:
+        self.vocab = vocab
+        self.a = analysis
+        self.steps: list[PlanStep] = []
+        self.notes: list[str] = []
+        self.rgb_of: dict[str, str] = {}
+        self.pair: tuple[str, str] | None = None
+
+    def add(self, tool: str, **args: Any) -> str:
+        """Append a step (None and False arguments left out); returns its ``$sN``."""
+        step_id = f"s{len(self.steps) + 1}"
+        clean = {k: v for k, v in args.items() if v is not None and v is not False}
+        self.steps.append(PlanStep(id=step_id, tool=tool, args=clean))
+        return f"${step_id}"
+
+    def note(self, text: str) -> None:
+        """Add a note to the plan (once)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # --- single capabilities -------------------------------------------------------------
+
+    def composite(self, scene: SceneRef) -> str:
+        """A ``pseudo_rgb`` step for ``scene`` (mode, preset and bands from the request)."""
+        a = self.a
+        mode = a.mode or self.vocab.composite_mode.get(scene.modality or "", "auto")
+        preset = None
+        if a.composite_preset and scene.modality in (None, "multispectral", "rgb"):
+            preset = a.composite_preset
+            if mode == "auto":
+                mode = "multispectral"
+        if a.wavelengths and scene.modality is None and mode == "auto":
+            mode = "hsi"
+        ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
+                       wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
+                       composite=preset, speckle_filter=a.speckle and mode == "sar",
+                       group=a.group if mode == "recombine" else None)
+        self.rgb_of[scene.path] = ref
+        return ref
+
+    def rgb(self, scene: SceneRef) -> str:
+        """The image an RGB-only specialist reads: the scene, or its pseudo-RGB composite."""
+        if scene.path in self.rgb_of:
+            return self.rgb_of[scene.path]
+        if scene.modality in self.vocab.needs_pseudo_rgb:
+            self.note(f"{scene.path} is {scene.modality}: a pseudo_rgb composite feeds the "
+                      "RGB specialists")
+            return self.composite(scene)
+        return scene.path
+
+    def objects(self, scene: SceneRef | None, image: str | None = None) -> str | None:
+        """Detect / segment / measure objects; returns the last step's reference."""
+        a = self.a
+        img = image if image is not None else self.rgb(scene) if scene else "$image"
+        if a.segment and not a.classes and not a.detect:
+            seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
+            if a.count_words or a.statistic:
+                return self.add("measure", source=seg, statistic=a.statistic or "count",
+                                units=a.units if a.statistic not in (None, "length") else None)
+            return seg
+        det = self.add("detect_objects", image=img, classes=a.classes or None,
+                       min_confidence=a.min_confidence, oriented=a.oriented)
+        src = det
+        if a.segment or a.object_area:
+            src = self.add("segment", image=img, boxes=det)
+        if a.has_filter:
+            return self.add("measure", source=src, statistic="area" if a.object_area else "count",
+                            min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2,
+                            min_length_m=a.min_length_m, units=a.units if a.object_area else None)
+        if a.statistic:
+            units = a.units if a.statistic != "length" else None
+            return self.add("measure", source=src, statistic=a.statistic, units=units)
+        if a.object_area:
+            return self.add("measure", source=src, statistic="area", units=a.units)
+        return src
+
+    def water(self, scene: SceneRef) -> str:
+        """``map_water`` (and a ``measure`` of it when a statistic or count is asked)."""
+        a = self.a
+        ref = self.water_mask(scene, a.min_area_m2 if not a.detect else None)
+        if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
+            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units)
+        return ref
+
+    def water_mask(self, scene: SceneRef, min_area_m2: float | None = None) -> str:
+        """One ``map_water`` step (SAR or optical method from the scene's modality)."""
+        method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
+        return self.add("map_water", image=scene.path, method=method, min_area_m2=min_area_m2)
+
+    def index(self, scene: SceneRef, name: str, first: bool = True) -> str:
+        """A ``spectral_index`` step; the threshold (or "default") goes on the first index."""
+        a = self.a
+        if scene.modality == "sar":
+            self.note(f"{name} needs optical bands; {scene.path} looks like SAR")
+        return self.add("spectral_index", image=scene.path, index=name,
+                        threshold=a.threshold if first else None,
+                        below=a.below and first and a.threshold is not None)
+
+    def biomass(self, scene: SceneRef, region: str | None = None) -> str:
+        """An ``estimate_biomass`` step, inside ``region`` when given."""
+        return self.add("estimate_biomass", image=scene.path, region=region)
+
+    def describe(self, scene: SceneRef, question: str | None) -> str:
+        """A ``describe_scene`` step (on the composite when one was made)."""
+        return self.add("describe_scene", image=self.rgb_of.get(scene.path, scene.path),
+                        question=question)
+
+    # --- values inside zones, burn pairs, accuracy ---------------------------------------
+
+    def zonal(self, scene: SceneRef, zones: str | None = None) -> None:
+        """Values summarised inside zones: polygons of a file ("per field in fields.geojson")
+        or an earlier step's ("inside the water areas", "within the detected buildings").
+
+        Index values go through ``measure`` (``image`` summarised inside ``source``); biomass
+        inside a step's zones is ``estimate_biomass`` with that ``region``.
+        """
+        a = self.a
+        if zones is None and a.zone is not None:
+            zones = (self.water_mask(scene) if a.zone.water else
+                     self.add("detect_objects", image=self.rgb(scene), classes=a.zone.classes))
+        if zones is None:
+            return
+        from_step = zones.startswith("$")
+        values: list[str] = []
+        if a.biomass:
+            ref = self.biomass(scene, zones if from_step else None)
+            if not from_step:
+                values.append(ref)
+        values += [self.index(scene, name, first=i == 0) for i, name in enumerate(a.indices)]
+        for ref in values:
+            self.add("measure", source=zones, statistic=a.zone_statistic, image=ref)
+
+    def burn_pair(self, before: SceneRef, after: SceneRef, index: str, first: bool) -> str:
+        """One ``spectral_index`` step of a pair index (dNBR): image = after, before = before;
+        the request's threshold when ``index`` is the first index it names."""
+        a = self.a
+        self.pair = (before.path, after.path)
+        threshold = a.threshold if first else None
+        return self.add("spectral_index", image=after.path, index=index, before=before.path,
+                        threshold=threshold, below=a.below and threshold is not None)
+
+    def assess(self, result: str) -> str:
+        """An ``assess`` step of ``result`` against the request's reference."""
+        a = self.a
+        return self.add("assess", result=result, reference=a.files.reference,
+                        iou_threshold=a.iou_threshold)

@@ -1,0 +1,160 @@
+"""The roles of the files a request names: scene, reference, result, zones, region, output.
+
+A raster named in a request is a scene unless the words before it say otherwise:
+
+* **reference** — the truth an accuracy request compares with ("against label.tif", "with the
+  reference water.tif", else a name such as ``gt.tif`` / ``labels.tif``);
+* **result** — the product an accuracy request checks, when nothing is to be made first
+  ("how accurate is pred.tif against gt.tif");
+* **output** — where something is to be written ("save it as out.tif").
+
+A vector file is the region of interest ("inside fields.geojson", "parcels.shp"), or the zones
+a value is summarised per ("mean NDVI per field in fields.geojson"), or a reference or result
+as above.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from agent.planners.text import FILE_MASK, RequestText
+from agent.planners.vocab import Vocabulary
+
+_VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+_OUTPUT = re.compile(r"\b(save|saving|saved|export\w*|writ\w*|output|store|dump)\b[^.;?!]{0,30}?"
+                     r"\b(to|as|into|in)\s+(?:(?:the|a|new|file|called|named)\s+)*$")
+_REFERENCE = re.compile(
+    r"(?:\b(?:against|versus|vs)\.?|\b(?:reference|ground[\s-]*truth|truth|labels?|labell?ed|"
+    r"annotations?|annotated|gold(?:\s+standard)?|relative to)|\b(?:compar\w*|check\w*|"
+    r"validat\w*|evaluat\w*|assess\w*|scor\w*|measur\w*|test\w*|verif\w*)\b[^.;?!]{0,40}?"
+    r"\b(?:with|to))\s+(?:[a-z0-9]+\s+){0,4}$")
+_REGION_CUE = re.compile(r"\b(inside|within|clip\w* to|crop\w* to|limited to|restricted to)\s+"
+                         r"(?:[a-z0-9]+\s+){0,4}$")
+_TRUTH_NAMES = frozenset({"label", "labels", "truth", "gt", "groundtruth", "reference", "ref",
+                          "annotation", "annotations", "gold", "manual", "lbl"})
+_LABEL_NAMES = _TRUTH_NAMES - {"reference", "ref"}  # a "reference" image may be a before scene
+_RESULT_NAMES = frozenset({"mask", "masks", "pred", "preds", "prediction", "predictions",
+                           "predicted", "result", "results", "output", "out", "detections",
+                           "dets", "seg", "segmentation", "classified", "classification"})
+_PRODUCT_INTENTS = ("detect", "count", "segment", "water_strong", "water_weak", "biomass",
+                    "change", "classify", "search", "composite")
+_EXISTING = re.compile(
+    r"\b(?:this|that|my|our|these|those|your|its|their|given|provided|predicted|the)\s+"
+    r"(?:[a-z]+\s+){0,2}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
+    r"segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
+    + FILE_MASK + ")")
+_CLAUSE = re.compile(r"[;?!]|\.(?!\d)|,?\s*\b(?:and then|then|and)\b")
+_COMPARED = re.compile(r"\b(against|versus|vs|with|to)\.?\s+(?:[a-z0-9]+\s+){0,3}$")
+
+
+@dataclass
+class Files:
+    """What each named file is for (see the module docstring).
+
+    Attributes:
+        assess: Accuracy is asked for and a reference is named.
+        make: The product is to be made before it is assessed ("map the water and check it
+            against label.tif"); else the result is a named file or the given scene.
+        reference: The truth of an accuracy request.
+        result: The named product an accuracy request checks (None: made first, or the scene).
+        zones: Polygons a value is summarised per.
+        region: The region of interest (a vector file).
+        outputs: Files to be written.
+    """
+
+    assess: bool = False
+    make: bool = False
+    reference: str | None = None
+    result: str | None = None
+    zones: str | None = None
+    region: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    def scenes(self, files: list[str]) -> list[str]:
+        """The rasters of ``files`` that are scenes (no reference, result or output)."""
+        drop = {self.reference, self.result, *self.outputs}
+        return [f for f in files if f not in drop]
+
+
+def _windows(text: str, count: int) -> list[tuple[str, str]]:
+    """(words since the clause start, words since the previous file) before each file mask."""
+    out: list[tuple[str, str]] = []
+    previous = 0
+    for m in re.finditer(FILE_MASK, text):
+        bounds = [b.end() for b in re.finditer(r"[;?!]|\.(?!\d)", text[:m.start()])]
+        clause = bounds[-1] if bounds else 0
+        out.append((text[clause:m.start()], text[max(clause, previous):m.start()]))
+        previous = m.end()
+    return out[:count]
+
+
+def _truth_name(path: str, names: frozenset[str] = _TRUTH_NAMES) -> bool:
+    tokens = set(re.split(r"[^a-z0-9]+", PurePath(path).stem.lower()))
+    return bool(tokens & names)
+
+
+def _asks_for_products(text: str, vocab: Vocabulary) -> bool:
+    """Whether ``text`` asks for something a tool makes (objects, water, an index ...)."""
+    return (any(vocab.has(i, text) for i in _PRODUCT_INTENTS)
+            or vocab.index_pattern.search(text) is not None
+            or any(p.search(text) for p in vocab.topic_patterns.values()))
+
+
+def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) -> bool:
+    """Whether the assessed product is to be made first: another clause asks for one ("map the
+    water and check it against label.tif"), or the reference's clause does without naming an
+    existing result ("the water mask", "my detections") or a result file."""
+    seps = [m.span() for m in _CLAUSE.finditer(text)]
+    start = max([e for s, e in seps if e <= ref_at], default=0)
+    end = min([s for s, e in seps if s > ref_at], default=len(text))
+    clause, rest = text[start:end], text[:start] + " . " + text[end:]
+    if _asks_for_products(rest, vocab):
+        return True
+    return (_asks_for_products(clause, vocab) and not _EXISTING.search(clause)
+            and not result_named)
+
+
+def read_files(req: RequestText, vocab: Vocabulary) -> Files:
+    """The role of every file ``req`` names.
+
+    Args:
+        req: The normalised request (``mentions`` in order of their masks in ``norm``).
+        vocab: The planner vocabulary (``assess`` and ``per_zone`` cues, product intents).
+
+    Returns:
+        The roles; rasters without one are the request's scenes.
+    """
+    text = req.norm
+    mentions = req.mentions
+    windows = _windows(text, len(mentions))
+    masks = [m.start() for m in re.finditer(FILE_MASK, text)]
+    out = Files()
+    outputs = {i for i, (_, near) in enumerate(windows) if _OUTPUT.search(near)}
+    out.outputs = list(dict.fromkeys(mentions[i] for i in sorted(outputs)))
+    candidates = [i for i in range(len(windows)) if i not in outputs]
+    labels_compared = any(_truth_name(mentions[i], _LABEL_NAMES) and
+                          _COMPARED.search(windows[i][1]) for i in candidates)
+    if vocab.has("assess", text) or labels_compared:  # "compare pred.tif with gt.tif"
+        ref = next((i for i in candidates if _REFERENCE.search(windows[i][0])), None)
+        if ref is None:
+            ref = next((i for i in candidates if _truth_name(mentions[i])), None)
+        if ref is None and len({mentions[i] for i in candidates}) >= 2:
+            ref = candidates[-1]
+        if ref is not None:
+            out.assess, out.reference = True, mentions[ref]
+            candidates = [i for i in candidates if mentions[i] != out.reference]
+            results = [i for i in candidates if not _REGION_CUE.search(windows[i][1]) and (
+                _VECTOR.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES))]
+            out.make = _makes_first(text, masks[ref], vocab, bool(results))
+            if not out.make:
+                results += [i for i in candidates if not _REGION_CUE.search(windows[i][1])]
+            if results and not out.make:
+                out.result = mentions[results[0]]
+                candidates = [i for i in candidates if mentions[i] != out.result]
+    vectors = [mentions[i] for i in candidates if _VECTOR.search(mentions[i])]
+    if vectors and vocab.has("per_zone", text):
+        out.zones = vectors.pop(0)
+    out.region = vectors[0] if vectors else None
+    return out

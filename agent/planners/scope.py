@@ -1,0 +1,98 @@
+"""``gsd`` and ``region`` on every plan step that reads a scene.
+
+Every tool that reads a scene takes ``gsd`` (metres per pixel, for images without
+georeference) and ``region`` (a bbox or a vector file). The offline planner writes its steps
+first and then gives both, as the request states them, to each step whose scene arguments
+(``image``, ``before``, ``after``, ``images``) name a scene rather than an earlier step's
+output; ``measure`` reads results and gets neither; ``assess`` gets the region (its result
+and reference are compared inside it) and, for a result file, the GSD.
+
+A step reading two scenes of different GSD gets one value per scene, in the order the tool
+reads its scene arguments (``image``, ``before``, ``after``, ``images``: ``[before, after]``
+for ``detect_changes``, ``[after, before]`` for a dNBR ``spectral_index``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent import references
+from agent.plan import PlanStep
+from agent.planners.intents import Analysis
+
+SCENE_ARGS = ("image", "before", "after", "images")
+"""Scene arguments in the order tools read them (as ``tools.core.scene_options.SCENE_FIELDS``)."""
+
+RESULT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes", "spectral_index")
+"""Tools whose output an accuracy request checks (the last one made)."""
+
+
+
+def _is_scene(value: str) -> bool:
+    """A request scene or file (``a.tif``, ``$image``), not an earlier step's result."""
+    ref = references.parse(value)
+    return ref is None or ref.is_scene
+
+
+def scene_entries(step: PlanStep) -> list[tuple[str, str]]:
+    """``(argument, path)`` of each scene a step reads, in tool order; empty when it reads
+    only earlier results (``$sN``) or is ``measure``. ``assess`` reads its ``result``."""
+    if step.tool == "measure":
+        return []
+    if step.tool == "assess":
+        result = step.args.get("result")
+        return [("result", result)] if isinstance(result, str) and _is_scene(result) else []
+    out: list[tuple[str, str]] = []
+    for name in SCENE_ARGS:
+        value = step.args.get(name)
+        items = value if isinstance(value, list) else [value]
+        out += [(name, v) for v in items if isinstance(v, str)]
+    if not any(_is_scene(path) for _, path in out):
+        return []
+    return out
+
+
+def _gsd(entries: list[tuple[str, str]], a: Analysis,
+         pair: tuple[str, str] | None) -> float | list[float] | None:
+    values: list[float] = []
+    for name, path in entries:
+        role = name if name in ("before", "after") else None
+        if role is None and pair is not None:
+            role = "before" if path == pair[0] else "after" if path == pair[1] else None
+        value = a.gsd.of(path, role)
+        if value is None:
+            return None
+        values.append(value)
+    if not values:
+        return None
+    return values[0] if len(set(values)) == 1 else values
+
+
+def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | None,
+                  note: Callable[[str], None]) -> None:
+    """Give ``gsd`` and ``region`` from the request to every step that reads a scene.
+
+    Args:
+        steps: The plan's steps (changed in place).
+        a: The request's analysis (``gsd``, ``bbox`` / region file).
+        pair: The (before, after) scenes of a change pair, when the plan has one.
+        note: Adds a note to the plan.
+    """
+    region: Any = a.region
+    touched = False
+    for step in steps:
+        entries = scene_entries(step)
+        if step.tool == "assess" and region is not None and step.args.get("region") is None:
+            step.args["region"] = list(region) if isinstance(region, list) else region
+        if not entries:
+            continue
+        gsd = _gsd(entries, a, pair)
+        if gsd is not None:
+            step.args["gsd"] = gsd
+            touched = True
+        if region is not None and step.args.get("region") is None:
+            step.args["region"] = list(region) if isinstance(region, list) else region
+    if touched and len(set(a.gsd.values)) > 1 and not (a.gsd.by_file or a.gsd.by_role):
+        note(f"several GSDs stated ({', '.join(f'{v:g} m' for v in a.gsd.values)}): the "
+             "first is used for every scene")

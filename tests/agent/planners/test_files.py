@@ -1,0 +1,62 @@
+"""The roles of named files: reference, result, zones, region, output, scene."""
+
+from __future__ import annotations
+
+from agent.planners.files import Files, read_files
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
+
+V = get_vocabulary()
+
+
+def roles(text: str) -> tuple[Files, list[str]]:
+    req = read_request(text, V.corrector)
+    files = read_files(req, V)
+    return files, files.scenes(req.files)
+
+
+def test_reference_and_result_of_an_accuracy_request() -> None:
+    files, scenes = roles("what is the IoU of pred.tif against gt.tif")
+    assert (files.assess, files.make, files.result, files.reference) == (True, False, "pred.tif",
+                                                                         "gt.tif")
+    assert scenes == []
+    files, _ = roles("compare the water mask with the reference water.tif")
+    assert files.reference == "water.tif" and files.result is None
+    files, _ = roles("IoU between pred.tif and labels.tif")  # by name
+    assert files.reference == "labels.tif" and files.result == "pred.tif"
+    files, _ = roles("validate detections.geojson against truth.geojson")
+    assert files.result == "detections.geojson" and files.reference == "truth.geojson"
+
+
+def test_make_then_assess_keeps_the_scene() -> None:
+    for text in ("map the water in s1.tif and check it against label.tif",
+                 "what changed in s1.tif? check it against label.tif",
+                 "validate the water map of s1.tif against label.tif"):
+        files, scenes = roles(text)
+        assert files.assess and files.make and files.reference == "label.tif", text
+        assert files.result is None and scenes == ["s1.tif"], text
+    for text in ("check my water map against label.tif", "validate the detections against "
+                 "label.tif", "compare water_mask.tif with the reference label.tif"):
+        files, _ = roles(text)
+        assert files.assess and not files.make, text
+
+
+def test_no_assessment_without_accuracy_words_or_a_label_file() -> None:
+    for text in ("compare a.tif and b.tif", "compare before.tif against after.tif",
+                 "how accurate is the water map?", "detect changes between reference.tif and "
+                 "target.tif"):
+        files, _ = roles(text)
+        assert not files.assess and files.reference is None, text
+    files, _ = roles("compare pred.tif with labels.tif")  # a label file compared with
+    assert files.assess and files.reference == "labels.tif"
+
+
+def test_vectors_are_regions_or_zones_and_outputs_are_no_scenes() -> None:
+    files, _ = roles("detect buildings in a.tif inside fields.geojson")
+    assert files.region == "fields.geojson" and files.zones is None
+    files, _ = roles("mean NDVI of a.tif per field in fields.geojson")
+    assert files.zones == "fields.geojson" and files.region is None
+    files, scenes = roles("map water in s1.tif and save the mask as water.tif")
+    assert files.outputs == ["water.tif"] and scenes == ["s1.tif"]
+    files, _ = roles("count ships in a.tif and export them to ships.geojson")
+    assert files.region is None and files.outputs == ["ships.geojson"]

@@ -1,0 +1,263 @@
+"""dNBR burn severity of ``spectral_index``: a pre-fire ``before`` scene and a post-fire ``image``.
+
+dNBR = NBR(before) - NBR(image), unscaled, on the image (post-fire) grid; the USGS FIREMON
+classes (:mod:`specialists.spectral.burn`, Key & Benson 2006) go to a uint8 class raster with
+their names in the tags and a colour table; the area of each class and the burned area (dNBR at
+or above the threshold, 0.1 by default: low severity and above) come from the transform and CRS.
+
+The pre-fire scene is read on the post-fire grid: directly when the grids match, else warped on
+the fly (``WarpedVRT``, bilinear, with a warning); where it declares no nodata value an alpha
+band marks the pixels it does not cover. Everything streams window by window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+
+from specialists.spectral import burn
+from specialists.spectral.indices import ReflectanceScale, RunningStats
+from specialists.spectral.presets import Preset
+from specialists.water.rules import NODATA, encode_mask
+from tools.core.artifacts import Quantity
+from tools.core.errors import InputError
+from tools.core.registry import ToolContext
+from tools.geo.area import M2_PER_HA, NO_CRS_WARNING, AreaTally, pixel_area_rows_m2
+from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
+from tools.geo.geotiff import grid_writer
+from tools.geo.raster import (
+    RasterInfo,
+    check_readable,
+    crs_to_str,
+    describe,
+    iter_tiles,
+    open_dataset,
+    rio,
+    same_grid,
+)
+from tools.spectral.common import (
+    Ranges,
+    SeverityArea,
+    SpectralIndexInput,
+    SpectralIndexOutput,
+    pct_text,
+    quantity,
+    select,
+    threshold_outputs,
+)
+
+ROLES = ("nir", "swir2")
+FULL_ALPHA = 255
+"""Alpha of a warped pixel wholly inside the pre-fire scene (smaller: partly outside)."""
+
+
+@dataclass
+class _Scene:
+    """One date: its open dataset (the pre-fire one possibly warped), bands and scaling."""
+
+    ds: Any
+    choice: BandChoice
+    scale: ReflectanceScale
+    alpha: int | None = None
+
+    def read(self, window: Any) -> dict[str, np.ndarray]:
+        """NIR and SWIR2 reflectance of ``window`` (NaN where this date has no data)."""
+        bands = read_roles(self.ds, window, self.choice.roles, self.scale)
+        if self.alpha is not None:
+            outside = np.asarray(self.ds.read(self.alpha, window=rio(window))) < FULL_ALPHA
+            for values in bands.values():
+                values[outside] = np.nan
+        return bands
+
+
+@contextlib.contextmanager
+def _on_grid(pre: Any, post: Any, args: SpectralIndexInput,
+             warnings: list[str]) -> Iterator[tuple[Any, int | None]]:
+    """The pre-fire dataset on the post-fire grid and its alpha band (None: nodata marks it)."""
+    if same_grid(pre, post):
+        yield pre, None
+        return
+    if not pre.crs or not post.crs:
+        if (pre.width, pre.height) == (post.width, post.height):
+            warnings.append(f"before ({args.before}) or image ({args.image}) has no CRS; the "
+                            "two are assumed to be on the same grid (same size)")
+            yield pre, None
+            return
+        raise InputError(f"before: {args.before} and image {args.image} differ in size and one "
+                         "has no CRS, so the pre-fire scene cannot be placed on the post-fire "
+                         "grid. Assign both a CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
+    alpha = None if pre.nodata is not None else pre.count + 1
+    with WarpedVRT(pre, crs=post.crs, transform=post.transform, width=post.width,
+                   height=post.height, resampling=Resampling.bilinear,
+                   add_alpha=alpha is not None) as vrt:
+        warnings.append(f"before ({args.before}, {crs_to_str(pre.crs)}) is on another grid than "
+                        f"image ({crs_to_str(post.crs)}); it was warped onto the image grid on "
+                        "the fly (bilinear), so dNBR along sharp edges mixes neighbouring pixels")
+        yield vrt, alpha
+
+
+def _class_writer(ctx: ToolContext, like: Any) -> Any:
+    tags = {"units": "class", "source": burn.SEVERITY_SOURCE,
+            "values": "; ".join(f"{c.code} = {c.name} (dNBR {c.range_text})"
+                                for c in burn.SEVERITY_CLASSES) + "; 255 = nodata"}
+    tags.update({f"class_{c.code}": f"{c.name}: dNBR {c.range_text}"
+                 for c in burn.SEVERITY_CLASSES})
+    return grid_writer(ctx.output_path("dnbr_severity.tif"), like, 1, "uint8",
+                       nodata=burn.NODATA_CLASS, band_names=["burn_severity"], tags=tags)
+
+
+def _write(args: SpectralIndexInput, ctx: ToolContext, post: _Scene, pre: _Scene,
+           tally: AreaTally, threshold: float) -> tuple[RunningStats, Ranges, burn.ClassTally]:
+    """One pass: dNBR, class raster and burned mask window by window, areas tallied."""
+    src = post.ds
+    stats, ranges, classes = RunningStats(), Ranges(*burn.TABLE_RANGE), burn.ClassTally()
+    rows: dict[tuple[int, int], np.ndarray] = {}
+    tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, 0))
+    with contextlib.ExitStack() as stack:
+        dst = stack.enter_context(grid_writer(
+            ctx.output_path("dnbr.tif"), src, 1, "float32", nodata=float("nan"),
+            band_names=["dNBR"], resampling="average",
+            tags={"units": "dNBR (unscaled; USGS tables print dNBR x 1000)", "index": "dNBR",
+                  "formula": burn.DNBR_FORMULA, "bands": f"image: {post.choice.text}; before: "
+                  f"{pre.choice.text}"}))
+        cdst = stack.enter_context(_class_writer(ctx, src))
+        cdst.write_colormap(1, {**{c.code: (*c.rgb, 255) for c in burn.SEVERITY_CLASSES},
+                                burn.NODATA_CLASS: (0, 0, 0, 0)})
+        mdst = stack.enter_context(grid_writer(
+            ctx.output_path("dnbr_mask.tif"), src, 1, "uint8", nodata=NODATA,
+            band_names=["dnbr_mask"], tags={"units": "class", "threshold": f"dNBR >= {threshold:g}",
+                                            "values": "1 = burned, 0 = not, 255 = nodata"}))
+        for i, tile in enumerate(tiles, start=1):
+            after, before = post.read(tile.core), pre.read(tile.core)
+            values = burn.dnbr(burn.nbr(before["nir"], before["swir2"]),
+                               burn.nbr(after["nir"], after["swir2"]))
+            codes = burn.classify_severity(values)
+            valid = np.isfinite(values)
+            chosen = select(values, threshold, False)
+            win = rio(tile.core)
+            dst.write(values[np.newaxis], window=win)
+            cdst.write(codes[np.newaxis], window=win)
+            mdst.write(encode_mask(chosen, valid)[np.newaxis], window=win)
+            stats.add(values)
+            ranges.add({**after, **{f"pre_{k}": v for k, v in before.items()}}, values)
+            tally.add(chosen, valid, tile.core)
+            key = (int(tile.core.row_off), int(tile.core.height))
+            if tally.has_area and key not in rows:
+                rows[key] = pixel_area_rows_m2(src.transform, tally.crs, *key)
+            classes.add(codes, rows.get(key))
+            ctx.progress("dNBR", i, len(tiles))
+        if stats.count == 0:  # raised inside the writers: nothing is left half-written
+            raise InputError(f"before ({args.before}) and image ({args.image}) share no pixel "
+                             f"with an NBR on both dates (image {post.choice.text}; before "
+                             f"{pre.choice.text}): they do not overlap, or one is nodata where "
+                             "they do. Pass pre- and post-fire scenes of the same place.")
+    return stats, ranges, classes
+
+
+def _severity(ctx: ToolContext, classes: burn.ClassTally, has_area: bool) -> list[SeverityArea]:
+    """Severity records and their number artifacts (ha, or pixels without a CRS)."""
+    out = []
+    for c in burn.SEVERITY_CLASSES:
+        px, m2 = int(classes.pixels[c.code]), float(classes.area_m2[c.code])
+        share = (100.0 * m2 / classes.valid_m2 if has_area and classes.valid_m2
+                 else 100.0 * px / classes.valid_pixels if classes.valid_pixels else 0.0)
+        out.append(SeverityArea(code=c.code, name=c.name, range=c.range_text, pixels=px,
+                                area_ha=Quantity(value=m2 / M2_PER_HA, unit="ha") if has_area
+                                else None, share_pct=Quantity(value=share, unit="%")))
+        if has_area:
+            ctx.number(f"area_{c.key}", m2 / M2_PER_HA, "ha", f"{c.name} (dNBR {c.range_text})")
+        else:
+            ctx.number(f"pixels_{c.key}", px, "count", f"{c.name} (dNBR {c.range_text})")
+    return out
+
+
+def _scenes(args: SpectralIndexInput, info: RasterInfo, src: Any,
+            pre: Any) -> tuple[_Scene, _Scene, list[str]]:
+    """Bands and scaling of both dates (the bands / sensor arguments apply to both)."""
+    assert args.before is not None
+    post_choice = choose_bands(info, ROLES, "dNBR (post-fire NBR)", args.bands,
+                               args.sensor)
+    pre_choice = choose_bands(describe(args.before, "before"), ROLES, "dNBR (pre-fire NBR)",
+                              args.bands, args.sensor, argument="before")
+    notes = [*post_choice.notes, *(f"before: {n}" for n in pre_choice.notes)]
+    return (_Scene(src, post_choice, reflectance_scale(src, list(post_choice.roles.values()))),
+            _Scene(pre, pre_choice, reflectance_scale(pre, list(pre_choice.roles.values()))),
+            notes)
+
+
+def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
+                  preset: Preset | None) -> SpectralIndexOutput:
+    """dNBR of a pre/post-fire pair with USGS severity classes, class areas and burned area."""
+    assert args.before is not None
+    info = describe(args.image)
+    with open_dataset(args.image) as src, open_dataset(args.before, "before") as pre_src:
+        check_readable(pre_src, "before")
+        post, pre, warnings = _scenes(args, info, src, pre_src)
+        tally = AreaTally(src)
+        if not tally.has_area:
+            warnings.append(NO_CRS_WARNING.format(path=args.image))
+        with _on_grid(pre_src, src, args, warnings) as (ds, alpha):
+            pre.ds, pre.alpha = ds, alpha
+            stats, ranges, classes = _write(args, ctx, post, pre, tally, threshold)
+    bands = f"image: {post.choice.text}; before: {pre.choice.text}"
+    ctx.artifact("dnbr", "raster", ctx.output_path("dnbr.tif"), units="dNBR", crs=info.crs,
+                 transform=info.transform, description=f"dNBR = {burn.DNBR_FORMULA} ({bands}); "
+                 "unscaled (USGS x 1000 = 1000 x this); nodata NaN")
+    ctx.artifact("dnbr_severity", "raster", ctx.output_path("dnbr_severity.tif"), units="class",
+                 crs=info.crs, transform=info.transform,
+                 description="burn severity classes " + "; ".join(
+                     f"{c.code} = {c.name}" for c in burn.SEVERITY_CLASSES)
+                 + f"; 255 = nodata ({burn.SEVERITY_SOURCE})")
+    result = SpectralIndexOutput(
+        summary="", image=args.image, before=args.before, warnings=warnings, index="dNBR",
+        formula=burn.DNBR_FORMULA,
+        bands_used={**{role_text(r): lab for r, lab in post.choice.labels.items()},
+                    **{f"before {role_text(r)}": lab for r, lab in pre.choice.labels.items()}},
+        band_source=f"image: {post.choice.source}; before: {pre.choice.source}",
+        reflectance=f"image: {post.scale.reason or 'values used as stored'}; before: "
+                    f"{pre.scale.reason or 'values used as stored'}",
+        valid_pixels=stats.count, mean=quantity(stats.mean, "dNBR"),
+        min=quantity(stats.minimum, "dNBR"), max=quantity(stats.maximum, "dNBR"),
+        reflectance_out_of_range=ranges.record(ranges.reflectance, "reflectance 0 to 1"),
+        index_out_of_range=ranges.record(ranges.index, "dNBR -0.5 to 1.3 (the USGS table)"),
+        severity=_severity(ctx, classes, tally.has_area))
+    ranges.warn(result, index=False)  # dNBR beyond the table: said in _burned_summary
+    for key, value in (("mean", stats.mean), ("min", stats.minimum), ("max", stats.maximum)):
+        ctx.number(key, value, "dNBR", f"{key} of dNBR (unscaled) over {stats.count} pixels")
+    result.summary = (f"dNBR = NBR(before) - NBR(image) ({bands}), unscaled (USGS tables print "
+                      f"dNBR x 1000): mean {stats.mean:.3f}, min {stats.minimum:.3f}, max "
+                      f"{stats.maximum:.3f} over {stats.count} valid pixels.")
+    threshold_outputs(ctx, "dNBR", info, tally, result, threshold, False, preset)
+    _burned_summary(ctx, result, classes, tally.has_area)
+    return result
+
+
+def _burned_summary(ctx: ToolContext, result: SpectralIndexOutput, classes: burn.ClassTally,
+                    has_area: bool) -> None:
+    """Burned area (low severity and above) as a number, and the class areas in the summary."""
+    burned = [c.code for c in burn.SEVERITY_CLASSES if c.burned]
+    m2 = float(classes.area_m2[burned].sum())
+    what = f"dNBR >= {burn.BURNED_MIN_DNBR:g} (USGS low severity and above)"
+    if has_area:
+        ctx.number("burned_area", m2 / M2_PER_HA, "ha", f"burned area: {what}")
+    ctx.number("burned_pixels", int(classes.pixels[burned].sum()), "count",
+               f"burned pixels: {what}")
+    parts = [f"{s.name} {s.area_ha if s.area_ha is not None else f'{s.pixels} pixels'} "
+             f"({pct_text(s.share_pct.value)} %)" for s in result.severity]
+    if result.threshold_source == "given" and has_area:
+        result.summary += (f" burned area (dNBR ≥ {burn.BURNED_MIN_DNBR:g}, USGS low severity "
+                           f"and above): {Quantity(value=m2 / M2_PER_HA, unit='ha')}.")
+    result.summary += (f" Burn severity ({burn.SEVERITY_SOURCE}; dNBR unscaled): "
+                       + "; ".join(parts) + ".")
+    if result.index_out_of_range is not None and result.index_out_of_range.pixels:
+        out = result.index_out_of_range
+        result.warnings.append(f"{out.pixels} valid pixels ({pct_text(out.share_pct.value)} %) "
+                               "have a dNBR outside the USGS table's -0.5 to 1.3, which is rarely "
+                               "fire (cloud, cloud shadow, water, misregistration): check them "
+                               "before trusting the high-severity and regrowth areas")
