@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,35 +16,12 @@ from agent.cli import main as cli
 from specialists.runtime import download
 from specialists.runtime.download import published
 from specialists.runtime.models import MODELS, library_cache_dirs, weights_present
+from tests.file_server import FileServer
 
 
-class Mirror:
+class Mirror(FileServer):
     """A tiny HTTP server on 127.0.0.1 serving one small file per published model, by weights
     file name (what ``$EARTHSIGHT_MODELS_MIRROR`` points to); ``hits`` lists the paths asked."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.hits: list[str] = []
-        mirror = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                mirror.hits.append(self.path)
-                body = mirror.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,35 +31,11 @@ from specialists.runtime.models import (
     resolve_weights,
     weights_present,
 )
+from tests.file_server import FileServer
 
 
-class Release:
+class Release(FileServer):
     """A tiny HTTP server on 127.0.0.1 serving ``files`` by path; ``hits`` lists the paths asked."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.hits: list[str] = []
-        release = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                release.hits.append(self.path)
-                body = release.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
 
     def publish(self, name: str, body: bytes, sha256: str | None = None,
                 size: int | None = -1) -> None:
