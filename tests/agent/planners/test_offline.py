@@ -34,11 +34,6 @@ def _dev_queries() -> list[dict[str, Any]]:
     return _queries(DEV_FILE)
 
 
-@pytest.fixture(scope="module")
-def planner() -> OfflinePlanner:
-    return OfflinePlanner()
-
-
 def tools_of(plan: Plan) -> list[str]:
     return [s.tool for s in plan.steps]
 

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from agent.cli import main as cli
-from agent.plan import Plan, Scene
+from agent.plan import Scene
 from agent.planners.offline import OfflinePlanner
-from agent.planners.validate import plan_problems
-
-
-@pytest.fixture(scope="module")
-def planner() -> OfflinePlanner:
-    return OfflinePlanner()
-
-
-def steps(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    assert plan_problems(plan) == [], plan.to_design_json()
-    return [(s.tool, s.args) for s in plan.steps]
-
+from tests.agent.planners.plans import steps
 
 # --- zonal statistics -----------------------------------------------------------------------
 

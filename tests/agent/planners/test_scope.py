@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.cli import main as cli
-from agent.plan import Plan, PlanStep, Scene
+from agent.plan import PlanStep, Scene
 from agent.planners.intents import Analysis
 from agent.planners.offline import OfflinePlanner
 from agent.planners.scope import scene_entries, scene_options
 from agent.planners.spatial import Gsd
-from agent.planners.validate import plan_problems
-
-
-@pytest.fixture(scope="module")
-def planner() -> OfflinePlanner:
-    return OfflinePlanner()
-
-
-def steps(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    assert plan_problems(plan) == [], plan.to_design_json()
-    return [(s.tool, s.args) for s in plan.steps]
+from tests.agent.planners.plans import steps
 
 
 def test_gsd_on_scene_steps_not_on_measure(planner: OfflinePlanner) -> None:
