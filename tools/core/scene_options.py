@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import rasterio
 from pydantic import BaseModel, Field
 
 from tools.core.artifacts import ToolResult
@@ -65,11 +64,15 @@ class SceneScope:
     region: Region | None = None
     region_area_m2: float | None = None
     originals: dict[str, str] = field(default_factory=dict)
+    stated: dict[str, float] = field(default_factory=dict)
+    """The GSD stated for each file."""
+    uses: dict[str, bool] = field(default_factory=dict)
+    """How each file with a stated GSD opened (True: on its pixel grid)."""
 
     def finish(self, result: ToolResult, number: Any) -> None:
         """Add the notes, the region's area (``number(name, value, units, text)``) and the
         original scene names to ``result``."""
-        for note in self.notes:
+        for note in _gsd_notes(self.stated, self.uses) + self.notes:
             if note not in result.warnings:
                 result.warnings.append(note)
         if result.image in self.originals:
@@ -125,17 +128,16 @@ def _gsd_by_path(args: BaseModel, scenes: list[tuple[str, int | None, str]]) -> 
     return {path: float(g) for (_, _, path), g in zip(scenes, values, strict=True)}
 
 
-def _gsd_notes(by_path: dict[str, float]) -> list[str]:
+def _gsd_notes(by_path: dict[str, float], uses: dict[str, bool]) -> list[str]:
+    """What the answer says of each stated GSD, from how the files opened (no file read)."""
     notes = []
     for path, gsd in by_path.items():
-        try:
-            with rasterio.open(path) as src:
-                georeferenced = bool(src.crs or src.gcps[0] or src.rpcs)
-        except Exception:  # unreadable: the tool says so with its own message
-            continue
-        notes.append(f"{path} is georeferenced: gsd {gsd:g} m was not used (its CRS gives the "
-                     "pixel size)" if georeferenced else
-                     PIXEL_COORDINATES_NOTE.format(path=path, gsd=gsd))
+        applied = uses.get(path)
+        if applied is True:
+            notes.append(PIXEL_COORDINATES_NOTE.format(path=path, gsd=gsd))
+        elif applied is False:
+            notes.append(f"{path} is georeferenced: gsd {gsd:g} m was not used (its CRS gives "
+                         "the pixel size)")
     return notes
 
 
@@ -154,9 +156,9 @@ def scene_scope(args: BaseModel, out_name: Any) -> Iterator[SceneScope]:
     """
     scenes = scene_paths(args)
     by_path = _gsd_by_path(args, scenes)
-    scope = SceneScope(args=args, notes=_gsd_notes(by_path))
+    scope = SceneScope(args=args)
     with ExitStack() as stack:
-        stack.enter_context(stated_gsd(by_path))
+        uses = stack.enter_context(stated_gsd(by_path))
         value = getattr(args, "region", None)
         targets = scenes + _raster_files(args)
         if value is not None and not targets:
@@ -179,4 +181,5 @@ def scene_scope(args: BaseModel, out_name: Any) -> Iterator[SceneScope]:
                 else:
                     update.setdefault(name, list(getattr(args, name)))[index] = str(clip.path)
             scope.args = args.model_copy(update=update)
+        scope.stated, scope.uses = by_path, uses
         yield scope

@@ -31,6 +31,8 @@ _NAME = re.compile(r'^LOCAL_CS\["pixel grid, ([0-9.eE+-]+) m per pixel"')
 _STATED: ContextVar[Mapping[str, float]] = ContextVar("stated_gsd",
                                                     default=MappingProxyType({}))
 
+_USES: ContextVar[dict[str, bool] | None] = ContextVar("gsd_uses", default=None)
+
 PIXEL_COORDINATES_NOTE = ("{path} has no georeference: areas and lengths come from the stated "
                           "gsd of {gsd:g} m per pixel, and outputs are in pixel coordinates "
                           "(x = column, y = row from the top-left corner)")
@@ -59,15 +61,30 @@ def _key(path: str | Path) -> str:
 
 
 @contextmanager
-def stated_gsd(by_path: Mapping[str, float] | Mapping[Path, float]) -> Iterator[None]:
+def stated_gsd(by_path: Mapping[str, float] | Mapping[Path, float]) -> Iterator[dict[str, bool]]:
     """Within the block, files in ``by_path`` that have no CRS open on a pixel grid of the
-    given GSD (metres per pixel)."""
+    given GSD (metres per pixel).
+
+    Yields:
+        What became of each stated GSD as files open in the block: path -> True when the file
+        opened on the pixel grid, False when it has its own georeference (the GSD unused).
+    """
     merged = {**_STATED.get(), **{_key(p): float(g) for p, g in by_path.items()}}
-    token = _STATED.set(merged)
+    uses: dict[str, bool] = {}
+    token, use_token = _STATED.set(merged), _USES.set(uses)
     try:
-        yield
+        yield uses
     finally:
         _STATED.reset(token)
+        _USES.reset(use_token)
+
+
+def record_use(path: str | Path, applied: bool) -> None:
+    """Note that a file with a stated GSD opened on its pixel grid (``applied``) or with its
+    own georeference (see :func:`stated_gsd`)."""
+    uses = _USES.get()
+    if uses is not None:
+        uses.setdefault(str(path), applied)
 
 
 def gsd_for(path: str | Path) -> float | None:

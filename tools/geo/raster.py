@@ -24,7 +24,7 @@ from specialists.tiling import Tile, Window, grid_tiles
 from tools.core.errors import InputError
 from tools.core.untrusted_text import clean
 from tools.geo.formats import gdal_name, source_file
-from tools.geo.pixel_grid import gsd_for, pixel_grid_name, source_name
+from tools.geo.pixel_grid import gsd_for, pixel_grid_name, record_use, source_name
 
 # Our own messages say when a scene has no georeference (and name ``gsd`` as the fix); GDAL's
 # raw warning would only repeat it on the terminal.
@@ -123,8 +123,12 @@ def open_dataset(path: str | Path, argument: str = "image") -> Any:
         raise InputError(f"{argument}: {p} is not a raster GDAL can read ({exc}). Pass a GeoTIFF "
                          "or another GDAL-readable raster.") from exc
     gsd = gsd_for(path)
-    if gsd is None or src.crs or src.gcps[0] or src.rpcs:
+    if gsd is None:
         return src
+    if src.crs or src.gcps[0] or src.rpcs:
+        record_use(path, applied=False)
+        return src
+    record_use(path, applied=True)
     name = src.name
     src.close()
     return rasterio.open(pixel_grid_name(name, gsd, argument))
