@@ -21,7 +21,6 @@ import rasterio.warp
 import rasterio.windows
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window as RioWindow
 
 from specialists.change.cva import AreaTotals, neighbourhood_range, valid_pixels
@@ -37,6 +36,7 @@ from tools.geo.raster import (
     pixel_size_m,
     rio,
     same_grid,
+    warped_onto,
 )
 
 
@@ -127,11 +127,8 @@ def open_pair(before_path: str, after_path: str) -> Iterator[Pair]:
                              f"({before_path}), so it cannot be placed on the before grid. "
                              "Assign its CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
         overlap = _overlap_window(before, after, before_path, after_path)
-        alpha = None if after.nodata is not None else after.count + 1
         r = resampling_radius(before, after)
-        with WarpedVRT(after, crs=before.crs, transform=before.transform, width=before.width,
-                       height=before.height, resampling=Resampling.bilinear,
-                       add_alpha=alpha is not None) as vrt:
+        with warped_onto(after, before, Resampling.bilinear) as (vrt, alpha):
             yield Pair(before, vrt, bands, alpha=alpha, reprojected=True, overlap=overlap,
                        tolerance=r, warnings=[
                            f"after ({after_path}, {crs_to_str(after.crs)}) is on another grid; "

@@ -6,9 +6,11 @@ Tiles are :mod:`specialists.tiling` windows; :func:`rio` turns one into rasterio
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,8 +18,9 @@ import numpy as np
 import rasterio
 from pydantic import BaseModel, Field
 from pyproj import CRS, Geod
-from rasterio.enums import MaskFlags
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window as RioWindow
 
 from specialists.tiling import Tile, Window, grid_tiles
@@ -297,3 +300,14 @@ def read_masked(src: Any, window: Window | RioWindow,
     if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
         invalid |= data == np.float32(src.nodata)
     return np.ma.MaskedArray(data, mask=invalid)
+
+
+@contextlib.contextmanager
+def warped_onto(ds: Any, like: Any, resampling: Resampling) -> Iterator[tuple[Any, int | None]]:
+    """``ds`` warped on the fly onto the grid (CRS, transform, size) of ``like``, and the
+    1-based alpha band that marks the pixels it covers (None: its nodata marks them)."""
+    alpha = None if ds.nodata is not None else ds.count + 1
+    with WarpedVRT(ds, crs=like.crs, transform=like.transform, width=like.width,
+                   height=like.height, resampling=resampling,
+                   add_alpha=alpha is not None) as vrt:
+        yield vrt, alpha

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
 
 from specialists.spectral import burn
 from specialists.spectral.indices import ReflectanceScale, RunningStats
@@ -40,6 +39,7 @@ from tools.geo.raster import (
     open_dataset,
     rio,
     same_grid,
+    warped_onto,
 )
 from tools.spectral.common import (
     Ranges,
@@ -92,10 +92,7 @@ def _on_grid(pre: Any, post: Any, args: SpectralIndexInput,
         raise InputError(f"before: {args.before} and image {args.image} differ in size and one "
                          "has no CRS, so the pre-fire scene cannot be placed on the post-fire "
                          "grid. Assign both a CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
-    alpha = None if pre.nodata is not None else pre.count + 1
-    with WarpedVRT(pre, crs=post.crs, transform=post.transform, width=post.width,
-                   height=post.height, resampling=Resampling.bilinear,
-                   add_alpha=alpha is not None) as vrt:
+    with warped_onto(pre, post, Resampling.bilinear) as (vrt, alpha):
         warnings.append(f"before ({args.before}, {crs_to_str(pre.crs)}) is on another grid than "
                         f"image ({crs_to_str(post.crs)}); it was warped onto the image grid on "
                         "the fly (bilinear), so dNBR along sharp edges mixes neighbouring pixels")
