@@ -1,0 +1,103 @@
+"""Build the dev / frozen held-out parts of the planner corpus from its per-source files.
+
+The split is by source, never by item: every file in ``sources/`` is one public source and
+goes whole to one part (``SPLIT`` below). The held-out part is frozen: its SHA-256 is written to
+``SPLIT.md`` and checked by ``tests/eval/test_corpus.py``; the planner is never tuned on it.
+The script also reports the highest dev <-> held-out sentence similarity (all-MiniLM-L6-v2
+cosine, the planner's own encoder) to show the parts are no paraphrases of each other.
+
+Usage: python eval/corpus/split.py [--check]   (--check: verify, write nothing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+SPLIT: dict[str, list[str]] = {
+    "dev": ["rsvqa", "floodnet-vqa", "earthvqa", "geoai", "samgeo", "sentinel-hub-scripts"],
+    "heldout": ["teochat", "un-spider", "gee-community-tutorials"],
+}
+"""Which sources form which part. RSVQA, FloodNet and EarthVQA questions resemble items of our
+own planner tests, and geoai / samgeo come from one organisation: all of them stay in dev."""
+MAX_SIMILARITY = 0.85
+
+
+def part_lines(part: str) -> list[str]:
+    """The JSONL lines of one part, sources in SPLIT order, items in file order."""
+    lines: list[str] = []
+    for source in SPLIT[part]:
+        for line in (HERE / "sources" / f"{source}.jsonl").read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                if item.get("source") != source:
+                    raise SystemExit(f"{source}.jsonl: item {item.get('id')} names source "
+                                     f"{item.get('source')!r}")
+                lines.append(json.dumps(item, ensure_ascii=False))
+    return lines
+
+
+def sha256(text: str) -> str:
+    """Hex SHA-256 of a text (UTF-8)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def max_similarity(dev: list[str], heldout: list[str]) -> tuple[float, str, str]:
+    """Highest cosine between a dev and a held-out question, with the two ids."""
+    from agent.planners.sentence_encoder import cosine, get_encoder
+
+    enc = get_encoder()
+    d = [json.loads(x) for x in dev]
+    h = [json.loads(x) for x in heldout]
+    sims = cosine(enc.encode([q["question"] for q in d]), enc.encode([q["question"] for q in h]))
+    i, j = divmod(int(sims.argmax()), sims.shape[1])
+    return float(sims[i, j]), d[i]["id"], h[j]["id"]
+
+
+def main() -> int:
+    """Write dev.jsonl, heldout.jsonl and SPLIT.md (or, with --check, verify them)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true", help="verify the files, write nothing")
+    ns = ap.parse_args()
+    parts = {p: part_lines(p) for p in SPLIT}
+    texts = {p: "\n".join(lines) + "\n" for p, lines in parts.items()}
+    ids = [json.loads(x)["id"] for lines in parts.values() for x in lines]
+    if len(ids) != len(set(ids)):
+        raise SystemExit("duplicate ids in the corpus")
+    sim, dev_id, held_id = max_similarity(parts["dev"], parts["heldout"])
+    if ns.check:
+        for p, text in texts.items():
+            if (HERE / f"{p}.jsonl").read_text() != text:
+                raise SystemExit(f"{p}.jsonl differs from its sources: run eval/corpus/split.py")
+        print(f"ok: highest dev/held-out similarity {sim:.3f}")
+        return 0
+    for p, text in texts.items():
+        (HERE / f"{p}.jsonl").write_text(text)
+    rows = "\n".join(f"| {p} | {', '.join(SPLIT[p])} | {len(parts[p])} |" for p in SPLIT)
+    (HERE / "SPLIT.md").write_text(f"""# Planner corpus split (by source)
+
+| part | sources | items |
+|---|---|---|
+{rows}
+
+- held-out file: `eval/corpus/heldout.jsonl`
+- held-out sha256: `{sha256(texts["heldout"])}`
+- highest dev <-> held-out question similarity (all-MiniLM-L6-v2 cosine): {sim:.3f}
+  ({dev_id} / {held_id}); goal < {MAX_SIMILARITY}
+
+The held-out part is frozen: it is only scored and reported (`earthsight eval`), never used to
+change planner rules, vocabulary or thresholds. Each item carries its public source URL.
+""")
+    print(f"dev {len(parts['dev'])}, held-out {len(parts['heldout'])}, "
+          f"max similarity {sim:.3f} ({dev_id}/{held_id})")
+    return 0 if sim < MAX_SIMILARITY else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
