@@ -89,6 +89,12 @@ def _step_lines(result: StepResult) -> list[str]:
     return lines
 
 
+def _not_done_text(plan: Plan) -> str:
+    """The parts of the request no step answers (the planner's coverage check)."""
+    return "Not done (no step answers these parts of the request):\n" + "\n".join(
+        f"• {part}" for part in plan.not_done)
+
+
 def compose_answer(
     plan: Plan, results: Mapping[str, StepResult], errors: Sequence[str] = (),
     dry_run: bool = False, workspace: str | None = None,
@@ -117,6 +123,8 @@ def compose_answer(
         return "\n".join(lines)
     if dry_run:
         text = _dry_run_text(plan)
+        if plan.not_done:
+            text += "\n" + _not_done_text(plan)
         if plan.notes:
             text += "\nAssumptions: " + "; ".join(plan.notes)
         return text
@@ -138,6 +146,8 @@ def compose_answer(
                   f"{r.error}" for r in problems]
         lines += [f"• {s.id} {s.tool} was not run." for s in not_run]
         lines += [f"• {e}" for e in errors]
+    if plan.not_done:
+        lines.append(_not_done_text(plan))
     if plan.notes:
         lines.append("Assumptions: " + "; ".join(plan.notes))
     if workspace and any(r.artifacts for r in done):

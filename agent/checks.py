@@ -132,6 +132,21 @@ class RequestChecks:
             self.errors.append(self._unreadable.pop(path))
         return Scene(path=path, modality=info.modality if info else None, info=info)
 
+    def dry_run_scenes(self, images: Sequence[str | Path]) -> list[Scene]:
+        """The scenes of a dry run: names as given; a file that exists also gets the modality
+        its header says, so a dry run plans the same tools as the real run (a missing or
+        refused file is no error: a dry run needs names only)."""
+        out: list[Scene] = []
+        for i, image in enumerate(images):
+            modality = None
+            if source_file(str(image)).is_file():
+                try:
+                    modality = self.scene(str(image), f"images[{i}]").modality
+                except InputError:
+                    modality = None
+            out.append(Scene(path=str(image), modality=modality))
+        return out
+
     def scenes(self, images: Sequence[str | Path], argument: str = "images",
                must_exist: bool = False) -> list[Scene]:
         """Every scene of a request, in order (see :meth:`scene`); ``argument`` names them in

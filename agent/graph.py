@@ -382,7 +382,7 @@ def run_request(
     ws = str(Path(workspace).expanduser().resolve())
     one = checks or request_checks(sandbox, tool_lookup)
     if scenes is None:
-        scenes = ([Scene(path=str(p)) for p in images] if dry_run
+        scenes = (one.dry_run_scenes(images) if dry_run
                   else one.scenes([str(p) for p in images]))
     state: AgentState = {
         "messages": [HumanMessage(content=request)], "request": request,

@@ -45,6 +45,8 @@ class Plan(BaseModel):
     steps: list[PlanStep] = Field(default_factory=list)
     declined: str | None = Field(None, description="why nothing was planned, when so")
     notes: list[str] = Field(default_factory=list, description="assumptions the planner made")
+    not_done: list[str] = Field(default_factory=list, description="parts of the request that "
+                                "no step answers, each with why")
 
     def to_design_json(self) -> dict[str, Any]:
         """The plan as DESIGN.md prints it (plus declined/notes when present)."""
@@ -54,6 +56,8 @@ class Plan(BaseModel):
             out["declined"] = self.declined
         if self.notes:
             out["notes"] = self.notes
+        if self.not_done:
+            out["not_done"] = self.not_done
         return out
 
 

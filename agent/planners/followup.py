@@ -30,6 +30,9 @@ _FILTER = re.compile(
     r"\b(bigger|larger|greater|more|over|above|at least|smaller|less|under|below|at most)"
     r"(?:\s+than)?\s+(\d+(?:[.,]\d+)?)\s*(m²|m2|m\b|sq\.?\s*m|square met\w*|ha\b|hectares?|"
     r"km²|km2|square kilomet\w*)", re.IGNORECASE)
+_VAGUE_SIZE = re.compile(r"\bonly (?:the )?(?:big|large|bigger|larger|biggest|largest|small|"
+                         r"smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b(?!\s+than)",
+                         re.IGNORECASE)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
              "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 _SAME = re.compile(r"\b(same|again|repeat|likewise)\b.*\b(image|scene|one|file)\b|"
@@ -69,7 +72,8 @@ def _last_object_step(turn: dict[str, Any]) -> dict[str, Any] | None:
 
 def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
     match = _FILTER.search(request)
-    if match is None:
+    vague = _VAGUE_SIZE.search(request)
+    if match is None and vague is None:
         return None
     for turn in reversed(turns):
         source = _last_object_step(turn)
@@ -77,6 +81,13 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
             break
     else:
         return None
+    if match is None:  # "now only the big ones": which objects is clear, the size is not
+        words = vague.group(0) if vague else request
+        return FollowUp(plan=Plan(request=request, declined=(
+            f"{words!r} gives no size, so I did not guess one: the objects are the "
+            f"{source['tool']} result of {turn.get('request', '')!r} ({source['result_path']}); "
+            "say e.g. 'only the ones bigger than 500 m²' (or 'smaller than 1 ha') and I will "
+            "measure them again")))
     area = _area_m2(match.group(2), match.group(3))
     bound = "max_area_m2" if match.group(1).lower() in (
         "smaller", "less", "under", "below", "at most") else "min_area_m2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners import scenes, slots, spatial
+from agent.planners import ask, scenes, slots, spatial, topics
 from agent.planners.files import Files
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
@@ -69,6 +69,8 @@ class Analysis:
     zone: spatial.Zone | None = None
     zone_statistic: str = "mean"
     iou_threshold: float | None = None
+    change_target: str | None = None
+    change_threshold: float | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +99,15 @@ IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|pictures|photo|p
                          r"raster|rasters|imagery|shown|visible|mosaic|orthophoto|this area|"
                          r"the area|xfilex|xfolderx)\b")
 """Words that tie a request to a scene (general-knowledge declines skip such requests)."""
+
+
+_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
+_ANALYSIS = re.compile(
+    r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
+    r"detect\w*|estimate|quantif\w*|percent\w*|share|fraction|hectares?|km2|m2|statistics?|"
+    r"mean|average|threshold|mask|find|segment\w*|outline|delineat\w*|locate|identify|"
+    r"classif\w*|search|spot|then|also)\b")
+"""Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
 def _decline(text: str, vocab: Vocabulary) -> str | None:
@@ -139,6 +150,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))
     t = _blank(t, gsd_spans + box_spans + iou_spans)
+    t = ask.blank(t, ask.background_spans(t))  # context sentences name no intent
+    if has("composite", t):
+        t = ask.blank(t, ask.purpose_spans(t))  # "so that water looks dark" asks for no water
     if a.files.assess:  # "compare the mask with the reference" asks for no change
         t = re.sub(r"\bcompar\w*", lambda m: " " * len(m.group(0)), t)
 
@@ -189,6 +203,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change = has("change", t)
     a.change_event = has("change_event", t)
     a.change_region = has("change_region", t)
+    a.change_target = ("tree" if has("change_target_tree", t) else
+                       "building" if has("change_target_building", t) else None)
+    a.change_threshold = topics.find_change_threshold(t)
+    if (a.change_target or a.change_threshold is not None) and n_scenes in (0, 2):
+        a.change = True  # "where were forests cleared between a.tif and b.tif"
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t)
@@ -201,14 +220,21 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                     or (a.classes and a.has_filter))
     a.segment = has("segment", t)
     a.everything = has("everything", t)
+    if a.everything and a.segment and not a.classes:
+        a.detect = False  # "segment everything and count the objects": SAM's masks are counted
     a.object_area = has("object_area", t)
 
     water_index = any(n in vocab.water_indices for n in a.indices)
-    weak_water = has("water_weak", t) and not (a.classes or a.indices or has("presence", t)
-                                                 or has("attribute", t))
+    water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
+                               r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
+    weak_water = has("water_weak", t) and (water_presence or not (
+        a.classes or a.indices or has("presence", t) or has("attribute", t)))
     a.water = not water_index and (has("water_strong", t) or weak_water)
 
-    if has("measure_max", t):
+    if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
+            and a.classes and not a.has_filter:
+        a.statistic = "length"  # "average length of the ships" is a length, not an area
+    elif has("measure_max", t):
         a.statistic = "max"
     elif has("measure_min", t):
         a.statistic = "min"
@@ -223,12 +249,19 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.points = slots.find_points(t)
 
     a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t))
-    a.vqa = (has("presence", t) or has("attribute", t)) and not (a.metadata or a.count_words)
-    if a.vqa and a.water and not re.search(
+    presence = has("presence", t)
+    if has("object_state", t) and (a.classes or has("count", t)) and not (
+            n_scenes == 2 and (a.change or a.change_event)):
+        a.vqa = True  # "how many flooded buildings": count them, and ask about their state
+    a.vqa = a.vqa or ((presence or has("attribute", t)) and not (a.metadata or a.count_words))
+    if a.vqa and a.water and not presence and not re.search(
             r"\b(how much|area|extent|percent\w*|share|fraction|hectares?|ha|km2|map)\b", t):
         a.water = False  # "is the road flooded?" is a question about the picture
     if a.vqa and a.classes and not a.detect:
-        a.classes = []  # "is there a marina?" is answered by describe_scene
+        if (presence and not has("attribute", t)) or _SUPERLATIVE.search(t):
+            a.detect = True  # "is there a bridge?": the detector's count answers it, with the VQA
+        else:
+            a.classes = []  # "what colour is the building?" is answered by describe_scene
     pair_change = a.change and n_scenes == 2
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
@@ -243,6 +276,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if n_scenes >= 2 and has("set_question", t) and not (
+            a.classify or a.detect or a.water or a.indices or a.biomass or a.change
+            or a.search or a.metadata or a.composite) and topics.names_scene_label(t, vocab):
+        a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
+    if a.biomass and a.change_target == "tree":
+        a.change_region = True  # "carbon lost to the clearing between the two dates"
+    if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
+        a.water = a.detect = a.segment = a.search = a.vqa = False
+        a.classes, a.indices = [], [n for n, _ in named]
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     if a.count_words and not (a.classes or a.detect or a.segment or a.water or a.indices
@@ -258,6 +300,9 @@ def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> Non
     cover ("snow cover percentage", "burned area in hectares") take the preset threshold."""
     if not a.indices:
         return
+    if "NBR" in a.indices and n_scenes == 2 and re.search(
+            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b", t):
+        a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
     if "dNBR" in a.indices and n_scenes not in (0, 2):
         a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]
         a.notes.append("dNBR needs a pre-fire and a post-fire scene: NBR of each scene instead")

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
+from agent.planners import coverage, scene_refs
 from agent.planners import scenes as facts
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.files import read_files
@@ -55,9 +56,13 @@ class OfflinePlanner:
         files = read_files(req, vocab)
         paths = ([(s.path, s.modality) for s in scenes]
                  or [(f, None) for f in files.scenes(req.files)])
+        chosen = scene_refs.referenced(
+            req.norm, [(p, m or facts.guess_modality(p, vocab)) for p, m in paths])
+        picked, given = [paths[i][0] for i in chosen], len(paths)
+        paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)
         if a.declined:
-            return Plan(request=request, declined=a.declined)
+            return self._decline_or_rest(request, scenes, paths, a.declined)
         if files.zones is not None and not (a.indices or a.biomass):
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
@@ -69,6 +74,9 @@ class OfflinePlanner:
             b.note(f"read {old!r} as {new!r}")
         for note in a.notes:
             b.note(note)
+        if picked:
+            b.note(f"the request refers to {', '.join(picked)} of the {given} scenes given: only "
+                   f"{'that one is' if len(picked) == 1 else 'those are'} analysed")
         if a.assess_only:
             for result in ([files.result] if files.result else [s.path for s in found]
                            or ["$image"]):
@@ -87,8 +95,27 @@ class OfflinePlanner:
             b.note("no specific tool applies: the question goes to describe_scene")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
-        scene_options(b.steps, a, b.pair, b.note)
-        return Plan(request=request, steps=b.steps, notes=b.notes)
+        scene_options(b.steps, a, b.pair, b.note, [s.path for s in found])
+        return Plan(request=request, steps=b.steps, notes=b.notes,
+                    not_done=coverage.not_done(request, b.steps, vocab, len(found)))
+
+
+    def _decline_or_rest(self, request: str, scenes: Sequence[Scene],
+                         paths: list[tuple[str, str | None]], reason: str) -> Plan:
+        """Decline, unless the request has scenes and only some clauses are out of scope:
+        then plan the others and report the out-of-scope ones as not done."""
+        parts = coverage.clauses(request)
+        if not paths or len(parts) < 2:
+            return Plan(request=request, declined=reason)
+        keep = [p for p in parts if not analyse(read_request(p, self.vocab.corrector),
+                                                self.vocab, len(paths)).declined]
+        if not keep or len(keep) == len(parts):
+            return Plan(request=request, declined=reason)
+        rest = self.plan(" ".join(keep), scenes)
+        if not rest.steps:
+            return Plan(request=request, declined=reason)
+        return rest.model_copy(update={"request": request, "not_done": coverage.not_done(
+            request, rest.steps, self.vocab, len(paths))})
 
 
 def _year_range(first: str, last: str) -> list[str]:
@@ -113,19 +140,48 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     return raw.strip()
 
 
-def _ordered_pair(scenes: list[SceneRef], raw: str) -> tuple[SceneRef, SceneRef]:
-    """(before, after) by file-name dates, epochs (t0/t1), role words, else given order."""
+def _ordered_pair(scenes: list[SceneRef], raw: str,
+                  note: Callable[[str], None] | None = None) -> tuple[SceneRef, SceneRef]:
+    """(before, after) in the order the analyst gave: role words next to the names or in them
+    (pre/post, before/after, t0/t1), dates in the text in their order ("from 2018 to 2021"),
+    else the order the scenes were given. File-name dates never reorder silently: when they
+    disagree with that order, ``note`` says so, naming both files."""
     first, second = scenes[0], scenes[1]
-    d1, d2 = facts.file_date(first.path), facts.file_date(second.path)
-    if d1 and d2 and d1 > d2:
-        return second, first
-    e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
-    if e1 is not None and e2 is not None and e1 != e2:
-        return (first, second) if e1 < e2 else (second, first)
+    before, after = first, second
     r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
-    if r1 == "after" or r2 == "before":
-        return second, first
-    return first, second
+    e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
+    told = _text_date_order(first.path, second.path, raw)
+    by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
+    if r1 == "after" or r2 == "before" or by_epoch:
+        before, after = second, first
+    elif r1 is None and r2 is None and told is not None:
+        before, after = told
+    d1, d2 = facts.file_date(before.path), facts.file_date(after.path)
+    if note is not None and d1 and d2 and _date_key(d1) > _date_key(d2):
+        note(f"before = {before.path} and after = {after.path} as the request gives them, but "
+             f"the file names date {before.path} {d1} and {after.path} {d2}: the 'before' scene "
+             "looks newer. Check the order; swap the images if they are the other way round")
+    return before, after
+
+
+def _date_key(date: str) -> str:
+    """Comparable key of a file-name date (a year compares as its first day)."""
+    return date if len(date) == 10 else f"{date}-01-01"
+
+
+def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | None:
+    """The pair in the order the request writes the years of the two files, when it does."""
+    ya, yb = facts.file_date(a), facts.file_date(b)
+    if not (ya and yb) or ya[:4] == yb[:4]:
+        return None
+    text = raw
+    for name in (a, b):
+        text = text.replace(PurePath(name).name, " ")
+    pa, pb = (re.search(rf"(?<!\d){y[:4]}(?!\d)", text) for y in (ya, yb))
+    if pa is None or pb is None:
+        return None
+    return (SceneRef(a, None), SceneRef(b, None)) if pa.start() < pb.start() else (
+        SceneRef(b, None), SceneRef(a, None))
 
 
 def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
@@ -185,7 +241,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
     paired = [i for i in a.indices if i in b.vocab.pair_index.values()]
     if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
-        burn = (_ordered_pair(scenes_left, raw) if n == 2 else
+        burn = (_ordered_pair(scenes_left, raw, b.note) if n == 2 else
                 (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))
         b.burn_pair(*burn, paired[0], a.indices[0] == paired[0])
         a.indices = [i for i in a.indices if i not in paired]
@@ -205,7 +261,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         b.add("trend", images=refs, statistic=stat, dates=_trend_dates(ordered, b))
         _describe(b, a, raw, ordered[:1])
         return
-    pair = _pair_scenes(a, scenes_left, raw)
+    pair = _pair_scenes(a, scenes_left, raw, b.note)
     if pair is not None:
         _pair(b, a, raw, pair)
         return
@@ -218,20 +274,22 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     _describe(b, a, raw, scenes_left or [SceneRef("$image", a.text_modality)])
 
 
-def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str) -> tuple[SceneRef, SceneRef] | None:
+def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
+                 note: Callable[[str], None]) -> tuple[SceneRef, SceneRef] | None:
     """The (before, after) pair when the request is about change between two scenes."""
     if len(scenes) == 2:
         roles = {facts.role_of(s.path, raw) for s in scenes}
         pair_words = a.change or roles == {"before", "after"}
-        if a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region):
+        if a.change_threshold is None and (
+                a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
             return None
         if a.detect and not (a.change_event or (pair_words and not a.count_words)):
             return None
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
-            return _ordered_pair(scenes, raw)
+            return _ordered_pair(scenes, raw, note)
         return None
     if len(scenes) >= 3 and a.change and not a.quantity:
-        return _ordered_pair([scenes[0], scenes[-1]], raw)
+        return _ordered_pair([scenes[0], scenes[-1]], raw, note)
     if not scenes and a.change and re.search(
             r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
         return SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)
@@ -242,8 +300,9 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
     """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
     b.pair = (before.path, after.path)
-    target = a.classes[0] if a.classes else None
-    change = b.add("detect_changes", before=before.path, after=after.path, target=target)
+    target = a.classes[0] if a.classes else a.change_target
+    change = b.add("detect_changes", before=before.path, after=after.path, target=target,
+                   threshold=a.change_threshold)
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
     if a.biomass:

@@ -44,6 +44,15 @@ def text_modality(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def text_modalities(text: str, vocab: Vocabulary) -> set[str]:
+    """Every modality the text names ("the radar and the optical image" -> sar and the
+    optical ones: rgb, multispectral, panchromatic)."""
+    kinds = {m for m, pattern in vocab.hint_patterns.items() if pattern.search(text)}
+    if re.search(r"\boptical\b", text):
+        kinds |= {"rgb", "multispectral", "panchromatic"}
+    return kinds
+
+
 def epoch_of(name: str) -> int | None:
     """The epoch number of names such as ``t0.tif``, ``area_t2.tif`` (else None)."""
     m = re.search(r"(?:^|[^a-z0-9])t(\d{1,2})(?:[^0-9]|$)", PurePath(name).stem.lower())
@@ -101,8 +110,8 @@ def bound_paths(
             continue
         named = [p for p, _ in scenes if PurePath(p).name.lower() in clause.lower()]
         if not named:
-            modality = text_modality(norm, vocab)
-            named = [p for p, m in scenes if modality is not None and m == modality]
+            kinds = text_modalities(norm, vocab)
+            named = [p for p, m in scenes if m in kinds]
         if not named:
             return None
         picked += [p for p in named if p not in picked]

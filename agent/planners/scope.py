@@ -14,7 +14,7 @@ for ``detect_changes``, ``[after, before]`` for a dNBR ``spectral_index``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent import references
@@ -70,7 +70,7 @@ def _gsd(entries: list[tuple[str, str]], a: Analysis,
 
 
 def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | None,
-                  note: Callable[[str], None]) -> None:
+                  note: Callable[[str], None], order: Sequence[str] = ()) -> None:
     """Give ``gsd`` and ``region`` from the request to every step that reads a scene.
 
     Args:
@@ -78,8 +78,12 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
         a: The request's analysis (``gsd``, ``bbox`` / region file).
         pair: The (before, after) scenes of a change pair, when the plan has one.
         note: Adds a note to the plan.
+        order: The request's scenes in the order given: without a change pair, "the first
+            ... and the second ..." GSDs bind to the first and second of them.
     """
     region: Any = a.region
+    if pair is None and len(order) == 2:
+        pair = (order[0], order[1])
     touched = False
     for step in steps:
         entries = scene_entries(step)

@@ -46,7 +46,9 @@ _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside
                        r"(?:left|right|north|south|east|west|top|bottom) of|(?:images?|scenes?|"
                        r"pictures?|photos?|tiles?|views?|mosaic) of)\s+"
                        r"(?:the|a|an|this|that|these|those|its|their|each|every)?\s*"
-                       r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+)?)$")
+                       r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+|main\s+|"
+                       r"container\s+|cargo\s+|fishing\s+|ferry\s+|old\s+|new\s+|inner\s+|"
+                       r"outer\s+|north\s+|south\s+|east\s+|west\s+|local\s+|military\s+)?)$")
 
 _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ignoring|other than|"
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
@@ -170,6 +172,11 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
             spans.append(m.span())
         else:
             values.append(None)
+    if values[1] is not None and values[0] is None and re.search(  # "dropping masks under 5 m2"
+            r"\b(drop|dropping|remove|removing|exclude|excluding|ignore|ignoring|discard\w*|"
+            r"filter\w* out|skip|skipping|leave out|leaving out)\b[^.?!;]{0,30}$",
+            text[:spans[-1][0]]):
+        values = [values[1], None]
     return values[0], values[1], spans
 
 
@@ -318,7 +325,8 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
 
 def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
     run = _trim(words, vocab.label_stopwords, from_end)
-    if not run or any(not w.isalpha() or w in ("xfilex", "xfolderx") for w in run):
+    if not run or any(not w.replace("-", "").isalpha() or w in ("xfilex", "xfolderx")
+                      for w in run):
         return None
     phrase = " ".join(run)
     if len(run) > 1 and phrase not in vocab.scene_labels:
@@ -381,3 +389,4 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
             if query and "xfilex" not in query and "xfolderx" not in query:
                 return query, m.span()
     return None
+

@@ -192,9 +192,20 @@ def test_placeholders_without_scenes(planner: OfflinePlanner) -> None:
     assert plan_problems(plan) == []
 
 
-def test_before_after_roles_from_dates_and_names(planner: OfflinePlanner) -> None:
+def test_before_after_keep_the_given_order_and_say_when_dates_disagree(
+        planner: OfflinePlanner) -> None:
     plan = planner.plan("what changed?", [Scene(path="x_2023.tif"), Scene(path="x_2019.tif")])
+    assert step(plan, "detect_changes") == {"before": "x_2023.tif", "after": "x_2019.tif"}
+    assert any("x_2023.tif" in n and "x_2019.tif" in n and "newer" in n for n in plan.notes)
+    plan = planner.plan("what changed?", [Scene(path="x_2019.tif"), Scene(path="x_2023.tif")])
+    assert not any("newer" in n for n in plan.notes)
+    plan = planner.plan("what changed from 2019 to 2023?",
+                        [Scene(path="x_2023.tif"), Scene(path="x_2019.tif")])
     assert step(plan, "detect_changes") == {"before": "x_2019.tif", "after": "x_2023.tif"}
+    assert not any("newer" in n for n in plan.notes)
+
+
+def test_before_after_roles_from_names_and_words(planner: OfflinePlanner) -> None:
     plan = planner.plan("compare post_event.tif with pre_event.tif")
     assert step(plan, "detect_changes") == {"before": "pre_event.tif", "after": "post_event.tif"}
     plan = planner.plan("new buildings: b.tif (later) vs a.tif (earlier)")

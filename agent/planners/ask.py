@@ -1,0 +1,112 @@
+"""Find the actual ask in a long request: background sentences and purpose clauses.
+
+Analysts often write a paragraph of context before the ask ("As the analyst for a port
+authority tracking how busy our terminals get, ... How many ships are at berth in x.tif?").
+Words of that context must not trigger tools ("tracking" is no trend request, "the flood last
+spring" no water mapping). This module marks, in the normalised request text, the spans that
+are context, so the intent stage can blank them (same length, spaces) and still read every
+slot (GSD, bbox, file names) from the whole text.
+
+* **Background sentence**: a statement that is not the last sentence, has no question mark,
+  no request marker ("please", "could you", "I need", "how many", an imperative verb at its
+  start ...), names no file and holds no number (numbers carry slots: thresholds, GSDs and
+  dates stay readable).
+* **Role clause**: "as the analyst for ..., i need ..." - the part before the comma or colon
+  that ends the role, when a first-person ask follows.
+* **Purpose clause** (only for visualisation requests): ", so that water looks dark",
+  "to monitor crop health", "making them valuable for ..." - why the picture is wanted, not
+  another thing to compute.
+"""
+
+from __future__ import annotations
+
+import re
+
+Span = tuple[int, int]
+
+_SENTENCE = re.compile(r"[^.?!;\n]+(?:[.?!;\n]+|$)|[.?!;\n]+")
+_ASK_WORDS = re.compile(
+    r"\b(please|pls|could you|can you|would you|will you|could we|can we|can i|could i|"
+    r"i need|i want|i would like|id like|i wish|we need|we want|we would like|wed like|"
+    r"i have to|we have to|i must|we must|help me|help us|tell me|tell us|show me|show us|"
+    r"give me|give us|let me know|let us know|find out|i am looking for|im looking for|"
+    r"we are looking for|were looking for|my question|the question|the task|your task|"
+    r"how many|how much|what|which|where|when|whether|how (big|large|far|long|wide|has|have|"
+    r"did|does|do|is|are))\b")
+_IMPERATIVE = re.compile(
+    r"^\s*(?:then |now |also |and |first |next |finally |just |so )?(compute|calculate|count|"
+    r"map|detect|segment|estimate|measure|classify|make|create|produce|generate|run|render|"
+    r"plot|derive|extract|identify|locate|find|list|report|quantify|assess|determine|"
+    r"delineate|outline|highlight|display|show|visuali[sz]e|compare|check|get|use|apply|take|"
+    r"select|fit|analy[sz]e|evaluate|caption|describe|summari[sz]e|search|rank|retrieve|look|"
+    r"give|tell|mark|draw|paint|convert|turn|build|prepare|provide|sum|total|tally|export|"
+    r"save|print|return|output|label|tag|sort|filter|keep|drop|remove|exclude|do|go|try|"
+    r"download|fetch|order|buy|predict|forecast|send|email|upload)\b")
+_NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
+_ROLE = re.compile(
+    r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
+    r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
+_PURPOSE = re.compile(
+    r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
+    r"highlight|distinguish|assess|make|spot|tell|judge|compare|follow|track|visuali[sz]e)|"
+    r"making|where|which (?:shows|helps|makes))\b[^.?!;]*")
+
+
+def sentences(text: str) -> list[Span]:
+    """Sentence spans of ``text`` (a decimal point does not end a sentence)."""
+    spans: list[Span] = []
+    start = 0
+    for m in re.finditer(r"[.?!;\n]+(?=\s|$)", text):
+        if m.end() > start:
+            spans.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [s for s in spans if text[s[0]:s[1]].strip(" .?!;\n")]
+
+
+def is_ask(sentence: str) -> bool:
+    """Whether a sentence asks for something (question, request marker, imperative)."""
+    return ("?" in sentence or _ASK_WORDS.search(sentence) is not None
+            or _IMPERATIVE.search(sentence) is not None)
+
+
+def background_spans(norm: str) -> list[Span]:
+    """Spans of ``norm`` that are context, not the ask (see the module docstring)."""
+    spans = sentences(norm)
+    if len(spans) < 2:
+        return _role(norm, spans)
+    out: list[Span] = []
+    asks = [is_ask(norm[a:b]) for a, b in spans]
+    if not any(asks):
+        return []
+    for (a, b), ask in zip(spans[:-1], asks[:-1], strict=True):
+        text = norm[a:b]
+        if not ask and not _NUMBER_OR_FILE.search(text):
+            out.append((a, b))
+    return out + _role(norm, spans)
+
+
+def _role(norm: str, spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for a, b in spans:
+        m = _ROLE.search(norm[a:b])
+        if m and not _NUMBER_OR_FILE.search(m.group(0)):
+            out.append((a + m.start(), a + m.end()))
+    return out
+
+
+def purpose_spans(norm: str) -> list[Span]:
+    """Purpose clauses of a visualisation request ("so I can see where ..."), numbers kept."""
+    out: list[Span] = []
+    for m in _PURPOSE.finditer(norm):
+        if m.start() > 0 and not _NUMBER_OR_FILE.search(m.group(0)):
+            out.append(m.span())
+    return out
+
+
+def blank(text: str, spans: list[Span]) -> str:
+    """``text`` with ``spans`` replaced by spaces (positions kept)."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text

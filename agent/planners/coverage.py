@@ -1,0 +1,135 @@
+"""Coverage check: every part of a request is planned, or reported as not done and why.
+
+The request is cut into clauses (sentences, ";", "then", "and also", ", and <verb>" ...).
+Each clause that asks for something (a question, a request marker or an imperative: see
+:mod:`agent.planners.ask`) is read on its own by the same intent stage as the whole request,
+and the tools it would need are compared with the plan's tools:
+
+* a clause whose tools are all missing from the plan is reported ("I did not compute NDVI
+  inside the water areas: no zonal measure step matched");
+* a clause out of scope on its own (a download, a forecast) is reported with the decline reason;
+* an asking clause in which no tool matched anything is reported as not understood.
+
+Numbers that the main tools report themselves (an area from ``map_water``, a count from
+``detect_objects``) need no ``measure`` step, so ``measure`` only counts for zonal statistics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.plan import PlanStep
+from agent.planners import ask
+from agent.planners.files import read_files
+from agent.planners.intents import Analysis, analyse
+from agent.planners.text import read_request
+from agent.planners.vocab import Vocabulary
+
+_VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|detect|segment|"
+          r"give|tell|show|make|list|report|classify|outline|delineate|derive|produce|create|"
+          r"render|find|identify|locate|quantify|fit|search|describe|caption|assess|check|"
+          r"download|fetch|order|buy|predict|forecast|send|email|upload|plot|draw|export|save")
+_SPLIT = re.compile(
+    rf"(?<=[.?!;])\s+|\s*;\s*|,?\s+(?:and then|then|and also|as well as)\s+|"
+    rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)", re.IGNORECASE)
+_COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
+                       re.IGNORECASE)
+_FOLLOW_ON = re.compile(
+    r"\b(it|its|it s|their|them|they|those|these|that|this|one|area|areas|extent|total|sum|"
+    r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
+    r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
+    r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|"
+    r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?)\b")
+"""A clause that only asks for a number or a detail of what another clause makes ("and how
+big is it?", "give me the total in hectares") needs no tool of its own."""
+_WHAT = {
+    "detect_objects": "detect or count objects",
+    "segment": "outline objects",
+    "map_water": "map water",
+    "spectral_index": "compute a spectral index",
+    "estimate_biomass": "estimate biomass",
+    "detect_changes": "detect changes between two scenes",
+    "trend": "fit a trend over dates",
+    "classify_scene": "classify the scenes",
+    "search_images": "search the archive",
+    "pseudo_rgb": "make a composite",
+    "describe_raster": "read the raster metadata",
+    "describe_scene": "answer a question about the picture",
+    "measure": "compute statistics inside zones",
+}
+_SATISFIES = {
+    "detect_objects": {"detect_objects", "segment", "detect_changes", "describe_scene"},
+    "segment": {"segment"},
+    "describe_scene": {"describe_scene", "detect_objects", "map_water", "spectral_index",
+                       "classify_scene", "detect_changes", "describe_raster", "segment"},
+    "spectral_index": {"spectral_index", "map_water"},
+    "map_water": {"map_water", "spectral_index", "detect_changes"},
+    "measure": {"measure"},
+}
+"""Planned tools that answer what a clause needs (default: the tool itself)."""
+
+
+def clauses(raw: str) -> list[str]:
+    """The clauses of a request, as written."""
+    return [c.strip() for c in _SPLIT.split(raw) if c and c.strip(" .?!;,")]
+
+
+def needed_tools(a: Analysis, n_scenes: int) -> list[str]:
+    """The tools the intents of one clause need (in plan order)."""
+    out: list[str] = []
+    flags = [
+        ("describe_raster", a.metadata), ("pseudo_rgb", a.composite),
+        ("search_images", a.search), ("classify_scene", a.classify),
+        ("detect_changes", a.change and n_scenes in (0, 2) and not a.quantity),
+        ("detect_objects", a.detect), ("segment", a.segment and not a.detect),
+        ("map_water", a.water), ("spectral_index", bool(a.indices)),
+        ("estimate_biomass", a.biomass), ("trend", a.trend_strong and n_scenes != 1),
+        ("measure", a.zone is not None), ("describe_scene", (a.caption or a.vqa)
+                                          and not (a.detect or a.water or a.indices)),
+    ]
+    for tool, on in flags:
+        if on:
+            out.append(tool)
+    return out
+
+
+def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: int) -> list[str]:
+    """The parts of ``raw`` that no planned step answers, each with why.
+
+    Args:
+        raw: The request as written.
+        steps: The plan's steps.
+        vocab: The planner vocabulary.
+        n_scenes: How many scenes the request is about.
+    """
+    parts = clauses(raw)
+    if len(parts) < 2:
+        return []
+    planned = {s.tool for s in steps}
+    out: list[str] = []
+    for part in parts:
+        req = read_request(part, vocab.corrector)
+        if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3):
+            continue
+        a = analyse(req, vocab, n_scenes, read_files(req, vocab))
+        quoted = _quote(part)
+        if a.declined:
+            out.append(f"{quoted}: {a.declined}")
+            continue
+        needed = needed_tools(a, n_scenes)
+        if not needed:
+            if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):
+                out.append(f"{quoted}: no tool matched this part")
+            continue
+        missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
+        if missing and len(missing) == len(needed):
+            what = " or ".join(_WHAT[t] for t in missing)
+            out.append(f"{quoted}: not planned (it asks to {what}, and no "
+                       f"{'/'.join(missing)} step matched)")
+    return out
+
+
+def _quote(part: str) -> str:
+    text = part.strip().rstrip(".;,")
+    return f"'{text[:117]}...'" if len(text) > 120 else f"'{text}'"

@@ -1,0 +1,122 @@
+"""Which of several scenes a request is about: "the radar image", "the 2019 one", "image B".
+
+A request over several scenes may single some out. The references understood, in the normalised
+request text (file names already masked):
+
+* **order** - "the first / second / last image", "image 2", "the 3rd scene", "the former";
+* **letter** - "image B": the scene whose name ends in that letter token (``airport_B.tif``),
+  else the letter's position;
+* **date** - "the 2019 one", "the March image", "the older / earliest / latest / most recent
+  image" (dates from the file names; without dates, the order given);
+* **modality** - "the radar / SAR / Sentinel-1 image", "the optical / multispectral / RGB one",
+  "the hyperspectral cube".
+
+Every reference found is collected; when they pick some but not all scenes, the request is
+about those (the planner says so in a note). Several references to all scenes ("compare the
+radar and the optical image") select nothing: every scene is analysed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from agent.planners import scenes as facts
+
+_NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
+         r"mosaic)")
+_ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+            "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0, "latter": -1}
+_MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
+                r"true colou?r|aerial|hyperspectral|hsi|aviris")
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(_ORDINAL)}|{_MODAL_WORDS})\b)*"
+          rf"\s*{_NOUN}s?\b)")
+"""Lookahead: the reference word is followed by its noun, maybe across a coordination
+("the radar and the optical image", "the first and the last scene")."""
+_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(_ORDINAL)})\b"
+                    rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
+_NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
+                       r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
+_OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}")
+_NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}")
+_YEAR = re.compile(rf"\b(?:the\s+)((?:19|20)\d{{2}})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
+                   r"(?:from|of|taken in|acquired in|in)\s+((?:19|20)\d{2})\b")
+_RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
+                    r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b")
+_ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
+                  r"(?:two\s+|three\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
+                  r"acquisitions?|files?|rasters?|chips?|ones)\b")
+_STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
+                        r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"
+                        r"\d[^.;,]*")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+_MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
+                    rf"(?:from|of|taken in|acquired in|in)\s+({'|'.join(_MONTHS)})\b")
+_MODALITY = {
+    "sar": re.compile(rf"\b(?:radar|sar|sentinel\s*1|s1)\b{_COORD}"),
+    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
+                          rf"true colou?r|aerial)\b{_COORD}"),
+    "hyperspectral": re.compile(rf"\b(?:hyperspectral|hsi|aviris)\b{_COORD}"),
+}
+
+
+def _modality_matches(kind: str, modality: str | None) -> bool:
+    if kind == "optical":
+        return modality in ("rgb", "multispectral", "panchromatic")
+    return modality == kind
+
+
+def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
+    for i, path in enumerate(paths):
+        tokens = re.split(r"[^a-z0-9]+", PurePath(path).stem.lower())
+        if tokens and tokens[-1] == letter:
+            return i
+    index = ord(letter) - ord("a")
+    return index if index < len(paths) else None
+
+
+def referenced(norm: str, scenes: Sequence[tuple[str, str | None]]) -> list[int]:
+    """Indices (in the given order) of the scenes the request singles out; [] for none/all.
+
+    Args:
+        norm: The normalised request (file names masked).
+        scenes: ``(path, modality)`` of the request's scenes, in the order given.
+    """
+    n = len(scenes)
+    if n < 2:
+        return []
+    if _RANGE.search(norm) or _ALL.search(norm):
+        return []  # "from the first to the last date", "in both images": the whole series
+    norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
+    paths = [p for p, _ in scenes]
+    picked: set[int] = set()
+    for m in _ORDER.finditer(norm):
+        i = _ORDINAL[m.group(1)]
+        if i < n:
+            picked.add(n - 1 if i < 0 else i)
+    for m in _NUMBERED.finditer(norm):
+        token = m.group(1)
+        index = int(token) - 1 if token.isdigit() else _letter_index(token, paths)
+        if index is not None and 0 <= index < n:
+            picked.add(index)
+    dates = [facts.file_date(p) for p in paths]
+    keys = [d if d is None or len(d) == 10 else f"{d}-01-01" for d in dates]
+    order = (sorted(range(n), key=lambda i: keys[i] or "") if all(keys)
+             else list(range(n)))
+    if _OLD.search(norm):
+        picked.add(order[0])
+    if _NEW.search(norm):
+        picked.add(order[-1])
+    for m in _YEAR.finditer(norm):
+        year = m.group(1) or m.group(2)
+        picked |= {i for i, d in enumerate(dates) if d and d.startswith(year)}
+    for m in _MONTH.finditer(norm):
+        month = _MONTHS.index(m.group(1) or m.group(2)) + 1
+        picked |= {i for i, d in enumerate(dates) if d and len(d) == 10
+                   and int(d[5:7]) == month}
+    for kind, pattern in _MODALITY.items():
+        if pattern.search(norm):
+            picked |= {i for i, (_, mod) in enumerate(scenes) if _modality_matches(kind, mod)}
+    return sorted(picked) if 0 < len(picked) < n else []

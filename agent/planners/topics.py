@@ -1,0 +1,46 @@
+"""Topic slots: what a request is about when it names no object class or index.
+
+* the change threshold stated for a before/after difference ("a threshold of 0.08 on the
+  before-minus-during difference") -> ``detect_changes.threshold``;
+* land-use and scene words ("which of these photos show a residential area") -> a question
+  that ``classify_scene`` answers over a set of images.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.slots import NUM
+from agent.planners.vocab import Vocabulary
+
+
+def find_change_threshold(text: str) -> float | None:
+    """A change-magnitude threshold stated for a before/after difference ("a threshold of
+    0.08 on the difference", "use 0.05 on the before-minus-after values")."""
+    if not re.search(r"\b(differen\w*|change|minus|before|after|during|pre|post)\b", text):
+        return None
+    m = re.search(r"\bthreshold(?:\s+(?:of|at|=|value|to|on))?\s*(?:of\s*)?:?\s*" + NUM, text) \
+        or re.search(r"\buse\s+" + NUM + r"\s+(?:as the threshold|on|for the difference)\b", text)
+    if m is None:
+        return None
+    value = float(m.group(1))
+    return value if 0 < value < 100 else None
+
+
+def names_scene_label(text: str, vocab: Vocabulary) -> bool:
+    """Whether ``text`` names a scene / land-use label ("residential", "farmland", "port")."""
+    words = set(re.findall(r"[a-z]+", text))
+    for label in vocab.scene_labels:
+        parts = label.split()
+        if parts and all(p in words or p.rstrip("s") in words for p in parts):
+            return True
+    return bool(words & _LAND_USE_WORDS)
+
+
+_LAND_USE_WORDS = {"residential", "farmland", "cropland", "agricultural", "agriculture",
+                   "industrial", "commercial", "urban", "rural", "forest", "forested", "desert",
+                   "meadow", "grassland", "wetland", "park", "parking", "airport", "port",
+                   "harbor", "harbour", "beach", "mountain", "river", "lake", "stadium",
+                   "church", "school", "railway", "station", "highway", "village", "town",
+                   "city", "suburb", "suburban", "orchard", "vineyard", "plantation", "land use",
+                   "landuse", "flooded", "damaged", "snow", "cloud", "cloudy"}

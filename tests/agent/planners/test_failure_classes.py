@@ -1,0 +1,137 @@
+"""The failure classes of the planner issue, on our own phrasings (none copied from a benchmark).
+
+Long scenario requests, sets of images, pre/post pairs, land-cover conversion, arguments in
+words, visualisation, image references, out-of-scope parts, and honest plans: what was not
+done is said, assumptions name their files, before/after keep the analyst's order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.evaluate import Query, score_item
+from agent.plan import Plan, Scene
+from agent.planners.offline import OfflinePlanner
+from tests.agent.planners.plans import steps
+
+FILE = Path(__file__).with_name("failure_class_queries.jsonl")
+QUERIES = [json.loads(x) for x in FILE.read_text().splitlines() if x.strip()]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q["id"] for q in QUERIES])
+def test_failure_class_phrasings(planner: OfflinePlanner, query: dict[str, Any]) -> None:
+    q = Query.model_validate(query)
+    plan = planner.plan(q.question, [Scene(path=p) for p in q.images])
+    item = score_item(q, plan)
+    assert item.problems == []
+    assert item.exact, (item.missing, item.extra, plan.to_design_json())
+    assert item.in_order is not False
+    assert all(c.correct for c in item.args), [c for c in item.args if not c.correct]
+
+
+def _tools(plan: Plan) -> list[str]:
+    return [tool for tool, _ in steps(plan)]
+
+
+# --- long scenario requests: background words trigger nothing -------------------------------
+
+
+def test_background_paragraph_triggers_no_tool(planner: OfflinePlanner) -> None:
+    plan = planner.plan(
+        "Our agency tracks how the harbour district develops over the years and reports to the "
+        "ministry every quarter. The flood last spring changed a lot there. Count the cranes "
+        "in quay.tif, please.")
+    assert _tools(plan) == ["detect_objects"]
+    assert plan.steps[0].args["classes"] == ["container crane"]
+
+
+def test_a_role_clause_is_no_ask(planner: OfflinePlanner) -> None:
+    plan = planner.plan("As the person monitoring deforestation trends for a charity, I need "
+                        "the number of trees in plot_7.tif.")
+    assert _tools(plan) == ["detect_objects"]
+
+
+# --- arguments in words -------------------------------------------------------------------
+
+
+def test_per_image_gsd_in_words(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Count the vehicles in both images; the first one is 0.3 m per pixel "
+                        "and the second 0.5 m per pixel.", [Scene(path="lot_a.png"),
+                                                            Scene(path="lot_b.png")])
+    gsd = {s.args["image"]: s.args.get("gsd") for s in plan.steps}
+    assert gsd == {"lot_a.png": 0.3, "lot_b.png": 0.5}
+
+
+def test_units_and_statistics_in_words(planner: OfflinePlanner) -> None:
+    plan = planner.plan("How large is the largest building in chip.png in hectares? "
+                        "The resolution is 0.4 m per pixel.")
+    measure = [a for t, a in steps(plan) if t == "measure"]
+    assert measure and measure[0]["statistic"] == "max" and measure[0].get("units") == "ha"
+    plan = planner.plan("What is the average length of the ships in harbour.tif?")
+    assert [a["statistic"] for t, a in steps(plan) if t == "measure"] == ["length"]
+
+
+# --- image references ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("request_text", "images", "chosen"), [
+    ("count the cars in the second image", ["a.tif", "b.tif"], ["b.tif"]),
+    ("detect the planes in image B", ["airport_A.tif", "airport_B.tif"], ["airport_B.tif"]),
+    ("map water in the older image", ["lake_2019.tif", "lake_2015.tif"], ["lake_2015.tif"]),
+    ("NDVI of the most recent scene", ["f_2019.tif", "f_2021.tif", "f_2020.tif"],
+     ["f_2021.tif"]),
+    ("how many ships are in the radar image?", ["optical_port.tif", "s1_port_vv.tif"],
+     ["s1_port_vv.tif"]),
+    ("how much water does the one from August show?",
+     ["lake_2022-03-10.tif", "lake_2022-08-10.tif"], ["lake_2022-08-10.tif"]),
+])
+def test_image_references_pick_their_scene(planner: OfflinePlanner, request_text: str,
+                                           images: list[str], chosen: list[str]) -> None:
+    plan = planner.plan(request_text, [Scene(path=p) for p in images])
+    read = {a.get("image") for _, a in steps(plan) if "image" in a} - {None}
+    read = {r for r in read if not str(r).startswith("$")}
+    assert read == set(chosen)
+    assert any(chosen[0] in n and "only" in n for n in plan.notes)
+
+
+def test_both_modalities_named_runs_on_both(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Compare the water between the radar and the optical image",
+                        [Scene(path="s1.tif", modality="sar"),
+                         Scene(path="s2.tif", modality="multispectral")])
+    assert sorted(a["image"] for t, a in steps(plan) if t == "map_water") == ["s1.tif", "s2.tif"]
+
+
+# --- honest plans -------------------------------------------------------------------------
+
+
+def test_unplanned_and_out_of_scope_parts_are_reported(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Count the ships in port.tif and what is the weather forecast for "
+                        "tomorrow?")
+    assert _tools(plan) == ["detect_objects"]
+    assert len(plan.not_done) == 1 and "forecast" in plan.not_done[0]
+    plan = planner.plan("Compute NDVI for a.tif, then download the newest Sentinel-2 tile.")
+    assert _tools(plan) == ["spectral_index"]
+    assert "download" in plan.not_done[0]
+
+
+def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Map the water in s2.tif and give me its area in hectares.")
+    assert plan.not_done == []
+
+
+def test_the_given_before_after_order_is_kept_and_questioned(planner: OfflinePlanner) -> None:
+    plan = planner.plan("what changed between these two?",
+                        [Scene(path="town_2021.tif"), Scene(path="town_2016.tif")])
+    change = next(a for t, a in steps(plan) if t == "detect_changes")
+    assert (change["before"], change["after"]) == ("town_2021.tif", "town_2016.tif")
+    assert any("town_2021.tif" in n and "town_2016.tif" in n for n in plan.notes)
+
+
+def test_dry_run_plans_from_names_alone(planner: OfflinePlanner) -> None:
+    names = planner.plan("count the ships in the radar image",
+                         [Scene(path="missing_s1_vv.tif"), Scene(path="missing_s2.tif")])
+    assert _tools(names) == ["pseudo_rgb", "detect_objects"]
