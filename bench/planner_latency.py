@@ -9,7 +9,7 @@ The one-off vocabulary compile (first ``OfflinePlanner()``) is reported separate
 part of the per-call numbers.
 
 Usage:
-    python bench/planner_latency.py [--rounds 50] [--file ../shared/eval/queries_dev.jsonl]
+    python bench/planner_latency.py [--rounds 50] [--file QUERIES.jsonl ...]
 
 The last line prints the offline planner's p95 against the goal.
 """
@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 from agent.plan import Plan, PlanStep, Scene  # noqa: E402
 
 GOAL_MS = 20.0
-DEFAULT_FILE = ROOT.parent / "shared" / "eval" / "queries_dev.jsonl"
+DEFAULT_FILES = [ROOT.parent / "shared" / "eval" / "queries_dev.jsonl",
+                 ROOT / "eval" / "corpus" / "dev.jsonl", ROOT / "eval" / "corpus" / "heldout.jsonl"]
+"""Our dev queries and both parts of the public-request corpus (latency only: no scores)."""
 _BASELINE_WORDS = {
     "describe_raster": r"crs|nodata|pixel size|bands|metadata",
     "pseudo_rgb": r"composite|rgb|false.colou?r|pca",
@@ -71,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--file", type=Path, action="append",
+                        help="query JSONL (repeatable; default: our dev queries and the corpus)")
     args = parser.parse_args(argv)
-
-    queries = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    files = args.file or [f for f in DEFAULT_FILES if f.is_file()]
+    queries = [json.loads(line) for f in files for line in f.read_text().splitlines()
+               if line.strip()]
     cases = [(q["question"], [Scene(path=p) for p in q.get("images", [])]) for q in queries]
 
     start = time.perf_counter()
@@ -97,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p50, p95 = percentile(ours, 50), percentile(ours, 95)
     b50, b95 = percentile(base, 50), percentile(base, 95)
-    print(f"queries: {len(cases)} from {args.file}, rounds: {args.rounds}, calls: {len(ours)}")
+    names = ", ".join(f.name for f in files)
+    print(f"queries: {len(cases)} from {names}, rounds: {args.rounds}, calls: {len(ours)}")
     print(f"vocabulary compile (first get_planner('offline')): {compile_ms:.1f} ms, once")
     print(f"offline planner:     p50 {p50:.3f} ms  p95 {p95:.3f} ms  "
           f"mean {statistics.fmean(ours):.3f} ms  max {max(ours):.3f} ms")

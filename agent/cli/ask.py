@@ -3,7 +3,8 @@
     earthsight ask "request" [--image A ...] [--gsd M] [--region BBOX|FILE] [--workspace DIR]
                   [--dry-run] [--json]
                   [--planner P] [--save-workflow FLOW.yaml] [--sandbox]
-    earthsight eval FILE.jsonl [--planner NAME] [--out report.json]
+    earthsight eval FILE.jsonl [--planner NAME] [--limit N] [--out report.json]
+    earthsight eval [--corpus DIR]    (dev vs frozen held-out, side by side)
 
 ``ask`` exits 1 when the plan was declined or a step failed; the answer says which and why.
 """
@@ -28,7 +29,7 @@ from agent.cli.output import (
     print_json,
 )
 from agent.errors import UsageError
-from agent.evaluate import evaluate_file, render_report
+from agent.evaluate import evaluate_queries, load_queries, render_report
 from agent.progress import RichProgress
 from agent.request_options import parse_region
 from agent.runtime import make_runtime
@@ -79,12 +80,28 @@ def _report_json(report: Any) -> str:
     return json.dumps(report, indent=2, default=str)
 
 
+def _count(text: str) -> int:
+    """A positive whole number (``--limit``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def cmd_eval(ns: argparse.Namespace) -> int:
-    """Score a planner on a JSONL query file."""
+    """Score a planner on a JSONL query file, or on the corpus' dev and held-out parts."""
+    if ns.file is None or ns.corpus is not None:
+        return _eval_corpus(ns)
     if not Path(ns.file).is_file():
         raise UsageError(f"query file not found: {ns.file}")
     runtime = make_runtime(ns.workspace, planner=ns.planner, llm=llm_options(ns))
-    report = evaluate_file(ns.file, runtime.planner)
+    queries = load_queries(ns.file)
+    if ns.limit is not None:
+        queries = queries[:ns.limit]
+    report = evaluate_queries(queries, runtime.planner, file=str(ns.file))
     rendered = render_report(report)
     if isinstance(rendered, str):
         sys.stdout.write(rendered.rstrip("\n") + "\n")
@@ -94,6 +111,32 @@ def cmd_eval(ns: argparse.Namespace) -> int:
         Path(ns.out).write_text(_report_json(report) + "\n", encoding="utf-8")
         console(stderr=True).print(f"report written to {ns.out}")
     return 0
+
+
+def _eval_corpus(ns: argparse.Namespace) -> int:
+    """Dev vs frozen held-out scores side by side (held-out as totals only)."""
+    from agent.corpus import evaluate_corpus, render_corpus, summary
+
+    if ns.file is not None:
+        raise UsageError("give a query FILE or --corpus, not both")
+    try:
+        folder = corpus_dir_arg(ns.corpus)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    runtime = make_runtime(ns.workspace, planner=ns.planner, llm=llm_options(ns))
+    reports = evaluate_corpus(runtime.planner, folder, ns.limit)
+    console().print(render_corpus(reports))
+    if ns.out:
+        Path(ns.out).write_text(json.dumps(summary(reports), indent=2) + "\n", encoding="utf-8")
+        console(stderr=True).print(f"report written to {ns.out}")
+    return 0
+
+
+def corpus_dir_arg(value: str | None) -> Path:
+    """The corpus folder of ``--corpus`` ("" or absent: the default one)."""
+    from agent.corpus import corpus_dir
+
+    return corpus_dir(value or None)
 
 
 def add_ask_parsers(sub: Any) -> None:
@@ -120,9 +163,15 @@ def add_ask_parsers(sub: Any) -> None:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="score a planner on a JSONL file of queries")
-    p.add_argument("file", help="queries, one JSON object a line")
+    p.add_argument("file", nargs="?", help="queries, one JSON object a line (none: the "
+                   "corpus' dev and held-out parts side by side)")
+    p.add_argument("--corpus", nargs="?", const="", metavar="DIR",
+                   help="score dev.jsonl and heldout.jsonl of DIR side by side (default: the "
+                        "repository's eval/corpus, or $EARTHSIGHT_CORPUS); held-out as totals")
     p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline, llm)")
     p.add_argument("--out", help="also write the report as JSON here")
+    p.add_argument("--limit", type=_count, metavar="N",
+                   help="score only the first N queries of the file (slow planners)")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help=argparse.SUPPRESS)
     add_llm_options(p)
     p.set_defaults(func=cmd_eval)
