@@ -70,6 +70,7 @@ class Analysis:
     zone_statistic: str = "mean"
     iou_threshold: float | None = None
     change_target: str | None = None
+    product: str | None = None
     change_threshold: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -276,6 +277,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if has("product_raster", t) and n_scenes and not (a.change or a.trend_strong or a.search):
+        # "the raster contains biomass in t/ha: the total?" - measure the given product itself
+        a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
+                     re.search(r"\b(area|percent\w*|share|fraction)\b", t) else
+                     "mean" if re.search(r"\b(mean|average)\b", t) else "area")
+        a.detect = a.segment = a.water = a.biomass = a.classify = a.vqa = a.caption = False
+        a.classes, a.indices = [], []
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite) and topics.names_scene_label(t, vocab):

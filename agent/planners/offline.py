@@ -92,7 +92,8 @@ class OfflinePlanner:
                 found or req.folders or IMAGE_WORDS.search(req.norm)):
             for scene in found or [SceneRef("$image", a.text_modality)]:
                 b.describe(scene, request.strip())
-            b.note("no specific tool applies: the question goes to describe_scene")
+            b.note("no specific tool applies: the question goes to describe_scene ("
+                   f"{', '.join(s.path for s in found) or '$image'})")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
         scene_options(b.steps, a, b.pair, b.note, [s.path for s in found])
@@ -188,11 +189,14 @@ def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
     """ISO dates from the file names (None, with a note, when some have none)."""
     dates = [facts.file_date(s.path) for s in scenes]
     if not all(dates):
-        b.note("scene dates not in the file names: trend reads them from the TIFF tags")
+        undated = [s.path for s, d in zip(scenes, dates, strict=True) if not d]
+        b.note(f"no date in the file names of {', '.join(undated)}: trend reads the dates "
+               "from the TIFF tags")
         return None
     out = [d if d and len(d) == 10 else f"{d}-01-01" for d in dates]
-    if any(d and len(d) == 4 for d in dates):
-        b.note("year-only dates read as 1 January of that year")
+    years = [s.path for s, d in zip(scenes, dates, strict=True) if d and len(d) == 4]
+    if years:
+        b.note(f"year-only dates read as 1 January of that year ({', '.join(years)})")
     return out
 
 
@@ -214,6 +218,12 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     """Write the steps: metadata, composites, search, classification, then per-date trend,
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
     raw = req.raw
+    if a.product is not None:  # a land-cover / biomass raster given: measure it as it is
+        for scene in scenes or [SceneRef("$image", None)]:
+            b.add("measure", source=scene.path, statistic=a.product, units=a.units)
+        b.note(f"{', '.join(s.path for s in scenes) or '$image'} read as a finished product "
+               f"(classes or values per pixel): its {a.product} is measured as it is")
+        return
     if a.metadata:
         for scene in scenes or [SceneRef("$image", None)]:
             b.add("describe_raster", image=scene.path)
@@ -307,7 +317,8 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
         b.note(f"detect_changes takes one target class; using {target!r}")
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)
-        b.note("biomass lost: estimated on the earlier scene inside the change mask")
+        b.note(f"biomass lost: estimated on the earlier scene {before.path} inside the change "
+               "mask")
     elif a.counting or a.has_filter:
         b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
               max_area_m2=a.max_area_m2)
@@ -361,13 +372,13 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
     region = None
     if a.biomass and a.indices and isinstance(a.threshold, float):
         region = b.index(scene, a.indices[0])
-        b.note(f"biomass limited to the {a.indices[0]} mask")
+        b.note(f"biomass of {scene.path} limited to its {a.indices[0]} mask")
     elif applies("index"):
         for i, name in enumerate(a.indices):
             b.index(scene, name, first=i == 0)
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
-            b.note("biomass over the whole scene: one scene cannot show change")
+            b.note(f"biomass over the whole of {scene.path}: one scene cannot show change")
         b.biomass(scene, region)
 
 

@@ -99,4 +99,4 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
             step.args["region"] = list(region) if isinstance(region, list) else region
     if touched and len(set(a.gsd.values)) > 1 and not (a.gsd.by_file or a.gsd.by_role):
         note(f"several GSDs stated ({', '.join(f'{v:g} m' for v in a.gsd.values)}): the "
-             "first is used for every scene")
+             f"first is used for every scene ({', '.join(order) or '$image'})")

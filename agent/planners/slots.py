@@ -215,6 +215,9 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                 candidates.append((m.start(1), _number(m.group(1)), below))
     for m in re.finditer(NUM + r"\s*(?:[a-z]+\s+)?(?:cut[\s-]?off|threshold)\b", text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off"
+    for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)(?:ed)?\s+(?:it|them|this|that|the \w+|"
+                         r"\w+)?\s*(?:at|of|=|to)\s*" + NUM, text):
+        candidates.append((m.start(1), _number(m.group(1)), False))  # "threshold it at 0.35"
     for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|less|lower|"
                          r"below|under)", text):
         below = m.group(2) in ("less", "lower", "below", "under")
