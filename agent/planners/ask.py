@@ -7,10 +7,11 @@ spring" no water mapping). This module marks, in the normalised request text, th
 are context, so the intent stage can blank them (same length, spaces) and still read every
 slot (GSD, bbox, file names) from the whole text.
 
-* **Background sentence**: a statement that is not the last sentence, has no question mark,
-  no request marker ("please", "could you", "I need", "how many", an imperative verb at its
-  start ...), names no file and holds no number (numbers carry slots: thresholds, GSDs and
-  dates stay readable).
+* **Background sentence**: a statement (no question mark, no request marker such as "please",
+  "could you", "I need", "how many", or an imperative verb at its start) in a request that
+  has an ask elsewhere, naming no file and carrying no argument (a threshold, GSD, labels,
+  index, unit: "Treat NDVI above 0.3 as vegetation." stays readable; "CEMS counted 17,843
+  affected buildings." does not).
 * **Role clause**: "as the analyst for ..., i need ..." - the part before the comma or colon
   that ends the role, when a first-person ask follows.
 * **Purpose clause** (only for visualisation requests): ", so that water looks dark",
@@ -43,6 +44,14 @@ _IMPERATIVE = re.compile(
     r"save|print|return|output|label|tag|sort|filter|keep|drop|remove|exclude|do|go|try|"
     r"download|fetch|order|buy|predict|forecast|send|email|upload)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
+_SLOT = re.compile(
+    r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
+    r"labell?ed|classes|labels|resolution|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
+    r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude)\b|"
+    r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
+    r"lower|between)\b[^.?!;]{0,15}\d|%|\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
+"""Words of a statement that carry an argument (a threshold, a GSD, labels, a box): such a
+sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation.")."""
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
@@ -80,9 +89,9 @@ def background_spans(norm: str) -> list[Span]:
     asks = [is_ask(norm[a:b]) for a, b in spans]
     if not any(asks):
         return []
-    for (a, b), ask in zip(spans[:-1], asks[:-1], strict=True):
+    for (a, b), ask in zip(spans, asks, strict=True):
         text = norm[a:b]
-        if not ask and not _NUMBER_OR_FILE.search(text):
+        if not ask and "xfilex" not in text and not _SLOT.search(text):
             out.append((a, b))
     return out + _role(norm, spans)
 

@@ -72,6 +72,7 @@ class Analysis:
     change_target: str | None = None
     product: str | None = None
     change_threshold: float | None = None
+    change_method: str | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -151,6 +152,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))
     t = _blank(t, gsd_spans + box_spans + iou_spans)
+    full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t))  # context sentences name no intent
     if has("composite", t):
         t = ask.blank(t, ask.purpose_spans(t))  # "so that water looks dark" asks for no water
@@ -176,7 +178,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.query, span = found
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
-    labels = slots.find_labels(t, vocab)
+    labels = slots.find_labels(full, vocab)
     if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they)\b", t) and
                                   re.search(r"\bor\b", t[labels[1][0]:labels[1][1]]))):
         a.labels, span = labels
@@ -207,6 +209,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change_target = ("tree" if has("change_target_tree", t) else
                        "building" if has("change_target_building", t) else None)
     a.change_threshold = topics.find_change_threshold(t)
+    a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
+                       "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
+                                           r"\bchange\b", t) else None)
     if (a.change_target or a.change_threshold is not None) and n_scenes in (0, 2):
         a.change = True  # "where were forests cleared between a.tif and b.tif"
     a.trend = has("trend", t)
@@ -214,7 +219,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.composite = has("composite", t)
     a.question = has("question", t)
     a.count_words = has("count", t)
-    a.counting = has("counting", t)
+    a.counting = has("counting", t) and not re.search(
+        r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|miles?|m2|"
+        r"km2|pixels?)\b", t)  # "how many kilometres of road" asks for a length
     generic = has("generic_objects", t)
     detect_words = has("detect", t)
     a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
@@ -241,7 +248,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.statistic = "min"
     elif has("measure_mean", t):
         a.statistic = "mean"
-    elif has("measure_length", t) and a.classes and not a.has_filter:
+    elif (has("measure_length", t) or re.search(
+            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(the\s+)?(roads?|streets?|rivers?|"
+            r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?)\b", t)) \
+            and a.classes and not a.has_filter:
         a.statistic = "length"
 
     if a.composite:
@@ -329,9 +339,10 @@ def _composite_slots(a: Analysis, t: str) -> None:
         a.mode = "recombine"
         m = re.search(r"\bgroup\s*(?:no\.?|number|#)?\s*(\d+)", t)
         a.group = int(m.group(1)) if m else None
-    if re.search(r"\b(false[\s-]*colou?r|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
+    if re.search(r"\b(false[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
         a.composite_preset = "false_color"
-    elif re.search(r"\b(true[\s-]*colou?r|natural[\s-]*colou?r)\b", t):
+    elif re.search(r"\b(true[\s-]*colou?rs?|natural[\s-]*colou?rs?|red,? green,? (and )?blue "
+                   r"(bands|channels))\b", t):
         a.composite_preset = "true_color"
     elif re.search(r"\bswir\b", t):
         a.composite_preset = "swir"

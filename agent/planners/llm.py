@@ -1,9 +1,14 @@
 """The LLM planner: any LangChain chat model with tool calling writes the plan.
 
 The model is bound to the catalog's tools (:func:`~agent.planners.llm_context.tool_specs`) plus
-``finish`` and ``decline``; the system prompt is ``prompts/planner_system.md``; the first
-message carries the request, the ``describe_raster`` facts of every scene and, when the
-backend accepts images, a thumbnail of each. Every tool call the model makes becomes one step
+``finish`` and ``decline``; the system prompt is ``prompts/planner_system.md`` followed by the
+development-corpus requests nearest to this one with their plans
+(:func:`~agent.planners.llm_context.system_prompt`). A compact local model (the
+``transformers`` backend) writes its own short system block (``prompts/planner_local.md`` and a
+tool list) and drops the planner's, so for it the two nearest examples head the first message
+instead, right after that unchanging block. The first message carries the request, the
+``describe_raster`` facts of every scene and, when the backend accepts images, a thumbnail of
+each. Every tool call the model makes becomes one step
 (``s1``, ``s2`` ... in call order; ``"$sN"`` refers to earlier steps), after guard rails:
 
 * the arguments must validate against the tool's pydantic input model (placeholders filled
@@ -34,17 +39,20 @@ from agent.llm import config as llm_config
 from agent.llm.serial import model_lock
 from agent.plan import Plan, Planner, PlanStep, Scene
 from agent.planners.llm_context import (
+    COMPACT_EXAMPLES_K,
     CONTROL_TOOLS,
     DECLINE,
+    EXAMPLES_K,
     FINISH,
+    examples_text,
     image_blocks,
     scene_facts,
+    system_prompt,
     tool_specs,
 )
 from agent.planners.offline import OfflinePlanner
 from agent.planners.validate import plan_problems
 from agent.sandbox import Sandbox
-from prompts import load_text
 from tools.catalog import REGISTRY
 from tools.core.errors import InputError
 from tools.core.registry import path_fields
@@ -74,6 +82,8 @@ class LLMPlanner:
         workspace: The workspace of the default sandbox.
         fallback: The planner used when the model fails (default: the offline planner).
         label: How notes name this planner's model (e.g. ``openai:gpt-4o-mini``).
+        examples: Nearest dev-corpus examples shown per request (default 4, or 2 for a
+            compact local model; 0: none).
     """
 
     name = "llm"
@@ -81,8 +91,10 @@ class LLMPlanner:
 
     def __init__(self, chat_model: Any, *, max_retries: int = 2, images: bool = False,
                  sandbox: Paths | None = None, workspace: str | Path = "workspace",
-                 fallback: Planner | None = None, label: str | None = None) -> None:
+                 fallback: Planner | None = None, label: str | None = None,
+                 examples: int | None = None) -> None:
         self.chat_model = chat_model
+        self.examples = examples
         self.max_retries = max_retries
         self.images = images
         self._sandbox: Paths | None = sandbox
@@ -134,17 +146,26 @@ class LLMPlanner:
 
     def first_messages(self, request: str, scenes: Sequence[Scene],
                        history: Sequence[BaseMessage] = ()) -> list[BaseMessage]:
-        """System prompt, earlier turns, and the request with scene facts (and thumbnails)."""
+        """System prompt (with the nearest examples), earlier turns, and the request with scene
+        facts (and thumbnails)."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
+        compact = getattr(self.chat_model, "compact", None) is True
+        k = self.examples if self.examples is not None else (
+            COMPACT_EXAMPLES_K if compact else EXAMPLES_K)
         text = f"Request: {request}\n\nScenes:\n{scene_facts(scenes)}"
+        if compact:  # the backend replaces our system text: examples lead the request instead
+            system = system_prompt(request, compact=True, k=0)
+            lead = examples_text(request, k)
+            text = f"{lead}\n\n{text}" if lead else text
+        else:
+            system = system_prompt(request, k=k)
         content: Any = text
         if self.images:
             blocks = image_blocks(scenes)
             if blocks:
                 content = [{"type": "text", "text": text}, *blocks]
-        return [SystemMessage(content=load_text("planner_system.md")), *history,
-                HumanMessage(content=content)]
+        return [SystemMessage(content=system), *history, HumanMessage(content=content)]
 
     # --- guard rails ---------------------------------------------------------------------------
 

@@ -5,6 +5,13 @@
 * :func:`scene_facts` is the ``describe_raster`` report of each scene (header only).
 * :func:`quicklook_png` reads a small decimated copy of a scene (GDAL picks the overviews
   when the file has them; never a full-resolution read) and returns it as PNG bytes.
+* :func:`system_prompt` is the planner's instructions (``prompts/planner_system.md``, or the
+  short ``prompts/planner_local.md`` for small local models) followed by
+  :func:`examples_text`: the development-corpus requests nearest to this one with their plans
+  (:func:`agent.planners.examples.nearest`; 4 examples, 2 in the compact variant). The
+  instructions come first and never change, so a backend that caches the prompt prefix
+  reuses them across requests; the examples change per request and stay fixed across the
+  planner's turns of one request.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan import Scene
+from prompts import load_text
 from tools.catalog import ALL_TOOLS
 from tools.core.untrusted_text import quoted
 from tools.geo.header import info_lines
@@ -24,6 +32,11 @@ from tools.geo.raster import describe
 FINISH = "finish"
 DECLINE = "decline"
 CONTROL_TOOLS = (FINISH, DECLINE)
+EXAMPLES_HEADER = "Examples of similar requests and their plans:"
+EXAMPLES_K = 4
+"""Examples in the full system prompt."""
+COMPACT_EXAMPLES_K = 2
+"""Examples in the compact prompt of small local models."""
 
 _FINISH_SPEC = {"type": "function", "function": {
     "name": FINISH,
@@ -96,6 +109,36 @@ def scene_facts(scenes: Sequence[Scene]) -> str:
             lines = [f"Modality: {scene.modality}"]
         blocks.append("\n".join([head, *("  " + line for line in lines)]))
     return "\n".join(blocks)
+
+
+def examples_text(request: str, k: int) -> str:
+    """:data:`EXAMPLES_HEADER` and the ``k`` nearest examples, one JSON line each ("" for none).
+
+    The examples are worked plans, not instructions: scene placeholders stand for the
+    example's own scenes.
+    """
+    from agent.planners.examples import nearest
+
+    chosen = nearest(request, k)
+    if not chosen:
+        return ""
+    return "\n".join([EXAMPLES_HEADER, *(e.line() for e in chosen)])
+
+
+def system_prompt(request: str, *, compact: bool = False, k: int | None = None) -> str:
+    """The planner's system prompt for ``request``: instructions first, then the examples.
+
+    Args:
+        request: The analyst's request (picks the examples).
+        compact: The short prompt of small local models (``planner_local.md``) instead of
+            ``planner_system.md``.
+        k: Examples to show (default :data:`EXAMPLES_K`, or :data:`COMPACT_EXAMPLES_K` when
+            ``compact``; 0: none).
+    """
+    base = load_text("planner_local.md" if compact else "planner_system.md").strip()
+    count = k if k is not None else (COMPACT_EXAMPLES_K if compact else EXAMPLES_K)
+    block = examples_text(request, count)
+    return f"{base}\n\n{block}" if block else base
 
 
 def _stretch(band: Any) -> Any:

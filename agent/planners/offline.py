@@ -105,7 +105,7 @@ class OfflinePlanner:
                          paths: list[tuple[str, str | None]], reason: str) -> Plan:
         """Decline, unless the request has scenes and only some clauses are out of scope:
         then plan the others and report the out-of-scope ones as not done."""
-        parts = coverage.clauses(request)
+        parts = [p for part in coverage.clauses(request) for p in re.split(r":\s+", part)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
         keep = [p for p in parts if not analyse(read_request(p, self.vocab.corrector),
@@ -312,7 +312,7 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
     b.pair = (before.path, after.path)
     target = a.classes[0] if a.classes else a.change_target
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
-                   threshold=a.change_threshold)
+                   threshold=a.change_threshold, method=a.change_method)
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
     if a.biomass:
@@ -322,7 +322,7 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
     elif a.counting or a.has_filter:
         b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
               max_area_m2=a.max_area_m2)
-    elif a.statistic in ("max", "min", "mean"):
+    elif a.statistic in ("max", "min", "mean", "length"):
         b.add("measure", source=change, statistic=a.statistic, units=a.units)
     if a.indices:
         for scene in (before, after):
