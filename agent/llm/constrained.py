@@ -1,64 +1,71 @@
 """Schema-constrained decoding of one tool call: ``{"tool": "<name>", "args": {...}}``.
 
-:func:`decode_call` runs the model token by token with a KV cache: at each step it walks the
-tokens in order of the model's score and takes the first (greedy) - or samples among the first
-few (retries) - whose text keeps the prefix valid under :class:`~agent.llm.grammar.CallGrammar`.
-So whatever the model emits, the output parses as a tool call naming a bound tool, with only
-known argument names. Whether the values suit the tool (required arguments, ``$sN`` references,
-paths) is still the LLM planner's check (pydantic), which sends errors back and falls back to
-the offline planner.
+:func:`decode_call` runs the model token by token with a KV cache. A :class:`TokenMatcher` (the
+structured-generation library behind :class:`agent.llm.grammar.CallMatcher`, compiled from the
+JSON schema of the bound tools) says at each step which tokens may come next; the loop takes
+the best of them (greedy) - or samples among the ``top_k`` best (retries) - and feeds the
+tokens the schema forces (``{"tool": "``, ``", "args": {``, the rest of a unique name or key)
+without asking the model. When the ``max_new_tokens`` budget runs out, the call is closed: each
+next token is the first allowed of a short list that ends strings, objects, arrays and numbers
+(``"``, ``}``, ``]``, ``,``, ``1``), else the model's best allowed token. So whatever the model
+says, the output is a JSON call of a bound tool whose ``args`` satisfy that tool's schema
+(names, types, enums, required arguments, bounds). Whether the values make sense (``$sN``
+references, paths) is still the LLM planner's check, which sends errors back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from agent.llm.grammar import CallGrammar
+CLOSERS = ('"', "}", "]", ",", "1")
+"""Characters preferred, in this order, once the budget is spent (each ends or shortens the
+innermost open value: a string, an object, an array, a number, a required number)."""
+MAX_CLOSING = 256
+"""Tokens the closing phase may take before giving up (it needs far fewer)."""
 
 
-class TokenTexts:
-    """Decoded text of single tokens (cached), empty for special and partial-UTF-8 tokens."""
+class TokenMatcher(Protocol):
+    """The token-level view of a grammar that :func:`decode_call` needs."""
 
-    def __init__(self, tokenizer: Any) -> None:
-        self.tokenizer = tokenizer
-        self.special = set(getattr(tokenizer, "all_special_ids", []) or [])
-        self.cache: dict[int, str] = {}
+    def allowed(self) -> Any:
+        """Boolean tensor over the model's vocabulary: tokens that may come next."""
 
-    def __call__(self, token: int) -> str:
-        text = self.cache.get(token)
-        if text is None:
-            text = "" if token in self.special else self.tokenizer.decode(
-                [token], clean_up_tokenization_spaces=False)
-            if "\ufffd" in text:
-                text = ""
-            self.cache[token] = text
-        return text
+    def forced(self) -> list[int]:
+        """Tokens that must come next whatever the model says (may be empty)."""
+
+    def accept(self, token: int) -> None:
+        """Consume ``token`` (one that :meth:`allowed` allows)."""
+
+    @property
+    def done(self) -> bool:
+        """True when the call is complete (only an end-of-sequence token may follow)."""
 
 
 def decode_call(model: Any, tokenizer: Any, prompt_ids: Sequence[int],
-                grammar: CallGrammar, *, max_new_tokens: int = 96, sample: bool = False,
-                temperature: float = 0.7, top_k: int = 8, scan: int = 2000,
-                kv: dict[str, Any] | None = None, texts: TokenTexts | None = None,
+                matcher: TokenMatcher, *, max_new_tokens: int = 96, sample: bool = False,
+                temperature: float = 0.7, top_k: int = 8,
+                kv: dict[str, Any] | None = None,
                 threads: int | None = None) -> tuple[dict[str, Any], int]:
-    """Generate one tool call under ``grammar``; returns the parsed call and tokens generated.
+    """Generate one tool call under ``matcher``; returns the parsed call and tokens generated.
 
     Args:
         model: A transformers causal LM.
         tokenizer: Its tokenizer.
         prompt_ids: The chat-templated prompt (ending with the assistant turn's header).
-        grammar: A fresh :class:`CallGrammar` of the bound tools.
-        max_new_tokens: Tokens the model may choose; then the call is closed by
-            :meth:`CallGrammar.completion`.
-        sample: Sample among the ``top_k`` best valid tokens (else greedy).
+        matcher: A fresh matcher of the bound tools (:class:`agent.llm.grammar.CallMatcher`).
+        max_new_tokens: Tokens the model may choose (forced tokens do not count); then the
+            call is closed (see the module doc).
+        sample: Sample among the ``top_k`` best allowed tokens (else greedy).
         temperature: Sampling temperature.
-        top_k: Valid candidates sampled among.
-        scan: Tokens looked at per step (in score order) before closing the call instead.
+        top_k: Allowed candidates sampled among.
         kv: A dict reused across calls to keep the KV cache of the longest common prompt
             prefix (``{"ids": [...], "cache": DynamicCache}``).
-        texts: Token text cache (:class:`TokenTexts`).
         threads: torch CPU threads while decoding (restored after); None leaves them.
+
+    Raises:
+        RuntimeError: The matcher allows no token, or the call cannot be closed.
     """
     import torch
 
@@ -66,35 +73,62 @@ def decode_call(model: Any, tokenizer: Any, prompt_ids: Sequence[int],
     if threads:
         torch.set_num_threads(threads)
     try:
-        return _decode(model, tokenizer, prompt_ids, grammar, max_new_tokens, sample,
-                       temperature, top_k, scan, kv, texts)
+        return _decode(model, tokenizer, prompt_ids, matcher, max_new_tokens, sample,
+                       temperature, top_k, kv)
     finally:
         torch.set_num_threads(before)
 
 
-def _decode(model: Any, tokenizer: Any, prompt_ids: Sequence[int], grammar: CallGrammar,
-            max_new_tokens: int, sample: bool, temperature: float, top_k: int, scan: int,
-            kv: dict[str, Any] | None, texts: TokenTexts | None
-            ) -> tuple[dict[str, Any], int]:
+def closer_ids(tokenizer: Any) -> list[int]:
+    """Token ids of :data:`CLOSERS` (those the tokenizer has as single tokens), in order."""
+    ids = []
+    for text in CLOSERS:
+        pieces = tokenizer.encode(text, add_special_tokens=False)
+        if len(pieces) == 1:
+            ids.append(int(pieces[0]))
+    return ids
+
+
+def _choose(logits: Any, allowed: Any, sample: bool, temperature: float, top_k: int) -> int:
+    """The best allowed token, or one sampled among the ``top_k`` best allowed."""
     import torch
 
-    texts = texts or TokenTexts(tokenizer)
+    masked = logits.masked_fill(~allowed[:logits.shape[0]], float("-inf"))
+    if not sample:
+        return int(torch.argmax(masked).item())
+    k = max(1, min(top_k, int(allowed.sum().item())))
+    values, indices = torch.topk(masked, k)
+    weights = torch.softmax(values / max(temperature, 1e-3), dim=0)
+    return int(indices[int(torch.multinomial(weights, 1).item())].item())
+
+
+def _reuse(kv: dict[str, Any] | None, ids: list[int]) -> tuple[Any, int]:
+    """The cached KV of the longest common prefix of ``ids`` with the last call (cropped)."""
+    if kv is None or kv.get("cache") is None:
+        return None, 0
+    common = 0
+    for a, b in zip(kv["ids"], ids, strict=False):
+        if a != b:
+            break
+        common += 1
+    common = min(common, len(ids) - 1)
+    if common <= 0:
+        return None, 0
+    cache = kv["cache"]
+    extra = cache.get_seq_length() - common
+    if extra > 0:
+        cache.crop(-extra)
+    return cache, common
+
+
+def _decode(model: Any, tokenizer: Any, prompt_ids: Sequence[int], matcher: TokenMatcher,
+            max_new_tokens: int, sample: bool, temperature: float, top_k: int,
+            kv: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
+    import torch
+
     ids = list(prompt_ids)
-    state: dict[str, Any] = {"cache": None, "done": 0}
-    if kv is not None and kv.get("cache") is not None:
-        old = kv["ids"]
-        common = 0
-        for a, b in zip(old, ids, strict=False):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(ids) - 1)
-        if common > 0:
-            cache = kv["cache"]
-            extra = cache.get_seq_length() - common
-            if extra > 0:
-                cache.crop(-extra)
-            state["cache"], state["done"] = cache, common
+    cache, done = _reuse(kv, ids)
+    state: dict[str, Any] = {"cache": cache}
 
     def forward(new: list[int]) -> Any:
         with torch.no_grad():
@@ -103,53 +137,42 @@ def _decode(model: Any, tokenizer: Any, prompt_ids: Sequence[int], grammar: Call
         state["cache"] = out.past_key_values
         return out.logits[0, -1].float()
 
-    logits = forward(ids[state["done"]:])
-    text, generated = "", 0
-    while not grammar.done:
-        forced = grammar.forced()
+    closers = closer_ids(tokenizer)
+    logits = forward(ids[done:])
+    start, generated, closing = len(ids), 0, 0
+    while not matcher.done:
+        forced = matcher.forced()
         if forced:
-            pieces = tokenizer.encode(forced, add_special_tokens=False)
-            grammar.feed(forced)
-            text += forced
-            if grammar.done:
-                ids += pieces
+            for token in forced:
+                matcher.accept(token)
+            ids += forced
+            if matcher.done:
                 break
-            ids += pieces
-            logits = forward(pieces)
+            logits = forward(forced)
             continue
-        if generated >= max_new_tokens:
-            rest = grammar.completion()
-            grammar.feed(rest)
-            text += rest
-            break
-        order = torch.argsort(logits, descending=True)[:scan].tolist()
-        found: list[int] = []
-        for token in order:
-            piece = texts(token)
-            if piece and grammar.accepts(piece):
-                found.append(token)
-                if not sample or len(found) >= top_k:
-                    break
-        if not found:
-            rest = grammar.completion()
-            grammar.feed(rest)
-            text += rest
-            break
-        choice = found[0]
-        if sample and len(found) > 1:
-            weights = torch.softmax(logits[found] / max(temperature, 1e-3), dim=0)
-            choice = found[int(torch.multinomial(weights, 1).item())]
-        piece = texts(choice)
-        grammar.feed(piece)
-        text += piece
+        allowed = matcher.allowed()
+        if not bool(allowed.any()):
+            raise RuntimeError("the tool-call grammar allows no next token")
+        if generated < max_new_tokens:
+            choice = _choose(logits, allowed, sample, temperature, top_k)
+            generated += 1
+        else:
+            closing += 1
+            if closing > MAX_CLOSING:
+                raise RuntimeError("cannot close the tool call")
+            choice = next((t for t in closers if bool(allowed[t])), -1)
+            if choice < 0:
+                choice = _choose(logits, allowed, False, temperature, top_k)
+        matcher.accept(choice)
         ids.append(choice)
-        generated += 1
-        if grammar.done:
+        if matcher.done:
             break
         logits = forward([choice])
     if kv is not None:
         # the cache holds every token fed so far (the last chosen one is not fed: drop it)
         cache = state["cache"]
         kv["ids"], kv["cache"] = ids[:cache.get_seq_length()], cache
-    call = json.loads(text)
+    text = tokenizer.decode(ids[start:], skip_special_tokens=True,
+                            clean_up_tokenization_spaces=False)
+    call: dict[str, Any] = json.loads(text)
     return call, generated

@@ -11,15 +11,16 @@ no JSON schemas. The system block and the request stay identical across the plan
 and earlier tool calls are rendered exactly as they were generated, so each turn reuses the KV
 cache of the common prompt prefix and only prefills the new messages.
 
-Tool calls: JSON-schema-constrained decoding (:mod:`agent.llm.constrained`). The reply is forced
-to start with ``{"tool": "``; the tool name may only follow the bound names; ``"args"`` may only
-use that tool's property names, with values of the property's JSON types (enums followed), and
-the object is closed when the token budget (``max_new_tokens``) runs out; after ``max_steps``
+Tool calls: JSON-schema-constrained decoding (:mod:`agent.llm.constrained`, driven by xgrammar
+through :mod:`agent.llm.grammar` from the bound tools' JSON schemas). The reply is a JSON object
+``{"tool": <a bound name>, "args": <that tool's schema>}``: names, types, enums, required
+arguments and bounds followed, ``{"tool": "`` and other forced text fed without asking the model,
+and the object closed when the token budget (``max_new_tokens``) runs out; after ``max_steps``
 calls only ``finish`` / ``decline`` remain (a bounded plan in bounded time). The first attempt is
 greedy; after the planner returns an error the next reply samples among the best valid tokens.
-So the output always parses as a call of a bound tool; whether its values suit the tool is the
-LLM planner's check (pydantic), which sends errors back (one retry for this backend) and then
-falls back to the offline planner.
+So the output always parses as a schema-valid call of a bound tool; whether its values make
+sense is the LLM planner's check (pydantic), which sends errors back (one retry for this
+backend) and then falls back to the offline planner.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolM
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field
 
-from agent.llm.constrained import TokenTexts, decode_call
-from agent.llm.grammar import CallGrammar, properties
+from agent.llm.constrained import decode_call
+from agent.llm.grammar import CallCompiler, tool_parameters
 from prompts import load_text
 from tools.core.errors import InputError
 
@@ -200,20 +201,21 @@ class LocalToolChatModel(BaseChatModel):
         if not self.tools:
             message = AIMessage(content=self._sample(chat))
             return ChatResult(generations=[ChatGeneration(message=message)])
-        tools = {t.get("function", t)["name"]: properties(t.get("function", t).get("parameters")
-                                                          or {})
-                 for t in self.tools}
+        tools = tool_parameters(self.tools)
         made = sum(1 for m in messages if isinstance(m, AIMessage)
                    for c in m.tool_calls if c["name"] not in ("finish", "decline"))
         closing = {k: v for k, v in tools.items() if k in ("finish", "decline")}
-        grammar = CallGrammar(closing if made >= self.max_steps and closing else tools)
+        compiler = self.kv.get("compiler")
+        if compiler is None:
+            compiler = self.kv["compiler"] = CallCompiler(
+                self.tokenizer, getattr(self.model.config, "vocab_size", None))
+        matcher = compiler.matcher(closing if made >= self.max_steps and closing else tools)
         last = messages[-1] if messages else None
         retry = isinstance(last, ToolMessage) and last.status == "error"
-        texts = self.kv.setdefault("texts", TokenTexts(self.tokenizer))
-        call, _ = decode_call(self.model, self.tokenizer, self._prompt_ids(chat), grammar,
+        call, _ = decode_call(self.model, self.tokenizer, self._prompt_ids(chat), matcher,
                               max_new_tokens=self.max_new_tokens,
                               sample=retry and self.temperature > 0,
-                              temperature=self.temperature, kv=self.kv, texts=texts,
+                              temperature=self.temperature, kv=self.kv,
                               threads=self.threads)
         message = AIMessage(content="", tool_calls=[{
             "name": str(call["tool"]), "args": dict(call["args"]),
