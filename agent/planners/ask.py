@@ -32,10 +32,11 @@ _ASK_WORDS = re.compile(
     r"i have to|we have to|i must|we must|help me|help us|tell me|tell us|show me|show us|"
     r"give me|give us|let me know|let us know|find out|i am looking for|im looking for|"
     r"we are looking for|were looking for|my question|the question|the task|your task|"
-    r"how many|how much|what|which|where|when|whether|how (big|large|far|long|wide|has|have|"
-    r"did|does|do|is|are))\b")
+    r"how many|how much)\b|^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
+    r"when|whether|how|is|are|does|do|did|can|could|would|will|should)\b")
 _IMPERATIVE = re.compile(
-    r"^\s*(?:then |now |also |and |first |next |finally |just |so )?(compute|calculate|count|"
+    r"(?:^\s*|[,:;]\s*|xfilex\s+)(?:then |now |also |and |first |next |finally |just |so |please )?"
+    r"(compute|calculate|count|obtain|"
     r"map|detect|segment|estimate|measure|classify|make|create|produce|generate|run|render|"
     r"plot|derive|extract|identify|locate|find|list|report|quantify|assess|determine|"
     r"delineate|outline|highlight|display|show|visuali[sz]e|compare|check|get|use|apply|take|"
@@ -49,7 +50,7 @@ _SLOT = re.compile(
     r"labell?ed|classes|labels|resolution|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
     r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude)\b|"
     r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
-    r"lower|between)\b[^.?!;]{0,15}\d|%|\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
+    r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|%|\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
 """Words of a statement that carry an argument (a threshold, a GSD, labels, a box): such a
 sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation.")."""
 _ROLE = re.compile(

@@ -66,6 +66,11 @@ _SATISFIES = {
     "spectral_index": {"spectral_index", "map_water"},
     "map_water": {"map_water", "spectral_index", "detect_changes"},
     "measure": {"measure"},
+    "detect_changes": {"detect_changes", "spectral_index", "map_water", "estimate_biomass",
+                       "trend", "detect_objects"},
+    "classify_scene": {"classify_scene", "assess", "measure"},
+    "describe_raster": {"describe_raster", "measure"},
+    "trend": {"trend", "detect_changes"},
 }
 """Planned tools that answer what a clause needs (default: the tool itself)."""
 
