@@ -103,6 +103,13 @@ IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|pictures|photo|p
 """Words that tie a request to a scene (general-knowledge declines skip such requests)."""
 
 
+_TEMPORAL_COMPOSITE = re.compile(
+    r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
+    r"summer|winter|spring|autumn|\d+[\s-]day|cloud[\s-]?free|cloudless|pre[\s-]?fire|"
+    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel)\s+(?:\w+\s+)?)"
+    r"(composites?|mosaics?)\b")
+"""A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
+scene itself, not a request for a colour composite."""
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
 _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
@@ -152,6 +159,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))
     t = _blank(t, gsd_spans + box_spans + iou_spans)
+    t = _TEMPORAL_COMPOSITE.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t))  # context sentences name no intent
     if has("composite", t):
@@ -179,8 +187,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
     labels = slots.find_labels(full, vocab)
-    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they)\b", t) and
-                                  re.search(r"\bor\b", t[labels[1][0]:labels[1][1]]))):
+    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they|each|each one)\b|"
+                                            r"\beach (image|chip|tile|photo|one|of them) is\b",
+                                            t) and
+                                  re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))):
         a.labels, span = labels
         a.classify = True
         skip.append(span)
@@ -277,7 +287,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     topic = None if a.indices else slots.topic_index(t, vocab)
-    if topic and not (a.water or a.biomass or a.detect or segment_objects or a.classify
+    if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
+                      or a.classify
                       or a.search or a.vqa or a.caption) and (
             not pair_change or (pair and topic in vocab.pair_index)):
         # "delineate the burn scar": the index mask outlines it; over a pair, dNBR

@@ -207,7 +207,8 @@ def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
         return b.water(scene), stats["map_water"]
     if a.indices:
         key = "spectral_index_masked" if a.threshold is not None else "spectral_index"
-        return b.index(scene, a.indices[0]), stats[key]
+        stat = a.statistic if a.statistic in ("max", "min") and a.threshold is None else stats[key]
+        return b.index(scene, a.indices[0]), stat
     if a.biomass:
         return b.biomass(scene), stats["estimate_biomass"]
     ref = b.objects(scene)
@@ -310,7 +311,7 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
     """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
     b.pair = (before.path, after.path)
-    target = a.classes[0] if a.classes else a.change_target
+    target = a.change_target or (a.classes[0] if a.classes else None)
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
                    threshold=a.change_threshold, method=a.change_method)
     if len(a.classes) > 1:

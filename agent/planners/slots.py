@@ -222,6 +222,9 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                          r"below|under)", text):
         below = m.group(2) in ("less", "lower", "below", "under")
         candidates.append((m.start(1), _number(m.group(1)), below))
+    for m in re.finditer(r"\bthreshold\b[^.?!;]{0,20}\bfrom\s*" + NUM + r"\s*to\s*" + NUM, text):
+        candidates = [c for c in candidates if c[0] != m.start(1)]  # "raise it from 0 to 0.15"
+        candidates.append((m.start(2), _number(m.group(2)), False))
     candidates = [c for c in candidates if abs(c[1]) <= limit]
     if not candidates:
         return None, False
@@ -288,7 +291,11 @@ def find_bands(text: str) -> list[int] | None:
     sep = r"\s*(?:,|/|-|\+|\s)\s*(?:and\s+)?"
     for pattern in (rf"\bbands?\s*(?:combination\s*)?(\d{{1,3}}){sep}(\d{{1,3}}){sep}(\d{{1,3}})\b",
                     rf"\bb(\d{{1,3}}){sep}b(\d{{1,3}}){sep}b(\d{{1,3}})\b",
-                    r"\br\s*[=:]\s*(\d{1,3})\W+g\s*[=:]\s*(\d{1,3})\W+b\s*[=:]\s*(\d{1,3})\b"):
+                    r"\br\s*[=:]\s*(\d{1,3})\W+g\s*[=:]\s*(\d{1,3})\W+b\s*[=:]\s*(\d{1,3})\b",
+                    r"\brgb\s*[=:]?\s*([1-9])([1-9])([1-9])\b",
+                    r"\b([1-9])([1-9])([1-9])\s+(?:colou?r\s+|false colou?r\s+)?composite\b",
+                    rf"\bband\s*(\d{{1,2}})\s+as\s+red{sep}band\s*(\d{{1,2}})\s+as\s+green{sep}"
+                    r"(?:band\s*)?(\d{1,2})"):
         m = re.search(pattern, text)
         if m:
             return [int(g) for g in m.groups()]
