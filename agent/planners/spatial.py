@@ -34,8 +34,9 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)))")
 _JOIN = r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|\(|,))*\s*"
-_GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)[\s-]+distance)(?:\s+(?:for|of)\s+(?:the\s+|this\s+|"
-             r"that\s+|each\s+|every\s+)?(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
+_GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)[\s-]+distance)(?:\s+(?:for|of)\s+"
+             r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
+             r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
 _RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground|nominal|native)\s+)?(?:resolution|"
              r"pixel[\s-]+(?:size|spacing))")
 _ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
