@@ -86,7 +86,8 @@ class Builder:
                                 units=a.units if a.statistic not in (None, "length") else None)
             return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
-                       min_confidence=a.min_confidence, oriented=a.oriented)
+                       min_confidence=a.min_confidence, oriented=a.oriented,
+                       tile_size=a.tile_size)
         src = det
         if a.segment or a.object_area:
             src = self.add("segment", image=img, boxes=det)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners import ask, scenes, slots, spatial, topics
+from agent.planners import ask, label_slots, scenes, slots, spatial, topics
 from agent.planners.files import Files
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
@@ -73,6 +73,8 @@ class Analysis:
     product: str | None = None
     change_threshold: float | None = None
     change_method: str | None = None
+    series_statistic: str | None = None
+    tile_size: int | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -181,12 +183,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.search = has("search", t)
     if a.search:
         cue = vocab.cues["search"].search(t)
-        found = slots.find_search_query(t, cue.start() if cue else 0)
+        found = label_slots.find_search_query(t, cue.start() if cue else 0)
         if found:
             a.query, span = found
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
-    labels = slots.find_labels(full, vocab)
+    labels = label_slots.find_labels(full, vocab)
     if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they|each|each one)\b|"
                                             r"\beach (image|chip|tile|photo|one|of them) is\b",
                                             t) and
@@ -203,6 +205,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     used = conf_spans + area_spans + length_spans
     a.units = slots.find_output_units(t)
     a.oriented = slots.find_oriented(t)
+    tile = re.search(r"\b(\d{2,5})\s*(?:x\s*\d{2,5}\s*)?(?:px|pixels?)\s+(?:windows?|tiles?|"
+                     r"patch(?:es)?|slices?|chips?|crops?)\b|\b(?:patch|tile|window|slice|chip)"
+                     r"\s+size\s*(?:of\s*)?(?:around\s*|about\s*|~\s*|roughly\s*)?(\d{2,5})\b", t)
+    if tile:  # "slide 400 px windows", "a patch size of around 1000 px"
+        a.tile_size = int(tile.group(1) or tile.group(2))
     a.text_modality = scenes.text_modality(t, vocab)
 
     named = slots.find_indices(t, vocab)
@@ -264,6 +271,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             and a.classes and not a.has_filter:
         a.statistic = "length"
 
+    extreme = re.search(r"\b(maximum|max|peak|highest|minimum|min|lowest)\b", t)
+    if extreme:  # "the maximum NDVI of each period": the per-date value a trend follows
+        a.series_statistic = "min" if extreme.group(1) in ("minimum", "min", "lowest") else "max"
     if a.composite:
         _composite_slots(a, t)
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
@@ -311,6 +321,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
+    if a.composite and re.search(r"\bnot (a |an |the )?(colou?red |false colou?r |true colou?r )?"
+                                 r"(visuali[sz]ations?|composites?|pictures?|rgb)\b", t):
+        a.composite = False  # "the actual values, not a coloured visualisation"
     if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
         a.water = a.detect = a.segment = a.search = a.vqa = False
         a.classes, a.indices = [], [n for n, _ in named]

@@ -23,6 +23,9 @@ it). Plans on a remote backend run at once; a local in-process model carries one
 planner holds for a whole plan and the ``describe_scene`` describer for one answer
 (:func:`agent.llm.serial.model_lock`), so calls on it never overlap.
 
+A call that repeats an earlier step with the same arguments is not added again: it ends the
+plan, as ``finish`` does (small local models repeat their last call instead of finishing).
+
 A rejected call goes back to the model as a ``ToolMessage`` carrying the error. After
 ``max_retries`` rejected calls (or when the model fails or goes silent), the fallback planner
 (the offline planner by default) plans the request and the plan says so in its notes.
@@ -274,6 +277,11 @@ class LLMPlanner:
                 if name == FINISH:
                     done = True
                     messages.append(ToolMessage(content="ok", tool_call_id=call_id, name=name))
+                    continue
+                if any(s.tool == name and s.args == args for s in steps):
+                    done = True  # a repeat adds nothing: small models repeat, not finish
+                    messages.append(ToolMessage(content="ok: same as an earlier step; the plan "
+                                                "is finished", tool_call_id=call_id, name=name))
                     continue
                 error = self.check_call(name, args, steps, scenes, sandbox)
                 if error is None:

@@ -207,7 +207,7 @@ def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
         return b.water(scene), stats["map_water"]
     if a.indices:
         key = "spectral_index_masked" if a.threshold is not None else "spectral_index"
-        stat = a.statistic if a.statistic in ("max", "min") and a.threshold is None else stats[key]
+        stat = a.series_statistic if a.series_statistic and a.threshold is None else stats[key]
         return b.index(scene, a.indices[0]), stat
     if a.biomass:
         return b.biomass(scene), stats["estimate_biomass"]

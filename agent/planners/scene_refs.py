@@ -117,6 +117,7 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]]) -> list[int]
         picked |= {i for i, d in enumerate(dates) if d and len(d) == 10
                    and int(d[5:7]) == month}
     for kind, pattern in _MODALITY.items():
-        if pattern.search(norm):
-            picked |= {i for i, (_, mod) in enumerate(scenes) if _modality_matches(kind, mod)}
+        if pattern.search(norm):  # a scene of unknown modality counts as optical, never as SAR
+            picked |= {i for i, (_, mod) in enumerate(scenes)
+                       if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}
     return sorted(picked) if 0 < len(picked) < n else []

@@ -10,7 +10,8 @@ open is filled simply and validly:
   a gold argument naming one of the item's files becomes that file's placeholder;
 * a step reads the earlier one it needs: ``detect_objects`` the ``pseudo_rgb`` composite,
   ``segment`` the boxes of ``detect_objects``, ``measure`` the latest result,
-  ``estimate_biomass`` a mask as its region, ``assess`` the mapped result;
+  ``estimate_biomass`` a mask as its region, ``assess`` the latest result against the last
+  other file the request names; a change series compares the first date with each later one;
 * out-of-scope items (no required tool) become ``{"plan": [], "declined": true}``.
 
 Every plan is checked with :func:`agent.planners.validate.plan_problems`. Only development
@@ -146,6 +147,10 @@ def build_plan(item: dict[str, Any]) -> list[dict[str, Any]]:
             add(tool, {"images": made or "$images", **given})
             continue
         if series and _series_step(tool, required):
+            if tool == "detect_changes":  # the first date against each later one
+                for name in names[1:]:
+                    add(tool, {"before": names[0], "after": name, **given})
+                continue
             for name in names:
                 add(tool, {"image": name, **given})
             continue
@@ -194,8 +199,9 @@ def _fill(tool: str, args: dict[str, Any], names: list[str], last: dict[str, str
             out["statistic"] = _statistic(question, source["tool"])
     if tool == "measure" and not steps:
         out.update({"source": scene, "statistic": _statistic(question, "")})
-    if tool == "assess" and steps:
-        out["result"] = f"$s{len(steps)}"
+    if tool == "assess":
+        out["result"] = f"$s{len(steps)}" if steps else scene
+        out["reference"] = _reference(question, images)
     out.update(args)
     return out
 
@@ -209,6 +215,14 @@ def _query(question: str) -> str:
     found = re.findall(r"\b(?:with|shows?|like|contains?|similar to)\s+(?:an?\s+|the\s+)?"
                        r"(.+?)(?=[?.,]|\s+in\s|\s+then\s|$)", question, flags=re.IGNORECASE)
     return (found[-1] if found else question).strip()[:60]
+
+
+def _reference(question: str, images: list[str]) -> str:
+    """The last file the question names that is not one of its scenes (the reference)."""
+    files = re.findall(r"[\w./-]+\.(?:tiff?|geojson|shp|gpkg|png|jpe?g)\b", question,
+                       flags=re.IGNORECASE)
+    others = [f for f in files if f not in images]
+    return others[-1] if others else "reference.tif"
 
 
 def _archive(question: str, images: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -79,6 +80,15 @@ def test_hallucinated_tools_and_wrong_types_fall_back_to_offline(tmp_path: Path)
     assert any("min_confidence" in e for e in errors)
 
 
+def test_a_repeated_call_ends_the_plan(tmp_path: Path) -> None:
+    model = scripted(calls(call("detect_objects", "a", image="$image", classes=["road"])),
+                     calls(call("detect_objects", "b", image="$image", classes=["road"])),
+                     calls(call("decline", reason="never asked")))
+    plan = planner(model, tmp_path).plan("is there a road?")
+    assert [s.tool for s in plan.steps] == ["detect_objects"] and plan.declined is None
+    assert len(model.prompts) == 2 and not plan.notes
+
+
 def test_paths_outside_the_roots_are_refused(tmp_path: Path) -> None:
     model = scripted(calls(call("describe_raster", image="/etc/passwd")),
                      calls(call("describe_raster", image="../secret.tif")),
@@ -136,7 +146,7 @@ def test_history_and_thumbnails_reach_the_model(tmp_path: Path) -> None:
                                                history=history)
     first = model.prompts[0]
     assert first[1].content == "earlier question"
-    blocks = first[3].content
+    blocks: Any = first[3].content
     assert isinstance(blocks, list)
     assert "600" in blocks[0]["text"] or "400 x 600" in blocks[0]["text"]
     assert blocks[-1]["image_url"]["url"].startswith("data:image/png;base64,")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners import scenes, slots
+from agent.planners import label_slots, scenes, slots
 from agent.planners.text import osa_distance, read_request
 from agent.planners.vocab import canonical_class, get_vocabulary
 
@@ -100,12 +100,13 @@ def test_counts_wavelengths_bands_points_boxes() -> None:
 
 
 def test_labels_and_queries() -> None:
-    labels = slots.find_labels(norm("which ones are farmland, forest or residential"), V)
+    labels = label_slots.find_labels(norm("which ones are farmland, forest or residential"), V)
     assert labels is not None and labels[0] == ["farmland", "forest", "residential"]
-    labels = slots.find_labels(norm("is it a rural or an urban area?"), V)
+    labels = label_slots.find_labels(norm("is it a rural or an urban area?"), V)
     assert labels is not None and labels[0] == ["rural", "urban"]
-    assert slots.find_labels(norm("count the ships"), V) is None
-    found = slots.find_search_query(norm("images in archive/ that look most like a solar farm."))
+    assert label_slots.find_labels(norm("count the ships"), V) is None
+    found = label_slots.find_search_query(
+        norm("images in archive/ that look most like a solar farm."))
     assert found is not None and found[0] == "solar farm"
 
 

@@ -1,0 +1,97 @@
+"""Slots of the classification and search tools: candidate labels and the search query.
+
+"farmland, forest or residential" -> ``classify_scene.labels``; "images that look most like a
+solar farm" -> ``search_images.query``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.slots import Span
+from agent.planners.vocab import Vocabulary
+
+
+def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
+    seq = list(reversed(words)) if from_end else list(words)
+    skipped = 0
+    while seq and seq[0] in stop:
+        seq.pop(0)
+        skipped += 1
+    if skipped > (1 if from_end else 2):  # the label must open (or close) its list item
+        return []
+    run: list[str] = []
+    for w in seq:
+        if w in stop or len(run) == 3:
+            break
+        run.append(w)
+    return list(reversed(run)) if from_end else run
+
+
+def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
+    run = _trim(words, vocab.label_stopwords, from_end)
+    if not run or any(not w.replace("-", "").isalpha() or w in ("xfilex", "xfolderx")
+                      for w in run):
+        return None
+    phrase = " ".join(run)
+    if len(run) > 1 and phrase not in vocab.scene_labels:
+        pair = " ".join(run[-2:] if from_end else run[:2])
+        phrase = pair if pair in vocab.scene_labels else run[-1] if from_end else run[0]
+    return phrase
+
+
+def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
+    """A candidate-label list ("farmland, forest or residential") and its span."""
+    for clause in re.finditer(r"[^.;:?!()\[\]]+", text.replace(" - ", " ; ")):
+        body = clause.group(0)
+        has_or = re.search(r"\bor\b", body) is not None
+        if not has_or and "," not in body:
+            continue
+        joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
+        parts = [p for p in re.split(joiner, body) if p.strip()]
+        if len(parts) < 2:
+            continue
+        labels: list[str] = []
+        ok = True
+        for i, part in enumerate(parts):
+            words = re.findall(r"[a-z][a-z\-]*|\d+", part)
+            if 0 < i < len(parts) - 1:
+                inner = [w for w in words if w not in vocab.label_stopwords]
+                label = " ".join(inner) if 0 < len(inner) <= 3 else None
+            else:
+                label = _label(words, vocab, from_end=(i == 0))
+            if label is None:
+                ok = False
+                break
+            labels.append(label)
+        if ok and len(set(labels)) >= 2:
+            return list(dict.fromkeys(labels)), clause.span()
+    return None
+
+
+_QUERY_CUES = (
+    r"(?:look|looks)(?:\s+(?:most|more|the most|a lot|very much))?\s+(?:similar to|like)",
+    r"similar(?:\s+\w+){0,2}\s+to|resembl\w*|matching",
+    r"show(?:s|ing)?|contain(?:s|ing)?|depict(?:s|ing)?|featur(?:e|es|ing)|includ(?:e|es|ing)"
+    r"|have|has",
+    r"\bwith|\bof|\bfor",
+)
+_QUERY_END = (r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give|return|"
+              r"show|list|rank|sort)\b|\b(?:across|in|within|from|through|over) "
+              r"(?:the |my |our |this |that )?(?:whole |entire )?"
+              r"(?:archive|collection|catalog\w*|database|library)\b|$))")
+
+
+def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
+    """What a retrieval looks for ("look most like a solar farm" -> "solar farm")."""
+    for cue in _QUERY_CUES:
+        m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
+        if m:
+            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip().strip("'\""))
+            query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
+                           r"(?:xfilex|xfolderx).*$", "", query)
+            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
+            if query and "xfilex" not in query and "xfolderx" not in query:
+                return query, m.span()
+    return None
+
