@@ -229,6 +229,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
                        "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
                                            r"\bchange\b", t) else None)
+    pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 else None
+    if pair_class:
+        a.change, a.change_target = True, pair_class  # "have the areas of water changed?"
     if (a.change_target or a.change_threshold is not None) and n_scenes in (0, 2):
         a.change = True  # "where were forests cleared between a.tif and b.tif"
     a.trend = has("trend", t)
@@ -308,6 +311,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if pair_class:  # the class is the change target, not a thing to map in each scene
+        a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
+        a.classes, a.indices = [], []
     if has("product_raster", t) and n_scenes and not (a.change or a.trend_strong or a.search):
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not

@@ -16,11 +16,12 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import coverage, scene_refs
+from agent.planners import coverage, scene_refs, topics
 from agent.planners import scenes as facts
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.files import read_files
 from agent.planners.intents import IMAGE_WORDS, Analysis, analyse
+from agent.planners.pair_order import ordered_pair
 from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import RequestText, read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
@@ -56,8 +57,9 @@ class OfflinePlanner:
         files = read_files(req, vocab)
         paths = ([(s.path, s.modality) for s in scenes]
                  or [(f, None) for f in files.scenes(req.files)])
-        chosen = scene_refs.referenced(
-            req.norm, [(p, m or facts.guess_modality(p, vocab)) for p, m in paths])
+        chosen = [] if len(paths) == 2 and topics.pair_class_change(req.norm, vocab) else (
+            scene_refs.referenced(  # "changed in the first image" names no scene to pick
+                req.norm, [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]))
         picked, given = [paths[i][0] for i in chosen], len(paths)
         paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)
@@ -141,50 +143,6 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     return raw.strip()
 
 
-def _ordered_pair(scenes: list[SceneRef], raw: str,
-                  note: Callable[[str], None] | None = None) -> tuple[SceneRef, SceneRef]:
-    """(before, after) in the order the analyst gave: role words next to the names or in them
-    (pre/post, before/after, t0/t1), dates in the text in their order ("from 2018 to 2021"),
-    else the order the scenes were given. File-name dates never reorder silently: when they
-    disagree with that order, ``note`` says so, naming both files."""
-    first, second = scenes[0], scenes[1]
-    before, after = first, second
-    r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
-    e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
-    told = _text_date_order(first.path, second.path, raw)
-    by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
-    if r1 == "after" or r2 == "before" or by_epoch:
-        before, after = second, first
-    elif r1 is None and r2 is None and told is not None:
-        before, after = told
-    d1, d2 = facts.file_date(before.path), facts.file_date(after.path)
-    if note is not None and d1 and d2 and _date_key(d1) > _date_key(d2):
-        note(f"before = {before.path} and after = {after.path} as the request gives them, but "
-             f"the file names date {before.path} {d1} and {after.path} {d2}: the 'before' scene "
-             "looks newer. Check the order; swap the images if they are the other way round")
-    return before, after
-
-
-def _date_key(date: str) -> str:
-    """Comparable key of a file-name date (a year compares as its first day)."""
-    return date if len(date) == 10 else f"{date}-01-01"
-
-
-def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | None:
-    """The pair in the order the request writes the years of the two files, when it does."""
-    ya, yb = facts.file_date(a), facts.file_date(b)
-    if not (ya and yb) or ya[:4] == yb[:4]:
-        return None
-    text = raw
-    for name in (a, b):
-        text = text.replace(PurePath(name).name, " ")
-    pa, pb = (re.search(rf"(?<!\d){y[:4]}(?!\d)", text) for y in (ya, yb))
-    if pa is None or pb is None:
-        return None
-    return (SceneRef(a, None), SceneRef(b, None)) if pa.start() < pb.start() else (
-        SceneRef(b, None), SceneRef(a, None))
-
-
 def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
     """ISO dates from the file names (None, with a note, when some have none)."""
     dates = [facts.file_date(s.path) for s in scenes]
@@ -252,7 +210,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
     paired = [i for i in a.indices if i in b.vocab.pair_index.values()]
     if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
-        burn = (_ordered_pair(scenes_left, raw, b.note) if n == 2 else
+        burn = (ordered_pair(scenes_left, raw, b.note) if n == 2 else
                 (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))
         b.burn_pair(*burn, paired[0], a.indices[0] == paired[0])
         a.indices = [i for i in a.indices if i not in paired]
@@ -297,10 +255,10 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
         if a.detect and not (a.change_event or (pair_words and not a.count_words)):
             return None
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
-            return _ordered_pair(scenes, raw, note)
+            return ordered_pair(scenes, raw, note)
         return None
     if len(scenes) >= 3 and a.change and not a.quantity:
-        return _ordered_pair([scenes[0], scenes[-1]], raw, note)
+        return ordered_pair([scenes[0], scenes[-1]], raw, note)
     if not scenes and a.change and re.search(
             r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
         return SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)
@@ -325,6 +283,8 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
               max_area_m2=a.max_area_m2)
     elif a.statistic in ("max", "min", "mean", "length"):
         b.add("measure", source=change, statistic=a.statistic, units=a.units)
+    elif a.units:  # "how much forest was lost, in hectares"
+        b.add("measure", source=change, statistic="area", units=a.units)
     if a.indices:
         for scene in (before, after):
             b.index(scene, a.indices[0])

@@ -44,3 +44,32 @@ _LAND_USE_WORDS = {"residential", "farmland", "cropland", "agricultural", "agric
                    "church", "school", "railway", "station", "highway", "village", "town",
                    "city", "suburb", "suburban", "orchard", "vineyard", "plantation", "land use",
                    "landuse", "flooded", "damaged", "snow", "cloud", "cloudy"}
+
+
+_PAIR_CLASS_CHANGE = re.compile(
+    r"\b(?:areas?|regions?|extent|cover(?:age)?|amount|parts?) of (?:the )?([a-z][a-z -]{1,40}?)\s+"
+    r"(?:in (?:the )?(?:first|second|pre[\s-]?\w*|post[\s-]?\w*|earlier|later|before|after)"
+    r"\s+\w+\s+)?(?:ha(?:s|ve) |did |been |mainly )*"
+    r"(chang|increas|decreas|grow|grew|shrink|shrank|expand|declin|reduc|rise|rose|drop)|"
+    r"\bchange (?:ratio|proportion|rate|share|percentage|fraction) of (?:the )?"
+    r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)")
+
+
+def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
+    """The land-cover class whose change a request over a pair asks about ("have the areas of
+    water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
+    its canonical object class, else the class phrase as written (singular)."""
+    m = _PAIR_CLASS_CHANGE.search(text)
+    if m is None:
+        return None
+    phrase = (m.group(1) or m.group(3) or "").strip()
+    if not phrase or phrase in ("the image", "the scene", "it", "them"):
+        return None
+    canonical = vocab.canonical_class(phrase)
+    if canonical:
+        return canonical
+    words = phrase.split()
+    last = words[-1]
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        words[-1] = last[:-1]
+    return " ".join(words)
