@@ -311,6 +311,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if n_scenes == 2 and a.water and re.search(
+            r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood)\b",
+            t):  # new flood water against a reference water layer is a change of water
+        pair_class, a.change, a.change_target = "water", True, "water"
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
         a.classes, a.indices = [], []

@@ -329,18 +329,26 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
             a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
     if a.water and applies("water"):
-        b.water(scene)
+        _in_units(b, a, b.water(scene))
     region = None
     if a.biomass and a.indices and isinstance(a.threshold, float):
         region = b.index(scene, a.indices[0])
         b.note(f"biomass of {scene.path} limited to its {a.indices[0]} mask")
     elif applies("index"):
         for i, name in enumerate(a.indices):
-            b.index(scene, name, first=i == 0)
+            ref = b.index(scene, name, first=i == 0)
+            if i == 0 and a.threshold is not None:
+                _in_units(b, a, ref)
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
             b.note(f"biomass over the whole of {scene.path}: one scene cannot show change")
         b.biomass(scene, region)
+
+
+def _in_units(b: Builder, a: Analysis, ref: str) -> None:
+    """The area of a mask in the unit the request asks for ("in km²"), unless measured already."""
+    if a.units and b.steps and b.steps[-1].tool != "measure":
+        b.add("measure", source=ref, statistic="area", units=a.units)
 
 
 def _describe(b: Builder, a: Analysis, raw: str, scenes: list[SceneRef]) -> None:
