@@ -329,7 +329,9 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
             a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
     if a.water and applies("water"):
-        _in_units(b, a, b.water(scene))
+        ref = b.water(scene)  # map_water reports ha and km² itself
+        if a.units == "m2":
+            _in_units(b, a, ref)
     region = None
     if a.biomass and a.indices and isinstance(a.threshold, float):
         region = b.index(scene, a.indices[0])
