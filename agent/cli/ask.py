@@ -25,6 +25,7 @@ from agent.cli.output import (
     DEFAULT_WORKSPACE,
     console,
     positive_float,
+    positive_int,
     print_answer,
     print_json,
 )
@@ -78,17 +79,6 @@ def _report_json(report: Any) -> str:
     if dataclasses.is_dataclass(report) and not isinstance(report, type):
         return json.dumps(dataclasses.asdict(report), indent=2, default=str)
     return json.dumps(report, indent=2, default=str)
-
-
-def _count(text: str) -> int:
-    """A positive whole number (``--limit``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
 
 
 def cmd_eval(ns: argparse.Namespace) -> int:
@@ -170,7 +160,7 @@ def add_ask_parsers(sub: Any) -> None:
                         "repository's eval/corpus, or $EARTHSIGHT_CORPUS); held-out as totals")
     p.add_argument("--planner", default=DEFAULT_PLANNER, help="planner name (offline, llm)")
     p.add_argument("--out", help="also write the report as JSON here")
-    p.add_argument("--limit", type=_count, metavar="N",
+    p.add_argument("--limit", type=positive_int, metavar="N",
                    help="score only the first N queries of the file (slow planners)")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help=argparse.SUPPRESS)
     add_llm_options(p)

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.cli.output import console, print_json
+from agent.cli.output import console, positive_int, print_json
 from agent.errors import UsageError
 from specialists.runtime.models import WEIGHTS_ENV, get_record
 from tools.biomass.training import train_biomass_head, train_change_model
@@ -162,27 +162,17 @@ def cmd_train_water(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
 def _segmentation_options(p: Any, weights_file: str, epochs: int, steps: int,
                           batch: int) -> None:
     """Options shared by the binary segmentation trainers (change model, water head)."""
     p.add_argument("--out", help=f"weights file (default {weights_file}, in "
                    "$EARTHSIGHT_WEIGHTS_DIR when set)")
-    p.add_argument("--epochs", type=_positive, default=epochs, help=f"training epochs ({epochs})")
-    p.add_argument("--steps", type=_positive, default=steps,
+    p.add_argument("--epochs", type=positive_int, default=epochs,
+                   help=f"training epochs ({epochs})")
+    p.add_argument("--steps", type=positive_int, default=steps,
                    help=f"optimiser steps per epoch ({steps})")
-    p.add_argument("--batch", type=_positive, default=batch, help=f"crops per step ({batch})")
-    p.add_argument("--crop", type=_positive, default=128, help="crop side in pixels (128)")
+    p.add_argument("--batch", type=positive_int, default=batch, help=f"crops per step ({batch})")
+    p.add_argument("--crop", type=positive_int, default=128, help="crop side in pixels (128)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -198,7 +188,7 @@ def add_train_parsers(sub: Any) -> None:
     p.add_argument("--footprints", required=True, help="GEDI L4A .csv, .h5 or .zip")
     p.add_argument("--out", help="weights file (default agb_mixer.pt, in $EARTHSIGHT_WEIGHTS_DIR"
                    " when set)")
-    p.add_argument("--epochs", type=_positive, default=30, help="training epochs (30)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="training epochs (30)")
     p.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=None,
                    help="train the head only (default: frozen iff --encoder-weights is given)")
     p.add_argument("--encoder-weights", help="torchvision weights for the encoder, e.g. "

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from agent.evaluate import Query, score_item
 from agent.plan import Plan, Scene
 from agent.planners.offline import OfflinePlanner
-from tests.agent.planners.plans import steps
+from tests.agent.planners.plans import assert_planned_as_annotated, steps
 
 FILE = Path(__file__).with_name("failure_class_queries.jsonl")
 QUERIES = [json.loads(x) for x in FILE.read_text().splitlines() if x.strip()]
@@ -24,13 +23,7 @@ QUERIES = [json.loads(x) for x in FILE.read_text().splitlines() if x.strip()]
 
 @pytest.mark.parametrize("query", QUERIES, ids=[q["id"] for q in QUERIES])
 def test_failure_class_phrasings(planner: OfflinePlanner, query: dict[str, Any]) -> None:
-    q = Query.model_validate(query)
-    plan = planner.plan(q.question, [Scene(path=p) for p in q.images])
-    item = score_item(q, plan)
-    assert item.problems == []
-    assert item.exact, (item.missing, item.extra, plan.to_design_json())
-    assert item.in_order is not False
-    assert all(c.correct for c in item.args), [c for c in item.args if not c.correct]
+    assert_planned_as_annotated(planner, query)
 
 
 def _tools(plan: Plan) -> list[str]:

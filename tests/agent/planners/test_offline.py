@@ -15,6 +15,7 @@ from agent.plan import Plan, Scene
 from agent.planners.offline import OfflinePlanner
 from agent.planners.shared import PLANNER_NAMES, get_planner
 from agent.planners.validate import plan_problems
+from tests.agent.planners.plans import assert_planned_as_annotated
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -80,15 +81,7 @@ EXTRA = _queries(EXTRA_FILE)
 
 @pytest.mark.parametrize("query", EXTRA, ids=[q["id"] for q in EXTRA])
 def test_extra_phrasings(planner: OfflinePlanner, query: dict[str, Any]) -> None:
-    from agent.evaluate import Query, score_item
-
-    q = Query.model_validate(query)
-    plan = planner.plan(q.question, [Scene(path=p) for p in q.images])
-    item = score_item(q, plan)
-    assert item.problems == []
-    assert item.exact, (item.missing, item.extra, plan.to_design_json())
-    assert item.in_order is not False
-    assert all(c.correct for c in item.args), [c for c in item.args if not c.correct]
+    assert_planned_as_annotated(planner, query)
     assert len(EXTRA) >= 40
 
 
