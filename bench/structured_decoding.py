@@ -112,24 +112,26 @@ class EagerLLMatcher(LLGuidanceMatcher):
         return [int(t) for t in tokens[:taken]] or super().forced()
 
 
-class LMFEMatcher:
-    """lm-format-enforcer ``TokenEnforcer`` (prefix-keyed; no forced tokens)."""
+class _TokenSetMatcher:
+    """A matcher from a library that lists the allowed token ids (no forced tokens): the mask
+    is built once per step from :meth:`_tokens` and dropped when a token is accepted."""
 
-    def __init__(self, enforcer: Any, vocab: int, stop: set[int]) -> None:
-        self.enforcer, self.vocab, self.stop = enforcer, vocab, stop
-        self.seq: list[int] = [-1]
+    def __init__(self, vocab: int, stop: set[int]) -> None:
+        self.vocab, self.stop = vocab, stop
         self._mask: Any = None
+
+    def _tokens(self) -> list[int]:
+        raise NotImplementedError
+
+    def _advance(self, token: int) -> None:
+        raise NotImplementedError
 
     def allowed(self) -> Any:
         import torch
 
         if self._mask is None:
             mask = torch.zeros(self.vocab, dtype=torch.bool)
-            allowed = self.enforcer.get_allowed_tokens(self.seq)
-            ids = allowed.allowed_tokens if hasattr(allowed, "allowed_tokens") else allowed
-            if hasattr(ids, "nonzero"):  # a bitmask tensor
-                ids = ids.nonzero().reshape(-1).tolist()
-            mask[[i for i in ids if i < self.vocab]] = True
+            mask[[t for t in self._tokens() if t < self.vocab]] = True
             mask[list(self.stop)] = False
             self._mask = mask
         return self._mask
@@ -139,42 +141,50 @@ class LMFEMatcher:
 
     def accept(self, token: int) -> None:
         self._mask = None
-        self.seq.append(token)
+        self._advance(token)
 
     @property
     def done(self) -> bool:
         return not bool(self.allowed().any())
 
 
-class OutlinesMatcher:
+class LMFEMatcher(_TokenSetMatcher):
+    """lm-format-enforcer ``TokenEnforcer`` (prefix-keyed; no forced tokens)."""
+
+    def __init__(self, enforcer: Any, vocab: int, stop: set[int]) -> None:
+        super().__init__(vocab, stop)
+        self.enforcer = enforcer
+        self.seq: list[int] = [-1]
+
+    def _tokens(self) -> list[int]:
+        allowed = self.enforcer.get_allowed_tokens(self.seq)
+        ids = allowed.allowed_tokens if hasattr(allowed, "allowed_tokens") else allowed
+        if hasattr(ids, "nonzero"):  # a bitmask tensor
+            ids = ids.nonzero().reshape(-1).tolist()
+        return [int(i) for i in ids]
+
+    def _advance(self, token: int) -> None:
+        self.seq.append(token)
+
+
+class OutlinesMatcher(_TokenSetMatcher):
     """outlines-core ``Guide`` over a regex of the schema."""
 
     def __init__(self, index: Any, vocab: int, stop: set[int]) -> None:
         import outlines_core
 
-        self.guide, self.vocab, self.stop = outlines_core.Guide(index), vocab, stop
-        self._mask: Any = None
+        super().__init__(vocab, stop)
+        self.guide = outlines_core.Guide(index)
 
-    def allowed(self) -> Any:
-        import torch
+    def _tokens(self) -> list[int]:
+        return [int(t) for t in self.guide.get_tokens()]
 
-        if self._mask is None:
-            mask = torch.zeros(self.vocab, dtype=torch.bool)
-            mask[[t for t in self.guide.get_tokens() if t < self.vocab]] = True
-            mask[list(self.stop)] = False
-            self._mask = mask
-        return self._mask
-
-    def forced(self) -> list[int]:
-        return []
-
-    def accept(self, token: int) -> None:
-        self._mask = None
+    def _advance(self, token: int) -> None:
         self.guide.advance(token)
 
     @property
     def done(self) -> bool:
-        return bool(self.guide.is_finished()) or not bool(self.allowed().any())
+        return bool(self.guide.is_finished()) or super().done
 
 
 def _byte_tokens(tokenizer: Any, vocab: int) -> dict[bytes, list[int]]:

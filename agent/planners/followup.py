@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
+from agent.planners.scene_refs import ORDINALS
 
 if TYPE_CHECKING:
     from agent.sandbox import Paths
@@ -33,8 +34,6 @@ _FILTER = re.compile(
 _VAGUE_SIZE = re.compile(r"\bonly (?:the )?(?:big|large|bigger|larger|biggest|largest|small|"
                          r"smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b(?!\s+than)",
                          re.IGNORECASE)
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-             "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 _SAME = re.compile(r"\b(same|again|repeat|likewise)\b.*\b(image|scene|one|file)\b|"
                    r"\b(image|scene)\s*(\d+)\b", re.IGNORECASE)
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"
@@ -108,7 +107,7 @@ def _scene_index(request: str, count: int, used: Sequence[str],
     number = re.search(r"\b(?:image|scene)\s*(\d+)\b", lowered)
     if number:
         return int(number.group(1)) - 1
-    for word, index in _ORDINALS.items():
+    for word, index in ORDINALS.items():
         if re.search(rf"\b{word}\b", lowered):
             index = count - 1 if index < 0 else index
             return index if index < count else None

@@ -26,15 +26,17 @@ from agent.planners import scenes as facts
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
          r"mosaic)")
-_ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0, "latter": -1}
+"""Ordinal words -> index of the scene in the order given (-1: the last); also used by the
+chat follow-ups ("same for the second image")."""
 _MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
                 r"true colou?r|aerial|hyperspectral|hsi|aviris")
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(_ORDINAL)}|{_MODAL_WORDS})\b)*"
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS})\b)*"
           rf"\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene")."""
-_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(_ORDINAL)})\b"
+_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(ORDINALS)})\b"
                     rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
@@ -93,7 +95,7 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]]) -> list[int]
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
     for m in _ORDER.finditer(norm):
-        i = _ORDINAL[m.group(1)]
+        i = ORDINALS[m.group(1)]
         if i < n:
             picked.add(n - 1 if i < 0 else i)
     for m in _NUMBERED.finditer(norm):
