@@ -115,7 +115,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     out: list[str] = []
     for part in parts:
         req = read_request(part, vocab.corrector)
-        if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3):
+        if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
+                or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
         a = analyse(req, vocab, n_scenes, read_files(req, vocab))
         quoted = _quote(part)

@@ -196,7 +196,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.labels, span = labels
         a.classify = True
         skip.append(span)
-    a.classes = slots.find_classes(t, vocab, skip)
+    cover = [m.span() for m in re.finditer(r"\btrees? cover\b", t)]  # land cover, no crowns
+    a.classes = slots.find_classes(t, vocab, skip + cover)
     t = _blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
@@ -311,8 +312,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if detect_words and not (a.classes or generic or a.counting or a.everything) and (
+            a.indices or a.water or a.biomass or (a.change and n_scenes == 2)):
+        a.detect = False  # "detect the burned area": the index, water or change map detects it
     if n_scenes == 2 and a.water and re.search(
-            r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood)\b",
+            r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
+            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
             t):  # new flood water against a reference water layer is a change of water
         pair_class, a.change, a.change_target = "water", True, "water"
     if pair_class:  # the class is the change target, not a thing to map in each scene
