@@ -17,8 +17,12 @@ modality) and compared with its gold annotation:
 * **Arguments** — every argument that ``gold.args`` names is one check. It is read from
   the step of that tool that matches the most gold arguments (first such step on ties); an
   argument the plan leaves out counts as the tool's default. Lists compare as sets, strings
-  case-insensitively after the class-synonym mapping, numbers within 5 % (exactly for 0),
-  booleans exactly. A missing tool fails all its checks. Reported overall and per tool.
+  case-insensitively after the class-synonym mapping and in the singular ("pastures" =
+  "pasture"), numbers within 5 % (exactly for 0), booleans exactly. A missing required tool
+  fails all its checks; the arguments of an optional tool the plan does not have are not
+  checked (they say how to call that extra step if it is planned: "in hectares" for a
+  ``measure`` after ``map_water``, which reports hectares itself). Reported overall and per
+  tool.
 * **Out of scope** — queries with an empty ``required`` list are correct when the planner
   declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
   counted as false declines.
@@ -37,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.plan import Plan, Planner, Scene
 from agent.planners.shared import get_planner
 from agent.planners.validate import plan_problems
-from agent.planners.vocab import canonical_class
+from agent.planners.vocab import canonical_class, singular
 from tools.catalog import REGISTRY
 
 METHOD = (__doc__ or "").split("\n\n", 1)[-1].strip()
@@ -164,8 +168,8 @@ def in_order(planned: Sequence[str], required: Sequence[str]) -> bool:
 
 
 def _norm_str(value: str) -> str:
-
-    return canonical_class(value)
+    """A class or label name as compared: canonical, singular ("pastures" = "pasture")."""
+    return singular(canonical_class(value))
 
 
 def _is_number(value: Any) -> bool:
@@ -213,11 +217,14 @@ def _default(tool: str, arg: str) -> Any:
     return field.get_default(call_default_factory=True)
 
 
-def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]]) -> list[ArgCheck]:
+def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
+               optional: Iterable[str] = ()) -> list[ArgCheck]:
     """One check per argument that ``gold_args`` names (see the module docstring)."""
     checks: list[ArgCheck] = []
     for tool, wanted in gold_args.items():
         steps = [s for s in plan.steps if s.tool == tool]
+        if not steps and tool in optional:
+            continue  # how to call an acceptable extra step, when the plan has one
 
         def got_of(args: dict[str, Any], name: str, _tool: str = tool) -> Any:
             return args[name] if name in args else _default(_tool, name)
@@ -244,7 +251,7 @@ def score_item(query: Query, plan: Plan, error: str | None = None) -> ItemResult
     kept = set(planned) - (set(gold.optional) - set(gold.required))
     exact = kept == set(gold.required)
     order = in_order(planned, gold.required) if gold.ordered else None
-    checks = check_args(plan, gold.args)
+    checks = check_args(plan, gold.args, set(gold.optional) - set(gold.required))
     oos = not gold.required
     _, _, f1 = prf(tp, fp, fn)
     parts = [f1, float(exact)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.slots import Span
-from agent.planners.vocab import Vocabulary
+from agent.planners.vocab import Vocabulary, singular
 
 
 def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
@@ -63,7 +63,7 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
             if label is None:
                 ok = False
                 break
-            labels.append(label)
+            labels.append(singular(label))
         if ok and len(set(labels)) >= 2:
             return list(dict.fromkeys(labels)), clause.span()
     return None

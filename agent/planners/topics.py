@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.slots import NUM
-from agent.planners.vocab import Vocabulary
+from agent.planners.vocab import Vocabulary, singular
 
 
 def find_change_threshold(text: str) -> float | None:
@@ -68,8 +68,4 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     canonical = vocab.canonical_class(phrase)
     if canonical:
         return canonical
-    words = phrase.split()
-    last = words[-1]
-    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
-        words[-1] = last[:-1]
-    return " ".join(words)
+    return singular(phrase)

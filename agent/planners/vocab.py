@@ -182,3 +182,20 @@ def canonical_class(name: str) -> str:
     """
     found = get_vocabulary().canonical_class(name)
     return found if found is not None else " ".join(name.strip().lower().split())
+
+
+def singular(phrase: str) -> str:
+    """The phrase with its last word in the singular ("pastures" -> "pasture", "cities" ->
+    "city"); words that only look plural ("grass", "bus", "tennis") are kept."""
+    words = phrase.split()
+    if not words:
+        return phrase
+    last = words[-1]
+    if len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 4 and last.endswith(("ches", "shes", "xes", "sses")):
+        last = last[:-2]
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return " ".join([*words[:-1], last])
+

@@ -93,6 +93,8 @@ def test_in_order_is_a_subsequence_check() -> None:
     (["ship"], ["ship", "plane"], False), ([650, 550, 450], [450, 551, 650], True),
     ([650, 550, 450], [650, 550], False), (None, None, True), (5, None, False),
     ("ship", ["ship"], False), ({"k": 1}, {"k": 1.01}, True),
+    (["forest", "pasture"], ["forests", "pastures"], True), ("city", "cities", True),
+    (["grass"], ["gras"], False), ("forest", "forest clearing", False),
 ])
 def test_values_match(expected: Any, got: Any, ok: bool) -> None:
     assert values_match(expected, got) is ok
@@ -108,6 +110,18 @@ def test_check_args_best_step_and_defaults() -> None:
                                "measure": {"min_area_m2": 15}})
     assert [(c.tool, c.correct) for c in checks] == [("detect_objects", False),
                                                      ("measure", False)]
+
+
+def test_args_of_an_optional_tool_count_only_when_it_is_planned() -> None:
+    gold = query("q", ["map_water"], ["measure"], {"measure": {"units": "ha"}})
+    without = score_item(gold, plan_of(("map_water", {"image": "a"})))
+    assert without.args == [] and without.exact
+    wrong = score_item(gold, plan_of(("map_water", {"image": "a"}),
+                                     ("measure", {"source": "$s1", "units": "km2"})))
+    assert [c.correct for c in wrong.args] == [False]
+    required = query("r", ["map_water", "measure"], args={"measure": {"units": "ha"}})
+    assert [c.correct for c in score_item(required, plan_of(("map_water", {})))
+            .args] == [False]
 
 
 def test_score_item_exact_order_and_args() -> None:

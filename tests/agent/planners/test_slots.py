@@ -6,7 +6,7 @@ import pytest
 
 from agent.planners import label_slots, scenes, slots
 from agent.planners.text import osa_distance, read_request
-from agent.planners.vocab import canonical_class, get_vocabulary
+from agent.planners.vocab import canonical_class, get_vocabulary, singular
 
 V = get_vocabulary()
 
@@ -138,3 +138,12 @@ def test_osa_distance() -> None:
     assert osa_distance("detetc", "detect", 2) == 1
     assert osa_distance("watr", "water", 2) == 1
     assert osa_distance("abc", "xyz", 1) == 2
+
+
+@pytest.mark.parametrize(("phrase", "one"), [
+    ("pastures", "pasture"), ("arable land", "arable land"), ("cities", "city"),
+    ("beaches", "beach"), ("grass", "grass"), ("tennis", "tennis"), ("bus", "bus"),
+    ("storage tanks", "storage tank"), ("", ""),
+])
+def test_singular(phrase: str, one: str) -> None:
+    assert singular(phrase) == one
