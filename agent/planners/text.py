@@ -143,11 +143,14 @@ class TypoCorrector:
     """
 
     def __init__(self, targets: Iterable[str], known: Iterable[str],
-                 shorthand: dict[str, str] | None = None) -> None:
-        """Index ``targets`` (keywords), remember ``known`` words (never corrected) and the
-        ``shorthand`` of chat writing ("u" -> "you", "r" -> "are")."""
+                 shorthand: dict[str, str] | None = None, stems: Iterable[str] = ()) -> None:
+        """Index ``targets`` (keywords), remember ``known`` words (never corrected), the
+        ``shorthand`` of chat writing ("u" -> "you", "r" -> "are") and the ``stems`` of
+        ``stem*`` cues: a word a stem opens already matches its cue ("localize" with
+        ``locali*``, "summarise" with ``summari*``) and is never corrected."""
         self.targets = sorted({t for t in targets if len(t) >= 3 and t.isalpha()})
         self.known = set(known) | set(self.targets)
+        self.stems = tuple(sorted({s for s in stems if len(s) >= 4}))
         self.shorthand = dict(shorthand or {})
         self._index: dict[str, list[str]] = {}
         for word in self.targets:
@@ -172,7 +175,7 @@ class TypoCorrector:
         """The keyword ``token`` is a typo of (or the word it abbreviates), or None."""
         if token in self.shorthand:
             return self.shorthand[token]
-        if len(token) < 4 or token in self.known:
+        if len(token) < 4 or token in self.known or token.startswith(self.stems):
             return None
         limit = self._max_distance(token)
         candidates: set[str] = set()
@@ -291,6 +294,12 @@ def compile_cues(entries: Iterable[str]) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!x)x")
     return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def cue_stems(entries: Iterable[str]) -> set[str]:
+    """The stems of ``stem*`` tokens in phrase entries."""
+    return {token[:-1] for entry in entries if not entry.startswith("re:")
+            for token in entry.split() if token.endswith("*")}
 
 
 def cue_words(entries: Iterable[str]) -> set[str]:

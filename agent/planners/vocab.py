@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.planners.text import TypoCorrector, compile_cues, cue_words, phrase_pattern
+from agent.planners.text import TypoCorrector, compile_cues, cue_stems, cue_words, phrase_pattern
 from prompts import load_yaml
 from prompts.classes import class_table
 
@@ -127,8 +127,10 @@ def get_vocabulary() -> Vocabulary:
                      for m, hints in modalities["text_hints"].items()}
 
     targets: set[str] = set()
+    stems: set[str] = set()
     for entries in cue_entries.values():
         targets |= cue_words(entries)
+        stems |= cue_stems(entries)
     for key in list(class_of) + list(index_of):
         targets.update(key.split())
     for entries in indices["topics"].values():
@@ -167,7 +169,8 @@ def get_vocabulary() -> Vocabulary:
         label_stopwords=frozenset(str(w) for w in words["label_stopwords"]),
         not_objects=frozenset(str(w) for w in words["not_objects"]),
         corrector=TypoCorrector(targets, known,
-                                {str(k): str(v) for k, v in words["shorthand"].items()}),
+                                {str(k): str(v) for k, v in words["shorthand"].items()},
+                                stems),
     )
 
 
