@@ -33,6 +33,7 @@ class Analysis:
     change: bool = False
     change_event: bool = False
     change_region: bool = False
+    change_map: bool = False
     trend: bool = False
     trend_strong: bool = False
     classify: bool = False
@@ -225,7 +226,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change_event = has("change_event", t)
     a.change_region = has("change_region", t)
     a.change_target = ("tree" if has("change_target_tree", t) else
-                       "building" if has("change_target_building", t) else None)
+                       "building" if has("change_target_building", t) else
+                       "water" if has("change_target_water", t) and n_scenes == 2 else None)
+    a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
                        "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
@@ -320,6 +323,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
             t):  # new flood water against a reference water layer is a change of water
         pair_class, a.change, a.change_target = "water", True, "water"
+    if a.change_map and not a.change_target and a.water:
+        pair_class, a.change, a.change_target = "water", True, "water"  # where water changed
+    if a.change_target == "water" and not pair_class:
+        pair_class, a.change = "water", True  # "how much land did the river take"
+    if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
+        a.change = True  # "the NDVI difference between the dates, to see where it changed"
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
         a.classes, a.indices = [], []

@@ -249,7 +249,7 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
     if len(scenes) == 2:
         roles = {facts.role_of(s.path, raw) for s in scenes}
         pair_words = a.change or roles == {"before", "after"}
-        if a.change_threshold is None and not a.change_target and (
+        if a.change_threshold is None and not (a.change_target or a.change_map) and (
                 a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
             return None
         if a.detect and not (a.change_event or (pair_words and not a.count_words)):
