@@ -329,10 +329,14 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         pair_class, a.change = "water", True  # "how much land did the river take"
     if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
         a.change = True  # "the NDVI difference between the dates, to see where it changed"
+    if a.classify and a.change and n_scenes == 2 and not a.labels and not re.search(
+            r"\bclassif", t):
+        a.classify = False  # "where did land cover change": the change map, no scene labels
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
         a.classes, a.indices = [], []
-    if has("product_raster", t) and n_scenes and not (a.change or a.trend_strong or a.search):
+    if has("product_raster", t) and n_scenes and not (
+            a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)):
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
                      re.search(r"\b(area|percent\w*|share|fraction)\b", t) else

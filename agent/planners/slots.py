@@ -140,6 +140,10 @@ def find_confidence(text: str) -> tuple[float | None, list[Span]]:
         r"(?:at least|above|over|>=?)\s*" + NUM + r"\s*(%|percent)?\s*(?:confident|sure|certain)",
         NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b)",
     ]
+    if re.search(r"\b(confiden\w*|conf)\b", text):  # "at 0.9 ... lowered to 0.7": the new one
+        patterns.insert(0, r"\b(?:lower\w*|rais\w*|reduc\w*|increas\w*|decreas\w*|drop\w*|"
+                           r"chang\w*|set|mov\w*)\s+(?:it\s+|the threshold\s+)?to\s*" + NUM
+                        + r"\s*(%|percent)?")
     for pattern in patterns:
         m = re.search(pattern, text)
         if m:
