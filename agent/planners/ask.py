@@ -14,6 +14,8 @@ slot (GSD, bbox, file names) from the whole text.
   affected buildings." does not).
 * **Role clause**: "as the analyst for ..., i need ..." - the part before the comma or colon
   that ends the role, when a first-person ask follows.
+* **Later step**: "before i run the burn mapping, is there smoke in x.tif?" - what the analyst
+  will do next, not part of this ask.
 * **Purpose clause** (only for visualisation requests): ", so that water looks dark",
   "to monitor crop health", "making them valuable for ..." - why the picture is wanted, not
   another thing to compute.
@@ -56,6 +58,7 @@ sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
+_BEFORE = re.compile(r"^\s*before (?:i|we) [^,:;.?!]{3,80}[,:]")
 _PURPOSE = re.compile(
     r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
     r"highlight|distinguish|assess|make|spot|tell|judge|compare|follow|track|visuali[sz]e)|"
@@ -94,7 +97,17 @@ def background_spans(norm: str) -> list[Span]:
         text = norm[a:b]
         if not ask and "xfilex" not in text and not _SLOT.search(text):
             out.append((a, b))
-    return out + _role(norm, spans)
+    return out + _role(norm, spans) + _before(norm, spans)
+
+
+def _before(norm: str, spans: list[Span]) -> list[Span]:
+    """"Before I run the burn mapping, is there smoke?": the later step is context."""
+    out: list[Span] = []
+    for a, b in spans:
+        m = _BEFORE.search(norm[a:b])
+        if m and not _NUMBER_OR_FILE.search(m.group(0)):
+            out.append((a + m.start(), a + m.end()))
+    return out
 
 
 def _role(norm: str, spans: list[Span]) -> list[Span]:
