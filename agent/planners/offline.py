@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import coverage, scene_refs, topics
+from agent.planners import ask, coverage, scene_refs, topics
 from agent.planners import scenes as facts
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.files import read_files
@@ -135,12 +135,15 @@ def _year_range(first: str, last: str) -> list[str]:
 
 
 def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
-    """The sentence of ``raw`` that carries one of ``intents`` (else the whole request)."""
+    """The sentence of ``raw`` that carries one of ``intents``, an ask before a statement
+    (else the whole request)."""
+    found: list[tuple[bool, str]] = []
     for sentence in re.split(r"(?<=[.?!])\s+", raw.strip()):
         norm = read_request(sentence, None).norm
         if any(vocab.has(i, norm) for i in intents):
-            return sentence.strip()
-    return raw.strip()
+            found.append((ask.is_ask(norm), sentence.strip()))
+    asks = [s for is_ask, s in found if is_ask]
+    return (asks or [s for _, s in found] or [raw.strip()])[0]
 
 
 def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
