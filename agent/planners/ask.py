@@ -14,8 +14,8 @@ slot (GSD, bbox, file names) from the whole text.
   affected buildings." does not).
 * **Role clause**: "as the analyst for ..., i need ..." - the part before the comma or colon
   that ends the role, when a first-person ask follows.
-* **Later step**: "before i run the burn mapping, is there smoke in x.tif?" - what the analyst
-  will do next, not part of this ask.
+* **Later step**: "before i run the burn mapping, is there smoke in x.tif?", "before counting
+  ships, ..." - what the analyst will do next, not part of this ask.
 * **Purpose clause** (only for visualisation requests): ", so that water looks dark",
   "to monitor crop health", "making them valuable for ..." - why the picture is wanted, not
   another thing to compute.
@@ -58,7 +58,8 @@ sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
-_BEFORE = re.compile(r"^\s*before (?:i|we) [^,:;.?!]{3,80}[,:]")
+_BEFORE = re.compile(r"^\s*before (?:i |we )?(?:(?:run|do|start|compute|map|count|use)\b|\w+ing\b)"
+                     r"[^,:;.?!]{0,80}[,:]")
 _PURPOSE = re.compile(
     r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
     r"highlight|distinguish|assess|make|spot|tell|judge|compare|follow|track|visuali[sz]e)|"
@@ -88,7 +89,7 @@ def background_spans(norm: str) -> list[Span]:
     """Spans of ``norm`` that are context, not the ask (see the module docstring)."""
     spans = sentences(norm)
     if len(spans) < 2:
-        return _role(norm, spans)
+        return _role(norm, spans) + _before(norm, spans)
     out: list[Span] = []
     asks = [is_ask(norm[a:b]) for a, b in spans]
     if not any(asks):

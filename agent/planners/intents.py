@@ -315,7 +315,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
-    if detect_words and not (a.classes or generic or a.counting or a.everything) and (
+    if detect_words and not (a.classes or generic or a.everything) and (
+            not a.counting or a.water) and (
             a.indices or a.water or a.biomass or (a.change and n_scenes == 2)):
         a.detect = False  # "detect the burned area": the index, water or change map detects it
     if n_scenes == 2 and a.water and re.search(

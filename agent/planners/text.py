@@ -254,11 +254,12 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     norm = plain = normalise(masked)
     corrections: list[tuple[str, str]] = []
     if corrector is not None:
+        names = _proper_names(masked)
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if re.match(r"\s*[=:]", match.string[match.end():]):
-                return word  # "r=29 g=20 b=12" names bands
+            if re.match(r"\s*[=:]", match.string[match.end():]) or word in names:
+                return word  # "r=29 g=20 b=12" names bands; "the Carr Fire" is a name
             fixed = corrector.correct(word)
             if fixed is None:
                 return word
@@ -269,6 +270,17 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     return RequestText(raw=raw, norm=norm, plain=plain, files=_unique(files),
                        folders=_unique(folders), vectors=_unique(vectors),
                        mentions=mentions, corrections=corrections)
+
+
+def _proper_names(text: str) -> set[str]:
+    """Capitalised words inside a sentence ("the Carr Fire", "Lake Poyang"), lower-cased:
+    names, never typos of keywords."""
+    out: set[str] = set()
+    for m in re.finditer(r"\b[A-Z][a-z]{2,}\b", text):
+        before = text[:m.start()].rstrip()
+        if before and before[-1] not in ".?!:;\n\"'([":
+            out.add(m.group(0).lower())
+    return out
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -147,3 +147,9 @@ def test_osa_distance() -> None:
 ])
 def test_singular(phrase: str, one: str) -> None:
     assert singular(phrase) == one
+
+
+def test_names_inside_a_sentence_are_not_typos() -> None:
+    req = read_request("Map the burn scar of the Carr Fire. Carr shows cars.", V.corrector)
+    assert "the carr fire" in req.norm and ("carr", "car") not in req.corrections
+    assert read_request("count the shipps", V.corrector).corrections == [("shipps", "ships")]
