@@ -59,7 +59,8 @@ _WHAT = {
     "measure": "compute statistics inside zones",
 }
 _SATISFIES = {
-    "detect_objects": {"detect_objects", "segment", "detect_changes", "describe_scene"},
+    "detect_objects": {"detect_objects", "segment", "detect_changes", "describe_scene",
+                       "measure"},
     "segment": {"segment"},
     "describe_scene": {"describe_scene", "detect_objects", "map_water", "spectral_index",
                        "classify_scene", "detect_changes", "describe_raster", "segment"},

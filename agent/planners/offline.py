@@ -83,6 +83,11 @@ class OfflinePlanner:
             for result in ([files.result] if files.result else [s.path for s in found]
                            or ["$image"]):
                 b.assess(result)
+        elif not found and req.vectors and not req.folders and _objects_asked(a) and not (
+                a.water or a.indices or a.biomass or a.change or a.search or re.search(
+                    r"\b(inside|within|over|across|clipped to|area of)\s+(?:the |my |our )?"
+                    r"(?:\w+ ){0,2}xfilex", req.norm)):  # "ships inside harbour.geojson": a region
+            _measure_vector(b, a, req.vectors[0], req.norm)
         else:
             _build(b, a, req, found)
             if files.assess:
@@ -119,6 +124,23 @@ class OfflinePlanner:
             return Plan(request=request, declined=reason)
         return rest.model_copy(update={"request": request, "not_done": coverage.not_done(
             request, rest.steps, self.vocab, len(paths))})
+
+
+def _objects_asked(a: Analysis) -> bool:
+    """Whether the request counts or measures objects (a class, a count, an object area)."""
+    return bool(a.counting or a.count_words or (a.classes and (a.object_area or a.statistic)))
+
+
+def _measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:
+    """No image, a vector file of objects ("the building footprints in b.gpkg: how many, and
+    their total area?"): its features are measured as they are, nothing is detected."""
+    if a.counting or a.count_words:
+        b.add("measure", source=vector, statistic="count")
+    if a.object_area or re.search(r"\b(area|areas|footprint area|surface)\b", norm):
+        b.add("measure", source=vector, statistic="area", units=a.units)
+    elif a.statistic in ("mean", "max", "min", "length", "sum"):
+        b.add("measure", source=vector, statistic=a.statistic, units=a.units)
+    b.note(f"no image given: the objects of {vector} are measured as they are, nothing detected")
 
 
 def _year_range(first: str, last: str) -> list[str]:
