@@ -299,6 +299,8 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
                    threshold=a.change_threshold, method=a.change_method)
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
+    if target == "water":  # the whole water extent of the later date, next to the new water
+        b.water_mask(after)
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)
         b.note(f"biomass lost: estimated on the earlier scene {before.path} inside the change "
