@@ -304,6 +304,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     topic = None if a.indices else slots.topic_index(t, vocab)
+    if topic and a.classify and not a.labels and re.search(
+            r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
+        a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
                       or a.classify
                       or a.search or a.vqa or a.caption) and (
