@@ -75,8 +75,10 @@ class Builder:
             return self.composite(scene)
         return scene.path
 
-    def objects(self, scene: SceneRef | None, image: str | None = None) -> str | None:
-        """Detect / segment / measure objects; returns the last step's reference."""
+    def objects(self, scene: SceneRef | None, image: str | None = None,
+                region: str | None = None) -> str | None:
+        """Detect / segment / measure objects (inside ``region`` when given, e.g. the water
+        mask); returns the last step's reference."""
         a = self.a
         img = image if image is not None else self.rgb(scene) if scene else "$image"
         if a.segment and not a.classes and not a.detect:
@@ -87,7 +89,7 @@ class Builder:
             return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,
-                       tile_size=a.tile_size)
+                       tile_size=a.tile_size, region=region)
         src = det
         if a.segment or a.object_area:
             src = self.add("segment", image=img, boxes=det)

@@ -34,6 +34,7 @@ class Analysis:
     change_event: bool = False
     change_region: bool = False
     change_map: bool = False
+    in_water: bool = False
     trend: bool = False
     trend_strong: bool = False
     classify: bool = False
@@ -300,6 +301,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.detect = True  # "is there a bridge?": the detector's count answers it, with the VQA
         else:
             a.classes = []  # "what colour is the building?" is answered by describe_scene
+    if a.detect and a.classes and n_scenes <= 1 and re.search(
+            r"\b(flooded|submerged|inundated|under water)\s+(\w+\s+)?\w+s\b|\b(inside|within|"
+            r"in|under|affected by|reached by|hit by|intersect\w*( with)?|touched by)\s+(the |it|"
+            r"them)?\s*(flood\w*|water|inundat\w*|it\b)", t) and (a.water or re.search(
+                r"\b(flooded|submerged|inundated|under water)\b", t)):
+        a.water = a.in_water = True  # "buildings inside the flood extent": detected there
     pair_change = a.change and n_scenes == 2
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)

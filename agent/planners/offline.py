@@ -352,10 +352,12 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
             b.water(scene)
         b.zonal(scene, a.files.zones)
         return
-    if (a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass))) or (
-            a.object_area and a.classes)) and applies("objects"):
+    if a.in_water and applies("objects"):  # "how many buildings are inside the flood?"
+        b.objects(scene, region=b.water(scene))
+    elif (a.detect or (a.segment and (a.classes or not (a.water or a.indices or a.biomass)))
+          or (a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
-    if a.water and applies("water"):
+    if a.water and not a.in_water and applies("water"):
         ref = b.water(scene)  # map_water reports ha and km² itself
         if a.units == "m2":
             _in_units(b, a, ref)

@@ -128,3 +128,13 @@ def test_dry_run_plans_from_names_alone(planner: OfflinePlanner) -> None:
     names = planner.plan("count the ships in the radar image",
                          [Scene(path="missing_s1_vv.tif"), Scene(path="missing_s2.tif")])
     assert _tools(names) == ["pseudo_rgb", "detect_objects"]
+
+
+def test_objects_inside_the_flood_are_detected_in_the_water_mask(
+        planner: OfflinePlanner) -> None:
+    plan = planner.plan("How many houses stand inside the flood water?",
+                        [Scene(path="post_flood_ortho.tif")])
+    assert [s.tool for s in plan.steps] == ["map_water", "detect_objects"]
+    assert plan.steps[1].args["region"] == "$s1"
+    plain = planner.plan("How many boats are on the lake?", [Scene(path="lake.tif")])
+    assert "region" not in plain.steps[0].args
