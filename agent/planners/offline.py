@@ -57,7 +57,9 @@ class OfflinePlanner:
         files = read_files(req, vocab)
         paths = ([(s.path, s.modality) for s in scenes]
                  or [(f, None) for f in files.scenes(req.files)])
-        chosen = [] if len(paths) == 2 and topics.pair_class_change(req.norm, vocab) else (
+        named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)
+        chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
+            len(paths) == 2 and topics.pair_class_change(req.norm, vocab)) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
                 req.norm, [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]))
         picked, given = [paths[i][0] for i in chosen], len(paths)

@@ -84,7 +84,8 @@ def role_of(name: str, raw: str) -> str | None:
 
 _CLAUSE_SPLIT = re.compile(
     r"[,;]|(?<=[.?!])\s+|\band (?=what|how|also|then|give|tell|compute|calculate|count|map|"
-    r"measure|estimate|find|detect|show)", re.I)
+    r"measure|estimate|find|detect|show)|\b(?:with|against|and) (?=the \w+ (?:visible|seen|shown|"
+    r"mapped|detected|in|of|from)\b)", re.I)
 
 
 def bound_paths(
