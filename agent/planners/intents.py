@@ -181,7 +181,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.zone_statistic = spatial.zone_statistic(t)
     if a.files.zones is not None:
         a.zone_statistic = spatial.zone_statistic(t)
-    a.classify = has("classify", t) and not has("classify_pixels", t)
+    a.classify = has("classify", t) and not has("classify_pixels", t) and has(
+        "classify", re.sub(r"\b(classified|classification)\b(?! (of|into)\b)", " ", t))
+    # "the classified land cover image", "water-classified layers": a product, no request
     a.search = has("search", t)
     if a.search:
         cue = vocab.cues["search"].search(t)
@@ -311,7 +313,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     topic = None if a.indices else slots.topic_index(t, vocab)
-    if topic and a.classify and not a.labels and re.search(
+    if (topic or a.indices or a.water) and a.classify and not a.labels and re.search(
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
@@ -340,8 +342,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         pair_class, a.change = "water", True  # "how much land did the river take"
     if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
         a.change = True  # "the NDVI difference between the dates, to see where it changed"
+        if re.search(r"\b(ndvi|evi|savi|ndwi|mndwi|nbr|vegetation index|index) (rasters?|layers?|"
+                     r"maps?|products?|grids?)\b", t):
+            a.indices = []  # "between the NDVI rasters of 2005 and 2017": the index is given
     if a.classify and a.change and n_scenes == 2 and not a.labels and not re.search(
-            r"\bclassif", t):
+            r"\bclassify\b", t):
         a.classify = False  # "where did land cover change": the change map, no scene labels
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
