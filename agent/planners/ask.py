@@ -35,7 +35,11 @@ _ASK_WORDS = re.compile(
     r"give me|give us|let me know|let us know|find out|i am looking for|im looking for|"
     r"we are looking for|were looking for|my question|the question|the task|your task|"
     r"how many|how much)\b|^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
-    r"when|whether|how|is|are|does|do|did|can|could|would|will|should)\b")
+    r"when|how|is|are|does|do|did|can|could|would|will|should)\b")
+_RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
+                         r"whether \w+[^,?]*,)")
+"""Openers of a rhetorical question or a concession ("If you could speed up time ... what would
+it look like?", "Whether natural or not, fires change ..."): context, no ask."""
 _IMPERATIVE = re.compile(
     r"(?:^\s*|[,:;]\s*|xfilex\s+)(?:then |now |also |and |first |next |finally |just |so |please )?"
     r"(compute|calculate|count|obtain|"
@@ -81,6 +85,8 @@ def sentences(text: str) -> list[Span]:
 
 def is_ask(sentence: str) -> bool:
     """Whether a sentence asks for something (question, request marker, imperative)."""
+    if _RHETORICAL.search(sentence):
+        return False
     return ("?" in sentence or _ASK_WORDS.search(sentence) is not None
             or _IMPERATIVE.search(sentence) is not None)
 

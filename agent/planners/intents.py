@@ -313,6 +313,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     topic = None if a.indices else slots.topic_index(t, vocab)
+    if a.classify and not a.labels and (a.indices or a.change) and re.search(
+            r"\bclassify (the )?(change|changes|difference|differences|dnbr|ndvi|nbr|index|"
+            r"values|raster|severity|burn)", t):
+        a.classify = False  # "classify the change in NDVI": value classes of a map
     if (topic or a.indices or a.water) and a.classify and not a.labels and re.search(
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels

@@ -40,6 +40,13 @@ def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
     return phrase
 
 
+_VERBS = frozenset((
+    "detect", "create", "compute", "calculate", "map", "count", "measure", "estimate", "make",
+    "classify", "segment", "show", "give", "tell", "find", "produce", "generate", "plot",
+    "export", "report", "extract", "identify", "compare", "run", "apply", "derive", "mask"))
+"""Verbs that open a step of a to-do list, never a candidate label."""
+
+
 def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
     for clause in re.finditer(r"[^.;:?!()\[\]]+", text.replace(" - ", " ; ")):
@@ -64,6 +71,8 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
                 ok = False
                 break
             labels.append(singular(label))
+        if ok and any(lab.split()[0] in _VERBS for lab in labels):
+            ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(set(labels)) >= 2:
             return list(dict.fromkeys(labels)), clause.span()
     return None

@@ -61,7 +61,8 @@ class OfflinePlanner:
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
             len(paths) == 2 and topics.pair_class_change(req.norm, vocab)) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
-                req.norm, [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]))
+                ask.blank(req.norm, ask.background_spans(req.norm)),  # context picks none
+                [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]))
         picked, given = [paths[i][0] for i in chosen], len(paths)
         paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)
