@@ -91,7 +91,7 @@ class Builder:
                        min_confidence=a.min_confidence, oriented=a.oriented,
                        tile_size=a.tile_size, region=region)
         src = det
-        if a.segment or a.object_area:
+        if a.segment or a.object_area or a.statistic == "length":  # lengths from outlines
             src = self.add("segment", image=img, boxes=det)
         if a.has_filter:
             return self.add("measure", source=src, statistic="area" if a.object_area else "count",

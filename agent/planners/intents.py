@@ -193,8 +193,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
     labels = label_slots.find_labels(full, vocab)
-    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they|each|each one)\b|"
-                                            r"\beach (image|chip|tile|photo|one|of them) is\b",
+    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they|each|each one|xfilex|"
+                                            r"the (target|object|chip|image|scene|tile|photo|"
+                                            r"patch|area)( in \w+( \w+)? xfilex)?)\b|"
+                                            r"\beach (image|chip|tile|photo|one|of them) is\b|"
+                                            r"\b(does|do) (it|this|xfilex|the \w+( xfilex)?|they|"
+                                            r"these|any of them) (show|contain|depict)\b|"
+                                            r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b",
                                             t) and
                                   re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))):
         a.labels, span = labels

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.planners.vocab import Vocabulary
+from agent.planners.vocab import Vocabulary, singular
 
 Span = tuple[int, int]
 NUM = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
@@ -80,30 +80,25 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None) -
     return found
 
 
-def singular(word: str) -> str:
-    """A plural noun's singular, by rule ("intersections" -> "intersection")."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
 def counted_noun(text: str, vocab: Vocabulary) -> str | None:
     """The object after "how many" / "number of" when it is no known class ("intersections")."""
-    m = re.search(r"\b(?:how many|number of|count(?: the| all| of)?)\s+(?:the\s+)?([a-z]+)"
-                  r"(?:\s+([a-z]+))?", text)
+    m = re.search(r"\b(?:how many|(?:total )?number of|count(?: the| all| of)?(?: (?:total )?"
+                  r"number of)?)\s+(?:the\s+)?([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?", text)
     if not m:
         return None
     words = [w for w in m.groups() if w]
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords:
         return None
-    if len(words) > 1 and (words[1] in vocab.not_objects or words[1] in vocab.label_stopwords
-                           or not words[1].endswith("s") or not words[0].isalpha()):
+    for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
+        if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
+            words = words[:1]
+            break
+        if word.endswith("s") and not words[i - 1].endswith("s"):
+            words = words[:i + 1]
+            break
+    else:
         words = words[:1]
-    noun = " ".join([*words[:-1], singular(words[-1])])
+    noun = singular(" ".join(words))
     return None if noun in vocab.not_objects else noun
 
 
