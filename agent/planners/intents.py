@@ -127,9 +127,14 @@ def _decline(text: str, vocab: Vocabulary) -> str | None:
     for topic in vocab.decline:
         if topic.unless_image and IMAGE_WORDS.search(text):
             continue
-        if topic.cues.search(text):
+        if any(not _PARTICIPLE.search(m.group(0)) for m in topic.cues.finditer(text)):
             return topic.reason
     return None
+
+
+_PARTICIPLE = re.compile(r"^[a-z]+ed$")
+"""A cue met only as a past participle describes the data ("an orthorectified scene", "data
+downloaded from the hub"), it asks for nothing."""
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

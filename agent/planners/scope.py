@@ -85,10 +85,17 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
     if pair is None and len(order) == 2:
         pair = (order[0], order[1])
     touched = False
+    composites = {f"${s.id}": s for s in steps if s.tool == "pseudo_rgb"}
     for step in steps:
         entries = scene_entries(step)
         if step.tool == "assess" and region is not None and step.args.get("region") is None:
             step.args["region"] = list(region) if isinstance(region, list) else region
+        source = composites.get(str(step.args.get("image")))
+        if not entries and source is not None and step.tool != "measure":
+            gsd = _gsd(scene_entries(source), a, pair)  # a composite keeps its scene's GSD
+            if gsd is not None:
+                step.args["gsd"] = gsd
+            continue
         if not entries:
             continue
         gsd = _gsd(entries, a, pair)

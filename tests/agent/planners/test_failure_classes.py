@@ -138,3 +138,19 @@ def test_objects_inside_the_flood_are_detected_in_the_water_mask(
     assert plan.steps[1].args["region"] == "$s1"
     plain = planner.plan("How many boats are on the lake?", [Scene(path="lake.tif")])
     assert "region" not in plain.steps[0].args
+
+
+def test_a_participle_describes_the_data_and_asks_for_nothing(planner: OfflinePlanner) -> None:
+    described = planner.plan("This orthorectified PlanetScope scene is 3 m per pixel: count the "
+                             "ships.", [Scene(path="bay.png")])
+    assert [s.tool for s in described.steps] == ["detect_objects"]
+    assert described.steps[0].args["gsd"] == 3.0
+    asked = planner.plan("Orthorectify bay.png for me.", [Scene(path="bay.png")])
+    assert asked.declined and not asked.steps
+
+
+def test_a_composite_keeps_the_stated_gsd_of_its_scene(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Count the buildings in the radar tile (0.5 m per pixel).",
+                        [Scene(path="tile_sar.tif", modality="sar")])
+    assert [s.tool for s in plan.steps] == ["pseudo_rgb", "detect_objects"]
+    assert plan.steps[1].args["gsd"] == 0.5
