@@ -123,16 +123,24 @@ _ANALYSIS = re.compile(
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
-def _decline(text: str, vocab: Vocabulary) -> str | None:
+_IMAGE_REF = re.compile(
+    r"\b(this|these|that|those|the|my|our|attached|given|uploaded|each|every)\s+(\w+\s+)?"
+    r"(image|images|scene|scenes|picture|pictures|photo|photos|tile|tiles|raster|rasters|"
+    r"mosaic|chip|chips|frame|frames)\b|\b(xfilex|xfolderx|shown|visible|here)\b")
+"""A reference to scenes at hand ("this image", "the tiles", a file name), not "optical
+imagery" in general."""
+
+
+def _decline(text: str, vocab: Vocabulary, n_scenes: int = 0) -> str | None:
     for topic in vocab.decline:
-        if topic.unless_image and IMAGE_WORDS.search(text):
+        if topic.unless_image and (n_scenes or _IMAGE_REF.search(text)):
             continue
         if any(not _PARTICIPLE.search(m.group(0)) for m in topic.cues.finditer(text)):
             return topic.reason
     return None
 
 
-_PARTICIPLE = re.compile(r"^[a-z]+ed$")
+_PARTICIPLE = re.compile(r"^[a-z]+ed\b|(^|[\s-])[a-z]+ed$")
 """A cue met only as a past participle describes the data ("an orthorectified scene", "data
 downloaded from the hub"), it asks for nothing."""
 
@@ -157,7 +165,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         The analysis; ``declined`` set when the request is out of scope.
     """
     t = slots.numerals(req.norm, vocab)
-    a = Analysis(declined=_decline(req.plain, vocab), files=files or Files())
+    asked = ask.blank(req.plain, ask.background_spans(req.plain))  # context declines nothing
+    a = Analysis(declined=_decline(asked, vocab, n_scenes), files=files or Files())
     if a.declined:
         return a
     has = vocab.has

@@ -118,8 +118,8 @@ class OfflinePlanner:
         parts = [p for part in coverage.clauses(request) for p in re.split(r":\s+", part)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
-        keep = [p for p in parts if not analyse(read_request(p, self.vocab.corrector),
-                                                self.vocab, len(paths)).declined]
+        keep = [p for p in parts if ask.is_ask(read_request(p, None).norm) and not analyse(
+            read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined]
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
         rest = self.plan(" ".join(keep), scenes)
