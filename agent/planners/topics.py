@@ -46,6 +46,9 @@ _LAND_USE_WORDS = {"residential", "farmland", "cropland", "agricultural", "agric
                    "landuse", "flooded", "damaged", "snow", "cloud", "cloudy"}
 
 
+_TREE_WORDS = {"vegetation", "forest", "forests", "woodland", "canopy", "tree", "trees",
+               "greenery", "green"}
+
 _PAIR_CLASS_CHANGE = re.compile(
     r"\b(?:areas?|regions?|extent|cover(?:age)?|amount|parts?) of (?:the )?([a-z][a-z -]{1,40}?)\s+"
     r"(?:in (?:the )?(?:first|second|pre[\s-]?\w*|post[\s-]?\w*|earlier|later|before|after)"
@@ -62,7 +65,10 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     m = _PAIR_CLASS_CHANGE.search(text)
     if m is None:
         return None
-    phrase = (m.group(1) or m.group(3) or "").strip()
+    phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the)\s+)+",
+                    "", (m.group(1) or m.group(3) or "").strip())
+    if phrase.split()[:1] and phrase.split()[0] in _TREE_WORDS:
+        return "tree"  # "areas of significant vegetation change": the tree cover target
     if not phrase or phrase in ("the image", "the scene", "it", "them"):
         return None
     canonical = vocab.canonical_class(phrase)
