@@ -83,9 +83,10 @@ class Builder:
         img = image if image is not None else self.rgb(scene) if scene else "$image"
         if a.segment and not a.classes and not a.detect:
             seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
-            if a.count_words or a.statistic:
-                return self.add("measure", source=seg, statistic=a.statistic or "count",
-                                units=a.units if a.statistic not in (None, "length") else None)
+            if a.count_words or a.statistic or a.object_area:
+                stat = a.statistic or ("area" if a.object_area and not a.count_words else "count")
+                return self.add("measure", source=seg, statistic=stat,
+                                units=a.units if stat not in ("count", "length") else None)
             return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,

@@ -371,7 +371,10 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
     elif applies("index"):
         for i, name in enumerate(a.indices):
             ref = b.index(scene, name, first=i == 0)
-            if i == 0 and a.threshold is not None:
+            if i == 0 and a.threshold is not None and a.counting and not a.classes:
+                # "how many green circles (NDVI above 0.3)": the patches of the index mask
+                b.add("measure", source=ref, statistic="count", min_area_m2=a.min_area_m2)
+            elif i == 0 and a.threshold is not None:
                 _in_units(b, a, ref)
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
