@@ -45,9 +45,10 @@ _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{
 _YEAR = re.compile(rf"\b(?:the\s+)((?:19|20)\d{{2}})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
                    r"(?:from|of|taken in|acquired in|in)\s+((?:19|20)\d{2})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
-                    r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b")
+                    r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b|"
+                    r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) (?:19|20)\d\d\b")
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
-                  r"(?:two\s+|three\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
+                  r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b")
 _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
                         r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"

@@ -154,3 +154,13 @@ def test_a_composite_keeps_the_stated_gsd_of_its_scene(planner: OfflinePlanner) 
                         [Scene(path="tile_sar.tif", modality="sar")])
     assert [s.tool for s in plan.steps] == ["pseudo_rgb", "detect_objects"]
     assert plan.steps[1].args["gsd"] == 0.5
+
+
+def test_a_year_range_or_each_dated_image_keeps_the_whole_series(
+        planner: OfflinePlanner) -> None:
+    scenes = [Scene(path=f"delta_{y}.tif") for y in range(2017, 2021)]
+    for text in ("For each spring image from 2017 to 2020 compute NDVI and tell me how it "
+                 "evolved.", "How did NDVI change between 2017 and 2020?"):
+        plan = planner.plan(text, scenes)
+        assert [s.tool for s in plan.steps].count("spectral_index") == 4, text
+        assert plan.steps[-1].tool == "trend"
