@@ -74,6 +74,9 @@ class OfflinePlanner:
             paths = [(p, None) for p in _year_range(paths[0][0], paths[1][0])]
         found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
+        if a.indices and a.threshold is None and found and a.product is None and all(
+                _names_index(s.path, a.indices[0]) for s in found):
+            a.product, a.indices = "mean", []  # "ndvi_2011_005.tif": given, not computed
         b = Builder(vocab, a)
         for old, new in req.corrections:
             b.note(f"read {old!r} as {new!r}")
@@ -127,6 +130,12 @@ class OfflinePlanner:
             return Plan(request=request, declined=reason)
         return rest.model_copy(update={"request": request, "not_done": coverage.not_done(
             request, rest.steps, self.vocab, len(paths))})
+
+
+def _names_index(path: str, index: str) -> bool:
+    """Whether a file name says the raster holds ``index`` already ("HARV_ndvi_005.tif")."""
+    return re.search(rf"(^|[^a-z]){index.lower()}([^a-z]|$)", PurePath(path).name.lower()) \
+        is not None
 
 
 def _objects_asked(a: Analysis) -> bool:
@@ -206,8 +215,12 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
     raw = req.raw
     if a.product is not None:  # a land-cover / biomass raster given: measure it as it is
-        for scene in scenes or [SceneRef("$image", None)]:
-            b.add("measure", source=scene.path, statistic=a.product, units=a.units)
+        if len(scenes) >= 3 and (a.trend or a.change):  # an NDVI series: its trend as it is
+            b.add("trend", images=[s.path for s in scenes], statistic=a.product,
+                  dates=_trend_dates(scenes, b))
+        else:
+            for scene in scenes or [SceneRef("$image", None)]:
+                b.add("measure", source=scene.path, statistic=a.product, units=a.units)
         b.note(f"{', '.join(s.path for s in scenes) or '$image'} read as a finished product "
                f"(classes or values per pixel): its {a.product} is measured as it is")
         return
