@@ -328,9 +328,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"them)?\s*(flood\w*|water|inundat\w*|it\b)", t) and (a.water or re.search(
                 r"\b(flooded|submerged|inundated|under water)\b", t)):
         a.water = a.in_water = True  # "buildings inside the flood extent": detected there
-    if n_scenes and re.search(r"(?:^|[.?!;])\s*(why|how can (we|you|i|one) tell|what (could|might|"
+    if n_scenes and re.search(r"(?:^|[.?!;]|  )\s*(why|how can (we|you|i|one) tell|what (could|might|"
                               r"may) have (created|caused|made|formed)|what clues)\b", t) and not \
-            re.search(r"\b(how many|how much|area|percent\w*|count|hectares?|km2)\b", t):
+            re.search(r"\b(how many|how much|percent\w*|count\w*|hectares?|km2|(the|what|total) "
+                      r"area)\b", t):
         a.vqa, a.classify, a.change = True, False, False  # "why is the vegetation so bright?"
         a.detect = a.water = a.segment = a.biomass = a.trend = a.trend_strong = False
         a.classes, a.indices = [], []
