@@ -220,7 +220,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = True
         skip.append(span)
     cover = [m.span() for m in re.finditer(r"\btrees? cover\b", t)]  # land cover, no crowns
-    a.classes = slots.find_classes(t, vocab, skip + cover)
+    purpose = [m.span() for m in re.finditer(  # "ships, for port and harbor management"
+        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
+        t)]
+    a.classes = (slots.find_classes(t, vocab, skip + cover + purpose)
+                 or slots.find_classes(t, vocab, skip + cover))
     t = _blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
@@ -328,8 +332,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"them)?\s*(flood\w*|water|inundat\w*|it\b)", t) and (a.water or re.search(
                 r"\b(flooded|submerged|inundated|under water)\b", t)):
         a.water = a.in_water = True  # "buildings inside the flood extent": detected there
-    if n_scenes and re.search(r"(?:^|[.?!;]|  )\s*(why|how can (we|you|i|one) tell|what (could|might|"
-                              r"may) have (created|caused|made|formed)|what clues)\b", t) and not \
+    if n_scenes and re.search(r"(?:^|[.?!;]|  )\s*(why|how can (we|you|i|one) tell|what "
+                              r"(could|might|may) have (created|caused|made|formed)|what clues)\b",
+                              t) and not \
             re.search(r"\b(how many|how much|percent\w*|count\w*|hectares?|km2|(the|what|total) "
                       r"area)\b", t):
         a.vqa, a.classify, a.change = True, False, False  # "why is the vegetation so bright?"

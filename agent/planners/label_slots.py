@@ -47,10 +47,14 @@ _VERBS = frozenset((
 """Verbs that open a step of a to-do list, never a candidate label."""
 
 
+_NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:give|tell|compute|calculate|show|report|"
+                        r"measure|count|map|list|return|provide|export|make|estimate)\b)")
+
+
 def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
     for clause in re.finditer(r"[^.;:?!()\[\]]+", text.replace(" - ", " ; ")):
-        body = clause.group(0)
+        body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
         has_or = re.search(r"\bor\b", body) is not None
         if not has_or and "," not in body:
             continue

@@ -46,7 +46,8 @@ _YEAR = re.compile(rf"\b(?:the\s+)((?:19|20)\d{{2}})\b{_COORD}|\b(?:the\s+)?{_NO
                    r"(?:from|of|taken in|acquired in|in)\s+((?:19|20)\d{2})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
                     r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b|"
-                    r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) (?:19|20)\d\d\b")
+                    r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) "
+                    r"(?:19|20)\d\d\b")
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b")

@@ -294,11 +294,20 @@ def find_bands(text: str) -> list[int] | None:
                     r"\brgb\s*[=:]?\s*([1-9])([1-9])([1-9])\b",
                     r"\b([1-9])([1-9])([1-9])\s+(?:colou?r\s+|false colou?r\s+)?composite\b",
                     rf"\bband\s*(\d{{1,2}})\s+as\s+red{sep}band\s*(\d{{1,2}})\s+as\s+green{sep}"
-                    r"(?:band\s*)?(\d{1,2})"):
+                    r"(?:band\s*)?(\d{1,2})",
+                    r"\bred (?:for|=|:|is|as)?\s*band\s*(\d{1,2})\W+green (?:for|=|:|is|as)?\s*"
+                    r"band\s*(\d{1,2})\W+blue (?:for|=|:|is|as)?\s*band\s*(\d{1,2})\b",
+                    r"\b(?:combination|composite|order)\s+(?:of\s+)?([1-9])\s*-\s*([1-9])\s*-\s*"
+                    r"([1-9])\b",
+                    r"\b(first) band with the red channel\W+(?:the )?(second) band with the green "
+                    r"channel\W+(?:and )?(?:the )?(third) band with the blue channel\b"):
         m = re.search(pattern, text)
         if m:
-            return [int(g) for g in m.groups()]
+            return [_ORDINAL_BAND.get(g, 0) or int(g) for g in m.groups()]
     return None
+
+
+_ORDINAL_BAND = {"first": 1, "second": 2, "third": 3}
 
 
 def find_points(text: str) -> list[list[float]] | None:
@@ -309,7 +318,7 @@ def find_points(text: str) -> list[list[float]] | None:
 
 def find_oriented(text: str) -> bool | None:
     """True for oriented / rotated boxes, False for horizontal ones, None when unsaid."""
-    if re.search(r"\b(oriented|rotated|obb|rotation aware|angled)\b", text):
+    if re.search(r"\b(oriented|rotated|obb|rotation aware|angled|orientations?|headings?)\b", text):
         return True
     if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box", text):
         return False
