@@ -386,7 +386,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
         a.classes, a.indices = [], []
-    if has("product_raster", t) and n_scenes and not (
+    make_map = re.search(r"\b(produce|generate|create|make|build|derive|map|provide)\b[^.?!;]{0,20}"
+                         r"\b(land ?cover|land ?use|landuse|crop( type)?s?|vegetation( cover)? "
+                         r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
+    if make_map and not a.labels:
+        a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
+    if has("product_raster", t) and n_scenes and not make_map and not (
             a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)):
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not

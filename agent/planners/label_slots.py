@@ -13,6 +13,7 @@ from agent.planners.vocab import Vocabulary, singular
 
 
 def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
+    stop = stop | {"xfilex", "xfolderx"}  # "is a.tif clear, cloudy or hazy": the name ends it
     seq = list(reversed(words)) if from_end else list(words)
     skipped = 0
     while seq and seq[0] in stop:
