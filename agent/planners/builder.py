@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.plan import PlanStep
-from agent.planners.intents import Analysis
+from agent.planners import scenes as facts
+from agent.planners.analysis import Analysis
 from agent.planners.vocab import Vocabulary
 
 
@@ -44,6 +45,20 @@ class Builder:
         """Add a note to the plan (once)."""
         if text not in self.notes:
             self.notes.append(text)
+
+    def trend_dates(self, scenes: list[SceneRef]) -> list[str] | None:
+        """ISO dates from the file names (None, with a note, when some have none)."""
+        dates = [facts.file_date(s.path) for s in scenes]
+        if not all(dates):
+            undated = [s.path for s, d in zip(scenes, dates, strict=True) if not d]
+            self.note(f"no date in the file names of {', '.join(undated)}: trend reads the "
+                      "dates from the TIFF tags")
+            return None
+        out = [d if d and len(d) == 10 else f"{d}-01-01" for d in dates]
+        years = [s.path for s, d in zip(scenes, dates, strict=True) if d and len(d) == 4]
+        if years:
+            self.note(f"year-only dates read as 1 January of that year ({', '.join(years)})")
+        return out
 
     # --- single capabilities -------------------------------------------------------------
 

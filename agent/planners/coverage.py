@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 from agent.plan import PlanStep
 from agent.planners import ask
+from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
-from agent.planners.intents import Analysis, analyse
+from agent.planners.intents import analyse
 from agent.planners.text import read_request
 from agent.planners.vocab import Vocabulary
 

@@ -3,109 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from agent.planners import ask, label_slots, scenes, slots, spatial, topics
+from agent.planners import ask, declines, label_slots, scenes, slots, spatial, topics
+from agent.planners.analysis import Analysis
 from agent.planners.files import Files
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
-
-
-@dataclass
-class Analysis:
-    """Intents and slot values of one request.
-
-    Flags say which capabilities the request asks for; slots hold argument values (None when
-    the request does not say). ``declined`` is set for out-of-scope requests. ``threshold``
-    "default" asks for the index's preset threshold.
-    """
-
-    declined: str | None = None
-    metadata: bool = False
-    caption: bool = False
-    vqa: bool = False
-    detect: bool = False
-    segment: bool = False
-    everything: bool = False
-    object_area: bool = False
-    water: bool = False
-    biomass: bool = False
-    change: bool = False
-    change_event: bool = False
-    change_region: bool = False
-    change_map: bool = False
-    in_water: bool = False
-    trend: bool = False
-    trend_strong: bool = False
-    classify: bool = False
-    search: bool = False
-    composite: bool = False
-    count_words: bool = False
-    counting: bool = False
-    question: bool = False
-    statistic: str | None = None
-    classes: list[str] = field(default_factory=list)
-    indices: list[str] = field(default_factory=list)
-    threshold: float | str | None = None
-    below: bool = False
-    min_confidence: float | None = None
-    min_area_m2: float | None = None
-    max_area_m2: float | None = None
-    min_length_m: float | None = None
-    units: str | None = None
-    top_k: int | None = None
-    wavelengths: list[float] | None = None
-    bands: list[int] | None = None
-    points: list[list[float]] | None = None
-    oriented: bool | None = None
-    labels: list[str] | None = None
-    query: str | None = None
-    mode: str | None = None
-    group: int | None = None
-    composite_preset: str | None = None
-    speckle: bool = False
-    text_modality: str | None = None
-    files: Files = field(default_factory=Files)
-    gsd: spatial.Gsd = field(default_factory=spatial.Gsd)
-    bbox: list[float] | None = None
-    zone: spatial.Zone | None = None
-    zone_statistic: str = "mean"
-    iou_threshold: float | None = None
-    change_target: str | None = None
-    product: str | None = None
-    change_threshold: float | None = None
-    change_method: str | None = None
-    series_statistic: str | None = None
-    tile_size: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def region(self) -> list[float] | str | None:
-        """The region of interest every scene-reading step gets: a bbox or a vector file."""
-        return self.bbox if self.bbox is not None else self.files.region
-
-    @property
-    def assess_only(self) -> bool:
-        """Whether the request checks a named result (or the scene) against a reference, with
-        nothing to make first."""
-        return self.files.assess and not self.files.make
-
-    @property
-    def has_filter(self) -> bool:
-        """Whether a size filter applies to detected objects."""
-        return any(v is not None for v in (self.min_area_m2, self.max_area_m2, self.min_length_m))
-
-    @property
-    def quantity(self) -> bool:
-        """Whether a per-scene quantity (water, index, biomass, objects) was asked for."""
-        return bool(self.water or self.indices or self.biomass or self.detect)
-
-
-IMAGE_WORDS = re.compile(r"\b(image|images|scene|scenes|picture|pictures|photo|photos|tile|tiles|"
-                         r"raster|rasters|imagery|shown|visible|mosaic|orthophoto|this area|"
-                         r"the area|xfilex|xfolderx)\b")
-"""Words that tie a request to a scene (general-knowledge declines skip such requests)."""
-
 
 _TEMPORAL_COMPOSITE = re.compile(
     r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
@@ -123,34 +26,6 @@ _ANALYSIS = re.compile(
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
-_IMAGE_REF = re.compile(
-    r"\b(this|these|that|those|the|my|our|attached|given|uploaded|each|every)\s+(\w+\s+)?"
-    r"(image|images|scene|scenes|picture|pictures|photo|photos|tile|tiles|raster|rasters|"
-    r"mosaic|chip|chips|frame|frames)\b|\b(xfilex|xfolderx|shown|visible|here)\b")
-"""A reference to scenes at hand ("this image", "the tiles", a file name), not "optical
-imagery" in general."""
-
-
-def _decline(text: str, vocab: Vocabulary, n_scenes: int = 0) -> str | None:
-    for topic in vocab.decline:
-        if topic.unless_image and (n_scenes or _IMAGE_REF.search(text)):
-            continue
-        if any(not _PARTICIPLE.search(m.group(0)) for m in topic.cues.finditer(text)):
-            return topic.reason
-    return None
-
-
-_PARTICIPLE = re.compile(r"^[a-z]+ed\b|(^|[\s-])[a-z]+ed$")
-"""A cue met only as a past participle describes the data ("an orthorectified scene", "data
-downloaded from the hub"), it asks for nothing."""
-
-
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in spans:
-        text = text[:start] + " " * (end - start) + text[end:]
-    return text
-
-
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             files: Files | None = None) -> Analysis:
     """Read intents and slots from a normalised request.
@@ -166,7 +41,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     """
     t = slots.numerals(req.norm, vocab)
     asked = ask.blank(req.plain, ask.background_spans(req.plain))  # context declines nothing
-    a = Analysis(declined=_decline(asked, vocab, n_scenes), files=files or Files())
+    a = Analysis(declined=declines.decline(asked, vocab, n_scenes), files=files or Files())
     if a.declined:
         return a
     has = vocab.has
@@ -176,7 +51,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.bbox, box_spans = spatial.find_bbox(t)
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))
-    t = _blank(t, gsd_spans + box_spans + iou_spans)
+    t = ask.blank(t, gsd_spans + box_spans + iou_spans)
     t = _TEMPORAL_COMPOSITE.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t))  # context sentences name no intent
@@ -225,7 +100,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         t)]
     a.classes = (slots.find_classes(t, vocab, skip + cover + purpose)
                  or slots.find_classes(t, vocab, skip + cover))
-    t = _blank(t, skip)  # label lists, queries and zones name no other intent
+    t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
     a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(t)

@@ -16,11 +16,13 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import ask, coverage, scene_refs, topics
+from agent.planners import ask, coverage, products, scene_refs, topics
 from agent.planners import scenes as facts
+from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
+from agent.planners.declines import IMAGE_WORDS
 from agent.planners.files import read_files
-from agent.planners.intents import IMAGE_WORDS, Analysis, analyse
+from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair
 from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import RequestText, read_request
@@ -75,7 +77,7 @@ class OfflinePlanner:
         found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
         if a.indices and a.threshold is None and found and a.product is None and all(
-                _names_index(s.path, a.indices[0]) for s in found):
+                products.names_index(s.path, a.indices[0]) for s in found):
             a.product, a.indices = "mean", []  # "ndvi_2011_005.tif": given, not computed
         b = Builder(vocab, a)
         for old, new in req.corrections:
@@ -89,11 +91,8 @@ class OfflinePlanner:
             for result in ([files.result] if files.result else [s.path for s in found]
                            or ["$image"]):
                 b.assess(result)
-        elif not found and req.vectors and not req.folders and _objects_asked(a) and not (
-                a.water or a.indices or a.biomass or a.change or a.search or re.search(
-                    r"\b(inside|within|over|across|clipped to|area of)\s+(?:the |my |our )?"
-                    r"(?:\w+ ){0,2}xfilex", req.norm)):  # "ships inside harbour.geojson": a region
-            _measure_vector(b, a, req.vectors[0], req.norm)
+        elif not found and req.vectors and not req.folders and products.vector_only(a, req.norm):
+            products.measure_vector(b, a, req.vectors[0], req.norm)
         else:
             _build(b, a, req, found)
             if files.assess:
@@ -132,29 +131,6 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
-def _names_index(path: str, index: str) -> bool:
-    """Whether a file name says the raster holds ``index`` already ("HARV_ndvi_005.tif")."""
-    return re.search(rf"(^|[^a-z]){index.lower()}([^a-z]|$)", PurePath(path).name.lower()) \
-        is not None
-
-
-def _objects_asked(a: Analysis) -> bool:
-    """Whether the request counts or measures objects (a class, a count, an object area)."""
-    return bool(a.counting or a.count_words or (a.classes and (a.object_area or a.statistic)))
-
-
-def _measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:
-    """No image, a vector file of objects ("the building footprints in b.gpkg: how many, and
-    their total area?"): its features are measured as they are, nothing is detected."""
-    if a.counting or a.count_words:
-        b.add("measure", source=vector, statistic="count")
-    if a.object_area or re.search(r"\b(area|areas|footprint area|surface)\b", norm):
-        b.add("measure", source=vector, statistic="area", units=a.units)
-    elif a.statistic in ("mean", "max", "min", "length", "sum"):
-        b.add("measure", source=vector, statistic=a.statistic, units=a.units)
-    b.note(f"no image given: the objects of {vector} are measured as they are, nothing detected")
-
-
 def _year_range(first: str, last: str) -> list[str]:
     """``a_2018.tif``, ``a_2023.tif`` -> one name per year (else the two names)."""
     m1 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", first)
@@ -180,21 +156,6 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     return (asks or [s for _, s in found] or [raw.strip()])[0]
 
 
-def _trend_dates(scenes: list[SceneRef], b: Builder) -> list[str] | None:
-    """ISO dates from the file names (None, with a note, when some have none)."""
-    dates = [facts.file_date(s.path) for s in scenes]
-    if not all(dates):
-        undated = [s.path for s, d in zip(scenes, dates, strict=True) if not d]
-        b.note(f"no date in the file names of {', '.join(undated)}: trend reads the dates "
-               "from the TIFF tags")
-        return None
-    out = [d if d and len(d) == 10 else f"{d}-01-01" for d in dates]
-    years = [s.path for s, d in zip(scenes, dates, strict=True) if d and len(d) == 4]
-    if years:
-        b.note(f"year-only dates read as 1 January of that year ({', '.join(years)})")
-    return out
-
-
 def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
     """The quantity step of one date and the trend statistic it feeds."""
     stats = b.vocab.trend_statistic
@@ -214,15 +175,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     """Write the steps: metadata, composites, search, classification, then per-date trend,
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
     raw = req.raw
-    if a.product is not None:  # a land-cover / biomass raster given: measure it as it is
-        if len(scenes) >= 3 and (a.trend or a.change):  # an NDVI series: its trend as it is
-            b.add("trend", images=[s.path for s in scenes], statistic=a.product,
-                  dates=_trend_dates(scenes, b))
-        else:
-            for scene in scenes or [SceneRef("$image", None)]:
-                b.add("measure", source=scene.path, statistic=a.product, units=a.units)
-        b.note(f"{', '.join(s.path for s in scenes) or '$image'} read as a finished product "
-               f"(classes or values per pixel): its {a.product} is measured as it is")
+    if a.product is not None:  # a land-cover / biomass / index raster given: as it is
+        products.finished(b, a, scenes)
         return
     if a.metadata:
         for scene in scenes or [SceneRef("$image", None)]:
@@ -268,7 +222,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         for scene in ordered:
             ref, stat = _per_date(b, a, scene)
             refs.append(ref)
-        b.add("trend", images=refs, statistic=stat, dates=_trend_dates(ordered, b))
+        b.add("trend", images=refs, statistic=stat, dates=b.trend_dates(ordered))
         _describe(b, a, raw, ordered[:1])
         return
     pair = _pair_scenes(a, scenes_left, raw, b.note)

@@ -19,7 +19,7 @@ from typing import Any
 
 from agent import references
 from agent.plan import PlanStep
-from agent.planners.intents import Analysis
+from agent.planners.analysis import Analysis
 
 SCENE_ARGS = ("image", "before", "after", "images")
 """Scene arguments in the order tools read them (as ``tools.core.scene_options.SCENE_FIELDS``)."""

@@ -9,7 +9,7 @@ import pytest
 
 from agent.cli import main as cli
 from agent.plan import PlanStep, Scene
-from agent.planners.intents import Analysis
+from agent.planners.analysis import Analysis
 from agent.planners.offline import OfflinePlanner
 from agent.planners.scope import scene_entries, scene_options
 from agent.planners.spatial import Gsd

@@ -1,0 +1,98 @@
+"""What a request asks for, as read by :mod:`agent.planners.intents`: flags and slot values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.planners import spatial
+from agent.planners.files import Files
+
+
+@dataclass
+class Analysis:
+    """Intents and slot values of one request.
+
+    Flags say which capabilities the request asks for; slots hold argument values (None when
+    the request does not say). ``declined`` is set for out-of-scope requests. ``threshold``
+    "default" asks for the index's preset threshold.
+    """
+
+    declined: str | None = None
+    metadata: bool = False
+    caption: bool = False
+    vqa: bool = False
+    detect: bool = False
+    segment: bool = False
+    everything: bool = False
+    object_area: bool = False
+    water: bool = False
+    biomass: bool = False
+    change: bool = False
+    change_event: bool = False
+    change_region: bool = False
+    change_map: bool = False
+    in_water: bool = False
+    trend: bool = False
+    trend_strong: bool = False
+    classify: bool = False
+    search: bool = False
+    composite: bool = False
+    count_words: bool = False
+    counting: bool = False
+    question: bool = False
+    statistic: str | None = None
+    classes: list[str] = field(default_factory=list)
+    indices: list[str] = field(default_factory=list)
+    threshold: float | str | None = None
+    below: bool = False
+    min_confidence: float | None = None
+    min_area_m2: float | None = None
+    max_area_m2: float | None = None
+    min_length_m: float | None = None
+    units: str | None = None
+    top_k: int | None = None
+    wavelengths: list[float] | None = None
+    bands: list[int] | None = None
+    points: list[list[float]] | None = None
+    oriented: bool | None = None
+    labels: list[str] | None = None
+    query: str | None = None
+    mode: str | None = None
+    group: int | None = None
+    composite_preset: str | None = None
+    speckle: bool = False
+    text_modality: str | None = None
+    files: Files = field(default_factory=Files)
+    gsd: spatial.Gsd = field(default_factory=spatial.Gsd)
+    bbox: list[float] | None = None
+    zone: spatial.Zone | None = None
+    zone_statistic: str = "mean"
+    iou_threshold: float | None = None
+    change_target: str | None = None
+    product: str | None = None
+    change_threshold: float | None = None
+    change_method: str | None = None
+    series_statistic: str | None = None
+    tile_size: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def region(self) -> list[float] | str | None:
+        """The region of interest every scene-reading step gets: a bbox or a vector file."""
+        return self.bbox if self.bbox is not None else self.files.region
+
+    @property
+    def assess_only(self) -> bool:
+        """Whether the request checks a named result (or the scene) against a reference, with
+        nothing to make first."""
+        return self.files.assess and not self.files.make
+
+    @property
+    def has_filter(self) -> bool:
+        """Whether a size filter applies to detected objects."""
+        return any(v is not None for v in (self.min_area_m2, self.max_area_m2, self.min_length_m))
+
+    @property
+    def quantity(self) -> bool:
+        """Whether a per-scene quantity (water, index, biomass, objects) was asked for."""
+        return bool(self.water or self.indices or self.biomass or self.detect)
