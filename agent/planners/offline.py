@@ -198,7 +198,9 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     scenes_left = [] if search_ref is not None else scenes
     n = len(scenes_left)
     dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n
-    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong))
+    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong)) \
+        and not (n >= 3 and a.change_target and a.change_event and not a.trend_strong)
+    # "how much forest was lost over these years": the change from the first to the last date
     if n == 0 and search_ref is None and a.trend_strong and a.quantity:
         scenes_left, trend = [SceneRef("$before", a.text_modality), SceneRef("$after",
                                                                          a.text_modality)], True
@@ -252,7 +254,7 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
             return ordered_pair(scenes, raw, note)
         return None
-    if len(scenes) >= 3 and a.change and not a.quantity:
+    if len(scenes) >= 3 and a.change and (not a.quantity or a.change_target):
         return ordered_pair([scenes[0], scenes[-1]], raw, note)
     if not scenes and a.change and re.search(
             r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):

@@ -164,3 +164,13 @@ def test_a_year_range_or_each_dated_image_keeps_the_whole_series(
         plan = planner.plan(text, scenes)
         assert [s.tool for s in plan.steps].count("spectral_index") == 4, text
         assert plan.steps[-1].tool == "trend"
+
+
+def test_a_loss_over_a_dated_series_is_a_change_not_a_trend(planner: OfflinePlanner) -> None:
+    scenes = [Scene(path=f"reserve_{y}.tif") for y in (2016, 2018, 2020, 2022)]
+    lost = planner.plan("How much woodland was cleared across these years?", scenes)
+    assert lost.steps[0].tool == "detect_changes"
+    assert (lost.steps[0].args["before"], lost.steps[0].args["after"]) == (
+        "reserve_2016.tif", "reserve_2022.tif")
+    evolved = planner.plan("How did the woodland area evolve across these years?", scenes)
+    assert evolved.steps[-1].tool == "trend"
