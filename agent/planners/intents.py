@@ -98,7 +98,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     purpose = [m.span() for m in re.finditer(  # "ships, for port and harbor management"
         r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
         t)]
-    a.classes = (slots.find_classes(t, vocab, skip + cover + purpose)
+    a.classes = ((slots.find_classes(t, vocab, skip + cover + purpose) if purpose else [])
                  or slots.find_classes(t, vocab, skip + cover))
     t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
 

@@ -91,9 +91,17 @@ class Vocabulary:
         return self.class_of.get(key)
 
 
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![a-z0-9])", r"(?![a-z0-9])"
+
+
 def _alternation(keys: list[str]) -> re.Pattern[str]:
+    """One pattern for many phrases, longest first; the word-edge checks are shared (tried once
+    per position instead of once per phrase: the class pattern runs on every request)."""
     ordered = sorted(keys, key=lambda k: (-len(k), k))
-    return re.compile("|".join(f"(?:{phrase_pattern(k)})" for k in ordered))
+    cores = [phrase_pattern(k).removeprefix(_EDGE_BEFORE).removesuffix(_EDGE_AFTER)
+             for k in ordered]
+    return re.compile(_EDGE_BEFORE + "(?:" + "|".join(f"(?:{c})" for c in cores) + ")"
+                      + _EDGE_AFTER)
 
 
 @lru_cache(maxsize=1)
