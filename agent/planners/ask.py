@@ -64,6 +64,8 @@ _ROLE = re.compile(
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
 _BEFORE = re.compile(r"^\s*before (?:i |we )?(?:(?:run|do|start|compute|map|count|use)\b|\w+ing\b)"
                      r"[^,:;.?!]{0,80}[,:]")
+_LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:i|we|they|you|users|analysts|the team) "
+                        r"(?:can|could|may|might|will)\b[^.?!;]*")
 _PURPOSE = re.compile(
     r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
     r"highlight|distinguish|assess|make|spot|tell|judge|compare|follow|track|visuali[sz]e)|"
@@ -124,6 +126,12 @@ def _role(norm: str, spans: list[Span]) -> list[Span]:
         if m and not _NUMBER_OR_FILE.search(m.group(0)):
             out.append((a + m.start(), a + m.end()))
     return out
+
+
+def later_use_spans(norm: str) -> list[Span]:
+    """What the analyst will do with the result ("..., so I can check them against the AIS
+    positions afterwards"): no step of this request."""
+    return [m.span() for m in _LATER_USE.finditer(norm)]
 
 
 def purpose_spans(norm: str) -> list[Span]:

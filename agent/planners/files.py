@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from agent.planners import ask
 from agent.planners.text import FILE_MASK, RequestText
 from agent.planners.vocab import Vocabulary
 
@@ -136,7 +137,8 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     candidates = [i for i in range(len(windows)) if i not in outputs]
     labels_compared = any(_truth_name(mentions[i], _LABEL_NAMES) and
                           _COMPARED.search(windows[i][1]) for i in candidates)
-    if vocab.has("assess", text) or labels_compared:  # "compare pred.tif with gt.tif"
+    asked = ask.blank(text, ask.later_use_spans(text))  # "so I can check them later"
+    if vocab.has("assess", asked) or labels_compared:  # "compare pred.tif with gt.tif"
         ref = next((i for i in candidates if _REFERENCE.search(windows[i][0])), None)
         if ref is None:
             ref = next((i for i in candidates if _truth_name(mentions[i])), None)

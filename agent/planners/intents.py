@@ -54,7 +54,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     t = ask.blank(t, gsd_spans + box_spans + iou_spans)
     t = _TEMPORAL_COMPOSITE.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
-    t = ask.blank(t, ask.background_spans(t))  # context sentences name no intent
+    t = ask.blank(t, ask.background_spans(t) + ask.later_use_spans(t))  # context: no intent
     if has("composite", t):
         t = ask.blank(t, ask.purpose_spans(t))  # "so that water looks dark" asks for no water
     if a.files.assess:  # "compare the mask with the reference" asks for no change
@@ -95,10 +95,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = True
         skip.append(span)
     cover = [m.span() for m in re.finditer(r"\btrees? cover\b", t)]  # land cover, no crowns
-    purpose = [m.span() for m in re.finditer(  # "ships, for port and harbor management"
+    incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
+        r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
+        r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
+        r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
         r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
         t)]
-    a.classes = ((slots.find_classes(t, vocab, skip + cover + purpose) if purpose else [])
+    a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental) if incidental else [])
                  or slots.find_classes(t, vocab, skip + cover))
     t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
@@ -219,6 +222,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     topic = None if a.indices else slots.topic_index(t, vocab)
+    if a.classify and not a.labels and a.indices and re.search(
+            r"\bclassify (the )?(snow|ice|snow ?/ ?ice|water|vegetation|forest|burn\w*|built|"
+            r"urban)", t):
+        a.classify = False  # "classify snow with NDSI": the index mask
     if a.classify and not a.labels and (a.indices or a.change) and re.search(
             r"\bclassify (the )?(change|changes|difference|differences|dnbr|ndvi|nbr|index|"
             r"values|raster|severity|burn)", t):
@@ -237,6 +244,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if a.indices and a.threshold is None and re.search(
+            r"\blow[\s-](ndvi|ndwi|index|vegetation)\b|\blow (ndvi|vegetation) (levels?|scores?|"
+            r"values?)\b", t):
+        a.below = True  # "map the low-NDVI areas"
     if detect_words and not (a.classes or generic or a.everything) and (
             not a.counting or a.water) and (
             a.indices or a.water or a.biomass or (a.change and n_scenes == 2)):

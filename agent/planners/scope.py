@@ -95,7 +95,7 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
             gsd = _gsd(scene_entries(source), a, pair)  # a composite keeps its scene's GSD
             if gsd is not None:
                 step.args["gsd"] = gsd
-            continue
+            continue  # the composite is clipped to the region already
         if not entries:
             continue
         gsd = _gsd(entries, a, pair)

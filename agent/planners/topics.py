@@ -43,7 +43,8 @@ _LAND_USE_WORDS = {"residential", "farmland", "cropland", "agricultural", "agric
                    "harbor", "harbour", "beach", "mountain", "river", "lake", "stadium",
                    "church", "school", "railway", "station", "highway", "village", "town",
                    "city", "suburb", "suburban", "orchard", "vineyard", "plantation", "land use",
-                   "landuse", "flooded", "damaged", "snow", "cloud", "cloudy"}
+                   "landuse", "flooded", "damaged", "snow", "cloud", "cloudy", "mine", "mining",
+                   "quarry", "looting", "looted", "wellpad"}
 
 
 _TREE_WORDS = {"vegetation", "forest", "forests", "woodland", "canopy", "tree", "trees",
