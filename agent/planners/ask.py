@@ -97,7 +97,7 @@ def background_spans(norm: str) -> list[Span]:
     """Spans of ``norm`` that are context, not the ask (see the module docstring)."""
     spans = sentences(norm)
     if len(spans) < 2:
-        return _role(norm, spans) + _before(norm, spans)
+        return _openers(norm, spans)
     out: list[Span] = []
     asks = [is_ask(norm[a:b]) for a, b in spans]
     if not any(asks):
@@ -106,25 +106,19 @@ def background_spans(norm: str) -> list[Span]:
         text = norm[a:b]
         if not ask and "xfilex" not in text and not _SLOT.search(text):
             out.append((a, b))
-    return out + _role(norm, spans) + _before(norm, spans)
+    return out + _openers(norm, spans)
 
 
-def _before(norm: str, spans: list[Span]) -> list[Span]:
-    """"Before I run the burn mapping, is there smoke?": the later step is context."""
+def _openers(norm: str, spans: list[Span]) -> list[Span]:
+    """Role clauses ("as the analyst for ..., i need") and later steps ("before i run the burn
+    mapping, is there smoke?") that open a sentence: context, unless they carry a number or a
+    file."""
     out: list[Span] = []
     for a, b in spans:
-        m = _BEFORE.search(norm[a:b])
-        if m and not _NUMBER_OR_FILE.search(m.group(0)):
-            out.append((a + m.start(), a + m.end()))
-    return out
-
-
-def _role(norm: str, spans: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for a, b in spans:
-        m = _ROLE.search(norm[a:b])
-        if m and not _NUMBER_OR_FILE.search(m.group(0)):
-            out.append((a + m.start(), a + m.end()))
+        for pattern in (_ROLE, _BEFORE):
+            m = pattern.search(norm[a:b])
+            if m and not _NUMBER_OR_FILE.search(m.group(0)):
+                out.append((a + m.start(), a + m.end()))
     return out
 
 
