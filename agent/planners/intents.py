@@ -252,6 +252,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             not a.counting or a.water) and (
             a.indices or a.water or a.biomass or (a.change and n_scenes == 2)):
         a.detect = False  # "detect the burned area": the index, water or change map detects it
+    elif detect_words and not (a.classes or generic or a.everything or a.counting) and \
+            a.min_confidence is None and re.search(r"\bdetect(ion|ions|ed)\b", t) and \
+            not re.search(r"\b(detect|redo|rerun|re run|repeat|again)\b", t):
+        a.detect = False  # "the detections", "detection rate": a noun names no objects to find
     if n_scenes == 2 and a.water and re.search(
             r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
             r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
