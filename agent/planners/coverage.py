@@ -92,7 +92,8 @@ def needed_tools(a: Analysis, n_scenes: int) -> list[str]:
         ("detect_objects", a.detect), ("segment", a.segment and not a.detect),
         ("map_water", a.water), ("spectral_index", bool(a.indices)),
         ("estimate_biomass", a.biomass), ("trend", a.trend_strong and n_scenes != 1),
-        ("measure", a.zone is not None), ("describe_scene", (a.caption or a.vqa)
+        ("measure", a.zone is not None or a.product is not None),
+        ("describe_scene", (a.caption or a.vqa)
                                           and not (a.detect or a.water or a.indices)),
     ]
     for tool, on in flags:

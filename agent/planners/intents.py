@@ -281,6 +281,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
     if make_map and not a.labels:
         a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
+    stat_of_values = re.search(
+        r"\b(mean|average|maximum|max|minimum|min|highest|lowest)\b[^.?!;]{0,25}\b(values?|wind "
+        r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn)\b", t)
+    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
+                                            or a.classes or a.change or a.classify):
+        word = stat_of_values.group(1)  # "the mean wind speed in w.tif": the raster's values
+        a.product = ("max" if word in ("maximum", "max", "highest") else
+                     "min" if word in ("minimum", "min", "lowest") else "mean")
+        a.vqa = a.caption = False
     if has("product_raster", t) and n_scenes and not make_map and not (
             a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)):
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself

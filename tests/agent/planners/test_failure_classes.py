@@ -174,3 +174,10 @@ def test_a_loss_over_a_dated_series_is_a_change_not_a_trend(planner: OfflinePlan
         "reserve_2016.tif", "reserve_2022.tif")
     evolved = planner.plan("How did the woodland area evolve across these years?", scenes)
     assert evolved.steps[-1].tool == "trend"
+
+
+def test_a_statistic_of_a_value_raster_is_measured_on_it(planner: OfflinePlanner) -> None:
+    plan = planner.plan("What is the lowest depth value in bathymetry_gulf.tif?",
+                        [Scene(path="bathymetry_gulf.tif")])
+    assert [(s.tool, s.args.get("statistic")) for s in plan.steps] == [("measure", "min")]
+    assert plan.not_done == []
