@@ -132,6 +132,9 @@ def short_typo(token: str, cand: str) -> bool:
     return False
 
 
+_INFLECTIONS = frozenset({"s", "es", "d", "ed", "ing", "ly", "r", "er", "ers"})
+
+
 class TypoCorrector:
     """Corrects unknown tokens to the nearest keyword (symmetric-delete lookup).
 
@@ -162,6 +165,8 @@ class TypoCorrector:
         return 1 if len(token) <= 10 else 2
 
     def _acceptable(self, token: str, cand: str, limit: int) -> int | None:
+        if token.startswith(cand) and token[len(cand):] in _INFLECTIONS:
+            return None  # "compared" is compare's past tense, no typo of it
         if len(token) <= 7:
             ok = cand[0] == token[0] and short_typo(token, cand) and (
                 len(token) > 5 or cand[-1] == token[-1] or len(cand) == len(token))
