@@ -36,6 +36,28 @@ def corpus_dir(given: str | Path | None = None) -> Path:
     return folder
 
 
+def is_heldout(path: str | Path, folder: str | Path | None = None) -> bool:
+    """Whether ``path`` holds the corpus' frozen held-out part (the file or a byte copy of it):
+    its scores are then shown as totals only, never its items."""
+    try:
+        held = corpus_dir(folder) / "heldout.jsonl"
+    except FileNotFoundError:
+        return False
+    return Path(path).read_bytes() == held.read_bytes()
+
+
+def totals(report: EvalReport) -> dict[str, Any]:
+    """JSON of one report's scores without any item (for the held-out part)."""
+    return {
+        "planner": report.planner, "queries": report.n_queries,
+        "scores": {name: round(value, 4) for name, value, _ in rows({"dev": report,
+                                                                   "heldout": report})},
+        "false_declines": len(report.false_declines),
+        "invalid_plans": len(report.invalid_plans),
+        "mean_plan_ms": round(report.mean_plan_ms, 3),
+    }
+
+
 def evaluate_corpus(planner: Planner | str, folder: str | Path | None = None,
                     limit: int | None = None) -> dict[str, EvalReport]:
     """Score ``planner`` on both parts (each cut to its first ``limit`` queries)."""

@@ -359,8 +359,9 @@ def _report(items: list[ItemResult], planner: str, file: str, elapsed: float) ->
     )
 
 
-def render_report(report: EvalReport) -> Any:
-    """A rich renderable of the report (summary, arguments per tool, worst items)."""
+def render_report(report: EvalReport, items: bool = True) -> Any:
+    """A rich renderable of the report (summary, arguments per tool, worst items; with
+    ``items`` False the totals only, as for the frozen held-out part)."""
     from rich.console import Group
     from rich.table import Table
 
@@ -390,6 +391,8 @@ def render_report(report: EvalReport) -> Any:
     per_tool.add_column("accuracy", justify="right")
     for tool, rate in report.arguments_per_tool.items():
         per_tool.add_row(tool, pct(rate))
+    if not items:
+        return Group(summary, per_tool)
     worst = Table(title="worst items" if report.worst else "worst items: none, every query "
                   "scored 1.0")
     for col in ("id", "score", "missing", "extra", "wrong arguments", "question"):

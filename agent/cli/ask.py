@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent import corpus
 from agent.cli.llm_options import add_llm_options, llm_options
 from agent.cli.output import (
     DEFAULT_PLANNER,
@@ -92,13 +93,17 @@ def cmd_eval(ns: argparse.Namespace) -> int:
     if ns.limit is not None:
         queries = queries[:ns.limit]
     report = evaluate_queries(queries, runtime.planner, file=str(ns.file))
-    rendered = render_report(report)
+    held = corpus.is_heldout(ns.file)  # the frozen held-out part: totals only, no items
+    rendered = render_report(report, items=not held)
     if isinstance(rendered, str):
         sys.stdout.write(rendered.rstrip("\n") + "\n")
     else:  # a rich renderable (tables)
         console().print(rendered)
+    if held:
+        console(stderr=True).print(f"{ns.file} is the frozen held-out part: totals only")
     if ns.out:
-        Path(ns.out).write_text(_report_json(report) + "\n", encoding="utf-8")
+        text = json.dumps(corpus.totals(report), indent=2) if held else _report_json(report)
+        Path(ns.out).write_text(text + "\n", encoding="utf-8")
         console(stderr=True).print(f"report written to {ns.out}")
     return 0
 

@@ -34,6 +34,23 @@ def test_side_by_side_without_held_out_items(tmp_path: Path,
     assert "secret" not in out.read_text()
 
 
+def test_the_held_out_file_given_directly_shows_totals_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path)
+    monkeypatch.setenv("EARTHSIGHT_CORPUS", str(tmp_path))
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes((tmp_path / "heldout.jsonl").read_bytes())
+    out = tmp_path / "held.json"
+    assert cli.main(["eval", str(copy), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "secret held-out wording" not in captured.out + out.read_text()
+    assert "totals only" in captured.err and "worst items" not in captured.out
+    assert json.loads(out.read_text())["scores"]["tool F1 (micro)"] == 1.0
+    assert cli.main(["eval", str(tmp_path / "dev.jsonl")]) == 0
+    assert "worst items" in capsys.readouterr().out  # dev items are listed
+
+
 def test_missing_corpus_names_the_fix(tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["eval", "--corpus", str(tmp_path)]) == 2
