@@ -21,11 +21,17 @@ YOLO_FONTS := $(CURDIR)/.yolo/Ultralytics/Arial.ttf $(CURDIR)/.yolo/Ultralytics/
 EARTHSIGHT_DATA ?= $(abspath $(CURDIR)/../shared/data)
 export EARTHSIGHT_DATA
 
-.PHONY: help install fonts demo test lint bench clean
+# The map page's browser tests (tests/agent/serve/test_map_browser.py) drive Debian's Chromium
+# through Playwright; a missing browser is an error there, so `make test` installs it first.
+EARTHSIGHT_CHROMIUM ?= /usr/bin/chromium
+export EARTHSIGHT_CHROMIUM
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install fonts browser demo test lint bench clean
 
 help:
 	@echo "make demo   - install into $(VENV) if needed, then ask the agent about the bundled scenes"
-	@echo "make test   - run the whole test suite"
+	@echo "make test   - run the whole test suite (installs Chromium for the map page tests)"
 	@echo "make lint   - ruff + mypy --strict"
 	@echo "make bench  - run the benchmarks in bench/ (figures for README 'Performance')"
 	@echo "make clean  - remove demo-workspace/ and caches (keeps $(VENV))"
@@ -60,7 +66,20 @@ $(BENCH_STAMP): $(STAMP)
 demo: $(STAMP) fonts
 	$(OFFLINE_ENV) PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
-test: $(STAMP) fonts
+browser:
+	@if [ -x "$(EARTHSIGHT_CHROMIUM)" ]; then \
+		echo "browser: $(EARTHSIGHT_CHROMIUM)"; \
+	elif [ "$(EARTHSIGHT_CHROMIUM)" != /usr/bin/chromium ]; then \
+		echo "ERROR: EARTHSIGHT_CHROMIUM=$(EARTHSIGHT_CHROMIUM) is not an executable" >&2; exit 1; \
+	else \
+		echo "browser: /usr/bin/chromium missing; apt-get install -y chromium"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium \
+			&& [ -x /usr/bin/chromium ] || { echo "ERROR: could not install Chromium, which the" \
+			"map page's browser tests need: run 'apt-get install -y chromium' as root (Debian)" \
+			"or set EARTHSIGHT_CHROMIUM to a Chromium executable" >&2; exit 1; }; \
+	fi
+
+test: $(STAMP) fonts browser
 	$(OFFLINE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -87,9 +87,12 @@ class OpenPaths:
 
 
 def default_data_roots(workspace: str | Path) -> list[Path]:
-    """The workspace, ``EARTHSIGHT_DATA`` (or the default data folder) and
-    ``EARTHSIGHT_DATA_ROOTS``."""
-    roots = [Path(workspace), get_settings().data_dir]
+    """The workspace, ``EARTHSIGHT_DATA`` (or the default data folder), the bundled example
+    scenes (``examples/data`` of a checkout, when present) and ``EARTHSIGHT_DATA_ROOTS``."""
+    settings = get_settings()
+    roots = [Path(workspace), settings.data_dir]
+    if settings.examples_dir.is_dir():
+        roots.append(settings.examples_dir)
     extra = os.environ.get("EARTHSIGHT_DATA_ROOTS", "")
     roots.extend(Path(p) for p in extra.split(os.pathsep) if p.strip())
     return roots

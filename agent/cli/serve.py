@@ -9,6 +9,11 @@ Over HTTP both always check a bearer token: ``EARTHSIGHT_TOKEN``, else the priva
 print one start-up line (address, token source, browser login) and one access line per request
 on stderr. A wildcard ``--host`` (``0.0.0.0``) needs ``EARTHSIGHT_ALLOWED_HOSTS``. See
 :mod:`agent.serve.security`.
+
+``earthsight serve`` also prints the address of the map page with the token in its fragment
+(``http://127.0.0.1:8000/map#token=...``): opening it logs the browser in (the page posts the
+token to ``/login`` for the cookie and removes it from the address; a fragment is never sent to
+the server nor kept in its access log). Treat that line like the token itself.
 """
 
 from __future__ import annotations

@@ -43,27 +43,27 @@ from __future__ import annotations
 
 import json
 import queue
-import re
+import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.errors import BusyError, report
-from agent.limits import JobLimiter
 from agent.planners.shared import planner_key
 from agent.progress import ProgressEvent
-from agent.runtime import Runtime, make_runtime
-from agent.sandbox import Sandbox
+from agent.runtime import make_runtime
+from agent.serve.chat import add_chat_routes
 from agent.serve.http_docs import LOGIN_PATH, add_browser_pages
 from agent.serve.http_tools import ToolBody, add_tool_routes
+from agent.serve.layers import add_layer_routes
+from agent.serve.map_page import MAP_PUBLIC_PATHS, add_map_page, map_page_url
 from agent.serve.payloads import to_jsonable
 from agent.serve.redact import Redactor
 from agent.serve.security import (
@@ -75,6 +75,7 @@ from agent.serve.security import (
     is_loopback,
     token_ok,
 )
+from agent.serve.sessions import Sessions, download, fail, inside
 from agent.serve.token import TOKEN_ENV, ServerToken, load_token
 from tools.catalog import tool_schemas
 from tools.core.errors import InputError
@@ -85,7 +86,6 @@ from tools.core.workspace import Workspace
 __all__ = ["TOKEN_ENV", "InputError", "ToolBody", "check_bind", "create_app", "is_loopback",
            "serve", "token_ok"]
 
-_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_INLINE_YAML = 256 * 1024
 
 
@@ -112,90 +112,6 @@ class WorkflowBody(BaseModel):
                              "(at most 256 KiB; parsed in memory, never stored)")
     inputs: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
-
-
-class Sessions:
-    """Session folders under one root, each with its runtime (sharing the server's job
-    slots and describer)."""
-
-    def __init__(self, root: Path, limiter: JobLimiter, describer: Describer | None) -> None:
-        self.root = root.expanduser().resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.limiter = limiter
-        self.describer = describer
-        self._runtimes: dict[str, Runtime] = {}
-        self._lock = threading.Lock()
-
-    def create(self) -> str:
-        """A new session folder; its id."""
-        session_id = uuid.uuid4().hex
-        (self.root / session_id).mkdir()
-        return session_id
-
-    def workspace(self, session_id: str) -> Path:
-        """The folder of an existing session (404 otherwise)."""
-        path = self.root / session_id
-        if not _SESSION_ID.match(session_id) or not path.is_dir():
-            raise HTTPException(404, f"no session {session_id!r}; POST /sessions first")
-        return path
-
-    def runtime(self, session_id: str) -> Runtime:
-        """The session's runtime (made on first use)."""
-        workspace = self.workspace(session_id)
-        with self._lock:
-            if session_id not in self._runtimes:
-                self._runtimes[session_id] = make_runtime(
-                    workspace, sandbox=Sandbox.from_env(workspace), describer=self.describer,
-                    limiter=self.limiter)
-            return self._runtimes[session_id]
-
-    def redactor(self, session_id: str) -> Redactor:
-        """Rewrites this session's paths (workspace-relative, data-root-relative)."""
-        return Redactor.for_sandbox(self.runtime(session_id).sandbox)
-
-
-def fail(exc: BaseException, redactor: Redactor) -> HTTPException:
-    """The HTTP error of ``exc`` (:func:`agent.errors.report`), its message redacted."""
-    shown = report(exc)
-    headers = {"Retry-After": "1"} if shown.http_status == 429 else None
-    return HTTPException(shown.http_status, redactor.text(shown.message), headers=headers)
-
-
-def _inside(root: Path, candidate: Path) -> Path:
-    """``candidate`` resolved (symlinks followed), or 403 when it lies outside ``root``."""
-    try:
-        real = candidate.resolve()
-        inside, exists = real.is_relative_to(root.resolve()), real.is_file()
-    except (OSError, ValueError) as exc:  # a name too long, a NUL, a lone surrogate
-        raise HTTPException(400, "not a file name this server can use "
-                            f"({getattr(exc, 'strerror', None) or 'invalid characters'})"
-                            ) from exc
-    if not inside:
-        raise HTTPException(403, "refused: the path lies outside the session workspace")
-    if not exists:
-        raise HTTPException(404, "no such file in the session workspace")
-    return real
-
-
-TEXT_SUFFIXES = {".json": "application/json", ".jsonl": "application/x-ndjson",
-                 ".geojson": "application/geo+json",
-                 ".csv": "text/csv", ".txt": "text/plain", ".md": "text/markdown",
-                 ".yaml": "application/yaml", ".yml": "application/yaml"}
-
-
-def _download(real: Path, redact: Redactor) -> Response:
-    """A workspace file; text files (result records, manifests, GeoJSON) with server paths
-    rewritten like every other answer."""
-    media = TEXT_SUFFIXES.get(real.suffix.lower())
-    if media is not None:
-        try:
-            text = real.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            pass
-        else:
-            return Response(redact.text(text), media_type=media, headers={
-                "Content-Disposition": f'attachment; filename="{real.name}"'})
-    return FileResponse(real, filename=real.name)
 
 
 def _error_handlers(app: FastAPI, redactor: Redactor) -> None:
@@ -241,7 +157,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             or a bad ``EARTHSIGHT_*`` security setting.
     """
     server_token: ServerToken = load_token(token)
-    policy = SecurityPolicy.from_env(server_token.value, host, port, public_paths={LOGIN_PATH},
+    policy = SecurityPolicy.from_env(server_token.value, host, port,
+                                     public_paths={LOGIN_PATH, *MAP_PUBLIC_PATHS},
                                      login_path=LOGIN_PATH)
     server = make_runtime(Path(root), max_jobs=max_jobs, sandbox=True, describer=describer)
     sessions = Sessions(Path(root), server.limiter, server.explicit_describer or
@@ -253,6 +170,7 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
     install(app, policy)
     _error_handlers(app, server_redactor)
     add_browser_pages(app, policy)
+    add_map_page(app, policy)
     app.state.limiter = server.limiter
     app.state.sessions = sessions
     app.state.policy = policy
@@ -328,6 +246,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         return StreamingResponse(stream(), media_type="application/x-ndjson")
 
     add_tool_routes(app, sessions.runtime, sessions.redactor, fail)
+    add_chat_routes(app, sessions)
+    add_layer_routes(app, sessions)
 
     @app.post("/sessions/{session_id}/workflows")
     def run_workflow(session_id: str, body: WorkflowBody) -> dict[str, Any]:
@@ -365,8 +285,8 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         workspace = sessions.workspace(session_id)
         for artifact in Workspace(workspace).artifacts():
             if artifact.id == artifact_id and artifact.path:
-                real = _inside(workspace, Path(artifact.path))
-                return _download(real, sessions.redactor(session_id))
+                real = inside(workspace, Path(artifact.path))
+                return download(real, sessions.redactor(session_id))
         raise HTTPException(404, f"no artifact {artifact_id!r} in this session")
 
     @app.get("/sessions/{session_id}/files/{path:path}")
@@ -374,15 +294,16 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
         workspace = sessions.workspace(session_id)
         if "://" in path or Path(path).is_absolute():
             raise HTTPException(403, "refused: give a path relative to the session workspace")
-        real = _inside(workspace, workspace / path)
-        return _download(real, sessions.redactor(session_id))
+        real = inside(workspace, workspace / path)
+        return download(real, sessions.redactor(session_id))
 
     return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, root: str | Path = "sessions") -> None:
-    """Run the API with uvicorn (blocks), after one start-up line on stderr (address, where
-    the token comes from, the browser login URL); one access line per request follows.
+    """Run the API with uvicorn (blocks), after the start-up lines on stderr (address, where
+    the token comes from, the browser login URL; the map page's address with the token in its
+    fragment: treat it like the token); one access line per request follows.
 
     Raises:
         InputError: A wildcard host without ``EARTHSIGHT_ALLOWED_HOSTS``, a refused token
@@ -394,6 +315,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, root: str | Path = "session
     token = load_token()
     app = create_app(root, token.value, host=host, port=port)
     announce("EarthSight API", app.state.policy, token.describe(), login=True)
+    print(f"EarthSight map page (chat beside a map): {map_page_url(app.state.policy)}",
+          file=sys.stderr, flush=True)
     with access_log_to_stderr():
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                     server_header=False)

@@ -16,12 +16,17 @@
 * **approve** estimates each step (:mod:`agent.session.estimate`); when one is heavy and the session
   is not ``auto_approve`` it pauses with ``interrupt()`` carrying the estimates. Resume with
   ``Command(resume=True)`` (run it) or ``False`` (skip; the plan is declined).
+* A turn may carry a ``gsd`` and a ``region`` beside its request (:meth:`Session.ask`): the
+  plan node puts them on the steps that read a scene
+  (:func:`agent.request_options.apply_request_options`), as a one-shot run does.
+* Each turn is recorded as a plain dict (:func:`turn_record`): the request, scenes, region, the
+  plan, every step with its status and the ids of the artifacts it produced (so each number and
+  file is attributable to its turn and step), the answer and the approval asked for.
 """
 
 from __future__ import annotations
 
 import operator
-import shutil
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +41,7 @@ from agent.plan import Plan, Planner, Scene
 from agent.planners.followup import resolve_followup
 from agent.progress import AgentProgress, ignore_progress
 from agent.session.estimate import heavy_steps
+from agent.session.export import export
 from agent.state import AgentState
 from tools.catalog import get_tool
 from tools.core.registry import Describer
@@ -62,6 +68,8 @@ class SessionState(AgentState, total=False):
     auto_approve: bool
     direct_answer: str | None
     pending: list[str]
+    approval: dict[str, Any] | None
+    """The heavy steps this turn asked approval for and the decision (None: nothing asked)."""
 
 
 def approved(decision: Any) -> bool:
@@ -74,17 +82,33 @@ def approved(decision: Any) -> bool:
 
 
 def turn_record(state: SessionState, status: str = "done") -> dict[str, Any]:
-    """The plain-dict record of a turn (what follow-ups read); ``status`` is ``done`` or
-    ``interrupted`` (the process stopped before the turn finished)."""
-    steps = []
+    """The plain-dict record of a turn (what follow-ups and the chat history read).
+
+    ``status`` is ``done``, ``interrupted`` (the process stopped before the turn finished) or
+    ``waiting`` (paused for an approval). Keys: ``request``, ``scenes`` (paths), ``region`` and
+    ``gsd`` (as given beside the request), ``plan`` (``[{"id", "tool", "args"}]``: the steps
+    proposed, also when the analyst declined them), ``steps`` (``[{"id", "tool", "status",
+    "result_path", "summary", "error", "vectors", "artifacts"}]``, ``artifacts`` the ids of the
+    step's artifacts in the workspace manifest), ``artifacts`` (every id of the turn),
+    ``answer``, ``approval`` and ``status``."""
+    steps: list[dict[str, Any]] = []
+    produced: list[str] = []
     for r in state.get("results", {}).values():
         vectors = [a.path for a in r.artifacts if a.kind == "vector" and a.path]
+        ids = [a.id for a in r.artifacts]
+        produced += ids
         steps.append({"id": r.id, "tool": r.tool, "status": r.status,
-                      "result_path": r.result_path, "summary": r.summary, "vectors": vectors})
+                      "result_path": r.result_path, "summary": r.summary, "error": r.error,
+                      "vectors": vectors, "artifacts": ids})
     plan = state.get("plan")
     request = plan.request if plan is not None and plan.request else state["request"]
+    approval = state.get("approval")
+    proposed = (approval or {}).get("steps") or [
+        {"id": s.id, "tool": s.tool, "args": dict(s.args)} for s in (plan.steps if plan else [])]
     return {"request": request, "scenes": [_path(s) for s in state.get("scenes", [])],
-            "steps": steps, "answer": state.get("answer", ""), "status": status}
+            "region": state.get("region"), "gsd": state.get("gsd"), "plan": proposed,
+            "steps": steps, "artifacts": produced,
+            "answer": state.get("answer", ""), "approval": approval, "status": status}
 
 
 def _path(scene: Any) -> str:
@@ -114,27 +138,17 @@ class SessionNodes(AgentNodes):
                                   self.planner, sandbox=self.new_checks().paths)
         if follow is not None and follow.export:
             return {"plan": Plan(request=s["request"], steps=[], notes=["export"]),
-                    "direct_answer": self._export(follow.export, s.get("workspace", "."))}
+                    "direct_answer": export(follow.export, s.get("workspace", "."))}
         if follow is not None and follow.plan is not None:
             fixed = _FixedPlanner(self.planner.name, follow.plan)
             turn: AgentState = {"request": s["request"], "workspace": s.get("workspace", "."),
-                                "scenes": follow.scenes or s.get("scenes", [])}
+                                "scenes": follow.scenes or s.get("scenes", []),
+                                "gsd": s.get("gsd"), "region": s.get("region")}
             out = AgentNodes(fixed, self.tool_lookup, self.progress, self.new_checks).plan(turn)
             return {**out, "direct_answer": None}
         # a context planner (the LLM planner) also gets the earlier turns and the sandbox
         out = self.plan_turn(state, history_messages(turns))
         return {**out, "direct_answer": None}
-
-    @staticmethod
-    def _export(files: Sequence[str], workspace: str) -> str:
-        folder = Path(workspace) / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for source in files:
-            target = folder / Path(source).name
-            shutil.copyfile(source, target)
-            written.append(str(target))
-        return "Exported as GeoJSON:\n" + "\n".join(f"- {p}" for p in written)
 
     def approve(self, state: SessionState) -> dict[str, Any]:
         from langgraph.types import interrupt
@@ -147,12 +161,17 @@ class SessionNodes(AgentNodes):
         if not heavy or s.get("auto_approve"):
             return {}
         texts = [e.text() for e in heavy]
-        decision = interrupt({"question": "Some steps are heavy. Run them?", "estimates": texts})
+        listed = [{"step": e.step, "tool": e.tool, "pixels": e.pixels, "seconds": e.seconds,
+                   "text": e.text()} for e in heavy]
+        decision = interrupt({"question": "Some steps are heavy. Run them?", "estimates": texts,
+                              "heavy": listed})
         if approved(decision):
-            return {}
+            return {"approval": {"heavy": listed, "approved": True}}
         declined = plan.model_copy(update={"steps": [], "declined": "not run: the analyst did "
                                            "not approve the heavy step(s): " + "; ".join(texts)})
-        return {"plan": declined}
+        proposed = [{"id": p.id, "tool": p.tool, "args": dict(p.args)} for p in plan.steps]
+        return {"plan": declined,
+                "approval": {"heavy": listed, "approved": False, "steps": proposed}}
 
     def finish(self, state: SessionState) -> dict[str, Any]:
         s = state
@@ -256,12 +275,25 @@ class Session:
 
     @classmethod
     def from_runtime(cls, runtime: Runtime, session_id: str, *, auto_approve: bool = False,
-                     progress: AgentProgress | None = None) -> Session:
-        """The session ``session_id`` in ``runtime``'s workspace, with its planner, describer
-        and checks."""
-        return cls(session_id, runtime.workspace.root, runtime.planner,
+                     progress: AgentProgress | None = None,
+                     planner: str | None = None) -> Session:
+        """The session ``session_id`` in ``runtime``'s workspace, with its planner (or the
+        planner called ``planner``, with its describer rule, as :meth:`Runtime.ask` picks one),
+        describer and checks.
+
+        Raises:
+            InputError: An unknown planner name, or one that cannot be made.
+        """
+        chosen, describer = runtime.planner, runtime.describer
+        if planner is not None:
+            from agent.planners.shared import load_planner
+            from agent.runtime import choose_describer
+
+            chosen = load_planner(planner, runtime.llm)
+            describer = choose_describer(chosen, runtime.explicit_describer, runtime.llm)
+        return cls(session_id, runtime.workspace.root, chosen,
                    auto_approve=auto_approve, tool_lookup=runtime.tool_lookup,
-                   progress=progress, describer=runtime.describer, new_checks=runtime.checks)
+                   progress=progress, describer=describer, new_checks=runtime.checks)
 
     def values(self) -> dict[str, Any]:
         """The session's current state (empty for a new session)."""
@@ -298,8 +330,16 @@ class Session:
         return Outcome(answer=values.get("answer", ""), plan=values.get("plan"),
                        errors=list(values.get("errors", [])))
 
-    def ask(self, request: str, images: Sequence[str] | None = None) -> Outcome:
-        """Run one turn; ``images`` replace the turn's scenes (default: the last turn's)."""
+    def ask(self, request: str, images: Sequence[str] | None = None, *,
+            gsd: float | None = None, region: str | list[float] | None = None) -> Outcome:
+        """Run one turn; ``images`` replace the turn's scenes (default: the last turn's).
+
+        Args:
+            gsd: Metres per pixel of scenes without georeference, for this turn.
+            region: This turn's area of interest (a bbox, a vector file, ``$sN``): every step
+                that reads a scene and states none gets it. Neither carries over to later
+                turns.
+        """
         from langgraph.types import Overwrite
 
         left = self.interrupted()
@@ -316,7 +356,8 @@ class Session:
         state = {"messages": [HumanMessage(content=request)], "request": request,
                  "scenes": scenes, "session_scenes": known, "workspace": str(self.workspace),
                  "dry_run": False, "results": {}, "auto_approve": self.auto_approve,
-                 "direct_answer": None, "artifacts": Overwrite([]), "errors": Overwrite([])}
+                 "direct_answer": None, "artifacts": Overwrite([]), "errors": Overwrite([]),
+                 "gsd": gsd, "region": region, "approval": None, "answer": ""}
         self._turn_checks = None
         self.graph.invoke(state, {**self.config, "recursion_limit": RECURSION_LIMIT})
         return self._outcome()

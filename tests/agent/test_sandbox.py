@@ -153,3 +153,11 @@ def test_every_tool_marks_its_file_arguments() -> None:
     assert all(marked[name] for name in marked), marked
     assert marked["detect_objects"] == ["region", "image"]
     assert marked["segment"] == ["region", "image", "boxes"]
+
+
+def test_the_bundled_example_scenes_are_readable_by_default(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "data"
+    sandbox = Sandbox(tmp_path)
+    assert examples in sandbox.roots
+    scene = "S1_2018_VV_VH_clip.tif"  # the name alone resolves in the bundled folder
+    assert Path(sandbox.resolve(scene, "image")) == examples / scene

@@ -11,6 +11,10 @@ from pathlib import Path
 os.environ.setdefault("GDAL_CACHEMAX", "256")
 
 
+_CHECKOUT = Path(__file__).resolve().parents[2]
+"""The folder that holds ``tools/`` (the repository root in a checkout)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Tiling budget and data locations.
@@ -18,12 +22,16 @@ class Settings:
     Attributes:
         tile_size: Side in pixels of the windows tools read at once.
         tile_overlap: Overlap in pixels between neighbouring windows where a tool needs context.
-        data_dir: Folder of the real development imagery (``EARTHSIGHT_DATA``).
+        data_dir: Folder of the real development imagery (``EARTHSIGHT_DATA``; default
+            ``../shared/data`` beside the checkout).
+        examples_dir: The bundled example scenes of a checkout (``examples/data``), readable
+            by every request like a data root when the folder exists.
     """
 
     tile_size: int = 1024
     tile_overlap: int = 32
-    data_dir: Path = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    data_dir: Path = _CHECKOUT.parent / "shared" / "data"
+    examples_dir: Path = _CHECKOUT / "examples" / "data"
 
 
 def get_settings() -> Settings:

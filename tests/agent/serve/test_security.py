@@ -89,7 +89,7 @@ def test_env_token_wins_over_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not Path(os.environ["EARTHSIGHT_TOKEN_FILE"]).exists()
 
 
-def test_serve_prints_one_start_up_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_serve_prints_its_start_up_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     import uvicorn
 
@@ -104,14 +104,16 @@ def test_serve_prints_one_start_up_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert calls[0]["handlers"] and not access.handlers  # access lines to stderr while serving
     first = capsys.readouterr().err.strip().splitlines()
     token = Path(os.environ["EARTHSIGHT_TOKEN_FILE"]).read_text(encoding="utf-8").strip()
-    assert len(first) == 1, first
+    assert len(first) == 2, first  # the API line, then the map page's address
     assert "http://127.0.0.1:8123/login" in first[0] and token in first[0]
+    assert first[1].endswith(f"http://127.0.0.1:8123/map#token={token}")
     assert os.environ["EARTHSIGHT_TOKEN_FILE"] in first[0]
     assert calls[0]["access_log"] is False and calls[0]["host"] == "127.0.0.1"
     http_api.serve("127.0.0.1", 8123, tmp_path / "sessions")  # a restart: the same file
     second = capsys.readouterr().err.strip().splitlines()
-    assert len(second) == 1 and token not in second[0]
+    assert len(second) == 2 and token not in second[0]  # the API line names only the file
     assert os.environ["EARTHSIGHT_TOKEN_FILE"] in second[0]
+    assert second[1].endswith(f"/map#token={token}")  # the link a newcomer opens, every start
 
 
 # --- Host, Origin, CORS -------------------------------------------------------------------------
