@@ -26,10 +26,8 @@ never pasted into the request text. Every line goes through the session's
 
 from __future__ import annotations
 
-import json
-import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -38,15 +36,14 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from agent.errors import BusyError, report
 from agent.plan import Plan, Scene
 from agent.planners.shared import planner_key
 from agent.progress import ProgressEvent
 from agent.runtime import Runtime
 from agent.serve.payloads import to_jsonable
-from agent.serve.redact import Redactor
 from agent.serve.regions import MAX_VERTICES, parse_region, write_region
 from agent.serve.sessions import Sessions, fail
+from agent.serve.streams import Progress, Work, run_streamed
 from agent.serve.turn_view import turn_view
 from agent.session.session import DB_NAME, Outcome, Session, SessionState, turn_record
 from tools.core.artifacts import Artifact
@@ -196,49 +193,17 @@ def outcome_view(session: Session, outcome: Outcome, session_id: str, workspace:
     return turn_view(len(records), records[-1], session_id, workspace, manifest)
 
 
-def _stream(events: queue.Queue[dict[str, Any] | None], redact: Redactor) -> StreamingResponse:
-    def lines() -> Iterator[str]:
-        while (item := events.get()) is not None:
-            yield json.dumps(redact(to_jsonable(item))) + "\n"
+def _relayed(entry: _Entry, turn: Callable[[], dict[str, Any]]) -> Work:
+    """``turn`` as streamed work: the cached session's progress goes to this run's stream."""
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
-
-
-def _start(entry: _Entry, runtime: Runtime, redact: Redactor, name: str,
-           turn: Callable[[], dict[str, Any]],
-           prepare: Callable[[], None] | None = None) -> StreamingResponse:
-    """Run ``turn`` in a worker thread holding a job slot; ``entry.lock`` is held on entry and
-    released when the turn ends (or here, on any error before the thread starts)."""
-    events: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    try:
-        if not runtime.limiter.try_acquire():
-            raise fail(BusyError(f"all {runtime.limiter.max_jobs} job slots are busy"), redact)
+    def work(progress: Progress) -> dict[str, Any]:
+        entry.relay.target = progress
         try:
-            if prepare is not None:
-                prepare()
+            return {"event": "turn", "turn": turn()}
+        finally:
+            entry.relay.target = None
 
-            def work() -> None:
-                entry.relay.target = lambda e: events.put({"event": "progress", **e.__dict__})
-                try:
-                    events.put({"event": "turn", "turn": turn()})
-                except Exception as exc:  # streamed to the client as the last line
-                    shown = report(exc)
-                    events.put({"event": "error", "status": shown.http_status,
-                                "message": shown.message})
-                finally:
-                    entry.relay.target = None
-                    runtime.limiter.release()
-                    entry.lock.release()
-                    events.put(None)
-
-            threading.Thread(target=work, name=name, daemon=True).start()
-        except BaseException:
-            runtime.limiter.release()
-            raise
-    except BaseException:
-        entry.lock.release()
-        raise
-    return _stream(events, redact)
+    return work
 
 
 def _busy() -> HTTPException:
@@ -299,7 +264,8 @@ def add_chat_routes(app: FastAPI, sessions: Sessions) -> None:
             return outcome_view(session, outcome, session_id, workspace)
 
         try:
-            return _start(entry, runtime, redact, f"chat-{session_id[:8]}", turn, prepare)
+            return run_streamed(runtime, redact, f"chat-{session_id[:8]}", _relayed(entry, turn),
+                                prepare=prepare, done=entry.lock.release)
         except Exception as exc:
             if isinstance(exc, HTTPException):
                 raise
@@ -325,7 +291,8 @@ def add_chat_routes(app: FastAPI, sessions: Sessions) -> None:
             outcome = session.resume(body.approve)
             return outcome_view(session, outcome, session_id, workspace)
 
-        return _start(entry, runtime, redact, f"approve-{session_id[:8]}", turn)
+        return run_streamed(runtime, redact, f"approve-{session_id[:8]}",
+                            _relayed(entry, turn), done=entry.lock.release)
 
     @app.get("/sessions/{session_id}/chat")
     def get_chat(session_id: str) -> dict[str, Any]:

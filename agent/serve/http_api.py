@@ -15,7 +15,13 @@ Endpoints (OpenAPI schema at ``/openapi.json``, docs at ``/docs``):
   quick-look PNG and QGIS style too: ``quicklook_url``, ``style_url``);
   ``GET /sessions/{id}/artifacts/{artifact_id}`` and ``GET /sessions/{id}/files/{path}``
   download a file; anything resolving outside the session workspace is refused (403).
+* ``/sessions/{id}/chat`` (a persisted multi-turn session with approvals and drawn regions,
+  :mod:`agent.serve.chat`), ``/scenes`` and ``/sessions/{id}/layers`` (scenes and artifacts as
+  map layers, :mod:`agent.serve.layers`), ``/map`` (the map page, :mod:`agent.serve.map_page`).
 * ``GET /tools`` → every tool's schemas; ``GET /health``.
+
+Streamed runs (ask, chat turns) take their job slot and stream through
+:func:`agent.serve.streams.run_streamed`.
 
 **Security** (:mod:`agent.serve.security`, one policy with the MCP server). Every request needs
 ``Authorization: Bearer <token>`` or the browser login cookie (401 otherwise): the token is
@@ -41,11 +47,7 @@ counts as a job); an unknown planner name is refused before (``400``).
 
 from __future__ import annotations
 
-import json
-import queue
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.errors import BusyError, report
 from agent.planners.shared import planner_key
-from agent.progress import ProgressEvent
 from agent.runtime import make_runtime
 from agent.serve.chat import add_chat_routes
 from agent.serve.http_docs import LOGIN_PATH, add_browser_pages
@@ -76,6 +76,7 @@ from agent.serve.security import (
     token_ok,
 )
 from agent.serve.sessions import Sessions, download, fail, inside
+from agent.serve.streams import Progress, run_streamed
 from agent.serve.token import TOKEN_ENV, ServerToken, load_token
 from tools.catalog import tool_schemas
 from tools.core.errors import InputError
@@ -211,39 +212,15 @@ def create_app(root: str | Path = "sessions", token: str | None = None,
             planner_key(body.planner)
         except Exception as exc:
             raise fail(exc, redact) from exc
-        if not runtime.limiter.try_acquire():
-            raise fail(BusyError(f"all {runtime.limiter.max_jobs} job slots are busy"), redact)
-        events: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
-        def on_progress(event: ProgressEvent) -> None:
-            events.put({"event": "progress", **event.__dict__})
+        def work(progress: Progress) -> dict[str, Any]:  # the planner is built in the slot
+            result = runtime.ask(body.request, body.images, dry_run=body.dry_run,
+                                 progress=progress, planner=body.planner, checks=checks,
+                                 gsd=body.gsd, region=body.region)
+            return {"event": "result", "result": result.model_dump(mode="json"),
+                    "ok": result.ok}
 
-        def work() -> None:
-            try:  # the planner is built inside the slot (a local model load is a job)
-                result = runtime.ask(body.request, body.images, dry_run=body.dry_run,
-                                     progress=on_progress, planner=body.planner,
-                                     checks=checks, gsd=body.gsd, region=body.region)
-                events.put({"event": "result", "result": result.model_dump(mode="json"),
-                            "ok": result.ok})
-            except Exception as exc:  # streamed to the client as the last line
-                shown = report(exc)
-                events.put({"event": "error", "status": shown.http_status,
-                            "message": shown.message})
-            finally:
-                runtime.limiter.release()
-                events.put(None)
-
-        try:
-            threading.Thread(target=work, name=f"ask-{session_id[:8]}", daemon=True).start()
-        except BaseException:
-            runtime.limiter.release()
-            raise
-
-        def stream() -> Iterator[str]:
-            while (item := events.get()) is not None:
-                yield json.dumps(redact(to_jsonable(item))) + "\n"
-
-        return StreamingResponse(stream(), media_type="application/x-ndjson")
+        return run_streamed(runtime, redact, f"ask-{session_id[:8]}", work)
 
     add_tool_routes(app, sessions.runtime, sessions.redactor, fail)
     add_chat_routes(app, sessions)
