@@ -48,6 +48,9 @@ _VERBS = frozenset((
 """Verbs that open a step of a to-do list, never a candidate label."""
 
 
+_NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classed)\b")
+"""A participle that opens the label list inside a longer clause."""
+
 _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:give|tell|compute|calculate|show|report|"
                         r"measure|count|map|list|return|provide|export|make|estimate)\b)")
 
@@ -61,6 +64,9 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
             continue
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
         parts = [p for p in re.split(joiner, body) if p.strip()]
+        named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
+        if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
+            parts = parts[named[-1]:]
         if len(parts) < 2:
             continue
         labels: list[str] = []
@@ -78,6 +84,8 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
             labels.append(singular(label))
         if ok and any(lab.split()[0] in _VERBS for lab in labels):
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
+        if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"
+            labels[1] = f"not {labels[0]}"
         if ok and len(set(labels)) >= 2:
             return list(dict.fromkeys(labels)), clause.span()
     return None
