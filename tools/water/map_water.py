@@ -31,6 +31,7 @@ from specialists.water.rules import (
     NODATA,
     SAR_BINS,
     SAR_DB_RANGE,
+    WATER,
     WATER_INDEX_MIN,
     dual_pol_composite,
     encode_mask,
@@ -47,6 +48,7 @@ from tools.core.registry import ToolContext, tool_record
 from tools.geo.area import AreaTally, require_crs
 from tools.geo.bands import band_label, choose_bands, read_roles, reflectance_scale, resolve_bands
 from tools.geo.bimodality import Bimodality, bimodality_record
+from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
 from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, read_masked, rio
@@ -101,7 +103,8 @@ def _core(array: np.ndarray, tile: Tile) -> np.ndarray:
     return array[..., rows, cols]
 
 
-def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext) -> _Plan:
+def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext,
+              runner: TileRunner) -> _Plan:
     warnings: list[str] = []
     co, cross = sar_bands(info, warnings)
     main = co or cross
@@ -116,7 +119,7 @@ def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext)
                  used, warnings, sar_bands=bands, is_db=is_db, looks=[None] * len(bands),
                  speckle=args.speckle_filter)
     if args.speckle_filter:
-        plan.looks = _estimate_looks(src, plan, ctx)
+        plan.looks = _estimate_looks(src, plan, ctx, runner)
     chain = [f"Lee {LEE_WINDOW}x{LEE_WINDOW} speckle filter (looks "
              f"{', '.join(f'{lk:.1f}' for lk in plan.looks if lk)})"] if args.speckle_filter else []
     chain.append("mean of " + " and ".join(used.values()) + " in dB" if len(bands) == 2
@@ -128,19 +131,30 @@ def _sar_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext)
     return plan
 
 
-def _estimate_looks(src: Any, plan: _Plan, ctx: ToolContext) -> list[float | None]:
+def _looks_tile(src: Any, tile: Tile, plan: _Plan) -> list[np.ndarray]:
+    """One tile's histogram counts of the local squared coefficient of variation, per band."""
+    data = read_masked(src, tile.read, plan.sar_bands).filled(np.nan)
+    counts = []
+    for band in data:
+        hist = StreamingHistogram(*CV2_RANGE, bins=4000)
+        hist.add(_core(local_cv2(to_linear(band) if plan.is_db else band), tile))
+        counts.append(hist.counts)
+    return counts
+
+
+def _estimate_looks(src: Any, plan: _Plan, ctx: ToolContext,
+                    runner: TileRunner) -> list[float | None]:
     hists = [StreamingHistogram(*CV2_RANGE, bins=4000) for _ in plan.sar_bands]
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
-    for i, tile in enumerate(tiles, start=1):
-        data = read_masked(src, tile.read, plan.sar_bands).filled(np.nan)
-        for band, hist in zip(data, hists, strict=True):
-            power = to_linear(band) if plan.is_db else band
-            hist.add(_core(local_cv2(power), tile))
-        ctx.progress("speckle statistics", i, len(tiles))
+    with runner.results("speckle statistics", _looks_tile, src, tiles, plan) as parts:
+        for counts in parts:
+            for hist, part in zip(hists, counts, strict=True):
+                hist.counts += part
     return [looks_from_cv2(h.quantile(0.5)) for h in hists]
 
 
-def _optical_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext) -> _Plan:
+def _optical_plan(args: MapWaterInput, info: RasterInfo, src: Any, ctx: ToolContext,
+                  runner: TileRunner) -> _Plan:
     roles, _, notes = resolve_bands(info)
     index = args.index or ("MNDWI" if "swir1" in roles else "NDWI")
     needed = ("green", "swir1") if index == "MNDWI" else ("green", "nir")
@@ -175,13 +189,25 @@ class _Split:
     warning: str | None
 
 
-def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext, image: str) -> _Split:
+def _scene_histogram(plan: _Plan) -> StreamingHistogram:
     low, high = SAR_DB_RANGE if plan.method == "sar" else INDEX_RANGE
-    hist = StreamingHistogram(low, high, SAR_BINS if plan.method == "sar" else INDEX_BINS)
+    return StreamingHistogram(low, high, SAR_BINS if plan.method == "sar" else INDEX_BINS)
+
+
+def _histogram_tile(src: Any, tile: Tile, plan: _Plan) -> np.ndarray:
+    """One tile's counts of the thresholded quantity (summed over tiles before Otsu)."""
+    hist = _scene_histogram(plan)
+    hist.add(_core(plan.values(src, tile)[0], tile))
+    return hist.counts
+
+
+def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext, image: str,
+                     runner: TileRunner) -> _Split:
+    hist = _scene_histogram(plan)
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
-    for i, tile in enumerate(tiles, start=1):
-        hist.add(_core(plan.values(src, tile)[0], tile))
-        ctx.progress("histogram", i, len(tiles))
+    with runner.results("histogram", _histogram_tile, src, tiles, plan) as parts:
+        for counts in parts:
+            hist.counts += counts
     if hist.total == 0:
         raise InputError(f"image: {src.name} has no valid pixels to map water on (all nodata or "
                          "NaN). Check the nodata value of the file.")
@@ -192,27 +218,33 @@ def _histogram_split(src: Any, plan: _Plan, ctx: ToolContext, image: str) -> _Sp
                   bimodality_warning(fit, plan.method, split.threshold, image))
 
 
+def _mask_tile(src: Any, tile: Tile, plan: _Plan, threshold: float,
+               relaxed: float | None) -> np.ndarray:
+    """One tile's encoded water mask (its core window: 1 water, 0 land, 255 nodata)."""
+    values, evi = plan.values(src, tile)
+    if plan.method == "sar":
+        water = sar_water(values, threshold, relaxed)
+    else:
+        water = optical_water(values, threshold, evi)
+    valid = _core(np.isfinite(values), tile)
+    return encode_mask(_core(water, tile) & valid, valid)
+
+
 def _write_mask(
     src: Any, plan: _Plan, threshold: float, relaxed: float | None, dest: Path,
-    ctx: ToolContext, cog: bool,
+    ctx: ToolContext, cog: bool, runner: TileRunner,
 ) -> AreaTally:
     tally = AreaTally(src)
     tiles = list(iter_tiles(src.width, src.height, ctx.settings.tile_size, plan.overlap))
     with grid_writer(dest, src, 1, "uint8", nodata=NODATA, band_names=["water"],
                      tags={"units": "class", "values": "1 = water, 0 = land, 255 = nodata",
                            "method": plan.detail, "threshold": f"{threshold:.4f} {plan.units}"},
-                     cog=cog) as dst:
-        for i, tile in enumerate(tiles, start=1):
-            values, evi = plan.values(src, tile)
-            if plan.method == "sar":
-                water = sar_water(values, threshold, relaxed)
-            else:
-                water = optical_water(values, threshold, evi)
-            valid = _core(np.isfinite(values), tile)
-            water = _core(water, tile) & valid
-            dst.write(encode_mask(water, valid)[np.newaxis], window=rio(tile.core))
-            tally.add(water, valid, tile.core)
-            ctx.progress("water mask", i, len(tiles))
+                     cog=cog) as dst, \
+            runner.results("water mask", _mask_tile, src, tiles, plan, threshold,
+                           relaxed) as masks:
+        for tile, mask in zip(tiles, masks, strict=True):
+            dst.write(mask[np.newaxis], window=rio(tile.core))
+            tally.add(mask == WATER, mask != NODATA, tile.core)
     return tally
 
 
@@ -245,20 +277,24 @@ def map_water(args: MapWaterInput, ctx: ToolContext) -> MapWaterOutput:
         method = "sar" if info.modality == "sar" else "optical"
     final = ctx.output_path(MASK_NAME)
     mask_path = staging_path(final, args.min_area_m2)
+    runner = TileRunner(ctx)
     with open_dataset(args.image) as src:
-        plan = (_sar_plan if method == "sar" else _optical_plan)(args, info, src, ctx)
+        plan = (_sar_plan if method == "sar" else _optical_plan)(args, info, src, ctx, runner)
         source: ThresholdSource = "user"
         threshold, relaxed, split = args.threshold, None, None
         if threshold is None:
-            split, source = _histogram_split(src, plan, ctx, args.image), "otsu"
+            split, source = _histogram_split(src, plan, ctx, args.image, runner), "otsu"
             threshold, relaxed = split.threshold, split.relaxed
             if split.warning:
                 plan.warnings.append(split.warning)
-        tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx, mask_path == final)
-    return finish(args, ctx, info, WaterRun(
+        tally = _write_mask(src, plan, threshold, relaxed, mask_path, ctx, mask_path == final,
+                            runner)
+    result = finish(args, ctx, info, WaterRun(
         method=plan.method, detail=plan.detail, units=plan.units, threshold=threshold,
         source=source, mask_path=mask_path, tally=tally, bands_used=plan.bands_used,
         relaxed=relaxed, bimodality=split.bimodality if split else None,
         warnings=plan.warnings, image=args.image,
         water_limit=(open_water_max_db(list(plan.bands_used)) if plan.method == "sar"
                      else WATER_INDEX_MIN)))
+    result.cluster = runner.record()
+    return result
