@@ -26,6 +26,10 @@ _ANALYSIS = re.compile(
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
+_COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
+                             r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
+"""An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
+
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             files: Files | None = None) -> Analysis:
     """Read intents and slots from a normalised request.
@@ -268,14 +272,16 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
         a.change = True  # "the NDVI difference between the dates, to see where it changed"
         if re.search(r"\b(ndvi|evi|savi|ndwi|mndwi|nbr|vegetation index|index) (rasters?|layers?|"
-                     r"maps?|products?|grids?)\b", t):
+                     r"maps?|products?|grids?)\b", t) and not _COMPUTES_INDEX.search(t):
             a.indices = []  # "between the NDVI rasters of 2005 and 2017": the index is given
     if a.classify and a.change and n_scenes == 2 and not a.labels and not re.search(
             r"\bclassify\b", t):
         a.classify = False  # "where did land cover change": the change map, no scene labels
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
-        a.classes, a.indices = [], []
+        a.classes = []
+        if not _COMPUTES_INDEX.search(t):  # "compute NDVI for both periods and show ..." stays
+            a.indices = []
     make_map = re.search(r"\b(produce|generate|create|make|build|derive|map|provide)\b[^.?!;]{0,20}"
                          r"\b(land ?cover|land ?use|landuse|crop( type)?s?|vegetation( cover)? "
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
@@ -291,7 +297,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                      "min" if word in ("minimum", "min", "lowest") else "mean")
         a.vqa = a.caption = False
     if has("product_raster", t) and n_scenes and not make_map and not (
-            a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)):
+            a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)
+            or (a.indices and re.search(r"\b(create|make|produce|generate|compute|calculate|"
+                                        r"derive)\b[^.?!;]{0,30}\bclassified\b", t))):
+        # ("create a map of the classified dNBR from the pre and post scenes": computed)
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
                      re.search(r"\b(area|percent\w*|share|fraction)\b", t) else
