@@ -311,8 +311,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.classify or a.detect or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite) and (
                 topics.names_scene_label(t, vocab) or re.search(
-                    r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|photos|pictures|"
-                    r"tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"
+                    r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|"
+                    r"photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"
                     r"depicts?|has|have|are|is|can)\b", t)):
         a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
     if a.biomass and a.change_target == "tree":
