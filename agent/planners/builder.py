@@ -96,6 +96,8 @@ class Builder:
         mask); returns the last step's reference."""
         a = self.a
         img = image if image is not None else self.rgb(scene) if scene else "$image"
+        if a.segment and a.files.boxes:  # box prompts given as a file: nothing to detect
+            return self.add("segment", image=img, boxes=a.files.boxes)
         if a.segment and not a.classes and not a.detect:
             seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
             if a.count_words or a.statistic or a.object_area:

@@ -33,6 +33,9 @@ _REFERENCE = re.compile(
     r"\b(?:with|to))\s+(?:[a-z0-9]+\s+){0,4}$")
 _REGION_CUE = re.compile(r"\b(inside|within|clip\w* to|crop\w* to|limited to|restricted to)\s+"
                          r"(?:[a-z0-9]+\s+){0,4}$")
+_BOX_PROMPTS = re.compile(r"\b(bounding )?box(es)?( prompts?)?\s+(in|from|of|given in|stored in)\s+"
+                          r"(the )?(file\s+)?$")
+_AS_PROMPTS = re.compile(r"^\s*(as|for) (the )?(box |bounding box |segmentation )?prompts?\b")
 _TRUTH_NAMES = frozenset({"label", "labels", "truth", "gt", "groundtruth", "reference", "ref",
                           "annotation", "annotations", "gold", "manual", "lbl"})
 _LABEL_NAMES = _TRUTH_NAMES - {"reference", "ref"}  # a "reference" image may be a before scene
@@ -62,6 +65,7 @@ class Files:
         result: The named product an accuracy request checks (None: made first, or the scene).
         zones: Polygons a value is summarised per.
         region: The region of interest (a vector file).
+        boxes: Box prompts for ``segment`` given as a vector file ("the boxes in b.geojson").
         outputs: Files to be written.
     """
 
@@ -71,6 +75,7 @@ class Files:
     result: str | None = None
     zones: str | None = None
     region: str | None = None
+    boxes: str | None = None
     outputs: list[str] = field(default_factory=list)
 
     def scenes(self, files: list[str]) -> list[str]:
@@ -131,6 +136,7 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     mentions = req.mentions
     windows = _windows(text, len(mentions))
     masks = [m.start() for m in re.finditer(FILE_MASK, text)]
+    ends = [m.end() for m in re.finditer(FILE_MASK, text)]
     out = Files()
     outputs = {i for i, (_, near) in enumerate(windows) if _OUTPUT.search(near)}
     out.outputs = list(dict.fromkeys(mentions[i] for i in sorted(outputs)))
@@ -155,6 +161,11 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
             if results and not out.make:
                 out.result = mentions[results[0]]
                 candidates = [i for i in candidates if mentions[i] != out.result]
+    boxes = [i for i in candidates if _VECTOR.search(mentions[i]) and (
+        _BOX_PROMPTS.search(windows[i][1]) or _AS_PROMPTS.search(text[ends[i]:]))]
+    if boxes:  # "segment the buildings using the boxes in b.geojson as prompts"
+        out.boxes = mentions[boxes[0]]
+        candidates = [i for i in candidates if mentions[i] != out.boxes]
     vectors = [mentions[i] for i in candidates if _VECTOR.search(mentions[i])]
     if vectors and vocab.has("per_zone", text):
         out.zones = vectors.pop(0)
