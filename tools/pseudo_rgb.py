@@ -4,6 +4,11 @@ The scene is read tile by tile, in passes: optional scene statistics (speckle le
 covariance), then per-channel moments and/or histograms for the stretch, then the write
 (:mod:`tools.geo.composite`). Valid pixels become 1..255; 0 is nodata (where any band that
 feeds the composite is nodata). This module picks the recipe: which bands, which channels.
+
+The speckle, stretch and write passes run their tiles wherever ``EARTHSIGHT_CLUSTER`` says
+(:class:`tools.geo.fanout.TileRunner`) and are merged here in tile order: the composite is
+byte-identical to an in-process run. The PCA statistics pass stays in this process (its
+shifted covariance sums depend on the order the pixels arrive in).
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from specialists.spectral import hsi, multispectral, sar, speckle
 from specialists.spectral import stretch as st
 from specialists.spectral.bands import resolve_roles
 from specialists.stats.thresholds import StreamingHistogram
+from specialists.tiling import Tile
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
@@ -26,12 +33,14 @@ from tools.core.scene_options import SceneOptions
 from tools.geo.composite import (
     Recipe,
     raw_tiles,
+    read_float,
     sample,
     stretch_limits,
     tile_side,
     write_composite,
 )
-from tools.geo.raster import RasterInfo, describe, open_dataset
+from tools.geo.fanout import TileRunner
+from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset
 
 
 class PseudoRgbInput(SceneOptions):
@@ -90,6 +99,11 @@ def _check_bands(bands: list[int], count: int, allowed: tuple[int, ...]) -> list
     return bands
 
 
+def _take(data: np.ndarray, pos: list[int]) -> np.ndarray:
+    """The channels at ``pos`` of the read bands (a band may be taken more than once)."""
+    return data[pos]
+
+
 def _plain(info: RasterInfo, bands: list[int], mode: str, size: int,
            wavelengths: list[float | None], roles: dict[int, str] | None = None) -> Recipe:
     """Three source bands stretched as they are (a single band is replicated)."""
@@ -100,7 +114,7 @@ def _plain(info: RasterInfo, bands: list[int], mode: str, size: int,
     pos = [read.index(b) for b in bands]
     rng = st.integer_range(info.dtype)
     return Recipe(
-        mode=mode, read_bands=read, labels=labels, compute=lambda d: d[pos], tile=size,
+        mode=mode, read_bands=read, labels=labels, compute=partial(_take, pos=pos), tile=size,
         unit="DN" if rng else "input units", ranges=[rng] * 3 if rng else None,
         wavelengths=[wavelengths[b - 1] for b in bands], shown=list(bands))
 
@@ -138,12 +152,12 @@ def _pca(src: Any, info: RasterInfo, size: int, ctx: ToolContext) -> Recipe:
         ranges.append((lo, hi, st.FLOAT_BINS))
     labels = [f"PC{k + 1} ({100 * e:.1f} % of variance)" for k, e in enumerate(pca.explained)]
     return Recipe(mode="pca", read_bands=bands, labels=labels, unit="PC score (input units)",
-                   compute=lambda d: hsi.project(d, pca), tile=tile, ranges=ranges,
+                   compute=partial(hsi.project, pca=pca), tile=tile, ranges=ranges,
                    extra={"explained_variance": [float(e) for e in pca.explained]})
 
 
 def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
-         ctx: ToolContext) -> Recipe:
+         runner: TileRunner) -> Recipe:
     names = info.band_names
     warnings: list[str] = []
     if args.bands:
@@ -157,7 +171,7 @@ def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
         dual = sel.cross is not None
         warnings += sel.notes
     scale = sar.detect_scale(sample(src, bands), info.dtype)
-    looks = _looks(src, bands, scale, size, ctx) if args.speckle_filter else None
+    looks = _looks(src, bands, scale, size, runner) if args.speckle_filter else None
     compute = partial(sar.composite, scale=scale, looks=looks)
     if dual:
         labels = [f"{tags[0]} dB", f"{tags[1]} dB", f"{tags[0]}-{tags[1]} dB"]
@@ -172,14 +186,23 @@ def _sar(src: Any, info: RasterInfo, args: PseudoRgbInput, size: int,
                    warnings=warnings, extra={"input_scale": scale, "speckle_looks": looks})
 
 
-def _looks(src: Any, bands: list[int], scale: sar.Scale, size: int, ctx: ToolContext) -> float:
+def _looks_tile(src: Any, tile: Tile, bands: list[int], scale: sar.Scale) -> np.ndarray:
+    """One tile's histogram counts of the local squared coefficient of variation (all bands)."""
+    hist = StreamingHistogram(*sar.CV2_HIST)
+    rows, cols = tile.inner
+    for band in read_float(src, tile, bands):
+        hist.add(speckle.local_cv2(sar.to_power(band, scale))[rows, cols])
+    return hist.counts
+
+
+def _looks(src: Any, bands: list[int], scale: sar.Scale, size: int,
+           runner: TileRunner) -> float:
     """Scene-wide equivalent number of looks from the median local coefficient of variation."""
     hist = StreamingHistogram(*sar.CV2_HIST)
-    for tile, data in raw_tiles(src, bands, size, sar.LEE_SIZE // 2, "speckle statistics",
-                                ctx.progress):
-        rows, cols = tile.inner
-        for band in data:
-            hist.add(speckle.local_cv2(sar.to_power(band, scale))[rows, cols])
+    tiles = list(iter_tiles(src.width, src.height, size, sar.LEE_SIZE // 2))
+    with runner.results("speckle statistics", _looks_tile, src, tiles, bands, scale) as parts:
+        for counts in parts:
+            hist.counts += counts
     return speckle.looks_from_cv2(hist.quantile(0.5))
 
 
@@ -281,9 +304,10 @@ def pseudo_rgb(args: PseudoRgbInput, ctx: ToolContext) -> PseudoRgbOutput:
         raise InputError("wavelengths_nm: SAR bands have no optical wavelengths; pass bands "
                          "instead, or mode='hsi'/'multispectral' for optical images.")
     size = ctx.settings.tile_size
+    runner = TileRunner(ctx)
     with open_dataset(args.image) as src:
         if mode == "sar":
-            recipe = _sar(src, info, args, size, ctx)
+            recipe = _sar(src, info, args, size, runner)
         else:
             recipe = _optical(src, info, args, mode, size, ctx)
         if args.composite and recipe.mode != "multispectral":
@@ -294,10 +318,12 @@ def pseudo_rgb(args: PseudoRgbInput, ctx: ToolContext) -> PseudoRgbOutput:
         if args.stretch == "none" and not (info.dtype == "uint8" and recipe.unit == "DN"):
             recipe.warnings.append(f"stretch='none' clips {recipe.unit} to 1-255 unscaled; "
                                    "use stretch='percentile' unless the input is 8-bit")
-        limits = stretch_limits(src, recipe, args.stretch, ctx.progress)
+        limits = stretch_limits(src, recipe, args.stretch, runner)
         dest = ctx.output_path("rgb.tif")
-        valid = write_composite(src, recipe, limits, dest, ctx.progress)
-    return _result(args, info, recipe, limits, dest, valid, ctx)
+        valid = write_composite(src, recipe, limits, dest, runner)
+    result = _result(args, info, recipe, limits, dest, valid, ctx)
+    result.cluster = runner.record()
+    return result
 
 
 def _result(args: PseudoRgbInput, info: RasterInfo, recipe: Recipe,

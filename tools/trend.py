@@ -7,6 +7,11 @@ taken as 1 July, the middle of that year), else from the TIFF date tags.
 
 ``statistic='auto'`` picks, from a result's numbers, the first of :data:`AUTO_ORDER` that it
 holds (else its first number).
+
+Each image's value is one task, run wherever ``EARTHSIGHT_CLUSTER`` says
+(:meth:`tools.geo.fanout.TileRunner.each`: a raster's statistics are streamed on a worker);
+the values come back in image order and the dates, units and fit are worked out here, so the
+numbers are identical wherever the images were read.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from tools.core.scene_options import SceneOptions
 from tools.core.sources import load_source
 from tools.geo.area import M2_PER_HA, M2_PER_KM2
 from tools.geo.atomic import write_csv_atomic
+from tools.geo.fanout import TileRunner
 from tools.geo.raster import open_dataset
 from tools.geo.zones import zonal_stats
 
@@ -149,6 +155,7 @@ def _pick(numbers: dict[str, tuple[float, str]], statistic: str, where: str) -> 
 
 
 def _value(ref: str, statistic: str, tile_size: int) -> _Point:
+    """One image's value (a task: it may run on a cluster worker)."""
     src = load_source(ref, "images")
     if src.result is not None and src.numbers:
         numbers = {k: (q.value, q.unit) for k, q in src.numbers.items()}
@@ -229,10 +236,10 @@ def trend(args: TrendInput, ctx: ToolContext) -> TrendOutput:
         args: Images (one per date), statistic, optional dates.
         ctx: Tool context.
     """
-    raw = []
-    for i, ref in enumerate(args.images):
-        ctx.progress("trend", i, len(args.images))
-        raw.append(_value(ref, args.statistic, ctx.settings.tile_size))
+    runner = TileRunner(ctx)
+    with runner.each("trend", _value, args.images, args.statistic,
+                     ctx.settings.tile_size) as found:
+        raw = list(found)
     values, units = _harmonise(raw)
     dates = _dates(args, raw)
     seen: dict[dt.date, str] = {}
@@ -273,10 +280,12 @@ def trend(args: TrendInput, ctx: ToolContext) -> TrendOutput:
                f"({points[0].date} to {points[-1].date}): {points[0].value:.4g} -> "
                f"{f'{points[-1].value:.4g} {shown}'.strip()}; OLS slope {fit.slope:.4g}{err} "
                f"{rate}, Sen's slope {stats.sen_slope:.4g} {rate}; {direction}.")
-    return TrendOutput(
+    result = TrendOutput(
         summary=summary, image=raw[order[-1]].scene, warnings=warnings,
         statistic=names[0] if len(names) == 1 else args.statistic, units=units, points=points,
         slope_per_year=fit.slope, slope_stderr=fit.slope_stderr,
         sen_slope_per_year=stats.sen_slope, mann_kendall_s=stats.mk.s,
         mann_kendall_z=stats.mk.z, mann_kendall_p=stats.mk.p, kendall_tau=stats.mk.tau,
         direction=direction)
+    result.cluster = runner.record()
+    return result

@@ -91,6 +91,12 @@ def cached_keys() -> list[Hashable]:
         return list(_entries)
 
 
+def drop(key: Hashable) -> bool:
+    """Forget the model under ``key`` (the next use loads it again); whether it was cached."""
+    with _lock:
+        return _entries.pop(key, None) is not None
+
+
 def clear() -> None:
     """Drop every cached model and free GPU memory."""
     with _lock:

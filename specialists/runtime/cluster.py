@@ -14,6 +14,14 @@ that merges them (sums histograms, writes windows, adds areas) does exactly what
 in-process: outputs are identical wherever the tiles were computed. Each :meth:`Executor.map`
 records in a :class:`Placement` which scheduler ran it, how many tasks and on which workers.
 
+Failures: a worker that dies (killed, out of memory) loses its running and finished-but-unread
+tasks; the scheduler runs them again on the workers left (a local cluster's nanny also restarts
+the dead one), so the map still yields every result, the same results. A task that is on
+``distributed.scheduler.allowed-failures`` (3) workers that die is given up: the map raises
+:class:`ClusterError`. A task that *raises* is run again up to ``EARTHSIGHT_CLUSTER_RETRIES``
+times (default 2: a read that failed on shared storage), then its error is raised here with its
+own type. An error, Ctrl-C or an early close cancels the tasks of the map not yet read.
+
 Pure plumbing: nothing here knows about rasters or tools (``tools.geo.fanout`` builds the
 tile tasks on it). ``dask``/``distributed`` are imported only when a cluster is configured.
 """
@@ -37,6 +45,9 @@ Stream: TypeAlias = Generator[R, None, None]
 
 CLUSTER_ENV = "EARTHSIGHT_CLUSTER"
 TIMEOUT_ENV = "EARTHSIGHT_CLUSTER_TIMEOUT"
+RETRIES_ENV = "EARTHSIGHT_CLUSTER_RETRIES"
+DEFAULT_RETRIES = 2
+"""Times a task that raised is run again before its error is raised (0 to 100)."""
 DEFAULT_TIMEOUT_S = 10.0
 """Seconds to wait for a scheduler (``tcp://``) or a local cluster's workers to answer."""
 PENDING_PER_WORKER = 4
@@ -91,6 +102,16 @@ def _timeout_s() -> float:
     if not value > 0:
         raise ClusterError(f"{TIMEOUT_ENV}={raw!r} must be > 0 seconds")
     return value
+
+
+def _retries() -> int:
+    raw = os.environ.get(RETRIES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RETRIES
+    if not re.fullmatch(r"\d{1,3}", raw) or int(raw) > 100:
+        raise ClusterError(f"{RETRIES_ENV}={raw!r} must be a whole number of retries from 0 "
+                           f"to 100 (default {DEFAULT_RETRIES})")
+    return int(raw)
 
 
 @dataclass
@@ -155,9 +176,12 @@ class DaskExecutor:
 
     in_process = False
 
-    def __init__(self, client: Any, cluster: Any | None = None) -> None:
+    def __init__(self, client: Any, cluster: Any | None = None,
+                 retries: int = DEFAULT_RETRIES) -> None:
         self.client = client
         self.cluster = cluster
+        self.retries = retries
+        """Times a task that raised is run again (a lost worker's tasks are always rerun)."""
 
     @property
     def scheduler(self) -> str:
@@ -171,6 +195,8 @@ class DaskExecutor:
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any,
             placement: Placement | None = None, label: str = "task") -> Stream[R]:
         """Submit ``fn(item, *args)`` per item (a sliding window of tasks), yield in order."""
+        from distributed import KilledWorker
+
         token = uuid.uuid4().hex[:8]
         window = max(2, PENDING_PER_WORKER * self.threads())
         pending: deque[Any] = deque()
@@ -181,14 +207,23 @@ class DaskExecutor:
             if nxt is not None:
                 i, item = nxt
                 pending.append(self.client.submit(_traced, item, fn, args, pure=False,
-                                                  key=f"{label}-{token}-{i}"))
+                                                  key=f"{label}-{token}-{i}",
+                                                  retries=self.retries or None))
 
         try:
             for _ in range(window):
                 submit_next()
             while pending:
-                future = pending.popleft()
-                result, worker = future.result()
+                future = pending[0]  # stays pending (cancelled on Ctrl-C) until it is read
+                try:
+                    result, worker = future.result()
+                except KilledWorker as exc:
+                    raise ClusterError(
+                        f"{CLUSTER_ENV}: task {future.key} was running on workers that died "
+                        f"each time ({exc}); a worker running out of memory is the usual "
+                        "cause: give the workers more memory or lower EARTHSIGHT_TILE_SIZE"
+                    ) from exc
+                pending.popleft()
                 future.release()
                 submit_next()
                 if placement is not None:
@@ -220,6 +255,7 @@ def _import_distributed() -> Any:
 def _start(spec: ClusterSpec) -> DaskExecutor:
     distributed = _import_distributed()
     timeout = _timeout_s()
+    retries = _retries()
     if spec.kind == "local":
         try:
             cluster = distributed.LocalCluster(
@@ -231,7 +267,7 @@ def _start(spec: ClusterSpec) -> DaskExecutor:
                                f"did not start ({type(exc).__name__}: {exc})") from exc
         client = distributed.Client(cluster, set_as_default=False, timeout=timeout)
         client.wait_for_workers(spec.workers, timeout=timeout)
-        return DaskExecutor(client, cluster)
+        return DaskExecutor(client, cluster, retries)
     try:
         client = distributed.Client(spec.address, set_as_default=False, timeout=timeout)
     except Exception as exc:  # OSError (refused, timed out) or a peer that is no scheduler
@@ -240,7 +276,7 @@ def _start(spec: ClusterSpec) -> DaskExecutor:
             f"{timeout:g} s ({type(exc).__name__}). Start one (dask scheduler; dask worker "
             f"{spec.address}), fix the address, or unset {CLUSTER_ENV} to run in-process."
         ) from exc
-    return DaskExecutor(client)
+    return DaskExecutor(client, retries=retries)
 
 
 _lock = threading.Lock()
@@ -262,6 +298,7 @@ def executor(setting: str | None = None) -> Executor:
         found = _executors.get(spec)
         if found is None or found.client.status in ("closed", "closing"):
             found = _executors[spec] = _start(spec)
+        found.retries = _retries()  # the setting as it is now, for a reused cluster too
         return found
 
 

@@ -9,6 +9,11 @@ in threads with their own handles: magnitudes coded as uint16 into a temporary r
 their histogram (a fixed ``threshold`` writes the mask here instead); (3) Otsu's threshold, then the
 codes become the uint8 mask (1 change, 0 none, 255 nodata) and areas from the transform and CRS;
 (4) polygons of the mask, GeoJSON in the before CRS.
+
+With ``EARTHSIGHT_CLUSTER`` set, the windows of passes 1 and 2 go to the cluster's workers
+instead of the threads (one task each; a worker opens, checks and warps the pair itself, once
+per thread): difference moments, masks or magnitude codes come back in window order and are
+merged, written and counted here exactly as from the threads, so the outputs are identical.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import functools
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from rasterio.windows import Window
@@ -51,6 +57,7 @@ from tools.core.registry import ToolContext, tool_record
 from tools.geo.area import pixel_area_rows_m2
 from tools.geo.atomic import scratch_path
 from tools.geo.bimodality import bimodality_record
+from tools.geo.fanout import TileRunner, worker_cached
 from tools.geo.geotiff import grid_writer
 from tools.geo.min_area import staging_path
 from tools.geo.raster import crs_to_str, iter_tiles, rio
@@ -111,6 +118,46 @@ def _map(pairs: list[Pair], windows: list[Window],
             yield result
 
 
+def _on_worker(win: Window, before: str, after: str, work: Callable[..., T],
+               extra: tuple[Any, ...]) -> T:
+    """On a cluster worker: this thread's pair (opened, checked and warped as here), then
+    ``work(pair, win, *extra)``."""
+    pair = worker_cached((before, after), lambda: open_pair(before, after))
+    return work(pair, win, *extra)
+
+
+@dataclass
+class _Windows:
+    """Where the windows of the pair are computed: the threads here (one open pair each) or
+    the workers of ``EARTHSIGHT_CLUSTER``."""
+
+    runner: TileRunner
+    pairs: list[Pair]
+    before: str
+    after: str
+
+    @contextlib.contextmanager
+    def each(self, stage: str, windows: list[Window], work: Callable[..., T],
+             *extra: Any) -> Iterator[Iterator[T]]:
+        """``work(pair, window, *extra)`` for every window, in window order (progress
+        ``stage``); ``work`` is a module-level function."""
+        if not self.runner.executor.in_process:
+            with self.runner.each(stage, _on_worker, windows, self.before, self.after, work,
+                                  extra) as found:
+                yield found
+            return
+        here = self._here(stage, windows, work, extra)
+        with contextlib.closing(here):
+            yield here
+
+    def _here(self, stage: str, windows: list[Window], work: Callable[..., T],
+              extra: tuple[Any, ...]) -> Generator[T, None, None]:
+        results = _map(self.pairs, windows, lambda p, w: work(p, w, *extra))
+        for i, result in enumerate(results, start=1):
+            yield result
+            self.runner.ctx.progress(stage, i, len(windows))
+
+
 def _window_moments(pair: Pair, win: Window) -> DifferenceMoments:
     (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
     moments = DifferenceMoments(len(pair.bands))
@@ -118,47 +165,60 @@ def _window_moments(pair: Pair, win: Window) -> DifferenceMoments:
     return moments
 
 
-def _write_mask(args: DetectChangesInput, pairs: list[Pair], dest: Path,
+def _magnitude(pair: Pair, win: Window, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
+    envelope = pair.before_envelope(win) if pair.tolerance else None
+    return change_magnitude(b, a, vb & va, offset, scale, envelope)
+
+
+def _fixed_mask(pair: Pair, win: Window, offset: np.ndarray, scale: np.ndarray,
+                threshold: float) -> np.ndarray:
+    """One window's mask at a fixed threshold."""
+    return mask_from_magnitude(_magnitude(pair, win, offset, scale), threshold)
+
+
+def _coded(pair: Pair, win: Window, offset: np.ndarray, scale: np.ndarray,
+           quant: MagnitudeQuantiser) -> tuple[np.ndarray, np.ndarray]:
+    """One window's magnitudes coded as uint16, and the counts of each code."""
+    codes = quant.encode(_magnitude(pair, win, offset, scale))
+    return codes, quant.counts(codes)
+
+
+def _write_mask(args: DetectChangesInput, run: _Windows, dest: Path,
                 tags: dict[str, str], offset: np.ndarray, scale: np.ndarray, bound: float,
                 ctx: ToolContext) -> tuple[float, AreaTotals, HistogramBimodality | None]:
     """Passes 2 and 3: the mask on the before grid; returns the threshold, the areas and, for
     Otsu's threshold, the bimodality of the magnitude histogram."""
-    src = pairs[0].before
+    src = run.pairs[0].before
     tiles = [rio(t.core) for t in iter_tiles(src.width, src.height, ctx.settings.tile_size)]
     areas = AreaTotals()
     row_areas = functools.lru_cache(maxsize=2)(  # per row of tiles
         lambda row, rows: pixel_area_rows_m2(src.transform, src.crs, row, rows))
 
-    def write(masks: Iterator[np.ndarray], threshold: float) -> None:
+    def write(masks: Iterator[np.ndarray], threshold: float, report: bool) -> None:
         with grid_writer(dest, src, dtype="uint8", nodata=MASK_NODATA, band_names=["change"],
                          tags={**tags, "threshold": f"{threshold:.6g}"},
                          cog=args.min_area_m2 <= 0) as dst:  # else staged: tools.geo.min_area
             for i, (win, mask) in enumerate(zip(tiles, masks, strict=True)):
                 areas.add(mask, row_areas(int(win.row_off), int(win.height)))
                 dst.write(mask, 1, window=win)
-                ctx.progress("change mask", i + 1, len(tiles))
+                if report:
+                    ctx.progress("change mask", i + 1, len(tiles))
             require_valid(areas, args)  # raised inside: the writer leaves nothing behind
-
-    def magnitude(pair: Pair, win: Window) -> np.ndarray:
-        (b, vb), (a, va) = pair.read_before(win), pair.read_after(win)
-        envelope = pair.before_envelope(win) if pair.tolerance else None
-        return change_magnitude(b, a, vb & va, offset, scale, envelope)
 
     if args.threshold is not None:  # one pass: threshold the magnitudes as they come
         fixed = float(args.threshold)
-        write(_map(pairs, tiles, lambda p, w: mask_from_magnitude(magnitude(p, w), fixed)), fixed)
+        with run.each("change mask", tiles, _fixed_mask, offset, scale, fixed) as masks:
+            write(masks, fixed, report=False)
         return fixed, areas, None
     quant = MagnitudeQuantiser(bound if bound > 0 else 1.0)
-
-    def coded(pair: Pair, win: Window) -> tuple[np.ndarray, np.ndarray]:
-        codes = quant.encode(magnitude(pair, win))
-        return codes, quant.counts(codes)
-
+    sent = quant if run.runner.executor.in_process else MagnitudeQuantiser(quant.high,
+                                                                           quant.levels)
     with scratch_path(ctx.output_path("cva_codes.bin")) as tmp, open(tmp, "w+b") as f:
-        for i, (codes, counts) in enumerate(_map(pairs, tiles, coded)):
-            quant.add_counts(counts)
-            f.write(codes.tobytes())
-            ctx.progress("change magnitude", i + 1, len(tiles))
+        with run.each("change magnitude", tiles, _coded, offset, scale, sent) as parts:
+            for codes, counts in parts:
+                quant.add_counts(counts)
+                f.write(codes.tobytes())
         if quant.histogram.total == 0:
             require_valid(areas, args)
         threshold = quant.otsu()
@@ -167,7 +227,7 @@ def _write_mask(args: DetectChangesInput, pairs: list[Pair], dest: Path,
         f.seek(0)
         write((change_mask(np.fromfile(f, np.uint16, count=int(w.height * w.width))
                            .reshape(int(w.height), int(w.width)), first) for w in tiles),
-              threshold)
+              threshold, report=True)
     return threshold, areas, fit
 
 
@@ -200,18 +260,20 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
                         "learned change model is not installed)")
     mask_path = staging_path(ctx.output_path(MASK_NAME), args.min_area_m2)
     vec_path = ctx.output_path("change_polygons.geojson")
+    runner = TileRunner(ctx)
     with contextlib.ExitStack() as stack:
         pairs = [stack.enter_context(open_pair(args.before, args.after))
-                 for _ in range(_workers())]
+                 for _ in range(_workers() if runner.executor.in_process else 1)]
+        run = _Windows(runner, pairs, args.before, args.after)
         pair = pairs[0]
         warnings.extend(pair.warnings)
         src = pair.before
         crs, transform = crs_to_str(src.crs), list(src.transform)[:6]
         moments = DifferenceMoments(len(pair.bands))
         windows, whole = _sample_windows(pair)
-        for i, part in enumerate(_map(pairs, windows, _window_moments)):
-            moments.merge(part)
-            ctx.progress("difference statistics", i + 1, len(windows))
+        with run.each("difference statistics", windows, _window_moments) as parts:
+            for part in parts:
+                moments.merge(part)
         if moments.count == 0:
             require_valid(AreaTotals(), args)
         offset, scale = moments.scaling(args.standardize)
@@ -220,7 +282,7 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
         units = "std. dev." if args.standardize else "pixel value"
         tags = {"method": "cva", "values": "1=change, 0=no change, 255=nodata",
                 "threshold_units": units, "before": args.before, "after": args.after}
-        threshold, areas, fit = _write_mask(args, pairs, mask_path, tags, offset, scale, bound,
+        threshold, areas, fit = _write_mask(args, run, mask_path, tags, offset, scale, bound,
                                             ctx)
         reprojected, tolerance = pair.reprojected, pair.tolerance
     if fit is not None and not fit.bimodal and areas.changed_m2 > 0:  # 0: nothing differs
@@ -228,8 +290,10 @@ def detect_changes(args: DetectChangesInput, ctx: ToolContext) -> DetectChangesO
     how = "fixed" if args.threshold is not None else "otsu"
     note = (f"threshold {threshold:.4g} {units} ({how}"
             f"{', standardised bands' if args.standardize else ''})")
-    return finish(args, ctx, ChangeRun(
+    result = finish(args, ctx, ChangeRun(
         method="cva", note=method_note, mask_path=mask_path, vec_path=vec_path, areas=areas,
         threshold=threshold, threshold_method=how, units=units, crs=crs, transform=transform,
         reprojected=reprojected, warnings=warnings, threshold_note=note, tolerance=tolerance,
         bimodality=None if fit is None else bimodality_record(fit, units)))
+    result.cluster = runner.record()
+    return result

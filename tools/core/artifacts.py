@@ -79,8 +79,8 @@ class ClusterRun(BaseModel):
     """Where a tool's tiles ran when ``EARTHSIGHT_CLUSTER`` sent them to a Dask cluster."""
 
     scheduler: str = Field(description="address of the Dask scheduler, e.g. tcp://127.0.0.1:8786")
-    tasks: int = Field(description="tasks the cluster ran for this call (one per tile per pass), "
-                       "count")
+    tasks: int = Field(description="tasks the cluster ran for this call (one per tile per pass, "
+                       "per slice group for detection, per image for a series), count")
     workers: list[str] = Field(description="addresses of the workers that ran them")
 
 

@@ -7,7 +7,8 @@ slice border is reported once, then written as GeoJSON polygons in the scene CRS
 scenes go through ``pseudo_rgb`` first. ``image`` may also be a ``search_images`` result: only
 the slices touching its hit windows are read, and the boxes are written per CRS of the hit
 scenes (see :mod:`tools.detection.inputs`). The detector is built by :func:`load_predictor`
-(tests replace it with a fake that returns known boxes).
+(tests replace it with a fake that returns known boxes). On a Dask cluster
+(``EARTHSIGHT_CLUSTER``) the slices are predicted on the workers (:mod:`tools.detection.remote`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ from tools.detection.inputs import (
     keep_in_hits,
     touching,
 )
+from tools.detection.remote import RemoteDetector, keep_part, remote_detector, remote_predictions
 from tools.geo.area import geometry_area_m2, geometry_length_m
+from tools.geo.fanout import TileRunner
 from tools.geo.raster import crs_to_str, describe, open_dataset, rio
 from tools.geo.vector import write_geojson
 
@@ -212,18 +215,23 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
     """
     with open_dataset(path) as src:
         windows = touching(slice_windows(src.width, src.height, tile_size, overlap), within)
-        parts: list[Detections] = []
-        done = 0
-        for group, tiles in _read_batches(src, windows, detector.batch * detector.workers):
-            for win, dets in zip(group, detector.predict(tiles), strict=True):
-                sel = dets.scores >= min_confidence
-                if keep is not None:
-                    sel &= np.isin(dets.classes, list(keep))
-                parts.append(dets.select(sel).shifted(win.col_off, win.row_off))
-            done += len(group)
-            if progress is not None:
-                progress("detect", done, len(windows))
+        found = (remote_predictions(detector, str(src.name), windows, progress)
+                 if isinstance(detector, RemoteDetector) else
+                 _predictions(src, windows, detector, progress))
+        parts = [keep_part(dets, win, min_confidence, keep) for win, dets in found]
     return merge(concat(parts, detector.oriented), merge_threshold, "ios")
+
+
+def _predictions(src: Any, windows: list[Window], detector: LoadedDetector,
+                 progress: Callable[[str, int, int], None] | None
+                 ) -> Iterator[tuple[Window, Detections]]:
+    """In this process: each slice window with its boxes (slice pixels), in window order."""
+    done = 0
+    for group, tiles in _read_batches(src, windows, detector.batch * detector.workers):
+        yield from zip(group, detector.predict(tiles), strict=True)
+        done += len(group)
+        if progress is not None:
+            progress("detect", done, len(windows))
 
 
 @dataclass
@@ -348,8 +356,11 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
     overlap = args.overlap if args.overlap is not None else tile // 5
     if overlap >= tile:
         raise InputError(f"overlap: {overlap} px must be smaller than tile_size {tile} px")
+    runner = TileRunner(ctx)
+    loader_args = (weights, args.device, args.min_confidence, tile, args.batch)
     try:
-        detector = load_predictor(weights, args.device, args.min_confidence, tile, args.batch)
+        detector = (load_predictor(*loader_args) if runner.executor.in_process else
+                    remote_detector(runner, load_predictor, loader_args))
     except ValueError as exc:
         raise InputError(f"model/device: {exc}") from exc
     if args.oriented is not None and args.oriented != detector.oriented:
@@ -383,4 +394,5 @@ def detect_objects(args: DetectObjectsInput, ctx: ToolContext) -> DetectObjectsO
         path=layers[0].path, layers=layers, warnings=warnings,
         model=ModelRun(name=record.name, weights=str(weights), device=detector.device,
                        runtime=detector.runtime, oriented=detector.oriented, tile_size=tile,
-                       overlap=overlap, slices=sum(f.slices for f in found)))
+                       overlap=overlap, slices=sum(f.slices for f in found)),
+        cluster=runner.record())

@@ -5,6 +5,15 @@ is read tile by tile: per-channel moments and/or histograms give the stretch lim
 (:func:`stretch_limits`), then :func:`write_composite` writes the uint8 GeoTIFF on the source
 grid. Valid pixels become 1..255; 0 is nodata (where any band that feeds the composite is
 nodata).
+
+Each pass runs its tiles through a :class:`tools.geo.fanout.TileRunner` (in this process or on
+the ``EARTHSIGHT_CLUSTER`` workers) and merges them here in tile order, so the composite is
+byte-identical wherever the tiles ran: histogram passes bring back integer counts per tile
+(summed here), the write pass brings back each tile's uint8 window (written by the one writer
+here), and the moment pass (float input, or ``minmax``) brings back the tile's channels, whose
+moments are added here exactly as in-process (their shifted sums depend on the order).
+``Recipe.compute`` therefore must pickle: a module-level function or a ``functools.partial``
+of one.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from specialists.spectral import stretch as st
 from specialists.tiling import Tile
 from tools.core.errors import InputError
 from tools.core.registry import ProgressCallback
+from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
 from tools.geo.raster import iter_tiles, read_masked, rio
 
@@ -57,20 +67,45 @@ def raw_tiles(src: Any, bands: list[int], size: int, overlap: int, stage: str,
     """Read windows of ``bands`` as float32 with NaN for nodata."""
     tiles = iter_tiles(src.width, src.height, size, overlap)
     for n, tile in enumerate(tiles, start=1):
-        m = read_masked(src, tile.read, bands)
-        yield tile, np.where(np.ma.getmaskarray(m), np.float32(np.nan), m.data)
+        yield tile, read_float(src, tile, bands)
         progress(stage, n, len(tiles))
 
 
-def channels(src: Any, recipe: Recipe, stage: str,
-             progress: ProgressCallback) -> Iterator[tuple[Tile, np.ndarray]]:
-    """The three channels of each tile's core (float64, NaN in all three where any is)."""
-    for tile, data in raw_tiles(src, recipe.read_bands, recipe.tile, recipe.overlap, stage,
-                                progress):
-        rows, cols = tile.inner
-        ch = np.asarray(recipe.compute(data), dtype=np.float64)[:, rows, cols]
-        ch[:, ~np.isfinite(ch).all(axis=0)] = np.nan
-        yield tile, ch
+def read_float(src: Any, tile: Tile, bands: list[int]) -> np.ndarray:
+    """The read window of ``bands`` as float32 with NaN for nodata."""
+    m = read_masked(src, tile.read, bands)
+    out: np.ndarray = np.where(np.ma.getmaskarray(m), np.float32(np.nan), m.data)
+    return out
+
+
+def channels_tile(src: Any, tile: Tile, bands: list[int],
+                  compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The three channels of one tile's core (float64, NaN in all three where any is)."""
+    rows, cols = tile.inner
+    ch = np.asarray(compute(read_float(src, tile, bands)), dtype=np.float64)[:, rows, cols]
+    ch[:, ~np.isfinite(ch).all(axis=0)] = np.nan
+    return ch
+
+
+def _histogram_tile(src: Any, tile: Tile, bands: list[int],
+                    compute: Callable[[np.ndarray], np.ndarray],
+                    ranges: list[st.HistRange]) -> list[np.ndarray]:
+    """One tile's per-channel histogram counts (summed over tiles in the caller)."""
+    hists = st.new_histograms(ranges)
+    st.add_to_histograms(hists, channels_tile(src, tile, bands, compute))
+    return [h.counts for h in hists]
+
+
+def _composite_tile(src: Any, tile: Tile, bands: list[int],
+                    compute: Callable[[np.ndarray], np.ndarray],
+                    limits: list[tuple[float, float]] | None) -> np.ndarray:
+    """One tile's uint8 composite window."""
+    ch = channels_tile(src, tile, bands, compute)
+    return st.scale_to_uint8(ch, limits) if limits is not None else st.clip_to_uint8(ch)
+
+
+def _tiles(src: Any, recipe: Recipe) -> list[Tile]:
+    return list(iter_tiles(src.width, src.height, recipe.tile, recipe.overlap))
 
 
 def sample(src: Any, bands: list[int], side: int = 512) -> np.ndarray:
@@ -89,37 +124,45 @@ def _no_valid(src: Any, recipe: Recipe) -> InputError:
 
 
 def stretch_limits(src: Any, recipe: Recipe, method: str,
-                   progress: ProgressCallback) -> list[tuple[float, float]] | None:
+                   runner: TileRunner) -> list[tuple[float, float]] | None:
     """Scene-wide ``(low, high)`` per channel for the stretch (None: no stretch)."""
     if method == "none":
         return None
     ranges = recipe.ranges
+    tiles = _tiles(src, recipe)
+    bands, compute = recipe.read_bands, recipe.compute
     if method == "minmax" or ranges is None:
         moments = st.StreamingMoments(3)
-        for _, ch in channels(src, recipe, "statistics", progress):
-            moments.add(ch)
+        with runner.results("statistics", channels_tile, src, tiles, bands, compute) as parts:
+            for ch in parts:
+                moments.add(ch)
         if int(moments.count.min()) == 0:
             raise _no_valid(src, recipe)
         if method == "minmax":
             return [(float(a), float(b)) for a, b in zip(moments.min, moments.max, strict=True)]
         ranges = st.moment_ranges(moments)
     hists = st.new_histograms(ranges)
-    for _, ch in channels(src, recipe, "histogram", progress):
-        st.add_to_histograms(hists, ch)
+    with runner.results("histogram", _histogram_tile, src, tiles, bands, compute,
+                        ranges) as counts:
+        for part in counts:
+            for hist, c in zip(hists, part, strict=True):
+                hist.counts += c
     if hists[0].total == 0:
         raise _no_valid(src, recipe)
     return st.percentile_limits(hists)
 
 
 def write_composite(src: Any, recipe: Recipe, limits: list[tuple[float, float]] | None,
-                    dest: Path, progress: ProgressCallback) -> int:
+                    dest: Path, runner: TileRunner) -> int:
     """Write the RGB GeoTIFF; returns the number of valid pixels."""
     valid = 0
     tags = {"pseudo_rgb_mode": recipe.mode, "units": "8-bit display value, 0 = nodata"}
+    tiles = _tiles(src, recipe)
     with grid_writer(dest, src, count=3, dtype="uint8", nodata=0, band_names=recipe.labels,
-                     resampling="average", tags=tags) as dst:
-        for tile, ch in channels(src, recipe, "writing", progress):
-            img = st.scale_to_uint8(ch, limits) if limits is not None else st.clip_to_uint8(ch)
+                     resampling="average", tags=tags) as dst, \
+            runner.results("writing", _composite_tile, src, tiles, recipe.read_bands,
+                           recipe.compute, limits) as images:
+        for tile, img in zip(tiles, images, strict=True):
             dst.write(img, window=rio(tile.core))
             valid += int(np.count_nonzero(img[0]))
         if valid == 0:

@@ -9,6 +9,11 @@ back in tile order, so the tool merges them exactly as it always has (histograms
 Otsu, masks written window by window by the one writer it holds, areas added tile by tile):
 outputs are identical wherever the tiles ran. Progress is reported per tile as results arrive.
 
+Work that is not tiles of one open scene (the images of a series, one task each) goes through
+:meth:`TileRunner.each`. A worker lost mid-scene has its tiles rerun elsewhere by the scheduler;
+leaving a pass early (an error, Ctrl-C) cancels its tiles not yet read, and the tool's writers
+(temporary files renamed on success) leave nothing behind.
+
 The tool records where its tiles ran with :meth:`TileRunner.record` (``result.cluster``).
 """
 
@@ -19,7 +24,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import rasterio
 
@@ -32,6 +37,7 @@ from tools.geo import raster as _raster  # noqa: F401  (GDAL warning filters on 
 from tools.geo.pixel_grid import source_name
 
 R = TypeVar("R")
+T = TypeVar("T")
 TileFn = Callable[..., R]
 """``fn(src, tile, *args) -> R``: a module-level function (workers import it by name)."""
 
@@ -70,6 +76,33 @@ def _dataset(name: str) -> Any:
     while len(cache) > _OPEN_MAX:
         cache.popitem(last=False)[1].close()
     return src
+
+
+def worker_cached(files: tuple[str, ...],
+                  opener: Callable[[], contextlib.AbstractContextManager[T]]) -> T:
+    """This thread's resource opened from ``files`` (``opener()`` entered once, e.g. a scene
+    pair with its checks and warps), kept open for the next tasks of the thread and opened
+    again when one of the files changed. For tile functions that need more than one open
+    scene on a worker."""
+    cache: OrderedDict[tuple[Any, ...], tuple[Any, contextlib.ExitStack]] = getattr(
+        _local, "resources", None) or OrderedDict()
+    _local.resources = cache
+    key = (*files, *(_stamp(f) for f in files))
+    if key in cache:
+        cache.move_to_end(key)
+        return cast(T, cache[key][0])
+    stack = contextlib.ExitStack()
+    value = stack.enter_context(opener())
+    cache[key] = (value, stack)
+    while len(cache) > _OPEN_MAX:
+        cache.popitem(last=False)[1][1].close()
+    return value
+
+
+def open_cached(name: str) -> Any:
+    """This thread's open dataset of the GDAL name ``name``, kept open for the next tasks (for a
+    tile function that reads a second scene on a worker; the tile's own scene is ``src``)."""
+    return _dataset(name)
 
 
 def _on_worker(tile: Tile, fn: TileFn[R], name: str, args: tuple[Any, ...]) -> R:
@@ -116,10 +149,25 @@ class TileRunner:
         with contextlib.closing(found):
             yield self._progress(stage, found, len(tiles))
 
+    @contextlib.contextmanager
+    def each(self, stage: str, fn: Callable[..., R], items: Sequence[T],
+             *args: Any) -> Iterator[Iterator[R]]:
+        """``fn(item, *args)`` for every item (one task each, no open dataset: ``fn`` opens
+        what it needs by path), yielded in item order (progress ``stage``). Leaving the block
+        early cancels the items not yet read. ``fn`` is a module-level function; ``items``
+        and ``args`` must pickle when a cluster is configured."""
+        found = self.executor.map(fn, items, *args, placement=self.placement,
+                                  label=stage.replace(" ", "-"))
+        with contextlib.closing(found):
+            yield self._progress(stage, found, len(items))
+
     def _progress(self, stage: str, found: Iterator[R], total: int) -> Iterator[R]:
-        for i, result in enumerate(found, start=1):
-            yield result
-            self.ctx.progress(stage, i, total)
+        try:
+            for i, result in enumerate(found, start=1):
+                yield result
+                self.ctx.progress(stage, i, total)
+        except ClusterError as exc:  # a task that kept killing its workers
+            raise ToolUnavailable(str(exc)) from exc
 
     def record(self) -> ClusterRun | None:
         """Where the tiles ran (None: in this process)."""

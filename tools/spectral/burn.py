@@ -8,6 +8,12 @@ or above the threshold, 0.1 by default: low severity and above) come from the tr
 The pre-fire scene is read on the post-fire grid: directly when the grids match, else warped on
 the fly (``WarpedVRT``, bilinear, with a warning); where it declares no nodata value an alpha
 band marks the pixels it does not cover. Everything streams window by window.
+
+The tiles run wherever ``EARTHSIGHT_CLUSTER`` says (:class:`tools.geo.fanout.TileRunner`): a
+worker opens both scenes by name (and warps the pre-fire one onto the post-fire grid the same
+way) and returns the tile's dNBR, classes, mask and range counts; the three writers, the
+statistics and the area tallies stay here and take the tiles in order, so the outputs are
+byte-identical to an in-process run.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from rasterio.enums import Resampling
 from specialists.spectral import burn
 from specialists.spectral.indices import ReflectanceScale, RunningStats
 from specialists.spectral.presets import Preset
+from specialists.tiling import Tile
 from specialists.water.rules import NODATA, encode_mask
 from tools.core.artifacts import Quantity
 from tools.core.errors import InputError
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, NO_CRS_WARNING, AreaTally, pixel_area_rows_m2
 from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
+from tools.geo.fanout import TileRunner, open_cached
 from tools.geo.geotiff import grid_writer
 from tools.geo.raster import (
     RasterInfo,
@@ -99,6 +107,64 @@ def _on_grid(pre: Any, post: Any, args: SpectralIndexInput,
         yield vrt, alpha
 
 
+@dataclass
+class _Pair:
+    """What a tile task needs to read both dates (sent to workers without open datasets)."""
+
+    post: _Scene
+    """The post-fire bands and scaling (``ds`` None on a worker: the task's ``src``)."""
+    pre: _Scene
+    """The pre-fire bands, scaling and alpha (``ds`` None on a worker: opened by name)."""
+    pre_name: str
+    """GDAL name of the pre-fire scene."""
+    warp: bool
+    """The pre-fire scene is warped onto the post-fire grid."""
+
+    def for_workers(self) -> _Pair:
+        """A copy without open datasets (what pickles)."""
+        return _Pair(_Scene(None, self.post.choice, self.post.scale),
+                     _Scene(None, self.pre.choice, self.pre.scale, self.pre.alpha),
+                     self.pre_name, self.warp)
+
+
+@contextlib.contextmanager
+def _dates(pair: _Pair, src: Any) -> Iterator[tuple[_Scene, _Scene]]:
+    """Both dates readable on ``src``'s grid: the open datasets in-process; on a worker, the
+    pre-fire scene opened by name (and warped as in-process)."""
+    if pair.pre.ds is not None:
+        yield pair.post, pair.pre
+        return
+    post = _Scene(src, pair.post.choice, pair.post.scale)
+    pre_src = open_cached(pair.pre_name)
+    if not pair.warp:
+        yield post, _Scene(pre_src, pair.pre.choice, pair.pre.scale, pair.pre.alpha)
+        return
+    with warped_onto(pre_src, src, Resampling.bilinear) as (vrt, alpha):
+        yield post, _Scene(vrt, pair.pre.choice, pair.pre.scale, alpha)
+
+
+@dataclass
+class _DnbrTile:
+    """One tile's dNBR (core window), severity codes, encoded burned mask and range counts."""
+
+    values: np.ndarray
+    codes: np.ndarray
+    mask: np.ndarray
+    ranges: Ranges
+
+
+def _dnbr_tile(src: Any, tile: Tile, pair: _Pair, threshold: float) -> _DnbrTile:
+    """dNBR of one tile: pure per-tile work, run wherever the tiles run."""
+    with _dates(pair, src) as (post, pre):
+        after, before = post.read(tile.core), pre.read(tile.core)
+    values = burn.dnbr(burn.nbr(before["nir"], before["swir2"]),
+                       burn.nbr(after["nir"], after["swir2"]))
+    ranges = Ranges(*burn.TABLE_RANGE)
+    ranges.add({**after, **{f"pre_{k}": v for k, v in before.items()}}, values)
+    mask = encode_mask(select(values, threshold, False), np.isfinite(values))
+    return _DnbrTile(values, burn.classify_severity(values), mask, ranges)
+
+
 def _class_writer(ctx: ToolContext, like: Any) -> Any:
     tags = {"units": "class", "source": burn.SEVERITY_SOURCE,
             "values": "; ".join(f"{c.code} = {c.name} (dNBR {c.range_text})"
@@ -109,9 +175,11 @@ def _class_writer(ctx: ToolContext, like: Any) -> Any:
                        nodata=burn.NODATA_CLASS, band_names=["burn_severity"], tags=tags)
 
 
-def _write(args: SpectralIndexInput, ctx: ToolContext, post: _Scene, pre: _Scene,
-           tally: AreaTally, threshold: float) -> tuple[RunningStats, Ranges, burn.ClassTally]:
-    """One pass: dNBR, class raster and burned mask window by window, areas tallied."""
+def _write(args: SpectralIndexInput, ctx: ToolContext, pair: _Pair, tally: AreaTally,
+           threshold: float, runner: TileRunner) -> tuple[RunningStats, Ranges, burn.ClassTally]:
+    """One pass: dNBR, class raster and burned mask window by window (the tiles computed
+    wherever ``runner`` sends them), statistics and areas tallied in tile order."""
+    post, pre = pair.post, pair.pre
     src = post.ds
     stats, ranges, classes = RunningStats(), Ranges(*burn.TABLE_RANGE), burn.ClassTally()
     rows: dict[tuple[int, int], np.ndarray] = {}
@@ -130,25 +198,23 @@ def _write(args: SpectralIndexInput, ctx: ToolContext, post: _Scene, pre: _Scene
             ctx.output_path("dnbr_mask.tif"), src, 1, "uint8", nodata=NODATA,
             band_names=["dnbr_mask"], tags={"units": "class", "threshold": f"dNBR >= {threshold:g}",
                                             "values": "1 = burned, 0 = not, 255 = nodata"}))
-        for i, tile in enumerate(tiles, start=1):
-            after, before = post.read(tile.core), pre.read(tile.core)
-            values = burn.dnbr(burn.nbr(before["nir"], before["swir2"]),
-                               burn.nbr(after["nir"], after["swir2"]))
-            codes = burn.classify_severity(values)
-            valid = np.isfinite(values)
-            chosen = select(values, threshold, False)
+        sent = pair if runner.executor.in_process else pair.for_workers()
+        parts = stack.enter_context(runner.results("dNBR", _dnbr_tile, src, tiles, sent,
+                                                   threshold))
+        for tile, part in zip(tiles, parts, strict=True):
             win = rio(tile.core)
-            dst.write(values[np.newaxis], window=win)
-            cdst.write(codes[np.newaxis], window=win)
-            mdst.write(encode_mask(chosen, valid)[np.newaxis], window=win)
-            stats.add(values)
-            ranges.add({**after, **{f"pre_{k}": v for k, v in before.items()}}, values)
-            tally.add(chosen, valid, tile.core)
+            dst.write(part.values[np.newaxis], window=win)
+            cdst.write(part.codes[np.newaxis], window=win)
+            mdst.write(part.mask[np.newaxis], window=win)
+            stats.add(part.values)
+            ranges.valid += part.ranges.valid
+            ranges.reflectance += part.ranges.reflectance
+            ranges.index += part.ranges.index
+            tally.add(part.mask == 1, part.mask != NODATA, tile.core)
             key = (int(tile.core.row_off), int(tile.core.height))
             if tally.has_area and key not in rows:
                 rows[key] = pixel_area_rows_m2(src.transform, tally.crs, *key)
-            classes.add(codes, rows.get(key))
-            ctx.progress("dNBR", i, len(tiles))
+            classes.add(part.codes, rows.get(key))
         if stats.count == 0:  # raised inside the writers: nothing is left half-written
             raise InputError(f"before ({args.before}) and image ({args.image}) share no pixel "
                              f"with an NBR on both dates (image {post.choice.text}; before "
@@ -199,9 +265,11 @@ def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
         tally = AreaTally(src)
         if not tally.has_area:
             warnings.append(NO_CRS_WARNING.format(path=args.image))
+        runner = TileRunner(ctx)
         with _on_grid(pre_src, src, args, warnings) as (ds, alpha):
             pre.ds, pre.alpha = ds, alpha
-            stats, ranges, classes = _write(args, ctx, post, pre, tally, threshold)
+            pair = _Pair(post, pre, str(pre_src.name), warp=ds is not pre_src)
+            stats, ranges, classes = _write(args, ctx, pair, tally, threshold, runner)
     bands = f"image: {post.choice.text}; before: {pre.choice.text}"
     ctx.artifact("dnbr", "raster", ctx.output_path("dnbr.tif"), units="dNBR", crs=info.crs,
                  transform=info.transform, description=f"dNBR = {burn.DNBR_FORMULA} ({bands}); "
@@ -224,6 +292,7 @@ def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
         reflectance_out_of_range=ranges.record(ranges.reflectance, "reflectance 0 to 1"),
         index_out_of_range=ranges.record(ranges.index, "dNBR -0.5 to 1.3 (the USGS table)"),
         severity=_severity(ctx, classes, tally.has_area))
+    result.cluster = runner.record()
     ranges.warn(result, index=False)  # dNBR beyond the table: said in _burned_summary
     for key, value in (("mean", stats.mean), ("min", stats.minimum), ("max", stats.maximum)):
         ctx.number(key, value, "dNBR", f"{key} of dNBR (unscaled) over {stats.count} pixels")

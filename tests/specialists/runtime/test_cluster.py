@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,19 +23,9 @@ from specialists.runtime.cluster import (
     Placement,
     executor,
     parse_cluster,
-    shutdown,
 )
 
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
-
-
-@pytest.fixture(scope="module")
-def local2() -> Iterator[DaskExecutor]:
-    """A 2-worker LocalCluster (one thread each) on 127.0.0.1, shared by the module."""
-    ex = executor("local:2")
-    assert isinstance(ex, DaskExecutor)
-    yield ex
-    shutdown()
 
 
 def _free_port() -> int:

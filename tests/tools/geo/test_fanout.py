@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor, executor, shutdown
+from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.errors import ToolUnavailable
@@ -26,15 +25,6 @@ pytest.importorskip("distributed", reason="the cluster extra (dask[distributed])
 S1 = "sar/sen1floods11_Spain_7370579_S1Hand.tif"
 S2 = "multispectral/sen1floods11_Spain_7370579_S2Hand.tif"
 MakeTiff = Any
-
-
-@pytest.fixture(scope="module")
-def local2() -> Iterator[DaskExecutor]:
-    """A 2-worker LocalCluster on 127.0.0.1 (one thread per worker), shared by the module."""
-    ex = executor("local:2")
-    assert isinstance(ex, DaskExecutor)
-    yield ex
-    shutdown()
 
 
 def _digest(path: str | None) -> str:
