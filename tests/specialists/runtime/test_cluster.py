@@ -139,3 +139,14 @@ def test_import_agent_and_tools_does_not_import_dask() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_local_workers_keep_the_allocator_default(local2: DaskExecutor) -> None:
+    """Dask's MALLOC_TRIM_THRESHOLD_ for workers (3x the page faults on tile temporaries, see
+    bench/cluster_scaling.py) is not passed on; single-threaded maths libraries still are."""
+    import os
+
+    seen = local2.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                                      os.environ.get("OMP_NUM_THREADS")))
+    assert len(seen) == 2
+    assert all(trim is None and omp == "1" for trim, omp in seen.values()), seen
