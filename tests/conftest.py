@@ -162,3 +162,17 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                  "EARTHSIGHT_LLM_MODEL", "EARTHSIGHT_LLM_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture(scope="module")
+def local2() -> Iterator[Any]:
+    """A 2-worker Dask LocalCluster (one thread each) on 127.0.0.1, shared by the module (the
+    cluster tests; the ``cluster`` extra, which ``make`` installs)."""
+    pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not "
+                        "installed")
+    from specialists.runtime.cluster import DaskExecutor, executor, shutdown
+
+    ex = executor("local:2")
+    assert isinstance(ex, DaskExecutor)
+    yield ex
+    shutdown()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 
 import tools.detection.detect_objects as detection
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor, executor, shutdown
+from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
 from specialists.runtime.worker_models import ModelSpec, load_counts
 from tests.conftest import MakeTiff
 from tests.tools.detection import cluster_fakes
@@ -28,15 +27,6 @@ from tools.core.workspace import Workspace
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
 NEON = "detection/neon_trees/OSBS_029.tif"
-
-
-@pytest.fixture(scope="module")
-def local2() -> Iterator[DaskExecutor]:
-    """A 2-worker LocalCluster on 127.0.0.1 (one thread per worker), shared by the module."""
-    ex = executor("local:2")
-    assert isinstance(ex, DaskExecutor)
-    yield ex
-    shutdown()
 
 
 def _both(args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
