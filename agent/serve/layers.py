@@ -243,7 +243,7 @@ class _Routes:
                 return {**view, "crs": found.crs, "geojson":
                         f"/sessions/{sid}/layers/{layer}.geojson",
                         "bounds": None if found.bounds is None else list(found.bounds),
-                        "note": None if found.bounds else "no features to draw"}
+                        "note": found.note}
             facts = raster_facts(real)
             view["crs"] = facts.crs or art.crs
             if facts.footprint is None:

@@ -18,6 +18,9 @@ from typing import Any
 from agent.serve.tiles import NOT_GEOREFERENCED, Bounds, Memo, NotDrawable, file_key
 
 POLYGONS = ("Polygon", "MultiPolygon")
+MAX_FEATURES = 20_000
+"""Features a layer sends to the browser at most (the largest polygons first); the file keeps
+all of them (its download link)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,18 @@ class VectorLayer:
     collection: dict[str, Any]
     bounds: Bounds | None
     crs: str
+    total: int = 0
+
+    @property
+    def note(self) -> str | None:
+        """What the map leaves out, if anything."""
+        shown = len(self.collection["features"])
+        if self.bounds is None:
+            return "no features to draw"
+        if shown < self.total:
+            return (f"showing the {shown:,} largest of {self.total:,} features; the download "
+                    "has them all")
+        return None
 
 
 def _read(path: Path) -> tuple[list[dict[str, Any]], str | None]:
@@ -69,6 +84,12 @@ def _build(path: Path, fallback_crs: str | None) -> VectorLayer:
     if not crs or grid_gsd(crs) is not None:
         raise NotDrawable(NOT_GEOREFERENCED)
     drawn = [f for f in features if isinstance(f, dict) and f.get("geometry")]
+    total = len(drawn)
+    if total > MAX_FEATURES:  # the largest first: what an analyst looks at on a map
+        areas = [geometry_area_m2(shape(f["geometry"]), crs)
+                 if f["geometry"].get("type") in POLYGONS else 0.0 for f in drawn]
+        order = sorted(range(total), key=lambda i: -areas[i])[:MAX_FEATURES]
+        drawn = [drawn[i] for i in sorted(order)]
     geometries = [f["geometry"] for f in drawn]
     if crs != "EPSG:4326" and geometries:
         geometries = list(transform_geom(crs, "EPSG:4326", geometries))
@@ -86,7 +107,7 @@ def _build(path: Path, fallback_crs: str | None) -> VectorLayer:
         out.append({"type": "Feature", "id": feature.get("id", k), "properties": props,
                     "geometry": moved})
     bounds = (west, south, east, north) if out and math.isfinite(west) else None
-    return VectorLayer({"type": "FeatureCollection", "features": out}, bounds, crs)
+    return VectorLayer({"type": "FeatureCollection", "features": out}, bounds, crs, total)
 
 
 _VECTORS: Memo[VectorLayer] = Memo(16)
