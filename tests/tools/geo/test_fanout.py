@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
+from tests.tools.geo.cluster_runs import both, numbers
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.errors import ToolUnavailable
@@ -38,26 +39,11 @@ def _files(result: ToolResult) -> dict[str, str]:
             if a.kind in ("mask", "raster", "vector") and a.path}
 
 
-def _numbers(result: ToolResult) -> dict[str, tuple[float | None, str | None]]:
-    return {a.name: (a.value, a.units) for a in result.artifacts if a.kind == "number"}
-
-
-def _both(tool: str, args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          tile_size: int) -> tuple[ToolResult, ToolResult]:
-    """The tool in-process, then on the local cluster (same tile size)."""
-    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(tile_size))
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    here = run_tool(tool, args, Workspace(tmp_path / "here")).result
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    there = run_tool(tool, args, Workspace(tmp_path / "there")).result
-    return here, there
-
-
 def _assert_identical(here: ToolResult, there: ToolResult, local2: DaskExecutor,
                       min_tasks: int) -> None:
     assert here.cluster is None
     assert _files(here) and _files(here) == _files(there)
-    assert _numbers(here) == _numbers(there)
+    assert numbers(here) == numbers(there)
     assert here.summary == there.summary and here.warnings == there.warnings
     run = there.cluster
     assert run is not None and run.scheduler == local2.scheduler
@@ -72,7 +58,7 @@ def _assert_identical(here: ToolResult, there: ToolResult, local2: DaskExecutor,
 def test_map_water_sar_real_scene(data_dir: Path, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch, local2: DaskExecutor) -> None:
     # 512 x 512 at 200 px: 9 tiles, three passes (looks, histogram, mask)
-    here, there = _both("map_water", {"image": str(data_dir / S1)}, tmp_path, monkeypatch, 200)
+    here, there = both("map_water", {"image": str(data_dir / S1)}, tmp_path, monkeypatch, 200)
     _assert_identical(here, there, local2, 27)
     assert there.method == "sar" and there.threshold_source == "otsu"  # type: ignore[attr-defined]
 
@@ -82,7 +68,7 @@ def test_map_water_optical_real_scene_min_area(data_dir: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                local2: DaskExecutor) -> None:
     args = {"image": str(data_dir / S2), "min_area_m2": 5000}  # the staged-mask path
-    here, there = _both("map_water", args, tmp_path, monkeypatch, 128)
+    here, there = both("map_water", args, tmp_path, monkeypatch, 128)
     _assert_identical(here, there, local2, 32)  # 16 tiles, histogram + mask
     assert there.method == "optical" and there.dropped_polygons > 0  # type: ignore[attr-defined]
 
@@ -91,7 +77,7 @@ def test_map_water_optical_real_scene_min_area(data_dir: Path, tmp_path: Path,
 def test_spectral_index_real_scene(data_dir: Path, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch, local2: DaskExecutor) -> None:
     args = {"image": str(data_dir / S2), "index": "NDSI", "threshold": "default"}  # NIR test too
-    here, there = _both("spectral_index", args, tmp_path, monkeypatch, 200)
+    here, there = both("spectral_index", args, tmp_path, monkeypatch, 200)
     _assert_identical(here, there, local2, 9)
     assert {"ndsi", "ndsi_mask"} <= set(_files(there))
 
@@ -104,7 +90,7 @@ def test_generated_large_sar_scene(make_tiff: MakeTiff, tmp_path: Path,
     db[:, (yy - 500) ** 2 / 300**2 + (xx - 700) ** 2 / 450**2 < 1] -= 14.0  # a lake
     db[:, :40, :60] = np.nan  # nodata corner
     scene = make_tiff("large_s1.tif", db, descriptions=["VV", "VH"])
-    here, there = _both("map_water", {"image": str(scene)}, tmp_path, monkeypatch, 256)
+    here, there = both("map_water", {"image": str(scene)}, tmp_path, monkeypatch, 256)
     _assert_identical(here, there, local2, 3 * 30)  # 5 x 6 tiles, three passes
     assert 0.2 < there.water_share_pct.value / 100 < 0.5  # type: ignore[attr-defined]
 
@@ -117,7 +103,7 @@ def test_pixel_grid_scene_with_gsd(make_tiff: MakeTiff, tmp_path: Path,
     bands = rng.integers(200, 4000, size=(4, 300, 260)).astype(np.uint16)
     scene = make_tiff("chip.tif", bands, crs=None)
     args = {"image": str(scene), "index": "NDVI", "sensor": "rgbn", "threshold": 0.1, "gsd": 0.5}
-    here, there = _both("spectral_index", args, tmp_path, monkeypatch, 100)
+    here, there = both("spectral_index", args, tmp_path, monkeypatch, 100)
     _assert_identical(here, there, local2, 9)
     assert there.area_m2 is not None  # type: ignore[attr-defined]
 

@@ -17,25 +17,14 @@ import rasterio
 import rasterio.warp
 from rasterio.transform import from_origin
 
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
+from specialists.runtime.cluster import DaskExecutor
 from tests.conftest import write_tiff
-from tools import run_tool
+from tests.tools.geo.cluster_runs import both
 from tools.core.artifacts import ToolResult
-from tools.core.workspace import Workspace
 
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
 ORIGIN = (500_000.0, 4_000_000.0)
-
-
-def _both(args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          tile_size: int) -> tuple[ToolResult, ToolResult]:
-    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(tile_size))
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    here = run_tool("detect_changes", args, Workspace(tmp_path / "here")).result
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    there = run_tool("detect_changes", args, Workspace(tmp_path / "there")).result
-    return here, there
 
 
 def _files(result: ToolResult) -> dict[str, str]:
@@ -76,7 +65,7 @@ def test_real_pairs(dataset: str, name: str, pixel_m: float, extra: dict[str, An
                     local2: DaskExecutor) -> None:
     before, after = _png_pair(data_dir / "change" / dataset, name, pixel_m, tmp_path)
     args = {"before": str(before), "after": str(after), "method": "cva", **extra}
-    here, there = _both(args, tmp_path, monkeypatch, 64)
+    here, there = both("detect_changes", args, tmp_path, monkeypatch, 64)
     _assert_same(here, there, local2, 1 + 16)  # one statistics window; 4 x 4 tiles
     assert here.changed_area_m2.value > 0  # type: ignore[attr-defined]
 
@@ -95,7 +84,7 @@ def test_generated_large_pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     before, after = _generated(tmp_path, (1100, 1300))
     after_path = write_tiff(tmp_path / "after.tif", after)
     args = {"before": str(before), "after": str(after_path), "method": "cva"}
-    here, there = _both(args, tmp_path, monkeypatch, 256)
+    here, there = both("detect_changes", args, tmp_path, monkeypatch, 256)
     _assert_same(here, there, local2, 4 + 30)  # 2 x 2 statistics windows; 5 x 6 tiles
 
 
@@ -113,6 +102,6 @@ def test_after_on_another_grid_is_warped_on_the_workers(tmp_path: Path,
                             resampling=rasterio.warp.Resampling.bilinear)
     after_path = write_tiff(tmp_path / "after_lonlat.tif", geo, crs="EPSG:4326", transform=geo_t)
     args = {"before": str(before), "after": str(after_path), "method": "cva"}
-    here, there = _both(args, tmp_path, monkeypatch, 100)
+    here, there = both("detect_changes", args, tmp_path, monkeypatch, 100)
     assert here.reprojected  # type: ignore[attr-defined]
     _assert_same(here, there, local2, 1 + 9)  # one statistics window; 3 x 3 tiles

@@ -21,6 +21,7 @@ import pytest
 
 from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
 from tests.conftest import write_tiff
+from tests.tools.geo.cluster_runs import numbers
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.workspace import Workspace
@@ -37,10 +38,6 @@ TILE = 128  # 512 x 512 scenes: 16 tiles a pass
 def _files(result: ToolResult) -> dict[str, str]:
     return {a.name: hashlib.sha256(Path(a.path).read_bytes()).hexdigest()
             for a in result.artifacts if a.kind in ("mask", "raster", "vector") and a.path}
-
-
-def _numbers(result: ToolResult) -> dict[str, tuple[float | None, str | None]]:
-    return {a.name: (a.value, a.units) for a in result.artifacts if a.kind == "number"}
 
 
 def _scheduler_tasks(dask_scheduler: Any) -> list[str]:
@@ -78,7 +75,7 @@ def test_worker_killed_mid_scene(data_dir: Path, tmp_path: Path,
     there = run_tool("map_water", args, Workspace(tmp_path / "there"), progress=kill_one).result
     assert killed, "no worker held tiles of the histogram pass"
     assert _files(here) and _files(there) == _files(here)
-    assert _numbers(there) == _numbers(here) and there.summary == here.summary
+    assert numbers(there) == numbers(here) and there.summary == here.summary
     run = there.cluster
     assert run is not None and run.scheduler == local2.scheduler
     assert run.tasks == 3 * 16  # every tile of every pass came back once

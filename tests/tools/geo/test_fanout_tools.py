@@ -21,6 +21,7 @@ import rasterio
 from rasterio.warp import calculate_default_transform, reproject
 
 from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
+from tests.tools.geo.cluster_runs import both
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.errors import InputError
@@ -35,17 +36,6 @@ L8_FLOAT = "multispectral/landsat8_LC08_003069_20180906_clip.tif"  # 110 x 104, 
 L8_INT = "multispectral/landsat8_LC08_232066_20190727.tif"  # 318 x 235, int16
 S1_2015 = "sar/S1A_IW_20150309_VV_grd_geo_norm_db.tif"
 S1_2018 = "sar/S1_2018_VV_VH_clip.tif"
-
-
-def _both(tool: str, args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          tile_size: int) -> tuple[ToolResult, ToolResult]:
-    """The tool in-process, then on the local cluster (same tile size)."""
-    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(tile_size))
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    here = run_tool(tool, args, Workspace(tmp_path / "here")).result
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    there = run_tool(tool, args, Workspace(tmp_path / "there")).result
-    return here, there
 
 
 def _digest(path: str) -> str:
@@ -87,7 +77,7 @@ def test_pseudo_rgb_real_scenes(scene: str, extra: dict[str, Any], tile: int, ta
                                 data_dir: Path, tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch, local2: DaskExecutor) -> None:
     args = {"image": str(data_dir / scene), **extra}
-    here, there = _both("pseudo_rgb", args, tmp_path, monkeypatch, tile)
+    here, there = both("pseudo_rgb", args, tmp_path, monkeypatch, tile)
     assert _digest(here.path) == _digest(there.path)  # type: ignore[attr-defined]
     _same_result(here, there)
     _ran_there(there, local2, tasks)
@@ -101,7 +91,7 @@ def test_pseudo_rgb_generated_large_float_scene(make_tiff: MakeTiff, tmp_path: P
     bands[:, 300:700, 200:900] += 0.3  # a bright field
     bands[:, :50, :80] = np.nan  # a nodata corner
     scene = make_tiff("large_ms.tif", bands, descriptions=["blue", "green", "red", "nir"])
-    here, there = _both("pseudo_rgb", {"image": str(scene)}, tmp_path, monkeypatch, 256)
+    here, there = both("pseudo_rgb", {"image": str(scene)}, tmp_path, monkeypatch, 256)
     assert _digest(here.path) == _digest(there.path)  # type: ignore[attr-defined]
     _same_result(here, there)
     _ran_there(there, local2, 3 * 16)  # 4 x 4 tiles: moments, histogram, writing
@@ -111,7 +101,7 @@ def test_pseudo_rgb_generated_large_float_scene(make_tiff: MakeTiff, tmp_path: P
 def test_trend_real_rasters(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                             local2: DaskExecutor) -> None:
     images = [str(data_dir / p) for p in (L8_INT, S1_2015, L8_FLOAT, S1_2018)]
-    here, there = _both("trend", {"images": images}, tmp_path, monkeypatch, 64)
+    here, there = both("trend", {"images": images}, tmp_path, monkeypatch, 64)
     _same_result(here, there)
     assert len(here.points) == 4  # type: ignore[attr-defined]
     tables = [{a.name: a.path for a in r.artifacts}["series"] for r in (here, there)]
@@ -126,7 +116,7 @@ def test_trend_generated_series_and_worker_error(make_tiff: MakeTiff, tmp_path: 
     images = [str(make_tiff(f"level_{2012 + i}-06-01.tif",
                             (40.0 - 1.2 * i + rng.normal(0, 0.5, (300, 260))).astype("float32"),
                             tags={"units": "dB"})) for i in range(8)]
-    here, there = _both("trend", {"images": images[::-1]}, tmp_path, monkeypatch, 100)
+    here, there = both("trend", {"images": images[::-1]}, tmp_path, monkeypatch, 100)
     _same_result(here, there)
     assert here.slope_per_year == pytest.approx(-1.2, abs=0.05)  # type: ignore[attr-defined]
     _ran_there(there, local2, 8)
@@ -176,7 +166,7 @@ def test_dnbr_real_landsat_same_grid_and_warped(data_dir: Path, tmp_path: Path,
     for name, before in (("same-grid", scene), ("warped", pair["lonlat"]),
                          ("warped-alpha", pair["alpha"])):
         args = {"image": str(pair["post"]), "before": str(before), "index": "dNBR"}
-        here, there = _both("spectral_index", args, tmp_path / name, monkeypatch, 64)
+        here, there = both("spectral_index", args, tmp_path / name, monkeypatch, 64)
         files = {a.name: _digest(a.path) for a in here.artifacts
                  if a.kind in ("raster", "mask", "vector") and a.path}
         assert {"dnbr", "dnbr_severity", "dnbr_mask"} <= set(files), name
