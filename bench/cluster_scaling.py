@@ -163,13 +163,8 @@ def child(mode: str, workload: str, a: argparse.Namespace) -> None:
         os.environ.pop("EARTHSIGHT_CLUSTER", None)
     else:
         os.environ["EARTHSIGHT_CLUSTER"] = mode
-    if a.no_trim_env:  # diagnostic: workers keep glibc's dynamic mmap threshold
-        import dask
-        import distributed  # noqa: F401  (loads distributed's configuration defaults)
-
-        env = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
-        env.pop("MALLOC_TRIM_THRESHOLD_", None)
-        dask.config.set({"distributed.nanny.pre-spawn-environ": env})
+    if a.dask_trim_env:  # diagnostic: workers (and this process) get Dask's own default
+        os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"  # inherited by the spawned workers
     from specialists.runtime.cluster import DaskExecutor, executor
     from tools import run_tool
 
@@ -227,7 +222,7 @@ def run_child(mode: str, workload: str, a: argparse.Namespace) -> dict[str, Any]
     """Run :func:`child` in a fresh Python; its report plus the child's own peak RSS in MB."""
     cmd = [sys.executable, __file__, "--child", mode, workload, "--size", str(a.size),
            "--scenes", str(a.scenes), "--scene-size", str(a.scene_size), "--tools", a.tools,
-           "--out", str(a.out)] + (["--no-trim-env"] if a.no_trim_env else [])
+           "--out", str(a.out)] + (["--dask-trim-env"] if a.dask_trim_env else [])
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -257,9 +252,9 @@ def main() -> None:
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tools")
     parser.add_argument("--workloads", default="large,batch", help="large, batch or both")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="scratch folder")
-    parser.add_argument("--no-trim-env", action="store_true",
-                        help="diagnostic: drop MALLOC_TRIM_THRESHOLD_ from the environment "
-                        "Dask's nanny gives workers")
+    parser.add_argument("--dask-trim-env", action="store_true",
+                        help="diagnostic: run with Dask's MALLOC_TRIM_THRESHOLD_=65536, which "
+                        "EARTHSIGHT_CLUSTER=local:N leaves out (glibc's adaptive threshold)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "WORKLOAD"), help=argparse.SUPPRESS)
     a = parser.parse_args()
     a.out = a.out.resolve()
