@@ -22,6 +22,13 @@ the dead one), so the map still yields every result, the same results. A task th
 times (default 2: a read that failed on shared storage), then its error is raised here with its
 own type. An error, Ctrl-C or an early close cancels the tasks of the map not yet read.
 
+GPU workers: a task that carries a :class:`specialists.runtime.worker_models.ModelSpec` (a model
+tile: detection slices, SAM windows, embeddings) is a model task. When some workers of the
+cluster advertise a ``GPU`` resource (``dask worker --resources GPU=1``), model tasks are
+submitted with ``resources={"GPU": 1}`` so that only those workers take them, one at a time per
+GPU; every other task (reading, statistics, writing windows) goes to any worker. Without GPU
+workers, model tasks go to any worker as well. The decision is made here, once, for every tool.
+
 Pure plumbing: nothing here knows about rasters or tools (``tools.geo.fanout`` builds the
 tile tasks on it). ``dask``/``distributed`` are imported only when a cluster is configured.
 """
@@ -37,6 +44,8 @@ from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypeVar
+
+from specialists.runtime.worker_models import ModelSpec
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,6 +63,8 @@ PENDING_PER_WORKER = 4
 """Tasks in flight per worker thread: enough to keep workers busy while the caller consumes
 results in order, few enough that finished-but-unread tiles stay a bounded amount of memory."""
 IN_PROCESS = "in-process"
+GPU_RESOURCE = "GPU"
+"""The worker resource that marks a GPU worker (``dask worker --resources GPU=1``)."""
 
 _ACCEPTED = ("local:N (N worker processes on this machine, e.g. local:2), tcp://host:port (a "
              "running Dask scheduler, e.g. tcp://10.0.0.5:8786), or unset to run in-process")
@@ -170,6 +181,12 @@ def _traced(item: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[A
     return fn(item, *args), str(get_worker().address)
 
 
+def model_task(items: Sequence[Any], args: Sequence[Any]) -> bool:
+    """True when a map's tasks run a model: their shared arguments or their items carry a
+    :class:`ModelSpec` (the first item is looked at; a map's items are all alike)."""
+    return any(isinstance(a, ModelSpec) for a in (*args, *items[:1]))
+
+
 class DaskExecutor:
     """Runs tasks on a ``distributed.Client`` (at most :data:`PENDING_PER_WORKER` per worker
     thread in flight), yielding results in item order."""
@@ -192,13 +209,22 @@ class DaskExecutor:
         """Worker threads the scheduler knows now (at least 1)."""
         return max(1, int(sum(self.client.nthreads().values())))
 
+    def gpu_workers(self) -> int:
+        """Workers that advertise the ``GPU`` resource now."""
+        workers = self.client.scheduler_info().get("workers", {})
+        return sum(1 for w in workers.values()
+                   if float((w.get("resources") or {}).get(GPU_RESOURCE, 0)) > 0)
+
     def map(self, fn: Callable[..., R], items: Sequence[T], *args: Any,
             placement: Placement | None = None, label: str = "task") -> Stream[R]:
-        """Submit ``fn(item, *args)`` per item (a sliding window of tasks), yield in order."""
+        """Submit ``fn(item, *args)`` per item (a sliding window of tasks), yield in order.
+        Model tasks (:func:`model_task`) go to GPU workers when the cluster has some."""
         from distributed import KilledWorker
 
         token = uuid.uuid4().hex[:8]
-        window = max(2, PENDING_PER_WORKER * self.threads())
+        gpus = self.gpu_workers() if model_task(items, args) else 0
+        resources = {GPU_RESOURCE: 1} if gpus else None
+        window = max(2, PENDING_PER_WORKER * (gpus or self.threads()))
         pending: deque[Any] = deque()
         todo = iter(enumerate(items))
 
@@ -208,7 +234,8 @@ class DaskExecutor:
                 i, item = nxt
                 pending.append(self.client.submit(_traced, item, fn, args, pure=False,
                                                   key=f"{label}-{token}-{i}",
-                                                  retries=self.retries or None))
+                                                  retries=self.retries or None,
+                                                  resources=resources))
 
         try:
             for _ in range(window):
