@@ -21,8 +21,10 @@ modality) and compared with its gold annotation:
   "pasture"), numbers within 5 % (exactly for 0), booleans exactly. A missing required tool
   fails all its checks; the arguments of an optional tool the plan does not have are not
   checked (they say how to call that extra step if it is planned: "in hectares" for a
-  ``measure`` after ``map_water``, which reports hectares itself). Reported overall and per
-  tool.
+  ``measure`` after ``map_water``, which reports hectares itself). A ``spectral_index``
+  step with a ``before`` scene computes dNBR from ``index`` NBR or dNBR alike, so on such a
+  step the two names are the same value (DESIGN.md lists NBR; the tool also takes dNBR).
+  Reported overall and per tool.
 * **Out of scope** — queries with an empty ``required`` list are correct when the planner
   declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
   counted as false declines.
@@ -217,6 +219,10 @@ def _default(tool: str, arg: str) -> Any:
     return field.get_default(call_default_factory=True)
 
 
+_PAIR_NBR = ("NBR", "dNBR")
+"""Index names that mean dNBR on a ``spectral_index`` step with a ``before`` scene."""
+
+
 def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
                optional: Iterable[str] = ()) -> list[ArgCheck]:
     """One check per argument that ``gold_args`` names (see the module docstring)."""
@@ -226,8 +232,13 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
         if not steps and tool in optional:
             continue  # how to call an acceptable extra step, when the plan has one
 
-        def got_of(args: dict[str, Any], name: str, _tool: str = tool) -> Any:
-            return args[name] if name in args else _default(_tool, name)
+        def got_of(args: dict[str, Any], name: str, _tool: str = tool,
+                   _wanted: dict[str, Any] = wanted) -> Any:
+            value = args[name] if name in args else _default(_tool, name)
+            if _tool == "spectral_index" and name == "index" and args.get("before") \
+                    and value in _PAIR_NBR:
+                return _wanted[name] if _wanted.get(name) in _PAIR_NBR else value
+            return value
 
         best: dict[str, Any] | None = None
         best_hits = -1

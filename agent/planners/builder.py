@@ -180,11 +180,13 @@ class Builder:
 
     def burn_pair(self, before: SceneRef, after: SceneRef, index: str, first: bool) -> str:
         """One ``spectral_index`` step of a pair index (dNBR): image = after, before = before;
-        the request's threshold when ``index`` is the first index it names."""
+        the request's threshold when ``index`` is the first index it names. dNBR is written
+        as DESIGN.md names the index, NBR: with ``before`` the tool computes dNBR."""
         a = self.a
         self.pair = (before.path, after.path)
         threshold = a.threshold if first else None
-        return self.add("spectral_index", image=after.path, index=index, before=before.path,
+        name = "NBR" if index == "dNBR" else index
+        return self.add("spectral_index", image=after.path, index=name, before=before.path,
                         threshold=threshold, below=a.below and threshold is not None)
 
     def assess(self, result: str) -> str:

@@ -112,6 +112,19 @@ def test_check_args_best_step_and_defaults() -> None:
                                                      ("measure", False)]
 
 
+def test_nbr_with_a_before_scene_is_dnbr() -> None:
+    pair = plan_of(("spectral_index", {"image": "post", "index": "NBR", "before": "pre"}))
+    single = plan_of(("spectral_index", {"image": "post", "index": "NBR"}))
+    named = plan_of(("spectral_index", {"image": "post", "index": "dNBR", "before": "pre"}))
+    dnbr = {"spectral_index": {"index": "dNBR"}}
+    nbr = {"spectral_index": {"index": "NBR"}}
+    assert check_args(pair, dnbr)[0].correct and check_args(named, nbr)[0].correct
+    assert check_args(pair, nbr)[0].correct and check_args(named, dnbr)[0].correct
+    assert not check_args(single, dnbr)[0].correct  # one date: NBR is not dNBR
+    ndvi = plan_of(("spectral_index", {"image": "post", "index": "NDVI", "before": "pre"}))
+    assert not check_args(ndvi, dnbr)[0].correct
+
+
 def test_args_of_an_optional_tool_count_only_when_it_is_planned() -> None:
     gold = query("q", ["map_water"], ["measure"], {"measure": {"units": "ha"}})
     without = score_item(gold, plan_of(("map_water", {"image": "a"})))

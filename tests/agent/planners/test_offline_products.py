@@ -93,14 +93,14 @@ def test_snow_and_single_scene_burn_take_the_default_threshold(planner: OfflineP
 def test_burn_pair_is_dnbr(planner: OfflinePlanner) -> None:
     plan = planner.plan("burned area in hectares", [Scene(path="post_fire.tif"),
                                                     Scene(path="pre_fire.tif")])
-    assert steps(plan) == [("spectral_index", {"image": "post_fire.tif", "index": "dNBR",
+    assert steps(plan) == [("spectral_index", {"image": "post_fire.tif", "index": "NBR",
                                                "before": "pre_fire.tif",
                                                "threshold": "default"})]
     plan = planner.plan("burned area in hectares between the pre-fire and post-fire scenes")
-    assert steps(plan) == [("spectral_index", {"image": "$after", "index": "dNBR",
+    assert steps(plan) == [("spectral_index", {"image": "$after", "index": "NBR",
                                                "before": "$before", "threshold": "default"})]
     plan = planner.plan("burn severity from pre.tif and post.tif")
-    assert steps(plan) == [("spectral_index", {"image": "post.tif", "index": "dNBR",
+    assert steps(plan) == [("spectral_index", {"image": "post.tif", "index": "NBR",
                                                "before": "pre.tif"})]
     plan = planner.plan("dNBR of a.tif")
     assert steps(plan) == [("spectral_index", {"image": "a.tif", "index": "NBR"})]
@@ -116,7 +116,7 @@ def test_ask_dry_run_json_prints_the_new_arguments(capsys: pytest.CaptureFixture
     assert cli.main(["ask", request, "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["steps"] == [{"id": "s1", "tool": "spectral_index", "args": {
-        "image": "post_fire.png", "index": "dNBR", "before": "pre_fire.png",
+        "image": "post_fire.png", "index": "NBR", "before": "pre_fire.png",
         "threshold": "default", "gsd": [0.3, 0.5], "region": [0.0, 0.0, 512.0, 512.0]}}]
     assert cli.main(["ask", "IoU of pred.tif against gt.tif", "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
