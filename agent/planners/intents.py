@@ -234,6 +234,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"\bclassify (the )?(change|changes|difference|differences|dnbr|ndvi|nbr|index|"
             r"values|raster|severity|burn)", t):
         a.classify = False  # "classify the change in NDVI": value classes of a map
+    if topic is None and not a.indices and n_scenes == 2 and (a.change or has("pair_words", t)) \
+            and not (a.classes or a.change_target or re.search(r"\bchang", t)) \
+            and _FIRE_EVENT.search(full):
+        topic = "NBR"  # "the scenes before and after the Cazadores fire": burn severity
     if (topic or a.indices or a.water) and a.classify and not a.labels and re.search(
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
@@ -331,6 +335,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if noun:  # "how many intersections?": count them with the detector
             a.classes, a.detect = [noun], True
     return a
+
+
+_FIRE_EVENT = re.compile(
+    r"\b(wild|bush|forest |brush |grass |vegetation )?fires?\b(?! (station|risk|hydrant|"
+    r"department|brigade|fighters?|engine|safety|alarm|exit|hazard))|\bblaze\b")
+"""A fire as the event between two scenes ("before and after the Cazadores fire")."""
 
 
 def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
