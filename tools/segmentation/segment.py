@@ -5,10 +5,15 @@ Prompts are turned into scene pixels and grouped by the window they are segmente
 prompts are decoded in batches. Masks stay small crops in scene coordinates until they are painted,
 block by block, into an instance-id GeoTIFF on the source grid and polygonised into GeoJSON in the
 scene CRS with each object's area in m².
+
+On a Dask cluster (``EARTHSIGHT_CLUSTER``) the windows are embedded and decoded on the workers,
+one task per window (:mod:`tools.segmentation.remote`), and merged here with the same code.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +32,18 @@ from tools.core.errors import InputError, ToolUnavailable
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.core.scene_options import SceneOptions
 from tools.geo.area import M2_PER_HA
-from tools.geo.raster import RasterInfo, describe, open_dataset, rio
+from tools.geo.fanout import TileRunner
+from tools.geo.raster import RasterInfo, describe, open_dataset
 from tools.segmentation.output import write_outputs
 from tools.segmentation.prompts import Prompts, box_prompts, point_prompts
+from tools.segmentation.remote import (
+    RemoteSam,
+    load_worker_sam,
+    remote_prompt_hits,
+    remote_sam,
+    remote_window_masks,
+)
+from tools.segmentation.windows import Hit, prompt_hits, read_rgb, window_masks
 
 SAM_CPU_DEFAULT = "mobile_sam_vit_t"
 SAM_DEFAULT = "sam_vit_b"
@@ -118,6 +132,18 @@ def _choose_weights(model: str | None, device: str) -> tuple[str, Path]:
     return record.name, models.resolve_weights(record)
 
 
+def _weights(model: str | None, device: str) -> tuple[str, Path]:
+    """The record name and weights file of ``model`` (None: the default for ``device``)."""
+    try:
+        return _choose_weights(model, device)
+    except WeightsNotFound as exc:
+        # args[0] is the full message (str() of an OSError with .filename set is not)
+        message = f"segment: {exc.args[0] if exc.args else exc}"
+        if model and model not in models.MODELS:
+            raise InputError(message) from exc
+        raise ToolUnavailable(message) from exc
+
+
 def load_model(model: str | None) -> tuple[Any, str]:
     """The SAM to run (cached per process) and its record name.
 
@@ -128,20 +154,28 @@ def load_model(model: str | None) -> tuple[Any, str]:
         InputError: ``model`` names no SAM, or a file that is not a SAM checkpoint.
     """
     device = str(pick_device())
-    try:
-        name, path = _choose_weights(model, device)
-    except WeightsNotFound as exc:
-        # args[0] is the full message (str() of an OSError with .filename set is not)
-        message = f"segment: {exc.args[0] if exc.args else exc}"
-        if model and model not in models.MODELS:
-            raise InputError(message) from exc
-        raise ToolUnavailable(message) from exc
+    name, path = _weights(model, device)
     try:
         seg = get_or_load(f"sam:{path}:{device}", lambda: sam.load_sam(path, device))
     except sam.SamLoadError as exc:
         raise InputError(f"model: {exc}") from exc
     configure_threads()
     return seg, name
+
+
+def load_remote_model(model: str | None, runner: TileRunner) -> tuple[RemoteSam, str]:
+    """The SAM on the cluster's workers (each loads it once) and its record name; the weights
+    are chosen here as for :func:`load_model`.
+
+    Raises:
+        ToolUnavailable: The weights are missing.
+        InputError: ``model`` names no SAM, or a file that is not a SAM checkpoint.
+    """
+    name, path = _weights(model, str(pick_device()))
+    try:
+        return remote_sam(runner, path, load_worker_sam), name
+    except sam.SamLoadError as exc:
+        raise InputError(f"model: {exc}") from exc
 
 
 def _sam_source(args: SegmentInput, info: RasterInfo, ctx: ToolContext) -> tuple[str, list[int]]:
@@ -153,11 +187,6 @@ def _sam_source(args: SegmentInput, info: RasterInfo, ctx: ToolContext) -> tuple
     if rgb is None or rgb.path is None:
         raise InputError(f"image: pseudo_rgb wrote no composite of {args.image}")
     return rgb.path, [1, 2, 3]
-
-
-def _read_rgb(src: Any, bands: list[int], window: Window) -> np.ndarray:
-    data = src.read(bands, window=rio(window))
-    return np.ascontiguousarray(np.transpose(data, (1, 2, 0)).astype(np.uint8, copy=False))
 
 
 BOX_MARGIN = 0.1
@@ -176,26 +205,43 @@ def _clip_to_box(hit: tuple[int, int, np.ndarray, float], b: np.ndarray
     return (r0, c0, np.ascontiguousarray(sub), score) if sub.any() else None
 
 
+def _prompt_hits(src: Any, bands: list[int], seg: Any, kind: str,
+                 items: list[tuple[Window, np.ndarray]]) -> Generator[list[Hit | None], None, None]:
+    """Per window (with its prompts in scene pixels), its prompts' masks, in window order:
+    on the cluster's workers for a :class:`RemoteSam`, else here."""
+    if isinstance(seg, RemoteSam):
+        yield from remote_prompt_hits(seg, str(src.name), bands, kind, items)
+        return
+    for win, coords in items:
+        yield prompt_hits(seg, read_rgb(src, bands, win), kind, coords, win.row_off, win.col_off)
+
+
+def _window_masks(src: Any, bands: list[int], seg: Any, wins: list[Window],
+                  points_per_side: int) -> Generator[list[Hit], None, None]:
+    """Per window, its automatic masks (window offsets), in window order: on the cluster's
+    workers for a :class:`RemoteSam`, else here."""
+    if isinstance(seg, RemoteSam):
+        yield from remote_window_masks(seg, str(src.name), bands, wins, points_per_side)
+        return
+    for win in wins:
+        yield window_masks(seg, read_rgb(src, bands, win), points_per_side)
+
+
 def _segment_prompts(src: Any, bands: list[int], seg: Any, prompts: Prompts,
                      ctx: ToolContext) -> tuple[list[Piece], int]:
     side = int(seg.tile_side)
     plan = plan_windows(prompts.needs, src.width, src.height, side, side // 4)
+    items = [(pw.window, prompts.coords[np.asarray(pw.indices)]) for pw in plan]
     pieces: list[Piece] = []
-    for n, pw in enumerate(plan, start=1):
-        col, row = pw.window.col_off, pw.window.row_off
-        seg.set_image(_read_rgb(src, bands, pw.window))
-        idx = np.asarray(pw.indices)
-        if prompts.kind == "points":
-            found = seg.predict_points(prompts.coords[idx] - [col, row], row, col)
-        else:
-            found = seg.predict_boxes(prompts.coords[idx] - [col, row, col, row], row, col)
-        for i, hit in zip(pw.indices, found, strict=True):
-            if hit is not None and prompts.kind == "boxes":
-                hit = _clip_to_box(hit, prompts.coords[i])
-            if hit is not None:
-                pieces.append(Piece(hit[0], hit[1], hit[2], hit[3], i, pw.window,
-                                    dict(prompts.props[i])))
-        ctx.progress("segment", n, len(plan))
+    with contextlib.closing(_prompt_hits(src, bands, seg, prompts.kind, items)) as found:
+        for n, (pw, hits) in enumerate(zip(plan, found, strict=True), start=1):
+            for i, hit in zip(pw.indices, hits, strict=True):
+                if hit is not None and prompts.kind == "boxes":
+                    hit = _clip_to_box(hit, prompts.coords[i])
+                if hit is not None:
+                    pieces.append(Piece(hit[0], hit[1], hit[2], hit[3], i, pw.window,
+                                        dict(prompts.props[i])))
+            ctx.progress("segment", n, len(plan))
     return pieces, len(plan)
 
 
@@ -204,15 +250,11 @@ def _segment_everything(src: Any, bands: list[int], seg: Any, points_per_side: i
     side = int(seg.tile_side)
     wins = slice_windows(src.width, src.height, side, side // 4)
     pieces: list[Piece] = []
-    for n, win in enumerate(wins, start=1):
-        for mask, score in seg.generate(_read_rgb(src, bands, win), points_per_side):
-            rows, cols = np.nonzero(mask)
-            if rows.size == 0:
-                continue
-            r0, c0 = int(rows.min()), int(cols.min())
-            crop = mask[r0:int(rows.max()) + 1, c0:int(cols.max()) + 1]
-            pieces.append(Piece(win.row_off + r0, win.col_off + c0, crop, score, -1, win))
-        ctx.progress("segment everything", n, len(wins))
+    with contextlib.closing(_window_masks(src, bands, seg, wins, points_per_side)) as found:
+        for n, (win, masks) in enumerate(zip(wins, found, strict=True), start=1):
+            for r0, c0, crop, score in masks:
+                pieces.append(Piece(win.row_off + r0, win.col_off + c0, crop, score, -1, win))
+            ctx.progress("segment everything", n, len(wins))
     return merge_across_windows(pieces), len(wins)
 
 
@@ -241,7 +283,9 @@ def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
         prompts = box_prompts(str(args.boxes), info, warnings)
     elif mode == "points":
         prompts = point_prompts(args.points or [], info, warnings)
-    seg, name = load_model(args.model)
+    runner = TileRunner(ctx)
+    seg, name = (load_model(args.model) if runner.executor.in_process else
+                 load_remote_model(args.model, runner))
     before = int(seg.embed_calls)
     rgb_path, bands = _sam_source(args, info, ctx)
     with open_dataset(rgb_path) as src:
@@ -257,7 +301,8 @@ def segment(args: SegmentInput, ctx: ToolContext) -> SegmentOutput:
         written = write_outputs(like, info, pieces, ctx, wgs84=args.wgs84)
     out = SegmentOutput(summary="", image=args.image, warnings=warnings + written.warnings,
                         prompt=mode, count=written.count, windows=windows, model=model,
-                        detection=str(detection) if detection else None)
+                        detection=str(detection) if detection else None,
+                        cluster=runner.record())
     ctx.number("count", written.count, "count", "objects segmented")
     if written.area_m2 is not None:
         out.area_m2 = Quantity(value=written.area_m2, unit="m²")
