@@ -201,10 +201,10 @@ class AgentNodes:
                 result_path=str(run.result_path), summary=run.result.summary,
                 numbers=run.result.numbers(), artifacts=list(run.result.artifacts),
                 warnings=list(run.result.warnings), reliability=run.result.reliability,
-                seconds=time.perf_counter() - start)
+                cluster=run.result.cluster, seconds=time.perf_counter() - start)
         self.progress(ProgressEvent(
             kind="step_finish", step=step.id, tool=step.tool, index=index, count=count,
-            status=result.status, seconds=result.seconds,
+            status=result.status, seconds=result.seconds, cluster=result.cluster,
             message=result.summary if result.status == "ok" else result.error or ""))
         return result
 

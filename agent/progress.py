@@ -4,15 +4,24 @@ The graph emits a :class:`ProgressEvent` when it has a plan, when a step starts,
 advances (the tools' ``(stage, done, total)`` callback) and when a step finishes or is
 skipped. Anything callable with one event can listen; :class:`RichProgress` draws progress bars
 (or plain lines when stderr is not a terminal).
+
+A tool whose tiles run on a Dask cluster (``EARTHSIGHT_CLUSTER``) reports them from the caller's
+thread as their results arrive, so ``done/total`` counts the tiles of a pass over all workers.
+A listener may be called from a thread other than the one that made it (a server's run
+thread): :class:`RichProgress` draws one event at a time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from tools.core.artifacts import ClusterRun
 
 EventKind = Literal["plan", "step_start", "step_progress", "step_finish", "step_skip"]
 
@@ -33,6 +42,8 @@ class ProgressEvent:
         status: ok, failed or skipped (step_finish / step_skip).
         message: Summary, error or skip reason.
         seconds: Wall time of a finished step.
+        cluster: Where a finished step's tiles ran (step_finish; None: in this process or
+            not known).
     """
 
     kind: EventKind
@@ -46,6 +57,7 @@ class ProgressEvent:
     status: str = ""
     message: str = ""
     seconds: float | None = None
+    cluster: ClusterRun | None = None
 
 
 AgentProgress = Callable[[ProgressEvent], None]
@@ -65,6 +77,16 @@ def _short(text: str, limit: int = 110) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def where_text(run: ClusterRun | None) -> str:
+    """Where a step's tiles ran, for people: ``12 tasks on 2 workers of tcp://...``; "" when
+    it ran in this process."""
+    if run is None:
+        return ""
+    workers = len(run.workers)
+    return (f"{run.tasks} task{'s' if run.tasks != 1 else ''} on {workers} "
+            f"worker{'s' if workers != 1 else ''} of {run.scheduler}")
+
+
 def clock(seconds: float) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour on) of a duration."""
     whole = max(0, int(seconds))
@@ -79,8 +101,10 @@ class RichProgress:
     On a terminal: one live bar per running step and an overall bar (``step i/n`` and the
     time elapsed). Elsewhere (a pipe, a log file, CI): plain lines instead of bars — one when a
     planned step starts, then at most one per ``interval`` seconds per step with its stage,
-    ``done/total`` and the time elapsed. Either way each finished or skipped step is one line;
-    a failed step's error is not repeated there (the answer printed afterwards says why, once).
+    ``done/total`` and the time elapsed, and always the line of a stage that reaches its
+    total. Either way each finished or skipped step is one line (with where its tiles ran when
+    a cluster ran them); a failed step's error is not repeated there (the answer printed
+    afterwards says why, once). Events may come from any thread; they are drawn one at a time.
 
     Use it as a context manager and pass the instance as the progress listener.
 
@@ -118,6 +142,7 @@ class RichProgress:
         self._finished = 0
         self._last_line: dict[str, float] = {}
         self._planned = False
+        self._lock = threading.RLock()
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -148,7 +173,11 @@ class RichProgress:
         self.console.print(text, highlight=False, soft_wrap=True)
 
     def __call__(self, event: ProgressEvent) -> None:
-        """Draw one event."""
+        """Draw one event (one at a time, whatever thread it comes from)."""
+        with self._lock:
+            self._draw(event)
+
+    def _draw(self, event: ProgressEvent) -> None:
         if event.kind == "plan":  # a new request (a chat's next turn): count afresh
             self._started, self._count, self._finished = None, 0, 0
             self._planned = True
@@ -180,7 +209,9 @@ class RichProgress:
                                       completed=event.done, total=total)
             return
         now = self._now()
-        if now - self._last_line.get(event.step or "", float("-inf")) < self.interval:
+        last = total is not None and event.done >= total  # a stage done: always said
+        if not last and now - self._last_line.get(event.step or "", float("-inf")) \
+                < self.interval:
             return
         self._last_line[event.step or ""] = now
         share = f" ({100 * event.done / total:.0f} %)" if total else ""
@@ -197,7 +228,8 @@ class RichProgress:
         if self._overall is not None:
             self._progress.update(self._overall, completed=self._finished)
         took = f"{event.seconds:.1f} s, " if event.seconds is not None else ""
-        times = f"({took}{clock(self.elapsed)} elapsed)"
+        where = where_text(event.cluster)
+        times = f"({took}{clock(self.elapsed)} elapsed{'; ' + _short(where) if where else ''})"
         if event.kind == "step_skip":
             self._print(f"[yellow]–[/yellow] {label} skipped {times}")
         elif event.status == "ok":

@@ -9,7 +9,7 @@ from langchain_core.messages import AnyMessage, BaseMessage, convert_to_messages
 from pydantic import BaseModel, Field, computed_field
 
 from agent.plan import Plan, Scene
-from tools.core.artifacts import Artifact, Quantity, Reliability
+from tools.core.artifacts import Artifact, ClusterRun, Quantity, Reliability
 
 
 def append_messages(left: list[Any] | None, right: list[Any] | Any) -> list[BaseMessage]:
@@ -53,6 +53,9 @@ class StepResult(BaseModel):
         None, description="the tool's own verdict on its figure (reliable false: its "
         "diagnostics say the figure may be far off); null when the tool has no such check")
     error: str | None = Field(None, description="why it failed or was skipped")
+    cluster: ClusterRun | None = Field(
+        None, description="where its tiles ran on a Dask cluster (scheduler, tasks, workers); "
+        "null: in this process")
 
     @property
     def unreliable(self) -> bool:

@@ -54,7 +54,8 @@ def cmd_run_tool(ns: argparse.Namespace) -> int:
         start = time.perf_counter()
         run = runtime.run_tool(record.name, args, progress=step_progress(bars, record.name))
         bars(ProgressEvent(kind="step_finish", step="run", tool=record.name, index=1, count=1,
-                           status="ok", seconds=time.perf_counter() - start))
+                           status="ok", seconds=time.perf_counter() - start,
+                           cluster=run.result.cluster))  # where its tiles ran, if a cluster
     print_result(run.result, run.result_path)
     return 0
 

@@ -74,6 +74,13 @@ def _batch(ns: argparse.Namespace, values: dict[str, str], runtime: Runtime,
         out.print(table)
         for row in result.failed:
             out.print(f"[red]{row.status}[/red] {escape(row.scene)}: {escape(row.error)}")
+        if result.failed:
+            out.print(f"{len(result.failed)} of {len(result.rows)} scene(s) failed; the others "
+                      "ran to the end")
+        if result.cluster is not None:
+            c = result.cluster
+            out.print(f"Ran on {escape(c.scheduler)}: {c.tasks} task(s) on "
+                      f"{len(c.workers)} worker(s)")
         out.print(f"Summary: {escape(result.csv_path)}, {escape(result.json_path)}")
     return 1 if result.failed else 0
 

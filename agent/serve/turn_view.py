@@ -68,7 +68,7 @@ def _approval(record: Mapping[str, Any], waiting: Mapping[str, Any] | None
 
 def _steps(record: Mapping[str, Any], status: str) -> list[dict[str, Any]]:
     ran = [{"id": s["id"], "tool": s["tool"], "status": s["status"],
-            "summary": s.get("summary") or s.get("error") or ""}
+            "summary": s.get("summary") or s.get("error") or "", "cluster": s.get("cluster")}
            for s in record.get("steps", [])]
     done = {s["id"] for s in ran}
     approval = record.get("approval") or {}

@@ -88,8 +88,9 @@ def turn_record(state: SessionState, status: str = "done") -> dict[str, Any]:
     ``waiting`` (paused for an approval). Keys: ``request``, ``scenes`` (paths), ``region`` and
     ``gsd`` (as given beside the request), ``plan`` (``[{"id", "tool", "args"}]``: the steps
     proposed, also when the analyst declined them), ``steps`` (``[{"id", "tool", "status",
-    "result_path", "summary", "error", "vectors", "artifacts"}]``, ``artifacts`` the ids of the
-    step's artifacts in the workspace manifest), ``artifacts`` (every id of the turn),
+    "result_path", "summary", "error", "vectors", "artifacts", "cluster"}]``, ``artifacts`` the
+    ids of the step's artifacts in the workspace manifest, ``cluster`` where its tiles ran or
+    None), ``artifacts`` (every id of the turn),
     ``answer``, ``approval`` and ``status``."""
     steps: list[dict[str, Any]] = []
     produced: list[str] = []
@@ -99,7 +100,8 @@ def turn_record(state: SessionState, status: str = "done") -> dict[str, Any]:
         produced += ids
         steps.append({"id": r.id, "tool": r.tool, "status": r.status,
                       "result_path": r.result_path, "summary": r.summary, "error": r.error,
-                      "vectors": vectors, "artifacts": ids})
+                      "vectors": vectors, "artifacts": ids,
+                      "cluster": r.cluster.model_dump() if r.cluster else None})
     plan = state.get("plan")
     request = plan.request if plan is not None and plan.request else state["request"]
     approval = state.get("approval")

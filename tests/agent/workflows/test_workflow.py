@@ -146,6 +146,7 @@ def test_batch_with_one_bad_scene(data_dir: Path, tmp_path: Path,
                        "--workspace", str(tmp_path / "ws")])
     out = capsys.readouterr().out
     assert status == 1 and "broken.tif" in out and "summary.csv" in out
+    assert "1 of 2 scene(s) failed" in out and "Ran on" not in out  # in-process
     [table] = (tmp_path / "ws").glob("c*_summary.csv")  # named after a call id of its own
     rows = list(csv.DictReader(table.open()))
     assert [r["status"] for r in rows] == ["failed", "ok"]

@@ -29,6 +29,8 @@
       const status = step ? step.status : turn.status === "waiting" ? "waiting" : "not run";
       return el("li", { testid: "plan-step", "data-step": p.id, "data-status": status },
         `${p.id} ${p.tool}(${argsText(p.args)}) — ${status}`,
+        step && step.cluster ? el("span", { className: "where", testid: "plan-step-where",
+                                            text: ` · ${whereText(step.cluster)}` }) : null,
         step && step.summary ? el("span", { className: "summary", text: step.summary }) : null);
     });
     return el("ol", { className: "plan", testid: "plan" }, items);
@@ -60,6 +62,19 @@
       turn.answer ? el("p", { className: "answer", testid: "answer", text: turn.answer }) : null);
   }
 
+  /** What a step has done: "<stage> n/N" of its last progress event (the tiles of a scene
+      are counted over all cluster workers), kept once the step finished; only the stage
+      while its total is unknown; null before any progress. */
+  function stepCount(s) {
+    if (!s.total) {
+      return s.stage && s.status === "running" ? el("span", { className: "count",
+        text: ` (${s.stage})` }) : null;
+    }
+    return el("span", { className: "count", testid: "step-count", "data-stage": s.stage,
+                        "data-done": s.done, "data-total": s.total },
+      ` · ${s.stage ? `${s.stage} ` : ""}${s.done}/${s.total}`);
+  }
+
   function liveCard(live) {
     const steps = Object.values(live.steps).sort((a, b) => a.index - b.index);
     return el("article", { className: "turn live", testid: "live-turn" },
@@ -67,9 +82,19 @@
       el("div", { className: "meta", text: live.plan ? `plan: ${live.plan}` : "planning…" }),
       el("ol", { className: "plan", testid: "live-plan" }, steps.map((s) => el("li", {
         testid: "live-step", "data-step": s.step, "data-status": s.status },
-        `${s.step} ${s.tool} — ${s.status}${s.stage ? ` (${s.stage})` : ""}`,
+        `${s.step} ${s.tool} — ${s.status}`,
+        stepCount(s),
         s.status === "running" && s.total ? el("progress", { max: s.total, value: s.done }) : null,
+        s.where ? el("span", { className: "where", testid: "step-where", text: ` · ${s.where}` })
+          : null,
         s.message ? el("span", { className: "summary", text: s.message }) : null))));
+  }
+
+  /** Where a finished step's tiles ran (the step_finish event's ``cluster``), or "". */
+  function whereText(run) {
+    if (!run) return "";
+    const n = (run.workers || []).length;
+    return `${run.tasks} task${run.tasks === 1 ? "" : "s"} on ${n} worker${n === 1 ? "" : "s"}`;
   }
 
   ES.renderTurns = function () {
@@ -146,7 +171,7 @@
         if (event.kind === "step_progress") Object.assign(step, { status: "running",
           stage: event.stage, done: event.done, total: event.total });
         if (event.kind === "step_finish") Object.assign(step, { status: event.status,
-          message: event.message, stage: "" });
+          message: event.message, where: whereText(event.cluster) });
         if (event.kind === "step_skip") Object.assign(step, { status: "skipped",
           message: event.message });
         live.steps[event.step] = step;
