@@ -1,46 +1,48 @@
 """Batch mode: run one workflow over a folder or glob of scenes; a summary table per scene.
 
 Each scene runs in its own sub-folder of the workspace (named after the scene); a scene that
-fails is reported in the summary and the batch goes on. The summary (one row a scene: status,
-error, and every kept number with its unit in the column name) is written as
+fails is reported in the summary with its error and the batch goes on. The summary (one row a
+scene: status, error, and every kept number with its unit in the column name) is written as
 ``<call id>_summary.csv`` and ``<call id>_summary.json`` in the workspace (a call id of its own,
-so a later batch into the same workspace never overwrites an earlier summary).
+so a later batch into the same workspace never overwrites an earlier summary); the JSON also
+counts the scenes that failed and says where they ran.
+
+With ``EARTHSIGHT_CLUSTER`` set, the scenes run one task each on the cluster's workers
+(:mod:`agent.workflows.cluster` says why that is safe and what workers need); the rows come
+back in scene order and are identical to an in-process batch's. A batch of one scene, or one
+whose ``describe_scene`` steps answer with this process's describer (a model connection),
+runs here, its tools fanning their tiles out themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agent.checks import RequestChecks
-from agent.errors import message
 from agent.sandbox import Paths
-from agent.workflows.run import bind_inputs, run_workflow
+from agent.workflows.cluster import cluster_rows
+from agent.workflows.run import bind_inputs
 from agent.workflows.save import write_text_atomic
+from agent.workflows.scene import SceneJob, run_scene
+from agent.workflows.scene import SceneRow as SceneRow
 from agent.workflows.workflow import Workflow, WorkflowError, load_workflow
+from specialists.runtime.cluster import Executor, InProcess, Placement
+from tools.core.artifacts import ClusterRun
 from tools.core.registry import Describer
 from tools.core.workspace import Workspace
+from tools.geo.fanout import current_executor
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".nc", ".h5")
-
-
-class SceneRow(BaseModel):
-    """One scene of a batch."""
-
-    scene: str
-    status: str = Field(description="ok, failed (a step failed) or error (did not run)")
-    error: str = ""
-    workspace: str = ""
-    numbers: dict[str, float] = Field(default_factory=dict,
-                                      description="'step.name [unit]' -> value")
 
 
 class BatchResult(BaseModel):
@@ -51,6 +53,9 @@ class BatchResult(BaseModel):
     rows: list[SceneRow]
     csv_path: str
     json_path: str
+    cluster: ClusterRun | None = Field(
+        None, description="where the scenes ran when they went to a Dask cluster "
+        "(EARTHSIGHT_CLUSTER), one task a scene; None: in this process")
 
     @property
     def failed(self) -> list[SceneRow]:
@@ -147,29 +152,52 @@ def run_batch(workflow: Workflow | str | Path, pattern: str, *, input_name: str 
     root = Path(workspace).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
+    ex = _scene_executor(wf, len(scenes), describer)
+    jobs = [SceneJob(workflow=wf, inputs={**(inputs or {}), input_name: scene}, scene=scene,
+                     folder=str(root / _folder_name(scene, used)),
+                     checks=new_checks() if new_checks else None,
+                     describer=describer if ex.in_process else None)  # workers: no describe
+            for scene in scenes]
+    placement = Placement(scheduler=ex.scheduler)
     rows: list[SceneRow] = []
-    for done, scene in enumerate(scenes, start=1):
-        folder = root / _folder_name(scene, used)
-        try:
-            result = run_workflow(wf, {**(inputs or {}), input_name: scene}, workspace=folder,
-                                  checks=new_checks() if new_checks else None,
-                                  describer=describer)
-        except Exception as exc:  # one broken scene must not stop the batch
-            row = SceneRow(scene=scene, status="error", error=message(exc),
-                           workspace=str(folder))
-        else:
-            row = SceneRow(
-                scene=scene, status="ok" if result.ok else "failed",
-                error="; ".join(result.errors), workspace=str(folder),
-                numbers={f"{n.step}.{n.name} [{n.unit}]": n.value for n in result.numbers})
-        rows.append(row)
-        if on_scene is not None:
-            on_scene(done, len(scenes), row)
+    found = _rows_here(jobs) if ex.in_process else cluster_rows(jobs, ex, placement)
+    with contextlib.closing(found):
+        for done, row in enumerate(found, start=1):
+            rows.append(row)
+            if on_scene is not None:
+                on_scene(done, len(jobs), row)
+    cluster = None if ex.in_process else ClusterRun(
+        scheduler=placement.scheduler, tasks=placement.tasks, workers=sorted(placement.workers))
     ws = Workspace(root)
     prefix = ws.new_call_id()
+    failed = sum(r.status != "ok" for r in rows)
     csv_path = write_text_atomic(ws.path(prefix, "summary.csv"), summary_csv(rows))
     json_path = write_text_atomic(ws.path(prefix, "summary.json"), json.dumps(
-        {"workflow": wf.name, "input": input_name,
+        {"workflow": wf.name, "input": input_name, "scenes_total": len(rows),
+         "scenes_failed": failed,
+         "cluster": None if cluster is None else cluster.model_dump(),
          "scenes": [r.model_dump() for r in rows]}, indent=2, ensure_ascii=False) + "\n")
     return BatchResult(workflow=wf.name, input=input_name, rows=rows, csv_path=str(csv_path),
-                       json_path=str(json_path))
+                       json_path=str(json_path), cluster=cluster)
+
+
+def _rows_here(jobs: Sequence[SceneJob]) -> Generator[SceneRow, None, None]:
+    """Each scene's row, run one after the other in this process."""
+    for job in jobs:
+        yield run_scene(job)
+
+
+def _scene_executor(wf: Workflow, scenes: int, describer: Describer | None) -> Executor:
+    """Where the scenes run: the cluster of ``EARTHSIGHT_CLUSTER``, unless it is unset, the
+    batch has one scene (its tools fan its tiles out from here), or ``describe_scene`` steps
+    answer with this process's describer.
+
+    Raises:
+        ToolUnavailable: A bad ``EARTHSIGHT_CLUSTER`` or an unreachable scheduler (the message
+            names the setting).
+    """
+    ex = current_executor()
+    describes = describer is not None and any(s.tool == "describe_scene" for s in wf.steps)
+    if ex.in_process or scenes < 2 or describes:
+        return InProcess()
+    return ex
