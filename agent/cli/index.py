@@ -64,7 +64,9 @@ def cmd_index(ns: argparse.Namespace) -> int:
             f"index [bold]{run.name}[/bold] ({run.path}): {run.items} scenes/tiles; "
             f"{run.added} file(s) added, {run.updated} updated, {run.removed} removed, "
             f"{run.unchanged} unchanged; {run.embedded} embedded with {record.name} on "
-            f"{enc.device}. Query it: search_images(archive='{run.name}', query=...)")
+            f"{enc.device}. Query it: search_images(archive='{run.name}', query=...)"
+            + (f" Embedded on {run.cluster.scheduler}: {run.cluster.tasks} task(s) on "
+               f"{len(run.cluster.workers)} worker(s)." if run.cluster else ""))
     return 0
 
 

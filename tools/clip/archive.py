@@ -2,17 +2,20 @@
 footprints, read them decimated to the model's input size, embed, and refresh an index.
 
 Rasters are only ever read window by window, each window decimated by GDAL straight to the
-model's input side (``out_shape``), so a tile of any size costs one small read.
+model's input side (``out_shape``), so a tile of any size costs one small read. Scenes are
+embedded by :func:`scene_embeddings`: here scene by scene, or on a cluster's workers when the
+encoder embeds scenes itself (:class:`tools.clip.remote.RemoteClip`), in the same groups.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from rasterio.enums import Resampling
@@ -145,16 +148,27 @@ def scene_items(scene: Scene, tile_size: int, whole_max: int | None) -> list[Ite
                  footprint=footprint(scene.transform, c, r, w, h)) for c, r, w, h in windows]
 
 
-def read_items(scene: Scene, items: Sequence[Item], side: int) -> Iterator[np.ndarray]:
-    """Each item's window as ``(side, side, 3)`` uint8 RGB (GDAL average decimation)."""
+def read_windows(rgb: str | Path, bands: Sequence[int], windows: Sequence[Window],
+                 side: int) -> Iterator[np.ndarray]:
+    """Each window of ``rgb`` (its ``bands`` as R, G, B) as ``(side, side, 3)`` uint8 RGB (GDAL
+    average decimation). The one reader of the CLIP tools, in-process and on workers."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with open_dataset(scene.rgb) as src:
-            for it in items:
-                data = src.read(scene.bands,
-                                window=rio(Window(it.col, it.row, it.width, it.height)),
-                                out_shape=(3, side, side), resampling=Resampling.average)
+        with open_dataset(rgb) as src:
+            for win in windows:
+                data = src.read(list(bands), window=rio(win), out_shape=(3, side, side),
+                                resampling=Resampling.average)
                 yield np.moveaxis(np.asarray(data, np.uint8), 0, -1)
+
+
+def item_window(it: Item) -> Window:
+    """The pixel window of an item."""
+    return Window(it.col, it.row, it.width, it.height)
+
+
+def read_items(scene: Scene, items: Sequence[Item], side: int) -> Iterator[np.ndarray]:
+    """Each item's window as ``(side, side, 3)`` uint8 RGB (GDAL average decimation)."""
+    return read_windows(scene.rgb, scene.bands, [item_window(it) for it in items], side)
 
 
 def embed_items(scene: Scene, items: Sequence[Item], encoder: Encoder,
@@ -174,6 +188,41 @@ def embed_items(scene: Scene, items: Sequence[Item], encoder: Encoder,
         if progress:
             progress(len(batch))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+class SceneEmbedder(Protocol):
+    """An encoder that embeds many scenes' items itself (on a cluster's workers:
+    :class:`tools.clip.remote.RemoteClip`)."""
+
+    def embed_scenes(self, work: Sequence[tuple[Scene, Sequence[Item]]],
+                     progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]: ...
+
+
+def scene_embeddings(work: Sequence[tuple[Scene, Sequence[Item]]], encoder: Encoder,
+                     progress: Callable[[int], None] | None = None
+                     ) -> Generator[np.ndarray, None, None]:
+    """Each scene's item embeddings ``(N, D)``, in scene order: :func:`embed_items` scene by
+    scene here, or the encoder's own ``embed_scenes`` (a cluster: the same forward-pass groups
+    on workers, the same arrays). ``progress(n)`` after each group of ``n`` items."""
+    fan_out = getattr(encoder, "embed_scenes", None)
+    if fan_out is not None:
+        yield from cast(SceneEmbedder, encoder).embed_scenes(work, progress)
+        return
+    for scene, items in work:
+        yield embed_items(scene, items, encoder, progress)
+
+
+def counter(progress: Progress, stage: str, total: int) -> Callable[[int], None]:
+    """``step(n)``: ``n`` more items done, reported as ``progress(stage, done, total)`` (items
+    embedded so far, here or across a cluster's workers)."""
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(stage, done, total)
+
+    return step
 
 
 @dataclass
@@ -220,17 +269,12 @@ def refresh(index: ImageIndex, files: Sequence[Path], encoder: Encoder, tile_siz
         else:
             stats.added += 1
     total = sum(len(t[4]) for t in todo)
-    done = 0
     progress("embed", 0, total)
-
-    def step(n: int) -> None:
-        nonlocal done
-        done += n
-        progress("embed", done, total)
-
-    for _f, mtime, size, scene, items in todo:
-        vecs = embed_items(scene, items, encoder, step)
-        index.put_file(str(scene.path), mtime, size, items, vecs)
+    work = [(scene, items) for _f, _m, _s, scene, items in todo]
+    with contextlib.closing(scene_embeddings(work, encoder,
+                                             counter(progress, "embed", total))) as found:
+        for (_f, mtime, size, scene, items), vecs in zip(todo, found, strict=True):
+            index.put_file(str(scene.path), mtime, size, items, vecs)
     index.flush()
     stats.items_embedded = total
     stats.items_total = len(index)

@@ -5,11 +5,14 @@ over scenes read window by window: whole images up to a size, tiles of larger sc
 window decimated by GDAL to the model's input side. Non-RGB scenes go through ``pseudo_rgb``.
 ``search_images`` keeps a persistent index per archive (SQLite + FAISS, see
 :mod:`tools.clip.index`) that it refreshes incrementally before each query; ``earthsight
-index`` builds it ahead of time.
+index`` builds it ahead of time. With ``EARTHSIGHT_CLUSTER`` set, the images and tiles are
+embedded on the cluster's workers, one forward-pass group per task (:mod:`tools.clip.remote`),
+and everything else happens here as in-process: the same labels, scores and index files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections import Counter
@@ -26,20 +29,24 @@ from tools.clip.archive import (
     CLIP_TILE,
     Progress,
     RefreshStats,
-    embed_items,
+    Scene,
+    counter,
     expand,
     prepare,
+    scene_embeddings,
     scene_items,
 )
 from tools.clip.archive import refresh as refresh_index
 from tools.clip.index import ImageIndex, IndexMismatch, Item, index_path, is_index, valid_name
-from tools.clip.models import ClipRun, clip_run, load_clip_model
-from tools.core.artifacts import ToolResult
+from tools.clip.models import ClipRun, clip_run
+from tools.clip.remote import clip_model
+from tools.core.artifacts import ClusterRun, ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import MODEL_FIELD, PATH_FIELD, ToolContext, tool_record
 from tools.core.scene_options import SceneOptions
 from tools.core.sources import load_result, load_source
 from tools.geo.atomic import write_csv_atomic
+from tools.geo.fanout import TileRunner
 from tools.geo.vector import write_geojson
 
 WHOLE_MAX = 2048
@@ -137,6 +144,8 @@ class IndexRun(BaseModel):
     removed: int = 0
     unchanged: int = 0
     embedded: int = Field(0, description="scenes/tiles embedded by this call")
+    cluster: ClusterRun | None = Field(None, exclude_if=lambda v: v is None, description=(
+        "where the images were embedded on a Dask cluster (EARTHSIGHT_CLUSTER); absent: here"))
 
 
 class SearchImagesOutput(ToolResult):
@@ -178,6 +187,23 @@ def _labels(args: ClassifySceneInput) -> tuple[list[str], list[str], str]:
     return labels, templates, f"{len(labels)} labels given"
 
 
+def _scene_labels(image: str, items: list[Item], probs: np.ndarray, labels: list[str], k: int,
+                  rows: list[list[Any]]) -> SceneLabels:
+    """One image's result from its windows' label probabilities ``(N, L)`` (tiles averaged);
+    appends a table row per window to ``rows``."""
+    for it, p in zip(items, probs, strict=True):
+        top = np.argsort(-p, kind="stable")[:k]
+        rows.append([image, it.col, it.row, it.width, it.height,
+                     *[v for i in top for v in (labels[i], round(float(p[i]), 4))]])
+    mean = probs.mean(axis=0)
+    top = np.argsort(-mean, kind="stable")[:k]
+    tile_counts = (dict(Counter(labels[int(i)] for i in probs.argmax(axis=1)).most_common())
+                   if len(items) > 1 else None)
+    return SceneLabels(
+        image=image, tiles=len(items), tile_counts=tile_counts,
+        labels=[LabelScore(label=labels[i], score=round(float(mean[i]), 4)) for i in top])
+
+
 @tool_record(ClassifySceneInput, ClassifySceneOutput, needs=("torch", "open_clip"),
              models=(DEFAULT_CLIP,))
 def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneOutput:
@@ -186,33 +212,27 @@ def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneO
     """
     files = list(dict.fromkeys(f for spec in args.images for f in expand_inputs(spec, "images")))
     labels, templates, vocab = _labels(args)
-    record, enc = load_clip_model(args.model, "classify_scene", args.device, args.batch)
+    runner = TileRunner(ctx)
+    record, enc = clip_model(runner, args.model, "classify_scene", args.device, args.batch)
     label_emb = enc.encode_labels(labels, templates)
     k = min(args.top_k, len(labels))
     results: list[SceneLabels] = []
     rows: list[list[Any]] = []
     warnings: list[str] = []
-    for n, f in enumerate(files):
+    work: list[tuple[Scene, list[Item]]] = []
+    for f in files:
         scene = prepare(f, ctx.call_tool, "images")
         if scene.note:
             warnings.append(scene.note)
         if scene.composite:
             ctx.include(scene.composite)
-        items = scene_items(scene, args.tile_size or CLIP_TILE,
-                            None if args.tile_size else WHOLE_MAX)
-        probs = enc.probabilities(embed_items(scene, items, enc), label_emb)
-        for it, p in zip(items, probs, strict=True):
-            top = np.argsort(-p, kind="stable")[:k]
-            rows.append([str(f), it.col, it.row, it.width, it.height,
-                         *[v for i in top for v in (labels[i], round(float(p[i]), 4))]])
-        mean = probs.mean(axis=0)
-        top = np.argsort(-mean, kind="stable")[:k]
-        tile_counts = (dict(Counter(labels[int(i)] for i in probs.argmax(axis=1)).most_common())
-                       if len(items) > 1 else None)
-        results.append(SceneLabels(
-            image=str(f), tiles=len(items), tile_counts=tile_counts,
-            labels=[LabelScore(label=labels[i], score=round(float(mean[i]), 4)) for i in top]))
-        ctx.progress("classify", n + 1, len(files))
+        work.append((scene, scene_items(scene, args.tile_size or CLIP_TILE,
+                                        None if args.tile_size else WHOLE_MAX)))
+    step = counter(ctx.progress, "classify", sum(len(items) for _, items in work))
+    with contextlib.closing(scene_embeddings(work, enc, step)) as found:
+        for (scene, items), emb in zip(work, found, strict=True):
+            probs = enc.probabilities(emb, label_emb)
+            results.append(_scene_labels(str(scene.path), items, probs, labels, k, rows))
     counts = dict(Counter(r.labels[0].label for r in results).most_common())
     header = ["image", "col", "row", "width", "height",
               *[f"{c}_{j}" for j in range(1, k + 1) for c in ("label", "score")]]
@@ -230,7 +250,8 @@ def classify_scene(args: ClassifySceneInput, ctx: ToolContext) -> ClassifySceneO
                 f"{len(labels)} labels with {record.name} on {enc.device}; images per top "
                 f"label: {listed}.{one}",
         image=str(files[0]) if len(files) == 1 else None, results=results, counts=counts,
-        vocabulary=vocab, table=str(table), warnings=warnings, model=clip_run(record, enc))
+        vocabulary=vocab, table=str(table), warnings=warnings, model=clip_run(record, enc),
+        cluster=runner.record())
 
 
 def default_index_name(archive: str) -> str:
@@ -264,40 +285,49 @@ def open_archive(archive: str, name: str | None) -> tuple[str, Path, str | None]
 
 def build_index(archive: str, name: str | None, model: str | None, tile_size: int,
                 ctx: ToolContext, update: bool = True, batch: int | None = None,
-                device: str | None = None, progress: Progress | None = None
-                ) -> tuple[ImageIndex, IndexRun, Any, Any]:
+                device: str | None = None, progress: Progress | None = None,
+                runner: TileRunner | None = None) -> tuple[ImageIndex, IndexRun, Any, Any]:
     """Open (create) the index of ``archive`` and refresh it: (index, run, record, encoder).
+
+    With ``EARTHSIGHT_CLUSTER`` set, the images are embedded on the cluster's workers (the
+    ``runner``'s, default a new one) and ``run.cluster`` records where.
 
     Raises:
         InputError: Bad archive/index/model, or an index built with another model/tile size.
     """
     name, root, spec = open_archive(archive, name)
+    runner = runner or TileRunner(ctx)
     index = ImageIndex.open(root)
-    info = index.info()
-    if spec is None:
-        spec = info.get("source")
-        tile_size = int(info.get("tile_size", tile_size))
-    record, enc = load_clip_model(model or info.get("weights"), "search_images", device, batch)
-    source = (str(Path(spec).expanduser().resolve()) if spec and Path(spec).exists()
-              else spec)
     try:
-        index.check_compatible(weights=enc.weights, arch=enc.arch, dim=enc.embed_dim,
-                               tile_size=tile_size, source=source)
-    except IndexMismatch as exc:
+        info = index.info()
+        if spec is None:
+            spec = info.get("source")
+            tile_size = int(info.get("tile_size", tile_size))
+        record, enc = clip_model(runner, model or info.get("weights"), "search_images", device,
+                                 batch)
+        source = (str(Path(spec).expanduser().resolve()) if spec and Path(spec).exists()
+                  else spec)
+        try:
+            index.check_compatible(weights=enc.weights, arch=enc.arch, dim=enc.embed_dim,
+                                   tile_size=tile_size, source=source)
+        except IndexMismatch as exc:
+            raise InputError(f"index: {exc}") from exc
+        index.set_info(model=record.name)
+        stats = RefreshStats(items_total=len(index))
+        if update and spec:
+            files = expand(spec, "archive")
+            single = len(files) == 1 and Path(spec).expanduser().is_file()
+            stats = refresh_index(index, files, enc, tile_size,
+                                  None if single else 2 * tile_size, ctx.call_tool,
+                                  progress or ctx.progress)
+            for art in stats.composites:
+                ctx.include(art)
+    except BaseException:  # the last committed state stays; nothing half-written
         index.close()
-        raise InputError(f"index: {exc}") from exc
-    index.set_info(model=record.name)
-    stats = RefreshStats(items_total=len(index))
-    if update and spec:
-        files = expand(spec, "archive")
-        single = len(files) == 1 and Path(spec).expanduser().is_file()
-        stats = refresh_index(index, files, enc, tile_size, None if single else 2 * tile_size,
-                              ctx.call_tool, progress or ctx.progress)
-        for art in stats.composites:
-            ctx.include(art)
+        raise
     run = IndexRun(name=name, path=str(root), items=stats.items_total, added=stats.added,
                    updated=stats.updated, removed=stats.removed, unchanged=stats.unchanged,
-                   embedded=stats.items_embedded)
+                   embedded=stats.items_embedded, cluster=runner.record())
     return index, run, record, enc
 
 
@@ -322,8 +352,10 @@ def search_images(args: SearchImagesInput, ctx: ToolContext) -> SearchImagesOutp
     """Find the scenes of an archive, or the tiles of a large scene, that best match a text
     query: ranked hits with scores and footprints.
     """
+    runner = TileRunner(ctx)
     index, run, record, enc = build_index(args.archive, args.index, args.model, args.tile_size,
-                                          ctx, args.update, args.batch, args.device)
+                                          ctx, args.update, args.batch, args.device,
+                                          runner=runner)
     try:
         _, templates = default_vocabulary()
         query = enc.encode_labels([args.query], templates)[0]
@@ -364,4 +396,4 @@ def search_images(args: SearchImagesInput, ctx: ToolContext) -> SearchImagesOutp
                 f"with {record.name}: {len(hits)} hits ({run.embedded} newly embedded).{best}",
         image=next(iter(scenes)) if len(scenes) == 1 else None, hits=out_hits,
         path=str(paths[0]), table=str(table), warnings=warnings, index=run,
-        model=clip_run(record, enc))
+        model=clip_run(record, enc), cluster=runner.record())

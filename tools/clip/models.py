@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -77,12 +78,34 @@ def load_clip_model(spec: str | None, tool: str, device: str | None, batch: int 
     """
     record, weights, arch = resolve_clip(spec, tool)
     try:
-        return record, load_clip(weights, arch=arch, device=device, batch=batch)
+        return record, load_clip_batched(str(weights), arch, device, batch)
     except ImportError as exc:  # pragma: no cover - the deep extra is missing
         raise ToolUnavailable(f"{tool} needs the `deep` extra ({exc.name} is missing): "
                               "pip install 'earthsight[deep]'") from exc
     except ValueError as exc:  # CheckpointError, device errors
         raise InputError(f"model/device: {exc}") from exc
+
+
+def default_batch(device: str) -> int:
+    """Images per forward pass when none is asked: 64 on CUDA, 16 on CPU (as ``load_clip``)."""
+    return 64 if device.startswith("cuda") else 16
+
+
+def load_clip_batched(weights: str, arch: str | None, device: str | None,
+                      batch: int | None) -> LoadedClip:
+    """The cached model of ``weights`` with exactly ``batch`` images per forward pass (None: the
+    device's default), whatever earlier calls asked: a copy of the cached encoder (the network
+    is shared), so one call's batch never leaks into the next call's forward-pass groups.
+
+    Module-level and with plain arguments: it is also the loader that Dask workers run by name
+    (:mod:`tools.clip.remote`), so a worker's encoder groups images as this process's would.
+
+    Raises:
+        CheckpointError: Not a checkpoint of a CLIP architecture it fits (a ValueError).
+        ValueError: A bad device.
+    """
+    loaded = load_clip(weights, arch=arch, device=device)
+    return dataclasses.replace(loaded, batch=batch or default_batch(loaded.device))
 
 
 def clip_run(record: ModelRecord, enc: LoadedClip) -> ClipRun:
