@@ -6,9 +6,9 @@ tile passes) and ``spectral_index`` (NDVI with a threshold, one pass):
 * one large scene: a generated ``--size`` x ``--size`` VV backscatter GeoTIFF (float32 dB,
   gamma speckle, dark "lakes") for ``map_water`` and a 3-band uint8 scene for
   ``spectral_index``;
-* a batch of ``--scenes`` small scenes (``--scene-size`` px), run one after another through the
-  same client (EarthSight has no scene-level fan-out: a batch runs scene by scene, and each
-  scene's tiles fan out).
+* a batch of ``--scenes`` small scenes (``--scene-size`` px), run as a workflow batch
+  (``agent.workflows.batch.run_batch`` of a one-step workflow): in-process scene by scene, on a
+  cluster one task per scene (the scenes fan out, each scene's tools run on its worker).
 
 Every (mode, workload) pair runs in its own child process, so each mode starts with a fresh
 cluster and its own peak memory: the caller's peak RSS (``wait4`` of the child) and each
@@ -179,6 +179,13 @@ def child(mode: str, workload: str, a: argparse.Namespace) -> None:
                               "tools": {}}
     for tool in tools:
         files = scenes(a.out, a, workload, tool)
+        if workload == "batch":
+            before = _cpu_everywhere(ex)
+            report["tools"][tool] = batch_run(tool, files, ws / f"{tool}_batch", a.out)
+            after = _cpu_everywhere(ex)
+            report["tools"][tool]["cpu"] = {k: [after[k][j] - before[k][j] for j in range(3)]
+                                            for k in after}
+            continue
         digest = hashlib.sha256()
         stages: dict[str, float] = {}
         tasks = 0
@@ -216,6 +223,37 @@ def child(mode: str, workload: str, a: argparse.Namespace) -> None:
     report["worker_peak_mb"] = workers
     shutil.rmtree(ws, ignore_errors=True)
     print("RESULT " + json.dumps(report), flush=True)
+
+
+def batch_run(tool: str, files: list[Path], ws: Path, out: Path) -> dict[str, Any]:
+    """The scenes as one workflow batch of a one-step workflow (``tool`` on ``$image``):
+    seconds, a digest of every row's numbers and every mask/raster/vector file, tasks."""
+    from agent.workflows.batch import run_batch
+
+    args = {k: v for k, v in tool_args(tool, files[0]).items() if k != "image"}
+    flow = out / f"cluster_batch_{tool}.yaml"
+    flow.write_text(json.dumps({  # JSON is YAML
+        "name": f"bench-{tool.replace('_', '-')}", "inputs": {"image": {"type": "image"}},
+        "steps": [{"id": "s", "tool": tool, "args": {"image": "$image", **args}}],
+        "outputs": ["s"]}))
+    # warm-up, not timed: the first scene tasks import the workflow runner on each worker
+    run_batch(flow, str(files[0].parent / "scene_00[0-3].tif"), workspace=ws / "warm")
+    t1 = time.perf_counter()
+    result = run_batch(flow, str(files[0].parent / "*.tif"), workspace=ws / "timed")
+    seconds = time.perf_counter() - t1
+    if result.failed:
+        raise SystemExit(f"{tool} batch: {result.failed[0].scene}: {result.failed[0].error}")
+    digest = hashlib.sha256()
+    for row in result.rows:
+        digest.update(json.dumps([Path(row.scene).name, row.numbers], sort_keys=True).encode())
+        parts = sorted(hashlib.sha256(f.read_bytes()).digest()  # call ids name the files
+                       for f in Path(row.workspace).rglob("*")
+                       if f.suffix in (".tif", ".geojson") and f.is_file())
+        digest.update(b"".join(parts) + str(len(parts)).encode())
+    shutil.rmtree(ws, ignore_errors=True)
+    return {"seconds": seconds, "digest": digest.hexdigest(),
+            "tasks": result.cluster.tasks if result.cluster else 0, "stages": {},
+            "scenes": len(result.rows)}
 
 
 def run_child(mode: str, workload: str, a: argparse.Namespace) -> dict[str, Any]:
