@@ -319,6 +319,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                     r"photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"
                     r"depicts?|has|have|are|is|can)\b", t)):
         a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
+    if n_scenes >= 2 and not (named or a.classify or a.detect or a.search or a.metadata) and \
+            _PICK_IMAGES.search(t) and not _RANKS.search(t):
+        # "which of these scenes show flooded floodplain / active clearing": a label per image
+        a.classify, a.vqa, a.caption = True, False, False
+        a.water = a.change = a.trend = a.trend_strong = a.composite = False
+        a.indices, a.threshold, a.change_target = [], None, None
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
     if a.composite and re.search(r"\bnot (a |an |the )?(colou?red |false colou?r |true colou?r )?"
@@ -336,6 +342,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.classes, a.detect = [noun], True
     return a
 
+
+_PICK_IMAGES = re.compile(
+    r"\b(which|what) (of )?(the |these |those |my )(\d+ |two |three |four |five |six |ten )?"
+    r"([\w-]+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}?"
+    r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b")
+"""Picking images of a set by what they show: answered by a label per image."""
+_RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
+                    r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
+"""Ranking or thresholding the images on an amount: measured, not labelled."""
 
 _FIRE_EVENT = re.compile(
     r"\b(wild|bush|forest |brush |grass |vegetation )?fires?\b(?! (station|risk|hydrant|"
