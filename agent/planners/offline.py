@@ -131,6 +131,12 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
+_HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}?\b(chang|evolv|"
+                          r"develop)\w*\b")
+"""How an index developed over two dated scenes ("how did NDVI change from 2019 to 2024"): its
+values per date and their trend."""
+
+
 def _year_range(first: str, last: str) -> list[str]:
     """``a_2018.tif``, ``a_2023.tif`` -> one name per year (else the two names)."""
     m1 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", first)
@@ -198,7 +204,9 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     scenes_left = [] if search_ref is not None else scenes
     n = len(scenes_left)
     dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n
-    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and a.trend_strong)) \
+    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and (
+        a.trend_strong or (dated and bool(a.indices) and _HOW_CHANGED.search(
+            req.norm))))) \
         and not (n >= 3 and a.change_target and a.change_event and not a.trend_strong)
     # "how much forest was lost over these years": the change from the first to the last date
     if n == 0 and search_ref is None and a.trend_strong and a.quantity:
