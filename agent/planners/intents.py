@@ -325,6 +325,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify, a.vqa, a.caption = True, False, False
         a.water = a.change = a.trend = a.trend_strong = a.composite = False
         a.indices, a.threshold, a.change_target = [], None, None
+    if a.classify and a.labels and a.detect and not (a.counting or a.segment) and \
+            _CLASSIFY_AS.search(t):
+        a.detect, a.classes = False, []  # "for each detected structure: classify it as oil, ..."
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
     if a.composite and re.search(r"\bnot (a |an |the )?(colou?red |false colou?r |true colou?r )?"
@@ -343,6 +346,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     return a
 
 
+_CLASSIFY_AS = re.compile(r"\b(classify|label|categori[sz]e|sort|tag)\b[^.?!;]{0,40}\b(as|into)\b")
+"""The ask is a label per image from a given list ("classify these patches as looted or ...")."""
 _PICK_IMAGES = re.compile(
     r"\b(which|what) (of )?(the |these |those |my )(\d+ |two |three |four |five |six |ten )?"
     r"([\w-]+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}?"
