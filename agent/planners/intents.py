@@ -236,7 +236,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = False  # "classify the change in NDVI": value classes of a map
     if topic is None and not a.indices and n_scenes == 2 and (a.change or has("pair_words", t)) \
             and not (a.classes or a.change_target or re.search(r"\bchang", t)) \
-            and _FIRE_EVENT.search(full):
+            and topics.FIRE_EVENT.search(full):
         topic = "NBR"  # "the scenes before and after the Cazadores fire": burn severity
     if (topic or a.indices or a.water) and a.classify and not a.labels and re.search(
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
@@ -320,13 +320,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                     r"depicts?|has|have|are|is|can)\b", t)):
         a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
     if n_scenes >= 2 and not (named or a.classify or a.detect or a.search or a.metadata) and \
-            _PICK_IMAGES.search(t) and not _RANKS.search(t):
+            topics.PICK_IMAGES.search(t) and not topics.RANKS.search(t):
         # "which of these scenes show flooded floodplain / active clearing": a label per image
         a.classify, a.vqa, a.caption = True, False, False
         a.water = a.change = a.trend = a.trend_strong = a.composite = False
         a.indices, a.threshold, a.change_target = [], None, None
     if a.classify and a.labels and a.detect and not (a.counting or a.segment) and \
-            _CLASSIFY_AS.search(t):
+            topics.CLASSIFY_AS.search(t):
         a.detect, a.classes = False, []  # "for each detected structure: classify it as oil, ..."
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
@@ -344,23 +344,6 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if noun:  # "how many intersections?": count them with the detector
             a.classes, a.detect = [noun], True
     return a
-
-
-_CLASSIFY_AS = re.compile(r"\b(classify|label|categori[sz]e|sort|tag)\b[^.?!;]{0,40}\b(as|into)\b")
-"""The ask is a label per image from a given list ("classify these patches as looted or ...")."""
-_PICK_IMAGES = re.compile(
-    r"\b(which|what) (of )?(the |these |those |my )(\d+ |two |three |four |five |six |ten )?"
-    r"([\w-]+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}?"
-    r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b")
-"""Picking images of a set by what they show: answered by a label per image."""
-_RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
-                    r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
-"""Ranking or thresholding the images on an amount: measured, not labelled."""
-
-_FIRE_EVENT = re.compile(
-    r"\b(wild|bush|forest |brush |grass |vegetation )?fires?\b(?! (station|risk|hydrant|"
-    r"department|brigade|fighters?|engine|safety|alarm|exit|hazard))|\bblaze\b")
-"""A fire as the event between two scenes ("before and after the Cazadores fire")."""
 
 
 def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:

@@ -3,7 +3,9 @@
 * the change threshold stated for a before/after difference ("a threshold of 0.08 on the
   before-minus-during difference") -> ``detect_changes.threshold``;
 * land-use and scene words ("which of these photos show a residential area") -> a question
-  that ``classify_scene`` answers over a set of images.
+  that ``classify_scene`` answers over a set of images;
+* the patterns of a few event and selection topics (a fire between two scenes, picking or
+  labelling the images of a set) that :mod:`agent.planners.intents` reads.
 """
 
 from __future__ import annotations
@@ -76,3 +78,20 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     if canonical:
         return canonical
     return singular(phrase)
+
+
+CLASSIFY_AS = re.compile(r"\b(classify|label|categori[sz]e|sort|tag)\b[^.?!;]{0,40}\b(as|into)\b")
+"""The ask is a label per image from a given list ("classify these patches as looted or ...")."""
+PICK_IMAGES = re.compile(
+    r"\b(which|what) (of )?(the |these |those |my )(\d+ |two |three |four |five |six |ten )?"
+    r"([\w-]+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}?"
+    r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b")
+"""Picking images of a set by what they show: answered by a label per image."""
+RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
+                   r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
+"""Ranking or thresholding the images on an amount: measured, not labelled."""
+
+FIRE_EVENT = re.compile(
+    r"\b(wild|bush|forest |brush |grass |vegetation )?fires?\b(?! (station|risk|hydrant|"
+    r"department|brigade|fighters?|engine|safety|alarm|exit|hazard))|\bblaze\b")
+"""A fire as the event between two scenes ("before and after the Cazadores fire")."""
