@@ -333,6 +333,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.composite and re.search(r"\bnot (a |an |the )?(colou?red |false colou?r |true colou?r )?"
                                  r"(visuali[sz]ations?|composites?|pictures?|rgb)\b", t):
         a.composite = False  # "the actual values, not a coloured visualisation"
+    if a.composite and a.change and re.search(r"\bside by side\b", t) and not re.search(
+            r"\b(how much|how many|area|percent\w*|share|hectares?|km2|mask|map the)\b", t):
+        a.change = False  # "compare the composites side by side": pictures, no change map
     if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
         a.water = a.detect = a.segment = a.search = a.vqa = False
         a.classes, a.indices = [], [n for n, _ in named]
