@@ -105,8 +105,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
         r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
         t)]
-    a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental) if incidental else [])
-                 or slots.find_classes(t, vocab, skip + cover))
+    names = slots.place_names(req.raw, t)
+    a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
+                  else []) or slots.find_classes(t, vocab, skip + cover, names))
     t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)

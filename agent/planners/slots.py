@@ -54,11 +54,13 @@ _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ign
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
 
 
-def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None) -> list[str]:
+def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
+                 names: list[Span] | None = None) -> list[str]:
     """Canonical classes named in ``text`` (in order, once each), outside ``skip`` spans.
 
-    A class named only as a place ("ships *in the harbour*", "cars *on the bridge*") is
-    dropped when another class is the subject; a negated one ("*not* helicopters") always.
+    A class named only as a place ("ships *in the harbour*", "cars *on the bridge*") or inside
+    a proper name (``names``: "ships near *Charlotte Harbor*") is dropped when another class is
+    the subject; a negated one ("*not* helicopters") always.
     """
     found: list[str] = []
     places: list[str] = []
@@ -71,13 +73,29 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None) -
         before = text[max(0, m.start() - 30):m.start()]
         if _NEGATION.search(before):
             continue
-        if _LOCATION.search(before):
+        if _LOCATION.search(before) or (names and _inside(m.start(), names)):
             places.append(name)
         elif name not in found:
             found.append(name)
     if not found:
         found = list(dict.fromkeys(places))
     return found
+
+
+_PLACE_NAME = re.compile(
+    r"\b(?:[A-Z][a-z]+ )+(?:Harbou?r|Port|Bay|Bridge|River|Lake|Airport|Station|Dam|Canal|"
+    r"Basin|Reservoir|Creek|Field|Park|Stadium)\b|"
+    r"\b(?:Port|Lake|Mount|Bay|Fort|Harbou?r) (?:of )?[A-Z][a-z]+")
+
+
+def place_names(raw: str, text: str) -> list[Span]:
+    """Spans of ``text`` (the normalised request) that are proper place names in ``raw``
+    ("Charlotte Harbor", "Lake Erie", "Port of Spain"): a class word there names no object."""
+    spans: list[Span] = []
+    for m in _PLACE_NAME.finditer(raw):
+        phrase = m.group(0).lower()
+        spans += [f.span() for f in re.finditer(re.escape(phrase), text)]
+    return spans
 
 
 def counted_noun(text: str, vocab: Vocabulary) -> str | None:
