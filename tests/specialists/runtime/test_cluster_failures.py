@@ -118,6 +118,8 @@ def test_real_ctrl_c_while_waiting_cancels_the_map(local2: DaskExecutor) -> None
     """SIGINT arrives while the caller blocks on a task's result: every task of the map,
     the one being waited for included, is cancelled."""
     _wait_for_two(local2)
+    # Python's own Ctrl-C handler (a run started in the background inherits SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     found = local2.map(time.sleep, [2.0] * 6, label="interrupted")
     timer.start()
@@ -126,6 +128,7 @@ def test_real_ctrl_c_while_waiting_cancels_the_map(local2: DaskExecutor) -> None
             list(found)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert inspect.getgeneratorstate(found) == "GEN_CLOSED"  # its clean-up ran
     deadline = time.monotonic() + 10
     while any(k.startswith("interrupted-") for k in local2.client.run_on_scheduler(

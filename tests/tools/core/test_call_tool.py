@@ -17,7 +17,7 @@ import pytest
 import rasterio
 from pydantic import BaseModel
 
-import tools.clip.classify_search as clip_tools
+import tools.clip.remote as clip_remote
 import tools.segmentation.segment as segmod
 from specialists.runtime.models import DEFAULT_CLIP, get_record
 from tests.conftest import write_tiff
@@ -128,7 +128,7 @@ def fake_clip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeClip:
     monkeypatch.setenv("EARTHSIGHT_INDEX_DIR", str(tmp_path / "indexes"))
     enc = FakeClip()
     record = get_record(DEFAULT_CLIP)
-    monkeypatch.setattr(clip_tools, "load_clip_model",
+    monkeypatch.setattr(clip_remote, "load_clip_model",  # in-process models load there
                         lambda spec, tool, device, batch: (record, enc))
     return enc
 
