@@ -376,7 +376,10 @@ def _composite_slots(a: Analysis, t: str) -> None:
         a.mode = "recombine"
         m = re.search(r"\bgroup\s*(?:no\.?|number|#)?\s*(\d+)", t)
         a.group = int(m.group(1)) if m else None
-    if re.search(r"\b(false[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
+    if re.search(r"\b(swir|short[\s-]*wave[\s-]*infra[\s-]*red)\b[^.?!;]{0,20}\b("
+                 r"false[\s-]*colou?rs?|composites?|combination)\b", t):
+        a.composite_preset = "swir"  # "shortwave-infrared false colour": the SWIR composite
+    elif re.search(r"\b(false[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
         a.composite_preset = "false_color"
     elif re.search(r"\b(true[\s-]*colou?rs?|natural[\s-]*colou?rs?|red,? green,? (and )?blue "
                    r"(bands|channels))\b", t):
