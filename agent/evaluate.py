@@ -23,7 +23,9 @@ modality) and compared with its gold annotation:
   checked (they say how to call that extra step if it is planned: "in hectares" for a
   ``measure`` after ``map_water``, which reports hectares itself). A ``spectral_index``
   step with a ``before`` scene computes dNBR from ``index`` NBR or dNBR alike, so on such a
-  step the two names are the same value (DESIGN.md lists NBR; the tool also takes dNBR).
+  step the two names are the same value (DESIGN.md lists NBR; the tool also takes dNBR). A
+  ``segment`` step prompted with the boxes of a ``detect_objects`` step of classes C has
+  ``classes`` C (detect-then-segment, DESIGN.md's "class names" prompt done in two steps).
   Reported overall and per tool.
 * **Out of scope** — queries with an empty ``required`` list are correct when the planner
   declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
@@ -223,6 +225,19 @@ _PAIR_NBR = ("NBR", "dNBR")
 """Index names that mean dNBR on a ``spectral_index`` step with a ``before`` scene."""
 
 
+def _detected_classes(plan: Plan, boxes: Any) -> Any:
+    """The classes of the ``detect_objects`` step that a ``segment`` step's ``boxes`` refer to
+    ("$s1"): segmenting a detector's boxes of classes C is segmenting C (detect-then-segment);
+    None when the boxes come from elsewhere."""
+    if not isinstance(boxes, str) or not boxes.startswith("$"):
+        return None
+    ref = boxes[1:].split(".", 1)[0]
+    step = next((s for s in plan.steps if s.id == ref), None)
+    if step is None or step.tool != "detect_objects":
+        return None
+    return step.args.get("classes")
+
+
 def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
                optional: Iterable[str] = ()) -> list[ArgCheck]:
     """One check per argument that ``gold_args`` names (see the module docstring)."""
@@ -238,6 +253,8 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
             if _tool == "spectral_index" and name == "index" and args.get("before") \
                     and value in _PAIR_NBR:
                 return _wanted[name] if _wanted.get(name) in _PAIR_NBR else value
+            if _tool == "segment" and name == "classes" and value is None:
+                return _detected_classes(plan, args.get("boxes"))
             return value
 
         best: dict[str, Any] | None = None

@@ -125,6 +125,18 @@ def test_nbr_with_a_before_scene_is_dnbr() -> None:
     assert not check_args(ndvi, dnbr)[0].correct
 
 
+def test_segment_of_detected_boxes_has_the_detected_classes() -> None:
+    gold = {"segment": {"classes": ["building"]}}
+    chained = plan_of(("detect_objects", {"image": "a", "classes": ["building"]}),
+                      ("segment", {"image": "a", "boxes": "$s1"}))
+    assert check_args(chained, gold)[0].correct
+    other = plan_of(("detect_objects", {"image": "a", "classes": ["vehicle"]}),
+                    ("segment", {"image": "a", "boxes": "$s1"}))
+    assert not check_args(other, gold)[0].correct
+    from_file = plan_of(("segment", {"image": "a", "boxes": "boxes.geojson"}))
+    assert not check_args(from_file, gold)[0].correct
+
+
 def test_args_of_an_optional_tool_count_only_when_it_is_planned() -> None:
     gold = query("q", ["map_water"], ["measure"], {"measure": {"units": "ha"}})
     without = score_item(gold, plan_of(("map_water", {"image": "a"})))
