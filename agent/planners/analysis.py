@@ -53,6 +53,7 @@ class Analysis:
     top_k: int | None = None
     wavelengths: list[float] | None = None
     bands: list[int] | None = None
+    band_roles: dict[str, int] | None = None
     points: list[list[float]] | None = None
     oriented: bool | None = None
     labels: list[str] | None = None

@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.plan import PlanStep
 from agent.planners import scenes as facts
+from agent.planners import slots
 from agent.planners.analysis import Analysis
 from agent.planners.vocab import Vocabulary
 
@@ -142,7 +143,8 @@ class Builder:
             self.note(f"{name} needs optical bands; {scene.path} looks like SAR")
         return self.add("spectral_index", image=scene.path, index=name,
                         threshold=a.threshold if first else None,
-                        below=a.below and first and a.threshold is not None)
+                        below=a.below and first and a.threshold is not None,
+                        bands=slots.index_band_roles(a.band_roles, name))
 
     def biomass(self, scene: SceneRef, region: str | None = None) -> str:
         """An ``estimate_biomass`` step, inside ``region`` when given."""

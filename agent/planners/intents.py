@@ -125,6 +125,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
 
     named = slots.find_indices(t, vocab)
     a.indices = [n for n, _ in named]
+    a.band_roles = slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
         a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit)
