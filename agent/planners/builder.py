@@ -55,10 +55,14 @@ class Builder:
             self.note(f"no date in the file names of {', '.join(undated)}: trend reads the "
                       "dates from the TIFF tags")
             return None
-        out = [d if d and len(d) == 10 else f"{d}-01-01" for d in dates]
+        out = [d if d and len(d) == 10 else f"{d}-01" if d and len(d) == 7 else f"{d}-01-01"
+               for d in dates]
         years = [s.path for s, d in zip(scenes, dates, strict=True) if d and len(d) == 4]
         if years:
             self.note(f"year-only dates read as 1 January of that year ({', '.join(years)})")
+        months = [s.path for s, d in zip(scenes, dates, strict=True) if d and len(d) == 7]
+        if months:
+            self.note(f"month-only dates read as the 1st of the month ({', '.join(months)})")
         return out
 
     # --- single capabilities -------------------------------------------------------------

@@ -295,7 +295,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
     stat_of_values = re.search(
         r"\b(mean|average|maximum|max|minimum|min|highest|lowest)\b[^.?!;]{0,25}\b(values?|wind "
-        r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn)\b", t)
+        r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn|lst|"
+        r"temperatures?)\b", t)
     if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
                                             or a.classes or a.change or a.classify):
         word = stat_of_values.group(1)  # "the mean wind speed in w.tif": the raster's values

@@ -14,12 +14,16 @@ from agent.planners.vocab import Vocabulary
 
 
 def file_date(path: str) -> str | None:
-    """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a year -> YYYY)."""
+    """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a month ``lst_2018-04``
+    -> 2018-04; a year -> YYYY)."""
     name = PurePath(path).name
     m = re.search(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)",
                   name)
     if m:
         return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})[-_](0[1-9]|1[0-2])(?![-_.]?\d|[a-z])", name)
+    if m:  # a month: "lst_2018-04.tif"
+        return f"{m.group(1)}-{m.group(2)}"
     m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name)
     return m.group(1) if m else None
 
