@@ -100,13 +100,16 @@ def _workers() -> int:
 
 
 def _map(pairs: list[Pair], windows: list[Window],
-         work: Callable[[Pair, Window], T]) -> Iterator[T]:
+         work: Callable[[Pair, Window], T]) -> Generator[T, None, None]:
     """``work(pair, window)`` for every window in ``len(pairs)`` threads, results in order.
 
     Each thread has its own open pair (GDAL handles are not shared between threads); at most
-    one window per pair is in flight, so memory stays at a few windows.
+    one window per pair is in flight, so memory stays at a few windows. Closing the iterator
+    (an error, Ctrl-C) cancels the windows not started and waits for the running ones, so the
+    pairs are never closed under a thread still reading them.
     """
-    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(pairs))
+    try:
         pending: deque[Future[T]] = deque()
         for i, win in enumerate(windows[: len(pairs)]):
             pending.append(pool.submit(work, pairs[i], win))
@@ -116,6 +119,8 @@ def _map(pairs: list[Pair], windows: list[Window],
             if nxt < len(windows):
                 pending.append(pool.submit(work, pairs[nxt % len(pairs)], windows[nxt]))
             yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _on_worker(win: Window, before: str, after: str, work: Callable[..., T],
@@ -152,10 +157,12 @@ class _Windows:
 
     def _here(self, stage: str, windows: list[Window], work: Callable[..., T],
               extra: tuple[Any, ...]) -> Generator[T, None, None]:
-        results = _map(self.pairs, windows, lambda p, w: work(p, w, *extra))
-        for i, result in enumerate(results, start=1):
-            yield result
-            self.runner.ctx.progress(stage, i, len(windows))
+        # closed here, not when the garbage collector gets to it: its threads read the pairs
+        with contextlib.closing(_map(self.pairs, windows,
+                                     lambda p, w: work(p, w, *extra))) as results:
+            for i, result in enumerate(results, start=1):
+                yield result
+                self.runner.ctx.progress(stage, i, len(windows))
 
 
 def _window_moments(pair: Pair, win: Window) -> DifferenceMoments:

@@ -13,8 +13,9 @@ scenes (see :mod:`tools.detection.inputs`). The detector is built by :func:`load
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,7 +177,7 @@ def _class_filter(args: DetectObjectsInput, names: dict[int, str]
 
 
 def _read_batches(src: Any, windows: list[Window], batch: int
-                  ) -> Iterator[tuple[list[Window], list[np.ndarray]]]:
+                  ) -> Generator[tuple[list[Window], list[np.ndarray]], None, None]:
     """Slices read as (H, W, 3) uint8, one batch ahead of the detector (a reader thread)."""
     groups = [windows[i:i + batch] for i in range(0, len(windows), batch)]
 
@@ -185,13 +186,16 @@ def _read_batches(src: Any, windows: list[Window], batch: int
 
     if not groups:
         return
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
         pending = pool.submit(read, groups[0])
         for k, group in enumerate(groups):
             tiles = pending.result()
             if k + 1 < len(groups):
                 pending = pool.submit(read, groups[k + 1])
             yield group, tiles
+    finally:  # closed early: the read in flight finishes before the caller closes src
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, overlap: int,
@@ -218,20 +222,23 @@ def detect_scene(path: str | Path, detector: LoadedDetector, tile_size: int, ove
         found = (remote_predictions(detector, str(src.name), windows, progress)
                  if isinstance(detector, RemoteDetector) else
                  _predictions(src, windows, detector, progress))
-        parts = [keep_part(dets, win, min_confidence, keep) for win, dets in found]
+        with contextlib.closing(found):  # before src closes: a reader thread may be reading it
+            parts = [keep_part(dets, win, min_confidence, keep) for win, dets in found]
     return merge(concat(parts, detector.oriented), merge_threshold, "ios")
 
 
 def _predictions(src: Any, windows: list[Window], detector: LoadedDetector,
                  progress: Callable[[str, int, int], None] | None
-                 ) -> Iterator[tuple[Window, Detections]]:
+                 ) -> Generator[tuple[Window, Detections], None, None]:
     """In this process: each slice window with its boxes (slice pixels), in window order."""
     done = 0
-    for group, tiles in _read_batches(src, windows, detector.batch * detector.workers):
-        yield from zip(group, detector.predict(tiles), strict=True)
-        done += len(group)
-        if progress is not None:
-            progress("detect", done, len(windows))
+    batches = _read_batches(src, windows, detector.batch * detector.workers)
+    with contextlib.closing(batches):  # its reader thread stops before this returns
+        for group, tiles in batches:
+            yield from zip(group, detector.predict(tiles), strict=True)
+            done += len(group)
+            if progress is not None:
+                progress("detect", done, len(windows))
 
 
 @dataclass

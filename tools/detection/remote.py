@@ -19,7 +19,7 @@ runtime as the caller would (a GPU's fp16 boxes differ from a CPU's in-process).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +112,7 @@ def _predict_group(group: list[Window], scene: str, spec: ModelSpec) -> list[Det
 
 def remote_predictions(detector: RemoteDetector, scene: str, windows: list[Window],
                        progress: Callable[[str, int, int], None] | None = None
-                       ) -> Iterator[tuple[Window, Detections]]:
+                       ) -> Generator[tuple[Window, Detections], None, None]:
     """Each slice window with its boxes (slice pixels), in window order, predicted on workers
     one forward-pass group per task. Closing the iterator cancels the tasks not yet read."""
     runner, spec = detector.runner, detector.spec
