@@ -44,11 +44,10 @@ def test_an_interrupted_pass_leaves_no_thread_reading(where: str) -> None:
     pairs: list[Any] = [object(), object(), object()]
     passes = _Windows(runner=_runner(2 if where == "progress" else 0), pairs=pairs,
                       before="b.tif", after="a.tif")
-    with pytest.raises(_Stop):
-        with passes.each("change", windows, _slow, running) as found:
-            for n, _ in enumerate(found, start=1):
-                if where == "caller" and n == 3:
-                    raise _Stop  # an error of the caller itself
+    with pytest.raises(_Stop), passes.each("change", windows, _slow, running) as found:
+        for n, _ in enumerate(found, start=1):
+            if where == "caller" and n == 3:
+                raise _Stop  # an error of the caller itself
     assert running == set()  # every window thread finished before the error went on
     time.sleep(0.3)
     assert running == set()  # and none started afterwards
