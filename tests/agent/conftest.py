@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,15 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_scene(root / "scenes")
     monkeypatch.setenv("EARTHSIGHT_DATA", str(root))
     return root
+
+
+@pytest.fixture
+def cluster(local2: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Tools run their tiles on the module's 2-worker cluster (``local2``), 128 px tiles
+    (the progress-across-workers tests)."""
+    from specialists.runtime.cluster import CLUSTER_ENV
+    from tests.agent.progress_scene import TILE
+
+    monkeypatch.setenv(CLUSTER_ENV, "local:2")
+    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(TILE))
+    return local2

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import rasterio
 from rich.console import Console
 
 from agent.cli import main as cli
@@ -26,27 +24,10 @@ from agent.progress import ProgressEvent, RichProgress
 
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
-
-SCENE = "multispectral/sen1floods11_Spain_7370579_S2Hand.tif"  # 512 x 512 px, 13 bands
-TILE = 128  # px
-PASSES = ("histogram", "water mask")  # the optical method's tile passes
+from specialists.runtime.cluster import DaskExecutor
+from tests.agent.progress_scene import PASSES, SCENE, tiles
 
 pytestmark = pytest.mark.realdata
-
-
-@pytest.fixture
-def cluster(local2: DaskExecutor, monkeypatch: pytest.MonkeyPatch) -> DaskExecutor:
-    """Tools run their tiles on the module's 2-worker cluster, 128 px tiles."""
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(TILE))
-    return local2
-
-
-def tiles(data_dir: Path) -> int:
-    """Tiles of the scene at ``TILE`` px."""
-    with rasterio.open(data_dir / SCENE) as src:
-        return int(math.ceil(src.width / TILE) * math.ceil(src.height / TILE))
 
 
 def test_run_tool_lines_reach_the_tile_total_and_name_the_workers(

@@ -12,42 +12,24 @@ turn streams.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import rasterio
 
 pytest.importorskip("fastapi")
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
 from agent.serve import http_api
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
+from specialists.runtime.cluster import DaskExecutor
 from tests.agent.api_client import TOKEN
+from tests.agent.progress_scene import PASSES, SCENE, tiles
 from tests.agent.serve.browser import browser, free_port, live_server
 
-SCENE = "multispectral/sen1floods11_Spain_7370579_S2Hand.tif"  # 512 x 512 px, 13 bands
-TILE = 128  # px
-PASSES = ("histogram", "water mask")  # the optical method's tile passes
 WORKSPACE = "<workspace>/"
 
 pytestmark = pytest.mark.realdata
-
-
-@pytest.fixture
-def cluster(local2: DaskExecutor, monkeypatch: pytest.MonkeyPatch) -> DaskExecutor:
-    """Tools run their tiles on the module's 2-worker cluster, 128 px tiles."""
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    monkeypatch.setenv("EARTHSIGHT_TILE_SIZE", str(TILE))
-    return local2
-
-
-def tiles(data_dir: Path) -> int:
-    """Tiles of the scene at ``TILE`` px."""
-    with rasterio.open(data_dir / SCENE) as src:
-        return int(math.ceil(src.width / TILE) * math.ceil(src.height / TILE))
 
 
 def stream(client: Any, url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
