@@ -16,7 +16,7 @@ import pytest
 from specialists.runtime.cluster import DaskExecutor
 from specialists.runtime.worker_models import ModelSpec, load_counts
 from tests.conftest import MakeTiff
-from tests.tools.geo.cluster_runs import both, numbers
+from tests.tools.geo.cluster_runs import both, numbers, ran_on_both
 from tools.biomass.estimate_biomass import EstimateBiomassOutput, load_head
 
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
@@ -48,18 +48,13 @@ def _digest(result: EstimateBiomassOutput) -> str:
 
 def _assert_identical(here: Any, there: Any, local2: DaskExecutor, min_tasks: int) -> None:
     assert isinstance(here, EstimateBiomassOutput) and isinstance(there, EstimateBiomassOutput)
-    assert here.cluster is None
     assert _digest(here) == _digest(there)  # the whole GeoTIFF, byte for byte
     assert numbers(here) == numbers(there)
     assert {u for _, u in numbers(there).values()} >= {"Mg/ha", "Mg", "ha"}
     for name in ("mean_agb", "total_agb", "area", "uncertainty", "total_sd"):
         assert getattr(here, name) == getattr(there, name)
     assert here.summary == there.summary and here.warnings == there.warnings
-    run = there.cluster
-    assert run is not None and run.scheduler == local2.scheduler
-    assert run.tasks >= min_tasks >= 4
-    workers = set(local2.client.scheduler_info()["workers"])
-    assert len(workers) == 2 and set(run.workers) == workers
+    ran_on_both(here, there, local2, min_tasks)
 
 
 def _loads(local2: DaskExecutor, weights: Path) -> list[int]:

@@ -16,22 +16,12 @@ import rasterio
 pytest.importorskip("open_clip")
 pytest.importorskip("faiss")
 
-from specialists.clip.model import TINY_CONFIG, build_random
 from tools import InputError, ToolUnavailable, Workspace, run_tool
 from tools.clip.classify_search import default_vocabulary
 
 pytestmark = pytest.mark.realdata
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_random("tiny", tmp_path_factory.mktemp("clip") / "tiny.pt", TINY_CONFIG))
-
-
-@pytest.fixture(autouse=True)
-def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EARTHSIGHT_INDEX_DIR", str(tmp_path / "indexes"))
-    return tmp_path / "indexes"
 
 
 def test_default_vocabulary_covers_the_standard_sets() -> None:

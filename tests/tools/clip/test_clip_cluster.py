@@ -20,7 +20,6 @@ pytest.importorskip("open_clip")
 pytest.importorskip("faiss")
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
-from specialists.clip.model import TINY_CONFIG, build_random
 from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
 from specialists.runtime.worker_models import ModelSpec, load_counts
 from tests.conftest import MakeTiff
@@ -44,15 +43,6 @@ LEVIR = "change/levir_cd/A/*.png"                  # four 256 x 256 chips
 LABELS = ["airport", "farmland", "forest", "harbor", "dense residential", "parking lot"]
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_random("tiny", tmp_path_factory.mktemp("clip") / "tiny.pt", TINY_CONFIG))
-
-
-@pytest.fixture(autouse=True)
-def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EARTHSIGHT_INDEX_DIR", str(tmp_path / "indexes"))
-    return tmp_path / "indexes"
 
 
 Events = list[tuple[str, int, int]]

@@ -16,27 +16,16 @@ import numpy as np
 import pytest
 
 import tools.detection.detect_objects as detection
-from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
+from specialists.runtime.cluster import DaskExecutor
 from specialists.runtime.worker_models import ModelSpec, load_counts
 from tests.conftest import MakeTiff
 from tests.tools.detection import cluster_fakes
-from tools import run_tool
+from tests.tools.geo.cluster_runs import both, numbers, ran_on_both
 from tools.core.artifacts import ToolResult
-from tools.core.workspace import Workspace
 
 pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
 NEON = "detection/neon_trees/OSBS_029.tif"
-
-
-def _both(args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-          ) -> tuple[Any, Any]:
-    """detect_objects in-process, then on the local cluster (DetectObjectsOutput each)."""
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    here = run_tool("detect_objects", args, Workspace(tmp_path / "here")).result
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    there = run_tool("detect_objects", args, Workspace(tmp_path / "there")).result
-    return here, there
 
 
 def _vector(result: ToolResult) -> bytes:
@@ -46,18 +35,12 @@ def _vector(result: ToolResult) -> bytes:
 
 
 def _assert_identical(here: Any, there: Any, local2: DaskExecutor, min_tasks: int) -> None:
-    assert here.cluster is None
     assert hashlib.sha256(_vector(here)).digest() == hashlib.sha256(_vector(there)).digest()
     assert here.counts == there.counts
-    assert {a.name: (a.value, a.units) for a in here.artifacts if a.kind == "number"} == \
-        {a.name: (a.value, a.units) for a in there.artifacts if a.kind == "number"}
+    assert numbers(here) == numbers(there)
     assert here.model == there.model
     assert here.summary == there.summary and here.warnings == there.warnings
-    run = there.cluster
-    assert run is not None and run.scheduler == local2.scheduler
-    assert run.tasks >= min_tasks >= 4
-    workers = set(local2.client.scheduler_info()["workers"])
-    assert len(workers) == 2 and set(run.workers) == workers
+    ran_on_both(here, there, local2, min_tasks)
 
 
 def _loads(local2: DaskExecutor, spec: ModelSpec) -> list[int]:
@@ -79,7 +62,7 @@ def test_real_scene_fake_detector(data_dir: Path, tmp_path: Path, fake_weights: 
     monkeypatch.setattr(detection, "load_predictor", cluster_fakes.load_bright)
     # 400 x 400 px at 128 px slices, 32 px overlap: 16 slices, 3 a task -> 6 tasks
     args = {"image": str(data_dir / NEON), "tile_size": 128, "overlap": 32}
-    here, there = _both(args, tmp_path, monkeypatch)
+    here, there = both("detect_objects", args, tmp_path, monkeypatch)
     _assert_identical(here, there, local2, 6)
     assert there.model is not None and there.model.slices == 16
     assert sum(there.counts.values()) > 50  # bright crowns and gaps of the NEON tile
@@ -104,7 +87,7 @@ def test_generated_scene_known_boxes(make_tiff: MakeTiff, tmp_path: Path, fake_w
         data[0 if k % 2 else 2, y0:y1, x0:x1] = 250  # odd: red brightest (small vehicle)
     image = make_tiff("big.tif", data)
     args = {"image": str(image), "tile_size": tile, "overlap": overlap, "wgs84": True}
-    here, there = _both(args, tmp_path, monkeypatch)
+    here, there = both("detect_objects", args, tmp_path, monkeypatch)
     _assert_identical(here, there, local2, 7)  # 20 slices, 3 a task
     feats = json.loads(Path(str(there.path)).read_text())["features"]
     assert sorted(f["properties"]["pixel_box"] for f in feats) == sorted(
@@ -120,7 +103,7 @@ def test_real_scene_random_yolo(data_dir: Path, tmp_path: Path, random_obb_weigh
     # a real architecture (yolo11n-obb, random weights): 4 slices, one per task on CPU
     args = {"image": str(data_dir / NEON), "model": str(random_obb_weights), "tile_size": 256,
             "overlap": 112, "min_confidence": 0.0, "device": "cpu"}
-    here, there = _both(args, tmp_path, monkeypatch)
+    here, there = both("detect_objects", args, tmp_path, monkeypatch)
     _assert_identical(here, there, local2, 4)
     assert there.model is not None and there.model.oriented and there.model.slices == 4
     assert sum(there.counts.values()) > 0  # random weights score < 0.001: keep them all

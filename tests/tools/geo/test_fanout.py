@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from specialists.runtime.cluster import CLUSTER_ENV, DaskExecutor
-from tests.tools.geo.cluster_runs import both, numbers
+from tests.tools.geo.cluster_runs import both, numbers, ran_on_both
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.errors import ToolUnavailable
@@ -41,17 +41,13 @@ def _files(result: ToolResult) -> dict[str, str]:
 
 def _assert_identical(here: ToolResult, there: ToolResult, local2: DaskExecutor,
                       min_tasks: int) -> None:
-    assert here.cluster is None
     assert _files(here) and _files(here) == _files(there)
     assert numbers(here) == numbers(there)
     assert here.summary == there.summary and here.warnings == there.warnings
-    run = there.cluster
-    assert run is not None and run.scheduler == local2.scheduler
-    assert run.tasks >= min_tasks >= 4
-    workers = set(local2.client.scheduler_info()["workers"])
-    assert len(workers) == 2 and set(run.workers) == workers
+    ran_on_both(here, there, local2, min_tasks)
     assert "cluster" not in here.model_dump(mode="json")
-    assert there.model_dump(mode="json")["cluster"]["tasks"] == run.tasks
+    assert there.cluster is not None
+    assert there.model_dump(mode="json")["cluster"]["tasks"] == there.cluster.tasks
 
 
 @pytest.mark.realdata

@@ -27,6 +27,7 @@ import tools.segmentation.segment as segmod
 from specialists.runtime.cluster import CLUSTER_ENV, RETRIES_ENV, DaskExecutor
 from specialists.runtime.worker_models import ModelSpec, load_counts
 from tests.conftest import MakeTiff
+from tests.tools.geo.cluster_runs import both, numbers, ran_on_both
 from tools import run_tool
 from tools.core.artifacts import ToolResult
 from tools.core.workspace import Workspace
@@ -83,16 +84,6 @@ def load_pixel_sam(weights: str, device: str | None) -> PixelSam:
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _both(args: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-          ) -> tuple[Any, Any]:
-    """segment in-process, then on the local cluster (SegmentOutput each)."""
-    monkeypatch.delenv(CLUSTER_ENV, raising=False)
-    here = run_tool("segment", args, Workspace(tmp_path / "here")).result
-    monkeypatch.setenv(CLUSTER_ENV, "local:2")
-    there = run_tool("segment", args, Workspace(tmp_path / "there")).result
-    return here, there
-
-
 def _files(result: ToolResult, kind: str) -> bytes:
     paths = [a.path for a in result.artifacts if a.kind == kind and a.path]
     assert paths
@@ -103,26 +94,18 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _numbers(result: ToolResult) -> dict[str, tuple[float | None, str | None]]:
-    return {a.name: (a.value, a.units) for a in result.artifacts if a.kind == "number"}
-
-
 def _assert_identical(here: Any, there: Any, local2: DaskExecutor) -> None:
     """The same files, numbers, model record and summary; the cluster record says where."""
-    assert here.cluster is None
     assert _digest(_files(here, "mask")) == _digest(_files(there, "mask"))
     assert _digest(_files(here, "vector")) == _digest(_files(there, "vector"))
     with rasterio.open(_path(there, "mask")) as a, rasterio.open(_path(here, "mask")) as b:
         assert np.array_equal(a.read(), b.read())
-    assert _numbers(here) == _numbers(there)
+    assert numbers(here) == numbers(there)
     assert (here.count, here.windows, here.prompt) == (there.count, there.windows, there.prompt)
     assert here.model == there.model
     assert here.summary == there.summary and here.warnings == there.warnings
-    run = there.cluster
-    assert run is not None and run.scheduler == local2.scheduler
-    assert run.tasks == there.windows >= 4  # one task per window
-    workers = set(local2.client.scheduler_info()["workers"])
-    assert len(workers) == 2 and set(run.workers) == workers
+    ran_on_both(here, there, local2, there.windows)
+    assert there.cluster.tasks == there.windows  # one task per window
 
 
 def _path(result: ToolResult, kind: Literal["mask", "vector"]) -> str:
@@ -175,7 +158,7 @@ def test_generated_scene_box_prompts_tiny_sam(make_tiff: MakeTiff, tmp_path: Pat
     image = make_tiff("big.tif", data)
     gj = _boxes_geojson(tmp_path / "boxes.geojson", boxes, UTM, "EPSG:32633")
     args = {"image": str(image), "boxes": str(gj), "model": str(tiny)}
-    here, there = _both(args, tmp_path, monkeypatch)
+    here, there = both("segment", args, tmp_path, monkeypatch)
     _assert_identical(here, there, local2)
     assert there.windows == 7 and there.model.embeddings == 7
     assert there.count == len(boxes)  # random weights, but every box keeps a mask
@@ -196,8 +179,8 @@ def test_real_scene_box_prompts_tiny_sam(data_dir: Path, tmp_path: Path, tiny: P
     rows = list(csv.DictReader(image.with_suffix(".csv").open()))
     boxes = [tuple(float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax")) for r in rows]
     gj = _boxes_geojson(tmp_path / "trees.geojson", boxes, transform, crs)
-    here, there = _both({"image": str(image), "boxes": str(gj), "model": str(tiny)}, tmp_path,
-                        monkeypatch)
+    here, there = both("segment", {"image": str(image), "boxes": str(gj), "model": str(tiny)},
+                       tmp_path, monkeypatch)
     _assert_identical(here, there, local2)
     assert there.count > 10
     spec = ModelSpec(load_worker_sam, (str(tiny.resolve()), None))
@@ -232,8 +215,8 @@ def test_everything_and_points_fake_sam(make_tiff: MakeTiff, tmp_path: Path, pix
                                         monkeypatch: pytest.MonkeyPatch,
                                         local2: DaskExecutor) -> None:
     image, objects = _objects_scene(make_tiff)
-    here, there = _both({"image": str(image), "everything": True, "model": str(pixel_sam)},
-                        tmp_path / "everything", monkeypatch)
+    here, there = both("segment", {"image": str(image), "everything": True,
+                                   "model": str(pixel_sam)}, tmp_path / "everything", monkeypatch)
     _assert_identical(here, there, local2)
     assert there.count == 4 and there.windows == there.model.embeddings > 4
     with rasterio.open(_path(there, "mask")) as src:
@@ -243,8 +226,8 @@ def test_everything_and_points_fake_sam(make_tiff: MakeTiff, tmp_path: Path, pix
         assert label and (ids == label).sum() == (r1 - r0) * (c1 - c0), v
     points = [list(UTM @ (x + 0.5, y + 0.5)) for x, y in
               ((10, 10), (150, 30), (290, 240), (150, 200), (60, 130))]
-    here, there = _both({"image": str(image), "points": points, "model": str(pixel_sam)},
-                        tmp_path / "points", monkeypatch)
+    here, there = both("segment", {"image": str(image), "points": points, "model": str(pixel_sam)},
+                       tmp_path / "points", monkeypatch)
     _assert_identical(here, there, local2)
     assert there.count == 5
     spec = ModelSpec(load_pixel_sam, (str(pixel_sam.resolve()), None))
