@@ -39,6 +39,7 @@ class Analysis:
     composite: bool = False
     count_words: bool = False
     counting: bool = False
+    count_outlines: bool = False
     question: bool = False
     statistic: str | None = None
     classes: list[str] = field(default_factory=list)

@@ -49,7 +49,8 @@ _IMPERATIVE = re.compile(
     r"select|fit|analy[sz]e|evaluate|caption|describe|summari[sz]e|search|rank|retrieve|look|"
     r"give|tell|mark|draw|paint|convert|turn|build|prepare|provide|sum|total|tally|export|"
     r"save|print|return|output|label|tag|sort|filter|keep|drop|remove|exclude|do|go|try|"
-    r"download|fetch|order|buy|predict|forecast|send|email|upload)\b")
+    r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
+    r"specify|indicate)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"

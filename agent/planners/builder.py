@@ -125,6 +125,8 @@ class Builder:
             return self.add("measure", source=src, statistic=a.statistic, units=units)
         if a.object_area:
             return self.add("measure", source=src, statistic="area", units=a.units)
+        if src != det and a.count_outlines:  # "segment the buildings, tell me how many"
+            return self.add("measure", source=src, statistic="count")
         return src
 
     def water(self, scene: SceneRef) -> str:

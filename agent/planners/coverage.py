@@ -86,7 +86,7 @@ def needed_tools(a: Analysis, n_scenes: int) -> list[str]:
     """The tools the intents of one clause need (in plan order)."""
     out: list[str] = []
     flags = [
-        ("describe_raster", a.metadata), ("pseudo_rgb", a.composite),
+        ("describe_raster", a.metadata), ("pseudo_rgb", a.composite), ("assess", a.files.assess),
         ("search_images", a.search), ("classify_scene", a.classify),
         ("detect_changes", a.change and n_scenes in (0, 2) and not a.quantity),
         ("detect_objects", a.detect), ("segment", a.segment and not a.detect),
@@ -121,6 +121,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
+        if "assess" in planned and vocab.has("assess", req.norm):
+            continue  # "evaluate our mask against the reference footprints": the assess step
         a = analyse(req, vocab, n_scenes, read_files(req, vocab))
         quoted = _quote(part)
         if a.declined:

@@ -24,7 +24,8 @@ from agent.planners.text import FILE_MASK, RequestText
 from agent.planners.vocab import Vocabulary
 
 _VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
-_OUTPUT = re.compile(r"\b(save|saving|saved|export\w*|writ\w*|output|store|dump)\b[^.;?!]{0,30}?"
+_OUTPUT = re.compile(r"(?<!\bi )(?<!\bwe )(?<!\bve )(?<!\bhave )(?<!\balready )"
+                     r"\b(save|saving|saved|export\w*|writ\w*|output|store|dump)\b[^.;?!]{0,30}?"
                      r"\b(to|as|into|in)\s+(?:(?:the|a|new|file|called|named)\s+)*$")
 _REFERENCE = re.compile(
     r"(?:\b(?:against|versus|vs)\.?|\b(?:reference|ground[\s-]*truth|truth|labels?|labell?ed|"
@@ -49,6 +50,9 @@ _EXISTING = re.compile(
     r"(?:[a-z]+\s+){0,2}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
     r"segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
     + FILE_MASK + ")")
+_GIVEN = re.compile(r"\b(?:reference|ground[\s-]*truth|truth|labell?ed|annotated|manual|gold|"
+                    r"official|surveyed)\s+(?:[a-z]+\s+){0,2}?(?:footprints?|polygons?|outlines?|"
+                    r"masks?|labels?|maps?|boxes|extents?)\b")
 _CLAUSE = re.compile(r"[;?!]|\.(?!\d)|,?\s*\b(?:and then|then|and)\b")
 _COMPARED = re.compile(r"\b(against|versus|vs|with|to)\.?\s+(?:[a-z0-9]+\s+){0,3}$")
 
@@ -116,6 +120,8 @@ def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) 
     start = max([e for s, e in seps if e <= ref_at], default=0)
     end = min([s for s, e in seps if s > ref_at], default=len(text))
     clause, rest = text[start:end], text[:start] + " . " + text[end:]
+    if result_named:  # "evaluate our building mask against the reference footprints"
+        rest = _GIVEN.sub(" ", _EXISTING.sub(" ", rest))
     if _asks_for_products(rest, vocab):
         return True
     return (_asks_for_products(clause, vocab) and not _EXISTING.search(clause)

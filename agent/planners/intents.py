@@ -13,7 +13,8 @@ from agent.planners.vocab import Vocabulary
 _TEMPORAL_COMPOSITE = re.compile(
     r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
     r"summer|winter|spring|autumn|\d+[\s-]day|cloud[\s-]?free|cloudless|pre[\s-]?fire|"
-    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel)\s+(?:\w+\s+)?)"
+    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel)\s+"
+    r"(?:(?!(?:false|true|natural|colou?r|rgb|swir|infrared|nir|band|bands|pseudo)\b)\w+\s+){0,3})"
     r"(composites?|mosaics?)\b")
 """A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
 scene itself, not a request for a colour composite."""
@@ -29,6 +30,11 @@ _ANALYSIS = re.compile(
 _COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
                              r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
 """An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
+
+_COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
+                       r"cells?|areas?)\s+(?:above|below|over|under|greater|less|higher|lower|"
+                       r"with|where|of|>|<)(?:[^.;?!]|\.\d){0,40}\bas\b")
+
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             files: Files | None = None) -> Analysis:
@@ -86,15 +92,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
     labels = label_slots.find_labels(full, vocab)
-    if labels and (a.classify or (re.search(r"\b(is|are) (it|this|these|they|each|each one|xfilex|"
-                                            r"the (target|object|chip|image|scene|tile|photo|"
-                                            r"patch|area)( in \w+( \w+)? xfilex)?)\b|"
-                                            r"\beach (image|chip|tile|photo|one|of them) is\b|"
-                                            r"\b(does|do) (it|this|xfilex|the \w+( xfilex)?|they|"
-                                            r"these|any of them) (show|contain|depict)\b|"
-                                            r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b",
-                                            t) and
-                                  re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))):
+    if labels and (a.classify or label_slots.which_and(full, vocab) or (
+            topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))):
         a.labels, span = labels
         a.classify = True
         skip.append(span)
@@ -152,8 +151,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t)
     a.question = has("question", t)
-    a.count_words = has("count", t)
-    a.counting = has("counting", t) and not re.search(
+    counts = _COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as dense vegetation" defines a class
+    a.count_words = has("count", counts)
+    a.counting = has("counting", counts) and not re.search(
         r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|miles?|m2|"
         r"km2|pixels?)\b", t)  # "how many kilometres of road" asks for a length
     generic = has("generic_objects", t)
@@ -161,6 +161,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
                     or (a.classes and a.has_filter))
     a.segment = has("segment", t)
+    a.count_outlines = a.segment and a.counting and not detect_words  # "segment ... how many"
     a.everything = has("everything", t)
     if a.everything and a.segment and not a.classes:
         a.detect = False  # "segment everything and count the objects": SAM's masks are counted
@@ -197,7 +198,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.points = slots.find_points(t)
 
     a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t))
-    presence = has("presence", t)
+    presence = has("presence", t) and not (n_scenes >= 2 and re.search(
+        r"^\W*(is|are|were|was) there (more|fewer|less)\b", t))  # counts compared over scenes
     if has("object_state", t) and (a.classes or has("count", t)) and not (
             n_scenes == 2 and (a.change or a.change_event)):
         a.vqa = True  # "how many flooded buildings": count them, and ask about their state
@@ -305,6 +307,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.vqa = a.caption = False
     if has("product_raster", t) and n_scenes and not make_map and not (
             a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)
+            or (a.segment and a.classes and re.search(r"\bsegment", t))
             or (a.indices and re.search(r"\b(create|make|produce|generate|compute|calculate|"
                                         r"derive)\b[^.?!;]{0,30}\bclassified\b", t))):
         # ("create a map of the classified dNBR from the pre and post scenes": computed)

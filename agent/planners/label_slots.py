@@ -35,35 +35,94 @@ def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
                       for w in run):
         return None
     phrase = " ".join(run)
+    rest = [w for w in words if w not in vocab.label_stopwords]
+    if not from_end and len(run) == 2 and rest == run and words[-2:] == run and \
+            run[1] not in _HEADS:
+        return phrase  # "corn, soybeans or winter wheat": the list's last item, whole
     if len(run) > 1 and phrase not in vocab.scene_labels:
         pair = " ".join(run[-2:] if from_end else run[:2])
         phrase = pair if pair in vocab.scene_labels else run[-1] if from_end else run[0]
     return phrase
 
 
+_HEADS = frozenset(("classification", "class", "classes", "category", "infrastructure", "area",
+                    "areas", "land", "type", "types", "zone", "region", "structure", "feature",
+                    "cover", "site", "one", "ones", "image", "images", "scene", "tile", "chip"))
+"""Generic head nouns: "oil, wind or unknown infrastructure" lists "unknown", not a 2-word label."""
+
 _VERBS = frozenset((
     "detect", "create", "compute", "calculate", "map", "count", "measure", "estimate", "make",
     "classify", "segment", "show", "give", "tell", "find", "produce", "generate", "plot",
-    "export", "report", "extract", "identify", "compare", "run", "apply", "derive", "mask"))
+    "export", "report", "extract", "identify", "compare", "run", "apply", "derive", "mask",
+    "sort", "label", "tag", "overlay"))
 """Verbs that open a step of a to-do list, never a candidate label."""
 
 
 _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classed)\b")
 """A participle that opens the label list inside a longer clause."""
 
+_AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equal to|at least|"
+                      r"at most)\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten)")
+
 _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:give|tell|compute|calculate|show|report|"
                         r"measure|count|map|list|return|provide|export|make|estimate)\b)")
 
 
+_LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
+                           r"group)\w*\b(?!\s+(?:them|it|those|each of them)\b)[^,]*?\b(?:as|into)"
+                           r"\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
+                           r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?"
+                           r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
+                           r"(.+)$")
+"""A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
+WHICH_AND = re.compile(
+    r"\bwhich ((?:\w+ ){0,3}?)(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
+    r"(?:still )?"
+    r"([a-z][a-z\- ]{1,30}?)"
+    r",? and which (?:\w+ ){0,2}?(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
+    r"(?:still )?"
+    r"([a-z][a-z\- ]{1,30}?)\s*(?=[:.,;?!(]|$)")
+"""Two labels as two questions ("which roofs are whitewashed and which still show clear
+plastic")."""
+
+
+_NO_SCENES = frozenset(("pixels", "pixel", "detections", "detection", "objects", "object", "areas",
+                        "parts", "cells", "values", "patches", "ones", "of"))
+"""Things "which ... are A and which are B" may sort that are no images ("which pixels")."""
+
+
+def which_and(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
+    """Labels asked as "which roofs are whitewashed and which still show clear plastic"."""
+    m = WHICH_AND.search(text)
+    if not m or vocab.class_pattern.search(m.group(1)) or set(m.group(1).split()) & _NO_SCENES:
+        return None  # "which buildings are damaged and which ...": states of objects
+    labels = []
+    for group in (2, 3):
+        words = [w for w in m.group(group).split() if w not in vocab.label_stopwords]
+        if not words or len(words) > 3:
+            return None
+        labels.append(singular(" ".join(words)))
+    return (labels, m.span()) if labels[0] != labels[1] else None
+
+
 def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
-    for clause in re.finditer(r"[^.;:?!()\[\]]+", text.replace(" - ", " ; ")):
+    paired = which_and(text, vocab)
+    if paired:
+        return paired
+    for clause in re.finditer(r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
         body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
+        if _AMOUNTS.search(body):
+            continue  # "equal to one, between two and five or more": ranges of a number
         has_or = re.search(r"\bor\b", body) is not None
-        if not has_or and "," not in body:
+        if not has_or and "," not in body and not _LABEL_OPENER.search(body):
             continue
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
         parts = [p for p in re.split(joiner, body) if p.strip()]
+        opened = [i for i, p in enumerate(parts) if _LABEL_OPENER.search(p)]
+        if opened:  # "label each of these chips as spring wheat, corn ...": the list after "as"
+            first = _LABEL_OPENER.search(parts[opened[-1]])
+            parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]
@@ -73,7 +132,7 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
         ok = True
         for i, part in enumerate(parts):
             words = re.findall(r"[a-z][a-z\-]*|\d+", part)
-            if 0 < i < len(parts) - 1:
+            if (i > 0 or opened) and i < len(parts) - 1:  # after "as" the first item is whole
                 inner = [w for w in words if w not in vocab.label_stopwords]
                 label = " ".join(inner) if 0 < len(inner) <= 3 else None
             else:
@@ -86,6 +145,9 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"
             labels[1] = f"not {labels[0]}"
+        last = labels[-1].split() if labels else []
+        if ok and len(last) == 2 and last[0] in labels[:-1]:
+            labels[-1] = last[0]  # "forest/non-forest": the two words are no new label
         if ok and len(set(labels)) >= 2:
             return list(dict.fromkeys(labels)), clause.span()
     return None

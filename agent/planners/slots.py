@@ -50,6 +50,10 @@ _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside
                        r"container\s+|cargo\s+|fishing\s+|ferry\s+|old\s+|new\s+|inner\s+|"
                        r"outer\s+|north\s+|south\s+|east\s+|west\s+|local\s+|military\s+)?)$")
 
+_INTO_CLASSES = re.compile(r"\b(?:segment\w*|classif\w*|split\w*|divid\w*|sort\w*|separat\w*|"
+                           r"partition\w*|categori[sz]\w*)\b[^.;?!]{0,60}\binto\s+(?:the\s+)?$")
+"""'segment the tile *into* buildings and trees': the classes to find, no place."""
+
 _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ignoring|other than|"
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
 
@@ -73,7 +77,8 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         before = text[max(0, m.start() - 30):m.start()]
         if _NEGATION.search(before):
             continue
-        if _LOCATION.search(before) or (names and _inside(m.start(), names)):
+        if (_LOCATION.search(before) and not _INTO_CLASSES.search(before)) or (
+                names and _inside(m.start(), names)):
             places.append(name)
         elif name not in found:
             found.append(name)
@@ -182,8 +187,10 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
         lo_v = _number(rng.group(1)) * _area_factor(unit)
         hi_v = _number(rng.group(3)) * _area_factor(rng.group(4))
         return lo_v, hi_v, [rng.span()]
-    for comp in (lo, hi):
-        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text)
+    for comp, after in ((lo, r"(?:or|and)\s+(?:larger|bigger|more|above|greater|over)"),
+                        (hi, r"(?:or|and)\s+(?:smaller|less|below|under)")):
+        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text) or \
+            re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*" + after + r"\b", text)  # "30 m2 or larger"
         if m:
             values.append(_number(m.group(1)) * _area_factor(m.group(2)))
             spans.append(m.span())
@@ -222,13 +229,19 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
     return _number(m.group(1)) * _LENGTH_UNITS.get(unit, 1.0), [m.span()]
 
 
+_PARAMETER = re.compile(r"\b(?:l|c1|c2|g|gain|alpha|beta|gamma|coefficient|constant|(?:soil|"
+                        r"adjustment|brightness|canopy background) factor|factor|radius|window|"
+                        r"kernel|k|sigma|looks?)\s*$")
+"""A formula parameter before "=" ("SAVI with L = 0.5", "radius = 5"): no threshold."""
+
+
 def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                    ) -> tuple[float | None, bool]:
     """``(threshold, below)`` for an index named at ``near`` ("> 0.3", "above 0.6", "< 0")."""
     candidates: list[tuple[int, float, bool]] = []
     for comp, below in ((_ABOVE, False), (_BELOW, True)):
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
-            if not _inside(m.start(1), skip):
+            if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()):
                 candidates.append((m.start(1), _number(m.group(1)), below))
     for m in re.finditer(NUM + r"\s*(?:[a-z]+\s+)?(?:cut[\s-]?off|threshold)\b", text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off"

@@ -51,13 +51,21 @@ _GSD_PATTERNS = (
                r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),
     re.compile(_ROLE_SUBJECT + r"\s+(?:is\s+|was\s+)?at\s+" + _NUM + r"[\s-]*" + _UNIT
                + _NOT_SIZE),
+    re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
+               r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
+               r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthomosaics?|photos?|"
+               r"photographs?|chips?|tiles?|mosaics?|scenes?)\b)"),
 )
+"""... and "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun."""
 _MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
 _LEAD = re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:and|,|/)\s*$")
-_BEFORE_ROLE = re.compile(r"\b(before|pre|earlier|older|first|old|t0|previous)\b")
-_AFTER_ROLE = re.compile(r"\b(after|post|later|newer|second|recent|t1|latest)\b")
+_BEFORE_ROLE = re.compile(r"\b(before|pre|earlier|older|first|old|t0|previous|(?:image|scene|photo|"
+                          r"picture|chip|tile|frame) (?:a|1|one))\b")
+_AFTER_ROLE = re.compile(r"\b(after|post|later|newer|second|recent|t1|latest|(?:image|scene|photo|"
+                         r"picture|chip|tile|frame) (?:b|2|two))\b")
+"""Role words of a stated GSD; "image A" / "image B" are the first and second scene."""
 
 
 @dataclass

