@@ -134,7 +134,8 @@ class Builder:
         a = self.a
         ref = self.water_mask(scene, a.min_area_m2 if not a.detect else None)
         if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
-            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units)
+            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units,
+                            max_area_m2=a.max_area_m2 if not a.statistic else None)
         return ref
 
     def water_mask(self, scene: SceneRef, min_area_m2: float | None = None) -> str:

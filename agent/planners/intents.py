@@ -332,7 +332,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.water = a.change = a.trend = a.trend_strong = a.composite = False
         a.indices, a.threshold, a.change_target = [], None, None
     if a.classify and a.labels and a.detect and not (a.counting or a.segment) and \
-            topics.CLASSIFY_AS.search(t):
+            topics.CLASSIFY_AS.search(full) and not re.search(r"\bdetect (the|all|every|each)\b", t):
         a.detect, a.classes = False, []  # "for each detected structure: classify it as oil, ..."
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"

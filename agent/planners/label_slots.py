@@ -7,6 +7,7 @@ solar farm" -> ``search_images.query``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from agent.planners.slots import Span
 from agent.planners.vocab import Vocabulary, singular
@@ -69,7 +70,7 @@ _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:give|tell|compute|calculate|
 
 
 _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
-                           r"group)\w*\b(?!\s+(?:them|it|those|each of them)\b)[^,]*?\b(?:as|into)"
+                           r"group)\w*\b[^,]*?\b(?:as|into)"
                            r"\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
                            r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?"
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
@@ -110,6 +111,16 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     paired = which_and(text, vocab)
     if paired:
         return paired
+    found = [(rank, labels, span) for rank, labels, span in _label_lists(text, vocab)]
+    if not found:
+        return None
+    _, labels, span = min(found, key=lambda f: f[0])  # a list opened by "as", else the first
+    return labels, span
+
+
+def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str], Span]]:
+    """Every label list of ``text`` with its rank (0: opened by "as"/"into", 1: other) and
+    span, in order."""
     for clause in re.finditer(r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
         body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
         if _AMOUNTS.search(body):
@@ -149,8 +160,11 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
         if ok and len(last) == 2 and last[0] in labels[:-1]:
             labels[-1] = last[0]  # "forest/non-forest": the two words are no new label
         if ok and len(set(labels)) >= 2:
-            return list(dict.fromkeys(labels)), clause.span()
-    return None
+            start, end = clause.span()
+            head = _LABEL_OPENER.search(body) if opened else None
+            if head:  # "detect the trees and sort them into A and B": the trees stay a class
+                start += head.start(1)
+            yield (0 if opened else 1), list(dict.fromkeys(labels)), (start, end)
 
 
 _QUERY_CUES = (

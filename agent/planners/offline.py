@@ -276,7 +276,8 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
     b.pair = (before.path, after.path)
     target = a.change_target or (a.classes[0] if a.classes else None)
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
-                   threshold=a.change_threshold, method=a.change_method)
+                   threshold=a.change_threshold, method=a.change_method,
+                   min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
     if target == "water":  # the whole water extent of the later date, next to the new water
@@ -285,7 +286,7 @@ def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) ->
         b.add("estimate_biomass", image=before.path, region=change)
         b.note(f"biomass lost: estimated on the earlier scene {before.path} inside the change "
                "mask")
-    elif a.counting or a.has_filter:
+    elif a.counting or a.max_area_m2 is not None or a.min_length_m is not None:
         b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
               max_area_m2=a.max_area_m2)
     elif a.statistic in ("max", "min", "mean", "length"):
