@@ -62,7 +62,10 @@ class Analysis:
     mode: str | None = None
     group: int | None = None
     composite_preset: str | None = None
+    stretch: str | None = None
     speckle: bool = False
+    wgs84: bool = False
+    water_db: float | None = None
     text_modality: str | None = None
     files: Files = field(default_factory=Files)
     gsd: spatial.Gsd = field(default_factory=spatial.Gsd)

@@ -81,6 +81,7 @@ class Builder:
         ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
                        wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
                        composite=preset, speckle_filter=a.speckle and mode == "sar",
+                       stretch=a.stretch,
                        group=a.group if mode == "recombine" else None)
         self.rgb_of[scene.path] = ref
         return ref
@@ -141,7 +142,8 @@ class Builder:
     def water_mask(self, scene: SceneRef, min_area_m2: float | None = None) -> str:
         """One ``map_water`` step (SAR or optical method from the scene's modality)."""
         method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
-        return self.add("map_water", image=scene.path, method=method, min_area_m2=min_area_m2)
+        return self.add("map_water", image=scene.path, method=method, min_area_m2=min_area_m2,
+                        threshold=self.a.water_db if method != "optical" else None)
 
     def index(self, scene: SceneRef, name: str, first: bool = True) -> str:
         """A ``spectral_index`` step; the threshold (or "default") goes on the first index."""

@@ -115,6 +115,9 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     if len(parts) < 2:
         return []
     planned = {s.tool for s in steps}
+    if any(s.tool == "measure" and not str(s.args.get("source", "$")).startswith("$")
+           for s in steps):  # a finished product measured as it is answers what made it
+        planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
     out: list[str] = []
     for part in parts:
         req = read_request(part, vocab.corrector)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import re
 
-from agent.planners import ask, declines, label_slots, scenes, slots, spatial, topics
+from agent.planners import (
+    ask,
+    composite_slots,
+    declines,
+    label_slots,
+    scenes,
+    slots,
+    spatial,
+    topics,
+)
 from agent.planners.analysis import Analysis
 from agent.planners.files import Files
 from agent.planners.text import RequestText
@@ -13,7 +22,8 @@ from agent.planners.vocab import Vocabulary
 _TEMPORAL_COMPOSITE = re.compile(
     r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
     r"summer|winter|spring|autumn|\d+[\s-]day|cloud[\s-]?free|cloudless|pre[\s-]?fire|"
-    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel)\s+"
+    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel|"
+    r"(?:19|20)\d\d\s*(?:-|to)\s*(?:19|20)\d\d)\s+"
     r"(?:(?!(?:false|true|natural|colou?r|rgb|swir|infrared|nir|band|bands|pseudo)\b)\w+\s+){0,3})"
     r"(composites?|mosaics?)\b")
 """A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
@@ -30,10 +40,6 @@ _ANALYSIS = re.compile(
 _COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
                              r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
 """An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
-
-_COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
-                       r"cells?|areas?)\s+(?:above|below|over|under|greater|less|higher|lower|"
-                       r"with|where|of|>|<)(?:[^.;?!]|\.\d){0,40}\bas\b")
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -102,7 +108,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
-        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
+        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
+        r"\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector|compan\w+)\b",
         t)]
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
@@ -115,6 +122,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     used = conf_spans + area_spans + length_spans
     a.units = slots.find_output_units(t)
     a.oriented = slots.find_oriented(t)
+    a.wgs84 = composite_slots.find_wgs84(t)
     tile = re.search(r"\b(\d{2,5})\s*(?:x\s*\d{2,5}\s*)?(?:px|pixels?)\s+(?:windows?|tiles?|"
                      r"patch(?:es)?|slices?|chips?|crops?)\b|\b(?:patch|tile|window|slice|chip)"
                      r"\s+size\s*(?:of\s*)?(?:around\s*|about\s*|~\s*|roughly\s*)?(\d{2,5})\b", t)
@@ -123,6 +131,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.text_modality = scenes.text_modality(t, vocab)
 
     named = slots.find_indices(t, vocab)
+    computed = [(n, p) for n, p in named if topics.COMPUTE_BEFORE.search(t, max(0, p - 30), p)]
+    if computed and len({n for n, _ in named}) > len({n for n, _ in computed}):
+        named = computed  # "NDVI saturates, so compute EVI instead": the index asked for
     a.indices = [n for n, _ in named]
     a.band_roles = slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
@@ -151,7 +162,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t)
     a.question = has("question", t)
-    counts = _COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as dense vegetation" defines a class
+    counts = topics.COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as vegetation": a class
     a.count_words = has("count", counts)
     a.counting = has("counting", counts) and not re.search(
         r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|miles?|m2|"
@@ -173,6 +184,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     weak_water = has("water_weak", t) and (water_presence or not (
         a.classes or a.indices or has("presence", t) or has("attribute", t)))
     a.water = not water_index and (has("water_strong", t) or weak_water)
+    a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
             and a.classes and not a.has_filter:
@@ -186,7 +198,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     elif (has("measure_length", t) or re.search(
             r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(the\s+)?(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?)\b", t)) \
-            and a.classes and not a.has_filter:
+            and (a.classes or has("segment", t)) and not a.has_filter:
         a.statistic = "length"
 
     extreme = re.search(r"\b(maximum|max|peak|highest|minimum|min|lowest)\b", t)
@@ -306,14 +318,16 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                      "min" if word in ("minimum", "min", "lowest") else "mean")
         a.vqa = a.caption = False
     if has("product_raster", t) and n_scenes and not make_map and not (
-            a.change or a.trend_strong or a.search or re.search(r"\bclassify\b", t)
+            (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.trend_strong or a.search
+            or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\bsegment", t))
             or (a.indices and re.search(r"\b(create|make|produce|generate|compute|calculate|"
                                         r"derive)\b[^.?!;]{0,30}\bclassified\b", t))):
         # ("create a map of the classified dNBR from the pre and post scenes": computed)
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
-                     re.search(r"\b(area|percent\w*|share|fraction)\b", t) else
+                     re.search(r"\b(area|percent\w*|share|fraction|hectares|km2|acres?)\b|"
+                               r"\bin ha\b", t) else
                      "mean" if re.search(r"\b(mean|average)\b", t) else "area")
         a.detect = a.segment = a.water = a.biomass = a.classify = a.vqa = a.caption = False
         a.classes, a.indices = [], []
@@ -332,7 +346,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.water = a.change = a.trend = a.trend_strong = a.composite = False
         a.indices, a.threshold, a.change_target = [], None, None
     if a.classify and a.labels and a.detect and not (a.counting or a.segment) and \
-            topics.CLASSIFY_AS.search(full) and not re.search(r"\bdetect (the|all|every|each)\b", t):
+            topics.CLASSIFY_AS.search(full) and not re.search(r"\bdetect (the|all|every|each)\b",
+                                                              t):
         a.detect, a.classes = False, []  # "for each detected structure: classify it as oil, ..."
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
@@ -391,5 +406,6 @@ def _composite_slots(a: Analysis, t: str) -> None:
         a.composite_preset = "true_color"
     elif re.search(r"\bswir\b", t):
         a.composite_preset = "swir"
-    a.wavelengths = slots.find_wavelengths(t)
-    a.bands = slots.find_bands(t)
+    a.wavelengths = composite_slots.find_wavelengths(t)
+    a.bands = composite_slots.find_bands(t)
+    a.stretch = composite_slots.find_stretch(t)

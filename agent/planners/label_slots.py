@@ -65,8 +65,9 @@ _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classe
 _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equal to|at least|"
                       r"at most)\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten)")
 
-_NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:give|tell|compute|calculate|show|report|"
-                        r"measure|count|map|list|return|provide|export|make|estimate)\b)")
+_NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|tell|compute|"
+                        r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
+                        r"estimate)\b)")
 
 
 _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"

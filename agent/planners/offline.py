@@ -203,7 +203,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         b.add("classify_scene", images=images, labels=a.labels)
     scenes_left = [] if search_ref is not None else scenes
     n = len(scenes_left)
-    dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n
+    dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n and (
+        a.trend or not facts.different_sites([s.path for s in scenes_left], b.vocab))
     trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and (
         a.trend_strong or (dated and bool(a.indices) and _HOW_CHANGED.search(
             req.norm))))) \

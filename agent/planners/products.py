@@ -51,6 +51,7 @@ def finished(b: Builder, a: Analysis, scenes: list[SceneRef]) -> None:
               dates=b.trend_dates(scenes))
     else:
         for scene in scenes or [SceneRef("$image", None)]:
-            b.add("measure", source=scene.path, statistic=a.product, units=a.units)
+            b.add("measure", source=scene.path, statistic=a.product, units=a.units,
+                  region=a.region)
     b.note(f"{', '.join(s.path for s in scenes) or '$image'} read as a finished product "
            f"(classes or values per pixel): its {a.product} is measured as it is")

@@ -121,3 +121,22 @@ def bound_paths(
             return None
         picked += [p for p in named if p not in picked]
     return picked or None
+
+
+_NOT_SITE = frozenset(("skysat", "pleiades", "planet", "maxar", "sentinel", "landsat", "image",
+                       "scene", "mosaic", "tile", "chip", "clip", "crop", "analytic", "composite",
+                       "median", "mean", "before", "after", "pre", "post", "event", "disaster",
+                       "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                       "nov", "dec", "june", "july", "tif", "tiff", "png", "jpg", "summer",
+                       "winter", "spring", "autumn", "fall", "wet", "dry", "season", "monsoon",
+                       "early", "late", "mid", "quarter"))
+
+
+def different_sites(paths: Sequence[str], vocab: Vocabulary) -> bool:
+    """Whether the files name different places ("skysat_renton_...", "skysat_moseslake_..."):
+    each has a name word (not a sensor, product or month word) that the others lack - counts
+    per site, not a series of one place."""
+    words = [{w for w in re.split(r"[^a-z]+", PurePath(p).stem.lower()) if len(w) >= 3
+              and w not in vocab.file_modality and w not in _NOT_SITE} for p in paths]
+    common = set.intersection(*words) if words else set()
+    return len(words) >= 2 and all(w - common for w in words) and not common

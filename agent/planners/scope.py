@@ -69,6 +69,13 @@ def _gsd(entries: list[tuple[str, str]], a: Analysis,
     return values[0] if len(set(values)) == 1 else values
 
 
+def _fields(tool: str) -> set[str]:
+    from tools.catalog import REGISTRY  # the tool records say which outputs have a 4326 copy
+
+    record = REGISTRY.get(tool)
+    return set(record.input_model.model_fields) if record is not None else set()
+
+
 def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | None,
                   note: Callable[[str], None], order: Sequence[str] = ()) -> None:
     """Give ``gsd`` and ``region`` from the request to every step that reads a scene.
@@ -87,6 +94,8 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
     touched = False
     composites = {f"${s.id}": s for s in steps if s.tool == "pseudo_rgb"}
     for step in steps:
+        if a.wgs84 and "wgs84" in _fields(step.tool):  # "their positions in WGS84"
+            step.args["wgs84"] = True
         entries = scene_entries(step)
         if step.tool == "assess" and region is not None and step.args.get("region") is None:
             step.args["region"] = list(region) if isinstance(region, list) else region
@@ -95,7 +104,9 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
             gsd = _gsd(scene_entries(source), a, pair)  # a composite keeps its scene's GSD
             if gsd is not None:
                 step.args["gsd"] = gsd
-            continue  # the composite is clipped to the region already
+            if region is not None and step.args.get("region") is None:  # its numbers too
+                step.args["region"] = list(region) if isinstance(region, list) else region
+            continue
         if not entries:
             continue
         gsd = _gsd(entries, a, pair)

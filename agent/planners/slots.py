@@ -198,7 +198,8 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
             values.append(None)
     if values[1] is not None and values[0] is None and re.search(  # "dropping masks under 5 m2"
             r"\b(drop|dropping|remove|removing|exclude|excluding|ignore|ignoring|discard\w*|"
-            r"filter\w* out|skip|skipping|leave out|leaving out)\b[^.?!;]{0,30}$",
+            r"filter\w* out|skip|skipping|leave out|leaving out|throw\w* away|get rid of|"
+            r"getting rid of)\b[^.?!;]{0,30}$",
             text[:spans[-1][0]]):
         values = [values[1], None]
     return values[0], values[1], spans
@@ -298,6 +299,8 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
     words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
     num = rf"(\d+|{words})"
     for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
+                    rf"\b{num}\s+most\s+likely\b", rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
+                    r"(?:the\s+)?most\b",
                     rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):
         m = re.search(pattern, text)
         if m:
@@ -305,40 +308,6 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
             if value:
                 return value
     return None
-
-
-def find_wavelengths(text: str) -> list[float] | None:
-    """Three wavelengths in nm ("bands nearest 650, 550 and 450 nm")."""
-    if not re.search(r"\d\s*nm\b|nanomet", text):
-        return None
-    values = [float(v) for v in re.findall(r"(?<![\w.])(\d{3,4}(?:\.\d+)?)(?![\w.])", text)
-              if 350 <= float(v) <= 2600]
-    return values[:3] if len(values) >= 3 else None
-
-
-def find_bands(text: str) -> list[int] | None:
-    """Three 1-based band numbers ("bands 4, 3, 2", "B8/B4/B3", "R=29 G=20 B=12")."""
-    sep = r"\s*(?:,|/|-|\+|\s)\s*(?:and\s+)?"
-    for pattern in (rf"\bbands?\s*(?:combination\s*)?(\d{{1,3}}){sep}(\d{{1,3}}){sep}(\d{{1,3}})\b",
-                    rf"\bb(\d{{1,3}}){sep}b(\d{{1,3}}){sep}b(\d{{1,3}})\b",
-                    r"\br\s*[=:]\s*(\d{1,3})\W+g\s*[=:]\s*(\d{1,3})\W+b\s*[=:]\s*(\d{1,3})\b",
-                    r"\brgb\s*[=:]?\s*([1-9])([1-9])([1-9])\b",
-                    r"\b([1-9])([1-9])([1-9])\s+(?:colou?r\s+|false colou?r\s+)?composite\b",
-                    rf"\bband\s*(\d{{1,2}})\s+as\s+red{sep}band\s*(\d{{1,2}})\s+as\s+green{sep}"
-                    r"(?:band\s*)?(\d{1,2})",
-                    r"\bred (?:for|=|:|is|as)?\s*band\s*(\d{1,2})\W+green (?:for|=|:|is|as)?\s*"
-                    r"band\s*(\d{1,2})\W+blue (?:for|=|:|is|as)?\s*band\s*(\d{1,2})\b",
-                    r"\b(?:combination|composite|order)\s+(?:of\s+)?([1-9])\s*-\s*([1-9])\s*-\s*"
-                    r"([1-9])\b",
-                    r"\b(first) band with the red channel\W+(?:the )?(second) band with the green "
-                    r"channel\W+(?:and )?(?:the )?(third) band with the blue channel\b"):
-        m = re.search(pattern, text)
-        if m:
-            return [_ORDINAL_BAND.get(g, 0) or int(g) for g in m.groups()]
-    return None
-
-
-_ORDINAL_BAND = {"first": 1, "second": 2, "third": 3}
 
 
 def find_points(text: str) -> list[list[float]] | None:
@@ -394,3 +363,4 @@ def index_band_roles(roles: dict[str, int] | None, index: str) -> dict[str, int]
     out = {k: v for k, v in roles.items() if k != "swir"}
     out.setdefault("swir2" if index in ("NBR", "dNBR") else "swir1", roles["swir"])
     return out
+

@@ -296,3 +296,17 @@ def find_iou_threshold(text: str) -> tuple[float | None, list[Span]]:
     if m.group(2) or 10 <= value <= 100:  # "50 %", "IoU 50"
         value /= 100.0
     return (value, [m.span()]) if 0 < value <= 1 else (None, [])
+
+
+_DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?"
+                 r"(-\s?\d+(?:\.\d+)?)\s*db\b|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*)?(-\s?\d+(?:\.\d+)?)\s*db\b|"
+                 r"<\s*(-\s?\d+(?:\.\d+)?)\s*db\b")
+
+
+def find_db_threshold(text: str) -> float | None:
+    """A SAR water threshold in dB ("everything darker than -18 dB as water")."""
+    m = _DB.search(text)
+    if m is None:
+        return None
+    value = next(g for g in m.groups() if g is not None)
+    return float(value.replace(" ", ""))

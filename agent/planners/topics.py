@@ -22,7 +22,9 @@ def find_change_threshold(text: str) -> float | None:
     if not re.search(r"\b(differen\w*|change|minus|before|after|during|pre|post)\b", text):
         return None
     m = re.search(r"\bthreshold(?:\s+(?:of|at|=|value|to|on))?\s*(?:of\s*)?:?\s*" + NUM, text) \
-        or re.search(r"\buse\s+" + NUM + r"\s+(?:as the threshold|on|for the difference)\b", text)
+        or re.search(r"\buse\s+" + NUM + r"\s+(?:as the threshold|on|for the difference)\b", text) \
+        or re.search(r"\bdifferences?\s+(?:larger|greater|bigger|higher|more|above|over)\s+"
+                     r"(?:than\s+)?" + NUM + r"(?!\s*(?:%|percent|m\b|km|ha\b|db\b))", text)
     if m is None:
         return None
     value = float(m.group(1))
@@ -97,6 +99,9 @@ FIRE_EVENT = re.compile(
 """A fire as the event between two scenes ("before and after the Cazadores fire")."""
 
 ASKS_LABEL = re.compile(
+    r"\b(each|every) (of (these|the|those|my) )?([\w-]+ ){0,3}(images?|chips?|tiles?|"
+    r"photos?|pictures?|scenes?|patch(es)?|frames?)\b[^.?!;]{0,120}\bwhether (it|this|each one) "
+    r"(is|shows)\b|"
     r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
     r"tile|photo|patch|area)( in \w+( \w+)? xfilex)?)\b|"
     r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"
@@ -105,3 +110,10 @@ ASKS_LABEL = re.compile(
     r"depict)\b|"
     r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b")
 """A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""
+
+COMPUTE_BEFORE = re.compile(r"\b(comput\w*|calculat\w*|deriv\w*|creat\w*|mak\w*|produc\w*|"
+                            r"generat\w*|use|using|apply|run)\s+(?:the\s+|an?\s+|its\s+)?$")
+COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
+                      r"cells?|areas?)\s+(?:above|below|over|under|greater|less|higher|lower|"
+                      r"with|where|of|>|<)(?:[^.;?!]|\.\d){0,40}\bas\b")
+"""A verb before an index that computes it; a "count pixels above X as Y" class definition."""

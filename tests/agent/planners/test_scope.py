@@ -50,7 +50,7 @@ def test_bbox_region_on_every_scene_step(planner: OfflinePlanner) -> None:
     box = [500000.0, 4100000.0, 501000.0, 4101000.0]
     assert steps(plan) == [
         ("pseudo_rgb", {"image": "scene_s1.tif", "mode": "sar", "region": box}),
-        ("detect_objects", {"image": "$s1", "classes": ["ship"]})]
+        ("detect_objects", {"image": "$s1", "classes": ["ship"], "region": box})]
     plan = planner.plan("map the water between lon 10.3 and 10.1 and lat 45.2 and 45.4",
                         [Scene(path="s2.tif", modality="multispectral")])
     assert steps(plan) == [("map_water", {"image": "s2.tif", "method": "optical",

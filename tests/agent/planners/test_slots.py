@@ -84,15 +84,10 @@ def test_output_units_ignore_filter_units() -> None:
     assert slots.find_output_units(norm("bigger than 15 m² please")) is None
 
 
-def test_counts_wavelengths_bands_points_boxes() -> None:
+def test_counts_points_boxes() -> None:
     assert slots.find_top_k("the five images", V) == 5
     assert slots.find_top_k("top-20 tiles", V) == 20
     assert slots.find_top_k("the best three", V) == 3
-    assert slots.find_wavelengths("bands nearest 650, 550 and 450 nm") == [650, 550, 450]
-    assert slots.find_wavelengths("650, 550 and 450") is None
-    assert slots.find_bands("bands 4, 3, 2") == [4, 3, 2]
-    assert slots.find_bands("b8/b4/b3") == [8, 4, 3]
-    assert slots.find_bands("r=29 g=20 b=12") == [29, 20, 12]
     assert slots.find_points("the roof at (512300, 4100200)") == [[512300.0, 4100200.0]]
     assert slots.find_oriented("oriented boxes") is True
     assert slots.find_oriented("axis-aligned boxes") is False
