@@ -9,6 +9,7 @@ from agent.planners import (
     composite_slots,
     declines,
     label_slots,
+    pair_rules,
     scenes,
     slots,
     spatial,
@@ -37,9 +38,6 @@ _ANALYSIS = re.compile(
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
-_COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
-                             r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
-"""An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -103,13 +101,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.labels, span = labels
         a.classify = True
         skip.append(span)
-    cover = [m.span() for m in re.finditer(r"\btrees? cover\b", t)]  # land cover, no crowns
+    cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
+        r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b", t)]
     incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
-        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
-        r"\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector|compan\w+)\b",
+        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
         t)]
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
@@ -280,28 +278,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.min_confidence is None and re.search(r"\bdetect(ion|ions|ed)\b", t) and \
             not re.search(r"\b(detect|redo|rerun|re run|repeat|again)\b", t):
         a.detect = False  # "the detections", "detection rate": a noun names no objects to find
-    if n_scenes == 2 and a.water and re.search(
-            r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
-            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
-            t):  # new flood water against a reference water layer is a change of water
-        pair_class, a.change, a.change_target = "water", True, "water"
-    if a.change_map and not a.change_target and a.water:
-        pair_class, a.change, a.change_target = "water", True, "water"  # where water changed
-    if a.change_target == "water" and not pair_class:
-        pair_class, a.change = "water", True  # "how much land did the river take"
-    if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
-        a.change = True  # "the NDVI difference between the dates, to see where it changed"
-        if re.search(r"\b(ndvi|evi|savi|ndwi|mndwi|nbr|vegetation index|index) (rasters?|layers?|"
-                     r"maps?|products?|grids?)\b", t) and not _COMPUTES_INDEX.search(t):
-            a.indices = []  # "between the NDVI rasters of 2005 and 2017": the index is given
-    if a.classify and a.change and n_scenes == 2 and not a.labels and not re.search(
-            r"\bclassify\b", t):
-        a.classify = False  # "where did land cover change": the change map, no scene labels
-    if pair_class:  # the class is the change target, not a thing to map in each scene
-        a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
-        a.classes = []
-        if not _COMPUTES_INDEX.search(t):  # "compute NDVI for both periods and show ..." stays
-            a.indices = []
+    pair_rules.resolve(a, t, vocab, n_scenes, pair_class)
     make_map = re.search(r"\b(produce|generate|create|make|build|derive|map|provide)\b[^.?!;]{0,20}"
                          r"\b(land ?cover|land ?use|landuse|crop( type)?s?|vegetation( cover)? "
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)

@@ -135,6 +135,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         if opened:  # "label each of these chips as spring wheat, corn ...": the list after "as"
             first = _LABEL_OPENER.search(parts[opened[-1]])
             parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
+        asked = [i for i, p in enumerate(parts) if re.search(r"\bwhether\b", p)]
+        if asked and not opened:  # "for each of these chips, tell me whether it is A or B"
+            parts = parts[asked[-1]:]
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]

@@ -117,3 +117,11 @@ COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:p
                       r"cells?|areas?)\s+(?:above|below|over|under|greater|less|higher|lower|"
                       r"with|where|of|>|<)(?:[^.;?!]|\.\d){0,40}\bas\b")
 """A verb before an index that computes it; a "count pixels above X as Y" class definition."""
+
+ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beach (image|scene|"
+                     r"date|one|picture|photo)\b|\bboth (images|scenes|dates|pictures|photos)\b")
+"""Counts asked per scene of a pair ("count the cranes on each"): two counts, no change map."""
+
+COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
+                             r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
+"""An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""

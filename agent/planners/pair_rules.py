@@ -1,0 +1,53 @@
+"""What a request over two scenes compares: the water or class change, or two counts.
+
+Runs after the intents are read (:func:`agent.planners.intents.analyse`): new flood water
+against a reference is a water change; "where did the NDVI change" keeps the change map;
+"count the cranes on each" is two counts, no change; a class whose change is asked ("have the
+areas of water changed?") is the change target and nothing is mapped in each scene.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners import topics
+from agent.planners.analysis import Analysis
+from agent.planners.vocab import Vocabulary
+
+
+def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
+            pair_class: str | None) -> None:
+    """Settle the change intents of ``a`` (changed in place) from the request text ``t``.
+
+    Args:
+        a: The analysis so far.
+        t: The normalised request, context blanked.
+        vocab: The planner vocabulary.
+        n_scenes: How many scenes the request is about.
+        pair_class: The class whose change a pair request asks about, if any.
+    """
+    if n_scenes == 2 and a.water and re.search(
+            r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
+            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
+            t):  # new flood water against a reference water layer is a change of water
+        pair_class, a.change, a.change_target = "water", True, "water"
+    if a.change_map and not a.change_target and a.water:
+        pair_class, a.change, a.change_target = "water", True, "water"  # where water changed
+    if a.change_target == "water" and not pair_class:
+        pair_class, a.change = "water", True  # "how much land did the river take"
+    if a.change_map and a.indices and not set(a.indices) & set(vocab.pair_index.values()):
+        a.change = True  # "the NDVI difference between the dates, to see where it changed"
+        if re.search(r"\b(ndvi|evi|savi|ndwi|mndwi|nbr|vegetation index|index) (rasters?|layers?|"
+                     r"maps?|products?|grids?)\b", t) and not topics.COMPUTES_INDEX.search(t):
+            a.indices = []  # "between the NDVI rasters of 2005 and 2017": the index is given
+    if a.classify and a.change and n_scenes == 2 and not a.labels and not re.search(
+            r"\bclassify\b", t):
+        a.classify = False  # "where did land cover change": the change map, no scene labels
+    if n_scenes == 2 and a.classes and a.counting and not pair_class and topics.ON_EACH.search(t):
+        a.change = a.change_event = False  # "count the cranes on each": two counts
+        a.change_target, a.detect = None, True
+    if pair_class:  # the class is the change target, not a thing to map in each scene
+        a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
+        a.classes = []
+        if not topics.COMPUTES_INDEX.search(t):  # "compute NDVI for both periods ..." stays
+            a.indices = []
