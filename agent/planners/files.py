@@ -161,7 +161,8 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
             candidates = [i for i in candidates if mentions[i] != out.reference]
             results = [i for i in candidates if not _REGION_CUE.search(windows[i][1]) and (
                 _VECTOR.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES))]
-            out.make = _makes_first(text, masks[ref], vocab, bool(results))
+            context = ask.blank(text, ask.background_spans(text))  # "the report gives ..."
+            out.make = _makes_first(context, masks[ref], vocab, bool(results))
             if not out.make:
                 results += [i for i in candidates if not _REGION_CUE.search(windows[i][1])]
             if results and not out.make:

@@ -258,7 +258,8 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
         if a.change_threshold is None and not (a.change_target or a.change_map) and (
                 a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
             return None
-        if a.detect and not (a.change_event or (pair_words and not a.count_words)):
+        if a.detect and not (a.change_event or a.change_target
+                             or (pair_words and not a.count_words)):
             return None
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
             return ordered_pair(scenes, raw, note)

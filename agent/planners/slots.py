@@ -284,6 +284,7 @@ def numerals(text: str, vocab: Vocabulary) -> str:
     "one acre" -> "1 acre"), so size filters and thresholds read them."""
     words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
     pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
+    text = re.sub(r"\b(above|below|over|under|than|exceeding|at|of)\s+zero\b", r"\1 0", text)
     return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
 
 
