@@ -136,6 +136,7 @@ class Builder:
         ref = self.water_mask(scene, a.min_area_m2 if not a.detect else None)
         if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
             return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units,
+                            min_area_m2=a.min_area_m2 if not a.statistic else None,
                             max_area_m2=a.max_area_m2 if not a.statistic else None)
         return ref
 

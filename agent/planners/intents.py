@@ -102,7 +102,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = True
         skip.append(span)
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
-        r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b", t)]
+        r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
+        r"(?<=s )ships? (?=with\b)", t)]  # "the footprints ship with scores": a verb
     incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
