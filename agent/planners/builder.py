@@ -106,8 +106,8 @@ class Builder:
             return self.add("segment", image=img, boxes=a.files.boxes)
         if a.segment and not a.classes and not a.detect:
             seg = self.add("segment", image=img, points=a.points, everything=a.points is None)
-            if a.count_words or a.statistic or a.object_area:
-                stat = a.statistic or ("area" if a.object_area and not a.count_words else "count")
+            if a.counting or a.statistic or a.object_area:  # "find"/"mark" ask for no number
+                stat = a.statistic or ("area" if a.object_area and not a.counting else "count")
                 return self.add("measure", source=seg, statistic=stat,
                                 units=a.units if stat not in ("count", "length") else None)
             return seg

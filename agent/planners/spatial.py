@@ -54,7 +54,7 @@ _GSD_PATTERNS = (
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthomosaics?|photos?|"
-               r"photographs?|chips?|tiles?|mosaics?|scenes?)\b)"),
+               r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened)\b)"),
 )
 """... and "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun."""
 _MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
