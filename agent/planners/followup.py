@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
-from agent.planners.scene_refs import ORDINALS
+from agent.planners import scenes as facts
+from agent.planners.scene_refs import ORDINALS, referenced
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
 
 if TYPE_CHECKING:
     from agent.sandbox import Paths
@@ -34,8 +37,15 @@ _FILTER = re.compile(
 _VAGUE_SIZE = re.compile(r"\bonly (?:the )?(?:big|large|bigger|larger|biggest|largest|small|"
                          r"smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b(?!\s+than)",
                          re.IGNORECASE)
-_SAME = re.compile(r"\b(same|again|repeat|likewise)\b.*\b(image|scene|one|file)\b|"
-                   r"\b(image|scene)\s*(\d+)\b", re.IGNORECASE)
+_SAME = re.compile(r"\b(same|again|repeat|likewise)\b.*\b(image|scene|one|file|picture|photo|"
+                   r"tile|chip|acquisition|date)\b|\b(image|scene)\s*(\d+|[a-e])\b|"
+                   r"^\W*(?:and|now|ok|okay|then)?\W*(?:what about|how about|and for|and on|"
+                   r"now for|now on|now do|do it for|do it on|do that for|do that on|and with|"
+                   r"now with)\b"
+                   r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
+                   r"radar|optical|sar)\b", re.IGNORECASE)
+"""A request to run the previous one on another scene ("same for the second image", "what about
+the radar one?", "now do it for the 2019 one")."""
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"
                      r"shapes?|that|them|those|it)\b", re.IGNORECASE)
 
@@ -103,6 +113,11 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
 
 def _scene_index(request: str, count: int, used: Sequence[str],
                  scenes: Sequence[str]) -> int | None:
+    norm = read_request(request, None).norm
+    vocab = get_vocabulary()
+    picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])
+    if len(picked) == 1:  # "the radar one", "the 2019 image", "image B", "the older one"
+        return picked[0]
     lowered = request.lower()
     number = re.search(r"\b(?:image|scene)\s*(\d+)\b", lowered)
     if number:
