@@ -24,8 +24,10 @@ from agent.planners.text import FILE_MASK, RequestText
 from agent.planners.vocab import Vocabulary
 
 _VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
-_OUTPUT = re.compile(r"(?<!\bi )(?<!\bwe )(?<!\bve )(?<!\bhave )(?<!\balready )"
-                     r"\b(save|saving|saved|export\w*|writ\w*|output|store|dump)\b[^.;?!]{0,30}?"
+_OUTPUT = re.compile(r"(?:\b(?:save|saving|export|exporting|write|writing|output|store|storing|"
+                     r"dump)|"
+                     r"\b(?:be|been|get|gets|is|are)\s+(?:saved|exported|written|stored))\b"
+                     r"[^.;?!]{0,30}?"
                      r"\b(to|as|into|in)\s+(?:(?:the|a|new|file|called|named)\s+)*$")
 _REFERENCE = re.compile(
     r"(?:\b(?:against|versus|vs)\.?|\b(?:reference|ground[\s-]*truth|truth|labels?|labell?ed|"

@@ -329,7 +329,8 @@ def find_oriented(text: str) -> bool | None:
 _ROLE_WORDS = (("swir2", r"swir[\s-]?2|short[\s-]?wave[\s-]infra[\s-]?red[\s-]2"),
                ("swir1", r"swir[\s-]?1|short[\s-]?wave[\s-]infra[\s-]?red[\s-]1"),
                ("swir", r"swir|short[\s-]?wave[\s-]infra[\s-]?red"),
-               ("nir", r"near[\s-]?infra[\s-]?red|nir"), ("blue", r"blue"), ("green", r"green"),
+               ("nir", r"near[\s-]?infra[\s-]?red|near[\s-]ir|nir"), ("blue", r"blue"),
+               ("green", r"green"),
                ("red", r"red"))
 _ROLE = "|".join(f"(?P<{k}>{v})" for k, v in _ROLE_WORDS)
 

@@ -144,8 +144,9 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
     for pattern in _GSD_PATTERNS:
         for m in pattern.finditer(text):
             take(m.start(), m.end(), _metres(m.group(1), m.group(2)))
-            lead = _LEAD.search(text, max(0, m.start() - 20), m.start())
-            if lead:  # "at 0.5 m and 0.3 m resolution"
+            lead = _LEAD.search(text, max(0, m.start() - 20), m.start()) \
+                if text[m.start()].isdigit() or text[m.start()] == "." else None
+            if lead:  # "at 0.5 m and 0.3 m resolution" (not "flew at 120 m, gsd 3 cm")
                 take(lead.start(), lead.end(), _metres(lead.group(1), lead.group(2)))
     for _, end, _ in sorted(found):
         more = _MORE.match(text, end)
