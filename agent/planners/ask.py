@@ -64,7 +64,8 @@ _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
 _BEFORE = re.compile(r"^\s*before (?:i |we )?(?:(?:run|do|start|compute|map|count|use|compare|"
-                     r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go)\b|\w+ing\b)"
+                     r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
+                     r"submit|send|put|import|include|publish)\b|\w+ing\b)"
                      r"[^,:;.?!]{0,80}[,:]")
 _LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:i|we|they|you|users|analysts|the team) "
                         r"(?:can|could|may|might|will)\b[^.?!;]*")

@@ -44,17 +44,22 @@ _TRUTH_NAMES = frozenset({"label", "labels", "truth", "gt", "groundtruth", "refe
 _LABEL_NAMES = _TRUTH_NAMES - {"reference", "ref"}  # a "reference" image may be a before scene
 _RESULT_NAMES = frozenset({"mask", "masks", "pred", "preds", "prediction", "predictions",
                            "predicted", "result", "results", "output", "out", "detections",
-                           "dets", "seg", "segmentation", "classified", "classification"})
+                           "dets", "seg", "segmentation", "classified", "classification",
+                           "supervised", "unsupervised", "lulc", "landcover"})
 _PRODUCT_INTENTS = ("detect", "count", "segment", "water_strong", "water_weak", "biomass",
                     "change", "classify", "search", "composite")
 _EXISTING = re.compile(
     r"\b(?:this|that|my|our|these|those|your|its|their|given|provided|predicted|the)\s+"
-    r"(?:[a-z0-9]+\s+){0,2}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
+    r"(?:[a-z0-9]+\s+){0,3}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
     r"segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
     + FILE_MASK + ")")
 _GIVEN = re.compile(r"\b(?:reference|ground[\s-]*truth|truth|labell?ed|annotated|manual|gold|"
                     r"official|surveyed)\s+(?:[a-z]+\s+){0,2}?(?:footprints?|polygons?|outlines?|"
                     r"masks?|labels?|maps?|boxes|extents?)\b")
+_DONE = re.compile(r"\W*(?:i|we)\s+(?:have\s+|had\s+|already\s+)?(?:ran|run|performed|produced|"
+                   r"made|generated|created|did|done|computed|classified|trained|mapped|built|"
+                   r"derived|exported|digiti[sz]ed)\b")
+"""A sentence that says the analyst made the result already ("I ran a classification ...")."""
 _CLAUSE = re.compile(r"[;?!]|\.(?!\d)|,?\s*\b(?:and then|then|and)\b")
 _COMPARED = re.compile(r"\b(against|versus|vs|with|to)\.?\s+(?:[a-z0-9]+\s+){0,3}$")
 
@@ -124,6 +129,8 @@ def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) 
     clause, rest = text[start:end], text[:start] + " . " + text[end:]
     if result_named:  # "evaluate our building mask against the reference footprints"
         rest = _GIVEN.sub(" ", _EXISTING.sub(" ", rest))
+        done = [(a, b) for a, b in ask.sentences(rest) if _DONE.match(rest[a:b])]
+        rest = ask.blank(rest, done)  # "I ran a supervised classification ...": made already
     if _asks_for_products(rest, vocab):
         return True
     return (_asks_for_products(clause, vocab) and not _EXISTING.search(clause)

@@ -297,6 +297,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.vqa = a.caption = False
     if has("product_raster", t) and n_scenes and not make_map and not (
             (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.trend_strong or a.search
+            or a.files.assess
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\bsegment", t))
             or (a.indices and re.search(r"\b(create|make|produce|generate|compute|calculate|"
@@ -345,6 +346,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         noun = slots.counted_noun(t, vocab)
         if noun:  # "how many intersections?": count them with the detector
             a.classes, a.detect = [noun], True
+    if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
+        a.classify = False  # "is it a panchromatic or a colour image?": the header answers
+    if a.files.assess and not a.files.make and not a.labels:
+        a.classify = a.detect = a.segment = a.water = a.biomass = False  # the result exists
+        a.classes, a.indices = [], []
     return a
 
 

@@ -55,7 +55,7 @@ _VERBS = frozenset((
     "detect", "create", "compute", "calculate", "map", "count", "measure", "estimate", "make",
     "classify", "segment", "show", "give", "tell", "find", "produce", "generate", "plot",
     "export", "report", "extract", "identify", "compare", "run", "apply", "derive", "mask",
-    "sort", "label", "tag", "overlay"))
+    "sort", "label", "tag", "overlay", "check", "submit", "validate", "assess", "evaluate"))
 """Verbs that open a step of a to-do list, never a candidate label."""
 
 
@@ -124,8 +124,8 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
     span, in order."""
     for clause in re.finditer(r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
         body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
-        if _AMOUNTS.search(body):
-            continue  # "equal to one, between two and five or more": ranges of a number
+        if _AMOUNTS.search(body) or vocab.has("metadata", body):
+            continue  # ranges of a number; "the pixel size, projection and number of bands"
         has_or = re.search(r"\bor\b", body) is not None
         if not has_or and "," not in body and not _LABEL_OPENER.search(body):
             continue

@@ -35,6 +35,10 @@ NOTHING_APPLIES = (
     "dates, classify or search scenes, and caption or answer questions about a scene.")
 
 
+_VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+"""Vector files given among the scenes are regions, references or zones, never scenes."""
+
+
 class OfflinePlanner:
     """Deterministic planner from keywords and slots (the default, ``name = "offline"``)."""
 
@@ -57,7 +61,8 @@ class OfflinePlanner:
         vocab = self.vocab
         req = read_request(request, vocab.corrector)
         files = read_files(req, vocab)
-        paths = ([(s.path, s.modality) for s in scenes]
+        rasters = [s for s in scenes if not _VECTOR_FILE.search(s.path)]  # a vector is no scene
+        paths = ([(s.path, s.modality) for s in rasters]
                  or [(f, None) for f in files.scenes(req.files)])
         named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
