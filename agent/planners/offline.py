@@ -35,6 +35,7 @@ NOTHING_APPLIES = (
     "dates, classify or search scenes, and caption or answer questions about a scene.")
 
 
+_PRE_FIRE = re.compile(r"\bpre[\s-]?(fire|burn|event)\b|\bbefore the (fire|burn|blaze)\b")
 _VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
 """Vector files given among the scenes are regions, references or zones, never scenes."""
 
@@ -235,7 +236,17 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
                    f"the polygons of {a.files.region} together")
         ordered = sorted(scenes_left, key=lambda s: facts.file_date(s.path) or "")
         refs, stat = [], "auto"
+        pre = ordered[0] if len(ordered) >= 3 and a.indices and a.indices[0] in ("NBR", "dNBR") \
+            and _PRE_FIRE.search(req.norm) else None
+        if pre is not None:  # "the pre-fire image and the post-fire days": dNBR of each day
+            ordered = ordered[1:]
+            b.note(f"burn severity of each later date against the pre-fire scene {pre.path}")
         for scene in ordered:
+            if pre is not None:
+                refs.append(b.burn_pair(pre, scene, "dNBR", True))
+                stat = b.vocab.trend_statistic["spectral_index_masked" if a.threshold is not None
+                                               else "spectral_index"]
+                continue
             ref, stat = _per_date(b, a, scene)
             refs.append(ref)
         b.add("trend", images=refs, statistic=stat, dates=b.trend_dates(ordered))
