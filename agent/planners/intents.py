@@ -54,7 +54,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         The analysis; ``declined`` set when the request is out of scope.
     """
     t = slots.numerals(req.norm, vocab)
-    asked = ask.blank(req.plain, ask.background_spans(req.plain))  # context declines nothing
+    asked = ask.blank(req.plain, ask.background_spans(req.plain)  # context declines nothing
+                      + ask.later_use_spans(req.plain))
     a = Analysis(declined=declines.decline(asked, vocab, n_scenes), files=files or Files())
     if a.declined:
         return a
