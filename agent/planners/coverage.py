@@ -61,7 +61,7 @@ _WHAT = {
 }
 _SATISFIES = {
     "detect_objects": {"detect_objects", "segment", "detect_changes", "describe_scene",
-                       "measure"},
+                       "measure", "classify_scene"},
     "segment": {"segment"},
     "describe_scene": {"describe_scene", "detect_objects", "map_water", "spectral_index",
                        "classify_scene", "detect_changes", "describe_raster", "segment"},

@@ -53,7 +53,14 @@ _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|tho
                   r"acquisitions?|files?|rasters?|chips?|ones)\b")
 _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
                         r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"
-                        r"\d[^.;,]*")
+                        r"\d[^.;,]*|"
+                        r"\b(?:pre|post|before|after)[\s-]?(?:event|fire|flood|disaster|storm)?\s+"
+                        r"(?:image\s+|scene\s+|file\s+)?(?:is|was)\s+the\s+(?:first|second|last|1st|"
+                        r"2nd)(?:\s+(?:one|image|scene|file))?\b|"
+                        r"\bthe\s+(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file))?\s+"
+                        r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b")
+"""A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
+is the second file") picks no scene."""
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 _MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"

@@ -114,8 +114,9 @@ ASKS_LABEL = re.compile(
 COMPUTE_BEFORE = re.compile(r"\b(comput\w*|calculat\w*|deriv\w*|creat\w*|mak\w*|produc\w*|"
                             r"generat\w*|use|using|apply|run)\s+(?:the\s+|an?\s+|its\s+)?$")
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
-                      r"cells?|areas?)\s+(?:above|below|over|under|greater|less|higher|lower|"
-                      r"with|where|of|>|<)(?:[^.;?!]|\.\d){0,40}\bas\b")
+                      r"cells?|areas?|anything|everything|something)\s+(?:above|below|over|under|"
+                      r"greater|less|higher|lower|with|where|of|that|>|<)(?:[^.;?!]|\.\d){0,40}"
+                      r"\bas\b")
 """A verb before an index that computes it; a "count pixels above X as Y" class definition."""
 
 ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beach (image|scene|"
