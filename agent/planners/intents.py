@@ -171,7 +171,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     detect_words = has("detect", t)
     a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
                     or (a.classes and a.has_filter))
-    a.segment = has("segment", t) or (has("classify_pixels", t) and bool(a.classes))
+    a.segment = has("segment", topics.given_shapes(t, req.mentions)) or (
+        has("classify_pixels", t) and bool(a.classes))
     a.count_outlines = a.segment and a.counting and not detect_words  # "segment ... how many"
     a.everything = has("everything", t)
     if a.everything and a.segment and not a.classes:

@@ -14,8 +14,12 @@ def vector_only(a: Analysis, norm: str) -> bool:
     """Whether a request with no scene asks to count or measure the objects of its vector file
     ("the footprints in b.gpkg: how many?"), not to use the file as a region ("ships inside
     harbour.geojson")."""
+    if _objects_asked(a) and re.search(r"\b(polygons?|features?|shapes?|outlines?|footprints?|"
+                                       r"alerts?|records?)\b[^.?!;]{0,20}\b(in|of|from)\s+"
+                                       r"(?:the\s+)?xfilex", norm):
+        return True  # "the area of the flood polygons in f.geojson": the file's own shapes
     return _objects_asked(a) and not (
-        a.water or a.indices or a.biomass or a.change or a.search or re.search(
+        a.water or a.indices or a.biomass or a.search or re.search(
             r"\b(inside|within|over|across|clipped to|area of)\s+(?:the |my |our )?"
             r"(?:\w+ ){0,2}xfilex", norm))
 
@@ -28,7 +32,7 @@ def names_index(path: str, index: str) -> bool:
 
 def _objects_asked(a: Analysis) -> bool:
     """Whether the request counts or measures objects (a class, a count, an object area)."""
-    return bool(a.counting or a.count_words or (a.classes and (a.object_area or a.statistic)))
+    return bool(a.counting or a.count_words or a.object_area or (a.classes and a.statistic))
 
 
 def measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:

@@ -126,3 +126,21 @@ ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beac
 COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
                              r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
 """An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
+
+_GIVEN_SHAPES = re.compile(
+    r"\b(polygons?|outlines?|outlined|footprints?|boundar\w+|contours?|shapes?|areas? (?:i|we) "
+    r"drew)\b(?=[^.?!;]{0,40}?xfilex)")
+_VECTOR_NAME = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+
+
+def given_shapes(text: str, mentions: list[str]) -> str:
+    """``text`` with shape words blanked where they describe a vector file the analyst gives
+    ("the grove polygons (olives.gpkg)", "the lots outlined in lots.geojson"): such shapes
+    are inputs, not outlines to make."""
+    def blank(m: re.Match[str]) -> str:
+        if re.search(r"\b(per|each|every|by)\s+(\w+\s+)?$", text[max(0, m.start() - 25):m.start()]):
+            return m.group(0)  # "per sector polygon in s.geojson": zones, counted per polygon
+        k = text.count("xfilex", 0, m.end() + text[m.end():].find("xfilex"))
+        path = mentions[k] if k < len(mentions) else ""
+        return " " * len(m.group(0)) if _VECTOR_NAME.search(path) else m.group(0)
+    return _GIVEN_SHAPES.sub(blank, text)
