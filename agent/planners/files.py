@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from agent.planners import ask
-from agent.planners.text import FILE_MASK, RequestText
+from agent.planners.text import FILE_MASK, VECTOR_FILE, RequestText
 from agent.planners.vocab import Vocabulary
 
-_VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
 _OUTPUT = re.compile(r"(?:\b(?:save|saving|export|exporting|write|writing|output|store|storing|"
                      r"dump)|"
                      r"\b(?:be|been|get|gets|is|are)\s+(?:saved|exported|written|stored))\b"
@@ -169,7 +168,7 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
             out.assess, out.reference = True, mentions[ref]
             candidates = [i for i in candidates if mentions[i] != out.reference]
             results = [i for i in candidates if not _REGION_CUE.search(windows[i][1]) and (
-                _VECTOR.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES))]
+                VECTOR_FILE.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES))]
             context = ask.blank(text, ask.background_spans(text))  # "the report gives ..."
             out.make = _makes_first(context, masks[ref], vocab, bool(results))
             if not out.make:
@@ -177,12 +176,12 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
             if results and not out.make:
                 out.result = mentions[results[0]]
                 candidates = [i for i in candidates if mentions[i] != out.result]
-    boxes = [i for i in candidates if _VECTOR.search(mentions[i]) and (
+    boxes = [i for i in candidates if VECTOR_FILE.search(mentions[i]) and (
         _BOX_PROMPTS.search(windows[i][1]) or _AS_PROMPTS.search(text[ends[i]:]))]
     if boxes:  # "segment the buildings using the boxes in b.geojson as prompts"
         out.boxes = mentions[boxes[0]]
         candidates = [i for i in candidates if mentions[i] != out.boxes]
-    vectors = [mentions[i] for i in candidates if _VECTOR.search(mentions[i])]
+    vectors = [mentions[i] for i in candidates if VECTOR_FILE.search(mentions[i])]
     if vectors and vocab.has("per_zone", text):
         out.zones = vectors.pop(0)
     out.region = vectors[0] if vectors else None

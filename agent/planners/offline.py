@@ -25,7 +25,7 @@ from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair
 from agent.planners.scope import RESULT_TOOLS, scene_options
-from agent.planners.text import RequestText, read_request
+from agent.planners.text import VECTOR_FILE, RequestText, read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
 NOTHING_APPLIES = (
@@ -36,8 +36,6 @@ NOTHING_APPLIES = (
 
 
 _PRE_FIRE = re.compile(r"\bpre[\s-]?(fire|burn|event)\b|\bbefore the (fire|burn|blaze)\b")
-_VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
-"""Vector files given among the scenes are regions, references or zones, never scenes."""
 
 
 class OfflinePlanner:
@@ -62,7 +60,7 @@ class OfflinePlanner:
         vocab = self.vocab
         req = read_request(request, vocab.corrector)
         files = read_files(req, vocab)
-        rasters = [s for s in scenes if not _VECTOR_FILE.search(s.path)]  # a vector is no scene
+        rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
         paths = ([(s.path, s.modality) for s in rasters]
                  or [(f, None) for f in files.scenes(req.files)])
         named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)

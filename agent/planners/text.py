@@ -29,7 +29,8 @@ _PATH = re.compile(
 )
 _FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+)(?=[\s,.;:!?)]|$)")
 _NOT_FOLDER = re.compile(r"(?i)(yes|no|and|or|km|m|per|with|w|s|h|n|y|either|and\\or)/")
-_VECTOR = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
+"""A vector file name (regions, references, zones, box prompts): never a scene."""
 _GLOB = re.compile(r"[*?]")
 _WORD = re.compile(r"[a-z]+")
 _UNICODE = {
@@ -237,7 +238,7 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
 
     def keep_path(match: re.Match[str]) -> str:
         path = match.group(1)
-        if _VECTOR.search(path):
+        if VECTOR_FILE.search(path):
             vectors.append(path)
         elif _GLOB.search(path):
             folders.append(path)

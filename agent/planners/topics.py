@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.slots import NUM
+from agent.planners.text import VECTOR_FILE
 from agent.planners.vocab import Vocabulary, singular
 
 
@@ -130,7 +131,6 @@ COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)
 _GIVEN_SHAPES = re.compile(
     r"\b(polygons?|outlines?|outlined|footprints?|boundar\w+|contours?|shapes?|areas? (?:i|we) "
     r"drew)\b(?=[^.?!;]{0,40}?xfilex)")
-_VECTOR_NAME = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
 
 
 def given_shapes(text: str, mentions: list[str]) -> str:
@@ -142,5 +142,5 @@ def given_shapes(text: str, mentions: list[str]) -> str:
             return m.group(0)  # "per sector polygon in s.geojson": zones, counted per polygon
         k = text.count("xfilex", 0, m.end() + text[m.end():].find("xfilex"))
         path = mentions[k] if k < len(mentions) else ""
-        return " " * len(m.group(0)) if _VECTOR_NAME.search(path) else m.group(0)
+        return " " * len(m.group(0)) if VECTOR_FILE.search(path) else m.group(0)
     return _GIVEN_SHAPES.sub(blank, text)
