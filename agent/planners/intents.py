@@ -302,8 +302,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             or a.files.assess
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\bsegment", t))
-            or (a.indices and re.search(r"\b(create|make|produce|generate|compute|calculate|"
-                                        r"derive)\b[^.?!;]{0,30}\bclassified\b", t))):
+            or (a.indices and (topics.COMPUTES_INDEX.search(t) or re.search(
+                r"\b(create|make|produce|generate|compute|calculate|derive)\b[^.?!;]{0,30}"
+                r"\bclassified\b", t)))):
         # ("create a map of the classified dNBR from the pre and post scenes": computed)
         # "the raster contains biomass in t/ha: the total?" - measure the given product itself
         a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
