@@ -69,6 +69,11 @@ def _gsd(entries: list[tuple[str, str]], a: Analysis,
     return values[0] if len(set(values)) == 1 else values
 
 
+def _copy(region: Any) -> Any:
+    """A step's own copy of the region (a bbox list is never shared between steps)."""
+    return list(region) if isinstance(region, list) else region
+
+
 def _fields(tool: str) -> set[str]:
     from tools.catalog import REGISTRY  # the tool records say which outputs have a 4326 copy
 
@@ -97,15 +102,15 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
         if a.wgs84 and "wgs84" in _fields(step.tool):  # "their positions in WGS84"
             step.args["wgs84"] = True
         entries = scene_entries(step)
-        if step.tool == "assess" and region is not None and step.args.get("region") is None:
-            step.args["region"] = list(region) if isinstance(region, list) else region
+        if step.tool == "assess" and region is not None:
+            step.args.setdefault("region", _copy(region))
         source = composites.get(str(step.args.get("image")))
         if not entries and source is not None and step.tool != "measure":
             gsd = _gsd(scene_entries(source), a, pair)  # a composite keeps its scene's GSD
             if gsd is not None:
                 step.args["gsd"] = gsd
-            if region is not None and step.args.get("region") is None:  # its numbers too
-                step.args["region"] = list(region) if isinstance(region, list) else region
+            if region is not None:  # the step reading the composite: its numbers too
+                step.args.setdefault("region", _copy(region))
             continue
         if not entries:
             continue
@@ -113,8 +118,8 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
         if gsd is not None:
             step.args["gsd"] = gsd
             touched = True
-        if region is not None and step.args.get("region") is None:
-            step.args["region"] = list(region) if isinstance(region, list) else region
+        if region is not None:
+            step.args.setdefault("region", _copy(region))
     if touched and len(set(a.gsd.values)) > 1 and not (a.gsd.by_file or a.gsd.by_role):
         note(f"several GSDs stated ({', '.join(f'{v:g} m' for v in a.gsd.values)}): the "
              f"first is used for every scene ({', '.join(order) or '$image'})")

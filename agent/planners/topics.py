@@ -112,8 +112,9 @@ ASKS_LABEL = re.compile(
     r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b")
 """A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""
 
-COMPUTE_BEFORE = re.compile(r"\b(comput\w*|calculat\w*|deriv\w*|creat\w*|mak\w*|produc\w*|"
-                            r"generat\w*|use|using|apply|run)\s+(?:the\s+|an?\s+|its\s+)?$")
+_COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
+COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
+                            r"(?:the\s+|an?\s+|its\s+)?$")
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
                       r"cells?|areas?|anything|everything|something)\s+(?:above|below|over|under|"
                       r"greater|less|higher|lower|with|where|of|that|>|<)(?:[^.;?!]|\.\d){0,40}"
@@ -124,8 +125,8 @@ ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beac
                      r"date|one|picture|photo)\b|\bboth (images|scenes|dates|pictures|photos)\b")
 """Counts asked per scene of a pair ("count the cranes on each"): two counts, no change map."""
 
-COMPUTES_INDEX = re.compile(r"\b(calculat|comput|creat|mak|deriv|produc|generat)\w*\b[^.?!;]{0,20}"
-                             r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
+COMPUTES_INDEX = re.compile(rf"\b{_COMPUTE_VERB}\b[^.?!;]{{0,20}}"
+                            r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")
 """An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
 
 _GIVEN_SHAPES = re.compile(
