@@ -41,7 +41,9 @@ _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered
 """Openers of a rhetorical question or a concession ("If you could speed up time ... what would
 it look like?", "Whether natural or not, fires change ..."): context, no ask."""
 _IMPERATIVE = re.compile(
-    r"(?:^\s*|[,:;]\s*|xfilex\s+)(?:then |now |also |and |first |next |finally |just |so |please )?"
+    r"(?:^\s*|[,:;]\s*|xfilex\s+|"
+    r"^\s*(?:in|on|for) the [\w -]{1,25}? (?:image|scene|one|picture)\s+)"
+    r"(?:then |now |also |and |first |next |finally |just |so |please )?"
     r"(compute|calculate|count|obtain|"
     r"map|detect|segment|estimate|measure|classify|make|create|produce|generate|run|render|"
     r"plot|derive|extract|identify|locate|find|list|report|quantify|assess|determine|"

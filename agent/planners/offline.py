@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import ask, coverage, products, scene_refs, topics
+from agent.planners import ask, clause_scenes, coverage, products, scene_refs, topics
 from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
@@ -63,12 +63,15 @@ class OfflinePlanner:
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
         paths = ([(s.path, s.modality) for s in rasters]
                  or [(f, None) for f in files.scenes(req.files)])
+        moded = [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]
+        if (joined := clause_scenes.plan_per_clause(request, moded, self.plan)) is not None:
+            return joined  # a different ask per scene
         named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
             len(paths) == 2 and topics.pair_class_change(req.norm, vocab)) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
                 ask.blank(req.norm, ask.background_spans(req.norm)),  # context picks none
-                [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]))
+                moded))
         picked, given = [paths[i][0] for i in chosen], len(paths)
         paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)

@@ -42,6 +42,11 @@ _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no
                        r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
 _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}")
+_EVENT = r"(?:[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|earthquake|hurricane|cyclone))?"
+_PRE = re.compile(rf"\b(?:pre{_EVENT}|before)\b{_COORD}")
+_POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")
+"""Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
+:func:`referenced`), since a whole change request names its baseline the same way."""
 _YEAR = re.compile(rf"\b(?:the\s+)((?:19|20)\d{{2}})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
                    r"(?:from|of|taken in|acquired in|in)\s+((?:19|20)\d{2})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
@@ -88,12 +93,15 @@ def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
     return index if index < len(paths) else None
 
 
-def referenced(norm: str, scenes: Sequence[tuple[str, str | None]]) -> list[int]:
+def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
+               roles: bool = False) -> list[int]:
     """Indices (in the given order) of the scenes the request singles out; [] for none/all.
 
     Args:
         norm: The normalised request (file names masked).
         scenes: ``(path, modality)`` of the request's scenes, in the order given.
+        roles: Also read pair roles ("the pre-flood image" is the older one): for one clause
+            of a request, not for a whole request ("dNBR with the pre-fire scene as baseline").
     """
     n = len(scenes)
     if n < 2:
@@ -118,8 +126,10 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]]) -> list[int]
              else list(range(n)))
     if _OLD.search(norm):
         picked.add(order[0])
-    if _NEW.search(norm):
+    if _NEW.search(norm) or (roles and _POST.search(norm)):
         picked.add(order[-1])
+    if roles and _PRE.search(norm):
+        picked.add(order[0])
     for m in _YEAR.finditer(norm):
         year = m.group(1) or m.group(2)
         picked |= {i for i, d in enumerate(dates) if d and d.startswith(year)}

@@ -79,3 +79,15 @@ def test_follow_ups_refer_to_the_right_image_and_result(planner: OfflinePlanner,
     assert sized is not None and sized.plan is not None
     assert sized.plan.steps[0].args == {"source": "ws/s1_water.tif", "statistic": "count",
                                         "min_area_m2": 20000.0}
+
+
+def test_a_different_ask_per_scene(planner: OfflinePlanner, pair: list[str]) -> None:
+    """Each clause runs on the scene it names: no change between the two, no wrong image."""
+    scenes = request_checks().scenes(pair)
+    plan = planner.plan("In the radar image map the flood water. In the optical one, count "
+                        "the buildings and give their total area.", scenes)
+    assert [(t, a.get("image")) for t, a in steps(plan)] == [
+        ("map_water", scenes[0].path), ("detect_objects", scenes[1].path),
+        ("segment", scenes[1].path), ("measure", None)]
+    assert plan.steps[2].args["boxes"] == "$s2" and plan.steps[3].args["source"] == "$s3"
+    assert sum("planned on" in n for n in plan.notes) == 2

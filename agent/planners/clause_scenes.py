@@ -1,0 +1,105 @@
+"""Requests whose clauses ask different things of different scenes.
+
+"Count the homes in the pre-flood image and map the water in the later one" is no change
+between the two scenes: each clause names its own scene (by file name, order, date, modality
+or pair role, see :mod:`agent.planners.scene_refs`). When at least two clauses pick different
+scenes, the request is cut into groups - an asking clause that picks a scene starts a group, a
+clause that picks none ("and how big is it?") or asks nothing joins the group before it (the
+first group when it comes first) - and each group is planned on its own scenes. A request with
+words that relate its scenes ("compare", "gone", "new", "baseline", "over time") is about the
+scenes together and is never cut. The steps are then joined into one
+plan, their ids renumbered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from agent import references
+from agent.plan import Plan, PlanStep, Scene
+from agent.planners import ask, coverage, scene_refs
+from agent.planners.text import read_request
+
+_RELATION = re.compile(
+    r"\b(?:compar\w*|versus|vs|than|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
+    r"anymore|no longer|since|chang\w*|differ\w*|lost|loss|gain\w*|added|removed|baseline|"
+    r"reference|between|over time|time series|series|trend\w*|evol\w*|dynamics|both|each|"
+    r"as (?:the |an? )?(?:pre|post|before|after))\b")
+"""Words that relate the scenes to each other ("how many are gone in the second image",
+"with b.tif as the baseline"): such a request is about the scenes together, never split."""
+
+
+@dataclass
+class Group:
+    """Consecutive clauses about the same scenes."""
+
+    text: str
+    scenes: list[int]
+
+
+def groups(request: str, scenes: Sequence[tuple[str, str | None]]) -> list[Group]:
+    """The clause groups of ``request``, or [] when its clauses do not pick different scenes.
+
+    Args:
+        request: The request as written.
+        scenes: ``(path, modality)`` of its scenes, in the order given.
+    """
+    if len(scenes) < 2 or _RELATION.search(read_request(request, None).norm):
+        return []
+    paths = [p for p, _ in scenes]
+    out: list[Group] = []
+    lead: list[str] = []  # clauses before the first one that picks a scene
+    for part in coverage.clauses(request):
+        req = read_request(part, None)
+        norm = ask.blank(req.norm, ask.background_spans(req.norm))
+        picked = sorted({paths.index(m) for m in req.mentions if m in paths}
+                        | set(scene_refs.referenced(norm, scenes, roles=True)))
+        if picked and len(picked) < len(scenes) and ask.is_ask(norm):
+            out.append(Group(" ".join([*lead, part]), picked))
+            lead = []
+        elif out:
+            out[-1].text = f"{out[-1].text} {part}"
+        else:
+            lead.append(part)
+    if len({tuple(g.scenes) for g in out}) < 2:
+        return []
+    return out
+
+
+_ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earthquake|hurricane|"
+                        r"cyclone|disaster)\b", re.IGNORECASE)
+"""The event in a pair role ("the pre-flood image") names a scene, not something to map."""
+
+
+def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
+                    plan: Callable[[str, list[Scene]], Plan]) -> Plan | None:
+    """One plan of each clause group's plan (see :func:`groups`), or None when the request is
+    not cut or a group has no plan (then the request is planned as a whole).
+
+    Args:
+        request: The request as written.
+        scenes: ``(path, modality)`` of its scenes, in the order given.
+        plan: Plans a group's text on its scenes (the planner's own ``plan``).
+    """
+    found = groups(request, scenes)
+    if not found:
+        return None
+    steps: list[PlanStep] = []
+    notes: list[str] = []
+    not_done: list[str] = []
+    for group in found:
+        own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
+        part = plan(_ROLE_WORD.sub(r"\1-event", group.text), own)
+        if not part.steps:
+            return None
+        names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(part.steps)}
+        steps += [PlanStep(id=names[s.id], tool=s.tool,
+                           args=references.rename(s.args, {k: f"${v}" for k, v in names.items()}))
+                  for s in part.steps]
+        notes.append(f"{group.text.strip()!r} is planned on "
+                     f"{', '.join(scenes[i][0] for i in group.scenes)} only")
+        notes += part.notes
+        not_done += part.not_done
+    return Plan(request=request, steps=steps, notes=notes, not_done=not_done)

@@ -1,0 +1,53 @@
+"""Clauses that ask different things of different scenes (agent/planners/clause_scenes.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.plan import Scene
+from agent.planners import clause_scenes
+from agent.planners.offline import OfflinePlanner
+from tests.agent.planners.plans import steps
+
+PAIR = ["pre_flood_2023-05-01.tif", "post_flood_2023-05-20.tif"]
+
+
+def _scenes(paths: list[str]) -> list[Scene]:
+    return [Scene(path=p) for p in paths]
+
+
+def test_pair_roles_pick_one_scene_each(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Count the homes in the pre-flood image and map the water in the "
+                        "later one", _scenes(PAIR))
+    assert [(t, a["image"]) for t, a in steps(plan)] == [
+        ("detect_objects", PAIR[0]), ("map_water", PAIR[1])]
+    assert plan.steps[0].args["classes"] == ["building"]
+
+
+@pytest.mark.parametrize(("request_", "tools"), [
+    ("Compute NDVI on the 2019 image, and count trees in the 2021 image",
+     [("spectral_index", "farm_2019.tif"), ("detect_objects", "farm_2021.tif")]),
+    ("Count the cars in farm_2019.tif and map the water in farm_2021.tif",
+     [("detect_objects", "farm_2019.tif"), ("map_water", "farm_2021.tif")]),
+])
+def test_dates_and_names_pick_the_scene(planner: OfflinePlanner, request_: str,
+                                        tools: list[tuple[str, str]]) -> None:
+    plan = planner.plan(request_, _scenes(["farm_2019.tif", "farm_2021.tif"]))
+    assert [(t, a["image"]) for t, a in steps(plan)] == tools
+
+
+@pytest.mark.parametrize("request_", [
+    "Count the buildings in the first image and tell me how many are new in the second",
+    "Map the water in the first image; with the second as the baseline, what was lost?",
+    "The first image is the dry reference. Map the water in the second one.",
+])
+def test_scenes_related_to_each_other_are_not_cut(request_: str) -> None:
+    assert clause_scenes.groups(request_, [(p, None) for p in PAIR]) == []
+
+
+def test_a_clause_without_a_scene_joins_the_one_before() -> None:
+    found = clause_scenes.groups("Count the ships in the first image and how big are they? "
+                                 "Map the water in the second image.",
+                                 [(p, None) for p in PAIR])
+    assert [g.scenes for g in found] == [[0], [1]]
+    assert "how big" in found[0].text
