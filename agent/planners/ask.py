@@ -114,6 +114,16 @@ def background_spans(norm: str) -> list[Span]:
     return out + _openers(norm, spans)
 
 
+def statement_spans(norm: str) -> list[Span]:
+    """Sentences that ask nothing in a request that asks elsewhere (kept readable by
+    :func:`background_spans` when they carry a file or a number)."""
+    spans = sentences(norm)
+    asks = [is_ask(norm[a:b]) for a, b in spans]
+    if not any(asks):
+        return []
+    return [s for s, asked in zip(spans, asks, strict=True) if not asked]
+
+
 def _openers(norm: str, spans: list[Span]) -> list[Span]:
     """Role clauses ("as the analyst for ..., i need") and later steps ("before i run the burn
     mapping, is there smoke?") that open a sentence: context, unless they carry a number or a

@@ -114,6 +114,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
                   else []) or slots.find_classes(t, vocab, skip + cover, names))
+    if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
+        a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
+            ask.blank(t, stated), vocab, skip + cover, names) or a.classes
     t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)

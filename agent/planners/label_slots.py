@@ -107,15 +107,42 @@ def which_and(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     return (labels, m.span()) if labels[0] != labels[1] else None
 
 
+_QUOTED = re.compile(r"(?:(?<=[\s(\[:])|^)['\"\u201c\u2018]([a-z][a-z0-9 \-/]{0,40}?)"
+                     r"['\"\u201d\u2019](?![a-z])")
+_QUOTE_JOIN = re.compile(r"\s*(?:,|/|\bor\b|\band\b|,\s*or\b|,\s*and\b)\s*$")
+
+
+def quoted_labels(text: str) -> tuple[list[str], Span] | None:
+    """Labels the analyst quotes ("as 'heavy destruction', 'moderate damage' or 'minimal
+    visible damage'"): each quoted phrase whole, when two or more are joined as a list."""
+    best: list[re.Match[str]] = []
+    run: list[re.Match[str]] = []
+    for m in _QUOTED.finditer(text):
+        if run and not _QUOTE_JOIN.match(text[run[-1].end():m.start()]):
+            run = []
+        run.append(m)
+        if len(run) > len(best):
+            best = list(run)
+    if len(best) < 2:
+        return None
+    labels = list(dict.fromkeys(singular(m.group(1).strip()) for m in best))
+    return (labels, (best[0].start(), best[-1].end())) if len(labels) > 1 else None
+
+
 def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
     paired = which_and(text, vocab)
     if paired:
         return paired
+    quoted = quoted_labels(text)
     found = [(rank, labels, span) for rank, labels, span in _label_lists(text, vocab)]
     if not found:
-        return None
+        return quoted
     _, labels, span = min(found, key=lambda f: f[0])  # a list opened by "as", else the first
+    if quoted and (any(q in lab for q in quoted[0] for lab in labels) or (
+            len(quoted[0]) == len(labels) and all(
+                q.startswith(lab) for q, lab in zip(quoted[0], labels, strict=True)))):
+        return quoted  # the same list, its quoted items whole ("'minimal visible damage'")
     return labels, span
 
 

@@ -125,12 +125,19 @@ def counted_noun(text: str, vocab: Vocabulary) -> str | None:
     return None if noun in vocab.not_objects else noun
 
 
+_NOT_INDEX = re.compile(r"\b(?:no|not|without|instead of|rather than|never|cannot compute|"
+                        r"can ?t compute|cannot use|can ?t use)\s+(?:an?\s+|the\s+|any\s+)?$")
+
+
 def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
-    """Index names named in ``text`` (explicitly or by alias) with their positions."""
+    """Index names named in ``text`` (explicitly or by alias) with their positions; one said
+    not to be used ("so no NBR", "instead of NDVI") is left out."""
     out: list[tuple[str, int]] = []
     for m in vocab.index_pattern.finditer(text):
         key = " ".join(m.group(0).replace("-", " ").split())
         name = vocab.index_of.get(key)
+        if _NOT_INDEX.search(text, max(0, m.start() - 25), m.start()):
+            continue
         if name and name not in (n for n, _ in out):
             out.append((name, m.start()))
     return out

@@ -55,8 +55,11 @@ _GSD_PATTERNS = (
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthomosaics?|photos?|"
                r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened)\b)"),
+    re.compile(r"(?<=" + FILE_MASK + r")\s*[,(]\s*" + _NUM + r"[\s-]*" + _UNIT
+               + r"(?=\s*[),;])"),
 )
-"""... and "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun."""
+"""... "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun; and
+"(a.tif, 30 cm)": a size given with a file name."""
 _MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
@@ -106,7 +109,7 @@ def _file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None
     joined to it by a few words ("a.png at 0.5 m", "a.png has a GSD of 0.5 m"), not across a
     comma. The k-th file mask is ``mentions[k]``."""
     pos = text.rfind(FILE_MASK, start, end)
-    between = text[pos + len(FILE_MASK):end]
+    between = re.sub(r"^\s*[,(]", "", text[pos + len(FILE_MASK):end])  # "(a.tif, 30 cm)"
     if pos < 0 or re.search(r"[,;]", between) or len(between.split()) > 6:
         return None
     k = text.count(FILE_MASK, 0, pos)

@@ -117,7 +117,8 @@ COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
                             r"(?:the\s+|an?\s+|its\s+)?$")
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
                       r"cells?|areas?|anything|everything|something)\s+(?:above|below|over|under|"
-                      r"greater|less|higher|lower|with|where|of|that|>|<)(?:[^.;?!]|\.\d){0,40}"
+                      r"greater|less|higher|lower|with|where|of|that|at|from|>|<|\u2265|\u2264)"
+                      r"(?:[^.;?!]|\.\d){0,40}"
                       r"\bas\b")
 """A verb before an index that computes it; a "count pixels above X as Y" class definition."""
 
