@@ -9,6 +9,7 @@ from agent.planners import (
     composite_slots,
     declines,
     label_slots,
+    object_nouns,
     pair_rules,
     scenes,
     slots,
@@ -186,7 +187,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
                                r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
     weak_water = has("water_weak", t) and (water_presence or not (
-        a.classes or a.indices or has("presence", t) or has("attribute", t)))
+        a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)))
     a.water = not water_index and (has("water_strong", t) or weak_water)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
@@ -245,6 +246,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair_change = a.change and n_scenes == 2
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
+    object_nouns.detect_named(a, t, vocab, counting=True)  # "how many penguins" (on snow)
     topic = None if a.indices else slots.topic_index(t, vocab)
     if a.classify and not a.labels and a.indices and re.search(
             r"\bclassify (the )?(snow|ice|snow ?/ ?ice|water|vegetation|forest|burn\w*|built|"
@@ -347,11 +349,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classes, a.indices = [], [n for n, _ in named]
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
-    if a.count_words and not (a.classes or a.detect or a.segment or a.water or a.indices
-                              or a.biomass or a.change or a.classify or a.search or a.metadata):
-        noun = slots.counted_noun(t, vocab)
-        if noun:  # "how many intersections?": count them with the detector
-            a.classes, a.detect = [noun], True
+    object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
     if a.files.assess and not a.files.make and not a.labels:

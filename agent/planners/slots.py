@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import Vocabulary
 
 Span = tuple[int, int]
 NUM = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
@@ -101,28 +101,6 @@ def place_names(raw: str, text: str) -> list[Span]:
         phrase = m.group(0).lower()
         spans += [f.span() for f in re.finditer(re.escape(phrase), text)]
     return spans
-
-
-def counted_noun(text: str, vocab: Vocabulary) -> str | None:
-    """The object after "how many" / "number of" when it is no known class ("intersections")."""
-    m = re.search(r"\b(?:how many|(?:total )?number of|count(?: the| all| of)?(?: (?:total )?"
-                  r"number of)?)\s+(?:the\s+)?([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?", text)
-    if not m:
-        return None
-    words = [w for w in m.groups() if w]
-    if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords:
-        return None
-    for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
-        if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
-            words = words[:1]
-            break
-        if word.endswith("s") and not words[i - 1].endswith("s"):
-            words = words[:i + 1]
-            break
-    else:
-        words = words[:1]
-    noun = singular(" ".join(words))
-    return None if noun in vocab.not_objects else noun
 
 
 _NOT_INDEX = re.compile(r"\b(?:no|not|without|instead of|rather than|never|cannot compute|"
@@ -251,8 +229,10 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
             if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()):
                 candidates.append((m.start(1), _number(m.group(1)), below))
-    for m in re.finditer(NUM + r"\s*(?:[a-z]+\s+)?(?:cut[\s-]?off|threshold)\b", text):
-        candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off"
+    for m in re.finditer(NUM + r"\s*(?:as\s+(?:the|a|our|my)\s+)?(?:[a-z]+\s+)?"
+                         r"(?:cut[\s-]?off|threshold)\b", text):
+        candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off",
+        # "using -0.3 as the water threshold"
     for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)(?:ed)?\s+(?:it|them|this|that|the \w+|"
                          r"\w+)?\s*(?:at|of|=|to)\s*" + NUM, text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "threshold it at 0.35"

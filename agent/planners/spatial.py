@@ -109,7 +109,8 @@ def _file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None
     joined to it by a few words ("a.png at 0.5 m", "a.png has a GSD of 0.5 m"), not across a
     comma. The k-th file mask is ``mentions[k]``."""
     pos = text.rfind(FILE_MASK, start, end)
-    between = re.sub(r"^\s*[,(]", "", text[pos + len(FILE_MASK):end])  # "(a.tif, 30 cm)"
+    between = re.sub(r"^\s*[,(](?=\s*\.?\d)", "",  # "(a.tif, 30 cm)"
+                     text[pos + len(FILE_MASK):end])
     if pos < 0 or re.search(r"[,;]", between) or len(between.split()) > 6:
         return None
     k = text.count(FILE_MASK, 0, pos)

@@ -211,6 +211,15 @@ def canonical_class(name: str) -> str:
     return found if found is not None else " ".join(name.strip().lower().split())
 
 
+_IRREGULAR = {"people": "person", "men": "man", "women": "woman", "children": "child",
+              "geese": "goose", "mice": "mouse", "oxen": "ox", "walruses": "walrus",
+              "buses": "bus", "rhinoceroses": "rhinoceros", "hippopotamuses": "hippopotamus",
+              "cacti": "cactus", "octopuses": "octopus", "wolves": "wolf", "calves": "calf",
+              "leaves": "leaf", "shelves": "shelf"}
+_ONLY_LOOKS_PLURAL = frozenset(("rhinoceros", "species", "series", "lens", "chassis", "gas",
+                                "oryx", "news", "mathematics", "physics", "canvas", "atlas"))
+
+
 def singular(phrase: str) -> str:
     """The phrase with its last word in the singular ("pastures" -> "pasture", "cities" ->
     "city"); words that only look plural ("grass", "bus", "tennis") are kept."""
@@ -218,6 +227,10 @@ def singular(phrase: str) -> str:
     if not words:
         return phrase
     last = words[-1]
+    if last in _IRREGULAR:
+        return " ".join([*words[:-1], _IRREGULAR[last]])
+    if last in _ONLY_LOOKS_PLURAL:
+        return phrase
     if len(last) > 4 and last.endswith("ies"):
         last = last[:-3] + "y"
     elif len(last) > 4 and last.endswith(("ches", "shes", "xes", "sses")):

@@ -270,3 +270,16 @@ def test_random_word_salad_always_gives_valid_plans(planner: OfflinePlanner) -> 
         assert plan_problems(plan) == [], (request, plan.to_design_json())
     for odd in ("", "   ", "?", "scene.tif", "x" * 5000, "🛰️ ships??"):
         assert plan_problems(planner.plan(odd)) == []
+
+
+def test_named_objects_that_are_no_class(planner: OfflinePlanner) -> None:
+    """Found, marked or counted objects the vocabulary lacks go to the detector by name;
+    places, coordinates and adverbs do not."""
+    scene = [Scene(path="a.png")]
+    plan = planner.plan("put a point on every walrus and every seal you can tell apart", scene)
+    assert step(plan, "detect_objects")["classes"] == ["walrus", "seal"]
+    plan = planner.plan("count the nesting pelicans", scene)
+    assert step(plan, "detect_objects")["classes"] == ["pelican"]
+    for request in ("find the coordinates of the place it shows",
+                    "identify statistically significant clusters"):
+        assert "detect_objects" not in tools_of(planner.plan(request, scene)), request

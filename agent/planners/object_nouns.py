@@ -1,0 +1,114 @@
+"""Objects asked for that are no known class: "how many intersections", "mark every wildebeest
+and every oryx", "put a point on every walrus", "run the elephant detector".
+
+Read only when nothing else in the request is understood (see
+:func:`agent.planners.intents.analyse`): the nouns then go to the detector as its classes.
+Each noun is the counted phrase up to its plural ("steller sea lions") in the singular, without
+a leading modifier of state or origin ("nesting birds" -> bird, "African elephants" ->
+elephant).
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.analysis import Analysis
+from agent.planners.ask import blank, statement_spans
+from agent.planners.slots import topic_index
+from agent.planners.vocab import Vocabulary, singular
+
+_VERB = (r"(?:how many|(?:total )?number of|count(?: the| all| of)?(?: (?:total )?number of)?|"
+         r"find|spot|identify|mark|locate|detect|pinpoint|flag|(?:put|place|drop) (?:a )?"
+         r"(?:point|dot|marker|pin) on)")
+_DET = r"(?:(?:every|each|all|any|the|individual|single|of)\s+)*"
+_PHRASE = r"([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"
+_FIRST = re.compile(rf"\b{_VERB}\s+{_DET}{_PHRASE}")
+_MORE = re.compile(rf"\s*(?:\([^)]{{0,30}}\)\s*)?(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
+                   rf"{_DET}{_PHRASE}")
+_COUNTING = re.compile(r"how many|(?:total )?number of|count")
+_EVERY = re.compile(r"\b(?:every|each|all|any)\s")
+"""A find/mark verb names objects only with "every/each/all/any" or a plural noun."""
+_DETECTOR = re.compile(r"\bthe ([a-z]+) (?:detector|detection model|counter|counting model)\b")
+_ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
+"""An adverb opens no object ("identify statistically significant clusters")."""
+_MODIFIERS = frozenset((
+    "african", "asian", "indian", "american", "european", "arctic", "antarctic", "adult",
+    "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
+    "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
+    "moving", "parked", "feral", "domestic", "local"))
+
+
+def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
+    """The noun of a counted phrase and how many of its words it takes."""
+    if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or _ADVERB.search(
+            words[0]):
+        return None, 0
+    for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
+        if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
+            words = words[:1]
+            break
+        if word.endswith("s") and not words[i - 1].endswith("s"):
+            words = words[:i + 1]
+            break
+    else:
+        words = words[:1]
+    used = len(words)
+    while len(words) > 1 and words[0] in _MODIFIERS:
+        words = words[1:]
+    noun = singular(" ".join(words))
+    if noun in vocab.not_objects or noun in vocab.label_stopwords:
+        return None, 0
+    return noun, used
+
+
+def _after(m: re.Match[str], used: int) -> int:
+    """Where the ``used`` words of a phrase match end."""
+    return m.end(used) if m.group(used) else m.end(1)
+
+
+def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
+    """The objects a count, a find or a detector names in ``text`` when they are no known
+    class ("how many intersections?" -> ["intersection"]); [] for none."""
+    m = _FIRST.search(text)
+    if m is None:
+        named = _DETECTOR.search(text)
+        noun = _noun([named.group(1)], vocab)[0] if named else None
+        return [noun] if noun else []
+    words = [w for w in m.groups() if w]
+    first, used = _noun(words, vocab)
+    if first is None or not (_COUNTING.match(m.group(0)) or _EVERY.search(m.group(0))
+                             or words[used - 1] != first.split()[-1]):
+        return []  # "find the coordinates", "identify statistically ...": no objects named
+    out = [first]
+    while (more := _MORE.match(text, _after(m, used))) is not None:
+        words = [w for w in more.groups() if w]
+        noun, used = _noun(words, vocab)
+        if noun is None or not (_EVERY.search(more.group(0))
+                                or words[used - 1] != noun.split()[-1]):
+            break
+        out.append(noun)
+        m = more
+    return list(dict.fromkeys(out))
+
+
+def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False) -> None:
+    """Send the objects a request counts or marks to the detector when nothing else in it is
+    understood.
+
+    Args:
+        a: The analysis so far (changed in place).
+        t: The normalised request, context blanked.
+        vocab: The planner vocabulary.
+        counting: Read before the topic words ("snow", "fire") give an index: only an explicit
+            count ("how many penguins" on snow) whose asking sentences name no topic, of
+            objects that are no topic themselves.
+    """
+    if a.classes or a.detect or a.segment or a.water or a.indices or a.biomass or a.change \
+            or a.classify or a.search or a.metadata or not (a.counting if counting
+                                                            else a.count_words):
+        return
+    if counting and topic_index(blank(t, statement_spans(t)), vocab) is not None:
+        return  # "how many fire alerts? ... map the burned area": the asks name the topic
+    nouns = counted_nouns(t, vocab)
+    if nouns and not (counting and any(topic_index(n, vocab) for n in nouns)):
+        a.classes, a.detect = nouns, True
