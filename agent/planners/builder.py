@@ -156,6 +156,23 @@ class Builder:
                         below=a.below and first and a.threshold is not None,
                         bands=slots.index_band_roles(a.band_roles, name))
 
+    def mask_amount(self, ref: str) -> None:
+        """The number a thresholded index mask ``ref`` answers: its patches counted ("how many
+        green circles (NDVI above 0.3)", "count the burned patches over 5 acres") or its area
+        in the unit asked ("in km²")."""
+        a = self.a
+        if a.threshold is None:
+            return
+        if a.counting and not a.classes:
+            self.add("measure", source=ref, statistic="count", min_area_m2=a.min_area_m2)
+        else:
+            self.in_units(ref)
+
+    def in_units(self, ref: str) -> None:
+        """The area of a mask in the unit the request asks for, unless measured already."""
+        if self.a.units and self.steps and self.steps[-1].tool != "measure":
+            self.add("measure", source=ref, statistic="area", units=self.a.units)
+
     def biomass(self, scene: SceneRef, region: str | None = None) -> str:
         """An ``estimate_biomass`` step, inside ``region`` when given."""
         return self.add("estimate_biomass", image=scene.path, region=region)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from agent.planners.analysis import Analysis
+
 
 def find_wavelengths(text: str) -> list[float] | None:
     """Three wavelengths in nm ("bands nearest 650, 550 and 450 nm")."""
@@ -71,3 +73,27 @@ _WGS84 = re.compile(
 def find_wgs84(text: str) -> bool:
     """Whether the outputs are asked for in EPSG:4326 ("their positions in WGS84")."""
     return _WGS84.search(text) is not None
+
+
+def read(a: Analysis, t: str) -> None:
+    """The composite slots of a request ``t`` onto ``a``: mode (PCA, band groups), preset,
+    wavelengths, bands and stretch."""
+    if re.search(r"\b(pca|principal components?)\b", t):
+        a.mode = "pca"
+    elif re.search(r"\b(recombin\w*|band group|3[\s-]band group|group \d+)\b", t):
+        a.mode = "recombine"
+        m = re.search(r"\bgroup\s*(?:no\.?|number|#)?\s*(\d+)", t)
+        a.group = int(m.group(1)) if m else None
+    if re.search(r"\b(swir|short[\s-]*wave[\s-]*infra[\s-]*red)\b[^.?!;]{0,20}\b("
+                 r"false[\s-]*colou?rs?|composites?|combination)\b", t):
+        a.composite_preset = "swir"  # "shortwave-infrared false colour": the SWIR composite
+    elif re.search(r"\b(false[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
+        a.composite_preset = "false_color"
+    elif re.search(r"\b(true[\s-]*colou?rs?|natural[\s-]*colou?rs?|red,? green,? (and )?blue "
+                   r"(bands|channels))\b", t):
+        a.composite_preset = "true_color"
+    elif re.search(r"\bswir\b", t):
+        a.composite_preset = "swir"
+    a.wavelengths = find_wavelengths(t)
+    a.bands = find_bands(t)
+    a.stretch = find_stretch(t)

@@ -210,7 +210,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if extreme:  # "the maximum NDVI of each period": the per-date value a trend follows
         a.series_statistic = "min" if extreme.group(1) in ("minimum", "min", "lowest") else "max"
     if a.composite:
-        _composite_slots(a, t)
+        composite_slots.read(a, t)
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
     a.points = slots.find_points(t)
 
@@ -275,7 +275,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
     if a.indices and a.threshold is None and re.search(
-            r"\blow[\s-](ndvi|ndwi|index|vegetation)\b|\blow (ndvi|vegetation) (levels?|scores?|"
+            r"\blow[\s-](ndvi|ndwi|mndwi|nbr|ndsi|savi|evi|index|vegetation)\b|"
+            r"\blow (ndvi|vegetation) (levels?|scores?|"
             r"values?)\b", t):
         a.below = True  # "map the low-NDVI areas"
     if detect_words and not (a.classes or generic or a.everything) and (
@@ -372,28 +373,9 @@ def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> Non
         a.indices = list(dict.fromkeys(a.indices))
     if "dNBR" in a.indices:
         a.change = False  # dNBR is the change between the two scenes
-    if a.threshold is None and a.indices[0] in vocab.default_threshold and \
-            vocab.has("cover_amount", t):
-        a.threshold = "default"
-
-
-def _composite_slots(a: Analysis, t: str) -> None:
-    if re.search(r"\b(pca|principal components?)\b", t):
-        a.mode = "pca"
-    elif re.search(r"\b(recombin\w*|band group|3[\s-]band group|group \d+)\b", t):
-        a.mode = "recombine"
-        m = re.search(r"\bgroup\s*(?:no\.?|number|#)?\s*(\d+)", t)
-        a.group = int(m.group(1)) if m else None
-    if re.search(r"\b(swir|short[\s-]*wave[\s-]*infra[\s-]*red)\b[^.?!;]{0,20}\b("
-                 r"false[\s-]*colou?rs?|composites?|combination)\b", t):
-        a.composite_preset = "swir"  # "shortwave-infrared false colour": the SWIR composite
-    elif re.search(r"\b(false[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|cir|nir composite)\b", t):
-        a.composite_preset = "false_color"
-    elif re.search(r"\b(true[\s-]*colou?rs?|natural[\s-]*colou?rs?|red,? green,? (and )?blue "
-                   r"(bands|channels))\b", t):
-        a.composite_preset = "true_color"
-    elif re.search(r"\bswir\b", t):
-        a.composite_preset = "swir"
-    a.wavelengths = composite_slots.find_wavelengths(t)
-    a.bands = composite_slots.find_bands(t)
-    a.stretch = composite_slots.find_stretch(t)
+    if a.threshold is None and vocab.has("cover_amount", t):
+        if a.indices[0] in vocab.default_threshold:
+            a.threshold = "default"
+        elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
+            a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
+                           "the pre-fire scene (dNBR) or a threshold for a burned mask")

@@ -30,6 +30,16 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
     return list(reversed(run)) if from_end else run
 
 
+def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
+    """An item's words without the stopwords around it (inner "and" kept: "snow and ice")."""
+    inner = [w for w in words if w not in vocab.label_stopwords or w == "and"]
+    while inner and inner[0] == "and":
+        inner.pop(0)
+    while inner and inner[-1] == "and":
+        inner.pop()
+    return inner if "and" in inner else [w for w in inner if w != "and"]
+
+
 def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
     run = _trim(words, vocab.label_stopwords, from_end)
     if not run or any(not w.replace("-", "").isalpha() or w in ("xfilex", "xfolderx")
@@ -162,22 +172,31 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         if opened:  # "label each of these chips as spring wheat, corn ...": the list after "as"
             first = _LABEL_OPENER.search(parts[opened[-1]])
             parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
-        asked = [i for i, p in enumerate(parts) if re.search(r"\bwhether\b", p)]
-        if asked and not opened:  # "for each of these chips, tell me whether it is A or B"
+        asked = [i for i, p in enumerate(parts) if re.search(
+            r"\bwhether\b|\b(?:is|was) (?:it|this|each|each one|the site|the scene)\b", p)]
+        whole = bool(asked and not opened)  # the first item is cut on its left: whole
+        if whole:  # "for each of these chips, tell me whether it is A or B": A after the verb
             parts = parts[asked[-1]:]
+            parts[0] = re.split(r"\b(?:is|are|was|were|shows?|looks? like)\b", parts[0])[-1]
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]
         if len(parts) < 2:
             continue
+        colon = text[:clause.start()].rstrip().endswith(":")  # "which dominates: a, b or c"
         labels: list[str] = []
         ok = True
         for i, part in enumerate(parts):
             words = re.findall(r"[a-z][a-z\-]*|\d+", part)
-            if (i > 0 or opened) and i < len(parts) - 1:  # after "as" the first item is whole
-                inner = [w for w in words if w not in vocab.label_stopwords]
-                label = " ".join(inner) if 0 < len(inner) <= 3 else None
-            else:
+            inner = _strip(words, vocab)
+            last = i == len(parts) - 1
+            label: str | None = None
+            if (i > 0 or opened or colon or whole) and not last:  # after "as" or ":" the first
+                label = " ".join(inner) if 0 < len(inner) <= 3 or (  # item is whole ("forest
+                    len(inner) <= 5 and "and" in inner) else None  # and other vegetation")
+            elif last and (opened or colon) and "and" in inner and len(inner) <= 5:
+                label = " ".join(inner)  # "..., or snow and ice"
+            if label is None and (last or i == 0):
                 label = _label(words, vocab, from_end=(i == 0))
             if label is None:
                 ok = False
@@ -187,15 +206,15 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"
             labels[1] = f"not {labels[0]}"
-        last = labels[-1].split() if labels else []
-        if ok and len(last) == 2 and last[0] in labels[:-1]:
-            labels[-1] = last[0]  # "forest/non-forest": the two words are no new label
+        tail = labels[-1].split() if labels else []
+        if ok and len(tail) == 2 and tail[0] in labels[:-1]:
+            labels[-1] = tail[0]  # "forest/non-forest": the two words are no new label
         if ok and len(set(labels)) >= 2:
             start, end = clause.span()
             head = _LABEL_OPENER.search(body) if opened else None
             if head:  # "detect the trees and sort them into A and B": the trees stay a class
                 start += head.start(1)
-            yield (0 if opened else 1), list(dict.fromkeys(labels)), (start, end)
+            yield (0 if opened or colon else 1), list(dict.fromkeys(labels)), (start, end)
 
 
 _QUERY_CUES = (

@@ -225,7 +225,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
         burn = (ordered_pair(scenes_left, raw, b.note) if n == 2 else
                 (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))
-        b.burn_pair(*burn, paired[0], a.indices[0] == paired[0])
+        b.mask_amount(b.burn_pair(*burn, paired[0], a.indices[0] == paired[0]))
         a.indices = [i for i in a.indices if i not in paired]
         if not (a.indices or a.detect or a.segment or a.water or a.biomass):
             _describe(b, a, raw, [burn[1]])
@@ -360,7 +360,7 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
     if a.water and not a.in_water and applies("water"):
         ref = b.water(scene)  # map_water reports ha and km² itself
         if a.units == "m2":
-            _in_units(b, a, ref)
+            b.in_units(ref)
     region = None
     if a.biomass and a.indices and isinstance(a.threshold, float):
         region = b.index(scene, a.indices[0])
@@ -368,21 +368,13 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
     elif applies("index"):
         for i, name in enumerate(a.indices):
             ref = b.index(scene, name, first=i == 0)
-            if i == 0 and a.threshold is not None and a.counting and not a.classes:
-                # "how many green circles (NDVI above 0.3)": the patches of the index mask
-                b.add("measure", source=ref, statistic="count", min_area_m2=a.min_area_m2)
-            elif i == 0 and a.threshold is not None:
-                _in_units(b, a, ref)
+            if i == 0:
+                b.mask_amount(ref)
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
             b.note(f"biomass over the whole of {scene.path}: one scene cannot show change")
         b.biomass(scene, region)
 
-
-def _in_units(b: Builder, a: Analysis, ref: str) -> None:
-    """The area of a mask in the unit the request asks for ("in km²"), unless measured already."""
-    if a.units and b.steps and b.steps[-1].tool != "measure":
-        b.add("measure", source=ref, statistic="area", units=a.units)
 
 
 def _describe(b: Builder, a: Analysis, raw: str, scenes: list[SceneRef]) -> None:

@@ -28,8 +28,9 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
     """
     if n_scenes == 2 and a.water and re.search(
             r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
-            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b",
-            t):  # new flood water against a reference water layer is a change of water
+            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*|lost|loss|"
+            r"disappear\w*|vanish\w*|gained|shr[aiu]nk\w*|dried( up| out)?)\b",
+            t):  # new flood water against a reference water layer, water lost: a water change
         pair_class, a.change, a.change_target = "water", True, "water"
     if a.change_map and not a.change_target and a.water:
         pair_class, a.change, a.change_target = "water", True, "water"  # where water changed

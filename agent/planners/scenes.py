@@ -63,6 +63,10 @@ def epoch_of(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_AS = r"(?:as\s+(?:the\s+|a\s+|an\s+)?)?"
+""""b.tif as the pre-fire image" says the role after the name."""
+
+
 def role_of(name: str, raw: str) -> str | None:
     """"before" / "after" when a scene's name or the words next to it say so."""
     stem = PurePath(name).stem.lower()
@@ -77,11 +81,14 @@ def role_of(name: str, raw: str) -> str | None:
         return None
     tail = low[pos + len(name): pos + len(name) + 25]
     head = low[max(0, pos - 25): pos]
-    if re.search(r"^\W*\(?\s*(before|earlier|older|pre|first|reference)", tail) or \
-            re.search(r"(before|earlier|older|reference)\s*(image|scene)?\s*[:=(]?\s*$", head):
+    tail = re.split(r"[;.]|,\s*(?=\w)", tail, maxsplit=1)[0]  # "pre: a.tif; post: b.tif"
+    if re.search(rf"^\W*\(?\s*{_AS}(before|earlier|older|pre|first|reference)", tail) or \
+            re.search(r"(before|earlier|older|reference|\bpre[\s-]?[a-z]*)\s*(image|scene|file)?"
+                      r"\s*[:=(]?\s*$", head):
         return "before"
-    if re.search(r"^\W*\(?\s*(after|later|newer|post|second|latest)", tail) or \
-            re.search(r"(after|later|newer)\s*(image|scene)?\s*[:=(]?\s*$", head):
+    if re.search(rf"^\W*\(?\s*{_AS}(after|later|newer|post|second|latest)", tail) or \
+            re.search(r"(after|later|newer|\bpost[\s-]?[a-z]*)\s*(image|scene|file)?\s*[:=(]?\s*$",
+                      head):
         return "after"
     return None
 

@@ -115,12 +115,10 @@ ASKS_LABEL = re.compile(
 _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
 COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
                             r"(?:the\s+|an?\s+|its\s+)?$")
-COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:all\s+|the\s+|any\s+|every\s+)?(?:pixels?|values?|"
-                      r"cells?|areas?|anything|everything|something)\s+(?:above|below|over|under|"
-                      r"greater|less|higher|lower|with|where|of|that|at|from|>|<|\u2265|\u2264)"
-                      r"(?:[^.;?!]|\.\d){0,40}"
-                      r"\bas\b")
-"""A verb before an index that computes it; a "count pixels above X as Y" class definition."""
+COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:[^.;?!\d]|\.\d){0,30}?\d(?:[^.;?!]|\.\d){0,40}?"
+                      r"\bas\b(?! well\b)")
+"""A verb before an index that computes it; a "count pixels above X as Y" / "counting dNBR of
+0.1 and above as burnt" class definition (a count, a number, then "as")."""
 
 ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beach (image|scene|"
                      r"date|one|picture|photo)\b|\bboth (images|scenes|dates|pictures|photos)\b")

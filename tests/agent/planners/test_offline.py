@@ -283,3 +283,13 @@ def test_named_objects_that_are_no_class(planner: OfflinePlanner) -> None:
     for request in ("find the coordinates of the place it shows",
                     "identify statistically significant clusters"):
         assert "detect_objects" not in tools_of(planner.plan(request, scene)), request
+
+
+def test_single_date_nbr_takes_no_default_threshold(planner: OfflinePlanner) -> None:
+    """The tool has no single-date burned preset: the plan must not ask for one."""
+    plan = planner.plan("how many hectares burned in post_fire.tif? use NBR",
+                        [Scene(path="post_fire.tif")])
+    assert "threshold" not in step(plan, "spectral_index")
+    assert any("single-date NBR" in n for n in plan.notes)
+    plan = planner.plan("burned area in hectares from pre.tif (before) and post.tif (after)")
+    assert step(plan, "spectral_index")["threshold"] == "default"

@@ -79,12 +79,13 @@ def test_make_then_assess(planner: OfflinePlanner) -> None:
 # --- index presets ---------------------------------------------------------------------------
 
 
-def test_snow_and_single_scene_burn_take_the_default_threshold(planner: OfflinePlanner) -> None:
+def test_snow_takes_the_default_threshold_single_scene_burn_none(planner: OfflinePlanner) -> None:
     for request in ("snow cover percentage of s2.tif", "how much snow is there in s2.tif?"):
         assert steps(planner.plan(request)) == [
             ("spectral_index", {"image": "s2.tif", "index": "NDSI", "threshold": "default"})]
-    assert steps(planner.plan("burned area in post.tif")) == [
-        ("spectral_index", {"image": "post.tif", "index": "NBR", "threshold": "default"})]
+    plan = planner.plan("burned area in post.tif")  # no single-date NBR preset: no mask
+    assert steps(plan) == [("spectral_index", {"image": "post.tif", "index": "NBR"})]
+    assert any("pre-fire scene" in n for n in plan.notes)
     assert steps(planner.plan("NDSI of s2.tif")) == [  # no amount asked: no mask
         ("spectral_index", {"image": "s2.tif", "index": "NDSI"})]
     assert steps(planner.plan("snow cover of s2.tif where NDSI > 0.5"))[0][1]["threshold"] == 0.5
@@ -93,12 +94,14 @@ def test_snow_and_single_scene_burn_take_the_default_threshold(planner: OfflineP
 def test_burn_pair_is_dnbr(planner: OfflinePlanner) -> None:
     plan = planner.plan("burned area in hectares", [Scene(path="post_fire.tif"),
                                                     Scene(path="pre_fire.tif")])
+    burned = ("measure", {"source": "$s1", "statistic": "area", "units": "ha"})  # as asked
     assert steps(plan) == [("spectral_index", {"image": "post_fire.tif", "index": "NBR",
                                                "before": "pre_fire.tif",
-                                               "threshold": "default"})]
+                                               "threshold": "default"}), burned]
     plan = planner.plan("burned area in hectares between the pre-fire and post-fire scenes")
     assert steps(plan) == [("spectral_index", {"image": "$after", "index": "NBR",
-                                               "before": "$before", "threshold": "default"})]
+                                               "before": "$before", "threshold": "default"}),
+                           burned]
     plan = planner.plan("burn severity from pre.tif and post.tif")
     assert steps(plan) == [("spectral_index", {"image": "post.tif", "index": "NBR",
                                                "before": "pre.tif"})]
@@ -117,7 +120,9 @@ def test_ask_dry_run_json_prints_the_new_arguments(capsys: pytest.CaptureFixture
     plan = json.loads(capsys.readouterr().out)
     assert plan["steps"] == [{"id": "s1", "tool": "spectral_index", "args": {
         "image": "post_fire.png", "index": "NBR", "before": "pre_fire.png",
-        "threshold": "default", "gsd": [0.3, 0.5], "region": [0.0, 0.0, 512.0, 512.0]}}]
+        "threshold": "default", "gsd": [0.3, 0.5], "region": [0.0, 0.0, 512.0, 512.0]}},
+        {"id": "s2", "tool": "measure", "args": {"source": "$s1", "statistic": "area",
+                                                 "units": "ha"}}]
     assert cli.main(["ask", "IoU of pred.tif against gt.tif", "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["steps"] == [{"id": "s1", "tool": "assess",
