@@ -266,9 +266,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
                       or a.classify
                       or a.search or a.vqa or a.caption) and (
-            not pair_change or (pair and topic in vocab.pair_index)):
-        # "delineate the burn scar": the index mask outlines it; over a pair, dNBR
-        a.indices, a.segment = [topic], segment_objects
+            not pair_change or (pair and topic in vocab.pair_index) or topic == "NDSI"):
+        # "delineate the burn scar": the index mask outlines it; over a pair, dNBR; snow or
+        a.indices, a.segment = [topic], segment_objects  # ice lost: its mask on each date
+        a.change = a.change and topic != "NDSI"
         m = vocab.topic_patterns[topic].search(t)
         a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
         if pair and topic in vocab.pair_index:

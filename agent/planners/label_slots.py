@@ -33,6 +33,8 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
 def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
     """An item's words without the stopwords around it (inner "and" kept: "snow and ice")."""
     inner = [w for w in words if w not in vocab.label_stopwords or w == "and"]
+    if inner[:1] == ["one"]:  # "is each one a forest, ..."
+        inner = inner[1:]
     while inner and inner[0] == "and":
         inner.pop(0)
     while inner and inner[-1] == "and":
@@ -183,7 +185,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             parts = parts[named[-1]:]
         if len(parts) < 2:
             continue
-        colon = text[:clause.start()].rstrip().endswith(":")  # "which dominates: a, b or c"
+        colon = text[:clause.start()].rstrip().endswith((":", " -"))  # "dominates: a, b or c"
         labels: list[str] = []
         ok = True
         for i, part in enumerate(parts):
@@ -194,8 +196,10 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             if (i > 0 or opened or colon or whole) and not last:  # after "as" or ":" the first
                 label = " ".join(inner) if 0 < len(inner) <= 3 or (  # item is whole ("forest
                     len(inner) <= 5 and "and" in inner) else None  # and other vegetation")
-            elif last and (opened or colon) and "and" in inner and len(inner) <= 5:
-                label = " ".join(inner)  # "..., or snow and ice"
+            elif last and (opened or colon) and 0 < len(inner) <= (5 if "and" in inner else 3) \
+                    and not (inner[-1] in _HEADS and all(" " not in lab for lab in labels)):
+                label = " ".join(inner)  # "..., or snow and ice", "... or cleared land" (not
+                # "oil, wind or unknown infrastructure": a head shared by one-word labels)
             if label is None and (last or i == 0):
                 label = _label(words, vocab, from_end=(i == 0))
             if label is None:
