@@ -34,7 +34,9 @@ _ASK_WORDS = re.compile(
     r"i have to|we have to|i must|we must|help me|help us|tell me|tell us|show me|show us|"
     r"give me|give us|let me know|let us know|find out|i am looking for|im looking for|"
     r"we are looking for|were looking for|my question|the question|the task|your task|"
-    r"how many|how much)\b|^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
+    r"how many|how much|(?:needs|wants|requires|asks for|asked for) (?:a|an) (?:[\w-]+ ){0,3}?"
+    r"(?:picture|image|map|composite|count|estimate|mask|figure|number|layer))\b|"
+    r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b")
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
                          r"whether \w+[^,?]*,)")

@@ -181,7 +181,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.everything = has("everything", t)
     if a.everything and a.segment and not a.classes:
         a.detect = False  # "segment everything and count the objects": SAM's masks are counted
-    a.object_area = has("object_area", t)
+    a.object_area = has("object_area", t) or bool(  # "outline the slick, its area in km2"
+        a.segment and a.units and not a.counting and not a.indices)
 
     water_index = any(n in vocab.water_indices for n in a.indices)
     water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
@@ -275,6 +276,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
+    if a.segment and a.indices and not (a.classes or a.everything) and (  # "delineate the
+            topic := slots.topic_index(t, vocab)) and vocab.pair_index.get(  # burned area
+            topic, topic) in a.indices + [topic]:  # with NBR": the index mask outlines it
+        a.segment = False
     if a.indices and a.threshold is None and re.search(
             r"\blow[\s-](ndvi|ndwi|mndwi|nbr|ndsi|savi|evi|index|vegetation)\b|"
             r"\blow (ndvi|vegetation) (levels?|scores?|"
@@ -366,7 +371,8 @@ def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> Non
     if not a.indices:
         return
     if "NBR" in a.indices and n_scenes == 2 and re.search(
-            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b", t):
+            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b|"
+            r"\bbefore\b[^.?!;]{0,80}\bafter\b", t):
         a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
     if "dNBR" in a.indices and n_scenes not in (0, 2):
         a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]

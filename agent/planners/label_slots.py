@@ -151,9 +151,8 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     if not found:
         return quoted
     _, labels, span = min(found, key=lambda f: f[0])  # a list opened by "as", else the first
-    if quoted and (any(q in lab for q in quoted[0] for lab in labels) or (
-            len(quoted[0]) == len(labels) and all(
-                q.startswith(lab) for q, lab in zip(quoted[0], labels, strict=True)))):
+    if quoted and (len(quoted[0]) == len(labels)
+                   or any(q in lab for q in quoted[0] for lab in labels)):
         return quoted  # the same list, its quoted items whole ("'minimal visible damage'")
     return labels, span
 
@@ -185,7 +184,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             parts = parts[named[-1]:]
         if len(parts) < 2:
             continue
-        colon = text[:clause.start()].rstrip().endswith((":", " -"))  # "dominates: a, b or c"
+        before = text[:clause.start()].rstrip()  # "dominates: a, b or c", "the scale (a, b)"
+        colon = before.endswith((":", " -")) or bool(re.search(
+            r"\b(?:scale|classes|categories|levels|labels|grades|types)\s*\($", before))
         labels: list[str] = []
         ok = True
         for i, part in enumerate(parts):

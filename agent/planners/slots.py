@@ -236,6 +236,11 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)(?:ed)?\s+(?:it|them|this|that|the \w+|"
                          r"\w+)?\s*(?:at|of|=|to)\s*" + NUM, text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "threshold it at 0.35"
+    below_it = re.search(r"\b(?:below|under|less than|lower than|beneath|short of) (?:the|this|"
+                         r"that|our|its) (?:\w+ )?(?:threshold|cut[\s-]?off)\b", text) is not None
+    for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)\b[^.?!;\d]{0,40}?\b(?:is|of|=|at)\s+"
+                         r"(?:[a-z]+\s+)?" + NUM + _UNIT_AFTER, text):  # "the threshold is NDVI
+        candidates.append((m.start(1), _number(m.group(1)), below_it))  # 0.35 ... below it"
     for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|less|lower|"
                          r"below|under)", text):
         below = m.group(2) in ("less", "lower", "below", "under")

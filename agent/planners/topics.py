@@ -88,7 +88,8 @@ CLASSIFY_AS = re.compile(r"\b(classify|label|categori[sz]e|sort|tag)\b[^.?!;]{0,
 PICK_IMAGES = re.compile(
     r"\b(which|what) (of )?(the |these |those |my )(\d+ |two |three |four |five |six |ten )?"
     r"([\w-]+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}?"
-    r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b")
+    r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b|"
+    r"\bwhich ones\b[^.?!;]{0,10}\b(show|contain|depict|have)\b[^.?!;]{0,60},? (and )?which\b")
 """Picking images of a set by what they show: answered by a label per image."""
 RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
                    r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
