@@ -277,8 +277,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.indices, a.change = [vocab.pair_index[topic]], False
     _index_presets(a, t, vocab, n_scenes)
     if a.segment and a.indices and not (a.classes or a.everything) and (  # "delineate the
-            topic := slots.topic_index(t, vocab)) and vocab.pair_index.get(  # burned area
-            topic, topic) in a.indices + [topic]:  # with NBR": the index mask outlines it
+            own := slots.topic_index(t, vocab)) and vocab.pair_index.get(  # burned area
+            own, own) in [*a.indices, own]:  # with NBR": the index mask outlines it
         a.segment = False
     if a.indices and a.threshold is None and re.search(
             r"\blow[\s-](ndvi|ndwi|mndwi|nbr|ndsi|savi|evi|index|vegetation)\b|"
