@@ -149,9 +149,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change = has("change", t)
     a.change_event = has("change_event", t)
     a.change_region = has("change_region", t)
-    a.change_target = ("tree" if has("change_target_tree", t) else
-                       "building" if has("change_target_building", t) else
-                       "water" if has("change_target_water", t) and n_scenes == 2 else None)
+    for text in (t, full):  # "300 acres of trees were lost. compare a.tif with b.tif": the
+        a.change_target = a.change_target or (  # context says what the change is about
+            "tree" if has("change_target_tree", text) else
+            "building" if has("change_target_building", text) else
+            "water" if has("change_target_water", text) and n_scenes == 2 else None)
+        if not (a.change or has("change", text)):
+            break
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else

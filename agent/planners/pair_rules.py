@@ -26,12 +26,13 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
         n_scenes: How many scenes the request is about.
         pair_class: The class whose change a pair request asks about, if any.
     """
-    if n_scenes == 2 and a.water and re.search(
+    if n_scenes == 2 and a.water and (re.search(
             r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
-            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*|lost|loss|"
-            r"disappear\w*|vanish\w*|gained|shr[aiu]nk\w*|dried( up| out)?)\b",
-            t):  # new flood water against a reference water layer, water lost: a water change
-        pair_class, a.change, a.change_target = "water", True, "water"
+            r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b", t) or (
+            a.change_target is None and re.search(r"\b(lost|loss|disappear\w*|vanish\w*|"
+                                                  r"gained|shr[aiu]nk\w*|dried( up| out)?)\b", t))):
+        # new flood water against a reference water layer, water lost: a water change (not
+        pair_class, a.change, a.change_target = "water", True, "water"  # "canopy lost")
     if a.change_map and not a.change_target and a.water:
         pair_class, a.change, a.change_target = "water", True, "water"  # where water changed
     if a.change_target == "water" and not pair_class:

@@ -27,10 +27,11 @@ Span = tuple[int, int]
 
 _NUM = r"(\d+(?:\.\d+)?|\.\d+)"
 _SIGNED = r"(-?\d+(?:\.\d+)?)"
-_UNIT = (r"(mm|cm|km|m|millimet(?:er|re)s?|centimet(?:er|re)s?|kilomet(?:er|re)s?|"
-         r"met(?:er|re)s?)\b")
+_UNIT = (r"(mm|cm|km|m|ft|feet|foot|inch(?:es)?|millimet(?:er|re)s?|centimet(?:er|re)s?|"
+         r"kilomet(?:er|re)s?|met(?:er|re)s?)\b")
 _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1000.0,
-           "kilomet": 1000.0, "m": 1.0, "met": 1.0}
+           "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
+           "foot": 0.3048, "inch": 0.0254}
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)))")
 _JOIN = r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|\(|,))*\s*"
