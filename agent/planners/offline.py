@@ -212,7 +212,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     n = len(scenes_left)
     dated = n >= 2 and len({facts.file_date(s.path) for s in scenes_left} - {None}) == n and (
         a.trend or not facts.different_sites([s.path for s in scenes_left], b.vocab))
-    trend = a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and (
+    one_date = facts.one_acquisition([s.path for s in scenes_left])  # tiles: no trend
+    trend = not one_date and a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and (
         a.trend_strong or (dated and bool(a.indices) and _HOW_CHANGED.search(
             req.norm))))) \
         and not (n >= 3 and a.change_target and a.change_event and not a.trend_strong)

@@ -13,6 +13,19 @@ from pathlib import PurePath
 from agent.planners.vocab import Vocabulary
 
 
+_TIME_TOKEN = re.compile(r"(?i)\dt\d{4}|(?:^|[_\-.])(?:w\d{1,2}|[01]\d[0-5]\d|2[0-3][0-5]\d)"
+                         r"(?=$|[_\-.])")
+
+
+def one_acquisition(paths: list[str]) -> bool:
+    """Whether the files are pieces of one acquisition: the same date in every name and no
+    time or week that tells them apart ("..._20111112_map0018.tif", "..._map0019.tif"); such
+    a set has no trend."""
+    dates = {file_date(p) for p in paths}
+    return len(paths) >= 2 and len(dates) == 1 and None not in dates and not any(
+        _TIME_TOKEN.search(PurePath(p).stem) for p in paths)
+
+
 def file_date(path: str) -> str | None:
     """ISO date in a file name (``s2_2019-07-01.tif`` -> 2019-07-01; a month ``lst_2018-04``
     -> 2018-04; a year -> YYYY)."""

@@ -58,13 +58,18 @@ _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ign
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
 
 
+_DATA_NOUN = re.compile(r"\s+(?:masks?|layers?|polygons?|files?|shapefiles?|vectors?|buffers?)\b")
+"""A class word naming given data ("use the road mask r.geojson"): no object to find."""
+
+
 def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
                  names: list[Span] | None = None) -> list[str]:
     """Canonical classes named in ``text`` (in order, once each), outside ``skip`` spans.
 
-    A class named only as a place ("ships *in the harbour*", "cars *on the bridge*") or inside
-    a proper name (``names``: "ships near *Charlotte Harbor*") is dropped when another class is
-    the subject; a negated one ("*not* helicopters") always.
+    A class named only as a place ("ships *in the harbour*", "cars *on the bridge*"), inside
+    a proper name (``names``: "ships near *Charlotte Harbor*") or as given data ("the *road*
+    mask") is dropped when another class is the subject; a negated one ("*not* helicopters")
+    always.
     """
     found: list[str] = []
     places: list[str] = []
@@ -78,7 +83,7 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         if _NEGATION.search(before):
             continue
         if (_LOCATION.search(before) and not _INTO_CLASSES.search(before)) or (
-                names and _inside(m.start(), names)):
+                names and _inside(m.start(), names)) or _DATA_NOUN.match(text, m.end()):
             places.append(name)
         elif name not in found:
             found.append(name)

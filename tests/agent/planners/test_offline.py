@@ -293,3 +293,15 @@ def test_single_date_nbr_takes_no_default_threshold(planner: OfflinePlanner) -> 
     assert any("single-date NBR" in n for n in plan.notes)
     plan = planner.plan("burned area in hectares from pre.tif (before) and post.tif (after)")
     assert step(plan, "spectral_index")["threshold"] == "default"
+
+
+def test_tiles_of_one_acquisition_make_no_trend(planner: OfflinePlanner) -> None:
+    """Pieces of one image (one date, no time apart) are counted each, not fitted over time;
+    names with times or weeks are no pieces of one image."""
+    tiles = [Scene(path=f"wv2_20111112_map00{i}.tif") for i in range(18, 22)]
+    assert "trend" not in tools_of(planner.plan("count the seals in these tiles", tiles))
+    from agent.planners.scenes import one_acquisition
+
+    assert one_acquisition([s.path for s in tiles])
+    assert not one_acquisition([f"port_20240901T{h}00.tif" for h in ("06", "12", "18")])
+    assert not one_acquisition(["s1_2025-W01.tif", "s1_2025-W02.tif"])
