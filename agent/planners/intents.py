@@ -98,9 +98,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
     labels = label_slots.find_labels(full, vocab)
-    if labels and (a.classify or label_slots.which_and(full, vocab) or (
+    if (labels and (a.classify or label_slots.which_and(full, vocab) or (
             topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
-    ) or (n_scenes > 1 and (labels := label_slots.presence_labels(t))):  # "for each of these
+    )) or (n_scenes > 1 and (labels := label_slots.presence_labels(t))):  # "for each of these
         a.labels, span = labels  # tiles, do you see oil palm?": [oil palm, no oil palm]
         a.classify = True
         skip.append(span)

@@ -12,7 +12,6 @@ from pathlib import PurePath
 
 from agent.planners.vocab import Vocabulary
 
-
 _TIME_TOKEN = re.compile(r"(?i)\dt\d{4}|(?:^|[_\-.])(?:w\d{1,2}|[01]\d[0-5]\d|2[0-3][0-5]\d)"
                          r"(?=$|[_\-.])")
 
