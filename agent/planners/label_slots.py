@@ -89,6 +89,9 @@ _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|a
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
                            r"(.+)$")
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
+_MARK_EACH = re.compile(r"\b(?:label|tag|mark)\s+(?:each|every)\s+(?:one|tile|chip|image|photo|"
+                        r"scene|frame|square|quadrat|site)\s+(?!as\b|into\b|with\b)(.+)$")
+"""A label list right after "mark each one" ("mark each one seal present or no seal")."""
 WHICH_AND = re.compile(
     r"\bwhich ((?:\w+ ){0,3}?)(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
     r"(?:still )?"
@@ -188,9 +191,10 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             continue
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
         parts = [p for p in re.split(joiner, body) if p.strip()]
-        opened = [i for i, p in enumerate(parts) if _LABEL_OPENER.search(p)]
+        opened = [i for i, p in enumerate(parts) if _LABEL_OPENER.search(p) or _MARK_EACH.search(p)]
         if opened:  # "label each of these chips as spring wheat, corn ...": the list after "as"
-            first = _LABEL_OPENER.search(parts[opened[-1]])
+            first = _LABEL_OPENER.search(parts[opened[-1]]) or _MARK_EACH.search(
+                parts[opened[-1]])  # "mark each one nest present or no nest"
             parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
         asked = [i for i, p in enumerate(parts) if re.search(
             r"\bwhether\b|\b(?:is|was) (?:it|this|each|each one|the site|the scene)\b", p)]
