@@ -79,7 +79,9 @@ _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equa
 
 _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|tell|compute|"
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
-                        r"estimate)\b)")
+                        r"estimate)\b)|,\s+(?:since|because|as|so that|so)\s")
+"""Where a label list ends: the next step ("..., and give me the area per class") or a reason
+("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
 _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
@@ -89,6 +91,8 @@ _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|a
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
                            r"(.+)$")
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
+_HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any )?")
+"""A verb opening a label ("as having a swimming pool or not"): the label is the thing."""
 _MARK_EACH = re.compile(r"\b(?:label|tag|mark)\s+(?:each|every)\s+(?:one|tile|chip|image|photo|"
                         r"scene|frame|square|quadrat|site)\s+(?!as\b|into\b|with\b)(.+)$")
 """A label list right after "mark each one" ("mark each one seal present or no seal")."""
@@ -211,7 +215,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         colon = before.endswith((":", " -")) or bool(re.search(
             r"\b(?:scale|classes|categories|levels|labels|grades|types)\s*\($", before))
         labels: list[str] = []
-        ok = True
+        ok, having = True, False
         for i, part in enumerate(parts):
             words = re.findall(r"[a-z][a-z\-]*|\d+", part)
             inner = _strip(words, vocab)
@@ -229,11 +233,12 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             if label is None:
                 ok = False
                 break
-            labels.append(singular(label))
+            having = having or bool(_HAVING.match(label))
+            labels.append(singular(_HAVING.sub("", label)))
         if ok and any(lab.split()[0] in _VERBS for lab in labels):
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
-        if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"
-            labels[1] = f"not {labels[0]}"
+        if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
+            labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
         tail = labels[-1].split() if labels else []
         if ok and len(tail) == 2 and tail[0] in labels[:-1]:
             labels[-1] = tail[0]  # "forest/non-forest": the two words are no new label
