@@ -105,15 +105,8 @@ def background_spans(norm: str) -> list[Span]:
     spans = sentences(norm)
     if len(spans) < 2:
         return _openers(norm, spans)
-    out: list[Span] = []
-    asks = [is_ask(norm[a:b]) for a, b in spans]
-    if not any(asks):
-        return []
-    for (a, b), ask in zip(spans, asks, strict=True):
-        text = norm[a:b]
-        if not ask and "xfilex" not in text and not _SLOT.search(text):
-            out.append((a, b))
-    return out + _openers(norm, spans)
+    return [(a, b) for a, b in statement_spans(norm) if "xfilex" not in norm[a:b]
+            and not _SLOT.search(norm[a:b])] + _openers(norm, spans)
 
 
 def statement_spans(norm: str) -> list[Span]:
@@ -122,7 +115,7 @@ def statement_spans(norm: str) -> list[Span]:
     spans = sentences(norm)
     asks = [is_ask(norm[a:b]) for a, b in spans]
     if not any(asks):
-        return []
+        return []  # nothing asks: no sentence is context
     return [s for s, asked in zip(spans, asks, strict=True) if not asked]
 
 
