@@ -39,14 +39,18 @@ class Group:
     scenes: list[int]
 
 
-def groups(request: str, scenes: Sequence[tuple[str, str | None]]) -> list[Group]:
+def groups(request: str, scenes: Sequence[tuple[str, str | None]],
+           norm: str | None = None) -> list[Group]:
     """The clause groups of ``request``, or [] when its clauses do not pick different scenes.
 
     Args:
         request: The request as written.
         scenes: ``(path, modality)`` of its scenes, in the order given.
+        norm: The request's normalised text when the caller has read it already.
     """
-    if len(scenes) < 2 or _RELATION.search(read_request(request, None).norm):
+    if len(scenes) < 2:
+        return []
+    if _RELATION.search(norm if norm is not None else read_request(request, None).norm):
         return []
     paths = [p for p, _ in scenes]
     out: list[Group] = []
@@ -74,7 +78,8 @@ _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earth
 
 
 def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
-                    plan: Callable[[str, list[Scene]], Plan]) -> Plan | None:
+                    plan: Callable[[str, list[Scene]], Plan], norm: str | None = None,
+                    ) -> Plan | None:
     """One plan of each clause group's plan (see :func:`groups`), or None when the request is
     not cut or a group has no plan (then the request is planned as a whole).
 
@@ -82,8 +87,9 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
         request: The request as written.
         scenes: ``(path, modality)`` of its scenes, in the order given.
         plan: Plans a group's text on its scenes (the planner's own ``plan``).
+        norm: The request's normalised text, when read already.
     """
-    found = groups(request, scenes)
+    found = groups(request, scenes, norm)
     if not found:
         return None
     steps: list[PlanStep] = []

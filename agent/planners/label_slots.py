@@ -39,7 +39,7 @@ def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
         inner.pop(0)
     while inner and inner[-1] == "and":
         inner.pop()
-    return inner if "and" in inner else [w for w in inner if w != "and"]
+    return inner
 
 
 def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:

@@ -74,21 +74,28 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
         named = _DETECTOR.search(text)
         noun = _noun([named.group(1)], vocab)[0] if named else None
         return [noun] if noun else []
-    words = [w for w in m.groups() if w]
-    first, used = _noun(words, vocab)
-    if first is None or not (_COUNTING.match(m.group(0)) or _EVERY.search(m.group(0))
-                             or words[used - 1] != first.split()[-1]):
+    first, used = _named(m, vocab, counting=bool(_COUNTING.match(m.group(0))))
+    if first is None:
         return []  # "find the coordinates", "identify statistically ...": no objects named
     out = [first]
     while (more := _MORE.match(text, _after(m, used))) is not None:
-        words = [w for w in more.groups() if w]
-        noun, used = _noun(words, vocab)
-        if noun is None or not (_EVERY.search(more.group(0))
-                                or words[used - 1] != noun.split()[-1]):
+        noun, used = _named(more, vocab)
+        if noun is None:
             break
         out.append(noun)
         m = more
     return list(dict.fromkeys(out))
+
+
+def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple[str | None, int]:
+    """The noun a phrase match names, when it names objects: after a count, or with "every /
+    each / all / any", or in the plural ("find the coordinates" names none)."""
+    words = [w for w in m.groups() if w]
+    noun, used = _noun(words, vocab)
+    if noun is None or not (counting or _EVERY.search(m.group(0))
+                            or words[used - 1] != noun.split()[-1]):
+        return None, 0
+    return noun, used
 
 
 def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False) -> None:

@@ -64,7 +64,8 @@ class OfflinePlanner:
         paths = ([(s.path, s.modality) for s in rasters]
                  or [(f, None) for f in files.scenes(req.files)])
         moded = [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]
-        if (joined := clause_scenes.plan_per_clause(request, moded, self.plan)) is not None:
+        if (joined := clause_scenes.plan_per_clause(request, moded, self.plan,
+                                                    req.norm)) is not None:
             return joined  # a different ask per scene
         named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
