@@ -54,7 +54,8 @@ _IMPERATIVE = re.compile(
     r"give|tell|mark|draw|paint|convert|turn|build|prepare|provide|sum|total|tally|export|"
     r"save|print|return|output|label|tag|sort|filter|keep|drop|remove|exclude|do|go|try|"
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
-    r"specify|indicate)\b")
+    r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
+    r"circle|pinpoint|georeference|mosaic|stack)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"

@@ -111,11 +111,16 @@ class Builder:
                 return self.add("measure", source=seg, statistic=stat,
                                 units=a.units if stat not in ("count", "length") else None)
             return seg
+        outline = a.segment or a.object_area or a.statistic == "length"
+        if a.statistic == "length" and a.classes and set(a.classes) <= self.vocab.outlined:
+            seg = self.add("segment", image=img, classes=a.classes, region=region)
+            return self.add("measure", source=seg, statistic="length",
+                            min_length_m=a.min_length_m)
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,
                        tile_size=a.tile_size, region=region)
         src = det
-        if a.segment or a.object_area or a.statistic == "length":  # lengths from outlines
+        if outline:  # lengths from outlines
             src = self.add("segment", image=img, boxes=det)
         if a.has_filter:
             return self.add("measure", source=src, statistic="area" if a.object_area else "count",

@@ -42,6 +42,7 @@ class Vocabulary:
         decline: Out-of-scope topics, in the order they are checked.
         class_pattern: Every class synonym and plural, longest first.
         class_of: Synonym or plural (lower case, single spaces) -> canonical class name.
+        outlined: Classes segmented by name (no box step first): roads.
         index_names: Index names spectral_index knows (upper case, and ``dNBR``).
         index_pattern: Index names and aliases.
         index_of: Name or alias (normalised) -> index name.
@@ -65,6 +66,7 @@ class Vocabulary:
     decline: tuple[DeclineTopic, ...]
     class_pattern: re.Pattern[str]
     class_of: dict[str, str]
+    outlined: frozenset[str]
     index_names: tuple[str, ...]
     index_pattern: re.Pattern[str]
     index_of: dict[str, str]
@@ -163,6 +165,7 @@ def get_vocabulary() -> Vocabulary:
         decline=decline,
         class_pattern=_alternation(list(class_of)),
         class_of=class_of,
+        outlined=frozenset(str(c) for c in classes.get("outlined", [])),
         index_names=index_names,
         index_pattern=_alternation(list(index_of)),
         index_of=index_of,
