@@ -99,5 +99,6 @@ class Analysis:
 
     @property
     def quantity(self) -> bool:
-        """Whether a per-scene quantity (water, index, biomass, objects) was asked for."""
-        return bool(self.water or self.indices or self.biomass or self.detect)
+        """Whether a per-scene quantity (water, index, biomass, objects, outlines) was asked
+        for."""
+        return bool(self.water or self.indices or self.biomass or self.detect or self.segment)

@@ -112,10 +112,16 @@ class Builder:
                                 units=a.units if stat not in ("count", "length") else None)
             return seg
         outline = a.segment or a.object_area or a.statistic == "length"
-        if a.statistic == "length" and a.classes and set(a.classes) <= self.vocab.outlined:
+        known = set(self.vocab.class_of.values())
+        if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
+                a.segment and not a.detect and not set(a.classes) & known)):
+            # roads measured, or what no known class names ("outline the seagrass"): by name
             seg = self.add("segment", image=img, classes=a.classes, region=region)
-            return self.add("measure", source=seg, statistic="length",
-                            min_length_m=a.min_length_m)
+            if a.statistic or a.object_area or a.counting:
+                stat = a.statistic or ("area" if a.object_area else "count")
+                return self.add("measure", source=seg, statistic=stat, min_length_m=a.min_length_m,
+                                units=a.units if stat not in ("count", "length") else None)
+            return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,
                        tile_size=a.tile_size, region=region)

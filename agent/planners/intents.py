@@ -35,7 +35,7 @@ _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
     r"detect\w*|estimate|quantif\w*|percent\w*|share|fraction|hectares?|km2|m2|statistics?|"
     r"mean|average|threshold|mask|find|segment\w*|outline|delineat\w*|locate|identify|"
-    r"classif\w*|search|spot|then|also)\b")
+    r"classif\w*|search|spot|then|also|is there|are there|does|first|second|two things)\b")
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
@@ -106,7 +106,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         skip.append(span)
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
-        r"(?<=s )ships? (?=with\b)", t)]  # "the footprints ship with scores": a verb
+        r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
+        r"wreck|incident)s?\b)|\b[a-z]+ (?=((uav|drone|aerial|satellite|radar|optical|rgb|"
+        r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?)\b)", t)]
+    # "ship with scores": a verb; "the tanker spill", "the harbour scenes": no tanker, harbour
     incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
@@ -362,6 +365,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
+    object_nouns.outline_named(a, t, vocab)  # "outline the seagrass beds"
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
     if a.files.assess and not a.files.make and not a.labels:

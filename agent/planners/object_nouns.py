@@ -15,7 +15,7 @@ import re
 from agent.planners.analysis import Analysis
 from agent.planners.ask import blank, statement_spans
 from agent.planners.slots import topic_index
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
 
 _VERB = (r"(?:how many|(?:total )?number of|count(?: the| all| of)?(?: (?:total )?number of)?|"
          r"find|spot|identify|mark|locate|detect|pinpoint|flag|(?:put|place|drop) (?:a )?"
@@ -35,7 +35,7 @@ _MODIFIERS = frozenset((
     "african", "asian", "indian", "american", "european", "arctic", "antarctic", "adult",
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
     "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
-    "moving", "parked", "feral", "domestic", "local"))
+    "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated"))
 
 
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
@@ -92,8 +92,8 @@ def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple
     each / all / any", or in the plural ("find the coordinates" names none)."""
     words = [w for w in m.groups() if w]
     noun, used = _noun(words, vocab)
-    if noun is None or not (counting or _EVERY.search(m.group(0))
-                            or words[used - 1] != noun.split()[-1]):
+    if noun is None or not (counting or _EVERY.search(m.group(0)) or words[used - 1] in
+                            SAME_PLURAL or words[used - 1] != noun.split()[-1]):
         return None, 0
     return noun, used
 
@@ -119,3 +119,44 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
     nouns = counted_nouns(t, vocab)
     if nouns and not (counting and any(topic_index(n, vocab) for n in nouns)):
         a.classes, a.detect = nouns, True
+
+
+_OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+(?:(?:every|each"
+                      r"|all|any|the|individual|visible|main|dense|its|their)\s+)*"
+                      r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
+_HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
+                      "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
+                      "mats", "outline", "outlines", "polygon", "polygons", "thicket", "thickets",
+                      "colony", "colonies", "reef", "reefs", "on", "in", "at", "from", "with",
+                      "and", "or", "near", "along", "over", "across", "inside", "within", "for",
+                      "by", "around", "between", "visible", "seen", "canopy", "canopies",
+                      "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene"))
+_NO_CLASS = frozenset(("area", "region", "extent", "boundary", "field", "parcel", "feature",
+                       "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
+                       "object", "outline", "edge", "border", "footprint", "crown", "plot",
+                       "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
+
+
+def outline_named(a: Analysis, t: str, vocab: Vocabulary) -> None:
+    """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
+    segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
+    knows it, instead of outlining everything and calling it seagrass."""
+    if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
+            or a.indices or a.biomass or a.change or a.classify or a.search:
+        return
+    m = _OUTLINE.search(t)
+    if m is None:
+        return
+    words: list[str] = []
+    for word in (w for w in m.groups() if w):
+        if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
+                or not word.replace("-", "").isalpha():
+            break
+        words.append(word)
+        if singular(word) != word or word in SAME_PLURAL:
+            break  # up to the plural: "seagrass beds", "sand bars"
+    noun = singular(" ".join(words).replace("-", " ")) if words else ""
+    if not noun or noun in _NO_CLASS or noun.split()[-1] in _NO_CLASS or topic_index(
+            noun, vocab) is not None or _ADVERB.search(noun.split()[0]):
+        return
+    a.classes = [noun]

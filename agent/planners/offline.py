@@ -182,7 +182,8 @@ def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
     if a.biomass:
         return b.biomass(scene), stats["estimate_biomass"]
     ref = b.objects(scene)
-    return ref or "$image", stats["detect_objects"]
+    outlines = a.segment and not (a.detect or a.counting)  # "is the oiled area growing"
+    return ref or "$image", stats["segment" if outlines else "detect_objects"]
 
 
 def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) -> None:

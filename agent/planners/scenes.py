@@ -94,12 +94,13 @@ def role_of(name: str, raw: str) -> str | None:
     tail = low[pos + len(name): pos + len(name) + 25]
     head = low[max(0, pos - 25): pos]
     tail = re.split(r"[;.]|,\s*(?=\w)", tail, maxsplit=1)[0]  # "pre: a.tif; post: b.tif";
-    # after a closing parenthesis "first" is no role: "(a.tif, b.tif) first and report"
-    if re.search(rf"^[^\w)]*\(?\s*{_AS}(before|earlier|older|pre|first|reference)", tail) or \
+    # after a closing parenthesis or a colon "first" is no role: "(a.tif, b.tif) first and
+    # report", "a.tif and b.tif: first a false-colour view, then ..."
+    if re.search(rf"^[^\w):]*\(?\s*{_AS}(before|earlier|older|pre|first|reference)", tail) or \
             re.search(r"(before|earlier|older|reference|\bpre[\s-]?[a-z]*)\s*(image|scene|file)?"
                       r"\s*[:=(]?\s*$", head):
         return "before"
-    if re.search(rf"^[^\w)]*\(?\s*{_AS}(after|later|newer|post|second|latest)", tail) or \
+    if re.search(rf"^[^\w):]*\(?\s*{_AS}(after|later|newer|post|second|latest)", tail) or \
             re.search(r"(after|later|newer|\bpost[\s-]?[a-z]*)\s*(image|scene|file)?\s*[:=(]?\s*$",
                       head):
         return "after"

@@ -297,7 +297,9 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
     words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
     num = rf"(\d+|{words})"
     for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
-                    rf"\b{num}\s+most\s+likely\b", rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
+                    rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"
+                    r"(?:most|best|closest)\b",
+                    rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
                     r"(?:the\s+)?most\b",
                     rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):
         m = re.search(pattern, text)

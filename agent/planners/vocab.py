@@ -219,6 +219,9 @@ _IRREGULAR = {"people": "person", "men": "man", "women": "woman", "children": "c
               "buses": "bus", "rhinoceroses": "rhinoceros", "hippopotamuses": "hippopotamus",
               "cacti": "cactus", "octopuses": "octopus", "wolves": "wolf", "calves": "calf",
               "leaves": "leaf", "shelves": "shelf"}
+SAME_PLURAL = frozenset(("sheep", "deer", "elk", "moose", "bison", "cattle", "fish", "swine",
+                         "livestock", "aircraft", "salmon", "reindeer", "caribou", "buffalo"))
+"""Nouns whose plural is the singular ("count the cattle and the sheep")."""
 _ONLY_LOOKS_PLURAL = frozenset(("rhinoceros", "species", "series", "lens", "chassis", "gas",
                                 "oryx", "news", "mathematics", "physics", "canvas", "atlas"))
 
