@@ -186,7 +186,9 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
 def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str], Span]]:
     """Every label list of ``text`` with its rank (0: opened by "as"/"into", 1: other) and
     span, in order."""
-    for clause in re.finditer(r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
+    files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "sort
+    for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
+            r"(?:[^.;:?!()\[\]]|\.(?=\d))+", files.replace(" - ", " ; ")):
         body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
         if _AMOUNTS.search(body) or vocab.has("metadata", body):
             continue  # ranges of a number; "the pixel size, projection and number of bands"

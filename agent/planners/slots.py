@@ -302,10 +302,9 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
                     rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
                     r"(?:the\s+)?most\b",
                     rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):
-        m = re.search(pattern, text)
-        if m:
+        for m in re.finditer(pattern, text):
             value = word_number(m.group(1), vocab)
-            if value:
+            if value and not 1900 <= value <= 2100:  # "the 2019 tiles" name a year
                 return value
     return None
 
