@@ -28,7 +28,7 @@ def find_bands(text: str) -> list[int] | None:
                     r"\br\s*[=:]\s*(\d{1,3})\W+g\s*[=:]\s*(\d{1,3})\W+b\s*[=:]\s*(\d{1,3})\b",
                     r"\brgb\s*[=:]?\s*([1-9])([1-9])([1-9])\b",
                     r"\b([1-9])([1-9])([1-9])\s+(?:colou?r\s+|false colou?r\s+)?composite\b",
-                    rf"\b(\d{{1,2}})\s*[,/-]\s*(\d{{1,2}})\s*[,/-]\s*(\d{{1,2}})\s+(?:band\s+)?"
+                    r"\b(\d{1,2})\s*[,/-]\s*(\d{1,2})\s*[,/-]\s*(\d{1,2})\s+(?:band\s+)?"
                     r"(?:colou?r\s+|false[\s-]colou?r\s+|rgb\s+)?(?:composite|combination)\b",
                     rf"\bband\s*(\d{{1,2}})\s+as\s+red{sep}band\s*(\d{{1,2}})\s+as\s+green{sep}"
                     r"(?:band\s*)?(\d{1,2})",

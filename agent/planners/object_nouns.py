@@ -121,8 +121,8 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
         a.classes, a.detect = nouns, True
 
 
-_OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+(?:(?:every|each"
-                      r"|all|any|the|individual|visible|main|dense|its|their)\s+)*"
+_OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+                      r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their)\s+)*"
                       r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
 _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
                       "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
