@@ -112,9 +112,9 @@ class Builder:
                                 units=a.units if stat not in ("count", "length") else None)
             return seg
         outline = a.segment or a.object_area or a.statistic == "length"
-        known = set(self.vocab.class_of.values())
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
-                a.segment and not a.detect and not set(a.classes) & known)):
+                a.segment and not a.detect and not any(c in self.vocab.class_of
+                                                       for c in a.classes))):
             # roads measured, or what no known class names ("outline the seagrass"): by name
             seg = self.add("segment", image=img, classes=a.classes, region=region)
             if a.statistic or a.object_area or a.counting:
