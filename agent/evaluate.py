@@ -26,7 +26,9 @@ modality) and compared with its gold annotation:
   step the two names are the same value (DESIGN.md lists NBR; the tool also takes dNBR). A
   ``segment`` step prompted with the boxes of a ``detect_objects`` step of classes C has
   ``classes`` C (detect-then-segment, DESIGN.md's "class names" prompt done in two steps).
-  Reported overall and per tool.
+  A ``measure`` step that summarises an ``image`` inside the polygons of its ``source`` file
+  F (zonal statistics, one value per polygon) has ``region`` F: it answers "the mean inside
+  F" polygon by polygon. Reported overall and per tool.
 * **Out of scope** — queries with an empty ``required`` list are correct when the planner
   declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
   counted as false declines.
@@ -255,6 +257,9 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
                 return _wanted[name] if _wanted.get(name) in _PAIR_NBR else value
             if _tool == "segment" and name == "classes" and value is None:
                 return _detected_classes(plan, args.get("boxes"))
+            if _tool == "measure" and name == "region" and value is None and args.get("image") \
+                    and not str(args.get("source", "$")).startswith("$"):
+                return args["source"]  # zonal statistics: the image inside the file's polygons
             return value
 
         best: dict[str, Any] | None = None

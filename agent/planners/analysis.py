@@ -75,6 +75,7 @@ class Analysis:
     iou_threshold: float | None = None
     change_target: str | None = None
     product: str | None = None
+    band: int | None = None
     change_threshold: float | None = None
     change_method: str | None = None
     series_statistic: str | None = None

@@ -72,7 +72,7 @@ _BEFORE = re.compile(r"^\s*before (?:i |we )?(?:(?:run|do|start|compute|map|coun
                      r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
                      r"submit|send|put|import|include|publish)\b|\w+ing\b)"
                      r"[^,:;.?!]{0,80}[,:]")
-_LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:i|we|they|you|users|analysts|the team) "
+_LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:(?:the|our|my|their|local) )?(?:[a-z]+ ){1,2}?"
                         r"(?:can|could|may|might|will)\b[^.?!;]*")
 _PURPOSE = re.compile(
     r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
@@ -137,8 +137,9 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
 
 
 def later_use_spans(norm: str) -> list[Span]:
-    """What the analyst will do with the result ("..., so I can check them against the AIS
-    positions afterwards"): no step of this request."""
+    """What the analyst or others will do with the result ("..., so I can check them against
+    the AIS positions afterwards", "so residents can see where it burned"): no step of this
+    request."""
     return [m.span() for m in _LATER_USE.finditer(norm)]
 
 

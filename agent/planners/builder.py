@@ -113,9 +113,10 @@ class Builder:
             return seg
         outline = a.segment or a.object_area or a.statistic == "length"
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
-                a.segment and not a.detect and not any(c in self.vocab.class_of
+                a.segment and not a.detect and not all(c in self.vocab.class_of
                                                        for c in a.classes))):
-            # roads measured, or what no known class names ("outline the seagrass"): by name
+            # roads measured, or what a known class does not name ("outline the seagrass",
+            # "trees and grass"): by name
             seg = self.add("segment", image=img, classes=a.classes, region=region)
             if a.statistic or a.object_area or a.counting:
                 stat = a.statistic or ("area" if a.object_area else "count")
@@ -188,6 +189,14 @@ class Builder:
         """An ``estimate_biomass`` step, inside ``region`` when given."""
         return self.add("estimate_biomass", image=scene.path, region=region)
 
+    def objects_before(self, scene: SceneRef, target: str, outlined: bool) -> None:
+        """The objects of a pair's earlier scene ("what share of the buildings is damaged":
+        all of them), outlined when asked; the damaged ones are then counted against them."""
+        whole = self.add("detect_objects", image=scene.path, classes=[target])
+        if outlined:
+            self.add("segment", image=scene.path, boxes=whole)
+        self.a.counting = self.a.counting or not self.a.biomass
+
     def describe(self, scene: SceneRef, question: str | None) -> str:
         """A ``describe_scene`` step (on the composite when one was made)."""
         return self.add("describe_scene", image=self.rgb_of.get(scene.path, scene.path),
@@ -211,7 +220,7 @@ class Builder:
         from_step = zones.startswith("$")
         values: list[str] = []
         if a.biomass:
-            ref = self.biomass(scene, zones if from_step else None)
+            ref = self.biomass(scene, zones)  # computed inside the zones only
             if not from_step:
                 values.append(ref)
         values += [self.index(scene, name, first=i == 0) for i, name in enumerate(a.indices)]

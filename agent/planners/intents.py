@@ -11,6 +11,7 @@ from agent.planners import (
     label_slots,
     object_nouns,
     pair_rules,
+    products,
     scenes,
     slots,
     spatial,
@@ -97,19 +98,24 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.query, span = found
             skip.append(span)
         a.top_k = slots.find_top_k(t, vocab)
-    labels = label_slots.find_labels(full, vocab)
-    if (labels and (a.classify or label_slots.which_and(full, vocab) or (
+    labels = label_slots.find_labels(full, vocab, n_scenes)
+    if (labels and (a.classify or label_slots.which_and(full, vocab, n_scenes) or (
             topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
-    )) or (n_scenes > 1 and (labels := label_slots.presence_labels(t))):  # "for each of these
-        a.labels, span = labels  # tiles, do you see oil palm?": [oil palm, no oil palm]
+    )) or (n_scenes > 1 and (labels := label_slots.presence_labels(t, vocab))):
+        a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify = True
         skip.append(span)
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
         r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
         r"wreck|incident)s?\b)|\b[a-z]+ (?=((uav|drone|aerial|satellite|radar|optical|rgb|"
-        r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?)\b)", t)]
-    # "ship with scores": a verb; "the tanker spill", "the harbour scenes": no tanker, harbour
+        r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?|snapshots?|chips?|"
+        r"mosaics?|quicklooks?|captures?)\b)", t)]
+    cover += [m.span(1) for m in re.finditer(
+        r"\b(?:frames?|scenes?|images?|photos?|tiles?|views?|chips?|shots?|snapshots?) of (?:the "
+        r"|this |that |our |my )?(?:same |whole |entire )?((?:[a-z]+ )?[a-z]+)\b", t)]
+    # "ship with scores": a verb; "the tanker spill", "the harbour scenes", "two frames of the
+    # marina": no tanker, harbour, marina
     incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
@@ -175,6 +181,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.composite = has("composite", t)
     a.question = has("question", t)
     counts = topics.COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as vegetation": a class
+    if a.labels:
+        counts = topics.LABEL_COUNT.sub(" ", counts)  # "how many of each": the labels' tally
     a.count_words = has("count", counts)
     a.counting = has("counting", counts) and not re.search(
         r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|miles?|m2|"
@@ -307,32 +315,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
     if make_map and not a.labels:
         a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
-    stat_of_values = re.search(
-        r"\b(mean|average|maximum|max|minimum|min|highest|lowest)\b[^.?!;]{0,25}\b(values?|wind "
-        r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn|lst|"
-        r"temperatures?)\b", t)
-    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
-                                            or a.classes or a.change or a.classify):
-        word = stat_of_values.group(1)  # "the mean wind speed in w.tif": the raster's values
-        a.product = ("max" if word in ("maximum", "max", "highest") else
-                     "min" if word in ("minimum", "min", "lowest") else "mean")
-        a.vqa = a.caption = False
-    if has("product_raster", t) and n_scenes and not make_map and not (
-            (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.trend_strong or a.search
-            or a.files.assess
-            or re.search(r"\bclassify\b", t)
-            or (a.segment and a.classes and re.search(r"\bsegment", t))
-            or (a.indices and (topics.COMPUTES_INDEX.search(t) or re.search(
-                r"\b(create|make|produce|generate|compute|calculate|derive)\b[^.?!;]{0,30}"
-                r"\bclassified\b", t)))):
-        # ("create a map of the classified dNBR from the pre and post scenes": computed)
-        # "the raster contains biomass in t/ha: the total?" - measure the given product itself
-        a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
-                     re.search(r"\b(area|percent\w*|share|fraction|hectares|km2|acres?)\b|"
-                               r"\bin ha\b", t) else
-                     "mean" if re.search(r"\b(mean|average)\b", t) else "area")
-        a.detect = a.segment = a.water = a.biomass = a.classify = a.vqa = a.caption = False
-        a.classes, a.indices = [], []
+    products.given_product(a, t, vocab, n_scenes, make_map is not None)
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite) and (
@@ -362,7 +345,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
         a.water = a.detect = a.segment = a.search = a.vqa = False
         a.classes, a.indices = [], [n for n, _ in named]
-    if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search):
+    each = re.search(r"\b(?:classif\w*|label|sort|tag|grade)\s+(?:every|each|all(?: the)?|the)\s+"
+                     r"([a-z]+)", t)  # "classify every building as damaged or ...": objects
+    if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search or (
+            a.classify and a.labels and not (each and vocab.class_pattern.search(each.group(1))))
+            or a.indices):  # "how are the trees doing? compute NDVI": the index's subject
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
     object_nouns.outline_named(a, t, vocab)  # "outline the seagrass beds"

@@ -42,8 +42,13 @@ def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
     return inner
 
 
+_PLACE_WORDS = frozenset(("over", "at", "near", "along", "around", "across", "within", "inside",
+                          "outside", "under", "above", "below", "by", "during", "after", "before"))
+"""Prepositions that end a list's last label ("usable, cloudy or no data over the pier")."""
+
+
 def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
-    run = _trim(words, vocab.label_stopwords, from_end)
+    run = _trim(words, vocab.label_stopwords | _PLACE_WORDS, from_end)
     if not run or any(not w.replace("-", "").isalpha() or w in ("xfilex", "xfolderx")
                       for w in run):
         return None
@@ -54,8 +59,47 @@ def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
         return phrase  # "corn, soybeans or winter wheat": the list's last item, whole
     if len(run) > 1 and phrase not in vocab.scene_labels:
         pair = " ".join(run[-2:] if from_end else run[:2])
-        phrase = pair if pair in vocab.scene_labels else run[-1] if from_end else run[0]
+        negated = not from_end and run[0] in ("no", "non", "not")  # "... or no data"
+        phrase = " ".join(run) if negated else pair if pair in vocab.scene_labels else \
+            run[-1] if from_end else run[0]
     return phrase
+
+
+_GRADES = frozenset((
+    "low", "medium", "moderate", "high", "light", "heavy", "minor", "major", "severe", "mild",
+    "healthy", "unhealthy", "stressed", "dense", "sparse", "young", "old", "thin", "thick",
+    "small", "large", "full", "empty", "partial", "complete", "new", "intact", "damaged"))
+"""Adjectives that grade one thing: "low, medium or high congestion" shares "congestion"."""
+
+
+_OTHER = {"something else": "other", "anything else": "other", "none of these": "other",
+          "none of them": "other", "none of those": "other"}
+"""A catch-all last label, by its usual name."""
+_STATE_HEADS = frozenset(("condition", "state", "quality", "status", "shape", "health"))
+"""Nouns after graded labels that name the scale, not a thing ("poor condition")."""
+
+
+def _grade(word: str) -> bool:
+    return word in _GRADES or (word.endswith("ed") and len(word) > 4)  # "diseased", "flooded"
+
+
+def shared_head(labels: list[str], last: bool = True) -> list[str]:
+    """Grades of one thing given their noun once ("low, medium or high congestion"; "healthy
+    oil palms and which are unhealthy" when not ``last``) -> the noun on every grade. In a
+    list only the last item shares its noun ("no damage, minor, major" keeps its grades)."""
+    labels = [_OTHER.get(lab, lab) for lab in labels]
+    headed = [lab.split() for lab in labels if len(lab.split()) >= 2]
+    if len(headed) == 1 and len(headed[0]) == 2 and headed[0][1] in _STATE_HEADS and \
+            labels[-1] == " ".join(headed[0]):  # "good, fair or poor condition": the grades
+        return [*labels[:-1], headed[0][0]]
+    if len(headed) != 1 or not _grade(headed[0][0]) or _grade(headed[0][1]) or (
+            last and len(labels[-1].split()) < 2):
+        return labels
+    bare = [lab for lab in labels if " " not in lab]
+    if len(bare) != len(labels) - 1 or not all(_grade(lab) for lab in bare):
+        return labels
+    head = " ".join(headed[0][1:])
+    return [lab if " " in lab else f"{lab} {head}" for lab in labels]
 
 
 _HEADS = frozenset(("classification", "class", "classes", "category", "infrastructure", "area",
@@ -79,13 +123,14 @@ _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equa
 
 _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|tell|compute|"
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
-                        r"estimate)\b)|,\s+(?:since|because|as|so that|so)\s")
+                        r"estimate)\b)|,\s+(?:since|because|as|so that|so)\s|"
+                        r"\s+so (?:that )?(?:the |our |my )?(?:\w+ ){1,2}?(?:can|could|will|may)\b")
 """Where a label list ends: the next step ("..., and give me the area per class") or a reason
 ("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
 _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
-                           r"group)\w*\b[^,]*?\b(?:as|into)"
+                           r"group|grade|rate)\w*\b[^,]*?\b(?:as|into)"
                            r"\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
                            r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?"
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
@@ -112,10 +157,15 @@ _NO_SCENES = frozenset(("pixels", "pixel", "detections", "detection", "objects",
 """Things "which ... are A and which are B" may sort that are no images ("which pixels")."""
 
 
-def which_and(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
-    """Labels asked as "which roofs are whitewashed and which still show clear plastic"."""
+def which_and(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str], Span] | None:
+    """Labels asked as "which roofs are whitewashed and which still show clear plastic"; of
+    a set of chips, "which buildings look damaged and which intact" labels each chip's
+    building ("damaged building")."""
     m = WHICH_AND.search(text)
-    if not m or vocab.class_pattern.search(m.group(1)) or set(m.group(1).split()) & _NO_SCENES:
+    if not m or set(m.group(1).split()) & _NO_SCENES:
+        return None
+    named = vocab.class_pattern.search(m.group(1))
+    if named and n_scenes < 3:
         return None  # "which buildings are damaged and which ...": states of objects
     labels = []
     for group in (2, 3):
@@ -123,7 +173,10 @@ def which_and(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
         if not words or len(words) > 3:
             return None
         labels.append(singular(" ".join(words)))
-    return (labels, m.span()) if labels[0] != labels[1] else None
+    if named:
+        thing = vocab.canonical_class(named.group(0)) or singular(named.group(0))
+        labels = [f"{label} {thing}" for label in labels]
+    return (shared_head(labels, last=False), m.span()) if labels[0] != labels[1] else None
 
 
 _QUOTED = re.compile(r"(?:(?<=[\s(\[:])|^)['\"\u201c\u2018]([a-z][a-z0-9 \-/]{0,40}?)"
@@ -155,21 +208,31 @@ _PRESENCE = re.compile(
     r"an?\s+)*([a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
 
 
-def presence_labels(text: str) -> tuple[list[str], Span] | None:
+_WHICH_HAVE = re.compile(
+    r"\bwhich (?:of (?:these|the|my|our) )(?:\w+ ){0,3}?(?:contains?|shows?|has|have) "
+    r"(?:an? |any )?([a-z][a-z -]{1,30}?)\s*(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
+"""A yes/no question over a set ("which of these village chips contain a sports pitch?")."""
+
+
+def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     """Labels of a yes/no question asked of each image of a set ("for each of these tiles, do
-    you see oil palm?" -> [oil palm, no oil palm])."""
+    you see oil palm?" -> [oil palm, no oil palm]); a detectable class is no label ("which of
+    these tiles contain buildings" counts buildings)."""
     m = _PRESENCE.search(text)
     if m is None:
-        return None
+        m = _WHICH_HAVE.search(text)
+        if m is None or vocab.class_pattern.search(m.group(1)):
+            return None
     thing = singular(m.group(1).strip())
-    if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any"):
-        return None
+    if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any", "more",
+                                         "less", "most", "least", "fewer", "the"):
+        return None  # "which of the two shows more water": a comparison, no yes/no
     return [thing, f"no {thing}"], m.span(1)
 
 
-def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
+def find_labels(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
-    paired = which_and(text, vocab)
+    paired = which_and(text, vocab, n_scenes)
     if paired:
         return paired
     quoted = quoted_labels(text)
@@ -183,9 +246,16 @@ def find_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
     return labels, span
 
 
+_GLOSS = re.compile(r"(\b(?!(?:scale|classes|categories|levels|labels|grades|types)\b)[a-z]+ )"
+                    r"(\((?![^()]*(?:,|\bor\b))[^()]{1,40}\))")
+"""A label's gloss in parentheses ("healthy (blue water), dirty (green water) or ..."): no
+label of its own (a list in parentheses after "scale" is the labels themselves)."""
+
+
 def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str], Span]]:
     """Every label list of ``text`` with its rank (0: opened by "as"/"into", 1: other) and
     span, in order."""
+    text = _GLOSS.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)  # "healthy (blue water)"
     files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "sort
     for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
             r"(?:[^.;:?!()\[\]]|\.(?=\d))+", files.replace(" - ", " ; ")):
@@ -207,7 +277,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         whole = bool(asked and not opened)  # the first item is cut on its left: whole
         if whole:  # "for each of these chips, tell me whether it is A or B": A after the verb
             parts = parts[asked[-1]:]
-            parts[0] = re.split(r"\b(?:is|are|was|were|shows?|looks? like)\b", parts[0])[-1]
+            parts[0] = re.sub(r"^\s*(?:each|every)\s+(?:of\s+(?:these|the|those|my|our)\s+\w+\s+)?",
+                              "", re.split(r"\b(?:is|are|was|were|shows?|looks? like)\b",
+                                           parts[0])[-1])  # "is each of these plots A, B or C"
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]
@@ -249,7 +321,8 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             head = _LABEL_OPENER.search(body) if opened else None
             if head:  # "detect the trees and sort them into A and B": the trees stay a class
                 start += head.start(1)
-            yield (0 if opened or colon else 1), list(dict.fromkeys(labels)), (start, end)
+            yield (0 if opened or colon else 1), shared_head(list(dict.fromkeys(labels))), (
+                start, end)
 
 
 _QUERY_CUES = (

@@ -25,6 +25,9 @@ _PHRASE = r"([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"
 _FIRST = re.compile(rf"\b{_VERB}\s+{_DET}{_PHRASE}")
 _MORE = re.compile(rf"\s*(?:\([^)]{{0,30}}\)\s*)?(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
                    rf"{_DET}{_PHRASE}")
+_PER_OBJECT = re.compile(r"\bfor (?:every|each) ([a-z]+)\b[^.?!;]{0,80}?\b(?:its|their) "
+                         r"(?:\w+ ){0,2}?(length|width|area|size)\b")
+"""A number per object ("for every iceberg in the scene, its maximum length")."""
 _COUNTING = re.compile(r"how many|(?:total )?number of|count")
 _EVERY = re.compile(r"\b(?:every|each|all|any)\s")
 """A find/mark verb names objects only with "every/each/all/any" or a plural noun."""
@@ -110,10 +113,17 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
             count ("how many penguins" on snow) whose asking sentences name no topic, of
             objects that are no topic themselves.
     """
-    if a.classes or a.detect or a.segment or a.water or a.indices or a.biomass or a.change \
-            or a.classify or a.search or a.metadata or not (a.counting if counting
-                                                            else a.count_words):
+    if a.classes or (a.detect and counting) or a.segment or a.water or a.indices or a.biomass \
+            or a.change or a.classify or a.search or a.metadata or a.everything:
         return
+    each = None if counting else _PER_OBJECT.search(t)
+    if each and (noun := _noun([each.group(1)], vocab)[0]) and topic_index(noun, vocab) is None:
+        a.classes, a.detect = [noun], True  # "for every iceberg, its length in metres"
+        a.statistic = "length" if each.group(2) in ("length", "width") else None
+        a.object_area = a.statistic is None
+        return
+    if not (a.counting if counting else a.count_words or a.detect):
+        return  # "detect the icebergs": the detector is asked for them by name
     if counting and topic_index(blank(t, statement_spans(t)), vocab) is not None:
         return  # "how many fire alerts? ... map the burned area": the asks name the topic
     nouns = counted_nouns(t, vocab)
@@ -137,10 +147,20 @@ _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "field", "parcel"
                        "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
 
 
+_SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:the\s+)?"
+                       r"([a-z][a-z -]{0,25}?)\s+(?:and|or)\s+(?:the\s+)?([a-z][a-z -]{0,25}?)"
+                       r"(?=\s+(?:and|then|to|so|for|with)\b|\s*[.,;?!(]|$)")
+"""An outline into named parts ("separate the green spaces into trees and grass")."""
+
+
 def outline_named(a: Analysis, t: str, vocab: Vocabulary) -> None:
     """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
     segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
     knows it, instead of outlining everything and calling it seagrass."""
+    parts = _SEPARATE.search(t) if a.segment and not a.detect else None
+    if parts:  # "separate ... into trees and grass": both are outlined by name
+        a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
+        return
     if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
             or a.indices or a.biomass or a.change or a.classify or a.search:
         return

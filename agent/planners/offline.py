@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import ask, clause_scenes, coverage, products, scene_refs, topics
+from agent.planners import ask, clause_scenes, coverage, pair_rules, products, scene_refs, topics
 from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
@@ -258,7 +258,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         return
     pair = _pair_scenes(a, scenes_left, raw, b.note)
     if pair is not None:
-        _pair(b, a, raw, pair)
+        _pair(b, a, req, pair)
         return
     if a.search and search_ref is not None:
         return
@@ -278,7 +278,7 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
         if a.change_threshold is None and not (a.change_target or a.change_map) and (
                 a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
             return None
-        if a.detect and not (a.change_event or a.change_target
+        if a.detect and not (a.change_event or a.change_target or a.change_method
                              or (pair_words and not a.count_words)):
             return None
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
@@ -292,11 +292,15 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
     return None
 
 
-def _pair(b: Builder, a: Analysis, raw: str, pair: tuple[SceneRef, SceneRef]) -> None:
+def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, SceneRef]) -> None:
     """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
+    raw = req.raw
     b.pair = (before.path, after.path)
     target = a.change_target or (a.classes[0] if a.classes else None)
+    asked = ask.blank(req.norm, ask.background_spans(req.norm))
+    if target and pair_rules.objects_before(target, asked, b.vocab):  # "what share of the
+        b.objects_before(before, target, re.search(r"\boutlined?\b", asked) is not None)
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
                    threshold=a.change_threshold, method=a.change_method,
                    min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's

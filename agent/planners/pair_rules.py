@@ -53,3 +53,30 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
         a.classes = []
         if not topics.COMPUTES_INDEX.search(t):  # "compute NDVI for both periods ..." stays
             a.indices = []
+
+
+_SHARE = re.compile(r"\b(share|percent\w*|proportion|fraction|ratio|what part|out of all|"
+                    r"of all)\b([^.?!;]{0,40})")
+_ALL_BEFORE = re.compile(
+    r"\bhow many (\w+ ){0,2}(stood|existed|there were|were there|(are|were) (on|in|at))\b|"
+    r"\b(were|was) there before|"
+    r"\bcount (the|all|every) \w+ (on|in) the (\w+ ){0,2}(pre|before|first|earlier|older)|"
+    r"\bwhere the \w+ (are|were) on the (\w+ ){0,2}(pre|before|first|earlier|older)")
+"""A count of the objects before the event, beside the change ("what share of the buildings
+is damaged" - a share of objects -, "how many stood in 2017, and how many were destroyed")."""
+
+_LAND_TARGETS = frozenset(("water", "tree", "vegetation", "forest", "land", "cropland"))
+
+
+def objects_before(target: str | None, t: str, vocab: Vocabulary) -> bool:
+    """Whether a pair's change of object class ``target`` also needs those objects on the
+    earlier scene: the whole of which a share is taken, or a count asked of that scene."""
+    if not target or target in _LAND_TARGETS or not vocab.canonical_class(target):
+        return False
+    return bool(_ALL_BEFORE.search(t) or any(
+        vocab.class_pattern.search(m.group(2)) or _DAMAGED.search(m.group(2))
+        for m in _SHARE.finditer(t)))
+
+
+_DAMAGED = re.compile(r"\b(collapsed|destroyed|damaged|demolished|flattened|razed|gone)\b")
+"""A share of what was damaged ("what share collapsed"): a share of the objects."""

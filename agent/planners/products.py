@@ -6,8 +6,48 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from agent.planners import topics
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
+from agent.planners.vocab import Vocabulary
+
+_STAT_OF_VALUES = re.compile(
+    r"\b(mean|average|maximum|max|minimum|min|highest|lowest)\b[^.?!;]{0,25}\b(values?|wind "
+    r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn|lst|temperatures?|"
+    r"(?:thermal |red |nir |green |blue )?band \d+)\b")
+"""A statistic of the raster's own values ("the mean wind speed in w.tif", "the mean of band
+10 inside park.geojson")."""
+
+
+def given_product(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int, make_map: bool) -> None:
+    """Set ``a.product`` (the statistic) when the scenes are finished products whose values
+    are measured as they are: "the mean wind speed in w.tif", "the raster contains biomass in
+    t/ha: the total?", "these rasters are already surface temperature"."""
+    stat_of_values = _STAT_OF_VALUES.search(t)
+    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
+                                            or a.classes or a.change or a.classify):
+        word = stat_of_values.group(1)
+        a.product = ("max" if word in ("maximum", "max", "highest") else
+                     "min" if word in ("minimum", "min", "lowest") else "mean")
+        a.vqa = a.caption = False
+        band = re.search(r"\bband (\d+)\b", stat_of_values.group(0))
+        a.band = int(band.group(1)) if band else None
+    if vocab.has("product_raster", t) and n_scenes and not make_map and not (
+            (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.search
+            or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
+            or a.files.assess
+            or re.search(r"\bclassify\b", t)
+            or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
+            or (a.indices and (topics.COMPUTES_INDEX.search(t) or re.search(
+                r"\b(create|make|produce|generate|compute|calculate|derive)\b[^.?!;]{0,30}"
+                r"\bclassified\b", t)))):
+        # ("create a map of the classified dNBR from the pre and post scenes": computed)
+        a.product = ("sum" if re.search(r"\b(total|sum|absolute|overall)\b", t) and not
+                     re.search(r"\b(area|percent\w*|share|fraction|hectares|km2|acres?)\b|"
+                               r"\bin ha\b", t) else
+                     "mean" if re.search(r"\b(mean|average)\b", t) else "area")
+        a.detect = a.segment = a.water = a.biomass = a.classify = a.vqa = a.caption = False
+        a.classes, a.indices = [], []
 
 
 def vector_only(a: Analysis, norm: str) -> bool:
@@ -52,10 +92,10 @@ def finished(b: Builder, a: Analysis, scenes: list[SceneRef]) -> None:
     its trend over a series of them."""
     if len(scenes) >= 3 and (a.trend or a.change):  # an NDVI series: its trend as it is
         b.add("trend", images=[s.path for s in scenes], statistic=a.product,
-              dates=b.trend_dates(scenes))
+              dates=b.trend_dates(scenes), region=a.region)
     else:
         for scene in scenes or [SceneRef("$image", None)]:
             b.add("measure", source=scene.path, statistic=a.product, units=a.units,
-                  region=a.region)
+                  region=a.region, band=a.band)
     b.note(f"{', '.join(s.path for s in scenes) or '$image'} read as a finished product "
            f"(classes or values per pixel): its {a.product} is measured as it is")

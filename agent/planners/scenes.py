@@ -112,6 +112,10 @@ _CLAUSE_SPLIT = re.compile(
     r"measure|estimate|find|detect|show)|\b(?:with|against|and) (?=the \w+ (?:visible|seen|shown|"
     r"mapped|detected|in|of|from)\b)", re.I)
 
+_FILE_LIST_COMMA = re.compile(
+    r"(\S+\.[a-z][a-z0-9]{1,4})\s*,\s*(?=(?:and |or )?\S+\.[a-z][a-z0-9]{1,4}\b)", re.I)
+"""The comma between two file names of one list."""
+
 
 def bound_paths(
     raw: str, hit: Callable[[str], bool], scenes: Sequence[tuple[str, str | None]],
@@ -130,7 +134,8 @@ def bound_paths(
         vocab: Vocabulary (modality hints).
     """
     picked: list[str] = []
-    for clause in _CLAUSE_SPLIT.split(raw):
+    listed = _FILE_LIST_COMMA.sub(r"\1 ", raw)  # "count ships in a.tif, b.tif, c.tif": one clause
+    for clause in _CLAUSE_SPLIT.split(listed):
         norm = " ".join(re.findall(r"[a-z0-9]+", clause.lower()))
         if not norm or not hit(norm):
             continue

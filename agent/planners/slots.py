@@ -265,9 +265,9 @@ def find_output_units(text: str) -> str | None:
     """Area unit the answer should use ("in hectares" -> ha), ignoring "15 m²" filters."""
     for m in re.finditer(r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square kilomet(?:er|re)s?|m2|"
                          r"sqm|square met(?:er|re)s?)(?![a-z0-9])", text):
-        before = text[max(0, m.start() - 3):m.start()]
-        if re.search(r"\d\s*$", before):
-            continue
+        before = text[max(0, m.start() - 5):m.start()]
+        if re.search(r"\d\s*$|(?:/|\bper)\s*$", before):
+            continue  # "15 m2" filters; "mg/ha", "t per ha" densities
         return _OUT_UNITS.get(m.group(1))
     return None
 

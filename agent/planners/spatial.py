@@ -202,6 +202,22 @@ def _axis(text: str, words: str, negative: str) -> tuple[list[float], Span] | No
     return values, m.span()
 
 
+_BOUNDS = (r"min_?x|x_?min|west|left", r"min_?y|y_?min|south|bottom", r"max_?x|x_?max|east|right",
+           r"max_?y|y_?max|north|top")
+"""Names of a box's four bounds ("minx 36.1, miny -3, maxx 36.3, maxy -2.77")."""
+
+
+def _named_bounds(text: str) -> tuple[list[float], list[Span]] | None:
+    found = [re.search(r"\b(?:" + name + r")\s*[=:]?\s*" + _SIGNED + r"(?![\d.])", text)
+             for name in _BOUNDS]
+    if not all(found):
+        return None
+    x1, y1, x2, y2 = (float(m.group(1)) for m in found if m)
+    if x1 >= x2 or y1 >= y2:
+        return None
+    return [x1, y1, x2, y2], [m.span() for m in found if m]
+
+
 def find_bbox(text: str) -> tuple[list[float] | None, list[Span]]:
     """A bounding box written in ``text``, as ``[minx, miny, maxx, maxy]`` (sorted).
 
@@ -226,6 +242,9 @@ def find_bbox(text: str) -> tuple[list[float] | None, list[Span]]:
         if x1 == x2 or y1 == y2:
             continue
         return [min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)], [(cue.start(), m.end())]
+    named = _named_bounds(text)
+    if named:
+        return named
     lon = _axis(text, r"lon|long|longitudes?|x|eastings?", "w")
     lat = _axis(text, r"lat|latitudes?|y|northings?", "s")
     if lon and lat and lon[0][0] != lon[0][1] and lat[0][0] != lat[0][1]:

@@ -121,6 +121,14 @@ COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:[^.;?!\d]|\.\d){0,30}?\d(?:[^.;?!]|
 """A verb before an index that computes it; a "count pixels above X as Y" / "counting dNBR of
 0.1 and above as burnt" class definition (a count, a number, then "as")."""
 
+LABEL_COUNT = re.compile(
+    r"\bhow many (?:of each|(?:\w+ ){0,2}?(?:fall|falls|are|were|go|end up|land) in(?:to)? (?:each|"
+    r"every) (?:level|class|category|group|label|grade|type|bin)|(?:\w+ )?(?:per|in each) (?:level|"
+    r"class|category|group|label|grade|type)|(?:of (?:them|these|those) )?(?:\w+ )?(?:contain|"
+    r"show|have|has|contains|shows) (?:an? |any )?\w+)\b")
+"""Counts of the images per label ("how many blocks fall in each level", "how many of each"):
+the classification's own tally, no detection."""
+
 ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beach (image|scene|"
                      r"date|one|picture|photo)\b|\bboth (images|scenes|dates|pictures|photos)\b")
 """Counts asked per scene of a pair ("count the cranes on each"): two counts, no change map."""

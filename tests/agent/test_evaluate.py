@@ -137,6 +137,17 @@ def test_segment_of_detected_boxes_has_the_detected_classes() -> None:
     assert not check_args(from_file, gold)[0].correct
 
 
+def test_zonal_measure_of_a_file_has_that_file_as_region() -> None:
+    gold = {"measure": {"statistic": "mean", "region": "zones.gpkg"}}
+    zonal = plan_of(("spectral_index", {"image": "a", "index": "NDVI"}),
+                    ("measure", {"source": "zones.gpkg", "statistic": "mean", "image": "$s1"}))
+    assert all(c.correct for c in check_args(zonal, gold))
+    other = plan_of(("measure", {"source": "other.gpkg", "statistic": "mean", "image": "a"}))
+    assert not check_args(other, gold)[1].correct
+    no_image = plan_of(("measure", {"source": "zones.gpkg", "statistic": "mean"}))
+    assert not check_args(no_image, gold)[1].correct  # the file's own shapes, no zones
+
+
 def test_args_of_an_optional_tool_count_only_when_it_is_planned() -> None:
     gold = query("q", ["map_water"], ["measure"], {"measure": {"units": "ha"}})
     without = score_item(gold, plan_of(("map_water", {"image": "a"})))

@@ -51,3 +51,16 @@ def test_a_clause_without_a_scene_joins_the_one_before() -> None:
                                  [(p, None) for p in PAIR])
     assert [g.scenes for g in found] == [[0], [1]]
     assert "how big" in found[0].text
+
+
+@pytest.mark.parametrize("request_", [
+    "Count the ships in a.tif, b.tif, c.tif, d.tif.",
+    "Count the outdoor pools across the four tiles (a.tif, b.tif, c.tif, d.tif) and give the "
+    "total.",
+    "Count the ships in a.tif, b.tif, c.tif and d.tif, then map the water in a.tif.",
+])
+def test_a_file_list_binds_every_listed_scene(planner: OfflinePlanner, request_: str) -> None:
+    """The commas of a file list do not cut the clause: every listed scene is analysed."""
+    paths = ["a.tif", "b.tif", "c.tif", "d.tif"]
+    plan = planner.plan(request_, _scenes(paths))
+    assert [a["image"] for t, a in steps(plan) if t == "detect_objects"] == paths

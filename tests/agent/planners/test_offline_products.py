@@ -34,7 +34,7 @@ def test_values_per_polygon_of_a_file(planner: OfflinePlanner) -> None:
         ("measure", {"source": "fields.geojson", "statistic": "mean", "image": "$s1"})]
     plan = planner.plan("total biomass for each parcel of parcels.shp", [Scene(path="s2.tif")])
     assert steps(plan) == [
-        ("estimate_biomass", {"image": "s2.tif"}),
+        ("estimate_biomass", {"image": "s2.tif", "region": "parcels.shp"}),  # inside them only
         ("measure", {"source": "parcels.shp", "statistic": "sum", "image": "$s1"})]
     plan = planner.plan("count buildings per parcel in parcels.shp", [Scene(path="a.tif")])
     assert steps(plan)[0][1]["region"] == "parcels.shp"  # no value to summarise: a region
