@@ -105,6 +105,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify = True
         skip.append(span)
+        if a.search and a.query in a.labels:  # "whether it looks most like A, B or C"
+            a.search, a.query, a.top_k = False, None, None
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
         r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
@@ -204,7 +206,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
                                r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
     weak_water = has("water_weak", t) and (water_presence or not (
-        a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)))
+        a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
+        or slots.topic_index(t, vocab) is not None))  # "what burned between the rivers": NBR
     a.water = not water_index and (has("water_strong", t) or weak_water)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
@@ -281,8 +284,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
-                      or a.classify
-                      or a.search or a.vqa or a.caption) and (
+                      or a.classify or (a.segment and _rgb_only(a, req))  # no NIR band:
+                      or a.search or a.vqa or a.caption) and (  # "outline the weeds" by name
             not pair_change or (pair and topic in vocab.pair_index) or topic == "NDSI"):
         # "delineate the burn scar": the index mask outlines it; over a pair, dNBR; snow or
         a.indices, a.segment = [topic], segment_objects  # ice lost: its mask on each date
@@ -315,7 +318,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
     if make_map and not a.labels:
         a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
-    products.given_product(a, t, vocab, n_scenes, make_map is not None)
+    products.given_product(a, t, full, vocab, n_scenes, make_map is not None)
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite) and (
@@ -352,7 +355,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             or a.indices):  # "how are the trees doing? compute NDVI": the index's subject
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
-    object_nouns.outline_named(a, t, vocab)  # "outline the seagrass beds"
+    object_nouns.outline_named(a, t, vocab, _rgb_only(a, req))  # "outline the seagrass beds"
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
     if a.files.assess and not a.files.make and not a.labels:
@@ -382,3 +385,10 @@ def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> Non
         elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
             a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
                            "the pre-fire scene (dNBR) or a threshold for a burned mask")
+
+
+def _rgb_only(a: Analysis, req: RequestText) -> bool:
+    """Whether the scenes have only visible bands ("plain RGB frames", photos as JPEG/PNG):
+    no index that needs near or short-wave infrared applies."""
+    return a.text_modality == "rgb" or (bool(req.mentions) and all(
+        m.lower().endswith((".jpg", ".jpeg", ".png")) for m in req.mentions))

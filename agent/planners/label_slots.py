@@ -253,8 +253,8 @@ label of its own (a list in parentheses after "scale" is the labels themselves).
 
 
 def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str], Span]]:
-    """Every label list of ``text`` with its rank (0: opened by "as"/"into", 1: other) and
-    span, in order."""
+    """Every label list of ``text`` with its rank (0: opened by "as"/"into" or a colon, 1: asked
+    "whether it is A or B", 2: other) and span, in order."""
     text = _GLOSS.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)  # "healthy (blue water)"
     files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "sort
     for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
@@ -277,9 +277,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         whole = bool(asked and not opened)  # the first item is cut on its left: whole
         if whole:  # "for each of these chips, tell me whether it is A or B": A after the verb
             parts = parts[asked[-1]:]
+            verb = r"\b(?:is|are|was|were|shows?|looks? (?:most |more )?like)\b"
             parts[0] = re.sub(r"^\s*(?:each|every)\s+(?:of\s+(?:these|the|those|my|our)\s+\w+\s+)?",
-                              "", re.split(r"\b(?:is|are|was|were|shows?|looks? like)\b",
-                                           parts[0])[-1])  # "is each of these plots A, B or C"
+                              "", re.split(verb, parts[0])[-1])  # "is each of these plots A or B"
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]
@@ -321,8 +321,8 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             head = _LABEL_OPENER.search(body) if opened else None
             if head:  # "detect the trees and sort them into A and B": the trees stay a class
                 start += head.start(1)
-            yield (0 if opened or colon else 1), shared_head(list(dict.fromkeys(labels))), (
-                start, end)
+            rank = 0 if opened or colon else 1 if whole else 2
+            yield rank, shared_head(list(dict.fromkeys(labels))), (start, end)
 
 
 _QUERY_CUES = (

@@ -38,7 +38,8 @@ _MODIFIERS = frozenset((
     "african", "asian", "indian", "american", "european", "arctic", "antarctic", "adult",
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
     "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
-    "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated"))
+    "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated",
+    "floating", "submerged", "derelict", "abandoned", "stranded"))
 
 
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
@@ -140,7 +141,9 @@ _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "a
                       "colony", "colonies", "reef", "reefs", "on", "in", "at", "from", "with",
                       "and", "or", "near", "along", "over", "across", "inside", "within", "for",
                       "by", "around", "between", "visible", "seen", "canopy", "canopies",
-                      "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene"))
+                      "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene",
+                      "through", "into", "to", "of", "under", "beside", "next", "that", "which",
+                      "where"))
 _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "field", "parcel", "feature",
                        "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
                        "object", "outline", "edge", "border", "footprint", "crown", "plot",
@@ -153,10 +156,16 @@ _SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:
 """An outline into named parts ("separate the green spaces into trees and grass")."""
 
 
-def outline_named(a: Analysis, t: str, vocab: Vocabulary) -> None:
+_WORN = frozenset(("derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
+                   "existing", "remaining", "drainage", "eroding", "eroded", "active"))
+"""State words before an outlined noun that are no part of its name."""
+
+
+def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> None:
     """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
     segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
-    knows it, instead of outlining everything and calling it seagrass."""
+    knows it, instead of outlining everything and calling it seagrass. On visible bands only
+    (``rgb``) an index topic ("the vegetation") is outlined by name too."""
     parts = _SEPARATE.search(t) if a.segment and not a.detect else None
     if parts:  # "separate ... into trees and grass": both are outlined by name
         a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
@@ -170,13 +179,15 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary) -> None:
     words: list[str] = []
     for word in (w for w in m.groups() if w):
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
-                or not word.replace("-", "").isalpha():
-            break
+                or not word.replace("-", "").isalpha() or (words and word.endswith("ing")):
+            break  # "the vegetation growing in the trackbed"
+        if not words and word in _WORN:
+            continue  # "the derelict fishing nets"
         words.append(word)
         if singular(word) != word or word in SAME_PLURAL:
             break  # up to the plural: "seagrass beds", "sand bars"
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
-    if not noun or noun in _NO_CLASS or noun.split()[-1] in _NO_CLASS or topic_index(
-            noun, vocab) is not None or _ADVERB.search(noun.split()[0]):
+    if not noun or noun in _NO_CLASS or noun.split()[-1] in _NO_CLASS or (
+            not rgb and topic_index(noun, vocab) is not None) or _ADVERB.search(noun.split()[0]):
         return
     a.classes = [noun]

@@ -19,10 +19,20 @@ _STAT_OF_VALUES = re.compile(
 10 inside park.geojson")."""
 
 
-def given_product(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int, make_map: bool) -> None:
+_DESCRIBED = re.compile(
+    r"\b(maps?|rasters?|layers?|products?|grids?)\b (give|gives|hold|holds|contain|contains|store|"
+    r"stores|record|records) (the )?"
+    r"(fraction|percent\w*|share|density|probability|concentration)\b")
+"""A context sentence saying what the given rasters hold ("the density maps give the fraction
+of each pixel covered"): products, measured as they are."""
+
+
+def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int,
+                  make_map: bool) -> None:
     """Set ``a.product`` (the statistic) when the scenes are finished products whose values
     are measured as they are: "the mean wind speed in w.tif", "the raster contains biomass in
-    t/ha: the total?", "these rasters are already surface temperature"."""
+    t/ha: the total?", "these rasters are already surface temperature" (``t`` the asks,
+    ``full`` with the context sentences that describe the data)."""
     stat_of_values = _STAT_OF_VALUES.search(t)
     if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
                                             or a.classes or a.change or a.classify):
@@ -32,7 +42,8 @@ def given_product(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int, make_ma
         a.vqa = a.caption = False
         band = re.search(r"\bband (\d+)\b", stat_of_values.group(0))
         a.band = int(band.group(1)) if band else None
-    if vocab.has("product_raster", t) and n_scenes and not make_map and not (
+    if (vocab.has("product_raster", t) or _DESCRIBED.search(full)) and n_scenes \
+            and not make_map and not (
             (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.search
             or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
             or a.files.assess
@@ -54,11 +65,11 @@ def vector_only(a: Analysis, norm: str) -> bool:
     """Whether a request with no scene asks to count or measure the objects of its vector file
     ("the footprints in b.gpkg: how many?"), not to use the file as a region ("ships inside
     harbour.geojson")."""
-    if _objects_asked(a) and re.search(r"\b(polygons?|features?|shapes?|outlines?|footprints?|"
-                                       r"alerts?|records?)\b[^.?!;]{0,20}\b(in|of|from)\s+"
-                                       r"(?:the\s+)?xfilex", norm):
+    if _objects_asked(a, norm) and re.search(
+            r"\b(polygons?|features?|shapes?|outlines?|footprints?|"
+            r"alerts?|records?)\b[^.?!;]{0,20}\b(in|of|from)\s+(?:the\s+)?xfilex", norm):
         return True  # "the area of the flood polygons in f.geojson": the file's own shapes
-    return _objects_asked(a) and not (
+    return _objects_asked(a, norm) and not (
         a.water or a.indices or a.biomass or a.search or re.search(
             r"\b(inside|within|over|across|clipped to|area of)\s+(?:the |my |our )?"
             r"(?:\w+ ){0,2}xfilex", norm))
@@ -70,9 +81,14 @@ def names_index(path: str, index: str) -> bool:
         is not None
 
 
-def _objects_asked(a: Analysis) -> bool:
-    """Whether the request counts or measures objects (a class, a count, an object area)."""
-    return bool(a.counting or a.count_words or a.object_area or (a.classes and a.statistic))
+def _objects_asked(a: Analysis, norm: str = "") -> bool:
+    """Whether the request counts or measures objects (a class, a count, an object area, a
+    length of each)."""
+    return bool(a.counting or a.count_words or a.object_area or (a.classes and a.statistic)
+                or _LENGTH.search(norm))
+
+
+_LENGTH = re.compile(r"\b(lengths?|how long)\b")
 
 
 def measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:
@@ -84,6 +100,8 @@ def measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:
         b.add("measure", source=vector, statistic="area", units=a.units)
     elif a.statistic in ("mean", "max", "min", "length", "sum"):
         b.add("measure", source=vector, statistic=a.statistic, units=a.units)
+    elif _LENGTH.search(norm):  # "the length of each avalanche in the polygons file"
+        b.add("measure", source=vector, statistic="length")
     b.note(f"no image given: the objects of {vector} are measured as they are, nothing detected")
 
 

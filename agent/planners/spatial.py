@@ -54,8 +54,9 @@ _GSD_PATTERNS = (
                + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
-               r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthomosaics?|photos?|"
-               r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened)\b)"),
+               r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"
+               r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened|frames?|"
+               r"composites?)\b)"),
     re.compile(r"(?<=" + FILE_MASK + r")\s*[,(]\s*" + _NUM + r"[\s-]*" + _UNIT
                + r"(?=\s*[),;])"),
 )

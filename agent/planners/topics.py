@@ -110,7 +110,9 @@ ASKS_LABEL = re.compile(
     r"pictures?|scenes?|patch(es)?|ones?|frames?|them)? ?is\b|"
     r"\b(does|do) (it|this|xfilex|the \w+( xfilex)?|they|these|any of them) (show|contain|"
     r"depict)\b|"
-    r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b")
+    r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b|"
+    r"\b(for each|for every|each) (one|of them|image|chip|tile|photo|patch)\b[^.?!;]{0,40}"
+    r"\bwhether (it|this|each one) (is|shows|looks)\b")
 """A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""
 
 _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"

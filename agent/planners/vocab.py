@@ -214,7 +214,8 @@ def canonical_class(name: str) -> str:
     return found if found is not None else " ".join(name.strip().lower().split())
 
 
-_IRREGULAR = {"people": "person", "men": "man", "women": "woman", "children": "child",
+_IRREGULAR = {"avalanches": "avalanche", "niches": "niche", "caches": "cache",
+              "people": "person", "men": "man", "women": "woman", "children": "child",
               "geese": "goose", "mice": "mouse", "oxen": "ox", "walruses": "walrus",
               "buses": "bus", "rhinoceroses": "rhinoceros", "hippopotamuses": "hippopotamus",
               "cacti": "cactus", "octopuses": "octopus", "wolves": "wolf", "calves": "calf",
