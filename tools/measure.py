@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -40,6 +40,7 @@ from tools.geo.zones import mask_regions, per_area_factor, zonal_stats
 
 Statistic = Literal["count", "area", "mean", "sum", "min", "max", "length"]
 AreaUnit = Literal["m2", "ha", "km2"]
+LengthUnit = Literal["m", "km"]
 
 AREA_UNITS: dict[str, tuple[str, float]] = {"m2": ("m²", 1.0), "ha": ("ha", M2_PER_HA),
                                             "km2": ("km²", M2_PER_KM2)}
@@ -65,7 +66,19 @@ class MeasureInput(SceneOptions):
     min_length_m: float | None = Field(None, ge=0, description="keep objects at least this long")
     min_confidence: float | None = Field(None, ge=0, le=1, description="keep detections at "
                                          "least this confident")
-    units: AreaUnit | None = Field(None, description="area unit of the answer")
+    units: AreaUnit | LengthUnit | None = Field(
+        None, description="unit of the answer: m2, ha or km2 for areas; m or km for the length "
+        "statistic")
+
+    @model_validator(mode="after")
+    def _units_fit_statistic(self) -> MeasureInput:
+        length = self.units in ("m", "km")
+        if self.units is not None and length != (self.statistic == "length"):
+            kind = "a length unit (m, km)" if length else "an area unit (m2, ha, km2)"
+            fits = "m or km" if self.statistic == "length" else "m2, ha or km2 (areas only)"
+            raise ValueError(f"units: {self.units!r} is {kind} but statistic is "
+                             f"{self.statistic!r}; use {fits}, or leave units out")
+        return self
 
 
 class MeasureOutput(ToolResult):
@@ -115,7 +128,8 @@ class _Out:
         return True
 
     def area(self, name: str, area_m2: float, text: str) -> None:
-        value, unit = area_value(area_m2, self.args.units)
+        units = self.args.units
+        value, unit = area_value(area_m2, None if units == "m" or units == "km" else units)
         if self.main(name, value, unit, text):
             self.ctx.number(f"{name}_m2", area_m2, "m²", text)
 
@@ -147,10 +161,13 @@ def _measure_objects(
     elif stat == "length":
         lengths = [object_length_m(o, crs, where) for o in objs]
         text = "length of the object" if n == 1 else f"mean length of {kept}"
-        if out.main("length", _reduce(lengths, "mean"), "m", text):
+        factor, unit = (1000.0, "km") if args.units == "km" else (1.0, "m")
+        if out.main("length", _reduce(lengths, "mean") / factor, unit, text):
             for name in ("min", "max"):
-                ctx.number(f"length_{name}", _reduce(lengths, name), "m", f"{name} object length")
-            ctx.number("length_total", float(sum(lengths)), "m", "summed object lengths")
+                ctx.number(f"length_{name}", _reduce(lengths, name) / factor, unit,
+                           f"{name} object length")
+            ctx.number("length_total", float(sum(lengths)) / factor, unit,
+                       "summed object lengths")
     else:
         attr = args.attribute or "area_m2"
         value = _reduce(attr_values(objs, attr, crs, where, warnings), stat)

@@ -42,6 +42,7 @@ class Analysis:
     count_outlines: bool = False
     question: bool = False
     statistic: str | None = None
+    length_units: str | None = None
     classes: list[str] = field(default_factory=list)
     indices: list[str] = field(default_factory=list)
     threshold: float | str | None = None

@@ -59,10 +59,12 @@ _IMPERATIVE = re.compile(
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
-    r"labell?ed|classes|labels|resolution|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
+    r"labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
     r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude)\b|"
     r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
-    r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|%|\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
+    r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|"
+    r"%(?=[^.?!;]{0,30}\b(?:as|threshold|cut ?off|or more|or less|and above|and below)\b)|"
+    r"\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
 """Words of a statement that carry an argument (a threshold, a GSD, labels, a box): such a
 sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation.")."""
 _ROLE = re.compile(

@@ -39,6 +39,10 @@ class Builder:
         """Append a step (None and False arguments left out); returns its ``$sN``."""
         step_id = f"s{len(self.steps) + 1}"
         clean = {k: v for k, v in args.items() if v is not None and v is not False}
+        if tool == "measure" and clean.get("statistic") == "length":  # "total length in km"
+            clean.pop("units", None)
+            if self.a.length_units:
+                clean["units"] = self.a.length_units
         self.steps.append(PlanStep(id=step_id, tool=tool, args=clean))
         return f"${step_id}"
 

@@ -82,6 +82,18 @@ def clauses(raw: str) -> list[str]:
     return [c.strip() for c in _SPLIT.split(raw) if c and c.strip(" .?!;,")]
 
 
+def colon_parts(clause: str) -> list[str]:
+    """A clause split at its colons where what follows is an ask of its own; a list after a
+    colon stays with its opener ("which kind each one shows: mound, field or nothing")."""
+    parts: list[str] = []
+    for piece in re.split(r":\s+", clause):
+        if parts and not ask.is_ask(read_request(piece, None).norm):
+            parts[-1] = f"{parts[-1]}: {piece}"
+        else:
+            parts.append(piece)
+    return parts
+
+
 def needed_tools(a: Analysis, n_scenes: int) -> list[str]:
     """The tools the intents of one clause need (in plan order)."""
     out: list[str] = []

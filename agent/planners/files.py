@@ -55,6 +55,9 @@ _EXISTING = re.compile(
 _GIVEN = re.compile(r"\b(?:reference|ground[\s-]*truth|truth|labell?ed|annotated|manual|gold|"
                     r"official|surveyed)\s+(?:[a-z]+\s+){0,2}?(?:footprints?|polygons?|outlines?|"
                     r"masks?|labels?|maps?|boxes|extents?)\b")
+_ASSESSED = re.compile(r"\b(?:how (?:good|accurate|reliable|well)|scor\w*|evaluat\w*|assess\w*|"
+                       r"validat\w*|check\w*|compar\w*)\b[^.;?!]{0,40}$")
+"""The words before a file that is itself assessed ("how good is the tile x.tif against ...")."""
 _DONE = re.compile(r"\W*(?:i|we)\s+(?:have\s+|had\s+|already\s+)?(?:ran|run|performed|produced|"
                    r"made|generated|created|did|done|computed|classified|trained|mapped|built|"
                    r"derived|exported|digiti[sz]ed)\b")
@@ -160,17 +163,27 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     asked = ask.blank(text, ask.later_use_spans(text))  # "so I can check them later"
     if vocab.has("assess", asked) or labels_compared:  # "compare pred.tif with gt.tif"
         ref = next((i for i in candidates if _REFERENCE.search(windows[i][0])), None)
+        back = [i for i in candidates[1:] if re.match(r"\W*against (?:it|them|this|that|those)\b",
+                                                      text[ends[i]:])]
+        if back:  # "... (a.geojson). check b.geojson against it": a is the reference
+            ref = candidates[candidates.index(back[0]) - 1]
         if ref is None:
             ref = next((i for i in candidates if _truth_name(mentions[i])), None)
-        if ref is None and len({mentions[i] for i in candidates}) >= 2:
+        if ref is None and len({mentions[i] for i in candidates}) >= 2 and not _REGION_CUE.search(
+                windows[candidates[-1]][1]):  # "find the pivots inside aquifer.geojson": a region
             ref = candidates[-1]
         if ref is not None:
             out.assess, out.reference = True, mentions[ref]
             candidates = [i for i in candidates if mentions[i] != out.reference]
             results = [i for i in candidates if not _REGION_CUE.search(windows[i][1]) and (
-                VECTOR_FILE.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES))]
+                VECTOR_FILE.search(mentions[i]) or _truth_name(mentions[i], _RESULT_NAMES)
+                or (_ASSESSED.search(windows[i][1])  # "how good is the tile x.tif against
+                    and not re.search(r"\b(?:of|from|on|in|for)\s*$", windows[i][1])  # (not
+                    # "the water map of s1.tif against ...": s1.tif is the scene)
+                    and re.match(r"\W*(?:against|versus|vs)\b", text[ends[i]:])))]  # ..."
             context = ask.blank(text, ask.background_spans(text))  # "the report gives ..."
-            out.make = _makes_first(context, masks[ref], vocab, bool(results))
+            out.make = not all(VECTOR_FILE.search(m) for m in mentions) and _makes_first(
+                context, masks[ref], vocab, bool(results))  # two vector files: nothing to make
             if not out.make:
                 results += [i for i in candidates if not _REGION_CUE.search(windows[i][1])]
             if results and not out.make:

@@ -79,6 +79,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
 
     # Spans whose words are labels, a search query or zones, not object classes to detect.
     skip: list[tuple[int, int]] = []
+    label_span: tuple[int, int] | None = None
     values = [n for n, _ in slots.find_indices(t, vocab)]
     if (values or has("biomass", t)) and not set(values) & vocab.water_indices:
         a.zone = spatial.find_zone(t, vocab)
@@ -103,9 +104,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
     )) or (n_scenes > 1 and (labels := label_slots.presence_labels(t, vocab))):
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
-        a.classify = True
+        a.classify, label_span = True, span
         skip.append(span)
-        if a.search and a.query in a.labels:  # "whether it looks most like A, B or C"
+        if a.search and (a.query in a.labels or any(  # "whether it looks most like A, B or
+                lab in (a.query or "") for lab in a.labels)):  # C", "which like A and which B"
             a.search, a.query, a.top_k = False, None, None
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
@@ -122,8 +124,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
-        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b",
-        t)]
+        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
+        r"\b(?:that|which) (?:run|lie|sit|stand|go|lead|link|connect)s? (?:between|around|to|from|"
+        r"along|past|through|near) (?:the )?(?:\w+ )?\w+", t)]  # "tracks that run between the
+    # turbines": the turbines locate the tracks
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
                   else []) or slots.find_classes(t, vocab, skip + cover, names))
@@ -137,6 +141,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.min_length_m, length_spans = slots.find_length_filter(t)
     used = conf_spans + area_spans + length_spans
     a.units = slots.find_output_units(t)
+    a.length_units = slots.find_length_units(t)
     a.oriented = slots.find_oriented(t)
     a.wgs84 = composite_slots.find_wgs84(t)
     tile = re.search(r"\b(\d{2,5})\s*(?:x\s*\d{2,5}\s*)?(?:px|pixels?)\s+(?:windows?|tiles?|"
@@ -180,7 +185,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.change = True  # "where were forests cleared between a.tif and b.tif"
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
-    a.composite = has("composite", t)
+    a.composite = has("composite", t) and not (re.search(  # "in this true-colour picture": the
+        r"\b(in|on|from) (this|the|that|my|our) (natural|true|false)[\s-]colou?r\b", t)  # given
+        and not re.search(r"\b(make|create|render|produce|generate|show me|give me)\b", t))
     a.question = has("question", t)
     counts = topics.COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as vegetation": a class
     if a.labels:
@@ -207,7 +214,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
     weak_water = has("water_weak", t) and (water_presence or not (
         a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
-        or slots.topic_index(t, vocab) is not None))  # "what burned between the rivers": NBR
+        or slots.topic_index(t, vocab) is not None  # "what burned between the rivers": NBR
+        or not has("water_weak", (object_nouns.outlined_noun(t, vocab) or "water").split()[-1])))
+    # "outline the sediment plume off the river mouth": the plume, no water map
     a.water = not water_index and (has("water_strong", t) or weak_water)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
@@ -221,7 +230,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     elif has("measure_mean", t):
         a.statistic = "mean"
     elif (has("measure_length", t) or re.search(
-            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(the\s+)?(roads?|streets?|rivers?|"
+            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(the\s+)?(new\s+)?(\w+\s+)?"
+            r"(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?)\b", t)) \
             and (a.classes or has("segment", t)) and not a.has_filter:
         a.statistic = "length"
@@ -234,13 +244,16 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
     a.points = slots.find_points(t)
 
-    a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t))
+    a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t)) and not (
+        a.labels and re.search(r"\bdescribe (each|every|them|these)\b[^.?!;]{0,40}\bas\b", t))
     presence = has("presence", t) and not (n_scenes >= 2 and re.search(
         r"^\W*(is|are|were|was) there (more|fewer|less)\b", t))  # counts compared over scenes
     if has("object_state", t) and (a.classes or has("count", t)) and not (
             n_scenes == 2 and (a.change or a.change_event)):
         a.vqa = True  # "how many flooded buildings": count them, and ask about their state
     a.vqa = a.vqa or ((presence or has("attribute", t)) and not (a.metadata or a.count_words))
+    if a.search and n_scenes <= 1 and not req.folders and (a.vqa or has("attribute", full)):
+        a.search, a.query, a.vqa = False, None, True  # "does it look like a felling, or like"
     if a.vqa and a.water and not presence and not re.search(
             r"\b(how much|area|extent|percent\w*|share|fraction|hectares?|ha|km2|map)\b", t):
         a.water = False  # "is the road flooded?" is a question about the picture
@@ -294,7 +307,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.threshold, a.below = slots.find_threshold(t, m.start() if m else 0, used)
         if pair and topic in vocab.pair_index:
             a.indices, a.change = [vocab.pair_index[topic]], False
-    _index_presets(a, t, vocab, n_scenes)
+    pair_rules.index_presets(a, t, vocab, n_scenes)
     if a.segment and a.indices and not (a.classes or a.everything) and (  # "delineate the
             own := slots.topic_index(t, vocab)) and vocab.pair_index.get(  # burned area
             own, own) in [*a.indices, own]:  # with NBR": the index mask outlines it
@@ -337,6 +350,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             topics.CLASSIFY_AS.search(full) and not re.search(r"\bdetect (the|all|every|each)\b",
                                                               t):
         a.detect, a.classes = False, []  # "for each detected structure: classify it as oil, ..."
+    if a.change and label_span and n_scenes >= 3 and not any(  # labels of a set of chips,
+            a0 <= label_span[0] < b0 and has("change", full[a0:b0])  # no change in their
+            for a0, b0 in ask.sentences(full)):  # sentence: "chips cut around change polygons"
+        a.change, a.change_target = False, None
     if a.biomass and a.change_target == "tree":
         a.change_region = True  # "carbon lost to the clearing between the two dates"
     if a.composite and re.search(r"\bnot (a |an |the )?(colou?red |false colou?r |true colou?r )?"
@@ -362,29 +379,6 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = a.detect = a.segment = a.water = a.biomass = False  # the result exists
         a.classes, a.indices = [], []
     return a
-
-
-def _index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
-    """dNBR needs two scenes (NBR with one or 3+); NDSI / NBR / dNBR asked as an amount of
-    cover ("snow cover percentage", "burned area in hectares") take the preset threshold."""
-    if not a.indices:
-        return
-    if "NBR" in a.indices and n_scenes == 2 and re.search(
-            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b|"
-            r"\bbefore\b[^.?!;]{0,80}\bafter\b", t):
-        a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
-    if "dNBR" in a.indices and n_scenes not in (0, 2):
-        a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]
-        a.notes.append("dNBR needs a pre-fire and a post-fire scene: NBR of each scene instead")
-        a.indices = list(dict.fromkeys(a.indices))
-    if "dNBR" in a.indices:
-        a.change = False  # dNBR is the change between the two scenes
-    if a.threshold is None and vocab.has("cover_amount", t):
-        if a.indices[0] in vocab.default_threshold:
-            a.threshold = "default"
-        elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
-            a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
-                           "the pre-fire scene (dNBR) or a threshold for a burned mask")
 
 
 def _rgb_only(a: Analysis, req: RequestText) -> bool:

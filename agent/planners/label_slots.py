@@ -32,7 +32,9 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
 
 def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
     """An item's words without the stopwords around it (inner "and" kept: "snow and ice")."""
-    inner = [w for w in words if w not in vocab.label_stopwords or w == "and"]
+    inner = [w for i, w in enumerate(words) if w not in vocab.label_stopwords or w == "and" or (
+        w in ("area", "areas") and i == len(words) - 1 and i > 0  # "industrial area": a head
+        and words[i - 1] not in vocab.label_stopwords)]  # that a shared-head check may drop
     if inner[:1] == ["one"]:  # "is each one a forest, ..."
         inner = inner[1:]
     while inner and inner[0] == "and":
@@ -123,19 +125,25 @@ _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equa
 
 _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|tell|compute|"
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
-                        r"estimate)\b)|,\s+(?:since|because|as|so that|so)\s|"
+                        r"estimate)\b)|,\s+(?:since|because|so that|so)\s|"
+                        r",\s+as\s(?![^,.;:?!]{1,40}(?:,|\bor\b))|"  # not ", as A, B or C"
                         r"\s+so (?:that )?(?:the |our |my )?(?:\w+ ){1,2}?(?:can|could|will|may)\b")
 """Where a label list ends: the next step ("..., and give me the area per class") or a reason
 ("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
 _LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
-                           r"group|grade|rate)\w*\b[^,]*?\b(?:as|into)"
+                           r"group|grade|rate|characteri[sz]e|describe)\w*\b[^,]*?\b(?:as|into)"
                            r"\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
                            r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?"
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
                            r"(.+)$")
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
+_AS_ITEM = re.compile(r"\s*(?:as|into)\s+(?!(?:you|we|i|needed|appropriate|necessary|required|"
+                      r"well|such|follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?(.+)$")
+_OPENER_VERB = re.compile(r"\b(?:label|tag|mark|classif|categori[sz]|sort|assign|flag|group|"
+                          r"grade|rate|characteri[sz])\w*\b")
+"""A list item that opens the labels after a comma: "label each chip by method, as A, B or C"."""
 _HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any )?")
 """A verb opening a label ("as having a swimming pool or not"): the label is the thing."""
 _MARK_EACH = re.compile(r"\b(?:label|tag|mark)\s+(?:each|every)\s+(?:one|tile|chip|image|photo|"
@@ -145,7 +153,8 @@ WHICH_AND = re.compile(
     r"\bwhich ((?:\w+ ){0,3}?)(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
     r"(?:still )?"
     r"([a-z][a-z\- ]{1,30}?)"
-    r",? and which (?:\w+ ){0,2}?(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
+    r",? and which (?:\w+ ){0,2}?(?:are|is|show|shows|look|looks|have|has|carry|contain|hold|"
+    r"like) "
     r"(?:still )?"
     r"([a-z][a-z\- ]{1,30}?)\s*(?=[:.,;?!(]|$)")
 """Two labels as two questions ("which roofs are whitewashed and which still show clear
@@ -162,7 +171,8 @@ def which_and(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str
     a set of chips, "which buildings look damaged and which intact" labels each chip's
     building ("damaged building")."""
     m = WHICH_AND.search(text)
-    if not m or set(m.group(1).split()) & _NO_SCENES:
+    sets = {"ones", "of", "them"} if n_scenes >= 2 else set()  # "which ones / which of them"
+    if not m or (set(m.group(1).split()) - sets) & _NO_SCENES:  # of a set of scenes: images
         return None
     named = vocab.class_pattern.search(m.group(1))
     if named and n_scenes < 3:
@@ -173,6 +183,8 @@ def which_and(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str
         if not words or len(words) > 3:
             return None
         labels.append(singular(" ".join(words)))
+    if labels[1] in ("none", "nothing", "no", "neither"):  # "which show an avalanche and which
+        labels[1] = f"no {labels[0]}"  # show none"
     if named:
         thing = vocab.canonical_class(named.group(0)) or singular(named.group(0))
         labels = [f"{label} {thing}" for label in labels]
@@ -268,6 +280,12 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
         parts = [p for p in re.split(joiner, body) if p.strip()]
         opened = [i for i, p in enumerate(parts) if _LABEL_OPENER.search(p) or _MARK_EACH.search(p)]
+        late = [i for i, p in enumerate(parts[1:], 1) if not opened and _AS_ITEM.match(p)
+                and _OPENER_VERB.search(" ".join(parts[:i]))]
+        if late:  # "label each chip by irrigation method, as sprinkler-irrigated, ...": after
+            m = _AS_ITEM.match(parts[late[0]])  # the comma
+            assert m is not None
+            parts, opened = [m.group(1), *parts[late[0] + 1:]], [0]
         if opened:  # "label each of these chips as spring wheat, corn ...": the list after "as"
             first = _LABEL_OPENER.search(parts[opened[-1]]) or _MARK_EACH.search(
                 parts[opened[-1]])  # "mark each one nest present or no nest"
@@ -298,12 +316,18 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             if (i > 0 or opened or colon or whole) and not last:  # after "as" or ":" the first
                 label = " ".join(inner) if 0 < len(inner) <= 3 or (  # item is whole ("forest
                     len(inner) <= 5 and "and" in inner) else None  # and other vegetation")
+                if label is None and opened and 3 < len(inner) <= 5:  # "abandoned terraces
+                    label = " ".join(words[words.index(inner[0]):])  # under scrub", "pit mining
+                    # with a washing plant": an item of a list opened by "as" is whole
             elif last and (opened or colon) and 0 < len(inner) <= (5 if "and" in inner else 3) \
                     and not (inner[-1] in _HEADS and all(" " not in lab for lab in labels)):
                 label = " ".join(inner)  # "..., or snow and ice", "... or cleared land" (not
                 # "oil, wind or unknown infrastructure": a head shared by one-word labels)
             if label is None and (last or i == 0):
                 label = _label(words, vocab, from_end=(i == 0))
+                if last and label and inner[-1:] == ["area"] and " " not in label and any(
+                        lab.endswith(" area") for lab in labels):
+                    label += " area"  # "an industrial area, a harbor or a residential area"
             if label is None:
                 ok = False
                 break

@@ -173,9 +173,17 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> 
     if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
             or a.indices or a.biomass or a.change or a.classify or a.search:
         return
+    noun = outlined_noun(t, vocab, rgb)
+    if noun:
+        a.classes = [noun]
+
+
+def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
+    """What "outline the ..." names when no class does ("the seagrass beds" -> seagrass), or
+    None (a known index topic on multispectral scenes, a generic word)."""
     m = _OUTLINE.search(t)
     if m is None:
-        return
+        return None
     words: list[str] = []
     for word in (w for w in m.groups() if w):
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
@@ -189,5 +197,5 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> 
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
     if not noun or noun in _NO_CLASS or noun.split()[-1] in _NO_CLASS or (
             not rgb and topic_index(noun, vocab) is not None) or _ADVERB.search(noun.split()[0]):
-        return
-    a.classes = [noun]
+        return None
+    return noun

@@ -81,7 +81,7 @@ class OfflinePlanner:
         if files.zones is not None and not (a.indices or a.biomass):
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
-            paths = [(p, None) for p in _year_range(paths[0][0], paths[1][0])]
+            paths = [(p, None) for p in facts.year_range(paths[0][0], paths[1][0])]
         found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
         if a.indices and a.threshold is None and found and a.product is None and all(
@@ -125,7 +125,7 @@ class OfflinePlanner:
                          paths: list[tuple[str, str | None]], reason: str) -> Plan:
         """Decline, unless the request has scenes and only some clauses are out of scope:
         then plan the others and report the out-of-scope ones as not done."""
-        parts = [p for part in coverage.clauses(request) for p in re.split(r":\s+", part)]
+        parts = [p for part in coverage.clauses(request) for p in coverage.colon_parts(part)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
         keep = [p for p in parts if ask.is_ask(read_request(p, None).norm) and not analyse(
@@ -145,17 +145,9 @@ _HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}
 values per date and their trend."""
 
 
-def _year_range(first: str, last: str) -> list[str]:
-    """``a_2018.tif``, ``a_2023.tif`` -> one name per year (else the two names)."""
-    m1 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", first)
-    m2 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", last)
-    if not (m1 and m2) or first[:m1.start()] != last[:m2.start()] or \
-            first[m1.end():] != last[m2.end():]:
-        return [first, last]
-    y1, y2 = int(m1.group(0)), int(m2.group(0))
-    if not 1 < y2 - y1 <= 30:
-        return [first, last]
-    return [f"{first[:m1.start()]}{y}{first[m1.end():]}" for y in range(y1, y2 + 1)]
+_EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
+                   r"\bboth (?:images|scenes|dates|years)\b", re.IGNORECASE)
+"""Numbers asked of each of two scenes, not of the change between them."""
 
 
 def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
@@ -281,6 +273,8 @@ def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
         if a.detect and not (a.change_event or a.change_target or a.change_method
                              or (pair_words and not a.count_words)):
             return None
+        if (a.segment or a.detect) and not (a.change or a.change_target) and _EACH.search(raw):
+            return None  # "trace the roads on the 2003 and the 2018 mosaic, length for each year"
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
             return ordered_pair(scenes, raw, note)
         return None

@@ -80,3 +80,26 @@ def objects_before(target: str | None, t: str, vocab: Vocabulary) -> bool:
 
 _DAMAGED = re.compile(r"\b(collapsed|destroyed|damaged|demolished|flattened|razed|gone)\b")
 """A share of what was damaged ("what share collapsed"): a share of the objects."""
+
+
+def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
+    """dNBR needs two scenes (NBR with one or 3+); NDSI / NBR / dNBR asked as an amount of
+    cover ("snow cover percentage", "burned area in hectares") take the preset threshold."""
+    if not a.indices:
+        return
+    if "NBR" in a.indices and n_scenes == 2 and re.search(
+            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b|"
+            r"\bbefore\b[^.?!;]{0,80}\bafter\b", t):
+        a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
+    if "dNBR" in a.indices and n_scenes not in (0, 2):
+        a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]
+        a.notes.append("dNBR needs a pre-fire and a post-fire scene: NBR of each scene instead")
+        a.indices = list(dict.fromkeys(a.indices))
+    if "dNBR" in a.indices:
+        a.change = False  # dNBR is the change between the two scenes
+    if a.threshold is None and vocab.has("cover_amount", t):
+        if a.indices[0] in vocab.default_threshold:
+            a.threshold = "default"
+        elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
+            a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
+                           "the pre-fire scene (dNBR) or a threshold for a burned mask")

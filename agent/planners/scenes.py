@@ -166,3 +166,16 @@ def different_sites(paths: Sequence[str], vocab: Vocabulary) -> bool:
               and w not in vocab.file_modality and w not in _NOT_SITE} for p in paths]
     common = set.intersection(*words) if words else set()
     return len(words) >= 2 and all(w - common for w in words) and not common
+
+
+def year_range(first: str, last: str) -> list[str]:
+    """``a_2018.tif``, ``a_2023.tif`` -> one name per year (else the two names)."""
+    m1 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", first)
+    m2 = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", last)
+    if not (m1 and m2) or first[:m1.start()] != last[:m2.start()] or \
+            first[m1.end():] != last[m2.end():]:
+        return [first, last]
+    y1, y2 = int(m1.group(0)), int(m2.group(0))
+    if not 1 < y2 - y1 <= 30:
+        return [first, last]
+    return [f"{first[:m1.start()]}{y}{first[m1.end():]}" for y in range(y1, y2 + 1)]

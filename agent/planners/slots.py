@@ -272,6 +272,19 @@ def find_output_units(text: str) -> str | None:
     return None
 
 
+def find_length_units(text: str) -> str | None:
+    """Length unit the answer should use ("total length in km", "how many kilometres of
+    road"): km or m; None when no length unit is asked (a "50 m" filter is none)."""
+    m = re.search(r"\b(?:in|into|as)\s+(km|kilomet(?:er|re)s?|m|met(?:er|re)s?)(?![\w²])"
+                  r"(?!\s*(?:wide|long|high|deep|buffer|pixels?|resolution|gsd|per)\b)|"
+                  r"\bhow many (km|kilomet(?:er|re)s?|met(?:er|re)s?)\b(?! (?:wide|long|per)\b)",
+                  text)
+    if m is None:
+        return None
+    word = m.group(1) or m.group(2)
+    return "km" if word.startswith("k") else "m"
+
+
 _UNIT_WORD = (r"(?=\s*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"
               r"kilomet(?:er|re)s?|feet|foot|ft\b|percent|per cent|%))")
 

@@ -140,8 +140,13 @@ COMPUTES_INDEX = re.compile(rf"\b{_COMPUTE_VERB}\b[^.?!;]{{0,20}}"
 """An index the analyst asks to compute ("compute NDVI for both periods"), not one given."""
 
 _GIVEN_SHAPES = re.compile(
-    r"\b(polygons?|outlines?|outlined|footprints?|boundar\w+|contours?|shapes?|areas? (?:i|we) "
-    r"drew)\b(?=[^.?!;]{0,40}?xfilex)")
+    r"\b(polygons?|outlines?(?! (?:the|all|every|each|any|their|its)\b)|outlined|footprints?|"
+    r"boundar\w+|contours?|shapes?|areas? (?:i|we) drew)\b(?=[^.?!;]{0,40}?xfilex)")
+
+
+_OWN_SHAPES = re.compile(r"\b(?:around|from|along|inside|within|of) (?:our|my|their) (?:own )?"
+                         r"(?:[\w-]+ )?(?:polygons?|outlines?|footprints?)\b")
+"""Shapes the analyst already has ("chips cut around our own change polygons")."""
 
 
 def given_shapes(text: str, mentions: list[str]) -> str:
@@ -154,4 +159,5 @@ def given_shapes(text: str, mentions: list[str]) -> str:
         k = text.count("xfilex", 0, m.end() + text[m.end():].find("xfilex"))
         path = mentions[k] if k < len(mentions) else ""
         return " " * len(m.group(0)) if VECTOR_FILE.search(path) else m.group(0)
+    text = _OWN_SHAPES.sub(lambda m: " " * len(m.group(0)), text)
     return _GIVEN_SHAPES.sub(blank, text)

@@ -109,6 +109,17 @@ def test_lengths(detections: Path, workspace: Workspace) -> None:
     assert sorted(f["properties"]["length_m"] for f in feats) == [50.0, 100.0]
 
 
+def test_length_units(detections: Path, workspace: Workspace) -> None:
+    km = _run(workspace, source=str(detections), statistic="length", units="km")
+    assert km.value == pytest.approx((50 + 100 + 30 + 5) / 4 / 1000) and km.units == "km"
+    assert km.numbers()["length_total"].value == pytest.approx(0.185)
+    assert km.numbers()["length_total"].unit == "km"
+    with pytest.raises(InputError, match=r"units: 'km' is a length unit .* statistic is 'area'"):
+        _run(workspace, source=str(detections), statistic="area", units="km")
+    with pytest.raises(InputError, match=r"units: 'ha' is an area unit .* use m or km"):
+        _run(workspace, source=str(detections), statistic="length", units="ha")
+
+
 def test_nothing_left_after_filters_is_a_warning_not_a_number(
         detections: Path, workspace: Workspace) -> None:
     res = _run(workspace, source=str(detections), statistic="mean", min_area_m2=1e6)
