@@ -281,8 +281,9 @@ def measure(args: MeasureInput, ctx: ToolContext) -> MeasureOutput:
     attribute (default the object area) or, with image, of raster values inside the mask or
     polygons (zonal statistics; sum of a per-area raster such as Mg/ha is the total in Mg),
     mean/sum/min/max of a value raster's pixels (e.g. an index), and object lengths (long side
-    of the minimum rotated rectangle). Filters: classes, min/max_area_m2, min_length_m,
-    min_confidence; a filtered object set is written as GeoJSON for later steps.
+    of the minimum rotated rectangle; m, or km with units km). Filters: classes,
+    min/max_area_m2, min_length_m, min_confidence; a filtered object set is written as GeoJSON
+    for later steps.
 
     Args:
         args: Source, statistic, filters and units.

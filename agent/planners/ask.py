@@ -70,7 +70,8 @@ sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
-_BEFORE = re.compile(r"^\s*before (?:i |we )?(?:(?:run|do|start|compute|map|count|use|compare|"
+_BEFORE = re.compile(r"^\s*before (?:i |we )?(?:try to |want to |can |start to )?"
+                     r"(?:(?:run|do|start|compute|map|count|use|compare|"
                      r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
                      r"submit|send|put|import|include|publish)\b|\w+ing\b)"
                      r"[^,:;.?!]{0,80}[,:]")

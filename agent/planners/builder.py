@@ -113,7 +113,8 @@ class Builder:
             if a.counting or a.statistic or a.object_area:  # "find"/"mark" ask for no number
                 stat = a.statistic or ("area" if a.object_area and not a.counting else "count")
                 return self.add("measure", source=seg, statistic=stat,
-                                units=a.units if stat not in ("count", "length") else None)
+                                units=a.units if stat not in ("count", "length") else None,
+                                min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
             return seg
         outline = a.segment or a.object_area or a.statistic == "length"
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
@@ -125,7 +126,8 @@ class Builder:
             if a.statistic or a.object_area or a.counting:
                 stat = a.statistic or ("area" if a.object_area else "count")
                 return self.add("measure", source=seg, statistic=stat, min_length_m=a.min_length_m,
-                                units=a.units if stat not in ("count", "length") else None)
+                                units=a.units if stat not in ("count", "length") else None,
+                                min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
             return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,

@@ -109,25 +109,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if a.search and (a.query in a.labels or any(  # "whether it looks most like A, B or
                 lab in (a.query or "") for lab in a.labels)):  # C", "which like A and which B"
             a.search, a.query, a.top_k = False, None, None
-    cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
-        r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
-        r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
-        r"wreck|incident)s?\b)|\b[a-z]+ (?=((uav|drone|aerial|satellite|radar|optical|rgb|"
-        r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?|snapshots?|chips?|"
-        r"mosaics?|quicklooks?|captures?)\b)", t)]
-    cover += [m.span(1) for m in re.finditer(
-        r"\b(?:frames?|scenes?|images?|photos?|tiles?|views?|chips?|shots?|snapshots?) of (?:the "
-        r"|this |that |our |my )?(?:same |whole |entire )?((?:[a-z]+ )?[a-z]+)\b", t)]
-    # "ship with scores": a verb; "the tanker spill", "the harbour scenes", "two frames of the
-    # marina": no tanker, harbour, marina
-    incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
-        r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
-        r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
-        r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
-        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
-        r"\b(?:that|which) (?:run|lie|sit|stand|go|lead|link|connect)s? (?:between|around|to|from|"
-        r"along|past|through|near) (?:the )?(?:\w+ )?\w+", t)]  # "tracks that run between the
-    # turbines": the turbines locate the tracks
+    cover, incidental = object_nouns.no_class_spans(t)
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
                   else []) or slots.find_classes(t, vocab, skip + cover, names))
@@ -156,6 +138,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if computed and len({n for n, _ in named}) > len({n for n, _ in computed}):
         named = computed  # "NDVI saturates, so compute EVI instead": the index asked for
     a.indices = [n for n, _ in named]
+    if "NDWI" in a.indices and "MNDWI" not in a.indices and re.search(
+            r"\bgreen\b[^.?!;]{0,40}\b(swir|short[\s-]?wave infrared)|\bmodified\b", t):
+        a.indices = ["MNDWI" if n == "NDWI" else n for n in a.indices]  # green and SWIR 1
     a.band_roles = slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
@@ -183,13 +168,18 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.change, a.change_target = True, pair_class  # "have the areas of water changed?"
     if (a.change_target or a.change_threshold is not None) and n_scenes in (0, 2):
         a.change = True  # "where were forests cleared between a.tif and b.tif"
+    if a.metadata and a.change and not re.search(r"\b(chang|differen|lost|loss|gain|deforest|"
+                                                 r"clear|new|gone|destr|damag|gr[eo]w|expan|"
+                                                 r"shrink)\w*", t):
+        a.change = False  # "for a comparison slide, what are the pixel sizes of a and b?"
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t) and not (re.search(  # "in this true-colour picture": the
         r"\b(in|on|from) (this|the|that|my|our) (natural|true|false)[\s-]colou?r\b", t)  # given
         and not re.search(r"\b(make|create|render|produce|generate|show me|give me)\b", t))
     a.question = has("question", t)
-    counts = topics.COUNT_AS.sub(" ", t)  # "count pixels above 0.4 as vegetation": a class
+    counts = re.sub(r"\b(band|channel|layer) counts?\b", " ", topics.COUNT_AS.sub(" ", t))
+    # "count pixels above 0.4 as vegetation": a class; "the band count": metadata
     if a.labels:
         counts = topics.LABEL_COUNT.sub(" ", counts)  # "how many of each": the labels' tally
     a.count_words = has("count", counts)
@@ -217,7 +207,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         or slots.topic_index(t, vocab) is not None  # "what burned between the rivers": NBR
         or not has("water_weak", (object_nouns.outlined_noun(t, vocab) or "water").split()[-1])))
     # "outline the sediment plume off the river mouth": the plume, no water map
-    a.water = not water_index and (has("water_strong", t) or weak_water)
+    a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
+                                   or weak_water)  # not "inside the flood line f.geojson"
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
@@ -230,9 +221,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     elif has("measure_mean", t):
         a.statistic = "mean"
     elif (has("measure_length", t) or re.search(
-            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(the\s+)?(new\s+)?(\w+\s+)?"
+            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
             r"(roads?|streets?|rivers?|"
-            r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?)\b", t)) \
+            r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
             and (a.classes or has("segment", t)) and not a.has_filter:
         a.statistic = "length"
 
@@ -364,15 +355,19 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.change = False  # "compare the composites side by side": pictures, no change map
     if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
         a.water = a.detect = a.segment = a.search = a.vqa = False
+        a.change = a.change and bool(re.search(r"\b(chang\w*|differen\w*|compar\w*)\b", t))
         a.classes, a.indices = [], [n for n, _ in named]
     each = re.search(r"\b(?:classif\w*|label|sort|tag|grade)\s+(?:every|each|all(?: the)?|the)\s+"
                      r"([a-z]+)", t)  # "classify every building as damaged or ...": objects
     if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search or (
             a.classify and a.labels and not (each and vocab.class_pattern.search(each.group(1))))
-            or a.indices):  # "how are the trees doing? compute NDVI": the index's subject
+            or a.indices or a.metadata):  # "how are the trees doing? NDVI": its subject
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
     object_nouns.outline_named(a, t, vocab, _rgb_only(a, req))  # "outline the seagrass beds"
+    if a.metadata and a.segment and not re.search(r"\b(outlin|segment|delineat|trac|extract|"
+                                                  r"digiti|vectori)\w*", t):
+        a.segment = False  # "overlapping footprints?" of two scenes: metadata
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
     if a.files.assess and not a.files.make and not a.labels:

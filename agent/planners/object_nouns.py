@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.ask import blank, statement_spans
+from agent.planners.ask import Span, blank, statement_spans
 from agent.planners.slots import topic_index
 from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
 
@@ -70,15 +70,49 @@ def _after(m: re.Match[str], used: int) -> int:
     return m.end(used) if m.group(used) else m.end(1)
 
 
+def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
+    """Spans whose words name no objects to find: ``cover`` (land cover, "palm concessions",
+    "the harbour scenes", a car park, the analyst's own polygons) and ``incidental`` (words
+    that only locate or give a purpose: "for port management", "tracks that run between the
+    turbines"); the classes are read without the incidental spans first."""
+    cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
+        r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
+        r"\bcar ?parks?\b|"  # a car park names no cars; "our tank polygons (t.geojson)": given
+        r"(?:(?<=\bour )|(?<=\bmy )|(?<=\bthe given ))[a-z]+ "
+        r"(?=(?:polygons?|footprints?|outlines?|masks?)\b[^.?!;]{0,25}xfilex)|"
+        r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
+        r"wreck|incident)s?\b)|\b[a-z]+ (?=((uav|drone|aerial|satellite|radar|optical|rgb|"
+        r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?|snapshots?|chips?|"
+        r"mosaics?|quicklooks?|captures?)\b)", t)]
+    cover += [m.span(1) for m in re.finditer(
+        r"\b(?:frames?|scenes?|images?|photos?|tiles?|views?|chips?|shots?|snapshots?) of (?:the "
+        r"|this |that |our |my )?(?:same |whole |entire )?((?:[a-z]+ )?[a-z]+)\b", t)]
+    # "ship with scores": a verb; "the tanker spill", "the harbour scenes", "two frames of the
+    # marina": no tanker, harbour, marina
+    incidental = [m.span() for m in re.finditer(  # "ships, for port and harbor management",
+        r"\b(?:offshore|oil|wind|fixed|marine|gas)\s+(?:\w+\s+)?structures?\b|"  # no buildings
+        r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
+        r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
+        r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
+        r"\b(?:that|which) (?:run|lie|sit|stand|go|lead|link|connect)s? (?:between|around|to|from|"
+        r"along|past|through|near) (?:the )?(?:\w+ )?\w+", t)]  # "tracks that run between the
+    # turbines": the turbines locate the tracks
+    return cover, incidental
+
+
 def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     """The objects a count, a find or a detector names in ``text`` when they are no known
     class ("how many intersections?" -> ["intersection"]); [] for none."""
-    m = _FIRST.search(text)
-    if m is None:
+    found = list(_FIRST.finditer(text))
+    if not found:
         named = _DETECTOR.search(text)
         noun = _noun([named.group(1)], vocab)[0] if named else None
         return [noun] if noun else []
-    first, used = _named(m, vocab, counting=bool(_COUNTING.match(m.group(0))))
+    first: str | None = None
+    for m in found:  # "how many are lined up? ... count the barchan dunes": the one that names
+        first, used = _named(m, vocab, counting=bool(_COUNTING.match(m.group(0))))
+        if first is not None:
+            break
     if first is None:
         return []  # "find the coordinates", "identify statistically ...": no objects named
     out = [first]
@@ -157,8 +191,11 @@ _SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:
 
 
 _WORN = frozenset(("derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
-                   "existing", "remaining", "drainage", "eroding", "eroded", "active"))
-"""State words before an outlined noun that are no part of its name."""
+                   "existing", "remaining", "drainage", "eroding", "eroded", "active",
+                   "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
+                   "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small"))
+"""State and colour words before an outlined noun that are no part of its name ("the brown
+sediment plume" -> sediment plume)."""
 
 
 def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> None:

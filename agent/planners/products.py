@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from agent.planners import scenes as facts
 from agent.planners import topics
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
@@ -34,8 +35,12 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
     t/ha: the total?", "these rasters are already surface temperature" (``t`` the asks,
     ``full`` with the context sentences that describe the data)."""
     stat_of_values = _STAT_OF_VALUES.search(t)
-    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect
-                                            or a.classes or a.change or a.classify):
+    series = n_scenes >= 3 and re.search(r"\bhow (did|has|have|does|do)\b|\b(month|year|week)"
+                                         r"[\s-]over[\s-](month|year|week)\b|\bfor each (date|"
+                                         r"pass|month|year|week)\b", t)  # "how did
+    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect  # the
+                                            or a.classes or (a.change and not series)  # mean
+                                            or a.classify):  # backscatter change": a trend
         word = stat_of_values.group(1)
         a.product = ("max" if word in ("maximum", "max", "highest") else
                      "min" if word in ("minimum", "min", "lowest") else "mean")
@@ -108,9 +113,11 @@ def measure_vector(b: Builder, a: Analysis, vector: str, norm: str) -> None:
 def finished(b: Builder, a: Analysis, scenes: list[SceneRef]) -> None:
     """A finished product given (land cover, biomass, an index raster): measured as it is, or
     its trend over a series of them."""
-    if len(scenes) >= 3 and (a.trend or a.change):  # an NDVI series: its trend as it is
+    dated = all(facts.file_date(s.path) for s in scenes)  # "the mean backscatter for each
+    if len(scenes) >= 3 and (a.trend or a.change or dated):  # date": a series, its trend
         b.add("trend", images=[s.path for s in scenes], statistic=a.product,
-              dates=b.trend_dates(scenes), region=a.region)
+              dates=b.trend_dates(scenes), region=a.region or a.files.zones)  # "per date inside
+        # wheat.geojson": the values inside the polygons, together
     else:
         for scene in scenes or [SceneRef("$image", None)]:
             b.add("measure", source=scene.path, statistic=a.product, units=a.units,

@@ -34,7 +34,8 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square kilometer": "km2", "square kilometre": "km2", "square kilometers": "km2",
               "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
-_ITEMS = r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips)"
+_ITEMS = (r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips|"
+          r"frames|snapshots|acquisitions)")
 
 
 def _inside(pos: int, spans: list[Span]) -> bool:

@@ -144,6 +144,25 @@ _GIVEN_SHAPES = re.compile(
     r"boundar\w+|contours?|shapes?|areas? (?:i|we) drew)\b(?=[^.?!;]{0,40}?xfilex)")
 
 
+_GIVEN_WATER = re.compile(
+    r"\b(?:the|our|my|this) (?:mapped |observed |official )?(?:flood\w*|water|inundation)"
+    r"(?: \w+)? (?:lines?|extents?|polygons?|outlines?|masks?|layers?)\b"
+    r"(?=\s*(?:\(\s*|in\s+|from\s+)?xfilex)|"
+    r"\bfor (?:the |our |a )?(?:flood|water) (?:mapping|monitoring|analysis|work)\b")
+
+
+def given_water(text: str, mentions: list[str]) -> str:
+    """``text`` with water words blanked where they name a vector file the analyst gives ("the
+    mapped flood line (f.geojson)") or a purpose ("for the flood mapping"): no water to map."""
+    def blank(m: re.Match[str]) -> str:
+        if m.group(0).startswith("for "):
+            return " " * len(m.group(0))
+        k = text.count("xfilex", 0, m.end())
+        path = mentions[k] if k < len(mentions) else ""
+        return " " * len(m.group(0)) if VECTOR_FILE.search(path) else m.group(0)
+    return _GIVEN_WATER.sub(blank, text)
+
+
 _OWN_SHAPES = re.compile(r"\b(?:around|from|along|inside|within|of) (?:our|my|their) (?:own )?"
                          r"(?:[\w-]+ )?(?:polygons?|outlines?|footprints?)\b")
 """Shapes the analyst already has ("chips cut around our own change polygons")."""
