@@ -175,8 +175,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t) and not (re.search(  # "in this true-colour picture": the
-        r"\b(in|on|from) (this|the|that|my|our) (natural|true|false)[\s-]colou?r\b", t)  # given
-        and not re.search(r"\b(make|create|render|produce|generate|show me|give me)\b", t))
+        r"\b(in|on|from|of|at) (this|the|that|my|our|each|these) ((natural|true|false)[\s-]"
+        r"colou?r|colou?r[\s-]infrared|cir)\b", t)  # given view
+        and not re.search(r"\b(make|create|render|produce|generate|give me|visuali[sz]e|display|"
+                          r"show (me|it|them|xfilex|(the|this|these) \w+))\b", t))
     a.question = has("question", t)
     counts = re.sub(r"\b(band|channel|layer) counts?\b", " ", topics.COUNT_AS.sub(" ", t))
     # "count pixels above 0.4 as vegetation": a class; "the band count": metadata
@@ -289,7 +291,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
                       or a.classify or (a.segment and _rgb_only(a, req))  # no NIR band:
-                      or a.search or a.vqa or a.caption) and (  # "outline the weeds" by name
+                      or a.search or a.vqa or a.caption or a.metadata  # "outline the weeds" by
+                      or (a.files.assess and not a.files.make)) and (  # name; snow maps given
             not pair_change or (pair and topic in vocab.pair_index) or topic == "NDSI"):
         # "delineate the burn scar": the index mask outlines it; over a pair, dNBR; snow or
         a.indices, a.segment = [topic], segment_objects  # ice lost: its mask on each date
@@ -365,8 +368,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
     object_nouns.outline_named(a, t, vocab, _rgb_only(a, req))  # "outline the seagrass beds"
-    if a.metadata and a.segment and not re.search(r"\b(outlin|segment|delineat|trac|extract|"
-                                                  r"digiti|vectori)\w*", t):
+    if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
+                                                  r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers

@@ -115,6 +115,8 @@ _VERBS = frozenset((
     "export", "report", "extract", "identify", "compare", "run", "apply", "derive", "mask",
     "sort", "label", "tag", "overlay", "check", "submit", "validate", "assess", "evaluate"))
 """Verbs that open a step of a to-do list, never a candidate label."""
+_AUXILIARY = frozenset(("does", "do", "did", "has", "have", "had", "can", "could", "will"))
+"""Question verbs: "does it show A, or does it look B?" asks about the picture, no labels."""
 
 
 _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classed)\b")
@@ -333,7 +335,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
                 break
             having = having or bool(_HAVING.match(label))
             labels.append(singular(_HAVING.sub("", label)))
-        if ok and any(lab.split()[0] in _VERBS for lab in labels):
+        if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY for lab in labels):
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"

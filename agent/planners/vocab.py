@@ -108,6 +108,15 @@ def _alternation(keys: list[str]) -> re.Pattern[str]:
                       + _EDGE_AFTER)
 
 
+def _entry(cue: str, entry: object) -> str:
+    """One cue entry of ``prompts/intents.yaml``; anything but a string is an error (an unquoted
+    entry ending in ":" parses as a mapping and would never match)."""
+    if not isinstance(entry, str):
+        raise ValueError(f"prompts/intents.yaml: cue {cue!r} has a non-string entry {entry!r}; "
+                         "quote it ('re:...')")
+    return entry
+
+
 @lru_cache(maxsize=1)
 def get_vocabulary() -> Vocabulary:
     """Load and compile the planner vocabulary (once per process)."""
@@ -127,7 +136,7 @@ def get_vocabulary() -> Vocabulary:
     topic_patterns = {str(n): compile_cues(str(t) for t in entries)
                       for n, entries in indices["topics"].items()}
 
-    cue_entries: dict[str, list[str]] = {k: [str(e) for e in v]
+    cue_entries: dict[str, list[str]] = {k: [_entry(k, e) for e in v]
                                          for k, v in intents["intents"].items()}
     decline = tuple(
         DeclineTopic(str(d["topic"]), str(d["reason"]), compile_cues(str(c) for c in d["cues"]),

@@ -1,0 +1,18 @@
+"""The planner vocabulary: every cue entry of prompts/intents.yaml is a string."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners import vocab
+
+
+def test_a_cue_entry_parsed_as_a_mapping_is_an_error() -> None:
+    # an unquoted YAML entry ending in ":" ("- re:...in each:") parses as {entry: None}
+    with pytest.raises(ValueError, match=r"cue 'classify' has a non-string entry .* quote it"):
+        vocab._entry("classify", {r"re:\bin each:": None})
+    assert vocab._entry("classify", r"re:\bin each\s*:") == r"re:\bin each\s*:"
+
+
+def test_the_shipped_vocabulary_loads() -> None:
+    assert vocab.get_vocabulary().cues["classify"].search("which gear is on board in each: a, b")
