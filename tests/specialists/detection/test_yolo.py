@@ -153,10 +153,16 @@ def test_onnx_runtime_obb_matches_torch(tmp_path: Path, monkeypatch: pytest.Monk
     assert sum(len(d) for d in b) > 0
     for da, db in zip(a, b, strict=True):
         assert len(da) == len(db)
-        if len(db):  # same corners, in the same order (NMS ranks by score), to 0.05 px
-            order_a, order_b = np.argsort(-da.scores), np.argsort(-db.scores)
-            np.testing.assert_allclose(da.corners[order_a], db.corners[order_b], atol=0.05)
-            assert np.array_equal(da.classes[order_a], db.classes[order_b])
+        if len(db):  # every box has a partner with the same corners (to 0.05 px), class and
+            # score; paired by corner distance, since near-tied scores of random weights may
+            # rank differently between the two runtimes
+            from scipy.optimize import linear_sum_assignment
+
+            cost = np.abs(da.corners[:, None] - db.corners[None]).sum(axis=(2, 3))
+            rows, cols = linear_sum_assignment(cost)
+            np.testing.assert_allclose(da.corners[rows], db.corners[cols], atol=0.05)
+            assert np.array_equal(da.classes[rows], db.classes[cols])
+            np.testing.assert_allclose(da.scores[rows], db.scores[cols], atol=1e-3)
 
 
 def test_onnx_export_failure_falls_back_to_torch(tmp_path: Path,
