@@ -134,17 +134,17 @@ _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|te
 ("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
-_LABEL_OPENER = re.compile(r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|"
-                           r"group|grade|rate|characteri[sz]e|describe)\w*\b[^,]*?\b(?:as|into)"
-                           r"\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
-                           r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?"
+_OPENER_VERBS = (r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|group|grade|"
+                 r"rate|characteri[sz]e|describe)\w*\b")
+_AS_LIST = (r"\b(?:as|into)\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
+            r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?")
+"""The verbs that open a label list, and the "as" / "into" that starts it."""
+_LABEL_OPENER = re.compile(_OPENER_VERBS + r"[^,]*?" + _AS_LIST +
                            r"(?:(?:the\s+)?(?:\w+\s+)?(?:classes|categories|labels|types|groups)\s+)?"
                            r"(.+)$")
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
-_AS_ITEM = re.compile(r"\s*(?:as|into)\s+(?!(?:you|we|i|needed|appropriate|necessary|required|"
-                      r"well|such|follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?(.+)$")
-_OPENER_VERB = re.compile(r"\b(?:label|tag|mark|classif|categori[sz]|sort|assign|flag|group|"
-                          r"grade|rate|characteri[sz])\w*\b")
+_AS_ITEM = re.compile(r"\s*" + _AS_LIST + r"(.+)$")
+_OPENER_VERB = re.compile(_OPENER_VERBS)
 """A list item that opens the labels after a comma: "label each chip by method, as A, B or C"."""
 _HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any )?")
 """A verb opening a label ("as having a swimming pool or not"): the label is the thing."""

@@ -154,13 +154,14 @@ _GIVEN_WATER = re.compile(
 def given_water(text: str, mentions: list[str]) -> str:
     """``text`` with water words blanked where they name a vector file the analyst gives ("the
     mapped flood line (f.geojson)") or a purpose ("for the flood mapping"): no water to map."""
-    def blank(m: re.Match[str]) -> str:
-        if m.group(0).startswith("for "):
-            return " " * len(m.group(0))
-        k = text.count("xfilex", 0, m.end())
-        path = mentions[k] if k < len(mentions) else ""
-        return " " * len(m.group(0)) if VECTOR_FILE.search(path) else m.group(0)
-    return _GIVEN_WATER.sub(blank, text)
+    return _GIVEN_WATER.sub(lambda m: " " * len(m.group(0)) if m.group(0).startswith("for ")
+                            or _names_vector(text, m, mentions) else m.group(0), text)
+
+
+def _names_vector(text: str, m: re.Match[str], mentions: list[str]) -> bool:
+    """Whether the first file mask at or after ``m`` stands for a vector file."""
+    k = text.count("xfilex", 0, m.end() + max(0, text[m.end():].find("xfilex")))
+    return k < len(mentions) and VECTOR_FILE.search(mentions[k]) is not None
 
 
 _OWN_SHAPES = re.compile(r"\b(?:around|from|along|inside|within|of) (?:our|my|their) (?:own )?"
@@ -175,8 +176,6 @@ def given_shapes(text: str, mentions: list[str]) -> str:
     def blank(m: re.Match[str]) -> str:
         if re.search(r"\b(per|each|every|by)\s+(\w+\s+)?$", text[max(0, m.start() - 25):m.start()]):
             return m.group(0)  # "per sector polygon in s.geojson": zones, counted per polygon
-        k = text.count("xfilex", 0, m.end() + text[m.end():].find("xfilex"))
-        path = mentions[k] if k < len(mentions) else ""
-        return " " * len(m.group(0)) if VECTOR_FILE.search(path) else m.group(0)
+        return " " * len(m.group(0)) if _names_vector(text, m, mentions) else m.group(0)
     text = _OWN_SHAPES.sub(lambda m: " " * len(m.group(0)), text)
     return _GIVEN_SHAPES.sub(blank, text)
