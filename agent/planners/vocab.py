@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from agent.planners.text import TypoCorrector, compile_cues, cue_stems, cue_words, phrase_pattern
+from agent.planners.cues import Cues, compile_cues, cue_stems, cue_words, phrase_pattern
+from agent.planners.text import TypoCorrector
 from prompts import load_yaml
 from prompts.classes import class_table
 
@@ -29,7 +30,7 @@ class DeclineTopic:
 
     topic: str
     reason: str
-    cues: re.Pattern[str]
+    cues: Cues
     unless_image: bool = False
 
 
@@ -62,7 +63,7 @@ class Vocabulary:
         corrector: Typo corrector over every keyword.
     """
 
-    cues: dict[str, re.Pattern[str]]
+    cues: dict[str, Cues]
     decline: tuple[DeclineTopic, ...]
     class_pattern: re.Pattern[str]
     class_of: dict[str, str]
@@ -70,13 +71,13 @@ class Vocabulary:
     index_names: tuple[str, ...]
     index_pattern: re.Pattern[str]
     index_of: dict[str, str]
-    topic_patterns: dict[str, re.Pattern[str]]
+    topic_patterns: dict[str, Cues]
     water_indices: frozenset[str]
     pair_index: dict[str, str]
     default_threshold: frozenset[str]
     trend_statistic: dict[str, str]
     file_modality: dict[str, str]
-    hint_patterns: dict[str, re.Pattern[str]]
+    hint_patterns: dict[str, Cues]
     composite_mode: dict[str, str]
     needs_pseudo_rgb: frozenset[str]
     numbers: dict[str, int]
