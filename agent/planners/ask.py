@@ -73,8 +73,14 @@ _ROLE = re.compile(
 _BEFORE = re.compile(r"^\s*before (?:i |we )?(?:try to |want to |can |start to )?"
                      r"(?:(?:run|do|start|compute|map|count|use|compare|"
                      r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
-                     r"submit|send|put|import|include|publish)\b|\w+ing\b)"
+                     r"submit|send|put|import|include|publish|feed|give|pass|hand|upload|apply)\b|"
+                     r"\w+ing\b)"
                      r"[^,:;.?!]{0,80}[,:]")
+_TRAINING_SET = re.compile(r"^\s*(?:for|to (?:build|make|train|grow|extend|label|fill)) "
+                           r"(?:our|my|the|a) [^,:;.?!]{0,60}\b(?:training|validation|test) "
+                           r"(?:set|data|dataset|chips|labels)\b[^,:;.?!]{0,30}[,:]")
+"""A purpose that opens a sentence ("for our kiln detector's training set, sort ..."): it
+asks for no detector."""
 _LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:(?:the|our|my|their|local) )?(?:[a-z]+ ){1,2}?"
                         r"(?:can|could|may|might|will)\b[^.?!;]*")
 _PURPOSE = re.compile(
@@ -132,7 +138,7 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
     file."""
     out: list[Span] = []
     for a, b in spans:
-        for pattern in (_ROLE, _BEFORE):
+        for pattern in (_ROLE, _BEFORE, _TRAINING_SET):
             m = pattern.search(norm[a:b])
             if m and not _NUMBER_OR_FILE.search(m.group(0)):
                 out.append((a + m.start(), a + m.end()))

@@ -49,7 +49,7 @@ _PRODUCT_INTENTS = ("detect", "count", "segment", "water_strong", "water_weak", 
                     "change", "classify", "search", "composite")
 _EXISTING = re.compile(
     r"\b(?:this|that|my|our|these|those|your|its|their|given|provided|predicted|the)\s+"
-    r"(?:[a-z0-9]+(?:-\d+)?\s+){0,3}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
+    r"(?:[a-z0-9]+(?:-\d+)?\s+){0,5}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
     r"segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
     + FILE_MASK + ")")
 _GIVEN = re.compile(r"\b(?:reference|ground[\s-]*truth|truth|labell?ed|annotated|manual|gold|"

@@ -158,6 +158,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             "water" if has("change_target_water", text) and n_scenes == 2 else None)
         if not (a.change or has("change", text)):
             break
+    if a.labels and n_scenes > 2 and not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
+        a.change = a.change_event = False  # "for the damage tally, sort each chip into ..."
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
@@ -211,6 +213,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     # "outline the sediment plume off the river mouth": the plume, no water map
     a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
+    if a.water and n_scenes > 2 and any(has("water_weak", lab) for lab in a.labels or []) and not \
+            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
+        a.water = False  # "say standing water or dry soil for each": a label, not a water map
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \

@@ -119,6 +119,8 @@ _AUXILIARY = frozenset(("does", "do", "did", "has", "have", "had", "can", "could
 """Question verbs: "does it show A, or does it look B?" asks about the picture, no labels."""
 
 
+_PRONOUNS = frozenset(("it", "they", "them", "this", "these", "those", "we", "you", "i"))
+"""A list item that is a pronoun ("..., or are they still dry?") is no label."""
 _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classed)\b")
 """A participle that opens the label list inside a longer clause."""
 
@@ -293,13 +295,15 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
                 parts[opened[-1]])  # "mark each one nest present or no nest"
             parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
         asked = [i for i, p in enumerate(parts) if re.search(
-            r"\bwhether\b|\b(?:is|was) (?:it|this|each|each one|the site|the scene)\b", p)]
+            r"\bwhether\b|\b(?:is|was) (?:it|this|each|each one|the site|the scene)\b|\bsay\b", p)]
         whole = bool(asked and not opened)  # the first item is cut on its left: whole
         if whole:  # "for each of these chips, tell me whether it is A or B": A after the verb
             parts = parts[asked[-1]:]
-            verb = r"\b(?:is|are|was|were|shows?|looks? (?:most |more )?like)\b"
+            verb = r"\b(?:is|are|was|were|its|shows?|looks? (?:most |more )?like)\b"
             parts[0] = re.sub(r"^\s*(?:each|every)\s+(?:of\s+(?:these|the|those|my|our)\s+\w+\s+)?",
                               "", re.split(verb, parts[0])[-1])  # "is each of these plots A or B"
+            parts[1:] = [re.sub(r"^\s*(?:is|are|has|have)\s+(?=an?\s)", "", p) for p in parts[1:]]
+            # "whether it's a cleared pad, has a drilling rig ... or is a producing well"
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]
         if named and named[-1] > 0:  # "sites in Afghanistan, labelled looted or preserved"
             parts = parts[named[-1]:]
@@ -318,10 +322,12 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             if (i > 0 or opened or colon or whole) and not last:  # after "as" or ":" the first
                 label = " ".join(inner) if 0 < len(inner) <= 3 or (  # item is whole ("forest
                     len(inner) <= 5 and "and" in inner) else None  # and other vegetation")
-                if label is None and opened and 3 < len(inner) <= 5:  # "abandoned terraces
-                    label = " ".join(words[words.index(inner[0]):])  # under scrub", "pit mining
-                    # with a washing plant": an item of a list opened by "as" is whole
-            elif last and (opened or colon) and 0 < len(inner) <= (5 if "and" in inner else 3) \
+                if label is None and (opened or whole) and 3 < len(inner) <= 5:
+                    label = " ".join(words[words.index(inner[0]):])  # "abandoned terraces under
+                    # scrub", "pit mining with a washing plant": an item of a list opened by "as"
+                    # (or asked "whether it is ...") is whole
+            elif last and (opened or colon or whole) and 0 < len(inner) <= (
+                    5 if "and" in inner else 3) \
                     and not (inner[-1] in _HEADS and all(" " not in lab for lab in labels)):
                 label = " ".join(inner)  # "..., or snow and ice", "... or cleared land" (not
                 # "oil, wind or unknown infrastructure": a head shared by one-word labels)
@@ -335,10 +341,13 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
                 break
             having = having or bool(_HAVING.match(label))
             labels.append(singular(_HAVING.sub("", label)))
-        if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY for lab in labels):
+        if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY or lab in _PRONOUNS
+                      for lab in labels):
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
+        if ok and len(labels) > 2 and re.search(rf"\bby {re.escape(labels[0])}\s*,", body):
+            labels = labels[1:]  # "sort these chips by crop, soybean, corn or rice"
         tail = labels[-1].split() if labels else []
         if ok and len(tail) == 2 and tail[0] in labels[:-1]:
             labels[-1] = tail[0]  # "forest/non-forest": the two words are no new label

@@ -77,7 +77,10 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
     turbines"); the classes are read without the incidental spans first."""
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
-        r"\bcar ?parks?\b|"  # a car park names no cars; "our tank polygons (t.geojson)": given
+        r"\bcar ?parks?\b|\bpalm(?= (?:oil|plantations?|estates?|mills?|stands?|layer|blocks?)\b)|"
+        r"\bbull(?= kelp)|\b(?:evaporation|brine|settling|tailings|salt|crystalli[sz]\w*) pools?\b|"
+        # a car park names no cars, palm oil and oil palm plantations no crowns; "our tank
+        # polygons (t.geojson)": given
         r"(?:(?<=\bour )|(?<=\bmy )|(?<=\bthe given ))[a-z]+ "
         r"(?=(?:polygons?|footprints?|outlines?|masks?)\b[^.?!;]{0,25}xfilex)|"
         r"(?<=s )ships? (?=with\b)|\b[a-z]+ (?=(oil )?(spill|slick|leak|collision|grounding|"
@@ -168,7 +171,7 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
 
 _OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
                       r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their)\s+)*"
-                      r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
+                      r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
 _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
                       "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
                       "mats", "outline", "outlines", "polygon", "polygons", "thicket", "thickets",
@@ -177,11 +180,20 @@ _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "a
                       "by", "around", "between", "visible", "seen", "canopy", "canopies",
                       "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene",
                       "through", "into", "to", "of", "under", "beside", "next", "that", "which",
-                      "where"))
+                      "where", "off", "behind", "below", "above", "beyond", "upstream",
+                      "downstream", "onto", "against", "among", "outside", "than"))
 _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "field", "parcel", "feature",
                        "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
                        "object", "outline", "edge", "border", "footprint", "crown", "plot",
                        "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
+
+
+_GENERIC = frozenset(("study", "whole", "entire", "target", "sample", "test", "flooded", "burned",
+                      "burnt", "affected", "damaged", "cleared", "inundated", "water", "open",
+                      "built", "urban", "forest", "forested", "farm", "crop", "agricultural",
+                      "same", "largest", "biggest", "main", "other", "surrounding", "protected"))
+"""First words that leave a generic head generic ("the study area", "the flooded area"); other
+words name the thing ("paddy fields", "oil slicks", "shipbreaking plots")."""
 
 
 _SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:the\s+)?"
@@ -190,10 +202,15 @@ _SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:
 """An outline into named parts ("separate the green spaces into trees and grass")."""
 
 
-_WORN = frozenset(("derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
+_NOUN_ING = frozenset(("parking", "landing", "loading", "housing", "mining", "fishing", "shipping",
+                       "swimming", "nesting", "drying", "processing", "holding"))
+"""Words in -ing that name a kind of thing ("parking lots", "fishing ponds"), no verb."""
+_WORN = frozenset((
+"derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
                    "existing", "remaining", "drainage", "eroding", "eroded", "active",
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
-                   "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small"))
+                   "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
+                   "surface"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -224,7 +241,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     words: list[str] = []
     for word in (w for w in m.groups() if w):
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
-                or not word.replace("-", "").isalpha() or (words and word.endswith("ing")):
+                or not word.replace("-", "").isalpha() or (
+                    words and word.endswith("ing") and word not in _NOUN_ING):
             break  # "the vegetation growing in the trackbed"
         if not words and word in _WORN:
             continue  # "the derelict fishing nets"
@@ -232,7 +250,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         if singular(word) != word or word in SAME_PLURAL:
             break  # up to the plural: "seagrass beds", "sand bars"
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
-    if not noun or noun in _NO_CLASS or noun.split()[-1] in _NO_CLASS or (
+    if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (
+            len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
             not rgb and topic_index(noun, vocab) is not None) or _ADVERB.search(noun.split()[0]):
         return None
     return noun

@@ -36,10 +36,13 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
     ``full`` with the context sentences that describe the data)."""
     stat_of_values = _STAT_OF_VALUES.search(t)
     series = n_scenes >= 3 and re.search(r"\bhow (did|has|have|does|do)\b|\b(month|year|week)"
-                                         r"[\s-]over[\s-](month|year|week)\b|\bfor each (date|"
-                                         r"pass|month|year|week)\b", t)  # "how did
-    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect  # the
-                                            or a.classes or (a.change and not series)  # mean
+                                         r"[\s-]over[\s-](month|year|week)\b|\b(for|on|at) each "
+                                         r"(date|pass|month|year|week|acquisition)\b", t)
+    if stat_of_values and series and not (a.indices or a.biomass):  # "the mean backscatter
+        a.water = a.detect = a.classify = False  # inside lot.geojson on each date" of a car park
+        a.classes, a.labels = [], None  # or a lake: the values, no cars, water or labels
+    if stat_of_values and n_scenes and not (a.water or a.indices or a.biomass or a.detect  # "how
+                                            or a.classes or (a.change and not series)  # did the
                                             or a.classify):  # backscatter change": a trend
         word = stat_of_values.group(1)
         a.product = ("max" if word in ("maximum", "max", "highest") else

@@ -286,8 +286,8 @@ def find_length_units(text: str) -> str | None:
     return "km" if word.startswith("k") else "m"
 
 
-_UNIT_WORD = (r"(?=\s*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"
-              r"kilomet(?:er|re)s?|feet|foot|ft\b|percent|per cent|%))")
+_UNIT_WORD = (r"(?=[\s-]*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"
+              r"kilomet(?:er|re)s?|feet|foot|ft\b|inch(?:es)?\b|percent|per cent|%))")
 
 
 def numerals(text: str, vocab: Vocabulary) -> str:

@@ -100,19 +100,24 @@ FIRE_EVENT = re.compile(
     r"department|brigade|fighters?|engine|safety|alarm|exit|hazard))|\bblaze\b")
 """A fire as the event between two scenes ("before and after the Cazadores fire")."""
 
+_WHETHER_IT = (r"(?:its\b|(?:it|this|they|each|each one|the [a-z]+(?: [a-z]+)?) "
+               r"(?:is|are|shows?|looks?|has|have|contains?)\b)")
+"""After "whether": the image or its subject and a verb that takes a label ("whether the site
+shows significant damage or looks undamaged", "whether it's a cleared pad ...")."""
+
 ASKS_LABEL = re.compile(
     r"\b(each|every) (of (these|the|those|my) )?([\w-]+ ){0,3}(images?|chips?|tiles?|"
-    r"photos?|pictures?|scenes?|patch(es)?|frames?)\b[^.?!;]{0,120}\bwhether (it|this|each one) "
-    r"(is|shows)\b|"
+    r"photos?|pictures?|scenes?|patch(es)?|frames?)\b[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
     r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
-    r"tile|photo|patch|area)( in \w+( \w+)? xfilex)?)\b|"
+    r"tile|photo|patch|area)( in \w+( \w+)?\s+xfilex)?)\b|"
     r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"
     r"pictures?|scenes?|patch(es)?|ones?|frames?|them)? ?is\b|"
-    r"\b(does|do) (it|this|xfilex|the \w+( xfilex)?|they|these|any of them) (show|contain|"
+    r"\b(does|do)\s+(it|this|xfilex|the \w+(\s+xfilex)?|they|these|any of them)\s+(show|contain|"
     r"depict)\b|"
     r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b|"
+    r"\b(for each|for every|each)\b[^.?!;]{0,120}\bsay\b|"
     r"\b(for each|for every|each) (one|of them|image|chip|tile|photo|patch)\b[^.?!;]{0,40}"
-    r"\bwhether (it|this|each one) (is|shows|looks)\b")
+    r"\bwhether " + _WHETHER_IT)
 """A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""
 
 _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
@@ -127,7 +132,7 @@ LABEL_COUNT = re.compile(
     r"\bhow many (?:of each|(?:\w+ ){0,2}?(?:fall|falls|are|were|go|end up|land) in(?:to)? (?:each|"
     r"every) (?:level|class|category|group|label|grade|type|bin)|(?:\w+ )?(?:per|in each) (?:level|"
     r"class|category|group|label|grade|type)|(?:of (?:them|these|those) )?(?:\w+ )?(?:contain|"
-    r"show|have|has|contains|shows) (?:an? |any )?\w+)\b")
+    r"show|have|has|contains|shows) (?:an? |any )?\w+)\b|\b(?:\w+ )?tally\b")
 """Counts of the images per label ("how many blocks fall in each level", "how many of each"):
 the classification's own tally, no detection."""
 
