@@ -112,7 +112,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     cover, incidental = object_nouns.no_class_spans(t)
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
-                  else []) or slots.find_classes(t, vocab, skip + cover, names))
+                  else []) or ([] if incidental and object_nouns.counted_nouns(  # "how many log
+                      ask.blank(t, incidental), vocab) else  # piles are along the road"
+                      slots.find_classes(t, vocab, skip + cover, names)))
     if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
         a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
             ask.blank(t, stated), vocab, skip + cover, names) or a.classes

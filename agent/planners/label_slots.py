@@ -147,6 +147,9 @@ _LABEL_OPENER = re.compile(_OPENER_VERBS + r"[^,]*?" + _AS_LIST +
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
 _AS_ITEM = re.compile(r"\s*" + _AS_LIST + r"(.+)$")
 _OPENER_VERB = re.compile(_OPENER_VERBS)
+_BY_COLON = re.compile(_OPENER_VERBS + r"[^.?!;]*\bby [a-z]+(?: [a-z]+)?\s*:$|\b(?:class|category|"
+                       r"stage|level|grade|status)\s*:$")
+"""The colon after "sort ... by stage" or "give me the damage class": whole labels follow."""
 """A list item that opens the labels after a comma: "label each chip by method, as A, B or C"."""
 _HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any )?")
 """A verb opening a label ("as having a swimming pool or not"): the label is the thing."""
@@ -310,6 +313,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         if len(parts) < 2:
             continue
         before = text[:clause.start()].rstrip()  # "dominates: a, b or c", "the scale (a, b)"
+        named_by = bool(_BY_COLON.search(before))  # "sort these chips by stage: A, B ..."
         colon = before.endswith((":", " -")) or bool(re.search(
             r"\b(?:scale|classes|categories|levels|labels|grades|types)\s*\($", before))
         labels: list[str] = []
@@ -322,7 +326,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             if (i > 0 or opened or colon or whole) and not last:  # after "as" or ":" the first
                 label = " ".join(inner) if 0 < len(inner) <= 3 or (  # item is whole ("forest
                     len(inner) <= 5 and "and" in inner) else None  # and other vegetation")
-                if label is None and (opened or whole) and 3 < len(inner) <= 5:
+                if label is None and (opened or whole or named_by) and 3 < len(inner) <= 5:
                     label = " ".join(words[words.index(inner[0]):])  # "abandoned terraces under
                     # scrub", "pit mining with a washing plant": an item of a list opened by "as"
                     # (or asked "whether it is ...") is whole

@@ -78,7 +78,8 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
         r"\bcar ?parks?\b|\bpalm(?= (?:oil|plantations?|estates?|mills?|stands?|layer|blocks?)\b)|"
-        r"\bbull(?= kelp)|\b(?:evaporation|brine|settling|tailings|salt|crystalli[sz]\w*) pools?\b|"
+        r"\bbull(?= kelp)|\banti[\s-]tank\b|"
+        r"\b(?:evaporation|brine|settling|tailings|salt|crystalli[sz]\w*) pools?\b|"
         # a car park names no cars, palm oil and oil palm plantations no crowns; "our tank
         # polygons (t.geojson)": given
         r"(?:(?<=\bour )|(?<=\bmy )|(?<=\bthe given ))[a-z]+ "
@@ -97,6 +98,8 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
         r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
+        r"\b(?:are|is|lie|lying|sit|sitting|stand|standing|stacked|piled) (?:along|beside|next to|"
+        r"near|lining) (?:the |a |every |each )?(?:\w+ )?\w+|"  # "log piles along the road"
         r"\b(?:that|which) (?:run|lie|sit|stand|go|lead|link|connect)s? (?:between|around|to|from|"
         r"along|past|through|near) (?:the )?(?:\w+ )?\w+", t)]  # "tracks that run between the
     # turbines": the turbines locate the tracks
@@ -229,7 +232,31 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> 
         return
     noun = outlined_noun(t, vocab, rgb)
     if noun:
-        a.classes = [noun]
+        a.classes = [noun, *_more_outlined(t, vocab)]
+
+
+_MORE_OUTLINED = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?([a-z]+s)"
+                            r"(?=\s*(?:,|\band\b|\bon\b|\bin\b|\binside\b|\.|$))")
+"""Further plural nouns of an outline list ("outline the fairways, greens and bunkers")."""
+
+
+def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
+    """The nouns listed after the first one of "outline the A, B and C" (plurals only, no
+    known class, no topic word)."""
+    m = _OUTLINE.search(t)
+    out: list[str] = []
+    plural = [i for i, w in enumerate(m.groups() if m else (), 1) if w and singular(w) != w]
+    if m is None or not plural:
+        return out
+    at = m.end(plural[0])  # after the first plural noun: "the hedges| and fences"
+    while (more := _MORE_OUTLINED.match(t, at)) is not None:
+        word = more.group(1)
+        if word in vocab.label_stopwords or word in _HABITAT or vocab.canonical_class(word) \
+                or topic_index(word, vocab) is not None:
+            break
+        out.append(singular(word))
+        at = more.end()
+    return out
 
 
 def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:

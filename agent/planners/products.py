@@ -57,6 +57,7 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
             or a.files.assess
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
+            or (a.segment and re.search(r"\b(outline|delineate|digiti[sz]e) the \w+s\b", t))
             or (a.indices and (topics.COMPUTES_INDEX.search(t) or re.search(
                 r"\b(create|make|produce|generate|compute|calculate|derive)\b[^.?!;]{0,30}"
                 r"\bclassified\b", t)))):

@@ -122,6 +122,9 @@ def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
         name = vocab.index_of.get(key)
         if _NOT_INDEX.search(text, max(0, m.start() - 25), m.start()):
             continue
+        named = re.match(r"\s*[(,]?\s*([a-z]+)\b", text[m.end():])
+        if name and key != name.lower() and named and named.group(1).upper() in vocab.index_names:
+            continue  # "the water index MNDWI": the alias describes the index named after it
         if name and name not in (n for n, _ in out):
             out.append((name, m.start()))
     return out
