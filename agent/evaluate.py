@@ -17,13 +17,14 @@ modality) and compared with its gold annotation:
 * **Arguments** — every argument that ``gold.args`` names is one check. It is read from
   the step of that tool that matches the most gold arguments (first such step on ties); an
   argument the plan leaves out counts as the tool's default. Lists compare as sets, strings
-  case-insensitively after the class-synonym mapping and in the singular ("pastures" =
-  "pasture"), numbers within 5 % (exactly for 0), booleans exactly. A missing required tool
-  fails all its checks; the arguments of an optional tool the plan does not have are not
-  checked (they say how to call that extra step if it is planned: "in hectares" for a
-  ``measure`` after ``map_water``, which reports hectares itself). A ``spectral_index``
-  step with a ``before`` scene computes dNBR from ``index`` NBR or dNBR alike, so on such a
-  step the two names are the same value (DESIGN.md lists NBR; the tool also takes dNBR). A
+  case-insensitively after the class-synonym mapping, hyphens read as spaces, and in the
+  singular ("pastures" = "pasture"), numbers within 5 % (exactly for 0), booleans exactly.
+  A missing required tool fails all its checks; the arguments of an optional tool the plan
+  does not have are not checked (they say how to call that extra step if it is planned:
+  "in hectares" for a ``measure`` after ``map_water``, which reports hectares itself). A
+  ``spectral_index`` step with a ``before`` scene computes dNBR from ``index`` NBR or dNBR
+  alike, so on such a step the two names are the same value (DESIGN.md lists NBR; the tool
+  also takes dNBR). A
   ``segment`` step prompted with the boxes of a ``detect_objects`` step of classes C has
   ``classes`` C (detect-then-segment, DESIGN.md's "class names" prompt done in two steps).
   A ``measure`` step that summarises an ``image`` inside the polygons of its ``source`` file
@@ -174,8 +175,9 @@ def in_order(planned: Sequence[str], required: Sequence[str]) -> bool:
 
 
 def _norm_str(value: str) -> str:
-    """A class or label name as compared: canonical, singular ("pastures" = "pasture")."""
-    return singular(canonical_class(value))
+    """A class or label name as compared: canonical, singular ("pastures" = "pasture"), a
+    hyphen the same as a space ("oil-stained sand" = "oil stained sand")."""
+    return " ".join(singular(canonical_class(value)).replace("-", " ").split())
 
 
 def _is_number(value: Any) -> bool:

@@ -95,6 +95,9 @@ def test_in_order_is_a_subsequence_check() -> None:
     ("ship", ["ship"], False), ({"k": 1}, {"k": 1.01}, True),
     (["forest", "pasture"], ["forests", "pastures"], True), ("city", "cities", True),
     (["grass"], ["gras"], False), ("forest", "forest clearing", False),
+    ("oil-stained sand", "oil stained sand", True),
+    (["ice-wedge polygons"], ["ice wedge polygon"], True),
+    ("anti-tank ditch", "anti tank", False),
 ])
 def test_values_match(expected: Any, got: Any, ok: bool) -> None:
     assert values_match(expected, got) is ok
