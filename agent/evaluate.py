@@ -24,7 +24,8 @@ modality) and compared with its gold annotation:
   "in hectares" for a ``measure`` after ``map_water``, which reports hectares itself). A
   ``spectral_index`` step with a ``before`` scene computes dNBR from ``index`` NBR or dNBR
   alike, so on such a step the two names are the same value (DESIGN.md lists NBR; the tool
-  also takes dNBR). A
+  also takes dNBR); a ``trend`` of ``map_water`` steps with ``statistic`` water_area is
+  their area ("area"). A
   ``segment`` step prompted with the boxes of a ``detect_objects`` step of classes C has
   ``classes`` C (detect-then-segment, DESIGN.md's "class names" prompt done in two steps).
   A ``measure`` step that summarises an ``image`` inside the polygons of its ``source`` file
@@ -242,6 +243,13 @@ def _detected_classes(plan: Plan, boxes: Any) -> Any:
     return step.args.get("classes")
 
 
+def _over_water_maps(plan: Plan, args: dict[str, Any]) -> bool:
+    """Whether a trend step reads only ``map_water`` steps (its water area is their area)."""
+    tools = {s.id: s.tool for s in plan.steps}
+    refs = [str(i) for i in args.get("images") or []]
+    return bool(refs) and all(r.startswith("$") and tools.get(r[1:]) == "map_water" for r in refs)
+
+
 def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
                optional: Iterable[str] = ()) -> list[ArgCheck]:
     """One check per argument that ``gold_args`` names (see the module docstring)."""
@@ -257,6 +265,9 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
             if _tool == "spectral_index" and name == "index" and args.get("before") \
                     and value in _PAIR_NBR:
                 return _wanted[name] if _wanted.get(name) in _PAIR_NBR else value
+            if _tool == "trend" and name == "statistic" and value == "water_area" \
+                    and _wanted.get(name) == "area" and _over_water_maps(plan, args):
+                return "area"  # the area of each date's water map
             if _tool == "segment" and name == "classes" and value is None:
                 return _detected_classes(plan, args.get("boxes"))
             if _tool == "measure" and name == "region" and value is None and args.get("image") \

@@ -128,6 +128,18 @@ def test_nbr_with_a_before_scene_is_dnbr() -> None:
     assert not check_args(ndvi, dnbr)[0].correct
 
 
+def test_water_area_trend_of_water_maps_is_their_area() -> None:
+    maps = plan_of(("map_water", {"image": "a.tif"}), ("map_water", {"image": "b.tif"}),
+                   ("trend", {"images": ["$s1", "$s2"], "statistic": "water_area"}))
+    indices = plan_of(("spectral_index", {"image": "a.tif", "index": "NDWI"}),
+                      ("spectral_index", {"image": "b.tif", "index": "NDWI"}),
+                      ("trend", {"images": ["$s1", "$s2"], "statistic": "water_area"}))
+    area = {"trend": {"statistic": "area"}}
+    assert check_args(maps, area)[0].correct
+    assert not check_args(indices, area)[0].correct  # not water maps: the names differ
+    assert not check_args(maps, {"trend": {"statistic": "mean"}})[0].correct
+
+
 def test_segment_of_detected_boxes_has_the_detected_classes() -> None:
     gold = {"segment": {"classes": ["building"]}}
     chained = plan_of(("detect_objects", {"image": "a", "classes": ["building"]}),
