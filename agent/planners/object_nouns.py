@@ -89,7 +89,8 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
         r"thermal|survey) )?(scenes?|images?|imagery|tiles?|photos?|frames?|snapshots?|chips?|"
         r"mosaics?|quicklooks?|captures?)\b)", t)]
     cover += [m.span(1) for m in re.finditer(
-        r"\b(?:frames?|scenes?|images?|photos?|tiles?|views?|chips?|shots?|snapshots?) of (?:the "
+        r"\b(?:frames?|scenes?|images?|photos?|tiles?|views?|chips?|shots?|snapshots?) "
+        r"(?:of|from|over) (?:the "
         r"|this |that |our |my )?(?:same |whole |entire )?((?:[a-z]+ )?[a-z]+)\b", t)]
     # "ship with scores": a verb; "the tanker spill", "the harbour scenes", "two frames of the
     # marina": no tanker, harbour, marina
@@ -98,8 +99,9 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
         r"\b(?:sentinel\S*|landsat\S*|satellite|modis|s1|s2|three|two|daily|each)\s+(?:\w+\s+)?"
         r"overpass(?:es)?\b|"  # a satellite overpass is no bridge
         r"\bfor (?:\w+ ){0,3}(?:management|planning|monitoring|purposes?|estimation|research)\b|"
-        r"\b(?:are|is|lie|lying|sit|sitting|stand|standing|stacked|piled) (?:along|beside|next to|"
-        r"near|lining) (?:the |a |every |each )?(?:\w+ )?\w+|"  # "log piles along the road"
+        r"\b(?:are|is|lie|lying|sit|sitting|stand|standing|stacked|piled)(?: there)? (?:along|"
+        r"beside|next to|near|lining) (?:the |a |every |each )?(?:\w+ )?\w+|"  # "log piles along
+        # the road"
         r"\b(?:that|which) (?:run|lie|sit|stand|go|lead|link|connect)s? (?:between|around|to|from|"
         r"along|past|through|near) (?:the )?(?:\w+ )?\w+", t)]  # "tracks that run between the
     # turbines": the turbines locate the tracks
@@ -213,7 +215,7 @@ _WORN = frozenset((
                    "existing", "remaining", "drainage", "eroding", "eroded", "active",
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
                    "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
-                   "surface"))
+                   "surface", "pale", "thick", "thin", "dense"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -235,7 +237,7 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> 
         a.classes = [noun, *_more_outlined(t, vocab)]
 
 
-_MORE_OUTLINED = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?([a-z]+s)"
+_MORE_OUTLINED = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?((?:[a-z]+ )?[a-z]+s)"
                             r"(?=\s*(?:,|\band\b|\bon\b|\bin\b|\binside\b|\.|$))")
 """Further plural nouns of an outline list ("outline the fairways, greens and bunkers")."""
 
@@ -251,8 +253,8 @@ def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
     at = m.end(plural[0])  # after the first plural noun: "the hedges| and fences"
     while (more := _MORE_OUTLINED.match(t, at)) is not None:
         word = more.group(1)
-        if word in vocab.label_stopwords or word in _HABITAT or vocab.canonical_class(word) \
-                or topic_index(word, vocab) is not None:
+        if any(w in vocab.label_stopwords or w in _HABITAT for w in word.split()) \
+                or vocab.canonical_class(word) or topic_index(word, vocab) is not None:
             break
         out.append(singular(word))
         at = more.end()
