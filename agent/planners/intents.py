@@ -160,8 +160,6 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             "water" if has("change_target_water", text) and n_scenes == 2 else None)
         if not (a.change or has("change", text)):
             break
-    if a.labels and n_scenes > 2 and not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
-        a.change = a.change_event = False  # "for the damage tally, sort each chip into ..."
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
@@ -215,9 +213,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     # "outline the sediment plume off the river mouth": the plume, no water map
     a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
-    if a.water and n_scenes > 2 and any(has("water_weak", lab) for lab in a.labels or []) and not \
-            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
-        a.water = False  # "say standing water or dry soil for each": a label, not a water map
+    if a.labels and n_scenes > 2:
+        _labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
@@ -384,6 +381,16 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = a.detect = a.segment = a.water = a.biomass = False  # the result exists
         a.classes, a.indices = [], []
     return a
+
+
+def _labels_are_the_theme(a: Analysis, t: str, vocab: Vocabulary) -> None:
+    """Images sorted into labels: the labels' theme asks for no change ("the damage tally")
+    or water map ("say standing water or dry soil"), unless a change or amount is named."""
+    if not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
+        a.change = a.change_event = False
+    if a.water and any(vocab.has("water_weak", lab) for lab in a.labels or []) and not \
+            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
+        a.water = False
 
 
 def _rgb_only(a: Analysis, req: RequestText) -> bool:
