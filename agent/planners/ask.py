@@ -57,6 +57,7 @@ _IMPERATIVE = re.compile(
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
     r"labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
@@ -70,11 +71,12 @@ sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
-_BEFORE = re.compile(r"^\s*before (?:i |we )?(?:try to |want to |can |start to )?"
+_BEFORE = re.compile(r"^\s*before (?:(?:i|we) (?!(?:had|have|was|were|did)\b)[a-z]+\b|"
+                     r"(?:i |we )?(?:try to |want to |can |start to )?"
                      r"(?:(?:run|do|start|compute|map|count|use|compare|"
                      r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
                      r"submit|send|put|import|include|publish|feed|give|pass|hand|upload|apply)\b|"
-                     r"\w+ing\b)"
+                     r"\w+ing\b))"
                      r"[^,:;.?!]{0,80}[,:]")
 _TRAINING_SET = re.compile(r"^\s*(?:for|to (?:build|make|train|grow|extend|label|fill)) "
                            r"(?:our|my|the|a) [^,:;.?!]{0,60}\b(?:training|validation|test) "
@@ -140,7 +142,7 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
     for a, b in spans:
         for pattern in (_ROLE, _BEFORE, _TRAINING_SET):
             m = pattern.search(norm[a:b])
-            if m and not _NUMBER_OR_FILE.search(m.group(0)):
+            if m and not _NUMBER_OR_FILE.search(_YEAR.sub(" ", m.group(0))):  # a year: no arg
                 out.append((a + m.start(), a + m.end()))
     return out
 
@@ -166,3 +168,20 @@ def blank(text: str, spans: list[Span]) -> str:
     for start, end in spans:
         text = text[:start] + " " * (end - start) + text[end:]
     return text
+
+
+_WHY = re.compile(r"(?:^|[.?!;]|  )\s*(why|how can (we|you|i|one) tell|what (could|might|may) "
+                  r"have (created|caused|made|formed)|what clues)\b")
+_EVIDENCE = re.compile(
+    r"\b(gives?|giving) it away\b|\bwhat ((in|on) (the|this) (photo|picture|image|frame|chip|"
+    r"quicklook|scene|view) (points|supports|suggests|tells|shows|speaks)|(supports|suggests) "
+    r"(that|this|it)|points (one way|to (it|that|this)))")
+_AMOUNT = re.compile(r"\b(how many|how much|percent\w*|count\w*|hectares?|km2|(the|what|total) "
+                     r"area)\b")
+
+
+def asks_why(asks: str, norm: str) -> bool:
+    """Whether a request asks why the picture looks as it does, or for its visual evidence ("is
+    it burn scar or cloud shadow, and what gives it away?"), and no amount: the picture is
+    described, nothing mapped (``asks`` the asking text, ``norm`` the whole request)."""
+    return bool((_WHY.search(asks) or _EVIDENCE.search(norm)) and not _AMOUNT.search(asks))

@@ -60,8 +60,18 @@ _ASSESSED = re.compile(r"\b(?:how (?:good|accurate|reliable|well)|scor\w*|evalua
 """The words before a file that is itself assessed ("how good is the tile x.tif against ...")."""
 _DONE = re.compile(r"\W*(?:i|we)\s+(?:have\s+|had\s+|already\s+)?(?:ran|run|performed|produced|"
                    r"made|generated|created|did|done|computed|classified|trained|mapped|built|"
-                   r"derived|exported|digiti[sz]ed)\b")
+                   r"derived|exported|digiti[sz]ed|thresholded|calculated|segmented|detected|"
+                   r"delineated|estimated|extracted)\b")
 """A sentence that says the analyst made the result already ("I ran a classification ...")."""
+_DESCRIBED = re.compile(
+    r"\b(?:a|an|the|our|my|their|its|this|that|your|own)\s+(?:[\w/-]+\s+){0,6}?"
+    r"(?:masks?|maps?|extents?|classifications?|layers?|predictions?|delineations?)\b"
+    r"(?:\s+(?!(?:scenes?|images?|imagery|tiles?|photos?|mosaics?|orthos?\w*|frames?|rasters?|"
+    r"captures?|acquisitions?|pass(?:es)?|granules?|quicklooks?|chips?|xfilex)\b)[\w/,-]+){0,8}?"
+    r"\s*\(\s*xfilex")
+"""A file in brackets after the product it is ("our vh threshold ice mask for the nemunas on
+10 january (x.tif)", "the gfm observed flood extent for the sindh floods (x.tif)"): a result,
+unless a scene noun sits between ("the water map of the sentinel-1 scene (s1.tif)")."""
 _CLAUSE = re.compile(r"[;?!]|\.(?!\d)|,?\s*\b(?:and then|then|and)\b")
 _COMPARED = re.compile(r"\b(against|versus|vs|with|to)\.?\s+(?:[a-z0-9]+\s+){0,3}$")
 
@@ -169,7 +179,10 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
             ref = candidates[candidates.index(back[0]) - 1]
         if ref is None:
             ref = next((i for i in candidates if _truth_name(mentions[i])), None)
-        if ref is None and len({mentions[i] for i in candidates}) >= 2 and not _REGION_CUE.search(
+        named = {mentions[i] for i in candidates}  # (not the last of a set of chips, nor a
+        # region: two files, or a region and a reference among the vector files)
+        if ref is None and (len(named) == 2 or sum(
+                bool(VECTOR_FILE.search(m)) for m in named) >= 2) and not _REGION_CUE.search(
                 windows[candidates[-1]][1]):  # "find the pivots inside aquifer.geojson": a region
             ref = candidates[-1]
         if ref is not None:
@@ -182,6 +195,10 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
                     # "the water map of s1.tif against ...": s1.tif is the scene)
                     and re.match(r"\W*(?:against|versus|vs)\b", text[ends[i]:])))]  # ..."
             context = ask.blank(text, ask.background_spans(text))  # "the report gives ..."
+            described = [m.span() for m in _DESCRIBED.finditer(context)]
+            results += [i for i in candidates if i not in results and not VECTOR_FILE.search(
+                mentions[i]) and any(a <= masks[i] < b for a, b in described)]
+            context = ask.blank(context, described)  # the products' names ask for nothing
             out.make = not all(VECTOR_FILE.search(m) for m in mentions) and _makes_first(
                 context, masks[ref], vocab, bool(results))  # two vector files: nothing to make
             if not out.make:

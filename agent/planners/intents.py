@@ -7,6 +7,7 @@ import re
 from agent.planners import (
     ask,
     composite_slots,
+    cover_classes,
     declines,
     label_slots,
     object_nouns,
@@ -118,7 +119,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
         a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
             ask.blank(t, stated), vocab, skip + cover, names) or a.classes
-    t = ask.blank(t, skip)  # label lists, queries and zones name no other intent
+    asks, t = t, ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
     a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(t)
@@ -177,8 +178,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t) and not (re.search(  # "in this true-colour picture": the
-        r"\b(in|on|from|of|at) (this|the|that|my|our|each|these) ((natural|true|false)[\s-]"
-        r"colou?r|colou?r[\s-]infrared|cir)\b", t)  # given view
+        r"\b(in|on|from|of|at|with) (this|the|that|my|our|each|these) ([\w-]+ ){0,2}?((natural|"
+        r"true|false)[\s-]colou?r|colou?r[\s-]infrared|cir|rgb|quicklooks?|thumbnails?|previews?|"
+        r"(ndvi|evi|savi|ndwi|mndwi|nbr|median|mean|monthly|annual) composites?)\b", t)
         and not re.search(r"\b(make|create|render|produce|generate|give me|visuali[sz]e|display|"
                           r"show (me|it|them|xfilex|(the|this|these) \w+))\b", t))
     a.question = has("question", t)
@@ -208,9 +210,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
     weak_water = has("water_weak", t) and (water_presence or not (
         a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
+        or (a.counting and object_nouns.counts_no_water(t, vocab))  # "count the deer on the
         or slots.topic_index(t, vocab) is not None  # "what burned between the rivers": NBR
         or not has("water_weak", (object_nouns.outlined_noun(t, vocab) or "water").split()[-1])))
-    # "outline the sediment plume off the river mouth": the plume, no water map
+    # frame" (of the river terrace); "outline the sediment plume off the river mouth": no map
     a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
     if a.labels and n_scenes > 2:
@@ -265,11 +268,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"them)?\s*(flood\w*|water|inundat\w*|it\b)", t) and (a.water or re.search(
                 r"\b(flooded|submerged|inundated|under water)\b", t)):
         a.water = a.in_water = True  # "buildings inside the flood extent": detected there
-    if n_scenes and re.search(r"(?:^|[.?!;]|  )\s*(why|how can (we|you|i|one) tell|what "
-                              r"(could|might|may) have (created|caused|made|formed)|what clues)\b",
-                              t) and not \
-            re.search(r"\b(how many|how much|percent\w*|count\w*|hectares?|km2|(the|what|total) "
-                      r"area)\b", t):
+    if n_scenes and ask.asks_why(t, req.norm):
         a.vqa, a.classify, a.change = True, False, False  # "why is the vegetation so bright?"
         a.detect = a.water = a.segment = a.biomass = a.trend = a.trend_strong = False
         a.classes, a.indices = [], []
@@ -331,7 +330,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classify = True  # "produce a land cover map": scene labels per tile, nothing given
     products.given_product(a, t, full, vocab, n_scenes, make_map is not None)
     if n_scenes >= 2 and has("set_question", t) and not (
-            a.classify or a.detect or a.water or a.indices or a.biomass or a.change
+            a.classify or a.detect or a.segment or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite) and (
                 topics.names_scene_label(t, vocab) or re.search(
                     r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|"
@@ -370,12 +369,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.classify and a.labels and not (each and vocab.class_pattern.search(each.group(1))))
             or a.indices or a.metadata):  # "how are the trees doing? NDVI": its subject
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
+    cover_classes.read(a, asks, full, vocab, n_scenes)  # "map A, B and C: area of each"
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
     object_nouns.outline_named(a, t, vocab, _rgb_only(a, req))  # "outline the seagrass beds"
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
                                                   r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata
-    if a.metadata and a.classify and not a.labels and not re.search(r"\bclassif", t):
+    if a.metadata and a.classify and not a.labels and not re.search(r"\bclassify\b", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
     if a.files.assess and not a.files.make and not a.labels:
         a.classify = a.detect = a.segment = a.water = a.biomass = False  # the result exists

@@ -352,6 +352,8 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
         if ok and len(labels) > 2 and re.search(rf"\bby {re.escape(labels[0])}\s*,", body):
             labels = labels[1:]  # "sort these chips by crop, soybean, corn or rice"
+        if ok and len(labels) > 2 and labels[-1].split()[0] in ("whichever", "whatever"):
+            labels = labels[:-1]  # "..., bare soil or water, whichever dominates"
         tail = labels[-1].split() if labels else []
         if ok and len(tail) == 2 and tail[0] in labels[:-1]:
             labels[-1] = tail[0]  # "forest/non-forest": the two words are no new label

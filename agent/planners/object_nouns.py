@@ -126,11 +126,22 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     out = [first]
     while (more := _MORE.match(text, _after(m, used))) is not None:
         noun, used = _named(more, vocab)
-        if noun is None:
+        if noun is None or noun.split()[0] in _STEP_VERBS:  # "the crop circles, outline each"
             break
         out.append(noun)
         m = more
     return list(dict.fromkeys(out))
+
+
+_COUNTED = re.compile(r"\b(?:how many|count|number of|detect|find|identify|spot)\b[^.?!;]{0,40}")
+
+
+def counts_no_water(text: str, vocab: Vocabulary) -> bool:
+    """Whether a count names objects and no water bodies ("count the deer on the frame" of the
+    river terrace; not "how many of the on-farm reservoirs"): a water word elsewhere only
+    places the scene."""
+    return bool(counted_nouns(text, vocab)) and not any(
+        vocab.has("water_weak", m.group(0)) for m in _COUNTED.finditer(text))
 
 
 def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple[str | None, int]:
@@ -142,6 +153,15 @@ def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple
                             SAME_PLURAL or words[used - 1] != noun.split()[-1]):
         return None, 0
     return noun, used
+
+
+_STEP_VERBS = frozenset(("outline", "segment", "trace", "delineate", "measure", "count", "give",
+                         "tell", "report", "map", "compute", "calculate", "list", "mark", "show",
+                         "then", "estimate", "draw", "digitise", "digitize"))
+"""Words after a comma that start the next step, not another object."""
+_OUTLINE_THEM = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e)\s+(?:them|each"
+                           r"(?: one| of them)?|every one|those)"
+                           r"(?=\s*(?:[,.;:!?]|$|(?:and|then|so|to|with|in|on)\b))")
 
 
 def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False) -> None:
@@ -156,8 +176,10 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
             count ("how many penguins" on snow) whose asking sentences name no topic, of
             objects that are no topic themselves.
     """
-    if a.classes or (a.detect and counting) or a.segment or a.water or a.indices or a.biomass \
-            or a.change or a.classify or a.search or a.metadata or a.everything:
+    them = a.segment and not a.classes and _OUTLINE_THEM.search(t) is not None  # "find
+    # the ice floes, outline them": found by name, then outlined
+    if a.classes or (a.detect and counting) or (a.segment and not them) or a.water or a.indices \
+            or a.biomass or a.change or a.classify or a.search or a.metadata or a.everything:
         return
     each = None if counting else _PER_OBJECT.search(t)
     if each and (noun := _noun([each.group(1)], vocab)[0]) and topic_index(noun, vocab) is None:
@@ -165,7 +187,7 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
         a.statistic = "length" if each.group(2) in ("length", "width") else None
         a.object_area = a.statistic is None
         return
-    if not (a.counting if counting else a.count_words or a.detect):
+    if not (a.counting if counting else a.count_words or a.detect or them):
         return  # "detect the icebergs": the detector is asked for them by name
     if counting and topic_index(blank(t, statement_spans(t)), vocab) is not None:
         return  # "how many fire alerts? ... map the burned area": the asks name the topic
@@ -187,7 +209,7 @@ _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "a
                       "through", "into", "to", "of", "under", "beside", "next", "that", "which",
                       "where", "off", "behind", "below", "above", "beyond", "upstream",
                       "downstream", "onto", "against", "among", "outside", "than"))
-_NO_CLASS = frozenset(("area", "region", "extent", "boundary", "field", "parcel", "feature",
+_NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "feature",
                        "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
                        "object", "outline", "edge", "border", "footprint", "crown", "plot",
                        "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
@@ -215,7 +237,7 @@ _WORN = frozenset((
                    "existing", "remaining", "drainage", "eroding", "eroded", "active",
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
                    "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
-                   "surface", "pale", "thick", "thin", "dense"))
+                   "surface", "pale", "thick", "thin", "dense", "fresh", "recent"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -283,4 +305,7 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
             len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
             not rgb and topic_index(noun, vocab) is not None) or _ADVERB.search(noun.split()[0]):
         return None
+    if noun.endswith(" field") and noun.split()[0] in ("agricultural", "crop", "farm", "arable",
+                                                       "cultivated", "cropped"):
+        return "field"  # "the agricultural fields" are fields
     return noun

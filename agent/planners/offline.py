@@ -61,13 +61,14 @@ class OfflinePlanner:
         req = read_request(request, vocab.corrector)
         files = read_files(req, vocab)
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
-        paths = ([(s.path, s.modality) for s in rasters]
-                 or [(f, None) for f in files.scenes(req.files)])
+        stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
+        paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
+                 or [(f, stated.get(f)) for f in files.scenes(req.files)])
         moded = [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]
         if (joined := clause_scenes.plan_per_clause(request, moded, self.plan,
                                                     req.norm)) is not None:
             return joined  # a different ask per scene
-        named_all = len(paths) > 1 and all(p in req.mentions for p, _ in paths)
+        named_all = scene_refs.names_all(req.norm, req.mentions, [p for p, _ in paths])
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
             len(paths) == 2 and topics.pair_class_change(req.norm, vocab)) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
@@ -84,6 +85,8 @@ class OfflinePlanner:
             paths = [(p, None) for p in facts.year_range(paths[0][0], paths[1][0])]
         found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
+        if a.metadata and a.indices and not products.VALUE_ASKED.search(req.norm):
+            a.indices = []  # "what projection is the ndvi file on": its header only
         if a.indices and a.threshold is None and found and a.product is None and all(
                 products.names_index(s.path, a.indices[0]) for s in found):
             a.product, a.indices = "mean", []  # "ndvi_2011_005.tif": given, not computed

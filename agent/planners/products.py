@@ -13,8 +13,9 @@ from agent.planners.builder import Builder, SceneRef
 from agent.planners.vocab import Vocabulary
 
 _STAT_OF_VALUES = re.compile(
-    r"\b(mean|average|maximum|max|minimum|min|highest|lowest)\b[^.?!;]{0,25}\b(values?|wind "
-    r"speed|speed|elevation|height|depth|backscatter|reflectance|point|dn|lst|temperatures?|"
+    r"\b(mean|average|maximum|max|minimum|min|highest|lowest|sum|total)\b[^.?!;]{0,25}\b(values?|"
+    r"wind speed|speed|elevation|height|depth|backscatter|reflectance|point|dn|lst|temperatures?|"
+    r"radiance|(?:night[\s-]?time )?lights|brightness|luminance|"
     r"(?:thermal |red |nir |green |blue )?band \d+)\b")
 """A statistic of the raster's own values ("the mean wind speed in w.tif", "the mean of band
 10 inside park.geojson")."""
@@ -26,6 +27,14 @@ _DESCRIBED = re.compile(
     r"(fraction|percent\w*|share|density|probability|concentration)\b")
 """A context sentence saying what the given rasters hold ("the density maps give the fraction
 of each pixel covered"): products, measured as they are."""
+
+
+VALUE_ASKED = re.compile(
+    r"\b(mean|average|median|max\w*|min\w*|highest|lowest|how much|area|percent\w*|share|"
+    r"fraction|hectares?|km2|sum|total|compute|calculate|map (?:the|all|every|it|them)|extract\w*|"
+    r"plot|series|trend|"
+    r"values? (?:at|of|inside|in|over|for))\b")
+"""Words that ask for values, not a header ("the mean of the ndvi file")."""
 
 
 def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int,
@@ -46,7 +55,8 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
                                             or a.classify):  # backscatter change": a trend
         word = stat_of_values.group(1)
         a.product = ("max" if word in ("maximum", "max", "highest") else
-                     "min" if word in ("minimum", "min", "lowest") else "mean")
+                     "min" if word in ("minimum", "min", "lowest") else
+                     "sum" if word in ("sum", "total") else "mean")
         a.vqa = a.caption = False
         band = re.search(r"\bband (\d+)\b", stat_of_values.group(0))
         a.band = int(band.group(1)) if band else None
@@ -55,6 +65,7 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
             (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.search
             or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
             or a.files.assess
+            or (a.metadata and not VALUE_ASKED.search(t))  # "the map's pixel size?": header
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
             or (a.segment and re.search(r"\b(outline|delineate|digiti[sz]e) the \w+s\b", t))

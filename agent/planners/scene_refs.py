@@ -22,10 +22,11 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
+from agent.planners import ask
 from agent.planners import scenes as facts
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
-         r"mosaic)")
+         r"mosaic|orthomosaic|orthophoto|ortho)")
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0, "latter": -1}
 """Ordinal words -> index of the scene in the order given (-1: the last); also used by the
@@ -55,7 +56,8 @@ _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,
                     r"(?:19|20)\d\d\b")
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
-                  r"acquisitions?|files?|rasters?|chips?|ones)\b")
+                  r"acquisitions?|files?|rasters?|chips?|ones)\b|"
+                  r"\b(?:in|on|for|across|from) both\b")
 _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
                         r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"
                         r"\d[^.;,]*|"
@@ -76,6 +78,26 @@ _MODALITY = {
                           rf"true colou?r|aerial)\b{_COORD}"),
     "hyperspectral": re.compile(rf"\b(?:hyperspectral|hsi|aviris)\b{_COORD}"),
 }
+
+
+_DESCRIBES = re.compile(rf"\s*{_NOUN}s?\s*[(,:]?\s*xfilex")
+"""A modality word whose noun is followed by a file name names that file, picks none."""
+
+
+def names_all(norm: str, mentions: Sequence[str], paths: Sequence[str]) -> bool:
+    """Whether the request names every one of several scenes itself, so that none is picked
+    ("flood in s1.tif with the buildings of the optical b.tif"). Names given only in statements
+    do not count when an ask refers to a scene by modality ("we have a radar scene (a.tif) and
+    an optical image (b.tif). on the optical image, count the buildings")."""
+    if len(paths) < 2 or not all(p in mentions for p in paths):
+        return False
+    stated = ask.statement_spans(norm)
+    asked = {name for name, m in zip(mentions, re.finditer("xfilex", norm), strict=False)
+             if not any(a <= m.start() < b for a, b in stated)}
+    asks = ask.blank(norm, stated)
+    return all(p in asked for p in paths) or not any(
+        not _DESCRIBES.match(asks, m.end()) for pattern in _MODALITY.values()
+        for m in pattern.finditer(asks))
 
 
 def _modality_matches(kind: str, modality: str | None) -> bool:
@@ -138,7 +160,8 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
         picked |= {i for i, d in enumerate(dates) if d and len(d) == 10
                    and int(d[5:7]) == month}
     for kind, pattern in _MODALITY.items():
-        if pattern.search(norm):  # a scene of unknown modality counts as optical, never as SAR
+        if any(not _DESCRIBES.match(norm, m.end()) for m in pattern.finditer(norm)):
+            # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
             picked |= {i for i, (_, mod) in enumerate(scenes)
                        if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}
     return sorted(picked) if 0 < len(picked) < n else []

@@ -69,6 +69,33 @@ def text_modalities(text: str, vocab: Vocabulary) -> set[str]:
     return kinds
 
 
+_NAMED_BY = re.compile(r"\b(?:image|scene|one|picture|photo|tile|file|raster|chip|frame|cube|"
+                       r"mosaic|orthomosaic|granule|product|acquisition|capture)s?\s*[(,:]?\s*$")
+"""A noun right before a file name ("a radar scene (a.tif)"): the words before it describe it."""
+
+
+def stated_modalities(norm: str, mentions: list[str], vocab: Vocabulary) -> dict[str, str]:
+    """Modalities the text gives one file each ("a radar scene (a.tif) and an optical image
+    (b.tif)" -> a.tif sar, b.tif multispectral): the words of the noun phrase right before the
+    name, not crossing another name or a sentence end."""
+    out: dict[str, str] = {}
+    previous = 0
+    for k, m in enumerate(re.finditer(r"xfilex", norm)):
+        window = re.split(r"[.;?!]\s|xfilex", norm[previous:m.start()])[-1][-60:]
+        previous = m.end()
+        if k >= len(mentions) or not _NAMED_BY.search(window):
+            continue
+        phrase = re.split(r"\b(?:and|or|with|than|versus|vs)\b", window)[-1]
+        kinds = {mod for mod, pattern in vocab.hint_patterns.items() if pattern.search(phrase)}
+        if not kinds:
+            kinds = ({"multispectral"} if re.search(r"\boptical\b", phrase) else {"rgb"}
+                     if re.search(r"\b(?:rgb|true[\s-]colou?r|natural[\s-]colou?r)\b", phrase)
+                     else set())
+        if len(kinds) == 1:
+            out[mentions[k]] = kinds.pop()
+    return out
+
+
 def epoch_of(name: str) -> int | None:
     """The epoch number of names such as ``t0.tif``, ``area_t2.tif`` (else None)."""
     m = re.search(r"(?:^|[^a-z0-9])t(\d{1,2})(?:[^0-9]|$)", PurePath(name).stem.lower())

@@ -35,7 +35,7 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
 _ITEMS = (r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips|"
-          r"frames|snapshots|acquisitions)")
+          r"frames|snapshots|acquisitions|quads)")
 
 
 def _inside(pos: int, spans: list[Span]) -> bool:
@@ -316,6 +316,8 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
     for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
                     rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"
                     r"(?:most|best|closest)\b",
+                    rf"\bthe\s+{num}\s+[a-z-]+\b[^.?!;]{{0,60}}?\b(?:that|which)\s+(?:look|looks|"
+                    r"resemble|match)\b",  # "the 20 after-images in our archive that look"
                     rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
                     r"(?:the\s+)?most\b",
                     rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):

@@ -34,7 +34,8 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
            "foot": 0.3048, "inch": 0.0254}
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)))")
-_JOIN = r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|\(|,))*\s*"
+_JOIN = (r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|works? out "
+         r"(?:to|at)|comes? (?:out )?(?:to|at)|amounts to|\(|,))*\s*")
 _GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)[\s-]+distance)(?:\s+(?:for|of)\s+"
              r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
@@ -47,6 +48,8 @@ _GSD_PATTERNS = (
     re.compile(_GSD_WORD + _JOIN + _NUM + r"(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE),
     re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
+    re.compile(r"\b(?:one|1|each|a|every) pixel (?:is|equals|represents|covers|corresponds to|"
+               r"stands for)\s+(?:about\s+|roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"[\s-]*(?:\(\s*|,\s*)?(?:gsd\b|(?:(?:spatial|ground|"
                r"pixel|native|nominal)\s+)?resolution\b|ground[\s-]+sampl\w*[\s-]+distance|"
                r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),

@@ -107,7 +107,8 @@ shows significant damage or looks undamaged", "whether it's a cleared pad ...").
 
 ASKS_LABEL = re.compile(
     r"\b(each|every) (of (these|the|those|my) )?([\w-]+ ){0,3}(images?|chips?|tiles?|"
-    r"photos?|pictures?|scenes?|patch(es)?|frames?)\b[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
+    r"photos?|pictures?|scenes?|patch(es)?|frames?|jpe?gs?|pngs?|orthophotos?|snapshots?)\b"
+    r"[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
     r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
     r"tile|photo|patch|area)( in \w+( \w+)?\s+xfilex)?)\b|"
     r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"
@@ -124,9 +125,10 @@ _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
 COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
                             r"(?:the\s+|an?\s+|its\s+)?$")
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:[^.;?!\d]|\.\d){0,30}?\d(?:[^.;?!]|\.\d){0,40}?"
-                      r"\bas\b(?! well\b)")
+                      r"\bas\b(?! well\b)|\b(?:are|is|be|get|gets|were|was) (?:not )?counted as\b")
 """A verb before an index that computes it; a "count pixels above X as Y" / "counting dNBR of
-0.1 and above as burnt" class definition (a count, a number, then "as")."""
+0.1 and above as burnt" class definition (a count, a number, then "as"); "ponds that are
+always wet are not counted as flooding" defines a class, too."""
 
 LABEL_COUNT = re.compile(
     r"\bhow many (?:of each|(?:\w+ ){0,2}?(?:fall|falls|are|were|go|end up|land) in(?:to)? (?:each|"
@@ -150,8 +152,10 @@ _GIVEN_SHAPES = re.compile(
 
 
 _GIVEN_WATER = re.compile(
-    r"\b(?:the|our|my|this) (?:mapped |observed |official )?(?:flood\w*|water|inundation)"
-    r"(?: \w+)? (?:lines?|extents?|polygons?|outlines?|masks?|layers?)\b"
+    r"\b(?:the|our|my|this|\w+s|\w+'s) (?:[\w-]+ )?(?:mapped |observed |official )?(?:flood\w*|"
+    r"water|inundation)"
+    r"(?: \w+){0,2}? (?:lines?|extents?|polygons?|outlines?|masks?|layers?|corridors?|buffers?|"
+    r"zones?|paths?)\b"
     r"(?=\s*(?:\(\s*|in\s+|from\s+)?xfilex)|"
     r"\bfor (?:the |our |a )?(?:flood|water) (?:mapping|monitoring|analysis|work)\b")
 

@@ -1,0 +1,40 @@
+"""Scenes referred to by modality: words that describe a named file pick nothing, an ask
+that names a modality picks the scenes of that modality."""
+
+from __future__ import annotations
+
+from agent.planners import scene_refs
+from agent.planners.scenes import stated_modalities
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
+
+TEXT = ("We have a radar scene (csk_20230208.tif) and an optical image (phr_20230210.tif). "
+        "On the optical image, count the buildings.")
+
+
+def test_noun_phrase_before_a_name_gives_its_modality() -> None:
+    vocab = get_vocabulary()
+    req = read_request(TEXT, vocab.corrector)
+    assert stated_modalities(req.norm, req.mentions, vocab) == {
+        "csk_20230208.tif": "sar", "phr_20230210.tif": "multispectral"}
+    req = read_request("Compare a.tif and b.tif.", vocab.corrector)
+    assert stated_modalities(req.norm, req.mentions, vocab) == {}
+
+
+def test_names_in_statements_do_not_stop_a_modality_pick() -> None:
+    vocab = get_vocabulary()
+    req = read_request(TEXT, vocab.corrector)
+    paths = ["csk_20230208.tif", "phr_20230210.tif"]
+    assert not scene_refs.names_all(req.norm, req.mentions, paths)
+    scenes = [("csk_20230208.tif", "sar"), ("phr_20230210.tif", "multispectral")]
+    assert scene_refs.referenced(req.norm, scenes) == [1]
+    both = read_request("Detect the ships in csk_20230208.tif and in the optical "
+                        "phr_20230210.tif.", vocab.corrector)
+    assert scene_refs.names_all(both.norm, both.mentions, paths)
+
+
+def test_describing_words_pick_nothing() -> None:
+    vocab = get_vocabulary()
+    req = read_request("I have a radar scene (a.tif) and an optical image (b.tif): detect the "
+                       "ships in both.", vocab.corrector)
+    assert scene_refs.referenced(req.norm, [("a.tif", "sar"), ("b.tif", "multispectral")]) == []
