@@ -195,6 +195,21 @@ class Builder:
         """An ``estimate_biomass`` step, inside ``region`` when given."""
         return self.add("estimate_biomass", image=scene.path, region=region)
 
+    def search(self, query: str, archive: str, on_hits: bool) -> str:
+        """``search_images``, then the objects, water or index asked of its hits (``on_hits``:
+        "then map the water on those hits", not words of the query)."""
+        a = self.a
+        ref = self.add("search_images", query=query, archive=archive, top_k=a.top_k)
+        hits = SceneRef(ref, a.text_modality)
+        if a.detect or a.segment:
+            self.objects(None, image=ref)
+        elif on_hits:
+            if a.water:
+                self.water(hits)
+            for i, name in enumerate(a.indices):
+                self.index(hits, name, first=i == 0)
+        return ref
+
     def objects_before(self, scene: SceneRef, target: str, outlined: bool) -> None:
         """The objects of a pair's earlier scene ("what share of the buildings is damaged":
         all of them), outlined when asked; the damaged ones are then counted against them."""

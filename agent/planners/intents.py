@@ -90,7 +90,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.files.zones is not None:
         a.zone_statistic = spatial.zone_statistic(t)
     a.classify = has("classify", t) and not has("classify_pixels", t) and has(
-        "classify", re.sub(r"\b(classified|classification)\b(?! (of|into)\b)", " ", t))
+        "classify", re.sub(r"\b(classified|classification)\b(?! (of|into)\b)", " ", ask.blank(
+            t, [(i, j) for i, j in ask.statement_spans(t) if not _LABEL_VERB.search(t, i, j)])))
+    # statements name no classification ("daily imagery with monthly land-cover labels.")
     # "the classified land cover image", "water-classified layers": a product, no request
     a.search = has("search", t)
     if a.search:
@@ -217,7 +219,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
     if a.labels and n_scenes > 2:
-        _labels_are_the_theme(a, t, vocab)
+        topics.labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
@@ -383,14 +385,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     return a
 
 
-def _labels_are_the_theme(a: Analysis, t: str, vocab: Vocabulary) -> None:
-    """Images sorted into labels: the labels' theme asks for no change ("the damage tally")
-    or water map ("say standing water or dry soil"), unless a change or amount is named."""
-    if not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
-        a.change = a.change_event = False
-    if a.water and any(vocab.has("water_weak", lab) for lab in a.labels or []) and not \
-            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
-        a.water = False
+_LABEL_VERB = re.compile(r"\b(classify|label|sort|tag|assign|categori[sz]e)\b")
 
 
 def _rgb_only(a: Analysis, req: RequestText) -> bool:

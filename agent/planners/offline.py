@@ -142,6 +142,9 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
+_ON_HITS = re.compile(r"\b(on|for|in|of) (those|these|the|each of the) (hits|results|matches|"
+                      r"retrieved \w+)\b")
+"""Steps asked of what a search returns, not words of its query."""
 _HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}?\b(chang|evolv|"
                           r"develop)\w*\b")
 """How an index developed over two dated scenes ("how did NDVI change from 2019 to 2024"): its
@@ -198,10 +201,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     if a.search:
         archive = (req.folders[0] if req.folders else scenes[0].path if len(scenes) == 1
                    else _common_folder(scenes) if scenes else "$image")
-        search_ref = b.add("search_images", query=a.query or _sentence(raw, b.vocab, ("search",)),
-                           archive=archive, top_k=a.top_k)
-        if a.detect or a.segment:
-            b.objects(None, image=search_ref)
+        search_ref = b.search(a.query or _sentence(raw, b.vocab, ("search",)), archive,
+                              _ON_HITS.search(req.norm) is not None)
     if a.classify:
         images = [b.rgb(s) for s in scenes] or (list(req.folders) or ["$image"])
         b.add("classify_scene", images=images, labels=a.labels)

@@ -42,14 +42,19 @@ def _inside(pos: int, spans: list[Span]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
+_FIXED = (r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+|main\s+|container\s+|cargo\s+|"
+          r"fishing\s+|ferry\s+|old\s+|new\s+|inner\s+|outer\s+|north\s+|south\s+|east\s+|"
+          r"west\s+|local\s+|military\s+)?")
+_DET = r"(?:the|a|an|this|that|these|those|its|their|each|every)"
 _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
                        r"over|by|from|into|onto|off|outside|behind|alongside|close to|adjacent to|"
-                       r"(?:left|right|north|south|east|west|top|bottom) of|(?:images?|scenes?|"
-                       r"pictures?|photos?|tiles?|views?|mosaic) of)\s+"
-                       r"(?:the|a|an|this|that|these|those|its|their|each|every)?\s*"
-                       r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+|main\s+|"
-                       r"container\s+|cargo\s+|fishing\s+|ferry\s+|old\s+|new\s+|inner\s+|"
-                       r"outer\s+|north\s+|south\s+|east\s+|west\s+|local\s+|military\s+)?)$")
+                       r"(?:images?|scenes?|pictures?|photos?|tiles?|views?|mosaic) of)\s+"
+                       rf"(?:{_DET}\s+(?:(?!(?:and|or|then|outline|count|detect|find|map|segment|"
+                       r"measure|give|show|mark|trace|all|every|each)\b)[a-z0-9-]+\s+){0,2}|"
+                       rf"{_FIXED})|\b(?:left|right|north|south|east|west|top|bottom) of\s+"
+                       rf"{_DET}?\s*{_FIXED})$")
+"""A place before a class word ("ships in the harbour", "trucks on the pharr-reynosa bridge
+deck"): up to two words after a determiner; "to the right of the gray tank" names the tank."""
 
 _INTO_CLASSES = re.compile(r"\b(?:segment\w*|classif\w*|split\w*|divid\w*|sort\w*|separat\w*|"
                            r"partition\w*|categori[sz]\w*)\b[^.;?!]{0,60}\binto\s+(?:the\s+)?$")
@@ -115,8 +120,10 @@ _NOT_INDEX = re.compile(r"\b(?:no|not|without|instead of|rather than|never|canno
 
 def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
     """Index names named in ``text`` (explicitly or by alias) with their positions; one said
-    not to be used ("so no NBR", "instead of NDVI") is left out."""
+    not to be used ("so no NBR", "instead of NDVI") is left out, and one wanted "instead" is
+    the only one."""
     out: list[tuple[str, int]] = []
+    preferred = None
     for m in vocab.index_pattern.finditer(text):
         key = " ".join(m.group(0).replace("-", " ").split())
         name = vocab.index_of.get(key)
@@ -127,7 +134,9 @@ def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
             continue  # "the water index MNDWI": the alias describes the index named after it
         if name and name not in (n for n, _ in out):
             out.append((name, m.start()))
-    return out
+        if name and re.match(r"\s+instead\b(?! of)", text[m.end():]):
+            preferred = name  # "NDVI saturates, so we want EVI instead": EVI only
+    return [(n, at) for n, at in out if n == preferred] if preferred else out
 
 
 def topic_index(text: str, vocab: Vocabulary) -> str | None:
@@ -310,8 +319,11 @@ def word_number(token: str, vocab: Vocabulary) -> int | None:
 
 
 def find_top_k(text: str, vocab: Vocabulary) -> int | None:
-    """How many hits a retrieval asks for ("top 5", "the five images", "10 best tiles")."""
+    """How many hits a retrieval asks for ("top 5", "the five images", "10 best tiles", "the
+    five hundred that look most cloudy")."""
     words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
+    text = re.sub(rf"\b(\d+|{words}) (hundred|thousand)\b", lambda m: str(
+        (word_number(m.group(1), vocab) or 1) * (100 if m.group(2) == "hundred" else 1000)), text)
     num = rf"(\d+|{words})"
     for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
                     rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"

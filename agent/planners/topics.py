@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from agent.planners.analysis import Analysis
 from agent.planners.slots import NUM
 from agent.planners.text import VECTOR_FILE
 from agent.planners.vocab import Vocabulary, singular
@@ -188,3 +189,13 @@ def given_shapes(text: str, mentions: list[str]) -> str:
         return " " * len(m.group(0)) if _names_vector(text, m, mentions) else m.group(0)
     text = _OWN_SHAPES.sub(lambda m: " " * len(m.group(0)), text)
     return _GIVEN_SHAPES.sub(blank, text)
+
+
+def labels_are_the_theme(a: Analysis, t: str, vocab: Vocabulary) -> None:
+    """Images sorted into labels: the labels' theme asks for no change ("the damage tally")
+    or water map ("say standing water or dry soil"), unless a change or amount is named."""
+    if not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
+        a.change = a.change_event = False
+    if a.water and any(vocab.has("water_weak", lab) for lab in a.labels or []) and not \
+            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
+        a.water = False
