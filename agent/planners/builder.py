@@ -152,8 +152,10 @@ class Builder:
         """``map_water`` (and a ``measure`` of it when a statistic or count is asked)."""
         a = self.a
         ref = self.water_mask(scene, a.min_area_m2 if not a.detect else None)
-        if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect):
-            return self.add("measure", source=ref, statistic=a.statistic or "count", units=a.units,
+        if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect) or (
+                a.statistic == "length" and not (a.classes or a.segment)):  # the waterline
+            return self.add("measure", source=ref, statistic=a.statistic or "count",
+                            units=a.units if a.statistic != "length" else None,
                             min_area_m2=a.min_area_m2 if not a.statistic else None,
                             max_area_m2=a.max_area_m2 if not a.statistic else None)
         return ref

@@ -41,7 +41,7 @@ def _parts(body: str) -> list[str]:
     """The class names of a list ("water, forest, urban and bare soil")."""
     out = []
     for part in _SPLIT.split(body):
-        part = _HABITAT.sub("", _DETERMINER.sub("", part.strip()))
+        part = _HABITAT.sub("", _DETERMINER.sub("", re.sub(r"\s+\w+ly$", "", part.strip())))
         if part and not _BAD.search(part):
             out.append(part)
     return out

@@ -25,14 +25,14 @@ from agent.planners.vocab import Vocabulary
 
 _OUTPUT = re.compile(r"(?:\b(?:save|saving|export|exporting|write|writing|output|store|storing|"
                      r"dump)|"
-                     r"\b(?:be|been|get|gets|is|are)\s+(?:saved|exported|written|stored))\b"
+                     r"\b(?:be|been|get|gets)\s+(?:saved|exported|written|stored))\b"
                      r"[^.;?!]{0,30}?"
                      r"\b(to|as|into|in)\s+(?:(?:the|a|new|file|called|named)\s+)*$")
 _REFERENCE = re.compile(
     r"(?:\b(?:against|versus|vs)\.?|\b(?:reference|ground[\s-]*truth|truth|labels?|labell?ed|"
     r"annotations?|annotated|gold(?:\s+standard)?|relative to)|\b(?:compar\w*|check\w*|"
     r"validat\w*|evaluat\w*|assess\w*|scor\w*|measur\w*|test\w*|verif\w*)\b[^.;?!]{0,40}?"
-    r"\b(?:with|to))\s+(?:[a-z0-9]+\s+){0,4}$")
+    r"\b(?:with|to))\s+(?:[a-z0-9]+\s+){0,6}$")
 _REGION_CUE = re.compile(r"\b(inside|within|clip\w* to|crop\w* to|limited to|restricted to)\s+"
                          r"(?:[a-z0-9]+\s+){0,4}$")
 _BOX_PROMPTS = re.compile(r"\b(bounding )?box(es)?( prompts?)?\s+(in|from|of|given in|stored in)\s+"
@@ -72,6 +72,9 @@ _DESCRIBED = re.compile(
 """A file in brackets after the product it is ("our vh threshold ice mask for the nemunas on
 10 january (x.tif)", "the gfm observed flood extent for the sindh floods (x.tif)"): a result,
 unless a scene noun sits between ("the water map of the sentinel-1 scene (s1.tif)")."""
+_SAME = re.compile(r"\b(?:do|repeat|redo) (?:the same|that|this|it)\b|\bsame (?:for|on|with)\b")
+"""An ask that repeats what a statement describes ("the report gives the accuracy. do the same
+for our map")."""
 _CLAUSE = re.compile(r"[;?!]|\.(?!\d)|,?\s*\b(?:and then|then|and)\b")
 _COMPARED = re.compile(r"\b(against|versus|vs|with|to)\.?\s+(?:[a-z0-9]+\s+){0,3}$")
 
@@ -183,8 +186,10 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
         # region: two files, or a region and a reference among the vector files)
         if ref is None and (len(named) == 2 or sum(
                 bool(VECTOR_FILE.search(m)) for m in named) >= 2) and not _REGION_CUE.search(
-                windows[candidates[-1]][1]):  # "find the pivots inside aquifer.geojson": a region
-            ref = candidates[-1]
+                windows[candidates[-1]][1]) and (labels_compared or vocab.has(  # "i'm validating
+                    "assess", asked if _SAME.search(asked) else ask.blank(  # task 143." asks
+                        asked, ask.statement_spans(asked)))):  # nothing ("do the same": it does)
+            ref = candidates[-1]  # "find the pivots inside aquifer.geojson": a region
         if ref is not None:
             out.assess, out.reference = True, mentions[ref]
             candidates = [i for i in candidates if mentions[i] != out.reference]

@@ -235,8 +235,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
             r"(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
-            and (a.classes or has("segment", t)) and not a.has_filter:
-        a.statistic = "length"
+            and (a.classes or has("segment", t) or a.water) and not a.has_filter:
+        a.statistic = "length"  # (of a water map: its waterline, "the shoreline in km")
 
     extreme = re.search(r"\b(maximum|max|peak|highest|minimum|min|lowest)\b", t)
     if extreme:  # "the maximum NDVI of each period": the per-date value a trend follows

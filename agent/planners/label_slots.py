@@ -147,6 +147,10 @@ _LABEL_OPENER = re.compile(_OPENER_VERBS + r"[^,]*?" + _AS_LIST +
 """A step that opens a label list ("label each of these chips as spring wheat, corn or ...")."""
 _AS_ITEM = re.compile(r"\s*" + _AS_LIST + r"(.+)$")
 _OPENER_VERB = re.compile(_OPENER_VERBS)
+_BY_CRITERION = (r"\b(?:by|with) (?:(?:its|their|the)\s+)?(?:(?!(?:classes|labels|categories|types)"
+                 r"\b)\w+\s+){0,2}")
+"""Before the first item of a list that names the criterion ("by their main distress, A, B",
+"with its growth stage, one of A, B"), not a label."""
 _BY_COLON = re.compile(_OPENER_VERBS + r"[^.?!;]*\bby [a-z]+(?: [a-z]+)?\s*:$|\b(?:class|category|"
                        r"stage|level|grade|status)\s*:$")
 """The colon after "sort ... by stage" or "give me the damage class": whole labels follow."""
@@ -350,7 +354,8 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
-        if ok and len(labels) > 2 and re.search(rf"\bby {re.escape(labels[0])}\s*,", body):
+        criterion = rf"{_BY_CRITERION}{re.escape(labels[0])}\s*," if labels else ""
+        if ok and len(labels) > 2 and re.search(criterion, body):
             labels = labels[1:]  # "sort these chips by crop, soybean, corn or rice"
         if ok and len(labels) > 2 and labels[-1].split()[0] in ("whichever", "whatever"):
             labels = labels[:-1]  # "..., bare soil or water, whichever dominates"

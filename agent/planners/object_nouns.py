@@ -160,7 +160,7 @@ _STEP_VERBS = frozenset(("outline", "segment", "trace", "delineate", "measure", 
                          "then", "estimate", "draw", "digitise", "digitize"))
 """Words after a comma that start the next step, not another object."""
 _OUTLINE_THEM = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e)\s+(?:them|each"
-                           r"(?: one| of them)?|every one|those)"
+                           r"(?: one| of them)?|every one|those|it)"
                            r"(?=\s*(?:[,.;:!?]|$|(?:and|then|so|to|with|in|on)\b))")
 
 

@@ -193,9 +193,10 @@ def given_shapes(text: str, mentions: list[str]) -> str:
 
 def labels_are_the_theme(a: Analysis, t: str, vocab: Vocabulary) -> None:
     """Images sorted into labels: the labels' theme asks for no change ("the damage tally")
-    or water map ("say standing water or dry soil"), unless a change or amount is named."""
+    or water map ("say standing water or dry soil", "rate these pond chips"), unless a change or
+    an amount is named."""
     if not re.search(r"\b(chang\w*|between|differen\w*|since)\b", t):
         a.change = a.change_event = False
-    if a.water and any(vocab.has("water_weak", lab) for lab in a.labels or []) and not \
-            re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b", t):
+    if a.water and not re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b",
+                                 t):  # "rate these pond chips as dry, ... or flooded"
         a.water = False
