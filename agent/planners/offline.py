@@ -85,8 +85,6 @@ class OfflinePlanner:
             paths = [(p, None) for p in facts.year_range(paths[0][0], paths[1][0])]
         found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
                  for p, m in paths]
-        if a.metadata and a.indices and not products.VALUE_ASKED.search(req.norm):
-            a.indices = []  # "what projection is the ndvi file on": its header only
         if a.indices and a.threshold is None and found and a.product is None and all(
                 products.names_index(s.path, a.indices[0]) for s in found):
             a.product, a.indices = "mean", []  # "ndvi_2011_005.tif": given, not computed

@@ -43,6 +43,9 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
     are measured as they are: "the mean wind speed in w.tif", "the raster contains biomass in
     t/ha: the total?", "these rasters are already surface temperature" (``t`` the asks,
     ``full`` with the context sentences that describe the data)."""
+    if a.metadata and not VALUE_ASKED.search(t):
+        a.indices = []  # "what projection and nodata value has the ndvi file": its header only
+        return
     stat_of_values = _STAT_OF_VALUES.search(t)
     series = n_scenes >= 3 and re.search(r"\bhow (did|has|have|does|do)\b|\b(month|year|week)"
                                          r"[\s-]over[\s-](month|year|week)\b|\b(for|on|at) each "
@@ -65,7 +68,6 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
             (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.search
             or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
             or a.files.assess
-            or (a.metadata and not VALUE_ASKED.search(t))  # "the map's pixel size?": header
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
             or (a.segment and re.search(r"\b(outline|delineate|digiti[sz]e) the \w+s\b", t))
