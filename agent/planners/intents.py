@@ -118,6 +118,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                   else []) or ([] if incidental and object_nouns.counted_nouns(  # "how many log
                       ask.blank(t, incidental), vocab) else  # piles are along the road"
                       slots.find_classes(t, vocab, skip + cover, names)))
+    if a.classes and not slots.find_classes(t, vocab, skip + cover, names, places=False) and \
+            object_nouns.counted_nouns(t, vocab):  # "count the gulls in the frames of the pier"
+        a.classes = []  # the places only locate; the counted noun is the object
     if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
         a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
             ask.blank(t, stated), vocab, skip + cover, names) or a.classes

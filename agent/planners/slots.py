@@ -70,16 +70,16 @@ _DATA_NOUN = re.compile(r"\s+(?:masks?|layers?|polygons?|files?|shapefiles?|vect
 
 
 def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
-                 names: list[Span] | None = None) -> list[str]:
+                 names: list[Span] | None = None, places: bool = True) -> list[str]:
     """Canonical classes named in ``text`` (in order, once each), outside ``skip`` spans.
 
     A class named only as a place ("ships *in the harbour*", "cars *on the bridge*"), inside
     a proper name (``names``: "ships near *Charlotte Harbor*") or as given data ("the *road*
-    mask") is dropped when another class is the subject; a negated one ("*not* helicopters")
-    always.
+    mask") is dropped when another class is the subject (``places``: kept when none is); a
+    negated one ("*not* helicopters") always.
     """
     found: list[str] = []
-    places: list[str] = []
+    found_places: list[str] = []
     for m in vocab.class_pattern.finditer(text):
         if skip and _inside(m.start(), skip):
             continue
@@ -91,11 +91,11 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
             continue
         if (_LOCATION.search(before) and not _INTO_CLASSES.search(before)) or (
                 names and _inside(m.start(), names)) or _DATA_NOUN.match(text, m.end()):
-            places.append(name)
+            found_places.append(name)
         elif name not in found:
             found.append(name)
-    if not found:
-        found = list(dict.fromkeys(places))
+    if not found and places:
+        found = list(dict.fromkeys(found_places))
     return found
 
 
