@@ -44,6 +44,7 @@ class Analysis:
     statistic: str | None = None
     length_units: str | None = None
     classes: list[str] = field(default_factory=list)
+    counted: list[str] = field(default_factory=list)  # a second set, detected on its own
     indices: list[str] = field(default_factory=list)
     threshold: float | str | None = None
     below: bool = False

@@ -55,7 +55,8 @@ _IMPERATIVE = re.compile(
     r"save|print|return|output|label|tag|sort|filter|keep|drop|remove|exclude|do|go|try|"
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
-    r"circle|pinpoint|georeference|mosaic|stack)\b")
+    r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
+    r"screen|split|separate|group)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _SLOT = re.compile(
@@ -77,7 +78,7 @@ _BEFORE = re.compile(r"^\s*before (?:(?:i|we) (?!(?:had|have|was|were|did)\b)[a-
                      r"detect|analy[sz]e|process|classify|merge|mosaic|stack|train|go|add|load|"
                      r"submit|send|put|import|include|publish|feed|give|pass|hand|upload|apply)\b|"
                      r"\w+ing\b))"
-                     r"[^,:;.?!]{0,80}[,:]")
+                     r"[^,:;.?!]{0,140}[,:]")
 _TRAINING_SET = re.compile(r"^\s*(?:for|to (?:build|make|train|grow|extend|label|fill)) "
                            r"(?:our|my|the|a) [^,:;.?!]{0,60}\b(?:training|validation|test) "
                            r"(?:set|data|dataset|chips|labels)\b[^,:;.?!]{0,30}[,:]")
@@ -144,6 +145,14 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
             m = pattern.search(norm[a:b])
             if m and not _NUMBER_OR_FILE.search(_YEAR.sub(" ", m.group(0))):  # a year: no arg
                 out.append((a + m.start(), a + m.end()))
+            elif m and pattern is _BEFORE and not re.search(r"(?<![\w-])\d",
+                                                            _YEAR.sub(" ", m.group(0))):
+                at = a + m.start()  # "before I run the tent detector on x.tif:" the step asks
+                ends = [0] + [x.end() for x in re.finditer(r"xfilex|xfolderx", m.group(0))]
+                starts = [x.start() for x in re.finditer(r"xfilex|xfolderx", m.group(0))]
+                out += [(at + i, at + j) for i, j in zip(ends, [*starts, len(m.group(0))],
+                                                        strict=True) if j > i]  # nothing; its
+                # file stays
     return out
 
 

@@ -106,6 +106,9 @@ class Builder:
         mask); returns the last step's reference."""
         a = self.a
         img = image if image is not None else self.rgb(scene) if scene else "$image"
+        if a.counted:  # "count the boats, and outline the seagrass": the counted set first
+            self.add("detect_objects", image=img, classes=a.counted, region=region,
+                     min_confidence=a.min_confidence, tile_size=a.tile_size)
         if a.segment and a.files.boxes:  # box prompts given as a file: nothing to detect
             return self.add("segment", image=img, boxes=a.files.boxes)
         if a.segment and not a.classes and not a.detect:

@@ -22,6 +22,9 @@ def find_wavelengths(text: str) -> list[float] | None:
 
 def find_bands(text: str) -> list[int] | None:
     """Three 1-based band numbers ("bands 4, 3, 2", "B8/B4/B3", "R=29 G=20 B=12")."""
+    named = named_bands(text)  # "in this order: B2, B3, ... Put B08 in red, ...": positions
+    if named:
+        return named
     sep = r"\s*(?:,|/|-|\+|\s)\s*(?:and\s+)?"
     for pattern in (rf"\bbands?\s*(?:combination\s*)?(\d{{1,3}}){sep}(\d{{1,3}}){sep}(\d{{1,3}})\b",
                     rf"\bb(\d{{1,3}}){sep}b(\d{{1,3}}){sep}b(\d{{1,3}})\b",
@@ -41,9 +44,48 @@ def find_bands(text: str) -> list[int] | None:
                     r"(?:the )?green\b[^;]{0,40}?\bband\s*(\d{1,2})\b",
                     r"\b(first) band with the red channel\W+(?:the )?(second) band with the green "
                     r"channel\W+(?:and )?(?:the )?(third) band with the blue channel\b"):
-        m = re.search(pattern, text)
-        if m:
-            return [_ORDINAL_BAND.get(g, 0) or int(g) for g in m.groups()]
+        found = list(re.finditer(pattern, text))
+        if found:  # the last: "I'm used to bands 4, 3, 2 ... the equivalent is bands 5, 4, 3"
+            return [_ORDINAL_BAND.get(g, 0) or int(g) for g in found[-1].groups()]
+    return None
+
+
+_NAME = r"(?:b\d{1,2}a?|near[\s-]infra[\s-]?red|nir|red[\s-]edge|red|green|blue|swir\s?[12]?|" \
+        r"coastal|pan)"
+_ORDER = re.compile(r"\b(?:order|ordered|band order|bands are|has|have|with)\W+(?:\w+\W+){0,2}?"
+                    rf"({_NAME}(?:\s*,\s*(?:and\s+)?{_NAME}|\s+and\s+{_NAME}){{2,15}})")
+_NUMBERED = re.compile(rf"\b(?:bands?\s+)?(\d{{1,2}})\s*[:=]?\s*({_NAME})\b")
+_TRIPLE = re.compile(
+    rf"\b({_NAME})\s*(?:,|/)?\s*({_NAME})\s*(?:,|/)?\s*(?:and\s+)?({_NAME})\s+(?:as|in|on|to|into)"
+    r"\s+(?:the\s+)?(?:red,?\s+green,?\s+(?:and\s+)?blue|r\s*,?\s*g\s*,?\s*b\b|rgb)|"
+    rf"\b({_NAME})\s+(?:in|as|on|to)\s+(?:the\s+)?red\W+({_NAME})\s+(?:in|as|on|to)\s+(?:the\s+)?"
+    rf"green\W+(?:and\s+)?({_NAME})\s+(?:in|as|on|to)\s+(?:the\s+)?blue\b")
+
+
+def _band_key(name: str) -> str:
+    name = re.sub(r"[\s-]+", " ", name.strip())
+    if m := re.fullmatch(r"b0?(\d{1,2}a?)", name):
+        return f"b{m.group(1)}"
+    return {"near infrared": "nir", "near infra red": "nir", "swir": "swir1"}.get(name, name)
+
+
+def named_bands(text: str) -> list[int] | None:
+    """Three bands named against the file's stated band order ("ten bands in this order: B2,
+    B3, ... Put B08 in red, B06 in green and B11 in blue" -> [7, 5, 9]; "bands 1 green, 2 red,
+    3 red edge, 4 NIR ... NIR, red edge and green as red, green and blue" -> [4, 3, 1])."""
+    triple = _TRIPLE.search(text)
+    if triple is None:
+        return None
+    wanted = [_band_key(g) for g in triple.groups() if g]
+    numbered = {_band_key(name): int(n) for n, name in _NUMBERED.findall(text[:triple.start()])}
+    order = _ORDER.search(text, 0, triple.start())
+    if order:
+        names = [_band_key(n) for n in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", order.group(1))]
+        numbered = {name: i for i, name in enumerate(names, 1)}
+    if all(w in numbered for w in wanted):
+        return [numbered[w] for w in wanted]
+    if all(re.fullmatch(r"b\d{1,2}", w) for w in wanted):
+        return [int(w[1:]) for w in wanted]  # "B8 in red, B4 in green ...": the band numbers
     return None
 
 
@@ -56,8 +98,9 @@ def find_stretch(text: str) -> str | None:
     if re.search(r"\b(no|without( a| any)?|skip the) (contrast )?stretch\w*\b|\bunstretched\b",
                  text):
         return "none"
-    if re.search(r"\b(min[\s-]?max|minimum[\s-]maximum|full[\s-]range)\b[^.?!;]{0,20}\bstretch",
-                 text):
+    if re.search(r"\b(min[\s-]?max|minimum[\s-]maximum|full[\s-]range)\b[^.?!;]{0,20}\bstretch|"
+                 r"\bstretch\w*\b[^.?!;]{0,30}\bfrom (its|the|their) min(imum)? to (its|the|their) "
+                 r"max(imum)?\b", text):
         return "minmax"
     if re.search(r"\bpercentile\w*\b[^.?!;]{0,20}\b(stretch|clip\w*)|\b(stretch|clip\w*)\b[^.?!;]"
                  r"{0,30}\bpercentiles?\b|\b\d(\.\d)?\s*(%|percent)\s*(linear|clip|stretch)", text):

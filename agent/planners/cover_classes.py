@@ -58,6 +58,22 @@ def _listed(t: str, start: int) -> list[str]:
     return _parts(body)
 
 
+_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
+_NUMBER = re.compile(r"^(?:the\s+|all\s+)?(both|two|three|four|five)\b")
+_NAMING = re.compile(r"\b(?:both|between|tell|distinguish|separate)\s+(?:the\s+)?([^.;:?!]+)")
+_TRAIL = re.compile(r"\s+(?:apart|it|that|which|they|we|in|on|at|from|of)\b.*$")
+
+
+def _named_before(text: str, n: int) -> list[str]:
+    """The ``n`` things an earlier sentence names ("shows both heap leach pads and evaporation
+    ponds", "tell fresh sargassum apart from decomposing sargassum and the brown tide")."""
+    for m in reversed(list(_NAMING.finditer(text))):
+        parts = [_TRAIL.sub("", p) for p in _parts(m.group(1).replace(" apart from ", ", "))]
+        if len(parts) == n:
+            return parts
+    return []
+
+
 def read(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int) -> None:
     """Turn an area per listed class of one scene into outlines of each class by name.
 
@@ -75,7 +91,9 @@ def read(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int) -> No
     if not verbs:
         return
     parts = _listed(t, verbs[-1].start())
-    if len(parts) == 1 and _ANAPHOR.search(parts[0]):  # "into those five classes"
+    if len(parts) == 1 and (n := _NUMBER.match(parts[0])):  # "outline the two separately"
+        parts = _named_before(full[:full.find(parts[0])], _COUNTS[n.group(1)])
+    elif len(parts) == 1 and _ANAPHOR.search(parts[0]):  # "into those five classes"
         earlier = [m for m in re.finditer(r"\binto\s+", full[:full.find(parts[0])])]
         parts = _listed(full, earlier[-2].start()) if len(earlier) >= 2 else []
     if len(parts) < 2 or any(len(p.split()) > 3 for p in parts):

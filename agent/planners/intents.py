@@ -11,9 +11,11 @@ from agent.planners import (
     declines,
     label_slots,
     object_nouns,
+    object_sets,
     pair_rules,
     products,
     scenes,
+    search_slots,
     slots,
     spatial,
     topics,
@@ -94,14 +96,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             t, [(i, j) for i, j in ask.statement_spans(t) if not _LABEL_VERB.search(t, i, j)])))
     # statements name no classification ("daily imagery with monthly land-cover labels.")
     # "the classified land cover image", "water-classified layers": a product, no request
-    a.search = has("search", t)
-    if a.search:
-        cue = vocab.cues["search"].search(t)
-        found = label_slots.find_search_query(t, cue.start() if cue else 0)
-        if found:
-            a.query, span = found
-            skip.append(span)
-        a.top_k = slots.find_top_k(t, vocab)
+    query_span = search_slots.read(a, t, vocab)
+    skip += [query_span] if query_span else []
     labels = label_slots.find_labels(full, vocab, n_scenes)
     if (labels and (a.classify or label_slots.which_and(full, vocab, n_scenes) or (
             topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
@@ -109,9 +105,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify, label_span = True, span
         skip.append(span)
-        if a.search and (a.query in a.labels or any(  # "whether it looks most like A, B or
-                lab in (a.query or "") for lab in a.labels)):  # C", "which like A and which B"
-            a.search, a.query, a.top_k = False, None, None
+        search_slots.yield_to_labels(a, query_span, span)
     cover, incidental = object_nouns.no_class_spans(t)
     names = slots.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
@@ -121,6 +115,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.classes and not slots.find_classes(t, vocab, skip + cover, names, places=False) and \
             object_nouns.counted_nouns(t, vocab):  # "count the gulls in the frames of the pier"
         a.classes = []  # the places only locate; the counted noun is the object
+    if a.classes and object_nouns.asks_unknown(ask.blank(t, skip + cover), vocab):
+        a.classes = []  # "how many cracks" in the photo of the bridge: the bridge places them
     if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
         a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
             ask.blank(t, stated), vocab, skip + cover, names) or a.classes
@@ -211,15 +207,16 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.segment and a.units and not a.counting and not a.indices)
 
     water_index = any(n in vocab.water_indices for n in a.indices)
+    tw = topics.no_water_plants(t)  # "the water hyacinth mats": a plant
     water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
-                               r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", t) is not None
-    weak_water = has("water_weak", t) and (water_presence or not (
+                               r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", tw) is not None
+    weak_water = has("water_weak", tw) and (water_presence or not (
         a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
         or (a.counting and object_nouns.counts_no_water(t, vocab))  # "count the deer on the
         or slots.topic_index(t, vocab) is not None  # "what burned between the rivers": NBR
-        or not has("water_weak", (object_nouns.outlined_noun(t, vocab) or "water").split()[-1])))
+        or not has("water_weak", (object_nouns.outlined_noun(tw, vocab) or "water").split()[-1])))
     # frame" (of the river terrace); "outline the sediment plume off the river mouth": no map
-    a.water = not water_index and (has("water_strong", topics.given_water(t, req.mentions))
+    a.water = not water_index and (has("water_strong", topics.given_water(tw, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
     if a.labels and n_scenes > 2:
         topics.labels_are_the_theme(a, t, vocab)
@@ -376,7 +373,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     cover_classes.read(a, asks, full, vocab, n_scenes)  # "map A, B and C: area of each"
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
-    object_nouns.outline_named(a, t, vocab, _rgb_only(a, req))  # "outline the seagrass beds"
+    object_nouns.outline_named(a, t, vocab, _rgb_only(a, req), n_scenes)  # "the seagrass beds"
+    object_sets.split(a, t, vocab)  # "count the boats, and outline the seagrass"
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
                                                   r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata

@@ -1,7 +1,7 @@
-"""Slots of the classification and search tools: candidate labels and the search query.
+"""Slots of the classification tool: candidate labels.
 
-"farmland, forest or residential" -> ``classify_scene.labels``; "images that look most like a
-solar farm" -> ``search_images.query``.
+"farmland, forest or residential" -> ``classify_scene.labels`` (the search query is read by
+:mod:`agent.planners.search_slots`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from agent.planners.label_heads import shared_head
 from agent.planners.slots import Span
 from agent.planners.vocab import Vocabulary, singular
 
@@ -30,11 +31,18 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
     return list(reversed(run)) if from_end else run
 
 
+_JOINING = frozenset(("of", "in"))
+_SCALES = frozenset(("level", "class", "category", "type", "grade", "stage", "label"))
+
+
 def _strip(words: list[str], vocab: Vocabulary) -> list[str]:
     """An item's words without the stopwords around it (inner "and" kept: "snow and ice")."""
     inner = [w for i, w in enumerate(words) if w not in vocab.label_stopwords or w == "and" or (
         w in ("area", "areas") and i == len(words) - 1 and i > 0  # "industrial area": a head
-        and words[i - 1] not in vocab.label_stopwords)]  # that a shared-head check may drop
+        and words[i - 1] not in vocab.label_stopwords) or (  # that a shared-head check may drop
+        w in _JOINING and 0 < i < len(words) - 1 and words[i - 1] not in vocab.label_stopwords
+        and words[i - 1] not in ("one", "each", "any", "some", "all", "none", "kind", "type")
+        and words[i + 1] not in vocab.label_stopwords)]  # "line of trees", "strip in bloom"
     if inner[:1] == ["one"]:  # "is each one a forest, ..."
         inner = inner[1:]
     while inner and inner[0] == "and":
@@ -67,43 +75,6 @@ def _label(words: list[str], vocab: Vocabulary, from_end: bool) -> str | None:
     return phrase
 
 
-_GRADES = frozenset((
-    "low", "medium", "moderate", "high", "light", "heavy", "minor", "major", "severe", "mild",
-    "healthy", "unhealthy", "stressed", "dense", "sparse", "young", "old", "thin", "thick",
-    "small", "large", "full", "empty", "partial", "complete", "new", "intact", "damaged"))
-"""Adjectives that grade one thing: "low, medium or high congestion" shares "congestion"."""
-
-
-_OTHER = {"something else": "other", "anything else": "other", "none of these": "other",
-          "none of them": "other", "none of those": "other"}
-"""A catch-all last label, by its usual name."""
-_STATE_HEADS = frozenset(("condition", "state", "quality", "status", "shape", "health"))
-"""Nouns after graded labels that name the scale, not a thing ("poor condition")."""
-
-
-def _grade(word: str) -> bool:
-    return word in _GRADES or (word.endswith("ed") and len(word) > 4)  # "diseased", "flooded"
-
-
-def shared_head(labels: list[str], last: bool = True) -> list[str]:
-    """Grades of one thing given their noun once ("low, medium or high congestion"; "healthy
-    oil palms and which are unhealthy" when not ``last``) -> the noun on every grade. In a
-    list only the last item shares its noun ("no damage, minor, major" keeps its grades)."""
-    labels = [_OTHER.get(lab, lab) for lab in labels]
-    headed = [lab.split() for lab in labels if len(lab.split()) >= 2]
-    if len(headed) == 1 and len(headed[0]) == 2 and headed[0][1] in _STATE_HEADS and \
-            labels[-1] == " ".join(headed[0]):  # "good, fair or poor condition": the grades
-        return [*labels[:-1], headed[0][0]]
-    if len(headed) != 1 or not _grade(headed[0][0]) or _grade(headed[0][1]) or (
-            last and len(labels[-1].split()) < 2):
-        return labels
-    bare = [lab for lab in labels if " " not in lab]
-    if len(bare) != len(labels) - 1 or not all(_grade(lab) for lab in bare):
-        return labels
-    head = " ".join(headed[0][1:])
-    return [lab if " " in lab else f"{lab} {head}" for lab in labels]
-
-
 _HEADS = frozenset(("classification", "class", "classes", "category", "infrastructure", "area",
                     "areas", "land", "type", "types", "zone", "region", "structure", "feature",
                     "cover", "site", "one", "ones", "image", "images", "scene", "tile", "chip"))
@@ -131,13 +102,16 @@ _NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|te
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
                         r"estimate)\b)|,\s+(?:since|because|so that|so)\s|"
                         r",\s+as\s(?![^,.;:?!]{1,40}(?:,|\bor\b))|"  # not ", as A, B or C"
-                        r"\s+so (?:that )?(?:the |our |my )?(?:\w+ ){1,2}?(?:can|could|will|may)\b")
+                        r"\s+so (?:that )?(?:the |our |my )?(?:\w+ ){1,2}?(?:can|could|will|may)\b|"
+                        r"\s+so (?:that )?(?:the|our|my|we|i|they)\b|"
+                        r"\s+for (?:the|our|my|a|an) (?:[\w-]+ ){0,2}(?:report|briefing|slides?|"
+                        r"presentation|records?|database|inventory|dashboard|team|crew|client)s?\b")
 """Where a label list ends: the next step ("..., and give me the area per class") or a reason
 ("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
 _OPENER_VERBS = (r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|group|grade|"
-                 r"rate|characteri[sz]e|describe)\w*\b")
+                 r"rate|characteri[sz]e|describe|triage)\w*\b")
 _AS_LIST = (r"\b(?:as|into)\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
             r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?")
 """The verbs that open a label list, and the "as" / "into" that starts it."""
@@ -275,14 +249,35 @@ _GLOSS = re.compile(r"(\b(?!(?:scale|classes|categories|levels|labels|grades|typ
 label of its own (a list in parentheses after "scale" is the labels themselves)."""
 
 
+_TELL_WHETHER = re.compile(r"tell (?:me|us)\b[^,;]{0,30}\bwhether\b")
+
+
+def _bodies(text: str) -> Iterator[tuple[int, int, str]]:
+    """The parts of each clause where a label list may stand, with where each starts and where
+    its clause ends: the clause up to its next step ("..., and give me the area per class"), and
+    a next step that asks something of its own ("find the chips that best match 'glacier', then
+    tell me for each whether it shows glacier, bare rock or cloud")."""
+    for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
+            r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
+        start, end = clause.span()
+        cuts = list(_NEXT_STEP.finditer(clause.group(0)))
+        bounds = [0, *(m.end() for m in cuts)]
+        for k, begin in enumerate(bounds):
+            stop = cuts[k].start() if k < len(cuts) else end - start
+            if k == 0 or _TELL_WHETHER.match(clause.group(0), begin):
+                yield start + begin, end, clause.group(0)[begin:stop]
+
+
+_ASSIGN_TO = re.compile(r"(\bassign\w*\b[^,.;:]{0,60}?\b)to(?=\s)")
+
+
 def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str], Span]]:
     """Every label list of ``text`` with its rank (0: opened by "as"/"into" or a colon, 1: asked
     "whether it is A or B", 2: other) and span, in order."""
     text = _GLOSS.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)  # "healthy (blue water)"
+    text = _ASSIGN_TO.sub(lambda m: m.group(1) + "as", text)  # "assign each chip to A, B or C"
     files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "sort
-    for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
-            r"(?:[^.;:?!()\[\]]|\.(?=\d))+", files.replace(" - ", " ; ")):
-        body = _NEXT_STEP.split(clause.group(0))[0]  # "..., and give me the area per class"
+    for start, end, body in _bodies(files):
         if _AMOUNTS.search(body) or vocab.has("metadata", body):
             continue  # ranges of a number; "the pixel size, projection and number of bands"
         has_or = re.search(r"\bor\b", body) is not None
@@ -316,7 +311,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             parts = parts[named[-1]:]
         if len(parts) < 2:
             continue
-        before = text[:clause.start()].rstrip()  # "dominates: a, b or c", "the scale (a, b)"
+        before = text[:start].rstrip()  # "dominates: a, b or c", "the scale (a, b)"
         named_by = bool(_BY_COLON.search(before))  # "sort these chips by stage: A, B ..."
         colon = before.endswith((":", " -")) or bool(re.search(
             r"\b(?:scale|classes|categories|levels|labels|grades|types)\s*\($", before))
@@ -348,8 +343,10 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
                 ok = False
                 break
             having = having or bool(_HAVING.match(label))
-            labels.append(singular(_HAVING.sub("", label)))
+            noun, of, rest = _HAVING.sub("", label).partition(" of ")
+            labels.append(singular(noun) + of + rest)  # "lines of trees": the head singular
         if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY or lab in _PRONOUNS
+                      or lab.split()[0] in ("its", "their")
                       for lab in labels):
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
@@ -357,43 +354,16 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         criterion = rf"{_BY_CRITERION}{re.escape(labels[0])}\s*," if labels else ""
         if ok and len(labels) > 2 and re.search(criterion, body):
             labels = labels[1:]  # "sort these chips by crop, soybean, corn or rice"
+        if ok and len(labels) > 2 and labels[0].split()[-1] in _SCALES:
+            labels = labels[1:]  # "one of our four occupancy levels, low, medium, high or full"
         if ok and len(labels) > 2 and labels[-1].split()[0] in ("whichever", "whatever"):
             labels = labels[:-1]  # "..., bare soil or water, whichever dominates"
         tail = labels[-1].split() if labels else []
         if ok and len(tail) == 2 and tail[0] in labels[:-1]:
             labels[-1] = tail[0]  # "forest/non-forest": the two words are no new label
         if ok and len(set(labels)) >= 2:
-            start, end = clause.span()
             head = _LABEL_OPENER.search(body) if opened else None
-            if head:  # "detect the trees and sort them into A and B": the trees stay a class
-                start += head.start(1)
+            # "detect the trees and sort them into A and B": the trees stay a class
             rank = 0 if opened or colon else 1 if whole else 2
-            yield rank, shared_head(list(dict.fromkeys(labels))), (start, end)
-
-
-_QUERY_CUES = (
-    r"(?:look|looks)(?:\s+(?:most|more|the most|a lot|very much))?\s+(?:similar to|like)",
-    r"similar(?:\s+\w+){0,2}\s+to|resembl\w*|matching",
-    r"show(?:s|ing)?|contain(?:s|ing)?|depict(?:s|ing)?|featur(?:e|es|ing)|includ(?:e|es|ing)"
-    r"|have|has",
-    r"\bwith|\bof|\bfor",
-)
-_QUERY_END = (r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give|return|"
-              r"show|list|rank|sort)\b|\b(?:across|in|within|from|through|over) "
-              r"(?:the |my |our |this |that )?(?:whole |entire )?"
-              r"(?:archive|collection|catalog\w*|database|library)\b|$))")
-
-
-def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
-    """What a retrieval looks for ("look most like a solar farm" -> "solar farm")."""
-    for cue in _QUERY_CUES:
-        m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
-        if m:
-            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip().strip("'\""))
-            query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
-                           r"(?:xfilex|xfolderx).*$", "", query)
-            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
-            if query and "xfilex" not in query and "xfolderx" not in query:
-                return query, m.span()
-    return None
-
+            yield (rank, shared_head(list(dict.fromkeys(labels))),
+                   (start + (head.start(1) if head else 0), end))

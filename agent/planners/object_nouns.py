@@ -17,14 +17,15 @@ from agent.planners.ask import Span, blank, statement_spans
 from agent.planners.slots import topic_index
 from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
 
-_VERB = (r"(?:how many|(?:total )?number of|count(?: the| all| of)?(?: (?:total )?number of)?|"
+_VERB = (r"(?:(?:count )?how many|(?:total )?number of|"
+         r"count(?: the| all| of)?(?: (?:total )?number of)?|"
          r"find|spot|identify|mark|locate|detect|pinpoint|flag|(?:put|place|drop) (?:a )?"
          r"(?:point|dot|marker|pin) on)")
 _DET = r"(?:(?:every|each|all|any|the|individual|single|of)\s+)*"
 _PHRASE = r"([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"
 _FIRST = re.compile(rf"\b{_VERB}\s+{_DET}{_PHRASE}")
 _MORE = re.compile(rf"\s*(?:\([^)]{{0,30}}\)\s*)?(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
-                   rf"{_DET}{_PHRASE}")
+                   rf"(?:how many\s+)?{_DET}{_PHRASE}")  # "how many ducks and how many geese"
 _PER_OBJECT = re.compile(r"\bfor (?:every|each) ([a-z]+)\b[^.?!;]{0,80}?\b(?:its|their) "
                          r"(?:\w+ ){0,2}?(length|width|area|size)\b")
 """A number per object ("for every iceberg in the scene, its maximum length")."""
@@ -42,16 +43,22 @@ _MODIFIERS = frozenset((
     "floating", "submerged", "derelict", "abandoned", "stranded"))
 
 
+_IRREGULAR = frozenset(("geese", "mice", "oxen", "feet", "teeth", "women", "men", "children"))
+_VERB_AFTER = frozenset(("pass", "passes", "did", "does", "do", "exceed", "exceeds", "meet",
+                         "meets", "fall", "falls", "lie", "lies", "sit", "sits", "remain",
+                         "remains"))
+
+
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     """The noun of a counted phrase and how many of its words it takes."""
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or _ADVERB.search(
-            words[0]):
+            words[0]) or words[0] in _VERB_AFTER:  # "how many pass that size", "how many did"
         return None, 0
     for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
         if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
             words = words[:1]
             break
-        if word.endswith("s") and not words[i - 1].endswith("s"):
+        if (word.endswith("s") or word in _IRREGULAR) and not words[i - 1].endswith("s"):
             words = words[:i + 1]
             break
     else:
@@ -78,6 +85,8 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
         r"\bcar ?parks?\b|\bpalm(?= (?:oil|plantations?|estates?|mills?|stands?|layer|blocks?)\b)|"
+        r"\b(?:tank|freight|rail|hopper|box|coal|grain|flat|stored) ?cars?\b|"  # rolling stock
+        r"\b(?:sandhill|whooping|siberian|common|grey|gray|demoiselle|red-crowned) cranes?\b|"
         r"\bbull(?= kelp)|\banti[\s-]tank\b|"
         r"\b(?:evaporation|brine|settling|tailings|salt|crystalli[sz]\w*) pools?\b|"
         # a car park names no cars, palm oil and oil palm plantations no crowns; "our tank
@@ -176,6 +185,22 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
             count ("how many penguins" on snow) whose asking sentences name no topic, of
             objects that are no topic themselves.
     """
+    if a.water and not (a.classes or a.segment or a.indices or a.change or a.classify or a.search) \
+            and (count := next((m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))),
+                               None)) is not None:  # "count the cranes and the geese, and how
+        clause = t[count.start():count.end() + 60].split(",")[0]  # much is open water": both
+        nouns = counted_nouns(clause, vocab)
+        if nouns and not vocab.has("water_weak", clause) and not vocab.has("water_strong", clause):
+            a.classes, a.detect = nouns, True
+        return
+    if a.classes and (a.detect or a.counting) and not (
+            a.segment or a.water or a.indices or a.change or a.classify or a.search):
+        listed = counted_nouns(t, vocab)  # "count the solar panels and the inverters": the
+        if {vocab.canonical_class(n) for n in listed} & set(a.classes):  # unknown ones too
+            a.classes += [n for n in listed if not vocab.class_pattern.search(n)
+                          and n.split()[0] not in ("how", "other", "any")
+                          and topic_index(n, vocab) is None and n not in a.classes]
+        return
     them = a.segment and not a.classes and _OUTLINE_THEM.search(t) is not None  # "find
     # the ice floes, outline them": found by name, then outlined
     if a.classes or (a.detect and counting) or (a.segment and not them) or a.water or a.indices \
@@ -197,7 +222,8 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
 
 
 _OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
-                      r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their)\s+)*"
+                      r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their|whole|"
+                      r"entire)\s+)*"
                       r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
 _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
                       "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
@@ -237,22 +263,33 @@ _WORN = frozenset((
                    "existing", "remaining", "drainage", "eroding", "eroded", "active",
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
                    "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
-                   "surface", "pale", "thick", "thin", "dense", "fresh", "recent"))
+                   "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
+                   "discoloured", "discolored", "open", "pinkish", "both", "wet"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
 
-def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False) -> None:
+_BRINE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium)\s+"
+                          r"(?:pond|ponds|pans?)\b")
+
+
+def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
+                  n_scenes: int = 0) -> None:
     """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
     segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
     knows it, instead of outlining everything and calling it seagrass. On visible bands only
-    (``rgb``) an index topic ("the vegetation") is outlined by name too."""
+    (``rgb``) an index topic ("the vegetation") is outlined by name too. A change word outlines
+    no change on one scene or a series of three or more (outlines per date, their trend)."""
+    brine = _OUTLINE.search(t)
+    if a.water and a.segment and brine and _BRINE_PONDS.match(t, brine.start(1)):
+        a.water = False  # "outline the evaporation ponds": brine works, no open water
     parts = _SEPARATE.search(t) if a.segment and not a.detect else None
     if parts:  # "separate ... into trees and grass": both are outlined by name
         a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
         return
     if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
-            or a.indices or a.biomass or a.change or a.classify or a.search:
+            or a.indices or a.biomass or (a.change and n_scenes in (0, 2)) or a.classify \
+            or a.search:
         return
     noun = outlined_noun(t, vocab, rgb)
     if noun:
@@ -283,23 +320,35 @@ def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
     return out
 
 
+_COVERED_BY = re.compile(r"\b(outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+                         r"(?:the\s+|all\s+(?:the\s+)?|any\s+)?"
+                         r"(?:areas?|parts?|places?|ground|land|surfaces?)\s+"
+                         r"(?:covered (?:by|with|in)|under|taken up by|occupied by)\s+")
+""""the areas covered by straw mulch": what covers them is outlined."""
+
+
 def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     """What "outline the ..." names when no class does ("the seagrass beds" -> seagrass), or
     None (a known index topic on multispectral scenes, a generic word)."""
-    m = _OUTLINE.search(t)
+    m = _OUTLINE.search(_COVERED_BY.sub(r"\1 the ", t))
     if m is None:
         return None
     words: list[str] = []
-    for word in (w for w in m.groups() if w):
+    found = [w for w in m.groups() if w]
+    for k, word in enumerate(found):
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
                 or not word.replace("-", "").isalpha() or (
                     words and word.endswith("ing") and word not in _NOUN_ING):
             break  # "the vegetation growing in the trackbed"
-        if not words and word in _WORN:
-            continue  # "the derelict fishing nets"
+        if not words and word in _WORN and found[k + 1:k + 2] != ["tide"]:
+            continue  # "the derelict fishing nets" (a red tide is named so)
         words.append(word)
-        if singular(word) != word or word in SAME_PLURAL:
-            break  # up to the plural: "seagrass beds", "sand bars"
+        after = found[k + 1] if k + 1 < len(found) else word
+        if (singular(word) != word or word in SAME_PLURAL) and not (
+                word in SAME_PLURAL and singular(after) != after):
+            break  # up to the plural: "seagrass beds", "sand bars" ("fish cages": on)
+    if len(words) > 1 and words[-1] in ("network", "networks", "cast"):
+        words = words[:-1]  # "the hedgerow network", "the shadow cast"
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
     if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (
             len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
@@ -309,3 +358,30 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
                                                        "cultivated", "cropped"):
         return "field"  # "the agricultural fields" are fields
     return noun
+
+
+def asks_unknown(t: str, vocab: Vocabulary) -> bool:
+    """Whether the count or outline of a request names an object no known class names ("how
+    many cracks" on the photo of the girder bridge, "outline the corrosion"), while the known
+    classes stand elsewhere: those only say where it is."""
+    counts = [m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))]
+    if any(vocab.class_pattern.search(m.group(0)) for m in counts):
+        return False  # "how many vaccine doses? ... count every dwelling": the dwellings
+    count = counts[0] if counts else None
+    noun, span = None, (0, 0)
+    if count is not None:
+        noun, used = _named(count, vocab, counting=True)
+        span = (t.rfind(".", 0, count.start()) + 1, len(t) if (end := re.search(  # its
+            r"[.?!;]", t[count.end():])) is None else count.end() + end.start())  # sentence
+        if t[_after(count, used):_after(count, used) + 1] == "-":
+            return False  # "center-pivot fields", "semi-trailers": a compound, cut
+    elif _FIRST.search(t) is None and (outline := _OUTLINE.search(t)) is not None:
+        noun, span = outlined_noun(t[outline.start():], vocab), outline.span()
+    return noun is not None and not vocab.canonical_class(noun) and not any(
+        w in vocab.label_stopwords or w in _PRONOUN for w in noun.split()) \
+        and not vocab.class_pattern.search(t[span[0]:span[1]]) and not any(
+            key.endswith(" " + noun) for key in vocab.class_of)  # "the panel": a solar panel
+
+
+_PRONOUN = frozenset(("yourself", "yourselves", "it", "them", "each", "one", "ones", "roof",
+                     "hull", "deck"))  # (a part of a known object: "outline the roof")

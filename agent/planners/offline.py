@@ -16,7 +16,16 @@ from functools import partial
 from pathlib import PurePath
 
 from agent.plan import Plan, Scene
-from agent.planners import ask, clause_scenes, coverage, pair_rules, products, scene_refs, topics
+from agent.planners import (
+    ask,
+    clause_scenes,
+    coverage,
+    pair_rules,
+    products,
+    scene_refs,
+    series,
+    topics,
+)
 from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
@@ -35,7 +44,6 @@ NOTHING_APPLIES = (
     "dates, classify or search scenes, and caption or answer questions about a scene.")
 
 
-_PRE_FIRE = re.compile(r"\bpre[\s-]?(fire|burn|event)\b|\bbefore the (fire|burn|blaze)\b")
 
 
 class OfflinePlanner:
@@ -166,22 +174,6 @@ def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     return (asks or [s for _, s in found] or [raw.strip()])[0]
 
 
-def _per_date(b: Builder, a: Analysis, scene: SceneRef) -> tuple[str, str]:
-    """The quantity step of one date and the trend statistic it feeds."""
-    stats = b.vocab.trend_statistic
-    if a.water:
-        return b.water(scene), stats["map_water"]
-    if a.indices:
-        key = "spectral_index_masked" if a.threshold is not None else "spectral_index"
-        stat = a.series_statistic if a.series_statistic and a.threshold is None else stats[key]
-        return b.index(scene, a.indices[0]), stat
-    if a.biomass:
-        return b.biomass(scene), stats["estimate_biomass"]
-    ref = b.objects(scene)
-    outlines = a.segment and not (a.detect or a.counting)  # "is the oiled area growing"
-    return ref or "$image", stats["segment" if outlines else "detect_objects"]
-
-
 def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) -> None:
     """Write the steps: metadata, composites, search, classification, then per-date trend,
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
@@ -202,7 +194,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         search_ref = b.search(a.query or _sentence(raw, b.vocab, ("search",)), archive,
                               _ON_HITS.search(req.norm) is not None)
     if a.classify:
-        images = [b.rgb(s) for s in scenes] or (list(req.folders) or ["$image"])
+        images = ([search_ref] if search_ref else [b.rgb(s) for s in scenes]) or (
+            list(req.folders) or ["$image"])  # labels asked of the hits of a search
         b.add("classify_scene", images=images, labels=a.labels)
     scenes_left = [] if search_ref is not None else scenes
     n = len(scenes_left)
@@ -222,33 +215,17 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
         burn = (ordered_pair(scenes_left, raw, b.note) if n == 2 else
                 (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))
-        b.mask_amount(b.burn_pair(*burn, paired[0], a.indices[0] == paired[0]))
+        severity = b.burn_pair(*burn, paired[0], a.indices[0] == paired[0])
+        b.mask_amount(severity)
+        if a.files.zones is not None and a.threshold is None:  # "the mean dNBR of each stand
+            # in stands.gpkg" (values; a burned area per polygon is the mask's)
+            b.add("measure", source=a.files.zones, statistic=a.zone_statistic, image=severity)
         a.indices = [i for i in a.indices if i not in paired]
         if not (a.indices or a.detect or a.segment or a.water or a.biomass):
             _describe(b, a, raw, [burn[1]])
             return
     if trend:
-        if a.files.zones is not None:  # one trend over all the zones together
-            a.files.region, a.files.zones = a.files.zones, None
-            b.note("a trend per zone is not planned: the trend is of the values inside all "
-                   f"the polygons of {a.files.region} together")
-        ordered = sorted(scenes_left, key=lambda s: facts.file_date(s.path) or "")
-        refs, stat = [], "auto"
-        pre = ordered[0] if len(ordered) >= 3 and a.indices and a.indices[0] in ("NBR", "dNBR") \
-            and _PRE_FIRE.search(req.norm) else None
-        if pre is not None:  # "the pre-fire image and the post-fire days": dNBR of each day
-            ordered = ordered[1:]
-            b.note(f"burn severity of each later date against the pre-fire scene {pre.path}")
-        for scene in ordered:
-            if pre is not None:
-                refs.append(b.burn_pair(pre, scene, "dNBR", True))
-                stat = b.vocab.trend_statistic["spectral_index_masked" if a.threshold is not None
-                                               else "spectral_index"]
-                continue
-            ref, stat = _per_date(b, a, scene)
-            refs.append(ref)
-        b.add("trend", images=refs, statistic=stat, dates=b.trend_dates(ordered))
-        _describe(b, a, raw, ordered[:1])
+        _describe(b, a, raw, series.plan(b, a, req.norm, scenes_left)[:1])
         return
     pair = _pair_scenes(a, scenes_left, raw, b.note)
     if pair is not None:

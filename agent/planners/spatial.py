@@ -50,6 +50,9 @@ _GSD_PATTERNS = (
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
     re.compile(r"\b(?:one|1|each|a|every) pixel (?:is|equals|represents|covers|corresponds to|"
                r"stands for)\s+(?:about\s+|roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT),
+    re.compile(r"\b(?:its|the|their|whose) pixels (?:are|measure|cover|represent)\s+(?:about\s+|"
+               r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:on the ground|"
+               r"across|wide|square|each)\b|\s*[.,;)]|$)"),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"[\s-]*(?:\(\s*|,\s*)?(?:gsd\b|(?:(?:spatial|ground|"
                r"pixel|native|nominal)\s+)?resolution\b|ground[\s-]+sampl\w*[\s-]+distance|"
                r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),

@@ -264,8 +264,8 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if re.match(r"\s*[=:]", match.string[match.end():]) or word in names:
-                return word  # "r=29 g=20 b=12" names bands; "the Carr Fire" is a name
+            if re.match(r"\s*[=:]|\s*[,/]\s*g\b", match.string[match.end():]) or word in names:
+                return word  # "r=29 g=20 b=12", "as R, G, B" name bands; "the Carr Fire": a name
             fixed = corrector.correct(word)
             if fixed is None:
                 return word

@@ -118,8 +118,8 @@ ASKS_LABEL = re.compile(
     r"depict)\b|"
     r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b|"
     r"\b(for each|for every|each)\b[^.?!;]{0,120}\bsay\b|"
-    r"\b(for each|for every|each) (one|of them|image|chip|tile|photo|patch)\b[^.?!;]{0,40}"
-    r"\bwhether " + _WHETHER_IT)
+    r"\b(for each|for every|each) ((one|of them|image|chip|tile|photo|patch|hit|result|match)\b"
+    r"[^.?!;]{0,40})?\bwhether " + _WHETHER_IT)
 """A question that asks a label of an image ("is it ... or ...", "whether each chip is ...")."""
 
 _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
@@ -200,3 +200,13 @@ def labels_are_the_theme(a: Analysis, t: str, vocab: Vocabulary) -> None:
     if a.water and not re.search(r"\b(map|area|extent|how much|hectares?|km2|percent\w*|share)\b",
                                  t):  # "rate these pond chips as dry, ... or flooded"
         a.water = False
+
+
+_WATER_PLANTS = re.compile(r"\bwater(?=[\s-](?:hyacinths?|lettuces?|lil(?:y|ies)|ferns?|chestnuts?|"
+                           r"primroses?|milfoils?|cabbages?|soldiers?|weeds?)\b)")
+
+
+def no_water_plants(text: str) -> str:
+    """``text`` with "water" blanked in the names of water plants ("the water hyacinth mats"):
+    a plant to outline, no water to map."""
+    return _WATER_PLANTS.sub(lambda m: " " * len(m.group(0)), text)

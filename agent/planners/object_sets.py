@@ -1,0 +1,62 @@
+"""Two object sets in one request: objects counted in one clause, something outlined by name
+in another ("count the anchored boats, and outline the seagrass and give me its area").
+
+The counted objects go to ``detect_objects`` on their own (:attr:`Analysis.counted`); the
+outlined thing stays the request's classes, outlined (and measured) by name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.analysis import Analysis
+from agent.planners.object_nouns import counted_nouns, outlined_noun
+from agent.planners.vocab import Vocabulary
+
+_OUTLINE_VERB = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e)\s+(?!(?:them|it|"
+                           r"each|every one|those|these)\b)")
+_COUNT = re.compile(r"\b(?:count|how many)\b")
+_CLAUSE_END = re.compile(r"[.;?!]|,|\band (?=(?:then |also )?(?:outline|delineate|segment|trace|"
+                         r"give|tell|how|map|report)\b)")
+
+
+def split(a: Analysis, t: str, vocab: Vocabulary) -> None:
+    """Read a count and an outline of different things into two sets (``a.counted`` detected,
+    ``a.classes`` outlined by name); nothing changes when one clause does both ("count the
+    buildings and outline them") or other tools are asked."""
+    if not (a.segment and a.count_words) or a.water or a.indices or a.change or a.classify \
+            or a.search or a.biomass or a.files.boxes or a.points:
+        return
+    outline = _OUTLINE_VERB.search(t)
+    if outline is None:
+        return
+    clause_end = _CLAUSE_END.search(t, outline.end())
+    outlined = a.classes[0] if len(a.classes) == 1 and not vocab.canonical_class(
+        a.classes[0]) else outlined_noun(
+        t[outline.start():clause_end.start() if clause_end else len(t)], vocab)
+    known = [c for c in (vocab.canonical_class(w) for w in re.findall(
+        r"[a-z]+(?: [a-z]+)?", t[outline.end():outline.end() + 40])) if c]
+    outlined = outlined or (known[0] if known else None)
+    if outlined is None:
+        return
+    for m in _COUNT.finditer(t):
+        if outline.start() <= m.start() < outline.end() + 40:
+            continue
+        end = _CLAUSE_END.search(t, m.end())
+        nouns = counted_nouns(t[m.start():end.start() if end else len(t)], vocab)
+        said = t[outline.start():clause_end.start() if clause_end else len(t)]
+        if not nouns or any(n.split()[-1] in said for n in nouns):
+            continue  # "outline the sandbars ... how many bars": one set
+        counted = list(dict.fromkeys(_canonical(n, vocab) for n in nouns))
+        if counted:
+            a.counted, a.classes, a.detect, a.counting = counted, [outlined], False, False
+            a.object_area = a.object_area or a.units in ("m2", "ha", "km2")  # its area
+            return
+
+
+def _canonical(noun: str, vocab: Vocabulary) -> str:
+    """A counted noun as its class ("anchored boat" -> ship), else as said."""
+    words = noun.split()
+    if len(words) > 1 and words[0].endswith("ed"):
+        return vocab.canonical_class(noun) or vocab.canonical_class(" ".join(words[1:])) or noun
+    return vocab.canonical_class(noun) or noun

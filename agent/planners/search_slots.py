@@ -1,0 +1,65 @@
+"""Slot of the search tool: what a retrieval looks for.
+
+"images in archive/ that look most like a solar farm" -> ``search_images.query`` "solar farm".
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners import slots
+from agent.planners.analysis import Analysis
+from agent.planners.slots import Span
+from agent.planners.vocab import Vocabulary
+
+_QUERY_CUES = (
+    r"(?:look|looks)(?:\s+(?:most|more|the most|a lot|very much))?\s+(?:similar to|like)",
+    r"similar(?:\s+\w+){0,2}\s+to|resembl\w*|match(?:es|ing)?",
+    r"show(?:s|ing)?|contain(?:s|ing)?|depict(?:s|ing)?|featur(?:e|es|ing)|includ(?:e|es|ing)"
+    r"|have|has",
+    r"\bwith|\bof|\bfor",
+)
+_QUERY_END = (r"(?=\s*(?:[.;?!]|,|\bthen\b|\band (?:then|count|detect|segment|tell|give|return|"
+              r"show|list|rank|sort|label|classify|tag|mark)\b|"
+              r"\b(?:across|in|within|from|through|over) "
+              r"(?:the |my |our |this |that )?(?:whole |entire )?"
+              r"(?:archive|collection|catalog\w*|database|library)\b|$))")
+
+
+def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
+    """What a retrieval looks for ("look most like a solar farm" -> "solar farm")."""
+    for cue in _QUERY_CUES:
+        m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
+        if m:
+            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip().strip("'\""))
+            query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
+                           r"(?:xfilex|xfolderx).*$", "", query)
+            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
+            if query and "xfilex" not in query and "xfolderx" not in query:
+                return query, m.span()
+    return None
+
+
+
+def read(a: Analysis, text: str, vocab: Vocabulary) -> Span | None:
+    """Set whether ``text`` asks a search, its query and how many hits; the query's span."""
+    a.search = vocab.has("search", text)
+    if not a.search:
+        return None
+    a.top_k = slots.find_top_k(text, vocab)
+    cue = vocab.cues["search"].search(text)
+    found = find_search_query(text, cue.start() if cue else 0)
+    if found is None:
+        return None
+    a.query, span = found
+    return span
+
+
+def yield_to_labels(a: Analysis, query: Span | None, labels: Span) -> None:
+    """No search when its query is one of the labels asked ("whether it looks most like A, B or
+    C", "which like A and which B"); a query before the labels stays ("match 'glacier', then
+    tell me whether it shows glacier, bare rock or cloud": labels asked of the hits)."""
+    asked = a.labels or []
+    if a.search and (query is None or query[1] > labels[0]) and (
+            a.query in asked or any(lab in (a.query or "") for lab in asked)):
+        a.search, a.query, a.top_k = False, None, None

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.search_slots import find_search_query
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
+
+V = get_vocabulary()
+
+
+def norm(text: str) -> str:
+    return read_request(text, V.corrector).norm
+
+
+@pytest.mark.parametrize(("text", "query"), [
+    ("images in archive/ that look most like a solar farm.", "solar farm"),
+    ("find the tiles showing a flooded road, then count the cars", "flooded road"),
+    ("search the collection for tiles similar to an open-pit mine", "open-pit mine"),
+])
+def test_query(text: str, query: str) -> None:
+    found = find_search_query(norm(text))
+    assert found is not None and found[0] == query
+
+
+def test_no_query() -> None:
+    assert find_search_query(norm("count the ships")) is None
