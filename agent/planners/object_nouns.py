@@ -142,6 +142,11 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _counts(t: str) -> list[re.Match[str]]:
+    """The explicit counts of ``t`` ("how many X", "count the X", "number of X"), in order."""
+    return [m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))]
+
+
 _COUNTED = re.compile(r"\b(?:how many|count|number of|detect|find|identify|spot)\b[^.?!;]{0,40}")
 
 
@@ -186,9 +191,8 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
             objects that are no topic themselves.
     """
     if a.water and not (a.classes or a.segment or a.indices or a.change or a.classify or a.search) \
-            and (count := next((m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))),
-                               None)) is not None:  # "count the cranes and the geese, and how
-        clause = t[count.start():count.end() + 60].split(",")[0]  # much is open water": both
+            and (found := _counts(t)):  # "count the cranes and the geese, and how much is open
+        clause = t[found[0].start():found[0].end() + 60].split(",")[0]  # water": both asked
         nouns = counted_nouns(clause, vocab)
         if nouns and not vocab.has("water_weak", clause) and not vocab.has("water_strong", clause):
             a.classes, a.detect = nouns, True
@@ -364,7 +368,7 @@ def asks_unknown(t: str, vocab: Vocabulary) -> bool:
     """Whether the count or outline of a request names an object no known class names ("how
     many cracks" on the photo of the girder bridge, "outline the corrosion"), while the known
     classes stand elsewhere: those only say where it is."""
-    counts = [m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))]
+    counts = _counts(t)
     if any(vocab.class_pattern.search(m.group(0)) for m in counts):
         return False  # "how many vaccine doses? ... count every dwelling": the dwellings
     count = counts[0] if counts else None
