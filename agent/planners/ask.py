@@ -138,7 +138,9 @@ def statement_spans(norm: str) -> list[Span]:
 def _openers(norm: str, spans: list[Span]) -> list[Span]:
     """Role clauses ("as the analyst for ..., i need") and later steps ("before i run the burn
     mapping, is there smoke?") that open a sentence: context, unless they carry a number or a
-    file."""
+    file. A later step that names a file but no number ("before i run the tent detector on
+    x.tif:") is context around the file, which stays readable (digits inside words, "b8",
+    "sentinel-2", are no numbers there)."""
     out: list[Span] = []
     for a, b in spans:
         for pattern in (_ROLE, _BEFORE, _TRAINING_SET):

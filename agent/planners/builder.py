@@ -251,7 +251,11 @@ class Builder:
                 values.append(ref)
         values += [self.index(scene, name, first=i == 0) for i, name in enumerate(a.indices)]
         for ref in values:
-            self.add("measure", source=zones, statistic=a.zone_statistic, image=ref)
+            self.values_in(zones, ref)
+
+    def values_in(self, zones: str, ref: str) -> str:
+        """A ``measure`` of the values of raster step ``ref`` inside each polygon of ``zones``."""
+        return self.add("measure", source=zones, statistic=self.a.zone_statistic, image=ref)
 
     def burn_pair(self, before: SceneRef, after: SceneRef, index: str, first: bool) -> str:
         """One ``spectral_index`` step of a pair index (dNBR): image = after, before = before;

@@ -66,6 +66,7 @@ def _band_key(name: str) -> str:
     name = re.sub(r"[\s-]+", " ", name.strip())
     if m := re.fullmatch(r"b0?(\d{1,2}a?)", name):
         return f"b{m.group(1)}"
+    name = re.sub(r"^swir ?([12])$", r"swir\1", name)  # "SWIR 1" and "SWIR1" alike
     return {"near infrared": "nir", "near infra red": "nir", "swir": "swir1"}.get(name, name)
 
 

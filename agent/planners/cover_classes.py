@@ -92,7 +92,7 @@ def read(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int) -> No
         return
     parts = _listed(t, verbs[-1].start())
     if len(parts) == 1 and (n := _NUMBER.match(parts[0])):  # "outline the two separately"
-        parts = _named_before(full[:full.find(parts[0])], _COUNTS[n.group(1)])
+        parts = _named_before(full[:verbs[-1].start()], _COUNTS[n.group(1)])
     elif len(parts) == 1 and _ANAPHOR.search(parts[0]):  # "into those five classes"
         earlier = [m for m in re.finditer(r"\binto\s+", full[:full.find(parts[0])])]
         parts = _listed(full, earlier[-2].start()) if len(earlier) >= 2 else []

@@ -98,7 +98,8 @@ _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classe
 _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equal to|at least|"
                       r"at most)\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten)")
 
-_NEXT_STEP = re.compile(r",?\s+(?:and|then)\s+(?=(?:how|what|which|where|give|tell|compute|"
+_NEXT_STEP = re.compile(r",?\s+(?:and\s+then|and|then)\s+(?=(?:how|what|which|where|give|tell|"
+                        r"compute|"
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
                         r"estimate)\b)|,\s+(?:since|because|so that|so)\s|"
                         r",\s+as\s(?![^,.;:?!]{1,40}(?:,|\bor\b))|"  # not ", as A, B or C"

@@ -1,8 +1,11 @@
 """Objects asked for that are no known class: "how many intersections", "mark every wildebeest
 and every oryx", "put a point on every walrus", "run the elephant detector".
 
-Read only when nothing else in the request is understood (see
-:func:`agent.planners.intents.analyse`): the nouns then go to the detector as its classes.
+Read when nothing else in the request names the objects (see
+:func:`agent.planners.intents.analyse`), next to a water question ("count the cranes, and how
+much is open water"), next to known classes in one list ("the solar panels and the
+inverters"), or when the known classes only say where the counted thing is ("how many cracks"
+on the photo of the bridge): the nouns then go to the detector as its classes.
 Each noun is the counted phrase up to its plural ("steller sea lions") in the singular, without
 a leading modifier of state or origin ("nesting birds" -> bird, "African elephants" ->
 elephant).
@@ -46,7 +49,7 @@ _MODIFIERS = frozenset((
 _IRREGULAR = frozenset(("geese", "mice", "oxen", "feet", "teeth", "women", "men", "children"))
 _VERB_AFTER = frozenset(("pass", "passes", "did", "does", "do", "exceed", "exceeds", "meet",
                          "meets", "fall", "falls", "lie", "lies", "sit", "sits", "remain",
-                         "remains"))
+                         "remains", "have", "has", "are", "is", "were", "was"))
 
 
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
@@ -268,7 +271,7 @@ _WORN = frozenset((
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
                    "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
-                   "discoloured", "discolored", "open", "pinkish", "both", "wet"))
+                   "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -375,8 +378,9 @@ def asks_unknown(t: str, vocab: Vocabulary) -> bool:
     noun, span = None, (0, 0)
     if count is not None:
         noun, used = _named(count, vocab, counting=True)
-        span = (t.rfind(".", 0, count.start()) + 1, len(t) if (end := re.search(  # its
-            r"[.?!;]", t[count.end():])) is None else count.end() + end.start())  # sentence
+        starts = [m.end() for m in re.finditer(r"[.?!;]", t[:count.start()])]
+        span = (starts[-1] if starts else 0, len(t) if (end := re.search(  # its sentence
+            r"[.?!;]", t[count.end():])) is None else count.end() + end.start())
         if t[_after(count, used):_after(count, used) + 1] == "-":
             return False  # "center-pivot fields", "semi-trailers": a compound, cut
     elif _FIRST.search(t) is None and (outline := _OUTLINE.search(t)) is not None:

@@ -13,8 +13,14 @@ from agent.planners.analysis import Analysis
 from agent.planners.object_nouns import counted_nouns, outlined_noun
 from agent.planners.vocab import Vocabulary
 
-_OUTLINE_VERB = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e)\s+(?!(?:them|it|"
-                           r"each|every one|those|these)\b)")
+_OUTLINE_VERB = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|also|please|to|you)\s+)(?:\w+ly\s+)?"
+                           r"(?:outline|"
+                           r"delineate|segment|trace|digiti[sz]e)\s+(?!(?:them|it|each|every one|"
+                           r"those|these)\b)")
+"""An outline asked (an imperative, not "the district outline")."""
+_UNITS = frozenset(("m", "m2", "km", "km2", "ha", "hectare", "acre", "percent", "patch", "area",
+                    "region", "stand", "polygon", "blob", "spot", "one"))
+"""Amounts and region words a count may name ("how many m2", "how many patches"): no set."""
 _COUNT = re.compile(r"\b(?:count|how many)\b")
 _CLAUSE_END = re.compile(r"[.;?!]|,|\band (?=(?:then |also )?(?:outline|delineate|segment|trace|"
                          r"give|tell|how|map|report)\b)")
@@ -22,8 +28,9 @@ _CLAUSE_END = re.compile(r"[.;?!]|,|\band (?=(?:then |also )?(?:outline|delineat
 
 def split(a: Analysis, t: str, vocab: Vocabulary) -> None:
     """Read a count and an outline of different things into two sets (``a.counted`` detected,
-    ``a.classes`` outlined by name); nothing changes when one clause does both ("count the
-    buildings and outline them") or other tools are asked."""
+    ``a.classes`` outlined by name, measured by area when an area unit is asked: the count
+    belongs to the detection); nothing changes when one clause does both ("count the buildings
+    and outline them") or other tools are asked."""
     if not (a.segment and a.count_words) or a.water or a.indices or a.change or a.classify \
             or a.search or a.biomass or a.files.boxes or a.points:
         return
@@ -34,22 +41,27 @@ def split(a: Analysis, t: str, vocab: Vocabulary) -> None:
     outlined = a.classes[0] if len(a.classes) == 1 and not vocab.canonical_class(
         a.classes[0]) else outlined_noun(
         t[outline.start():clause_end.start() if clause_end else len(t)], vocab)
-    known = [c for c in (vocab.canonical_class(w) for w in re.findall(
-        r"[a-z]+(?: [a-z]+)?", t[outline.end():outline.end() + 40])) if c]
+    words = re.findall(r"[a-z]+", t[outline.end():outline.end() + 40])
+    known = [c for c in (vocab.canonical_class(" ".join(words[i:i + n]))
+                         for i in range(len(words)) for n in (2, 1)) if c]
     outlined = outlined or (known[0] if known else None)
     if outlined is None:
         return
     for m in _COUNT.finditer(t):
-        if outline.start() <= m.start() < outline.end() + 40:
-            continue
+        if outline.start() <= m.start() < (clause_end.start() if clause_end else len(t)):
+            continue  # a count inside the outline's own clause
         end = _CLAUSE_END.search(t, m.end())
-        nouns = counted_nouns(t[m.start():end.start() if end else len(t)], vocab)
+        nouns = [n for n in counted_nouns(t[m.start():end.start() if end else len(t)], vocab)
+                 if not set(n.split()) & _UNITS]  # "how many m2 of the plots": an amount
         said = t[outline.start():clause_end.start() if clause_end else len(t)]
-        if not nouns or any(n.split()[-1] in said for n in nouns):
+        if not nouns or any(re.search(rf"{re.escape(n.split()[-1])}(?:e?s)?\b", said)
+                            for n in nouns):
             continue  # "outline the sandbars ... how many bars": one set
-        counted = list(dict.fromkeys(_canonical(n, vocab) for n in nouns))
+        counted = [c for c in dict.fromkeys(_canonical(n, vocab) for n in nouns) if c != outlined]
         if counted:
-            a.counted, a.classes, a.detect, a.counting = counted, [outlined], False, False
+            kept = [c for c in a.classes if c != outlined and not any(c in n for n in counted)]
+            a.counted, a.classes = counted, [outlined, *kept]
+            a.detect, a.counting = False, False
             a.object_area = a.object_area or a.units in ("m2", "ha", "km2")  # its area
             return
 

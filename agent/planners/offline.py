@@ -44,8 +44,6 @@ NOTHING_APPLIES = (
     "dates, classify or search scenes, and caption or answer questions about a scene.")
 
 
-
-
 class OfflinePlanner:
     """Deterministic planner from keywords and slots (the default, ``name = "offline"``)."""
 
@@ -219,7 +217,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         b.mask_amount(severity)
         if a.files.zones is not None and a.threshold is None:  # "the mean dNBR of each stand
             # in stands.gpkg" (values; a burned area per polygon is the mask's)
-            b.add("measure", source=a.files.zones, statistic=a.zone_statistic, image=severity)
+            b.values_in(a.files.zones, severity)
         a.indices = [i for i in a.indices if i not in paired]
         if not (a.indices or a.detect or a.segment or a.water or a.biomass):
             _describe(b, a, raw, [burn[1]])

@@ -60,6 +60,6 @@ def yield_to_labels(a: Analysis, query: Span | None, labels: Span) -> None:
     C", "which like A and which B"); a query before the labels stays ("match 'glacier', then
     tell me whether it shows glacier, bare rock or cloud": labels asked of the hits)."""
     asked = a.labels or []
-    if a.search and (query is None or query[1] > labels[0]) and (
+    if a.search and query is not None and query[1] > labels[0] and (
             a.query in asked or any(lab in (a.query or "") for lab in asked)):
         a.search, a.query, a.top_k = False, None, None
