@@ -145,7 +145,7 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _counts(t: str) -> list[re.Match[str]]:
+def counts(t: str) -> list[re.Match[str]]:
     """The explicit counts of ``t`` ("how many X", "count the X", "number of X"), in order."""
     return [m for m in _FIRST.finditer(t) if _COUNTING.match(m.group(0))]
 
@@ -194,7 +194,7 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
             objects that are no topic themselves.
     """
     if a.water and not (a.classes or a.segment or a.indices or a.change or a.classify or a.search) \
-            and (found := _counts(t)):  # "count the cranes and the geese, and how much is open
+            and (found := counts(t)):  # "count the cranes and the geese, and how much is open
         clause = t[found[0].start():found[0].end() + 60].split(",")[0]  # water": both asked
         nouns = counted_nouns(clause, vocab)
         if nouns and not vocab.has("water_weak", clause) and not vocab.has("water_strong", clause):
@@ -371,10 +371,10 @@ def asks_unknown(t: str, vocab: Vocabulary) -> bool:
     """Whether the count or outline of a request names an object no known class names ("how
     many cracks" on the photo of the girder bridge, "outline the corrosion"), while the known
     classes stand elsewhere: those only say where it is."""
-    counts = _counts(t)
-    if any(vocab.class_pattern.search(m.group(0)) for m in counts):
+    asked = counts(t)
+    if any(vocab.class_pattern.search(m.group(0)) for m in asked):
         return False  # "how many vaccine doses? ... count every dwelling": the dwellings
-    count = counts[0] if counts else None
+    count = asked[0] if asked else None
     noun, span = None, (0, 0)
     if count is not None:
         noun, used = _named(count, vocab, counting=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.object_nouns import counted_nouns, outlined_noun
+from agent.planners.object_nouns import counted_nouns, counts, outlined_noun
 from agent.planners.vocab import Vocabulary
 
 _OUTLINE_VERB = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|also|please|to|you)\s+)(?:\w+ly\s+)?"
@@ -21,7 +21,6 @@ _OUTLINE_VERB = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|also|please|to|you)\
 _UNITS = frozenset(("m", "m2", "km", "km2", "ha", "hectare", "acre", "percent", "patch", "area",
                     "region", "stand", "polygon", "blob", "spot", "one"))
 """Amounts and region words a count may name ("how many m2", "how many patches"): no set."""
-_COUNT = re.compile(r"\b(?:count|how many)\b")
 _CLAUSE_END = re.compile(r"[.;?!]|,|\band (?=(?:then |also )?(?:outline|delineate|segment|trace|"
                          r"give|tell|how|map|report)\b)")
 
@@ -47,7 +46,7 @@ def split(a: Analysis, t: str, vocab: Vocabulary) -> None:
     outlined = outlined or (known[0] if known else None)
     if outlined is None:
         return
-    for m in _COUNT.finditer(t):
+    for m in counts(t):  # the explicit counts, read as object_nouns reads them
         if outline.start() <= m.start() < (clause_end.start() if clause_end else len(t)):
             continue  # a count inside the outline's own clause
         end = _CLAUSE_END.search(t, m.end())
