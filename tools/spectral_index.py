@@ -1,4 +1,5 @@
-"""``spectral_index``: NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI, and dNBR burn severity.
+"""``spectral_index``: NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI, NDMI, GNDVI, NDRE, NDCI,
+NDTI, and dNBR burn severity.
 
 The tool record and its argument rules; the work is in :mod:`tools.spectral.single` (one date)
 and :mod:`tools.spectral.burn` (a pre-/post-fire pair). Default thresholds (``threshold:
@@ -28,7 +29,8 @@ __all__ = ["IndexName", "OutOfRange", "SeverityArea", "SpectralIndexInput",
 
 @tool_record(SpectralIndexInput, SpectralIndexOutput)
 def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexOutput:
-    """Compute a spectral index (NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI) as a float
+    """Compute a spectral index (NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI; NDMI, GNDVI,
+    NDRE and NDCI, which read the first red-edge band, and NDTI) as a float
     GeoTIFF on the scene grid (nodata NaN) with its mean, min and max; with a threshold, also a
     mask of the pixels at or above (or below) it with their area in m² and ha and their share
     of the valid area. threshold "default" takes the documented value and states it with its

@@ -58,7 +58,7 @@ _IMPERATIVE = re.compile(
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
     r"screen|split|separate|group)\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
     r"labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
@@ -172,6 +172,22 @@ def purpose_spans(norm: str) -> list[Span]:
         if m.start() > 0 and not _NUMBER_OR_FILE.search(m.group(0)):
             out.append(m.span())
     return out
+
+
+_REPORTED = re.compile(r"\b(estimated|found|counted|reported|recorded|mapped|measured|logged|"
+                       r"flagged|says?|said|puts?|covered|covers|spans?|lost|grew|shrank|paced|"
+                       r"guessed|observed|noted|claimed|described|showed|shows|analy[sz]ed|surveyed|"
+                       r"processed|studied|quoted)\b")
+_DEFINES = re.compile(r"\b(means?|defin\w*|counts? as|treat\w*|ignore\w*|drop\w*|exclud\w*|"
+                      r"must|should|keep\w*|discard\w*|minimum|at least|is a|are a|qualif\w*)\b")
+
+
+def reported_spans(norm: str) -> list[Span]:
+    """Statements that report figures found elsewhere ("ICEYE estimated more than 534 km2
+    flooded", "the audit found 532 sites over 115 ha"): their sizes are no filters of the
+    ask, unlike a stated rule ("forest means land of more than 0.5 ha")."""
+    return [(a, b) for a, b in statement_spans(norm)
+            if _REPORTED.search(norm[a:b]) and not _DEFINES.search(norm[a:b])]
 
 
 def blank(text: str, spans: list[Span]) -> str:

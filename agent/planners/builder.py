@@ -119,7 +119,8 @@ class Builder:
                                 units=a.units if stat not in ("count", "length") else None,
                                 min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
             return seg
-        outline = a.segment or a.object_area or a.statistic == "length"
+        outline = a.segment or a.object_area or a.statistic == "length" or (
+            a.min_area_m2 is not None or a.max_area_m2 is not None)  # areas from masks, not boxes
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
                 a.segment and not a.detect and not all(c in self.vocab.class_of
                                                        for c in a.classes))):
@@ -127,10 +128,7 @@ class Builder:
             # "trees and grass"): by name
             seg = self.add("segment", image=img, classes=a.classes, region=region)
             if a.statistic or a.object_area or a.counting:
-                stat = a.statistic or ("area" if a.object_area else "count")
-                return self.add("measure", source=seg, statistic=stat, min_length_m=a.min_length_m,
-                                units=a.units if stat not in ("count", "length") else None,
-                                min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
+                return self.amounts(seg, a.statistic or ("area" if a.object_area else "count"))
             return seg
         det = self.add("detect_objects", image=img, classes=a.classes or None,
                        min_confidence=a.min_confidence, oriented=a.oriented,
@@ -139,9 +137,7 @@ class Builder:
         if outline:  # lengths from outlines
             src = self.add("segment", image=img, boxes=det)
         if a.has_filter:
-            return self.add("measure", source=src, statistic="area" if a.object_area else "count",
-                            min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2,
-                            min_length_m=a.min_length_m, units=a.units if a.object_area else None)
+            return self.amounts(src, "area" if a.object_area else "count")
         if a.statistic:
             units = a.units if a.statistic != "length" else None
             return self.add("measure", source=src, statistic=a.statistic, units=units)
@@ -150,6 +146,18 @@ class Builder:
         if src != det and a.count_outlines:  # "segment the buildings, tell me how many"
             return self.add("measure", source=src, statistic="count")
         return src
+
+    def amounts(self, src: str, stat: str) -> str:
+        """The ``measure`` of outlines ``src`` with the request's filters: ``stat``, and the count
+        first when an area is asked next to "how many" ("how many bars, and what area in ha");
+        area units never on a count or a length (lengths take theirs in :meth:`add`)."""
+        a = self.a
+        filters = {"min_area_m2": a.min_area_m2, "max_area_m2": a.max_area_m2,
+                   "min_length_m": a.min_length_m}
+        if stat == "area" and a.counting:
+            self.add("measure", source=src, statistic="count", **filters)
+        return self.add("measure", source=src, statistic=stat, **filters,
+                        units=a.units if stat not in ("count", "length") else None)
 
     def water(self, scene: SceneRef) -> str:
         """``map_water`` (and a ``measure`` of it when a statistic or count is asked)."""

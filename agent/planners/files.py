@@ -67,7 +67,8 @@ _DESCRIBED = re.compile(
     r"\b(?:a|an|the|our|my|their|its|this|that|your|own)\s+(?:[\w/-]+\s+){0,6}?"
     r"(?:masks?|maps?|extents?|classifications?|layers?|predictions?|delineations?)\b"
     r"(?:\s+(?!(?:scenes?|images?|imagery|tiles?|photos?|mosaics?|orthos?\w*|frames?|rasters?|"
-    r"captures?|acquisitions?|pass(?:es)?|granules?|quicklooks?|chips?|xfilex)\b)[\w/,-]+){0,8}?"
+    r"captures?|acquisitions?|pass(?:es)?|granules?|quicklooks?|chips?|xfilex)\b)"
+    r"(?:[\w/,-]+|\((?![^()]*xfilex)[^()]*\))){0,8}?"  # "a water mask of lake x (y reservoir)"
     r"\s*\(\s*xfilex")
 """A file in brackets after the product it is ("our vh threshold ice mask for the nemunas on
 10 january (x.tif)", "the gfm observed flood extent for the sindh floods (x.tif)"): a result,
@@ -134,6 +135,10 @@ def _asks_for_products(text: str, vocab: Vocabulary) -> bool:
             or any(p.search(text) for p in vocab.topic_patterns.values()))
 
 
+_MISSED = re.compile(r"\bhow many (?:\w+ ){0,2}(?:were |are |did (?:we|it) )?(?:missed|miss|"
+                     r"matched|match|false\w*|wrongly \w+)\b")
+
+
 def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) -> bool:
     """Whether the assessed product is to be made first: another clause asks for one ("map the
     water and check it against label.tif"), or the reference's clause does without naming an
@@ -146,6 +151,7 @@ def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) 
         rest = _GIVEN.sub(" ", _EXISTING.sub(" ", rest))
         done = [(a, b) for a, b in ask.sentences(rest) if _DONE.match(rest[a:b])]
         rest = ask.blank(rest, done)  # "I ran a supervised classification ...": made already
+    rest = _MISSED.sub(" ", rest)  # "how many trees were missed" asks the assessment
     if _asks_for_products(rest, vocab):
         return True
     return (_asks_for_products(clause, vocab) and not _EXISTING.search(clause)
@@ -189,7 +195,10 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
                 windows[candidates[-1]][1]) and (labels_compared or vocab.has(  # "i'm validating
                     "assess", asked if _SAME.search(asked) else ask.blank(  # task 143." asks
                         asked, ask.statement_spans(asked)))):  # nothing ("do the same": it does)
-            ref = candidates[-1]  # "find the pivots inside aquifer.geojson": a region
+            vec = [i for i in candidates if VECTOR_FILE.search(mentions[i])]
+            ref = vec[0] if len(named) == 2 and len(vec) == 1 and not _REGION_CUE.search(
+                windows[vec[0]][1]) else candidates[-1]  # a scene and the polygons to check
+            # its outlines against; "find the pivots inside aquifer.geojson": a region
         if ref is not None:
             out.assess, out.reference = True, mentions[ref]
             candidates = [i for i in candidates if mentions[i] != out.reference]

@@ -12,6 +12,7 @@ from agent.planners import (
     label_slots,
     object_nouns,
     object_sets,
+    outline_nouns,
     pair_rules,
     products,
     scenes,
@@ -60,7 +61,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     """
     t = slots.numerals(req.norm, vocab)
     asked = ask.blank(req.plain, ask.background_spans(req.plain)  # context declines nothing
-                      + ask.later_use_spans(req.plain))
+                      + ask.later_use_spans(req.plain) + ask.reported_spans(req.plain))
     a = Analysis(declined=declines.decline(asked, vocab, n_scenes), files=files or Files())
     if a.declined:
         return a
@@ -123,8 +124,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     asks, t = t, ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
-    a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(t)
-    a.min_length_m, length_spans = slots.find_length_filter(t)
+    ruled = ask.blank(t, ask.reported_spans(t))  # "the audit found 532 sites over 115 ha"
+    a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(ruled)
+    a.min_length_m, length_spans = slots.find_length_filter(ruled)
     used = conf_spans + area_spans + length_spans
     a.units = slots.find_output_units(t)
     a.length_units = slots.find_length_units(t)
@@ -185,7 +187,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         and not re.search(r"\b(make|create|render|produce|generate|give me|visuali[sz]e|display|"
                           r"show (me|it|them|xfilex|(the|this|these) \w+))\b", t))
     a.question = has("question", t)
-    counts = re.sub(r"\b(band|channel|layer) counts?\b", " ", topics.COUNT_AS.sub(" ", t))
+    counts = re.sub(r"\b(band|channel|layer) counts?\b", " ", topics.COUNT_AS.sub(" ", ruled))
+    # not "nasa counted 1.9 million acres"
     # "count pixels above 0.4 as vegetation": a class; "the band count": metadata
     if a.labels:
         counts = topics.LABEL_COUNT.sub(" ", counts)  # "how many of each": the labels' tally
@@ -214,7 +217,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
         or (a.counting and object_nouns.counts_no_water(t, vocab))  # "count the deer on the
         or slots.topic_index(t, vocab) is not None  # "what burned between the rivers": NBR
-        or not has("water_weak", (object_nouns.outlined_noun(tw, vocab) or "water").split()[-1])))
+        or not has("water_weak", (outline_nouns.outlined_noun(tw, vocab) or "water").split()[-1])))
     # frame" (of the river terrace); "outline the sediment plume off the river mouth": no map
     a.water = not water_index and (has("water_strong", topics.given_water(tw, req.mentions))
                                    or weak_water)  # not "inside the flood line f.geojson"
@@ -225,14 +228,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
             and a.classes and not a.has_filter:
         a.statistic = "length"  # "average length of the ships" is a length, not an area
-    elif has("measure_max", t):
+    elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"
         a.statistic = "max"
-    elif has("measure_min", t):
+    elif has("measure_min", ruled):
         a.statistic = "min"
-    elif has("measure_mean", t):
+    elif has("measure_mean", ruled):
         a.statistic = "mean"
     elif (has("measure_length", t) or re.search(
-            r"\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
+            r"(?<!\d )(?<!\d)\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+"  # not "10 km of"
+            r"(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
             r"(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
             and (a.classes or has("segment", t) or a.water) and not a.has_filter:
@@ -373,8 +377,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     cover_classes.read(a, asks, full, vocab, n_scenes)  # "map A, B and C: area of each"
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
-    object_nouns.outline_named(a, t, vocab, _rgb_only(a, req), n_scenes)  # "the seagrass beds"
-    object_sets.split(a, t, vocab)  # "count the boats, and outline the seagrass"
+    outline_nouns.outline_named(a, t, vocab, _rgb_only(a, req), n_scenes)  # "the seagrass beds"
+    object_sets.split(a, t, vocab, n_scenes)  # "count the boats, and outline the seagrass"
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
                                                   r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata

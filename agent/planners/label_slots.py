@@ -31,7 +31,7 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
     return list(reversed(run)) if from_end else run
 
 
-_JOINING = frozenset(("of", "in"))
+_JOINING = frozenset(("of", "in", "without", "to"))
 _SCALES = frozenset(("level", "class", "category", "type", "grade", "stage", "label"))
 
 
@@ -135,16 +135,17 @@ _HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any 
 _MARK_EACH = re.compile(r"\b(?:label|tag|mark)\s+(?:each|every)\s+(?:one|tile|chip|image|photo|"
                         r"scene|frame|square|quadrat|site)\s+(?!as\b|into\b|with\b)(.+)$")
 """A label list right after "mark each one" ("mark each one seal present or no seal")."""
+_WHICH_VERB = r"(?:are|is|were|was|show|shows|look|looks|have|has|carry|contain|hold)"
 WHICH_AND = re.compile(
-    r"\bwhich ((?:\w+ ){0,3}?)(?:are|is|show|shows|look|looks|have|has|carry|contain|hold) "
-    r"(?:still )?"
-    r"([a-z][a-z\- ]{1,30}?)"
-    r",? and which (?:\w+ ){0,2}?(?:are|is|show|shows|look|looks|have|has|carry|contain|hold|"
-    r"like) "
-    r"(?:still )?"
+    rf"\bwhich ((?:[\w-]+ ){{0,10}}?){_WHICH_VERB} (?:still |now )?([a-z][a-z\- ]{{1,40}}?)"
+    rf"((?:,\s*which (?:\w+ ){{0,2}}?{_WHICH_VERB} (?:still |now )?[a-z][a-z\- ]{{1,30}}?)*)"
+    rf",? and which (?:\w+ ){{0,2}}?(?:{_WHICH_VERB}|like) (?:still |now )?"
     r"([a-z][a-z\- ]{1,30}?)\s*(?=[:.,;?!(]|$)")
-"""Two labels as two questions ("which roofs are whitewashed and which still show clear
-plastic")."""
+"""Labels as questions ("which roofs are whitewashed and which still show clear plastic",
+"which plots are freshly pruned, which are regrowing and which were not pruned")."""
+_MIDDLE = re.compile(rf",\s*which (?:\w+ ){{0,2}}?{_WHICH_VERB} (?:still |now )?([a-z][a-z\- ]+)")
+_RELATIVE = re.compile(r"^.*\b(?:that|which|who) (?:is|are|was|were|has|have) (?:still |now )?")
+"""A label said as an object and its state ("a kiln that is firing"): the state."""
 
 
 _NO_SCENES = frozenset(("pixels", "pixel", "detections", "detection", "objects", "object", "areas",
@@ -164,17 +165,20 @@ def which_and(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str
     if named and n_scenes < 3:
         return None  # "which buildings are damaged and which ...": states of objects
     labels = []
-    for group in (2, 3):
-        words = [w for w in m.group(group).split() if w not in vocab.label_stopwords]
+    said = [m.group(2), *(x.group(1) for x in _MIDDLE.finditer(m.group(3))), m.group(4)]
+    for label in said:
+        words = [w for w in _RELATIVE.sub("", label).split() if w not in vocab.label_stopwords]
         if not words or len(words) > 3:
             return None
         labels.append(singular(" ".join(words)))
-    if labels[1] in ("none", "nothing", "no", "neither"):  # "which show an avalanche and which
-        labels[1] = f"no {labels[0]}"  # show none"
+    if labels[-1] in ("none", "nothing", "no", "neither"):  # "which show an avalanche and which
+        obj = re.match(r"(?:an? |the )?([a-z]+) (?:that|which|who)\b", said[0])  # show none"
+        labels[-1] = f"no {obj.group(1) if obj else labels[0]}"  # ("a kiln that is firing")
     if named:
         thing = vocab.canonical_class(named.group(0)) or singular(named.group(0))
         labels = [f"{label} {thing}" for label in labels]
-    return (shared_head(labels, last=False), m.span()) if labels[0] != labels[1] else None
+    return (shared_head(labels, last=False), m.span()) if len(set(labels)) == len(labels) \
+        else None
 
 
 _QUOTED = re.compile(r"(?:(?<=[\s(\[:])|^)['\"\u201c\u2018]([a-z][a-z0-9 \-/]{0,40}?)"
@@ -261,7 +265,8 @@ def _bodies(text: str) -> Iterator[tuple[int, int, str]]:
     for clause in re.finditer(  # these tiles (a.tif, b.tif) into A, B or C": one clause
             r"(?:[^.;:?!()\[\]]|\.(?=\d))+", text.replace(" - ", " ; ")):
         start, end = clause.span()
-        cuts = list(_NEXT_STEP.finditer(clause.group(0)))
+        cuts = [c for c in _NEXT_STEP.finditer(clause.group(0))
+                if clause.group(0)[:c.start()].strip()]  # "for the report, label ...": no end
         bounds = [0, *(m.end() for m in cuts)]
         for k, begin in enumerate(bounds):
             stop = cuts[k].start() if k < len(cuts) else end - start
@@ -347,8 +352,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             noun, of, rest = _HAVING.sub("", label).partition(" of ")
             labels.append(singular(noun) + of + rest)  # "lines of trees": the head singular
         if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY or lab in _PRONOUNS
-                      or lab.split()[0] in ("its", "their")
-                      for lab in labels):
+                      or lab.split()[0] in ("its", "their", "how", "what", "which", "where", "they",
+                                            "it", "we", "there", "you")
+                      for lab in labels):  # "how many transformers, and do any show A or B"
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"

@@ -17,6 +17,7 @@ import re
 
 from agent.planners.analysis import Analysis
 from agent.planners.ask import Span, blank, statement_spans
+from agent.planners.outline_nouns import ADVERB, OUTLINE_VERB, outlined_noun
 from agent.planners.slots import topic_index
 from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
 
@@ -25,7 +26,7 @@ _VERB = (r"(?:(?:count )?how many|(?:total )?number of|"
          r"find|spot|identify|mark|locate|detect|pinpoint|flag|(?:put|place|drop) (?:a )?"
          r"(?:point|dot|marker|pin) on)")
 _DET = r"(?:(?:every|each|all|any|the|individual|single|of)\s+)*"
-_PHRASE = r"([a-z]+)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"
+_PHRASE = r"([a-z]+(?:-[a-z]+)*)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"  # "fixed-chimney kilns"
 _FIRST = re.compile(rf"\b{_VERB}\s+{_DET}{_PHRASE}")
 _MORE = re.compile(rf"\s*(?:\([^)]{{0,30}}\)\s*)?(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
                    rf"(?:how many\s+)?{_DET}{_PHRASE}")  # "how many ducks and how many geese"
@@ -36,8 +37,6 @@ _COUNTING = re.compile(r"how many|(?:total )?number of|count")
 _EVERY = re.compile(r"\b(?:every|each|all|any)\s")
 """A find/mark verb names objects only with "every/each/all/any" or a plural noun."""
 _DETECTOR = re.compile(r"\bthe ([a-z]+) (?:detector|detection model|counter|counting model)\b")
-_ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
-"""An adverb opens no object ("identify statistically significant clusters")."""
 _MODIFIERS = frozenset((
     "african", "asian", "indian", "american", "european", "arctic", "antarctic", "adult",
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
@@ -47,21 +46,27 @@ _MODIFIERS = frozenset((
 
 
 _IRREGULAR = frozenset(("geese", "mice", "oxen", "feet", "teeth", "women", "men", "children"))
-_VERB_AFTER = frozenset(("pass", "passes", "did", "does", "do", "exceed", "exceeds", "meet",
+_VERB_AFTER = frozenset(("came", "comes", "went", "showed", "shows", "gave", "gives", "rose",
+                         "fell", "dropped", "reached", "stood", "stands",  # "the count came out"
+                         "pass", "passes", "did", "does", "do", "exceed", "exceeds", "meet",
                          "meets", "fall", "falls", "lie", "lies", "sit", "sits", "remain",
                          "remains", "have", "has", "are", "is", "were", "was"))
 
 
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     """The noun of a counted phrase and how many of its words it takes."""
-    if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or _ADVERB.search(
+    if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or ADVERB.search(
             words[0]) or words[0] in _VERB_AFTER:  # "how many pass that size", "how many did"
         return None, 0
     for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
         if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
-            words = words[:1]
-            break
-        if (word.endswith("s") or word in _IRREGULAR) and not words[i - 1].endswith("s"):
+            words = words[:i] if i >= 2 and vocab.canonical_class(" ".join(words[:i])) is None \
+                and words[i - 1] not in vocab.not_objects and word == "and" and not words[
+                    i - 1].endswith(("ed", "ing")) else words[:1]
+            break  # "every drainage outlet and every roof vent": a compound in the singular
+        if (word.endswith("s") or word in _IRREGULAR or (word in SAME_PLURAL and not (
+                words[i + 1:] and words[i + 1].endswith("s")))) and \
+                not words[i - 1].endswith("s"):  # "the red deer and roe deer" (fish cages)
             words = words[:i + 1]
             break
     else:
@@ -87,9 +92,11 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
     turbines"); the classes are read without the incidental spans first."""
     cover = [m.span() for m in re.finditer(  # land cover, no crowns; "palm concessions"
         r"\btrees? cover\b|\b\w+\s+(?:concessions?|permits?|licen[cs]es?|industry|sector)\b|"
-        r"\bcar ?parks?\b|\bpalm(?= (?:oil|plantations?|estates?|mills?|stands?|layer|blocks?)\b)|"
+        r"\bcar ?parks?\b|\b(?:vehicle|car|truck|lorry|tyre|tire) (?=tracks?\b|parking\b)|"
+        r"\bpalm(?= (?:oil|plantations?|estates?|mills?|stands?|layer|blocks?)\b)|"
         r"\b(?:tank|freight|rail|hopper|box|coal|grain|flat|stored) ?cars?\b|"  # rolling stock
-        r"\b(?:sandhill|whooping|siberian|common|grey|gray|demoiselle|red-crowned) cranes?\b|"
+        r"\b(?:sandhill|whooping|siberian|common|grey|gray|demoiselle|red-crowned|tower|"
+        r"construction|crawler|mobile|luffing) cranes?\b|"  # birds, builders' cranes
         r"\bbull(?= kelp)|\banti[\s-]tank\b|"
         r"\b(?:evaporation|brine|settling|tailings|salt|crystalli[sz]\w*) pools?\b|"
         # a car park names no cars, palm oil and oil palm plantations no crowns; "our tank
@@ -228,145 +235,6 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
         a.classes, a.detect = nouns, True
 
 
-_OUTLINE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
-                      r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their|whole|"
-                      r"entire)\s+)*"
-                      r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
-_HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
-                      "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
-                      "mats", "outline", "outlines", "polygon", "polygons", "thicket", "thickets",
-                      "colony", "colonies", "reef", "reefs", "on", "in", "at", "from", "with",
-                      "and", "or", "near", "along", "over", "across", "inside", "within", "for",
-                      "by", "around", "between", "visible", "seen", "canopy", "canopies",
-                      "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene",
-                      "through", "into", "to", "of", "under", "beside", "next", "that", "which",
-                      "where", "off", "behind", "below", "above", "beyond", "upstream",
-                      "downstream", "onto", "against", "among", "outside", "than"))
-_NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "feature",
-                       "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
-                       "object", "outline", "edge", "border", "footprint", "crown", "plot",
-                       "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
-
-
-_GENERIC = frozenset(("study", "whole", "entire", "target", "sample", "test", "flooded", "burned",
-                      "burnt", "affected", "damaged", "cleared", "inundated", "water", "open",
-                      "built", "urban", "forest", "forested", "farm", "crop", "agricultural",
-                      "same", "largest", "biggest", "main", "other", "surrounding", "protected"))
-"""First words that leave a generic head generic ("the study area", "the flooded area"); other
-words name the thing ("paddy fields", "oil slicks", "shipbreaking plots")."""
-
-
-_SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:the\s+)?"
-                       r"([a-z][a-z -]{0,25}?)\s+(?:and|or)\s+(?:the\s+)?([a-z][a-z -]{0,25}?)"
-                       r"(?=\s+(?:and|then|to|so|for|with)\b|\s*[.,;?!(]|$)")
-"""An outline into named parts ("separate the green spaces into trees and grass")."""
-
-
-_NOUN_ING = frozenset(("parking", "landing", "loading", "housing", "mining", "fishing", "shipping",
-                       "swimming", "nesting", "drying", "processing", "holding"))
-"""Words in -ing that name a kind of thing ("parking lots", "fishing ponds"), no verb."""
-_WORN = frozenset((
-"derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
-                   "existing", "remaining", "drainage", "eroding", "eroded", "active",
-                   "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
-                   "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
-                   "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
-                   "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever"))
-"""State and colour words before an outlined noun that are no part of its name ("the brown
-sediment plume" -> sediment plume)."""
-
-
-_BRINE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium)\s+"
-                          r"(?:pond|ponds|pans?)\b")
-
-
-def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
-                  n_scenes: int = 0) -> None:
-    """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
-    segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
-    knows it, instead of outlining everything and calling it seagrass. On visible bands only
-    (``rgb``) an index topic ("the vegetation") is outlined by name too. A change word outlines
-    no change on one scene or a series of three or more (outlines per date, their trend)."""
-    brine = _OUTLINE.search(t)
-    if a.water and a.segment and brine and _BRINE_PONDS.match(t, brine.start(1)):
-        a.water = False  # "outline the evaporation ponds": brine works, no open water
-    parts = _SEPARATE.search(t) if a.segment and not a.detect else None
-    if parts:  # "separate ... into trees and grass": both are outlined by name
-        a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
-        return
-    if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
-            or a.indices or a.biomass or (a.change and n_scenes in (0, 2)) or a.classify \
-            or a.search:
-        return
-    noun = outlined_noun(t, vocab, rgb)
-    if noun:
-        a.classes = [noun, *_more_outlined(t, vocab)]
-
-
-_MORE_OUTLINED = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?((?:[a-z]+ )?[a-z]+s)"
-                            r"(?=\s*(?:,|\band\b|\bon\b|\bin\b|\binside\b|\.|$))")
-"""Further plural nouns of an outline list ("outline the fairways, greens and bunkers")."""
-
-
-def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
-    """The nouns listed after the first one of "outline the A, B and C" (plurals only, no
-    known class, no topic word)."""
-    m = _OUTLINE.search(t)
-    out: list[str] = []
-    plural = [i for i, w in enumerate(m.groups() if m else (), 1) if w and singular(w) != w]
-    if m is None or not plural:
-        return out
-    at = m.end(plural[0])  # after the first plural noun: "the hedges| and fences"
-    while (more := _MORE_OUTLINED.match(t, at)) is not None:
-        word = more.group(1)
-        if any(w in vocab.label_stopwords or w in _HABITAT for w in word.split()) \
-                or vocab.canonical_class(word) or topic_index(word, vocab) is not None:
-            break
-        out.append(singular(word))
-        at = more.end()
-    return out
-
-
-_COVERED_BY = re.compile(r"\b(outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
-                         r"(?:the\s+|all\s+(?:the\s+)?|any\s+)?"
-                         r"(?:areas?|parts?|places?|ground|land|surfaces?)\s+"
-                         r"(?:covered (?:by|with|in)|under|taken up by|occupied by)\s+")
-""""the areas covered by straw mulch": what covers them is outlined."""
-
-
-def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
-    """What "outline the ..." names when no class does ("the seagrass beds" -> seagrass), or
-    None (a known index topic on multispectral scenes, a generic word)."""
-    m = _OUTLINE.search(_COVERED_BY.sub(r"\1 the ", t))
-    if m is None:
-        return None
-    words: list[str] = []
-    found = [w for w in m.groups() if w]
-    for k, word in enumerate(found):
-        if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
-                or not word.replace("-", "").isalpha() or (
-                    words and word.endswith("ing") and word not in _NOUN_ING):
-            break  # "the vegetation growing in the trackbed"
-        if not words and word in _WORN and found[k + 1:k + 2] != ["tide"]:
-            continue  # "the derelict fishing nets" (a red tide is named so)
-        words.append(word)
-        after = found[k + 1] if k + 1 < len(found) else word
-        if (singular(word) != word or word in SAME_PLURAL) and not (
-                word in SAME_PLURAL and singular(after) != after):
-            break  # up to the plural: "seagrass beds", "sand bars" ("fish cages": on)
-    if len(words) > 1 and words[-1] in ("network", "networks", "cast"):
-        words = words[:-1]  # "the hedgerow network", "the shadow cast"
-    noun = singular(" ".join(words).replace("-", " ")) if words else ""
-    if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (
-            len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
-            not rgb and topic_index(noun, vocab) is not None) or _ADVERB.search(noun.split()[0]):
-        return None
-    if noun.endswith(" field") and noun.split()[0] in ("agricultural", "crop", "farm", "arable",
-                                                       "cultivated", "cropped"):
-        return "field"  # "the agricultural fields" are fields
-    return noun
-
-
 def asks_unknown(t: str, vocab: Vocabulary) -> bool:
     """Whether the count or outline of a request names an object no known class names ("how
     many cracks" on the photo of the girder bridge, "outline the corrosion"), while the known
@@ -383,7 +251,7 @@ def asks_unknown(t: str, vocab: Vocabulary) -> bool:
             r"[.?!;]", t[count.end():])) is None else count.end() + end.start())
         if t[_after(count, used):_after(count, used) + 1] == "-":
             return False  # "center-pivot fields", "semi-trailers": a compound, cut
-    elif _FIRST.search(t) is None and (outline := _OUTLINE.search(t)) is not None:
+    elif _FIRST.search(t) is None and (outline := OUTLINE_VERB.search(t)) is not None:
         noun, span = outlined_noun(t[outline.start():], vocab), outline.span()
     return noun is not None and not vocab.canonical_class(noun) and not any(
         w in vocab.label_stopwords or w in _PRONOUN for w in noun.split()) \

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.object_nouns import counted_nouns, counts, outlined_noun
+from agent.planners.object_nouns import counted_nouns, counts
+from agent.planners.outline_nouns import outlined_noun
 from agent.planners.vocab import Vocabulary
 
 _OUTLINE_VERB = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|also|please|to|you)\s+)(?:\w+ly\s+)?"
@@ -25,14 +26,16 @@ _CLAUSE_END = re.compile(r"[.;?!]|,|\band (?=(?:then |also )?(?:outline|delineat
                          r"give|tell|how|map|report)\b)")
 
 
-def split(a: Analysis, t: str, vocab: Vocabulary) -> None:
+def split(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int = 0) -> None:
     """Read a count and an outline of different things into two sets (``a.counted`` detected,
     ``a.classes`` outlined by name, measured by area when an area unit is asked: the count
     belongs to the detection); nothing changes when one clause does both ("count the buildings
-    and outline them") or other tools are asked."""
-    if not (a.segment and a.count_words) or a.water or a.indices or a.change or a.classify \
-            or a.search or a.biomass or a.files.boxes or a.points:
-        return
+    and outline them") or other tools are asked (a change word on one scene asks for none: "the
+    construction sites")."""
+    if not (a.segment and a.count_words) or a.water or a.indices or (
+            a.change and n_scenes != 1) or a.classify \
+            or a.search or a.biomass or a.files.boxes or a.points or a.files.assess:
+        return  # ("how many match" the reference counts no objects)
     outline = _OUTLINE_VERB.search(t)
     if outline is None:
         return

@@ -49,7 +49,8 @@ _DET = r"(?:the|a|an|this|that|these|those|its|their|each|every)"
 _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
                        r"over|by|from|into|onto|off|outside|behind|alongside|close to|adjacent to|"
                        r"(?:images?|scenes?|pictures?|photos?|tiles?|views?|mosaic|videos?|footage|"
-                       r"frames?|flights?) of)\s+"
+                       r"frames?|flights?) of|\d+\s*(?:m|km|metres?|meters?|miles?|ft|feet) "
+                       r"(?:of|from))\s+"  # "within 500 m of the overpass"
                        rf"(?:{_DET}\s+(?:(?!(?:and|or|then|outline|count|detect|find|map|segment|"
                        r"measure|give|show|mark|trace|all|every|each)\b)[a-z0-9-]+\s+){0,2}|"
                        rf"{_FIXED})|\b(?:left|right|north|south|east|west|top|bottom) of\s+"
@@ -65,6 +66,9 @@ _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ign
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
 
 
+_NOT_HEADS = frozenset(("across", "does", "this", "thus", "was", "has", "is", "its", "always",
+                        "perhaps", "towards", "besides", "unless", "whereas"))
+"""Words in -s after a hyphenated class that head no compound ("semi-trucks across ...")."""
 _DATA_NOUN = re.compile(r"\s+(?:masks?|layers?|polygons?|files?|shapefiles?|vectors?|buffers?)\b")
 """A class word naming given data ("use the road mask r.geojson"): no object to find."""
 
@@ -84,11 +88,11 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         if skip and _inside(m.start(), skip):
             continue
         name = vocab.canonical_class(m.group(0))
-        if not name:
-            continue
         before = text[max(0, m.start() - 30):m.start()]
-        if _NEGATION.search(before):
-            continue
+        head = re.match(r"\s+([a-z]{3,}(?<!s)s)\b", text[m.end():])  # a plural noun after it
+        if not name or _NEGATION.search(before) or (before.endswith("-") and not re.search(
+                r"\b(?:and|or|to)-$", before) and head and head.group(1) not in _NOT_HEADS):
+            continue  # "not helicopters"; "the fixed-chimney kilns" are kilns
         if (_LOCATION.search(before) and not _INTO_CLASSES.search(before)) or (
                 names and _inside(m.start(), names)) or _DATA_NOUN.match(text, m.end()):
             found_places.append(name)
@@ -228,8 +232,11 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
         m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
     if not m:
         m = re.search(NUM + r"\s*" + _LENGTH_UNIT + r"\s*(?:long|or longer|in length|\+)", text)
-    if not m:
-        return None, []
+    if not m or re.match(r"\s*(?:a\.?s\.?l\b|above sea|altitude|elevation)", text[m.end():]) or (
+            m.group(0).startswith(("above", "over")) and re.search(
+                r"\b(?:lost|loss|cleared|felled|burn\w*|forests?|snow|ice|glaciers?|located|lies|"
+                r"lying|situated|sits|grows?|growing)\s+(?:\w+\s+)?$", text[:m.start()])):
+        return None, []  # "lost above 700 m", "over 1,500 m altitude": a height
     unit = re.sub(r"s$", "", m.group(2))
     return _number(m.group(1)) * _LENGTH_UNITS.get(unit, 1.0), [m.span()]
 

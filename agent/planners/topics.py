@@ -108,8 +108,8 @@ shows significant damage or looks undamaged", "whether it's a cleared pad ...").
 
 ASKS_LABEL = re.compile(
     r"\b(each|every) (of (these|the|those|my) )?([\w-]+ ){0,3}(images?|chips?|tiles?|"
-    r"photos?|pictures?|scenes?|patch(es)?|frames?|jpe?gs?|pngs?|orthophotos?|snapshots?)\b"
-    r"[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
+    r"photos?|pictures?|scenes?|patch(es)?|frames?|jpe?gs?|pngs?|orthophotos?|snapshots?|sites?|"
+    r"locations?)\b[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
     r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
     r"tile|photo|patch|area)( in \w+( \w+)?\s+xfilex)?)\b|"
     r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"

@@ -229,9 +229,13 @@ _IRREGULAR = {"avalanches": "avalanche", "niches": "niche", "caches": "cache",
               "geese": "goose", "mice": "mouse", "oxen": "ox", "walruses": "walrus",
               "buses": "bus", "rhinoceroses": "rhinoceros", "hippopotamuses": "hippopotamus",
               "cacti": "cactus", "octopuses": "octopus", "wolves": "wolf", "calves": "calf",
-              "leaves": "leaf", "shelves": "shelf"}
+              "leaves": "leaf", "shelves": "shelf", "potatoes": "potato", "tomatoes": "tomato",
+              "mangoes": "mango", "volcanoes": "volcano", "tornadoes": "tornado",
+              "mosquitoes": "mosquito", "buffaloes": "buffalo"}
 SAME_PLURAL = frozenset(("sheep", "deer", "elk", "moose", "bison", "cattle", "fish", "swine",
-                         "livestock", "aircraft", "salmon", "reindeer", "caribou", "buffalo"))
+                         "livestock", "aircraft", "salmon", "reindeer", "caribou", "buffalo",
+                         "antelope", "wildebeest", "impala", "eland", "kudu", "grouse", "quail",
+                         "trout", "squid", "shrimp", "carp", "yak"))
 """Nouns whose plural is the singular ("count the cattle and the sheep")."""
 _ONLY_LOOKS_PLURAL = frozenset(("rhinoceros", "species", "series", "lens", "chassis", "gas",
                                 "oryx", "news", "mathematics", "physics", "canvas", "atlas"))

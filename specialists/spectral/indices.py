@@ -103,6 +103,20 @@ INDICES: dict[str, IndexSpec] = {
                      f"red - {EVI_C2:g} blue + {EVI_L:g})",
                      lambda b: evi(b["nir"], b["red"], b["blue"]), True,
                      "vegetation, less saturated over dense canopy (Huete et al. 2002)"),
+    "NDMI": IndexSpec("NDMI", ("nir", "swir1"), "(NIR - SWIR1) / (NIR + SWIR1)",
+                      _nd("nir", "swir1"), False, "vegetation water content (Gao 1996; Wilson & "
+                      "Sader 2002)"),
+    "GNDVI": IndexSpec("GNDVI", ("nir", "green"), "(NIR - green) / (NIR + green)",
+                       _nd("nir", "green"), False, "chlorophyll of green vegetation (Gitelson "
+                       "et al. 1996)"),
+    "NDRE": IndexSpec("NDRE", ("nir", "rededge1"), "(NIR - red edge) / (NIR + red edge)",
+                      _nd("nir", "rededge1"), False, "canopy chlorophyll, less saturated over "
+                      "dense crops (Barnes et al. 2000)"),
+    "NDCI": IndexSpec("NDCI", ("rededge1", "red"), "(red edge - red) / (red edge + red)",
+                      _nd("rededge1", "red"), False, "chlorophyll-a in turbid and productive "
+                      "water (Mishra & Mishra 2012)"),
+    "NDTI": IndexSpec("NDTI", ("red", "green"), "(red - green) / (red + green)",
+                      _nd("red", "green"), False, "turbid water (Lacaux et al. 2007)"),
 }
 
 

@@ -19,11 +19,14 @@ from tools.spectral_index import SpectralIndexOutput
 MakeTiff = Any
 S2_NAMES = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"]
 # Sentinel-2 role -> band name, and the reflectance given to each band of a synthetic scene.
-S2_REFLECTANCE = {"B2": 0.05, "B3": 0.08, "B4": 0.10, "B8": 0.50, "B11": 0.20, "B12": 0.10}
+S2_REFLECTANCE = {"B2": 0.05, "B3": 0.08, "B4": 0.10, "B5": 0.16, "B8": 0.50, "B11": 0.20,
+                  "B12": 0.10}
 HAND = {
     "NDVI": 0.4 / 0.6, "NDWI": -0.42 / 0.58, "MNDWI": -0.12 / 0.28, "NBR": 0.4 / 0.6,
     "NDSI": -0.12 / 0.28, "NDBI": -0.3 / 0.7, "SAVI": 1.5 * 0.4 / 1.1,
     "EVI": 2.5 * 0.4 / (0.5 + 0.6 - 0.375 + 1.0),
+    "NDMI": 0.3 / 0.7, "GNDVI": 0.42 / 0.58, "NDRE": 0.34 / 0.66, "NDCI": 0.06 / 0.26,
+    "NDTI": 0.02 / 0.18,
 }
 
 
@@ -92,6 +95,19 @@ def test_every_index_on_a_named_sentinel2_scene(
         assert any("not scale-invariant" in w for w in r.warnings)
     if index == "NDVI":
         assert r.bands_used == {"NIR": "B8", "red": "B4"}
+    if index == "NDCI":
+        assert set(r.bands_used.values()) == {"B5", "B4"}  # the first red-edge band, B5
+
+
+def test_red_edge_index_without_a_red_edge_band_is_refused(
+    make_tiff: MakeTiff, workspace: Workspace
+) -> None:
+    data = np.stack([np.full((6, 6), v, np.float32) for v in (0.05, 0.08, 0.1, 0.5)])
+    path = make_tiff("bgrn.tif", data, descriptions=["blue", "green", "red", "nir"])
+    with pytest.raises(InputError) as err:
+        _run(workspace, image=str(path), index="NDRE")
+    assert str(path) in str(err.value) and "bands=" in str(err.value)
+    assert not list(workspace.root.glob("*.tif"))  # nothing written
 
 
 def test_nodata_and_nan_become_nan_and_mask_nodata(

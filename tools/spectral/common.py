@@ -18,7 +18,8 @@ from tools.core.scene_options import SceneOptions
 from tools.geo.area import M2_PER_HA, AreaTally
 from tools.geo.raster import RasterInfo
 
-IndexName = Literal["NDVI", "NDWI", "MNDWI", "NBR", "NDSI", "NDBI", "SAVI", "EVI", "dNBR"]
+IndexName = Literal["NDVI", "NDWI", "MNDWI", "NBR", "NDSI", "NDBI", "SAVI", "EVI", "NDMI",
+                    "GNDVI", "NDRE", "NDCI", "NDTI", "dNBR"]
 
 
 class SpectralIndexInput(SceneOptions):

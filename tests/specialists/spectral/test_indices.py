@@ -17,7 +17,8 @@ from specialists.spectral.indices import (
 )
 
 # Reflectances of one pixel and the index values computed by hand from them.
-PIXEL = {"blue": 0.05, "green": 0.08, "red": 0.10, "nir": 0.50, "swir1": 0.20, "swir2": 0.10}
+PIXEL = {"blue": 0.05, "green": 0.08, "red": 0.10, "rededge1": 0.16, "nir": 0.50, "swir1": 0.20,
+         "swir2": 0.10}
 EXPECTED = {
     "NDVI": (0.50 - 0.10) / (0.50 + 0.10),                       # 0.6667
     "NDWI": (0.08 - 0.50) / (0.08 + 0.50),                       # -0.7241
@@ -27,6 +28,11 @@ EXPECTED = {
     "NDBI": (0.20 - 0.50) / (0.20 + 0.50),                       # -0.4286
     "SAVI": 1.5 * (0.50 - 0.10) / (0.50 + 0.10 + 0.5),           # 0.5455
     "EVI": 2.5 * (0.50 - 0.10) / (0.50 + 6 * 0.10 - 7.5 * 0.05 + 1.0),  # 0.5797
+    "NDMI": (0.50 - 0.20) / (0.50 + 0.20),                       # 0.4286
+    "GNDVI": (0.50 - 0.08) / (0.50 + 0.08),                      # 0.7241
+    "NDRE": (0.50 - 0.16) / (0.50 + 0.16),                       # 0.5152
+    "NDCI": (0.16 - 0.10) / (0.16 + 0.10),                       # 0.2308
+    "NDTI": (0.10 - 0.08) / (0.10 + 0.08),                       # 0.1111
 }
 
 
@@ -41,7 +47,7 @@ def test_every_index_matches_hand_computed_value(name: str) -> None:
     np.testing.assert_allclose(out, EXPECTED[name], rtol=1e-5)
 
 
-def test_all_eight_indices_are_known_with_roles() -> None:
+def test_all_indices_are_known_with_roles() -> None:
     assert set(INDICES) == set(EXPECTED)
     assert index_spec("ndvi").roles == ("nir", "red")
     assert index_spec("EVI").roles == ("nir", "red", "blue")

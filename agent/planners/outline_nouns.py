@@ -1,0 +1,170 @@
+"""What an outline asks for by name when no known class names it ("outline the seagrass beds"
+-> seagrass): the outlined noun without its habitat or state words ("the brown sediment plume"
+-> sediment plume), further nouns of the same list, and outlines split into named parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.analysis import Analysis
+from agent.planners.slots import topic_index
+from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
+
+ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
+"""An adverb opens no object ("identify statistically significant clusters")."""
+
+
+OUTLINE_VERB = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+                      r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their|whole|"
+                      r"entire)\s+)*"
+                      r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
+_HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "area", "areas",
+                      "cover", "extent", "extents", "zone", "zones", "stand", "stands", "mat",
+                      "mats", "outline", "outlines", "polygon", "polygons", "thicket", "thickets",
+                      "colony", "colonies", "reef", "reefs", "on", "in", "at", "from", "with",
+                      "and", "or", "near", "along", "over", "across", "inside", "within", "for",
+                      "by", "around", "between", "visible", "seen", "canopy", "canopies",
+                      "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene",
+                      "through", "into", "to", "of", "under", "beside", "next", "that", "which",
+                      "where", "off", "behind", "below", "above", "beyond", "upstream",
+                      "downstream", "onto", "against", "among", "outside", "than"))
+_NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "feature",
+                       "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
+                       "object", "outline", "edge", "border", "footprint", "crown", "plot",
+                       "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
+
+
+_GENERIC = frozenset(("study", "whole", "entire", "target", "sample", "test", "flooded", "burned",
+                      "burnt", "affected", "damaged", "cleared", "inundated", "water", "open",
+                      "built", "urban", "forest", "forested", "farm", "crop", "agricultural",
+                      "same", "largest", "biggest", "main", "other", "surrounding", "protected"))
+"""First words that leave a generic head generic ("the study area", "the flooded area"); other
+words name the thing ("paddy fields", "oil slicks", "shipbreaking plots")."""
+
+
+_SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:the\s+)?"
+                       r"([a-z][a-z -]{0,25}?)\s+(?:and|or)\s+(?:the\s+)?([a-z][a-z -]{0,25}?)"
+                       r"(?=\s+(?:and|then|to|so|for|with)\b|\s*[.,;?!(]|$)")
+"""An outline into named parts ("separate the green spaces into trees and grass")."""
+
+
+_NOUN_ING = frozenset(("parking", "landing", "loading", "housing", "mining", "fishing", "shipping",
+                       "swimming", "nesting", "drying", "processing", "holding"))
+"""Words in -ing that name a kind of thing ("parking lots", "fishing ponds"), no verb."""
+_WORN = frozenset((
+"derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
+                   "existing", "remaining", "drainage", "eroding", "eroded", "active",
+                   "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
+                   "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
+                   "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
+                   "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever"))
+"""State and colour words before an outlined noun that are no part of its name ("the brown
+sediment plume" -> sediment plume)."""
+
+
+_LINED = frozenset(("fence", "trench", "tree", "hedge", "wall", "ditch", "railway", "rail"))
+"""Things whose "line" is the thing itself ("trace the fence line"; a power line is a line)."""
+
+
+_BRINE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium|leachate|"
+                          r"shrimp|prawn|aquaculture|tailings|sewage|settling|oxidation)\s+"
+                          r"(?:pond|ponds|pans?|lagoons?)\b")
+"""Ponds named by their use: outlined by name, not mapped as open water."""
+
+
+def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
+                  n_scenes: int = 0) -> None:
+    """Name what an outline asks for when it is no known class ("outline the seagrass beds" ->
+    segment ``classes=["seagrass"]``): the segmenter's detector then says whether its model
+    knows it, instead of outlining everything and calling it seagrass. On visible bands only
+    (``rgb``) an index topic ("the vegetation") is outlined by name too. A change word outlines
+    no change on one scene or a series of three or more (outlines per date, their trend)."""
+    brine = OUTLINE_VERB.search(t)
+    if a.water and a.segment and brine and _BRINE_PONDS.match(t, brine.start(1)):
+        a.water = False  # "outline the evaporation / shrimp ponds": works, no open water
+    parts = _SEPARATE.search(t) if a.segment and not a.detect else None
+    if parts:  # "separate ... into trees and grass": both are outlined by name
+        a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
+        return
+    if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
+            or a.indices or a.biomass or (a.change and n_scenes in (0, 2)) or a.classify \
+            or a.search:
+        return
+    noun = outlined_noun(t, vocab, rgb) or outlined_noun(_MAP_LENGTH.sub("outline ", t), vocab, rgb)
+    if noun:
+        a.classes = [noun, *_more_outlined(t, vocab)]
+
+
+_MAP_LENGTH = re.compile(r"\bmap (?=(?:the |all |every )?(?:\w+ ){0,2}\w+s\b[^.?!;]{0,60}"
+                         r"\blength\b)")
+"""A map asked for its length ("map the drainage ditches, their total length"): an outline."""
+
+
+_MOREOUTLINE_VERBD = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?((?:[a-z]+ )?[a-z]+s)"
+                            r"(?=\s*(?:,|\band\b|\bon\b|\bin\b|\binside\b|\.|$))")
+"""Further plural nouns of an outline list ("outline the fairways, greens and bunkers")."""
+
+
+def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
+    """The nouns listed after the first one of "outline the A, B and C" (plurals only, no
+    known class, no topic word)."""
+    m = OUTLINE_VERB.search(t)
+    out: list[str] = []
+    plural = [i for i, w in enumerate(m.groups() if m else (), 1) if w and singular(w) != w]
+    if m is None or not plural:
+        return out
+    at = m.end(plural[0])  # after the first plural noun: "the hedges| and fences"
+    while (more := _MOREOUTLINE_VERBD.match(t, at)) is not None:
+        word = more.group(1)
+        if any(w in vocab.label_stopwords or w in _HABITAT for w in word.split()) \
+                or vocab.canonical_class(word) or topic_index(word, vocab) is not None:
+            break
+        out.append(singular(word))
+        at = more.end()
+    return out
+
+
+_COVERED_BY = re.compile(r"\b(outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+                         r"(?:the\s+|all\s+(?:the\s+)?|any\s+)?"
+                         r"(?:areas?|parts?|places?|ground|land|surfaces?)\s+"
+                         r"(?:covered (?:by|with|in)|under|taken up by|occupied by)\s+")
+""""the areas covered by straw mulch": what covers them is outlined."""
+
+
+def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
+    """What "outline the ..." names when no class does ("the seagrass beds" -> seagrass), or
+    None (a known index topic on multispectral scenes, a generic word)."""
+    m = OUTLINE_VERB.search(_COVERED_BY.sub(r"\1 the ", t))
+    if m is None:
+        return None
+    words: list[str] = []
+    found = [w for w in m.groups() if w]
+    for k, word in enumerate(found):
+        if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
+                or (not words and word in ("them", "it", "those", "these")) \
+                or not word.replace("-", "").isalpha() or (
+                    words and word.endswith("ing") and word not in _NOUN_ING):
+            break  # "the vegetation growing in the trackbed"
+        if not words and word in _WORN and found[k + 1:k + 2] != ["tide"]:
+            continue  # "the derelict fishing nets" (a red tide is named so)
+        words.append(word)
+        after = found[k + 1] if k + 1 < len(found) else word
+        if (singular(word) != word or word in SAME_PLURAL) and not (
+                word in SAME_PLURAL and singular(after) != after):
+            break  # up to the plural: "seagrass beds", "sand bars" ("fish cages": on)
+    if len(words) > 1 and (words[-1] in ("network", "networks", "cast") or (
+            words[-1] in ("line", "lines") and words[-2] in _LINED)):
+        words = words[:-1]  # "the hedgerow network", "the shadow cast", "the fence line"
+    noun = singular(" ".join(words).replace("-", " ")) if words else ""
+    if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (
+            len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
+            not rgb and topic_index(noun, vocab) is not None) or ADVERB.search(noun.split()[0]):
+        return None
+    if noun.split()[0] in ("truck", "vehicle", "car", "lorry", "bus") and noun.split()[1:2] == [
+            "parking"]:
+        return noun.split(" ", 1)[1]  # "the truck parking lot" is a parking lot
+    if noun.endswith(" field") and noun.split()[0] in ("agricultural", "crop", "farm", "arable",
+                                                       "cultivated", "cropped"):
+        return "field"  # "the agricultural fields" are fields
+    return noun
