@@ -96,9 +96,11 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
         a.classes = [noun, *_more_outlined(t, vocab)]
 
 
-_MAP_LENGTH = re.compile(r"\bmap (?=(?:the |all |every )?(?:\w+ ){0,2}\w+s\b[^.?!;]{0,60}"
-                         r"\blength\b)")
-"""A map asked for its length ("map the drainage ditches, their total length"): an outline."""
+_MAP_LENGTH = re.compile(r"\bmap (?=(?:the |all |every )?(?!(?:\w+ ){0,2}(?:rivers?|streams?|"
+                         r"channels?|shorelines?|coastlines?|waterlines?|water)\b)(?:\w+ ){0,2}"
+                         r"\w+s\b[^.?!;]{0,60}\b(?:total |combined |their |its )+length\b)")
+"""A map asked for its length ("map the drainage ditches, their total length"): an outline (the
+same words as the ``segment`` cue of prompts/intents.yaml that makes it one)."""
 
 
 _MOREOUTLINE_VERBD = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?((?:[a-z]+ )?[a-z]+s)"
