@@ -14,7 +14,7 @@ import re
 
 from agent.planners.analysis import Analysis
 from agent.planners.slots import find_output_units
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import PRONOUNS, Vocabulary, singular
 
 _PER_CLASS = re.compile(
     r"\b(?:area|surface|extent|square met\w+|m2|hectares?|ha|km2|acres?)\s+(?:of|for|per|in)\s+"
@@ -96,7 +96,7 @@ def read(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: int) -> No
     elif len(parts) == 1 and _ANAPHOR.search(parts[0]):  # "into those five classes"
         earlier = [m for m in re.finditer(r"\binto\s+", full[:full.find(parts[0])])]
         parts = _listed(full, earlier[-2].start()) if len(earlier) >= 2 else []
-    if len(parts) < 2 or any(len(p.split()) > 3 or p in ("them", "it", "those", "these")
+    if len(parts) < 2 or any(len(p.split()) > 3 or p in PRONOUNS
                              for p in parts):  # "count the potholes, outline them and ..."
         return
     if len(parts) == 2 and len(parts[0].split()) == 1 and len(parts[1].split()) == 2 and \

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from agent.planners.label_heads import shared_head
 from agent.planners.slots import Span
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import PRONOUNS, Vocabulary, singular
 
 
 def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
@@ -90,7 +90,6 @@ _AUXILIARY = frozenset(("does", "do", "did", "has", "have", "had", "can", "could
 """Question verbs: "does it show A, or does it look B?" asks about the picture, no labels."""
 
 
-_PRONOUNS = frozenset(("it", "they", "them", "this", "these", "those", "we", "you", "i"))
 """A list item that is a pronoun ("..., or are they still dry?") is no label."""
 _NAMING = re.compile(r"\s*(?:labell?ed|tagged|marked|called|named|flagged|classed)\b")
 """A participle that opens the label list inside a longer clause."""
@@ -351,9 +350,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             having = having or bool(_HAVING.match(label))
             noun, of, rest = _HAVING.sub("", label).partition(" of ")
             labels.append(singular(noun) + of + rest)  # "lines of trees": the head singular
-        if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY or lab in _PRONOUNS
-                      or lab.split()[0] in ("its", "their", "how", "what", "which", "where", "they",
-                                            "it", "we", "there", "you")
+        if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY
+                      or lab.split()[0] in PRONOUNS or lab.split()[0] in (
+                          "its", "their", "how", "what", "which", "where", "there")
                       for lab in labels):  # "how many transformers, and do any show A or B"
             ok = False  # "classify land cover, detect changes and create a map": steps, no labels
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as

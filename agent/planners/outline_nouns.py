@@ -9,7 +9,7 @@ import re
 
 from agent.planners.analysis import Analysis
 from agent.planners.slots import topic_index
-from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
+from agent.planners.vocab import PRONOUNS, SAME_PLURAL, Vocabulary, singular
 
 ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
 """An adverb opens no object ("identify statistically significant clusters")."""
@@ -67,7 +67,7 @@ _LINED = frozenset(("fence", "trench", "tree", "hedge", "wall", "ditch", "railwa
 """Things whose "line" is the thing itself ("trace the fence line"; a power line is a line)."""
 
 
-_BRINE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium|leachate|"
+_USE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium|leachate|"
                           r"shrimp|prawn|aquaculture|tailings|sewage|settling|oxidation)\s+"
                           r"(?:pond|ponds|pans?|lagoons?)\b")
 """Ponds named by their use: outlined by name, not mapped as open water."""
@@ -80,8 +80,8 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
     knows it, instead of outlining everything and calling it seagrass. On visible bands only
     (``rgb``) an index topic ("the vegetation") is outlined by name too. A change word outlines
     no change on one scene or a series of three or more (outlines per date, their trend)."""
-    brine = OUTLINE_VERB.search(t)
-    if a.water and a.segment and brine and _BRINE_PONDS.match(t, brine.start(1)):
+    verb = OUTLINE_VERB.search(t)
+    if a.water and a.segment and verb and _USE_PONDS.match(t, verb.start(1)):
         a.water = False  # "outline the evaporation / shrimp ponds": works, no open water
     parts = _SEPARATE.search(t) if a.segment and not a.detect else None
     if parts:  # "separate ... into trees and grass": both are outlined by name
@@ -144,7 +144,7 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     found = [w for w in m.groups() if w]
     for k, word in enumerate(found):
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
-                or (not words and word in ("them", "it", "those", "these")) \
+                or (not words and word in PRONOUNS) \
                 or not word.replace("-", "").isalpha() or (
                     words and word.endswith("ing") and word not in _NOUN_ING):
             break  # "the vegetation growing in the trackbed"

@@ -232,6 +232,8 @@ _IRREGULAR = {"avalanches": "avalanche", "niches": "niche", "caches": "cache",
               "leaves": "leaf", "shelves": "shelf", "potatoes": "potato", "tomatoes": "tomato",
               "mangoes": "mango", "volcanoes": "volcano", "tornadoes": "tornado",
               "mosquitoes": "mosquito", "buffaloes": "buffalo"}
+PRONOUNS = frozenset(("it", "they", "them", "this", "these", "those", "we", "you", "i"))
+"""Pronouns that name no class, label or outlined thing ("outline them", "are they ...")."""
 SAME_PLURAL = frozenset(("sheep", "deer", "elk", "moose", "bison", "cattle", "fish", "swine",
                          "livestock", "aircraft", "salmon", "reindeer", "caribou", "buffalo",
                          "antelope", "wildebeest", "impala", "eland", "kudu", "grouse", "quail",
