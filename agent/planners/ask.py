@@ -56,7 +56,8 @@ _IMPERATIVE = re.compile(
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
-    r"screen|split|separate|group)\b")
+    r"screen|split|separate|group|bin|put(?! (?:simply|differently|another way|briefly|"
+    r"bluntly)))\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s
 _SLOT = re.compile(
@@ -179,7 +180,8 @@ _REPORTED = re.compile(r"\b(estimated|found|counted|reported|recorded|mapped|mea
                        r"guessed|observed|noted|claimed|described|showed|shows|analy[sz]ed|surveyed|"
                        r"processed|studied|quoted)\b")
 _DEFINES = re.compile(r"\b(means?|defin\w*|counts? as|treat\w*|ignore\w*|drop\w*|exclud\w*|"
-                      r"must|should|keep\w*|discard\w*|minimum|at least|is a|are a|qualif\w*)\b")
+                      r"must|should|keep\w*|discard\w*|minimum|at least|is a|are a|qualif\w*|"
+                      r"out of scope|irrelevant|not needed|not of interest)\b")
 
 
 def reported_spans(norm: str) -> list[Span]:
@@ -188,6 +190,20 @@ def reported_spans(norm: str) -> list[Span]:
     ask, unlike a stated rule ("forest means land of more than 0.5 ha")."""
     return [(a, b) for a, b in statement_spans(norm)
             if _REPORTED.search(norm[a:b]) and not _DEFINES.search(norm[a:b])]
+
+
+_WANTED = re.compile(r"\b(only|counts?|want\w*|care|matters?|interest\w*|relevant|needs?|"
+                     r"consider\w*|(is|are) (too|what))\b")
+"""Words of a statement that says what the ask wants ("we only want lakes over 1 ha")."""
+
+
+def stated_spans(norm: str) -> list[Span]:
+    """The reported statements and the others that ask nothing and state no rule ("the
+    project would have needed more than 4 km of new roads"): their figures are no filters of
+    the ask."""
+    reported = reported_spans(norm)
+    return reported + [(a, b) for a, b in statement_spans(norm) if (a, b) not in reported
+                       and not _DEFINES.search(norm[a:b]) and not _WANTED.search(norm[a:b])]
 
 
 def blank(text: str, spans: list[Span]) -> str:

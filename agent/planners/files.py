@@ -44,13 +44,13 @@ _LABEL_NAMES = _TRUTH_NAMES - {"reference", "ref"}  # a "reference" image may be
 _RESULT_NAMES = frozenset({"mask", "masks", "pred", "preds", "prediction", "predictions",
                            "predicted", "result", "results", "output", "out", "detections",
                            "dets", "seg", "segmentation", "classified", "classification",
-                           "supervised", "unsupervised", "lulc", "landcover"})
+                           "supervised", "unsupervised", "lulc", "landcover", "map"})
 _PRODUCT_INTENTS = ("detect", "count", "segment", "water_strong", "water_weak", "biomass",
                     "change", "classify", "search", "composite")
 _EXISTING = re.compile(
     r"\b(?:this|that|my|our|these|those|your|its|their|given|provided|predicted|the)\s+"
-    r"(?:[a-z0-9]+(?:-\d+)?\s+){0,5}?(?:masks?|maps?|detections|predictions?|results?|outputs?|"
-    r"segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
+    r"(?:[a-z0-9]+(?:[-/][a-z0-9]+)*\s+){0,5}?(?:masks?|maps?|detections|predictions?|results?|"
+    r"outputs?|rasters?|layers?|products?|mapping|segmentation|classification|polygons)\b(?!\s+(?:of|from|for|in)\s+(?:the\s+)?"
     + FILE_MASK + ")")
 _GIVEN = re.compile(r"\b(?:reference|ground[\s-]*truth|truth|labell?ed|annotated|manual|gold|"
                     r"official|surveyed)\s+(?:[a-z]+\s+){0,2}?(?:footprints?|polygons?|outlines?|"

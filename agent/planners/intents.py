@@ -72,7 +72,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.bbox, box_spans = spatial.find_bbox(t)
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))
-    t = ask.blank(t, gsd_spans + box_spans + iou_spans)
+    t = ask.blank(t, gsd_spans + box_spans + iou_spans + spatial.region_name_spans(  # "the lake
+        t, req.mentions, {f for f in (a.files.region, a.files.zones) if f}))  # outline (l.gpkg)"
     t = _TEMPORAL_COMPOSITE.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t) + ask.later_use_spans(t))  # context: no intent
@@ -108,7 +109,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         skip.append(span)
         search_slots.yield_to_labels(a, query_span, span)
     cover, incidental = object_nouns.no_class_spans(t)
-    names = slots.place_names(req.raw, t)
+    names = spatial.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
                   else []) or ([] if incidental and object_nouns.counted_nouns(  # "how many log
                       ask.blank(t, incidental), vocab) else  # piles are along the road"
@@ -124,7 +125,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     asks, t = t, ask.blank(t, skip)  # label lists, queries and zones name no other intent
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
-    ruled = ask.blank(t, ask.reported_spans(t))  # "the audit found 532 sites over 115 ha"
+    ruled = ask.blank(t, ask.stated_spans(t))  # "the audit found 532 sites over 115 ha"
     a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(ruled)
     a.min_length_m, length_spans = slots.find_length_filter(ruled)
     used = conf_spans + area_spans + length_spans
@@ -210,7 +211,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.segment and a.units and not a.counting and not a.indices)
 
     water_index = any(n in vocab.water_indices for n in a.indices)
-    tw = topics.no_water_plants(t)  # "the water hyacinth mats": a plant
+    tw = topics.no_water_plants(ask.blank(t, ask.statement_spans(t)) if a.indices else t)
+    # "the water hyacinth mats": a plant; with an index named, water said in context asks none
     water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
                                r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", tw) is not None
     weak_water = has("water_weak", tw) and (water_presence or not (
@@ -298,8 +300,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if (topic or a.indices or a.water) and a.classify and not a.labels and re.search(
             r"\b(how much|area|share|percent\w*|fraction|proportion|hectares?|km2)\b", t):
         a.classify = False  # "classify the built-up pixels: what share?" maps them, no labels
+    rgb = scenes.rgb_only(a.text_modality, req.mentions)
     if topic and not (a.water or a.biomass or (a.detect and a.classes) or segment_objects
-                      or a.classify or (a.segment and _rgb_only(a, req))  # no NIR band:
+                      or a.classify or (a.segment and rgb)  # no NIR band:
                       or a.search or a.vqa or a.caption or a.metadata  # "outline the weeds" by
                       or (a.files.assess and not a.files.make)) and (  # name; snow maps given
             not pair_change or (pair and topic in vocab.pair_index) or topic == "NDSI"):
@@ -365,8 +368,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.composite and a.change and re.search(r"\bside by side\b", t) and not re.search(
             r"\b(how much|how many|area|percent\w*|share|hectares?|km2|mask|map the)\b", t):
         a.change = False  # "compare the composites side by side": pictures, no change map
-    if a.composite and not _ANALYSIS.search(t):  # a picture only: colours name no analysis
-        a.water = a.detect = a.segment = a.search = a.vqa = False
+    if a.composite and not _ANALYSIS.search(ask.blank(t, ask.statement_spans(t))):  # a picture
+        a.water = a.detect = a.segment = a.vqa = False  # only: colours name no analysis
+        a.search = a.search and bool(req.folders)  # (an archive is searched)
         a.change = a.change and bool(re.search(r"\b(chang\w*|differen\w*|compar\w*)\b", t))
         a.classes, a.indices = [], [n for n, _ in named]
     each = re.search(r"\b(?:classif\w*|label|sort|tag|grade)\s+(?:every|each|all(?: the)?|the)\s+"
@@ -377,24 +381,17 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     cover_classes.read(a, asks, full, vocab, n_scenes)  # "map A, B and C: area of each"
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
-    outline_nouns.outline_named(a, t, vocab, _rgb_only(a, req), n_scenes)  # "the seagrass beds"
+    outline_nouns.outline_named(a, t, vocab, rgb, n_scenes)  # "the seagrass beds"
     object_sets.split(a, t, vocab, n_scenes)  # "count the boats, and outline the seagrass"
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
                                                   r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata
     if a.metadata and a.classify and not a.labels and not re.search(r"\bclassify\b", t):
         a.classify = False  # "is it a panchromatic or a colour image?": the header answers
-    if a.files.assess and not a.files.make and not a.labels:
+    if a.files.assess and not a.files.make and (not a.labels or a.files.result):
         a.classify = a.detect = a.segment = a.water = a.biomass = False  # the result exists
         a.classes, a.indices = [], []
     return a
 
 
-_LABEL_VERB = re.compile(r"\b(classify|label|sort|tag|assign|categori[sz]e)\b")
-
-
-def _rgb_only(a: Analysis, req: RequestText) -> bool:
-    """Whether the scenes have only visible bands ("plain RGB frames", photos as JPEG/PNG):
-    no index that needs near or short-wave infrared applies."""
-    return a.text_modality == "rgb" or (bool(req.mentions) and all(
-        m.lower().endswith((".jpg", ".jpeg", ".png")) for m in req.mentions))
+_LABEL_VERB = re.compile(r"\b(classify|label|sort|tag|assign|categori[sz]e|put)\b")

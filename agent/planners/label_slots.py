@@ -31,7 +31,7 @@ def _trim(words: list[str], stop: frozenset[str], from_end: bool) -> list[str]:
     return list(reversed(run)) if from_end else run
 
 
-_JOINING = frozenset(("of", "in", "without", "to"))
+_JOINING = frozenset(("of", "in", "without", "to", "with"))
 _SCALES = frozenset(("level", "class", "category", "type", "grade", "stage", "label"))
 
 
@@ -125,9 +125,11 @@ _BY_CRITERION = (r"\b(?:by|with) (?:(?:its|their|the)\s+)?(?:(?!(?:classes|label
                  r"\b)\w+\s+){0,2}")
 """Before the first item of a list that names the criterion ("by their main distress, A, B",
 "with its growth stage, one of A, B"), not a label."""
-_BY_COLON = re.compile(_OPENER_VERBS + r"[^.?!;]*\bby [a-z]+(?: [a-z]+)?\s*:$|\b(?:class|category|"
-                       r"stage|level|grade|status)\s*:$")
-"""The colon after "sort ... by stage" or "give me the damage class": whole labels follow."""
+_BY_COLON = re.compile(_OPENER_VERBS + r"[^.?!;]*\bby (?:[a-z]+(?: [a-z]+)?|(?:the|its|their) "
+                       r"(?:kind|type|sort|class) of [a-z]+(?: (?:it|they) (?:shows?|has|have))?)"
+                       r"\s*:$|\b(?:class|category|stage|level|grade|status)\s*:$")
+"""The colon after "sort ... by stage", "sorted by the kind of barrier it shows" or "give me
+the damage class": whole labels follow."""
 """A list item that opens the labels after a comma: "label each chip by method, as A, B or C"."""
 _HAVING = re.compile(r"^(?:having|with|containing|showing|has|have) (?:an? |any )?")
 """A verb opening a label ("as having a swimming pool or not"): the label is the thing."""
@@ -237,7 +239,10 @@ def find_labels(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[s
     if paired:
         return paired
     quoted = quoted_labels(text)
-    found = [(rank, labels, span) for rank, labels, span in _label_lists(text, vocab)]
+    found = [(rank, labels, span) for rank, labels, span in _label_lists(text, vocab)
+             if not any(_METRIC.search(lab) for lab in labels)]  # "accuracy, kappa and ..."
+    found = [(rank, [lab for lab in labels if not _HOW_MANY.search(lab)], span)
+             for rank, labels, span in found]  # "into one of three groups, A, B or C"
     if not found:
         return quoted
     _, labels, span = min(found, key=lambda f: f[0])  # a list opened by "as", else the first
@@ -247,6 +252,11 @@ def find_labels(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[s
     return labels, span
 
 
+_METRIC = re.compile(r"^(?:overall |producers |users )?(?:accuracy|kappa|precision|recall|f1|"
+                     r"iou|miou|confusion matrix|rmse|mae|bias)$")
+"""Scores of an assessment, never class labels."""
+_HOW_MANY = re.compile(r"^(?:one of )?(?:two|three|four|five|six|\d+) (?:groups?|classes|"
+                       r"categories|types|labels|kinds|bins)$")
 _GLOSS = re.compile(r"(\b(?!(?:scale|classes|categories|levels|labels|grades|types)\b)[a-z]+ )"
                     r"(\((?![^()]*(?:,|\bor\b))[^()]{1,40}\))")
 """A label's gloss in parentheses ("healthy (blue water), dirty (green water) or ..."): no

@@ -42,9 +42,10 @@ _MODIFIERS = frozenset((
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
     "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
     "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated",
-    "floating", "submerged", "derelict", "abandoned", "stranded"))
+    "floating", "submerged", "derelict", "abandoned", "stranded", "lit"))
 
 
+_PEOPLE = frozenset(("people", "persons", "pedestrians"))
 _IRREGULAR = frozenset(("geese", "mice", "oxen", "feet", "teeth", "women", "men", "children"))
 _VERB_AFTER = frozenset(("came", "comes", "went", "showed", "shows", "gave", "gives", "rose",
                          "fell", "dropped", "reached", "stood", "stands",  # "the count came out"
@@ -53,15 +54,26 @@ _VERB_AFTER = frozenset(("came", "comes", "went", "showed", "shows", "gave", "gi
                          "remains", "have", "has", "are", "is", "were", "was"))
 
 
+_AFTER_NOUN = frozenset(("and", "in", "on", "at", "inside", "within", "along", "across", "near",
+                         "around", "over", "that", "which", "there"))
+"""Words after a two-word singular compound ("every fish cage in the bay", "each roof vent
+and ...")."""
+
+
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     """The noun of a counted phrase and how many of its words it takes."""
+    if words[0] in _PEOPLE:
+        return "person", 1  # "count the people in these frames" (a population is declined)
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or ADVERB.search(
             words[0]) or words[0] in _VERB_AFTER:  # "how many pass that size", "how many did"
         return None, 0
     for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
+        if i == 1 and word in ("rows", "row"):
+            words = words[:2]  # "how many vine rows"
+            break
         if word in vocab.not_objects or word in vocab.label_stopwords or not word.isalpha():
             words = words[:i] if i >= 2 and vocab.canonical_class(" ".join(words[:i])) is None \
-                and words[i - 1] not in vocab.not_objects and word == "and" and not words[
+                and words[i - 1] not in vocab.not_objects and word in _AFTER_NOUN and not words[
                     i - 1].endswith(("ed", "ing")) else words[:1]
             break  # "every drainage outlet and every roof vent": a compound in the singular
         if (word.endswith("s") or word in _IRREGULAR or (word in SAME_PLURAL and not (
@@ -69,12 +81,14 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
                 not words[i - 1].endswith("s"):  # "the red deer and roe deer" (fish cages)
             words = words[:i + 1]
             break
-    else:
-        words = words[:1]
+    else:  # the phrase ends at a comma or the end: "find each green roof, outline it"
+        words = words[:2] if len(words) == 2 and not words[0].endswith(("s", "ed", "ing")) \
+            and vocab.canonical_class(words[0]) is None else words[:1]
     used = len(words)
     while len(words) > 1 and words[0] in _MODIFIERS:
         words = words[1:]
-    noun = singular(" ".join(words))
+    noun = re.sub(r" (?:section|piece|part)$", "", singular(" ".join(words)))  # "barricade
+    # sections" are barricades
     if noun in vocab.not_objects or noun in vocab.label_stopwords:
         return None, 0
     return noun, used
@@ -164,8 +178,16 @@ def counts_no_water(text: str, vocab: Vocabulary) -> bool:
     """Whether a count names objects and no water bodies ("count the deer on the frame" of the
     river terrace; not "how many of the on-farm reservoirs"): a water word elsewhere only
     places the scene."""
-    return bool(counted_nouns(text, vocab)) and not any(
-        vocab.has("water_weak", m.group(0)) for m in _COUNTED.finditer(text))
+    nouns = counted_nouns(text, vocab)
+    named = [n for n in nouns if not vocab.has("water_weak", n.split()[-1])]  # "water pumps"
+    return bool(nouns) and not any(vocab.has("water_weak", _PLACED.sub(" ", re.sub(
+        "|".join(rf"\b{re.escape(n)}\w*" for n in named) or "^$", " ", m.group(0))))
+        for m in _COUNTED.finditer(text))
+
+
+_PLACED = re.compile(r"\b(?:across|on|over|along|under|into|beside|near|in) (?:the|that|this) "
+                     r"(?:\w+ )?\w+")
+"""A place after the counted noun ("how many booms are across the water"): no water asked."""
 
 
 def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple[str | None, int]:
@@ -210,7 +232,8 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
     if a.classes and (a.detect or a.counting) and not (
             a.segment or a.water or a.indices or a.change or a.classify or a.search):
         listed = counted_nouns(t, vocab)  # "count the solar panels and the inverters": the
-        if {vocab.canonical_class(n) for n in listed} & set(a.classes):  # unknown ones too
+        if {vocab.canonical_class(n) or vocab.canonical_class(n.split()[-1])  # unknown ones
+                for n in listed} & set(a.classes):  # too ("the support buildings": a building)
             a.classes += [n for n in listed if not vocab.class_pattern.search(n)
                           and n.split()[0] not in ("how", "other", "any")
                           and topic_index(n, vocab) is None and n not in a.classes]

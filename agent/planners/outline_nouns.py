@@ -28,7 +28,8 @@ _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "a
                       "forest", "forests", "xfilex", "xfolderx", "image", "images", "scene",
                       "through", "into", "to", "of", "under", "beside", "next", "that", "which",
                       "where", "off", "behind", "below", "above", "beyond", "upstream",
-                      "downstream", "onto", "against", "among", "outside", "than"))
+                      "downstream", "onto", "against", "among", "outside", "than", "itself",
+                      "themselves", "alone", "only"))
 _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "feature",
                        "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
                        "object", "outline", "edge", "border", "footprint", "crown", "plot",
@@ -58,7 +59,9 @@ _WORN = frozenset((
                    "actively", "brown", "red", "white", "black", "grey", "gray", "yellow", "dark",
                    "bright", "turbid", "muddy", "mown", "public", "visible", "large", "small",
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
-                   "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever"))
+                   "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
+                   "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
+                   "purple"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -142,13 +145,24 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         return None
     words: list[str] = []
     found = [w for w in m.groups() if w]
+    worn = ""
     for k, word in enumerate(found):
+        if "-" in word and word.endswith("ed") and not words and (
+                found[k + 1:k + 2] and (found[k + 1] in _HABITAT or found[k + 1] in _NO_CLASS)):
+            words.append(word.split("-")[0])  # "the litter-covered patches" are litter
+            break
+        if words and (word.endswith("ed") or word in ("caught", "stuck", "left", "held")):
+            break  # "the floating garbage piled against the fence"
+        if len(words) == 1 and word in ("row", "rows", "fencing"):
+            words.append("fence" if word == "fencing" else word)  # "the vine rows"
+            break
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
                 or (not words and word in PRONOUNS) \
                 or not word.replace("-", "").isalpha() or (
                     words and word.endswith("ing") and word not in _NOUN_ING):
             break  # "the vegetation growing in the trackbed"
         if not words and word in _WORN and found[k + 1:k + 2] != ["tide"]:
+            worn = word
             continue  # "the derelict fishing nets" (a red tide is named so)
         words.append(word)
         after = found[k + 1] if k + 1 < len(found) else word
@@ -159,6 +173,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
             words[-1] in ("line", "lines") and words[-2] in _LINED)):
         words = words[:-1]  # "the hedgerow network", "the shadow cast", "the fence line"
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
+    if noun in ("patch", "ground", "soil", "peat", "sand", "rock", "earth") and worn:
+        noun = f"{worn} {noun}"  # "the bare patches": the state names the patch
     if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (
             len(noun.split()) == 1 or noun.split()[0] in _GENERIC)) or (
             not rgb and topic_index(noun, vocab) is not None) or ADVERB.search(noun.split()[0]):

@@ -206,3 +206,10 @@ def year_range(first: str, last: str) -> list[str]:
     if not 1 < y2 - y1 <= 30:
         return [first, last]
     return [f"{first[:m1.start()]}{y}{first[m1.end():]}" for y in range(y1, y2 + 1)]
+
+
+def rgb_only(text_modality: str | None, mentions: list[str]) -> bool:
+    """Whether the scenes have only visible bands ("plain RGB frames" said in the request,
+    photos as JPEG/PNG): no index that needs near or short-wave infrared applies."""
+    return text_modality == "rgb" or (bool(mentions) and all(
+        m.lower().endswith((".jpg", ".jpeg", ".png")) for m in mentions))

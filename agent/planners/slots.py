@@ -90,6 +90,8 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         name = vocab.canonical_class(m.group(0))
         before = text[max(0, m.start() - 30):m.start()]
         head = re.match(r"\s+([a-z]{3,}(?<!s)s)\b", text[m.end():])  # a plural noun after it
+        if m.group(0).endswith("s") and re.match(r"\s+(?:its|their|his|her)\b", text[m.end():]):
+            continue  # a verb: "rubber sheds its leaves", "the block houses their offices"
         if not name or _NEGATION.search(before) or (before.endswith("-") and not re.search(
                 r"\b(?:and|or|to)-$", before) and head and head.group(1) not in _NOT_HEADS):
             continue  # "not helicopters"; "the fixed-chimney kilns" are kilns
@@ -101,22 +103,6 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
     if not found and places:
         found = list(dict.fromkeys(found_places))
     return found
-
-
-_PLACE_NAME = re.compile(
-    r"\b(?:[A-Z][a-z]+ )+(?:Harbou?r|Port|Bay|Bridge|River|Lake|Airport|Station|Dam|Canal|"
-    r"Basin|Reservoir|Creek|Field|Park|Stadium)\b|"
-    r"\b(?:Port|Lake|Mount|Bay|Fort|Harbou?r) (?:of )?[A-Z][a-z]+")
-
-
-def place_names(raw: str, text: str) -> list[Span]:
-    """Spans of ``text`` (the normalised request) that are proper place names in ``raw``
-    ("Charlotte Harbor", "Lake Erie", "Port of Spain"): a class word there names no object."""
-    spans: list[Span] = []
-    for m in _PLACE_NAME.finditer(raw):
-        phrase = m.group(0).lower()
-        spans += [f.span() for f in re.finditer(re.escape(phrase), text)]
-    return spans
 
 
 _NOT_INDEX = re.compile(r"\b(?:no|not|without|instead of|rather than|never|cannot compute|"

@@ -62,7 +62,8 @@ _GSD_PATTERNS = (
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"
                r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened|frames?|"
-               r"composites?)\b)"),
+               r"composites?|pictures?|crops?|exports?|screenshots?|quicklooks?|snapshots?|"
+               r"captures?)\b)"),
     re.compile(r"(?<=" + FILE_MASK + r")\s*[,(]\s*" + _NUM + r"[\s-]*" + _UNIT
                + r"(?=\s*[),;])"),
 )
@@ -342,3 +343,34 @@ def find_db_threshold(text: str) -> float | None:
         return None
     value = next(g for g in m.groups() if g is not None)
     return float(value.replace(" ", ""))
+
+
+_REGION_NAME = re.compile(
+    r"\b(?:the|our|its|their|this|that|my|a|an|each|every)\s+((?:(?!(?:in|inside|within|of|on|"
+    r"at|for|from|to|and|or|its|the|their|our|each|with|by)\b)[\w-]+\s+){1,3}?(?:outline|"
+    r"boundary|boundaries|buffer|polygons?|mask|layer|footprints?|perimeter|shapefile|lot|"
+    r"parcels?|limits?)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|from\s+)?xfilex")
+
+
+def region_name_spans(text: str, mentions: list[str], regions: set[str]) -> list[Span]:
+    """The words naming a vector file given as the region or zones ("inside the lake outline
+    (lake.geojson)", "the 100 m shoreline buffer (b.geojson)", "our forest mask (f.gpkg)"):
+    the file is the place, its name asks for no water map, object or index."""
+    return [m.span(1) for m in _REGION_NAME.finditer(text)
+            if _file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions]
+
+
+_PLACE_NAME = re.compile(
+    r"\b(?:[A-Z][a-z]+ )+(?:Harbou?r|Port|Bay|Bridge|River|Lake|Airport|Station|Dam|Canal|"
+    r"Basin|Reservoir|Creek|Field|Park|Stadium|Street|Road|Avenue|Lane|Pier|Quay|Wharf)\b|"
+    r"\b(?:Port|Lake|Mount|Bay|Fort|Harbou?r) (?:of )?[A-Z][a-z]+")
+
+
+def place_names(raw: str, text: str) -> list[Span]:
+    """Spans of ``text`` (the normalised request) that are proper place names in ``raw``
+    ("Charlotte Harbor", "Lake Erie", "Port of Spain"): a class word there names no object."""
+    spans: list[Span] = []
+    for m in _PLACE_NAME.finditer(raw):
+        phrase = m.group(0).lower()
+        spans += [f.span() for f in re.finditer(re.escape(phrase), text)]
+    return spans

@@ -158,7 +158,11 @@ _GIVEN_WATER = re.compile(
     r"(?: \w+){0,2}? (?:lines?|extents?|polygons?|outlines?|masks?|layers?|corridors?|buffers?|"
     r"zones?|paths?)\b"
     r"(?=\s*(?:\(\s*|in\s+|from\s+)?xfilex)|"
-    r"\bfor (?:the |our |a )?(?:flood|water) (?:mapping|monitoring|analysis|work)\b")
+    r"\bfor (?:the |our |a )?(?:flood|water) (?:mapping|monitoring|analysis|work)\b|"
+    r"\bwithin \d+(?:\.\d+)? ?(?:m|km|met(?:er|re)s|kilomet(?:er|re)s) of (?:the )?(?:\w+ )?"
+    r"(?:shore\w*|coast\w*|water\w*|rivers?|lakes?)\b(?=\s*(?:\(\s*)?xfilex)")
+"""Water words naming a given file: "the mapped flood line (f.geojson)", "the strip within 2 km
+of the shoreline (s.geojson)"; or a purpose: "for the flood mapping"."""
 
 
 def given_water(text: str, mentions: list[str]) -> str:
