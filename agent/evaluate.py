@@ -30,7 +30,9 @@ modality) and compared with its gold annotation:
   ``classes`` C (detect-then-segment, DESIGN.md's "class names" prompt done in two steps).
   A ``measure`` step that summarises an ``image`` inside the polygons of its ``source`` file
   F (zonal statistics, one value per polygon) has ``region`` F: it answers "the mean inside
-  F" polygon by polygon. Reported overall and per tool.
+  F" polygon by polygon; so has the step whose output that measure summarises (the NDVI
+  "inside each plot of F" is computed, then summarised per plot). Reported overall and per
+  tool.
 * **Out of scope** — queries with an empty ``required`` list are correct when the planner
   declines (``Plan.declined`` set, no steps). In-scope queries that were declined are
   counted as false declines.
@@ -250,6 +252,16 @@ def _over_water_maps(plan: Plan, args: dict[str, Any]) -> bool:
     return bool(refs) and all(r.startswith("$") and tools.get(r[1:]) == "map_water" for r in refs)
 
 
+def _zonal_file(plan: Plan, step_id: str) -> str | None:
+    """The polygon file a zonal ``measure`` summarises step ``step_id``'s output in, if any."""
+    for step in plan.steps:
+        source = str(step.args.get("source", "$"))
+        if step.tool == "measure" and step.args.get("image") == f"${step_id}" \
+                and not source.startswith("$"):
+            return source
+    return None
+
+
 def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
                optional: Iterable[str] = ()) -> list[ArgCheck]:
     """One check per argument that ``gold_args`` names (see the module docstring)."""
@@ -260,8 +272,10 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
             continue  # how to call an acceptable extra step, when the plan has one
 
         def got_of(args: dict[str, Any], name: str, _tool: str = tool,
-                   _wanted: dict[str, Any] = wanted) -> Any:
+                   _wanted: dict[str, Any] = wanted, _id: str = "") -> Any:
             value = args[name] if name in args else _default(_tool, name)
+            if name == "region" and value is None and _id and (zonal := _zonal_file(plan, _id)):
+                return zonal  # its output summarised inside the polygons of a file
             if _tool == "spectral_index" and name == "index" and args.get("before") \
                     and value in _PAIR_NBR:
                 return _wanted[name] if _wanted.get(name) in _PAIR_NBR else value
@@ -276,13 +290,14 @@ def check_args(plan: Plan, gold_args: dict[str, dict[str, Any]],
             return value
 
         best: dict[str, Any] | None = None
-        best_hits = -1
+        best_hits, best_id = -1, ""
         for step in steps:
-            hits = sum(values_match(v, got_of(step.args, k)) for k, v in wanted.items())
+            hits = sum(values_match(v, got_of(step.args, k, _id=step.id))
+                       for k, v in wanted.items())
             if hits > best_hits:
-                best, best_hits = step.args, hits
+                best, best_hits, best_id = step.args, hits, step.id
         for name, value in wanted.items():
-            got = got_of(best, name) if best is not None else None
+            got = got_of(best, name, _id=best_id) if best is not None else None
             ok = best is not None and values_match(value, got)
             checks.append(ArgCheck(tool=tool, arg=name, expected=value, got=got, correct=ok))
     return checks

@@ -180,7 +180,8 @@ _REPORTED = re.compile(r"\b(estimated|found|counted|reported|recorded|mapped|mea
                        r"guessed|observed|noted|claimed|described|showed|shows|analy[sz]ed|surveyed|"
                        r"processed|studied|quoted)\b")
 _DEFINES = re.compile(r"\b(means?|defin\w*|counts? as|treat\w*|ignore\w*|drop\w*|exclud\w*|"
-                      r"must|should|keep\w*|discard\w*|minimum|at least|is a|are a|qualif\w*|"
+                      r"skip\w*|omit\w*|disregard\w*|leave out|must|should|keep\w*|discard\w*|"
+                      r"minimum|at least|is a|are a|qualif\w*|"
                       r"out of scope|irrelevant|not needed|not of interest)\b")
 
 

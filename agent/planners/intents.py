@@ -10,6 +10,7 @@ from agent.planners import (
     cover_classes,
     declines,
     label_slots,
+    named_amounts,
     object_nouns,
     object_sets,
     outline_nouns,
@@ -35,6 +36,8 @@ _TEMPORAL_COMPOSITE = re.compile(
     r"(composites?|mosaics?)\b")
 """A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
 scene itself, not a request for a colour composite."""
+_AMOUNT = re.compile(r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|"
+                     r"miles?|m2|km2|pixels?)\b")  # an amount, no count
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
 _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
@@ -194,13 +197,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.labels:
         counts = topics.LABEL_COUNT.sub(" ", counts)  # "how many of each": the labels' tally
     a.count_words = has("count", counts)
-    a.counting = has("counting", counts) and not re.search(
-        r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|miles?|m2|"
-        r"km2|pixels?)\b", t)  # "how many kilometres of road" asks for a length
+    a.counting = has("counting", counts) and not _AMOUNT.search(t)  # "how many km of road"
     generic = has("generic_objects", t)
     detect_words = has("detect", t)
-    a.detect = bool(detect_words or (a.count_words and (a.classes or generic))
-                    or (a.classes and a.has_filter))
+    a.detect = bool(detect_words or ((a.classes or generic) and has("count", _AMOUNT.sub(
+        " ", counts))) or (a.classes and a.has_filter))
     a.segment = has("segment", topics.given_shapes(t, req.mentions)) or (
         has("classify_pixels", t) and bool(a.classes))
     a.count_outlines = a.segment and a.counting and not detect_words  # "segment ... how many"
@@ -237,7 +238,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     elif has("measure_mean", ruled):
         a.statistic = "mean"
     elif (has("measure_length", t) or re.search(
-            r"(?<!\d )(?<!\d)\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+"  # not "10 km of"
+            r"(?<!\d )(?<!\d)(?<!square )\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+"
             r"(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
             r"(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
@@ -381,6 +382,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects
     cover_classes.read(a, asks, full, vocab, n_scenes)  # "map A, B and C: area of each"
     object_nouns.detect_named(a, t, vocab)  # "how many intersections?", "mark every oryx"
+    named_amounts.read(a, t, vocab, n_scenes)  # "the total area of the craters"
     outline_nouns.outline_named(a, t, vocab, rgb, n_scenes)  # "the seagrass beds"
     object_sets.split(a, t, vocab, n_scenes)  # "count the boats, and outline the seagrass"
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"

@@ -291,7 +291,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
     "whether it is A or B", 2: other) and span, in order."""
     text = _GLOSS.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)  # "healthy (blue water)"
     text = _ASSIGN_TO.sub(lambda m: m.group(1) + "as", text)  # "assign each chip to A, B or C"
-    files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "sort
+    files = re.sub(r"\([^()]*xfilex[^()]*\)", lambda m: " " * len(m.group(0)), text)  # "(a.tif)"
+    files = re.sub(r"xfilex(?:\s*,\s*(?:and\s+)?xfilex|\s+and\s+xfilex)+",  # "sort a, b and c
+                   lambda m: "xfilex".ljust(len(m.group(0))), files)  # into": one list of files
     for start, end, body in _bodies(files):
         if _AMOUNTS.search(body) or vocab.has("metadata", body):
             continue  # ranges of a number; "the pixel size, projection and number of bands"
@@ -312,13 +314,16 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
                 parts[opened[-1]])  # "mark each one nest present or no nest"
             parts = [first.group(1), *parts[opened[-1] + 1:]] if first else parts
         asked = [i for i, p in enumerate(parts) if re.search(
-            r"\bwhether\b|\b(?:is|was) (?:it|this|each|each one|the site|the scene)\b|\bsay\b", p)]
+            r"\bwhether\b|\b(?:is|was)\s+(?:it|this|each|each one|the site|the scene|xfilex)\b|"
+            r"\bsay\b", p)]
         whole = bool(asked and not opened)  # the first item is cut on its left: whole
         if whole:  # "for each of these chips, tell me whether it is A or B": A after the verb
             parts = parts[asked[-1]:]
             verb = r"\b(?:is|are|was|were|its|shows?|looks? (?:most |more )?like)\b"
             parts[0] = re.sub(r"^\s*(?:each|every)\s+(?:of\s+(?:these|the|those|my|our)\s+\w+\s+)?",
-                              "", re.split(verb, parts[0])[-1])  # "is each of these plots A or B"
+                              "", re.split(verb, re.sub(r"^.*\bxfilex\b\s*(?:(?:mostly|mainly|"
+                                                        r"largely)\s+)?", "", parts[0]))[-1])
+            # "is each of these plots A or B", "is this chip a.png A or B"
             parts[1:] = [re.sub(r"^\s*(?:is|are|has|have)\s+(?=an?\s)", "", p) for p in parts[1:]]
             # "whether it's a cleared pad, has a drilling rig ... or is a producing well"
         named = [i for i, p in enumerate(parts) if _NAMING.match(p)]

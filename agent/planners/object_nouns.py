@@ -19,13 +19,13 @@ from agent.planners.analysis import Analysis
 from agent.planners.ask import Span, blank, statement_spans
 from agent.planners.outline_nouns import ADVERB, OUTLINE_VERB, outlined_noun
 from agent.planners.slots import topic_index
-from agent.planners.vocab import SAME_PLURAL, Vocabulary, singular
+from agent.planners.vocab import SAME_PLURAL, Vocabulary, participle, singular
 
 _VERB = (r"(?:(?:count )?how many|(?:total )?number of|"
          r"count(?: the| all| of)?(?: (?:total )?number of)?|"
          r"find|spot|identify|mark|locate|detect|pinpoint|flag|(?:put|place|drop) (?:a )?"
          r"(?:point|dot|marker|pin) on)")
-_DET = r"(?:(?:every|each|all|any|the|individual|single|of)\s+)*"
+_DET = r"(?:(?:every|each|all|any|the|individual|single|of|only|just|both)\s+)*"
 _PHRASE = r"([a-z]+(?:-[a-z]+)*)(?:\s+([a-z]+))?(?:\s+([a-z]+))?"  # "fixed-chimney kilns"
 _FIRST = re.compile(rf"\b{_VERB}\s+{_DET}{_PHRASE}")
 _MORE = re.compile(rf"\s*(?:\([^)]{{0,30}}\)\s*)?(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
@@ -60,13 +60,25 @@ _AFTER_NOUN = frozenset(("and", "in", "on", "at", "inside", "within", "along", "
 and ...")."""
 
 
+_NO_NOUN = frozenset(("on", "in", "at", "up", "out", "off", "for", "to", "from", "by", "with",
+                      "of", "over", "into", "onto", "about", "around", "across", "came", "went",
+                      "where", "what", "which", "when", "who", "why", "how", "hours", "minutes",
+                      "days", "weeks", "months", "years", "seconds", "times"))
+"""Words after a count that name nothing ("our aerial count on opening Sunday")."""
+
+
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     """The noun of a counted phrase and how many of its words it takes."""
     if words[0] in _PEOPLE:
         return "person", 1  # "count the people in these frames" (a population is declined)
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or ADVERB.search(
-            words[0]) or words[0] in _VERB_AFTER:  # "how many pass that size", "how many did"
-        return None, 0
+            words[0]) or words[0] in _VERB_AFTER or words[0] in _NO_NOUN or (
+            participle(words[0]) and (len(words) == 1 or words[1] in _NO_NOUN)):
+        return None, 0  # "how many pass that size", "how many ended up", "the count on Sunday"
+    if len(words) > 1 and singular(words[0]) != words[0] and words[0] not in SAME_PLURAL and \
+            words[0] not in ("sports", "arms", "goods", "customs", "works", "glass") and \
+            not words[1].endswith("s"):
+        words = words[:1]  # "the boats still in the harbour", "the stumps left"
     for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
         if i == 1 and word in ("rows", "row"):
             words = words[:2]  # "how many vine rows"
@@ -87,8 +99,8 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     used = len(words)
     while len(words) > 1 and words[0] in _MODIFIERS:
         words = words[1:]
-    noun = re.sub(r" (?:section|piece|part)$", "", singular(" ".join(words)))  # "barricade
-    # sections" are barricades
+    noun = re.sub(r" (?:section|piece|part|structure)$", "", singular(" ".join(words)))
+    # "barricade sections" are barricades, "billboard structures" billboards
     if noun in vocab.not_objects or noun in vocab.label_stopwords:
         return None, 0
     return noun, used
@@ -195,7 +207,8 @@ def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple
     each / all / any", or in the plural ("find the coordinates" names none)."""
     words = [w for w in m.groups() if w]
     noun, used = _noun(words, vocab)
-    if noun is None or not (counting or _EVERY.search(m.group(0)) or words[used - 1] in
+    if noun is None or not (counting or _EVERY.search(m.group(0)) or re.match(
+            r"detect\b", m.group(0)) or words[used - 1] in
                             SAME_PLURAL or words[used - 1] != noun.split()[-1]):
         return None, 0
     return noun, used

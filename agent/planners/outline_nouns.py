@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.slots import topic_index
+from agent.planners.slots import places_only, topic_index
 from agent.planners.vocab import PRONOUNS, SAME_PLURAL, Vocabulary, singular
 
 ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
@@ -29,7 +29,8 @@ _HABITAT = frozenset(("bed", "beds", "meadow", "meadows", "patch", "patches", "a
                       "through", "into", "to", "of", "under", "beside", "next", "that", "which",
                       "where", "off", "behind", "below", "above", "beyond", "upstream",
                       "downstream", "onto", "against", "among", "outside", "than", "itself",
-                      "themselves", "alone", "only"))
+                      "themselves", "alone", "only", "so", "now", "still", "currently", "today",
+                      "yet"))
 _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "feature",
                        "shape", "everything", "land", "zone", "patch", "slick", "spill", "oil",
                        "object", "outline", "edge", "border", "footprint", "crown", "plot",
@@ -61,7 +62,7 @@ _WORN = frozenset((
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
                    "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
                    "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
-                   "purple"))
+                   "purple", "outer", "inner"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -89,6 +90,10 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
     parts = _SEPARATE.search(t) if a.segment and not a.detect else None
     if parts:  # "separate ... into trees and grass": both are outlined by name
         a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
+        return
+    if places_only(a.classes, t, vocab) and (noun := outlined_noun(
+            t, vocab, rgb)) and not vocab.canonical_class(noun):
+        a.classes = [noun]  # "outline the scorch mark on the runway": the runway only places it
         return
     if not a.segment or a.classes or a.everything or a.points or a.files.boxes or a.water \
             or a.indices or a.biomass or (a.change and n_scenes in (0, 2)) or a.classify \
@@ -130,6 +135,8 @@ def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
     return out
 
 
+_PART_OF = [[part, "of"] for part in ("stretch", "section", "length", "piece")]
+"""A part of the thing outlined ("the stretch of wall")."""
 _COVERED_BY = re.compile(r"\b(outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
                          r"(?:the\s+|all\s+(?:the\s+)?|any\s+)?"
                          r"(?:areas?|parts?|places?|ground|land|surfaces?)\s+"
@@ -147,11 +154,15 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     found = [w for w in m.groups() if w]
     worn = ""
     for k, word in enumerate(found):
+        if not words and (found[k:k + 2] in _PART_OF or found[k - 1:k + 1] in _PART_OF):
+            continue  # "the stretch of wall" is wall
         if "-" in word and word.endswith("ed") and not words and (
                 found[k + 1:k + 2] and (found[k + 1] in _HABITAT or found[k + 1] in _NO_CLASS)):
             words.append(word.split("-")[0])  # "the litter-covered patches" are litter
             break
-        if words and (word.endswith("ed") or word in ("caught", "stuck", "left", "held")):
+        if words and (word.endswith("ed") or word in (
+                "caught", "stuck", "left", "held", "laid", "built", "made", "dug", "grown",
+                "put", "set", "torn", "spread", "sunk", "shown", "seen", "found", "kept")):
             break  # "the floating garbage piled against the fence"
         if len(words) == 1 and word in ("row", "rows", "fencing"):
             words.append("fence" if word == "fencing" else word)  # "the vine rows"
@@ -160,6 +171,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
                 or (not words and word in PRONOUNS) \
                 or not word.replace("-", "").isalpha() or (
                     words and word.endswith("ing") and word not in _NOUN_ING):
+            if not words and worn and singular(word) in ("patch", "ground", "soil", "area"):
+                words = [word]  # "the bare patches" are named by their state
             break  # "the vegetation growing in the trackbed"
         if not words and word in _WORN and found[k + 1:k + 2] != ["tide"]:
             worn = word
@@ -169,6 +182,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         if (singular(word) != word or word in SAME_PLURAL) and not (
                 word in SAME_PLURAL and singular(after) != after):
             break  # up to the plural: "seagrass beds", "sand bars" ("fish cages": on)
+    if not words and found and singular(found[0]) in ("reef", "colony", "meadow", "thicket"):
+        words = [found[0]]  # "outline the reef": a habitat word said alone is the thing
     if len(words) > 1 and (words[-1] in ("network", "networks", "cast") or (
             words[-1] in ("line", "lines") and words[-2] in _LINED)):
         words = words[:-1]  # "the hedgerow network", "the shadow cast", "the fence line"

@@ -46,7 +46,7 @@ def read(a: Analysis, text: str, vocab: Vocabulary) -> Span | None:
     a.search = vocab.has("search", text)
     if not a.search:
         return None
-    a.top_k = slots.find_top_k(text, vocab)
+    a.top_k = find_top_k(text, vocab)
     cue = vocab.cues["search"].search(text)
     found = find_search_query(text, cue.start() if cue else 0)
     if found is None:
@@ -63,3 +63,31 @@ def yield_to_labels(a: Analysis, query: Span | None, labels: Span) -> None:
     if a.search and query is not None and query[1] > labels[0] and (
             a.query in asked or any(lab in (a.query or "") for lab in asked)):
         a.search, a.query, a.top_k = False, None, None
+
+
+_ITEMS = (r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips|"
+          r"frames|snapshots|acquisitions|quads)")
+
+
+def find_top_k(text: str, vocab: Vocabulary) -> int | None:
+    """How many hits a retrieval asks for ("top 5", "the five images", "10 best tiles", "the
+    five hundred that look most cloudy")."""
+    words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
+    text = re.sub(rf"\b(\d+|{words}) (hundred|thousand)\b", lambda m: str(
+        (slots.word_number(m.group(1), vocab) or 1)
+        * (100 if m.group(2) == "hundred" else 1000)), text)
+    num = rf"(\d+|{words})"
+    for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
+                    rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"
+                    r"(?:most|best|closest)\b",
+                    rf"\bthe\s+{num}\s+[a-z-]+\b[^.?!;]{{0,60}}?\b(?:that|which)\s+(?:look|looks|"
+                    r"resemble|match)\b",  # "the 20 after-images in our archive that look"
+                    rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
+                    r"(?:the\s+)?most\b",
+                    rf"\b{num}\s+(?:best\s+|(?:most|least)\s+\w+\s+|closest\s+|top\s+)?"
+                    rf"(?:\w+\s+)?{_ITEMS}"):
+        for m in re.finditer(pattern, text):
+            value = slots.word_number(m.group(1), vocab)
+            if value and not 1900 <= value <= 2100:  # "the 2019 tiles" name a year
+                return value
+    return None

@@ -34,8 +34,6 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square kilometer": "km2", "square kilometre": "km2", "square kilometers": "km2",
               "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
-_ITEMS = (r"(?:images|tiles|scenes|hits|results|matches|candidates|pictures|photos|patches|chips|"
-          r"frames|snapshots|acquisitions|quads)")
 
 
 def _inside(pos: int, spans: list[Span]) -> bool:
@@ -71,6 +69,23 @@ _NOT_HEADS = frozenset(("across", "does", "this", "thus", "was", "has", "is", "i
 """Words in -s after a hyphenated class that head no compound ("semi-trucks across ...")."""
 _DATA_NOUN = re.compile(r"\s+(?:masks?|layers?|polygons?|files?|shapefiles?|vectors?|buffers?)\b")
 """A class word naming given data ("use the road mask r.geojson"): no object to find."""
+_MODIFIED = {"road": re.compile(r"\s+(?:lights?|lamps?|lampposts?|markings?|furniture|signs?|"
+                                r"signage|vendors?|sweepers?|verges?|kerbs?|curbs?|drains?|"
+                                r"closures?)\b"),
+             "harbor": re.compile(r"\s+(?:seals?|porpoises?|masters?|authorit(?:y|ies)|pilots?|"
+                                  r"police|dues)\b"),
+             "": re.compile(r"\s+(?:farms?|ranch(?:es)?|markets?|owners?|operators?|companies|"
+                            r"company|industry|sector)\b")}
+_USE_BEFORE = re.compile(r"\b(?:fish|ice|oast|poultry|chicken|pig|hog|bath|pump|guard|"
+                         r"billboard|smoke|hay|tool|aircraft)[\s-]$")
+"""Class words that only modify the next noun ("street lights", "road markings"; any class:
+"on cattle farms"), and uses that make a building word a kind of its own ("fish houses")."""
+
+def places_only(classes: list[str], text: str, vocab: Vocabulary) -> bool:
+    """Whether every class found in ``text`` is named only as a place ("the scorch mark on the
+    runway"): then the thing asked about is no class of ours."""
+    return bool(classes) and set(classes) <= set(find_classes(text, vocab)) and not \
+        find_classes(text, vocab, places=False)
 
 
 def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
@@ -92,7 +107,10 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         head = re.match(r"\s+([a-z]{3,}(?<!s)s)\b", text[m.end():])  # a plural noun after it
         if m.group(0).endswith("s") and re.match(r"\s+(?:its|their|his|her)\b", text[m.end():]):
             continue  # a verb: "rubber sheds its leaves", "the block houses their offices"
-        if not name or _NEGATION.search(before) or (before.endswith("-") and not re.search(
+        if not name or _NEGATION.search(before) or any(p.match(text, m.end()) for c, p in
+                                                       _MODIFIED.items() if c in ("", name)) or (
+                name == "building" and _USE_BEFORE.search(before)) or (before.endswith("-")
+                                                                       and not re.search(
                 r"\b(?:and|or|to)-$", before) and head and head.group(1) not in _NOT_HEADS):
             continue  # "not helicopters"; "the fixed-chimney kilns" are kilns
         if (_LOCATION.search(before) and not _INTO_CLASSES.search(before)) or (
@@ -310,28 +328,6 @@ def word_number(token: str, vocab: Vocabulary) -> int | None:
     if token.isdigit():
         return int(token)
     return vocab.numbers.get(token)
-
-
-def find_top_k(text: str, vocab: Vocabulary) -> int | None:
-    """How many hits a retrieval asks for ("top 5", "the five images", "10 best tiles", "the
-    five hundred that look most cloudy")."""
-    words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
-    text = re.sub(rf"\b(\d+|{words}) (hundred|thousand)\b", lambda m: str(
-        (word_number(m.group(1), vocab) or 1) * (100 if m.group(2) == "hundred" else 1000)), text)
-    num = rf"(\d+|{words})"
-    for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
-                    rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"
-                    r"(?:most|best|closest)\b",
-                    rf"\bthe\s+{num}\s+[a-z-]+\b[^.?!;]{{0,60}}?\b(?:that|which)\s+(?:look|looks|"
-                    r"resemble|match)\b",  # "the 20 after-images in our archive that look"
-                    rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
-                    r"(?:the\s+)?most\b",
-                    rf"\b{num}\s+(?:best\s+|most\s+\w+\s+|closest\s+|top\s+)?(?:\w+\s+)?{_ITEMS}"):
-        for m in re.finditer(pattern, text):
-            value = word_number(m.group(1), vocab)
-            if value and not 1900 <= value <= 2100:  # "the 2019 tiles" name a year
-                return value
-    return None
 
 
 def find_points(text: str) -> list[list[float]] | None:

@@ -347,17 +347,26 @@ def find_db_threshold(text: str) -> float | None:
 
 _REGION_NAME = re.compile(
     r"\b(?:the|our|its|their|this|that|my|a|an|each|every)\s+((?:(?!(?:in|inside|within|of|on|"
-    r"at|for|from|to|and|or|its|the|their|our|each|with|by)\b)[\w-]+\s+){1,3}?(?:outline|"
+    r"at|for|from|to|and|or|its|the|their|our|each|with|by)\b)[\w-]+\s+){0,3}?(?:outline|"
     r"boundary|boundaries|buffer|polygons?|mask|layer|footprints?|perimeter|shapefile|lot|"
-    r"parcels?|limits?)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|from\s+)?xfilex")
+    r"parcels?|limits?)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|from\s+)?xfilex|"
+    r"\b(?:the|our|its|their|each|every)\s+((?:[\w-]+\s+){0,2}?(?:crowns?|blocks?|plots?|"
+    r"stands?|compartments?))\s+(?:in|inside|within)\s+xfilex")
 
 
 def region_name_spans(text: str, mentions: list[str], regions: set[str]) -> list[Span]:
     """The words naming a vector file given as the region or zones ("inside the lake outline
     (lake.geojson)", "the 100 m shoreline buffer (b.geojson)", "our forest mask (f.gpkg)"):
     the file is the place, its name asks for no water map, object or index."""
-    return [m.span(1) for m in _REGION_NAME.finditer(text)
-            if _file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions]
+    return [m.span(1) if m.group(1) else m.span(2) for m in _REGION_NAME.finditer(text)
+            if _file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions
+            and (m.group(1) or not _COUNTED_BEFORE.search(text, 0, m.start()))]
+
+
+_COUNTED_BEFORE = re.compile(r"\b(?:count|detect|find|locate|mark|outline|segment|delineate|map|"
+                             r"how many)\b[^.?!;]{0,30}$")
+"""A count or outline right before "the tree crowns inside f.geojson": the crowns are its
+objects, not the file's name."""
 
 
 _PLACE_NAME = re.compile(

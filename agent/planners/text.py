@@ -28,6 +28,10 @@ _PATH = re.compile(
     re.IGNORECASE,
 )
 _FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+)(?=[\s,.;:!?)]|$)")
+_NAMED_ARCHIVE = re.compile(r"(?<![\w./\\~-])([A-Za-z][\w-]*_[\w-]+)(?=\s+(?:(?:tile|image|scene|"
+                            r"photo|chip)s?\s+)?(?:archive|collection|catalog(?:ue)?|folder|"
+                            r"directory|library|database)\b)")
+"""An archive named by an identifier ("the xinjiang_2023_harvest archive")."""
 _NOT_FOLDER = re.compile(r"(?i)(yes|no|and|or|km|m|per|with|w|s|h|n|y|either|and\\or)/")
 VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
 """A vector file name (regions, references, zones, box prompts): never a scene."""
@@ -257,6 +261,7 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     # Paths are found in the original spelling (case kept); the rest is normalised.
     masked = _PATH.sub(keep_path, raw)
     masked = _FOLDER.sub(keep_folder, masked)
+    masked = _NAMED_ARCHIVE.sub(keep_folder, masked)
     norm = plain = normalise(masked)
     corrections: list[tuple[str, str]] = []
     if corrector is not None:

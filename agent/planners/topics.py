@@ -65,11 +65,30 @@ _PAIR_CLASS_CHANGE = re.compile(
     r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)")
 
 
+_NEW_OR_GONE = re.compile(
+    r"\bwhich ([a-z][a-z -]{1,30}?) (?:are|is|were|was) (?:new|gone|missing|removed|demolished)\b|"
+    r"\bwhere (?:the |a |any )?([a-z][a-z -]{1,30}?) (?:went in|are gone|is gone|were removed|"
+    r"was removed|disappeared|appeared|were added|was added)\b")
+"""Objects that appeared or went between the two dates ("which crosswalks are new")."""
+
+
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     """The land-cover class whose change a request over a pair asks about ("have the areas of
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
     its canonical object class, else the class phrase as written (singular)."""
     m = _PAIR_CLASS_CHANGE.search(text)
+    if m is None and (new := _NEW_OR_GONE.search(text)) is not None:
+        phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
+            r"\s(?:left|or|and)\b", new.group(1) or new.group(2))[0])  # "canoes left or appeared"
+        words = phrase.split()
+        if len(words) > 3 or words[0] in ("one", "ones", "of", "them", "those", "these", "area",
+                                          "areas", "part", "parts") or any(
+                w.endswith("ly") or w in _TREE_WORDS or w in (
+                "water", "lake", "lakes", "pond", "ponds", "canopy", "snow", "ice", "flood",
+                "floodwater", "floodwaters") for w in words):
+            return None  # "where lake water disappeared", "where the canopy disappeared"
+        return vocab.canonical_class(phrase) or vocab.canonical_class(words[-1]) or singular(
+            phrase)  # "which crosswalks are new"
     if m is None:
         return None
     phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the)\s+)+",

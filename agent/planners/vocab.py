@@ -243,6 +243,12 @@ _ONLY_LOOKS_PLURAL = frozenset(("rhinoceros", "species", "series", "lens", "chas
                                 "oryx", "news", "mathematics", "physics", "canvas", "atlas"))
 
 
+def participle(word: str) -> bool:
+    """Whether a word in -ed is a participle ("ended", "parked"), not a noun ("reed", "seabed",
+    "woodshed", "breed")."""
+    return len(word) > 4 and word.endswith("ed") and not word.endswith(("bed", "eed", "shed"))
+
+
 def singular(phrase: str) -> str:
     """The phrase with its last word in the singular ("pastures" -> "pasture", "cities" ->
     "city"); words that only look plural ("grass", "bus", "tennis") are kept."""

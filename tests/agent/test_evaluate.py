@@ -163,6 +163,20 @@ def test_zonal_measure_of_a_file_has_that_file_as_region() -> None:
     assert not check_args(no_image, gold)[1].correct  # the file's own shapes, no zones
 
 
+def test_step_summarised_per_polygon_of_a_file_has_that_file_as_region() -> None:
+    gold = {"spectral_index": {"index": "NDVI", "region": "zones.gpkg"}}
+    zonal = plan_of(("spectral_index", {"image": "a", "index": "NDVI"}),
+                    ("measure", {"source": "zones.gpkg", "statistic": "mean", "image": "$s1"}))
+    assert all(c.correct for c in check_args(zonal, gold))
+    whole = plan_of(("spectral_index", {"image": "a", "index": "NDVI"}),
+                    ("measure", {"source": "$s1", "statistic": "mean"}))
+    assert not check_args(whole, gold)[1].correct  # the mean of the whole scene
+    elsewhere = plan_of(("spectral_index", {"image": "a", "index": "NDVI"}),
+                        ("spectral_index", {"image": "b", "index": "NDVI"}),
+                        ("measure", {"source": "zones.gpkg", "statistic": "mean", "image": "$s2"}))
+    assert [c.got for c in check_args(elsewhere, gold)] == ["NDVI", "zones.gpkg"]
+
+
 def test_args_of_an_optional_tool_count_only_when_it_is_planned() -> None:
     gold = query("q", ["map_water"], ["measure"], {"measure": {"units": "ha"}})
     without = score_item(gold, plan_of(("map_water", {"image": "a"})))

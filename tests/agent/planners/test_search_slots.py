@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.search_slots import find_search_query
+from agent.planners.search_slots import find_search_query, find_top_k
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
@@ -25,3 +25,10 @@ def test_query(text: str, query: str) -> None:
 
 def test_no_query() -> None:
     assert find_search_query(norm("count the ships")) is None
+
+
+def test_top_k() -> None:
+    assert find_top_k("the five images", V) == 5
+    assert find_top_k("top-20 tiles", V) == 20
+    assert find_top_k("the best three", V) == 3
+    assert find_top_k("find the 3 least turbid scenes", V) == 3

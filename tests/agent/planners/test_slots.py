@@ -85,9 +85,6 @@ def test_output_units_ignore_filter_units() -> None:
 
 
 def test_counts_points_boxes() -> None:
-    assert slots.find_top_k("the five images", V) == 5
-    assert slots.find_top_k("top-20 tiles", V) == 20
-    assert slots.find_top_k("the best three", V) == 3
     assert slots.find_points("the roof at (512300, 4100200)") == [[512300.0, 4100200.0]]
     assert slots.find_oriented("oriented boxes") is True
     assert slots.find_oriented("axis-aligned boxes") is False

@@ -1,0 +1,150 @@
+"""Maps and amounts of a thing no class names, asked without an outline verb ("map the
+plastic mulch on a.tif", "the total area of the craters, in m2", "how many square metres of
+mulch film", "how long is the strip"): the thing is outlined by name (``segment`` with the
+noun as its class) and measured by area or length.
+
+Only when nothing else is asked: water, an index, a change over a pair, labels, a search, a
+detection or an outline already planned keep their own reading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.analysis import Analysis
+from agent.planners.outline_nouns import outlined_noun
+from agent.planners.slots import places_only
+from agent.planners.vocab import Vocabulary, participle
+
+_MAP = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|also|please|to|you|i|we|can|could|would|"
+                  r"should|must)\s+)(?:\w+ly\s+)?(?:map|extract|digiti[sz]e|vectori[sz]e)\s+"
+                  r"(?!(?:it|them|this|that|these|those|out|where|how|what|which|whether)\b)")
+"""A map asked of a thing ("map the plastic mulch film", "extract the lane markings")."""
+_AREA = re.compile(r"\b(?:total |combined |overall |summed |(mean|average|median) )?"
+                   r"(area|surface area|footprint|extent|length|size)\s*"
+                   r"(?:,?\s*in [a-z0-9]+\s*,?)?\s+(?:covered by|taken up by|occupied by|of)\s+"
+                   r"(?:each of (?:the )?|each |every )?"
+                   r"(?!(?:interest|concern|study|operations?|it|them|this|that|each|the image|the "
+                   r"scene|the chip|the tile|the photo|the picture|the frame|land|ground)\b)")
+"""An area or length of a thing ("the total area of the craters")."""
+_HOW_MUCH = re.compile(r"\b(?:what (?:total )?area(?: in [a-z0-9]+)?|how much (?:ice|ground|"
+                       r"land|space|room|surface|beach|lawn)) (?=do |does )|"
+                       r"\bhow (?:many|much) (?:(?:square |sq )(?:kilomet|met)(?:er|re)s|km2|m2|"
+                       r"hectares|ha|acres|(km|kilomet(?:er|re)s|met(?:er|re)s|miles)|area|"
+                       r"ground|land|space)\s+(?:of|(?:do|does|is|are|was|were) (?:\w+ly )?(?:"
+                       r"covered by|taken up by|occupied by|under)|do|does)\s+")
+"""An amount in units ("how many square metres of mulch film", "how many km of strips")."""
+_HOW_LONG = re.compile(r"\bhow (long|big|large) (?:is|are|was|were) (?:the |each |every )?"
+                       r"(?=[a-z-]+)")
+"""A length or size of the thing ("how long is the strip")."""
+_ABSTRACT = frozenset((
+    "abundance", "distribution", "density", "concentration", "presence", "location", "spread",
+    "fraction", "proportion", "cover", "coverage", "condition", "health", "status", "change",
+    "damage", "severity", "risk", "suitability", "value", "intensity", "temperature", "depth",
+    "height", "elevation", "moisture", "productivity", "yield", "fine", "fee", "penalty", "cost",
+    "difference", "problem", "effect", "impact", "loss", "gain", "increase", "decrease", "share",
+    "error", "season", "period", "time", "day", "week", "month", "year", "trip", "journey",
+    "life", "delay", "wait", "shadow", "gap", "buffer", "distance", "range", "result",
+    "map", "layer", "image", "mosaic", "scene", "dataset", "file", "output", "raster", "product",
+    "room", "space", "capacity", "volume", "gradient", "slope", "angle", "width", "length",
+    "area", "size", "drought", "traffic", "erosion", "pollution", "salinity", "outage", "flooding",
+    "flood", "fire", "rain", "storm", "heat"))
+"""Words that name no thing to outline ("the length of the fishing season", "how big is the
+fine", "map the abundance of each mineral")."""
+_QUESTION = re.compile(r"(?:^|[.?!;:]\s*)(?:[^.?!;:,]{0,40},\s*)?(?:is|are|was|were|does|do|"
+                       r"did|has|have|will|would)\s(?!you\b)[^.?!;]*$")
+"""A yes/no question before the match ("is the area occupied by the grassland larger")."""
+_NOUN_AREA = re.compile(r"\b(?:what(?:'?s| s| is) the|give me the|report the|total|combined|"
+                        r"(?P<series>(?:has|have|did|is|was) the))\s+(?:"
+                        r"total\s+)?(?!(?:study|project|survey|catchment|city|town|district|site|"
+                        r"plot|parcel|image|scene|tile|sample|test|target|burn\w*|flood\w*|water|"
+                        r"urban|built|floor|land|surface|green|protected|affected|damaged|mapped|"
+                        r"changed|total|the)\s+(?:area|length|footprint)\b)(?!(?:mean|average|median|typical)\b)"
+                        r"(?P<noun>[a-z]+(?:[ -][a-z]+)?)\s+(?P<stat>area|length|footprint)\b")
+"""A named thing's area or length ("what's the crosswalk area", "the total sidewalk area")."""
+_NUMBERS = re.compile(r"\b(?:are|is|have|has)\s+(?:the\s+)?(?P<noun>[a-z]+(?:\s[a-z]+)?)\s+(?:"
+                      r"numbers?|counts?)\s+(?:been\s+)?(?:falling|rising|going (?:up|down)|"
+                      r"declining|increasing|dropping|growing|shrinking)\b")
+"""A count followed over a series ("are gull numbers falling")."""
+_THERE = re.compile(r"\bhow much (?P<noun>(?:[a-z-]+ ){0,2}[a-z-]+) (?:is|are) (?:there|left)\b")
+"""An amount of a named cover ("how much bare ground is there")."""
+_MEASURE = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|please|to|you|can|could)\s+)measure\s+"
+                      r"(?!(?:the |each |every |all (?:the )?)?(?:length|area|size|distance|width|"
+                      r"extent|mean|average|total|number|amount|it|them|how)\b)")
+"""A thing measured ("measure the kiwifruit canopy inside the blocks, in hectares")."""
+_WATER = frozenset(("sea", "ocean", "lake", "lagoon", "river", "pond", "reservoir", "estuary"))
+"""Water bodies a map asks for: the water map."""
+_NOT_OUTLINED = re.compile(r"\b(?:how tall|heights?|spectral (?:matching|unmixing)|minerals?)\b")
+"""Heights and mineral maps are no outlines."""
+_COVER = re.compile(r"^((?:[a-z-]+ ){0,2}[a-z-]+) (?:cover|occupy|take up)\b")
+"""The subject of "how much area do the X cover"."""
+
+
+def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
+    """Outline and measure a named thing no other reading claims (see the module doc)."""
+    if a.segment or a.everything or a.water or a.indices or a.biomass or a.classify \
+            or a.search or a.labels or a.metadata or a.composite or a.points or a.files.assess \
+            or a.files.boxes or (a.change and n_scenes != 1) \
+            or a.text_modality == "hyperspectral" or _NOT_OUTLINED.search(t):
+        return
+    there = _THERE.search(t)
+    noun = _named(there.group("noun"), vocab, known=True) if there else None
+    if noun and (not a.classes or noun in a.classes):
+        _outline(a, noun)  # "how much tree canopy is there": its area, no count
+        a.object_area = True
+        return
+    if (a.detect or a.classes) and not places_only(a.classes, t, vocab):  # "on the runway"
+        return
+    numbers = _NUMBERS.search(t) if n_scenes >= 3 else None
+    if numbers and (noun := outlined_noun("outline the " + numbers.group("noun") + "s", vocab)):
+        a.detect, a.classes, a.trend, a.vqa, a.question = True, [noun], True, False, False
+        return  # "are gull numbers falling" over three or more dates: counts and their trend
+    for pattern in (_AREA, _HOW_MUCH, _HOW_LONG, _NOUN_AREA, _MAP, _MEASURE):
+        m = pattern.search(t)
+        series = pattern is _NOUN_AREA and m is not None and m.group("series") is not None
+        if m is None or (series and (n_scenes < 3 or not a.trend)) or (
+                not series and _QUESTION.search(t[:m.start()])):
+            continue  # "has the bike-lane area grown" over a series is a trend of the area
+        rest = m.group("noun") if pattern is _NOUN_AREA else t[m.end():m.end() + 80]
+        cover = _COVER.match(re.sub(r"^(?:does |do )?(?:the |all the )?", "", rest)) \
+            if pattern is _HOW_MUCH else None
+        noun = _named(re.split(r"\s(?:is|are|was|were|has|have|had|will|would)\b",
+                               cover.group(1) if cover else rest)[0], vocab)
+        if noun is None:
+            return  # a generic word, an index topic, or a known class (read elsewhere)
+        if pattern is _MAP and noun in _WATER:
+            a.water = True  # "map the sea on both scenes"
+            return
+        _outline(a, noun)
+        said = m.group("stat") if pattern is _NOUN_AREA else m.group(0)
+        if pattern in (_MAP, _MEASURE):  # "map the plastic mulch and give me the area in ha"
+            a.object_area = a.units in ("m2", "ha", "km2") or (
+                pattern is _MEASURE and not a.length_units) or re.search(
+                r"\b(?:area|areas|how much (?:ground|land|space)|size)\b", t[m.end():]) is not None
+            a.statistic = "length" if re.search(r"\blength\b", t[m.end():]) or (
+                a.length_units and not a.units) else a.statistic
+            return
+        if pattern is _AREA and m.group(1) and m.group(2) != "length":
+            a.statistic = "mean"  # "the mean size of the looting pits" (a mean length: length)
+        elif re.search(r"\blength|\blong\b", said) or (pattern is _HOW_MUCH and m.group(1)):
+            a.statistic = "length"
+        else:
+            a.object_area = True
+        return
+
+
+def _named(said: str, vocab: Vocabulary, known: bool = False) -> str | None:
+    """The thing a phrase names (its class when ``known`` allows one), or None for a generic
+    word, an index topic or an abstract noun."""
+    noun = outlined_noun("outline the " + said, vocab)
+    if noun is None or noun.split()[-1] in _ABSTRACT or (
+            len(noun.split()) == 1 and participle(noun)):
+        return None
+    canonical = vocab.canonical_class(noun)
+    return canonical if known and canonical else None if canonical else noun
+
+
+def _outline(a: Analysis, noun: str) -> None:
+    """Outline ``noun`` by name instead of detecting it or asking the picture."""
+    a.segment, a.classes, a.detect, a.vqa, a.question, a.caption = (
+        True, [noun], False, False, False, False)
