@@ -1,7 +1,9 @@
 """Maps and amounts of a thing no class names, asked without an outline verb ("map the
 plastic mulch on a.tif", "the total area of the craters, in m2", "how many square metres of
 mulch film", "how long is the strip"): the thing is outlined by name (``segment`` with the
-noun as its class) and measured by area or length.
+noun as its class) and measured by area or length. "How much tree canopy is there" is the
+area of a known class too (no count); over three or more dated scenes "has the gravel-pad area
+been growing" and "are heron numbers falling" are per-date outlines or counts and their trend.
 
 Only when nothing else is asked: water, an index, a change over a pair, labels, a search, a
 detection or an outline already planned keep their own reading.
