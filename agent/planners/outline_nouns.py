@@ -9,7 +9,7 @@ import re
 
 from agent.planners.analysis import Analysis
 from agent.planners.slots import places_only, topic_index
-from agent.planners.vocab import PRONOUNS, SAME_PLURAL, Vocabulary, singular
+from agent.planners.vocab import PRONOUNS, SAME_PLURAL, Vocabulary, participle, singular
 
 ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
 """An adverb opens no object ("identify statistically significant clusters")."""
@@ -160,7 +160,7 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
                 found[k + 1:k + 2] and (found[k + 1] in _HABITAT or found[k + 1] in _NO_CLASS)):
             words.append(word.split("-")[0])  # "the litter-covered patches" are litter
             break
-        if words and (word.endswith("ed") or word in (
+        if words and (participle(word) or word in (
                 "caught", "stuck", "left", "held", "laid", "built", "made", "dug", "grown",
                 "put", "set", "torn", "spread", "sunk", "shown", "seen", "found", "kept")):
             break  # "the floating garbage piled against the fence"
