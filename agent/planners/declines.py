@@ -26,7 +26,8 @@ def decline(text: str, vocab: Vocabulary, n_scenes: int = 0) -> str | None:
     for topic in vocab.decline:
         if topic.unless_image and (n_scenes or _IMAGE_REF.search(text)):
             continue
-        if any(not _PARTICIPLE.search(m.group(0)) for m in topic.cues.finditer(text)):
+        if any(not _PARTICIPLE.search(m.group(0)) and not _NEGATED.search(
+                text, max(0, m.start() - 40), m.start()) for m in topic.cues.finditer(text)):
             return topic.reason
     return None
 
@@ -34,3 +35,10 @@ def decline(text: str, vocab: Vocabulary, n_scenes: int = 0) -> str | None:
 _PARTICIPLE = re.compile(r"^[a-z]+ed\b|(^|[\s-])[a-z]+ed$")
 """A cue met only as a past participle describes the data ("an orthorectified scene", "data
 downloaded from the hub"), it asks for nothing."""
+
+
+_NEGATED = re.compile(r"\b(?:not|no|never|without|dont|don t|wont|won t|cannot|can t|cant)(?:\s+(?:"
+                      r"need|want|asking for|ask for|redoing|doing|running|interested in|looking "
+                      r"for|after|any|an?|the))*\s*$")
+"""A cue said not to be wanted ("I'm not redoing any InSAR, only a composite") asks for it not;
+"not sure who owns it" still asks who owns it."""

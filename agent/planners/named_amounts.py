@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.outline_nouns import outlined_noun
+from agent.planners.outline_nouns import OUTLINE_VERB, outlined_noun
 from agent.planners.slots import places_only
 from agent.planners.vocab import Vocabulary, participle
 
@@ -29,14 +29,16 @@ _AREA = re.compile(r"\b(?:total |combined |overall |summed |(mean|average|median
                    r"(?!(?:interest|concern|study|operations?|it|them|this|that|each|the image|the "
                    r"scene|the chip|the tile|the photo|the picture|the frame|land|ground)\b)")
 """An area or length of a thing ("the total area of the craters")."""
-_HOW_MUCH = re.compile(r"\b(?:what (?:total )?area(?: in [a-z0-9]+)?|how much (?:ice|ground|"
-                       r"land|space|room|surface|beach|lawn)) (?=do |does )|"
+_HOW_MUCH = re.compile(r"\b(?:what (?:total |ground |surface )?area(?:,? in [a-z0-9]+,?)?|"
+                       r"how much (?:ice|ground|land|space|room|surface|beach|lawn)) (?=do |does )|"
                        r"\bhow (?:many|much) (?:(?:square |sq )(?:kilomet|met)(?:er|re)s|km2|m2|"
                        r"hectares|ha|acres|(km|kilomet(?:er|re)s|met(?:er|re)s|miles)|area|"
-                       r"ground|land|space)\s+(?:of|(?:do|does|is|are|was|were) (?:\w+ly )?(?:"
-                       r"covered by|taken up by|occupied by|under)|do|does)\s+")
+                       r"ground|land|space)\s+(?:of|(?:do|does|is|are|was|were) "
+                       r"(?:\w+ly |still |now |already )?"
+                       r"(?:covered (?:by|in|with)|taken up by|occupied by|under)|do|does)\s+")
 """An amount in units ("how many square metres of mulch film", "how many km of strips")."""
-_HOW_LONG = re.compile(r"\bhow (long|big|large) (?:is|are|was|were) (?:the |each |every )?"
+_HOW_LONG = re.compile(r"\bhow (long|big|large)(?:,? in [a-z0-9]+,?)? (?:is|are|was|were) "
+                       r"(?:the |each |every )?"
                        r"(?=[a-z-]+)")
 """A length or size of the thing ("how long is the strip")."""
 _ABSTRACT = frozenset((
@@ -57,18 +59,22 @@ _QUESTION = re.compile(r"(?:^|[.?!;:]\s*)(?:[^.?!;:,]{0,40},\s*)?(?:is|are|was|w
                        r"did|has|have|will|would)\s(?!you\b)[^.?!;]*$")
 """A yes/no question before the match ("is the area occupied by the grassland larger")."""
 _NOUN_AREA = re.compile(r"\b(?:what(?:'?s| s| is) the|give me the|report the|total|combined|"
+                        r"(?:need|want|calculate|compute|get) the|"
                         r"(?P<series>(?:has|have|did|is|was) the))\s+(?:"
                         r"total\s+)?(?!(?:study|project|survey|catchment|city|town|district|site|"
                         r"plot|parcel|image|scene|tile|sample|test|target|burn\w*|flood\w*|water|"
                         r"urban|built|floor|land|surface|green|protected|affected|damaged|mapped|"
-                        r"changed|total|the)\s+(?:area|length|footprint)\b)(?!(?:mean|average|median|typical)\b)"
+                        r"changed|total|the|watershed|swath|valid data|valid|data|nodata|cloud|"
+                        r"pixel|image)\s+"
+                        r"(?:area|length|footprint)\b)(?!(?:mean|average|median|typical)\b)"
                         r"(?P<noun>[a-z]+(?:[ -][a-z]+)?)\s+(?P<stat>area|length|footprint)\b")
 """A named thing's area or length ("what's the crosswalk area", "the total sidewalk area")."""
 _NUMBERS = re.compile(r"\b(?:are|is|have|has)\s+(?:the\s+)?(?P<noun>[a-z]+(?:\s[a-z]+)?)\s+(?:"
                       r"numbers?|counts?)\s+(?:been\s+)?(?:falling|rising|going (?:up|down)|"
                       r"declining|increasing|dropping|growing|shrinking)\b")
 """A count followed over a series ("are gull numbers falling")."""
-_THERE = re.compile(r"\bhow much (?P<noun>(?:[a-z-]+ ){0,2}[a-z-]+) (?:is|are) (?:there|left)\b")
+_THERE = re.compile(r"\bhow much (?P<noun>(?:[a-z-]+ ){0,2}[a-z-]+) (?:is|are) (?:there|left|"
+                    r"in (?:flower|bloom)|flowering|blooming)\b")
 """An amount of a named cover ("how much bare ground is there")."""
 _MEASURE = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:and|then|please|to|you|can|could)\s+)measure\s+"
                       r"(?!(?:the |each |every |all (?:the )?)?(?:length|area|size|distance|width|"
@@ -78,22 +84,64 @@ _WATER = frozenset(("sea", "ocean", "lake", "lagoon", "river", "pond", "reservoi
 """Water bodies a map asks for: the water map."""
 _NOT_OUTLINED = re.compile(r"\b(?:how tall|heights?|spectral (?:matching|unmixing)|minerals?)\b")
 """Heights and mineral maps are no outlines."""
-_COVER = re.compile(r"^((?:[a-z-]+ ){0,2}[a-z-]+) (?:cover|occupy|take up)\b")
+_THEIR = re.compile(r"\b(?:their|its) (?:total |combined |overall |summed )?(length|area|"
+                    r"footprint|surface area|size)\b")
+"""The amount of things found ("find the clamps and tell me their total length")."""
+_FOUND = re.compile(r"\b(?:locate|find|detect|identify|spot|pick out|mark)\s+(?:the |all (?:the )?|"
+                    r"every |each |any )?(?P<noun>[a-z][a-z -]{1,40})")
+"""What a request finds before asking its amount ("locate the hay stacks and give me ...")."""
+_COVER = re.compile(r"^((?:[a-z-]+ ){0,2}[a-z-]+)(?: (?:in|on|inside|within) (?:it|them|this|that|"
+                    r" xfilex |the [a-z]+))?\s+(?:cover|occupy|take up|enclose|span)\b")
 """The subject of "how much area do the X cover"."""
 
 
 def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
     """Outline and measure a named thing no other reading claims (see the module doc)."""
-    if a.segment or a.everything or a.water or a.indices or a.biomass or a.classify \
+    if a.water or a.indices or a.biomass or a.classify \
             or a.search or a.labels or a.metadata or a.composite or a.points or a.files.assess \
             or a.files.boxes or (a.change and n_scenes != 1) \
             or a.text_modality == "hyperspectral" or _NOT_OUTLINED.search(t):
+        return
+    if a.segment and not a.classes and not a.everything and not OUTLINE_VERB.search(t) \
+            and (m := _MAP.search(t)):
+        noun = _named(t[m.end():m.end() + 80], vocab)  # "map the mango canopy": mango
+        if noun is not None and noun not in _WATER:
+            _outline(a, noun)
+    their = _THEIR.search(t) if a.detect and len(a.classes) <= 1 and not a.counting \
+        and not OUTLINE_VERB.search(t) else None  # "find them, outline them": detect, segment
+    found = _FOUND.search(t) if their else None
+    thing = (a.classes[0] if a.classes else _named(found.group("noun"), vocab)) if found else None
+    if their and thing and not vocab.canonical_class(thing):
+        _outline(a, thing)  # "find the beet clamps and tell me their total length"
+        a.statistic = "length" if their.group(1) == "length" else a.statistic
+        a.object_area = their.group(1) != "length"
+        return
+    if a.segment or a.everything:
         return
     there = _THERE.search(t)
     noun = _named(there.group("noun"), vocab, known=True) if there else None
     if noun and (not a.classes or noun in a.classes):
         _outline(a, noun)  # "how much tree canopy is there": its area, no count
         a.object_area = True
+        return
+    much = _HOW_MUCH.search(t) if a.classes else None
+    rest = re.sub(r"^(?:does |do )?(?:the |all the |each |every )?", "", t[much.end():]) \
+        if much else ""
+    cover = _COVER.match(rest)
+    if much and _named(cover.group(1) if cover else re.split(
+            r"\s(?:in|on|inside|within|at)\b", rest)[0], vocab, known=True) in a.classes:
+        a.detect = a.object_area = True  # "what ground area do the tents cover": their area
+        return
+    size = _HOW_LONG.search(t) if not a.counting else None
+    said = _named(re.split(r"\s(?:in|on|at|inside|within|near|by|along)\b", t[size.end():])[0],
+                  vocab, known=True) if size else None
+    known = said and (vocab.canonical_class(said) or vocab.canonical_class(said.split()[-1]))
+    if size and known and (not a.classes or known in a.classes):
+        a.detect, a.classes, a.vqa, a.question = True, [known], False, False  # "how long is the
+        if size.group(1) == "long":  # new pier": its outline's length; "how large is the
+            a.statistic = "length"  # greenhouse": its area
+        else:
+            a.object_area = True
         return
     if (a.detect or a.classes) and not places_only(a.classes, t, vocab):  # "on the runway"
         return
@@ -108,7 +156,7 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
                 not series and _QUESTION.search(t[:m.start()])):
             continue  # "has the bike-lane area grown" over a series is a trend of the area
         rest = m.group("noun") if pattern is _NOUN_AREA else t[m.end():m.end() + 80]
-        cover = _COVER.match(re.sub(r"^(?:does |do )?(?:the |all the )?", "", rest)) \
+        cover = _COVER.match(re.sub(r"^(?:does |do )?(?:the |all the |each |every )?", "", rest)) \
             if pattern is _HOW_MUCH else None
         noun = _named(re.split(r"\s(?:is|are|was|were|has|have|had|will|would)\b",
                                cover.group(1) if cover else rest)[0], vocab)

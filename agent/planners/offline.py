@@ -119,7 +119,7 @@ class OfflinePlanner:
                 found or req.folders or IMAGE_WORDS.search(req.norm)):
             for scene in found or [SceneRef("$image", a.text_modality)]:
                 b.describe(scene, request.strip())
-            b.note("no specific tool applies: the question goes to describe_scene ("
+            b.note(f"{_NO_SPECIFIC}: the question goes to describe_scene ("
                    f"{', '.join(s.path for s in found) or '$image'})")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
@@ -140,10 +140,20 @@ class OfflinePlanner:
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
         rest = self.plan(" ".join(keep), scenes)
-        if not rest.steps:
-            return Plan(request=request, declined=reason)
+        asks = [p for p in re.split(r"(?<=[.?!])\s+", request.strip())
+                if ask.is_ask(read_request(p, None).norm)]
+        if not rest.steps or (any(n.startswith(_NO_SPECIFIC) for n in rest.notes) and (
+                len(asks) <= 1 or re.search(r"\b(will|would|should|could|might|must)\b",
+                                            " ".join(keep), re.IGNORECASE))):
+            return Plan(request=request, declined=reason)  # only a picture question is left
+            # of the one asking sentence ("who owns it now, the county or the city?") or it asks
+            # what will be ("when will it ship, and what will it sell for?"): all declined
         return rest.model_copy(update={"request": request, "not_done": coverage.not_done(
             request, rest.steps, self.vocab, len(paths))})
+
+
+_NO_SPECIFIC = "no specific tool applies"
+"""The note of a plan whose only step is the picture question, the fallback."""
 
 
 _ON_HITS = re.compile(r"\b(on|for|in|of) (those|these|the|each of the) (hits|results|matches|"

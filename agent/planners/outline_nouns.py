@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.slots import places_only, topic_index
+from agent.planners.slots import find_indices, places_only, topic_index
 from agent.planners.vocab import PRONOUNS, SAME_PLURAL, Vocabulary, participle, singular
 
 ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly)$)\w{4,}ly$")
@@ -62,17 +62,20 @@ _WORN = frozenset((
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
                    "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
                    "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
-                   "purple", "outer", "inner"))
+                   "purple", "outer", "inner", "intertidal", "subtidal"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
 
 _LINED = frozenset(("fence", "trench", "tree", "hedge", "wall", "ditch", "railway", "rail"))
 """Things whose "line" is the thing itself ("trace the fence line"; a power line is a line)."""
+_SHELLFISH = frozenset(("mussel", "oyster", "clam", "cockle", "scallop", "shellfish"))
+"""Animals whose bed or reef is the thing outlined ("the oyster reefs")."""
 
 
 _USE_PONDS = re.compile(r"(?:evaporation|salt|brine|crystalli[sz]\w*|leach|lithium|leachate|"
-                          r"shrimp|prawn|aquaculture|tailings|sewage|settling|oxidation)\s+"
+                          r"shrimp|prawn|aquaculture|tailings|sewage|settling|oxidation|manure|slurry|"
+                          r"effluent|wastewater|waste)\s+"
                           r"(?:pond|ponds|pans?|lagoons?)\b")
 """Ponds named by their use: outlined by name, not mapped as open water."""
 
@@ -87,6 +90,15 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
     verb = OUTLINE_VERB.search(t)
     if a.water and a.segment and verb and _USE_PONDS.match(t, verb.start(1)):
         a.water = False  # "outline the evaporation / shrimp ponds": works, no open water
+    if verb and n_scenes <= 1 and (a.indices or a.water) and not (a.classes or a.files.boxes) \
+            and (noun := outlined_noun(t, vocab, rgb)) and not vocab.canonical_class(noun):
+        clause = re.split(r"[.?!;]", t[verb.start():], maxsplit=1)[0]
+        if not (vocab.has("water_strong", t) or vocab.has("water_weak", clause)
+                or find_indices(t, vocab) or topic_index(t[verb.start():], vocab) is not None):
+            a.indices, a.water, a.threshold, a.change = [], False, None, False
+            a.trend = a.trend_strong = False
+            a.segment, a.classes = True, [noun]  # "segment the shade nets ... their area": an
+            return  # index or water named only in the background asks for neither
     parts = _SEPARATE.search(t) if a.segment and not a.detect else None
     if parts:  # "separate ... into trees and grass": both are outlined by name
         a.classes = [vocab.canonical_class(p) or singular(p) for p in parts.groups()]
@@ -167,6 +179,9 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         if len(words) == 1 and word in ("row", "rows", "fencing"):
             words.append("fence" if word == "fencing" else word)  # "the vine rows"
             break
+        if words and words[-1] in _SHELLFISH and singular(word) in ("bed", "reef", "bank"):
+            words.append(word)
+            break  # "the mussel beds": the bed is the thing (a seagrass bed is seagrass)
         if word in vocab.not_objects or word in vocab.label_stopwords or word in _HABITAT \
                 or (not words and word in PRONOUNS) \
                 or not word.replace("-", "").isalpha() or (
@@ -180,8 +195,11 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         words.append(word)
         after = found[k + 1] if k + 1 < len(found) else word
         if (singular(word) != word or word in SAME_PLURAL) and not (
-                word in SAME_PLURAL and singular(after) != after):
-            break  # up to the plural: "seagrass beds", "sand bars" ("fish cages": on)
+                word in SAME_PLURAL and after != word and after.isalpha() and after not in _HABITAT
+                and not ADVERB.search(after)
+                and after not in vocab.label_stopwords and after not in vocab.not_objects
+                and not participle(after) and not after.endswith("ing")):
+            break  # up to the plural: "seagrass beds", "sand bars" ("fish cages", "fish trap": on)
     if not words and found and singular(found[0]) in ("reef", "colony", "meadow", "thicket"):
         words = [found[0]]  # "outline the reef": a habitat word said alone is the thing
     if len(words) > 1 and (words[-1] in ("network", "networks", "cast") or (

@@ -15,7 +15,7 @@ import re
 from agent.planners.analysis import Analysis
 from agent.planners.slots import NUM
 from agent.planners.text import VECTOR_FILE
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import Vocabulary, participle, singular
 
 
 def find_change_threshold(text: str) -> float | None:
@@ -67,8 +67,9 @@ _PAIR_CLASS_CHANGE = re.compile(
 
 _NEW_OR_GONE = re.compile(
     r"\bwhich ([a-z][a-z -]{1,30}?) (?:are|is|were|was) (?:new|gone|missing|removed|demolished)\b|"
-    r"\bwhere (?:the |a |any )?([a-z][a-z -]{1,30}?) (?:went in|are gone|is gone|were removed|"
-    r"was removed|disappeared|appeared|were added|was added)\b")
+    r"\bwhere (?:did |have |has |had |was |were )?(?:the |a |any )?([a-z][a-z -]{1,30}?) "
+    r"(?:has |have |had |was |were )?(?:been )?(?:went in|went up|are gone|is gone|removed|"
+    r"disappear\w*|appear\w*|added|changed|moved|lost|cleared|expanded|advanced)\b")
 """Objects that appeared or went between the two dates ("which crosswalks are new")."""
 
 
@@ -77,7 +78,8 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
     its canonical object class, else the class phrase as written (singular)."""
     m = _PAIR_CLASS_CHANGE.search(text)
-    if m is None and (new := _NEW_OR_GONE.search(text)) is not None:
+    if m is None and (new := _NEW_OR_GONE.search(text)) is not None and not vocab.has(
+            "water_strong", text):  # "where the South Platte spread" in a flood: water
         phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
             r"\s(?:left|or|and)\b", new.group(1) or new.group(2))[0])  # "canoes left or appeared"
         words = phrase.split()
@@ -85,7 +87,16 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
                                           "areas", "part", "parts") or any(
                 w.endswith("ly") or w in _TREE_WORDS or w in (
                 "water", "lake", "lakes", "pond", "ponds", "canopy", "snow", "ice", "flood",
-                "floodwater", "floodwaters") for w in words):
+                "floodwater", "floodwaters", "land", "ground", "surface", "it", "they", "things",
+                "anything", "something", "most", "much", "change", "changes", "image",
+                "scene", "picture", "pixels", "extent", "channel", "ocean", "sea", "river",
+                "shoreline", "coastline", "footprint", "footprints", "mangrove", "mangroves",
+                "bush", "cover", "area", "areas", "built-up", "built", "urban", "zone", "zones",
+                "region", "regions", "ndvi", "ndwi", "mndwi", "nbr", "index", "backscatter",
+                "signal", "reflectance", "brightness", "value", "values", "burn", "scar", "get",
+                "got", "shrink", "grow", "become", "turn", "go") or "water" in w or participle(w)
+                for w in words) or re.match(r"\s*(vigou?r|health|colou?rs?|leaves|value|"
+                                           r"condition)\b", text[new.end():]):
             return None  # "where lake water disappeared", "where the canopy disappeared"
         return vocab.canonical_class(phrase) or vocab.canonical_class(words[-1]) or singular(
             phrase)  # "which crosswalks are new"
