@@ -124,24 +124,7 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
         _outline(a, noun)  # "how much tree canopy is there": its area, no count
         a.object_area = True
         return
-    much = _HOW_MUCH.search(t) if a.classes else None
-    rest = re.sub(r"^(?:does |do )?(?:the |all the |each |every )?", "", t[much.end():]) \
-        if much else ""
-    cover = _COVER.match(rest)
-    if much and _named(cover.group(1) if cover else re.split(
-            r"\s(?:in|on|inside|within|at)\b", rest)[0], vocab, known=True) in a.classes:
-        a.detect = a.object_area = True  # "what ground area do the tents cover": their area
-        return
-    size = _HOW_LONG.search(t) if not a.counting else None
-    said = _named(re.split(r"\s(?:in|on|at|inside|within|near|by|along)\b", t[size.end():])[0],
-                  vocab, known=True) if size else None
-    known = said and (vocab.canonical_class(said) or vocab.canonical_class(said.split()[-1]))
-    if size and known and (not a.classes or known in a.classes):
-        a.detect, a.classes, a.vqa, a.question = True, [known], False, False  # "how long is the
-        if size.group(1) == "long":  # new pier": its outline's length; "how large is the
-            a.statistic = "length"  # greenhouse": its area
-        else:
-            a.object_area = True
+    if _known_amount(a, t, vocab):
         return
     if (a.detect or a.classes) and not places_only(a.classes, t, vocab):  # "on the runway"
         return
@@ -155,11 +138,8 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
         if m is None or (series and (n_scenes < 3 or not a.trend)) or (
                 not series and _QUESTION.search(t[:m.start()])):
             continue  # "has the bike-lane area grown" over a series is a trend of the area
-        rest = m.group("noun") if pattern is _NOUN_AREA else t[m.end():m.end() + 80]
-        cover = _COVER.match(re.sub(r"^(?:does |do )?(?:the |all the |each |every )?", "", rest)) \
-            if pattern is _HOW_MUCH else None
         noun = _named(re.split(r"\s(?:is|are|was|were|has|have|had|will|would)\b",
-                               cover.group(1) if cover else rest)[0], vocab)
+                               _subject(pattern, m, t))[0], vocab)
         if noun is None:
             return  # a generic word, an index topic, or a known class (read elsewhere)
         if pattern is _MAP and noun in _WATER:
@@ -181,6 +161,42 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
         else:
             a.object_area = True
         return
+
+
+def _subject(pattern: re.Pattern[str], m: re.Match[str], t: str) -> str:
+    """The words naming what an amount phrase asks about: the subject of "what area do the X
+    cover", else the words after the phrase (the named noun of "the X area")."""
+    if pattern is _NOUN_AREA:
+        return m.group("noun")
+    rest = t[m.end():m.end() + 80]
+    if pattern is not _HOW_MUCH:
+        return rest
+    cover = _COVER.match(re.sub(r"^(?:does |do )?(?:the |all the |each |every )?", "", rest))
+    return cover.group(1) if cover else rest  # "what area do the airports serve": no subject
+
+
+def _known_amount(a: Analysis, t: str, vocab: Vocabulary) -> bool:
+    """Read an amount of a known class ("what ground area do the tents cover", "how long is the
+    new pier"): its outlines' area or length. Whether one was read."""
+    for pattern in (_HOW_MUCH, _HOW_LONG):
+        m = pattern.search(t)
+        if m is None or (pattern is _HOW_MUCH and not a.classes) or (
+                pattern is _HOW_LONG and a.counting):
+            continue
+        said = _named(re.split(r"\s(?:in|on|at|inside|within|near|by|along)\b",
+                               _subject(pattern, m, t))[0], vocab, known=True)
+        known = said and (vocab.canonical_class(said) or vocab.canonical_class(said.split()[-1]))
+        if pattern is _HOW_MUCH and known in a.classes:
+            a.detect = a.object_area = True  # "what ground area do the tents cover"
+            return True
+        if pattern is _HOW_LONG and known and (not a.classes or known in a.classes):
+            a.detect, a.classes, a.vqa, a.question = True, [known], False, False
+            if m.group(1) == "long":
+                a.statistic = "length"  # "how long is the new pier": its outline's length
+            else:
+                a.object_area = True  # "how large is the greenhouse": its area
+            return True
+    return False
 
 
 def _named(said: str, vocab: Vocabulary, known: bool = False) -> str | None:

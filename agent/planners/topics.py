@@ -73,6 +73,20 @@ _NEW_OR_GONE = re.compile(
 """Objects that appeared or went between the two dates ("which crosswalks are new")."""
 
 
+_NO_TARGET = frozenset((
+    "water", "lake", "lakes", "pond", "ponds", "canopy", "snow", "ice", "flood", "floodwater",
+    "floodwaters", "land", "ground", "surface", "it", "they", "things", "anything", "something",
+    "most", "much", "change", "changes", "image", "scene", "picture", "pixels", "extent",
+    "channel", "ocean", "sea", "river", "shoreline", "coastline", "footprint", "footprints",
+    "mangrove", "mangroves", "bush", "cover", "area", "areas", "built-up", "built", "urban",
+    "zone", "zones", "region", "regions", "ndvi", "ndwi", "mndwi", "nbr", "index", "backscatter",
+    "signal", "reflectance", "brightness", "value", "values", "burn", "scar", "get", "got",
+    "shrink", "grow", "become", "turn", "go"))
+"""Words that make "where the X appeared / changed" name no object target: water, tree cover,
+indices and signals (read by their own rules), generic places, and verbs the lazy match took in
+("where did the grassland get cleared")."""
+
+
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     """The land-cover class whose change a request over a pair asks about ("have the areas of
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
@@ -85,18 +99,9 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
         words = phrase.split()
         if len(words) > 3 or words[0] in ("one", "ones", "of", "them", "those", "these", "area",
                                           "areas", "part", "parts") or any(
-                w.endswith("ly") or w in _TREE_WORDS or w in (
-                "water", "lake", "lakes", "pond", "ponds", "canopy", "snow", "ice", "flood",
-                "floodwater", "floodwaters", "land", "ground", "surface", "it", "they", "things",
-                "anything", "something", "most", "much", "change", "changes", "image",
-                "scene", "picture", "pixels", "extent", "channel", "ocean", "sea", "river",
-                "shoreline", "coastline", "footprint", "footprints", "mangrove", "mangroves",
-                "bush", "cover", "area", "areas", "built-up", "built", "urban", "zone", "zones",
-                "region", "regions", "ndvi", "ndwi", "mndwi", "nbr", "index", "backscatter",
-                "signal", "reflectance", "brightness", "value", "values", "burn", "scar", "get",
-                "got", "shrink", "grow", "become", "turn", "go") or "water" in w or participle(w)
-                for w in words) or re.match(r"\s*(vigou?r|health|colou?rs?|leaves|value|"
-                                           r"condition)\b", text[new.end():]):
+                w.endswith("ly") or w in _TREE_WORDS or w in _NO_TARGET or "water" in w
+                or participle(w) for w in words) or re.match(
+                r"\s*(vigou?r|health|colou?rs?|leaves|value|condition)\b", text[new.end():]):
             return None  # "where lake water disappeared", "where the canopy disappeared"
         return vocab.canonical_class(phrase) or vocab.canonical_class(words[-1]) or singular(
             phrase)  # "which crosswalks are new"
