@@ -120,10 +120,19 @@ def is_ask(sentence: str) -> bool:
 def background_spans(norm: str) -> list[Span]:
     """Spans of ``norm`` that are context, not the ask (see the module docstring)."""
     spans = sentences(norm)
+    since = [m.span(1) for m in _SINCE.finditer(norm)]  # "taken each july since the flood"
     if len(spans) < 2:
-        return _openers(norm, spans)
+        return _openers(norm, spans) + since
     return [(a, b) for a, b in statement_spans(norm) if "xfilex" not in norm[a:b]
-            and not _SLOT.search(norm[a:b])] + _openers(norm, spans)
+            and not _SLOT.search(norm[a:b])] + _openers(norm, spans) + since
+
+
+_SINCE = re.compile(r"\b(?:taken|acquired|captured|flown|shot|recorded|collected|each|every|"
+                    r"monthly|yearly|annual|annually|weekly)\b[^.?!;]{0,40}?\b(since the "
+                    r"(?:\w+ ){0,2}?(?:floods?|flooding|fires?|storm|hurricane|cyclone|typhoon|"
+                    r"earthquake|quake|eruption|tsunami|war|invasion|disaster|landslide|spill|"
+                    r"collapse|blast|explosion))\b")
+"""A time said by its event ("photos taken each july since the flood"): no ask for it."""
 
 
 def statement_spans(norm: str) -> list[Span]:

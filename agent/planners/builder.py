@@ -169,6 +169,9 @@ class Builder:
                             units=a.units if a.statistic != "length" else None,
                             min_area_m2=a.min_area_m2 if not a.statistic else None,
                             max_area_m2=a.max_area_m2 if not a.statistic else None)
+        if a.units and a.min_area_m2 is not None and not a.detect and a.statistic in (None, "area"):
+            return self.add("measure", source=ref, statistic="area", units=a.units,
+                            min_area_m2=a.min_area_m2)  # "drop patches under 500 m2 ... in ha"
         return ref
 
     def water_mask(self, scene: SceneRef, min_area_m2: float | None = None) -> str:
@@ -201,8 +204,11 @@ class Builder:
 
     def in_units(self, ref: str) -> None:
         """The area of a mask in the unit the request asks for, unless measured already."""
-        if self.a.units and self.steps and self.steps[-1].tool != "measure":
-            self.add("measure", source=ref, statistic="area", units=self.a.units)
+        a = self.a
+        if (a.units or a.min_area_m2 is not None) and self.steps and \
+                self.steps[-1].tool != "measure":  # "ignoring patches under 1 ha": filtered
+            self.add("measure", source=ref, statistic="area", units=a.units,
+                     min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
 
     def biomass(self, scene: SceneRef, region: str | None = None) -> str:
         """An ``estimate_biomass`` step, inside ``region`` when given."""

@@ -39,6 +39,8 @@ def find_bands(text: str) -> list[int] | None:
                     r"band\s*(\d{1,2})\W+blue (?:for|=|:|is|as)?\s*band\s*(\d{1,2})\b",
                     r"\b(?:combination|composite|order)\s+(?:of\s+)?([1-9])\s*-\s*([1-9])\s*-\s*"
                     r"([1-9])\b",
+                    r"(?<![\d/.-])([1-9]|1[0-2])-([1-9]|1[0-2])-([1-9]|1[0-2])\s+(?:false|true|natural)"
+                    r"[\s-]colou?r\b",  # "as a 7-5-3 false colour" (no date: "12-05-23")
                     r"\bband\s*(\d{1,2})\b[^,;]{0,25}?\b(?:on|as|to|in|for|into) (?:the )?red\b"
                     r"[^;]{0,40}?\bband\s*(\d{1,2})\b[^,;]{0,25}?\b(?:on|as|to|in|for|into) "
                     r"(?:the )?green\b[^;]{0,40}?\bband\s*(\d{1,2})\b",

@@ -132,7 +132,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(ruled)
     a.min_length_m, length_spans = slots.find_length_filter(ruled)
     used = conf_spans + area_spans + length_spans
-    a.units = slots.find_output_units(t)
+    a.units = slots.find_output_units(ask.blank(t, area_spans))  # "under half a ha ... in km2"
     a.length_units = slots.find_length_units(t)
     a.oriented = slots.find_oriented(t)
     a.wgs84 = composite_slots.find_wgs84(t)

@@ -90,8 +90,9 @@ _THEIR = re.compile(r"\b(?:their|its) (?:total |combined |overall |summed )?(len
 _FOUND = re.compile(r"\b(?:locate|find|detect|identify|spot|pick out|mark)\s+(?:the |all (?:the )?|"
                     r"every |each |any )?(?P<noun>[a-z][a-z -]{1,40})")
 """What a request finds before asking its amount ("locate the hay stacks and give me ...")."""
-_COVER = re.compile(r"^((?:[a-z-]+ ){0,2}[a-z-]+)(?: (?:in|on|inside|within) (?:it|them|this|that|"
-                    r" xfilex |the [a-z]+))?\s+(?:cover|occupy|take up|enclose|span)\b")
+_COVER = re.compile(r"^((?:[a-z-]+ ){0,2}[a-z-]+)(?: (?:in|on|inside|within|at|near|along|by) "
+                    r"(?:it|them|this|that| xfilex |the (?:[a-z0-9]+ ){0,3}[a-z]+))?\s+(?:cover|"
+                    r"occupy|take up|enclose|span)\b")
 """The subject of "how much area do the X cover"."""
 
 

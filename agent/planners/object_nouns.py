@@ -42,7 +42,8 @@ _MODIFIERS = frozenset((
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
     "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
     "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated",
-    "floating", "submerged", "derelict", "abandoned", "stranded", "lit"))
+    "floating", "submerged", "derelict", "abandoned", "stranded", "lit", "illegal", "illicit",
+    "unauthorised", "unauthorized", "unlit"))
 
 
 _PEOPLE = frozenset(("people", "persons", "pedestrians"))
@@ -72,7 +73,7 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     if words[0] in _PEOPLE:
         return "person", 1  # "count the people in these frames" (a population is declined)
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or ADVERB.search(
-            words[0]) or words[0] in _VERB_AFTER or words[0] in _NO_NOUN or (
+            words[0]) or words[0] in _VERB_AFTER or words[0] in _NO_NOUN or words[0] in _SELF or (
             participle(words[0]) and (len(words) == 1 or words[1] in _NO_NOUN)):
         return None, 0  # "how many pass that size", "how many ended up", "the count on Sunday"
     if len(words) > 1 and singular(words[0]) != words[0] and words[0] not in SAME_PLURAL and \
@@ -295,5 +296,8 @@ def asks_unknown(t: str, vocab: Vocabulary) -> bool:
             key.endswith(" " + noun) for key in vocab.class_of)  # "the panel": a solar panel
 
 
-_PRONOUN = frozenset(("yourself", "yourselves", "it", "them", "each", "one", "ones", "roof",
-                     "hull", "deck"))  # (a part of a known object: "outline the roof")
+_SELF = frozenset(("yourself", "yourselves", "ourselves", "themselves", "myself", "himself",
+                   "herself", "itself"))
+"""Reflexive pronouns: "check the count ourselves" counts no "ourselve"."""
+_PRONOUN = _SELF | frozenset(("it", "them", "each", "one", "ones", "roof", "hull", "deck"))
+"""Words that name no counted noun (a part of a known object: "outline the roof")."""

@@ -62,11 +62,15 @@ _WORN = frozenset((
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
                    "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
                    "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
-                   "purple", "outer", "inner", "intertidal", "subtidal"))
+                   "purple", "outer", "inner", "intertidal", "subtidal", "illegal", "illicit",
+                   "unauthorised", "unauthorized", "unlit"))
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
 
+_GROUPED = frozenset(("silo", "tank", "greenhouse", "hangar", "warehouse", "vineyard", "orchard",
+                      "plantation"))
+"""Things laid out in blocks ("the silo blocks" are silos, "the vineyard blocks" vineyards)."""
 _LINED = frozenset(("fence", "trench", "tree", "hedge", "wall", "ditch", "railway", "rail"))
 """Things whose "line" is the thing itself ("trace the fence line"; a power line is a line)."""
 _SHELLFISH = frozenset(("mussel", "oyster", "clam", "cockle", "scallop", "shellfish"))
@@ -179,6 +183,10 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         if len(words) == 1 and word in ("row", "rows", "fencing"):
             words.append("fence" if word == "fencing" else word)  # "the vine rows"
             break
+        if not words and word in ("canopy", "forest") and singular(found[k + 1]) == "gap" if \
+                k + 1 < len(found) else False:
+            words = [word, found[k + 1]]
+            break  # "the canopy gaps" are gaps (a canopy is no habitat of them)
         if words and words[-1] in _SHELLFISH and singular(word) in ("bed", "reef", "bank"):
             words.append(word)
             break  # "the mussel beds": the bed is the thing (a seagrass bed is seagrass)
@@ -203,9 +211,14 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     if not words and found and singular(found[0]) in ("reef", "colony", "meadow", "thicket"):
         words = [found[0]]  # "outline the reef": a habitat word said alone is the thing
     if len(words) > 1 and (words[-1] in ("network", "networks", "cast") or (
-            words[-1] in ("line", "lines") and words[-2] in _LINED)):
+            words[-1] in ("line", "lines") and words[-2] in _LINED) or (
+            words[-1] in ("block", "blocks") and words[-2] in _GROUPED)):
         words = words[:-1]  # "the hedgerow network", "the shadow cast", "the fence line"
     noun = singular(" ".join(words).replace("-", " ")) if words else ""
+    if noun == "cleared":
+        noun = "clearing"  # "the cleared patches" are clearings
+    if noun in ("slick", "sheen") and not worn:
+        noun = f"oil {noun}"  # "outline the slick": an oil slick
     if noun in ("patch", "ground", "soil", "peat", "sand", "rock", "earth") and worn:
         noun = f"{worn} {noun}"  # "the bare patches": the state names the patch
     if not noun or noun in _NO_CLASS or (noun.split()[-1] in _NO_CLASS and (

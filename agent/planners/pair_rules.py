@@ -33,6 +33,8 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
                                                   r"gained|shr[aiu]nk\w*|dried( up| out)?)\b", t))):
         # new flood water against a reference water layer, water lost: a water change (not
         pair_class, a.change, a.change_target = "water", True, "water"  # "canopy lost")
+    if n_scenes == 2 and not a.change_target and not a.indices and _WATER_MOVED.search(t):
+        pair_class, a.change, a.change_target = "water", True, "water"  # "land the sea took"
     if a.change_map and not a.change_target and a.water:
         pair_class, a.change, a.change_target = "water", True, "water"  # where water changed
     if a.change_target == "water" and not pair_class:
@@ -53,6 +55,21 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
         a.classes = []
         if not topics.COMPUTES_INDEX.search(t):  # "compute NDVI for both periods ..." stays
             a.indices = []
+
+
+_WATER_MOVED = re.compile(
+    r"\b(?:(?:sea|water|river|lake|ocean|bay|reservoir)s? (?:(?:has|have|had) (?:taken|claimed|"
+    r"swallowed|eaten|filled|covered|pulled back|drained|gone)|took|claimed|swallowed|ate|"
+    r"filled in|pulled back|drained away)|(?:has|have|had) the (?:sea|water|river|lake|ocean) "
+    r"(?:taken|claimed|swallowed|eaten)|"
+    r"(?:land|ground) (?:that )?(?:became|becomes|turned into|is now|are now|went under) "
+    r"(?:sea|water|river|lake)|(?:sea|water|river|lake|bay) (?:became|turned into|is now) (?:dry )?"
+    r"land|(?:fell|fallen|falls|fall|came|went|run|ran) dry|newly under water|from water to "
+    r"(?:dry )?(?:land|ground)|(?:lake|reservoir|river) ?bed (?:that )?(?:has |have |were |was )?"
+    r"(?:\w+ )?(?:exposed|uncovered|came dry)|(?:former|old) sea|water (?:surface )?"
+    r"(?:turned up|appeared|has gone|is gone|was gone))\b")
+"""Water gained or lost between two dates in words ("how much land has the sea taken", "the
+lake bed that has fallen dry", "where the water pulled back"): the water change."""
 
 
 _SHARE = re.compile(r"\b(share|percent\w*|proportion|fraction|ratio|what part|out of all|"

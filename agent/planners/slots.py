@@ -46,6 +46,7 @@ _FIXED = (r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+|main\s+|contain
 _DET = r"(?:the|a|an|this|that|these|those|its|their|each|every)"
 _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
                        r"over|by|from|into|onto|off|outside|behind|alongside|close to|adjacent to|"
+                       r"(?:up|moored) to|"
                        r"(?:images?|scenes?|pictures?|photos?|tiles?|views?|mosaic|videos?|footage|"
                        r"frames?|flights?) of|\d+\s*(?:m|km|metres?|meters?|miles?|ft|feet) "
                        r"(?:of|from))\s+"  # "within 500 m of the overpass"
@@ -192,6 +193,8 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
     hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
     spans: list[Span] = []
     values: list[float | None] = []
+    text = re.sub(r"\bhalf an? (?=hect|acre|square|sq|km)", lambda m: "0.5".ljust(len(m.group(0))),
+                  text)  # "smaller than half a hectare" (same length: the spans stay)
     rng = re.search(r"\bbetween\s*" + NUM + r"\s*(?:" + _AREA_UNIT + r")?\s*(?:and|to|-)\s*"
                     + NUM + r"\s*" + _AREA_UNIT, text)
     if rng:  # "between 100 and 500 m2": both bounds in the second number's unit
@@ -202,7 +205,8 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
     for comp, after in ((lo, r"(?:or|and)\s+(?:larger|bigger|more|above|greater|over)"),
                         (hi, r"(?:or|and)\s+(?:smaller|less|below|under)")):
         m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text) or \
-            re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*" + after + r"\b", text)  # "30 m2 or larger"
+            re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*(?:\([^)]{0,30}\)\s*)?" + after + r"\b",
+                      text)  # "30 m2 or larger", "1 ha (10,000 m2) or more"
         if m:
             values.append(_number(m.group(1)) * _area_factor(m.group(2)))
             spans.append(m.span())

@@ -371,7 +371,8 @@ objects, not the file's name."""
 
 _PLACE_NAME = re.compile(
     r"\b(?:[A-Z][a-z]+ )+(?:Harbou?r|Port|Bay|Bridge|River|Lake|Airport|Station|Dam|Canal|"
-    r"Basin|Reservoir|Creek|Field|Park|Stadium|Street|Road|Avenue|Lane|Pier|Quay|Wharf)\b|"
+    r"Basin|Reservoir|Creek|Field|Park|Stadium|Street|Road|Avenue|Lane|Pier|Quay|Wharf|Marina|"
+    r"Terminal|Docks?|Jetty|Yard|Beach|Island)\b|\b(?:Pier|Berth|Terminal|Dock) \d+\b|"
     r"\b(?:Port|Lake|Mount|Bay|Fort|Harbou?r) (?:of )?[A-Z][a-z]+")
 
 

@@ -27,7 +27,8 @@ _PATH = re.compile(
     + _EXTENSIONS + r"))(?![\w])",
     re.IGNORECASE,
 )
-_FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+)(?=[\s,.;:!?)]|$)")
+_FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+|(?:~?/|\.{1,2}/)"
+                     r"(?:[\w*-]+/)+[\w*-]+)(?=[\s,.;:!?)]|$)")  # "/data/tiles" (absolute)
 _NAMED_ARCHIVE = re.compile(r"(?<![\w./\\~-])([A-Za-z][\w-]*_[\w-]+)(?=\s+(?:(?:tile|image|scene|"
                             r"photo|chip)s?\s+)?(?:archive|collection|catalog(?:ue)?|folder|"
                             r"directory|library|database)\b)")
