@@ -17,7 +17,7 @@ import re
 
 from agent.planners.analysis import Analysis
 from agent.planners.ask import Span, blank, statement_spans
-from agent.planners.outline_nouns import ADVERB, OUTLINE_VERB, outlined_noun
+from agent.planners.outline_nouns import ADVERB, OUTLINE_VERB, UNLAWFUL, outlined_noun
 from agent.planners.slots import topic_index
 from agent.planners.vocab import SAME_PLURAL, Vocabulary, participle, singular
 
@@ -42,8 +42,7 @@ _MODIFIERS = frozenset((
     "juvenile", "young", "wild", "live", "dead", "individual", "single", "large", "small", "big",
     "visible", "possible", "potential", "nesting", "breeding", "roosting", "grazing", "resting",
     "moving", "parked", "feral", "domestic", "local", "separate", "distinct", "isolated",
-    "floating", "submerged", "derelict", "abandoned", "stranded", "lit", "illegal", "illicit",
-    "unauthorised", "unauthorized", "unlit"))
+    "floating", "submerged", "derelict", "abandoned", "stranded", "lit")) | UNLAWFUL
 
 
 _PEOPLE = frozenset(("people", "persons", "pedestrians"))

@@ -54,6 +54,8 @@ _SEPARATE = re.compile(r"\b(?:separate|split|divide)\b[^.?!;]{0,50}?\binto\s+(?:
 _NOUN_ING = frozenset(("parking", "landing", "loading", "housing", "mining", "fishing", "shipping",
                        "swimming", "nesting", "drying", "processing", "holding"))
 """Words in -ing that name a kind of thing ("parking lots", "fishing ponds"), no verb."""
+UNLAWFUL = frozenset(("illegal", "illicit", "unauthorised", "unauthorized", "unlit"))
+"""Words that say how a thing is run, not what it is ("the illegal refineries", "unlit flares")."""
 _WORN = frozenset((
 "derelict", "abandoned", "discarded", "lost", "stranded", "old", "new",
                    "existing", "remaining", "drainage", "eroding", "eroded", "active",
@@ -62,8 +64,7 @@ _WORN = frozenset((
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
                    "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
                    "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
-                   "purple", "outer", "inner", "intertidal", "subtidal", "illegal", "illicit",
-                   "unauthorised", "unauthorized", "unlit"))
+                   "purple", "outer", "inner", "intertidal", "subtidal")) | UNLAWFUL
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 
@@ -183,8 +184,8 @@ def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
         if len(words) == 1 and word in ("row", "rows", "fencing"):
             words.append("fence" if word == "fencing" else word)  # "the vine rows"
             break
-        if not words and word in ("canopy", "forest") and singular(found[k + 1]) == "gap" if \
-                k + 1 < len(found) else False:
+        if not words and word in ("canopy", "forest") and found[k + 1:k + 2] and singular(
+                found[k + 1]) == "gap":
             words = [word, found[k + 1]]
             break  # "the canopy gaps" are gaps (a canopy is no habitat of them)
         if words and words[-1] in _SHELLFISH and singular(word) in ("bed", "reef", "bank"):
