@@ -24,6 +24,7 @@ from agent.planners import (
     products,
     scene_refs,
     series,
+    tool_review,
     topics,
 )
 from agent.planners import scenes as facts
@@ -54,7 +55,8 @@ class OfflinePlanner:
         self.vocab = get_vocabulary()
 
     def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
-        """Plan ``request`` over ``scenes`` (empty: scenes named in the text, else ``$image``).
+        """Plan ``request`` over ``scenes`` (empty: scenes named in the text, else ``$image``):
+        the rules' plan after the learned check of :mod:`agent.planners.tool_review`.
 
         Args:
             request: The analyst's request.
@@ -63,15 +65,24 @@ class OfflinePlanner:
         Returns:
             The plan; ``declined`` says why when nothing is planned.
         """
+        req = read_request(request, self.vocab.corrector)
+        rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
+        n_scenes = len(rasters) or len(read_files(req, self.vocab).scenes(req.files))
+        return tool_review.review(self._rules(request, scenes, req), req.norm, n_scenes,
+                                  self.vocab)
+
+    def _rules(self, request: str, scenes: Sequence[Scene] = (),
+               req: RequestText | None = None) -> Plan:
+        """The rules' plan of ``request`` (``req``: it read already; see :meth:`plan`)."""
         vocab = self.vocab
-        req = read_request(request, vocab.corrector)
+        req = req or read_request(request, vocab.corrector)
         files = read_files(req, vocab)
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
         paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
                  or [(f, stated.get(f)) for f in files.scenes(req.files)])
         moded = [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]
-        if (joined := clause_scenes.plan_per_clause(request, moded, self.plan,
+        if (joined := clause_scenes.plan_per_clause(request, moded, self._rules,
                                                     req.norm)) is not None:
             return joined  # a different ask per scene
         named_all = scene_refs.names_all(req.norm, req.mentions, [p for p, _ in paths])
@@ -139,7 +150,7 @@ class OfflinePlanner:
             read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined]
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
-        rest = self.plan(" ".join(keep), scenes)
+        rest = self._rules(" ".join(keep), scenes)
         asks = [p for p in re.split(r"(?<=[.?!])\s+", request.strip())
                 if ask.is_ask(read_request(p, None).norm)]
         if not rest.steps or (any(n.startswith(_NO_SPECIFIC) for n in rest.notes) and (

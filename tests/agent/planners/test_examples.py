@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +15,7 @@ from agent.planners.llm import LLMPlanner
 from agent.planners.llm_context import EXAMPLES_HEADER, system_prompt
 from agent.planners.validate import plan_problems
 from prompts import load_text
+from tests.agent.planners.corpus_scripts import corpus_script
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "eval" / "corpus"
@@ -24,11 +24,7 @@ SHIPS = "How many ships are in this Sentinel-1 scene?"
 
 def generator() -> ModuleType:
     """``eval/corpus/examples.py`` (not a package: loaded from its file)."""
-    spec = importlib.util.spec_from_file_location("corpus_examples", CORPUS / "examples.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return corpus_script("examples")
 
 
 def test_no_held_out_item_is_an_example() -> None:

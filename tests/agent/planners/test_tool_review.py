@@ -1,0 +1,131 @@
+"""The learned check of a rule plan: what it leaves out, rewires, declines, and never drops."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from agent.plan import Plan, PlanStep, Scene
+from agent.planners import tool_model as tm
+from agent.planners.offline import OfflinePlanner
+from agent.planners.tool_review import DECLINE_AT, DROP_BELOW, NEEDED_AT, review
+from agent.planners.validate import plan_problems
+from agent.planners.vocab import get_vocabulary
+
+TOOLS = ("detect_objects", "segment", "measure", "map_water", "pseudo_rgb", "describe_scene")
+
+
+def model(**low: float) -> tm.ToolModel:
+    """A model that gives every request these probabilities (0.9 for tools not named)."""
+    p = {t: low.get(t, 0.9) for t in TOOLS} | {tm.DECLINE: low.get("DECLINE", 0.01)}
+    return tm.ToolModel(labels=tuple(p), index={"x": 0}, idf=np.ones(1, np.float32),
+                        coef=np.zeros((1, len(p)), np.float32),
+                        intercept=np.array([math.log(v / (1 - v)) for v in p.values()],
+                                           np.float32))
+
+
+def plan(*steps: tuple[str, dict[str, Any]]) -> Plan:
+    return Plan(request="Outline the reed beds in a.tif and give their area in ha. Thanks.",
+                steps=[PlanStep(id=f"s{k}", tool=t, args=a) for k, (t, a) in enumerate(steps, 1)])
+
+
+def checked(p: Plan, m: tm.ToolModel) -> Plan:
+    with tm.using(m):
+        out = review(p, "outline the reed beds in  xfilex  and give their area in ha.", 1,
+                     get_vocabulary())
+    assert not plan_problems(out)
+    return out
+
+
+WATER = plan(("map_water", {"image": "a.tif"}),
+             ("detect_objects", {"image": "a.tif", "classes": ["ship"]}))
+
+
+def test_a_tool_the_request_does_not_read_as_asking_for_is_left_out_with_a_note() -> None:
+    out = checked(WATER, model(map_water=0.02))
+    assert [s.tool for s in out.steps] == ["detect_objects"] and out.steps[0].id == "s1"
+    assert any("left out map_water" in n and "probability 0.02" in n for n in out.notes)
+    assert checked(WATER, model(map_water=DROP_BELOW + 0.01)) == WATER
+
+
+def test_a_step_another_step_reads_stays() -> None:
+    p = plan(("map_water", {"image": "a.tif"}),
+             ("measure", {"source": "$s1", "statistic": "area", "units": "ha"}))
+    assert checked(p, model(map_water=0.01)) == p
+
+
+def test_measure_is_never_left_out_nor_the_whole_plan() -> None:
+    p = plan(("measure", {"source": "a.tif", "statistic": "area", "units": "ha"}))
+    assert checked(p, model(measure=0.01)) == p
+    only = plan(("describe_scene", {"image": "a.tif", "question": "what is it?"}))
+    assert checked(only, model(describe_scene=0.01)) == only
+
+
+def test_a_segment_step_takes_the_classes_of_the_detector_that_goes() -> None:
+    p = plan(("detect_objects", {"image": "a.tif", "classes": ["reed bed"], "gsd": 0.5}),
+             ("segment", {"image": "a.tif", "boxes": "$s1", "gsd": 0.5}),
+             ("measure", {"source": "$s2", "statistic": "area", "units": "ha"}))
+    out = checked(p, model(detect_objects=0.03))
+    assert [(s.id, s.tool) for s in out.steps] == [("s1", "segment"), ("s2", "measure")]
+    assert out.steps[0].args == {"image": "a.tif", "gsd": 0.5, "classes": ["reed bed"]}
+    assert out.steps[1].args["source"] == "$s1"
+    other = plan(("detect_objects", {"image": "a.tif", "classes": ["ship"], "gsd": 0.5}),
+                 ("segment", {"image": "a.tif", "boxes": "$s1"}))  # the gsd would be lost
+    assert checked(other, model(detect_objects=0.03)) == other
+
+
+def test_a_request_that_reads_as_no_tools_work_is_declined_with_the_reason() -> None:
+    unlikely = {"map_water": 0.3, "detect_objects": 0.3}
+    out = checked(WATER, model(DECLINE=0.9, **unlikely))
+    assert not out.steps and out.declined
+    assert "detect_objects, map_water" in out.declined and "probability 0.90" in out.declined
+    assert checked(WATER, model(DECLINE=DECLINE_AT - 0.05, **unlikely)) == WATER
+    # a planned tool that is itself probable: partly answerable, the rules' plan stands
+    assert checked(WATER, model(DECLINE=0.9, map_water=0.3, detect_objects=NEEDED_AT)) == WATER
+
+
+def test_declined_plans_are_left_as_they_are() -> None:
+    declined = Plan(request="what will it cost?", declined="prices are out of scope")
+    assert checked(declined, model(DECLINE=0.01)) == declined
+
+
+def test_offline_planner_runs_the_check_on_its_rules_plan() -> None:
+    planner, request = OfflinePlanner(), ("Count the fishing boats moored along the north quay "
+                                          "of the old harbour in harbour.tif, please.")
+    assert [s.tool for s in planner.plan(request).steps] == ["detect_objects"]
+    with tm.using(model(DECLINE=0.9, detect_objects=0.2)):
+        out = planner.plan(request)
+    assert not out.steps and out.declined and "detect_objects" in out.declined
+
+
+def test_a_dry_run_without_files_plans_what_the_run_with_the_file_does() -> None:
+    planner = OfflinePlanner()
+    request = "How much open water is in this Sentinel-1 scene?"
+    bare, given = planner.plan(request), planner.plan(request, [Scene(path="s1.tif")])
+    assert [s.tool for s in bare.steps] == [s.tool for s in given.steps] == ["map_water"]
+
+
+def test_a_named_tool_and_the_steps_of_an_asked_share_are_never_left_out() -> None:
+    p = plan(("detect_objects", {"image": "a.tif", "classes": ["building"]}),
+             ("segment", {"image": "a.tif", "classes": ["building"]}))
+
+    def reviewed(norm: str, m: tm.ToolModel) -> Plan:
+        with tm.using(m):
+            return review(p, norm, 1, get_vocabulary())
+
+    town = " in the old town on  xfilex , all of them please"
+    assert reviewed("split it into buildings with the segmenter" + town, model(segment=0.01)) == p
+    assert [s.tool for s in reviewed("outline the buildings" + town,
+                                     model(segment=0.01)).steps] == ["detect_objects"]
+    share = "what percentage of the buildings are damaged" + town
+    assert reviewed(share, model(detect_objects=0.01)) == p
+    background = "87 % of them stand on cropland. outline the buildings" + town
+    assert [s.tool for s in reviewed(background, model(detect_objects=0.01)).steps] == [
+        "segment"]
+
+
+def test_short_requests_are_left_as_the_rules_plan_them() -> None:
+    with tm.using(model(map_water=0.01, DECLINE=0.99, detect_objects=0.01)):
+        assert review(WATER, "map water and ships in  xfilex  pls", 1, get_vocabulary()) == WATER
