@@ -36,6 +36,7 @@ from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair
 from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import VECTOR_FILE, RequestText, read_request
+from agent.planners.tool_model import scene_count
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
 NOTHING_APPLIES = (
@@ -66,8 +67,7 @@ class OfflinePlanner:
             The plan; ``declined`` says why when nothing is planned.
         """
         req = read_request(request, self.vocab.corrector)
-        rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
-        n_scenes = len(rasters) or len(read_files(req, self.vocab).scenes(req.files))
+        n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
         return tool_review.review(self._rules(request, scenes, req), req.norm, n_scenes,
                                   self.vocab)
 

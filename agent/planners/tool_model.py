@@ -23,7 +23,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -33,6 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from agent.planners.files import read_files
+from agent.planners.text import VECTOR_FILE, RequestText
+from agent.planners.vocab import Vocabulary
+
 MODEL_FILE = "tool_model.npz"
 DECLINE = "DECLINE"
 """The label of requests no tool answers (gold plans with no required tool)."""
@@ -40,6 +44,13 @@ DECLINE = "DECLINE"
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _LOCK = threading.Lock()
 _LOADED: list[ToolModel] = []
+
+
+def scene_count(paths: Iterable[str], req: RequestText, vocab: Vocabulary) -> int:
+    """How many scenes a request is about: the raster files given with it (a vector file is no
+    scene), else the files its text names. The planner and the trainer both count this way."""
+    return (sum(1 for p in paths if not VECTOR_FILE.search(p))
+            or len(read_files(req, vocab).scenes(req.files)))
 
 
 def words(norm: str) -> list[str]:

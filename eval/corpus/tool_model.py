@@ -36,9 +36,15 @@ from scipy import sparse  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 from split import SPLIT  # noqa: E402
 
-from agent.planners.files import read_files  # noqa: E402
-from agent.planners.text import VECTOR_FILE, read_request  # noqa: E402
-from agent.planners.tool_model import DECLINE, MODEL_FILE, ToolModel, read, tokens  # noqa: E402
+from agent.planners.text import read_request  # noqa: E402
+from agent.planners.tool_model import (  # noqa: E402
+    DECLINE,
+    MODEL_FILE,
+    ToolModel,
+    read,
+    scene_count,
+    tokens,
+)
 from agent.planners.vocab import get_vocabulary  # noqa: E402
 
 DEV = HERE / "dev.jsonl"
@@ -66,9 +72,7 @@ def features(items: Sequence[dict[str, Any]]) -> list[list[str]]:
     out = []
     for item in items:
         req = read_request(item["question"], vocab.corrector)
-        rasters = [p for p in item.get("images", []) if not VECTOR_FILE.search(p)]
-        n = len(rasters) or len(read_files(req, vocab).scenes(req.files))
-        out.append(tokens(req.norm, n))
+        out.append(tokens(req.norm, scene_count(item.get("images", []), req, vocab)))
     return out
 
 
