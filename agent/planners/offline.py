@@ -68,12 +68,15 @@ class OfflinePlanner:
         """
         req = read_request(request, self.vocab.corrector)
         n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
-        return tool_review.review(self._rules(request, scenes, req), req.norm, n_scenes,
-                                  self.vocab)
+        leaning = tool_review.probabilities(req.norm, n_scenes)
+        return tool_review.review(self._rules(request, scenes, req, leaning), req.norm,
+                                  n_scenes, self.vocab)
 
     def _rules(self, request: str, scenes: Sequence[Scene] = (),
-               req: RequestText | None = None) -> Plan:
-        """The rules' plan of ``request`` (``req``: it read already; see :meth:`plan`)."""
+               req: RequestText | None = None, leaning: dict[str, float] | None = None) -> Plan:
+        """The rules' plan of ``request`` (``req``: it read already; see :meth:`plan`;
+        ``leaning``: the learned tool model's probabilities, which may turn on an intent the
+        rules did not read, :func:`agent.planners.tool_review.lean`)."""
         vocab = self.vocab
         req = req or read_request(request, vocab.corrector)
         files = read_files(req, vocab)
@@ -96,6 +99,7 @@ class OfflinePlanner:
         a = analyse(req, vocab, len(paths), files)
         if a.declined:
             return self._decline_or_rest(request, scenes, paths, a.declined)
+        leaned = tool_review.lean(a, leaning, len(paths), req.norm, vocab) if leaning else []
         if files.zones is not None and not (a.indices or a.biomass):
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
@@ -134,6 +138,8 @@ class OfflinePlanner:
                    f"{', '.join(s.path for s in found) or '$image'})")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
+        if leaning:
+            tool_review.complete(b, leaned, leaning)
         scene_options(b.steps, a, b.pair, b.note, [s.path for s in found])
         return Plan(request=request, steps=b.steps, notes=b.notes,
                     not_done=coverage.not_done(request, b.steps, vocab, len(found)))

@@ -1,14 +1,19 @@
-"""The learned check of a rule plan: drop steps the request does not read as asking for, and
-decline what reads as no tool's work.
+"""The learned check of a rule plan: add what the rules missed, drop steps the request does not
+read as asking for, and decline what reads as no tool's work.
 
 The rules (:mod:`agent.planners.intents` and the builders) fire on words; a word can fire a
 tool the analyst did not ask for ("the ponds" -> ``map_water`` in a request that counts
-ponds). :mod:`agent.planners.tool_model` gives, from the gold plans of the development corpus,
-the probability that requests worded like this one need each tool. The review:
+ponds), and a wording the rules do not know fires nothing. :mod:`agent.planners.tool_model`
+gives, from the gold plans of the development corpus, the probability that requests worded
+like this one need each tool. Before the rules build the plan, :func:`lean` turns on the
+intent of a tool the model is sure of (:data:`ADD_AT`) and the rules did not read, and
+:func:`measure_last` measures the last result when a number is that sure; the steps are built
+from the slots the rules read, and each addition is a plan note. The review of the built plan:
 
 * declines a plan when the probability that no tool answers the request is above
   :data:`DECLINE_AT` and no tool it plans is :data:`NEEDED_AT` probable, saying so and naming
-  the steps the rules would have run (requests under :data:`MIN_WORDS` words are left alone);
+  the steps the rules would have run (requests under :data:`MIN_WORDS` words are left alone,
+  and get no additions either);
 * leaves out the steps of a tool whose probability is below :data:`DROP_BELOW` (never those of
   :data:`KEPT` nor a tool the request names, :data:`NAMED`; none in a request that asks for a
   share, :data:`SHARE`), unless a step that stays reads
@@ -17,10 +22,10 @@ the probability that requests worded like this one need each tool. The review:
   classes instead; the coverage check runs again on what stays, so a part of the request that
   only the dropped steps answered is reported as not done.
 
-The thresholds were chosen on rounds of development sources the rules had not seen and on our
-own probe requests; the README's planner section tells how the held-out readings went. A plan
-the rules declined, an empty plan, and plans of tools the model has no label for are left as
-they are.
+The thresholds were chosen on rounds of development sources the rules had not seen, by
+source-fold cross-validation and on our own probe requests; the README's planner section
+tells how the held-out readings went. A plan the rules declined, an empty plan, and plans of
+tools the model has no label for are left as they are.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from collections.abc import Sequence
 
 from agent import references
 from agent.plan import Plan, PlanStep
-from agent.planners import coverage
+from agent.planners import coverage, outline_nouns
+from agent.planners.analysis import Analysis
+from agent.planners.builder import Builder
 from agent.planners.tool_model import DECLINE, get_model, words
 from agent.planners.vocab import Vocabulary
 
@@ -66,6 +73,152 @@ SHARE = re.compile(r"\bwhat (?:percentage|percent|share|fraction|proportion)\b|"
 the whole (the denominator) as a step of its own ("what percentage of all the houses was
 destroyed" counts the houses on the earlier scene), which requests worded like it seldom need
 alone. Percentages in the background ("87 % of turbines stand on cropland") ask for none."""
+
+
+ADD_AT = 0.7
+"""A tool the rules did not read is planned at or above this probability (:func:`lean`,
+:func:`measure_last`; chosen by source-fold cross-validation on the development corpus)."""
+
+
+def probabilities(norm: str, n_scenes: int) -> dict[str, float]:
+    """The model's probabilities for a request of :data:`MIN_WORDS` words or more (else none:
+    too few words to go on)."""
+    return get_model().probabilities(norm, n_scenes) if len(words(norm)) >= MIN_WORDS else {}
+
+
+def lean(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
+         vocab: Vocabulary) -> list[str]:
+    """Turn on the intents of tools the model finds at least :data:`ADD_AT` probable and the
+    rules did not read, where the rules' slots say how to run them; returns those tools.
+
+    * ``describe_scene``: the request's question goes to the picture;
+    * ``detect_changes`` (two scenes): the pair is compared, in the order the request gives
+      (the dates are checked and a disagreement said, as for any pair), the target being the
+      class the request names, else water when it asks for water (the later water map is
+      added, as for any water change); a yearly series the model does not read is no longer
+      planned;
+      "did the number of ships change" stays a count on each scene;
+    * ``segment``: the named or detected objects are outlined; where the rules read an
+      outline as water or an index ("outline the pit lakes"), the thing the outline names is
+      segmented by name (an outline of the water itself stays a water map);
+    * ``detect_objects``: the named classes are detected, or the thing counted ("how many
+      hotspots are in these frames") when no class is named.
+
+    A water map or index the rules read only instead of the added tool goes unless the model
+    reads it too. The builders then write the steps from the slots the rules read (classes,
+    units, region, before/after order), so an added step is planned as if the rules had
+    fired; :func:`complete` notes each tool added with its probability."""
+    return [tool for tool, add in _ADDERS.items()
+            if p.get(tool, 0.0) >= ADD_AT and add(a, p, n_scenes, norm, vocab)]
+
+
+def _question(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
+              vocab: Vocabulary) -> bool:
+    if a.caption or a.vqa:
+        return False
+    a.vqa = True
+    return True
+
+
+def _change(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
+            vocab: Vocabulary) -> bool:
+    if n_scenes != 2 or (a.composite and not (a.quantity or a.change)) or (
+            a.detect and _NUMBER_OF.search(norm)) or (
+            a.change and (a.change_target or a.change_map)):
+        return False
+    a.change, a.change_map = True, True
+    if not a.change_target and (a.classes or a.water):
+        a.change_target = a.classes[0] if a.classes else "water"  # and the later water map
+    if p.get("trend", 0.0) < NEEDED_AT:  # two scenes compared, not a yearly series
+        a.trend = a.trend_strong = False
+    return True
+
+
+def _outline(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
+             vocab: Vocabulary) -> bool:
+    if a.classes or a.detect:
+        if a.segment:
+            return False
+        a.segment = True  # the named or detected objects outlined
+        return True
+    if a.segment and not (a.water or a.indices):
+        return False  # the rules outline something already
+    noun = outline_nouns.outlined_noun(norm, vocab, rgb=p.get("spectral_index", 0.0) < NEEDED_AT)
+    if noun is None or _WATER_SURFACE.search(norm):
+        return False
+    a.segment, a.classes = True, [noun]  # "outline the pit lakes": not the open water
+    _instead(a, p)
+    return True
+
+
+def _detector(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
+              vocab: Vocabulary) -> bool:
+    if a.detect or a.segment:
+        return False
+    if not a.classes:
+        counted = _COUNTED.search(norm)
+        noun = counted and outline_nouns.outlined_noun("outline the " + counted.group(1), vocab,
+                                                       rgb=True)
+        if not noun:
+            return False
+        a.classes = [vocab.canonical_class(noun) or noun]
+        _instead(a, p)  # "how many birds sit on the flooded field": birds, not the water
+    a.detect = True
+    return True
+
+
+def _instead(a: Analysis, p: dict[str, float]) -> None:
+    """Turn off the water map and the index the model does not read (the rules read the
+    added tool's thing as one of them)."""
+    if p.get("map_water", 0.0) < NEEDED_AT:
+        a.water = False
+    if p.get("spectral_index", 0.0) < NEEDED_AT:
+        a.indices, a.threshold = [], None
+
+
+_ADDERS = {"describe_scene": _question, "detect_changes": _change, "segment": _outline,
+           "detect_objects": _detector}
+"""How each tool is added (in this order); each returns whether it turned an intent on."""
+
+
+_WATER_SURFACE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract) "
+                            r"(?:the |its |their )?(?:[\w']+ ){0,2}water\b")
+"""An outline of water ("outline the water in each pothole", "the pond's water surface") maps
+the water; water bodies named as things ("the pit lakes", "the ponds") are outlined."""
+
+
+def complete(b: Builder, leaned: Sequence[str], p: dict[str, float]) -> None:
+    """After the builders: :func:`measure_last`, and a note for each tool added (those of
+    ``leaned``, from :func:`lean`, that made it into the plan)."""
+    added = [*leaned, "measure"] if measure_last(b, p) else list(leaned)
+    for tool in added:
+        if any(s.tool == tool for s in b.steps):
+            b.note(f"added {tool}: requests worded like this one ask for it (learned tool "
+                   f"model, probability {p[tool]:.2f})")
+
+
+_COUNTED = re.compile(r"\b(?:how many |count(?:ing)? (?:up )?(?:all )?(?:of )?(?:the )?|"
+                      r"number of )((?:[a-z-]+ ){0,3}[a-z-]+)")
+"""What a request counts ("how many hotspots", "count the parked trains")."""
+_NUMBER_OF = re.compile(r"\bnumber of\b")
+"""Whether the number of objects changed is a count on each scene, not a change map."""
+
+
+def measure_last(b: Builder, p: dict[str, float]) -> bool:
+    """Measure the last result the builder made when the model finds ``measure`` at least
+    :data:`ADD_AT` probable and nothing is measured: the statistic the request names, else a
+    count when it counts, else the area (in its unit; its size filters applied)."""
+    made = [s for s in b.steps if s.tool in _MEASURABLE and (
+        s.tool != "spectral_index" or s.args.get("threshold") is not None)]
+    if p.get("measure", 0.0) < ADD_AT or not made or any(s.tool == "measure" for s in b.steps):
+        return False
+    a = b.a
+    b.amounts(f"${made[-1].id}",
+              a.statistic or ("count" if a.counting or a.count_words else "area"))
+    return True
+
+
+_MEASURABLE = ("segment", "detect_objects", "map_water", "detect_changes", "spectral_index")
 
 
 def _needed(steps: Sequence[PlanStep], drop: set[str]) -> set[str]:

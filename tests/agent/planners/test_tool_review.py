@@ -10,16 +10,18 @@ import numpy as np
 from agent.plan import Plan, PlanStep, Scene
 from agent.planners import tool_model as tm
 from agent.planners.offline import OfflinePlanner
-from agent.planners.tool_review import DECLINE_AT, DROP_BELOW, NEEDED_AT, review
+from agent.planners.tool_review import ADD_AT, DECLINE_AT, DROP_BELOW, NEEDED_AT, review
 from agent.planners.validate import plan_problems
 from agent.planners.vocab import get_vocabulary
 
-TOOLS = ("detect_objects", "segment", "measure", "map_water", "pseudo_rgb", "describe_scene")
+TOOLS = ("detect_objects", "segment", "measure", "map_water", "pseudo_rgb", "describe_scene",
+         "detect_changes", "spectral_index", "trend")
 
 
-def model(**low: float) -> tm.ToolModel:
-    """A model that gives every request these probabilities (0.9 for tools not named)."""
-    p = {t: low.get(t, 0.9) for t in TOOLS} | {tm.DECLINE: low.get("DECLINE", 0.01)}
+def model(default: float = 0.6, **low: float) -> tm.ToolModel:
+    """A model that gives every request these probabilities (``default`` for tools not named:
+    probable enough to be kept, not sure enough to be added)."""
+    p = {t: low.get(t, default) for t in TOOLS} | {tm.DECLINE: low.get("DECLINE", 0.01)}
     return tm.ToolModel(labels=tuple(p), index={"x": 0}, idf=np.ones(1, np.float32),
                         coef=np.zeros((1, len(p)), np.float32),
                         intercept=np.array([math.log(v / (1 - v)) for v in p.values()],
@@ -129,3 +131,93 @@ def test_a_named_tool_and_the_steps_of_an_asked_share_are_never_left_out() -> No
 def test_short_requests_are_left_as_the_rules_plan_them() -> None:
     with tm.using(model(map_water=0.01, DECLINE=0.99, detect_objects=0.01)):
         assert review(WATER, "map water and ships in  xfilex  pls", 1, get_vocabulary()) == WATER
+
+
+def planned(request: str, m: tm.ToolModel, scenes: tuple[str, ...] = ()) -> Plan:
+    with tm.using(m):
+        out = OfflinePlanner().plan(request, [Scene(path=p) for p in scenes])
+    assert not plan_problems(out)
+    return out
+
+
+def steps(p: Plan) -> list[tuple[str, dict[str, Any]]]:
+    return [(s.tool, {k: v for k, v in s.args.items() if k != "image"}) for s in p.steps]
+
+
+SHIPS = ("For the berth report, on harbour.tif find the cargo ships at the container quay "
+         "so we can see how much of the berth they take up.")
+
+
+def test_a_tool_the_model_is_sure_of_is_planned_with_the_slots_the_rules_read() -> None:
+    assert steps(planned(SHIPS, model())) == [("detect_objects", {"classes": ["ship"]})]
+    out = planned(SHIPS, model(segment=ADD_AT + 0.01))
+    assert steps(out) == [("detect_objects", {"classes": ["ship"]}),
+                          ("segment", {"boxes": "$s1"})]
+    assert any(n.startswith("added segment") and "probability 0.71" in n for n in out.notes)
+    assert steps(planned(SHIPS, model(segment=ADD_AT - 0.01))) == steps(planned(SHIPS, model()))
+
+
+def test_an_outline_the_rules_read_as_water_is_the_named_thing_when_the_model_is_sure() -> None:
+    request = ("We surveyed the quarry district last summer. On quarry.tif, outline the pit "
+               "lakes left by the old workings and give me their total area in km2.")
+    assert [s.tool for s in planned(request, model()).steps] == ["map_water"]
+    out = planned(request, model(segment=0.95, map_water=0.2))
+    assert steps(out) == [("segment", {"classes": ["pit lake"]}),
+                          ("measure", {"source": "$s1", "statistic": "area", "units": "km2"})]
+    water = ("We surveyed the quarry district last summer. On quarry.tif, outline the water in "
+             "each of the old pits and give me its total area in km2.")
+    assert [s.tool for s in planned(water, model(segment=0.95, map_water=0.2)).steps] == [
+        "map_water"]  # the water itself is outlined: a water map (it reports km2 itself)
+
+
+def test_two_scenes_the_model_reads_as_a_comparison_get_their_change_in_the_given_order() -> None:
+    request = ("Our rangers flew the reserve again. Compare reserve_2023.tif with "
+               "reserve_2019.tif and show me where the boats vanished from the moorings.")
+    out = planned(request, model(detect_changes=0.99))
+    assert steps(out)[0] == ("detect_changes", {"before": "reserve_2023.tif",
+                                                "after": "reserve_2019.tif", "target": "ship"})
+    assert any(n.startswith("before = reserve_2023.tif") and "looks newer" in n
+               for n in out.notes)  # the dates disagree with the order given: said, not swapped
+    assert "detect_changes" not in [s.tool for s in planned(request, model()).steps]
+
+
+def test_a_measure_the_model_is_sure_of_measures_the_last_result_in_the_asked_unit() -> None:
+    request = ("The spring flood report needs this number: map the flood water on flood.tif "
+               "and tell me how large it is, in square metres please.")
+    base = [s.tool for s in planned(request, model()).steps]
+    out = planned(request, model(measure=0.9))
+    if "measure" in base:
+        assert steps(out) == steps(planned(request, model()))
+    else:
+        assert steps(out)[-1] == ("measure", {"source": f"${out.steps[-2].id}",
+                                              "statistic": "area", "units": "m2"})
+
+
+def test_the_shipped_model_completes_plans_the_rules_left_short() -> None:
+    planner = OfflinePlanner()
+    snow = planner.plan("For the spring melt report, between the two Sentinel-2 scenes "
+                        "(alps_2021-04-10.tif and alps_2021-05-20.tif) show me where the snow "
+                        "has gone and how many km2 melted out.")
+    assert steps(snow) == [
+        ("detect_changes", {"before": "alps_2021-04-10.tif", "after": "alps_2021-05-20.tif"}),
+        ("measure", {"source": "$s1", "statistic": "area", "units": "km2"})]
+    pits = planner.plan("We surveyed the quarry district last summer. On quarry_s2_2023.tif, "
+                        "outline the pit lakes left by the old workings and give me their total "
+                        "area in km2.")
+    assert steps(pits)[0] == ("segment", {"classes": ["pit lake"]})
+
+
+def test_a_counted_thing_the_rules_read_as_water_is_detected_when_the_model_is_sure() -> None:
+    request = ("For our heron survey this spring, how many herons are standing in the flooded "
+               "meadow on meadow_drone_0412.jpg?")
+    assert "detect_objects" not in [s.tool for s in planned(request, model()).steps]
+    out = planned(request, model(detect_objects=0.95, map_water=0.2))
+    assert steps(out) == [("detect_objects", {"classes": ["heron"]})]
+    assert any(n.startswith("added detect_objects") for n in out.notes)
+
+
+def test_whether_the_number_of_objects_changed_stays_a_count_on_each_scene() -> None:
+    request = ("I have two images of the same marina from 2019 and 2021 (marina_2019.tif, "
+               "marina_2021.tif). Did the number of boats change between them?")
+    out = planned(request, model(detect_changes=0.95), ("marina_2019.tif", "marina_2021.tif"))
+    assert [s.tool for s in out.steps] == ["detect_objects", "detect_objects"]
