@@ -15,7 +15,9 @@ ADVERB = re.compile(r"^(?!(?:assembly|anomaly|family|butterfly|dragonfly|firefly
 """An adverb opens no object ("identify statistically significant clusters")."""
 
 
-OUTLINE_VERB = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+VERBS = r"outline|delineate|segment|trace|digiti[sz]e|extract"
+"""The verbs that ask for an outline (a regex alternation)."""
+OUTLINE_VERB = re.compile(rf"\b(?:{VERBS})\s+"
                       r"(?:(?:every|each|all|any|the|individual|visible|main|dense|its|their|whole|"
                       r"entire)\s+)*"
                       r"([a-z-]+)(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?(?:\s+([a-z-]+))?")
@@ -154,7 +156,7 @@ def _more_outlined(t: str, vocab: Vocabulary) -> list[str]:
 
 _PART_OF = [[part, "of"] for part in ("stretch", "section", "length", "piece")]
 """A part of the thing outlined ("the stretch of wall")."""
-_COVERED_BY = re.compile(r"\b(outline|delineate|segment|trace|digiti[sz]e|extract)\s+"
+_COVERED_BY = re.compile(rf"\b({VERBS})\s+"
                          r"(?:the\s+|all\s+(?:the\s+)?|any\s+)?"
                          r"(?:areas?|parts?|places?|ground|land|surfaces?)\s+"
                          r"(?:covered (?:by|with|in)|under|taken up by|occupied by)\s+")

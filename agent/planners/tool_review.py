@@ -38,6 +38,7 @@ from agent.plan import Plan, PlanStep
 from agent.planners import coverage, outline_nouns
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder
+from agent.planners.scope import RESULT_TOOLS
 from agent.planners.tool_model import DECLINE, get_model, words
 from agent.planners.vocab import Vocabulary
 
@@ -78,6 +79,15 @@ alone. Percentages in the background ("87 % of turbines stand on cropland") ask 
 ADD_AT = 0.7
 """A tool the rules did not read is planned at or above this probability (:func:`lean`,
 :func:`measure_last`; chosen by source-fold cross-validation on the development corpus)."""
+_WATER_SURFACE = re.compile(rf"\b(?:{outline_nouns.VERBS}) (?:the |its |their )?"
+                            r"(?:[\w']+ ){0,2}water\b")
+"""An outline of water ("outline the water in each pothole", "the pond's water surface") maps
+the water; water bodies named as things ("the pit lakes", "the ponds") are outlined."""
+_COUNTED = re.compile(r"\b(?:how many |count(?:ing)? (?:up )?(?:all )?(?:of )?(?:the )?|"
+                      r"number of )((?:[a-z-]+ ){0,3}[a-z-]+)")
+"""What a request counts ("how many hotspots", "count the parked trains")."""
+_NUMBER_OF = re.compile(r"\bnumber of\b")
+"""Whether the number of objects changed is a count on each scene, not a change map."""
 
 
 def probabilities(norm: str, n_scenes: int) -> dict[str, float]:
@@ -96,8 +106,7 @@ def lean(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
       (the dates are checked and a disagreement said, as for any pair), the target being the
       class the request names, else water when it asks for water (the later water map is
       added, as for any water change); a yearly series the model does not read is no longer
-      planned;
-      "did the number of ships change" stays a count on each scene;
+      planned; "did the number of ships change" stays a count on each scene;
     * ``segment``: the named or detected objects are outlined; where the rules read an
       outline as water or an index ("outline the pit lakes"), the thing the outline names is
       segmented by name (an outline of the water itself stays a water map);
@@ -181,12 +190,6 @@ _ADDERS = {"describe_scene": _question, "detect_changes": _change, "segment": _o
 """How each tool is added (in this order); each returns whether it turned an intent on."""
 
 
-_WATER_SURFACE = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e|extract) "
-                            r"(?:the |its |their )?(?:[\w']+ ){0,2}water\b")
-"""An outline of water ("outline the water in each pothole", "the pond's water surface") maps
-the water; water bodies named as things ("the pit lakes", "the ponds") are outlined."""
-
-
 def complete(b: Builder, leaned: Sequence[str], p: dict[str, float]) -> None:
     """After the builders: :func:`measure_last`, and a note for each tool added (those of
     ``leaned``, from :func:`lean`, that made it into the plan)."""
@@ -197,18 +200,11 @@ def complete(b: Builder, leaned: Sequence[str], p: dict[str, float]) -> None:
                    f"model, probability {p[tool]:.2f})")
 
 
-_COUNTED = re.compile(r"\b(?:how many |count(?:ing)? (?:up )?(?:all )?(?:of )?(?:the )?|"
-                      r"number of )((?:[a-z-]+ ){0,3}[a-z-]+)")
-"""What a request counts ("how many hotspots", "count the parked trains")."""
-_NUMBER_OF = re.compile(r"\bnumber of\b")
-"""Whether the number of objects changed is a count on each scene, not a change map."""
-
-
 def measure_last(b: Builder, p: dict[str, float]) -> bool:
     """Measure the last result the builder made when the model finds ``measure`` at least
     :data:`ADD_AT` probable and nothing is measured: the statistic the request names, else a
     count when it counts, else the area (in its unit; its size filters applied)."""
-    made = [s for s in b.steps if s.tool in _MEASURABLE and (
+    made = [s for s in b.steps if s.tool in RESULT_TOOLS and (
         s.tool != "spectral_index" or s.args.get("threshold") is not None)]
     if p.get("measure", 0.0) < ADD_AT or not made or any(s.tool == "measure" for s in b.steps):
         return False
@@ -216,9 +212,6 @@ def measure_last(b: Builder, p: dict[str, float]) -> bool:
     b.amounts(f"${made[-1].id}",
               a.statistic or ("count" if a.counting or a.count_words else "area"))
     return True
-
-
-_MEASURABLE = ("segment", "detect_objects", "map_water", "detect_changes", "spectral_index")
 
 
 def _needed(steps: Sequence[PlanStep], drop: set[str]) -> set[str]:
