@@ -68,17 +68,19 @@ class OfflinePlanner:
         """
         req = read_request(request, self.vocab.corrector)
         n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
-        leaning = tool_review.probabilities(req.norm, n_scenes)
-        return tool_review.review(self._rules(request, scenes, req, leaning), req.norm,
+        return tool_review.review(self._rules(request, scenes, req, n_scenes), req.norm,
                                   n_scenes, self.vocab)
 
     def _rules(self, request: str, scenes: Sequence[Scene] = (),
-               req: RequestText | None = None, leaning: dict[str, float] | None = None) -> Plan:
-        """The rules' plan of ``request`` (``req``: it read already; see :meth:`plan`;
-        ``leaning``: the learned tool model's probabilities, which may turn on an intent the
-        rules did not read, :func:`agent.planners.tool_review.lean`)."""
+               req: RequestText | None = None, n_scenes: int | None = None) -> Plan:
+        """The rules' plan of ``request``, with the tools the learned model is sure of and the
+        rules did not read added (:func:`agent.planners.tool_review.lean`); ``req`` and
+        ``n_scenes``: read and counted already (see :meth:`plan`). Parts of a request planned
+        on their own come through here too."""
         vocab = self.vocab
         req = req or read_request(request, vocab.corrector)
+        leaning = tool_review.probabilities(req.norm, scene_count(
+            (s.path for s in scenes), req, vocab) if n_scenes is None else n_scenes)
         files = read_files(req, vocab)
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
