@@ -68,19 +68,20 @@ class OfflinePlanner:
         """
         req = read_request(request, self.vocab.corrector)
         n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
-        return tool_review.review(self._rules(request, scenes, req, n_scenes), req.norm,
-                                  n_scenes, self.vocab)
+        leaning = tool_review.probabilities(req.norm, n_scenes)
+        return tool_review.review(self._rules(request, scenes, req, leaning), req.norm,
+                                  n_scenes, self.vocab, leaning)
 
     def _rules(self, request: str, scenes: Sequence[Scene] = (),
-               req: RequestText | None = None, n_scenes: int | None = None) -> Plan:
-        """The rules' plan of ``request``, with the tools the learned model is sure of and the
-        rules did not read added (:func:`agent.planners.tool_review.lean`); ``req`` and
-        ``n_scenes``: read and counted already (see :meth:`plan`). Parts of a request planned
-        on their own come through here too."""
+               req: RequestText | None = None, leaning: dict[str, float] | None = None) -> Plan:
+        """The rules' plan of ``request`` (or of a part of it), with the tools the learned model
+        is sure of added (:func:`agent.planners.tool_review.lean`); ``req``, ``leaning``: the
+        request read and the model's probabilities, when known already (see :meth:`plan`)."""
         vocab = self.vocab
         req = req or read_request(request, vocab.corrector)
-        leaning = tool_review.probabilities(req.norm, scene_count(
-            (s.path for s in scenes), req, vocab) if n_scenes is None else n_scenes)
+        if leaning is None:
+            leaning = tool_review.probabilities(req.norm, scene_count(
+                (s.path for s in scenes), req, vocab))
         files = read_files(req, vocab)
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
@@ -101,7 +102,7 @@ class OfflinePlanner:
         a = analyse(req, vocab, len(paths), files)
         if a.declined:
             return self._decline_or_rest(request, scenes, paths, a.declined)
-        leaned = tool_review.lean(a, leaning, len(paths), req.norm, vocab) if leaning else []
+        leaned = tool_review.lean(a, leaning, len(paths), req.norm, vocab)
         if files.zones is not None and not (a.indices or a.biomass):
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
@@ -140,8 +141,7 @@ class OfflinePlanner:
                    f"{', '.join(s.path for s in found) or '$image'})")
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
-        if leaning:
-            tool_review.complete(b, leaned, leaning)
+        tool_review.complete(b, leaned, leaning)
         scene_options(b.steps, a, b.pair, b.note, [s.path for s in found])
         return Plan(request=request, steps=b.steps, notes=b.notes,
                     not_done=coverage.not_done(request, b.steps, vocab, len(found)))

@@ -250,7 +250,8 @@ def _renumbered(steps: Sequence[PlanStep]) -> list[PlanStep]:
             for s in steps]
 
 
-def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary) -> Plan:
+def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary,
+           p: dict[str, float] | None = None) -> Plan:
     """``plan`` after the learned check (see the module docstring).
 
     Args:
@@ -258,11 +259,13 @@ def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary) -> Plan:
         norm: The normalised request (:attr:`agent.planners.text.RequestText.norm`).
         n_scenes: How many scenes the request is about.
         vocab: The planner vocabulary (for the coverage check of what stays).
+        p: The model's probabilities for this request when computed already
+            (:func:`probabilities`); else they are computed here.
     """
     if plan.declined or not plan.steps or len(words(norm)) < MIN_WORDS:
         return plan
     model = get_model()
-    p = model.probabilities(norm, n_scenes)
+    p = p or model.probabilities(norm, n_scenes)
     tools = sorted({s.tool for s in plan.steps})
     if p[DECLINE] > DECLINE_AT and all(p.get(t, 0.0) < NEEDED_AT for t in tools):
         return Plan(request=plan.request, declined=(
