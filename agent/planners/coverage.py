@@ -148,12 +148,29 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):
                 out.append(f"{quoted}: no tool matched this part")
             continue
+        if needed == ["segment"] and _defined_by_threshold(raw, a.classes, steps, vocab):
+            continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?": the index mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
         if missing and len(missing) == len(needed):
             what = " or ".join(_WHAT[t] for t in missing)
             out.append(f"{quoted}: not planned (it asks to {what}, and no "
                        f"{'/'.join(missing)} step matched)")
     return out
+
+
+def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[PlanStep],
+                          vocab: Vocabulary) -> bool:
+    """Whether a thresholded index step of the plan makes the mask of ``classes``: a sentence
+    names the index and calls what passes the threshold by their name ("NDVI below 0.2 is bare
+    soil", "count pixels above 0.3 NDVI as green")."""
+    if not classes or not any(s.tool == "spectral_index" and s.args.get("threshold") is not None
+                              for s in steps):
+        return False
+    names = "|".join(re.escape(c) for c in classes)
+    return any(
+        re.search(rf"\b(?:as|is|are|means?|counts? as|=)\s+(?:the\s+)?(?:{names})s?\b", sentence)
+        and any(ask_index in sentence for ask_index in (i.lower() for i in vocab.index_names))
+        for sentence in re.split(r"(?<=[.?!;])\s+", raw.lower()))
 
 
 def _quote(part: str) -> str:

@@ -21,6 +21,7 @@ from agent.planners import (
     slots,
     spatial,
     topics,
+    yes_no_labels,
 )
 from agent.planners.analysis import Analysis
 from agent.planners.files import Files
@@ -101,12 +102,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             t, [(i, j) for i, j in ask.statement_spans(t) if not _LABEL_VERB.search(t, i, j)])))
     # statements name no classification ("daily imagery with monthly land-cover labels.")
     # "the classified land cover image", "water-classified layers": a product, no request
-    query_span = search_slots.read(a, t, vocab)
+    query_span = search_slots.read(a, t, vocab, n_scenes, req.folders)
     skip += [query_span] if query_span else []
     labels = label_slots.find_labels(full, vocab, n_scenes)
     if (labels and (a.classify or label_slots.which_and(full, vocab, n_scenes) or (
             topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
-    )) or (n_scenes > 1 and (labels := label_slots.presence_labels(t, vocab))):
+    )) or (n_scenes > 1 and (labels := yes_no_labels.presence_labels(t, vocab))):
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify, label_span = True, span
         skip.append(span)
@@ -154,7 +155,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.band_roles = slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
-        a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit)
+        a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit, stated=full)
 
     a.metadata = has("metadata", t)
     a.biomass = has("biomass", t)

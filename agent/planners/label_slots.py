@@ -204,35 +204,6 @@ def quoted_labels(text: str) -> tuple[list[str], Span] | None:
     return (labels, (best[0].start(), best[-1].end())) if len(labels) > 1 else None
 
 
-_PRESENCE = re.compile(
-    r"\b(?:for each|each of|in each|on each|go through|screen|which of)\b[^.?!;]{0,80}?\b(?:do you "
-    r"see|can you see|is there|are there|does (?:it|each|this one|each one) (?:show|contain|"
-    r"have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|evidence of\s+|signs? of\s+|"
-    r"an?\s+)*([a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
-
-
-_WHICH_HAVE = re.compile(
-    r"\bwhich (?:of (?:these|the|my|our) )(?:\w+ ){0,3}?(?:contains?|shows?|has|have) "
-    r"(?:an? |any )?([a-z][a-z -]{1,30}?)\s*(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
-"""A yes/no question over a set ("which of these village chips contain a sports pitch?")."""
-
-
-def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
-    """Labels of a yes/no question asked of each image of a set ("for each of these tiles, do
-    you see oil palm?" -> [oil palm, no oil palm]); a detectable class is no label ("which of
-    these tiles contain buildings" counts buildings)."""
-    m = _PRESENCE.search(text)
-    if m is None:
-        m = _WHICH_HAVE.search(text)
-        if m is None or vocab.class_pattern.search(m.group(1)):
-            return None
-    thing = singular(m.group(1).strip())
-    if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any", "more",
-                                         "less", "most", "least", "fewer", "the"):
-        return None  # "which of the two shows more water": a comparison, no yes/no
-    return [thing, f"no {thing}"], m.span(1)
-
-
 def find_labels(text: str, vocab: Vocabulary, n_scenes: int = 0) -> tuple[list[str], Span] | None:
     """A candidate-label list ("farmland, forest or residential") and its span."""
     paired = which_and(text, vocab, n_scenes)

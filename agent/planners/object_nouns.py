@@ -67,6 +67,11 @@ _NO_NOUN = frozenset(("on", "in", "at", "up", "out", "off", "for", "to", "from",
 """Words after a count that name nothing ("our aerial count on opening Sunday")."""
 
 
+_PLURAL_MODIFIERS = frozenset(("sports", "arms", "goods", "customs", "works", "glass",
+                               "athletics"))
+"""Words ending in s that modify the noun after them ("sports fields", "athletics tracks")."""
+
+
 def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     """The noun of a counted phrase and how many of its words it takes."""
     if words[0] in _PEOPLE:
@@ -76,7 +81,7 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
             participle(words[0]) and (len(words) == 1 or words[1] in _NO_NOUN)):
         return None, 0  # "how many pass that size", "how many ended up", "the count on Sunday"
     if len(words) > 1 and singular(words[0]) != words[0] and words[0] not in SAME_PLURAL and \
-            words[0] not in ("sports", "arms", "goods", "customs", "works", "glass") and \
+            words[0] not in _PLURAL_MODIFIERS and \
             not words[1].endswith("s"):
         words = words[:1]  # "the boats still in the harbour", "the stumps left"
     for i, word in enumerate(words[1:], 1):  # "sea lions", "steller sea lions": up to the plural
@@ -90,7 +95,8 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
             break  # "every drainage outlet and every roof vent": a compound in the singular
         if (word.endswith("s") or word in _IRREGULAR or (word in SAME_PLURAL and not (
                 words[i + 1:] and words[i + 1].endswith("s")))) and \
-                not words[i - 1].endswith("s"):  # "the red deer and roe deer" (fish cages)
+                (not words[i - 1].endswith("s") or words[i - 1] in _PLURAL_MODIFIERS):
+            # "the red deer and roe deer" (fish cages); "athletics tracks"
             words = words[:i + 1]
             break
     else:  # the phrase ends at a comma or the end: "find each green roof, outline it"

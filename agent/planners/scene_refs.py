@@ -65,9 +65,12 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
                         r"(?:image\s+|scene\s+|file\s+)?(?:is|was)\s+the\s+(?:first|second|last|1st|"
                         r"2nd)(?:\s+(?:one|image|scene|file))?\b|"
                         r"\bthe\s+(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file))?\s+"
-                        r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b")
+                        r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b|"
+                        r"\b(?:(?:the\s+)?(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file|"
+                        r"chip|photo|tile))?|(?:image|scene|photo|tile|chip|frame)\s+(?:[a-e]|\d))\s+"
+                        r"(?:as|for)\s+(?:the\s+)?(?:pre|post|before|after|baseline|reference)\w*\b")
 """A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
-is the second file") picks no scene."""
+is the second file", "the first image as before and the second as after") picks no scene."""
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 _MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"

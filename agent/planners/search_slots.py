@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from agent.planners import slots
 from agent.planners.analysis import Analysis
@@ -41,12 +42,26 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
 
 
 
-def read(a: Analysis, text: str, vocab: Vocabulary) -> Span | None:
-    """Set whether ``text`` asks a search, its query and how many hits; the query's span."""
+_RANKING = re.compile(r"\b(most|best|top|rank\w*|similar\w*|resembl\w*|look(s|ing)? (like|for)|"
+                      r"closest|nearest|match\w*|retriev\w*|search\w*|query)\b")
+"""What makes a search of scenes the analyst named a ranking of them, not a question to each."""
+
+
+def read(a: Analysis, text: str, vocab: Vocabulary, n_scenes: int = 0,
+         folders: Sequence[str] = ()) -> Span | None:
+    """Set whether ``text`` asks a search, its query and how many hits; the query's span.
+
+    Several scenes named one by one and no folder or archive are searched only when the
+    request ranks them ("the 3 of these that look most like a quarry"); "which of the tiles
+    a.png, b.png and c.png show a quarry" asks each of them (a label per scene)."""
     a.search = vocab.has("search", text)
     if not a.search:
         return None
     a.top_k = find_top_k(text, vocab)
+    if n_scenes >= 2 and not folders and a.top_k is None and not _RANKING.search(text) and \
+            not re.search(r"\b(archive|index|catalog\w*|collection|database|library)\b", text):
+        a.search = False
+        return None
     cue = vocab.cues["search"].search(text)
     found = find_search_query(text, cue.start() if cue else 0)
     if found is None:

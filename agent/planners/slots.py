@@ -16,9 +16,11 @@ Span = tuple[int, int]
 NUM = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
 _UNIT_AFTER = (r"(?!\d|\s*(?:%|percent|m\b|m2|km|ha\b|hect|acre|ac\b|nm|nanomet|sq|square|"
                r"met(?:er|re)|confiden|conf\b|years?|px|pixel|cm|ft|feet|deg|°|x\b))")
-_ABOVE = (r"(?:>=|=>|>|above|over|greater than|more than|higher than|exceeding|exceeds?|"
+_ABOVE = (r"(?:>=|=>|>|(?:greater|more|higher|larger) than or equal to|(?:not|no) (?:less|lower|"
+          r"smaller) than|above|over|greater than|more than|higher than|exceeding|exceeds?|"
           r"at least|(?:thresh(?:old)?(?:ed)?|cut[\s-]?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
-_BELOW = r"(?:<=|=<|<|below|under|less than|lower than|smaller than|beneath)"
+_BELOW = (r"(?:<=|=<|<|(?:less|lower|smaller) than or equal to|(?:not|no) (?:more|greater|higher|"
+          r"larger) than|below|under|less than|lower than|smaller than|beneath)")
 _SQ_FT = 0.09290304
 _AREA_UNITS = {"m2": 1.0, "m^2": 1.0, "sqm": 1.0, "sq m": 1.0, "square meter": 1.0,
                "square metre": 1.0, "ha": 1e4, "hectare": 1e4, "km2": 1e6, "sq km": 1e6,
@@ -46,7 +48,8 @@ _FIXED = (r"(?:same\s+|whole\s+|big\s+|busy\s+|small\s+|large\s+|main\s+|contain
 _DET = r"(?:the|a|an|this|that|these|those|its|their|each|every)"
 _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside|next to|across|"
                        r"over|by|from|into|onto|off|outside|behind|alongside|close to|adjacent to|"
-                       r"(?:up|moored) to|"
+                       r"(?:up|moored) to|(?:lin(?:e|es|ing)|flank(?:s|ing)?|border(?:s|ing)?|"
+                       r"cross(?:es|ing)?|overlook(?:s|ing)?|surround(?:s|ing)?)(?=\s+the\b)|"
                        r"(?:images?|scenes?|pictures?|photos?|tiles?|views?|mosaic|videos?|footage|"
                        r"frames?|flights?) of|\d+\s*(?:m|km|metres?|meters?|miles?|ft|feet) "
                        r"(?:of|from))\s+"  # "within 500 m of the overpass"
@@ -256,9 +259,17 @@ _PARAMETER = re.compile(r"\b(?:l|c1|c2|g|gain|alpha|beta|gamma|coefficient|const
 
 
 def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
-                   ) -> tuple[float | None, bool]:
-    """``(threshold, below)`` for an index named at ``near`` ("> 0.3", "above 0.6", "< 0")."""
+                   stated: str = "") -> tuple[float | None, bool]:
+    """``(threshold, below)`` for an index named at ``near`` ("> 0.3", "above 0.6", "< 0"); when
+    none, one that ``stated`` (statements not blanked) names a class by ("compute MNDWI;
+    everything >= 0.1 is water")."""
     candidates: list[tuple[int, float, bool]] = []
+    for comp, below in ((_BELOW, True), (_ABOVE, False)) if stated else ():
+        for m in re.finditer(rf"(?<![a-z0-9]){comp}\s*{NUM}{_UNIT_AFTER}\s+(?:is|are|counts? "
+                             r"as|as|means?|=)\s+(?:the\s+|an?\s+)?(?!(?:typical|common|usual|normal|rare|likely|"
+                             r"unlikely|found|seen|observed|reported|expected)\b)[a-z]", stated):
+            if not _inside(m.start(1), skip):
+                candidates.append((-1, _number(m.group(1)), below))  # used only when no other
     for comp, below in ((_ABOVE, False), (_BELOW, True)):
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
             if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()):
@@ -285,6 +296,7 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     candidates = [c for c in candidates if abs(c[1]) <= limit]
     if not candidates:
         return None, False
+    candidates = [c for c in candidates if c[0] >= 0] or candidates[:1]
     after = [c for c in candidates if c[0] >= near]
     _, value, below = min(after or candidates, key=lambda c: abs(c[0] - near))
     return value, below
@@ -323,7 +335,9 @@ def numerals(text: str, vocab: Vocabulary) -> str:
     "one acre" -> "1 acre"), so size filters and thresholds read them."""
     words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
     pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
-    text = re.sub(r"\b(above|below|over|under|than|exceeding|at|of)\s+zero\b", r"\1 0", text)
+    text = re.sub(r"\b(above|below|over|under|than|exceeding|at|of|to|threshold|cut[\s-]?off)\s+"
+                  r"zero\b", lambda m: m.group(1) + " 0".ljust(len(m.group(0)) - len(m.group(1))),
+                  text)
     return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
 
 

@@ -3,8 +3,9 @@
 Read from the normalised request (see :mod:`agent.planners.text`):
 
 * ground sample distance, in metres per pixel ("GSD 0.5 m", "30 cm per pixel", "0.3m/px",
-  "before at 0.5 m and after at 0.3 m"), each value with the file or before/after role it is
-  said of;
+  "each pixel of a.png covers 30 cm", "captured at 0.4 m", "ground sampling is 50 cm",
+  "before at 0.5 m and after at 0.3 m", "the before chip is 0.5 m"), each value with the file
+  or before/after role it is said of;
 * a bounding box ("within 10.1, 45.2, 10.3, 45.4", "bbox=[...]", "between lon 10.1 and 10.3
   and lat 45.2 and 45.4"), as ``[minx, miny, maxx, maxy]``;
 * zones named by an earlier product ("inside the water areas", "within the detected
@@ -33,14 +34,15 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
            "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
            "foot": 0.3048, "inch": 0.0254}
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
-             r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)))")
+             r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
+             r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
 _JOIN = (r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|works? out "
          r"(?:to|at)|comes? (?:out )?(?:to|at)|amounts to|\(|,))*\s*")
-_GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)[\s-]+distance)(?:\s+(?:for|of)\s+"
+_GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:for|of)\s+"
              r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
-_RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground|nominal|native)\s+)?(?:resolution|"
-             r"pixel[\s-]+(?:size|spacing))")
+_RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground)\s+res\b\.?|(?:(?:spatial|pixel|image|ground|"
+             r"nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint)))")
 _ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
                  r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|flood))?|"
                  + FILE_MASK + r")")
@@ -48,9 +50,12 @@ _GSD_PATTERNS = (
     re.compile(_GSD_WORD + _JOIN + _NUM + r"(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE),
     re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
-    re.compile(r"\b(?:one|1|each|a|every) pixel (?:is|equals|represents|covers|corresponds to|"
-               r"stands for)\s+(?:about\s+|roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT),
-    re.compile(r"\b(?:its|the|their|whose) pixels (?:are|measure|cover|represent)\s+(?:about\s+|"
+    re.compile(r"\b(?:one|1|each|a|every)\s+(?:(?:image|scene|ground)\s+)?(?:pixel|px)\b(?:\s+(?:of|"
+               r"in)\s+(?:the\s+)?(?:" + FILE_MASK + r"|image|scene|chip|photo|tile))?\s*"
+               r"(?:is|equals|=|represents|covers|corresponds to|stands for)\s+(?:about\s+|"
+               r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT),
+    re.compile(r"(?:\b(?:its|the|their|whose|\w+s)\s+|^|(?<=[.;:]\s))pixels (?:are|measure|cover|"
+               r"represent)\s+(?:about\s+|"
                r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:on the ground|"
                r"across|wide|square|each)\b|\s*[.,;)]|$)"),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"[\s-]*(?:\(\s*|,\s*)?(?:gsd\b|(?:(?:spatial|ground|"
@@ -58,6 +63,13 @@ _GSD_PATTERNS = (
                r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),
     re.compile(_ROLE_SUBJECT + r"\s+(?:is\s+|was\s+)?at\s+" + _NUM + r"[\s-]*" + _UNIT
                + _NOT_SIZE),
+    re.compile(r"\b(?:captured|acquired|sampled|resampled|imaged|shot|taken|collected|recorded|"
+               r"delivered|supplied|provided|orthorectified|mosaicked|exported|processed)\s+at\s+"
+               r"(?:a\s+|about\s+|roughly\s+|approx\w*\s+)*" + _NUM + r"[\s-]*" + _UNIT
+               + _NOT_SIZE),
+    re.compile(r"(?:" + _ROLE_SUBJECT + r"|\b(?:image|imagery|scene|chip|photo|tile|picture|"
+               r"orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+(?:about\s+|roughly\s+|"
+               r"approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"

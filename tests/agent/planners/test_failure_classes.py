@@ -181,3 +181,17 @@ def test_a_statistic_of_a_value_raster_is_measured_on_it(planner: OfflinePlanner
                         [Scene(path="bathymetry_gulf.tif")])
     assert [(s.tool, s.args.get("statistic")) for s in plan.steps] == [("measure", "min")]
     assert plan.not_done == []
+
+
+def test_a_mask_the_request_defines_by_threshold_is_no_missing_outline(
+        planner: OfflinePlanner) -> None:
+    from agent.plan import PlanStep
+    from agent.planners.coverage import not_done
+
+    plan = planner.plan("Anything with NDVI below 0.2 in plot.tif is bare soil; how many "
+                        "hectares of bare soil are there?")
+    assert _tools(plan) == ["spectral_index", "measure"] and plan.not_done == []
+    index = [PlanStep(id="s1", tool="spectral_index",
+                      args={"image": "plot.tif", "index": "NDVI", "threshold": 0.2})]
+    assert not_done("NDVI above 0.2 in plot.tif is grass; how many hectares of bare soil are "
+                    "there?", index, planner.vocab, 1)  # not what the threshold defines

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.search_slots import find_search_query, find_top_k
+from agent.planners.analysis import Analysis
+from agent.planners.search_slots import find_search_query, find_top_k, read
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
@@ -32,3 +33,17 @@ def test_top_k() -> None:
     assert find_top_k("top-20 tiles", V) == 20
     assert find_top_k("the best three", V) == 3
     assert find_top_k("find the 3 least turbid scenes", V) == 3
+
+
+@pytest.mark.parametrize(("text", "n_scenes", "folders", "searched"), [
+    ("which of the tiles a.png, b.png, c.png show a quarry?", 3, (), False),  # ask each one
+    ("find the 2 tiles among a.png, b.png, c.png that look most like a quarry", 3, (), True),
+    ("which of the tiles in tiles/ show a quarry?", 0, ("tiles/",), True),  # an archive
+    ("which of the tiles show a quarry?", 1, (), True),
+])
+def test_named_scenes_are_searched_only_when_ranked(text: str, n_scenes: int,
+                                                    folders: tuple[str, ...],
+                                                    searched: bool) -> None:
+    a = Analysis()
+    read(a, norm(text), V, n_scenes, folders)
+    assert a.search is searched

@@ -27,6 +27,17 @@ def gsd_of(text: str) -> spatial.Gsd:
     ("pixel size of 50 cm", [0.5]),
     ("spatial resolution: 1 km", [1000.0]),
     ("ships longer than 50 m at 0.5 m resolution", [0.5]),
+    ("each pixel of yard.jpg covers 30 cm on the ground", [0.3]),
+    ("each image pixel corresponds to 2 metres", [2.0]),
+    ("1 px = 0.5 m", [0.5]),
+    ("ground sampling is 50 centimetres for depot.png", [0.5]),
+    ("the imagery was captured at 0.4 m", [0.4]),
+    ("these tiles are sampled at 0.5 m", [0.5]),
+    ("pixels are 0.25 m square in lot.png", [0.25]),
+    ("the scene's pixels measure 40 cm across", [0.4]),
+    ("spatial res: 0.6m", [0.6]),
+    ("with a pixel footprint of 0.3 m", [0.3]),
+    ("the before chip is 0.5 m and the after chip is 0.3 m", [0.5, 0.3]),
 ])
 def test_gsd_values_in_metres(text: str, expected: list[float]) -> None:
     assert gsd_of(text).values == pytest.approx(expected)
@@ -36,6 +47,10 @@ def test_gsd_values_in_metres(text: str, expected: list[float]) -> None:
     "find the top 5 tiles", "what changed between 2019 and 2023?", "count 50 m long ships",
     "ships longer than 50 m", "buildings within 100 m of the coast", "what is the resolution?",
     "buildings bigger than 10 m2", "NDVI above 0.3", "bands 4, 3, 2",
+    "the image is 10 km by 10 km", "the drone was flown at 120 m altitude",
+    "photos taken at 100 m height", "the scene is 20 km wide", "the scene is 185 km x 180 km",
+    "samples were collected at 5 m intervals", "the photo was taken at 10 m above the ground",
+    "the plots are 30 m apart",
 ])
 def test_unrelated_numbers_are_no_gsd(text: str) -> None:
     assert gsd_of(text).values == []

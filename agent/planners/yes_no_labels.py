@@ -1,0 +1,61 @@
+"""Labels of a yes/no question asked of each image of a set.
+
+"for each of these tiles, do you see oil palm?" -> ``classify_scene.labels`` [oil palm, no oil
+palm]; "which of a.png, b.png and c.png are farmland?" -> [farmland, not farmland]. Lists of
+labels ("farmland, forest or residential") are read by :mod:`agent.planners.label_slots`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.slots import Span
+from agent.planners.vocab import Vocabulary, singular
+
+_PRESENCE = re.compile(
+    r"\b(?:for each|each of|in each|on each|go through|screen|which of)\b[^.?!;]{0,80}?\b(?:do you "
+    r"see|can you see|is there|are there|does (?:it|each|this one|each one) (?:show|contain|"
+    r"have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|evidence of\s+|signs? of\s+|"
+    r"an?\s+)*([a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
+_FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
+_THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
+          r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
+_WHICH_HAVE = re.compile(
+    r"\b(?:which|how many) of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
+    + r")?|" + _FILES + r")(?:contains?|shows?|has|have|(?P<are>are) (?:mostly |mainly |largely "
+    r")?)" + _THING)
+_AMONG = re.compile(r"\bamong\b[^.?!;]{0,120}?\bhow many (?:of them )?(?:contain|show|have|"
+                    r"(?P<are>are))" + _THING)
+"""A yes/no question over a set ("which of these village chips contain a sports pitch?",
+"which of a.png, b.png and c.png are farmland?", "among a.tif, b.tif and c.tif, how many are
+forest?")."""
+_IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
+                        r"patches|candidates|ones|squares) )?\s*$|xfilex")
+"""The set "which of ... are X" asks of, when it is images ("these", "the 12 tiles", files)."""
+_COMPARED = re.compile(r"\b(\w+er than|better|worse|(small|larg|bigg|high|low|fin|coars)(er|est)|"
+                       r"best|worst)\b")
+
+
+def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | None:
+    """Labels of a yes/no question asked of each image of a set ("for each of these tiles, do
+    you see oil palm?" -> [oil palm, no oil palm]); a detectable class is no label ("which of
+    these tiles contain buildings" counts buildings)."""
+    said: int | str = 1
+    m = _PRESENCE.search(text)
+    if m is None:
+        m, said = _WHICH_HAVE.search(text) or _AMONG.search(text), "thing"
+        if m is None or vocab.class_pattern.search(m.group(said)):
+            return None
+    thing = singular(m.group(said).strip())
+    if any((h := p.search(thing)) and h.span() == (0, len(thing))
+           for p in vocab.hint_patterns.values()):
+        return None  # "which of these are radar": the headers answer
+    if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any", "more",
+                                         "less", "most", "least", "fewer", "the", "of") or (
+            _COMPARED.search(thing)):
+        return None  # "which of the two shows more water": a comparison, no yes/no
+    are = said == "thing" and m.group("are")
+    if are and "set" in m.groupdict() and not _IMAGE_SET.search(m.group("set")):
+        return None  # "how many of these boats are gone": objects, not images
+    negated = "not" if are else "no"  # "are cloud free": not cloud free
+    return [thing, f"{negated} {thing}"], m.span(said)

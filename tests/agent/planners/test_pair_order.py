@@ -1,0 +1,29 @@
+"""Which scene of a pair is before: the analyst's order, roles by order or letter, dates noted."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.builder import SceneRef
+from agent.planners.pair_order import ordered_pair
+
+
+@pytest.mark.parametrize(("raw", "paths", "before"), [
+    ("use the second image as before and the first as after", ["a.tif", "b.tif"], "b.tif"),
+    ("use the first image as before and the second as after", ["a.tif", "b.tif"], "a.tif"),
+    ("take image B as the baseline", ["a.tif", "b.tif"], "b.tif"),
+    ("pre-event is the second file", ["x.tif", "y.tif"], "y.tif"),
+    ("the latter is the reference", ["x.tif", "y.tif"], "y.tif"),
+    ("what changed between them?", ["x.tif", "y.tif"], "x.tif"),  # the order given
+])
+def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
+    pair = ordered_pair([SceneRef(p, None) for p in paths], raw)
+    assert pair[0].path == before
+
+
+def test_dates_that_disagree_are_said_not_reordered() -> None:
+    notes: list[str] = []
+    pair = ordered_pair([SceneRef("f_2021.tif", None), SceneRef("f_2019.tif", None)],
+                        "the first image as before and the second as after", notes.append)
+    assert [s.path for s in pair] == ["f_2021.tif", "f_2019.tif"]
+    assert len(notes) == 1 and "f_2021.tif" in notes[0] and "looks newer" in notes[0]

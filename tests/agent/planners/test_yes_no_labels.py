@@ -1,0 +1,41 @@
+"""Labels of a yes/no question asked of each image of a set (``yes_no_labels``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
+from agent.planners.yes_no_labels import presence_labels
+
+V = get_vocabulary()
+
+
+def labels_of(text: str) -> list[str] | None:
+    found = presence_labels(read_request(text, V.corrector).norm, V)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(("text", "labels"), [
+    ("which of these village chips contain a sports pitch?", ["sports pitch", "no sports pitch"]),
+    ("which of the tiles a.png, b.png, c.png show residential areas?",
+     ["residential area", "no residential area"]),
+    ("which of a.png, b.png and c.png are farmland?", ["farmland", "not farmland"]),
+    ("how many of these five chips show an industrial area?",
+     ["industrial area", "no industrial area"]),
+    ("among a.tif, b.tif and c.tif, how many are forest?", ["forest", "not forest"]),
+    ("which of these image candidates are cloud free?", ["cloud free", "not cloud free"]),
+])
+def test_a_yes_no_label_per_image(text: str, labels: list[str]) -> None:
+    assert labels_of(text) == labels
+
+
+@pytest.mark.parametrize("text", [
+    "how many of these boats are damaged?",  # objects, not images
+    "which of these are radar and which optical?",  # the headers answer
+    "which of the two images is of a smaller scale?",  # a comparison
+    "which of these tiles contain buildings?",  # a detectable class is counted
+    "which of the two shows more water?",
+])
+def test_no_label_pair(text: str) -> None:
+    assert labels_of(text) is None
