@@ -8,7 +8,10 @@ and the tools it would need are compared with the plan's tools:
 * a clause whose tools are all missing from the plan is reported ("I did not compute NDVI
   inside the water areas: no zonal measure step matched");
 * a clause out of scope on its own (a download, a forecast) is reported with the decline reason;
-* an asking clause in which no tool matched anything is reported as not understood.
+* an asking clause in which no tool matched anything is reported as not understood;
+* an asking clause that wants a figure no tool gives (a median, a perimeter, a width, a
+  density per hectare, a distance, a rate in m per year) is reported even when its tools are
+  planned: the plan answers with what the tools give, and says that it is not what was asked.
 
 Numbers that the main tools report themselves (an area from ``map_water``, a count from
 ``detect_objects``) need no ``measure`` step, so ``measure`` only counts for zonal statistics.
@@ -124,13 +127,13 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         n_scenes: How many scenes the request is about.
     """
     parts = clauses(raw)
+    out = unsupported_figures(parts)
     if len(parts) < 2:
-        return []
+        return out
     planned = {s.tool for s in steps}
     if any(s.tool == "measure" and not str(s.args.get("source", "$")).startswith("$")
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
-    out: list[str] = []
     for part in parts:
         req = read_request(part, vocab.corrector)
         if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
@@ -171,6 +174,51 @@ def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[Plan
         re.search(rf"\b(?:as|is|are|means?|counts? as|=)\s+(?:the\s+)?(?:{names})s?\b", sentence)
         and any(ask_index in sentence for ask_index in (i.lower() for i in vocab.index_names))
         for sentence in re.split(r"(?<=[.?!;])\s+", raw.lower()))
+
+
+_FIGURES = (
+    (re.compile(r"\b(?:what is|what s|give me|compute|calculate|report|tell me|find)\b[^.?!;]"
+                r"{0,15}\bmedian\b(?!(?:\s+[\w/-]+){0,3}?\s+(?:composite|mosaic|image|filter|stack|"
+                r"reducer)\b)|\bmedian (?:of|size|area|length|value|height)\b"), "a median"),
+    (re.compile(r"\bstandard deviations?\b|\bstd\.? dev\w*|\bthe variance (?:of|in)\b"),
+     "a standard deviation or variance"),
+    (re.compile(r"\b(?:percentiles?|quantiles?|quartiles?)\b(?!\s+(?:stretch|clip))"),
+     "percentiles"),
+    (re.compile(r"\b(?:measure|how long is|what is|what s|compute|calculate|give me|report)\b"
+                r"[^.?!;]{0,20}\b(?:perimeter|circumference)s?\b|\blength of (?:the )?(?:shore|"
+                r"coast)line|\b(?:shore|coast)line length"),
+     "a perimeter (measure's length is the long side of each object)"),
+    (re.compile(r"\bhow (?:wide|narrow)\b|\b(?:the |average |mean |maximum |minimum )width of\b"),
+     "a width"),
+    (re.compile(r"\b(?:how many|number of|count of)\b(?! (?:bushels|tonnes|tons|kg|kilograms|"
+                r"grams|litres|liters|megagrams|mg)\b)[^.?!;]{0,40}\b(?:per|/|a|an|each|every) ?"
+                r"(?:hectare|ha|km2|km²|square kilomet\w*|sq\.? ?km|acre|square mile)s?\b|"
+                r"\b(?:tree|stem|plant|building|house|vehicle|car|ship|boat|crown|palm) density\b"),
+     "a density per area (counts and areas come separately)"),
+    (re.compile(r"\bdistances? (?:between|from)\b|\bhow far (?:is|are|was|were|apart|from|"
+                r"away)\b"), "a distance"),
+    (re.compile(r"\bhow (?:many|much|fast)\b(?![^.?!;]{0,30}\bcubic\b)[^.?!;]{0,30}\b(?:met(?:er|"
+                r"re)s?|m|km|kilomet\w+|feet|ft) (?:per|a|/) ?(?:year|yr|annum)\b|\b(?:rate|speed|"
+                r"pace) of (?:retreat|advance|erosion|migration|movement|accretion)\b"),
+     "a rate of movement (trend gives the yearly slope of an area or count)"),
+)
+"""Figures that no tool gives, with what they are: a request asking one is told so."""
+
+
+def unsupported_figures(parts: Sequence[str]) -> list[str]:
+    """The asking clauses of a request that want a figure no tool gives ("the median building
+    size", "trees per hectare", "how wide is the river"), each with why."""
+    out: list[str] = []
+    for part in parts:
+        norm = read_request(part, None).norm
+        if not ask.is_ask(norm):
+            continue
+        what = [name for pattern, name in _FIGURES if pattern.search(norm)]
+        if what:
+            out.append(f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
+                       f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max "
+                       "and length)")
+    return out
 
 
 def _quote(part: str) -> str:

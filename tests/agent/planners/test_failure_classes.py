@@ -195,3 +195,27 @@ def test_a_mask_the_request_defines_by_threshold_is_no_missing_outline(
                       args={"image": "plot.tif", "index": "NDVI", "threshold": 0.2})]
     assert not_done("NDVI above 0.2 in plot.tif is grass; how many hectares of bare soil are "
                     "there?", index, planner.vocab, 1)  # not what the threshold defines
+
+
+@pytest.mark.parametrize(("request_text", "figure"), [
+    ("What is the median building size in town.tif?", "a median"),
+    ("Report the number of planes per hectare in apron.tif.", "a density per area"),
+    ("Measure the perimeter of the reservoir in dam.tif.", "a perimeter"),
+    ("How wide is the river in river.tif?", "a width"),
+    ("How many metres per year is the shoreline retreating between a_2010.tif, a_2015.tif and "
+     "a_2020.tif?", "a rate of movement"),
+])
+def test_a_figure_no_tool_gives_is_reported(planner: OfflinePlanner, request_text: str,
+                                            figure: str) -> None:
+    plan = planner.plan(request_text)
+    assert len(plan.not_done) == 1 and f"no EarthSight tool gives {figure}" in plan.not_done[0]
+
+
+@pytest.mark.parametrize("request_text", [
+    "Generate a median VH/VV composite of s1.tif.",  # a compositing method, no statistic
+    "Map the fire perimeter in burn.tif.",  # an outline
+    "Count the ships in each image so I can see how far the two sensors agree.",  # an idiom
+    "What is the mean size of the swimming pools in villas.tif?",
+])
+def test_words_that_ask_for_no_missing_figure(planner: OfflinePlanner, request_text: str) -> None:
+    assert not any("no EarthSight tool gives" in n for n in planner.plan(request_text).not_done)
