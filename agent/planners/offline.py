@@ -306,8 +306,9 @@ def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, Scene
                    min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
-    if target == "water":  # the whole water extent of the later date, next to the new water
-        b.water_mask(after)
+    if target == "water":  # the later date's water next to the new water (both when asked)
+        for scene in [before][:bool(pair_rules.WATER_ON_BOTH.search(asked))] + [after]:
+            b.water_mask(scene)
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)
         b.note(f"biomass lost: estimated on the earlier scene {before.path} inside the change "

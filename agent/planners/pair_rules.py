@@ -120,3 +120,10 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
         elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
             a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
                            "the pre-fire scene (dNBR) or a threshold for a burned mask")
+
+
+WATER_ON_BOTH = re.compile(r"\b(?:water|flood(?:ed|ing)?|flood extent|inundat\w*)\b[^.?!;]{0,25}"
+                           r"\b(?:in|on|of|for|from)\s+(?:both|each|xfilex\s*(?:,\s*|\s+and\s+)"
+                           r"xfilex)\b")
+"""Water asked of both scenes of a pair ("map the water in a.tif and b.tif and the change"):
+both water maps beside the change, not only the later one."""

@@ -219,3 +219,13 @@ def test_a_figure_no_tool_gives_is_reported(planner: OfflinePlanner, request_tex
 ])
 def test_words_that_ask_for_no_missing_figure(planner: OfflinePlanner, request_text: str) -> None:
     assert not any("no EarthSight tool gives" in n for n in planner.plan(request_text).not_done)
+
+
+def test_water_asked_of_both_scenes_keeps_both_water_maps(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Map the water in paddy_0601.tif and paddy_0701.tif and the change "
+                        "between them.")
+    assert _tools(plan) == ["detect_changes", "map_water", "map_water"]
+    assert [s.args["image"] for s in plan.steps[1:]] == ["paddy_0601.tif", "paddy_0701.tif"]
+    plan = planner.plan("Where did the water spread between paddy_0601.tif and paddy_0701.tif?")
+    assert [s.args.get("image") for s in plan.steps if s.tool == "map_water"] in (
+        [], ["paddy_0701.tif"])  # the later extent at most, not a map per date
