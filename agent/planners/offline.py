@@ -307,7 +307,7 @@ def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, Scene
     if len(a.classes) > 1:
         b.note(f"detect_changes takes one target class; using {target!r}")
     if target == "water":  # the later date's water next to the new water (both when asked)
-        for scene in [before][:bool(pair_rules.WATER_ON_BOTH.search(asked))] + [after]:
+        for scene in (before, after)[not pair_rules.WATER_ON_BOTH.search(asked):]:
             b.water_mask(scene)
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)
