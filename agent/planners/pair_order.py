@@ -43,7 +43,7 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
 _PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
           r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
           r"([ab12]))")
-_ROLE = r"(?:the\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1)\b"
+_ROLE = r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1)\b"
 _AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
 _ROLE_IS = re.compile(rf"\b{_ROLE}(?:[\s-]+(?:event|image|scene|one|file))?\s+(?:is|=|:)\s+"
                       + _PLACE)

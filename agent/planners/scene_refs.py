@@ -68,7 +68,8 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
                         r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b|"
                         r"\b(?:(?:the\s+)?(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file|"
                         r"chip|photo|tile))?|(?:image|scene|photo|tile|chip|frame)\s+(?:[a-e]|\d))\s+"
-                        r"(?:as|for)\s+(?:the\s+)?(?:pre|post|before|after|baseline|reference)\w*\b")
+                        r"(?:as|for)\s+(?:the\s+|a\s+|our\s+)?(?:pre|post|before|after|baseline|"
+                        r"reference)\w*\b")
 """A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
 is the second file", "the first image as before and the second as after") picks no scene."""
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",

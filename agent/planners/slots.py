@@ -266,8 +266,9 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     candidates: list[tuple[int, float, bool]] = []
     for comp, below in ((_BELOW, True), (_ABOVE, False)) if stated else ():
         for m in re.finditer(rf"(?<![a-z0-9]){comp}\s*{NUM}{_UNIT_AFTER}\s+(?:is|are|counts? "
-                             r"as|as|means?|=)\s+(?:the\s+|an?\s+)?(?!(?:typical|common|usual|normal|rare|likely|"
-                             r"unlikely|found|seen|observed|reported|expected)\b)[a-z]", stated):
+                             r"as|as|means?|=)\s+(?:the\s+|an?\s+)?(?!(?:typical|common|usual|"
+                             r"normal|rare|likely|unlikely|found|seen|observed|reported|"
+                             r"expected)\b)[a-z]", stated):
             if not _inside(m.start(1), skip):
                 candidates.append((-1, _number(m.group(1)), below))  # used only when no other
     for comp, below in ((_ABOVE, False), (_BELOW, True)):

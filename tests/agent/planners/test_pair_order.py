@@ -14,6 +14,7 @@ from agent.planners.pair_order import ordered_pair
     ("take image B as the baseline", ["a.tif", "b.tif"], "b.tif"),
     ("pre-event is the second file", ["x.tif", "y.tif"], "y.tif"),
     ("the latter is the reference", ["x.tif", "y.tif"], "y.tif"),
+    ("use the second image as a baseline", ["a.tif", "b.tif"], "b.tif"),
     ("what changed between them?", ["x.tif", "y.tif"], "x.tif"),  # the order given
 ])
 def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
