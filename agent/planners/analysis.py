@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from agent.planners import spatial
 from agent.planners.files import Files
+from agent.planners.gsd_slots import Gsd
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Analysis:
     water_db: float | None = None
     text_modality: str | None = None
     files: Files = field(default_factory=Files)
-    gsd: spatial.Gsd = field(default_factory=spatial.Gsd)
+    gsd: Gsd = field(default_factory=Gsd)
     bbox: list[float] | None = None
     zone: spatial.Zone | None = None
     zone_statistic: str = "mean"

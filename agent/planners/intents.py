@@ -9,6 +9,7 @@ from agent.planners import (
     composite_slots,
     cover_classes,
     declines,
+    gsd_slots,
     label_slots,
     named_amounts,
     object_nouns,
@@ -72,7 +73,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     has = vocab.has
 
     # GSD, bbox and IoU numbers are no thresholds or filters, and their words no cues.
-    a.gsd, gsd_spans = spatial.find_gsd(t, req.mentions)
+    a.gsd, gsd_spans = gsd_slots.find_gsd(t, req.mentions)
     a.bbox, box_spans = spatial.find_bbox(t)
     a.iou_threshold, iou_spans = (spatial.find_iou_threshold(t) if a.files.assess
                                   else (None, []))

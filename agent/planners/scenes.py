@@ -140,8 +140,9 @@ _CLAUSE_SPLIT = re.compile(
     r"mapped|detected|in|of|from)\b)", re.I)
 
 _FILE_LIST_COMMA = re.compile(
-    r"(\S+\.[a-z][a-z0-9]{1,4})\s*,\s*(?=(?:and |or )?\S+\.[a-z][a-z0-9]{1,4}\b)", re.I)
-"""The comma between two file names of one list."""
+    r"(\S+\.[a-z][a-z0-9]{1,4}(?:\s*\([^()]{0,40}\))?)\s*,\s*(?=(?:and |or )?\S+\.[a-z]"
+    r"[a-z0-9]{1,4}\b)", re.I)
+"""The comma between two file names of one list ("a.png (GSD 0.5 m), b.png")."""
 
 
 def bound_paths(

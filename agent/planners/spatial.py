@@ -1,18 +1,15 @@
-"""Where and at what scale a request reads its scenes: slots for ``gsd`` and ``region``.
+"""Where a request reads its scenes: slots for ``region`` (the scale, ``gsd``, is read by
+:mod:`agent.planners.gsd_slots`).
 
 Read from the normalised request (see :mod:`agent.planners.text`):
 
-* ground sample distance, in metres per pixel ("GSD 0.5 m", "30 cm per pixel", "0.3m/px",
-  "each pixel of a.png covers 30 cm", "captured at 0.4 m", "ground sampling is 50 cm",
-  "before at 0.5 m and after at 0.3 m", "the before chip is 0.5 m"), each value with the file
-  or before/after role it is said of;
 * a bounding box ("within 10.1, 45.2, 10.3, 45.4", "bbox=[...]", "between lon 10.1 and 10.3
   and lat 45.2 and 45.4"), as ``[minx, miny, maxx, maxy]``;
 * zones named by an earlier product ("inside the water areas", "within the detected
   buildings").
 
-Each finder returns the character spans it read, so that the words and numbers of a GSD or a
-box never read as thresholds, size filters or intent cues. The roles of the files a request
+Each finder returns the character spans it read, so that the words and numbers of a box
+never read as thresholds, size filters or intent cues. The roles of the files a request
 names (reference, result, zones, region, output) live in :mod:`agent.planners.files`.
 """
 
@@ -21,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.planners.gsd_slots import file_at
 from agent.planners.text import FILE_MASK
 from agent.planners.vocab import Vocabulary
 
@@ -28,169 +26,6 @@ Span = tuple[int, int]
 
 _NUM = r"(\d+(?:\.\d+)?|\.\d+)"
 _SIGNED = r"(-?\d+(?:\.\d+)?)"
-_UNIT = (r"(mm|cm|km|m|ft|feet|foot|inch(?:es)?|millimet(?:er|re)s?|centimet(?:er|re)s?|"
-         r"kilomet(?:er|re)s?|met(?:er|re)s?)\b")
-_METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1000.0,
-           "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
-           "foot": 0.3048, "inch": 0.0254}
-_NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
-             r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
-             r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
-_JOIN = (r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|works? out "
-         r"(?:to|at)|comes? (?:out )?(?:to|at)|amounts to|\(|,))*\s*")
-_GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:for|of)\s+"
-             r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
-             r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
-_RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground)\s+res\b\.?|(?:(?:spatial|pixel|image|ground|"
-             r"nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint)))")
-_ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
-                 r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|flood))?|"
-                 + FILE_MASK + r")")
-_GSD_PATTERNS = (
-    re.compile(_GSD_WORD + _JOIN + _NUM + r"(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE),
-    re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
-    re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
-    re.compile(r"\b(?:one|1|each|a|every)\s+(?:(?:image|scene|ground)\s+)?(?:pixel|px)\b(?:\s+(?:of|"
-               r"in)\s+(?:the\s+)?(?:" + FILE_MASK + r"|image|scene|chip|photo|tile))?\s*"
-               r"(?:is|equals|=|represents|covers|corresponds to|stands for)\s+(?:about\s+|"
-               r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT),
-    re.compile(r"(?:\b(?:its|the|their|whose|\w+s)\s+|^|(?<=[.;:]\s))pixels (?:are|measure|cover|"
-               r"represent)\s+(?:about\s+|"
-               r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:on the ground|"
-               r"across|wide|square|each)\b|\s*[.,;)]|$)"),
-    re.compile(_NUM + r"[\s-]*" + _UNIT + r"[\s-]*(?:\(\s*|,\s*)?(?:gsd\b|(?:(?:spatial|ground|"
-               r"pixel|native|nominal)\s+)?resolution\b|ground[\s-]+sampl\w*[\s-]+distance|"
-               r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),
-    re.compile(_ROLE_SUBJECT + r"\s+(?:is\s+|was\s+)?at\s+" + _NUM + r"[\s-]*" + _UNIT
-               + _NOT_SIZE),
-    re.compile(r"\b(?:captured|acquired|sampled|resampled|imaged|shot|taken|collected|recorded|"
-               r"delivered|supplied|provided|orthorectified|mosaicked|exported|processed)\s+at\s+"
-               r"(?:a\s+|about\s+|roughly\s+|approx\w*\s+)*" + _NUM + r"[\s-]*" + _UNIT
-               + _NOT_SIZE),
-    re.compile(r"(?:" + _ROLE_SUBJECT + r"|\b(?:image|imagery|scene|chip|photo|tile|picture|"
-               r"orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+(?:about\s+|roughly\s+|"
-               r"approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
-    re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
-               r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
-               r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"
-               r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened|frames?|"
-               r"composites?|pictures?|crops?|exports?|screenshots?|quicklooks?|snapshots?|"
-               r"captures?)\b)"),
-    re.compile(r"(?<=" + FILE_MASK + r")\s*[,(]\s*" + _NUM + r"[\s-]*" + _UNIT
-               + r"(?=\s*[),;])"),
-)
-"""... "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun; and
-"(a.tif, 30 cm)": a size given with a file name."""
-_MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
-                   r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
-                   r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
-_LEAD = re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:and|,|/)\s*$")
-_BEFORE_ROLE = re.compile(r"\b(before|pre|earlier|older|first|old|t0|previous|(?:image|scene|photo|"
-                          r"picture|chip|tile|frame) (?:a|1|one))\b")
-_AFTER_ROLE = re.compile(r"\b(after|post|later|newer|second|recent|t1|latest|(?:image|scene|photo|"
-                         r"picture|chip|tile|frame) (?:b|2|two))\b")
-"""Role words of a stated GSD; "image A" / "image B" are the first and second scene."""
-
-
-@dataclass
-class Gsd:
-    """Ground sample distances stated in a request, in metres per pixel.
-
-    Attributes:
-        values: Every value, in the order written.
-        by_file: Values said of a named file (``a.png at 0.5 m``).
-        by_role: Values said of the before or after scene.
-    """
-
-    values: list[float] = field(default_factory=list)
-    by_file: dict[str, float] = field(default_factory=dict)
-    by_role: dict[str, float] = field(default_factory=dict)
-
-    def of(self, path: str, role: str | None) -> float | None:
-        """The GSD of the scene ``path`` (``role`` "before" / "after" in a pair), or None."""
-        if not self.values:
-            return None
-        if path in self.by_file:
-            return self.by_file[path]
-        if role is not None and role in self.by_role:
-            return self.by_role[role]
-        return self.values[0]
-
-
-def _metres(value: str, unit: str | None) -> float:
-    key = (unit or "m").lower()
-    for stem, factor in _METRES.items():
-        if key.startswith(stem) and (stem != "m" or key == "m"):
-            return float(value) * factor
-    return float(value)
-
-
-def _file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None:
-    """The file a value ending at ``end`` is said of: named last in ``text[start:end]`` and
-    joined to it by a few words ("a.png at 0.5 m", "a.png has a GSD of 0.5 m"), not across a
-    comma. The k-th file mask is ``mentions[k]``."""
-    pos = text.rfind(FILE_MASK, start, end)
-    between = re.sub(r"^\s*[,(](?=\s*\.?\d)", "",  # "(a.tif, 30 cm)"
-                     text[pos + len(FILE_MASK):end])
-    if pos < 0 or re.search(r"[,;]", between) or len(between.split()) > 6:
-        return None
-    k = text.count(FILE_MASK, 0, pos)
-    return mentions[k] if k < len(mentions) else None
-
-
-def _role(window: str) -> str | None:
-    before = [m.end() for m in _BEFORE_ROLE.finditer(window)]
-    after = [m.end() for m in _AFTER_ROLE.finditer(window)]
-    if not before and not after:
-        return None
-    return "before" if max(before, default=-1) > max(after, default=-1) else "after"
-
-
-def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Span]]:
-    """Ground sample distances in ``text`` ("GSD 0.5 m", "at 30 cm per pixel", "0.3m/px").
-
-    Numbers without a GSD word are never read ("50 m long ships", "top 5", "2019 and 2023");
-    a second value joined to a first ("GSD 0.5 m for the before image and 0.3 m for the
-    after") is read with it.
-
-    Args:
-        text: The normalised request.
-        mentions: The request's file names, in order (binds "a.png at 0.5 m" to ``a.png``).
-
-    Returns:
-        The values (metres per pixel) with the files and roles they are said of, and spans.
-    """
-    found: list[tuple[int, int, float]] = []
-
-    def take(start: int, end: int, value: float) -> None:
-        if 0 < value <= 100_000 and not any(s < end and start < e for s, e, _ in found):
-            found.append((start, end, value))
-
-    for pattern in _GSD_PATTERNS:
-        for m in pattern.finditer(text):
-            take(m.start(), m.end(), _metres(m.group(1), m.group(2)))
-            lead = _LEAD.search(text, max(0, m.start() - 20), m.start()) \
-                if text[m.start()].isdigit() or text[m.start()] == "." else None
-            if lead:  # "at 0.5 m and 0.3 m resolution" (not "flew at 120 m, gsd 3 cm")
-                take(lead.start(), lead.end(), _metres(lead.group(1), lead.group(2)))
-    for _, end, _ in sorted(found):
-        more = _MORE.match(text, end)
-        if more:
-            take(more.start(1), more.end(), _metres(more.group(1), more.group(2)))
-    found.sort()
-    gsd = Gsd(values=[v for _, _, v in found])
-    for i, (start, end, value) in enumerate(found):
-        bound = [m.end() for m in re.finditer(r"[;?!]|\.(?!\d)", text[:start])]
-        first = max(found[i - 1][1] if i else 0, bound[-1] if bound else 0, start - 40)
-        last = min(found[i + 1][0] if i + 1 < len(found) else len(text), end + 30)
-        window = text[first:end] + re.split(r"[,;]|\band\b", text[end:last])[0]
-        path = _file_at(text, first, end, mentions or [])
-        if path is not None:
-            gsd.by_file.setdefault(path, value)
-        role = _role(window)
-        if role is not None:
-            gsd.by_role.setdefault(role, value)
-    return gsd, [(s, e) for s, e, _ in found]
 
 
 _SEP = r"\s*(?:,|;|\s)\s*"
@@ -371,7 +206,7 @@ def region_name_spans(text: str, mentions: list[str], regions: set[str]) -> list
     (lake.geojson)", "the 100 m shoreline buffer (b.geojson)", "our forest mask (f.gpkg)"):
     the file is the place, its name asks for no water map, object or index."""
     return [m.span(1) if m.group(1) else m.span(2) for m in _REGION_NAME.finditer(text)
-            if _file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions
+            if file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions
             and (m.group(1) or not _COUNTED_BEFORE.search(text, 0, m.start()))]
 
 

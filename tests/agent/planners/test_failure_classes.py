@@ -229,3 +229,14 @@ def test_water_asked_of_both_scenes_keeps_both_water_maps(planner: OfflinePlanne
     plan = planner.plan("Where did the water spread between paddy_0601.tif and paddy_0701.tif?")
     assert [s.args.get("image") for s in plan.steps if s.tool == "map_water"] in (
         [], ["paddy_0701.tif"])  # the later extent at most, not a map per date
+
+
+@pytest.mark.parametrize("request_text", [
+    "Count planes in a.png (GSD 0.5 m), b.png (GSD 0.3 m) and c.png (GSD 1 m).",
+    "The three chips a.png, b.png and c.png have resolutions of 0.5, 0.3 and 1 m. Count the "
+    "planes in each.",
+])
+def test_per_image_gsd_listed_for_three_images(planner: OfflinePlanner, request_text: str) -> None:
+    plan = planner.plan(request_text, [Scene(path=p) for p in ("a.png", "b.png", "c.png")])
+    assert {s.args["image"]: s.args.get("gsd") for s in plan.steps} == {
+        "a.png": 0.5, "b.png": 0.3, "c.png": 1.0}

@@ -10,9 +10,9 @@ import pytest
 from agent.cli import main as cli
 from agent.plan import PlanStep, Scene
 from agent.planners.analysis import Analysis
+from agent.planners.gsd_slots import Gsd
 from agent.planners.offline import OfflinePlanner
 from agent.planners.scope import scene_entries, scene_options
-from agent.planners.spatial import Gsd
 from tests.agent.planners.plans import steps
 
 

@@ -1,4 +1,4 @@
-"""Slots for ``gsd`` and ``region``: GSD values, bounding boxes, zones, IoU thresholds."""
+"""Slots for ``region``: bounding boxes, zones, IoU thresholds."""
 
 from __future__ import annotations
 
@@ -9,65 +9,6 @@ from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
 V = get_vocabulary()
-
-
-def gsd_of(text: str) -> spatial.Gsd:
-    req = read_request(text, V.corrector)
-    return spatial.find_gsd(req.norm, req.mentions)[0]
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("count the planes, GSD 0.5 m", [0.5]),
-    ("a 0.5 m resolution chip", [0.5]),
-    ("segment roofs at 30 cm per pixel", [0.3]),
-    ("ground sample distance of 2 m", [2.0]),
-    ("tiles at 0.3m/px", [0.3]),
-    ("GSD=0.3", [0.3]),
-    ("a 2-m resolution scene", [2.0]),
-    ("pixel size of 50 cm", [0.5]),
-    ("spatial resolution: 1 km", [1000.0]),
-    ("ships longer than 50 m at 0.5 m resolution", [0.5]),
-    ("each pixel of yard.jpg covers 30 cm on the ground", [0.3]),
-    ("each image pixel corresponds to 2 metres", [2.0]),
-    ("1 px = 0.5 m", [0.5]),
-    ("ground sampling is 50 centimetres for depot.png", [0.5]),
-    ("the imagery was captured at 0.4 m", [0.4]),
-    ("these tiles are sampled at 0.5 m", [0.5]),
-    ("pixels are 0.25 m square in lot.png", [0.25]),
-    ("the scene's pixels measure 40 cm across", [0.4]),
-    ("spatial res: 0.6m", [0.6]),
-    ("with a pixel footprint of 0.3 m", [0.3]),
-    ("the before chip is 0.5 m and the after chip is 0.3 m", [0.5, 0.3]),
-])
-def test_gsd_values_in_metres(text: str, expected: list[float]) -> None:
-    assert gsd_of(text).values == pytest.approx(expected)
-
-
-@pytest.mark.parametrize("text", [
-    "find the top 5 tiles", "what changed between 2019 and 2023?", "count 50 m long ships",
-    "ships longer than 50 m", "buildings within 100 m of the coast", "what is the resolution?",
-    "buildings bigger than 10 m2", "NDVI above 0.3", "bands 4, 3, 2",
-    "the image is 10 km by 10 km", "the drone was flown at 120 m altitude",
-    "photos taken at 100 m height", "the scene is 20 km wide", "the scene is 185 km x 180 km",
-    "samples were collected at 5 m intervals", "the photo was taken at 10 m above the ground",
-    "the plots are 30 m apart",
-])
-def test_unrelated_numbers_are_no_gsd(text: str) -> None:
-    assert gsd_of(text).values == []
-
-
-def test_two_gsds_bound_to_roles_and_files() -> None:
-    for text in ("before at 0.5 m and after at 0.3 m",
-                 "GSD 0.5 m for the before image and 0.3 m for the after",
-                 "GSD: 0.5 m (before) and 0.3 m (after)"):
-        gsd = gsd_of(text)
-        assert gsd.values == [0.5, 0.3], text
-        assert gsd.by_role == {"before": 0.5, "after": 0.3}, text
-        assert gsd.of("x.png", "after") == 0.3 and gsd.of("x.png", None) == 0.5
-    gsd = gsd_of("a.png at 0.5 m and b.png at 0.3 m")
-    assert gsd.by_file == {"a.png": 0.5, "b.png": 0.3}
-    assert gsd.of("b.png", "before") == 0.3  # the file's own value wins
-    assert spatial.Gsd().of("a.png", None) is None
 
 
 @pytest.mark.parametrize(("text", "box"), [
