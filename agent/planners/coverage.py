@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 
 from agent.plan import PlanStep
-from agent.planners import ask
+from agent.planners import ask, slots
 from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
@@ -127,16 +127,17 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         n_scenes: How many scenes the request is about.
     """
     parts = clauses(raw)
-    out = unsupported_figures(parts)
-    if len(parts) < 2:
-        return out
     planned = {s.tool for s in steps}
     if any(s.tool == "measure" and not str(s.args.get("source", "$")).startswith("$")
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
+    out: list[str] = []
     for part in parts:
         req = read_request(part, vocab.corrector)
-        if not ask.is_ask(req.norm) or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
+        if not ask.is_ask(req.norm):
+            continue
+        out += _figures_asked(part, req.norm)  # even of a one-clause request
+        if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
         if "assess" in planned and vocab.has("assess", req.norm):
@@ -171,7 +172,7 @@ def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[Plan
         return False
     names = "|".join(re.escape(c) for c in classes)
     return any(
-        re.search(rf"\b(?:as|is|are|means?|counts? as|=)\s+(?:the\s+)?(?:{names})s?\b", sentence)
+        re.search(rf"{slots.DEFINES}(?:{names})s?\b", sentence)
         and any(ask_index in sentence for ask_index in (i.lower() for i in vocab.index_names))
         for sentence in re.split(r"(?<=[.?!;])\s+", raw.lower()))
 
@@ -205,20 +206,13 @@ _FIGURES = (
 """Figures that no tool gives, with what they are: a request asking one is told so."""
 
 
-def unsupported_figures(parts: Sequence[str]) -> list[str]:
-    """The asking clauses of a request that want a figure no tool gives ("the median building
-    size", "trees per hectare", "how wide is the river"), each with why."""
-    out: list[str] = []
-    for part in parts:
-        norm = read_request(part, None).norm
-        if not ask.is_ask(norm):
-            continue
-        what = [name for pattern, name in _FIGURES if pattern.search(norm)]
-        if what:
-            out.append(f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
-                       f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max "
-                       "and length)")
-    return out
+def _figures_asked(part: str, norm: str) -> list[str]:
+    """The figure no tool gives that an asking clause wants ("the median building size",
+    "trees per hectare", "how wide is the river"), with why; [] for none."""
+    what = [name for pattern, name in _FIGURES if pattern.search(norm)]
+    return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
+            f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
+            ] if what else []
 
 
 def _quote(part: str) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import PurePath
 
+from agent.planners import scene_refs
 from agent.planners import scenes as facts
 from agent.planners.builder import SceneRef
 
@@ -27,7 +28,7 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
     told = _text_date_order(first.path, second.path, raw)
     by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
-    by_order = _roles_by_order(raw) if r1 is None and r2 is None else None
+    by_order = scene_refs.roles_by_order(raw) if r1 is None and r2 is None else None
     if r1 == "after" or r2 == "before" or by_order == "swapped" or (by_epoch and not by_order):
         before, after = second, first
     elif r1 is None and r2 is None and told is not None and by_order is None:
@@ -38,31 +39,6 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
              f"the file names date {before.path} {d1} and {after.path} {d2}: the 'before' scene "
              "looks newer. Check the order; swap the images if they are the other way round")
     return before, after
-
-
-_PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
-          r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
-          r"([ab12]))")
-_ROLE = r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1)\b"
-_AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
-_ROLE_IS = re.compile(rf"\b{_ROLE}(?:[\s-]+(?:event|image|scene|one|file))?\s+(?:is|=|:)\s+"
-                      + _PLACE)
-_FIRST = frozenset(("first", "1st", "former", "a", "1"))
-_BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
-
-
-def _roles_by_order(raw: str) -> str | None:
-    """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
-    ("the first image as before and the second as after", "image B as the baseline",
-    "pre-event is the second file"); None when it does not."""
-    text = raw.lower()
-    for m in _AS_ROLE.finditer(text):
-        first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
-        return "kept" if first == before else "swapped"
-    for m in _ROLE_IS.finditer(text):
-        first, before = (m.group(2) or m.group(3)) in _FIRST, m.group(1) in _BEFORE
-        return "kept" if first == before else "swapped"
-    return None
 
 
 def _date_key(date: str) -> str:

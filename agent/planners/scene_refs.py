@@ -65,13 +65,9 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
                         r"(?:image\s+|scene\s+|file\s+)?(?:is|was)\s+the\s+(?:first|second|last|1st|"
                         r"2nd)(?:\s+(?:one|image|scene|file))?\b|"
                         r"\bthe\s+(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file))?\s+"
-                        r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b|"
-                        r"\b(?:(?:the\s+)?(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file|"
-                        r"chip|photo|tile))?|(?:image|scene|photo|tile|chip|frame)\s+(?:[a-e]|\d))\s+"
-                        r"(?:as|for)\s+(?:the\s+|a\s+|our\s+)?(?:pre|post|before|after|baseline|"
-                        r"reference)\w*\b")
+                        r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b")
 """A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
-is the second file", "the first image as before and the second as after") picks no scene."""
+is the second file") picks no scene; nor do roles given by order (:func:`roles_by_order`)."""
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 _MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
@@ -119,6 +115,31 @@ def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
     return index if index < len(paths) else None
 
 
+_PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
+          r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
+          r"([ab12]))")
+_ROLE = r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1)\b"
+_AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
+_ROLE_IS = re.compile(rf"\b{_ROLE}(?:[\s-]+(?:event|image|scene|one|file))?\s+(?:is|=|:)\s+"
+                      + _PLACE)
+_FIRST = frozenset(("first", "1st", "former", "a", "1"))
+_BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
+
+
+def roles_by_order(raw: str) -> str | None:
+    """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
+    ("the first image as before and the second as after", "image B as the baseline",
+    "pre-event is the second file"); None when it does not."""
+    text = raw.lower()
+    for m in _AS_ROLE.finditer(text):
+        first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
+        return "kept" if first == before else "swapped"
+    for m in _ROLE_IS.finditer(text):
+        first, before = (m.group(2) or m.group(3)) in _FIRST, m.group(1) in _BEFORE
+        return "kept" if first == before else "swapped"
+    return None
+
+
 def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
                roles: bool = False) -> list[int]:
     """Indices (in the given order) of the scenes the request singles out; [] for none/all.
@@ -135,6 +156,7 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
+    norm = _ROLE_IS.sub(" ", _AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
     for m in _ORDER.finditer(norm):

@@ -258,6 +258,10 @@ _PARAMETER = re.compile(r"\b(?:l|c1|c2|g|gain|alpha|beta|gamma|coefficient|const
 """A formula parameter before "=" ("SAVI with L = 0.5", "radius = 5"): no threshold."""
 
 
+DEFINES = r"\s+(?:is|are|counts? as|as|means?|=)\s+(?:the\s+|an?\s+)?"
+"""Words that name a class by a threshold ("NDVI below 0.2 is bare soil", "above 0.3 as green")."""
+
+
 def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                    stated: str = "") -> tuple[float | None, bool]:
     """``(threshold, below)`` for an index named at ``near`` ("> 0.3", "above 0.6", "< 0"); when
@@ -265,10 +269,9 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     everything >= 0.1 is water")."""
     candidates: list[tuple[int, float, bool]] = []
     for comp, below in ((_BELOW, True), (_ABOVE, False)) if stated else ():
-        for m in re.finditer(rf"(?<![a-z0-9]){comp}\s*{NUM}{_UNIT_AFTER}\s+(?:is|are|counts? "
-                             r"as|as|means?|=)\s+(?:the\s+|an?\s+)?(?!(?:typical|common|usual|"
-                             r"normal|rare|likely|unlikely|found|seen|observed|reported|"
-                             r"expected)\b)[a-z]", stated):
+        for m in re.finditer(rf"(?<![a-z0-9]){comp}\s*{NUM}{_UNIT_AFTER}{DEFINES}(?!(?:typical|"
+                             r"common|usual|normal|rare|likely|unlikely|found|seen|observed|"
+                             r"reported|expected)\b)[a-z]", stated):
             if not _inside(m.start(1), skip):
                 candidates.append((-1, _number(m.group(1)), below))  # used only when no other
     for comp, below in ((_ABOVE, False), (_BELOW, True)):
