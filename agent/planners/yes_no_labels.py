@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from agent.planners.scenes import text_modalities
 from agent.planners.slots import Span
 from agent.planners.vocab import Vocabulary, singular
 
@@ -16,7 +17,7 @@ _PRESENCE = re.compile(
     r"\b(?:for each|each of|in each|on each|go through|screen|which of)\b[^.?!;]{0,80}?\b(?:do you "
     r"see|can you see|is there|are there|does (?:it|each|this one|each one) (?:show|contain|"
     r"have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|evidence of\s+|signs? of\s+|"
-    r"an?\s+)*([a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
+    r"an?\s+)*(?P<thing>[a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
 _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
 _THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
@@ -40,22 +41,20 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
     """Labels of a yes/no question asked of each image of a set ("for each of these tiles, do
     you see oil palm?" -> [oil palm, no oil palm]); a detectable class is no label ("which of
     these tiles contain buildings" counts buildings)."""
-    said: int | str = 1
     m = _PRESENCE.search(text)
     if m is None:
-        m, said = _WHICH_HAVE.search(text) or _AMONG.search(text), "thing"
-        if m is None or vocab.class_pattern.search(m.group(said)):
+        m = _WHICH_HAVE.search(text) or _AMONG.search(text)
+        if m is None or vocab.class_pattern.search(m.group("thing")):
             return None
-    thing = singular(m.group(said).strip())
-    if any((h := p.search(thing)) and h.span() == (0, len(thing))
-           for p in vocab.hint_patterns.values()):
+    thing = singular(m.group("thing").strip())
+    if text_modalities(thing, vocab):
         return None  # "which of these are radar": the headers answer
     if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any", "more",
                                          "less", "most", "least", "fewer", "the", "of") or (
             _COMPARED.search(thing)):
         return None  # "which of the two shows more water": a comparison, no yes/no
-    are = said == "thing" and m.group("are")
+    are = m.groupdict().get("are")
     if are and "set" in m.groupdict() and not _IMAGE_SET.search(m.group("set")):
         return None  # "how many of these boats are gone": objects, not images
     negated = "not" if are else "no"  # "are cloud free": not cloud free
-    return [thing, f"{negated} {thing}"], m.span(said)
+    return [thing, f"{negated} {thing}"], m.span("thing")
