@@ -22,7 +22,7 @@ from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
 from tools.core.scene_options import SceneOptions
 from tools.core.sources import Source, load_source
-from tools.geo.area import M2_PER_HA, M2_PER_KM2, require_crs
+from tools.geo.area import M2_PER_ACRE, M2_PER_HA, M2_PER_KM2, M2_PER_MI2, require_crs
 from tools.geo.objects import (
     Obj,
     attr_units,
@@ -39,11 +39,14 @@ from tools.geo.vector import polygonize_mask
 from tools.geo.zones import mask_regions, per_area_factor, zonal_stats
 
 Statistic = Literal["count", "area", "mean", "sum", "min", "max", "length"]
-AreaUnit = Literal["m2", "ha", "km2"]
-LengthUnit = Literal["m", "km"]
+AreaUnit = Literal["m2", "ha", "km2", "acre", "mi2"]
+LengthUnit = Literal["m", "km", "ft", "mi"]
 
-AREA_UNITS: dict[str, tuple[str, float]] = {"m2": ("m²", 1.0), "ha": ("ha", M2_PER_HA),
-                                            "km2": ("km²", M2_PER_KM2)}
+AREA_UNITS: dict[str, tuple[str, float]] = {
+    "m2": ("m²", 1.0), "ha": ("ha", M2_PER_HA), "km2": ("km²", M2_PER_KM2),
+    "acre": ("acre", M2_PER_ACRE), "mi2": ("mi²", M2_PER_MI2)}
+LENGTH_UNITS: dict[str, float] = {"m": 1.0, "km": 1000.0, "ft": 0.3048, "mi": 1609.344}
+"""Metres per unit of each length unit (international foot and mile)."""
 
 
 class MeasureInput(SceneOptions):
@@ -67,15 +70,17 @@ class MeasureInput(SceneOptions):
     min_confidence: float | None = Field(None, ge=0, le=1, description="keep detections at "
                                          "least this confident")
     units: AreaUnit | LengthUnit | None = Field(
-        None, description="unit of the answer: m2, ha or km2 for areas; m or km for the length "
-        "statistic")
+        None, description="unit of the answer: m2, ha, km2, acre or mi2 for areas; m, km, ft or "
+        "mi for the length statistic")
 
     @model_validator(mode="after")
     def _units_fit_statistic(self) -> MeasureInput:
-        length = self.units in ("m", "km")
+        length = self.units in LENGTH_UNITS
         if self.units is not None and length != (self.statistic == "length"):
-            kind = "a length unit (m, km)" if length else "an area unit (m2, ha, km2)"
-            fits = "m or km" if self.statistic == "length" else "m2, ha or km2 (areas only)"
+            kind = "a length unit (m, km, ft, mi)" if length else \
+                "an area unit (m2, ha, km2, acre, mi2)"
+            fits = "m, km, ft or mi" if self.statistic == "length" else \
+                "m2, ha, km2, acre or mi2 (areas only)"
             raise ValueError(f"units: {self.units!r} is {kind} but statistic is "
                              f"{self.statistic!r}; use {fits}, or leave units out")
         return self
@@ -91,9 +96,10 @@ class MeasureOutput(ToolResult):
     counts: dict[str, int] = Field(default_factory=dict, description="objects per class")
 
 
-def area_value(area_m2: float, units: AreaUnit | None) -> tuple[float, str]:
-    """An area in the requested unit (default: ha from 1 ha, else m²)."""
-    key = units or ("ha" if abs(area_m2) >= M2_PER_HA else "m2")
+def area_value(area_m2: float, units: str | None) -> tuple[float, str]:
+    """An area in the requested area unit (default, and for a length unit: ha from 1 ha, else
+    m²)."""
+    key = units if units in AREA_UNITS else "ha" if abs(area_m2) >= M2_PER_HA else "m2"
     label, factor = AREA_UNITS[key]
     return area_m2 / factor, label
 
@@ -129,7 +135,7 @@ class _Out:
 
     def area(self, name: str, area_m2: float, text: str) -> None:
         units = self.args.units
-        value, unit = area_value(area_m2, None if units == "m" or units == "km" else units)
+        value, unit = area_value(area_m2, units)
         if self.main(name, value, unit, text):
             self.ctx.number(f"{name}_m2", area_m2, "m²", text)
 
@@ -161,7 +167,8 @@ def _measure_objects(
     elif stat == "length":
         lengths = [object_length_m(o, crs, where) for o in objs]
         text = "length of the object" if n == 1 else f"mean length of {kept}"
-        factor, unit = (1000.0, "km") if args.units == "km" else (1.0, "m")
+        unit = args.units if args.units in LENGTH_UNITS else "m"
+        factor = LENGTH_UNITS[unit]
         if out.main("length", _reduce(lengths, "mean") / factor, unit, text):
             for name in ("min", "max"):
                 ctx.number(f"length_{name}", _reduce(lengths, name) / factor, unit,
@@ -277,11 +284,11 @@ def _measure_mask(args: MeasureInput, src: Source, ctx: ToolContext, out: _Out,
 @tool_record(MeasureInput, MeasureOutput)
 def measure(args: MeasureInput, ctx: ToolContext) -> MeasureOutput:
     """Measure numbers with units from an earlier step, a GeoJSON or a mask: count of objects
-    (or connected mask regions), total area (m², ha, km²), mean/sum/min/max of an object
+    (or connected mask regions), total area (m², ha, km², acre, mi²), mean/sum/min/max of an object
     attribute (default the object area) or, with image, of raster values inside the mask or
     polygons (zonal statistics; sum of a per-area raster such as Mg/ha is the total in Mg),
     mean/sum/min/max of a value raster's pixels (e.g. an index), and object lengths (long side
-    of the minimum rotated rectangle; m, or km with units km). Filters: classes,
+    of the minimum rotated rectangle; m, or km / ft / mi with units). Filters: classes,
     min/max_area_m2, min_length_m, min_confidence; a filtered object set is written as GeoJSON
     for later steps.
 

@@ -30,7 +30,7 @@ from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext, tool_record
 from tools.core.scene_options import SceneOptions
 from tools.core.sources import load_source
-from tools.geo.area import M2_PER_HA, M2_PER_KM2
+from tools.geo.area import M2_PER_ACRE, M2_PER_HA, M2_PER_KM2, M2_PER_MI2
 from tools.geo.atomic import write_csv_atomic
 from tools.geo.fanout import TileRunner
 from tools.geo.raster import open_dataset
@@ -39,7 +39,8 @@ from tools.geo.zones import zonal_stats
 AUTO_ORDER = ("water_area", "changed_area", "area", "mean", "total", "count")
 """Which number ``statistic='auto'`` takes from a result, first match wins."""
 RASTER_STATISTICS = ("auto", "mean", "min", "max", "sum")
-_AREA_M2 = {"m²": 1.0, "m2": 1.0, "ha": M2_PER_HA, "km²": M2_PER_KM2, "km2": M2_PER_KM2}
+_AREA_M2 = {"m²": 1.0, "m2": 1.0, "ha": M2_PER_HA, "km²": M2_PER_KM2, "km2": M2_PER_KM2,
+            "acre": M2_PER_ACRE, "mi²": M2_PER_MI2}
 _FULL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})([-_.:]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

@@ -116,8 +116,26 @@ def test_length_units(detections: Path, workspace: Workspace) -> None:
     assert km.numbers()["length_total"].unit == "km"
     with pytest.raises(InputError, match=r"units: 'km' is a length unit .* statistic is 'area'"):
         _run(workspace, source=str(detections), statistic="area", units="km")
-    with pytest.raises(InputError, match=r"units: 'ha' is an area unit .* use m or km"):
+    with pytest.raises(InputError, match=r"units: 'ha' is an area unit .* use m, km, ft or mi"):
         _run(workspace, source=str(detections), statistic="length", units="ha")
+    with pytest.raises(InputError, match=r"units: 'acre' is an area unit"):
+        _run(workspace, source=str(detections), statistic="length", units="acre")
+    with pytest.raises(InputError, match=r"units: 'ft' is a length unit"):
+        _run(workspace, source=str(detections), statistic="area", units="ft")
+
+
+def test_us_customary_units(detections: Path, workspace: Workspace) -> None:
+    """Acres, square miles, feet and miles: international definitions, labelled in the answer."""
+    acres = _run(workspace, source=str(detections), statistic="area", units="acre")
+    assert acres.value == pytest.approx(3425.0 / 4046.8564224) and acres.units == "acre"
+    assert acres.numbers()["area_m2"].value == pytest.approx(3425.0)
+    sq_mi = _run(workspace, source=str(detections), statistic="area", units="mi2")
+    assert sq_mi.value == pytest.approx(3425.0 / 1609.344 ** 2) and sq_mi.units == "mi²"
+    feet = _run(workspace, source=str(detections), statistic="length", units="ft")
+    assert feet.value == pytest.approx((50 + 100 + 30 + 5) / 4 / 0.3048) and feet.units == "ft"
+    miles = _run(workspace, source=str(detections), statistic="length", units="mi")
+    assert miles.numbers()["length_total"].value == pytest.approx(185 / 1609.344)
+    assert miles.numbers()["length_total"].unit == "mi"
 
 
 def test_nothing_left_after_filters_is_a_warning_not_a_number(

@@ -27,6 +27,10 @@ GSD_FIX = ("For an image without georeference (a PNG/JPEG chip), pass `gsd`, its
 
 M2_PER_HA = 10_000.0
 M2_PER_KM2 = 1_000_000.0
+M2_PER_ACRE = 4046.8564224
+"""The international acre (exactly)."""
+M2_PER_MI2 = 1609.344 ** 2
+"""The international square mile (exactly)."""
 
 
 def _crs(crs: Any) -> CRS:
