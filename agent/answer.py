@@ -6,6 +6,7 @@ in it is one a tool measured and recorded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,28 @@ def _step_lines(result: StepResult) -> list[str]:
     return lines
 
 
+_TOTAL = re.compile(r"\b(?:in total|totals?|altogether|all together|combined|overall|in all|"
+                    r"summed|sum of|across (?:all|the|these|those|every|both))\b", re.IGNORECASE)
+"""A request that asks for one figure over several scenes ("how many tanks in total across
+these three tiles")."""
+
+
+def total_lines(request: str, done: Sequence[StepResult]) -> list[str]:
+    """Counts summed over the scenes when the request asks for a total and one tool counted
+    on several scenes ("count over 3 scenes: 22 (s1 + s2 + s3)"); [] otherwise. The sum is
+    arithmetic on the tools' own counts; objects in overlapping scenes are counted twice."""
+    if not _TOTAL.search(request):
+        return []
+    groups: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for r in done:
+        for key, q in r.numbers.items():
+            if q.unit == "count" and (key == "count" or key.startswith("count_")):
+                groups.setdefault((r.tool, key), []).append((r.id, q.value))
+    return [f"• {_name(key)} over {len(items)} scenes: {int(sum(v for _, v in items)):,} "
+            f"({' + '.join(i for i, _ in items)}; an object in two overlapping scenes is "
+            f"counted twice)" for (_, key), items in groups.items() if len(items) > 1]
+
+
 def _not_done_text(plan: Plan) -> str:
     """The parts of the request no step answers (the planner's coverage check)."""
     return "Not done (no step answers these parts of the request):\n" + "\n".join(
@@ -138,6 +161,7 @@ def compose_answer(
         lines.append(f"Results ({len(done)} of {len(plan.steps)} step(s) ran):")
         for result in done:
             lines += _step_lines(result)
+        lines += total_lines(plan.request, done)
     else:
         lines.append("No step of the plan produced a result.")
     if problems or not_run or errors:

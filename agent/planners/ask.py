@@ -37,7 +37,8 @@ _ASK_WORDS = re.compile(
     r"how many|how much|(?:needs|wants|requires|asks for|asked for) (?:a|an) (?:[\w-]+ ){0,3}?"
     r"(?:picture|image|map|composite|count|estimate|mask|figure|number|layer))\b|"
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
-    r"when|how|is|are|does|do|did|can|could|would|will|should)\b")
+    r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
+    r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b")  # a correction
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
                          r"whether \w+[^,?]*,)")
 """Openers of a rhetorical question or a concession ("If you could speed up time ... what would

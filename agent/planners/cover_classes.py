@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.slots import find_output_units
+from agent.planners.unit_slots import find_output_units
 from agent.planners.vocab import PRONOUNS, Vocabulary, singular
 
 _PER_CLASS = re.compile(

@@ -9,6 +9,11 @@ and the tools it would need are compared with the plan's tools:
   inside the water areas: no zonal measure step matched");
 * a clause out of scope on its own (a download, a forecast) is reported with the decline reason;
 * an asking clause in which no tool matched anything is reported as not understood;
+* an asking clause that wants classes counted separately that the detectors report as one
+  ("large and small vehicles separately": both are ``vehicle``) is reported: the counts are
+  not split;
+* an asking clause that wants a state of the counted objects ("how many of them are empty")
+  is reported when no step judges states (no classification, change or description step);
 * an asking clause that wants a figure no tool gives (a median, a perimeter, a width, a
   density per hectare, a distance, a rate in m per year) is reported even when its tools are
   planned: the plan answers with what the tools give, and says that it is not what was asked.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from agent.plan import PlanStep
 from agent.planners import ask, slots
@@ -28,7 +34,7 @@ from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.text import read_request
-from agent.planners.vocab import Vocabulary
+from agent.planners.vocab import Vocabulary, singular
 
 _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|detect|segment|"
           r"give|tell|show|make|list|report|classify|outline|delineate|derive|produce|create|"
@@ -131,12 +137,15 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     if any(s.tool == "measure" and not str(s.args.get("source", "$")).startswith("$")
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
-    out: list[str] = []
+    out = [] if "classify_scene" in planned else _merged_classes(raw, steps, vocab)
+    judged = planned & {"classify_scene", "detect_changes", "describe_scene", "measure"}
     for part in parts:
         req = read_request(part, vocab.corrector)
         if not ask.is_ask(req.norm):
             continue
         out += _figures_asked(part, req.norm)  # even of a one-clause request
+        if not judged:
+            out += _states_asked(part, req.norm, vocab)
         if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
@@ -213,6 +222,65 @@ def _figures_asked(part: str, norm: str) -> list[str]:
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []
+
+
+_SEPARATELY = re.compile(
+    r"\b(?:separately|individually|each (?:class|type|kind|category)|per (?:class|type|kind|"
+    r"category)|by (?:class|type|kind|category|size)|broken down|break(?:ing)? (?:it |them |that "
+    r")?down|split (?:by|into|between)|distinguish\w*|tell (?:them )?apart|(?:as|in) separate "
+    r"(?:counts|numbers|classes|totals))\b")
+_JOINED = re.compile(r"\s*,?\s*(?:and|or|&|vs\.?|versus)\s+(?:the\s+|all\s+|any\s+)?")
+_SIZES = re.compile(r"\b(large|big|heavy|small|light|long|short)\s+(?:and|or|&|vs\.?|versus)\s+"
+                    r"(?:the\s+)?(large|big|heavy|small|light|long|short)\s+([a-z]+)")
+
+
+def _merged_classes(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary) -> list[str]:
+    """Classes the request wants apart that a planned step reports as one ("the large
+    vehicles and the small vehicles separately", "cars and trucks per type": both
+    ``vehicle``): two class words joined by "and" / "or" in a sentence that asks for them
+    apart; [] when nothing asks for them apart or the plan's classes keep them apart."""
+    classes = {str(c) for s in steps if s.tool in ("detect_objects", "segment")
+               for c in s.args.get("classes") or []}
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.?!;])\s+", raw):
+        norm = read_request(sentence, vocab.corrector).norm
+        if not _SEPARATELY.search(norm):
+            continue
+        names = [(m, vocab.canonical_class(m.group(0)))
+                 for m in vocab.class_pattern.finditer(norm)]
+        pairs: list[tuple[str, str, str | None]] = [
+            (singular(a.group(0)), singular(b.group(0)), name)
+            for (a, name), (b, other) in pairwise(names)
+            if name and name == other and _JOINED.fullmatch(norm, a.end(), b.start())]
+        pairs += [(f"{m.group(1)} {singular(m.group(3))}", f"{m.group(2)} {singular(m.group(3))}",
+                   vocab.canonical_class(m.group(3))) for m in _SIZES.finditer(norm)
+                  if m.group(1) != m.group(2)]  # "large and small vehicles"
+        out += [f"{_quote(sentence)}: not counted separately ({one} and {two} are one class, "
+                f"{name}, for the models: one count covers them all)"
+                for one, two, name in pairs if name in classes and one != two
+                and not {one, two} <= classes]
+    return out
+
+
+_STATE = re.compile(
+    r"\bhow many (?:of )?(?:them|these|those|the (?:[a-z]+ ){0,2}?[a-z]+s)\s+(?:are|were|is|look|"
+    r"looks|appear|appears|seem|seems|have been|has been)\s+(?:still\s+)?"
+    r"(?P<state>[a-z]+(?: [a-z]+){0,3}?)(?=\s*(?:[?.,;!]|$|\b(?:and|or|but|so)\b))")
+_SIZE_OR_PLACE = re.compile(
+    r"(?:bigger|larger|smaller|longer|shorter|wider|taller|over|under|above|below|more|less|"
+    r"within|inside|in|on|at|near|along|around|there|visible|present|left|detected|found|"
+    r"counted|of|an?|the)$")
+
+
+def _states_asked(part: str, norm: str, vocab: Vocabulary) -> list[str]:
+    """A state of the counted objects the plan cannot tell ("count the pools, and how many of
+    them are empty"): the detectors give classes, not states, so the count covers all."""
+    m = _STATE.search(norm)
+    if m is None or _SIZE_OR_PLACE.match(m.group("state").split()[0]) or \
+            vocab.class_pattern.fullmatch(m.group("state")):
+        return []
+    return [f"{_quote(part)}: not told apart (no tool tells which objects are "
+            f"{m.group('state')}; the count covers them all)"]
 
 
 def _quote(part: str) -> str:

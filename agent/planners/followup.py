@@ -1,10 +1,17 @@
 """Follow-up requests in a session: plans that reuse the previous turn's request or results.
 
-* **Filters** — "now only the ones bigger than 200 m²", "only those under 1 ha": ``measure``
-  the previous turn's last object result (segment > detect_objects > map_water ...) again with
-  ``min_area_m2`` / ``max_area_m2`` (count and area).
-* **Another scene** — "same for the second image", "do the same with the other scene": the
-  previous request planned again over that scene of the session.
+* **Filters** — "now only the ones bigger than 200 m²", "only those under 1 ha", "how many are
+  bigger than half a hectare?", "only those longer than 150 m", "keep the ones above 0.8
+  confidence": ``measure`` the previous turn's last object result (segment > detect_objects >
+  map_water ...) again with ``min_area_m2`` / ``max_area_m2`` (count and area), ``min_length_m``
+  or ``min_confidence`` (count); the size and unit words are those of a request
+  (:mod:`agent.planners.unit_slots`). "now only the big ones" names no size: declined with how
+  to say one.
+* **Another unit** — "and in hectares?", "give it in acres": the area of that result again in
+  the unit asked.
+* **Other scenes** — "same for the second image", "do the same with the other scene", "what
+  about the May 2021 one?", "try the previous image", "now the other two", "same thing for
+  all of them": the previous request planned again over those scenes of the session.
 * **Export** — "export that as GeoJSON": the previous turn's vector files (no tool runs;
   the session copies them, see :mod:`agent.session.session`).
 
@@ -22,28 +29,34 @@ from typing import TYPE_CHECKING, Any
 from agent.plan import Plan, Planner, PlanStep, Scene, plan_request
 from agent.planners import scenes as facts
 from agent.planners.scene_refs import ORDINALS, referenced
+from agent.planners.slots import find_confidence
 from agent.planners.text import read_request
+from agent.planners.unit_slots import find_area_filters, find_length_filter, find_output_units
 from agent.planners.vocab import get_vocabulary
 
 if TYPE_CHECKING:
     from agent.sandbox import Paths
 
 OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
-_UNIT_M2 = {"m": 1.0, "ha": 10_000.0, "hectare": 10_000.0, "km": 1_000_000.0}
-_FILTER = re.compile(
-    r"\b(bigger|larger|greater|more|over|above|at least|smaller|less|under|below|at most)"
-    r"(?:\s+than)?\s+(\d+(?:[.,]\d+)?)\s*(m²|m2|m\b|sq\.?\s*m|square met\w*|ha\b|hectares?|"
-    r"km²|km2|square kilomet\w*)", re.IGNORECASE)
-_VAGUE_SIZE = re.compile(r"\bonly (?:the )?(?:big|large|bigger|larger|biggest|largest|small|"
-                         r"smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b(?!\s+than)",
-                         re.IGNORECASE)
-_SAME = re.compile(r"\b(same|again|repeat|likewise)\b.*\b(image|scene|one|file|picture|photo|"
-                   r"tile|chip|acquisition|date)\b|\b(image|scene)\s*(\d+|[a-e])\b|"
-                   r"^\W*(?:and|now|ok|okay|then)?\W*(?:what about|how about|and for|and on|"
-                   r"now for|now on|now do|do it for|do it on|do that for|do that on|and with|"
-                   r"now with)\b"
+_THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|how many (?:are|"
+                    r"were|have|remain))\b")
+"""A filter refers back to the objects found before ("now only the ones bigger than 200 m²")."""
+_VAGUE_SIZE = re.compile(r"\b(?:only|just|keep) (?:the )?(?:big|large|bigger|larger|biggest|"
+                         r"largest|small|smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b"
+                         r"(?!\s+than)", re.IGNORECASE)
+_IN_UNITS = re.compile(r"^\W*(?:and|ok|okay|now|then|so)?\W*(?:(?:give|show|tell) (?:me )?"
+                       r"(?:it|that|the (?:area|total|same))\s+|what (?:is|s) (?:that|it)\s+|"
+                       r"the area\s+)?(?:in|as)\s+[a-z0-9 .]{1,20}\W*(?:please)?\W*$")
+"""A request for the last figure in another unit ("and in hectares?", "give it in acres")."""
+_SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(image|scene|one|"
+                   r"file|picture|photo|tile|chip|acquisition|date|them|others|rest)s?\b|"
+                   r"\b(image|scene)\s*(\d+|[a-e])\b|"
+                   r"^\W*(?:and|now|ok|okay|then)?\W*(?:(?:and|now|then) )?(?:what about|"
+                   r"how about|and for|and on|now for|now on|now do|do it for|do it on|do that for|"
+                   r"do that on|and with|now with|try|next|then|and|now|also|"
+                   r"the same (?:for|on|with))\b"
                    r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
-                   r"radar|optical|sar)\b", re.IGNORECASE)
+                   r"radar|optical|sar|them|others|rest)s?\b\W*$", re.IGNORECASE)
 """A request to run the previous one on another scene ("same for the second image", "what about
 the radar one?", "now do it for the 2019 one")."""
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"
@@ -59,16 +72,6 @@ class FollowUp:
     export: list[str] = field(default_factory=list)
 
 
-def _area_m2(number: str, unit: str) -> float:
-    value = float(number.replace(",", "."))
-    unit = unit.lower()
-    if unit.startswith(("ha", "hect")):
-        return value * _UNIT_M2["ha"]
-    if unit.startswith("km") or "kilomet" in unit:
-        return value * _UNIT_M2["km"]
-    return value
-
-
 def _last_object_step(turn: dict[str, Any]) -> dict[str, Any] | None:
     ok = [s for s in turn.get("steps", []) if s.get("status") == "ok" and s.get("result_path")]
     for tool in OBJECT_TOOLS:
@@ -79,71 +82,106 @@ def _last_object_step(turn: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
-    match = _FILTER.search(request)
-    vague = _VAGUE_SIZE.search(request)
-    if match is None and vague is None:
-        return None
+def _source(turns: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The latest turn with an object result, and that result."""
     for turn in reversed(turns):
         source = _last_object_step(turn)
         if source is not None:
-            break
-    else:
+            return turn, source
+    return None
+
+
+def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
+    norm = read_request(request, None).norm
+    min_area, max_area, _ = find_area_filters(norm)
+    min_length, _ = find_length_filter(norm)
+    confidence, _ = find_confidence(norm)
+    bounds = {k: v for k, v in (("min_area_m2", min_area), ("max_area_m2", max_area),
+                                ("min_length_m", min_length), ("min_confidence", confidence))
+              if v is not None}
+    vague = _VAGUE_SIZE.search(request)
+    units = find_output_units(norm) if _IN_UNITS.match(norm) else None
+    if "xfilex" in norm or (not units and not vague and not (bounds and _THOSE.search(norm))):
+        return None  # a file named: a request of its own ("count only the ... in a.tif")
+    found = _source(turns)
+    if found is None:
         return None
-    if match is None:  # "now only the big ones": which objects is clear, the size is not
+    turn, source = found
+    if not bounds and not units:  # "now only the big ones": which objects is clear, the size not
         words = vague.group(0) if vague else request
         return FollowUp(plan=Plan(request=request, declined=(
             f"{words!r} gives no size, so I did not guess one: the objects are the "
             f"{source['tool']} result of {turn.get('request', '')!r} ({source['result_path']}); "
             "say e.g. 'only the ones bigger than 500 m²' (or 'smaller than 1 ha') and I will "
             "measure them again")))
-    area = _area_m2(match.group(2), match.group(3))
-    bound = "max_area_m2" if match.group(1).lower() in (
-        "smaller", "less", "under", "below", "at most") else "min_area_m2"
     path = source["result_path"]
-    steps = [PlanStep(id="s1", tool="measure",
-                      args={"source": path, "statistic": "count", bound: area}),
-             PlanStep(id="s2", tool="measure",
-                      args={"source": path, "statistic": "area", bound: area})]
+    steps = [PlanStep(id="s1", tool="measure", args={"source": path, "statistic": "area",
+                                                     "units": units})] if units else [
+        PlanStep(id="s1", tool="measure", args={"source": path, "statistic": "count", **bounds})]
+    if "min_area_m2" in bounds or "max_area_m2" in bounds:
+        steps.append(PlanStep(id="s2", tool="measure",
+                              args={"source": path, "statistic": "area", **bounds}))
+    said = ", ".join(f"{k} = {v:g}" for k, v in bounds.items()) or f"the area in {units}"
     note = (f"Follow-up: the {source['tool']} result of the previous request "
-            f"({turn.get('request', '')!r}) measured again with {bound} = {area:g} m².")
+            f"({turn.get('request', '')!r}) measured again with {said}.")
     scenes = [Scene(path=p) for p in turn.get("scenes", [])]
     return FollowUp(plan=Plan(request=request, steps=steps, notes=[note]), scenes=scenes)
 
 
-def _scene_index(request: str, count: int, used: Sequence[str],
-                 scenes: Sequence[str]) -> int | None:
+_ALL_SCENES = re.compile(r"\b(?:all|each|every)(?: (?:of )?(?:them|the (?:\w+ )?(?:images|"
+                         r"scenes|files|dates|ones|tiles|pictures|photos)|(?:the )?(?:other|rest)|"
+                         r"(?:image|scene|file|date|one|tile|picture|photo)s?))\b|\bthe rest\b|"
+                         r"\bthe others\b|\b(?:both|remaining)\b|\bother (?:two|three|four|"
+                         r"images|scenes|files|ones|dates|tiles|pictures|photos)\b")
+"""The follow-up goes to several scenes: every one ("for all of them") or every one not used
+yet ("the other two images", "the rest", "the remaining ones")."""
+
+
+def _scene_indices(request: str, count: int, used: Sequence[str],
+                   scenes: Sequence[str]) -> list[int]:
+    """The scenes of the session a follow-up names ("the radar one", "the 2019 image", "image
+    B", "the first one", "the other image", "the other two", "all of them"); [] for none."""
+    lowered = request.lower()
+    if re.search(r"\b(previous|prior|preceding)\b", lowered) and used and used[0] in scenes:
+        at = scenes.index(used[0])  # the one before the scene of the last turn
+        return [at - 1] if at > 0 else []
     norm = read_request(request, None).norm
     vocab = get_vocabulary()
     picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])
-    if len(picked) == 1:  # "the radar one", "the 2019 image", "image B", "the older one"
-        return picked[0]
-    lowered = request.lower()
+    if picked:  # "the radar one", "the 2019 image", "image B", "the older one"
+        return picked
+    unused = [i for i, p in enumerate(scenes) if p not in used]
+    every = _ALL_SCENES.search(lowered)
+    if every:
+        others = re.search(r"\b(?:other|rest|remaining|others)\b", every.group(0))
+        return unused if others or (every.group(0) == "both" and len(unused) == 2) else \
+            list(range(len(scenes)))
     number = re.search(r"\b(?:image|scene)\s*(\d+)\b", lowered)
     if number:
-        return int(number.group(1)) - 1
+        return [int(number.group(1)) - 1]
     for word, index in ORDINALS.items():
         if re.search(rf"\b{word}\b", lowered):
             index = count - 1 if index < 0 else index
-            return index if index < count else None
+            return [index] if index < count else []
     if re.search(r"\b(other|next)\b", lowered):
-        unused = [i for i, p in enumerate(scenes) if p not in used]
-        return unused[0] if unused else None
-    return None
+        return unused[:1]
+    return []
 
 
 def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
               planner: Planner, sandbox: Paths | None) -> FollowUp | None:
     if not _SAME.search(request) or not turn.get("request"):
         return None
-    index = _scene_index(request, len(session_scenes), turn.get("scenes", []), session_scenes)
-    if index is None or not 0 <= index < len(session_scenes):
+    indices = _scene_indices(request, len(session_scenes), turn.get("scenes", []),
+                             session_scenes)
+    if not indices or not all(0 <= i < len(session_scenes) for i in indices):
         return None
-    scene = Scene(path=session_scenes[index])
-    plan = plan_request(planner, str(turn["request"]), [scene], sandbox=sandbox)
-    note = f"Follow-up: the previous request ({turn['request']!r}) on {scene.path}."
+    chosen = [Scene(path=session_scenes[i]) for i in indices]
+    plan = plan_request(planner, str(turn["request"]), chosen, sandbox=sandbox)
+    note = (f"Follow-up: the previous request ({turn['request']!r}) on "
+            f"{', '.join(s.path for s in chosen)}.")
     plan = plan.model_copy(update={"notes": [note, *plan.notes]})
-    return FollowUp(plan=plan, scenes=[scene])
+    return FollowUp(plan=plan, scenes=chosen)
 
 
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],

@@ -22,6 +22,7 @@ from agent.planners import (
     slots,
     spatial,
     topics,
+    unit_slots,
     yes_no_labels,
 )
 from agent.planners.analysis import Analysis
@@ -131,11 +132,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
 
     a.min_confidence, conf_spans = slots.find_confidence(t)
     ruled = ask.blank(t, ask.stated_spans(t))  # "the audit found 532 sites over 115 ha"
-    a.min_area_m2, a.max_area_m2, area_spans = slots.find_area_filters(ruled)
-    a.min_length_m, length_spans = slots.find_length_filter(ruled)
+    a.min_area_m2, a.max_area_m2, area_spans = unit_slots.find_area_filters(ruled)
+    a.min_length_m, length_spans = unit_slots.find_length_filter(ruled)
     used = conf_spans + area_spans + length_spans
-    a.units = slots.find_output_units(ask.blank(t, area_spans))  # "under half a ha ... in km2"
-    a.length_units = slots.find_length_units(t)
+    a.units = unit_slots.find_output_units(ask.blank(t, area_spans))  # "under half a ha ... in km2"
+    a.length_units = unit_slots.find_length_units(t)
     a.oriented = slots.find_oriented(t)
     a.wgs84 = composite_slots.find_wgs84(t)
     tile = re.search(r"\b(\d{2,5})\s*(?:x\s*\d{2,5}\s*)?(?:px|pixels?)\s+(?:windows?|tiles?|"

@@ -149,7 +149,7 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
         _outline(a, noun)
         said = m.group("stat") if pattern is _NOUN_AREA else m.group(0)
         if pattern in (_MAP, _MEASURE):  # "map the plastic mulch and give me the area in ha"
-            a.object_area = a.units in ("m2", "ha", "km2") or (
+            a.object_area = a.units is not None or (
                 pattern is _MEASURE and not a.length_units) or re.search(
                 r"\b(?:area|areas|how much (?:ground|land|space)|size)\b", t[m.end():]) is not None
             a.statistic = "length" if re.search(r"\blength\b", t[m.end():]) or (

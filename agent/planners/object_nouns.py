@@ -103,6 +103,8 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
         words = words[:2] if len(words) == 2 and not words[0].endswith(("s", "ed", "ing")) \
             and vocab.canonical_class(words[0]) is None else words[:1]
     used = len(words)
+    if len(words) == 1 and words[0] in _MODIFIERS:
+        return None, 0  # "how many large and small vehicles": a size, the noun comes later
     while len(words) > 1 and words[0] in _MODIFIERS:
         words = words[1:]
     noun = re.sub(r" (?:section|piece|part|structure)$", "", singular(" ".join(words)))

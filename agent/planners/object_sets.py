@@ -90,7 +90,7 @@ def split(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int = 0) -> None:
                 a.statistic = "length"  # "the total length of the vehicle tracks"
             elif amount is not None:
                 a.object_area = True  # "how many hectares do the coal piles cover"
-            a.object_area = a.object_area or a.units in ("m2", "ha", "km2")  # its area
+            a.object_area = a.object_area or a.units is not None  # its area
             return
 
 

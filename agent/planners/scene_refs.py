@@ -33,10 +33,15 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 chat follow-ups ("same for the second image")."""
 _MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
                 r"true colou?r|aerial|hyperspectral|hsi|aviris")
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS})\b)*"
-          rf"\s*{_NOUN}s?\b)")
+_TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
+               r"current|pre|post|before|after")
+_DATE_WORDS = (r"(?:19|20)\d\d|january|february|march|april|may|june|july|august|september|"
+               r"october|november|december")
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS}|"
+          rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
-("the radar and the optical image", "the first and the last scene")."""
+("the radar and the optical image", "the first and the last scene", "the older and newer
+image")."""
 _ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(ORDINALS)})\b"
                     rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
@@ -48,8 +53,9 @@ _PRE = re.compile(rf"\b(?:pre{_EVENT}|before)\b{_COORD}")
 _POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")
 """Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
 :func:`referenced`), since a whole change request names its baseline the same way."""
-_YEAR = re.compile(rf"\b(?:the\s+)((?:19|20)\d{{2}})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
-                   r"(?:from|of|taken in|acquired in|in)\s+((?:19|20)\d{2})\b")
+_YEAR = re.compile(rf"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)((?:19|20)\d{{2}})\b{_COORD}|"
+                   rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
+                   r"((?:19|20)\d{2})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
                     r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b|"
                     r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) "
@@ -72,6 +78,10 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "september", "october", "november", "december")
 _MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
                     rf"(?:from|of|taken in|acquired in|in)\s+({'|'.join(_MONTHS)})\b")
+_MONTH_YEAR = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b{_COORD}|"
+                         rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
+                         rf"({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b")
+"""A scene by month and year ("the may 2021 one", "the image from june 2019")."""
 _MODALITY = {
     "sar": re.compile(rf"\b(?:radar|sar|sentinel\s*1|s1)\b{_COORD}"),
     "optical": re.compile(rf"\b(?:optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
@@ -178,12 +188,18 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
         picked.add(order[-1])
     if roles and _PRE.search(norm):
         picked.add(order[0])
+    for m in _MONTH_YEAR.finditer(norm):  # "the may 2021 one": both must agree
+        month = _MONTHS.index(m.group(1) or m.group(3)) + 1
+        year = m.group(2) or m.group(4)
+        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7 and d.startswith(year)
+                   and int(d[5:7]) == month}
+    norm = _MONTH_YEAR.sub(" ", norm)
     for m in _YEAR.finditer(norm):
         year = m.group(1) or m.group(2)
         picked |= {i for i, d in enumerate(dates) if d and d.startswith(year)}
     for m in _MONTH.finditer(norm):
         month = _MONTHS.index(m.group(1) or m.group(2)) + 1
-        picked |= {i for i, d in enumerate(dates) if d and len(d) == 10
+        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
                    and int(d[5:7]) == month}
     for kind, pattern in _MODALITY.items():
         if any(not _DESCRIBES.match(norm, m.end()) for m in pattern.finditer(norm)):

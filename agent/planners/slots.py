@@ -21,21 +21,6 @@ _ABOVE = (r"(?:>=|=>|>|(?:greater|more|higher|larger) than or equal to|(?:not|no
           r"at least|(?:thresh(?:old)?(?:ed)?|cut[\s-]?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
 _BELOW = (r"(?:<=|=<|<|(?:less|lower|smaller) than or equal to|(?:not|no) (?:more|greater|higher|"
           r"larger) than|below|under|less than|lower than|smaller than|beneath)")
-_SQ_FT = 0.09290304
-_AREA_UNITS = {"m2": 1.0, "m^2": 1.0, "sqm": 1.0, "sq m": 1.0, "square meter": 1.0,
-               "square metre": 1.0, "ha": 1e4, "hectare": 1e4, "km2": 1e6, "sq km": 1e6,
-               "square kilometer": 1e6, "square kilometre": 1e6, "acre": 4046.8564224,
-               "ac": 4046.8564224, "sq ft": _SQ_FT, "sqft": _SQ_FT, "ft2": _SQ_FT,
-               "ft^2": _SQ_FT, "square foot": _SQ_FT, "square feet": _SQ_FT}
-_AREA_UNIT = (r"(m2|m\^2|sqm|sq\.? ?m|square met(?:er|re)|ha|hectare|km2|sq\.? ?km|"
-              r"square kilomet(?:er|re)|acre|ac|sq\.? ?ft|ft2|ft\^2|square f(?:oo|ee)t)s?\b")
-_LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "metre": 1.0, "km": 1000.0, "kilometer": 1000.0,
-                 "kilometre": 1000.0, "ft": 0.3048, "feet": 0.3048, "foot": 0.3048}
-_LENGTH_UNIT = r"(m|meter|metre|km|kilomet(?:er|re)|ft|feet|foot)s?\b(?![\^²])"
-_OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq km": "km2",
-              "square kilometer": "km2", "square kilometre": "km2", "square kilometers": "km2",
-              "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
-              "square metre": "m2", "square meters": "m2", "square metres": "m2"}
 
 
 def _inside(pos: int, spans: list[Span]) -> bool:
@@ -189,73 +174,17 @@ def find_confidence(text: str) -> tuple[float | None, list[Span]]:
     return None, []
 
 
-def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]]:
-    """``(min_area_m2, max_area_m2, spans)`` from "bigger than 15 m²", "under 2 ha" ..."""
-    lo = (r"(?:bigger|larger|greater|more|wider|over|above|exceeding|at least|>=?|"
-          r"min(?:imum)? (?:area|size)(?: of)?|area (?:>=?|above|over|of at least))")
-    hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
-    spans: list[Span] = []
-    values: list[float | None] = []
-    text = re.sub(r"\bhalf an? (?=hect|acre|square|sq|km)", lambda m: "0.5".ljust(len(m.group(0))),
-                  text)  # "smaller than half a hectare" (same length: the spans stay)
-    rng = re.search(r"\bbetween\s*" + NUM + r"\s*(?:" + _AREA_UNIT + r")?\s*(?:and|to|-)\s*"
-                    + NUM + r"\s*" + _AREA_UNIT, text)
-    if rng:  # "between 100 and 500 m2": both bounds in the second number's unit
-        unit = rng.group(2) or rng.group(4)
-        lo_v = _number(rng.group(1)) * _area_factor(unit)
-        hi_v = _number(rng.group(3)) * _area_factor(rng.group(4))
-        return lo_v, hi_v, [rng.span()]
-    for comp, after in ((lo, r"(?:or|and)\s+(?:larger|bigger|more|above|greater|over)"),
-                        (hi, r"(?:or|and)\s+(?:smaller|less|below|under)")):
-        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text) or \
-            re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*(?:\([^)]{0,30}\)\s*)?" + after + r"\b",
-                      text)  # "30 m2 or larger", "1 ha (10,000 m2) or more"
-        if m:
-            values.append(_number(m.group(1)) * _area_factor(m.group(2)))
-            spans.append(m.span())
-        else:
-            values.append(None)
-    if values[1] is not None and values[0] is None and re.search(  # "dropping masks under 5 m2"
-            r"\b(drop|dropping|remove|removing|exclude|excluding|ignore|ignoring|discard\w*|"
-            r"filter\w* out|skip|skipping|leave out|leaving out|throw\w* away|get rid of|"
-            r"getting rid of)\b[^.?!;]{0,30}$",
-            text[:spans[-1][0]]):
-        values = [values[1], None]
-    return values[0], values[1], spans
-
-
-def _area_factor(unit: str) -> float:
-    """m² per ``unit`` as written ("sq. ft", "hectares", "km2" ...)."""
-    key = unit.replace(".", "")
-    key = key[:-1] if key.endswith("s") and key not in ("ac",) else key
-    key = key.replace("feet", "foot") if key.startswith("square") else key
-    return _AREA_UNITS.get(key, _AREA_UNITS.get(key.replace(" ", ""), 1.0))
-
-
-def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
-    """``(min_length_m, spans)`` from "longer than 50 m", "over 100 metres long" ..."""
-    comp = (r"(?:longer|taller|wider|bigger|larger|greater|more|over|above|exceeding|at least|"
-            r">=?|min(?:imum)? length(?: of)?|length (?:>=?|above|over|of at least|"
-            r"greater than|more than))")
-    m = re.search(r"\bbetween\s*" + NUM + r"\s*(?:and|to|-)\s*(?:-?\d+(?:\.\d+)?)\s*"
-                  + _LENGTH_UNIT, text)  # "between 50 and 100 m long": the lower bound
-    if not m:
-        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
-    if not m:
-        m = re.search(NUM + r"\s*" + _LENGTH_UNIT + r"\s*(?:long|or longer|in length|\+)", text)
-    if not m or re.match(r"\s*(?:a\.?s\.?l\b|above sea|altitude|elevation)", text[m.end():]) or (
-            m.group(0).startswith(("above", "over")) and re.search(
-                r"\b(?:lost|loss|cleared|felled|burn\w*|forests?|snow|ice|glaciers?|located|lies|"
-                r"lying|situated|sits|grows?|growing)\s+(?:\w+\s+)?$", text[:m.start()])):
-        return None, []  # "lost above 700 m", "over 1,500 m altitude": a height
-    unit = re.sub(r"s$", "", m.group(2))
-    return _number(m.group(1)) * _LENGTH_UNITS.get(unit, 1.0), [m.span()]
-
-
 _PARAMETER = re.compile(r"\b(?:l|c1|c2|g|gain|alpha|beta|gamma|coefficient|constant|(?:soil|"
                         r"adjustment|brightness|canopy background) factor|factor|radius|window|"
                         r"kernel|k|sigma|looks?)\s*$")
 """A formula parameter before "=" ("SAVI with L = 0.5", "radius = 5"): no threshold."""
+
+
+_OF_MEAN = re.compile(r"\b(?:mean|average|avg|median)\s+(?:[a-z0-9]+\s+){0,2}?(?:is|was|are|were|"
+                      r"falls?|fell|drops?|dropped|stays?|stayed|remains?|goes|went|lies|sits)?"
+                      r"\s*$")
+"""A comparison of a scene's mean ("flag the ones where mean NDVI is under 0.2"): no pixel
+threshold."""
 
 
 DEFINES = r"\s+(?:is|are|counts? as|as|means?|=)\s+(?:the\s+|an?\s+)?"
@@ -276,7 +205,8 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                 candidates.append((-1, _number(m.group(1)), below))  # used only when no other
     for comp, below in ((_ABOVE, False), (_BELOW, True)):
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
-            if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()):
+            if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()) \
+                    and not _OF_MEAN.search(text, max(0, m.start() - 40), m.start()):
                 candidates.append((m.start(1), _number(m.group(1)), below))
     for m in re.finditer(NUM + r"\s*(?:as\s+(?:the|a|our|my)\s+)?(?:[a-z]+\s+)?"
                          r"(?:cut[\s-]?off|threshold)\b", text):
@@ -304,30 +234,6 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     after = [c for c in candidates if c[0] >= near]
     _, value, below = min(after or candidates, key=lambda c: abs(c[0] - near))
     return value, below
-
-
-def find_output_units(text: str) -> str | None:
-    """Area unit the answer should use ("in hectares" -> ha), ignoring "15 m²" filters."""
-    for m in re.finditer(r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square kilomet(?:er|re)s?|m2|"
-                         r"sqm|square met(?:er|re)s?)(?![a-z0-9])", text):
-        before = text[max(0, m.start() - 5):m.start()]
-        if re.search(r"\d\s*$|(?:/|\bper)\s*$", before):
-            continue  # "15 m2" filters; "mg/ha", "t per ha" densities
-        return _OUT_UNITS.get(m.group(1))
-    return None
-
-
-def find_length_units(text: str) -> str | None:
-    """Length unit the answer should use ("total length in km", "how many kilometres of
-    road"): km or m; None when no length unit is asked (a "50 m" filter is none)."""
-    m = re.search(r"\b(?:in|into|as)\s+(km|kilomet(?:er|re)s?|m|met(?:er|re)s?)(?![\w²])"
-                  r"(?!\s*(?:wide|long|high|deep|buffer|pixels?|resolution|gsd|per)\b)|"
-                  r"\bhow many (km|kilomet(?:er|re)s?|met(?:er|re)s?)\b(?! (?:wide|long|per)\b)",
-                  text)
-    if m is None:
-        return None
-    word = m.group(1) or m.group(2)
-    return "km" if word.startswith("k") else "m"
 
 
 _UNIT_WORD = (r"(?=[\s-]*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"

@@ -203,11 +203,15 @@ def complete(b: Builder, leaned: Sequence[str], p: dict[str, float]) -> None:
 def measure_last(b: Builder, p: dict[str, float]) -> bool:
     """Measure the last result the builder made when the model finds ``measure`` at least
     :data:`ADD_AT` probable and nothing is measured: the statistic the request names, else a
-    count when it counts, else the area (in its unit; its size filters applied)."""
+    count when it counts, else the area (in its unit; its size filters applied). Not when the
+    last tool ran on several scenes (their own numbers answer; the answer sums counts asked in
+    total)."""
     made = [s for s in b.steps if s.tool in RESULT_TOOLS and (
         s.tool != "spectral_index" or s.args.get("threshold") is not None)]
     if p.get("measure", 0.0) < ADD_AT or not made or any(s.tool == "measure" for s in b.steps):
         return False
+    if len({str(s.args.get("image")) for s in made if s.tool == made[-1].tool}) > 1:
+        return False  # one result per scene: measuring the last would answer for one scene
     a = b.a
     b.amounts(f"${made[-1].id}",
               a.statistic or ("count" if a.counting or a.count_words else "area"))

@@ -22,9 +22,10 @@ _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
 _THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
 _WHICH_HAVE = re.compile(
-    r"\b(?:which|how many) of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
-    + r")?|" + _FILES + r")(?:contains?|shows?|has|have|(?P<are>are) (?:mostly |mainly |largely "
-    r")?)" + _THING)
+    r"\b(?:which|how many) (?:of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
+    + r")?|" + _FILES + r")|(?P<images>(?:images|photos|pictures|tiles|scenes|chips|frames) ))"
+    r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
+    r"are of |(?P<are>are) (?:mostly |mainly |largely )?)" + _THING)
 _AMONG = re.compile(r"\bamong\b[^.?!;]{0,120}?\bhow many (?:of them )?(?:contain|show|have|"
                     r"(?P<are>are))" + _THING)
 """A yes/no question over a set ("which of these village chips contain a sports pitch?",
@@ -54,7 +55,10 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
             _COMPARED.search(thing)):
         return None  # "which of the two shows more water": a comparison, no yes/no
     are = m.groupdict().get("are")
-    if are and "set" in m.groupdict() and not _IMAGE_SET.search(m.group("set")):
+    if are and m.groupdict().get("images"):
+        return None  # "which images are filled with clouds": a state, not a label to give
+    image_set = m.groupdict().get("set")
+    if are and image_set is not None and not _IMAGE_SET.search(image_set):
         return None  # "how many of these boats are gone": objects, not images
     negated = "not" if are else "no"  # "are cloud free": not cloud free
     return [thing, f"{negated} {thing}"], m.span("thing")

@@ -94,3 +94,25 @@ def test_demo_flags_the_sar_water_and_keeps_ndvi(tmp_path: Path,
     assert any(w.startswith("assumed Landsat-8") for w in ndvi.warnings)
     assert "assumed Landsat-8 surface-reflectance band order" in result.answer
     assert " 1 ·" not in result.answer and not result.answer.rstrip().endswith(" 1")
+
+
+def _counted(request: str) -> str:
+    plan = Plan(request=request, steps=[
+        PlanStep(id=f"s{i}", tool="detect_objects", args={"image": f"t{i}.png"})
+        for i in (1, 2, 3)])
+    results = {f"s{i}": StepResult(id=f"s{i}", tool="detect_objects", status="ok",
+                                   summary=f"{n} storage tanks.",
+                                   numbers={"count": Quantity(value=n, unit="count"),
+                                            "count_storage_tank": Quantity(value=n, unit="count")})
+               for i, n in ((1, 12), (2, 7), (3, 3))}
+    return compose_answer(plan, results)
+
+
+def test_total_over_scenes_when_asked() -> None:
+    """A total asked over several scenes is the sum of the tools' counts, said as a sum (and
+    that overlaps count twice); without a total asked, the counts stay per scene."""
+    text = _counted("How many storage tanks are there in total across these three tiles?")
+    assert "• count over 3 scenes: 22 (s1 + s2 + s3; an object in two overlapping scenes is " \
+           "counted twice)" in text
+    assert "• count storage tank over 3 scenes: 22" in text
+    assert "over 3 scenes" not in _counted("How many storage tanks are in each tile?")

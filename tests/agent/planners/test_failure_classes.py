@@ -240,3 +240,51 @@ def test_per_image_gsd_listed_for_three_images(planner: OfflinePlanner, request_
     plan = planner.plan(request_text, [Scene(path=p) for p in ("a.png", "b.png", "c.png")])
     assert {s.args["image"]: s.args.get("gsd") for s in plan.steps} == {
         "a.png": 0.5, "b.png": 0.3, "c.png": 1.0}
+
+
+# --- honest plans: classes the detectors do not tell apart, totals over scenes ---------------
+
+
+@pytest.mark.parametrize(("request_text", "names"), [
+    ("Count the large vehicles and the small vehicles separately.", "large vehicle and small "
+     "vehicle are one class, vehicle"),
+    ("How many large and small vehicles are there, per class?", "large vehicle and small "
+     "vehicle are one class, vehicle"),
+    ("Count cars and trucks separately in lot.png.", "car and truck are one class, vehicle"),
+])
+def test_classes_asked_apart_that_are_one_class_are_reported(
+        planner: OfflinePlanner, request_text: str, names: str) -> None:
+    plan = planner.plan(request_text, [Scene(path="lot.png")])
+    assert _tools(plan) == ["detect_objects"] and plan.steps[0].args["classes"] == ["vehicle"]
+    assert len(plan.not_done) == 1 and names in plan.not_done[0]
+
+
+@pytest.mark.parametrize("request_text", [
+    "Count the planes and helicopters separately.",  # two classes of the detector
+    "How many cars and trucks are there?",  # not asked apart
+    "Richer areas have more pools. Count the water tanks and the swimming pools separately.",
+])
+def test_classes_the_detectors_tell_apart_or_not_asked_apart(
+        planner: OfflinePlanner, request_text: str) -> None:
+    assert planner.plan(request_text, [Scene(path="lot.png")]).not_done == []
+
+
+def test_a_count_over_several_scenes_is_not_measured_on_the_last_alone(
+        planner: OfflinePlanner) -> None:
+    """"how many tanks in total" over two chips: one detection per chip and no measure of the
+    second chip's detections alone (the answer sums the counts)."""
+    plan = planner.plan("a.png: 0.5 m/px; b.png: 0.3 m/px. How many storage tanks in total?",
+                        [Scene(path="a.png"), Scene(path="b.png")])
+    assert _tools(plan) == ["detect_objects", "detect_objects"]
+
+
+def test_a_state_of_counted_objects_is_reported(planner: OfflinePlanner) -> None:
+    """"how many of them are empty": the detector counts pools, not empty ones; a size filter
+    is no state (measure filters it)."""
+    plan = planner.plan("Count the swimming pools, and then tell me how many of them are empty.",
+                        [Scene(path="suburb.png")])
+    assert _tools(plan) == ["detect_objects"]
+    assert len(plan.not_done) == 1 and "which objects are empty" in plan.not_done[0]
+    plan = planner.plan("Count the ships; how many of them are longer than 100 m?",
+                        [Scene(path="port.png")])
+    assert plan.not_done == []

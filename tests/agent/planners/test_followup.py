@@ -34,3 +34,45 @@ def test_the_other_scene_is_the_one_named(planner: OfflinePlanner, request_text:
 def test_a_new_request_is_no_follow_up(planner: OfflinePlanner) -> None:
     assert resolve_followup("what about the weather tomorrow?", [TURN], SCENES, planner) is None
     assert resolve_followup("count the planes in a.tif", [TURN], SCENES, planner) is None
+
+
+@pytest.mark.parametrize(("request_text", "args"), [
+    ("only those longer than 150 m", {"statistic": "count", "min_length_m": 150.0}),
+    ("how many are bigger than half a hectare?", {"statistic": "count", "min_area_m2": 5000.0}),
+    ("keep the ones under 2 acres", {"statistic": "count", "max_area_m2": 2 * 4046.8564224}),
+    ("show only those with confidence above 0.8", {"statistic": "count",
+                                                   "min_confidence": 0.8}),
+    ("and in hectares?", {"statistic": "area", "units": "ha"}),
+    ("give it in acres", {"statistic": "area", "units": "acre"}),
+])
+def test_filters_and_units_measure_the_last_result_again(
+        planner: OfflinePlanner, request_text: str, args: dict[str, Any]) -> None:
+    follow = resolve_followup(request_text, [TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    first = follow.plan.steps[0]
+    assert first.tool == "measure" and first.args["source"] == "ws/s1.geojson"
+    assert {k: v for k, v in first.args.items() if k != "source"} == pytest.approx(args)
+    assert [s.path for s in follow.scenes] == [SCENES[2]]
+
+
+@pytest.mark.parametrize(("request_text", "indices"), [
+    ("what about the May 2021 one?", [1]),
+    ("try the previous image", [1]),
+    ("now the first one", [0]),
+    ("redo it on the S1 file", [0]),
+    ("ok, now the other two images", [0, 1]),
+    ("same thing for all of them", [0, 1, 2]),
+])
+def test_the_scenes_a_follow_up_names(planner: OfflinePlanner, request_text: str,
+                                      indices: list[int]) -> None:
+    follow = resolve_followup(request_text, [TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert [s.path for s in follow.scenes] == [SCENES[i] for i in indices]
+
+
+def test_a_new_request_with_a_size_is_no_filter(planner: OfflinePlanner) -> None:
+    """A size bound alone does not refer back: "count the buildings bigger than 100 m² in
+    a.tif" is a request of its own."""
+    for text in ("count the buildings bigger than 100 m2 in a.tif",
+                 "count only the buildings bigger than 100 m2 in a.tif"):
+        assert resolve_followup(text, [TURN], SCENES, planner) is None

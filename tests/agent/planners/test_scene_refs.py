@@ -38,3 +38,23 @@ def test_describing_words_pick_nothing() -> None:
     req = read_request("I have a radar scene (a.tif) and an optical image (b.tif): detect the "
                        "ships in both.", vocab.corrector)
     assert scene_refs.referenced(req.norm, [("a.tif", "sar"), ("b.tif", "multispectral")]) == []
+
+
+def test_coordinated_date_words_name_both_scenes() -> None:
+    """"the older and (the) newer image", "the earlier and later photo": both scenes, no pick;
+    "the newer image" alone still picks the newer one."""
+    vocab = get_vocabulary()
+    scenes = [("bay_2004.tif", None), ("bay_2019.tif", None)]
+    for text in ("how much land was gained between the older and the newer image?",
+                 "what changed between the earlier and later photo?",
+                 "compare the newer and older scenes"):
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == []
+    newer = read_request("map the water in the newer image", vocab.corrector)
+    assert scene_refs.referenced(newer.norm, scenes) == [1]
+
+
+def test_a_month_picks_a_file_dated_by_month_only() -> None:
+    vocab = get_vocabulary()
+    req = read_request("what is the mean ndvi of the field in the june image?", vocab.corrector)
+    scenes = [("field_2023-05.tif", None), ("field_2023-06.tif", None)]
+    assert scene_refs.referenced(req.norm, scenes) == [1]

@@ -25,6 +25,9 @@ def labels_of(text: str) -> list[str] | None:
      ["industrial area", "no industrial area"]),
     ("among a.tif, b.tif and c.tif, how many are forest?", ["forest", "not forest"]),
     ("which of these image candidates are cloud free?", ["cloud free", "not cloud free"]),
+    ("which of the following images depict a golf course?", ["golf course", "no golf course"]),
+    ("which photos show a construction site?", ["construction site", "no construction site"]),
+    ("which of these pictures are of a beach?", ["beach", "no beach"]),
 ])
 def test_a_yes_no_label_per_image(text: str, labels: list[str]) -> None:
     assert labels_of(text) == labels
@@ -38,4 +41,12 @@ def test_a_yes_no_label_per_image(text: str, labels: list[str]) -> None:
     "which of the two shows more water?",
 ])
 def test_no_label_pair(text: str) -> None:
+    assert labels_of(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "which images are filled with clouds?",  # a state of the images, no label pair
+    "which images show more water?",  # a comparison
+])
+def test_no_yes_no_label(text: str) -> None:
     assert labels_of(text) is None

@@ -1,0 +1,71 @@
+"""Sizes and units in words: area / length filters and the unit an answer is asked in."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners import unit_slots
+from agent.planners.text import read_request
+from agent.planners.vocab import get_vocabulary
+
+V = get_vocabulary()
+
+
+def norm(text: str) -> str:
+    return read_request(text, V.corrector).norm
+
+
+@pytest.mark.parametrize(("text", "lo", "hi"), [
+    ("bigger than 15 m2", 15.0, None),
+    ("larger than 100 square metres", 100.0, None),
+    ("at least 2 ha", 20_000.0, None),
+    ("smaller than 0.5 km2", None, 500_000.0),
+    ("longer than 50 m", None, None),
+])
+def test_area_filters(text: str, lo: float | None, hi: float | None) -> None:
+    min_area, max_area, _ = unit_slots.find_area_filters(norm(text))
+    assert min_area == (pytest.approx(lo) if lo is not None else None)
+    assert max_area == (pytest.approx(hi) if hi is not None else None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("longer than 50 m", 50.0), ("over 1.2 km long", 1200.0), ("300 ft long", 91.44),
+    ("bigger than 15 m2", None),
+])
+def test_length_filter(text: str, expected: float | None) -> None:
+    value, _ = unit_slots.find_length_filter(norm(text))
+    assert value == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_output_units_ignore_filter_units() -> None:
+    assert unit_slots.find_output_units(norm("area in hectares")) == "ha"
+    assert unit_slots.find_output_units(norm("inundated area in km²")) == "km2"
+    assert unit_slots.find_output_units(norm("bigger than 15 m² please")) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("give me the area of the reservoir in acres", "acre"),
+    ("how many acres of cropland flooded?", "acre"),
+    ("its footprint in square miles", "mi2"),
+    ("the area in sq mi", "mi2"),
+    ("how many acres is that? actually hectares is fine", "ha"),
+    ("council asks how many acres we mow; give me the total in hectares", "ha"),
+    ("i manage an 80-acre farm; map the stressed zones", None),
+    ("nasa counted 1.9 million fallow acres; map the fallow fields", None),
+    ("under acres an extensive pasture must not be mown; map the mown area", None),
+    ("how many acre-feet of water does the reservoir hold", None),
+    ("yields of 3 t per ha; map the field", None),
+])
+def test_output_units_acres_and_square_miles(text: str, expected: str | None) -> None:
+    """US units count only where the answer is asked in them; an adjective ("80-acre"), a
+    reported figure or a scheme name is no unit of the answer, and a correction wins."""
+    assert unit_slots.find_output_units(norm(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("total length of the runways in feet", "ft"), ("how long is the pier in miles", "mi"),
+    ("how many miles of road", "mi"), ("the length in km", "km"), ("ships longer than 50 m", None),
+    ("a 3 ft wide path", None),
+])
+def test_length_units(text: str, expected: str | None) -> None:
+    assert unit_slots.find_length_units(norm(text)) == expected
