@@ -39,12 +39,12 @@ from tools.geo.vector import polygonize_mask
 from tools.geo.zones import mask_regions, per_area_factor, zonal_stats
 
 Statistic = Literal["count", "area", "mean", "sum", "min", "max", "length"]
-AreaUnit = Literal["m2", "ha", "km2", "acre", "mi2"]
+AreaUnit = Literal["m2", "ha", "km2", "acre", "mi2", "ft2"]
 LengthUnit = Literal["m", "km", "ft", "mi"]
 
 AREA_UNITS: dict[str, tuple[str, float]] = {
     "m2": ("m²", 1.0), "ha": ("ha", M2_PER_HA), "km2": ("km²", M2_PER_KM2),
-    "acre": ("acre", M2_PER_ACRE), "mi2": ("mi²", M2_PER_MI2)}
+    "acre": ("acre", M2_PER_ACRE), "mi2": ("mi²", M2_PER_MI2), "ft2": ("ft²", 0.3048 ** 2)}
 LENGTH_UNITS: dict[str, float] = {"m": 1.0, "km": 1000.0, "ft": 0.3048, "mi": 1609.344}
 """Metres per unit of each length unit (international foot and mile)."""
 
@@ -70,17 +70,17 @@ class MeasureInput(SceneOptions):
     min_confidence: float | None = Field(None, ge=0, le=1, description="keep detections at "
                                          "least this confident")
     units: AreaUnit | LengthUnit | None = Field(
-        None, description="unit of the answer: m2, ha, km2, acre or mi2 for areas; m, km, ft or "
-        "mi for the length statistic")
+        None, description="unit of the answer: m2, ha, km2, acre, mi2 or ft2 for areas; m, km, "
+        "ft or mi for the length statistic")
 
     @model_validator(mode="after")
     def _units_fit_statistic(self) -> MeasureInput:
         length = self.units in LENGTH_UNITS
         if self.units is not None and length != (self.statistic == "length"):
             kind = "a length unit (m, km, ft, mi)" if length else \
-                "an area unit (m2, ha, km2, acre, mi2)"
+                "an area unit (m2, ha, km2, acre, mi2, ft2)"
             fits = "m, km, ft or mi" if self.statistic == "length" else \
-                "m2, ha, km2, acre or mi2 (areas only)"
+                "m2, ha, km2, acre, mi2 or ft2 (areas only)"
             raise ValueError(f"units: {self.units!r} is {kind} but statistic is "
                              f"{self.statistic!r}; use {fits}, or leave units out")
         return self
@@ -284,9 +284,10 @@ def _measure_mask(args: MeasureInput, src: Source, ctx: ToolContext, out: _Out,
 @tool_record(MeasureInput, MeasureOutput)
 def measure(args: MeasureInput, ctx: ToolContext) -> MeasureOutput:
     """Measure numbers with units from an earlier step, a GeoJSON or a mask: count of objects
-    (or connected mask regions), total area (m², ha, km², acre, mi²), mean/sum/min/max of an object
-    attribute (default the object area) or, with image, of raster values inside the mask or
-    polygons (zonal statistics; sum of a per-area raster such as Mg/ha is the total in Mg),
+    (or connected mask regions), total area (m², ha, km², acre, mi², ft²), mean/sum/min/max of
+    an object attribute (default the object area) or, with image, of raster values inside the
+    mask or polygons (zonal statistics; sum of a per-area raster such as Mg/ha is the total in
+    Mg),
     mean/sum/min/max of a value raster's pixels (e.g. an index), and object lengths (long side
     of the minimum rotated rectangle; m, or km / ft / mi with units). Filters: classes,
     min/max_area_m2, min_length_m, min_confidence; a filtered object set is written as GeoJSON

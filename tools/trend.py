@@ -40,7 +40,7 @@ AUTO_ORDER = ("water_area", "changed_area", "area", "mean", "total", "count")
 """Which number ``statistic='auto'`` takes from a result, first match wins."""
 RASTER_STATISTICS = ("auto", "mean", "min", "max", "sum")
 _AREA_M2 = {"m²": 1.0, "m2": 1.0, "ha": M2_PER_HA, "km²": M2_PER_KM2, "km2": M2_PER_KM2,
-            "acre": M2_PER_ACRE, "mi²": M2_PER_MI2}
+            "acre": M2_PER_ACRE, "mi²": M2_PER_MI2, "ft²": 0.3048 ** 2}
 _FULL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})([-_.:]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

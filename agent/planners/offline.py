@@ -366,8 +366,8 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
           or (a.object_area and a.classes)) and applies("objects"):
         b.objects(scene)
     if a.water and not a.in_water and applies("water"):
-        ref = b.water(scene)  # map_water reports ha and km² itself, not m², acres or mi²
-        if a.units in ("m2", "acre", "mi2"):
+        ref = b.water(scene)  # map_water reports ha and km² itself, no other unit
+        if a.units not in (None, "ha", "km2"):
             b.in_units(ref)
     region = None
     if a.biomass and a.indices and isinstance(a.threshold, float):

@@ -194,7 +194,8 @@ def find_db_threshold(text: str) -> float | None:
 
 _REGION_NAME = re.compile(
     r"\b(?:the|our|its|their|this|that|my|a|an|each|every)\s+((?:(?!(?:in|inside|within|of|on|"
-    r"at|for|from|to|and|or|its|the|their|our|each|with|by)\b)[\w-]+\s+){0,3}?(?:outline|"
+    r"at|for|from|to|and|or|its|the|their|our|each|with|by|per|mean|average|median|total|sum)"
+    r"\b)[\w-]+\s+){0,3}?(?:outline|"
     r"boundary|boundaries|buffer|polygons?|mask|layer|footprints?|perimeter|shapefile|lot|"
     r"parcels?|limits?)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|from\s+)?xfilex|"
     r"\b(?:the|our|its|their|each|every)\s+((?:[\w-]+\s+){0,2}?(?:crowns?|blocks?|plots?|"

@@ -90,18 +90,19 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
 
 _OUTPUT_UNIT = re.compile(
     r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square kilomet(?:er|re)s?|m2|sqm|square met(?:er|re)s?|"
-    r"acres?|mi2|sq\.? ?mi|square miles?)(?![a-z0-9]|-f(?:oo|ee)t)")  # no acre-feet (volume)
+    r"acres?|mi2|sq\.? ?mi|square miles?|ft2|sq\.? ?ft|square f(?:ee|oo)t)"
+    r"(?![a-z0-9]|-f(?:oo|ee)t)")  # no acre-feet (a volume)
 _CORRECTION = re.compile(r"\b(?:actually|rather|instead|make (?:that|it)|no,|sorry)\b")
 """A correction between two units ("in acres... actually hectares is fine"): the later wins."""
 
 
 def find_output_units(text: str) -> str | None:
     """Area unit the answer should use ("in hectares" -> ha, "how many acres" -> acre),
-    ignoring "15 m²" filters, "80-acre field" adjectives and "t per ha" densities. Acres and
-    square miles count only where they are asked for ("in acres", "how many acres"). The
-    first unit the area is given in ("the total in hectares") wins over a "how many acres"
-    before it, that over a bare unit word, and a correction ("in acres... actually hectares")
-    over all."""
+    ignoring "15 m²" filters, "80-acre field" adjectives and "t per ha" densities. Acres,
+    square miles and square feet count only where they are asked for ("in acres", "how many
+    acres"). The first unit the area is given in ("the total in hectares") wins over a "how
+    many acres" before it, that over a bare unit word, and a correction ("in acres... actually
+    hectares") over all."""
     found: list[tuple[int, str, int]] = []
     for m in _OUTPUT_UNIT.finditer(text):
         before = text[max(0, m.start() - 14):m.start()]
@@ -110,10 +111,10 @@ def find_output_units(text: str) -> str | None:
         word = m.group(1)
         asked = re.search(r"\b(?:(in|into|as)|how many|number of)\s+(?:square\s+)?$", before)
         unit = _OUT_UNITS.get(word)
-        if unit is None:  # acres, square miles: only where asked ("under ACRES", "1.9 million
-            if not asked:  # fallow acres" name no unit of the answer)
+        if unit is None:  # acres, square miles or feet: only where asked ("under ACRES",
+            if not asked:  # "1.9 million fallow acres" name no unit of the answer)
                 continue
-            unit = "acre" if word.startswith("acre") else "mi2"
+            unit = "acre" if word.startswith("acre") else "ft2" if "f" in word else "mi2"
         if found and _CORRECTION.search(text, found[-1][0], m.start()):
             return unit
         found.append((m.start(), unit, 0 if asked is None else 2 if asked.group(1) else 1))

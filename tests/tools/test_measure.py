@@ -131,6 +131,8 @@ def test_us_customary_units(detections: Path, workspace: Workspace) -> None:
     assert acres.numbers()["area_m2"].value == pytest.approx(3425.0)
     sq_mi = _run(workspace, source=str(detections), statistic="area", units="mi2")
     assert sq_mi.value == pytest.approx(3425.0 / 1609.344 ** 2) and sq_mi.units == "mi²"
+    sq_ft = _run(workspace, source=str(detections), statistic="area", units="ft2")
+    assert sq_ft.value == pytest.approx(3425.0 / 0.3048 ** 2) and sq_ft.units == "ft²"
     feet = _run(workspace, source=str(detections), statistic="length", units="ft")
     assert feet.value == pytest.approx((50 + 100 + 30 + 5) / 4 / 0.3048) and feet.units == "ft"
     miles = _run(workspace, source=str(detections), statistic="length", units="mi")

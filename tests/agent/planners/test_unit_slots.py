@@ -48,6 +48,8 @@ def test_output_units_ignore_filter_units() -> None:
     ("how many acres of cropland flooded?", "acre"),
     ("its footprint in square miles", "mi2"),
     ("the area in sq mi", "mi2"),
+    ("the largest roof and its size in square feet", "ft2"),
+    ("a 2,000 square foot house; map the water", None),
     ("how many acres is that? actually hectares is fine", "ha"),
     ("council asks how many acres we mow; give me the total in hectares", "ha"),
     ("i manage an 80-acre farm; map the stressed zones", None),
