@@ -94,22 +94,38 @@ _TOTAL = re.compile(r"\b(?:in total|totals?|altogether|all together|combined|ove
                     r"summed|sum of|across (?:all|the|these|those|every|both))\b", re.IGNORECASE)
 """A request that asks for one figure over several scenes ("how many tanks in total across
 these three tiles")."""
+_DIFFERENCE = re.compile(r"\bhow many (?:\w+ ){0,3}?(?:more|fewer|less|new|added|were added|"
+                         r"have been added|are gone|were gone|disappeared|appeared|were removed)\b|"
+                         r"\b(?:the )?difference\b|\bhow (?:much|many) (?:has|have|did) (?:it|they|"
+                         r"the \w+) (?:change|grow|drop|fall|rise)", re.IGNORECASE)
+"""A request that asks how a count differs between two scenes ("how many more cars are
+there now?", "count the cranes on each and tell me how many were added")."""
 
 
-def total_lines(request: str, done: Sequence[StepResult]) -> list[str]:
-    """Counts summed over the scenes when the request asks for a total and one tool counted
-    on several scenes ("count over 3 scenes: 22 (s1 + s2 + s3)"); [] otherwise. The sum is
-    arithmetic on the tools' own counts; objects in overlapping scenes are counted twice."""
-    if not _TOTAL.search(request):
-        return []
+def _counts(done: Sequence[StepResult]) -> dict[tuple[str, str], list[tuple[str, float]]]:
     groups: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for r in done:
         for key, q in r.numbers.items():
             if q.unit == "count" and (key == "count" or key.startswith("count_")):
                 groups.setdefault((r.tool, key), []).append((r.id, q.value))
-    return [f"• {_name(key)} over {len(items)} scenes: {int(sum(v for _, v in items)):,} "
-            f"({' + '.join(i for i, _ in items)}; an object in two overlapping scenes is "
-            f"counted twice)" for (_, key), items in groups.items() if len(items) > 1]
+    return groups
+
+
+def total_lines(request: str, done: Sequence[StepResult]) -> list[str]:
+    """Counts of one tool on several scenes combined as the request asks: summed when it asks
+    for a total ("count over 3 scenes: 22 (s1 + s2 + s3)"), the later minus the earlier when it
+    asks how two counts differ ("count s2 - s1: +5"); [] otherwise. Arithmetic on the tools' own
+    counts, said as such; objects in overlapping scenes are counted twice."""
+    groups = [(key, items) for (_, key), items in _counts(done).items() if len(items) > 1]
+    if _TOTAL.search(request):
+        return [f"• {_name(key)} over {len(items)} scenes: {int(sum(v for _, v in items)):,} "
+                f"({' + '.join(i for i, _ in items)}; an object in two overlapping scenes is "
+                f"counted twice)" for key, items in groups]
+    if _DIFFERENCE.search(request):
+        return [f"• {_name(key)} {items[1][0]} - {items[0][0]}: "
+                f"{int(items[1][1] - items[0][1]):+,} (the count of the second scene minus "
+                f"that of the first, as planned)" for key, items in groups if len(items) == 2]
+    return []
 
 
 def _not_done_text(plan: Plan) -> str:

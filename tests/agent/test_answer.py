@@ -116,3 +116,17 @@ def test_total_over_scenes_when_asked() -> None:
            "counted twice)" in text
     assert "• count storage tank over 3 scenes: 22" in text
     assert "over 3 scenes" not in _counted("How many storage tanks are in each tile?")
+
+
+def test_difference_of_two_counts_when_asked() -> None:
+    plan = Plan(request="Count the cranes on each and tell me how many were added.", steps=[
+        PlanStep(id=f"s{i}", tool="detect_objects", args={"image": f"quay_{y}.tif"})
+        for i, y in ((1, 2019), (2, 2023))])
+    results = {f"s{i}": StepResult(id=f"s{i}", tool="detect_objects", status="ok",
+                                   summary=f"{n} cranes.",
+                                   numbers={"count": Quantity(value=n, unit="count")})
+               for i, n in ((1, 4), (2, 9))}
+    text = compose_answer(plan, results)
+    assert "• count s2 - s1: +5 (the count of the second scene minus that of the first" in text
+    plan = plan.model_copy(update={"request": "Count the cranes on each image."})
+    assert "s2 - s1" not in compose_answer(plan, results)
