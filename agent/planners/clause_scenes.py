@@ -21,6 +21,7 @@ from agent import references
 from agent.plan import Plan, PlanStep, Scene
 from agent.planners import ask, coverage, scene_refs
 from agent.planners.text import read_request
+from agent.planners.vocab import Vocabulary, get_vocabulary
 
 _RELATION = re.compile(
     r"\b(?:compar\w*|versus|vs|than|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
@@ -55,12 +56,16 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
     paths = [p for p, _ in scenes]
     out: list[Group] = []
     lead: list[str] = []  # clauses before the first one that picks a scene
-    for part in coverage.clauses(request):
+    vocab = get_vocabulary()
+    for part in (half for clause in coverage.clauses(request)
+                 for half in _halves(clause, scenes, vocab)):
         req = read_request(part, None)
         norm = ask.blank(req.norm, ask.background_spans(req.norm))
         picked = sorted({paths.index(m) for m in req.mentions if m in paths}
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
-        if picked and len(picked) < len(scenes) and ask.is_ask(norm):
+        if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or (
+                _names_work(norm, vocab) and not _STATES.search(norm))):  # "NDVI for the
+            # first image; NDWI for the second" (verbless: work, not a statement)
             out.append(Group(" ".join([*lead, part]), picked))
             lead = []
         elif out:
@@ -70,6 +75,32 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
     if len({tuple(g.scenes) for g in out}) < 2:
         return []
     return out
+
+
+_STATES = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|contains?|looks?|"
+                     r"seems?|covers?|taken|acquired|captured)\b")
+"""A verb that makes a clause a statement about a scene ("the first image shows ships")."""
+
+
+def _names_work(norm: str, vocab: Vocabulary) -> bool:
+    """Whether a clause names an index or an object class (a verbless "NDWI for the second")."""
+    return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm))
+
+
+def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
+            vocab: Vocabulary) -> list[str]:
+    """``clause`` cut at an "and" whose two sides each name work and a different scene, the
+    second opening with its work ("NDVI on the first file and NDWI on the second one"); else
+    ``[clause]``."""
+    for m in re.finditer(r",?\s+and\s+", clause):
+        left, right = clause[:m.start()], clause[m.end():]
+        sides = [read_request(side, None).norm for side in (left, right)]
+        picks = [scene_refs.referenced(side, scenes, roles=True) for side in sides]
+        if all(len(p) == 1 for p in picks) and picks[0] != picks[1] and _names_work(
+                sides[0], vocab) and _names_work(" ".join(sides[1].split()[:4]), vocab):
+            return [left, right]  # (the right side opens with its work: not "from the pre-fire
+            # scene a.tif and the post-fire scene b.tif, keep dNBR above 0.27")
+    return [clause]
 
 
 _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earthquake|hurricane|"

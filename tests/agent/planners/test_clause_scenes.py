@@ -64,3 +64,27 @@ def test_a_file_list_binds_every_listed_scene(planner: OfflinePlanner, request_:
     paths = ["a.tif", "b.tif", "c.tif", "d.tif"]
     plan = planner.plan(request_, _scenes(paths))
     assert [a["image"] for t, a in steps(plan) if t == "detect_objects"] == paths
+
+
+@pytest.mark.parametrize("request_", [
+    "Compute NDVI on the first file and NDWI on the second one.",
+    "Please give me the NDVI image of the first file and the NDWI image of the second one.",
+    "NDVI for the first image; NDWI for the second.",
+])
+def test_work_joined_by_and_or_said_without_a_verb_goes_to_its_scene(
+        planner: OfflinePlanner, request_: str) -> None:
+    files = ["f1_s2.tif", "f2_s2.tif"]
+    plan = planner.plan(request_, _scenes(files))
+    assert [(t, a["image"], a["index"]) for t, a in steps(plan)] == [
+        ("spectral_index", files[0], "NDVI"), ("spectral_index", files[1], "NDWI")]
+
+
+def test_two_scenes_of_one_operation_are_not_cut(planner: OfflinePlanner) -> None:
+    """"dNBR from the pre-fire scene a and the post-fire scene b": one step over the pair; a
+    statement about one scene ("the first image shows many ships") starts no group."""
+    plan = planner.plan("Compute dNBR from the pre-fire scene pre_2017-09-23.tif and the "
+                        "post-fire scene post_2017-10-25.tif, keep dNBR of 0.27 or more.")
+    assert [t for t, _ in steps(plan)] == ["spectral_index"]
+    plan = planner.plan("The first image shows many ships. Count the ships in the second one.",
+                        _scenes(["a.tif", "b.tif"]))
+    assert [(t, a["image"]) for t, a in steps(plan)] == [("detect_objects", "b.tif")]
