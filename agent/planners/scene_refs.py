@@ -76,8 +76,9 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
 is the second file") picks no scene; nor do roles given by order (:func:`roles_by_order`)."""
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
-_MONTH = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)})\b{_COORD}|\b(?:the\s+)?{_NOUN}\s+"
-                    rf"(?:from|of|taken in|acquired in|in)\s+({'|'.join(_MONTHS)})\b")
+_MONTH = re.compile(rf"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)({'|'.join(_MONTHS)})\b{_COORD}|"
+                    rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
+                    rf"({'|'.join(_MONTHS)})\b")
 _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b{_COORD}|"
                          rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
                          rf"({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b")

@@ -58,3 +58,18 @@ def test_a_month_picks_a_file_dated_by_month_only() -> None:
     req = read_request("what is the mean ndvi of the field in the june image?", vocab.corrector)
     scenes = [("field_2023-05.tif", None), ("field_2023-06.tif", None)]
     assert scene_refs.referenced(req.norm, scenes) == [1]
+
+
+def test_coordinated_months_and_years_pick_each_scene_named() -> None:
+    """"the June and July images" picks both (not June alone); "the 2018 and 2020 images"
+    both of three; "the May 2021 one" the scene of that month and year."""
+    vocab = get_vocabulary()
+    months = [("h_2021-06.png", None), ("h_2021-07.png", None), ("h_2021-08.png", None)]
+    years = [("x_2018.png", None), ("x_2019.png", None), ("x_2020.png", None)]
+    dated = [("a_2021-05-04.tif", None), ("a_2021-06-10.tif", None), ("a_2022-05-01.tif", None)]
+    for text, scenes, picked in (
+            ("in the june and july images, count the boats", months, [0, 1]),
+            ("count the buildings in the 2018 and 2020 images", years, [0, 2]),
+            ("what about the may 2021 one?", dated, [0]),
+            ("the flood of may 2021 hit the town; compare the images", dated, [])):
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == picked
