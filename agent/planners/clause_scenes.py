@@ -64,7 +64,7 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
         picked = sorted({paths.index(m) for m in req.mentions if m in paths}
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
         if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or (
-                _names_work(norm, vocab) and not _STATES.search(norm))):  # "NDVI for the
+                _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
             # first image; NDWI for the second" (verbless: work, not a statement)
             out.append(Group(" ".join([*lead, part]), picked))
             lead = []
@@ -77,7 +77,7 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
     return out
 
 
-_STATES = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|contains?|looks?|"
+_STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|contains?|looks?|"
                      r"seems?|covers?|taken|acquired|captured)\b")
 """A verb that makes a clause a statement about a scene ("the first image shows ships")."""
 

@@ -138,7 +138,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
     out = [] if "classify_scene" in planned else _merged_classes(raw, steps, vocab)
-    judged = planned & {"classify_scene", "detect_changes", "describe_scene", "measure"}
+    judged = planned & {"classify_scene", "detect_changes", "describe_scene"}  # (a measure
+    # filters sizes, which no state check reads)
     for part in parts:
         req = read_request(part, vocab.corrector)
         if not ask.is_ask(req.norm):

@@ -56,7 +56,8 @@ _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(imag
                    r"do that on|and with|now with|try|next|then|and|now|also|"
                    r"the same (?:for|on|with))\b"
                    r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
-                   r"radar|optical|sar|them|others|rest)s?\b\W*$", re.IGNORECASE)
+                   r"radar|optical|sar|them|others|rest)s?\b(?:\s+(?:too|as well|also|please|"
+                   r"instead|then))?\W*$", re.IGNORECASE)
 """A request to run the previous one on another scene ("same for the second image", "what about
 the radar one?", "now do it for the 2019 one")."""
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"

@@ -21,6 +21,7 @@ TURN: dict[str, Any] = {"request": "count the ships", "scenes": [SCENES[2]],
     ("and for the oldest scene?", 0),
     ("same for image 2", 1),
     ("how about the second picture", 1),
+    ("now do it for the 2021 image as well", 1),
 ])
 def test_the_other_scene_is_the_one_named(planner: OfflinePlanner, request_text: str,
                                           index: int) -> None:
