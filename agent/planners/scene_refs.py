@@ -35,8 +35,11 @@ _MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s
                 r"true colou?r|aerial|hyperspectral|hsi|aviris")
 _TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
                r"current|pre|post|before|after")
-_DATE_WORDS = (r"(?:19|20)\d\d|january|february|march|april|may|june|july|august|september|"
-               r"october|november|december")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+_MONTH_WORD = "|".join(_MONTHS)
+_YEAR_WORD = r"(?:19|20)\d\d"
+_DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}"
 _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS}|"
           rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
@@ -53,9 +56,12 @@ _PRE = re.compile(rf"\b(?:pre{_EVENT}|before)\b{_COORD}")
 _POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")
 """Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
 :func:`referenced`), since a whole change request names its baseline the same way."""
-_YEAR = re.compile(rf"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)((?:19|20)\d{{2}})\b{_COORD}|"
-                   rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
-                   r"((?:19|20)\d{2})\b")
+_LEAD = r"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)"
+"""What comes before a date word that names a scene ("the 2019 one", "the 2018 and 2020
+images", "the june, july and august scenes")."""
+_NOUN_OF = rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
+"""A scene noun before its date ("the image from 2019", "the scene of june")."""
+_YEAR = re.compile(rf"{_LEAD}({_YEAR_WORD})\b{_COORD}|{_NOUN_OF}({_YEAR_WORD})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
                     r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b|"
                     r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) "
@@ -74,14 +80,9 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
                         r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b")
 """A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
 is the second file") picks no scene; nor do roles given by order (:func:`roles_by_order`)."""
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-_MONTH = re.compile(rf"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)({'|'.join(_MONTHS)})\b{_COORD}|"
-                    rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
-                    rf"({'|'.join(_MONTHS)})\b")
-_MONTH_YEAR = re.compile(rf"\b(?:the\s+)({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b{_COORD}|"
-                         rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
-                         rf"({'|'.join(_MONTHS)}) ((?:19|20)\d{{2}})\b")
+_MONTH = re.compile(rf"{_LEAD}({_MONTH_WORD})\b{_COORD}|{_NOUN_OF}({_MONTH_WORD})\b")
+_MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}|"
+                         rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
 """A scene by month and year ("the may 2021 one", "the image from june 2019")."""
 _MODALITY = {
     "sar": re.compile(rf"\b(?:radar|sar|sentinel\s*1|s1)\b{_COORD}"),
