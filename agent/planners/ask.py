@@ -57,8 +57,8 @@ _IMPERATIVE = re.compile(
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
-    r"screen|split|separate|group|bin|put(?! (?:simply|differently|another way|briefly|"
-    r"bluntly)))\b")
+    r"screen|split|separate|group|bin|point(?= out\b)|put(?! (?:simply|differently|another way|"
+    r"briefly|bluntly)))\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s
 _SLOT = re.compile(

@@ -145,3 +145,19 @@ def read(a: Analysis, t: str) -> None:
     a.wavelengths = find_wavelengths(t)
     a.bands = find_bands(t)
     a.stretch = find_stretch(t)
+
+
+_TEMPORAL = re.compile(
+    r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
+    r"summer|winter|spring|autumn|\d+[\s-]day|cloud[\s-]?free|cloudless|pre[\s-]?fire|"
+    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel|"
+    r"(?:19|20)\d\d\s*(?:-|to)\s*(?:19|20)\d\d)\s+"
+    r"(?:(?!(?:false|true|natural|colou?r|rgb|swir|infrared|nir|band|bands|pseudo)\b)\w+\s+){0,3})"
+    r"(composites?|mosaics?)\b")
+"""A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
+scene itself, not a request for a colour composite."""
+
+
+def blank_temporal(t: str) -> str:
+    """``t`` with the word "composite" / "mosaic" of a composite over time blanked."""
+    return _TEMPORAL.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)

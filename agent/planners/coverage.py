@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from agent.plan import PlanStep
-from agent.planners import ask, slots
+from agent.planners import ask, slots, topics
 from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
@@ -71,7 +71,7 @@ _WHAT = {
 _SATISFIES = {
     "detect_objects": {"detect_objects", "segment", "detect_changes", "describe_scene",
                        "measure", "classify_scene"},
-    "segment": {"segment"},
+    "segment": {"segment", "detect_changes"},  # a change mask outlines the changed objects
     "describe_scene": {"describe_scene", "detect_objects", "map_water", "spectral_index",
                        "classify_scene", "detect_changes", "describe_raster", "segment"},
     "spectral_index": {"spectral_index", "map_water"},
@@ -145,6 +145,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         if not ask.is_ask(req.norm):
             continue
         out += _figures_asked(part, req.norm)  # even of a one-clause request
+        if n_scenes == 1 and "detect_changes" not in planned:
+            out += _change_of_one(part, req.norm, vocab)
         if not judged:
             out += _states_asked(part, req.norm, vocab)
         if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
@@ -282,6 +284,14 @@ def _states_asked(part: str, norm: str, vocab: Vocabulary) -> list[str]:
         return []
     return [f"{_quote(part)}: not told apart (no tool tells which objects are "
             f"{m.group('state')}; the count covers them all)"]
+
+
+def _change_of_one(part: str, norm: str, vocab: Vocabulary) -> list[str]:
+    """Objects asked as new or gone of one scene ("point out the new buildings"): a change
+    needs an earlier scene of the same place, so the plan finds them all."""
+    found = topics.event_objects(norm, vocab, asked=True)
+    return [f"{_quote(part)}: not told apart (which {found} are new or gone needs an earlier "
+            "scene of the same place; with one scene, all of them are found)"] if found else []
 
 
 def _quote(part: str) -> str:

@@ -30,15 +30,6 @@ from agent.planners.files import Files
 from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
 
-_TEMPORAL_COMPOSITE = re.compile(
-    r"(\b(?:landsat\s*\d*|sentinel\s*-?\s*\d|s2|modis|median|mean|annual|monthly|seasonal|"
-    r"summer|winter|spring|autumn|\d+[\s-]day|cloud[\s-]?free|cloudless|pre[\s-]?fire|"
-    r"post[\s-]?fire|pre[\s-]?event|post[\s-]?event|yearly|greenest[\s-]pixel|"
-    r"(?:19|20)\d\d\s*(?:-|to)\s*(?:19|20)\d\d)\s+"
-    r"(?:(?!(?:false|true|natural|colou?r|rgb|swir|infrared|nir|band|bands|pseudo)\b)\w+\s+){0,3})"
-    r"(composites?|mosaics?)\b")
-"""A composite over time ("a pre-fire Landsat 8 composite", "16-day MODIS composites") is the
-scene itself, not a request for a colour composite."""
 _AMOUNT = re.compile(r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|"
                      r"miles?|m2|km2|pixels?)\b")  # an amount, no count
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
@@ -48,8 +39,6 @@ _ANALYSIS = re.compile(
     r"mean|average|threshold|mask|find|segment\w*|outline|delineat\w*|locate|identify|"
     r"classif\w*|search|spot|then|also|is there|are there|does|first|second|two things)\b")
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
-
-
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -80,7 +69,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                   else (None, []))
     t = ask.blank(t, gsd_spans + box_spans + iou_spans + spatial.region_name_spans(  # "the lake
         t, req.mentions, {f for f in (a.files.region, a.files.zones) if f}))  # outline (l.gpkg)"
-    t = _TEMPORAL_COMPOSITE.sub(lambda m: m.group(1) + " " * len(m.group(2)), t)
+    t = composite_slots.blank_temporal(t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t) + ask.later_use_spans(t))  # context: no intent
     if has("composite", t):
@@ -379,7 +368,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classes, a.indices = [], [n for n, _ in named]
     each = re.search(r"\b(?:classif\w*|label|sort|tag|grade)\s+(?:every|each|all(?: the)?|the)\s+"
                      r"([a-z]+)", t)  # "classify every building as damaged or ...": objects
-    if a.classes and not (a.detect or a.segment or a.vqa or a.change or a.search or (
+    if a.classes and not (a.detect or a.segment or a.vqa or a.search or (a.change and not (
+            n_scenes == 1 and topics.event_objects(t, vocab, asked=True))) or (
             a.classify and a.labels and not (each and vocab.class_pattern.search(each.group(1))))
             or a.indices or a.metadata):  # "how are the trees doing? NDVI": its subject
         a.detect = True  # a bare class ("ships in scene.tif?") asks for the objects

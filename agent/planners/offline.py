@@ -33,7 +33,7 @@ from agent.planners.builder import Builder, SceneRef
 from agent.planners.declines import IMAGE_WORDS
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
-from agent.planners.pair_order import ordered_pair
+from agent.planners.pair_order import ordered_pair, pair_scenes
 from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import VECTOR_FILE, RequestText, read_request
 from agent.planners.tool_model import scene_count
@@ -93,7 +93,8 @@ class OfflinePlanner:
             return joined  # a different ask per scene
         named_all = scene_refs.names_all(req.norm, req.mentions, [p for p, _ in paths])
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
-            len(paths) == 2 and topics.pair_class_change(req.norm, vocab)) else (
+            len(paths) == 2 and (topics.pair_class_change(req.norm, vocab)
+                                 or topics.event_objects(req.norm, vocab))) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
                 ask.blank(req.norm, ask.background_spans(req.norm)),  # context picks none
                 moded))
@@ -184,10 +185,6 @@ _HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}
 values per date and their trend."""
 
 
-_EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
-                   r"\bboth (?:images|scenes|dates|years)\b", re.IGNORECASE)
-"""Numbers asked of each of two scenes, not of the change between them."""
-
 
 def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     """The sentence of ``raw`` that carries one of ``intents``, an ask before a statement
@@ -254,7 +251,7 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     if trend:
         _describe(b, a, raw, series.plan(b, a, req.norm, scenes_left)[:1])
         return
-    pair = _pair_scenes(a, scenes_left, raw, b.note)
+    pair = pair_scenes(a, scenes_left, raw, b.note)
     if pair is not None:
         _pair(b, a, req, pair)
         return
@@ -267,31 +264,6 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     _describe(b, a, raw, scenes_left or [SceneRef("$image", a.text_modality)])
 
 
-def _pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
-                 note: Callable[[str], None]) -> tuple[SceneRef, SceneRef] | None:
-    """The (before, after) pair when the request is about change between two scenes."""
-    if len(scenes) == 2:
-        roles = {facts.role_of(s.path, raw) for s in scenes}
-        pair_words = a.change or roles == {"before", "after"}
-        if a.change_threshold is None and not (a.change_target or a.change_map) and (
-                a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
-            return None
-        if a.detect and not (a.change_event or a.change_target or a.change_method
-                             or (pair_words and not a.count_words)):
-            return None
-        if (a.segment or a.detect) and not (a.change or a.change_target) and _EACH.search(raw):
-            return None  # "trace the roads on the 2003 and the 2018 mosaic, length for each year"
-        if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
-            return ordered_pair(scenes, raw, note)
-        return None
-    if len(scenes) >= 3 and a.change and (not a.quantity or a.change_target):
-        return ordered_pair([scenes[0], scenes[-1]], raw, note)
-    if not scenes and a.change and re.search(
-            r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
-        return SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)
-    return None
-
-
 def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, SceneRef]) -> None:
     """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
     before, after = pair
@@ -300,7 +272,8 @@ def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, Scene
     target = a.change_target or (a.classes[0] if a.classes else None)
     asked = ask.blank(req.norm, ask.background_spans(req.norm))
     if target and pair_rules.objects_before(target, asked, b.vocab):  # "what share of the
-        b.objects_before(before, target, re.search(r"\boutlined?\b", asked) is not None)
+        b.objects_before(pair_rules.counted_scene(asked, before, after), target,
+                         re.search(r"\boutlined?\b", asked) is not None)
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
                    threshold=a.change_threshold, method=a.change_method,
                    min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's

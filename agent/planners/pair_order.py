@@ -1,4 +1,5 @@
-"""Which scene of a pair is "before": the order the analyst gave, never a silent reorder.
+"""Whether two scenes are a before/after pair, and which is "before": the order the analyst
+gave, never a silent reorder.
 
 Role words next to the names or in them (pre/post, before/after, t0/t1) and years written in
 the request ("from 2018 to 2021") say the order; else the order the scenes were given. When
@@ -13,15 +14,17 @@ from pathlib import PurePath
 
 from agent.planners import scene_refs
 from agent.planners import scenes as facts
+from agent.planners.analysis import Analysis
 from agent.planners.builder import SceneRef
 
 
 def ordered_pair(scenes: list[SceneRef], raw: str,
                   note: Callable[[str], None] | None = None) -> tuple[SceneRef, SceneRef]:
     """(before, after) in the order the analyst gave: role words next to the names or in them
-    (pre/post, before/after, t0/t1), dates in the text in their order ("from 2018 to 2021"),
-    else the order the scenes were given. File-name dates never reorder silently: when they
-    disagree with that order, ``note`` says so, naming both files."""
+    (pre/post, before/after, t0/t1), the baseline of a comparison ("new since 2019"), dates in
+    the text in their order ("from 2018 to 2021"), else the order the scenes were given.
+    File-name dates never reorder silently: when they disagree with that order, ``note`` says
+    so, naming both files."""
     first, second = scenes[0], scenes[1]
     before, after = first, second
     r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
@@ -29,6 +32,10 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     told = _text_date_order(first.path, second.path, raw)
     by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
     by_order = scene_refs.roles_by_order(raw) if r1 is None and r2 is None else None
+    base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
+                               ) if r1 is None and r2 is None and by_order is None else None
+    if base is not None:  # "how many are new since 2019": the baseline is "before"
+        told = (first, second) if base == 0 else (second, first)
     if r1 == "after" or r2 == "before" or by_order == "swapped" or (by_epoch and not by_order):
         before, after = second, first
     elif r1 is None and r2 is None and told is not None and by_order is None:
@@ -59,3 +66,33 @@ def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | No
         return None
     return (SceneRef(a, None), SceneRef(b, None)) if pa.start() < pb.start() else (
         SceneRef(b, None), SceneRef(a, None))
+
+
+_EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
+                   r"\bboth (?:images|scenes|dates|years)\b", re.IGNORECASE)
+"""Numbers asked of each of two scenes, not of the change between them."""
+
+
+def pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
+                note: Callable[[str], None]) -> tuple[SceneRef, SceneRef] | None:
+    """The (before, after) pair when the request is about change between two scenes."""
+    if len(scenes) == 2:
+        roles = {facts.role_of(s.path, raw) for s in scenes}
+        pair_words = a.change or roles == {"before", "after"}
+        if a.change_threshold is None and not (a.change_target or a.change_map) and (
+                a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
+            return None
+        if a.detect and not (a.change_event or a.change_target or a.change_method
+                             or (pair_words and not a.count_words)):
+            return None
+        if (a.segment or a.detect) and not (a.change or a.change_target) and _EACH.search(raw):
+            return None  # "trace the roads on the 2003 and the 2018 mosaic, length for each year"
+        if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
+            return ordered_pair(scenes, raw, note)
+        return None
+    if len(scenes) >= 3 and a.change and (not a.quantity or a.change_target):
+        return ordered_pair([scenes[0], scenes[-1]], raw, note)
+    if not scenes and a.change and re.search(
+            r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):
+        return SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)
+    return None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from agent.planners import topics
+from agent.planners import scene_refs, topics
 from agent.planners.analysis import Analysis
+from agent.planners.builder import SceneRef
 from agent.planners.vocab import Vocabulary
 
 
@@ -93,6 +94,17 @@ def objects_before(target: str | None, t: str, vocab: Vocabulary) -> bool:
     return bool(_ALL_BEFORE.search(t) or any(
         vocab.class_pattern.search(m.group(2)) or _DAMAGED.search(m.group(2))
         for m in _SHARE.finditer(t)))
+
+
+def counted_scene(t: str, before: SceneRef, after: SceneRef) -> SceneRef:
+    """The scene whose objects are counted beside a pair's change: the earlier one, unless the
+    count names the later ("how many buildings are in the 2021 image, and how many of them are
+    new since 2019")."""
+    m = _ALL_BEFORE.search(t)
+    clause = re.split(r"[.?!;,]", t[m.start():])[0] if m else ""
+    return after if clause and scene_refs.referenced(clause, [
+        (before.path, before.modality), (after.path, after.modality)], roles=True) == [1] \
+        else before
 
 
 _DAMAGED = re.compile(r"\b(collapsed|destroyed|damaged|demolished|flattened|razed|gone)\b")

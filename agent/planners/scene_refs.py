@@ -40,11 +40,11 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _MONTH_WORD = "|".join(_MONTHS)
 _YEAR_WORD = r"(?:19|20)\d\d"
 _DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}"
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS}|"
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS}|"
           rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
-image")."""
+image", "from the first to the second image")."""
 _ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(ORDINALS)})\b"
                     rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
@@ -66,6 +66,25 @@ _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,
                     r"(?:to|until|till|through) the (?:last|latest|newest|most recent|final)\b|"
                     r"\b(?:from|between) (?:19|20)\d\d (?:to|until|till|through|and) "
                     r"(?:19|20)\d\d\b")
+_BASELINE = re.compile(
+    rf"\b(?:since|(?:as )?compared (?:with|to)|in comparison (?:with|to)|relative to|"
+    rf"(?<!other )(?<!rather )than(?: (?:in|on|at|for))?|versus|vs\.?|against|"
+    rf"(?:not|never|nt|no longer) (?:there |present |visible |seen |standing )?(?:in|on)|"
+    rf"(?:absent|missing) (?:from|in|on))\s+"
+    rf"((?:the\s+)?(?:(?:{'|'.join(ORDINALS)}|{_TIME_WORDS}|{_MODAL_WORDS})\s+{_NOUN}\b|"
+    rf"(?:the\s+)?(?:{'|'.join(ORDINALS)}|{_TIME_WORDS})\b(?=\s*(?:[?.!,;]|$))|"
+    rf"(?:the\s+)?{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b|(?:the\s+)?(?:{_DATE_WORDS})\b))")
+"""A scene named as the baseline of a comparison ("new buildings since the first photo", "how
+much is newly developed compared with the earlier image", "new since 2019", "damaged in image b
+relative to image a", "new roads that were not there in the first image"): the comparison
+spans it and the scene(s) compared with it."""
+_GREW_IN = re.compile(
+    rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
+    rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost)\b[^.?!;]{{0,20}}\b(?:in|by|on) "
+    rf"(?:the )?(?:later|newer|newest|latest|second|2nd|last|recent|current|post[\w-]*|after) "
+    rf"{_NOUN}\b")
+"""A change said of the later of two scenes ("by how much did the paved surface expand in
+the later image"): the later scene against the earlier one, both."""
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b|"
@@ -168,6 +187,32 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
+    if n == 2 and _GREW_IN.search(norm):
+        return []  # "did the paved surface expand in the later image": the pair
+    if (bases := [m.group(1) for m in _BASELINE.finditer(norm)]) and (
+            n == 2 or set(_picks(norm, scenes, roles)) <= set(_picks(_as_refs(bases), scenes,
+                                                                    roles))):
+        return []  # the baseline of a comparison: it and what it is compared with
+    return _picks(norm, scenes, roles)
+
+
+def _as_refs(bases: list[str]) -> str:
+    """Baseline phrases as scene references of their own ("2019" -> "the 2019 image")."""
+    return " . ".join(f"{'' if b.startswith('the ') else 'the '}{b} image" for b in bases)
+
+
+def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
+    """The index of the one scene of a pair named as the baseline of a comparison ("new
+    since 2019", "compared with the earlier image"): the "before" scene; else None."""
+    norm = " ".join(re.findall(r"[a-z0-9]+|[.?!,;]", text.lower()))
+    bases = [m.group(1) for m in _BASELINE.finditer(norm)]
+    picked = _picks(_as_refs(bases), scenes, False) if bases else []
+    return picked[0] if len(picked) == 1 and len(scenes) == 2 else None
+
+
+def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> list[int]:
+    """The scenes :func:`referenced` reads in ``norm`` (statements taken out)."""
+    n = len(scenes)
     norm = _ROLE_IS.sub(" ", _AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()

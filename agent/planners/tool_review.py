@@ -61,9 +61,13 @@ NAMED = {"segment": re.compile(r"\bsegment(?:er|ation)\b|"
          "describe_scene": re.compile(r"\bdescri(?:be|ption)\b"),
          "map_water": re.compile(r"\binundat\w*|\bwater (?:extent|mask)\b|"
                                  r"\bflood(?:ed|ing)? (?:extent|area)\b"),
-         "estimate_biomass": re.compile(r"\bagb\b|\bbiomass\b")}
+         "estimate_biomass": re.compile(
+             r"\bagb\b|\bbiomass\b|\bwood volume\b|\bcarbon (?:lost|loss|stocks?|stored|storage|"
+             r"content|density|released|emitted)\b|\b(?:lost|loss of|stored|released?|much|"
+             r"above[\s-]?ground) carbon\b")}
 """A tool the request names outright is not left out ("with the segmenter", "mark every pixel
-that belongs to a greenhouse roof", "a detailed description", "the inundation extent")."""
+that belongs to a greenhouse roof", "a detailed description", "the inundation extent", "the
+carbon lost": carbon is biomass for the planner's rules)."""
 MIN_WORDS = 12
 """Shorter requests are left as the rules plan them: a few words ("metadata pls", "boxes for
 every plane pls: apron.tif") give the model too little to go on, and its "no tool" label then

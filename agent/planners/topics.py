@@ -73,6 +73,29 @@ _NEW_OR_GONE = re.compile(
 """Objects that appeared or went between the two dates ("which crosswalks are new")."""
 
 
+_EVENT = re.compile(r"\b(?:new|newly [a-z]+|recently [a-z]+|demolished|destroyed|collapsed|"
+                    r"missing|lost|removed|added|vanished|damaged)\s+((?:[a-z-]+\s+){0,2}?"
+                    r"[a-z-]+)\b")
+
+
+_ASKED = re.compile(r"\b(?:show|find|point out|count|mark|locate|highlight|identify|list|detect|"
+                    r"map|outline|spot|flag|how many|number of|where are|which are)\s+(?:me\s+)?"
+                    r"(?:(?:the|all|any|every|of the)\s+)*$")
+
+
+def event_objects(text: str, vocab: Vocabulary, asked: bool = False) -> str | None:
+    """The objects a request calls new or gone ("the new buildings", "destroyed homes"), as
+    written; else None. Over a pair they are the change; of one scene no step tells them.
+    ``asked``: only objects an ask names ("show the new buildings", "how many destroyed
+    homes"), not those a question mentions ("are boats using the new jetty?")."""
+    for m in _EVENT.finditer(text):
+        if asked and not _ASKED.search(text, max(0, m.start() - 40), m.start()):
+            continue
+        if (found := vocab.class_pattern.search(m.group(1))) is not None:
+            return found.group(0)
+    return None
+
+
 _NO_TARGET = frozenset((
     "water", "lake", "lakes", "pond", "ponds", "canopy", "snow", "ice", "flood", "floodwater",
     "floodwaters", "land", "ground", "surface", "it", "they", "things", "anything", "something",

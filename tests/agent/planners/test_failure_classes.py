@@ -111,6 +111,19 @@ def test_unplanned_and_out_of_scope_parts_are_reported(planner: OfflinePlanner) 
     assert "download" in plan.not_done[0]
 
 
+def test_new_objects_of_one_scene_are_found_and_said_untold(planner: OfflinePlanner) -> None:
+    """"Point out the new buildings" of one scene: the buildings are found, and the plan says
+    which of them are new needs an earlier scene; a question that only mentions a new object
+    ("are boats using the new jetty?") is no such ask."""
+    plan = planner.plan("Point out the new buildings.", [Scene(path="town.tif")])
+    assert _tools(plan) == ["detect_objects"]
+    assert len(plan.not_done) == 1 and "earlier scene" in plan.not_done[0]
+    plan = planner.plan("Are boats using the new jetty?", [Scene(path="harbour.tif")])
+    assert not any("earlier scene" in x for x in plan.not_done)
+    pair = planner.plan("Point out the new buildings.", [Scene(path="a.tif"), Scene(path="b.tif")])
+    assert _tools(pair) == ["detect_changes"] and pair.not_done == []
+
+
 def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> None:
     plan = planner.plan("Map the water in s2.tif and give me its area in hectares.")
     assert plan.not_done == []

@@ -28,3 +28,12 @@ def test_dates_that_disagree_are_said_not_reordered() -> None:
                         "the first image as before and the second as after", notes.append)
     assert [s.path for s in pair] == ["f_2021.tif", "f_2019.tif"]
     assert len(notes) == 1 and "f_2021.tif" in notes[0] and "looks newer" in notes[0]
+
+
+def test_the_baseline_of_a_comparison_is_before() -> None:
+    """"new since 2019" names the earlier scene though the later is mentioned first."""
+    notes: list[str] = []
+    pair = ordered_pair([SceneRef("x_2021.tif", None), SceneRef("x_2019.tif", None)],
+                        "how many buildings are in the 2021 image, and how many of them are new "
+                        "since 2019?", notes.append)
+    assert [s.path for s in pair] == ["x_2019.tif", "x_2021.tif"] and notes == []

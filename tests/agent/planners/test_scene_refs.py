@@ -73,3 +73,35 @@ def test_coordinated_months_and_years_pick_each_scene_named() -> None:
             ("what about the may 2021 one?", dated, [0]),
             ("the flood of may 2021 hit the town; compare the images", dated, [])):
         assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == picked
+
+
+def test_the_baseline_of_a_comparison_keeps_both_scenes() -> None:
+    """A scene named as what another is compared with ("since the first photo", "compared
+    with the earlier image", "not there in the first image") picks no single scene; a growth
+    said of the later scene compares it with the earlier one."""
+    vocab = get_vocabulary()
+    scenes = [("t_2016.tif", None), ("t_2021.tif", None)]
+    for text in ("show me where new buildings have come up since the first photo",
+                 "what share is newly developed compared with the earlier image?",
+                 "how much forest was lost from the first to the second image?",
+                 "point out new roads that were not there in the first image",
+                 "how many buildings are in the 2021 image, and how many are new since 2016?",
+                 "by how much did the paved surface expand in the later image?"):
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == []
+    for text, picked in (("count the cars in the first photo", [0]),
+                         ("are there more ships than boats in the second image?", [1])):
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == picked
+    three = [("a_2015.tif", None), ("a_2018.tif", None), ("a_2021.tif", None)]
+    since = read_request("which buildings are new since the first image?", vocab.corrector)
+    assert scene_refs.referenced(since.norm, three) == []
+    pair = read_request("in the 2021 image, count the ships, compared with the 2015 image",
+                        vocab.corrector)
+    assert scene_refs.referenced(pair.norm, three) == [0, 2]
+
+
+def test_the_baseline_scene_is_before() -> None:
+    scenes = [("x_2021.tif", None), ("x_2019.tif", None)]
+    assert scene_refs.baseline("How many are new since 2019?", scenes) == 1
+    assert scene_refs.baseline("How many are in the first image compared with the second?",
+                               scenes) == 1
+    assert scene_refs.baseline("Compare the two images.", scenes) is None
