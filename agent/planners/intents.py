@@ -220,7 +220,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         topics.labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
-    if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest) lengths?\b", t) \
+    if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest)( [a-z]+){0,2}?"
+                 r" lengths?\b|\blengths? of the (longest|shortest)\b", t) \
             and a.classes and not a.has_filter:
         a.statistic = "length"  # "average length of the ships" is a length, not an area
     elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"

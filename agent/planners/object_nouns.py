@@ -67,6 +67,8 @@ _NO_NOUN = frozenset(("on", "in", "at", "up", "out", "off", "for", "to", "from",
 """Words after a count that name nothing ("our aerial count on opening Sunday")."""
 
 
+_LEFT = frozenset(("rest", "remainder", "others", "remaining"))
+"""What a filter leaves ("ignore buildings under 50 m2 and count the rest"): no noun."""
 _PLURAL_MODIFIERS = frozenset(("sports", "arms", "goods", "customs", "works", "glass",
                                "athletics"))
 """Words ending in s that modify the noun after them ("sports fields", "athletics tracks")."""
@@ -77,7 +79,8 @@ def _noun(words: list[str], vocab: Vocabulary) -> tuple[str | None, int]:
     if words[0] in _PEOPLE:
         return "person", 1  # "count the people in these frames" (a population is declined)
     if words[0] in vocab.not_objects or words[0] in vocab.label_stopwords or ADVERB.search(
-            words[0]) or words[0] in _VERB_AFTER or words[0] in _NO_NOUN or words[0] in _SELF or (
+            words[0]) or words[0] in _VERB_AFTER or words[0] in _NO_NOUN or words[0] in _SELF or \
+            words[0] in _LEFT or (
             participle(words[0]) and (len(words) == 1 or words[1] in _NO_NOUN)):
         return None, 0  # "how many pass that size", "how many ended up", "the count on Sunday"
     if len(words) > 1 and singular(words[0]) != words[0] and words[0] not in SAME_PLURAL and \

@@ -53,6 +53,11 @@ _NEGATION = re.compile(r"\b(?:not|no|except|excluding|exclude|without|ignore|ign
                        r"apart from|besides|but not|skip|skipping)\s+(?:the\s+|any\s+|all\s+)?$")
 
 
+_SIZED = re.compile(r"\s+(?:that are |which are )?(?:under|below|smaller than|less than|over|above|"
+                    r"larger than|bigger than|shorter than|longer than)\s+(?:\d|an?\b|half\b)")
+"""A size after a negated class ("ignore buildings under 50 m2"): a filter of that class."""
+
+
 _NOT_HEADS = frozenset(("across", "does", "this", "thus", "was", "has", "is", "its", "always",
                         "perhaps", "towards", "besides", "unless", "whereas"))
 """Words in -s after a hyphenated class that head no compound ("semi-trucks across ...")."""
@@ -96,8 +101,9 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         head = re.match(r"\s+([a-z]{3,}(?<!s)s)\b", text[m.end():])  # a plural noun after it
         if m.group(0).endswith("s") and re.match(r"\s+(?:its|their|his|her)\b", text[m.end():]):
             continue  # a verb: "rubber sheds its leaves", "the block houses their offices"
-        if not name or _NEGATION.search(before) or any(p.match(text, m.end()) for c, p in
-                                                       _MODIFIED.items() if c in ("", name)) or (
+        negated = _NEGATION.search(before) and not _SIZED.match(text, m.end())
+        if not name or negated or any(p.match(text, m.end()) for c, p in
+                                      _MODIFIED.items() if c in ("", name)) or (
                 name == "building" and _USE_BEFORE.search(before)) or (before.endswith("-")
                                                                        and not re.search(
                 r"\b(?:and|or|to)-$", before) and head and head.group(1) not in _NOT_HEADS):
@@ -245,10 +251,29 @@ def numerals(text: str, vocab: Vocabulary) -> str:
     "one acre" -> "1 acre"), so size filters and thresholds read them."""
     words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
     pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
-    text = re.sub(r"\b(above|below|over|under|than|exceeding|at|of|to|threshold|cut[\s-]?off)\s+"
-                  r"zero\b", lambda m: m.group(1) + " 0".ljust(len(m.group(0)) - len(m.group(1))),
-                  text)
+    text = re.sub(r"\b(above|below|over|under|than|exceeds?|exceeding|exceeded|at|of|to|threshold|"
+                  r"cut[\s-]?off)\s+zero\b(?!\s+point)",
+                  lambda m: m.group(1) + " 0".ljust(len(m.group(0)) - len(m.group(1))), text)
+    text = _DECIMAL.sub(lambda m: f"{m.group(1) + ' ' if m.group(1) else ''}0." + "".join(
+        str(_DIGITS.index(d)) for d in (m.group(2), m.group(3)) if d), text)
+    text = _HALF.sub(lambda m: f"{m.group(1) or m.group(3) or ''}"
+                           f"{_FRACTIONS[m.group(2) or m.group(4)]}", text)
     return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
+
+
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_DIGIT = "|".join(_DIGITS)
+_DECIMAL = re.compile(rf"\b(?:zero|nought|naught|(above|below|over|under|than|exceeds?|exceeding|"
+                      rf"of|is|at) )\s*point ({_DIGIT})(?: ({_DIGIT}))?\b")
+"""A decimal in words ("zero point three" -> 0.3, "above point two five" -> above 0.25)."""
+_FRACTIONS = {"half": "0.5", "quarter": "0.25"}
+_HALF = re.compile(r"\b((?:above|below|over|under|than|exceeds?|exceeding|of|at) )?(?:an?\s+)?"
+                   r"(half|quarter)(?:\s+of)?(?:\s+an?)?\b(?=[\s-]*(?:met(?:er|re)s?\b|m\b|"
+                   r"hectares?|ha\b|acres?|kilomet|km\b|feet|foot|ft\b))|"
+                   r"\b((?:above|below|over|under|than|exceeds?|exceeding) )(?:an?\s+)?(half)\b"
+                   r"(?=\s*(?:[.,;?!]|$|(?:counts?|is|as|and)\b))")
+"""A half or a quarter before a unit ("half a metre", "a quarter of a hectare") or as a
+threshold ("NDVI higher than a half")."""
 
 
 def word_number(token: str, vocab: Vocabulary) -> int | None:

@@ -117,3 +117,24 @@ def test_names_inside_a_sentence_are_not_typos() -> None:
     req = read_request("Map the burn scar of the Carr Fire. Carr shows cars.", V.corrector)
     assert "the carr fire" in req.norm and ("carr", "car") not in req.corrections
     assert read_request("count the shipps", V.corrector).corrections == [("shipps", "ships")]
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ("keep ponds over half a hectare", "keep ponds over 0.5 hectare"),
+    ("a quarter of a hectare", "0.25 hectare"),
+    ("ndvi higher than a half, and", "ndvi higher than 0.5, and"),
+    ("where ndwi exceeds zero", "where ndwi exceeds 0   "),
+    ("greater than zero point three five", "greater than 0.35"),
+    ("above point two", "above 0.2"),
+    ("cut the field in half.", "cut the field in half."),  # no threshold, no unit
+    ("half of the scene is water", "half of the scene is water"),
+    ("the point three roads meet", "the point three roads meet"),
+])
+def test_numbers_in_words_become_digits(text: str, written: str) -> None:
+    assert slots.numerals(text, V) == written
+
+
+def test_a_negated_class_with_a_size_is_a_filter() -> None:
+    assert slots.find_classes(norm("Ignore buildings under 50 square metres and count the rest."),
+                              V) == ["building"]
+    assert slots.find_classes(norm("Count the cars, ignore the trucks."), V) == ["vehicle"]
