@@ -104,6 +104,9 @@ class OfflinePlanner:
         if a.declined:
             return self._decline_or_rest(request, scenes, paths, a.declined)
         leaned = tool_review.lean(a, leaning, len(paths), req.norm, vocab)
+        sensors = [m for _, m in moded] if len(paths) == 2 else []
+        if pair_rules.across_sensors(a, req.norm, sensors):  # radar against optical
+            leaned = [t for t in leaned if t != "detect_changes"]
         if files.zones is not None and not (a.indices or a.biomass):
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:

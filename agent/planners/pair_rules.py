@@ -96,6 +96,27 @@ def objects_before(target: str | None, t: str, vocab: Vocabulary) -> bool:
         for m in _SHARE.finditer(t)))
 
 
+_COMPARED = re.compile(r"\b(?:compar\w*|versus|vs|against|differ\w*|between|which (?:one|image|"
+                       r"scene) has)\b")
+_FLOODED = re.compile(r"\b(?:flood\w*|inundat\w*|normal|usual|reference|baseline|permanent|beyond|"
+                      r"extra|additional|outside)\b")
+
+
+def across_sensors(a: Analysis, t: str, modalities: list[str | None]) -> bool:
+    """Water compared between a radar and an optical scene ("compare the water extent between
+    the radar image and the optical one"): a water map of each, not a change map - the two
+    sensors see water differently, so their difference is no change. A change said in words
+    ("new water", "lost", flood water beyond the normal river) stays a change. Returns whether
+    the change was dropped."""
+    if a.change_target == "water" and not a.change_event and _COMPARED.search(t) and not \
+            _FLOODED.search(t) and "sar" in modalities and any(
+            m in ("rgb", "multispectral", "panchromatic") for m in modalities):
+        a.change = a.change_map = False
+        a.change_target, a.water = None, True
+        return True
+    return False
+
+
 def counted_scene(t: str, before: SceneRef, after: SceneRef) -> SceneRef:
     """The scene whose objects are counted beside a pair's change: the earlier one, unless the
     count names the later ("how many buildings are in the 2021 image, and how many of them are

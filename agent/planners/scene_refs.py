@@ -47,6 +47,11 @@ _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|{'|'.join(ORDINALS)}
 image", "from the first to the second image")."""
 _ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(ORDINALS)})\b"
                     rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
+_MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
+_COUNTS = ("two", "three", "four", "five")
+_FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
+                      rf"{_NOUN}s\b")
+"""Several scenes by order ("the last two images", "the first three scenes")."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
 _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}")
@@ -78,6 +83,14 @@ _BASELINE = re.compile(
 much is newly developed compared with the earlier image", "new since 2019", "damaged in image b
 relative to image a", "new roads that were not there in the first image"): the comparison
 spans it and the scene(s) compared with it."""
+_EXCEPT = re.compile(
+    rf"\b(?:skip(?:ping)?|except(?: for)?|all but|other than|excluding|exclude|apart from|"
+    rf"ignore|ignoring|leave out|leaving out|besides)\s+"
+    rf"((?:the\s+)?(?:(?:{'|'.join(ORDINALS)}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
+    rf"(?=\s*(?:[?.!,;]|$|and\b)))|(?:{_DATE_WORDS})(?:\s+{_NOUN})?\b|"
+    rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b))")
+"""A scene left out ("skip the first file", "all but the first image", "except the 2019
+one"): the others are analysed."""
 _GREW_IN = re.compile(
     rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
     rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost)\b[^.?!;]{{0,20}}\b(?:in|by|on) "
@@ -184,6 +197,10 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     n = len(scenes)
     if n < 2:
         return []
+    left_out = set(_picks(_as_refs([m.group(1) for m in _EXCEPT.finditer(norm)]), scenes, roles))
+    if left_out:  # "skip the first file and count the trucks in the others"
+        rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
+        return sorted(rest) if rest else []
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
@@ -220,6 +237,11 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         i = ORDINALS[m.group(1)]
         if i < n:
             picked.add(n - 1 if i < 0 else i)
+    if n % 2 and _MIDDLE.search(norm):
+        picked.add(n // 2)  # "the middle image" of three
+    for m in _FIRST_N.finditer(norm):  # "the last two images"
+        k = min(n, int(m.group(2)) if m.group(2).isdigit() else _COUNTS.index(m.group(2)) + 2)
+        picked |= set(range(k) if m.group(1) in ("first", "earliest") else range(n - k, n))
     for m in _NUMBERED.finditer(norm):
         token = m.group(1)
         index = int(token) - 1 if token.isdigit() else _letter_index(token, paths)

@@ -26,11 +26,15 @@ _WHICH_HAVE = re.compile(
     + r")?|" + _FILES + r")|(?P<images>(?:images|photos|pictures|tiles|scenes|chips|frames) ))"
     r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
     r"are of |(?P<are>are) (?:mostly |mainly |largely )?)" + _THING)
-_AMONG = re.compile(r"\bamong\b[^.?!;]{0,120}?\bhow many (?:of them )?(?:contain|show|have|"
-                    r"(?P<are>are))" + _THING)
+_AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
+                    r"(?:(?:these|the|my|our|those|all) )?"
+                    r"(?:(?!(?:in|on|at|from|across)\b)\w+ ){0,3}?"
+                    r"(?:images|photos|pictures|tiles|scenes|chips|frames)\b"
+                    r"[^.?!;]{0,40}?)\bhow many (?:of them )?(?:contains?|shows?|has|have|depicts?|"
+                    r"features?|includes?|(?P<are>are))" + _THING)
 """A yes/no question over a set ("which of these village chips contain a sports pitch?",
 "which of a.png, b.png and c.png are farmland?", "among a.tif, b.tif and c.tif, how many are
-forest?")."""
+forest?", "out of these tiles, how many show an airport?")."""
 _IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
                         r"patches|candidates|ones|squares) )?\s*$|xfilex")
 """The set "which of ... are X" asks of, when it is images ("these", "the 12 tiles", files)."""

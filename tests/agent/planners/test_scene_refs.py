@@ -105,3 +105,19 @@ def test_the_baseline_scene_is_before() -> None:
     assert scene_refs.baseline("How many are in the first image compared with the second?",
                                scenes) == 1
     assert scene_refs.baseline("Compare the two images.", scenes) is None
+
+
+def test_scenes_by_position_and_left_out() -> None:
+    vocab = get_vocabulary()
+    three = [("y_2019.tif", None), ("y_2020.tif", None), ("y_2021.tif", None)]
+    for text, picked in (("on the middle image, how many planes are there?", [1]),
+                         ("detect the planes in the last two images", [1, 2]),
+                         ("count ships in the first two scenes", [0, 1]),
+                         ("skip the first file and count trucks in the others", [1, 2]),
+                         ("count the cars in every image except the first", [1, 2]),
+                         ("map water in all scenes excluding 2020", [0, 2]),
+                         ("ignore the first 10 rows of pixels and count trucks", [])):
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, three) == picked
+    compared = read_request("what objects appear in the later image but not in the earlier one?",
+                            vocab.corrector)
+    assert scene_refs.referenced(compared.norm, three[:2]) == []
