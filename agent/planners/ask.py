@@ -86,6 +86,12 @@ _TRAINING_SET = re.compile(r"^\s*(?:for|to (?:build|make|train|grow|extend|label
                            r"(?:set|data|dataset|chips|labels)\b[^,:;.?!]{0,30}[,:]")
 """A purpose that opens a sentence ("for our kiln detector's training set, sort ..."): it
 asks for no detector."""
+_DONE_BUT = re.compile(r"^\s*(?:i|we|our (?:team|office|lab|group)|the (?:team|office|lab))\s+"
+                       r"(?:(?:have|has|had|already|also|once)\s+)?(?:ran|run|did|done|made|"
+                       r"produced|built|used|completed|finished|conducted|carried out|mapped|"
+                       r"computed|estimated|measured|surveyed|counted)\b[^.?!;]{0,160}?,?\s+but\b")
+"""Work done before that opens a sentence ("we ran a biomass campaign last year and produced
+carbon maps, but this question is different: ..."): context for the ask after "but"."""
 _LATER_USE = re.compile(r"(?:,\s*|\s)so (?:that )?(?:(?:the|our|my|their|local) )?(?:[a-z]+ ){1,2}?"
                         r"(?:can|could|may|might|will)\b[^.?!;]*")
 _PURPOSE = re.compile(
@@ -125,7 +131,21 @@ def background_spans(norm: str) -> list[Span]:
     if len(spans) < 2:
         return _openers(norm, spans) + since
     return [(a, b) for a, b in statement_spans(norm) if "xfilex" not in norm[a:b]
-            and not _SLOT.search(norm[a:b])] + _openers(norm, spans) + since
+            and (not _SLOT.search(norm[a:b]) or _reported(norm[a:b]))] + _openers(
+        norm, spans) + since
+
+
+_INDEX_MOVED = re.compile(r"\b(?:ndvi|ndwi|mndwi|nbr|ndsi|ndbi|savi|evi)\b (?:values? )?(?:has |"
+                          r"have |had )?(?:fell|fallen|dropped|rose|risen|increased|decreased|"
+                          r"declined|jumped|plummeted|surged|soared|collapsed|recovered|"
+                          r"crashed)\b")
+
+
+def _reported(sentence: str) -> bool:
+    """A reported movement of an index with no argument ("ndvi fell sharply across the region
+    in 2022 according to the ministry"): context, though it names an index."""
+    return _INDEX_MOVED.search(sentence) is not None and not re.search(
+        r"(?<![\w-])\d", _YEAR.sub(" ", sentence))
 
 
 _SINCE = re.compile(r"\b(?:taken|acquired|captured|flown|shot|recorded|collected|each|every|"
@@ -154,7 +174,7 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
     "sentinel-2", are no numbers there)."""
     out: list[Span] = []
     for a, b in spans:
-        for pattern in (_ROLE, _BEFORE, _TRAINING_SET):
+        for pattern in (_ROLE, _BEFORE, _TRAINING_SET, _DONE_BUT):
             m = pattern.search(norm[a:b])
             if m and not _NUMBER_OR_FILE.search(_YEAR.sub(" ", m.group(0))):  # a year: no arg
                 out.append((a + m.start(), a + m.end()))

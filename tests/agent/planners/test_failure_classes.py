@@ -48,6 +48,14 @@ def test_a_role_clause_is_no_ask(planner: OfflinePlanner) -> None:
     assert _tools(plan) == ["detect_objects"]
 
 
+def test_work_done_before_but_is_context(planner: OfflinePlanner) -> None:
+    """"we ran a biomass campaign ..., but" opens the ask with what was done: no biomass."""
+    plan = planner.plan("We ran a biomass campaign last year and produced carbon maps, but "
+                        "this question is different: what land cover classes are present in "
+                        "this tile: forest, cropland, urban or water?", [Scene(path="tile.tif")])
+    assert "classify_scene" in _tools(plan) and "estimate_biomass" not in _tools(plan)
+
+
 # --- arguments in words -------------------------------------------------------------------
 
 
