@@ -41,11 +41,13 @@ OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
 _THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|how many (?:are|"
                     r"were|have|remain))\b")
 """A filter refers back to the objects found before ("now only the ones bigger than 200 m²")."""
-_VAGUE_SIZE = re.compile(r"\b(?:only|just|keep) (?:the )?(?:big|large|bigger|larger|biggest|"
+_VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|leave out|without) "
+                         r"(?:the )?(?:big|large|bigger|larger|biggest|"
                          r"largest|small|smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b"
                          r"(?!\s+than)", re.IGNORECASE)
 _IN_UNITS = re.compile(r"^\W*(?:and|ok|okay|now|then|so)?\W*(?:(?:give|show|tell) (?:me )?"
-                       r"(?:it|that|the (?:area|total|same))\s+|what (?:is|s) (?:that|it)\s+|"
+                       r"(?:it|that|the (?:area|total|same)|(?:their|its|the) (?:total |combined )?"
+                       r"area)\s+|what (?:is|s) (?:that|it)\s+|"
                        r"the area\s+)?(?:in|as)\s+[a-z0-9 .]{1,20}\W*(?:please)?\W*$")
 """A request for the last figure in another unit ("and in hectares?", "give it in acres")."""
 _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(image|scene|one|"
@@ -53,10 +55,12 @@ _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(imag
                    r"\b(image|scene)\s*(\d+|[a-e])\b|"
                    r"^\W*(?:and|now|ok|okay|then)?\W*(?:(?:and|now|then) )?(?:what about|"
                    r"how about|and for|and on|now for|now on|now do|do it for|do it on|do that for|"
-                   r"do that on|and with|now with|try|next|then|and|now|also|"
+                   r"do that on|and with|now with|try|next|then|and|now|also|run it on|"
+                   r"do(?= (?:the|it|that|this|all|both|every|each)\b)|"
                    r"the same (?:for|on|with))\b"
                    r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
-                   r"radar|optical|sar|them|others|rest)s?\b(?:\s+(?:too|as well|also|please|"
+                   r"radar|optical|sar|them|others|rest|oldest|newest|latest|earliest|middle)s?"
+                   r"\b(?:\s+(?:too|as well|also|please|"
                    r"instead|then))?\W*$", re.IGNORECASE)
 """A request to run the previous one on another scene ("same for the second image", "what about
 the radar one?", "now do it for the 2019 one")."""

@@ -54,8 +54,11 @@ _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|
 """Several scenes by order ("the last two images", "the first three scenes")."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
-_OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}")
-_NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}")
+_END = r"(?=\s*(?:[?.!,;]|$))"
+_OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe (?:oldest|earliest)"
+                  rf"\b{_END}")
+_NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
+                  rf"\bthe (?:newest|latest|most recent)\b{_END}")
 _EVENT = r"(?:[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|earthquake|hurricane|cyclone))?"
 _PRE = re.compile(rf"\b(?:pre{_EVENT}|before)\b{_COORD}")
 _POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")

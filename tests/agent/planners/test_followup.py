@@ -45,6 +45,7 @@ def test_a_new_request_is_no_follow_up(planner: OfflinePlanner) -> None:
                                                    "min_confidence": 0.8}),
     ("and in hectares?", {"statistic": "area", "units": "ha"}),
     ("give it in acres", {"statistic": "area", "units": "acre"}),
+    ("give me their total area in acres", {"statistic": "area", "units": "acre"}),
 ])
 def test_filters_and_units_measure_the_last_result_again(
         planner: OfflinePlanner, request_text: str, args: dict[str, Any]) -> None:
@@ -63,6 +64,10 @@ def test_filters_and_units_measure_the_last_result_again(
     ("redo it on the S1 file", [0]),
     ("ok, now the other two images", [0, 1]),
     ("same thing for all of them", [0, 1, 2]),
+    ("do the last two images too", [1, 2]),
+    ("and for the oldest?", [0]),
+    ("what about the middle image?", [1]),
+    ("now skip the 2019 one and do the rest", [1, 2]),
 ])
 def test_the_scenes_a_follow_up_names(planner: OfflinePlanner, request_text: str,
                                       indices: list[int]) -> None:
@@ -77,3 +82,12 @@ def test_a_new_request_with_a_size_is_no_filter(planner: OfflinePlanner) -> None
     for text in ("count the buildings bigger than 100 m2 in a.tif",
                  "count only the buildings bigger than 100 m2 in a.tif"):
         assert resolve_followup(text, [TURN], SCENES, planner) is None
+
+
+def test_a_vague_size_or_a_question_is_no_repeat(planner: OfflinePlanner) -> None:
+    """"drop the small ones" gives no size: declined with how to say one; "do you see ships in
+    the first image?" asks anew."""
+    follow = resolve_followup("drop the small ones", [TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None and "no size" in follow.plan.declined
+    assert resolve_followup("do you see ships in the first image?", [TURN], SCENES,
+                            planner) is None
