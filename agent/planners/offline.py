@@ -188,7 +188,6 @@ _HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}
 values per date and their trend."""
 
 
-
 def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
     """The sentence of ``raw`` that carries one of ``intents``, an ask before a statement
     (else the whole request)."""

@@ -1,9 +1,10 @@
 """Whether two scenes are a before/after pair, and which is "before": the order the analyst
 gave, never a silent reorder.
 
-Role words next to the names or in them (pre/post, before/after, t0/t1) and years written in
-the request ("from 2018 to 2021") say the order; else the order the scenes were given. When
-the file-name dates disagree with that order, a note says so and names both files.
+Role words next to the names or in them (pre/post, before/after, t0/t1), the baseline of a
+comparison ("new since 2019") and years written in the request ("from 2018 to 2021") say the
+order; else the order the scenes were given. When the file-name dates disagree with that order,
+a note says so and names both files.
 """
 
 from __future__ import annotations

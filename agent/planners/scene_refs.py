@@ -31,6 +31,7 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0, "latter": -1}
 """Ordinal words -> index of the scene in the order given (-1: the last); also used by the
 chat follow-ups ("same for the second image")."""
+_ORDINAL = "|".join(ORDINALS)
 _MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
                 r"true colou?r|aerial|hyperspectral|hsi|aviris")
 _TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
@@ -40,21 +41,22 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _MONTH_WORD = "|".join(_MONTHS)
 _YEAR_WORD = r"(?:19|20)\d\d"
 _DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}"
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|{'|'.join(ORDINALS)}|{_MODAL_WORDS}|"
+_END = r"(?=\s*(?:[?.!,;]|$))"
+"""A reference word that ends its clause ("count the ships in the first.")."""
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|{_ORDINAL}|{_MODAL_WORDS}|"
           rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({'|'.join(ORDINALS)})\b"
-                    rf"(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
-_MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|(?=\s*(?:[?.!,;]|$)))")
+_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({_ORDINAL})\b"
+                    rf"(?:{_COORD}|{_END})")
+_MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|{_END})")
 _COUNTS = ("two", "three", "four", "five")
 _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
                       rf"{_NOUN}s\b")
 """Several scenes by order ("the last two images", "the first three scenes")."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
-_END = r"(?=\s*(?:[?.!,;]|$))"
 _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe (?:oldest|earliest)"
                   rf"\b{_END}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
@@ -79,8 +81,8 @@ _BASELINE = re.compile(
     rf"(?<!other )(?<!rather )than(?: (?:in|on|at|for))?|versus|vs\.?|against|"
     rf"(?:not|never|nt|no longer) (?:there |present |visible |seen |standing )?(?:in|on)|"
     rf"(?:absent|missing) (?:from|in|on))\s+"
-    rf"((?:the\s+)?(?:(?:{'|'.join(ORDINALS)}|{_TIME_WORDS}|{_MODAL_WORDS})\s+{_NOUN}\b|"
-    rf"(?:the\s+)?(?:{'|'.join(ORDINALS)}|{_TIME_WORDS})\b(?=\s*(?:[?.!,;]|$))|"
+    rf"((?:the\s+)?(?:(?:{_ORDINAL}|{_TIME_WORDS}|{_MODAL_WORDS})\s+{_NOUN}\b|"
+    rf"(?:the\s+)?(?:{_ORDINAL}|{_TIME_WORDS})\b{_END}|"
     rf"(?:the\s+)?{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b|(?:the\s+)?(?:{_DATE_WORDS})\b))")
 """A scene named as the baseline of a comparison ("new buildings since the first photo", "how
 much is newly developed compared with the earlier image", "new since 2019", "damaged in image b
@@ -89,7 +91,7 @@ spans it and the scene(s) compared with it."""
 _EXCEPT = re.compile(
     rf"\b(?:skip(?:ping)?|except(?: for)?|all but|other than|excluding|exclude|apart from|"
     rf"ignore|ignoring|leave out|leaving out|besides)\s+"
-    rf"((?:the\s+)?(?:(?:{'|'.join(ORDINALS)}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
+    rf"((?:the\s+)?(?:(?:{_ORDINAL}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
     rf"(?=\s*(?:[?.!,;]|$|and\b)))|(?:{_DATE_WORDS})(?:\s+{_NOUN})?\b|"
     rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b))")
 """A scene left out ("skip the first file", "all but the first image", "except the 2019

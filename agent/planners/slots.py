@@ -255,14 +255,13 @@ def numerals(text: str, vocab: Vocabulary) -> str:
                   r"cut[\s-]?off)\s+zero\b(?!\s+point)",
                   lambda m: m.group(1) + " 0".ljust(len(m.group(0)) - len(m.group(1))), text)
     text = _DECIMAL.sub(lambda m: f"{m.group(1) + ' ' if m.group(1) else ''}0." + "".join(
-        str(_DIGITS.index(d)) for d in (m.group(2), m.group(3)) if d), text)
+        str(vocab.numbers.get(d, 0)) for d in (m.group(2), m.group(3)) if d), text)  # zero: 0
     text = _HALF.sub(lambda m: f"{m.group(1) or m.group(3) or ''}"
                            f"{_FRACTIONS[m.group(2) or m.group(4)]}", text)
     return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
 
 
-_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_DIGIT = "|".join(_DIGITS)
+_DIGIT = "zero|one|two|three|four|five|six|seven|eight|nine"
 _DECIMAL = re.compile(rf"\b(?:zero|nought|naught|(above|below|over|under|than|exceeds?|exceeding|"
                       rf"of|is|at) )\s*point ({_DIGIT})(?: ({_DIGIT}))?\b")
 """A decimal in words ("zero point three" -> 0.3, "above point two five" -> above 0.25)."""

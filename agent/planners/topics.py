@@ -73,11 +73,10 @@ _NEW_OR_GONE = re.compile(
 """Objects that appeared or went between the two dates ("which crosswalks are new")."""
 
 
-_EVENT = re.compile(r"\b(?:new|newly [a-z]+|recently [a-z]+|demolished|destroyed|collapsed|"
-                    r"missing|lost|removed|added|vanished|damaged)\s+((?:[a-z-]+\s+){0,2}?"
-                    r"[a-z-]+)\b")
-
-
+_CALLED_NEW = re.compile(r"\b(?:new|newly [a-z]+|recently [a-z]+|demolished|destroyed|"
+                         r"collapsed|missing|lost|removed|added|vanished|damaged)\s+"
+                         r"((?:[a-z-]+\s+){0,2}?[a-z-]+)\b")
+"""Objects called new or gone ("the new buildings", "destroyed homes")."""
 _ASKED = re.compile(r"\b(?:show|find|point out|count|mark|locate|highlight|identify|list|detect|"
                     r"map|outline|spot|flag|how many|number of|where are|which are)\s+(?:me\s+)?"
                     r"(?:(?:the|all|any|every|of the)\s+)*$")
@@ -88,7 +87,7 @@ def event_objects(text: str, vocab: Vocabulary, asked: bool = False) -> str | No
     written; else None. Over a pair they are the change; of one scene no step tells them.
     ``asked``: only objects an ask names ("show the new buildings", "how many destroyed
     homes"), not those a question mentions ("are boats using the new jetty?")."""
-    for m in _EVENT.finditer(text):
+    for m in _CALLED_NEW.finditer(text):
         if asked and not _ASKED.search(text, max(0, m.start() - 40), m.start()):
             continue
         if (found := vocab.class_pattern.search(m.group(1))) is not None:
