@@ -24,6 +24,7 @@ from pathlib import PurePath
 
 from agent.planners import ask
 from agent.planners import scenes as facts
+from agent.planners.text import read_request
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
          r"mosaic|orthomosaic|orthophoto|ortho)")
@@ -226,8 +227,7 @@ def _as_refs(bases: list[str]) -> str:
 def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
     """The index of the one scene of a pair named as the baseline of a comparison ("new
     since 2019", "compared with the earlier image"): the "before" scene; else None."""
-    norm = " ".join(re.findall(r"[a-z0-9]+|[.?!,;]", text.lower()))
-    bases = [m.group(1) for m in _BASELINE.finditer(norm)]
+    bases = [m.group(1) for m in _BASELINE.finditer(read_request(text, None).norm)]
     picked = _picks(_as_refs(bases), scenes, False) if bases else []
     return picked[0] if len(picked) == 1 and len(scenes) == 2 else None
 

@@ -18,18 +18,19 @@ _PRESENCE = re.compile(
     r"see|can you see|is there|are there|does (?:it|each|this one|each one) (?:show|contain|"
     r"have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|evidence of\s+|signs? of\s+|"
     r"an?\s+)*(?P<thing>[a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
+_SET_NOUN = r"(?:images|photos|pictures|tiles|scenes|chips|frames)"
 _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
 _THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
 _WHICH_HAVE = re.compile(
     r"\b(?:which|how many) (?:of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
-    + r")?|" + _FILES + r")|(?P<images>(?:images|photos|pictures|tiles|scenes|chips|frames) ))"
+    + r")?|" + _FILES + r")|(?P<images>" + _SET_NOUN + r" ))"
     r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
     r"are of |(?P<are>are) (?:mostly |mainly |largely )?)" + _THING)
 _AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
                     r"(?:(?:these|the|my|our|those|all) )?"
                     r"(?:(?!(?:in|on|at|from|across)\b)\w+ ){0,3}?"
-                    r"(?:images|photos|pictures|tiles|scenes|chips|frames)\b"
+                    + _SET_NOUN + r"\b"
                     r"[^.?!;]{0,40}?)\bhow many (?:of them )?(?:contains?|shows?|has|have|depicts?|"
                     r"features?|includes?|(?P<are>are))" + _THING)
 """A yes/no question over a set ("which of these village chips contain a sports pitch?",
