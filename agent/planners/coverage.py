@@ -50,9 +50,13 @@ _FOLLOW_ON = re.compile(
     r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
     r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
     r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|"
-    r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?)\b")
+    r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?|do the same|"
+    r"(?:have a |take a )?look at (?:the|these|those|both|my|our) (?:two |three )?(?:images|"
+    r"scenes|photos|pictures|files))\b")
 """A clause that only asks for a number or a detail of what another clause makes ("and how
-big is it?", "give me the total in hectares") needs no tool of its own."""
+big is it?", "give me the total in hectares"), repeats what the context describes ("could you
+do the same for my image") or opens the ask ("can you look at the two images") needs no tool
+of its own."""
 _WHAT = {
     "detect_objects": "detect or count objects",
     "segment": "outline objects",
@@ -161,17 +165,38 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         needed = needed_tools(a, n_scenes)
         if not needed:
+            if a.trend and "trend" in planned:
+                continue  # "and tell me how the number varies": the trend step
             if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):
                 out.append(f"{quoted}: no tool matched this part")
             continue
         if needed == ["segment"] and _defined_by_threshold(raw, a.classes, steps, vocab):
             continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?": the index mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
-        if missing and len(missing) == len(needed):
+        if missing and len(missing) == len(needed) and not _index_answers(req.norm, needed,
+                                                                           steps):
             what = " or ".join(_WHAT[t] for t in missing)
             out.append(f"{quoted}: not planned (it asks to {what}, and no "
                        f"{'/'.join(missing)} step matched)")
     return out
+
+
+_INDEX_VALUE = re.compile(r"\b(?:max|maximum|min|minimum|mean|average|highest|lowest|peak|"
+                          r"largest|smallest) (?:index |pixel )?values?\b")
+_GRADED = re.compile(r"\b(?:where|wherever|if|when) (?:it|the (?:index|value|difference)|"
+                     r"values?) (?:is |are )?(?:exceeds?|above|below|over|under|greater|higher|"
+                     r"lower|less|more)\b")
+
+
+def _index_answers(norm: str, needed: Sequence[str], steps: Sequence[PlanStep]) -> bool:
+    """Whether the plan's index step answers a clause that reads as another tool's: its own
+    statistics ("tell me the max value": a measure) or its threshold ("classify high severity
+    where it exceeds 0.66": a scene classification)."""
+    index = [s for s in steps if s.tool == "spectral_index"]
+    if needed == ["measure"]:
+        return bool(index) and _INDEX_VALUE.search(norm) is not None
+    return needed == ["classify_scene"] and any(
+        s.args.get("threshold") is not None for s in index) and _GRADED.search(norm) is not None
 
 
 def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[PlanStep],

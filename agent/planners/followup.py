@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from agent.sandbox import Paths
 
 OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
-_THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|how many (?:are|"
-                    r"were|have|remain))\b")
+_THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|of it|how many "
+                    r"(?:are|were|have|remain))\b")
 """A filter refers back to the objects found before ("now only the ones bigger than 200 m²")."""
 _VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|leave out|without) "
                          r"(?:the )?(?:big|large|bigger|larger|biggest|"
@@ -47,7 +47,7 @@ _VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|l
                          r"(?!\s+than)", re.IGNORECASE)
 _IN_UNITS = re.compile(r"^\W*(?:and|ok|okay|now|then|so)?\W*(?:(?:give|show|tell) (?:me )?"
                        r"(?:it|that|the (?:area|total|same)|(?:their|its|the) (?:total |combined )?"
-                       r"area)\s+|what (?:is|s) (?:that|it)\s+|"
+                       r"area)\s+|what(?: is| s|s) (?:that|it)\s+|"
                        r"the area\s+)?(?:in|as)\s+[a-z0-9 .]{1,20}\W*(?:please)?\W*$")
 """A request for the last figure in another unit ("and in hectares?", "give it in acres")."""
 _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(image|scene|one|"
@@ -59,7 +59,8 @@ _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(imag
                    r"do(?= (?:the|it|that|this|all|both|every|each)\b)|"
                    r"the same (?:for|on|with))\b"
                    r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
-                   r"radar|optical|sar|them|others|rest|oldest|newest|latest|earliest|middle)s?"
+                   r"radar|optical|sar|them|others|rest|oldest|newest|latest|earliest|middle|"
+                   r"everything|all|that|it)s?"
                    r"\b(?:\s+(?:too|as well|also|please|"
                    r"instead|then))?\W*$", re.IGNORECASE)
 """A request to run the previous one on another scene ("same for the second image", "what about
@@ -133,8 +134,9 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
     return FollowUp(plan=Plan(request=request, steps=steps, notes=[note]), scenes=scenes)
 
 
-_ALL_SCENES = re.compile(r"\b(?:all|each|every)(?: (?:of )?(?:them|the (?:\w+ )?(?:images|"
-                         r"scenes|files|dates|ones|tiles|pictures|photos)|(?:the )?(?:other|rest)|"
+_ALL_SCENES = re.compile(r"\beverything\b|\ball\W*$|\b(?:all|each|every)(?: (?:of )?(?:them|the "
+                         r"(?:\w+ )?(?:images|scenes|files|dates|ones|tiles|pictures|photos)|"
+                         r"(?:the )?(?:other|rest)|"
                          r"(?:image|scene|file|date|one|tile|picture|photo)s?))\b|\bthe rest\b|"
                          r"\bthe others\b|\b(?:both|remaining)\b|\bother (?:two|three|four|"
                          r"images|scenes|files|ones|dates|tiles|pictures|photos)\b")
@@ -147,9 +149,14 @@ def _scene_indices(request: str, count: int, used: Sequence[str],
     """The scenes of the session a follow-up names ("the radar one", "the 2019 image", "image
     B", "the first one", "the other image", "the other two", "all of them"); [] for none."""
     lowered = request.lower()
-    if re.search(r"\b(previous|prior|preceding)\b", lowered) and used and used[0] in scenes:
+    if re.search(r"\b(previous|prior|preceding)\b|\bbefore (?:that|it|this)\b", lowered) and \
+            used and used[0] in scenes:
         at = scenes.index(used[0])  # the one before the scene of the last turn
         return [at - 1] if at > 0 else []
+    if re.search(r"\b(?:after (?:that|it|this)|the next one)\b", lowered) and used and \
+            used[-1] in scenes:
+        at = scenes.index(used[-1])  # the one after it ("and the one after that?")
+        return [at + 1] if at + 1 < len(scenes) else []
     norm = read_request(request, None).norm
     vocab = get_vocabulary()
     picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])

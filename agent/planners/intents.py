@@ -54,7 +54,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     Returns:
         The analysis; ``declined`` set when the request is out of scope.
     """
-    t = slots.numerals(req.norm, vocab)
+    t = slots.shared_heads(slots.numerals(req.norm, vocab), vocab)
     asked = ask.blank(req.plain, ask.background_spans(req.plain)  # context declines nothing
                       + ask.later_use_spans(req.plain) + ask.reported_spans(req.plain))
     a = Analysis(declined=declines.decline(asked, vocab, n_scenes), files=files or Files())
@@ -206,8 +206,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     water_index = any(n in vocab.water_indices for n in a.indices)
     tw = topics.no_water_plants(ask.blank(t, ask.statement_spans(t)) if a.indices else t)
     # "the water hyacinth mats": a plant; with an index named, water said in context asks none
-    water_presence = re.search(r"\b(is|are) there (any |a |an |some )?(open |surface )?"
-                               r"(water|lakes?|rivers?|ponds?|reservoirs?)\b", tw) is not None
+    water_presence = re.search(r"\b(is|are) there (any |a |an |some |more |less |much )?"
+                               r"(open |surface )?(water|lakes?|rivers?|ponds?|reservoirs?)\b",
+                               tw) is not None
     weak_water = has("water_weak", tw) and (water_presence or not (
         a.classes or a.indices or a.labels or has("presence", t) or has("attribute", t)
         or (a.counting and object_nouns.counts_no_water(t, vocab))  # "count the deer on the
@@ -221,7 +222,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest)( [a-z]+){0,2}?"
-                 r" lengths?\b|\blengths? of the (longest|shortest)\b", t) \
+                 r" lengths?\b|\blengths? of the (longest|shortest)\b|\b(longest|shortest) "
+                 r"(?!(time|period|wait|queue|route|duration|stretch of time)\b)[a-z]+", t) \
             and a.classes and not a.has_filter:
         a.statistic = "length"  # "average length of the ships" is a length, not an area
     elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"
@@ -249,7 +251,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t)) and not (
         a.labels and re.search(r"\bdescribe (each|every|them|these)\b[^.?!;]{0,40}\bas\b", t))
     presence = has("presence", t) and not (n_scenes >= 2 and re.search(
-        r"^\W*(is|are|were|was) there (more|fewer|less)\b", t))  # counts compared over scenes
+        r"^\W*(is|are|were|was) there (more|fewer|less)\b", t)) and not (  # counts compared
+        a.classify and re.search(r"^\W*(what|which)\b[^.?!;]{0,40}\b(does|do|did)\b", t))
+    # over scenes; "what land use does this image show" asks for the label, no yes or no
     if has("object_state", t) and (a.classes or has("count", t)) and not (
             n_scenes == 2 and (a.change or a.change_event)):
         a.vqa = True  # "how many flooded buildings": count them, and ask about their state
@@ -262,7 +266,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.vqa and a.classes and not a.detect:
         if (presence and not has("attribute", t)) or _SUPERLATIVE.search(t):
             a.detect = True  # "is there a bridge?": the detector's count answers it, with the VQA
-        else:
+        elif not (a.change and n_scenes == 2):  # (of a pair: the change's target)
             a.classes = []  # "what colour is the building?" is answered by describe_scene
     if a.detect and a.classes and n_scenes <= 1 and re.search(
             r"\b(flooded|submerged|inundated|under water)\s+(\w+\s+)?\w+s\b|\b(inside|within|"
@@ -279,14 +283,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     segment_objects = a.segment and bool(a.classes or a.everything)
     object_nouns.detect_named(a, t, vocab, counting=True)  # "how many penguins" (on snow)
     topic = None if a.indices else slots.topic_index(t, vocab)
-    if a.classify and not a.labels and a.indices and re.search(
-            r"\bclassify (the )?(snow|ice|snow ?/ ?ice|water|vegetation|forest|burn\w*|built|"
-            r"urban)", t):
-        a.classify = False  # "classify snow with NDSI": the index mask
-    if a.classify and not a.labels and (a.indices or a.change) and re.search(
-            r"\bclassify (the )?(change|changes|difference|differences|dnbr|ndvi|nbr|index|"
-            r"values|raster|severity|burn)", t):
-        a.classify = False  # "classify the change in NDVI": value classes of a map
+    topics.values_not_labels(a, t, vocab, n_scenes)  # "classify the burn severity into ..."
     if topic is None and not a.indices and n_scenes == 2 and (a.change or has("pair_words", t)) \
             and not (a.classes or a.change_target or re.search(r"\bchang", t)) \
             and topics.FIRE_EVENT.search(full):

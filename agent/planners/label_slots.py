@@ -110,8 +110,10 @@ _NEXT_STEP = re.compile(r",?\s+(?:and\s+then|and|then)\s+(?=(?:how|what|which|wh
 ("flat roofs and pitched roofs, since the two need different layouts")."""
 
 
-_OPENER_VERBS = (r"\b(?:label|tag|mark|classif\w*|categori[sz]e|sort|assign|flag|put|group|grade|"
+_OPENER_VERBS = (r"\b(?:label|tag|mark|(?<!pixels )(?<!cells )(?<!area )(?<!areas )(?<!hectares )"
+                 r"(?<!land )classif\w*|categori[sz]e|sort|assign|flag|put|group|grade|"
                  r"rate|characteri[sz]e|describe|triage)\w*\b")
+"""("the pixels classified as water": a class of a given map, no labels to give)"""
 _AS_LIST = (r"\b(?:as|into)\s+(?!(?:you|we|i|needed|appropriate|necessary|required|well|such|"
             r"follows?|shown|described|usual)\b)(?:either\s+|one of\s+)?")
 """The verbs that open a label list, and the "as" / "into" that starts it."""

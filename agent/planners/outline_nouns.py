@@ -66,7 +66,8 @@ _WORN = frozenset((
                    "surface", "pale", "thick", "thin", "dense", "fresh", "recent", "exposed",
                    "discoloured", "discolored", "open", "pinkish", "both", "wet", "whatever",
                    "bare", "irrigated", "lit", "emerged", "emergent", "orange", "pink",
-                   "purple", "outer", "inner", "intertidal", "subtidal")) | UNLAWFUL
+                   "purple", "outer", "inner", "intertidal", "subtidal", "largest", "biggest",
+                   "smallest", "longest", "shortest", "widest", "narrowest")) | UNLAWFUL
 """State and colour words before an outlined noun that are no part of its name ("the brown
 sediment plume" -> sediment plume)."""
 

@@ -138,7 +138,8 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
     if not a.indices:
         return
     if "NBR" in a.indices and n_scenes == 2 and re.search(
-            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after)\b|"
+            r"\b(chang\w*|differen\w*|delta|pre[\s-]?fire|post[\s-]?fire|before and after|dnbr|"
+            r"subtract\w*)\b|"
             r"\bbefore\b[^.?!;]{0,80}\bafter\b", t):
         a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
     if "dNBR" in a.indices and n_scenes not in (0, 2):

@@ -33,8 +33,8 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 """Ordinal words -> index of the scene in the order given (-1: the last); also used by the
 chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
-_MODAL_WORDS = (r"radar|sar|sentinel\s*1|s1|optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
-                r"true colou?r|aerial|hyperspectral|hsi|aviris")
+_MODAL_WORDS = (r"radar|sar|sentinel[\s-]*1|s1|optical|multispectral|sentinel[\s-]*2|s2|"
+                r"landsat|rgb|true colou?r|aerial|hyperspectral|hsi|aviris")
 _TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
                r"current|pre|post|before|after")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -104,6 +104,12 @@ _GREW_IN = re.compile(
     rf"{_NOUN}\b")
 """A change said of the later of two scenes ("by how much did the paved surface expand in
 the later image"): the later scene against the earlier one, both."""
+_MORE_IN = re.compile(rf"\b(?:is|are|was|were) there (?:any )?(?:more|less|fewer)\b"
+                      rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}"
+                      rf"\b(?:in|on) (?:the )?(?:{_ORDINAL}|later|newer|latest|earlier|older) "
+                      rf"{_NOUN}\b(?!\s+(?:than|compared|relative)\b)")
+"""An amount compared in one of two scenes, the other left unsaid ("is there less snow in the
+later image?"): both scenes."""
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b|"
@@ -123,8 +129,8 @@ _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}
                          rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
 """A scene by month and year ("the may 2021 one", "the image from june 2019")."""
 _MODALITY = {
-    "sar": re.compile(rf"\b(?:radar|sar|sentinel\s*1|s1)\b{_COORD}"),
-    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel\s*2|s2|landsat|rgb|"
+    "sar": re.compile(rf"\b(?:radar|sar|sentinel[\s-]*1|s1)\b{_COORD}"),
+    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel[\s-]*2|s2|landsat|rgb|"
                           rf"true colou?r|aerial)\b{_COORD}"),
     "hyperspectral": re.compile(rf"\b(?:hyperspectral|hsi|aviris)\b{_COORD}"),
 }
@@ -210,7 +216,7 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
-    if n == 2 and _GREW_IN.search(norm):
+    if n == 2 and (_GREW_IN.search(norm) or _MORE_IN.search(norm)):
         return []  # "did the paved surface expand in the later image": the pair
     if (bases := [m.group(1) for m in _BASELINE.finditer(norm)]) and (
             n == 2 or set(_picks(norm, scenes, roles)) <= set(_picks(_as_refs(bases), scenes,

@@ -94,6 +94,12 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
             ... and the second ..." GSDs bind to the first and second of them.
     """
     region: Any = a.region
+    gsd_values = a.gsd.values
+    if (len(order) > 1 and len(gsd_values) == len(order) and len(set(gsd_values)) > 1
+            and not a.gsd.by_file and not a.gsd.by_role):  # "0.3 m and 0.5 m respectively"
+        a.gsd.by_file = dict(zip(order, gsd_values, strict=True))  # one per scene, in order
+        note("GSDs taken in the order stated: " + ", ".join(
+            f"{path} {value:g} m" for path, value in a.gsd.by_file.items()))
     if pair is None and len(order) == 2:
         pair = (order[0], order[1])
     touched = False

@@ -261,6 +261,29 @@ def numerals(text: str, vocab: Vocabulary) -> str:
     return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
 
 
+_SHARED_HEAD = re.compile(r"\b([a-z]+)(\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+))$")
+
+
+def shared_heads(text: str, vocab: Vocabulary) -> str:
+    """Class names sharing one head noun spelled out in full ("tennis and basketball courts"
+    -> "tennis courts and basketball courts", "small, medium and large vehicles"), so each
+    modifier names its own class (only where "modifier + head" is a class)."""
+    out, last = [], 0
+    for m in vocab.class_pattern.finditer(text):
+        words = m.group(0).split()
+        if len(words) < 2 or m.start() < last:
+            continue
+        head, start = words[-1], m.start()
+        while (lead := _SHARED_HEAD.search(text, last, start)) and vocab.canonical_class(
+                f"{lead.group(1)} {head}"):
+            out.append((lead.end(1), head))
+            start = lead.start()
+        last = m.end()
+    for pos, head in reversed(out):
+        text = f"{text[:pos]} {head}{text[pos:]}"
+    return text
+
+
 _DIGIT = "zero|one|two|three|four|five|six|seven|eight|nine"
 _DECIMAL = re.compile(rf"\b(?:zero|nought|naught|(above|below|over|under|than|exceeds?|exceeding|"
                       rf"of|is|at) )\s*point ({_DIGIT})(?: ({_DIGIT}))?\b")

@@ -73,30 +73,47 @@ def _named_bounds(text: str) -> tuple[list[float], list[Span]] | None:
     return [x1, y1, x2, y2], [m.span() for m in found if m]
 
 
+_CORNERS = re.compile(r"\b(?:from|between)?\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _SIGNED
+                      + r"\s*\)?\s*(?:to|and)\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _SIGNED
+                      + r"\s*\)?(?![\w.]|\s*,?\s*-?\d)")
+"""A box by two corners ("the region 100,100 to 400,400"; with no place word, two bracketed
+points: "from (10, 20) to (60, 80)")."""
+_AT_BOX = re.compile(r"\b(?:at|around|near|of)\s*$")
+"""A bracketed box needs no place word after these ("the building at [10, 20, 60, 80]")."""
+
+
 def find_bbox(text: str) -> tuple[list[float] | None, list[Span]]:
     """A bounding box written in ``text``, as ``[minx, miny, maxx, maxy]`` (sorted).
 
-    Four numbers after a place word ("within", "in the box", "bbox=") in x, y, x, y order, or
-    two ranges named by axis ("lon 10.1 to 10.3, lat 45.2 to 45.4", "easting ... northing").
+    Four numbers after a place word ("within", "in the box", "bbox=") in x, y, x, y order
+    (bracketed, also after "at": "the building at [10, 20, 60, 80]"), two corners ("the region
+    100,100 to 400,400"), or two ranges named by axis ("lon 10.1 to 10.3, lat 45.2 to 45.4",
+    "easting ... northing").
     Four years ("in 2019, 2020, 2021, 2022") or band numbers are no box.
 
     Returns:
         The box (None when the request writes none) and the spans read.
     """
-    for m in _BOX.finditer(text):
+    boxes = [(m, _CORNERS) for m in _CORNERS.finditer(text)] + [(m, _BOX) for m in
+                                                                _BOX.finditer(text)]
+    for m, shape in boxes:
         cues = list(_BOX_CUE.finditer(text, max(0, m.start() - 60), m.start()))
-        if not cues:
-            continue
-        cue = cues[-1]  # the place word nearest the numbers
-        gap = re.findall(r"[a-z0-9]+|[=:\[(]|[.;!?]", text[cue.end():m.start()])
-        if any(w not in _GAP_WORDS for w in gap):
-            continue
+        cue = cues[-1] if cues else None  # the place word nearest the numbers
+        gap = re.findall(r"[a-z0-9]+|[=:\[(]|[.;!?]", text[cue.end():m.start()]) if cue else []
+        if cue is None or any(w not in _GAP_WORDS for w in gap):
+            if not (m.group(0).lstrip().startswith(("from", "between")) and "(" in m.group(0)
+                    if shape is _CORNERS
+                    else m.group(0).lstrip().startswith("[")
+                    and _AT_BOX.search(text, 0, m.start())):
+                continue
+            cue = None
         x1, y1, x2, y2 = (float(g) for g in m.groups())
         if all(v.is_integer() and 1900 <= v <= 2100 for v in (x1, y1, x2, y2)):
             continue
         if x1 == x2 or y1 == y2:
             continue
-        return [min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)], [(cue.start(), m.end())]
+        return [min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)], [
+            (cue.start() if cue else m.start(), m.end())]
     named = _named_bounds(text)
     if named:
         return named
@@ -178,9 +195,12 @@ def find_iou_threshold(text: str) -> tuple[float | None, list[Span]]:
     return (value, [m.span()]) if 0 < value <= 1 else (None, [])
 
 
-_DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?"
-                 r"(-\s?\d+(?:\.\d+)?)\s*db\b|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*)?(-\s?\d+(?:\.\d+)?)\s*db\b|"
-                 r"<\s*(-\s?\d+(?:\.\d+)?)\s*db\b")
+_DB_VALUE = r"((?:-|minus\s)\s?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b"
+_DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
+                 + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
+                 + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE + r"\s+(?:threshold|cut[\s-]?off)\b")
+"""A SAR water threshold: "darker than -18 dB", "a threshold of minus 20 dB", "-24 decibels",
+"a -18 dB cut-off"."""
 
 
 def find_db_threshold(text: str) -> float | None:
@@ -189,7 +209,7 @@ def find_db_threshold(text: str) -> float | None:
     if m is None:
         return None
     value = next(g for g in m.groups() if g is not None)
-    return float(value.replace(" ", ""))
+    return float(value.replace("minus", "-").replace(" ", ""))
 
 
 _REGION_NAME = re.compile(

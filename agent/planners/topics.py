@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.slots import NUM
+from agent.planners.slots import NUM, topic_index
 from agent.planners.text import VECTOR_FILE
 from agent.planners.vocab import Vocabulary, participle, singular
 
@@ -271,3 +271,25 @@ def no_water_plants(text: str) -> str:
     """``text`` with "water" blanked in the names of water plants ("the water hyacinth mats"):
     a plant to outline, no water to map."""
     return _WATER_PLANTS.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def values_not_labels(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
+    """A "classify" that asks for classes of index or change values, or grades of the objects
+    of a pair, not for scene labels: ``classify_scene`` is dropped ("classify snow with NDSI",
+    "classify the change in NDVI", "classify the damage level of each building", "classify the
+    burn severity into low, moderate and high")."""
+    if a.classify and not a.labels and a.indices and re.search(
+            r"\bclassify (the )?(snow|ice|snow ?/ ?ice|water|vegetation|forest|burn\w*|built|"
+            r"urban)", t):
+        a.classify = False  # "classify snow with NDSI": the index mask
+    if a.classify and not a.labels and (a.indices or a.change) and re.search(
+            r"\bclassify (the )?(change|changes|difference|differences|dnbr|ndvi|nbr|index|"
+            r"values|raster|severity|burn)", t):
+        a.classify = False  # "classify the change in NDVI": value classes of a map
+    if a.classify and not a.labels and n_scenes == 2 and re.search(
+            r"\b(classify|grade|rate|assess) (the )?(damage|destruction)\b", t):
+        a.classify = False  # "classify the damage level of each building": of the objects
+    if a.classify and a.labels and (a.indices or topic_index(t, vocab)) and re.search(
+            r"\bclassify (the )?(burn\w* )?(severity|dnbr|ndvi|nbr|index|values)\b", t):
+        a.classify, a.labels = False, []  # "classify the burn severity into low, moderate and
+        # high": grades of the index values

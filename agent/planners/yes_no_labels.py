@@ -14,17 +14,19 @@ from agent.planners.slots import Span
 from agent.planners.vocab import Vocabulary, singular
 
 _PRESENCE = re.compile(
-    r"\b(?:for each|each of|in each|on each|go through|screen|which of)\b[^.?!;]{0,80}?\b(?:do you "
-    r"see|can you see|is there|are there|does (?:it|each|this one|each one) (?:show|contain|"
-    r"have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|evidence of\s+|signs? of\s+|"
-    r"an?\s+)*(?P<thing>[a-z][a-z -]{1,30}?)\s*(?=\?|$|\b(?:in|on|at|or|there)\b)")
+    r"\b(?:for each|each of|in each|on each|go through|screen|which of|(?:in|on) how many of)\b"
+    r"[^.?!;]{0,80}?\b(?:do you see|can you see|is there|are there|does (?:it|each|this one|"
+    r"each one) (?:show|contain|have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|"
+    r"evidence of\s+|signs? of\s+|an?\s+)*(?P<thing>[a-z][a-z -]{1,30}?)\s*"
+    r"(?=\?|$|\b(?:in|on|at|or|there)\b)")
 _SET_NOUN = r"(?:images|photos|pictures|tiles|scenes|chips|frames)"
 _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
 _THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
 _WHICH_HAVE = re.compile(
     r"\b(?:which|how many) (?:of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
-    + r")?|" + _FILES + r")|(?P<images>" + _SET_NOUN + r" ))"
+    + r")?|" + _FILES + r")|(?P<images>" + _SET_NOUN + r" (?:(?:in|of|from) (?:this|the|that|"
+    r"my|our) (?:\w+ )?(?:series|set|sequence|collection|batch|stack|folder|archive) )?))"
     r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
     r"are of |(?P<are>are) (?:mostly |mainly |largely )?)" + _THING)
 _AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
@@ -39,6 +41,10 @@ forest?", "out of these tiles, how many show an airport?")."""
 _IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
                         r"patches|candidates|ones|squares) )?\s*$|xfilex")
 """The set "which of ... are X" asks of, when it is images ("these", "the 12 tiles", files)."""
+_STATE = re.compile(r"(?:flooded|submerged|damaged|destroyed|collapsed|burn(?:ed|t)|blocked|"
+                    r"washed[ -]out|inundated|snow[ -]covered|abandoned|unfinished) ")
+"""A state that makes a class a label ("which images show a flooded road"): no detector
+class sees the state."""
 _COMPARED = re.compile(r"\b(\w+er than|better|worse|(small|larg|bigg|high|low|fin|coars)(er|est)|"
                        r"best|worst)\b")
 
@@ -50,7 +56,8 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
     m = _PRESENCE.search(text)
     if m is None:
         m = _WHICH_HAVE.search(text) or _AMONG.search(text)
-        if m is None or vocab.class_pattern.search(m.group("thing")):
+        if m is None or (vocab.class_pattern.search(m.group("thing"))
+                         and not _STATE.match(m.group("thing"))):
             return None
     thing = singular(m.group("thing").strip())
     if text_modalities(thing, vocab):

@@ -218,6 +218,40 @@ def test_a_mask_the_request_defines_by_threshold_is_no_missing_outline(
                     "there?", index, planner.vocab, 1)  # not what the threshold defines
 
 
+def test_what_the_index_step_gives_is_no_missing_part(planner: OfflinePlanner) -> None:
+    """The index step's own statistics and its threshold answer clauses that read as a measure
+    or a classification; a statistic of something else still needs its own step."""
+    from agent.plan import PlanStep
+    from agent.planners.coverage import not_done
+
+    evi = planner.plan("Create an EVI image and tell me the max value", [Scene(path="s2.tif")])
+    assert _tools(evi) == ["spectral_index"] and evi.not_done == []
+    graded = planner.plan("Compute dNBR from the two scenes and classify high severity where "
+                          "it exceeds 0.66", [Scene(path="pre.tif"), Scene(path="post.tif")])
+    assert _tools(graded) == ["spectral_index"] and graded.not_done == []
+    plain = [PlanStep(id="s1", tool="spectral_index", args={"image": "a.tif", "index": "NDVI"})]
+    assert not_done("Compute NDVI of a.tif, then classify the fields where it exceeds 0.5 as "
+                    "crop or fallow", plain, planner.vocab, 1)  # no threshold: no grades
+    varies = planner.plan("Count the cars in each image and tell me how the number varies",
+                          [Scene(path=f"lot_{k}.png") for k in "abc"])
+    assert _tools(varies)[-1] == "trend" and varies.not_done == []
+
+
+@pytest.mark.parametrize(("request_text", "images"), [
+    ("I am a student following a tutorial on vegetation monitoring. The tutorial computes NDVI "
+     "from Landsat 8 bands 5 and 4. Could you do the same for my image and tell me the average?",
+     ["LC08_20210704.tif"]),
+    ("Our NGO supports farmers in the delta. After last year's cyclone, many fields were "
+     "salinised. Can you look at the two images and tell me how much farmland has become "
+     "barren?", ["delta_2021.tif", "delta_2023.tif"]),
+])
+def test_a_clause_that_opens_the_ask_is_no_missing_part(planner: OfflinePlanner,
+                                                         request_text: str,
+                                                         images: list[str]) -> None:
+    plan = planner.plan(request_text, [Scene(path=p) for p in images])
+    assert plan.steps and plan.not_done == []
+
+
 @pytest.mark.parametrize(("request_text", "figure"), [
     ("What is the median building size in town.tif?", "a median"),
     ("Report the number of planes per hectare in apron.tif.", "a density per area"),

@@ -46,6 +46,8 @@ def test_a_new_request_is_no_follow_up(planner: OfflinePlanner) -> None:
     ("and in hectares?", {"statistic": "area", "units": "ha"}),
     ("give it in acres", {"statistic": "area", "units": "acre"}),
     ("give me their total area in acres", {"statistic": "area", "units": "acre"}),
+    ("what's that in square kilometres?", {"statistic": "area", "units": "km2"}),
+    ("how much of it is bigger than 1 ha?", {"statistic": "count", "min_area_m2": 10000.0}),
 ])
 def test_filters_and_units_measure_the_last_result_again(
         planner: OfflinePlanner, request_text: str, args: dict[str, Any]) -> None:
@@ -68,6 +70,11 @@ def test_filters_and_units_measure_the_last_result_again(
     ("and for the oldest?", [0]),
     ("what about the middle image?", [1]),
     ("now skip the 2019 one and do the rest", [1, 2]),
+    ("do the same for the Sentinel-1 scene", [0]),
+    ("now the sentinel-2 images", [1, 2]),
+    ("run it on everything", [0, 1, 2]),
+    ("run it on all", [0, 1, 2]),
+    ("what about the one before that?", [1]),
 ])
 def test_the_scenes_a_follow_up_names(planner: OfflinePlanner, request_text: str,
                                       indices: list[int]) -> None:
@@ -91,3 +98,12 @@ def test_a_vague_size_or_a_question_is_no_repeat(planner: OfflinePlanner) -> Non
     assert follow is not None and follow.plan is not None and "no size" in follow.plan.declined
     assert resolve_followup("do you see ships in the first image?", [TURN], SCENES,
                             planner) is None
+
+
+def test_the_scene_after_the_last_one(planner: OfflinePlanner) -> None:
+    """"the one after that" is the scene after the last turn's; after the newest there is none
+    (a new request, not a guess)."""
+    turn = {**TURN, "scenes": [SCENES[0]]}
+    follow = resolve_followup("and the one after that?", [turn], SCENES, planner)
+    assert follow is not None and [s.path for s in follow.scenes] == [SCENES[1]]
+    assert resolve_followup("and the one after that?", [TURN], SCENES, planner) is None

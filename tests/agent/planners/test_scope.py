@@ -44,6 +44,21 @@ def test_change_pair_with_two_gsds_gets_a_list(planner: OfflinePlanner) -> None:
     assert steps(plan)[0][1]["gsd"] == 0.5
 
 
+def test_gsds_listed_for_several_scenes_go_in_order(planner: OfflinePlanner) -> None:
+    """"0.3 m and 0.5 m resolution respectively": one value per scene, in the order given,
+    and the plan says so; one value is every scene's."""
+    plan = planner.plan("These chips have 0.3 m and 0.5 m resolution respectively; count the "
+                        "planes in both", [Scene(path="a.png"), Scene(path="b.png")])
+    assert [s.args["gsd"] for s in plan.steps] == [0.3, 0.5]
+    assert any("in the order stated" in n and "b.png 0.5 m" in n for n in plan.notes)
+    plan = planner.plan("The two images are at 0.5 m and 1 m GSD. Detect the ships in each",
+                        [Scene(path="x.png"), Scene(path="y.png")])
+    assert [s.args["gsd"] for s in plan.steps] == [0.5, 1.0]
+    plan = planner.plan("Resolution is 0.5 m. Count ships in both images",
+                        [Scene(path="x.png"), Scene(path="y.png")])
+    assert [s.args["gsd"] for s in plan.steps] == [0.5, 0.5]
+
+
 def test_bbox_region_on_every_scene_step(planner: OfflinePlanner) -> None:
     plan = planner.plan("count ships in the box 500000 4100000 501000 4101000",
                         [Scene(path="scene_s1.tif")])

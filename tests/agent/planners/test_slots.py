@@ -138,3 +138,15 @@ def test_a_negated_class_with_a_size_is_a_filter() -> None:
     assert slots.find_classes(norm("Ignore buildings under 50 square metres and count the rest."),
                               V) == ["building"]
     assert slots.find_classes(norm("Count the cars, ignore the trucks."), V) == ["vehicle"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("how many tennis and basketball courts", "how many tennis courts and basketball courts"),
+    ("count the small and large vehicles", "count the small vehicles and large vehicles"),
+    ("storage and oil tanks", "storage tanks and oil tanks"),
+    ("the tennis courts and the pools", "the tennis courts and the pools"),
+    ("baseball and tennis courts", "baseball and tennis courts"),  # "baseball court": no class
+])
+def test_shared_heads_name_each_class(text: str, expected: str) -> None:
+    """Classes sharing one head noun are spelled out where modifier + head is a class."""
+    assert " ".join(slots.shared_heads(text, V).split()) == expected

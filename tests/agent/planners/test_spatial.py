@@ -22,6 +22,10 @@ V = get_vocabulary()
     ("cars within -122.5, 37.7, -122.3, 37.9", [-122.5, 37.7, -122.3, 37.9]),
     ("x from 500000 to 501000 and y from 4100000 to 4101000",
      [500000.0, 4100000.0, 501000.0, 4101000.0]),
+    ("is there a difference in the buildings at [120, 40, 180, 95] across these frames?",
+     [120.0, 40.0, 180.0, 95.0]),  # bracketed after "at"
+    ("how many cars are parked in the region 100,100 to 400,400?", [100.0, 100.0, 400.0, 400.0]),
+    ("count the trees from (10, 20) to (300, 250)", [10.0, 20.0, 300.0, 250.0]),  # two corners
 ])
 def test_bbox_sorted_min_max(text: str, box: list[float]) -> None:
     found, spans = spatial.find_bbox(read_request(text, V.corrector).norm)
@@ -33,6 +37,8 @@ def test_bbox_sorted_min_max(text: str, box: list[float]) -> None:
     "water area in 2019, 2020, 2021, 2022", "composite of bands 4 3 2 1",
     "in bands 4 3 2 1", "top 5 in 10 20 30 40 m", "the point at (512300, 4100200)",
     "buildings between 100 and 500 m2", "in 10.1, 45.2, 10.1, 45.4",
+    "compute ndvi using bands [8, 4, 3, 2]", "the composite of bands [4, 3, 2, 1] at 10 m",
+    "ndvi rose from 0.2, 0.3 to 0.5, 0.6", "from 2019, 2020 to 2021, 2022",
 ])
 def test_no_bbox_in_other_numbers(text: str) -> None:
     assert spatial.find_bbox(read_request(text, V.corrector).norm) == (None, [])

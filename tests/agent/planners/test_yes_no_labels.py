@@ -28,6 +28,10 @@ def labels_of(text: str) -> list[str] | None:
     ("which of the following images depict a golf course?", ["golf course", "no golf course"]),
     ("which photos show a construction site?", ["construction site", "no construction site"]),
     ("which of these pictures are of a beach?", ["beach", "no beach"]),
+    ("how many images in this series contain a flooded road?",
+     ["flooded road", "no flooded road"]),  # a class in a state: no detector sees the state
+    ("how many images in the set show a golf course?", ["golf course", "no golf course"]),
+    ("in how many of the photos is there a stadium?", ["stadium", "no stadium"]),
 ])
 def test_a_yes_no_label_per_image(text: str, labels: list[str]) -> None:
     assert labels_of(text) == labels
