@@ -1,8 +1,9 @@
 """``spectral_index``: NDVI, NDWI, MNDWI, NBR, NDSI, NDBI, SAVI, EVI, NDMI, GNDVI, NDRE, NDCI,
 NDTI, and dNBR burn severity.
 
-The tool record and its argument rules; the work is in :mod:`tools.spectral.single` (one date)
-and :mod:`tools.spectral.burn` (a pre-/post-fire pair). Default thresholds (``threshold:
+The tool record and its argument rules; the work is in :mod:`tools.spectral.single` (one date),
+:mod:`tools.spectral.burn` (a pre-/post-fire pair) and :mod:`tools.spectral.difference` (the
+change of another index between two dates). Default thresholds (``threshold:
 "default"``) are :data:`specialists.spectral.presets.PRESETS`; the burn severity classes are
 :data:`specialists.spectral.burn.SEVERITY_CLASSES` (Key & Benson 2006, USGS FIREMON).
 """
@@ -21,6 +22,7 @@ from tools.spectral.common import (
     SpectralIndexOutput,
     resolve_threshold,
 )
+from tools.spectral.difference import index_difference
 from tools.spectral.single import single_date
 
 __all__ = ["IndexName", "OutOfRange", "SeverityArea", "SpectralIndexInput",
@@ -44,6 +46,9 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
     enhanced regrowth high < -0.25, low -0.25 to -0.1, unburned -0.1 to 0.1, low severity 0.1
     to 0.27, moderate-low 0.27 to 0.44, moderate-high 0.44 to 0.66, high >= 0.66) with the
     area of each class in ha, and the burned area (dNBR >= 0.1 unless a threshold is given).
+    Any other index with `before`: its change d<INDEX> = INDEX(before) - INDEX(image), positive
+    where it dropped; a threshold selects a drop of at least it ("NDVI fell by more than 0.3":
+    0.3), or with direction "rise" a rise of at least it ("NDBI rose by more than 0.1": 0.1).
     Bands come from the file's band names, wavelengths or colour interpretation, else a band
     order (`sensor`, or one assumed from 6/7 or 12/13 bands and stated); an alpha band is never
     data and four unnamed bands are refused until `bands` or `sensor` says which is which.
@@ -52,7 +57,7 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
 
     Args:
         args: Image, index, optional threshold / below, band overrides, sensor preset, and the
-            pre-fire scene for dNBR.
+            earlier scene (dNBR's pre-fire scene, or the first date of an index change).
         ctx: Tool context.
     """
     if args.index == "NBR" and args.before is not None:
@@ -60,11 +65,12 @@ def spectral_index(args: SpectralIndexInput, ctx: ToolContext) -> SpectralIndexO
         note = "index NBR with a before scene: computed dNBR = NBR(before) - NBR(image)"
     else:
         note = ""
+    if args.direction is not None and (args.before is None or args.index == "dNBR"):
+        raise InputError("direction: only for the change of an index other than NBR between "
+                         "two dates (with before); drop it")
     if args.index != "dNBR":
-        if args.before is not None:
-            raise InputError(f"before: only index dNBR takes a pre-fire scene, not {args.index}. "
-                             "Pass index='dNBR' for burn severity, or drop before (to compare "
-                             "two dates otherwise, use detect_changes).")
+        if args.before is not None:  # the change of another index between the two dates
+            return index_difference(args, ctx)
         return single_date(args, ctx)
     if args.before is None:
         raise InputError("before: dNBR needs the pre-fire scene as before= (image is the "

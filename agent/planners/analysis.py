@@ -80,6 +80,7 @@ class Analysis:
     product: str | None = None
     band: int | None = None
     change_threshold: float | None = None
+    index_change: str | None = None  # "drop" / "rise": "NDVI dropped by more than 0.3"
     change_method: str | None = None
     series_statistic: str | None = None
     tile_size: int | None = None

@@ -272,15 +272,18 @@ class Builder:
         return self.add("measure", source=zones, statistic=self.a.zone_statistic, image=ref)
 
     def burn_pair(self, before: SceneRef, after: SceneRef, index: str, first: bool) -> str:
-        """One ``spectral_index`` step of a pair index (dNBR): image = after, before = before;
-        the request's threshold when ``index`` is the first index it names. dNBR is written
-        as DESIGN.md names the index, NBR: with ``before`` the tool computes dNBR."""
+        """One ``spectral_index`` step of a pair index (dNBR, or the change of another index):
+        image = after, before = before; the request's threshold when ``index`` is the first
+        index it names. dNBR is written as DESIGN.md names the index, NBR: with ``before`` the
+        tool computes dNBR."""
         a = self.a
         self.pair = (before.path, after.path)
         threshold = a.threshold if first else None
         name = "NBR" if index == "dNBR" else index
+        rise = a.index_change == "rise" and threshold is not None  # "NDBI rose by more than 0.1"
         return self.add("spectral_index", image=after.path, index=name, before=before.path,
-                        threshold=threshold, below=a.below and threshold is not None)
+                        threshold=threshold, below=a.below and threshold is not None,
+                        direction="rise" if rise else None)
 
     def assess(self, result: str) -> str:
         """An ``assess`` step of ``result`` against the request's reference."""

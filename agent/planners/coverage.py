@@ -239,6 +239,9 @@ _FIGURES = (
                 r"re)s?|m|km|kilomet\w+|feet|ft) (?:per|a|/) ?(?:year|yr|annum)\b|\b(?:rate|speed|"
                 r"pace) of (?:retreat|advance|erosion|migration|movement|accretion)\b"),
      "a rate of movement (trend gives the yearly slope of an area or count)"),
+    (re.compile(r"\b(?:ndvi|ndwi|mndwi|ndsi|ndbi|savi|evi|ndmi|gndvi|ndre|nbr|dnbr)\b(?: values?)?"
+                r"\s+(?:between|from)\s+-?\d*\.\d+\s+(?:and|to)\s+-?\d*\.\d+\b"),
+     "a mask of an index range (spectral_index thresholds one side; the index map is made)"),
 )
 """Figures that no tool gives, with what they are: a request asking one is told so."""
 

@@ -237,7 +237,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
         scenes_left, trend = [SceneRef("$before", a.text_modality), SceneRef("$after",
                                                                          a.text_modality)], True
         b.note("no scenes given: the plan shows two dates; a real run uses one per scene")
-    paired = [i for i in a.indices if i in b.vocab.pair_index.values()]
+    paired = [i for i in a.indices if i in b.vocab.pair_index.values() or a.index_change]
+    # ("where NDVI dropped by more than 0.3": the index's change over the pair)
     if not trend and paired and n in (0, 2):  # dNBR: one step over the pair
         burn = (ordered_pair(scenes_left, raw, b.note) if n == 2 else
                 (SceneRef("$before", a.text_modality), SceneRef("$after", a.text_modality)))

@@ -70,8 +70,12 @@ def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | No
 
 
 _EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
-                   r"\bboth (?:images|scenes|dates|years)\b", re.IGNORECASE)
-"""Numbers asked of each of two scenes, not of the change between them."""
+                   r"\bboth (?:images|scenes|dates|years)\b|\b(?:in|on|at|for) the (?:morning|"
+                   r"afternoon|evening|night|day|first|earlier|older|before)\b[^.?!;]{0,20}\band "
+                   r"(?:in|on|at|for) the (?:morning|afternoon|evening|night|day|second|later|"
+                   r"newer|after)\b", re.IGNORECASE)
+"""Numbers asked of each of two scenes, not of the change between them ("its area in the
+morning and in the evening")."""
 
 
 def pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,

@@ -57,7 +57,10 @@ _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|
                       rf"{_NOUN}s\b")
 """Several scenes by order ("the last two images", "the first three scenes")."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
-                       r"(\d{1,2}|[a-e])\b(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
+                       r"(\d{1,2}|[b-e]|a(?!\s+(?:day|week|month|year|fortnight|season|date|"
+                       r"pass|few|lot|bit|couple|dozen|hundred|thousand)\b))\b"
+                       r"(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
+"""A scene by its number or letter ("image 2", "scene B"); "one scene a month" names none."""
 _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe (?:oldest|earliest)"
                   rf"\b{_END}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
@@ -99,17 +102,19 @@ _EXCEPT = re.compile(
 one"): the others are analysed."""
 _GREW_IN = re.compile(
     rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
-    rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost)\b[^.?!;]{{0,20}}\b(?:in|by|on) "
-    rf"(?:the )?(?:later|newer|newest|latest|second|2nd|last|recent|current|post[\w-]*|after) "
-    rf"{_NOUN}\b")
+    rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost|gone)\b[^.?!;]{{0,20}}\b(?:in|"
+    rf"by|on) (?:(?:the )?(?:later|newer|newest|latest|second|2nd|last|recent|current|post[\w-]*|"
+    rf"after) {_NOUN}\b|(?:19|20)\d\d\b(?!\s*{_NOUN}))")
 """A change said of the later of two scenes ("by how much did the paved surface expand in
-the later image"): the later scene against the earlier one, both."""
-_MORE_IN = re.compile(rf"\b(?:is|are|was|were) there (?:any )?(?:more|less|fewer)\b"
-                      rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}"
+the later image", "what is in the 2015 image but gone in 2020"): the later scene against the
+earlier one, both."""
+_MORE_IN = re.compile(rf"\b(?:(?:is|are|was|were) there (?:any )?(?:more|less|fewer)\b"
+                      rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}|\b(?:appears?|appeared|appearing|"
+                      rf"shows? up|showed up|present|visible|seen|exists?) only\s)"
                       rf"\b(?:in|on) (?:the )?(?:{_ORDINAL}|later|newer|latest|earlier|older) "
                       rf"{_NOUN}\b(?!\s+(?:than|compared|relative)\b)")
 """An amount compared in one of two scenes, the other left unsaid ("is there less snow in the
-later image?"): both scenes."""
+later image?", "the buildings that appear only in the later image"): both scenes."""
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b|"
@@ -136,8 +141,11 @@ _MODALITY = {
 }
 
 
-_DESCRIBES = re.compile(rf"\s*{_NOUN}s?\s*[(,:]?\s*xfilex")
-"""A modality word whose noun is followed by a file name names that file, picks none."""
+_DESCRIBES = re.compile(rf"\s*{_NOUN}s?(?:\s+(?:from|of|taken|acquired|captured|recorded|before|"
+                        rf"after|during|on|in|at|the|a|an|event|flood|fire|storm|rains?|earthquake|"
+                        rf"quake|eruption|\d{{1,4}})){{0,4}}\s*[(,:]?\s*xfilex")
+"""A modality word whose noun is followed by a file name names that file, picks none ("the
+Sentinel-1 scene from before (a.tif)")."""
 
 
 def names_all(norm: str, mentions: Sequence[str], paths: Sequence[str]) -> bool:
@@ -281,8 +289,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         month = _MONTHS.index(m.group(1) or m.group(2)) + 1
         picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
                    and int(d[5:7]) == month}
+    stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
     for kind, pattern in _MODALITY.items():
-        if any(not _DESCRIBES.match(norm, m.end()) for m in pattern.finditer(norm)):
+        if any(not _DESCRIBES.match(norm, m.end()) and not any(
+                a <= m.start() < b for a, b in stated) for m in pattern.finditer(norm)):
             # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
             picked |= {i for i, (_, mod) in enumerate(scenes)
                        if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}

@@ -230,6 +230,12 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                          r"below|under)", text):
         below = m.group(2) in ("less", "lower", "below", "under")
         candidates.append((m.start(1), _number(m.group(1)), below))
+    for m in re.finditer(r"\b(?:where|wherever|when|if|whose|that|which) (?:it|its value|the index|"
+                         r"(?:the )?values?|(?:the )?pixels?|[a-z]*nd[a-z]+|index) (?:is|are|be|"
+                         r"stays?|remains?) (?:strictly )?(positive|negative)\b|(?<!false )"
+                         r"(?<!true )\b(positive|negative) (?:[a-z]+ )?(?:values?|pixels?)\b",
+                         text):  # "water where it is positive", "positive NDWI values": above 0
+        candidates.append((m.start(), 0.0, (m.group(1) or m.group(2)) == "negative"))
     for m in re.finditer(r"\bthreshold\b[^.?!;]{0,20}\bfrom\s*" + NUM + r"\s*to\s*" + NUM, text):
         candidates = [c for c in candidates if c[0] != m.start(1)]  # "raise it from 0 to 0.15"
         candidates.append((m.start(2), _number(m.group(2)), False))

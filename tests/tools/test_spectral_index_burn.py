@@ -121,7 +121,6 @@ def test_nbr_with_before_is_dnbr_and_argument_rules(
     r = _run(workspace, image=str(post), before=str(pre), index="NBR")
     assert r.index == "dNBR" and r.warnings[0].startswith("index NBR with a before scene")
     for args, word in (({"index": "dNBR"}, "before: dNBR needs the pre-fire scene"),
-                       ({"index": "NDVI", "before": str(pre)}, "only index dNBR"),
                        ({"index": "dNBR", "before": str(pre), "below": True}, "below:")):
         with pytest.raises(InputError, match=word):
             _run(workspace, image=str(post), **args)

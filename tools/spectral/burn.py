@@ -5,9 +5,8 @@ classes (:mod:`specialists.spectral.burn`, Key & Benson 2006) go to a uint8 clas
 their names in the tags and a colour table; the area of each class and the burned area (dNBR at
 or above the threshold, 0.1 by default: low severity and above) come from the transform and CRS.
 
-The pre-fire scene is read on the post-fire grid: directly when the grids match, else warped on
-the fly (``WarpedVRT``, bilinear, with a warning); where it declares no nodata value an alpha
-band marks the pixels it does not cover. Everything streams window by window.
+The pre-fire scene is read on the post-fire grid (:mod:`tools.spectral.pair`: directly when the
+grids match, else warped on the fly with a warning). Everything streams window by window.
 
 The tiles run wherever ``EARTHSIGHT_CLUSTER`` says (:class:`tools.geo.fanout.TileRunner`): a
 worker opens both scenes by name (and warps the pre-fire one onto the post-fire grid the same
@@ -19,15 +18,13 @@ byte-identical to an in-process run.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rasterio.enums import Resampling
 
 from specialists.spectral import burn
-from specialists.spectral.indices import ReflectanceScale, RunningStats
+from specialists.spectral.indices import RunningStats
 from specialists.spectral.presets import Preset
 from specialists.tiling import Tile
 from specialists.water.rules import NODATA, encode_mask
@@ -35,20 +32,10 @@ from tools.core.artifacts import Quantity
 from tools.core.errors import InputError
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, NO_CRS_WARNING, AreaTally, pixel_area_rows_m2
-from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
-from tools.geo.fanout import TileRunner, open_cached
+from tools.geo.bands import role_text
+from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
-from tools.geo.raster import (
-    RasterInfo,
-    check_readable,
-    crs_to_str,
-    describe,
-    iter_tiles,
-    open_dataset,
-    rio,
-    same_grid,
-    warped_onto,
-)
+from tools.geo.raster import check_readable, describe, iter_tiles, open_dataset, rio
 from tools.spectral.common import (
     Ranges,
     SeverityArea,
@@ -59,88 +46,9 @@ from tools.spectral.common import (
     select,
     threshold_outputs,
 )
+from tools.spectral.pair import ScenePair, date_scenes, dates, on_grid
 
 ROLES = ("nir", "swir2")
-FULL_ALPHA = 255
-"""Alpha of a warped pixel wholly inside the pre-fire scene (smaller: partly outside)."""
-
-
-@dataclass
-class _Scene:
-    """One date: its open dataset (the pre-fire one possibly warped), bands and scaling."""
-
-    ds: Any
-    choice: BandChoice
-    scale: ReflectanceScale
-    alpha: int | None = None
-
-    def read(self, window: Any) -> dict[str, np.ndarray]:
-        """NIR and SWIR2 reflectance of ``window`` (NaN where this date has no data)."""
-        bands = read_roles(self.ds, window, self.choice.roles, self.scale)
-        if self.alpha is not None:
-            outside = np.asarray(self.ds.read(self.alpha, window=rio(window))) < FULL_ALPHA
-            for values in bands.values():
-                values[outside] = np.nan
-        return bands
-
-
-@contextlib.contextmanager
-def _on_grid(pre: Any, post: Any, args: SpectralIndexInput,
-             warnings: list[str]) -> Iterator[tuple[Any, int | None]]:
-    """The pre-fire dataset on the post-fire grid and its alpha band (None: nodata marks it)."""
-    if same_grid(pre, post):
-        yield pre, None
-        return
-    if not pre.crs or not post.crs:
-        if (pre.width, pre.height) == (post.width, post.height):
-            warnings.append(f"before ({args.before}) or image ({args.image}) has no CRS; the "
-                            "two are assumed to be on the same grid (same size)")
-            yield pre, None
-            return
-        raise InputError(f"before: {args.before} and image {args.image} differ in size and one "
-                         "has no CRS, so the pre-fire scene cannot be placed on the post-fire "
-                         "grid. Assign both a CRS and transform (gdal_edit.py -a_srs / -a_ullr).")
-    with warped_onto(pre, post, Resampling.bilinear) as (vrt, alpha):
-        warnings.append(f"before ({args.before}, {crs_to_str(pre.crs)}) is on another grid than "
-                        f"image ({crs_to_str(post.crs)}); it was warped onto the image grid on "
-                        "the fly (bilinear), so dNBR along sharp edges mixes neighbouring pixels")
-        yield vrt, alpha
-
-
-@dataclass
-class _Pair:
-    """What a tile task needs to read both dates (sent to workers without open datasets)."""
-
-    post: _Scene
-    """The post-fire bands and scaling (``ds`` None on a worker: the task's ``src``)."""
-    pre: _Scene
-    """The pre-fire bands, scaling and alpha (``ds`` None on a worker: opened by name)."""
-    pre_name: str
-    """GDAL name of the pre-fire scene."""
-    warp: bool
-    """The pre-fire scene is warped onto the post-fire grid."""
-
-    def for_workers(self) -> _Pair:
-        """A copy without open datasets (what pickles)."""
-        return _Pair(_Scene(None, self.post.choice, self.post.scale),
-                     _Scene(None, self.pre.choice, self.pre.scale, self.pre.alpha),
-                     self.pre_name, self.warp)
-
-
-@contextlib.contextmanager
-def _dates(pair: _Pair, src: Any) -> Iterator[tuple[_Scene, _Scene]]:
-    """Both dates readable on ``src``'s grid: the open datasets in-process; on a worker, the
-    pre-fire scene opened by name (and warped as in-process)."""
-    if pair.pre.ds is not None:
-        yield pair.post, pair.pre
-        return
-    post = _Scene(src, pair.post.choice, pair.post.scale)
-    pre_src = open_cached(pair.pre_name)
-    if not pair.warp:
-        yield post, _Scene(pre_src, pair.pre.choice, pair.pre.scale, pair.pre.alpha)
-        return
-    with warped_onto(pre_src, src, Resampling.bilinear) as (vrt, alpha):
-        yield post, _Scene(vrt, pair.pre.choice, pair.pre.scale, alpha)
 
 
 @dataclass
@@ -153,9 +61,9 @@ class _DnbrTile:
     ranges: Ranges
 
 
-def _dnbr_tile(src: Any, tile: Tile, pair: _Pair, threshold: float) -> _DnbrTile:
+def _dnbr_tile(src: Any, tile: Tile, pair: ScenePair, threshold: float) -> _DnbrTile:
     """dNBR of one tile: pure per-tile work, run wherever the tiles run."""
-    with _dates(pair, src) as (post, pre):
+    with dates(pair, src) as (post, pre):
         after, before = post.read(tile.core), pre.read(tile.core)
     values = burn.dnbr(burn.nbr(before["nir"], before["swir2"]),
                        burn.nbr(after["nir"], after["swir2"]))
@@ -175,7 +83,7 @@ def _class_writer(ctx: ToolContext, like: Any) -> Any:
                        nodata=burn.NODATA_CLASS, band_names=["burn_severity"], tags=tags)
 
 
-def _write(args: SpectralIndexInput, ctx: ToolContext, pair: _Pair, tally: AreaTally,
+def _write(args: SpectralIndexInput, ctx: ToolContext, pair: ScenePair, tally: AreaTally,
            threshold: float, runner: TileRunner) -> tuple[RunningStats, Ranges, burn.ClassTally]:
     """One pass: dNBR, class raster and burned mask window by window (the tiles computed
     wherever ``runner`` sends them), statistics and areas tallied in tile order."""
@@ -240,20 +148,6 @@ def _severity(ctx: ToolContext, classes: burn.ClassTally, has_area: bool) -> lis
     return out
 
 
-def _scenes(args: SpectralIndexInput, info: RasterInfo, src: Any,
-            pre: Any) -> tuple[_Scene, _Scene, list[str]]:
-    """Bands and scaling of both dates (the bands / sensor arguments apply to both)."""
-    assert args.before is not None
-    post_choice = choose_bands(info, ROLES, "dNBR (post-fire NBR)", args.bands,
-                               args.sensor)
-    pre_choice = choose_bands(describe(args.before, "before"), ROLES, "dNBR (pre-fire NBR)",
-                              args.bands, args.sensor, argument="before")
-    notes = [*post_choice.notes, *(f"before: {n}" for n in pre_choice.notes)]
-    return (_Scene(src, post_choice, reflectance_scale(src, list(post_choice.roles.values()))),
-            _Scene(pre, pre_choice, reflectance_scale(pre, list(pre_choice.roles.values()))),
-            notes)
-
-
 def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
                   preset: Preset | None) -> SpectralIndexOutput:
     """dNBR of a pre/post-fire pair with USGS severity classes, class areas and burned area."""
@@ -261,14 +155,15 @@ def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
     info = describe(args.image)
     with open_dataset(args.image) as src, open_dataset(args.before, "before") as pre_src:
         check_readable(pre_src, "before")
-        post, pre, warnings = _scenes(args, info, src, pre_src)
+        post, pre, warnings = date_scenes(args, info, src, pre_src, ROLES, (
+            "dNBR (post-fire NBR)", "dNBR (pre-fire NBR)"))
         tally = AreaTally(src)
         if not tally.has_area:
             warnings.append(NO_CRS_WARNING.format(path=args.image))
         runner = TileRunner(ctx)
-        with _on_grid(pre_src, src, args, warnings) as (ds, alpha):
+        with on_grid(pre_src, src, args, "dNBR", warnings) as (ds, alpha):
             pre.ds, pre.alpha = ds, alpha
-            pair = _Pair(post, pre, str(pre_src.name), warp=ds is not pre_src)
+            pair = ScenePair(post, pre, str(pre_src.name), warp=ds is not pre_src)
             stats, ranges, classes = _write(args, ctx, pair, tally, threshold, runner)
     bands = f"image: {post.choice.text}; before: {pre.choice.text}"
     ctx.artifact("dnbr", "raster", ctx.output_path("dnbr.tif"), units="dNBR", crs=info.crs,

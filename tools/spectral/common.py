@@ -42,8 +42,14 @@ class SpectralIndexInput(SceneOptions):
         "(B1-B12), landsat8 (B2-B7 or B1-B7), rgbn (red, green, blue, NIR), bgrn (blue, green, "
         "red, NIR, as PlanetScope)")
     before: str | None = Field(
-        None, description="dNBR only: the pre-fire scene (image is the post-fire scene); "
-        "warped onto the image grid when the grids differ", json_schema_extra=PATH_FIELD)
+        None, description="the earlier scene (image is the later one), warped onto the image "
+        "grid when the grids differ: dNBR's pre-fire scene, or for any other index the first "
+        "date of its change INDEX(before) - INDEX(image), positive where it dropped",
+        json_schema_extra=PATH_FIELD)
+    direction: Literal["drop", "rise"] | None = Field(
+        None, description="with before, for an index other than NBR: the change the threshold "
+        "selects, a drop (the default) or a rise of at least the threshold (NDVI fell by more "
+        "than 0.3: threshold 0.3; NDBI rose by more than 0.1: threshold 0.1, direction rise)")
 
 
 class OutOfRange(BaseModel):
@@ -97,7 +103,7 @@ class SpectralIndexOutput(ToolResult):
     index_out_of_range: OutOfRange | None = Field(
         None, description="pixels whose index value lies outside -1 to 1 (dNBR: outside the "
         "USGS table's -0.5 to 1.3)")
-    before: str | None = Field(None, description="dNBR: the pre-fire scene")
+    before: str | None = Field(None, description="the earlier scene of dNBR or an index change")
     severity: list[SeverityArea] = Field(
         default_factory=list, description=f"dNBR: burn severity classes ({SEVERITY_SOURCE})")
 

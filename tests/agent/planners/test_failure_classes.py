@@ -252,6 +252,28 @@ def test_a_clause_that_opens_the_ask_is_no_missing_part(planner: OfflinePlanner,
     assert plan.steps and plan.not_done == []
 
 
+def test_an_index_change_between_two_dates_is_one_step_over_the_pair(
+        planner: OfflinePlanner) -> None:
+    """"where NDVI dropped by more than 0.3": the change of NDVI over the pair (before = the
+    earlier scene), selected at 0.3; a rise is selected with direction "rise"; a drop said as
+    context is no ask; an index range is reported as not done."""
+    pair = [Scene(path="a_2019.tif"), Scene(path="b_2021.tif")]
+    plan = planner.plan("Find the pixels where NDVI dropped by more than 0.3 between the two "
+                        "dates", pair)
+    assert steps(plan) == [("spectral_index", {"image": "b_2021.tif", "index": "NDVI",
+                                               "before": "a_2019.tif", "threshold": 0.3})]
+    assert plan.not_done == []
+    rise = planner.plan("Flag where NDWI rose by more than 0.2 and give the area in ha", pair)
+    assert steps(rise)[0][1] == {"image": "b_2021.tif", "index": "NDWI", "before": "a_2019.tif",
+                                 "threshold": 0.2, "direction": "rise"}
+    context = planner.plan("NDVI decreased by 0.1 on average according to the report. Compute "
+                           "NDVI for each image.", pair)
+    assert [args.get("before") for _, args in steps(context)] == [None, None]
+    ranged = planner.plan("Map areas with NDVI between 0.2 and 0.5 as sparse vegetation",
+                          [Scene(path="s2.tif")])
+    assert len(ranged.not_done) == 1 and "index range" in ranged.not_done[0]
+
+
 @pytest.mark.parametrize(("request_text", "figure"), [
     ("What is the median building size in town.tif?", "a median"),
     ("Report the number of planes per hectare in apron.tif.", "a density per area"),

@@ -38,6 +38,14 @@ def test_describing_words_pick_nothing() -> None:
     req = read_request("I have a radar scene (a.tif) and an optical image (b.tif): detect the "
                        "ships in both.", vocab.corrector)
     assert scene_refs.referenced(req.norm, [("a.tif", "sar"), ("b.tif", "multispectral")]) == []
+    three = read_request("I've got the Sentinel-1 scene from before (a.tif), the Sentinel-1 "
+                         "scene from after (b.tif) and a Sentinel-2 image from before the rain "
+                         "(c.tif). Compare the two radar images.", vocab.corrector)
+    assert scene_refs.referenced(three.norm, [("a.tif", "sar"), ("b.tif", "sar"),
+                                              ("c.tif", "multispectral")]) == [0, 1]
+    named = read_request("count the ships in the sentinel-1 scene", vocab.corrector)
+    assert scene_refs.referenced(named.norm, [("a.tif", "sar"), ("c.tif", "multispectral")]) \
+        == [0]
 
 
 def test_coordinated_date_words_name_both_scenes() -> None:
@@ -86,11 +94,16 @@ def test_the_baseline_of_a_comparison_keeps_both_scenes() -> None:
                  "how much forest was lost from the first to the second image?",
                  "point out new roads that were not there in the first image",
                  "how many buildings are in the 2021 image, and how many are new since 2016?",
-                 "by how much did the paved surface expand in the later image?"):
+                 "by how much did the paved surface expand in the later image?",
+                 "what is in the 2016 image but gone in 2021?"):
         assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == []
     for text, picked in (("count the cars in the first photo", [0]),
                          ("are there more ships than boats in the second image?", [1]),
                          ("is there less snow in the later image?", []),
+                         ("count the buildings that appear only in the later image", []),
+                         ("count the ships only in the second image", [1]),
+                         ("i have one scene a month; map the water on each", []),
+                         ("count the ships in image a", [0]),
                          ("are there fewer ships in the second image?", [])):
         assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == picked
     three = [("a_2015.tif", None), ("a_2018.tif", None), ("a_2021.tif", None)]

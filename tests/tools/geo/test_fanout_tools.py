@@ -7,7 +7,7 @@ tasks (one per tile per pass) and both workers; trend reads each image as one ta
 identical points, fit and CSV; an image's error raised on a worker is the same error; dNBR on
 a real Landsat-8 scene with a burn scar is byte-identical (dNBR, classes, mask) with the
 pre-fire scene on the same grid, warped from lon/lat with nodata, and warped with an alpha
-band (each worker warps it itself)."""
+band (each worker warps it itself), and so is the NDVI change over the same pair."""
 
 from __future__ import annotations
 
@@ -176,3 +176,22 @@ def test_dnbr_real_landsat_same_grid_and_warped(data_dir: Path, tmp_path: Path,
         assert ("warped onto the image grid" in " ".join(here.warnings)) == (name != "same-grid")
         assert here.numbers()["burned_area"].value > 0  # the scar
         _ran_there(there, local2, 5 * 4)  # 318 x 235 px at 64 px: 5 x 4 tiles, one pass
+
+
+@pytest.mark.realdata
+def test_ndvi_change_real_landsat_warped(data_dir: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         local2: DaskExecutor) -> None:
+    """The change of NDVI over the same pair (the pre-fire scene warped from lon/lat): each
+    worker warps it itself, and the difference and its mask are byte-identical."""
+    pair = _landsat_pair(data_dir / L8_INT, tmp_path)
+    args = {"image": str(pair["post"]), "before": str(pair["lonlat"]), "index": "NDVI",
+            "threshold": 0.2}
+    here, there = both("spectral_index", args, tmp_path / "ndvi", monkeypatch, 64)
+    files = {a.name: _digest(a.path) for a in here.artifacts if a.kind in ("raster", "mask")}
+    assert set(files) == {"dndvi", "dndvi_mask"}
+    assert files == {a.name: _digest(a.path) for a in there.artifacts
+                     if a.kind in ("raster", "mask")}
+    _same_result(here, there)
+    assert here.numbers()["area"].value > 0  # NDVI fell in the scar
+    _ran_there(there, local2, 5 * 4)
