@@ -136,9 +136,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.text_modality = scenes.text_modality(t, vocab)
 
     named = slots.find_indices(t, vocab)
-    computed = [(n, p) for n, p in named if topics.COMPUTE_BEFORE.search(t, max(0, p - 30), p)]
-    if computed and len({n for n, _ in named}) > len({n for n, _ in computed}):
-        named = computed  # "NDVI saturates, so compute EVI instead": the index asked for
+    asked_at = slots.computed_indices(t, vocab, topics.COMPUTE_BEFORE)
+    if asked_at:  # "NDVI saturates, so compute EVI", "a thesis combined MNDWI and NDBI.
+        named = [(n, asked_at[n]) for n, _ in named if n in asked_at]  # compute NDVI": asked
     a.indices = [n for n, _ in named]
     if "NDWI" in a.indices and "MNDWI" not in a.indices and re.search(
             r"\bgreen\b[^.?!;]{0,40}\b(swir|short[\s-]?wave infrared)|\bmodified\b", t):

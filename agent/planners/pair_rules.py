@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.planners import scene_refs, topics
+from agent.planners import ask, scene_refs, topics
 from agent.planners.analysis import Analysis
 from agent.planners.builder import SceneRef
 from agent.planners.vocab import Vocabulary
@@ -149,8 +149,13 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
     if "dNBR" in a.indices:
         a.change = False  # dNBR is the change between the two scenes
     if a.threshold is None and vocab.has("cover_amount", t):
-        if a.indices[0] in vocab.default_threshold:
-            a.threshold = "default"
+        asks = ask.blank(t, ask.statement_spans(t))  # (an index named in context asks none)
+        water = a.indices[0] in vocab.water_indices
+        if a.indices[0] in vocab.default_threshold and (not water or (re.search(
+                r"\b(water|flood\w*|inundat\w*|lakes?|reservoirs?|ponds?)\b",
+                vocab.index_pattern.sub(" ", asks)) and vocab.index_pattern.search(asks))):
+            # ("the area of water" with NDWI; not the "water" of "water index")
+            a.threshold = "default"  # ("the area of water": NDWI >= 0)
         elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
             a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
                            "the pre-fire scene (dNBR) or a threshold for a burned mask")

@@ -33,8 +33,8 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 """Ordinal words -> index of the scene in the order given (-1: the last); also used by the
 chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
-_MODAL_WORDS = (r"radar|sar|sentinel[\s-]*1|s1|optical|multispectral|sentinel[\s-]*2|s2|"
-                r"landsat|rgb|true colou?r|aerial|hyperspectral|hsi|aviris")
+_MODAL_WORDS = (r"radar|sar|sentinel[\s-]*1[ab]?|s1|optical|multispectral|sentinel[\s-]*2[ab]?|s2|"
+                r"landsat(?:[\s-]*\d{1,2})?|rgb|true colou?r|aerial|hyperspectral|hsi|aviris")
 _TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
                r"current|pre|post|before|after")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -44,7 +44,7 @@ _YEAR_WORD = r"(?:19|20)\d\d"
 _DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}"
 _END = r"(?=\s*(?:[?.!,;]|$))"
 """A reference word that ends its clause ("count the ships in the first.")."""
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|{_ORDINAL}|{_MODAL_WORDS}|"
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|{_ORDINAL}|{_MODAL_WORDS}|"
           rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
@@ -134,8 +134,9 @@ _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}
                          rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
 """A scene by month and year ("the may 2021 one", "the image from june 2019")."""
 _MODALITY = {
-    "sar": re.compile(rf"\b(?:radar|sar|sentinel[\s-]*1|s1)\b{_COORD}"),
-    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel[\s-]*2|s2|landsat|rgb|"
+    "sar": re.compile(rf"\b(?:radar|sar|sentinel[\s-]*1[ab]?|s1)\b{_COORD}"),
+    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel[\s-]*2[ab]?|s2|"
+                          rf"landsat(?:[\s-]*\d{{1,2}})?|rgb|"
                           rf"true colou?r|aerial)\b{_COORD}"),
     "hyperspectral": re.compile(rf"\b(?:hyperspectral|hsi|aviris)\b{_COORD}"),
 }

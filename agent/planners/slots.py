@@ -143,6 +143,23 @@ def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
     return [(n, at) for n, at in out if n == preferred] if preferred else out
 
 
+def computed_indices(text: str, vocab: Vocabulary, verb: re.Pattern[str]) -> dict[str, int]:
+    """Indices a compute verb (``verb``, matched right before) asks for, with where: also those
+    listed after one ("compute NDVI, NDWI and NDBI"), wherever else they are named."""
+    out: dict[str, int] = {}
+    last_end = -1
+    for m in vocab.index_pattern.finditer(text):
+        name = vocab.index_of.get(" ".join(m.group(0).replace("-", " ").split()))
+        listed = last_end >= 0 and re.fullmatch(r"\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)",
+                                                text[last_end:m.start()])
+        if name and (listed or verb.search(text, max(0, m.start() - 30), m.start())):
+            out.setdefault(name, m.start())
+            last_end = m.end()
+        else:
+            last_end = -1
+    return out
+
+
 def topic_index(text: str, vocab: Vocabulary) -> str | None:
     """The index a topic word implies ("vegetation" -> NDVI), or None."""
     for name, pattern in vocab.topic_patterns.items():

@@ -14,6 +14,8 @@ from agent.planners.offline import OfflinePlanner
     "How far has the water table dropped since 2000?",
     "Model the flood wave of a future outburst down the valley.",
     "Work out the fastest detour for the relief convoy to the shelter.",
+    "Compute the Normalized Difference Drought Index of modis.tif",  # (a participle first)
+    "Monitor the drought by computing VCI from the NDVI of n_2019.tif and n_2020.tif",
 ])
 def test_out_of_scope_asks_are_declined(planner: OfflinePlanner, request_text: str) -> None:
     plan = planner.plan(request_text)

@@ -237,6 +237,14 @@ def test_what_the_index_step_gives_is_no_missing_part(planner: OfflinePlanner) -
     assert _tools(varies)[-1] == "trend" and varies.not_done == []
 
 
+def test_a_clip_to_the_region_is_no_missing_part(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Clip the image to the county boundary (county.geojson) and compute the "
+                        "mean NDVI", [Scene(path="s2.tif")])
+    assert steps(plan) == [("spectral_index", {"image": "s2.tif", "index": "NDVI",
+                                               "region": "county.geojson"})]
+    assert plan.not_done == []
+
+
 @pytest.mark.parametrize(("request_text", "images"), [
     ("I am a student following a tutorial on vegetation monitoring. The tutorial computes NDVI "
      "from Landsat 8 bands 5 and 4. Could you do the same for my image and tell me the average?",

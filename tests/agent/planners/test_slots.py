@@ -150,3 +150,14 @@ def test_a_negated_class_with_a_size_is_a_filter() -> None:
 def test_shared_heads_name_each_class(text: str, expected: str) -> None:
     """Classes sharing one head noun are spelled out where modifier + head is a class."""
     assert " ".join(slots.shared_heads(text, V).split()) == expected
+
+
+def test_computed_indices_include_those_listed_after_one() -> None:
+    """"compute NDVI, NDWI and NDBI" asks for all three; an index only named in context ("a
+    thesis combined MNDWI and NDBI") is not asked for."""
+    from agent.planners.topics import COMPUTE_BEFORE
+
+    assert set(slots.computed_indices(norm("compute NDVI, NDWI and NDBI"), V, COMPUTE_BEFORE)) \
+        == {"NDVI", "NDWI", "NDBI"}
+    text = norm("A thesis combined MNDWI, NDVI and NDBI. Please compute NDVI on a.tif.")
+    assert set(slots.computed_indices(text, V, COMPUTE_BEFORE)) == {"NDVI"}
