@@ -4,19 +4,23 @@ its preset, thresholded selection, out-of-range counts and the mask / area outpu
 from __future__ import annotations
 
 import math
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from specialists.spectral.burn import SEVERITY_SOURCE
+from specialists.spectral.indices import RunningStats
 from specialists.spectral.presets import Preset, preset_for
+from specialists.tiling import Tile
+from specialists.water.rules import NODATA
 from tools.core.artifacts import Quantity, ToolResult
 from tools.core.errors import InputError
 from tools.core.registry import PATH_FIELD, ToolContext
 from tools.core.scene_options import SceneOptions
 from tools.geo.area import M2_PER_HA, AreaTally
-from tools.geo.raster import RasterInfo
+from tools.geo.raster import RasterInfo, rio
 
 IndexName = Literal["NDVI", "NDWI", "MNDWI", "NBR", "NDSI", "NDBI", "SAVI", "EVI", "NDMI",
                     "GNDVI", "NDRE", "NDCI", "NDTI", "dNBR"]
@@ -158,6 +162,29 @@ class Ranges:
                     f"{check.pixels} of {self.valid} valid pixels ({check.share_pct.value:.2g} "
                     f"%) lie outside {check.range} (not physical: atmospheric over-correction, "
                     "saturation, clouds or a wrong scale); they are kept in the statistics")
+
+
+@dataclass
+class IndexTile:
+    """One tile's index values (core window), its encoded mask (None without a threshold) and
+    its out-of-range counts, as a tile task returns them."""
+
+    values: np.ndarray
+    mask: np.ndarray | None
+    ranges: Ranges
+
+    def take(self, tile: Tile, dst: Any, mdst: Any, stats: RunningStats, ranges: Ranges,
+             tally: AreaTally | None) -> None:
+        """Write this tile (values, and mask when there is one) and add it to the statistics,
+        range counts and area tally (the writers take the tiles in order)."""
+        dst.write(self.values[np.newaxis], window=rio(tile.core))
+        stats.add(self.values)
+        ranges.valid += self.ranges.valid
+        ranges.reflectance += self.ranges.reflectance
+        ranges.index += self.ranges.index
+        if mdst is not None and tally is not None and self.mask is not None:
+            mdst.write(self.mask[np.newaxis], window=rio(tile.core))
+            tally.add(self.mask == 1, self.mask != NODATA, tile.core)
 
 
 def resolve_threshold(args: SpectralIndexInput, index: str) -> tuple[float | None, Preset | None]:

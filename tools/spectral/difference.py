@@ -27,8 +27,9 @@ from tools.geo.area import NO_CRS_WARNING, AreaTally
 from tools.geo.bands import role_text
 from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
-from tools.geo.raster import check_readable, describe, iter_tiles, open_dataset, rio
+from tools.geo.raster import check_readable, describe, iter_tiles, open_dataset
 from tools.spectral.common import (
+    IndexTile,
     Ranges,
     SpectralIndexInput,
     SpectralIndexOutput,
@@ -61,17 +62,8 @@ class _Rule:
         return f"{name} ≥ {self.threshold:g} ({index} dropped by at least {self.threshold:g})"
 
 
-@dataclass
-class _DiffTile:
-    """One tile's index difference (core window), encoded mask and range counts."""
-
-    values: np.ndarray
-    mask: np.ndarray | None
-    ranges: Ranges
-
-
 def _diff_tile(src: Any, tile: Tile, pair: ScenePair, index: str,
-               rule: _Rule | None) -> _DiffTile:
+               rule: _Rule | None) -> IndexTile:
     """The difference of one tile: pure per-tile work, run wherever the tiles run."""
     with dates(pair, src) as (post, pre):
         after, before = post.read(tile.core), pre.read(tile.core)
@@ -79,7 +71,7 @@ def _diff_tile(src: Any, tile: Tile, pair: ScenePair, index: str,
     ranges = Ranges(-2.0, 2.0)
     ranges.add({**after, **{f"pre_{k}": v for k, v in before.items()}}, values)
     mask = None if rule is None else encode_mask(rule.select(values), np.isfinite(values))
-    return _DiffTile(values, mask, ranges)
+    return IndexTile(values, mask, ranges)
 
 
 def _write(args: SpectralIndexInput, ctx: ToolContext, pair: ScenePair, tally: AreaTally | None,
@@ -110,13 +102,7 @@ def _write(args: SpectralIndexInput, ctx: ToolContext, pair: ScenePair, tally: A
         parts = stack.enter_context(runner.results(name, _diff_tile, src, tiles, sent,
                                                    spec.name, rule))
         for tile, part in zip(tiles, parts, strict=True):
-            dst.write(part.values[np.newaxis], window=rio(tile.core))
-            stats.add(part.values)
-            ranges.valid += part.ranges.valid
-            ranges.reflectance += part.ranges.reflectance
-            if mdst is not None and tally is not None and part.mask is not None:
-                mdst.write(part.mask[np.newaxis], window=rio(tile.core))
-                tally.add(part.mask == 1, part.mask != NODATA, tile.core)
+            part.take(tile, dst, mdst, stats, ranges, tally)
         if stats.count == 0:  # raised inside the writers: nothing is left half-written
             raise InputError(f"before ({args.before}) and image ({args.image}) share no pixel "
                              f"with a {spec.name} on both dates (image {pair.post.choice.text}; "

@@ -19,8 +19,9 @@ from tools.geo.area import NO_CRS_WARNING, AreaTally
 from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
 from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
-from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset, rio
+from tools.geo.raster import RasterInfo, describe, iter_tiles, open_dataset
 from tools.spectral.common import (
+    IndexTile,
     Ranges,
     SpectralIndexInput,
     SpectralIndexOutput,
@@ -75,17 +76,8 @@ def _rule(args: SpectralIndexInput, info: RasterInfo, choice: BandChoice, thresh
     return _Rule(threshold, False, nir.roles["nir"], preset.nir_min)
 
 
-@dataclass
-class _IndexTile:
-    """One tile's index values (core window), its encoded mask and its out-of-range counts."""
-
-    values: np.ndarray
-    mask: np.ndarray | None
-    ranges: Ranges
-
-
 def _index_tile(src: Any, tile: Tile, index: str, roles: dict[str, int],
-                scale: ReflectanceScale, rule: _Rule | None) -> _IndexTile:
+                scale: ReflectanceScale, rule: _Rule | None) -> IndexTile:
     """The index (and mask) of one tile: pure per-tile work, run wherever the tiles run."""
     bands = read_roles(src, tile.core, roles, scale)
     values = compute_index(index, bands)
@@ -94,7 +86,7 @@ def _index_tile(src: Any, tile: Tile, index: str, roles: dict[str, int],
     mask = None
     if rule is not None:
         mask = encode_mask(rule.select(values, bands), np.isfinite(values))
-    return _IndexTile(values, mask, ranges)
+    return IndexTile(values, mask, ranges)
 
 
 def _write_index(
@@ -126,14 +118,7 @@ def _write_index(
         parts = stack.enter_context(runner.results("index", _index_tile, src, tiles, spec.name,
                                                    roles, scale, rule))
         for tile, part in zip(tiles, parts, strict=True):
-            dst.write(part.values[np.newaxis], window=rio(tile.core))
-            stats.add(part.values)
-            ranges.valid += part.ranges.valid
-            ranges.reflectance += part.ranges.reflectance
-            ranges.index += part.ranges.index
-            if mdst is not None and tally is not None and part.mask is not None:
-                mdst.write(part.mask[np.newaxis], window=rio(tile.core))
-                tally.add(part.mask == 1, part.mask != NODATA, tile.core)
+            part.take(tile, dst, mdst, stats, ranges, tally)
         if stats.count == 0:  # raised inside the writers: nothing is left half-written
             raise InputError(f"image: {args.image} has no valid pixels for {spec.name} "
                              f"({choice.text}): every pixel is nodata/NaN or has a zero "
