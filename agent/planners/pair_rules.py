@@ -154,8 +154,8 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
         if a.indices[0] in vocab.default_threshold and (not water or (re.search(
                 r"\b(water|flood\w*|inundat\w*|lakes?|reservoirs?|ponds?)\b",
                 vocab.index_pattern.sub(" ", asks)) and vocab.index_pattern.search(asks))):
-            # ("the area of water" with NDWI; not the "water" of "water index")
-            a.threshold = "default"  # ("the area of water": NDWI >= 0)
+            a.threshold = "default"  # "the area of water" with NDWI (not the "water" of the
+            # index's own name): NDWI >= 0
         elif a.indices[0] == "NBR":  # the tool has no single-date burned threshold
             a.notes.append("no accepted single-date NBR threshold: the NBR map is made; give "
                            "the pre-fire scene (dNBR) or a threshold for a burned mask")

@@ -33,8 +33,13 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 """Ordinal words -> index of the scene in the order given (-1: the last); also used by the
 chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
-_MODAL_WORDS = (r"radar|sar|sentinel[\s-]*1[ab]?|s1|optical|multispectral|sentinel[\s-]*2[ab]?|s2|"
-                r"landsat(?:[\s-]*\d{1,2})?|rgb|true colou?r|aerial|hyperspectral|hsi|aviris")
+_SAR_WORDS = r"radar|sar|sentinel[\s-]*1[ab]?|s1"
+_OPTICAL_WORDS = (r"optical|multispectral|sentinel[\s-]*2[ab]?|s2|landsat(?:[\s-]*\d{1,2})?|rgb|"
+                  r"true colou?r|aerial")
+_HSI_WORDS = r"hyperspectral|hsi|aviris"
+_MODAL_WORDS = f"{_SAR_WORDS}|{_OPTICAL_WORDS}|{_HSI_WORDS}"
+"""Words naming a scene by its sensor ("the radar image", "the Sentinel-1 scene", "the
+Landsat-8 one")."""
 _TIME_WORDS = (r"older|oldest|earlier|earliest|previous|newer|newest|later|latest|recent|"
                r"current|pre|post|before|after")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -134,11 +139,9 @@ _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}
                          rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
 """A scene by month and year ("the may 2021 one", "the image from june 2019")."""
 _MODALITY = {
-    "sar": re.compile(rf"\b(?:radar|sar|sentinel[\s-]*1[ab]?|s1)\b{_COORD}"),
-    "optical": re.compile(rf"\b(?:optical|multispectral|sentinel[\s-]*2[ab]?|s2|"
-                          rf"landsat(?:[\s-]*\d{{1,2}})?|rgb|"
-                          rf"true colou?r|aerial)\b{_COORD}"),
-    "hyperspectral": re.compile(rf"\b(?:hyperspectral|hsi|aviris)\b{_COORD}"),
+    "sar": re.compile(rf"\b(?:{_SAR_WORDS})\b{_COORD}"),
+    "optical": re.compile(rf"\b(?:{_OPTICAL_WORDS})\b{_COORD}"),
+    "hyperspectral": re.compile(rf"\b(?:{_HSI_WORDS})\b{_COORD}"),
 }
 
 
