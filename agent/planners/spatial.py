@@ -40,7 +40,7 @@ _GAP_WORDS = frozenset((
     "aoi", "area", "of", "interest", "region", "rectangle", "coordinates", "coords",
     "coordinate", "lon", "lat", "lonlat", "latlon", "long", "wgs84", "wgs", "84", "epsg", "4326",
     "utm", "degrees", "given", "by", "defined", "minx", "miny", "maxx", "maxy", "xmin", "ymin",
-    "xmax", "ymax", "is", "=", ":", "[", "("))
+    "xmax", "ymax", "is", "=", ":", "[", "(", "pixels", "pixel", "px", "image"))
 """Words allowed between a place word and the four numbers of a box ("within the bbox of")."""
 
 
@@ -57,9 +57,10 @@ def _axis(text: str, words: str, negative: str) -> tuple[list[float], Span] | No
     return values, m.span()
 
 
-_BOUNDS = (r"min_?x|x_?min|west|left", r"min_?y|y_?min|south|bottom", r"max_?x|x_?max|east|right",
-           r"max_?y|y_?max|north|top")
-"""Names of a box's four bounds ("minx 36.1, miny -3, maxx 36.3, maxy -2.77")."""
+_BOUNDS = (r"min_?x|x_?min|west|left|x_?1", r"min_?y|y_?min|south|bottom|y_?1",
+           r"max_?x|x_?max|east|right|x_?2", r"max_?y|y_?max|north|top|y_?2")
+"""Names of a box's four bounds ("minx 36.1, miny -3, maxx 36.3, maxy -2.77", "x1=100, y1=50,
+x2=300, y2=250")."""
 
 
 def _named_bounds(text: str) -> tuple[list[float], list[Span]] | None:

@@ -26,6 +26,9 @@ V = get_vocabulary()
      [120.0, 40.0, 180.0, 95.0]),  # bracketed after "at"
     ("how many cars are parked in the region 100,100 to 400,400?", [100.0, 100.0, 400.0, 400.0]),
     ("count the trees from (10, 20) to (300, 250)", [10.0, 20.0, 300.0, 250.0]),  # two corners
+    ("count cars within pixels (100, 50) to (300, 250)", [100.0, 50.0, 300.0, 250.0]),
+    ("in the region x1=100, y1=50, x2=300, y2=250, count the vehicles",
+     [100.0, 50.0, 300.0, 250.0]),
 ])
 def test_bbox_sorted_min_max(text: str, box: list[float]) -> None:
     found, spans = spatial.find_bbox(read_request(text, V.corrector).norm)
