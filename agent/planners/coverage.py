@@ -45,9 +45,6 @@ _SPLIT = re.compile(
     rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)", re.IGNORECASE)
 _COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
                        re.IGNORECASE)
-_CLIPPED = re.compile(r"\b(?:clip|crop|subset|cut|mask|restrict|limit)\w*\b[^.?!;]{0,60}\b(?:to|by|"
-                      r"with|using|inside|within)\b[^.?!;]{0,40}(?:xfilex|\bbox\b|\bbbox\b)")
-"""A clause that only clips the scenes to a region the plan's steps already read."""
 _FOLLOW_ON = re.compile(
     r"\b(it|its|it s|their|them|they|those|these|that|this|one|area|areas|extent|total|sum|"
     r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
@@ -161,15 +158,16 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         if "assess" in planned and vocab.has("assess", req.norm):
             continue  # "evaluate our mask against the reference footprints": the assess step
-        if _CLIPPED.search(req.norm) and any("region" in s.args for s in steps):
-            continue  # "clip the image to the county boundary (c.geojson)": every step's region
-        a = analyse(req, vocab, n_scenes, read_files(req, vocab))
+        files = read_files(req, vocab)
+        a = analyse(req, vocab, n_scenes, files)
         quoted = _quote(part)
         if a.declined:
             out.append(f"{quoted}: {a.declined}")
             continue
         needed = needed_tools(a, n_scenes)
         if not needed:
+            if files.region and any(s.args.get("region") == files.region for s in steps):
+                continue  # "clip the image to the county boundary (c.geojson)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
             if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):

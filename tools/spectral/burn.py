@@ -32,7 +32,6 @@ from tools.core.artifacts import Quantity
 from tools.core.errors import InputError
 from tools.core.registry import ToolContext
 from tools.geo.area import M2_PER_HA, NO_CRS_WARNING, AreaTally, pixel_area_rows_m2
-from tools.geo.bands import role_text
 from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
 from tools.geo.raster import check_readable, describe, iter_tiles, open_dataset, rio
@@ -46,7 +45,7 @@ from tools.spectral.common import (
     select,
     threshold_outputs,
 )
-from tools.spectral.pair import ScenePair, date_scenes, dates, on_grid
+from tools.spectral.pair import ScenePair, date_scenes, dates, on_grid, pair_fields
 
 ROLES = ("nir", "swir2")
 
@@ -177,11 +176,7 @@ def burn_severity(args: SpectralIndexInput, ctx: ToolContext, threshold: float,
     result = SpectralIndexOutput(
         summary="", image=args.image, before=args.before, warnings=warnings, index="dNBR",
         formula=burn.DNBR_FORMULA,
-        bands_used={**{role_text(r): lab for r, lab in post.choice.labels.items()},
-                    **{f"before {role_text(r)}": lab for r, lab in pre.choice.labels.items()}},
-        band_source=f"image: {post.choice.source}; before: {pre.choice.source}",
-        reflectance=f"image: {post.scale.reason or 'values used as stored'}; before: "
-                    f"{pre.scale.reason or 'values used as stored'}",
+        **pair_fields(post, pre),
         valid_pixels=stats.count, mean=quantity(stats.mean, "dNBR"),
         min=quantity(stats.minimum, "dNBR"), max=quantity(stats.maximum, "dNBR"),
         reflectance_out_of_range=ranges.record(ranges.reflectance, "reflectance 0 to 1"),

@@ -24,7 +24,6 @@ from specialists.water.rules import NODATA, encode_mask
 from tools.core.errors import InputError
 from tools.core.registry import ToolContext
 from tools.geo.area import NO_CRS_WARNING, AreaTally
-from tools.geo.bands import role_text
 from tools.geo.fanout import TileRunner
 from tools.geo.geotiff import grid_writer
 from tools.geo.raster import check_readable, describe, iter_tiles, open_dataset
@@ -37,7 +36,7 @@ from tools.spectral.common import (
     select,
     threshold_outputs,
 )
-from tools.spectral.pair import ScenePair, date_scenes, dates, on_grid
+from tools.spectral.pair import ScenePair, date_scenes, dates, on_grid, pair_fields
 
 
 @dataclass(frozen=True)
@@ -151,11 +150,7 @@ def index_difference(args: SpectralIndexInput, ctx: ToolContext) -> SpectralInde
     result = SpectralIndexOutput(
         summary="", image=args.image, before=args.before, warnings=warnings, index=name,
         formula=f"{formula}, {spec.name} = {spec.formula}",
-        bands_used={**{role_text(r): lab for r, lab in post.choice.labels.items()},
-                    **{f"before {role_text(r)}": lab for r, lab in pre.choice.labels.items()}},
-        band_source=f"image: {post.choice.source}; before: {pre.choice.source}",
-        reflectance=f"image: {post.scale.reason or 'values used as stored'}; before: "
-                    f"{pre.scale.reason or 'values used as stored'}",
+        **pair_fields(post, pre),
         valid_pixels=stats.count, mean=quantity(stats.mean, "index difference"),
         min=quantity(stats.minimum, "index difference"),
         max=quantity(stats.maximum, "index difference"),

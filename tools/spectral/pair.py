@@ -19,7 +19,7 @@ from rasterio.enums import Resampling
 
 from specialists.spectral.indices import ReflectanceScale
 from tools.core.errors import InputError
-from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale
+from tools.geo.bands import BandChoice, choose_bands, read_roles, reflectance_scale, role_text
 from tools.geo.fanout import open_cached
 from tools.geo.raster import RasterInfo, crs_to_str, describe, rio, same_grid, warped_onto
 from tools.spectral.common import SpectralIndexInput
@@ -122,3 +122,15 @@ def date_scenes(args: SpectralIndexInput, info: RasterInfo, src: Any, pre: Any,
     return (DateScene(src, post_choice, reflectance_scale(src, list(post_choice.roles.values()))),
             DateScene(pre, pre_choice, reflectance_scale(pre, list(pre_choice.roles.values()))),
             notes)
+
+
+def pair_fields(post: DateScene, pre: DateScene) -> dict[str, Any]:
+    """The band and reflectance fields of a two-date ``SpectralIndexOutput``: each role's band
+    of the image and of the before scene, how they were chosen and how values were scaled."""
+    return {
+        "bands_used": {**{role_text(r): lab for r, lab in post.choice.labels.items()},
+                       **{f"before {role_text(r)}": lab for r, lab in pre.choice.labels.items()}},
+        "band_source": f"image: {post.choice.source}; before: {pre.choice.source}",
+        "reflectance": f"image: {post.scale.reason or 'values used as stored'}; before: "
+                       f"{pre.scale.reason or 'values used as stored'}",
+    }
