@@ -149,6 +149,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         if not ask.is_ask(req.norm):
             continue
         out += _figures_asked(part, req.norm)  # even of a one-clause request
+        out += _part_asked(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
             out += _change_of_one(part, req.norm, vocab)
         if not judged:
@@ -256,6 +257,30 @@ def _figures_asked(part: str, norm: str) -> list[str]:
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []
+
+
+_IMAGE_PART = re.compile(
+    r"\b(?:the |its )(?P<part>(?:north|south)?[\s-]?(?:east|west)(?:ern)?|north(?:ern)?|"
+    r"south(?:ern)?|upper|lower|top|bottom|left|right|central|middle|(?:upper|lower|top|bottom)"
+    r"[\s-](?:left|right)(?:[\s-]hand)?)[\s-](?:quarter|half|third|corner|quadrant|part|portion|"
+    r"section|strip|edge)(?: of (?:the|this|my|each) (?:image|scene|tile|photo|picture|frame|"
+    r"raster|mosaic|chip))?\b|\b(?:the )?(?:first|last|top|bottom) \d+ (?:rows|columns|lines)\b")
+"""A part of the image the analyst limits a figure to ("in the north-east quarter", "the top
+left corner", "the first 512 rows"): no region argument reads it without the image's size."""
+
+
+def _part_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
+    """A part of the image an asking clause limits its figure to while no step has a region:
+    reported, since the result covers the whole image."""
+    m = _IMAGE_PART.search(norm)
+    if m is None or any(s.args.get("region") is not None or s.tool == "describe_scene"
+                        for s in steps) or re.search(  # (the question goes to the describer)
+            r"\b(?:image|scene|photo|picture|tile|mosaic|orthophoto|frame|flight) of\s*$",
+            norm[:m.start()]):  # "the image of the northern section": the whole image
+        return []
+    return [f"{_quote(part)}: not limited to {m.group(0).removeprefix('its ')} (a region is "
+            f"a pixel or lon/lat box or a polygon file; give one), so the result covers the "
+            f"whole image"]
 
 
 _SEPARATELY = re.compile(

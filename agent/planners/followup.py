@@ -58,13 +58,25 @@ _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(imag
                    r"do that on|and with|now with|try|next|then|and|now|also|run it on|"
                    r"do(?= (?:the|it|that|this|all|both|every|each)\b)|"
                    r"the same (?:for|on|with))\b"
-                   r"[^.?!;]{0,40}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
+                   r"[^.?!;]{0,60}\b(image|scene|one|file|picture|photo|tile|chip|acquisition|date|"
                    r"radar|optical|sar|them|others|rest|oldest|newest|latest|earliest|middle|"
-                   r"everything|all|that|it)s?"
+                   r"everything|all|that|it|(?:19|20)\d{2})s?"
                    r"\b(?:\s+(?:too|as well|also|please|"
                    r"instead|then))?\W*$", re.IGNORECASE)
 """A request to run the previous one on another scene ("same for the second image", "what about
 the radar one?", "now do it for the 2019 one")."""
+_SETTING = re.compile(r"\b(?:with|using|at)\b[^.?!;]{0,30}\d")
+"""A repeat that changes a setting ("with a -20 dB threshold", "using 0.4 m pixels"): the
+previous request is planned again with the follow-up's words after it."""
+_STATISTIC = re.compile(
+    r"^\W*(?:and|ok|okay|now|so|then)?\W*(?:how (?:big|large) (?:is|are) |what(?: is| s|s|"
+    r" about) |which is |give me |tell me |and )?(?:the )?(?P<stat>largest|biggest|smallest|"
+    r"average|mean|typical|total)(?: (?:one|ones|of them|area|size|[a-z]+(?: [a-z]+)?))?"
+    r"(?: in [a-z0-9 ]{1,12})?\W*(?:please)?\W*$")
+"""A figure of the objects found before ("and how big is the largest water body?", "what's the
+mean size?", "the total area in ha?")."""
+_STATISTICS = {"largest": "max", "biggest": "max", "smallest": "min", "average": "mean",
+               "mean": "mean", "typical": "mean", "total": "area"}
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"
                      r"shapes?|that|them|those|it)\b", re.IGNORECASE)
 
@@ -107,12 +119,23 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
               if v is not None}
     vague = _VAGUE_SIZE.search(request)
     units = find_output_units(norm) if _IN_UNITS.match(norm) else None
-    if "xfilex" in norm or (not units and not vague and not (bounds and _THOSE.search(norm))):
+    figure = _STATISTIC.match(norm) if not bounds else None
+    if "xfilex" in norm or (not units and not vague and not figure and not (
+            bounds and _THOSE.search(norm))):
         return None  # a file named: a request of its own ("count only the ... in a.tif")
     found = _source(turns)
     if found is None:
         return None
     turn, source = found
+    if figure:  # "and how big is the largest one?": that figure of the objects found
+        statistic = _STATISTICS[figure.group("stat")]
+        note = (f"Follow-up: the {source['tool']} result of the previous request "
+                f"({turn.get('request', '')!r}) measured for its {statistic} area.")
+        return FollowUp(plan=Plan(request=request, steps=[PlanStep(
+            id="s1", tool="measure", args={"source": (source.get("vectors") or [
+                source["result_path"]])[0], "statistic": statistic} | (  # per object
+                {"units": units} if (units := find_output_units(norm)) else {}))], notes=[note]),
+            scenes=[Scene(path=p) for p in turn.get("scenes", [])])
     if not bounds and not units:  # "now only the big ones": which objects is clear, the size not
         words = vague.group(0) if vague else request
         return FollowUp(plan=Plan(request=request, declined=(
@@ -162,6 +185,10 @@ def _scene_indices(request: str, count: int, used: Sequence[str],
     picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])
     if picked:  # "the radar one", "the 2019 image", "image B", "the older one"
         return picked
+    years = re.findall(r"\b(?:19|20)\d{2}\b", lowered)
+    dated = [i for i, p in enumerate(scenes) if years and (facts.file_date(p) or "")[:4] in years]
+    if dated:  # "what about 2021?"
+        return dated
     unused = [i for i, p in enumerate(scenes) if p not in used]
     every = _ALL_SCENES.search(lowered)
     if every:
@@ -189,7 +216,10 @@ def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
     if not indices or not all(0 <= i < len(session_scenes) for i in indices):
         return None
     chosen = [Scene(path=session_scenes[i]) for i in indices]
-    plan = plan_request(planner, str(turn["request"]), chosen, sandbox=sandbox)
+    asked = str(turn["request"])
+    if _SETTING.search(request):  # "now do it with a -20 dB threshold on the radar one"
+        asked = f"{asked.rstrip(' .?!')}; {request}"
+    plan = plan_request(planner, asked, chosen, sandbox=sandbox)
     note = (f"Follow-up: the previous request ({turn['request']!r}) on "
             f"{', '.join(s.path for s in chosen)}.")
     plan = plan.model_copy(update={"notes": [note, *plan.notes]})

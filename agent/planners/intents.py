@@ -31,7 +31,10 @@ from agent.planners.text import RequestText
 from agent.planners.vocab import Vocabulary
 
 _AMOUNT = re.compile(r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|"
-                     r"miles?|m2|km2|pixels?)\b")  # an amount, no count
+                     r"miles?|m2|km2|pixels?|tonnes|tons|megagrams|mg)\b")  # an amount, no count
+_OF_DATES = re.compile(r"\b(?:which|what) (?:date|day|month|year|image|scene|acquisition|season|"
+                       r"snapshot|time)s? (?:had|has|have|shows?|showed|saw|sees|with)\b[^.?!;]"
+                       r"{0,15}\b(?:largest|biggest|smallest|widest)\b")
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
 _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
@@ -231,6 +234,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                  r"(?!(time|period|wait|queue|route|duration|stretch of time)\b)[a-z]+", t) \
             and a.classes and not a.has_filter:
         a.statistic = "length"  # "average length of the ships" is a length, not an area
+    elif _OF_DATES.search(t):
+        pass  # "which date had the smallest flooded area": the dates' figures compared
     elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"
         a.statistic = "max"
     elif has("measure_min", ruled):

@@ -272,8 +272,10 @@ def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, Scene
     before, after = pair
     raw = req.raw
     b.pair = (before.path, after.path)
-    target = a.change_target or (a.classes[0] if a.classes else None)
     asked = ask.blank(req.norm, ask.background_spans(req.norm))
+    target = a.change_target or (a.classes[0] if a.classes else None) or (
+        None if a.water or a.indices else topics.changed_objects(  # said in an ask
+            ask.blank(asked, ask.statement_spans(asked)), b.vocab))
     if target and pair_rules.objects_before(target, asked, b.vocab):  # "what share of the
         b.objects_before(pair_rules.counted_scene(asked, before, after), target,
                          re.search(r"\boutlined?\b", asked) is not None)

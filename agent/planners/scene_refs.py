@@ -61,11 +61,15 @@ _COUNTS = ("two", "three", "four", "five")
 _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
                       rf"{_NOUN}s\b")
 """Several scenes by order ("the last two images", "the first three scenes")."""
-_NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)\s*(?:no\.?\s*|#\s*)?"
+_NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)s?\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[b-e]|a(?!\s+(?:day|week|month|year|fortnight|season|date|"
                        r"pass|few|lot|bit|couple|dozen|hundred|thousand)\b))\b"
                        r"(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
 """A scene by its number or letter ("image 2", "scene B"); "one scene a month" names none."""
+_NUMBERED_MORE = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|or\s+|(?P<to>to|through)\s+)"
+                            r"(\d{1,2}(?!\s*(?:m|km|cm|%|percent|px|pixels?|[:.]\d)\b)|"
+                            r"[a-e](?=\s*(?:[,.;:?!)]|$|\s(?:and|or|to|images?|scenes?)\b)))\b")
+"""More numbers after one ("image 1 and 2", "scenes A, B and C", "images 2 to 4")."""
 _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe (?:oldest|earliest)"
                   rf"\b{_END}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
@@ -266,10 +270,16 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         k = min(n, int(m.group(2)) if m.group(2).isdigit() else _COUNTS.index(m.group(2)) + 2)
         picked |= set(range(k) if m.group(1) in ("first", "earliest") else range(n - k, n))
     for m in _NUMBERED.finditer(norm):
-        token = m.group(1)
-        index = int(token) - 1 if token.isdigit() else _letter_index(token, paths)
-        if index is not None and 0 <= index < n:
-            picked.add(index)
+        tokens, end = [(m.group(1), False)], m.end()
+        while more := _NUMBERED_MORE.match(norm, end):
+            tokens.append((more.group(2), more.group("to") is not None))
+            end = more.end()
+        last: int | None = None
+        for token, to in tokens:
+            index = int(token) - 1 if token.isdigit() else _letter_index(token, paths)
+            if index is not None and 0 <= index < n:
+                picked |= set(range(last + 1, index + 1)) if to and last is not None else {index}
+                last = index
     dates = [facts.file_date(p) for p in paths]
     keys = [d if d is None or len(d) == 10 else f"{d}-01-01" for d in dates]
     order = (sorted(range(n), key=lambda i: keys[i] or "") if all(keys)

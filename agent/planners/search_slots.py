@@ -42,9 +42,12 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
 
 
 
-_RANKING = re.compile(r"\b(most|best|top|rank\w*|similar\w*|resembl\w*|look(s|ing)? (like|for)|"
-                      r"closest|nearest|match\w*|retriev\w*|search\w*|query)\b")
-"""What makes a search of scenes the analyst named a ranking of them, not a question to each."""
+_RANKING = re.compile(r"\b(best|top|rank\w*|similar\w*|resembl\w*|look(s|ing)? (most|for)|"
+                      r"most (like|similar|alike|resembl\w*)|closest|nearest|match\w*|"
+                      r"retriev\w*|search\w*|query)\b")
+"""What makes a search of scenes the analyst named a ranking of them, not a question to each
+("which of these looks most like a quarry"); "how many of these photos look like farmland" and
+"which of them has the most clouds" ask each scene."""
 
 
 def read(a: Analysis, text: str, vocab: Vocabulary, n_scenes: int = 0,

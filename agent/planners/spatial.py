@@ -83,12 +83,19 @@ _AT_BOX = re.compile(r"\b(?:at|around|near|of)\s*$")
 """A bracketed box needs no place word after these ("the building at [10, 20, 60, 80]")."""
 
 
+_TOP_LEFT = re.compile(r"\b(?:(?:top|upper)[\s-]?left|first)(?: corner)?(?: of the (?:image|scene|"
+                       r"tile|raster))?\s+(\d{2,6})\s*(?:x|by|\u00d7)\s*(\d{2,6})\s*(?:px|pixels?)\b")
+"""A window from the image origin ("the upper-left 1000 by 1000 pixels", "the first 512x512
+px"): the pixel box [0, 0, width, height]."""
+
+
 def find_bbox(text: str) -> tuple[list[float] | None, list[Span]]:
     """A bounding box written in ``text``, as ``[minx, miny, maxx, maxy]`` (sorted).
 
     Four numbers after a place word ("within", "in the box", "bbox=") in x, y, x, y order
     (bracketed, also after "at": "the building at [10, 20, 60, 80]"), two corners ("the region
-    100,100 to 400,400"), or two ranges named by axis ("lon 10.1 to 10.3, lat 45.2 to 45.4",
+    100,100 to 400,400"), a window from the origin ("the upper-left 1000 by 1000 pixels"), or
+    two ranges named by axis ("lon 10.1 to 10.3, lat 45.2 to 45.4",
     "easting ... northing").
     Four years ("in 2019, 2020, 2021, 2022") or band numbers are no box.
 
@@ -118,6 +125,9 @@ def find_bbox(text: str) -> tuple[list[float] | None, list[Span]]:
     named = _named_bounds(text)
     if named:
         return named
+    window = _TOP_LEFT.search(text)
+    if window:
+        return [0.0, 0.0, float(window.group(1)), float(window.group(2))], [window.span()]
     lon = _axis(text, r"lon|long|longitudes?|x|eastings?", "w")
     lat = _axis(text, r"lat|latitudes?|y|northings?", "s")
     if lon and lat and lon[0][0] != lon[0][1] and lat[0][0] != lat[0][1]:

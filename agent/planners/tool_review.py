@@ -59,15 +59,20 @@ NAMED = {"segment": re.compile(r"\bsegment(?:er|ation)\b|"
                               r"\bsegment (?:it|them|the|all|every|each)\b|"
                               r"\bpixels? (?:that|which) belongs?\b"),
          "describe_scene": re.compile(r"\bdescri(?:be|ption)\b"),
+         "spectral_index": re.compile(r"\b(?:snow|glacier|glacial ice|ice) (?:cover|extent|area|"
+                                      r"loss|lost|was lost|were lost)\b|\bglaciers? "
+                                      r"(?:shr[aiu]nk\w*|retreat\w*|melt\w*)\b"),
          "map_water": re.compile(r"\binundat\w*|\bwater (?:extent|mask)\b|"
                                  r"\bflood(?:ed|ing)? (?:extent|area)\b"),
          "estimate_biomass": re.compile(
-             r"\bagb\b|\bbiomass\b|\bwood volume\b|\bcarbon (?:lost|loss|stocks?|stored|storage|"
+             r"\bagb\b|\bbiomass\b|\bwood volume\b|\b(?:tonnes|tons|megagrams) of carbon\b|"
+             r"\bcarbon (?:(?:was|were|has been|had been) )?(?:lost|loss|stocks?|stored|storage|"
              r"content|density|released|emitted)\b|\b(?:lost|loss of|stored|released?|much|"
              r"above[\s-]?ground) carbon\b")}
 """A tool the request names outright is not left out ("with the segmenter", "mark every pixel
 that belongs to a greenhouse roof", "a detailed description", "the inundation extent", "the
-carbon lost": carbon is biomass for the planner's rules)."""
+carbon lost": carbon is biomass for the planner's rules; "the glacier ice lost", "the snow
+cover": the snow index maps it on each date)."""
 MIN_WORDS = 12
 """Shorter requests are left as the rules plan them: a few words ("metadata pls", "boxes for
 every plane pls: apron.tif") give the model too little to go on, and its "no tool" label then

@@ -85,6 +85,57 @@ _NEW_OR_GONE = re.compile(
     r"(?:has |have |had |was |were )?(?:been )?(?:went in|went up|are gone|is gone|removed|"
     r"disappear\w*|appear\w*|added|changed|moved|lost|cleared|expanded|advanced)\b")
 """Objects that appeared or went between the two dates ("which crosswalks are new")."""
+_GONE_OR_BUILT = (r"(?:went in|went up|gone|removed|demolished|disappeared|appeared|added|moved|"
+                  r"shifted|spread|retreated|receded|encroached|built|installed|dug|constructed|"
+                  r"erected|vanished|(?:torn|taken|pulled|knocked) down|grubbed out|put up)")
+_CHANGED_OBJECTS = re.compile(
+    r"\bwhich ([a-z][a-z -]{1,30}?) (?:(?:are|is|were|was|have been|has been|got) )?"
+    + _GONE_OR_BUILT + r"\b|"
+    r"\bwhere (?:did |have |has |had |was |were )?(?:the |a |any )?([a-z][a-z -]{1,30}?) "
+    r"(?:has |have |had |was |were |get |got )?(?:been )?" + _GONE_OR_BUILT + r"\b|"
+    r"\b(?:map|show|outline|count|detect|find|mark|highlight|locate|identify|list|how many)"
+    r"(?: me)?(?: the| any| all)? (?:new|newly [a-z]+|fresh) ((?:[a-z-]+ ){0,2}?[a-z-]+s)\b|"
+    r"\b(?:the|any|all) ([a-z][a-z -]{1,30}?) (?:(?:that|which) (?:were|was|have been|has been|"
+    r"got) )?" + _GONE_OR_BUILT + r"\b")
+"""More ways to say it, read only when nothing else names the target ("which kilns were torn
+down", "map the new landslides", "any net pens installed", "where sand has spread")."""
+_NOT_OBJECT_WORDS = frozenset(("one", "ones", "of", "them", "those", "these", "area", "areas",
+                               "part", "parts", "new", "did", "that", "which", "have", "has",
+                               "had", "been", "were", "was", "is", "are", "images", "image",
+                               "scenes", "scene", "photos", "dates", "tiles", "tile", "front",
+                               "line", "edge", "margin", "limit", "boundary"))
+
+_SETTLEMENTS = frozenset(("city", "town", "village", "settlement", "suburb", "suburbs", "cities",
+                          "towns", "villages", "settlements"))
+
+
+def _object_phrase(found: re.Match[str], text: str, vocab: Vocabulary) -> str | None:
+    """The object class of a new-or-gone phrase (canonical, else as written in the singular);
+    None for water, tree cover, indices, places and other words no target names."""
+    phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
+        r"\s(?:left|or|and)\b", next(g for g in found.groups() if g))[0])  # "canoes left or
+    words = phrase.split()  # appeared"
+    if not words or len(words) > 3 or words[0] in _NOT_OBJECT_WORDS or any(
+            w.endswith("ly") or w in _TREE_WORDS or w in _NO_TARGET or w in _NOT_OBJECT_WORDS
+            or "water" in w or participle(w) for w in words) or (
+            len(words) == 1 and phrase.endswith("ing") and vocab.canonical_class(phrase) is None
+            ) or re.match(
+            r"\s*(vigou?r|health|colou?rs?|leaves|value|condition)\b", text[found.end():]):
+        return None  # "where lake water disappeared", "where the canopy disappeared"
+    if phrase in _SETTLEMENTS:
+        return "building"  # "where the city has spread into the valleys"
+    known = vocab.class_pattern.search(phrase)  # "new rooftop solar panels": solar panel
+    return vocab.canonical_class(phrase) or (
+        vocab.canonical_class(known.group(0)) if known and known.end() == len(phrase) else None
+    ) or vocab.canonical_class(words[-1]) or singular(phrase)  # "which crosswalks are new"
+
+
+def changed_objects(text: str, vocab: Vocabulary) -> str | None:
+    """The objects a pair request says appeared, went or moved, when nothing else names the
+    change's target ("which kilns were torn down" -> kiln); else None."""
+    found = _CHANGED_OBJECTS.search(text)
+    return _object_phrase(found, text, vocab) if found and not vocab.has(
+        "water_strong", text) else None
 
 
 _CALLED_NEW = re.compile(r"\b(?:new|newly [a-z]+|recently [a-z]+|demolished|destroyed|"
@@ -130,17 +181,7 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     m = _PAIR_CLASS_CHANGE.search(text)
     if m is None and (new := _NEW_OR_GONE.search(text)) is not None and not vocab.has(
             "water_strong", text):  # "where the South Platte spread" in a flood: water
-        phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
-            r"\s(?:left|or|and)\b", new.group(1) or new.group(2))[0])  # "canoes left or appeared"
-        words = phrase.split()
-        if len(words) > 3 or words[0] in ("one", "ones", "of", "them", "those", "these", "area",
-                                          "areas", "part", "parts") or any(
-                w.endswith("ly") or w in _TREE_WORDS or w in _NO_TARGET or "water" in w
-                or participle(w) for w in words) or re.match(
-                r"\s*(vigou?r|health|colou?rs?|leaves|value|condition)\b", text[new.end():]):
-            return None  # "where lake water disappeared", "where the canopy disappeared"
-        return vocab.canonical_class(phrase) or vocab.canonical_class(words[-1]) or singular(
-            phrase)  # "which crosswalks are new"
+        return _object_phrase(new, text, vocab)
     if m is None:
         return None
     phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the)\s+)+",

@@ -19,25 +19,33 @@ _PRESENCE = re.compile(
     r"each one) (?:show|contain|have)|do they (?:show|contain|have))\s+(?:any\s+|visible\s+|"
     r"evidence of\s+|signs? of\s+|an?\s+)*(?P<thing>[a-z][a-z -]{1,30}?)\s*"
     r"(?=\?|$|\b(?:in|on|at|or|there)\b)")
-_SET_NOUN = r"(?:images|photos|pictures|tiles|scenes|chips|frames)"
+_SET_NOUN = r"(?:images|photos|pictures|tiles|scenes|chips|frames|snapshots|patches)"
 _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
-_THING = (r"\s*(?:an? |any )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
+_THING = (r"\s*(?:an? |any )?(?:(?:mostly|mainly|largely|predominantly|primarily|chiefly) )?"
+          r"(?:an? )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
 _WHICH_HAVE = re.compile(
     r"\b(?:which|how many) (?:of (?P<set>(?:these|the|my|our|those) (?:\w+ ){0,3}?(?:" + _FILES
     + r")?|" + _FILES + r")|(?P<images>" + _SET_NOUN + r" (?:(?:in|of|from) (?:this|the|that|"
     r"my|our) (?:\w+ )?(?:series|set|sequence|collection|batch|stack|folder|archive) )?))"
     r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
-    r"are of |(?P<are>are) (?:mostly |mainly |largely )?)" + _THING)
+    r"are of |(?P<are>are|(?:look|looks|appear|appears|seem|seems) (?:like|to be)) )" + _THING)
 _AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
                     r"(?:(?:these|the|my|our|those|all) )?"
                     r"(?:(?!(?:in|on|at|from|across)\b)\w+ ){0,3}?"
                     + _SET_NOUN + r"\b"
                     r"[^.?!;]{0,40}?)\bhow many (?:of them )?(?:contains?|shows?|has|have|depicts?|"
-                    r"features?|includes?|(?P<are>are))" + _THING)
+                    r"features?|includes?|(?P<are>are|(?:look|looks|appear|appears|seem|seems) "
+                    r"(?:like|to be)))" + _THING)
 """A yes/no question over a set ("which of these village chips contain a sports pitch?",
 "which of a.png, b.png and c.png are farmland?", "among a.tif, b.tif and c.tif, how many are
 forest?", "out of these tiles, how many show an airport?")."""
+_THAT = re.compile(r"\b(?:count|list|name|find|flag|mark|keep|select|pick out) (?:the |all )?"
+                   r"(?:\w+ )?" + _SET_NOUN + r" (?:that|which) (?:contains?|shows?|has|have|"
+                   r"depicts?|(?P<are>are|(?:look|looks|appear|appears|seem|seems) "
+                   r"(?:like|to be)))" + _THING)
+"""The same asked as a selection ("count the scenes that are predominantly industrial", "list
+the tiles that show a quarry")."""
 _IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
                         r"patches|candidates|ones|squares) )?\s*$|xfilex")
 """The set "which of ... are X" asks of, when it is images ("these", "the 12 tiles", files)."""
@@ -55,7 +63,7 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
     these tiles contain buildings" counts buildings)."""
     m = _PRESENCE.search(text)
     if m is None:
-        m = _WHICH_HAVE.search(text) or _AMONG.search(text)
+        m = _WHICH_HAVE.search(text) or _AMONG.search(text) or _THAT.search(text)
         if m is None or (vocab.class_pattern.search(m.group("thing"))
                          and not _STATE.match(m.group("thing"))):
             return None

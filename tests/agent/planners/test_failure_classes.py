@@ -373,3 +373,38 @@ def test_a_state_of_counted_objects_is_reported(planner: OfflinePlanner) -> None
     plan = planner.plan("Count the ships; how many of them are longer than 100 m?",
                         [Scene(path="port.png")])
     assert plan.not_done == []
+
+
+@pytest.mark.parametrize(("request_text", "part"), [
+    ("Outline every building in the north-east quarter of the image.", "the north-east quarter"),
+    ("Count the cars in the top left corner.", "the top left corner"),
+    ("How much water is in the southern half of the scene?", "the southern half"),
+    ("Count the ships in the first 512 rows.", "the first 512 rows"),
+])
+def test_a_part_of_the_image_no_region_reads_is_reported(
+        planner: OfflinePlanner, request_text: str, part: str) -> None:
+    """A part of the image needs the image's size to become a box: the plan covers the whole
+    image and says so, naming the part."""
+    plan = planner.plan(request_text, [Scene(path="city.tif")])
+    assert plan.steps and len(plan.not_done) == 1
+    assert part in plan.not_done[0] and "whole image" in plan.not_done[0]
+
+
+@pytest.mark.parametrize("request_text", [
+    "Segment the crop circles in the upper-left 1000 by 1000 pixels.",  # a pixel box
+    "What colour is the roof of the building in the bottom right corner?",  # the describer
+    "On the image of the northern section, trace the fence line.",  # the whole image
+])
+def test_a_part_that_is_read_or_is_the_image_is_no_report(planner: OfflinePlanner,
+                                                          request_text: str) -> None:
+    assert planner.plan(request_text, [Scene(path="site.tif")]).not_done == []
+
+
+def test_the_extreme_of_dates_is_no_object_statistic(planner: OfflinePlanner) -> None:
+    """"which date had the smallest flooded area" compares the dates' areas: no measure of the
+    smallest water body on each date."""
+    plan = planner.plan("Which date had the smallest flooded area?",
+                        [Scene(path=f"f_d{i}.tif") for i in (1, 2, 3)])
+    assert _tools(plan) == ["map_water"] * 3
+    plan = planner.plan("What is the area of the smallest lake?", [Scene(path="lakes.tif")])
+    assert ("measure", "min") in [(s.tool, s.args.get("statistic")) for s in plan.steps]

@@ -75,6 +75,7 @@ def test_filters_and_units_measure_the_last_result_again(
     ("run it on everything", [0, 1, 2]),
     ("run it on all", [0, 1, 2]),
     ("what about the one before that?", [1]),
+    ("what about 2021?", [1]),
 ])
 def test_the_scenes_a_follow_up_names(planner: OfflinePlanner, request_text: str,
                                       indices: list[int]) -> None:
@@ -107,3 +108,37 @@ def test_the_scene_after_the_last_one(planner: OfflinePlanner) -> None:
     follow = resolve_followup("and the one after that?", [turn], SCENES, planner)
     assert follow is not None and [s.path for s in follow.scenes] == [SCENES[1]]
     assert resolve_followup("and the one after that?", [TURN], SCENES, planner) is None
+
+
+WATER_TURN: dict[str, Any] = {
+    "request": "map the water", "scenes": [SCENES[1]],
+    "steps": [{"id": "s1", "tool": "map_water", "status": "ok", "result_path": "ws/s1.tif",
+               "vectors": ["ws/s1.geojson"]}]}
+
+
+@pytest.mark.parametrize(("request_text", "args"), [
+    ("and how big is the largest water body?", {"statistic": "max"}),
+    ("what's the smallest one?", {"statistic": "min"}),
+    ("the average size in ha?", {"statistic": "mean", "units": "ha"}),
+    ("and the total area?", {"statistic": "area"}),
+])
+def test_a_figure_of_the_objects_found(planner: OfflinePlanner, request_text: str,
+                                       args: dict[str, Any]) -> None:
+    """A figure of the last result's objects is measured on its polygons (one per water body),
+    not on its mask's pixel values."""
+    follow = resolve_followup(request_text, [WATER_TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    (step,) = follow.plan.steps
+    assert step.tool == "measure" and step.args["source"] == "ws/s1.geojson"
+    assert {k: v for k, v in step.args.items() if k != "source"} == args
+
+
+def test_a_repeat_with_a_new_setting_keeps_it(planner: OfflinePlanner) -> None:
+    """"now do it with a -20 dB threshold on the radar one": the previous request on that scene,
+    with the setting the follow-up gives."""
+    follow = resolve_followup("now do it with a -20 dB threshold on the radar one",
+                              [WATER_TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    (step,) = follow.plan.steps
+    assert step.tool == "map_water" and step.args["image"] == SCENES[0]
+    assert step.args["threshold"] == -20.0

@@ -133,6 +133,13 @@ def test_scenes_by_position_and_left_out() -> None:
                          ("map water in all scenes excluding 2020", [0, 2]),
                          ("ignore the first 10 rows of pixels and count trucks", [])):
         assert scene_refs.referenced(read_request(text, vocab.corrector).norm, three) == picked
+    five = [(f"v{i}.tif", None) for i in range(1, 6)]
+    for text, picked in (("has the number of buildings increased between image 1 and 2?", [0, 1]),
+                         ("count the cars in images 2 to 4", [1, 2, 3]),
+                         ("count the cars in scenes a, b and d", [0, 1, 3]),
+                         ("count the cars in image 2 and a mask", [1]),  # an article, no image
+                         ("image 3 and 40 m of road", [2])):  # a length, no image
+        assert scene_refs.referenced(read_request(text, vocab.corrector).norm, five) == picked
     compared = read_request("what objects appear in the later image but not in the earlier one?",
                             vocab.corrector)
     assert scene_refs.referenced(compared.norm, three[:2]) == []

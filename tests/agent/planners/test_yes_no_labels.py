@@ -32,6 +32,12 @@ def labels_of(text: str) -> list[str] | None:
      ["flooded road", "no flooded road"]),  # a class in a state: no detector sees the state
     ("how many images in the set show a golf course?", ["golf course", "no golf course"]),
     ("in how many of the photos is there a stadium?", ["stadium", "no stadium"]),
+    ("how many of these photos look like farmland?", ["farmland", "not farmland"]),
+    ("of the five snapshots, how many look like dense residential areas?",
+     ["dense residential area", "not dense residential area"]),
+    ("which of these four images show mostly cropland?", ["cropland", "no cropland"]),
+    ("count the scenes that are predominantly industrial.", ["industrial", "not industrial"]),
+    ("list the tiles that show a quarry", ["quarry", "no quarry"]),
 ])
 def test_a_yes_no_label_per_image(text: str, labels: list[str]) -> None:
     assert labels_of(text) == labels
