@@ -15,6 +15,8 @@ from agent.planners import slots
 from agent.planners.analysis import Analysis
 from agent.planners.vocab import Vocabulary
 
+_AREA_UNITS = ("m2", "ha", "km2", "acre", "mi2", "ft2")
+
 
 @dataclass
 class SceneRef:
@@ -165,8 +167,11 @@ class Builder:
         ref = self.water_mask(scene, a.min_area_m2 if not a.detect else None)
         if a.statistic in ("max", "min", "mean") or (a.counting and not a.detect) or (
                 a.statistic == "length" and not (a.classes or a.segment)):  # the waterline
-            return self.add("measure", source=ref, statistic=a.statistic or "count",
-                            units=a.units if a.statistic != "length" else None,
+            stat = a.statistic or "count"
+            if stat == "count" and (a.object_area or a.units in _AREA_UNITS):  # "count the
+                return self.amounts(ref, "area")  # ponds ... their total area in ha": both
+            return self.add("measure", source=ref, statistic=stat,
+                            units=a.units if stat not in ("count", "length") else None,
                             min_area_m2=a.min_area_m2 if not a.statistic else None,
                             max_area_m2=a.max_area_m2 if not a.statistic else None)
         if a.units and a.min_area_m2 is not None and not a.detect and a.statistic in (None, "area"):

@@ -174,8 +174,11 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):
                 out.append(f"{quoted}: no tool matched this part")
             continue
-        if needed == ["segment"] and _defined_by_threshold(raw, a.classes, steps, vocab):
-            continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?": the index mask
+        if needed == ["segment"] and (_defined_by_threshold(raw, a.classes, steps, vocab) or (
+                "spectral_index" in planned and a.classes
+                and set(a.classes) <= topics.COVER_CLASSES)):
+            continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?", "treat NDVI
+            # above 0.3 as vegetated ... give me the vegetated area": the index mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
         if missing and len(missing) == len(needed) and not _index_answers(req.norm, needed,
                                                                            steps):

@@ -38,12 +38,14 @@ _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside
                        r"(?:images?|scenes?|pictures?|photos?|tiles?|views?|mosaic|videos?|footage|"
                        r"frames?|flights?) of|\d+\s*(?:m|km|metres?|meters?|miles?|ft|feet) "
                        r"(?:of|from))\s+"  # "within 500 m of the overpass"
-                       rf"(?:{_DET}\s+(?:(?!(?:and|or|then|outline|count|detect|find|map|segment|"
-                       r"measure|give|show|mark|trace|all|every|each)\b)[a-z0-9-]+\s+){0,2}|"
-                       rf"{_FIXED})|\b(?:left|right|north|south|east|west|top|bottom) of\s+"
+                       rf"(?:{_DET}\s+)?(?:(?!(?:and|or|then|outline|count|detect|find|map|segment|"
+                       r"measure|give|show|mark|trace|all|every|each|both|which|what|how|any|least|"
+                       r"most)\b)[a-z0-9'-]+\s+){0,2}|"
+                       r"\b(?:left|right|north|south|east|west|top|bottom) of\s+"
                        rf"{_DET}?\s*{_FIXED})$")
 """A place before a class word ("ships in the harbour", "trucks on the pharr-reynosa bridge
-deck"): up to two words after a determiner; "to the right of the gray tank" names the tank."""
+deck", "boats in nuku'alofa's main port", "tied up at nizam zachman port"): up to two words
+after the preposition (and its determiner); "to the right of the gray tank" names the tank."""
 
 _INTO_CLASSES = re.compile(r"\b(?:segment\w*|classif\w*|split\w*|divid\w*|sort\w*|separat\w*|"
                            r"partition\w*|categori[sz]\w*)\b[^.;?!]{0,60}\binto\s+(?:the\s+)?$")

@@ -209,9 +209,12 @@ def find_iou_threshold(text: str) -> tuple[float | None, list[Span]]:
 _DB_VALUE = r"((?:-|minus\s)\s?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b"
 _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
-                 + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE + r"\s+(?:threshold|cut[\s-]?off)\b")
+                 + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE + r"\s+(?:threshold|cut[\s-]?off)\b"
+                 + r"|" + _DB_VALUE + r"\s+as\s+(?:the\s+|a\s+|our\s+)?(?:\w+\s+)?(?:threshold|"
+                 r"cut[\s-]?off|limit|boundary)\b|\b(?:use|using|apply|applying)\s+(?:a\s+)?"
+                 + _DB_VALUE)
 """A SAR water threshold: "darker than -18 dB", "a threshold of minus 20 dB", "-24 decibels",
-"a -18 dB cut-off"."""
+"a -18 dB cut-off", "-15 dB as the water cut-off", "use -16 dB"."""
 
 
 def find_db_threshold(text: str) -> float | None:

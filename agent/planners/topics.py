@@ -348,3 +348,34 @@ def values_not_labels(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> 
             r"\bclassify (the )?(burn\w* )?(severity|dnbr|ndvi|nbr|index|values)\b", t):
         a.classify, a.labels = False, []  # "classify the burn severity into low, moderate and
         # high": grades of the index values
+
+
+_COVER_AREA = re.compile(
+    r"\b(?P<a>forest(?:ed)?|tree canopy|canopy|tree cover|vegetation|vegetated|cropland|"
+    r"green cover)(?: land)? (?:area|cover(?:age)? area|extent)\b|"
+    r"\b(?:area|extent) (?:of|under|covered by) (?:the )?(?P<b>forest|tree canopy|canopy|"
+    r"vegetation|cropland)\b|\b(?P<c>forest|tree canopy|vegetation) cover(?:age)? (?:is |has "
+    r"been |was )?(?:shrink\w*|grow\w*|declin\w*|increas\w*|decreas\w*|going (?:up|down))")
+_COVER_CLASS = {"forested": "forest", "tree canopy": "tree", "canopy": "tree",
+                "tree cover": "tree", "vegetated": "vegetation", "green cover": "vegetation"}
+COVER_CLASSES = frozenset(("forest", "tree", "vegetation", "cropland"))
+"""The land covers whose area :func:`area_by_class` outlines (an index mask answers them too)."""
+_NOT_COVER_AREA = re.compile(r"\b(?:deforest\w*|clear(?:ed|ing)|loss|lost|gain\w*|non[\s-]forest|"
+                             r"differentiat\w*|classif\w*|pixels?)\b")
+"""Loss and gain (a change), a classification into forest and non-forest, or pixel counts:
+read by their own rules."""
+_CUT = re.compile(r"(?:above|over|below|under|greater than|less than|>|<)\s*-?\d*\.\d")
+
+
+def area_by_class(a: Analysis, text: str, topic: str | None, pair_change: bool) -> str | None:
+    """The index a vegetation topic implies, unless the request asks the area of a land cover
+    without an index or a threshold ("how has the forest area changed", "the tree canopy area
+    in hectares"): that class is outlined and its area measured (an index without a threshold
+    gives a mean, not an area), and no index is left."""
+    m = _COVER_AREA.search(text)
+    if topic != "NDVI" or a.classes or pair_change or a.vqa or a.metadata or m is None or \
+            _CUT.search(text) or _NOT_COVER_AREA.search(text):
+        return topic
+    word = m.group("a") or m.group("b") or m.group("c")
+    a.segment, a.object_area, a.classes = True, True, [_COVER_CLASS.get(word, word)]
+    return None

@@ -408,3 +408,11 @@ def test_the_extreme_of_dates_is_no_object_statistic(planner: OfflinePlanner) ->
     assert _tools(plan) == ["map_water"] * 3
     plan = planner.plan("What is the area of the smallest lake?", [Scene(path="lakes.tif")])
     assert ("measure", "min") in [(s.tool, s.args.get("statistic")) for s in plan.steps]
+
+
+def test_the_area_of_an_index_mask_is_no_missing_outline(planner: OfflinePlanner) -> None:
+    """A clause asking the vegetated area, with the threshold in another clause, is answered by
+    the index mask: nothing reported as not done."""
+    plan = planner.plan("Treat NDVI above 0.3 as vegetated. Then give me the vegetated area in "
+                        "hectares.", [Scene(path="veg_s2.tif")])
+    assert _tools(plan) == ["spectral_index", "measure"] and plan.not_done == []

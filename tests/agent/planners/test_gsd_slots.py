@@ -29,6 +29,7 @@ def gsd_of(text: str) -> gsd_slots.Gsd:
     ("ships longer than 50 m at 0.5 m resolution", [0.5]),
     ("each pixel of yard.jpg covers 30 cm on the ground", [0.3]),
     ("each image pixel corresponds to 2 metres", [2.0]),
+    ("each pixel covers 0.3 x 0.3 m", [0.3]),
     ("1 px = 0.5 m", [0.5]),
     ("ground sampling is 50 centimetres for depot.png", [0.5]),
     ("the imagery was captured at 0.4 m", [0.4]),
