@@ -68,7 +68,7 @@ _DATA_NOUN = re.compile(r"\s+(?:masks?|layers?|polygons?|files?|shapefiles?|vect
 _MODIFIED = {"road": re.compile(r"\s+(?:lights?|lamps?|lampposts?|markings?|furniture|signs?|"
                                 r"signage|vendors?|sweepers?|verges?|kerbs?|curbs?|drains?|"
                                 r"closures?)\b"),
-             "harbor": re.compile(r"\s+(?:seals?|porpoises?|masters?|authorit(?:y|ies)|pilots?|"
+             "harbor": re.compile(r"\s+(?:seals?|porpoises?|masters?|authorit(?:y|ies|ys)|pilots?|"
                                   r"police|dues)\b"),
              "": re.compile(r"\s+(?:farms?|ranch(?:es)?|markets?|owners?|operators?|companies|"
                             r"company|industry|sector)\b")}

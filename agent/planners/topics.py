@@ -96,9 +96,12 @@ _CHANGED_OBJECTS = re.compile(
     r"\b(?:map|show|outline|count|detect|find|mark|highlight|locate|identify|list|how many)"
     r"(?: me)?(?: the| any| all)? (?:new|newly [a-z]+|fresh) ((?:[a-z-]+ ){0,2}?[a-z-]+s)\b|"
     r"\b(?:the|any|all) ([a-z][a-z -]{1,30}?) (?:(?:that|which) (?:were|was|have been|has been|"
-    r"got) )?" + _GONE_OR_BUILT + r"\b")
+    r"got) )?" + _GONE_OR_BUILT + r"\b|"
+    r"\bthe ([a-z][a-z -]{1,30}?) (?:area|extent|footprint) (?:has |have |had )?(?:grown|grew|"
+    r"shrunk|shrank|expanded|spread|increased|decreased)\b")
 """More ways to say it, read only when nothing else names the target ("which kilns were torn
-down", "map the new landslides", "any net pens installed", "where sand has spread")."""
+down", "map the new landslides", "any net pens installed", "where sand has spread", "how much
+the sediment plume area grew")."""
 _NOT_OBJECT_WORDS = frozenset(("one", "ones", "of", "them", "those", "these", "area", "areas",
                                "part", "parts", "new", "did", "that", "which", "have", "has",
                                "had", "been", "were", "was", "is", "are", "images", "image",
@@ -222,8 +225,8 @@ ASKS_LABEL = re.compile(
     r"\b(each|every) (of (these|the|those|my) )?([\w-]+ ){0,3}(images?|chips?|tiles?|"
     r"photos?|pictures?|scenes?|patch(es)?|frames?|jpe?gs?|pngs?|orthophotos?|snapshots?|sites?|"
     r"locations?)\b[^.?!;]{0,120}\bwhether " + _WHETHER_IT + "|"
-    r"\b(is|are) (it|this|these|they|each|each one|xfilex|the (target|object|chip|image|scene|"
-    r"tile|photo|patch|area)( in \w+( \w+)?\s+xfilex)?)\b|"
+    r"\b(is|are|was|were) (it|this|these|they|each|each one|xfilex|(the|this) (target|object|"
+    r"chip|image|scene|tile|photo|patch|area|site|place|land)( in \w+( \w+)?\s+xfilex)?)\b|"
     r"\beach (of (these |the |those |my |our )?)?([\w-]+ ){0,2}?(images?|chips?|tiles?|photos?|"
     r"pictures?|scenes?|patch(es)?|ones?|frames?|them)? ?is\b|"
     r"\b(does|do)\s+(it|this|xfilex|the \w+(\s+xfilex)?|they|these|any of them)\s+(show|contain|"
