@@ -142,6 +142,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
     out = [] if "classify_scene" in planned else _merged_classes(raw, steps, vocab)
+    out += _overlap_of_products(raw, steps)
     judged = planned & {"classify_scene", "detect_changes", "describe_scene"}  # (a measure
     # filters sizes, which no state check reads)
     for part in parts:
@@ -260,6 +261,23 @@ def _figures_asked(part: str, norm: str) -> list[str]:
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []
+
+
+_OVERLAP = re.compile(r"\b(?:affected by|inside|within|overlap\w*|intersect\w*|covered by|"
+                      r"under (?:the )?(?:flood|water)|hit by|reached by)\b", re.IGNORECASE)
+
+
+def _overlap_of_products(raw: str, steps: Sequence[PlanStep]) -> list[str]:
+    """Two finished products each measured alone while the request asks where they overlap
+    ("the cropland affected by the flood, from lc.tif and flood.tif"): no step intersects two
+    rasters, so the overlap is reported as not computed."""
+    given = [str(s.args["source"]) for s in steps if s.tool == "measure"
+             and not str(s.args.get("source", "$")).startswith("$") and not s.args.get("image")]
+    if len(given) < 2 or not _OVERLAP.search(raw) or any(
+            s.args.get("region") for s in steps):  # "inside the city limits": the region
+        return []
+    return [f"the overlap of {' and '.join(given)} is not computed: each file is measured "
+            "alone (no step intersects two rasters)"]
 
 
 _IMAGE_PART = re.compile(

@@ -164,6 +164,12 @@ def no_class_spans(t: str) -> tuple[list[Span], list[Span]]:
     return cover, incidental
 
 
+_MAYBE = re.compile(r"\s+(?:that|which)\s+(?:(?:could|might|may|would)\s+(?:well\s+|possibly\s+)?"
+                    r"be|(?:are|is)\s+(?:probably|possibly|likely|perhaps))\s+(?:an?\s+)?"
+                    r"(?:possible\s+|potential\s+|suspected\s+)?([a-z]+(?:\s+[a-z]+)?)")
+"""What the counted things may be ("dark patches that could be oil slicks")."""
+
+
 def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     """The objects a count, a find or a detector names in ``text`` when they are no known
     class ("how many intersections?" -> ["intersection"]); [] for none."""
@@ -179,7 +185,10 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
             break
     if first is None:
         return []  # "find the coordinates", "identify statistically ...": no objects named
-    out = [first]
+    maybe = _MAYBE.match(text, _after(m, used))
+    if maybe and (named := _noun(maybe.group(1).split(), vocab)[0]):
+        return [vocab.canonical_class(named) or named]  # "dark patches that could be oil
+    out = [first]  # slicks": the slicks are asked for
     while (more := _MORE.match(text, _after(m, used))) is not None:
         noun, used = _named(more, vocab)
         if noun is None or noun.split()[0] in _STEP_VERBS:  # "the crop circles, outline each"

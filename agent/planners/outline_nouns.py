@@ -39,6 +39,7 @@ _NO_CLASS = frozenset(("area", "region", "extent", "boundary", "parcel", "featur
                        "site", "lake", "river", "coast", "coastline", "shoreline", "channel"))
 
 
+_SPILL = re.compile(r"\b(?:oil )?(slick|spill|sheen)s?\b")
 _GENERIC = frozenset(("study", "whole", "entire", "target", "sample", "test", "flooded", "burned",
                       "burnt", "affected", "damaged", "cleared", "inundated", "water", "open",
                       "built", "urban", "forest", "forested", "farm", "crop", "agricultural",
@@ -120,6 +121,8 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
             or a.search:
         return
     noun = outlined_noun(t, vocab, rgb) or outlined_noun(_MAP_LENGTH.sub("outline ", t), vocab, rgb)
+    if not noun and (spill := _SPILL.search(t)):
+        noun = f"oil {spill.group(1)}"  # "identify oil slicks in the radar scene": no outline verb
     if noun:
         a.classes = [noun, *_more_outlined(t, vocab)]
 

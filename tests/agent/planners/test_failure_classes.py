@@ -416,3 +416,13 @@ def test_the_area_of_an_index_mask_is_no_missing_outline(planner: OfflinePlanner
     plan = planner.plan("Treat NDVI above 0.3 as vegetated. Then give me the vegetated area in "
                         "hectares.", [Scene(path="veg_s2.tif")])
     assert _tools(plan) == ["spectral_index", "measure"] and plan.not_done == []
+
+
+def test_the_overlap_of_two_products_measured_alone_is_reported(planner: OfflinePlanner) -> None:
+    """The cropland affected by the flood, from a land-cover map and a flood extent: each file is
+    measured alone, and the plan says the overlap is not computed."""
+    plan = planner.plan("What is the area of cropland affected by the flood, using the land "
+                        "cover map lc.tif and the flood extent flood.tif?",
+                        [Scene(path="lc.tif"), Scene(path="flood.tif")])
+    assert _tools(plan) == ["measure", "measure"]
+    assert any("overlap of lc.tif and flood.tif" in x for x in plan.not_done)
