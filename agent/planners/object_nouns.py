@@ -186,8 +186,8 @@ def counted_nouns(text: str, vocab: Vocabulary) -> list[str]:
     if first is None:
         return []  # "find the coordinates", "identify statistically ...": no objects named
     maybe = _MAYBE.match(text, _after(m, used))
-    if maybe and (named := _noun(maybe.group(1).split(), vocab)[0]):
-        return [vocab.canonical_class(named) or named]  # "dark patches that could be oil
+    if maybe and (kind := _noun(maybe.group(1).split(), vocab)[0]):
+        return [vocab.canonical_class(kind) or kind]  # "dark patches that could be oil
     out = [first]  # slicks": the slicks are asked for
     while (more := _MORE.match(text, _after(m, used))) is not None:
         noun, used = _named(more, vocab)
