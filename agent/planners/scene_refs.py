@@ -118,12 +118,15 @@ _GREW_IN = re.compile(
 the later image", "what is in the 2015 image but gone in 2020"): the later scene against the
 earlier one, both."""
 _MORE_IN = re.compile(rf"\b(?:(?:is|are|was|were) there (?:any )?(?:more|less|fewer)\b"
-                      rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}|\b(?:appears?|appeared|appearing|"
+                      rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}|\b(?:is|are|was|were) (?:the |it |they )?"
+                      rf"(?:[a-z]+ ){{0,2}}(?:bigger|larger|smaller|wider|narrower|longer|shorter|"
+                      rf"higher|lower|greener|drier|wetter)\s|\b(?:appears?|appeared|appearing|"
                       rf"shows? up|showed up|present|visible|seen|exists?) only\s)"
                       rf"\b(?:in|on) (?:the )?(?:{_ORDINAL}|later|newer|latest|earlier|older) "
                       rf"{_NOUN}\b(?!\s+(?:than|compared|relative)\b)")
 """An amount compared in one of two scenes, the other left unsaid ("is there less snow in the
-later image?", "the buildings that appear only in the later image"): both scenes."""
+later image?", "is the lake bigger in the second image?", "the buildings that appear only in the
+later image"): both scenes."""
 _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b|"
