@@ -9,9 +9,14 @@
   to say one.
 * **Another unit** — "and in hectares?", "give it in acres": the area of that result again in
   the unit asked.
+* **A figure of the objects** — "and how big is the largest one?", "what's the mean size in
+  ha?", "and the total area?": ``measure`` of that result's polygons (its vector file, one
+  feature per object) with max / min / mean / area.
 * **Other scenes** — "same for the second image", "do the same with the other scene", "what
-  about the May 2021 one?", "try the previous image", "now the other two", "same thing for
-  all of them": the previous request planned again over those scenes of the session.
+  about the May 2021 one?", "what about 2021?", "try the previous image", "now the other two",
+  "same thing for all of them": the previous request planned again over those scenes of the
+  session; with a new setting ("now do it with a -20 dB threshold on the radar one") the
+  follow-up's words are planned after the previous request.
 * **Export** — "export that as GeoJSON": the previous turn's vector files (no tool runs;
   the session copies them, see :mod:`agent.session.session`).
 
@@ -129,8 +134,9 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
     turn, source = found
     if figure:  # "and how big is the largest one?": that figure of the objects found
         statistic = _STATISTICS[figure.group("stat")]
-        note = (f"Follow-up: the {source['tool']} result of the previous request "
-                f"({turn.get('request', '')!r}) measured for its {statistic} area.")
+        note = (f"Follow-up: the objects of the {source['tool']} result of the previous "
+                f"request ({turn.get('request', '')!r}) measured again ({statistic} of their "
+                "areas).")
         return FollowUp(plan=Plan(request=request, steps=[PlanStep(
             id="s1", tool="measure", args={"source": (source.get("vectors") or [
                 source["result_path"]])[0], "statistic": statistic} | (  # per object
@@ -221,7 +227,8 @@ def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
         asked = f"{asked.rstrip(' .?!')}; {request}"
     plan = plan_request(planner, asked, chosen, sandbox=sandbox)
     note = (f"Follow-up: the previous request ({turn['request']!r}) on "
-            f"{', '.join(s.path for s in chosen)}.")
+            f"{', '.join(s.path for s in chosen)}"
+            + (f", with {request!r} after it." if asked != turn["request"] else "."))
     plan = plan.model_copy(update={"notes": [note, *plan.notes]})
     return FollowUp(plan=plan, scenes=chosen)
 

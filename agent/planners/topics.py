@@ -118,13 +118,13 @@ def _object_phrase(found: re.Match[str], text: str, vocab: Vocabulary) -> str | 
     phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
         r"\s(?:left|or|and)\b", next(g for g in found.groups() if g))[0])  # "canoes left or
     words = phrase.split()  # appeared"
-    if not words or len(words) > 3 or words[0] in _NOT_OBJECT_WORDS or any(
+    event = len(words) == 1 and phrase.endswith("ing") and not vocab.canonical_class(phrase)
+    if not words or len(words) > 3 or event or words[0] in _NOT_OBJECT_WORDS or any(
             w.endswith("ly") or w in _TREE_WORDS or w in _NO_TARGET or w in _NOT_OBJECT_WORDS
-            or "water" in w or participle(w) for w in words) or (
-            len(words) == 1 and phrase.endswith("ing") and vocab.canonical_class(phrase) is None
-            ) or re.match(
+            or "water" in w or participle(w) for w in words) or re.match(
             r"\s*(vigou?r|health|colou?rs?|leaves|value|condition)\b", text[found.end():]):
-        return None  # "where lake water disappeared", "where the canopy disappeared"
+        return None  # "where lake water disappeared", "where the canopy disappeared"; "the
+        # calving removed": an event, no thing
     if phrase in _SETTLEMENTS:
         return "building"  # "where the city has spread into the valleys"
     known = vocab.class_pattern.search(phrase)  # "new rooftop solar panels": solar panel
