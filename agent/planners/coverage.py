@@ -57,6 +57,11 @@ _FOLLOW_ON = re.compile(
 big is it?", "give me the total in hectares"), repeats what the context describes ("could you
 do the same for my image") or opens the ask ("can you look at the two images") needs no tool
 of its own."""
+_DUTY = re.compile(r"^\W*(?:as|being) (?:a|an|the|our|my) [^,.;:?!]{2,80}? (?:i|we) (?:have to|"
+                   r"must|need to|am required to|are required to|am supposed to) (?:report|"
+                   r"monitor|track|publish|submit|brief|present|update|inform|file)\b[^?]*$")
+"""A role and its duty ("As the port authority's environmental officer I have to report dredging
+impacts quarterly."): the background of the ask, no part of it."""
 _WHAT = {
     "detect_objects": "detect or count objects",
     "segment": "outline objects",
@@ -172,7 +177,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
                 continue  # "clip the image to the county boundary (c.geojson)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
-            if len(req.norm.split()) > 3 and not _FOLLOW_ON.search(req.norm):
+            if len(req.norm.split()) > 3 and not (_FOLLOW_ON.search(req.norm)
+                                                  or _DUTY.match(req.norm)):
                 out.append(f"{quoted}: no tool matched this part")
             continue
         if needed == ["segment"] and (_defined_by_threshold(raw, a.classes, steps, vocab) or (

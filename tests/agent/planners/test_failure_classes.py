@@ -426,3 +426,13 @@ def test_the_overlap_of_two_products_measured_alone_is_reported(planner: Offline
                         [Scene(path="lc.tif"), Scene(path="flood.tif")])
     assert _tools(plan) == ["measure", "measure"]
     assert any("overlap of lc.tif and flood.tif" in x for x in plan.not_done)
+
+
+def test_a_role_and_its_duty_is_no_part_left_out(planner: OfflinePlanner) -> None:
+    """"As the port authority's environmental officer I have to report ... quarterly." is the
+    background of the ask: not reported as a part no tool matched."""
+    plan = planner.plan("As the port authority's environmental officer I have to report dredging "
+                        "impacts quarterly. Compare harbour_2024-02.tif with harbour_2024-04.tif "
+                        "and tell me how much the sediment plume area grew, in km2.",
+                        [Scene(path="harbour_2024-02.tif"), Scene(path="harbour_2024-04.tif")])
+    assert "detect_changes" in _tools(plan) and plan.not_done == []
