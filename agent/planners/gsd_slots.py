@@ -18,8 +18,8 @@ from agent.planners.text import FILE_MASK
 
 Span = tuple[int, int]
 
-_NUM = r"(\d+(?:\.\d+)?|\.\d+)"
-_VALUES_ONE = r"(?:\d+(?:\.\d+)?|\.\d+)"
+_VALUES = r"(?:\d+(?:\.\d+)?|\.\d+)"
+_NUM = rf"({_VALUES})"
 _UNIT = (r"(mm|cm|km|m|ft|feet|foot|inch(?:es)?|millimet(?:er|re)s?|centimet(?:er|re)s?|"
          r"kilomet(?:er|re)s?|met(?:er|re)s?)\b")
 _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1000.0,
@@ -45,7 +45,7 @@ _GSD_PATTERNS = (
     re.compile(r"\b(?:one|1|each|a|every)\s+(?:(?:image|scene|ground)\s+)?(?:pixel|px)\b(?:\s+(?:of|"
                r"in)\s+(?:the\s+)?(?:" + FILE_MASK + r"|image|scene|chip|photo|tile))?\s*"
                r"(?:is|equals|=|represents|covers|corresponds to|stands for)\s+(?:about\s+|"
-               r"roughly\s+|approx\w*\s+)?" + _NUM + r"(?:\s*(?:x|by|\u00d7)\s*" + _VALUES_ONE
+               r"roughly\s+|approx\w*\s+)?" + _NUM + r"(?:\s*(?:x|by|\u00d7)\s*" + _VALUES
                + r")?[\s-]*" + _UNIT),  # "each pixel covers 0.3 x 0.3 m"
     re.compile(r"(?:\b(?:its|the|their|whose|\w+s)\s+|^|(?<=[.;:]\s))pixels (?:are|measure|cover|"
                r"represent)\s+(?:about\s+|"
@@ -74,7 +74,6 @@ _GSD_PATTERNS = (
 )
 """... "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun; and
 "(a.tif, 30 cm)": a size given with a file name."""
-_VALUES = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|(?:(?:spatial|"
                          r"pixel|ground|image)\s+)?resolutions?|pixel[\s-]+sizes?)" + _JOIN + r"("
                          + _VALUES + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|/\s*)" + _VALUES

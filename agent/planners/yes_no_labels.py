@@ -21,6 +21,8 @@ _PRESENCE = re.compile(
     r"(?=\?|$|\b(?:in|on|at|or|there)\b)")
 _SET_NOUN = r"(?:images|photos|pictures|tiles|scenes|chips|frames|snapshots|patches)"
 _FILES = r"(?:\s*xfilex\s*(?:,\s*(?:and\s+)?|and\s+)?)+"
+_ARE = r"(?P<are>are|(?:look|looks|appear|appears|seem|seems) (?:like|to be))"
+"""A label said of each image ("are farmland", "look like farmland"): its negation is "not"."""
 _THING = (r"\s*(?:an? |any )?(?:(?:mostly|mainly|largely|predominantly|primarily|chiefly) )?"
           r"(?:an? )?(?P<thing>[a-z][a-z -]{1,30}?)\s*"
           r"(?=[?.,;:!]|$|\b(?:in|on|at|or|and)\b)")
@@ -29,21 +31,19 @@ _WHICH_HAVE = re.compile(
     + r")?|" + _FILES + r")|(?P<images>" + _SET_NOUN + r" (?:(?:in|of|from) (?:this|the|that|"
     r"my|our) (?:\w+ )?(?:series|set|sequence|collection|batch|stack|folder|archive) )?))"
     r"(?:contains?|shows?|has|have|depicts?|features?|includes?|captures?|portrays?|"
-    r"are of |(?P<are>are|(?:look|looks|appear|appears|seem|seems) (?:like|to be)) )" + _THING)
+    r"are of |" + _ARE + r" )" + _THING)
 _AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
                     r"(?:(?:these|the|my|our|those|all) )?"
                     r"(?:(?!(?:in|on|at|from|across)\b)\w+ ){0,3}?"
                     + _SET_NOUN + r"\b"
                     r"[^.?!;]{0,40}?)\bhow many (?:of them )?(?:contains?|shows?|has|have|depicts?|"
-                    r"features?|includes?|(?P<are>are|(?:look|looks|appear|appears|seem|seems) "
-                    r"(?:like|to be)))" + _THING)
+                    r"features?|includes?|" + _ARE + r")" + _THING)
 """A yes/no question over a set ("which of these village chips contain a sports pitch?",
 "which of a.png, b.png and c.png are farmland?", "among a.tif, b.tif and c.tif, how many are
 forest?", "out of these tiles, how many show an airport?")."""
 _THAT = re.compile(r"\b(?:count|list|name|find|flag|mark|keep|select|pick out) (?:the |all )?"
                    r"(?:\w+ )?" + _SET_NOUN + r" (?:that|which) (?:contains?|shows?|has|have|"
-                   r"depicts?|(?P<are>are|(?:look|looks|appear|appears|seem|seems) "
-                   r"(?:like|to be)))" + _THING)
+                   r"depicts?|" + _ARE + r")" + _THING)
 """The same asked as a selection ("count the scenes that are predominantly industrial", "list
 the tiles that show a quarry")."""
 _IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
