@@ -100,7 +100,12 @@ class Analysis:
     @property
     def has_filter(self) -> bool:
         """Whether a size filter applies to detected objects."""
-        return any(v is not None for v in (self.min_area_m2, self.max_area_m2, self.min_length_m))
+        return self.area_filter or self.min_length_m is not None
+
+    @property
+    def area_filter(self) -> bool:
+        """Whether an area filter applies (a length statistic keeps a length filter)."""
+        return self.min_area_m2 is not None or self.max_area_m2 is not None
 
     @property
     def quantity(self) -> bool:

@@ -98,9 +98,10 @@ _PURPOSE = re.compile(
     r"(?:,\s*|\s)(?:so that|so|such that|in order to|to (?:monitor|see|show|help|check|"
     r"highlight|distinguish|assess|make|spot|tell|judge|compare|follow|track|visuali[sz]e)|"
     r"making|where|which (?:shows|helps|makes))\b[^.?!;]*?"
-    r"(?=[.?!;]|,?\s+(?:and\s+)?(?:then|also|afterwards|next)\b|,\s*and\s+(?:tell|give|show|map|"
+    r"(?=[.?!;:]|,?\s+(?:and\s+)?(?:then|also|afterwards|next)\b|,\s*and\s+(?:tell|give|show|map|"
     r"count|detect|measure|compute|calculate|outline|segment)\b|$)")
-"""Ends where the next step starts ("..., then map what changed")."""
+"""Ends where the next step starts ("..., then map what changed", "...: make a false colour
+image")."""
 
 
 def sentences(text: str) -> list[Span]:

@@ -32,6 +32,11 @@ _RELATION = re.compile(
 "with b.tif as the baseline"): such a request is about the scenes together, never split."""
 
 
+def relates(norm: str) -> bool:
+    """Whether the request relates its scenes to each other ("compare", "gone", "new", ...)."""
+    return _RELATION.search(norm) is not None
+
+
 @dataclass
 class Group:
     """Consecutive clauses about the same scenes."""
@@ -51,21 +56,22 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
     """
     if len(scenes) < 2:
         return []
-    if _RELATION.search(norm if norm is not None else read_request(request, None).norm):
+    if relates(norm if norm is not None else read_request(request, None).norm):
         return []
     paths = [p for p, _ in scenes]
     out: list[Group] = []
     lead: list[str] = []  # clauses before the first one that picks a scene
     vocab = get_vocabulary()
-    for part in (half for clause in coverage.clauses(request)
-                 for half in _halves(clause, scenes, vocab)):
+    for part, cut in ((half, len(halves) > 1) for clause in coverage.clauses(request)
+                      for halves in [_halves(clause, scenes, vocab)] for half in halves):
         req = read_request(part, None)
         norm = ask.blank(req.norm, ask.background_spans(req.norm))
         picked = sorted({paths.index(m) for m in req.mentions if m in paths}
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
-        if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or (
+        if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or cut or (
                 _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
-            # first image; NDWI for the second" (verbless: work, not a statement)
+            # first image; NDWI for the second" (verbless: work, not a statement); a half of a
+            # clause cut at its "and" is work on its own scene
             out.append(Group(" ".join([*lead, part]), picked))
             lead = []
         elif out:
@@ -82,9 +88,22 @@ _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|c
 """A verb that makes a clause a statement about a scene ("the first image shows ships")."""
 
 
-def _names_work(norm: str, vocab: Vocabulary) -> bool:
-    """Whether a clause names an index or an object class (a verbless "NDWI for the second")."""
-    return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm))
+_COMPOSITE = re.compile(r"\b(?:(?:true|natural|false)[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|"
+                        r"swir composite|pseudo[\s-]?rgb)\b")
+"""A composite named by its colours ("a false colour one of the 2023 image") is work too."""
+
+
+_OPENS_WITH_SCENE = re.compile(r"\s*(?:for |on |in |with )?the [\w-]+ (?:one|image|scene|photo|"
+                               r"picture|file)s? (?:to|for)\b")
+"""A side that opens with its scene and the work it is for ("the radar one to map the water")."""
+
+
+def _names_work(norm: str, vocab: Vocabulary, water: bool = False) -> bool:
+    """Whether a clause names an index, an object class or a composite (a verbless "NDWI for
+    the second", "a false colour one of the 2023 image"); ``water``: or water ("the radar one
+    to map the water")."""
+    return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm)
+                or _COMPOSITE.search(norm) or (water and vocab.has("water_strong", norm)))
 
 
 def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
@@ -96,10 +115,16 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
         left, right = clause[:m.start()], clause[m.end():]
         sides = [read_request(side, None).norm for side in (left, right)]
         picks = [scene_refs.referenced(side, scenes, roles=True) for side in sides]
-        if all(len(p) == 1 for p in picks) and picks[0] != picks[1] and _names_work(
-                sides[0], vocab) and _names_work(" ".join(sides[1].split()[:4]), vocab):
+        opens_with_work = _names_work(sides[0], vocab) and (
+            _names_work(" ".join(sides[1].split()[:4]), vocab)
+            or (_OPENS_WITH_SCENE.match(sides[1]) is not None
+                and _names_work(sides[1], vocab, water=True)))
+        # ("... and the radar one to map the water": its scene, then its work)
+        if all(len(p) == 1 for p in picks) and picks[0] != picks[1] and (
+                opens_with_work or all(_COMPOSITE.search(side) for side in sides)):
             return [left, right]  # (the right side opens with its work: not "from the pre-fire
-            # scene a.tif and the post-fire scene b.tif, keep dNBR above 0.27")
+            # scene a.tif and the post-fire scene b.tif, keep dNBR above 0.27"; or each side
+            # names its own composite: "the 2019 one in natural colour and the 2023 one as CIR")
     return [clause]
 
 

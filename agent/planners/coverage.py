@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from agent.plan import PlanStep
-from agent.planners import ask, slots, topics
+from agent.planners import ask, slots, topics, unsupported_figures
 from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
@@ -154,7 +154,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         req = read_request(part, vocab.corrector)
         if not ask.is_ask(req.norm):
             continue
-        out += _figures_asked(part, req.norm)  # even of a one-clause request
+        figures = _figures_asked(part, req.norm)  # even of a one-clause request
+        out += figures
         out += _part_asked(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
             out += _change_of_one(part, req.norm, vocab)
@@ -177,7 +178,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
                 continue  # "clip the image to the county boundary (c.geojson)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
-            if len(req.norm.split()) > 3 and not (_FOLLOW_ON.search(req.norm)
+            if len(req.norm.split()) > 3 and not (_FOLLOW_ON.search(req.norm) or figures
                                                   or _DUTY.match(req.norm)):
                 out.append(f"{quoted}: no tool matched this part")
             continue
@@ -204,13 +205,21 @@ _GRADED = re.compile(r"\b(?:where|wherever|if|when) (?:it|the (?:index|value|dif
 
 def _index_answers(norm: str, needed: Sequence[str], steps: Sequence[PlanStep]) -> bool:
     """Whether the plan's index step answers a clause that reads as another tool's: its own
-    statistics ("tell me the max value": a measure) or its threshold ("classify high severity
-    where it exceeds 0.66": a scene classification)."""
+    statistics ("tell me the max value": a measure), its threshold ("classify high severity
+    where it exceeds 0.66": a scene classification) or a dNBR's severity classes."""
     index = [s for s in steps if s.tool == "spectral_index"]
     if needed == ["measure"]:
         return bool(index) and _INDEX_VALUE.search(norm) is not None
-    return needed == ["classify_scene"] and any(
-        s.args.get("threshold") is not None for s in index) and _GRADED.search(norm) is not None
+    if needed != ["classify_scene"]:
+        return False
+    if any(s.args.get("before") is not None for s in index) and _SEVERITY.search(norm):
+        return True  # "classify burn severity using the USGS thresholds": dNBR's own classes
+    return any(s.args.get("threshold") is not None for s in index) and _GRADED.search(norm) \
+        is not None
+
+
+_SEVERITY = re.compile(r"\b(?:burn|fire) severity\b|\bseverity (?:class|level|categor)\w*")
+"""Burn severity classes: the classes a dNBR step reports (USGS FIREMON)."""
 
 
 def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[PlanStep],
@@ -228,42 +237,10 @@ def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[Plan
         for sentence in re.split(r"(?<=[.?!;])\s+", raw.lower()))
 
 
-_FIGURES = (
-    (re.compile(r"\b(?:what is|what s|give me|compute|calculate|report|tell me|find)\b[^.?!;]"
-                r"{0,15}\bmedian\b(?!(?:\s+[\w/-]+){0,3}?\s+(?:composite|mosaic|image|filter|stack|"
-                r"reducer)\b)|\bmedian (?:of|size|area|length|value|height)\b"), "a median"),
-    (re.compile(r"\bstandard deviations?\b|\bstd\.? dev\w*|\bthe variance (?:of|in)\b"),
-     "a standard deviation or variance"),
-    (re.compile(r"\b(?:percentiles?|quantiles?|quartiles?)\b(?!\s+(?:stretch|clip))"),
-     "percentiles"),
-    (re.compile(r"\b(?:measure|how long is|what is|what s|compute|calculate|give me|report)\b"
-                r"[^.?!;]{0,20}\b(?:perimeter|circumference)s?\b|\blength of (?:the )?(?:shore|"
-                r"coast)line|\b(?:shore|coast)line length"),
-     "a perimeter (measure's length is the long side of each object)"),
-    (re.compile(r"\bhow (?:wide|narrow)\b|\b(?:the |average |mean |maximum |minimum )width of\b"),
-     "a width"),
-    (re.compile(r"\b(?:how many|number of|count of)\b(?! (?:bushels|tonnes|tons|kg|kilograms|"
-                r"grams|litres|liters|megagrams|mg)\b)[^.?!;]{0,40}\b(?:per|/|a|an|each|every) ?"
-                r"(?:hectare|ha|km2|km²|square kilomet\w*|sq\.? ?km|acre|square mile)s?\b|"
-                r"\b(?:tree|stem|plant|building|house|vehicle|car|ship|boat|crown|palm) density\b"),
-     "a density per area (counts and areas come separately)"),
-    (re.compile(r"\bdistances? (?:between|from)\b|\bhow far (?:is|are|was|were|apart|from|"
-                r"away)\b"), "a distance"),
-    (re.compile(r"\bhow (?:many|much|fast)\b(?![^.?!;]{0,30}\bcubic\b)[^.?!;]{0,30}\b(?:met(?:er|"
-                r"re)s?|m|km|kilomet\w+|feet|ft) (?:per|a|/) ?(?:year|yr|annum)\b|\b(?:rate|speed|"
-                r"pace) of (?:retreat|advance|erosion|migration|movement|accretion)\b"),
-     "a rate of movement (trend gives the yearly slope of an area or count)"),
-    (re.compile(r"\b(?:ndvi|ndwi|mndwi|ndsi|ndbi|savi|evi|ndmi|gndvi|ndre|nbr|dnbr)\b(?: values?)?"
-                r"\s+(?:between|from)\s+-?\d*\.\d+\s+(?:and|to)\s+-?\d*\.\d+\b"),
-     "a mask of an index range (spectral_index thresholds one side; the index map is made)"),
-)
-"""Figures that no tool gives, with what they are: a request asking one is told so."""
-
-
 def _figures_asked(part: str, norm: str) -> list[str]:
     """The figure no tool gives that an asking clause wants ("the median building size",
     "trees per hectare", "how wide is the river"), with why; [] for none."""
-    what = [name for pattern, name in _FIGURES if pattern.search(norm)]
+    what = unsupported_figures.named(norm)
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []

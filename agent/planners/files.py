@@ -91,7 +91,8 @@ class Files:
         reference: The truth of an accuracy request.
         result: The named product an accuracy request checks (None: made first, or the scene).
         zones: Polygons a value is summarised per.
-        region: The region of interest (a vector file).
+        region: The region of interest (a vector file, or a mask raster named as the
+            extent the work is done inside).
         boxes: Box prompts for ``segment`` given as a vector file ("the boxes in b.geojson").
         outputs: Files to be written.
     """
@@ -107,7 +108,7 @@ class Files:
 
     def scenes(self, files: list[str]) -> list[str]:
         """The rasters of ``files`` that are scenes (no reference, result or output)."""
-        drop = {self.reference, self.result, *self.outputs}
+        drop = {self.reference, self.result, self.region, *self.outputs}
         return [f for f in files if f not in drop]
 
 
@@ -228,5 +229,14 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     vectors = [mentions[i] for i in candidates if VECTOR_FILE.search(mentions[i])]
     if vectors and vocab.has("per_zone", text):
         out.zones = vectors.pop(0)
-    out.region = vectors[0] if vectors else None
+    masks_in = [mentions[i] for i in candidates if not VECTOR_FILE.search(mentions[i])
+                and _IN_MASK.search(windows[i][1])]  # "inside the flood extent flood.tif"
+    out.region = vectors[0] if vectors else masks_in[0] if masks_in else None
     return out
+
+
+_IN_MASK = re.compile(r"\b(?:inside|within|in|over|across)\s+(?:the\s+|a\s+|our\s+|my\s+|this\s+)?"
+                      r"(?:[a-z-]+\s+){0,2}(?:extent|mask|footprint|outline|boundary|zone)s?"
+                      r"\s*[(,:]?\s*$")
+"""A raster named as the mask the work is done inside ("the buildings inside the flood extent
+flood.tif"): the region, no scene."""

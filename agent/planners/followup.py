@@ -17,6 +17,9 @@
   "same thing for all of them": the previous request planned again over those scenes of the
   session; with a new setting ("now do it with a -20 dB threshold on the radar one") the
   follow-up's words are planned after the previous request.
+* **A comparison** — "compare it with the 2023 image", "what changed since the radar image?":
+  the previous request planned again over its scene and the one named, as a pair in the
+  order the session was given.
 * **Export** — "export that as GeoJSON": the previous turn's vector files (no tool runs;
   the session copies them, see :mod:`agent.session.session`).
 
@@ -46,6 +49,10 @@ OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
 _THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|of it|how many "
                     r"(?:are|were|have|remain))\b")
 """A filter refers back to the objects found before ("now only the ones bigger than 200 m²")."""
+_REPEAT = re.compile(r"^\W*(?:and |now |ok |okay |then )?(?:repeat|redo|rerun|re-run|again|"
+                     r"do (?:it|that) again)\b(?:[^.?!;]{0,12}\b(?:with|using|at)\b)")
+"""A repeat with a filter value and no scene ("repeat with a confidence of 0.5"): the objects
+found before, filtered."""
 _VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|leave out|without) "
                          r"(?:the )?(?:big|large|bigger|larger|biggest|"
                          r"largest|small|smaller|tiny|huge|major|minor)(?: ones?| objects?)?\b"
@@ -53,10 +60,12 @@ _VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|l
 _IN_UNITS = re.compile(r"^\W*(?:and|ok|okay|now|then|so)?\W*(?:(?:give|show|tell) (?:me )?"
                        r"(?:it|that|the (?:area|total|same)|(?:their|its|the) (?:total |combined )?"
                        r"area)\s+|what(?: is| s|s) (?:that|it)\s+|"
+                       r"how (?:much|big|large) is (?:that|it)\s+|"
                        r"the area\s+)?(?:in|as)\s+[a-z0-9 .]{1,20}\W*(?:please)?\W*$")
 """A request for the last figure in another unit ("and in hectares?", "give it in acres")."""
 _SAME = re.compile(r"\b(same|again|repeat|redo|rerun|re-run|likewise)\b.*\b(image|scene|one|"
-                   r"file|picture|photo|tile|chip|acquisition|date|them|others|rest)s?\b|"
+                   r"file|picture|photo|tile|chip|acquisition|date|them|others|rest|all|both|two|"
+                   r"three|four|five)s?\b|"
                    r"\b(image|scene)\s*(\d+|[a-e])\b|"
                    r"^\W*(?:and|now|ok|okay|then)?\W*(?:(?:and|now|then) )?(?:what about|"
                    r"how about|and for|and on|now for|now on|now do|do it for|do it on|do that for|"
@@ -75,7 +84,8 @@ _SETTING = re.compile(r"\b(?:with|using|at)\b[^.?!;]{0,30}\d")
 previous request is planned again with the follow-up's words after it."""
 _STATISTIC = re.compile(
     r"^\W*(?:and|ok|okay|now|so|then)?\W*(?:how (?:big|large) (?:is|are) |what(?: is| s|s|"
-    r" about) |which is |give me |tell me |and )?(?:the )?(?P<stat>largest|biggest|smallest|"
+    r" about) |which is |give me |tell me |show me |show |and )?(?:the |their |its )?"
+    r"(?P<stat>largest|biggest|smallest|"
     r"average|mean|typical|total)(?: (?:one|ones|of them|area|size|[a-z]+(?: [a-z]+)?))?"
     r"(?: in [a-z0-9 ]{1,12})?\W*(?:please)?\W*$")
 """A figure of the objects found before ("and how big is the largest water body?", "what's the
@@ -105,10 +115,16 @@ def _last_object_step(turn: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _source(turns: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The latest turn with an object result, and that result."""
+def _source(turns: Sequence[dict[str, Any]], detections: bool = False,
+            ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The latest turn with an object result, and that result (``detections``: a
+    ``detect_objects`` result first, the one a confidence filters)."""
     for turn in reversed(turns):
         source = _last_object_step(turn)
+        boxes = [s for s in turn.get("steps", []) if s.get("tool") == "detect_objects"
+                 and s.get("status") == "ok" and s.get("result_path")]
+        if detections and boxes:
+            return turn, boxes[-1]
         if source is not None:
             return turn, source
     return None
@@ -126,9 +142,9 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
     units = find_output_units(norm) if _IN_UNITS.match(norm) else None
     figure = _STATISTIC.match(norm) if not bounds else None
     if "xfilex" in norm or (not units and not vague and not figure and not (
-            bounds and _THOSE.search(norm))):
+            bounds and (_THOSE.search(norm) or _REPEAT.match(norm)))):
         return None  # a file named: a request of its own ("count only the ... in a.tif")
-    found = _source(turns)
+    found = _source(turns, "min_confidence" in bounds)
     if found is None:
         return None
     turn, source = found
@@ -163,7 +179,8 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
     return FollowUp(plan=Plan(request=request, steps=steps, notes=[note]), scenes=scenes)
 
 
-_ALL_SCENES = re.compile(r"\beverything\b|\ball\W*$|\b(?:all|each|every)(?: (?:of )?(?:them|the "
+_ALL_SCENES = re.compile(r"\beverything\b|\ball\W*$|\ball (?:two|three|four|five|six|\d+)\b|"
+                         r"\b(?:all|each|every)(?: (?:of )?(?:them|the "
                          r"(?:\w+ )?(?:images|scenes|files|dates|ones|tiles|pictures|photos)|"
                          r"(?:the )?(?:other|rest)|"
                          r"(?:image|scene|file|date|one|tile|picture|photo)s?))\b|\bthe rest\b|"
@@ -233,6 +250,36 @@ def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
     return FollowUp(plan=plan, scenes=chosen)
 
 
+_COMPARE = re.compile(r"^\W*(?:and |now |ok |okay |then |so )?(?:compare (?:it|that|this|them|"
+                      r"those|the result) (?:with|to|against)|what (?:has )?changed (?:since|from|"
+                      r"after)|"
+                      r"what is different (?:from|since|in)|how (?:does|did) (?:it|that|this) "
+                      r"(?:compare|differ) (?:with|to|from))\b", re.IGNORECASE)
+"""The previous request set against another scene ("compare it with the 2023 image", "what
+changed since the radar image?")."""
+
+
+def _compare_with(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
+                  planner: Planner, sandbox: Paths | None) -> FollowUp | None:
+    used = [p for p in turn.get("scenes", []) if p in session_scenes]
+    compare = _COMPARE.search(request)
+    if compare is None or not turn.get("request") or len(used) != 1:
+        return None
+    indices = _scene_indices(request[compare.end():], len(session_scenes), used,
+                             session_scenes)  # (the scene after "since": no baseline phrase)
+    other = [session_scenes[i] for i in indices if 0 <= i < len(session_scenes)
+             and session_scenes[i] != used[0]]
+    if len(other) != 1:
+        return None
+    pair = sorted([used[0], other[0]], key=session_scenes.index)  # the session's order
+    asked = f"{str(turn['request']).rstrip(' .?!')}, and what changed between the two images?"
+    chosen = [Scene(path=p) for p in pair]
+    plan = plan_request(planner, asked, chosen, sandbox=sandbox)
+    note = (f"Follow-up: the previous request ({turn['request']!r}) compared between "
+            f"{pair[0]} (before) and {pair[1]} (after), in the order the scenes were given.")
+    return FollowUp(plan=plan.model_copy(update={"notes": [note, *plan.notes]}), scenes=chosen)
+
+
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
                      session_scenes: Sequence[str], planner: Planner, *,
                      sandbox: Paths | None = None) -> FollowUp | None:
@@ -256,4 +303,5 @@ def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
         if vectors:
             return FollowUp(export=vectors)
     return _filter(request, turns) or _same_for(request, last, session_scenes, planner,
-                                                     sandbox)
+                                                     sandbox) or _compare_with(
+        request, last, session_scenes, planner, sandbox)

@@ -34,7 +34,7 @@ _GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:f
              r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
 _RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground)\s+res\b\.?|(?:(?:spatial|pixel|image|ground|"
-             r"nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint)))")
+             r"nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint))s?)")
 _ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
                  r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|flood))?|"
                  + FILE_MASK + r")")
@@ -82,6 +82,13 @@ _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|
 _MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
+_REST = re.compile(r"\b(?:the\s+)?(?:rest|others|other(?:\s+(?:ones?|two|three|images?|scenes?|"
+                   r"tiles?|chips?|photos?|files?))?|remaining(?:\s+(?:ones?|two|three|images?|"
+                   r"scenes?|tiles?|chips?|photos?|files?))?)\s+(?:(?:are|is|were|was|at|have|has|"
+                   r"with|a|an|gsd|resolution|of|about|roughly)\s+)*" + _NUM + r"[\s-]*" + _UNIT
+                   + _NOT_SIZE)
+"""The value of the scenes not named otherwise ("the rest are 0.3 m", "the other 0.3 m"); read
+only next to a value said of a scene."""
 _LEAD = re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:and|,|/)\s*$")
 _BEFORE_ROLE = re.compile(r"\b(before|pre|earlier|older|first|old|t0|previous|(?:image|scene|photo|"
                           r"picture|chip|tile|frame) (?:a|1|one))\b")
@@ -98,11 +105,13 @@ class Gsd:
         values: Every value, in the order written.
         by_file: Values said of a named file (``a.png at 0.5 m``).
         by_role: Values said of the before or after scene.
+        rest: The value said of the scenes not named otherwise ("the rest are 0.3 m").
     """
 
     values: list[float] = field(default_factory=list)
     by_file: dict[str, float] = field(default_factory=dict)
     by_role: dict[str, float] = field(default_factory=dict)
+    rest: float | None = None
 
     def of(self, path: str, role: str | None) -> float | None:
         """The GSD of the scene ``path`` (``role`` "before" / "after" in a pair), or None."""
@@ -112,7 +121,7 @@ class Gsd:
             return self.by_file[path]
         if role is not None and role in self.by_role:
             return self.by_role[role]
-        return self.values[0]
+        return self.values[0] if self.rest is None else self.rest
 
 
 def _metres(value: str, unit: str | None) -> float:
@@ -171,12 +180,19 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
                 if text[m.start()].isdigit() or text[m.start()] == "." else None
             if lead:  # "at 0.5 m and 0.3 m resolution" (not "flew at 120 m, gsd 3 cm")
                 take(lead.start(), lead.end(), _metres(lead.group(1), lead.group(2)))
-    for _, end, _ in sorted(found):
-        more = _MORE.match(text, end)
-        if more:
+    ends = sorted(end for _, end, _ in found)
+    while ends:  # "resolutions: 1 m, 0.5 m and 3 m": each joined value after the one before
+        more = _MORE.match(text, ends.pop(0))
+        if more and more.start(1) not in (s for s, _, _ in found):
             take(more.start(1), more.end(), _metres(more.group(1), more.group(2)))
+            ends.append(more.end())
+    rest = _REST.search(text) if found else None
+    if rest:  # "a.png is 0.5 m, the rest are 0.3 m"
+        take(rest.start(1), rest.end(), _metres(rest.group(1), rest.group(2)))
     found.sort()
     gsd = Gsd(values=[v for _, _, v in found])
+    if rest and any(s == rest.start(1) for s, _, _ in found):
+        gsd.rest = _metres(rest.group(1), rest.group(2))
     for i, (start, end, value) in enumerate(found):
         bound = [m.end() for m in re.finditer(r"[;?!]|\.(?!\d)", text[:start])]
         first = max(found[i - 1][1] if i else 0, bound[-1] if bound else 0, start - 40)
@@ -186,7 +202,7 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
         if path is not None:
             gsd.by_file.setdefault(path, value)
         role = _role(window)
-        if role is not None:
+        if role is not None and not (rest and start == rest.start(1)):
             gsd.by_role.setdefault(role, value)
     listed = _RESPECTIVE.search(text)
     images = [m for m in mentions or [] if not re.search(r"\.(shp|geojson|gpkg|json|csv|kml)$", m)]

@@ -10,6 +10,7 @@ from agent.planners import (
     cover_classes,
     declines,
     gsd_slots,
+    index_change,
     label_slots,
     named_amounts,
     object_nouns,
@@ -19,6 +20,7 @@ from agent.planners import (
     products,
     scenes,
     search_slots,
+    series_slots,
     slots,
     spatial,
     topics,
@@ -32,9 +34,6 @@ from agent.planners.vocab import Vocabulary
 
 _AMOUNT = re.compile(r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|"
                      r"miles?|m2|km2|pixels?|tonnes|tons|megagrams|mg)\b")  # an amount, no count
-_OF_DATES = re.compile(r"\b(?:which|what) (?:date|day|month|year|image|scene|acquisition|season|"
-                       r"snapshot|time)s? (?:had|has|have|shows?|showed|saw|sees|with)\b[^.?!;]"
-                       r"{0,15}\b(?:largest|biggest|smallest|widest)\b")
 _SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
 _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
@@ -132,8 +131,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.oriented = slots.find_oriented(t)
     a.wgs84 = composite_slots.find_wgs84(t)
     tile = re.search(r"\b(\d{2,5})\s*(?:x\s*\d{2,5}\s*)?(?:px|pixels?)\s+(?:windows?|tiles?|"
-                     r"patch(?:es)?|slices?|chips?|crops?)\b|\b(?:patch|tile|window|slice|chip)"
-                     r"\s+size\s*(?:of\s*)?(?:around\s*|about\s*|~\s*|roughly\s*)?(\d{2,5})\b", t)
+                     r"patch(?:es)?|slices?|chips?|crops?)\b|\b(?:(?:patch|tile|window|slice|chip)"
+                     r"\s+size|tiles|windows|patches)\s*(?:of\s*)?(?:around\s*|about\s*|~\s*|"
+                     r"roughly\s*)?(\d{2,5})\b(?!\s*(?:m|km|metres?|meters?)\b)", t)
     if tile:  # "slide 400 px windows", "a patch size of around 1000 px"
         a.tile_size = int(tile.group(1) or tile.group(2))
     a.text_modality = scenes.text_modality(t, vocab)
@@ -165,11 +165,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             break
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
-    moved = topics.index_moved_by(ask.blank(t, ask.statement_spans(t))) if n_scenes in (
+    moved = index_change.moved_by(ask.blank(t, ask.statement_spans(t))) if n_scenes in (
         0, 2) and a.indices and not {"NBR", "dNBR"} & set(a.indices) else None
     if moved is not None:  # "where NDVI dropped by more than 0.3": its change over the pair
         a.index_change, a.change, a.indices = "rise" if moved[1] else "drop", False, a.indices[:1]
-        a.threshold, a.below = moved[0], False
+        if moved[0] is not None:
+            a.threshold, a.below = moved[0], False
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
                        "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
                                            r"\bchange\b", t) else None)
@@ -232,9 +233,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest)( [a-z]+){0,2}?"
                  r" lengths?\b|\blengths? of the (longest|shortest)\b|\b(longest|shortest) "
                  r"(?!(time|period|wait|queue|route|duration|stretch of time)\b)[a-z]+", t) \
-            and a.classes and not a.has_filter:
-        a.statistic = "length"  # "average length of the ships" is a length, not an area
-    elif _OF_DATES.search(t):
+            and a.classes and not a.area_filter:
+        a.statistic = "length"  # "average length of the ships" (> 50 m) is a length, no area
+    elif series_slots.OF_DATES.search(t):
         pass  # "which date had the smallest flooded area": the dates' figures compared
     elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"
         a.statistic = "max"
@@ -242,17 +243,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.statistic = "min"
     elif has("measure_mean", ruled):
         a.statistic = "mean"
-    elif (has("measure_length", t) or re.search(
+    elif (has("measure_length", ruled if a.has_filter else t) or re.search(
             r"(?<!\d )(?<!\d)(?<!square )\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+"
             r"(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
             r"(roads?|streets?|rivers?|"
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
-            and (a.classes or has("segment", t) or a.water) and not a.has_filter:
-        a.statistic = "length"  # (of a water map: its waterline, "the shoreline in km")
+            and (a.classes or has("segment", t) or a.water) and not a.area_filter:
+        a.statistic = "length"  # (a water map's: its waterline; with a filter: said in an ask)
 
-    extreme = re.search(r"\b(maximum|max|peak|highest|minimum|min|lowest)\b", t)
-    if extreme:  # "the maximum NDVI of each period": the per-date value a trend follows
-        a.series_statistic = "min" if extreme.group(1) in ("minimum", "min", "lowest") else "max"
+    a.series_statistic = series_slots.series_statistic(t)
     if a.composite:
         composite_slots.read(a, t)
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None

@@ -83,7 +83,8 @@ class OfflinePlanner:
             leaning = tool_review.probabilities(req.norm, scene_count(
                 (s.path for s in scenes), req, vocab))
         files = read_files(req, vocab)
-        rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)]  # a vector is no scene
+        rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)  # a vector is no scene,
+                   and s.path != files.region]  # nor a mask it is read inside
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
         paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
                  or [(f, stated.get(f)) for f in files.scenes(req.files)])
@@ -97,7 +98,10 @@ class OfflinePlanner:
                                  or topics.event_objects(req.norm, vocab))) else (
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
                 ask.blank(req.norm, ask.background_spans(req.norm)),  # context picks none
-                moded))
+                moded, roles=not (clause_scenes.relates(req.norm) or vocab.has("change",
+                                                                              req.norm))))
+        # ("is it flooded in the post-disaster image": a role picks a scene when nothing
+        # relates the scenes)
         picked, given = [paths[i][0] for i in chosen], len(paths)
         paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)

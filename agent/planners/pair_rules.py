@@ -51,6 +51,9 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
     if n_scenes == 2 and a.classes and a.counting and not pair_class and topics.ON_EACH.search(t):
         a.change = a.change_event = False  # "count the cranes on each": two counts
         a.change_target, a.detect = None, True
+    elif n_scenes == 2 and a.change and a.classes and not a.change_target and \
+            topics.COUNTS_COMPARED.search(t):
+        a.change_target = a.classes[0]  # "any change in the number of buildings": the objects
     if pair_class:  # the class is the change target, not a thing to map in each scene
         a.water = a.detect = a.segment = a.vqa = a.caption = a.object_area = False
         a.classes = []

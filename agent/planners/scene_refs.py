@@ -152,6 +152,11 @@ _MODALITY = {
 }
 
 
+_ROLE_WORDS = re.compile(r"\b(pre|post)[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|"
+                         r"earthquake|hurricane|cyclone)\b")
+_MADE = re.compile(r"\b(?:an?|one)\s+(?:true colou?r|rgb)\b")
+"""A true-colour or RGB picture with an indefinite article is an output to make ("a true colour
+picture of the 2019 image"), not one of the scenes."""
 _DESCRIBES = re.compile(rf"\s*{_NOUN}s?(?:\s+(?:from|of|taken|acquired|captured|recorded|before|"
                         rf"after|during|on|in|at|the|a|an|event|flood|fire|storm|rains?|earthquake|"
                         rf"quake|eruption|\d{{1,4}})){{0,4}}\s*[(,:]?\s*xfilex")
@@ -289,10 +294,13 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
              else list(range(n)))
     if _OLD.search(norm):
         picked.add(order[0])
+    roles = roles and len({m.group(1) for m in _ROLE_WORDS.finditer(norm)}) < 2  # (not "from
+    # the pre-fire and post-fire images": both)
     if _NEW.search(norm) or (roles and _POST.search(norm)):
         picked.add(order[-1])
     if roles and _PRE.search(norm):
         picked.add(order[0])
+    undated = set(picked)
     for m in _MONTH_YEAR.finditer(norm):  # "the may 2021 one": both must agree
         month = _MONTHS.index(m.group(1) or m.group(3)) + 1
         year = m.group(2) or m.group(4)
@@ -307,10 +315,22 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
                    and int(d[5:7]) == month}
     stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
+    norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
+    dated, modal = picked - undated, set()
     for kind, pattern in _MODALITY.items():
         if any(not _DESCRIBES.match(norm, m.end()) and not any(
                 a <= m.start() < b for a, b in stated) for m in pattern.finditer(norm)):
             # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
-            picked |= {i for i, (_, mod) in enumerate(scenes)
-                       if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}
+            modal |= {i for i, (_, mod) in enumerate(scenes)
+                      if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}
+    if dated & modal and _SENSOR_AND_DATE.search(norm):
+        dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
+    picked = undated | dated | modal
     return sorted(picked) if 0 < len(picked) < n else []
+
+
+_SENSOR_AND_DATE = re.compile(
+    rf"\b(?:{_MODAL_WORDS})\s+(?:{_NOUN}s?\s+)?(?:(?:from|of|in|taken in|acquired in|dated)\s+)?"
+    rf"(?:the\s+)?(?:{_DATE_WORDS})\b|\b(?:{_DATE_WORDS})\s+(?:{_MODAL_WORDS})\b")
+"""A sensor and a date said of one scene ("the optical image from 2023", "the 2019 radar one"):
+the scene both pick, not every scene either picks."""

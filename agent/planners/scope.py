@@ -100,8 +100,15 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
         a.gsd.by_file = dict(zip(order, gsd_values, strict=True))  # one per scene, in order
         note("GSDs taken in the order stated: " + ", ".join(
             f"{path} {value:g} m" for path, value in a.gsd.by_file.items()))
+    if a.gsd.rest is not None and pair is None and len(order) > 2 and "before" in a.gsd.by_role:
+        a.gsd.by_file.setdefault(order[0], a.gsd.by_role["before"])  # "the first is 0.5 m, the
+        # rest 0.3 m" over a set: the first scene given
     if pair is None and len(order) == 2:
         pair = (order[0], order[1])
+    roles = dict(zip(pair, ("before", "after"), strict=True)) if pair else {}
+    rest = [p for p in order if p not in a.gsd.by_file and roles.get(p) not in a.gsd.by_role]
+    if a.gsd.rest is not None and rest:
+        note(f"GSD {a.gsd.rest:g} m for the scenes not given their own: {', '.join(rest)}")
     touched = False
     composites = {f"${s.id}": s for s in steps if s.tool == "pseudo_rgb"}
     for step in steps:
@@ -126,6 +133,7 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
             touched = True
         if region is not None:
             step.args.setdefault("region", _copy(region))
-    if touched and len(set(a.gsd.values)) > 1 and not (a.gsd.by_file or a.gsd.by_role):
+    if touched and len(set(a.gsd.values)) > 1 and not (a.gsd.by_file or a.gsd.by_role
+                                                        or a.gsd.rest is not None):
         note(f"several GSDs stated ({', '.join(f'{v:g} m' for v in a.gsd.values)}): the "
              f"first is used for every scene ({', '.join(order) or '$image'})")

@@ -40,7 +40,8 @@ _LOCATION = re.compile(r"(?:\b(?:in|at|on|along|near|inside|around|within|beside
                        r"(?:of|from))\s+"  # "within 500 m of the overpass"
                        rf"(?:{_DET}\s+)?(?:(?!(?:and|or|then|outline|count|detect|find|map|segment|"
                        r"measure|give|show|mark|trace|all|every|each|both|which|what|how|any|least|"
-                       r"most)\b)[a-z0-9'-]+\s+){0,2}|"
+                       r"most|number|numbers|count|counts|amount|percentage|proportion|share|"
+                       r"total)\b)[a-z0-9'-]+\s+){0,2}|"  # (not "a change in the number of")
                        r"\b(?:left|right|north|south|east|west|top|bottom) of\s+"
                        rf"{_DET}?\s*{_FIXED})$")
 """A place before a class word ("ships in the harbour", "trucks on the pharr-reynosa bridge

@@ -79,8 +79,9 @@ _CORNERS = re.compile(r"\b(?:from|between)?\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _
                       + r"\s*\)?(?![\w.]|\s*,?\s*-?\d)")
 """A box by two corners ("the region 100,100 to 400,400"; with no place word, two bracketed
 points: "from (10, 20) to (60, 80)")."""
-_AT_BOX = re.compile(r"\b(?:at|around|near|of)\s*$")
-"""A bracketed box needs no place word after these ("the building at [10, 20, 60, 80]")."""
+_AT_BOX = re.compile(r"\b(?:at|around|near|of|area|zone|patch|part|spot|location|site)\s*$")
+"""A bracketed box needs no place word after these ("the building at [10, 20, 60, 80]", "the
+area [0, 0, 256, 256]")."""
 
 
 _TOP_LEFT = re.compile(r"\b(?:(?:top|upper)[\s-]?left|first)(?: corner)?(?: of the (?:image|scene|"
@@ -231,14 +232,16 @@ _REGION_NAME = re.compile(
     r"at|for|from|to|and|or|its|the|their|our|each|with|by|per|mean|average|median|total|sum)"
     r"\b)[\w-]+\s+){0,3}?(?:outline|"
     r"boundary|boundaries|buffer|polygons?|mask|layer|footprints?|perimeter|shapefile|lot|"
-    r"parcels?|limits?)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|from\s+)?xfilex|"
+    r"parcels?|limits?|extent|zone)(?:\s+(?:polygons?|file|layer))?)\s*(?:\(\s*|,\s*|in\s+|"
+    r"from\s+)?xfilex|"
     r"\b(?:the|our|its|their|each|every)\s+((?:[\w-]+\s+){0,2}?(?:crowns?|blocks?|plots?|"
     r"stands?|compartments?))\s+(?:in|inside|within)\s+xfilex")
 
 
 def region_name_spans(text: str, mentions: list[str], regions: set[str]) -> list[Span]:
-    """The words naming a vector file given as the region or zones ("inside the lake outline
-    (lake.geojson)", "the 100 m shoreline buffer (b.geojson)", "our forest mask (f.gpkg)"):
+    """The words naming a file given as the region or zones ("inside the lake outline
+    (lake.geojson)", "the 100 m shoreline buffer (b.geojson)", "our forest mask (f.gpkg)", "the
+    flood extent flood.tif"):
     the file is the place, its name asks for no water map, object or index."""
     return [m.span(1) if m.group(1) else m.span(2) for m in _REGION_NAME.finditer(text)
             if file_at(text, m.end() - len(FILE_MASK), m.end(), mentions) in regions

@@ -33,20 +33,6 @@ def find_change_threshold(text: str) -> float | None:
     return value if 0 < value < 100 else None
 
 
-_INDEX_MOVED_BY = re.compile(
-    r"\b(?:(dropped|fell|decreased|declined|dropping|falling|decreasing|declining|drops?|falls?|"
-    r"decreases?|declines?)|increased|rose|risen|increasing|rising|increases?|rises?|grew|grown)"
-    r"\s+by\s+(?:more than|over|at least|above|greater than|>)?\s*" + NUM
-    + r"(?!\s*(?:%|percent|m\b|km|ha\b|db\b))")
-
-
-def index_moved_by(text: str) -> tuple[float, bool] | None:
-    """The size of an index change asked for and whether it is a rise: "where NDVI dropped by
-    more than 0.3" -> (0.3, False), "rose by more than 0.2" -> (0.2, True)."""
-    m = _INDEX_MOVED_BY.search(text)
-    return (float(m.group(2)), m.group(1) is None) if m else None
-
-
 def names_scene_label(text: str, vocab: Vocabulary) -> bool:
     """Whether ``text`` names a scene / land-use label ("residential", "farmland", "port")."""
     words = set(re.findall(r"[a-z]+", text))
@@ -257,6 +243,10 @@ the classification's own tally, no detection."""
 ON_EACH = re.compile(r"\b(on|in|for|from) (each|both)\b(?! (other|pair)\b)|\beach (image|scene|"
                      r"date|one|picture|photo)\b|\bboth (images|scenes|dates|pictures|photos)\b")
 """Counts asked per scene of a pair ("count the cranes on each"): two counts, no change map."""
+COUNTS_COMPARED = re.compile(r"\b(?:differen\w*|chang\w*) in (?:the )?(?:total )?"
+                             r"(?:number|count)s? of\b")
+"""The counts of a pair compared ("is there any change in the number of buildings"): the
+change of those objects."""
 
 COMPUTES_INDEX = re.compile(rf"\b{_COMPUTE_VERB}\b[^.?!;]{{0,20}}"
                             r"\b(ndvi|evi|savi|ndwi|mndwi|nbr)\b")

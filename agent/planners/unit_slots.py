@@ -75,10 +75,16 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
             r"greater than|more than))")
     m = re.search(r"\bbetween\s*" + NUM + r"\s*(?:and|to|-)\s*(?:-?\d+(?:\.\d+)?)\s*"
                   + _LENGTH_UNIT, text)  # "between 50 and 100 m long": the lower bound
-    if not m:
-        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT, text)
+    if not m:  # (not an amount: "at least 26 km of new canals", "of more than 9 km from a to b")
+        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _LENGTH_UNIT
+                      + r"(?!\s+(?:of|from)\b)", text)
     if not m:
         m = re.search(NUM + r"\s*" + _LENGTH_UNIT + r"\s*(?:long|or longer|in length|\+)", text)
+    if not m:  # "ignore boats under 10 metres": the shorter ones left out
+        m = re.search(r"\b(?:ignor\w*|drop\w*|exclud\w*|skip\w*|leav\w* out|without|not counting)"
+                      r"\s+(?:the\s+|any\s+|all\s+)?(?:[a-z-]+\s+){0,2}(?:under|below|shorter "
+                      r"than|less than)\s*" + NUM + r"\s*" + _LENGTH_UNIT
+                      + r"(?!\s*(?:wide|high|tall|deep|away))", text)
     if not m or re.match(r"\s*(?:a\.?s\.?l\b|above sea|altitude|elevation)", text[m.end():]) or (
             m.group(0).startswith(("above", "over")) and re.search(
                 r"\b(?:lost|loss|cleared|felled|burn\w*|forests?|snow|ice|glaciers?|located|lies|"

@@ -88,3 +88,30 @@ def test_two_scenes_of_one_operation_are_not_cut(planner: OfflinePlanner) -> Non
     plan = planner.plan("The first image shows many ships. Count the ships in the second one.",
                         _scenes(["a.tif", "b.tif"]))
     assert [(t, a["image"]) for t, a in steps(plan)] == [("detect_objects", "b.tif")]
+
+
+@pytest.mark.parametrize("request_", [
+    "Make a true colour picture of the 2019 image and a false colour one of the 2023 image.",
+    "Show the 2019 scene in natural colour and the 2023 one as colour infrared.",
+])
+def test_each_scene_gets_its_own_composite(planner: OfflinePlanner, request_: str) -> None:
+    """A composite named per scene is made per scene (not the last one named for both); "a true
+    colour picture" is the output, not a reference to an optical scene."""
+    plan = planner.plan(request_, [Scene(path="s2_2019.tif"), Scene(path="s2_2023.tif")])
+    assert [(a["image"], a["composite"]) for t, a in steps(plan) if t == "pseudo_rgb"] == [
+        ("s2_2019.tif", "true_color"), ("s2_2023.tif", "false_color")]
+
+
+def test_a_clause_cut_where_the_second_half_opens_with_its_scene(planner: OfflinePlanner) -> None:
+    """"... the optical image to count buildings and the radar one to map the water": each half
+    on its own scene; a statement that names water and a scene is no group of its own."""
+    plan = planner.plan("Use the optical image to count buildings and the radar one to map the "
+                        "water.", [Scene(path="s1_vv.tif"), Scene(path="s2_l2a.tif")])
+    assert [(t, a.get("image")) for t, a in steps(plan)] == [
+        ("detect_objects", "s2_l2a.tif"), ("map_water", "s1_vv.tif")]
+    groups = clause_scenes.groups(
+        "ICIMOD used a 16 May Sentinel-1 image as the base situation and a 22 May one for the "
+        "flooding. Map the flood water on s1.tif, then count the houses inside the flooded area "
+        "on the optical image.", [("s1.tif", "sar"), ("vhr.tif", "multispectral")])
+    assert [g.scenes for g in groups] == [[0], [1]]
+    assert "Map the flood water" in groups[0].text

@@ -436,3 +436,28 @@ def test_a_role_and_its_duty_is_no_part_left_out(planner: OfflinePlanner) -> Non
                         "and tell me how much the sediment plume area grew, in km2.",
                         [Scene(path="harbour_2024-02.tif"), Scene(path="harbour_2024-04.tif")])
     assert "detect_changes" in _tools(plan) and plan.not_done == []
+
+
+def test_burn_severity_classes_are_the_dnbr_step(planner: OfflinePlanner) -> None:
+    """"classify burn severity using the USGS thresholds" after a dNBR is the dNBR step's own
+    severity classes, not a scene classification left out."""
+    plan = planner.plan("Compute the difference NBR between the pre-fire and post-fire Landsat "
+                        "scenes and classify burn severity using the USGS thresholds.",
+                        [Scene(path="LC08_20200701.tif"), Scene(path="LC08_20200915.tif")])
+    assert _tools(plan) == ["spectral_index"] and plan.not_done == []
+
+
+@pytest.mark.parametrize(("request_text", "figure"), [
+    ("Find the solar farms and estimate how many MW they produce.", "power or energy"),
+    ("Count the cars in the parking lot and estimate how full it is in percent.", "occupancy"),
+    ("Segment the fields and report how many are larger than 5 ha and what crop each grows.",
+     "crop type per field"),
+    ("Map the water, compute NDVI outside the water, and give me the mean NDVI of the land.",
+     "outside a mask"),
+])
+def test_a_part_no_tool_answers_is_not_dropped_silently(planner: OfflinePlanner,
+                                                        request_text: str, figure: str) -> None:
+    """A clause that reads like a detail of the other's result ("how many MW they produce",
+    "how full it is") but asks a figure no tool gives is reported, not passed over."""
+    plan = planner.plan(request_text, [Scene(path="scene.tif")])
+    assert any(figure in x for x in plan.not_done), plan.not_done

@@ -60,3 +60,13 @@ def test_vectors_are_regions_or_zones_and_outputs_are_no_scenes() -> None:
     assert files.outputs == ["water.tif"] and scenes == ["s1.tif"]
     files, _ = roles("count ships in a.tif and export them to ships.geojson")
     assert files.region is None and files.outputs == ["ships.geojson"]
+
+
+def test_a_mask_raster_the_work_is_inside_is_the_region() -> None:
+    """"the buildings inside the flood extent flood.tif": the raster is the region (a mask the
+    tools cut to), not a scene; a raster after "in" alone stays a scene."""
+    files, scenes = roles("count the buildings in a.tif that lie inside the flood extent "
+                          "flood.tif")
+    assert files.region == "flood.tif" and scenes == ["a.tif"]
+    files, scenes = roles("count the buildings in a.tif and b.tif")
+    assert files.region is None and scenes == ["a.tif", "b.tif"]

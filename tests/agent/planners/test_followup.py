@@ -142,3 +142,45 @@ def test_a_repeat_with_a_new_setting_keeps_it(planner: OfflinePlanner) -> None:
     (step,) = follow.plan.steps
     assert step.tool == "map_water" and step.args["image"] == SCENES[0]
     assert step.args["threshold"] == -20.0
+
+
+def test_more_follow_up_wordings(planner: OfflinePlanner) -> None:
+    """"do that again but on all three", "show me the biggest one", "and their total area in
+    hectares?", "repeat with a confidence of 0.5" (the detections filtered), "and how much is
+    that in km2?", "what about the optical image from 2023?"."""
+    turn = {**TURN, "steps": [*TURN["steps"], {"id": "s2", "tool": "segment", "status": "ok",
+                                               "result_path": "ws/s2.geojson", "vectors": []}]}
+    follow = resolve_followup("do that again but on all three", [turn], SCENES, planner)
+    assert follow is not None and [s.path for s in follow.scenes] == SCENES
+    for text, args in (("show me the biggest one", {"statistic": "max"}),
+                       ("and their total area in hectares?", {"statistic": "area",
+                                                               "units": "ha"})):
+        follow = resolve_followup(text, [turn], SCENES, planner)
+        assert follow is not None and follow.plan is not None, text
+        (step,) = follow.plan.steps
+        assert step.args == {"source": "ws/s2.geojson", **args}, text
+    follow = resolve_followup("repeat with a confidence of 0.5", [turn], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert follow.plan.steps[0].args == {"source": "ws/s1.geojson", "statistic": "count",
+                                         "min_confidence": 0.5}
+    follow = resolve_followup("and how much is that in km2?", [WATER_TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert follow.plan.steps[0].args == {"source": "ws/s1.tif", "statistic": "area",
+                                         "units": "km2"}
+    follow = resolve_followup("what about the optical image from 2023?", [WATER_TURN], SCENES,
+                              planner)
+    assert follow is not None and [s.path for s in follow.scenes] == [SCENES[2]]
+
+
+def test_a_comparison_with_another_scene(planner: OfflinePlanner) -> None:
+    """"compare it with the 2023 image" / "what changed since the radar image?": the previous
+    request over its scene and the one named, in the session's order; no scene named, no
+    comparison."""
+    follow = resolve_followup("compare it with the 2023 image", [WATER_TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert [s.path for s in follow.scenes] == [SCENES[1], SCENES[2]]
+    assert {s.args.get("image") for s in follow.plan.steps} >= {SCENES[1], SCENES[2]}
+    follow = resolve_followup("what changed since the radar image?", [TURN], SCENES, planner)
+    assert follow is not None and [s.path for s in follow.scenes] == [SCENES[0], SCENES[2]]
+    assert resolve_followup("compare it with the weather", [WATER_TURN], SCENES,
+                            planner) is None

@@ -75,3 +75,21 @@ def test_values_listed_for_the_files_in_order() -> None:
     gsd = gsd_of("a.png, b.png and c.png have resolutions of 0.5, 0.3 and 1 m")
     assert gsd.by_file == {"a.png": 0.5, "b.png": 0.3, "c.png": 1.0}
     assert gsd_of("a.png and b.png have resolutions of 0.5, 0.3 and 1 m").by_file == {}
+
+
+def test_a_value_for_the_rest_of_the_scenes() -> None:
+    """"a.png is 0.5 m, the rest are 0.3 m": the rest is the value of every scene not named
+    with its own (not the first value for all)."""
+    gsd = gsd_of("a.png is 0.5 m gsd, the rest are 0.3 m")
+    assert gsd.by_file == {"a.png": 0.5} and gsd.rest == 0.3
+    assert gsd.of("a.png", None) == 0.5 and gsd.of("b.png", None) == 0.3
+    gsd = gsd_of("the first is 0.5 m per pixel, the other 0.3 m")
+    assert gsd.by_role == {"before": 0.5} and gsd.rest == 0.3
+    assert gsd.of("b.png", "after") == 0.3
+    assert gsd_of("only 0.5 m per pixel; the other ships are 30 m long").rest is None
+
+
+def test_values_each_with_its_unit_in_order() -> None:
+    """"resolutions: 1 m, 0.5 m and 3 m": each joined value is read, a unit after each."""
+    assert gsd_of("ships in each image (resolutions: 1 m, 0.5 m and 3 m respectively)").values \
+        == [1.0, 0.5, 3.0]

@@ -143,3 +143,17 @@ def test_scenes_by_position_and_left_out() -> None:
     compared = read_request("what objects appear in the later image but not in the earlier one?",
                             vocab.corrector)
     assert scene_refs.referenced(compared.norm, three[:2]) == []
+
+
+def test_a_sensor_and_a_date_of_one_scene_pick_the_scene_of_both() -> None:
+    """"the optical image from 2023" is the optical scene of 2023, not every optical scene and
+    the 2023 one; a sensor and a date of two scenes ("the radar image and the 2023 image") still
+    name both."""
+    scenes = [("harbour_S1_VV_2019-05-02.tif", "sar"),
+              ("harbour_S2_2021-05-04.tif", "multispectral"),
+              ("harbour_S2_2023-05-06.tif", "multispectral")]
+    for text, expected in (("count ships in the optical image from 2023", [2]),
+                           ("the 2021 optical one", [1]),
+                           ("compare the radar image and the 2023 image", [0, 2]),
+                           ("count ships in the optical images", [1, 2])):
+        assert scene_refs.referenced(text, scenes) == expected, text

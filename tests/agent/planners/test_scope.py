@@ -128,3 +128,23 @@ def test_gsd_and_box_from_the_text_reach_the_tools(data_dir: Path, tmp_path: Pat
     result = json.loads(capsys.readouterr().out)
     numbers = {n["name"]: n for n in result["numbers"]}
     assert numbers["region_area"]["value"] == pytest.approx(128 * 128 * 0.25)
+
+
+@pytest.mark.parametrize(("request_text", "paths", "expected"), [
+    ("Count buildings in these three tiles. a.png is 0.5 m GSD, the rest are 0.3 m.",
+     ["a.png", "b.png", "c.png"], [0.5, 0.3, 0.3]),
+    ("Count the cars in both images; the first is 0.5 m per pixel, the other 0.3 m.",
+     ["a.tif", "b.tif"], [0.5, 0.3]),
+    ("Count the cars in each image. The first is 0.5 m per pixel, the rest 0.3 m.",
+     ["a.png", "b.png", "c.png"], [0.5, 0.3, 0.3]),
+    ("Detect ships in each image (resolutions: 1 m, 0.5 m and 3 m respectively).",
+     ["x.png", "y.png", "z.png"], [1.0, 0.5, 3.0]),
+])
+def test_gsds_per_scene_and_for_the_rest(planner: OfflinePlanner, request_text: str,
+                                         paths: list[str], expected: list[float]) -> None:
+    """A value said of one scene and one "for the rest": each scene gets its own, and the plan
+    names the scenes that took the rest's value."""
+    plan = planner.plan(request_text, [Scene(path=p) for p in paths])
+    assert [s.args["gsd"] for s in plan.steps if s.tool == "detect_objects"] == expected
+    if "rest" in request_text or "other" in request_text:
+        assert any("not given their own" in n for n in plan.notes), plan.notes

@@ -30,7 +30,10 @@ def test_area_filters(text: str, lo: float | None, hi: float | None) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("longer than 50 m", 50.0), ("over 1.2 km long", 1200.0), ("300 ft long", 91.44),
-    ("bigger than 15 m2", None),
+    ("bigger than 15 m2", None), ("ignore boats under 10 metres", 10.0),
+    ("leave out the vessels shorter than 25 m", 25.0), ("ignore roads under 5 m wide", None),
+    ("ran found at least 26 km of new canals dug", None),
+    ("a promenade of more than 9 km from frognerkilen to the alna", None),
 ])
 def test_length_filter(text: str, expected: float | None) -> None:
     value, _ = unit_slots.find_length_filter(norm(text))

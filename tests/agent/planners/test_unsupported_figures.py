@@ -1,0 +1,29 @@
+"""Figures no tool gives, named for the answer's not-done list."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.unsupported_figures import named
+
+
+@pytest.mark.parametrize(("text", "figure"), [
+    ("what is the median area of the ponds?", "a median"),
+    ("how wide is the river on average?", "a width"),
+    ("estimate how many mw they produce", "a power or energy figure"),
+    ("estimate how full it is in percent", "an occupancy"),
+    ("what crop each grows", "a crop type per field"),
+    ("compute ndvi outside the water", "a value outside a mask"),
+])
+def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
+    assert any(name.startswith(figure) for name in named(text)), named(text)
+
+
+@pytest.mark.parametrize("text", [
+    "measure how full the dam is from the water inside its outline",
+    "give me the ndvi inside my polygon, with no data outside the polygon",
+    "count the cars; we need the occupancy rate later and will divide by the capacity ourselves",
+    "the 5 mw plant next to the river: count its panels",
+])
+def test_figures_a_tool_gives_or_no_ask(text: str) -> None:
+    assert named(text) == []
