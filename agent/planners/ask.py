@@ -131,9 +131,17 @@ def background_spans(norm: str) -> list[Span]:
     since = [m.span(1) for m in _SINCE.finditer(norm)]  # "taken each july since the flood"
     if len(spans) < 2:
         return _openers(norm, spans) + since
+    labelled = [(a, b) for a, b in spans if _CONTEXT_LABEL.match(norm, a)
+                and "xfilex" not in norm[a:b] and "?" not in norm[a:b]]
     return [(a, b) for a, b in statement_spans(norm) if "xfilex" not in norm[a:b]
             and (not _SLOT.search(norm[a:b]) or _reported(norm[a:b]))] + _openers(
-        norm, spans) + since
+        norm, spans) + since + labelled
+
+
+_CONTEXT_LABEL = re.compile(r"\s*(?:background|context|for context|fyi|for your information)\s*"
+                            r"[:,-]")
+"""A sentence labelled as context ("Background: the port expanded in 2020 and traffic rose by
+30%."): no ask, and no slot of the ask, though it holds numbers."""
 
 
 _INDEX_MOVED = re.compile(r"\b(?:ndvi|ndwi|mndwi|nbr|ndsi|ndbi|savi|evi)\b (?:values? )?(?:has |"

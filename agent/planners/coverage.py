@@ -51,6 +51,7 @@ _FOLLOW_ON = re.compile(
     r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
     r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|"
     r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?|do the same|"
+    r"do (?:it|everything|all|this|that) (?:on|for|with|in)|"
     r"(?:have a |take a )?look at (?:the|these|those|both|my|our) (?:two |three )?(?:images|"
     r"scenes|photos|pictures|files))\b")
 """A clause that only asks for a number or a detail of what another clause makes ("and how
@@ -156,7 +157,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         figures = _figures_asked(part, req.norm)  # even of a one-clause request
         out += figures
-        out += _part_asked(part, req.norm, steps)
+        out += _part_asked(part, req.norm, steps) + _cover_asked(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
             out += _change_of_one(part, req.norm, vocab)
         if not judged:
@@ -271,6 +272,29 @@ _IMAGE_PART = re.compile(
     r"raster|mosaic|chip))?\b|\b(?:the )?(?:first|last|top|bottom) \d+ (?:rows|columns|lines)\b")
 """A part of the image the analyst limits a figure to ("in the north-east quarter", "the top
 left corner", "the first 512 rows"): no region argument reads it without the image's size."""
+
+
+_COVERS = (r"cropland|farmland|agricultural land|forest|woodland|grassland|urban area|"
+           r"built[\s-]up area")
+_COVER_HIT = re.compile(
+    rf"\b(?:how many (?:hectares|ha|acres|km2|square \w+)|how much|what area|the area) of (?:the )?"
+    rf"(?P<a>{_COVERS})\b[^.?!;]{{0,20}}?\b(?:was |were |is |are |got |has been |have been )?"
+    rf"(?:flooded|inundated|burn(?:ed|t)|under water)\b|\b(?:flooded|inundated|burn(?:ed|t)) "
+    rf"(?P<b>{_COVERS}) area\b")
+"""A land cover an amount is limited to ("how many hectares of cropland were flooded", "the
+burned forest area in hectares")."""
+
+
+def _cover_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
+    """A land cover an asking clause limits a flooded or burned area to while no step outlines
+    it or has a region: reported, since the figure is of all the flooded or burned area."""
+    m = _COVER_HIT.search(norm)
+    if m is None or any(s.args.get("region") is not None or s.args.get("classes")
+                        or s.tool in ("describe_scene", "classify_scene") for s in steps):
+        return []
+    return [f"{_quote(part)}: not limited to {m.group('a') or m.group('b')} (no step outlines "
+            "it and no land-cover region was given): the figure is the whole flooded or burned "
+            "area"]
 
 
 def _part_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:

@@ -99,7 +99,8 @@ class OfflinePlanner:
             scene_refs.referenced(  # "changed in the first image" names no scene to pick
                 ask.blank(req.norm, ask.background_spans(req.norm)),  # context picks none
                 moded, roles=not (clause_scenes.relates(req.norm) or vocab.has("change",
-                                                                              req.norm))))
+                                                                              req.norm)),
+                context=req.norm))
         # ("is it flooded in the post-disaster image": a role picks a scene when nothing
         # relates the scenes)
         picked, given = [paths[i][0] for i in chosen], len(paths)

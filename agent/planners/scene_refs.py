@@ -101,14 +101,27 @@ _BASELINE = re.compile(
 much is newly developed compared with the earlier image", "new since 2019", "damaged in image b
 relative to image a", "new roads that were not there in the first image"): the comparison
 spans it and the scene(s) compared with it."""
+_SENSOR_NAMES = (
+    ("landsat", re.compile(r"(?:^|[^a-z0-9])(?:l[cote]0\d|landsat|l[4-9][^a-z0-9])")),
+    (r"sentinel[\s-]*2|s2", re.compile(r"(?:^|[^a-z0-9])(?:s2[ab]?[^a-z0-9]|sentinel[_-]?2)")),
+    (r"sentinel[\s-]*1|s1", re.compile(r"(?:^|[^a-z0-9])(?:s1[ab]?[^a-z0-9]|sentinel[_-]?1)")),
+)
+"""A sensor word picks the scenes whose file names name that sensor ("the Landsat scene" of
+LC08_....tif and S2A_....tif), before the scenes of its modality; only when every file name
+names its sensor (not "the Sentinel-2 image" beside calvi_pleiades.tif)."""
+_OTHER = re.compile(r"\bthe other (?:one|image|scene|picture|photo|file|date|acquisition)\b")
+"""The scene of a pair not described in a statement ("the first image is cloudy; ... the other
+one")."""
+_FLAW = r"(?:cloudy|hazy|blurry|dark|noisy|bad|corrupt\w*|broken|empty|smoky)"
+"""What makes a scene left out ("skip the cloudy 2020 scene")."""
 _EXCEPT = re.compile(
     rf"\b(?:skip(?:ping)?|except(?: for)?|all but|other than|excluding|exclude|apart from|"
     rf"ignore|ignoring|leave out|leaving out|besides)\s+"
-    rf"((?:the\s+)?(?:(?:{_ORDINAL}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
+    rf"((?:the\s+)?(?:{_FLAW}\s+)?(?:(?:{_ORDINAL}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
     rf"(?=\s*(?:[?.!,;]|$|and\b)))|(?:{_DATE_WORDS})(?:\s+{_NOUN})?\b|"
     rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b))")
 """A scene left out ("skip the first file", "all but the first image", "except the 2019
-one"): the others are analysed."""
+one", "skip the cloudy 2020 scene"): the others are analysed."""
 _GREW_IN = re.compile(
     rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
     rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost|gone)\b[^.?!;]{{0,20}}\b(?:in|"
@@ -221,7 +234,7 @@ def roles_by_order(raw: str) -> str | None:
 
 
 def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
-               roles: bool = False) -> list[int]:
+               roles: bool = False, context: str | None = None) -> list[int]:
     """Indices (in the given order) of the scenes the request singles out; [] for none/all.
 
     Args:
@@ -229,16 +242,26 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
         scenes: ``(path, modality)`` of the request's scenes, in the order given.
         roles: Also read pair roles ("the pre-flood image" is the older one): for one clause
             of a request, not for a whole request ("dNBR with the pre-fire scene as baseline").
+        context: The request with its context sentences when ``norm`` has them blanked: "the
+            other one" is the scene a statement there does not describe.
     """
     n = len(scenes)
     if n < 2:
         return []
-    left_out = set(_picks(_as_refs([m.group(1) for m in _EXCEPT.finditer(norm)]), scenes, roles))
+    left_out = set(_picks(_as_refs([re.sub(rf"\b{_FLAW}\s+", "", m.group(1))
+                                    for m in _EXCEPT.finditer(norm)]), scenes, roles))
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
+    other = _OTHER.search(norm) if n == 2 else None
+    if other:  # "the first image is cloudy; count the ships in the other one"
+        full = context if context is not None else norm
+        said = {i for a, b in ask.statement_spans(full) if not a <= other.start() < b
+                for i in _picks(full[a:b], scenes, roles)}
+        return [1 - said.pop()] if len(said) == 1 else []  # ("the first ... with the other
+        # one": both)
     norm = _STATEMENT.sub(" ", norm)  # "the first one is 0.3 m per pixel" describes, not picks
     if n == 2 and (_GREW_IN.search(norm) or _MORE_IN.search(norm)):
         return []  # "did the paved surface expand in the later image": the pair
@@ -318,11 +341,14 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
     dated, modal = picked - undated, set()
     for kind, pattern in _MODALITY.items():
-        if any(not _DESCRIBES.match(norm, m.end()) and not any(
-                a <= m.start() < b for a, b in stated) for m in pattern.finditer(norm)):
-            # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
-            modal |= {i for i, (_, mod) in enumerate(scenes)
-                      if _modality_matches(kind, mod) or (kind == "optical" and mod is None)}
+        said = [m for m in pattern.finditer(norm) if not _DESCRIBES.match(norm, m.end())
+                and not any(a <= m.start() < b for a, b in stated)]
+        # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
+        by_name = {i for m in said for word, name in _SENSOR_NAMES if re.match(word, m.group(0))
+                   for i, (path, _) in enumerate(scenes) if name.search(path.lower())} if all(
+            any(name.search(p.lower()) for _, name in _SENSOR_NAMES) for p, _ in scenes) else set()
+        modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
+            kind, mod) or (kind == "optical" and mod is None)} if said else set())
     if dated & modal and _SENSOR_AND_DATE.search(norm):
         dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
     picked = undated | dated | modal

@@ -357,6 +357,16 @@ _NOT_COVER_AREA = re.compile(r"\b(?:deforest\w*|clear(?:ed|ing)|loss|lost|gain\w
                              r"differentiat\w*|classif\w*|pixels?)\b")
 """Loss and gain (a change), a classification into forest and non-forest, or pixel counts:
 read by their own rules."""
+_COVERED_SHARE = re.compile(
+    r"\b(?:how much|what (?:share|fraction|percentage|proportion|part)|how many (?:hectares|ha|"
+    r"acres|square \w+|km2|m2))\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:is|are)\s+(?:now\s+|"
+    r"still\s+)?(?:covered|taken up|occupied)\s+(?:by|with|in)\s+(?:the\s+)?(?P<n>[a-z]+(?: (?!"
+    r"(?:in|on|at|and|or|by|of|now|today|this|these)\b)[a-z]+)?)\b")
+"""The share of a place covered by a land cover ("how much of the plot is covered by mangrove
+canopy"): the cover outlined and its area measured."""
+_OWN_TOOL = frozenset(("water", "snow", "ice", "clouds", "cloud", "shadow", "shadows", "flood",
+                       "floodwater", "it", "them"))
+"""Covers with a tool or index of their own (water, snow), or no noun."""
 _CUT = re.compile(r"(?:above|over|below|under|greater than|less than|>|<)\s*-?\d*\.\d")
 
 
@@ -365,6 +375,13 @@ def area_by_class(a: Analysis, text: str, topic: str | None, pair_change: bool) 
     without an index or a threshold ("how has the forest area changed", "the tree canopy area
     in hectares"): that class is outlined and its area measured (an index without a threshold
     gives a mean, not an area), and no index is left."""
+    covered = _COVERED_SHARE.search(text)
+    if covered and covered.group("n") not in _OWN_TOOL and not (
+            a.classes or a.water or a.indices or pair_change or a.metadata or _CUT.search(text)):
+        noun = re.sub(r"(?<=\w) (?:canopy|cover)$", "", covered.group("n"))
+        a.segment, a.object_area, a.vqa = True, True, False  # "how much of the plot is covered
+        a.classes = [_COVER_CLASS.get(noun, singular(noun))]  # by mangrove canopy": outlined
+        return None
     m = _COVER_AREA.search(text)
     if topic != "NDVI" or a.classes or pair_change or a.vqa or a.metadata or m is None or \
             _CUT.search(text) or _NOT_COVER_AREA.search(text):

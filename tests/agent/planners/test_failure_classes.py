@@ -461,3 +461,14 @@ def test_a_part_no_tool_answers_is_not_dropped_silently(planner: OfflinePlanner,
     "how full it is") but asks a figure no tool gives is reported, not passed over."""
     plan = planner.plan(request_text, [Scene(path="scene.tif")])
     assert any(figure in x for x in plan.not_done), plan.not_done
+
+
+def test_a_land_cover_the_figure_is_limited_to_is_reported(planner: OfflinePlanner) -> None:
+    """"how many hectares of cropland were flooded" with no land-cover step or region: the flood
+    is measured whole and the plan says it is not limited to cropland; with a region, nothing
+    is reported."""
+    pair = [Scene(path="s1_pre.tif"), Scene(path="s1_post.tif")]
+    plan = planner.plan("How many hectares of cropland were flooded?", pair)
+    assert any("not limited to cropland" in x for x in plan.not_done), plan.not_done
+    plan = planner.plan("How many hectares of cropland were flooded inside fields.geojson?", pair)
+    assert not any("not limited to" in x for x in plan.not_done), plan.not_done

@@ -157,3 +157,25 @@ def test_a_sensor_and_a_date_of_one_scene_pick_the_scene_of_both() -> None:
                            ("compare the radar image and the 2023 image", [0, 2]),
                            ("count ships in the optical images", [1, 2])):
         assert scene_refs.referenced(text, scenes) == expected, text
+
+
+def test_the_other_scene_and_a_flawed_one_left_out() -> None:
+    """"the first image is cloudy; ... the other one" is the second; "skip the cloudy 2020
+    scene" leaves that one out; "compare the first image with the other one" keeps both."""
+    pair = [("a.png", None), ("b.png", None)]
+    assert scene_refs.referenced("the first image is cloudy; count the ships in the other one.",
+                                 pair) == [1]
+    assert scene_refs.referenced("compare the first image with the other one", pair) == []
+    years = [("l_2019.tif", None), ("l_2020.tif", None), ("l_2021.tif", None)]
+    assert scene_refs.referenced("skip the cloudy 2020 scene and map the water in the "
+                                 "remaining ones.", years) == [0, 2]
+
+
+def test_a_sensor_word_picks_the_scenes_named_for_it() -> None:
+    """"the Landsat scene" of a Landsat and a Sentinel-2 file is the Landsat one (both are
+    optical); with no sensor in the names, the modality picks."""
+    scenes = [("LC08_2020.tif", "multispectral"), ("S2A_2020.tif", "multispectral"),
+              ("s1_vv.tif", "sar")]
+    assert scene_refs.referenced("compute ndvi on the landsat scene only", scenes) == [0]
+    assert scene_refs.referenced("count ships on the sentinel-2 image", scenes) == [1]
+    assert scene_refs.referenced("count ships on the optical images", scenes) == [0, 1]
