@@ -88,11 +88,6 @@ _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|c
 """A verb that makes a clause a statement about a scene ("the first image shows ships")."""
 
 
-_COMPOSITE = re.compile(r"\b(?:(?:true|natural|false)[\s-]*colou?rs?|colou?r[\s-]*infra[\s-]*red|"
-                        r"swir composite|pseudo[\s-]?rgb)\b")
-"""A composite named by its colours ("a false colour one of the 2023 image") is work too."""
-
-
 _OPENS_WITH_SCENE = re.compile(r"\s*(?:for |on |in |with )?the [\w-]+ (?:one|image|scene|photo|"
                                r"picture|file)s? (?:to|for)\b")
 """A side that opens with its scene and the work it is for ("the radar one to map the water")."""
@@ -103,7 +98,7 @@ def _names_work(norm: str, vocab: Vocabulary, water: bool = False) -> bool:
     the second", "a false colour one of the 2023 image"); ``water``: or water ("the radar one
     to map the water")."""
     return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm)
-                or _COMPOSITE.search(norm) or (water and vocab.has("water_strong", norm)))
+                or vocab.has("composite", norm) or (water and vocab.has("water_strong", norm)))
 
 
 def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
@@ -121,7 +116,7 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
                 and _names_work(sides[1], vocab, water=True)))
         # ("... and the radar one to map the water": its scene, then its work)
         if all(len(p) == 1 for p in picks) and picks[0] != picks[1] and (
-                opens_with_work or all(_COMPOSITE.search(side) for side in sides)):
+                opens_with_work or all(vocab.has("composite", side) for side in sides)):
             return [left, right]  # (the right side opens with its work: not "from the pre-fire
             # scene a.tif and the post-fire scene b.tif, keep dNBR above 0.27"; or each side
             # names its own composite: "the 2019 one in natural colour and the 2023 one as CIR")

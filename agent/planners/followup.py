@@ -105,9 +105,10 @@ class FollowUp:
     export: list[str] = field(default_factory=list)
 
 
-def _last_object_step(turn: dict[str, Any]) -> dict[str, Any] | None:
+def _last_object_step(turn: dict[str, Any],
+                      tools: Sequence[str] = OBJECT_TOOLS) -> dict[str, Any] | None:
     ok = [s for s in turn.get("steps", []) if s.get("status") == "ok" and s.get("result_path")]
-    for tool in OBJECT_TOOLS:
+    for tool in tools:
         found = [s for s in ok if s["tool"] == tool]
         if found:
             step: dict[str, Any] = found[-1]
@@ -120,11 +121,8 @@ def _source(turns: Sequence[dict[str, Any]], detections: bool = False,
     """The latest turn with an object result, and that result (``detections``: a
     ``detect_objects`` result first, the one a confidence filters)."""
     for turn in reversed(turns):
-        source = _last_object_step(turn)
-        boxes = [s for s in turn.get("steps", []) if s.get("tool") == "detect_objects"
-                 and s.get("status") == "ok" and s.get("result_path")]
-        if detections and boxes:
-            return turn, boxes[-1]
+        source = (_last_object_step(turn, ("detect_objects",)) if detections else None) \
+            or _last_object_step(turn)
         if source is not None:
             return turn, source
     return None

@@ -340,13 +340,14 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
     norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
     dated, modal = picked - undated, set()
+    sensor_named = all(any(name.search(p.lower()) for _, name in _SENSOR_NAMES) for p in paths)
     for kind, pattern in _MODALITY.items():
         said = [m for m in pattern.finditer(norm) if not _DESCRIBES.match(norm, m.end())
                 and not any(a <= m.start() < b for a, b in stated)]
         # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
         by_name = {i for m in said for word, name in _SENSOR_NAMES if re.match(word, m.group(0))
-                   for i, (path, _) in enumerate(scenes) if name.search(path.lower())} if all(
-            any(name.search(p.lower()) for _, name in _SENSOR_NAMES) for p, _ in scenes) else set()
+                   for i, path in enumerate(paths) if name.search(path.lower())
+                   } if sensor_named else set()
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
     if dated & modal and _SENSOR_AND_DATE.search(norm):

@@ -373,8 +373,9 @@ _CUT = re.compile(r"(?:above|over|below|under|greater than|less than|>|<)\s*-?\d
 def area_by_class(a: Analysis, text: str, topic: str | None, pair_change: bool) -> str | None:
     """The index a vegetation topic implies, unless the request asks the area of a land cover
     without an index or a threshold ("how has the forest area changed", "the tree canopy area
-    in hectares"): that class is outlined and its area measured (an index without a threshold
-    gives a mean, not an area), and no index is left."""
+    in hectares") or the share of a place a cover takes ("how much of the plot is covered by
+    mangrove canopy", any cover without a tool of its own): that class is outlined and its area
+    measured (an index without a threshold gives a mean, not an area), and no index is left."""
     covered = _COVERED_SHARE.search(text)
     if covered and covered.group("n") not in _OWN_TOOL and not (
             a.classes or a.water or a.indices or pair_change or a.metadata or _CUT.search(text)):
