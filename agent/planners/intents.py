@@ -165,8 +165,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             break
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
-    moved = index_change.moved_by(ask.blank(t, ask.statement_spans(t))) if n_scenes in (
-        0, 2) and a.indices and not {"NBR", "dNBR"} & set(a.indices) else None
+    moved = index_change.moved_by(ask.blank(t, ask.statement_spans(t)), not a.change_map) if (
+        n_scenes in (0, 2) and a.indices and not {"NBR", "dNBR"} & set(a.indices)) else None
     if moved is not None:  # "where NDVI dropped by more than 0.3": its change over the pair
         a.index_change, a.change, a.indices = "rise" if moved[1] else "drop", False, a.indices[:1]
         if moved[0] is not None:

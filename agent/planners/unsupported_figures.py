@@ -34,6 +34,11 @@ FIGURES = (
     (re.compile(r"\b(?:ndvi|ndwi|mndwi|ndsi|ndbi|savi|evi|ndmi|gndvi|ndre|nbr|dnbr)\b(?: values?)?"
                 r"\s+(?:between|from)\s+-?\d*\.\d+\s+(?:and|to)\s+-?\d*\.\d+\b"),
      "a mask of an index range (spectral_index thresholds one side; the index map is made)"),
+    (re.compile(r"\b(?:ndvi|ndwi|mndwi|evi|savi|ndmi|ndbi|gndvi)\b[^.?!;]{0,30}\b(?:into|in) "
+                r"(?:three|four|five|3|4|5|several|multiple) (?:classes|categories|bins|levels)\b|"
+                r"\b(?:re)?classif\w* (?:it|the (?:ndvi|index|values)|ndvi|ndwi|evi|savi) into\b"
+                r"[^.?!;]{0,30}\b(?:low|sparse|poor|very low)\b"),
+     "index classes between several thresholds (spectral_index thresholds one side)"),
     (re.compile(r"\b(?:how many|how much|estimate|compute|calculate|what is|what s|give me|report|"
                 r"tell me)\b[^.?!;]{0,25}\b(?:[mgk]wh?|(?:mega|giga|kilo)watt[\w-]*)\b"), "a power "
      "or energy figure"),

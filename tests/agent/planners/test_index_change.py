@@ -15,6 +15,8 @@ from agent.planners.index_change import moved_by
     ("where did ndvi drop?", (None, False)),
     ("places where ndvi dropped sharply after the event", (None, False)),
     ("where has ndwi increased?", (None, True)),
+    ("compute the ndvi difference between 2018 and 2022", (None, False)),
+    ("compute the ndvi anomaly of 2022 compared with 2018", (None, False)),
 ])
 def test_the_size_and_direction_of_a_change(text: str,
                                             expected: tuple[float | None, bool]) -> None:

@@ -14,6 +14,8 @@ from agent.planners.unsupported_figures import named
     ("estimate how full it is in percent", "an occupancy"),
     ("what crop each grows", "a crop type per field"),
     ("compute ndvi outside the water", "a value outside a mask"),
+    ("reclassify it into low (below 0.2), medium and high vegetation", "index classes"),
+    ("split the ndvi into three classes: sparse, moderate and dense", "index classes"),
 ])
 def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
     assert any(name.startswith(figure) for name in named(text)), named(text)
