@@ -108,8 +108,11 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
     ``[clause]``."""
     for m in re.finditer(r",?\s+and\s+", clause):
         left, right = clause[:m.start()], clause[m.end():]
-        sides = [read_request(side, None).norm for side in (left, right)]
-        picks = [scene_refs.referenced(side, scenes, roles=True) for side in sides]
+        reads = [read_request(side, None) for side in (left, right)]
+        sides = [r.norm for r in reads]
+        paths = [p for p, _ in scenes]
+        picks = [sorted({paths.index(m) for m in r.mentions if m in paths}
+                        | set(scene_refs.referenced(r.norm, scenes, roles=True))) for r in reads]
         opens_with_work = _names_work(sides[0], vocab) and (
             _names_work(" ".join(sides[1].split()[:4]), vocab)
             or (_OPENS_WITH_SCENE.match(sides[1]) is not None

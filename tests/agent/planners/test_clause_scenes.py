@@ -115,3 +115,12 @@ def test_a_clause_cut_where_the_second_half_opens_with_its_scene(planner: Offlin
         "on the optical image.", [("s1.tif", "sar"), ("vhr.tif", "multispectral")])
     assert [g.scenes for g in groups] == [[0], [1]]
     assert "Map the flood water" in groups[0].text
+
+
+def test_halves_that_name_their_files(planner: OfflinePlanner) -> None:
+    """A clause cut at its "and" whose sides name their files ("a true colour picture of
+    s2_2019.tif and a false colour one of s2_2023.tif"): each file its own composite."""
+    plan = planner.plan("Make a true colour picture of s2_2019.tif and a false colour one of "
+                        "s2_2023.tif", [Scene(path="s2_2019.tif"), Scene(path="s2_2023.tif")])
+    assert [(a["image"], a["composite"]) for t, a in steps(plan) if t == "pseudo_rgb"] == [
+        ("s2_2019.tif", "true_color"), ("s2_2023.tif", "false_color")]
