@@ -240,12 +240,17 @@ def _same_for(request: str, turn: dict[str, Any], session_scenes: Sequence[str],
     asked = str(turn["request"])
     if _SETTING.search(request):  # "now do it with a -20 dB threshold on the radar one"
         asked = f"{asked.rstrip(' .?!')}; {request}"
+    return _replan(asked, chosen, f"Follow-up: the previous request ({turn['request']!r}) on "
+                   f"{', '.join(s.path for s in chosen)}"
+                   + (f", with {request!r} after it." if asked != turn["request"] else "."),
+                   planner, sandbox)
+
+
+def _replan(asked: str, chosen: list[Scene], note: str, planner: Planner,
+            sandbox: Paths | None) -> FollowUp:
+    """``asked`` planned over ``chosen``, the follow-up's ``note`` first among the notes."""
     plan = plan_request(planner, asked, chosen, sandbox=sandbox)
-    note = (f"Follow-up: the previous request ({turn['request']!r}) on "
-            f"{', '.join(s.path for s in chosen)}"
-            + (f", with {request!r} after it." if asked != turn["request"] else "."))
-    plan = plan.model_copy(update={"notes": [note, *plan.notes]})
-    return FollowUp(plan=plan, scenes=chosen)
+    return FollowUp(plan=plan.model_copy(update={"notes": [note, *plan.notes]}), scenes=chosen)
 
 
 _COMPARE = re.compile(r"^\W*(?:and |now |ok |okay |then |so )?(?:compare (?:it|that|this|them|"
@@ -271,11 +276,10 @@ def _compare_with(request: str, turn: dict[str, Any], session_scenes: Sequence[s
         return None
     pair = sorted([used[0], other[0]], key=session_scenes.index)  # the session's order
     asked = f"{str(turn['request']).rstrip(' .?!')}, and what changed between the two images?"
-    chosen = [Scene(path=p) for p in pair]
-    plan = plan_request(planner, asked, chosen, sandbox=sandbox)
-    note = (f"Follow-up: the previous request ({turn['request']!r}) compared between "
-            f"{pair[0]} (before) and {pair[1]} (after), in the order the scenes were given.")
-    return FollowUp(plan=plan.model_copy(update={"notes": [note, *plan.notes]}), scenes=chosen)
+    return _replan(asked, [Scene(path=p) for p in pair],
+                   f"Follow-up: the previous request ({turn['request']!r}) compared between "
+                   f"{pair[0]} (before) and {pair[1]} (after), in the order the scenes were given.",
+                   planner, sandbox)
 
 
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],

@@ -82,11 +82,10 @@ _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|
 _MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
-_REST = re.compile(r"\b(?:the\s+)?(?:rest|others|other(?:\s+(?:ones?|two|three|images?|scenes?|"
-                   r"tiles?|chips?|photos?|files?))?|remaining(?:\s+(?:ones?|two|three|images?|"
-                   r"scenes?|tiles?|chips?|photos?|files?))?)\s+(?:(?:are|is|were|was|at|have|has|"
-                   r"with|a|an|gsd|resolution|of|about|roughly)\s+)*" + _NUM + r"[\s-]*" + _UNIT
-                   + _NOT_SIZE)
+_REST_NOUN = r"(?:\s+(?:ones?|two|three|images?|scenes?|tiles?|chips?|photos?|files?))?"
+_REST = re.compile(r"\b(?:the\s+)?(?:rest|others|other" + _REST_NOUN + "|remaining" + _REST_NOUN
+                   + r")\s+(?:(?:are|is|were|was|at|have|has|with|a|an|gsd|resolution|of|about|"
+                   r"roughly)\s+)*" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
 """The value of the scenes not named otherwise ("the rest are 0.3 m", "the other 0.3 m"); read
 only next to a value said of a scene."""
 _LEAD = re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:and|,|/)\s*$")
