@@ -133,6 +133,11 @@ class _Out:
         self.value = value
         return True
 
+    @property
+    def units_key(self) -> str | None:
+        """The area unit key of the main number ("ha", "m2"...), for numbers beside it."""
+        return next((k for k, (label, _) in AREA_UNITS.items() if label == self.units), None)
+
     def area(self, name: str, area_m2: float, text: str) -> None:
         units = self.args.units
         value, unit = area_value(area_m2, units)
@@ -162,8 +167,14 @@ def _measure_objects(
         for cls, k in sorted(counts.items()):
             ctx.number(f"count_{cls.replace(' ', '_')}", k, "count", f"number of {cls} objects")
     elif stat == "area":
-        total_m2 = float(sum(object_area_m2(o, crs, where) for o in objs))
-        out.area("area", total_m2, f"total area of {kept}")
+        areas = [object_area_m2(o, crs, where) for o in objs]
+        out.area("area", float(sum(areas)), f"total area of {kept}")
+        if len(counts) > 1 and out.value is not None:  # the area of each class as well
+            for cls in sorted(counts):
+                m2 = float(sum(a for o, a in zip(objs, areas, strict=True) if class_of(o) == cls))
+                value, unit = area_value(m2, args.units or out.units_key)
+                ctx.number(f"area_{cls.replace(' ', '_')}", value, unit,
+                           f"total area of the {cls} objects")
     elif stat == "length":
         lengths = [object_length_m(o, crs, where) for o in objs]
         text = "length of the object" if n == 1 else f"mean length of {kept}"
@@ -284,7 +295,8 @@ def _measure_mask(args: MeasureInput, src: Source, ctx: ToolContext, out: _Out,
 @tool_record(MeasureInput, MeasureOutput)
 def measure(args: MeasureInput, ctx: ToolContext) -> MeasureOutput:
     """Measure numbers with units from an earlier step, a GeoJSON or a mask: count of objects
-    (or connected mask regions), total area (m², ha, km², acre, mi², ft²), mean/sum/min/max of
+    (or connected mask regions), total area (m², ha, km², acre, mi², ft²; also per class when the
+    objects have several classes), mean/sum/min/max of
     an object attribute (default the object area) or, with image, of raster values inside the
     mask or polygons (zonal statistics; sum of a per-area raster such as Mg/ha is the total in
     Mg),

@@ -69,6 +69,7 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
         picked = sorted({paths.index(m) for m in req.mentions if m in paths}
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
         if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or cut or (
+                out and _SAME.match(part)) or (
                 _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
             # first image; NDWI for the second" (verbless: work, not a statement); a half of a
             # clause cut at its "and" is work on its own scene
@@ -126,6 +127,15 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
     return [clause]
 
 
+_SAME = re.compile(r"\W*(?:(?:and|then|now|next|after that|afterwards)\W+)*(?:please\s+)?"
+                   r"(?:(?:do|run|repeat|apply)\s+(?:the\s+)?(?:same|it|that|this|them)"
+                   r"(?:\s+(?:thing|analysis|steps?|processing|workflow))?(?:\s+again)?|"
+                   r"(?:the\s+)?same\s+(?:thing\s+)?(?:again\s+)?)\s*(?:on|for|with|to|in)\b",
+                   re.IGNORECASE)
+"""A clause that repeats the clause before it on its own scene ("then do the same on the first",
+"same for the radar image")."""
+
+
 _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earthquake|hurricane|"
                         r"cyclone|disaster)\b", re.IGNORECASE)
 """The event in a pair role ("the pre-flood image") names a scene, not something to map."""
@@ -149,9 +159,12 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
     steps: list[PlanStep] = []
     notes: list[str] = []
     not_done: list[str] = []
-    for group in found:
+    for k, group in enumerate(found):
         own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
-        part = plan(_ROLE_WORD.sub(r"\1-event", group.text), own)
+        text = found[k - 1].text if k and _SAME.match(group.text) else group.text
+        if text is not group.text:
+            notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
+        part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
         if not part.steps:
             return None
         names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(part.steps)}

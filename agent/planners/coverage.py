@@ -155,7 +155,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         req = read_request(part, vocab.corrector)
         if not ask.is_ask(req.norm):
             continue
-        figures = _figures_asked(part, req.norm)  # even of a one-clause request
+        figures = _figures_asked(part, req.norm, steps)  # even of a one-clause request
         out += figures
         out += _part_asked(part, req.norm, steps) + _cover_asked(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
@@ -189,8 +189,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?", "treat NDVI
             # above 0.3 as vegetated ... give me the vegetated area": the index mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
-        if missing and len(missing) == len(needed) and not _index_answers(req.norm, needed,
-                                                                           steps):
+        if missing and len(missing) == len(needed) and not figures and not _index_answers(
+                req.norm, needed, steps):  # (a figure no tool gives is said once)
             what = " or ".join(_WHAT[t] for t in missing)
             out.append(f"{quoted}: not planned (it asks to {what}, and no "
                        f"{'/'.join(missing)} step matched)")
@@ -238,10 +238,13 @@ def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[Plan
         for sentence in re.split(r"(?<=[.?!;])\s+", raw.lower()))
 
 
-def _figures_asked(part: str, norm: str) -> list[str]:
+def _figures_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
     """The figure no tool gives that an asking clause wants ("the median building size",
-    "trees per hectare", "how wide is the river"), with why; [] for none."""
-    what = unsupported_figures.named(norm)
+    "trees per hectare", "how wide is the river"), with why; [] for none. The area of each
+    class is given when a step outlines several classes (measure's area per class)."""
+    classed = any(s.tool == "segment" and len(s.args.get("classes") or []) > 1 for s in steps)
+    what = [w for w in unsupported_figures.named(norm)
+            if not (classed and w.startswith(unsupported_figures.PER_CLASS))]
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []

@@ -20,6 +20,8 @@
 * **A comparison** — "compare it with the 2023 image", "what changed since the radar image?":
   the previous request planned again over its scene and the one named, as a pair in the
   order the session was given.
+* **Outlines** — "can you outline them instead?": ``segment`` prompted with the boxes of the
+  latest ``detect_objects`` result, on the image they were found in.
 * **Export** — "export that as GeoJSON": the previous turn's vector files (no tool runs;
   the session copies them, see :mod:`agent.session.session`).
 
@@ -39,7 +41,12 @@ from agent.planners import scenes as facts
 from agent.planners.scene_refs import ORDINALS, referenced
 from agent.planners.slots import find_confidence
 from agent.planners.text import read_request
-from agent.planners.unit_slots import find_area_filters, find_length_filter, find_output_units
+from agent.planners.unit_slots import (
+    find_area_filters,
+    find_length_filter,
+    find_length_units,
+    find_output_units,
+)
 from agent.planners.vocab import get_vocabulary
 
 if TYPE_CHECKING:
@@ -47,7 +54,8 @@ if TYPE_CHECKING:
 
 OBJECT_TOOLS = ("segment", "detect_objects", "map_water", "detect_changes")
 _THOSE = re.compile(r"\b(?:only|just|keep|ones?|those|them|these|they|of them|of it|how many "
-                    r"(?:are|were|have|remain))\b")
+                    r"(?:are|were|have|remain)|(?:drop|remove|discard|exclude|ignore|filter "
+                    r"out) (?:the |all |any )?(?:detections|boxes|objects))\b")
 """A filter refers back to the objects found before ("now only the ones bigger than 200 m²")."""
 _REPEAT = re.compile(r"^\W*(?:and |now |ok |okay |then )?(?:repeat|redo|rerun|re-run|again|"
                      r"do (?:it|that) again)\b(?:[^.?!;]{0,12}\b(?:with|using|at)\b)")
@@ -85,13 +93,17 @@ previous request is planned again with the follow-up's words after it."""
 _STATISTIC = re.compile(
     r"^\W*(?:and|ok|okay|now|so|then)?\W*(?:how (?:big|large) (?:is|are) |what(?: is| s|s|"
     r" about) |which is |give me |tell me |show me |show |and )?(?:the |their |its )?"
-    r"(?P<stat>largest|biggest|smallest|"
+    r"(?P<stat>largest|biggest|smallest|longest|shortest|"
     r"average|mean|typical|total)(?: (?:one|ones|of them|area|size|[a-z]+(?: [a-z]+)?))?"
     r"(?: in [a-z0-9 ]{1,12})?\W*(?:please)?\W*$")
 """A figure of the objects found before ("and how big is the largest water body?", "what's the
 mean size?", "the total area in ha?")."""
 _STATISTICS = {"largest": "max", "biggest": "max", "smallest": "min", "average": "mean",
-               "mean": "mean", "typical": "mean", "total": "area"}
+               "mean": "mean", "typical": "mean", "total": "area", "longest": "length",
+               "shortest": "length"}
+_LENGTH = re.compile(r"\b(?:length|lengths|long|longest|shortest)\b")
+"""A figure of lengths ("their mean length", "the longest one"): measure's length (mean, min
+and max of the objects' lengths)."""
 _EXPORT = re.compile(r"\b(export|save|write|download)\b.*\b(geojson|vector|polygons?|"
                      r"shapes?|that|them|those|it)\b", re.IGNORECASE)
 
@@ -147,14 +159,17 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
         return None
     turn, source = found
     if figure:  # "and how big is the largest one?": that figure of the objects found
-        statistic = _STATISTICS[figure.group("stat")]
+        statistic = "length" if _LENGTH.search(norm) else _STATISTICS[figure.group("stat")]
+        what = "their lengths: mean, min and max" if statistic == "length" else \
+            f"{statistic} of their areas"
         note = (f"Follow-up: the objects of the {source['tool']} result of the previous "
-                f"request ({turn.get('request', '')!r}) measured again ({statistic} of their "
-                "areas).")
+                f"request ({turn.get('request', '')!r}) measured again ({what}).")
         return FollowUp(plan=Plan(request=request, steps=[PlanStep(
             id="s1", tool="measure", args={"source": (source.get("vectors") or [
                 source["result_path"]])[0], "statistic": statistic} | (  # per object
-                {"units": units} if (units := find_output_units(norm)) else {}))], notes=[note]),
+                {"units": units} if (units := (find_length_units if statistic == "length" else
+                                               find_output_units)(norm)) else {}))],
+            notes=[note]),
             scenes=[Scene(path=p) for p in turn.get("scenes", [])])
     if not bounds and not units:  # "now only the big ones": which objects is clear, the size not
         words = vague.group(0) if vague else request
@@ -282,6 +297,41 @@ def _compare_with(request: str, turn: dict[str, Any], session_scenes: Sequence[s
                    planner, sandbox)
 
 
+_OUTLINE = re.compile(r"^\W*(?:and |now |ok |okay |then |so )?(?:can you |could you |please |"
+                      r"now )*(?:outline|segment|delineate|trace|digiti[sz]e|get (?:the )?"
+                      r"(?:outlines|masks|footprints) (?:of|for)) (?:them|those|these|it|each "
+                      r"(?:one|of them)|"
+                      r"all of them|the (?:detections|boxes|detected \w+))\b[^.?!;]{0,20}\W*$")
+"""Outlines of the objects detected before ("can you outline them instead?")."""
+
+
+def _outline(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
+    """``segment`` prompted with the boxes of the latest ``detect_objects`` result, on the image
+    those boxes were found in."""
+    if not _OUTLINE.match(read_request(request, None).norm):
+        return None
+    for turn in reversed(turns):
+        found = _last_object_step(turn, ("detect_objects",))
+        if found is None:
+            continue
+        planned = {p.get("id"): p.get("args", {}) for p in turn.get("plan", [])}
+        image = planned.get(found["id"], {}).get("image")
+        if isinstance(image, str) and image.startswith("$"):  # a composite made in that turn
+            made = {s["id"]: s.get("result_path") for s in turn.get("steps", [])}
+            image = made.get(image[1:])
+        scenes = turn.get("scenes", [])
+        image = image or (scenes[0] if len(scenes) == 1 else None)
+        if not isinstance(image, str):
+            return None
+        note = (f"Follow-up: the detections of the previous request ({turn.get('request', '')!r})"
+                f" outlined: segment prompted with their boxes ({found['result_path']}) on "
+                f"{image}.")
+        return FollowUp(plan=Plan(request=request, steps=[PlanStep(
+            id="s1", tool="segment", args={"image": image, "boxes": found["result_path"]})],
+            notes=[note]), scenes=[Scene(path=p) for p in scenes])
+    return None
+
+
 def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
                      session_scenes: Sequence[str], planner: Planner, *,
                      sandbox: Paths | None = None) -> FollowUp | None:
@@ -304,6 +354,6 @@ def resolve_followup(request: str, turns: Sequence[dict[str, Any]],
         vectors = [v for s in last.get("steps", []) for v in s.get("vectors", [])]
         if vectors:
             return FollowUp(export=vectors)
-    return _filter(request, turns) or _same_for(request, last, session_scenes, planner,
-                                                     sandbox) or _compare_with(
+    return _filter(request, turns) or _outline(request, turns) or _same_for(
+        request, last, session_scenes, planner, sandbox) or _compare_with(
         request, last, session_scenes, planner, sandbox)

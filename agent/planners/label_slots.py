@@ -256,6 +256,10 @@ def _bodies(text: str) -> Iterator[tuple[int, int, str]]:
                 yield start + begin, end, clause.group(0)[begin:stop]
 
 
+_UNIT_PART = re.compile(r"\s*(?:(?:in|as|into|expressed in)\s+)?(?:hectares?|ha|km2|km²|m2|"
+                        r"square (?:met\w+|kilomet\w+|miles?|feet)|acres?|percent\w*|%|met(?:er|"
+                        r"re)s?|kilomet(?:er|re)s?)\s*$")
+"""A part that states the unit of the answer (", in hectares"): no label."""
 _ASSIGN_TO = re.compile(r"(\bassign\w*\b[^,.;:]{0,60}?\b)to(?=\s)")
 
 
@@ -274,7 +278,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         if not has_or and "," not in body and not _LABEL_OPENER.search(body):
             continue
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"
-        parts = [p for p in re.split(joiner, body) if p.strip()]
+        parts = [p for p in re.split(joiner, body) if p.strip() and not _UNIT_PART.match(p)]
         opened = [i for i, p in enumerate(parts) if _LABEL_OPENER.search(p) or _MARK_EACH.search(p)]
         late = [i for i, p in enumerate(parts[1:], 1) if not opened and _AS_ITEM.match(p)
                 and _OPENER_VERB.search(" ".join(parts[:i]))]

@@ -129,6 +129,9 @@ class OfflinePlanner:
         if picked:
             b.note(f"the request refers to {', '.join(picked)} of the {given} scenes given: only "
                    f"{'that one is' if len(picked) == 1 else 'those are'} analysed")
+            if scene_refs.SEASON.search(req.norm):
+                b.note("seasons read from the months in the file names, for the northern "
+                       "hemisphere (winter: December to February, summer: June to August)")
         if a.assess_only:
             for result in ([files.result] if files.result else [s.path for s in found]
                            or ["$image"]):
@@ -180,6 +183,9 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
+_AREA_WORD = re.compile(r"\b(?:area|areas|footprints?|surface|extent|hectares?|ha|acres?|km2|m2|"
+                        r"square)\b")
+"""An area asked in words (not only a share of a count)."""
 _NO_SPECIFIC = "no specific tool applies"
 """The note of a plan whose only step is the picture question, the fallback."""
 
@@ -299,6 +305,10 @@ def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, Scene
     elif a.counting or a.max_area_m2 is not None or a.min_length_m is not None:
         b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
               max_area_m2=a.max_area_m2)
+        if a.object_area and a.counting and a.statistic in (None, "area") and _AREA_WORD.search(
+                asked):  # "how many new buildings, and their footprint in m2" (not a share)
+            b.add("measure", source=change, statistic="area", units=a.units,
+                  min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
     elif a.statistic in ("max", "min", "mean", "length"):
         b.add("measure", source=change, statistic=a.statistic, units=a.units)
     elif a.units:  # "how much forest was lost, in hectares"

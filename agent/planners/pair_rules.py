@@ -34,6 +34,11 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
                                                   r"gained|shr[aiu]nk\w*|dried( up| out)?)\b", t))):
         # new flood water against a reference water layer, water lost: a water change (not
         pair_class, a.change, a.change_target = "water", True, "water"  # "canopy lost")
+    if n_scenes == 2 and a.change and not (a.change_target or a.water or a.indices or a.classes
+                                           ) and _TREE_SUBJECT.search(t) and not (
+            _OTHER_SUBJECT.search(t) or vocab.class_pattern.search(t)):
+        a.change_target = "tree"  # "outline the mangroves; then tell me the area lost": the
+        # one cover the request names is what changed
     if n_scenes == 2 and not a.change_target and not a.indices and _WATER_MOVED.search(t):
         pair_class, a.change, a.change_target = "water", True, "water"  # "land the sea took"
     if a.change_map and not a.change_target and a.water:
@@ -61,6 +66,15 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
             a.indices = []
 
 
+_TREE_SUBJECT = re.compile(r"\b(?:forests?|mangroves?|woodlands?|tree cover|canopy|canopies|"
+                           r"plantations?)\b")
+_OTHER_SUBJECT = re.compile(r"\b(?:farm\w*|crop\w*|agricultur\w*|pastures?|grass\w*|urban|"
+                            r"built|buildings?|roads?|houses?|settlements?|mines?|mining|water|"
+                            r"lakes?|rivers?|sea|snow|ice|glaciers?|burn\w*|fire|dug|digging|"
+                            r"ground|soil|trench\w*|excavat\w*|awnings?|umbrellas?|tents?|"
+                            r"roofs?)\b")
+"""A tree cover named as the only subject of a pair's change, and the other covers that would
+make the change a conversion between two (its target then stays unsaid)."""
 _WATER_MOVED = re.compile(
     r"\b(?:(?:sea|water|river|lake|ocean|bay|reservoir)s? (?:(?:has|have|had) (?:taken|claimed|"
     r"swallowed|eaten|filled|covered|pulled back|drained|gone)|took|claimed|swallowed|ate|"

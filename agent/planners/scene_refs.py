@@ -46,7 +46,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "september", "october", "november", "december")
 _MONTH_WORD = "|".join(_MONTHS)
 _YEAR_WORD = r"(?:19|20)\d\d"
-_DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}"
+_DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}|winter|spring|summer|autumn|fall"
 _END = r"(?=\s*(?:[?.!,;]|$))"
 """A reference word that ends its clause ("count the ships in the first.")."""
 _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|{_ORDINAL}|{_MODAL_WORDS}|"
@@ -82,7 +82,8 @@ _POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")
 _LEAD = r"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)"
 """What comes before a date word that names a scene ("the 2019 one", "the 2018 and 2020
 images", "the june, july and august scenes")."""
-_NOUN_OF = rf"\b(?:the\s+)?{_NOUN}\s+(?:from|of|taken in|acquired in|in)\s+"
+_NOUN_OF = (rf"\b(?:the\s+)?{_NOUN}\s+(?:(?:is|was|that is|which is)\s+)?(?:from|of|taken in|"
+            rf"acquired in|in)\s+")
 """A scene noun before its date ("the image from 2019", "the scene of june")."""
 _YEAR = re.compile(rf"{_LEAD}({_YEAR_WORD})\b{_COORD}|{_NOUN_OF}({_YEAR_WORD})\b")
 _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,30}\b"
@@ -109,6 +110,21 @@ _SENSOR_NAMES = (
 """A sensor word picks the scenes whose file names name that sensor ("the Landsat scene" of
 LC08_....tif and S2A_....tif), before the scenes of its modality; only when every file name
 names its sensor (not "the Sentinel-2 image" beside calvi_pleiades.tif)."""
+_NAMED_BY = {
+    "vv": r"vv", "vh": r"vh", "hh": r"hh", "hv": r"hv",
+    "planetscope": r"ps|planet\w*", "planet": r"ps|planet\w*", "worldview": r"wv\d*|worldview\w*",
+    "pleiades": r"phr\w*|pneo|pleiades\w*", "spot": r"spot\d*", "naip": r"naip",
+    "skysat": r"ss\d*|skysat\w*", "modis": r"mod\w*|myd\w*|modis", "viirs": r"vnp\w*|viirs",
+}
+"""Words that name a scene by a token of its file name ("the VV image" of s1_vv_*.tif and
+s1_vh_*.tif, "the PlanetScope image" of PS_*.tif and S2_*.tif): the tokens each word matches."""
+_BY_TOKEN = re.compile(rf"\b(?:the|in|on|from|of|and|or)\s+({'|'.join(_NAMED_BY)})\b(?=(?:\s*(?:,|"
+                       rf"and|or|the|{'|'.join(_NAMED_BY)})\b)*\s*{_NOUN}s?\b)")
+_LATER = ("later", "latest", "newer", "newest", "more recent", "most recent")
+_OF_KIND = re.compile(rf"\bthe ({'|'.join(_LATER)}|earlier|earliest|older|oldest|first|second|"
+                      rf"last) of the (?:two |three |four |\d+ )?({_MODAL_WORDS}) {_NOUN}s\b")
+"""A scene by its place among the scenes of one modality ("the later of the two radar
+images"): by the file-name dates (by the order given for first / second / last)."""
 _OTHER = re.compile(r"\bthe other (?:one|image|scene|picture|photo|file|date|acquisition)\b")
 """The scene of a pair not described in a statement ("the first image is cloudy; ... the other
 one")."""
@@ -158,6 +174,13 @@ _MONTH = re.compile(rf"{_LEAD}({_MONTH_WORD})\b{_COORD}|{_NOUN_OF}({_MONTH_WORD}
 _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}|"
                          rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
 """A scene by month and year ("the may 2021 one", "the image from june 2019")."""
+SEASON_MONTHS = {"winter": (12, 1, 2), "spring": (3, 4, 5), "summer": (6, 7, 8),
+                 "autumn": (9, 10, 11), "fall": (9, 10, 11)}
+"""Months of each season, read for the northern hemisphere (meteorological seasons)."""
+SEASON = re.compile(rf"{_LEAD}({'|'.join(SEASON_MONTHS)})(?:time)?\b{_COORD}|"
+                    rf"{_NOUN_OF}(?:the\s+)?({'|'.join(SEASON_MONTHS)})\b")
+"""A scene by its season ("the winter image", "the summer scenes", "the image from the
+autumn"), picked by the month in its file name."""
 _MODALITY = {
     "sar": re.compile(rf"\b(?:{_SAR_WORDS})\b{_COORD}"),
     "optical": re.compile(rf"\b(?:{_OPTICAL_WORDS})\b{_COORD}"),
@@ -211,10 +234,14 @@ def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
 _PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
           r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
           r"([ab12]))")
-_ROLE = r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1)\b"
+_ROLE = (r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1|"
+         r"target)\b")
 _AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
-_ROLE_IS = re.compile(rf"\b{_ROLE}(?:[\s-]+(?:event|image|scene|one|file))?\s+(?:is|=|:)\s+"
-                      + _PLACE)
+_ROLE_IS = re.compile(rf"\b{_ROLE}(?:{_EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
+                      rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
+                      rf"[\s-]?{_EVENT[:-1]}\s+{_PLACE}")
+"""A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
+second")."""
 _FIRST = frozenset(("first", "1st", "former", "a", "1"))
 _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
 
@@ -228,7 +255,8 @@ def roles_by_order(raw: str) -> str | None:
         first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
         return "kept" if first == before else "swapped"
     for m in _ROLE_IS.finditer(text):
-        first, before = (m.group(2) or m.group(3)) in _FIRST, m.group(1) in _BEFORE
+        first = (m.group(2) or m.group(3) or m.group(5) or m.group(6)) in _FIRST
+        before = (m.group(1) or m.group(4)) in _BEFORE
         return "kept" if first == before else "swapped"
     return None
 
@@ -291,6 +319,17 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     norm = _ROLE_IS.sub(" ", _AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
+    for m in _OF_KIND.finditer(norm):  # "the later of the two radar images"
+        kind = next((k for k, pattern in _MODALITY.items()
+                     if pattern.match(m.group(2) + " image")), "optical")
+        among = [i for i, (_, mod) in enumerate(scenes) if _modality_matches(kind, mod) or (
+            kind == "optical" and mod is None)]
+        dates = [facts.file_date(scenes[i][0]) for i in among]
+        if len(among) > 1 and (m.group(1) in ORDINALS or all(dates)):
+            ranked = among if m.group(1) in ORDINALS else sorted(among, key=lambda i: (
+                facts.file_date(scenes[i][0]) or ""))
+            picked.add(ranked[ORDINALS.get(m.group(1), -1 if m.group(1) in _LATER else 0)])
+    norm = _OF_KIND.sub(" ", norm)
     for m in _ORDER.finditer(norm):
         i = ORDINALS[m.group(1)]
         if i < n:
@@ -337,6 +376,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         month = _MONTHS.index(m.group(1) or m.group(2)) + 1
         picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
                    and int(d[5:7]) == month}
+    for m in SEASON.finditer(norm):  # "the winter image": by the month in its name
+        months = SEASON_MONTHS[m.group(1) or m.group(2)]
+        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7
+                   and int(d[5:7]) in months}
     stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
     norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
     dated, modal = picked - undated, set()
@@ -350,6 +393,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
                    } if sensor_named else set()
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
+    for m in _BY_TOKEN.finditer(norm):  # "the VV image", "the PlanetScope one"
+        token = re.compile(rf"^(?:{_NAMED_BY[m.group(1)]})$")
+        modal |= {i for i, path in enumerate(paths) if any(
+            token.match(t) for t in re.split(r"[^a-z0-9]+", PurePath(path).stem.lower()))}
     if dated & modal and _SENSOR_AND_DATE.search(norm):
         dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
     picked = undated | dated | modal

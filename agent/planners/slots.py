@@ -234,6 +234,14 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
             if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()) \
                     and not _OF_MEAN.search(text, max(0, m.start() - 40), m.start()):
                 candidates.append((m.start(1), _number(m.group(1)), below))
+    for comp, below in (("(?:above|over|greater than|more than|higher than|exceeding|at least)",
+                         False), ("(?:below|under|less than|lower than|beneath)", True)):
+        for m in re.finditer(rf"(?<![a-z0-9]){comp}\s+(?:an?\s+|the\s+)?(?:[a-z]*nd[a-z]+|evi|savi|"
+                             rf"nbr|dnbr|index)(?:\s+(?:value|score|reading))?\s+(?:of|=)\s*{NUM}",
+                             text):
+            if not _inside(m.start(1), skip):
+                candidates.append((m.start(1), _number(m.group(1)), below))  # ("above an
+                # NDBI of 0.1")
     for m in re.finditer(NUM + r"\s*(?:as\s+(?:the|a|our|my)\s+)?(?:[a-z]+\s+)?"
                          r"(?:cut[\s-]?off|threshold)\b", text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off",

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 from agent import references
 from agent.plan import Plan, PlanStep
-from agent.planners import coverage, outline_nouns
+from agent.planners import ask, coverage, outline_nouns
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder
 from agent.planners.scope import RESULT_TOOLS
@@ -263,6 +263,29 @@ def _renumbered(steps: Sequence[PlanStep]) -> list[PlanStep]:
             for s in steps]
 
 
+CLAUSE_IN_SCOPE = 0.2
+"""Below this probability of "no tool" one clause reads as plainly in scope on its own."""
+_ANAPHOR = re.compile(r"\b(?:it|its|them|they|their|this|that|these|those)\b")
+
+
+def _clause_in_scope(norm: str, n_scenes: int) -> bool:
+    """Whether one asking clause of a request of several, with scenes, reads on its own as
+    asking for a tool (the request as a whole reads as out of scope); a clause that refers to
+    the others ("how much it changed") does not count."""
+    asks = [c for c in coverage.clauses(norm) if ask.is_ask(c)]
+    if len(asks) < 2 or not n_scenes:
+        return False
+    model = get_model()
+    for clause in asks:
+        if _ANAPHOR.search(clause):
+            continue  # "and how much it changed", "difference them": about what the rest says
+        p = model.probabilities(clause, n_scenes)
+        if p[DECLINE] < CLAUSE_IN_SCOPE and any(p.get(t, 0.0) >= NEEDED_AT for t in p
+                                                 if t != DECLINE):
+            return True
+    return False
+
+
 def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary,
            p: dict[str, float] | None = None) -> Plan:
     """``plan`` after the learned check (see the module docstring).
@@ -281,6 +304,9 @@ def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary,
     p = p or model.probabilities(norm, n_scenes)
     tools = sorted({s.tool for s in plan.steps})
     if p[DECLINE] > DECLINE_AT and all(p.get(t, 0.0) < NEEDED_AT for t in tools):
+        if _clause_in_scope(norm, n_scenes):
+            return plan  # "find the solar panels and estimate the power they make": the
+            # panels are found, the rest reported (the request's coverage check)
         return Plan(request=plan.request, declined=(
             "This reads like a request none of EarthSight's tools answers (learned tool model, "
             f"fitted on {model.meta.get('requests', 'the')} annotated requests: probability "

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+PER_CLASS = "an area per class"
+"""The start of the per-class area figure (given when several classes are outlined)."""
 FIGURES = (
     (re.compile(r"\b(?:what is|what s|give me|compute|calculate|report|tell me|find)\b[^.?!;]"
                 r"{0,15}\bmedian\b(?!(?:\s+[\w/-]+){0,3}?\s+(?:composite|mosaic|image|filter|stack|"
@@ -23,10 +25,14 @@ FIGURES = (
     (re.compile(r"\b(?:how many|number of|count of)\b(?! (?:bushels|tonnes|tons|kg|kilograms|"
                 r"grams|litres|liters|megagrams|mg)\b)[^.?!;]{0,40}\b(?:per|/|a|an|each|every) ?"
                 r"(?:hectare|ha|km2|km²|square kilomet\w*|sq\.? ?km|acre|square mile)s?\b|"
-                r"\b(?:tree|stem|plant|building|house|vehicle|car|ship|boat|crown|palm) density\b"),
+                r"\b(?:tree|stem|plant|building|house|vehicle|car|ship|boat|crown|palm) density\b|"
+                r"\b(?:their|the|its) density (?:per|/|in|a) ?(?:hectare|ha|km2|km²|square "
+                r"kilomet\w*|sq\.? ?km|acre|square mile)s?\b"),
      "a density per area (counts and areas come separately)"),
     (re.compile(r"\bdistances? (?:between|from)\b|\bhow far (?:is|are|was|were|apart|from|"
-                r"away)\b"), "a distance"),
+                r"away)\b|\bhow far (?:did|has|have|had)\b[^.?!;]{0,40}\b(?:move|moved|retreat\w*|"
+                r"advance\w*|migrat\w*|shift\w*|erode\w*|recede\w*|prograd\w*)\b"),
+     "a distance"),
     (re.compile(r"\bhow (?:many|much|fast)\b(?![^.?!;]{0,30}\bcubic\b)[^.?!;]{0,30}\b(?:met(?:er|"
                 r"re)s?|m|km|kilomet\w+|feet|ft) (?:per|a|/) ?(?:year|yr|annum)\b|\b(?:rate|speed|"
                 r"pace) of (?:retreat|advance|erosion|migration|movement|accretion)\b"),
@@ -40,12 +46,27 @@ FIGURES = (
                 r"[^.?!;]{0,30}\b(?:low|sparse|poor|very low)\b"),
      "index classes between several thresholds (spectral_index thresholds one side)"),
     (re.compile(r"\b(?:how many|how much|estimate|compute|calculate|what is|what s|give me|report|"
-                r"tell me)\b[^.?!;]{0,25}\b(?:[mgk]wh?|(?:mega|giga|kilo)watt[\w-]*)\b"), "a power "
+                r"tell me)\b[^.?!;]{0,25}\b(?:[mgk]wh?|(?:mega|giga|kilo)watt[\w-]*)\b|\bhow much "
+                r"(?:electricity|electric power|solar power|energy|power)\b(?! (?:lines?|plants?|"
+                r"stations?|pylons?|poles?|cables?))"), "a power "
      "or energy figure"),
     (re.compile(r"\bhow full\b(?![^.?!;]{0,40}\b(?:dam|reservoir|lake|pond)s?\b)|\b(?:estimate|"
                 r"compute|calculate|give|tell|report|what is|what s)\b[^.?!;]{0,20}\b(?:occupancy|"
                 r"utili[sz]ation) (?:rate|percentage|level)\b"), "an occupancy (it needs the "
      "number of spaces; a count gives the objects)"),
+    (re.compile(r"\b(?:area|extent|hectares|acreage|km2|km²|pixels?) (?:of|for|in|per|by) "
+                r"(?:each|every) (?:land[\s-]?(?:cover|use) )?(?:class|category|type)\b(?![^.?!;]"
+                r"{0,40}\b(?:classify|classification of)\b)"),
+     f"{PER_CLASS} of a class raster (measure gives the area of a mask's non-zero pixels)"),
+    (re.compile(r"\b(?:tonnage|deadweight|dwt|cargo capacity|payload)\b"), "a tonnage or cargo "
+     "capacity"),
+    (re.compile(r"\b(?:their|its|the) (?:speeds?|velocit(?:y|ies))\b(?! (?:limits?|bumps?|"
+                r"cameras?|zones?)\b)|\bhow fast (?:is|are|was|were) (?:it|they|the \w+) "
+                r"(?:moving|going|travell?ing|sailing|driving|flying)\b"), "a speed (one image "
+     "shows no motion)"),
+    (re.compile(r"\b(?:how much|what|expected|estimated?|predicted?|forecast) (?:crop )?yields?"
+                r"\b|\byields? (?:can|will|should|would) (?:we|i|they|it) expect\b"),
+     "a crop yield"),
     (re.compile(r"\b(?:what|which) crops? (?:each|every|they|it) (?:grows?|has|is)\b"), "a crop "
      "type per field (classify_scene labels whole scenes)"),
     (re.compile(r"(?<!no data )(?<!nothing )\boutside (?:of )?(?:the |all |any )?(?:water|flood\w*|"

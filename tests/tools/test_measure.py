@@ -341,3 +341,17 @@ def test_spacenet_building_area_vector_and_mask(
                  image=str(folder / "sample_geotiff.tif"))
     assert zonal.value is not None and zonal.units == "pixel value"
     assert zonal.numbers()["valid_pixels"].value == pytest.approx(burned.sum(), rel=0.01)
+
+
+def test_area_of_each_class(detections: Path, workspace: Workspace) -> None:
+    """Objects of several classes: the total area, and the area of each class in the same
+    unit (ships 500 + 2000 + 25 m², the plane 900 m²)."""
+    res = _run(workspace, source=str(detections), statistic="area", units="ha")
+    nums = res.numbers()
+    assert res.value == pytest.approx(0.3425)
+    assert nums["area_ship"].value == pytest.approx(0.2525) and nums["area_ship"].unit == "ha"
+    assert nums["area_plane"].value == pytest.approx(0.09)
+    one = _run(workspace, source=str(detections), statistic="area", classes=["plane"])
+    assert "area_plane" not in one.numbers() and one.value == pytest.approx(900.0)
+    small = _run(workspace, source=str(detections), statistic="area")
+    assert small.numbers()["area_plane"].unit == "m²"

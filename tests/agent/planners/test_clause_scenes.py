@@ -124,3 +124,18 @@ def test_halves_that_name_their_files(planner: OfflinePlanner) -> None:
                         "s2_2023.tif", [Scene(path="s2_2019.tif"), Scene(path="s2_2023.tif")])
     assert [(a["image"], a["composite"]) for t, a in steps(plan) if t == "pseudo_rgb"] == [
         ("s2_2019.tif", "true_color"), ("s2_2023.tif", "false_color")]
+
+
+def test_a_clause_that_repeats_the_one_before_on_its_scene(planner: OfflinePlanner) -> None:
+    """"segment the buildings there, then do the same on the first" plans the segmentation on
+    each scene; "then the same for the optical one" counts there too."""
+    plan = planner.plan("Do the second picture first: segment the buildings there, then do the "
+                        "same on the first.", _scenes(["x1.png", "x2.png"]))
+    assert [(s.tool, s.args["image"]) for s in plan.steps] == [
+        ("detect_objects", "x2.png"), ("segment", "x2.png"), ("detect_objects", "x1.png"),
+        ("segment", "x1.png")]
+    assert any("repeats" in n for n in plan.notes)
+    plan = planner.plan("Count the ships in the radar image, then the same for the optical one.",
+                        _scenes(["s1_vv.tif", "s2_rgb.tif"]))
+    assert [s.args.get("image") for s in plan.steps if s.tool == "detect_objects"] == [
+        "$s1", "s2_rgb.tif"]

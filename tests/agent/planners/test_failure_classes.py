@@ -472,3 +472,15 @@ def test_a_land_cover_the_figure_is_limited_to_is_reported(planner: OfflinePlann
     assert any("not limited to cropland" in x for x in plan.not_done), plan.not_done
     plan = planner.plan("How many hectares of cropland were flooded inside fields.geojson?", pair)
     assert not any("not limited to" in x for x in plan.not_done), plan.not_done
+
+
+def test_a_figure_no_tool_gives_is_reported_once(planner: OfflinePlanner) -> None:
+    """"give me the area of each class" is one not-done item (what the figure is), not also a
+    "no measure step matched"; "their density per hectare" after a count is reported."""
+    plan = planner.plan("classify the scene and give me the area of each class",
+                        [Scene(path="s2.tif")])
+    assert len(plan.not_done) == 1 and "an area per class" in plan.not_done[0]
+    plan = planner.plan("ground resolution is 30cm. count the cars in the lot and give their "
+                        "density per hectare", [Scene(path="lot.png")])
+    assert _tools(plan) == ["detect_objects"]
+    assert len(plan.not_done) == 1 and "density per area" in plan.not_done[0]

@@ -184,3 +184,38 @@ def test_a_comparison_with_another_scene(planner: OfflinePlanner) -> None:
     assert follow is not None and [s.path for s in follow.scenes] == [SCENES[0], SCENES[2]]
     assert resolve_followup("compare it with the weather", [WATER_TURN], SCENES,
                             planner) is None
+
+
+def test_lengths_outlines_and_dropped_detections(planner: OfflinePlanner) -> None:
+    """"give me their mean length" is measure's length (not the mean area), with the length
+    unit asked; "can you outline them instead?" prompts segment with the boxes found, on the
+    image they were found in (a composite of that turn when the boxes came from one); "drop
+    the detections under 0.4 confidence" filters the detections."""
+    turn = {**TURN, "steps": [*TURN["steps"], {"id": "s2", "tool": "segment", "status": "ok",
+                                               "result_path": "ws/s2.geojson", "vectors": []}]}
+    for text, args in (("give me their mean length", {"statistic": "length"}),
+                       ("what is the longest one?", {"statistic": "length"}),
+                       ("and the total length in km?", {"statistic": "length", "units": "km"})):
+        follow = resolve_followup(text, [turn], SCENES, planner)
+        assert follow is not None and follow.plan is not None, text
+        assert follow.plan.steps[0].args == {"source": "ws/s2.geojson", **args}, text
+    follow = resolve_followup("can you outline them instead?", [TURN], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert [(s.tool, s.args) for s in follow.plan.steps] == [
+        ("segment", {"image": SCENES[2], "boxes": "ws/s1.geojson"})]
+    radar = {"request": "count the ships", "scenes": [SCENES[0]],
+             "plan": [{"id": "s1", "tool": "pseudo_rgb", "args": {"image": SCENES[0]}},
+                      {"id": "s2", "tool": "detect_objects", "args": {"image": "$s1"}}],
+             "steps": [{"id": "s1", "tool": "pseudo_rgb", "status": "ok",
+                        "result_path": "ws/s1.tif", "vectors": []},
+                       {"id": "s2", "tool": "detect_objects", "status": "ok",
+                        "result_path": "ws/s2.geojson", "vectors": []}]}
+    follow = resolve_followup("now segment them", [radar], SCENES, planner)
+    assert follow is not None and follow.plan is not None
+    assert follow.plan.steps[0].args == {"image": "ws/s1.tif", "boxes": "ws/s2.geojson"}
+    assert resolve_followup("outline it", [WATER_TURN], SCENES, planner) is None
+    follow = resolve_followup("drop the detections under 0.4 confidence", [turn], SCENES,
+                              planner)
+    assert follow is not None and follow.plan is not None
+    assert follow.plan.steps[0].args == {"source": "ws/s1.geojson", "statistic": "count",
+                                         "min_confidence": 0.4}

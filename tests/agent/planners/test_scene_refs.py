@@ -3,7 +3,9 @@ that names a modality picks the scenes of that modality."""
 
 from __future__ import annotations
 
+from agent.plan import Scene
 from agent.planners import scene_refs
+from agent.planners.offline import OfflinePlanner
 from agent.planners.scenes import stated_modalities
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
@@ -179,3 +181,58 @@ def test_a_sensor_word_picks_the_scenes_named_for_it() -> None:
     assert scene_refs.referenced("compute ndvi on the landsat scene only", scenes) == [0]
     assert scene_refs.referenced("count ships on the sentinel-2 image", scenes) == [1]
     assert scene_refs.referenced("count ships on the optical images", scenes) == [0, 1]
+
+
+def test_a_season_picks_the_scenes_of_its_months() -> None:
+    """"the winter image" is the one dated December to February, "the summer scenes" those of
+    June to August (northern hemisphere; the plan notes it); a season with no scene of its
+    months picks none."""
+    vocab = get_vocabulary()
+    scenes = [("alps_2021-01-15.tif", None), ("alps_2021-07-20.tif", None),
+              ("alps_2021-08-03.tif", None)]
+    for text, picked in (("map the snow in the winter image", [0]),
+                         ("which of the summer scenes has the most cloud?", [1, 2]),
+                         ("count the huts in the image from the summer", [1, 2]),
+                         ("the autumn image: map the snow", [])):
+        req = read_request(text, vocab.corrector)
+        assert scene_refs.referenced(req.norm, scenes) == picked, text
+    plan = OfflinePlanner().plan("Take the winter image and map snow cover.",
+                                 [Scene(path=p) for p, _ in scenes[:2]])
+    assert {s.args["image"] for s in plan.steps} == {"alps_2021-01-15.tif"}
+    assert any("northern hemisphere" in n for n in plan.notes)
+
+
+def test_a_role_by_order_without_a_verb_or_as_the_target_picks_none() -> None:
+    """"pre-fire is the first file, post-fire the second" and "image A as the reference and image
+    B as the target" give the pair's roles; neither picks one scene."""
+    vocab = get_vocabulary()
+    scenes = [("a.tif", None), ("b.tif", None)]
+    for text in ("a burn severity map: pre-fire is the first file, post-fire the second.",
+                 "use image a as the reference and image b as the target; count new buildings"):
+        req = read_request(text, vocab.corrector)
+        assert scene_refs.referenced(req.norm, scenes) == [], text
+        assert scene_refs.roles_by_order(text) == "kept", text
+    assert scene_refs.roles_by_order("post-fire is the first file, pre-fire the second") == \
+        "swapped"
+
+
+def test_a_file_name_token_and_a_place_among_one_modality() -> None:
+    """"the VV image" picks the file named for VV, "the PlanetScope one" the PS_ file; "the
+    image is from 2020" that year's scene; "the later of the two radar images" the later SAR
+    scene by date, "the first of the radar images" the first SAR scene given."""
+    vocab = get_vocabulary()
+    cases = (
+        ("count ships in the vv image only", ["s1_vv_20230510.tif", "s1_vh_20230510.tif"], [0]),
+        ("on the planetscope image, count the trucks", ["S2_20220602.tif", "PS_20220601.tif"],
+         [1]),
+        ("detect planes in whichever image is from 2020", ["apt_2018.png", "apt_2020.png"], [1]),
+        ("use the later of the two radar images to map the flood",
+         ["s1_20230513.tif", "s1_20230501.tif", "s2_20230512.tif"], [0]),
+        ("map water in the first of the radar images",
+         ["s2_20230502.tif", "s1_20230513.tif", "s1_20230501.tif"], [1]),
+        ("count the ships in the vv and vh images", ["s1_vv.tif", "s1_vh.tif"], []),
+    )
+    for text, paths, picked in cases:
+        req = read_request(text, vocab.corrector)
+        moded = [(p, "sar" if p.lower().startswith("s1") else None) for p in paths]
+        assert scene_refs.referenced(req.norm, moded) == picked, text

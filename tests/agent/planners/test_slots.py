@@ -53,6 +53,8 @@ def test_confidence(text: str, expected: float | None) -> None:
     ("ndvi for 2 scenes", (None, False)),
     ("ndvi for each image; flag the ones where mean ndvi is under 0.2", (None, False)),
     ("the scenes whose average ndvi falls below 0.3", (None, False)),
+    ("anything above an ndbi of 0.1 counts as built-up", (0.1, False)),
+    ("pixels under an ndvi value of 0.15 are bare", (0.15, True)),
 ])
 def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
     assert slots.find_threshold(text, 0, []) == expected
@@ -71,6 +73,9 @@ def test_labels_and_queries() -> None:
     labels = label_slots.find_labels(norm("is it a rural or an urban area?"), V)
     assert labels is not None and labels[0] == ["rural", "urban"]
     assert label_slots.find_labels(norm("count the ships"), V) is None
+    assert label_slots.find_labels(norm(  # the unit of the answer is no label
+        "give me the area of each land-cover class in the classification raster, in hectares"),
+        V) is None
 
 
 def test_dates_modality_roles() -> None:

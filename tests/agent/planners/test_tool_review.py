@@ -221,3 +221,19 @@ def test_whether_the_number_of_objects_changed_stays_a_count_on_each_scene() -> 
                "marina_2021.tif). Did the number of boats change between them?")
     out = planned(request, model(detect_changes=0.95), ("marina_2019.tif", "marina_2021.tif"))
     assert [s.tool for s in out.steps] == ["detect_objects", "detect_objects"]
+
+
+def test_a_clause_plainly_in_scope_keeps_the_plan_of_a_request_read_as_out_of_scope() -> None:
+    """The whole request reads as no tool's work, but one of its clauses asks plainly for one
+    ("find the solar panels"): that clause is planned and the rest reported; a clause that
+    only refers back to the rest ("and how much it changed") keeps the decline."""
+    planner = OfflinePlanner()
+    plan_ = planner.plan("Find the solar panels and estimate how much electricity they generate "
+                         "per year.", [Scene(path="roofs.tif")])
+    assert [s.tool for s in plan_.steps] == ["detect_objects"] and not plan_.declined
+    assert any("a power or energy figure" in n for n in plan_.not_done)
+    plan_ = planner.plan("Our canopy height model should show how tall the vegetation is. Give me "
+                         "the mean canopy height of the project forest from a_2024.tif and how "
+                         "much it changed since a_2021.tif.",
+                         [Scene(path="a_2024.tif"), Scene(path="a_2021.tif")])
+    assert plan_.declined and not plan_.steps

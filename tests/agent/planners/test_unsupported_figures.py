@@ -16,6 +16,9 @@ from agent.planners.unsupported_figures import named
     ("compute ndvi outside the water", "a value outside a mask"),
     ("reclassify it into low (below 0.2), medium and high vegetation", "index classes"),
     ("split the ndvi into three classes: sparse, moderate and dense", "index classes"),
+    ("count the cars in the lot and give their density per hectare", "a density per area"),
+    ("how far did the shoreline move between the two images?", "a distance"),
+    ("give me the area of each land-cover class in the raster", "an area per class"),
 ])
 def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
     assert any(name.startswith(figure) for name in named(text)), named(text)
@@ -26,6 +29,9 @@ def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
     "give me the ndvi inside my polygon, with no data outside the polygon",
     "count the cars; we need the occupancy rate later and will divide by the capacity ourselves",
     "the 5 mw plant next to the river: count its panels",
+    "sum the biomass density per hectare over the concession",
+    "classify each tile and give me the area of each class in the classification of the tiles",
+    "how far did you get with the report? map the water",
 ])
 def test_figures_a_tool_gives_or_no_ask(text: str) -> None:
     assert named(text) == []
