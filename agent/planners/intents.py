@@ -25,6 +25,7 @@ from agent.planners import (
     spatial,
     topics,
     unit_slots,
+    water_objects,
     yes_no_labels,
 )
 from agent.planners.analysis import Analysis
@@ -386,6 +387,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     named_amounts.read(a, t, vocab, n_scenes)  # "the total area of the craters"
     outline_nouns.outline_named(a, t, vocab, rgb, n_scenes)  # "the seagrass beds"
     object_sets.split(a, t, vocab, n_scenes)  # "count the boats, and outline the seagrass"
+    water_objects.read(a, t, n_scenes, vocab)  # "how many shrimp ponds": objects, not open water
     if a.metadata and a.segment and not re.search(r"\b(outline|segment|delineate|trace|extract|"
                                                   r"digiti[sz]e|vectori[sz]e)\b", t):
         a.segment = False  # "overlapping footprints?" of two scenes: metadata

@@ -35,6 +35,10 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     by_order = scene_refs.roles_by_order(raw) if r1 is None and r2 is None else None
     base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
                                ) if r1 is None and r2 is None and by_order is None else None
+    dates = [facts.file_date(s.path) for s in (first, second)]
+    if base is not None and all(dates) and _date_key(str(dates[base])) > _date_key(
+            str(dates[1 - base])) and not _SINCE.search(raw):
+        base = None  # "more mangroves in 2010 than in 2020": a comparison, not a time order
     if base is not None:  # "how many are new since 2019": the baseline is "before"
         told = (first, second) if base == 0 else (second, first)
     if r1 == "after" or r2 == "before" or by_order == "swapped" or (by_epoch and not by_order):
@@ -47,6 +51,10 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
              f"the file names date {before.path} {d1} and {after.path} {d2}: the 'before' scene "
              "looks newer. Check the order; swap the images if they are the other way round")
     return before, after
+
+
+_SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
+"""A baseline said with "since" is "before" even against the file-name dates (then noted)."""
 
 
 def _date_key(date: str) -> str:

@@ -393,7 +393,8 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
                    } if sensor_named else set()
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
-    for m in _BY_TOKEN.finditer(norm):  # "the VV image", "the PlanetScope one"
+    for m in _BY_TOKEN.finditer(norm) if not modal else ():  # "the VV image", "the
+        # PlanetScope one" (when no modality word picks already)
         token = re.compile(rf"^(?:{_NAMED_BY[m.group(1)]})$")
         modal |= {i for i, path in enumerate(paths) if any(
             token.match(t) for t in re.split(r"[^a-z0-9]+", PurePath(path).stem.lower()))}

@@ -186,8 +186,9 @@ class TypoCorrector:
         """The keyword ``token`` is a typo of (or the word it abbreviates), or None."""
         if token in self.shorthand:
             return self.shorthand[token]
-        if len(token) < 4 or token in self.known or token.startswith(self.stems):
-            return None
+        if len(token) < 4 or token in self.known or token.startswith(self.stems) or (
+                token.endswith("s") and token[:-1] in self.known):  # the plural of a known
+            return None  # word ("demolitions") is no typo
         limit = self._max_distance(token)
         candidates: set[str] = set()
         for d in _deletes(token, limit):

@@ -15,7 +15,7 @@ import re
 from agent.planners.analysis import Analysis
 from agent.planners.slots import NUM, topic_index
 from agent.planners.text import VECTOR_FILE
-from agent.planners.vocab import Vocabulary, participle, singular
+from agent.planners.vocab import Vocabulary, canonical_class, participle, singular
 
 
 def find_change_threshold(text: str) -> float | None:
@@ -360,10 +360,22 @@ read by their own rules."""
 _COVERED_SHARE = re.compile(
     r"\b(?:how much|what (?:share|fraction|percentage|proportion|part)|how many (?:hectares|ha|"
     r"acres|square \w+|km2|m2))\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:is|are)\s+(?:now\s+|"
-    r"still\s+)?(?:covered|taken up|occupied)\s+(?:by|with|in)\s+(?:the\s+)?(?P<n>[a-z]+(?: (?!"
+    r"still\s+)?(?:(?:covered|taken up|occupied)\s+(?:by|with|in)|planted (?:with|to)|under)\s+"
+    r"(?:the\s+)?(?P<n>[a-z]+(?: (?!"
     r"(?:in|on|at|and|or|by|of|now|today|this|these)\b)[a-z]+)?)\b")
 """The share of a place covered by a land cover ("how much of the plot is covered by mangrove
 canopy"): the cover outlined and its area measured."""
+_IS_COVER = re.compile(
+    r"\b(?:how much|what (?:share|fraction|percentage|proportion|part)|how many (?:hectares|ha|"
+    r"acres|square \w+|km2|m2))\s+of\s+(?:the |that |this |it\b)?(?:[\w-]+\s+){0,4}?(?:is|are)\s+"
+    r"(?:now\s+|still\s+)?(?P<n>bare(?:,? [a-z]+)? (?:soil|ground|earth|land)|"
+    r"mangroves?(?: forest)?|seagrass|reed ?beds?|scrub)\b")
+"""A place that "is" a land cover ("how much of the field is bare, poached ground", "how many
+km2 of it is mangrove forest"): that cover outlined and measured."""
+_BARE = re.compile(r"^bare(?:,? [a-z]+)? (?:soil|ground|earth|land)$")
+_COUNTED = re.compile(r"\b(?:how many|count|number of)\s+(?!(?:hectares|ha|acres?|square|km2|"
+                      r"m2|percent)\b)")
+"""Objects counted beside the area they cover (not "how many hectares")."""
 _OWN_TOOL = frozenset(("water", "snow", "ice", "clouds", "cloud", "shadow", "shadows", "flood",
                        "floodwater", "it", "them"))
 """Covers with a tool or index of their own (water, snow), or no noun."""
@@ -376,12 +388,20 @@ def area_by_class(a: Analysis, text: str, topic: str | None, pair_change: bool) 
     in hectares") or the share of a place a cover takes ("how much of the plot is covered by
     mangrove canopy", any cover without a tool of its own): that class is outlined and its area
     measured (an index without a threshold gives a mean, not an area), and no index is left."""
-    covered = _COVERED_SHARE.search(text)
-    if covered and covered.group("n") not in _OWN_TOOL and not (
-            a.classes or a.water or a.indices or pair_change or a.metadata or _CUT.search(text)):
-        noun = re.sub(r"(?<=\w) (?:canopy|cover)$", "", covered.group("n"))
+    covered = _COVERED_SHARE.search(text) or _IS_COVER.search(text)
+    noun = re.sub(r"(?<=\w) (?:canopy|cover|forest)$", "", covered.group("n")) if covered else ""
+    noun = "bare ground" if _BARE.match(noun) and not noun.endswith("soil") else noun
+    own = bool(a.classes) and {canonical_class(c) for c in a.classes} == {
+        canonical_class(noun.split()[-1] if noun else "")}  # "under oil palm" of the palms
+    if covered and noun not in _OWN_TOOL and not (
+            (a.classes and not own) or a.water or a.indices or pair_change or a.metadata
+            or _CUT.search(text)):
+        counted = own and _COUNTED.search(text) is not None
+        if counted:  # "... under oil palm, and how many palms are there": counted as well
+            a.counted = list(a.classes)
         a.segment, a.object_area, a.vqa = True, True, False  # "how much of the plot is covered
-        a.classes = [_COVER_CLASS.get(noun, singular(noun))]  # by mangrove canopy": outlined
+        a.detect = False  # by mangrove canopy": outlined
+        a.classes = [_COVER_CLASS.get(noun, singular(noun))]
         return None
     m = _COVER_AREA.search(text)
     if topic != "NDVI" or a.classes or pair_change or a.vqa or a.metadata or m is None or \

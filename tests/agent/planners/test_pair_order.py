@@ -16,6 +16,10 @@ from agent.planners.pair_order import ordered_pair
     ("the latter is the reference", ["x.tif", "y.tif"], "y.tif"),
     ("use the second image as a baseline", ["a.tif", "b.tif"], "b.tif"),
     ("what changed between them?", ["x.tif", "y.tif"], "x.tif"),  # the order given
+    ("a burn severity map: pre-fire is the first file, post-fire the second", ["a.tif", "b.tif"],
+     "a.tif"),
+    ("post-fire is the first file, pre-fire the second", ["a.tif", "b.tif"], "b.tif"),
+    ("image a as the reference and image b as the target", ["a.tif", "b.tif"], "a.tif"),
 ])
 def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
     pair = ordered_pair([SceneRef(p, None) for p in paths], raw)
@@ -37,3 +41,15 @@ def test_the_baseline_of_a_comparison_is_before() -> None:
                         "how many buildings are in the 2021 image, and how many of them are new "
                         "since 2019?", notes.append)
     assert [s.path for s in pair] == ["x_2019.tif", "x_2021.tif"] and notes == []
+
+
+def test_a_later_scene_after_than_is_compared_not_before() -> None:
+    """"more mangroves in 2010 than in 2020": the comparison names 2020 but the time order
+    stays (no note); "new since 2021" of a 2019 and a 2021 scene is still "before" (noted)."""
+    notes: list[str] = []
+    pair = ordered_pair([SceneRef("m_2010.tif", None), SceneRef("m_2020.tif", None)],
+                        "do the mangroves in 2010 cover more area than in 2020?", notes.append)
+    assert [s.path for s in pair] == ["m_2010.tif", "m_2020.tif"] and notes == []
+    pair = ordered_pair([SceneRef("x_2019.tif", None), SceneRef("x_2021.tif", None)],
+                        "what is new since the 2021 image?", notes.append)
+    assert [s.path for s in pair] == ["x_2021.tif", "x_2019.tif"] and len(notes) == 1

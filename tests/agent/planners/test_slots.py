@@ -97,7 +97,7 @@ def test_dates_modality_roles() -> None:
     ("shipps", "ships"), ("skip", None), ("word", None), ("parsed", None), ("visual", None),
     ("place", None), ("sort", None), ("true", None), ("later", None), ("condition", None),
     ("forested", None), ("plates", None), ("calc", None), ("localize", None), ("summarise", None),
-    ("compared", None),
+    ("compared", None), ("demolitions", None),
 ])
 def test_typo_corrector(typed: str, expected: str | None) -> None:
     assert V.corrector.correct(typed) == expected
