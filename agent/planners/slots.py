@@ -73,6 +73,13 @@ _MODIFIED = {"road": re.compile(r"\s+(?:lights?|lamps?|lampposts?|markings?|furn
                                   r"police|dues)\b"),
              "": re.compile(r"\s+(?:farms?|ranch(?:es)?|markets?|owners?|operators?|companies|"
                             r"company|industry|sector)\b")}
+_VERB_BEFORE = re.compile(r"\b(?:am|is|are|was|were|be|been|i m|we re|they re|it s|s|keep|"
+                          r"keeps|kept|start|started|stop|stopped|are we|were we)\s+$")
+_VERB_OBJECT = re.compile(r"\s+(?:a|an|up|our|my|their|its|baselines?|models?|capacity|"
+                          r"momentum|pressure|towards?)\b")
+_ASKS_OF = re.compile(r"(?:^|[.?!;:,]\s*)(?:is|are|was|were)\s+$")
+""""building" as a verb: after a form of "be" ("the queue is building", not the question "is
+building 7 damaged?") or before its object ("building baselines", "building a model")."""
 _USE_BEFORE = re.compile(r"\b(?:fish|ice|oast|poultry|chicken|pig|hog|bath|pump|guard|"
                          r"billboard|smoke|hay|tool|aircraft)[\s-]$")
 """Class words that only modify the next noun ("street lights", "road markings"; any class:
@@ -105,6 +112,9 @@ def find_classes(text: str, vocab: Vocabulary, skip: list[Span] | None = None,
         if m.group(0).endswith("s") and re.match(r"\s+(?:its|their|his|her)\b", text[m.end():]):
             continue  # a verb: "rubber sheds its leaves", "the block houses their offices"
         negated = _NEGATION.search(before) and not _SIZED.match(text, m.end())
+        if m.group(0) == "building" and ((_VERB_BEFORE.search(before) and not _ASKS_OF.search(
+                before)) or _VERB_OBJECT.match(text, m.end())):
+            continue  # a verb: "the queue is building", "i'm building baselines"
         if not name or negated or any(p.match(text, m.end()) for c, p in
                                       _MODIFIED.items() if c in ("", name)) or (
                 name == "building" and _USE_BEFORE.search(before)) or (before.endswith("-")

@@ -26,6 +26,14 @@ def test_class_synonyms_and_plurals(word: str, canonical: str) -> None:
     assert canonical_class(word) == canonical
 
 
+def test_building_as_a_verb_is_no_class() -> None:
+    assert slots.find_classes("count the ships and tell me whether the queue is building", V) == [
+        "ship"]
+    assert slots.find_classes("we are building a model. count the cars", V) == ["vehicle"]
+    assert slots.find_classes("is building 7 damaged?", V) == ["building"]
+    assert slots.find_classes("outline a building", V) == ["building"]
+
+
 def test_find_classes_drops_places_and_negations() -> None:
     assert slots.find_classes("count the boats in the marina", V) == ["ship"]
     assert slots.find_classes("planes and helicopters", V) == ["plane", "helicopter"]
