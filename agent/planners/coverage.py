@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from agent.plan import PlanStep
-from agent.planners import ask, slots, topics, unsupported_figures
+from agent.planners import ask, cover_areas, slots, topics, unsupported_figures
 from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
@@ -185,7 +185,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         if needed == ["segment"] and (_defined_by_threshold(raw, a.classes, steps, vocab) or (
                 "spectral_index" in planned and a.classes
-                and set(a.classes) <= topics.COVER_CLASSES)):
+                and set(a.classes) <= cover_areas.COVER_CLASSES)):
             continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?", "treat NDVI
             # above 0.3 as vegetated ... give me the vegetated area": the index mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]

@@ -7,6 +7,7 @@ import re
 from agent.planners import (
     ask,
     composite_slots,
+    cover_areas,
     cover_classes,
     declines,
     gsd_slots,
@@ -293,7 +294,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     segment_objects = a.segment and bool(a.classes or a.everything)
     object_nouns.detect_named(a, t, vocab, counting=True)  # "how many penguins" (on snow)
     topic = None if a.indices else slots.topic_index(t, vocab)
-    topic = topics.area_by_class(a, t, topic, pair_change)  # "how has the forest area changed"
+    topic = cover_areas.area_by_class(a, t, topic, pair_change)  # "how has the forest area changed"
     topics.values_not_labels(a, t, vocab, n_scenes)  # "classify the burn severity into ..."
     if topic is None and not a.indices and n_scenes == 2 and (a.change or has("pair_words", t)) \
             and not (a.classes or a.change_target or re.search(r"\bchang", t)) \

@@ -17,6 +17,7 @@ from agent.planners import scene_refs
 from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import SceneRef
+from agent.planners.scene_roles import roles_by_order
 
 
 def ordered_pair(scenes: list[SceneRef], raw: str,
@@ -32,7 +33,7 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
     told = _text_date_order(first.path, second.path, raw)
     by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
-    by_order = scene_refs.roles_by_order(raw) if r1 is None and r2 is None else None
+    by_order = roles_by_order(raw) if r1 is None and r2 is None else None
     base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
                                ) if r1 is None and r2 is None and by_order is None else None
     dates = [facts.file_date(s.path) for s in (first, second)]

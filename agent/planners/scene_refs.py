@@ -24,6 +24,7 @@ from pathlib import PurePath
 
 from agent.planners import ask
 from agent.planners import scenes as facts
+from agent.planners.scene_roles import AS_ROLE, EVENT, ROLE_IS
 from agent.planners.text import read_request
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
@@ -74,9 +75,8 @@ _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe 
                   rf"\b{_END}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
                   rf"\bthe (?:newest|latest|most recent)\b{_END}")
-_EVENT = r"(?:[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|earthquake|hurricane|cyclone))?"
-_PRE = re.compile(rf"\b(?:pre{_EVENT}|before)\b{_COORD}")
-_POST = re.compile(rf"\b(?:post{_EVENT}|after)\b{_COORD}")
+_PRE = re.compile(rf"\b(?:pre{EVENT}|before)\b{_COORD}")
+_POST = re.compile(rf"\b(?:post{EVENT}|after)\b{_COORD}")
 """Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
 :func:`referenced`), since a whole change request names its baseline the same way."""
 _LEAD = r"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)"
@@ -169,7 +169,8 @@ _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?
                         r"\bthe\s+(?:first|second|last|1st|2nd)(?:\s+(?:one|image|scene|file))?\s+"
                         r"(?:is|was)\s+(?:the\s+)?(?:pre|post|before|after)\b")
 """A sentence that describes a scene by its order ("the first one is 0.3 m per pixel", "pre-event
-is the second file") picks no scene; nor do roles given by order (:func:`roles_by_order`)."""
+is the second file") picks no scene; nor do roles given by order
+(:func:`agent.planners.scene_roles.roles_by_order`)."""
 _MONTH = re.compile(rf"{_LEAD}({_MONTH_WORD})\b{_COORD}|{_NOUN_OF}({_MONTH_WORD})\b")
 _MONTH_YEAR = re.compile(rf"\b(?:the\s+)({_MONTH_WORD}) ({_YEAR_WORD})\b{_COORD}|"
                          rf"{_NOUN_OF}({_MONTH_WORD}) ({_YEAR_WORD})\b")
@@ -231,36 +232,6 @@ def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
     return index if index < len(paths) else None
 
 
-_PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
-          r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
-          r"([ab12]))")
-_ROLE = (r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1|"
-         r"target)\b")
-_AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
-_ROLE_IS = re.compile(rf"\b{_ROLE}(?:{_EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
-                      rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
-                      rf"[\s-]?{_EVENT[:-1]}\s+{_PLACE}")
-"""A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
-second")."""
-_FIRST = frozenset(("first", "1st", "former", "a", "1"))
-_BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
-
-
-def roles_by_order(raw: str) -> str | None:
-    """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
-    ("the first image as before and the second as after", "image B as the baseline",
-    "pre-event is the second file"); None when it does not."""
-    text = raw.lower()
-    for m in _AS_ROLE.finditer(text):
-        first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
-        return "kept" if first == before else "swapped"
-    for m in _ROLE_IS.finditer(text):
-        first = (m.group(2) or m.group(3) or m.group(5) or m.group(6)) in _FIRST
-        before = (m.group(1) or m.group(4)) in _BEFORE
-        return "kept" if first == before else "swapped"
-    return None
-
-
 def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
                roles: bool = False, context: str | None = None) -> list[int]:
     """Indices (in the given order) of the scenes the request singles out; [] for none/all.
@@ -316,7 +287,7 @@ def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
 def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> list[int]:
     """The scenes :func:`referenced` reads in ``norm`` (statements taken out)."""
     n = len(scenes)
-    norm = _ROLE_IS.sub(" ", _AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
+    norm = ROLE_IS.sub(" ", AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
     for m in _OF_KIND.finditer(norm):  # "the later of the two radar images"

@@ -4,7 +4,7 @@ that names a modality picks the scenes of that modality."""
 from __future__ import annotations
 
 from agent.plan import Scene
-from agent.planners import scene_refs
+from agent.planners import scene_refs, scene_roles
 from agent.planners.offline import OfflinePlanner
 from agent.planners.scenes import stated_modalities
 from agent.planners.text import read_request
@@ -211,8 +211,8 @@ def test_a_role_by_order_without_a_verb_or_as_the_target_picks_none() -> None:
                  "use image a as the reference and image b as the target; count new buildings"):
         req = read_request(text, vocab.corrector)
         assert scene_refs.referenced(req.norm, scenes) == [], text
-        assert scene_refs.roles_by_order(text) == "kept", text
-    assert scene_refs.roles_by_order("post-fire is the first file, pre-fire the second") == \
+        assert scene_roles.roles_by_order(text) == "kept", text
+    assert scene_roles.roles_by_order("post-fire is the first file, pre-fire the second") == \
         "swapped"
 
 

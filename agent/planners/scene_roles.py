@@ -1,0 +1,40 @@
+"""Pair roles said by the scenes' order or letter ("the first image as before and the second as
+after", "image B as the baseline", "pre-fire is the first file, post-fire the second"): which
+scene is "before" (:func:`roles_by_order`); such a statement picks no scene of its own
+(:mod:`agent.planners.scene_refs` blanks it before reading references).
+"""
+
+from __future__ import annotations
+
+import re
+
+EVENT = r"(?:[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|earthquake|hurricane|cyclone))?"
+"""An event after a pair role ("pre-flood", "post fire"), optional."""
+_PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
+          r"photo|picture|tile|frame))?|(?:image|scene|photo|picture|tile|chip|frame|file)\s+"
+          r"([ab12]))")
+_ROLE = (r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1|"
+         r"target)\b")
+AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
+ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
+                      rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
+                      rf"[\s-]?{EVENT[:-1]}\s+{_PLACE}")
+"""A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
+second")."""
+_FIRST = frozenset(("first", "1st", "former", "a", "1"))
+_BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
+
+
+def roles_by_order(raw: str) -> str | None:
+    """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
+    ("the first image as before and the second as after", "image B as the baseline",
+    "pre-event is the second file"); None when it does not."""
+    text = raw.lower()
+    for m in AS_ROLE.finditer(text):
+        first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
+        return "kept" if first == before else "swapped"
+    for m in ROLE_IS.finditer(text):
+        first = (m.group(2) or m.group(3) or m.group(5) or m.group(6)) in _FIRST
+        before = (m.group(1) or m.group(4)) in _BEFORE
+        return "kept" if first == before else "swapped"
+    return None
