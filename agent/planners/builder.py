@@ -121,7 +121,7 @@ class Builder:
                                 units=a.units if stat not in ("count", "length") else None,
                                 min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
             return seg
-        outline = a.segment or a.object_area or a.statistic == "length" or (
+        outline = a.segment or a.object_area or a.statistic in ("length", "mean") or (
             a.min_area_m2 is not None or a.max_area_m2 is not None)  # areas from masks, not boxes
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
                 a.segment and not a.detect and not all(c in self.vocab.class_of

@@ -335,7 +335,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             not re.search(r"\b(detect|redo|rerun|re run|repeat|again)\b", t):
         a.detect = False  # "the detections", "detection rate": a noun names no objects to find
     pair_rules.resolve(a, t, vocab, n_scenes, pair_class)
-    make_map = re.search(r"\b(produce|generate|create|make|build|derive|map|provide)\b[^.?!;]{0,20}"
+    make_map = re.search(r"\b(produce|generate|create|make|build|derive|map|provide|give me|"
+                         r"get me|want|need)\b[^.?!;]{0,20}"
                          r"\b(land ?cover|land ?use|landuse|crop( type)?s?|vegetation( cover)? "
                          r"types?)( classification)? maps?\b|\bmap the crop types?\b", t)
     if make_map and not a.labels:
