@@ -5,7 +5,9 @@ between the two scenes: each clause names its own scene (by file name, order, da
 or pair role, see :mod:`agent.planners.scene_refs`). When at least two clauses pick different
 scenes, the request is cut into groups - an asking clause that picks a scene starts a group, a
 clause that picks none ("and how big is it?") or asks nothing joins the group before it (the
-first group when it comes first) - and each group is planned on its own scenes. A request with
+first group when it comes first) - and each group is planned on its own scenes; a group that only
+says to do the same ("then do the same on the first") is planned with the text of the group
+before it. A request with
 words that relate its scenes ("compare", "gone", "new", "baseline", "over time") is about the
 scenes together and is never cut. The steps are then joined into one
 plan, their ids renumbered.
@@ -159,10 +161,11 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
     steps: list[PlanStep] = []
     notes: list[str] = []
     not_done: list[str] = []
-    for k, group in enumerate(found):
+    for index, group in enumerate(found):
         own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
-        text = found[k - 1].text if k and _SAME.match(group.text) else group.text
-        if text is not group.text:
+        text = group.text
+        if index and _SAME.match(group.text):  # "then do the same on the first"
+            text = found[index - 1].text
             notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
         part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
         if not part.steps:

@@ -23,8 +23,10 @@ from agent.planners.scene_roles import roles_by_order
 def ordered_pair(scenes: list[SceneRef], raw: str,
                   note: Callable[[str], None] | None = None) -> tuple[SceneRef, SceneRef]:
     """(before, after) in the order the analyst gave: role words next to the names or in them
-    (pre/post, before/after, t0/t1), the baseline of a comparison ("new since 2019"), dates in
-    the text in their order ("from 2018 to 2021"), else the order the scenes were given.
+    (pre/post, before/after, t0/t1), the baseline of a comparison ("new since 2019"; one the
+    file-name dates make the later scene only when said with "since", not "more in 2010 than
+    in 2020"), dates in the text in their order ("from 2018 to 2021"), else the order the
+    scenes were given.
     File-name dates never reorder silently: when they disagree with that order, ``note`` says
     so, naming both files."""
     first, second = scenes[0], scenes[1]

@@ -295,10 +295,9 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
                      if pattern.match(m.group(2) + " image")), "optical")
         among = [i for i, (_, mod) in enumerate(scenes) if _modality_matches(kind, mod) or (
             kind == "optical" and mod is None)]
-        dates = [facts.file_date(scenes[i][0]) for i in among]
-        if len(among) > 1 and (m.group(1) in ORDINALS or all(dates)):
-            ranked = among if m.group(1) in ORDINALS else sorted(among, key=lambda i: (
-                facts.file_date(scenes[i][0]) or ""))
+        when = {i: facts.file_date(scenes[i][0]) for i in among}
+        if len(among) > 1 and (m.group(1) in ORDINALS or all(when.values())):
+            ranked = among if m.group(1) in ORDINALS else sorted(among, key=lambda i: str(when[i]))
             picked.add(ranked[ORDINALS.get(m.group(1), -1 if m.group(1) in _LATER else 0)])
     norm = _OF_KIND.sub(" ", norm)
     for m in _ORDER.finditer(norm):

@@ -13,7 +13,9 @@ from the slots the rules read, and each addition is a plan note. The review of t
 * declines a plan when the probability that no tool answers the request is above
   :data:`DECLINE_AT` and no tool it plans is :data:`NEEDED_AT` probable, saying so and naming
   the steps the rules would have run (requests under :data:`MIN_WORDS` words are left alone,
-  and get no additions either);
+  and get no additions either), unless one asking clause of a request with scenes reads on its
+  own as plainly in scope (:data:`CLAUSE_IN_SCOPE`; "find the solar panels and estimate the
+  energy they make"): then the rules' plan stands and the coverage check reports the rest;
 * leaves out the steps of a tool whose probability is below :data:`DROP_BELOW` (never those of
   :data:`KEPT` nor a tool the request names, :data:`NAMED`; none in a request that asks for a
   share, :data:`SHARE`), unless a step that stays reads
