@@ -96,11 +96,16 @@ class MeasureOutput(ToolResult):
     counts: dict[str, int] = Field(default_factory=dict, description="objects per class")
 
 
+def area_key(area_m2: float, units: str | None) -> str:
+    """The area unit an area is given in: the requested one (default, and for a length unit:
+    ha from 1 ha, else m²)."""
+    return units if units is not None and units in AREA_UNITS else (
+        "ha" if abs(area_m2) >= M2_PER_HA else "m2")
+
+
 def area_value(area_m2: float, units: str | None) -> tuple[float, str]:
-    """An area in the requested area unit (default, and for a length unit: ha from 1 ha, else
-    m²)."""
-    key = units if units in AREA_UNITS else "ha" if abs(area_m2) >= M2_PER_HA else "m2"
-    label, factor = AREA_UNITS[key]
+    """An area in the unit :func:`area_key` picks, and that unit's label."""
+    label, factor = AREA_UNITS[area_key(area_m2, units)]
     return area_m2 / factor, label
 
 
@@ -133,11 +138,6 @@ class _Out:
         self.value = value
         return True
 
-    @property
-    def units_key(self) -> str | None:
-        """The area unit key of the main number ("ha", "m2"...), for numbers beside it."""
-        return next((k for k, (label, _) in AREA_UNITS.items() if label == self.units), None)
-
     def area(self, name: str, area_m2: float, text: str) -> None:
         units = self.args.units
         value, unit = area_value(area_m2, units)
@@ -169,10 +169,11 @@ def _measure_objects(
     elif stat == "area":
         areas = [object_area_m2(o, crs, where) for o in objs]
         out.area("area", float(sum(areas)), f"total area of {kept}")
-        if len(counts) > 1 and out.value is not None:  # the area of each class as well
+        if len(counts) > 1 and out.value is not None:  # the area of each class as well, in
+            key = area_key(float(sum(areas)), args.units)  # the unit of the total
             for cls in sorted(counts):
                 m2 = float(sum(a for o, a in zip(objs, areas, strict=True) if class_of(o) == cls))
-                value, unit = area_value(m2, args.units or out.units_key)
+                value, unit = area_value(m2, key)
                 ctx.number(f"area_{cls.replace(' ', '_')}", value, unit,
                            f"total area of the {cls} objects")
     elif stat == "length":
