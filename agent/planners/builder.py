@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.plan import PlanStep
+from agent.planners import band_slots
 from agent.planners import scenes as facts
-from agent.planners import slots
 from agent.planners.analysis import Analysis
 from agent.planners.vocab import Vocabulary
 
@@ -193,7 +193,7 @@ class Builder:
         return self.add("spectral_index", image=scene.path, index=name,
                         threshold=a.threshold if first else None,
                         below=a.below and first and a.threshold is not None,
-                        bands=slots.index_band_roles(a.band_roles, name))
+                        bands=band_slots.index_band_roles(a.band_roles, name))
 
     def mask_amount(self, ref: str) -> None:
         """The number a thresholded index mask ``ref`` answers: its patches counted ("how many
@@ -204,6 +204,9 @@ class Builder:
             return
         if a.counting and not a.classes:
             self.add("measure", source=ref, statistic="count", min_area_m2=a.min_area_m2)
+            if a.units and a.object_area:  # "count them and give their total area in km2"
+                self.add("measure", source=ref, statistic="area", units=a.units,
+                         min_area_m2=a.min_area_m2)
         else:
             self.in_units(ref)
 

@@ -49,7 +49,7 @@ _FOLLOW_ON = re.compile(
     r"\b(it|its|it s|their|them|they|those|these|that|this|one|area|areas|extent|total|sum|"
     r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
     r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
-    r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|"
+    r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|acres?|ha|"
     r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?|do the same|"
     r"do (?:it|everything|all|this|that) (?:on|for|with|in)|"
     r"(?:have a |take a )?look at (?:the|these|those|both|my|our) (?:two |three )?(?:images|"
@@ -185,9 +185,12 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         if needed == ["segment"] and (_defined_by_threshold(raw, a.classes, steps, vocab) or (
                 "spectral_index" in planned and a.classes
-                and set(a.classes) <= cover_areas.COVER_CLASSES)):
+                and set(a.classes) <= cover_areas.COVER_CLASSES) or (not a.classes and any(
+                s.tool == "map_water" or s.args.get("threshold") is not None for s in steps
+                if s.tool in ("spectral_index", "map_water")))):
             continue  # "NDVI below 0.2 is bare soil; how many ha of bare soil?", "treat NDVI
-            # above 0.3 as vegetated ... give me the vegetated area": the index mask
+            # above 0.3 as vegetated ... give me the vegetated area", "count the polygons" (of
+            # a thresholded index or water mask): the mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
         if missing and len(missing) == len(needed) and not figures and not _index_answers(
                 req.norm, needed, steps):  # (a figure no tool gives is said once)

@@ -235,8 +235,25 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     return out
 
 
-_IN_MASK = re.compile(r"\b(?:inside|within|in|over|across)\s+(?:the\s+|a\s+|our\s+|my\s+|this\s+)?"
+_IN_MASK = re.compile(r"\b(?:inside|within|in|over|across|on|onto|to)\s+"
+                      r"(?:the\s+|a\s+|our\s+|my\s+|this\s+)?"
                       r"(?:[a-z-]+\s+){0,2}(?:extent|mask|footprint|outline|boundary|zone)s?"
                       r"\s*[(,:]?\s*$")
 """A raster named as the mask the work is done inside ("the buildings inside the flood extent
-flood.tif"): the region, no scene."""
+flood.tif", "overlay the flood on the cropland mask crops.tif"): the region, no scene."""
+
+
+def named_mask(text: str, paths: list[str]) -> str | None:
+    """A given raster the text names only by description as the mask the work is done inside
+    ("overlay the flood extent on the cropland mask" with ``cropland_mask.tif`` among two or
+    more scenes): the region. Its file name has the kind word and the describing word."""
+    if len(paths) < 2:
+        return None
+    for m in re.finditer(r"\b(?:inside|within|in|over|across|on|onto|to)\s+(?:the|a|our|my|this)"
+                         r"\s+((?:[a-z-]+\s+){0,2})(mask|extent|boundary|zone|aoi)s?\b", text):
+        said = set(m.group(1).split()) - {"same", "given", "other"}
+        for path in paths:
+            tokens = set(re.split(r"[^a-z]+", PurePath(path).stem.lower()))
+            if m.group(2) in tokens and said & tokens:
+                return path
+    return None

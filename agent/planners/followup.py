@@ -67,7 +67,8 @@ _VAGUE_SIZE = re.compile(r"\b(?:only|just|keep|drop|remove|exclude|ignore|skip|l
                          r"(?!\s+than)", re.IGNORECASE)
 _IN_UNITS = re.compile(r"^\W*(?:and|ok|okay|now|then|so)?\W*(?:(?:give|show|tell) (?:me )?"
                        r"(?:it|that|the (?:area|total|same)|(?:their|its|the) (?:total |combined )?"
-                       r"area)\s+|what(?: is| s|s) (?:that|it)\s+|"
+                       r"area)\s+|"
+                       r"what(?: is| s|s) (?:that|it|(?:its|their|the) (?:total )?area)\s+|"
                        r"how (?:much|big|large) is (?:that|it)\s+|"
                        r"the area\s+)?(?:in|as)\s+[a-z0-9 .]{1,20}\W*(?:please)?\W*$")
 """A request for the last figure in another unit ("and in hectares?", "give it in acres")."""
@@ -98,6 +99,10 @@ _STATISTIC = re.compile(
     r"(?: in [a-z0-9 ]{1,12})?\W*(?:please)?\W*$")
 """A figure of the objects found before ("and how big is the largest water body?", "what's the
 mean size?", "the total area in ha?")."""
+_COUNT = re.compile(r"^\W*(?:and|ok|okay|now|so|then)?\W*how many (?:are there|were there|did you "
+                    r"(?:find|get|detect|count)|of them are there|is that)(?: in total| in all| "
+                    r"altogether)?\W*$")
+"""The number of the objects found before ("how many are there in total?")."""
 _STATISTICS = {"largest": "max", "biggest": "max", "smallest": "min", "average": "mean",
                "mean": "mean", "typical": "mean", "total": "area", "longest": "length",
                "shortest": "length"}
@@ -150,7 +155,7 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
               if v is not None}
     vague = _VAGUE_SIZE.search(request)
     units = find_output_units(norm) if _IN_UNITS.match(norm) else None
-    figure = _STATISTIC.match(norm) if not bounds else None
+    figure = (_STATISTIC.match(norm) or _COUNT.match(norm)) if not bounds else None
     if "xfilex" in norm or (not units and not vague and not figure and not (
             bounds and (_THOSE.search(norm) or _REPEAT.match(norm)))):
         return None  # a file named: a request of its own ("count only the ... in a.tif")
@@ -159,9 +164,10 @@ def _filter(request: str, turns: Sequence[dict[str, Any]]) -> FollowUp | None:
         return None
     turn, source = found
     if figure:  # "and how big is the largest one?": that figure of the objects found
-        statistic = "length" if _LENGTH.search(norm) else _STATISTICS[figure.group("stat")]
+        statistic = "count" if figure.re is _COUNT else "length" if _LENGTH.search(
+            norm) else _STATISTICS[figure.group("stat")]
         what = "their lengths: mean, min and max" if statistic == "length" else \
-            f"{statistic} of their areas"
+            "their number" if statistic == "count" else f"{statistic} of their areas"
         note = (f"Follow-up: the objects of the {source['tool']} result of the previous "
                 f"request ({turn.get('request', '')!r}) measured again ({what}).")
         return FollowUp(plan=Plan(request=request, steps=[PlanStep(
@@ -219,6 +225,8 @@ def _scene_indices(request: str, count: int, used: Sequence[str],
     norm = read_request(request, None).norm
     vocab = get_vocabulary()
     picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])
+    if picked and re.search(r"\bother\b", lowered):  # "the other optical image": not the one
+        picked = [i for i in picked if scenes[i] not in used] or picked  # used last
     if picked:  # "the radar one", "the 2019 image", "image B", "the older one"
         return picked
     years = re.findall(r"\b(?:19|20)\d{2}\b", lowered)

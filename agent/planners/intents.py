@@ -6,6 +6,7 @@ import re
 
 from agent.planners import (
     ask,
+    band_slots,
     composite_slots,
     cover_areas,
     cover_classes,
@@ -76,8 +77,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     t = composite_slots.blank_temporal(t)
     full = t  # labels may be listed in a context sentence ("the classes are: water, ...")
     t = ask.blank(t, ask.background_spans(t) + ask.later_use_spans(t))  # context: no intent
-    if has("composite", t):
-        t = ask.blank(t, ask.purpose_spans(t))  # "so that water looks dark" asks for no water
+    if has("composite", t):  # "so that water looks dark" asks for no water ("use the cube to
+        t = ask.blank(t, [s for s in ask.purpose_spans(t)  # make a pseudo-RGB" asks for one)
+                          if not has("composite", t[s[0]:s[1]])])
     if a.files.assess:  # "compare the mask with the reference" asks for no change
         t = re.sub(r"\bcompar\w*", lambda m: " " * len(m.group(0)), t)
 
@@ -148,7 +150,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if "NDWI" in a.indices and "MNDWI" not in a.indices and re.search(
             r"\bgreen\b[^.?!;]{0,40}\b(swir|short[\s-]?wave infrared)|\bmodified\b", t):
         a.indices = ["MNDWI" if n == "NDWI" else n for n in a.indices]  # green and SWIR 1
-    a.band_roles = slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
+    a.band_roles = band_slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
         a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit, stated=full)

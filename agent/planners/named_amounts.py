@@ -41,6 +41,11 @@ _HOW_LONG = re.compile(r"\bhow (long|big|large)(?:,? in [a-z0-9]+,?)? (?:is|are|
                        r"(?:the |each |every )?"
                        r"(?=[a-z-]+)")
 """A length or size of the thing ("how long is the strip")."""
+_WHICH = re.compile(r"\bwhich (?:one )?(?:is|was) the (?:largest|biggest|smallest|longest|"
+                    r"shortest) "
+                    r"(?=[a-z-]+(?: [a-z-]+)?\b[^.?!;]{0,60}\bhow (?:big|large|long) (?:is|was) "
+                    r"it\b)")
+"""The size of the one picked ("which is the largest field and how big is it")."""
 _ABSTRACT = frozenset((
     "abundance", "distribution", "density", "concentration", "presence", "location", "spread",
     "fraction", "proportion", "cover", "coverage", "condition", "health", "status", "change",
@@ -133,7 +138,7 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
     if numbers and (noun := outlined_noun("outline the " + numbers.group("noun") + "s", vocab)):
         a.detect, a.classes, a.trend, a.vqa, a.question = True, [noun], True, False, False
         return  # "are gull numbers falling" over three or more dates: counts and their trend
-    for pattern in (_AREA, _HOW_MUCH, _HOW_LONG, _NOUN_AREA, _MAP, _MEASURE):
+    for pattern in (_AREA, _HOW_MUCH, _WHICH, _HOW_LONG, _NOUN_AREA, _MAP, _MEASURE):
         m = pattern.search(t)
         series = pattern is _NOUN_AREA and m is not None and m.group("series") is not None
         if m is None or (series and (n_scenes < 3 or not a.trend)) or (
@@ -157,7 +162,8 @@ def read(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
             return
         if pattern is _AREA and m.group(1) and m.group(2) != "length":
             a.statistic = "mean"  # "the mean size of the looting pits" (a mean length: length)
-        elif re.search(r"\blength|\blong\b", said) or (pattern is _HOW_MUCH and m.group(1)):
+        elif re.search(r"\blength|\blong(?:est)?\b", said) or (pattern is _HOW_MUCH and m.group(
+                1)) or (pattern is _WHICH and re.match(r"[^.?!;]*\bhow long\b", t[m.end():])):
             a.statistic = "length"
         else:
             a.object_area = True

@@ -31,7 +31,7 @@ from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.declines import IMAGE_WORDS
-from agent.planners.files import read_files
+from agent.planners.files import named_mask, read_files
 from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair, pair_scenes
 from agent.planners.scope import RESULT_TOOLS, scene_options
@@ -83,12 +83,16 @@ class OfflinePlanner:
             leaning = tool_review.probabilities(req.norm, scene_count(
                 (s.path for s in scenes), req, vocab))
         files = read_files(req, vocab)
+        if files.region is None:  # "on the cropland mask" with cropland_mask.tif given
+            files.region = named_mask(req.norm, [s.path for s in scenes])
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)  # a vector is no scene,
                    and s.path != files.region]  # nor a mask it is read inside
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
         paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
                  or [(f, stated.get(f)) for f in files.scenes(req.files)])
-        moded = [(p, m or facts.guess_modality(p, vocab)) for p, m in paths]
+        guessed = dict(zip((p for p, _ in paths), facts.guess_modalities(
+            [p for p, _ in paths], vocab), strict=True))
+        moded = [(p, m or guessed[p]) for p, m in paths]
         if (joined := clause_scenes.plan_per_clause(request, moded, self._rules,
                                                     req.norm)) is not None:
             return joined  # a different ask per scene
@@ -116,7 +120,8 @@ class OfflinePlanner:
             files.region, files.zones = files.region or files.zones, None
         if not scenes and len(paths) == 2 and a.trend:
             paths = [(p, None) for p in facts.year_range(paths[0][0], paths[1][0])]
-        found = [SceneRef(p, m or facts.guess_modality(p, vocab) or a.text_modality)
+        found = [SceneRef(p, m or (guessed[p] if p in guessed else facts.guess_modality(
+            p, vocab)) or a.text_modality)
                  for p, m in paths]
         if a.indices and a.threshold is None and found and a.product is None and all(
                 products.names_index(s.path, a.indices[0]) for s in found):
@@ -259,8 +264,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
             # in stands.gpkg" (values; a burned area per polygon is the mask's)
             b.values_in(a.files.zones, severity)
         a.indices = [i for i in a.indices if i not in paired]
-        if not (a.indices or a.detect or a.segment or a.water or a.biomass):
-            _describe(b, a, raw, [burn[1]])
+        if not (a.indices or a.detect or (a.segment and a.classes) or a.water or a.biomass):
+            _describe(b, a, raw, [burn[1]])  # ("count the polygons": the mask's own)
             return
     if trend:
         _describe(b, a, raw, series.plan(b, a, req.norm, scenes_left)[:1])

@@ -123,6 +123,7 @@ def outline_named(a: Analysis, t: str, vocab: Vocabulary, rgb: bool = False,
     noun = outlined_noun(t, vocab, rgb) or outlined_noun(_MAP_LENGTH.sub("outline ", t), vocab, rgb)
     if not noun and (spill := _SPILL.search(t)):
         noun = f"oil {spill.group(1)}"  # "identify oil slicks in the radar scene": no outline verb
+    noun = noun or outlined_noun(_SIZE_OF.sub("outline ", t), vocab, rgb)
     if noun:
         a.classes = [noun, *_more_outlined(t, vocab)]
 
@@ -132,6 +133,12 @@ _MAP_LENGTH = re.compile(r"\bmap (?=(?:the |all |every )?(?!(?:\w+ ){0,2}(?:rive
                          r"\w+s\b[^.?!;]{0,60}\b(?:total |combined |their |its )+length\b)")
 """A map asked for its length ("map the drainage ditches, their total length"): an outline (the
 same words as the ``segment`` cue of prompts/intents.yaml that makes it one)."""
+
+
+_SIZE_OF = re.compile(r"\b(?:footprint|size|area)(?: area)?s?(?: in [a-z0-9]+)? of "
+                      r"(?=(?:the |each |every |all |an? |individual )?[a-z])")
+"""A size asked of things no outline verb names ("the mean footprint of the log stacks", "the
+area of each grain bin"): they are what is outlined."""
 
 
 _MOREOUTLINE_VERBD = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?((?:[a-z]+ )?[a-z]+s)"

@@ -35,10 +35,13 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
     told = _text_date_order(first.path, second.path, raw)
     by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
-    by_order = roles_by_order(raw) if r1 is None and r2 is None else None
+    dates = [facts.file_date(s.path) for s in (first, second)]
+    first_later = (e1 is not None and e2 is not None and e1 > e2) or (
+        dates[0] is not None and dates[1] is not None and _date_key(dates[0]) > _date_key(
+            dates[1]))
+    by_order = roles_by_order(raw, not first_later) if r1 is None and r2 is None else None
     base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
                                ) if r1 is None and r2 is None and by_order is None else None
-    dates = [facts.file_date(s.path) for s in (first, second)]
     if base is not None and all(dates) and _date_key(str(dates[base])) > _date_key(
             str(dates[1 - base])) and not _SINCE.search(raw):
         base = None  # "more mangroves in 2010 than in 2020": a comparison, not a time order

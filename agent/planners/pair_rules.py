@@ -118,6 +118,11 @@ _COMPARED = re.compile(r"\b(?:compar\w*|versus|vs|against|differ\w*|between|whic
 _FLOODED = re.compile(r"\b(?:flood\w*|inundat\w*|normal|usual|reference|baseline|permanent|beyond|"
                       r"extra|additional|outside)\b")
 
+_EXTENTS = re.compile(r"\bcompar\w* (?:the )?(?:flood(?:ed)?|water|inundat\w*) (?:extents?|areas?|"
+                      r"maps?)\b")
+"""Two extents compared ("compare the flood extent between the radar and the optical image"):
+the word "flood" there names what each map shows, no change beyond a normal level."""
+
 
 def across_sensors(a: Analysis, t: str, modalities: list[str | None]) -> bool:
     """Water compared between a radar and an optical scene ("compare the water extent between
@@ -126,7 +131,7 @@ def across_sensors(a: Analysis, t: str, modalities: list[str | None]) -> bool:
     ("new water", "lost", flood water beyond the normal river) stays a change. Returns whether
     the change was dropped."""
     if a.change_target == "water" and not a.change_event and _COMPARED.search(t) and not \
-            _FLOODED.search(t) and "sar" in modalities and any(
+            _FLOODED.search(_EXTENTS.sub(" ", t)) and "sar" in modalities and any(
             m in ("rgb", "multispectral", "panchromatic") for m in modalities):
         a.change = a.change_map = False
         a.change_target, a.water = None, True

@@ -24,7 +24,7 @@ from pathlib import PurePath
 
 from agent.planners import ask
 from agent.planners import scenes as facts
-from agent.planners.scene_roles import AS_ROLE, EVENT, ROLE_IS
+from agent.planners.scene_roles import AS_ROLE, DATED_AS_ROLE, EVENT, ROLE_IS
 from agent.planners.text import read_request
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
@@ -287,7 +287,8 @@ def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
 def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> list[int]:
     """The scenes :func:`referenced` reads in ``norm`` (statements taken out)."""
     n = len(scenes)
-    norm = ROLE_IS.sub(" ", AS_ROLE.sub(" ", norm))  # "the first as before": roles, no pick
+    norm = ROLE_IS.sub(" ", AS_ROLE.sub(" ", DATED_AS_ROLE.sub(" ", norm)))  # "the first as
+    # before", "the newer image as the reference": roles, no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
     for m in _OF_KIND.finditer(norm):  # "the later of the two radar images"

@@ -1,7 +1,8 @@
-"""Pair roles said by the scenes' order or letter ("the first image as before and the second as
-after", "image B as the baseline", "pre-fire is the first file, post-fire the second"): which
-scene is "before" (:func:`roles_by_order`); such a statement picks no scene of its own
-(:mod:`agent.planners.scene_refs` blanks it before reading references).
+"""Pair roles said by the scenes' order, letter or date ("the first image as before and the second
+as after", "image B as the baseline", "pre-fire is the first file, post-fire the second", "the
+newer image as the reference"): which scene is "before" (:func:`roles_by_order`); such a
+statement picks no scene of its own (:mod:`agent.planners.scene_refs` blanks it before reading
+references).
 """
 
 from __future__ import annotations
@@ -21,15 +22,25 @@ ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\
                       rf"[\s-]?{EVENT[:-1]}\s+{_PLACE}")
 """A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
 second")."""
+DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest|newest|earlier|"
+                           r"older|oldest|earliest)(?:\s+(?:one|image|scene|file|photo|picture|"
+                           rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
+"""A role said of a scene by its date ("the newer image as the reference", "the later image as
+before"): the later of the pair by file-name date (the second given when no dates say)."""
+_EARLY = frozenset(("earlier", "older", "oldest", "earliest"))
 _FIRST = frozenset(("first", "1st", "former", "a", "1"))
 _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
 
 
-def roles_by_order(raw: str) -> str | None:
+def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
     ("the first image as before and the second as after", "image B as the baseline",
-    "pre-event is the second file"); None when it does not."""
+    "pre-event is the second file") or by their dates ("the newer image as the reference";
+    ``second_later``: the second scene given is the later one); None when it does not."""
     text = raw.lower()
+    for m in DATED_AS_ROLE.finditer(text):
+        first, before = (m.group(1) in _EARLY) == second_later, m.group(2) in _BEFORE
+        return "kept" if first == before else "swapped"
     for m in AS_ROLE.finditer(text):
         first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
         return "kept" if first == before else "swapped"

@@ -52,6 +52,15 @@ def guess_modality(path: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def guess_modalities(paths: list[str], vocab: Vocabulary) -> list[str | None]:
+    """:func:`guess_modality` of each path, except that a numbered series of three or more
+    (``s1.png s2.png s3.png``) is numbered, not named by a sensor token."""
+    stems = [re.fullmatch(r"([a-z]+)(\d+)", PurePath(p).stem.lower()) for p in paths]
+    prefixes = [m.group(1) for m in stems if m]
+    return [None if m and prefixes.count(m.group(1)) >= 3 else guess_modality(p, vocab)
+            for p, m in zip(paths, stems, strict=True)]
+
+
 def text_modality(text: str, vocab: Vocabulary) -> str | None:
     """The modality the request says its scenes have ("this Sentinel-1 scene" -> sar)."""
     for modality, pattern in vocab.hint_patterns.items():

@@ -1,9 +1,9 @@
 """Slot extraction for the offline planner: the values a plan's arguments take.
 
 Every function reads the normalised request (see :mod:`agent.planners.text`): classes,
-index names, thresholds, confidences, area and length filters, units, counts, wavelengths,
-bands, box kind, label lists, search queries. Scene facts (dates, modality, before/after
-roles) live in :mod:`agent.planners.scenes`.
+index names, thresholds, confidences, counts, points, box kind. Band roles live in
+:mod:`agent.planners.band_slots`, scene facts (dates, modality, before/after roles) in
+:mod:`agent.planners.scenes`.
 """
 
 from __future__ import annotations
@@ -223,6 +223,12 @@ _OF_MEAN = re.compile(r"\b(?:mean|average|avg|median)\s+(?:[a-z0-9]+\s+){0,2}?(?
 threshold."""
 
 
+_DROPPED = re.compile(r"\b(?:mask(?:ing)? out|remov(?:e|ing)|discard(?:ing)?|exclud(?:e|ing)|"
+                      r"filter(?:ing)? out|throw(?:ing)? away)\s+(?:(?:all|the|any|every(?:thing)?|"
+                      r"anything|pixels?|values?|cells?|areas?|with|where|that are|whose|index|"
+                      r"[a-z]*nd[a-z]+|evi|savi)\s+){0,4}$")
+"""Values removed ("mask out pixels below 0", "filter out everything below 0.2"): the rest,
+on the other side of the threshold, is what is kept."""
 DEFINES = r"\s+(?:is|are|counts? as|as|means?|=)\s+(?:the\s+|an?\s+)?"
 """Words that name a class by a threshold ("NDVI below 0.2 is bare soil", "above 0.3 as green")."""
 
@@ -243,7 +249,8 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
         for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
             if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()) \
                     and not _OF_MEAN.search(text, max(0, m.start() - 40), m.start()):
-                candidates.append((m.start(1), _number(m.group(1)), below))
+                dropped = _DROPPED.search(text, max(0, m.start() - 60), m.start()) is not None
+                candidates.append((m.start(1), _number(m.group(1)), below != dropped))
     for comp, below in (("(?:above|over|greater than|more than|higher than|exceeding|at least)",
                          False), ("(?:below|under|less than|lower than|beneath)", True)):
         for m in re.finditer(rf"(?<![a-z0-9]){comp}\s+(?:an?\s+|the\s+)?(?:[a-z]*nd[a-z]+|evi|savi|"
@@ -362,45 +369,3 @@ def find_oriented(text: str) -> bool | None:
     if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box", text):
         return False
     return None
-
-
-_ROLE_WORDS = (("swir2", r"swir[\s-]?2|short[\s-]?wave[\s-]infra[\s-]?red[\s-]2"),
-               ("swir1", r"swir[\s-]?1|short[\s-]?wave[\s-]infra[\s-]?red[\s-]1"),
-               ("swir", r"swir|short[\s-]?wave[\s-]infra[\s-]?red"),
-               ("nir", r"near[\s-]?infra[\s-]?red|near[\s-]ir|nir"), ("blue", r"blue"),
-               ("green", r"green"),
-               ("red", r"red"))
-_ROLE = "|".join(f"(?P<{k}>{v})" for k, v in _ROLE_WORDS)
-
-
-def _role_of(m: re.Match[str]) -> str:
-    return next(k for k, _ in _ROLE_WORDS if m.group(k))
-
-
-def find_band_roles(text: str) -> dict[str, int] | None:
-    """Band roles stated with their band numbers: "blue (band 1), red (band 3) and near-infrared
-    (band 4)", "band 4 is the NIR", "bands 1: blue, 2: green" -> {"blue": 1, "red": 3, ...}
-    (1-based; None when no role is given a number). A plain "SWIR" is role ``swir``: which
-    SWIR band it is depends on the index (:func:`index_band_roles`)."""
-    found: dict[str, int] = {}
-    patterns = (rf"\b(?:{_ROLE})\s*(?:band|channel)?\s*(?:\(|:|=|is|as)?\s*(?:band|b)\s*"
-                r"(\d{1,2})\b",
-                rf"\b(?:band|b)\s*(\d{{1,2}})\s*(?:\(|:|=|is|as)\s*(?:the\s+)?(?:{_ROLE})\b",
-                rf"(?<![\w.])(\d{{1,2}})\s*[:=]\s*(?:{_ROLE})\b")
-    for pattern in patterns:
-        for m in re.finditer(pattern, text):
-            number = next(g for g in m.groups()[::-1] if g and g.isdigit()) \
-                if pattern is patterns[0] else m.group(1)
-            found.setdefault(_role_of(m), int(number))
-    return found or None
-
-
-def index_band_roles(roles: dict[str, int] | None, index: str) -> dict[str, int] | None:
-    """``roles`` for ``spectral_index``'s ``bands``: a plain "SWIR" is the SWIR band the index
-    reads (SWIR 2 for NBR / dNBR, SWIR 1 for MNDWI and NDBI)."""
-    if not roles or "swir" not in roles:
-        return roles
-    out = {k: v for k, v in roles.items() if k != "swir"}
-    out.setdefault("swir2" if index in ("NBR", "dNBR") else "swir1", roles["swir"])
-    return out
-

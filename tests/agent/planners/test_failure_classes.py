@@ -135,6 +135,14 @@ def test_new_objects_of_one_scene_are_found_and_said_untold(planner: OfflinePlan
 def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> None:
     plan = planner.plan("Map the water in s2.tif and give me its area in hectares.")
     assert plan.not_done == []
+    plan = planner.plan("Compute the burn area as pixels where dNBR exceeds 0.1 between the "
+                        "two images and give the result in acres.",
+                        [Scene(path="pre.tif"), Scene(path="post.tif")])
+    assert _tools(plan) == ["spectral_index", "measure"] and plan.not_done == []
+    plan = planner.plan("Compute NDVI for both dates and flag a drop of more than 0.3 as "
+                        "landslides. Count the polygons and report their total area in km2.",
+                        [Scene(path="pre.tif"), Scene(path="post.tif")])
+    assert _tools(plan) == ["spectral_index", "measure", "measure"] and plan.not_done == []
 
 
 def test_the_given_before_after_order_is_kept_and_questioned(planner: OfflinePlanner) -> None:

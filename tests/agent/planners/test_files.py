@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.planners.files import Files, read_files
+from agent.planners.files import Files, named_mask, read_files
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
@@ -70,3 +70,15 @@ def test_a_mask_raster_the_work_is_inside_is_the_region() -> None:
     assert files.region == "flood.tif" and scenes == ["a.tif"]
     files, scenes = roles("count the buildings in a.tif and b.tif")
     assert files.region is None and scenes == ["a.tif", "b.tif"]
+
+
+def test_a_given_mask_named_by_description_is_the_region() -> None:
+    """"overlay the flood on the cropland mask" with cropland_mask.tif given: the region; a
+    file whose name shares no describing word is none, nor is one of a single scene."""
+    paths = ["S1_flood.tif", "cropland_mask.tif"]
+    assert named_mask("overlay the flood extent on the cropland mask", paths) == \
+        "cropland_mask.tif"
+    assert named_mask("map the water inside the forest mask", paths) is None
+    assert named_mask("compare the extent of 2019 to the extent of 2020",
+                      ["extent_2019.tif", "extent_2020.tif"]) is None
+    assert named_mask("on the cropland mask", ["cropland_mask.tif"]) is None

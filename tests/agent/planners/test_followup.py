@@ -47,7 +47,10 @@ def test_a_new_request_is_no_follow_up(planner: OfflinePlanner) -> None:
     ("give it in acres", {"statistic": "area", "units": "acre"}),
     ("give me their total area in acres", {"statistic": "area", "units": "acre"}),
     ("what's that in square kilometres?", {"statistic": "area", "units": "km2"}),
+    ("what is their area in km2?", {"statistic": "area", "units": "km2"}),
     ("how much of it is bigger than 1 ha?", {"statistic": "count", "min_area_m2": 10000.0}),
+    ("how many are there in total?", {"statistic": "count"}),
+    ("and how many did you find?", {"statistic": "count"}),
 ])
 def test_filters_and_units_measure_the_last_result_again(
         planner: OfflinePlanner, request_text: str, args: dict[str, Any]) -> None:
@@ -219,3 +222,12 @@ def test_lengths_outlines_and_dropped_detections(planner: OfflinePlanner) -> Non
     assert follow is not None and follow.plan is not None
     assert follow.plan.steps[0].args == {"source": "ws/s1.geojson", "statistic": "count",
                                          "min_confidence": 0.4}
+
+
+def test_the_other_scene_of_a_kind_is_not_the_one_used(planner: OfflinePlanner) -> None:
+    """"the other optical image" after a water map of one optical scene is the second optical
+    scene only (not both optical scenes)."""
+    turn = {**WATER_TURN}
+    follow = resolve_followup("now do the same on the other optical image", [turn], SCENES,
+                              planner)
+    assert follow is not None and [s.path for s in follow.scenes] == [SCENES[2]]

@@ -20,6 +20,11 @@ from agent.planners.pair_order import ordered_pair
      "a.tif"),
     ("post-fire is the first file, pre-fire the second", ["a.tif", "b.tif"], "b.tif"),
     ("image a as the reference and image b as the target", ["a.tif", "b.tif"], "a.tif"),
+    ("detect changes with the newer image as the reference", ["x_2019.tif", "x_2021.tif"],
+     "x_2021.tif"),
+    ("the later image as before, the earlier as after", ["x_2021.tif", "x_2019.tif"],
+     "x_2021.tif"),
+    ("the older one as the baseline", ["x_2021.tif", "x_2019.tif"], "x_2019.tif"),
 ])
 def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
     pair = ordered_pair([SceneRef(p, None) for p in paths], raw)

@@ -63,6 +63,10 @@ def test_confidence(text: str, expected: float | None) -> None:
     ("the scenes whose average ndvi falls below 0.3", (None, False)),
     ("anything above an ndbi of 0.1 counts as built-up", (0.1, False)),
     ("pixels under an ndvi value of 0.15 are bare", (0.15, True)),
+    ("ndwi, mask out pixels below 0 for the water mask", (0.0, False)),
+    ("ndvi, then filter out everything below 0.2", (0.2, False)),
+    ("ndvi, remove pixels with ndvi above 0.8", (0.8, True)),
+    ("pixels where ndvi dropped below 0.3", (0.3, True)),
 ])
 def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
     assert slots.find_threshold(text, 0, []) == expected
@@ -174,3 +178,12 @@ def test_computed_indices_include_those_listed_after_one() -> None:
         == {"NDVI", "NDWI", "NDBI"}
     text = norm("A thesis combined MNDWI, NDVI and NDBI. Please compute NDVI on a.tif.")
     assert set(slots.computed_indices(text, V, COMPUTE_BEFORE)) == {"NDVI"}
+
+
+def test_a_numbered_series_is_named_by_no_sensor() -> None:
+    """s1.png .. s4.png are a series (no Sentinel-1 radar); s1.tif beside s2.tif keeps the
+    sensor reading (a radar and an optical scene)."""
+    vocab = get_vocabulary()
+    assert scenes.guess_modalities(["s1.png", "s2.png", "s3.png", "s4.png"], vocab) == [
+        None, None, None, None]
+    assert scenes.guess_modalities(["s1.tif", "s2.tif"], vocab) == ["sar", "multispectral"]
