@@ -13,7 +13,8 @@ slot (GSD, bbox, file names) from the whole text.
   index, unit: "Treat NDVI above 0.3 as vegetation." stays readable; "CEMS counted 17,843
   affected buildings." does not).
 * **Role clause**: "as the analyst for ..., i need ..." - the part before the comma or colon
-  that ends the role, when a first-person ask follows.
+  that ends the role, when a first-person ask follows; so is a programme the ask is part of
+  ("as part of our monitoring programme, where we normally count ..., i need ...").
 * **Later step**: "before i run the burn mapping, is there smoke in x.tif?", "before counting
   ships, ..." - what the analyst will do next, not part of this ask.
 * **Purpose clause** (only for visualisation requests): ", so that water looks dark",
@@ -74,6 +75,15 @@ sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation
 _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
+_PART_OF = re.compile(
+    r"^\s*(?:as part of|in the context of|within|during|for) (?:a|an|the|our|my|this) "
+    r"(?![^:;.?!]{0,220}?\b(?:images?|scenes?|photos?|pictures?|tiles?|files?|radar|optical|"
+    r"sentinel|landsat)\b[^:;.?!]*?,\s*(?:i|we|please|could|can|would|kindly|help|tell|show|"
+    r"give)\b)[^:;.?!]{2,220}?,\s*(?=(?:i|we) (?:need|want|would like|d like|have to|must)\b|"
+    r"(?:please|could you|can you|would you|kindly|help me|tell me|show me|give me)\b)")
+"""A programme the ask is part of, with its own clauses ("as part of our monitoring programme
+for the park, where we normally count elephants and track greenness, i need you to ..."):
+context, unless it names the scene ("for the radar image, i need ...")."""
 _BEFORE = re.compile(r"^\s*before (?:(?:i|we) (?!(?:had|have|was|were|did)\b)[a-z]+\b|"
                      r"(?:i |we )?(?:try to |want to |can |start to )?"
                      r"(?:(?:run|do|start|compute|map|count|use|compare|"
@@ -183,7 +193,7 @@ def _openers(norm: str, spans: list[Span]) -> list[Span]:
     "sentinel-2", are no numbers there)."""
     out: list[Span] = []
     for a, b in spans:
-        for pattern in (_ROLE, _BEFORE, _TRAINING_SET, _DONE_BUT):
+        for pattern in (_ROLE, _PART_OF, _BEFORE, _TRAINING_SET, _DONE_BUT):
             m = pattern.search(norm[a:b])
             if m and not _NUMBER_OR_FILE.search(_YEAR.sub(" ", m.group(0))):  # a year: no arg
                 out.append((a + m.start(), a + m.end()))

@@ -192,6 +192,9 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             # above 0.3 as vegetated ... give me the vegetated area", "count the polygons" (of
             # a thresholded index or water mask): the mask
         missing = [t for t in needed if not planned & _SATISFIES.get(t, {t})]
+        if missing == ["map_water"] and any(re.search(r"\b(?:flood|water|inundat)", str(
+                s.args.get("labels", ""))) for s in steps if s.tool == "classify_scene"):
+            continue  # "which tiles show flooded fields": a flooded label per tile
         if missing and len(missing) == len(needed) and not figures and not _index_answers(
                 req.norm, needed, steps):  # (a figure no tool gives is said once)
             what = " or ".join(_WHAT[t] for t in missing)

@@ -88,6 +88,12 @@ _REST = re.compile(r"\b(?:the\s+)?(?:rest|others|other" + _REST_NOUN + "|remaini
                    r"roughly)\s+)*" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
 """The value of the scenes not named otherwise ("the rest are 0.3 m", "the other 0.3 m"); read
 only next to a value said of a scene."""
+_OUTPUT = re.compile(r"(?:^|[,.;:]\s*|\b(?:and|then|to|please|also|i|we)\s+)(?:export|save|"
+                     r"write|resample|output|aggregate|downsample|upsample|regrid|deliver)\b"
+                     r"(?:\s+(?!at\b|to\b)[\w-]+){0,4}\s+(?:at|to|with|in)\s+"
+                     r"(?:an?\s+|the\s+)?$")
+"""A size asked of the output ("export the result at 30 m resolution", "resample it to 10 m"):
+no GSD of the scene."""
 _LEAD = re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:and|,|/)\s*$")
 _BEFORE_ROLE = re.compile(r"\b(before|pre|earlier|older|first|old|t0|previous|(?:image|scene|photo|"
                           r"picture|chip|tile|frame) (?:a|1|one))\b")
@@ -169,7 +175,8 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
     found: list[tuple[int, int, float]] = []
 
     def take(start: int, end: int, value: float) -> None:
-        if 0 < value <= 100_000 and not any(s < end and start < e for s, e, _ in found):
+        if 0 < value <= 100_000 and not any(s < end and start < e for s, e, _ in found) \
+                and not _OUTPUT.search(text, max(0, start - 60), start):
             found.append((start, end, value))
 
     for pattern in _GSD_PATTERNS:

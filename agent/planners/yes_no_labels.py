@@ -42,10 +42,10 @@ _AMONG = re.compile(r"(?:\bamong\b[^.?!;]{0,120}?|\b(?:out of|of) "
 "which of a.png, b.png and c.png are farmland?", "among a.tif, b.tif and c.tif, how many are
 forest?", "out of these tiles, how many show an airport?")."""
 _THAT = re.compile(r"\b(?:count|list|name|find|flag|mark|keep|select|pick out) (?:the |all )?"
-                   r"(?:\w+ )?" + _SET_NOUN + r" (?:that|which) (?:contains?|shows?|has|have|"
-                   r"depicts?|" + _ARE + r")" + _THING)
+                   r"(?:\w+ )?(?:" + _SET_NOUN + r"|ones) (?:that|which) (?:contains?|shows?|has|"
+                   r"have|depicts?|" + _ARE + r")" + _THING)
 """The same asked as a selection ("count the scenes that are predominantly industrial", "list
-the tiles that show a quarry")."""
+the tiles that show a quarry", "out of these tiles, count the ones that are mostly cropland")."""
 _IMAGE_SET = re.compile(r"^\w+ ((\w+ ){0,2}(images|photos|pictures|tiles|scenes|chips|frames|"
                         r"patches|candidates|ones|squares) )?\s*$|xfilex")
 """The set "which of ... are X" asks of, when it is images ("these", "the 12 tiles", files)."""

@@ -143,6 +143,10 @@ def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> Non
                         "landslides. Count the polygons and report their total area in km2.",
                         [Scene(path="pre.tif"), Scene(path="post.tif")])
     assert _tools(plan) == ["spectral_index", "measure", "measure"] and plan.not_done == []
+    plan = planner.plan("Our NGO supports farmers in Malawi; after the cyclone many fields were "
+                        "flooded and we need to prioritise aid. Which of these village tiles "
+                        "show flooded fields?", [Scene(path=f"v{i}.tif") for i in range(4)])
+    assert _tools(plan) == ["classify_scene"] and plan.not_done == []  # the flooded label
 
 
 def test_the_given_before_after_order_is_kept_and_questioned(planner: OfflinePlanner) -> None:

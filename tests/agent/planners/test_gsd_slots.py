@@ -39,6 +39,8 @@ def gsd_of(text: str) -> gsd_slots.Gsd:
     ("spatial res: 0.6m", [0.6]),
     ("with a pixel footprint of 0.3 m", [0.3]),
     ("the before chip is 0.5 m and the after chip is 0.3 m", [0.5, 0.3]),
+    ("a drone export at 2 cm per pixel", [0.02]),
+    ("the image was exported at 0.5 m; count the cars", [0.5]),
 ])
 def test_gsd_values_in_metres(text: str, expected: list[float]) -> None:
     assert gsd_of(text).values == pytest.approx(expected)
@@ -52,6 +54,7 @@ def test_gsd_values_in_metres(text: str, expected: list[float]) -> None:
     "photos taken at 100 m height", "the scene is 20 km wide", "the scene is 185 km x 180 km",
     "samples were collected at 5 m intervals", "the photo was taken at 10 m above the ground",
     "the plots are 30 m apart",
+    "compute ndvi and export the result at 30 m resolution", "resample it to 10 m",
 ])
 def test_unrelated_numbers_are_no_gsd(text: str) -> None:
     assert gsd_of(text).values == []
