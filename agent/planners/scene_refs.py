@@ -140,12 +140,13 @@ _EXCEPT = re.compile(
 one", "skip the cloudy 2020 scene"): the others are analysed."""
 _GREW_IN = re.compile(
     rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
-    rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost|gone)\b[^.?!;]{{0,20}}\b(?:in|"
-    rf"by|on) (?:(?:the )?(?:later|newer|newest|latest|second|2nd|last|recent|current|post[\w-]*|"
-    rf"after) {_NOUN}\b|(?:19|20)\d\d\b(?!\s*{_NOUN}))")
+    rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost|gone|no longer \w+)\b"
+    rf"[^.?!;]{{0,20}}\b(?:in|by|on) (?:(?:the )?(?:later|newer|newest|latest|second|2nd|last|"
+    rf"recent|current|post[\w-]*|after) {_NOUN}\b|(?:19|20)\d\d\b(?!\s*{_NOUN})|the (?:19|20)\d\d "
+    rf"{_NOUN}\b)")
 """A change said of the later of two scenes ("by how much did the paved surface expand in
-the later image", "what is in the 2015 image but gone in 2020"): the later scene against the
-earlier one, both."""
+the later image", "what is in the 2015 image but gone in 2020", "which buildings no longer
+exist in the 2023 image"): the later scene against the earlier one, both."""
 _MORE_IN = re.compile(rf"\b(?:(?:is|are|was|were) there (?:any )?(?:more|less|fewer)\b"
                       rf"(?:(?!\bthan\b)[^.?!;]){{0,30}}|\b(?:is|are|was|were) (?:the |it |they )?"
                       rf"(?:[a-z]+ ){{0,2}}(?:bigger|larger|smaller|wider|narrower|longer|shorter|"

@@ -8,9 +8,10 @@ import re
 OF_DATES = re.compile(r"\b(?:which|what) (?:date|day|month|year|image|scene|acquisition|season|"
                       r"snapshot|time)s? (?:had|has|have|shows?|showed|saw|sees|with)\b[^.?!;]"
                       r"{0,15}\b(?:largest|biggest|smallest|widest)\b|\b(?:when|on (?:which|what) "
-                      r"(?:date|day)|in (?:which|what) (?:month|year|season))\s+(?:was|were|is|"
-                      r"did)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}(?:area|extent|surface|coverage)\s+"
-                      r"(?:at its\s+)?(?:largest|biggest|smallest|widest|greatest)\b")
+                      r"(?:date|day)|in (?:which|what) (?:month|year|season|image|scene|date))\s+"
+                      r"(?:was|were|is|did)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}(?:area|extent|"
+                      r"surface|coverage)\s+(?:at its\s+|the\s+)?(?:largest|biggest|smallest|"
+                      r"widest|greatest)\b")
 """The dates' figures compared ("which date had the smallest flooded area", "when was the
 flooded area largest"): no per-object statistic."""
 _PER_DATE_EXTREME = re.compile(

@@ -64,7 +64,7 @@ x2=300, y2=250")."""
 
 
 def _named_bounds(text: str) -> tuple[list[float], list[Span]] | None:
-    found = [re.search(r"\b(?:" + name + r")\s*[=:]?\s*" + _SIGNED + r"(?![\d.])", text)
+    found = [re.search(r"\b(?:" + name + r")\s*[=:]?\s*" + _SIGNED + r"(?!\d|\.\d)", text)
              for name in _BOUNDS]
     if not all(found):
         return None

@@ -31,6 +31,8 @@ V = get_vocabulary()
     ("count cars within pixels (100, 50) to (300, 250)", [100.0, 50.0, 300.0, 250.0]),
     ("in the region x1=100, y1=50, x2=300, y2=250, count the vehicles",
      [100.0, 50.0, 300.0, 250.0]),
+    ("count the cars inside the bounding box x1=100, y1=200, x2=400, y2=500.",
+     [100.0, 200.0, 400.0, 500.0]),
 ])
 def test_bbox_sorted_min_max(text: str, box: list[float]) -> None:
     found, spans = spatial.find_bbox(read_request(text, V.corrector).norm)

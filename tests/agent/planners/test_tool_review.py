@@ -172,7 +172,7 @@ def test_an_outline_the_rules_read_as_water_is_the_named_thing_when_the_model_is
 
 def test_two_scenes_the_model_reads_as_a_comparison_get_their_change_in_the_given_order() -> None:
     request = ("Our rangers flew the reserve again. Compare reserve_2023.tif with "
-               "reserve_2019.tif and show me where the boats vanished from the moorings.")
+               "reserve_2019.tif and show me where the boats left the moorings.")
     out = planned(request, model(detect_changes=0.99))
     assert steps(out)[0] == ("detect_changes", {"before": "reserve_2023.tif",
                                                 "after": "reserve_2019.tif", "target": "ship"})
