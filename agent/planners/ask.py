@@ -39,7 +39,8 @@ _ASK_WORDS = re.compile(
     r"(?:picture|image|map|composite|count|estimate|mask|figure|number|layer))\b|"
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
-    r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b")  # a correction
+    r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
+    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\))\s*[-:.)]?\s*[a-z]")  # a numbered step of a procedure
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
                          r"whether \w+[^,?]*,)")
 """Openers of a rhetorical question or a concession ("If you could speed up time ... what would
@@ -58,7 +59,8 @@ _IMPERATIVE = re.compile(
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
-    r"screen|split|separate|group|bin|point(?= out\b)|put(?! (?:simply|differently|another way|"
+    r"screen|split|separate|group|bin|subtract|threshold|binari[sz]e|"
+    r"point(?= out\b)|put(?! (?:simply|differently|another way|"
     r"briefly|bluntly)))\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s

@@ -42,7 +42,8 @@ _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|de
           r"download|fetch|order|buy|predict|forecast|send|email|upload|plot|draw|export|save")
 _SPLIT = re.compile(
     rf"(?<=[.?!;])\s+|\s*;\s*|,?\s+(?:and then|then|and also|as well as)\s+|"
-    rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)", re.IGNORECASE)
+    rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)|[,;]?\s+(?=\(\d{{1,2}}\)\s)",
+    re.IGNORECASE)
 _COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
                        re.IGNORECASE)
 _FOLLOW_ON = re.compile(
@@ -50,6 +51,7 @@ _FOLLOW_ON = re.compile(
     r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
     r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
     r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|acres?|ha|"
+    r"acreage|square (?:kilomet|met|mile|f[eo]+t|km)\w*|"
     r"km2|m2|megagrams?|tonnes?|count|save|export|write|store|run|take|dates?|do the same|"
     r"do (?:it|everything|all|this|that) (?:on|for|with|in)|"
     r"(?:have a |take a )?look at (?:the|these|those|both|my|our) (?:two |three )?(?:images|"
@@ -58,6 +60,9 @@ _FOLLOW_ON = re.compile(
 big is it?", "give me the total in hectares"), repeats what the context describes ("could you
 do the same for my image") or opens the ask ("can you look at the two images") needs no tool
 of its own."""
+_SAR_STEP = re.compile(r"\b(?:speckle|lee filter\w*|refined lee|(?:to|into|in) (?:db|decibels?)|"
+                       r"log(?:arithmic)? scale)\b")
+"""Steps of a radar water map the tool does itself (a speckle filter, backscatter in dB)."""
 _DUTY = re.compile(r"^\W*(?:as|being) (?:a|an|the|our|my) [^,.;:?!]{2,80}? (?:i|we) (?:have to|"
                    r"must|need to|am required to|are required to|am supposed to) (?:report|"
                    r"monitor|track|publish|submit|brief|present|update|inform|file)\b[^?]*$")
@@ -165,6 +170,12 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
+        if _SAR_STEP.search(req.norm) and any(s.tool == "map_water" and s.args.get(
+                "method") == "sar" for s in steps):
+            continue  # "speckle filter", "convert to dB": what the radar water map does itself
+        if re.search(r"\bthreshold", req.norm) and any(s.args.get("threshold") is not None
+                                                        for s in steps):
+            continue  # "(5) threshold VV at -19 dB": the thresholded step
         if "assess" in planned and vocab.has("assess", req.norm):
             continue  # "evaluate our mask against the reference footprints": the assess step
         files = read_files(req, vocab)
@@ -175,8 +186,10 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         needed = needed_tools(a, n_scenes)
         if not needed:
-            if files.region and any(s.args.get("region") == files.region for s in steps):
-                continue  # "clip the image to the county boundary (c.geojson)": the region
+            if any(s.args.get("region") in (files.region, a.bbox) and s.args.get("region")
+                   for s in steps):
+                continue  # "clip the image to the county boundary (c.geojson)", "look only at
+                # the region (10,10)-(200,150)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
             if len(req.norm.split()) > 3 and not (_FOLLOW_ON.search(req.norm) or figures
@@ -204,7 +217,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
 
 
 _INDEX_VALUE = re.compile(r"\b(?:max|maximum|min|minimum|mean|average|highest|lowest|peak|"
-                          r"largest|smallest) (?:index |pixel )?values?\b")
+                          r"largest|smallest) (?:index |pixel |[a-z]+ )?values?\b")
 _GRADED = re.compile(r"\b(?:where|wherever|if|when) (?:it|the (?:index|value|difference)|"
                      r"values?) (?:is |are )?(?:exceeds?|above|below|over|under|greater|higher|"
                      r"lower|less|more)\b")
@@ -247,8 +260,11 @@ def _defined_by_threshold(raw: str, classes: Sequence[str], steps: Sequence[Plan
 def _figures_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
     """The figure no tool gives that an asking clause wants ("the median building size",
     "trees per hectare", "how wide is the river"), with why; [] for none. The area of each
-    class is given when a step outlines several classes (measure's area per class)."""
-    classed = any(s.tool == "segment" and len(s.args.get("classes") or []) > 1 for s in steps)
+    class is given when a step outlines several classes (measure's area per class) or makes
+    dNBR (the area of each burn-severity class)."""
+    classed = any((s.tool == "segment" and len(s.args.get("classes") or []) > 1) or (
+        s.tool == "spectral_index" and s.args.get("before") and s.args.get("index") in (
+            "NBR", "dNBR")) for s in steps)
     what = [w for w in unsupported_figures.named(norm)
             if not (classed and w.startswith(unsupported_figures.PER_CLASS))]
     return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "

@@ -244,8 +244,8 @@ def _scene_indices(request: str, count: int, used: Sequence[str],
         return [int(number.group(1)) - 1]
     for word, index in ORDINALS.items():
         if re.search(rf"\b{word}\b", lowered):
-            index = count - 1 if index < 0 else index
-            return [index] if index < count else []
+            index = count + index if index < 0 else index
+            return [index] if 0 <= index < count else []
     if re.search(r"\b(other|next)\b", lowered):
         return unused[:1]
     return []

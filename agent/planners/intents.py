@@ -297,6 +297,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     pair = n_scenes == 2 or (n_scenes == 0 and has("pair_words", t))
     segment_objects = a.segment and bool(a.classes or a.everything)
     object_nouns.detect_named(a, t, vocab, counting=True)  # "how many penguins" (on snow)
+    if a.vqa and n_scenes >= 2 and (a.change or a.trend) and (
+            a.detect or a.water or a.change_target or a.indices):
+        a.vqa = False  # "did the lake shrink?": the dates' maps answer it (one picture cannot)
     topic = None if a.indices else slots.topic_index(t, vocab)
     topic = cover_areas.area_by_class(a, t, topic, pair_change)  # "how has the forest area changed"
     topics.values_not_labels(a, t, vocab, n_scenes)  # "classify the burn severity into ..."

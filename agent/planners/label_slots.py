@@ -275,6 +275,9 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
         if _AMOUNTS.search(body) or vocab.has("metadata", body):
             continue  # ranges of a number; "the pixel size, projection and number of bands"
         has_or = re.search(r"\bor\b", body) is not None
+        if not has_or and (lead := _LABEL_OPENER.search(body)) and "," in body[lead.start(1):]:
+            body = body[:lead.start(1)].replace(" and ", " &&& ") + body[lead.start(1):]  # "the
+            # pre and post chips into A, B, C": no list before the opener
         if not has_or and "," not in body and not _LABEL_OPENER.search(body):
             continue
         joiner = r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+" if has_or else r"\s*,\s*(?:and\s+)?|\s+and\s+"

@@ -97,7 +97,8 @@ def pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
     """The (before, after) pair when the request is about change between two scenes."""
     if len(scenes) == 2:
         roles = {facts.role_of(s.path, raw) for s in scenes}
-        pair_words = a.change or roles == {"before", "after"}
+        pair_words = a.change or (roles == {"before", "after"} and not (a.composite or a.metadata))
+        # (pre/post names ask for no change of a picture or a header of each)
         if a.change_threshold is None and not (a.change_target or a.change_map) and (
                 a.water or (a.indices and not a.biomass) or (a.biomass and not a.change_region)):
             return None

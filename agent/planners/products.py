@@ -68,6 +68,7 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
             (a.change and (n_scenes != 1 or a.caption or a.vqa)) or a.search
             or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
             or a.files.assess
+            or (n_scenes == 2 and a.indices and re.search(r"\bseverit(y|ies)\b", t))  # dNBR
             or re.search(r"\bclassify\b", t)
             or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
             or (a.segment and re.search(r"\b(outline|delineate|digiti[sz]e) the \w+s\b", t))

@@ -29,10 +29,12 @@ from agent.planners.text import read_request
 
 _NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
          r"mosaic|orthomosaic|orthophoto|ortho)")
-ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-            "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0, "latter": -1}
-"""Ordinal words -> index of the scene in the order given (-1: the last); also used by the
-chat follow-ups ("same for the second image")."""
+ORDINALS = {"penultimate": -2, "second-to-last": -2, "second to last": -2, "next-to-last": -2,
+            "next to last": -2, "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
+            "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0,
+            "latter": -1}
+"""Ordinal words -> index of the scene in the order given (negative: from the end, -1 the
+last); also used by the chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
 _SAR_WORDS = r"radar|sar|sentinel[\s-]*1[ab]?|s1"
 _OPTICAL_WORDS = (r"optical|multispectral|sentinel[\s-]*2[ab]?|s2|landsat(?:[\s-]*\d{1,2})?|rgb|"
@@ -300,12 +302,14 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         when = {i: facts.file_date(scenes[i][0]) for i in among}
         if len(among) > 1 and (m.group(1) in ORDINALS or all(when.values())):
             ranked = among if m.group(1) in ORDINALS else sorted(among, key=lambda i: str(when[i]))
-            picked.add(ranked[ORDINALS.get(m.group(1), -1 if m.group(1) in _LATER else 0)])
+            k = ORDINALS.get(m.group(1), -1 if m.group(1) in _LATER else 0)
+            if -len(ranked) <= k < len(ranked):  # (not "the third radar image" of two)
+                picked.add(ranked[k])
     norm = _OF_KIND.sub(" ", norm)
     for m in _ORDER.finditer(norm):
         i = ORDINALS[m.group(1)]
-        if i < n:
-            picked.add(n - 1 if i < 0 else i)
+        if -n <= i < n:
+            picked.add(n + i if i < 0 else i)
     if n % 2 and _MIDDLE.search(norm):
         picked.add(n // 2)  # "the middle image" of three
     for m in _FIRST_N.finditer(norm):  # "the last two images"

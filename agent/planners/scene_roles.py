@@ -16,7 +16,7 @@ _PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image
           r"([ab12]))")
 _ROLE = (r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1|"
          r"target)\b")
-AS_ROLE = re.compile(rf"\b{_PLACE}\s+(?:as|for|is|=|:)\s+{_ROLE}")
+AS_ROLE = re.compile(rf"\b{_PLACE}(?:\s+(?:listed|given|named))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
 ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
                       rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
                       rf"[\s-]?{EVENT[:-1]}\s+{_PLACE}")
@@ -27,6 +27,9 @@ DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest
                            rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
 """A role said of a scene by its date ("the newer image as the reference", "the later image as
 before"): the later of the pair by file-name date (the second given when no dates say)."""
+FROM_TO = re.compile(rf"\bfrom\s+{_PLACE}\s+to\s+{_PLACE}")
+"""A direction said by order or letter ("the change from image B to image A"): "from" is
+before."""
 _EARLY = frozenset(("earlier", "older", "oldest", "earliest"))
 _FIRST = frozenset(("first", "1st", "former", "a", "1"))
 _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
@@ -35,9 +38,12 @@ _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
 def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
     ("the first image as before and the second as after", "image B as the baseline",
-    "pre-event is the second file") or by their dates ("the newer image as the reference";
-    ``second_later``: the second scene given is the later one); None when it does not."""
+    "pre-event is the second file", "from image B to image A") or by their dates ("the newer
+    image as the reference"; ``second_later``: the second scene given is the later one); None
+    when it does not."""
     text = raw.lower()
+    for m in FROM_TO.finditer(text):
+        return "kept" if (m.group(1) or m.group(2)) in _FIRST else "swapped"
     for m in DATED_AS_ROLE.finditer(text):
         first, before = (m.group(1) in _EARLY) == second_later, m.group(2) in _BEFORE
         return "kept" if first == before else "swapped"

@@ -115,13 +115,20 @@ _AS = r"(?:as\s+(?:the\s+|a\s+|an\s+)?)?"
 """"b.tif as the pre-fire image" says the role after the name."""
 
 
+_JOINED_ROLE = re.compile(r"(pre|post)(?:fire|flood|event|storm|quake|earthquake|eq|burn|disaster|"
+                          r"hurricane|typhoon|cyclone|tsunami|eruption|landslide|war|conflict|"
+                          r"blast|explosion|spill|harvest|monsoon|breach)")
+"""A role written into one token of a file name ("LC09_postfire_2023.tif", "preflood.tif")."""
+
+
 def role_of(name: str, raw: str) -> str | None:
     """"before" / "after" when a scene's name or the words next to it say so."""
     stem = PurePath(name).stem.lower()
     tokens = set(re.split(r"[^a-z0-9]+", stem))
-    if tokens & {"before", "pre", "old", "earlier", "past"}:
+    joined = {m.group(1) for t in tokens if (m := _JOINED_ROLE.fullmatch(t))}  # "postfire"
+    if tokens & {"before", "pre", "old", "earlier", "past"} or joined == {"pre"}:
         return "before"
-    if tokens & {"after", "post", "new", "later", "current", "recent"}:
+    if tokens & {"after", "post", "new", "later", "current", "recent"} or joined == {"post"}:
         return "after"
     low = raw.lower()
     pos = low.find(name.lower())

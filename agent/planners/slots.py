@@ -271,9 +271,9 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)\b[^.?!;\d]{0,40}?\b(?:is|of|=|at)\s+"
                          r"(?:[a-z]+\s+)?" + NUM + _UNIT_AFTER, text):  # "the threshold is NDVI
         candidates.append((m.start(1), _number(m.group(1)), below_it))  # 0.35 ... below it"
-    for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|less|lower|"
-                         r"below|under)", text):
-        below = m.group(2) in ("less", "lower", "below", "under")
+    for m in re.finditer(NUM + r"\s*(?:or|and)\s*(more|higher|above|greater|over|up|upwards?|"
+                         r"less|lower|below|under|down|downwards?)\b", text):
+        below = m.group(2) in ("less", "lower", "below", "under", "down", "downward", "downwards")
         candidates.append((m.start(1), _number(m.group(1)), below))
     for m in re.finditer(r"\b(?:where|wherever|when|if|whose|that|which) (?:it|its value|the index|"
                          r"(?:the )?values?|(?:the )?pixels?|[a-z]*nd[a-z]+|index) (?:is|are|be|"

@@ -75,10 +75,10 @@ def _named_bounds(text: str) -> tuple[list[float], list[Span]] | None:
 
 
 _CORNERS = re.compile(r"\b(?:from|between)?\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _SIGNED
-                      + r"\s*\)?\s*(?:to|and)\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _SIGNED
+                      + r"\s*\)?\s*(?:to|and|-(?=\s*\())\s*\(?\s*" + _SIGNED + r"\s*,\s*" + _SIGNED
                       + r"\s*\)?(?![\w.]|\s*,?\s*-?\d)")
-"""A box by two corners ("the region 100,100 to 400,400"; with no place word, two bracketed
-points: "from (10, 20) to (60, 80)")."""
+"""A box by two corners ("the region 100,100 to 400,400", "the region (10,10)-(200,150)"; with no
+place word, two bracketed points: "from (10, 20) to (60, 80)")."""
 _AT_BOX = re.compile(r"\b(?:at|around|near|of|area|zone|patch|part|spot|location|site)\s*$")
 """A bracketed box needs no place word after these ("the building at [10, 20, 60, 80]", "the
 area [0, 0, 256, 256]")."""
@@ -210,12 +210,17 @@ def find_iou_threshold(text: str) -> tuple[float | None, list[Span]]:
 _DB_VALUE = r"((?:-|minus\s)\s?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b"
 _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
-                 + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE + r"\s+(?:threshold|cut[\s-]?off)\b"
+                 + r"|\b(?:cut[\s-]?off|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
+                 + r"|\bthreshold\w*\s+(?:the\s+)?(?:vv|vh|hh|hv|backscatter)(?:\s+band)?\s+"
+                 r"(?:at|of|to|=)\s*" + _DB_VALUE + r"|\bat\s+" + _DB_VALUE
+                 + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE
+                 + r"\s+(?:(?:vv|vh|hh|hv|backscatter)\s+)?(?:threshold|cut[\s-]?off)\b"
                  + r"|" + _DB_VALUE + r"\s+as\s+(?:the\s+|a\s+|our\s+)?(?:\w+\s+)?(?:threshold|"
                  r"cut[\s-]?off|limit|boundary)\b|\b(?:use|using|apply|applying)\s+(?:a\s+)?"
                  + _DB_VALUE)
 """A SAR water threshold: "darker than -18 dB", "a threshold of minus 20 dB", "-24 decibels",
-"a -18 dB cut-off", "-15 dB as the water cut-off", "use -16 dB"."""
+"a -18 dB cut-off", "a -16 dB VV threshold", "a VV cutoff of -17 dB", "-15 dB as the water
+cut-off", "use -16 dB"."""
 
 
 def find_db_threshold(text: str) -> float | None:

@@ -496,3 +496,20 @@ def test_a_figure_no_tool_gives_is_reported_once(planner: OfflinePlanner) -> Non
                         "density per hectare", [Scene(path="lot.png")])
     assert _tools(plan) == ["detect_objects"]
     assert len(plan.not_done) == 1 and "density per area" in plan.not_done[0]
+
+
+def test_steps_the_tools_do_not_do_are_reported(planner: OfflinePlanner) -> None:
+    """Preprocessing, cloud masks and exports the tools do not do are said, not dropped; what
+    the radar water map does itself (speckle filter, dB) is no missing part."""
+    plan = planner.plan("Step 1: radiometrically calibrate the Sentinel-1 GRD to sigma0. Step 2: "
+                        "apply a Lee speckle filter. Step 3: terrain-correct with the SRTM DEM. "
+                        "Step 4: threshold VV at -17 dB to get water. Step 5: compute the "
+                        "flooded area in km2.", [Scene(path="S1A_GRD_20231012.tif")])
+    assert [s.tool for s in plan.steps] == ["map_water"]
+    assert plan.steps[0].args["threshold"] == -17.0
+    assert [n.split(":")[0] for n in plan.not_done] == ["'Step 1", "'Step 3"]
+    plan = planner.plan("Apply a cloud mask to s2.tif using the QA60 band, then compute NDVI.")
+    assert _tools(plan) == ["spectral_index"] and "cloud mask" in plan.not_done[0]
+    plan = planner.plan("Compute NDVI on s2.tif and save it as a Cloud Optimized GeoTIFF in my "
+                        "bucket.")
+    assert _tools(plan) == ["spectral_index"] and "bucket" in plan.not_done[0]

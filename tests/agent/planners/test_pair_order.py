@@ -25,6 +25,10 @@ from agent.planners.pair_order import ordered_pair
     ("the later image as before, the earlier as after", ["x_2021.tif", "x_2019.tif"],
      "x_2021.tif"),
     ("the older one as the baseline", ["x_2021.tif", "x_2019.tif"], "x_2019.tif"),
+    ("dnbr of the two scenes", ["LC09_postfire_2023.tif", "LC08_prefire_2023.tif"],
+     "LC08_prefire_2023.tif"),
+    ("the first listed is the post-fire one", ["x.tif", "y.tif"], "y.tif"),
+    ("map the change from image b to image a", ["a.tif", "b.tif"], "b.tif"),
 ])
 def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
     pair = ordered_pair([SceneRef(p, None) for p in paths], raw)

@@ -67,6 +67,7 @@ def test_confidence(text: str, expected: float | None) -> None:
     ("ndvi, then filter out everything below 0.2", (0.2, False)),
     ("ndvi, remove pixels with ndvi above 0.8", (0.8, True)),
     ("pixels where ndvi dropped below 0.3", (0.3, True)),
+    ("ndvi, keep values of 0.4 and up", (0.4, False)),
 ])
 def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
     assert slots.find_threshold(text, 0, []) == expected

@@ -31,6 +31,7 @@ V = get_vocabulary()
     ("count cars within pixels (100, 50) to (300, 250)", [100.0, 50.0, 300.0, 250.0]),
     ("in the region x1=100, y1=50, x2=300, y2=250, count the vehicles",
      [100.0, 50.0, 300.0, 250.0]),
+    ("look only at the region (10,10)-(200,150) for changes", [10.0, 10.0, 200.0, 150.0]),
     ("count the cars inside the bounding box x1=100, y1=200, x2=400, y2=500.",
      [100.0, 200.0, 400.0, 500.0]),
 ])
@@ -81,3 +82,14 @@ def test_zone_statistic(text: str, statistic: str) -> None:
 def test_iou_threshold(text: str, value: float | None) -> None:
     found, _ = spatial.find_iou_threshold(text)
     assert found == (pytest.approx(value) if value is not None else None)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("map water with a -16 db vv threshold on each", -16.0),
+    ("map flood water with a vv cutoff of -17 db", -17.0),
+    ("(5) threshold vv at -19 db", -19.0),
+    ("measure the flood extent from the vv image at -16 db", -16.0),
+    ("everything darker than -18 db is water", -18.0),
+])
+def test_sar_db_thresholds(text: str, value: float) -> None:
+    assert spatial.find_db_threshold(text) == value
