@@ -18,6 +18,9 @@ and the tools it would need are compared with the plan's tools:
   density per hectare, a distance, a rate in m per year) is reported even when its tools are
   planned: the plan answers with what the tools give, and says that it is not what was asked.
 
+The parts a clause's tools answer only in part (a cover, a part of the image, classes told
+apart, states, a change of one scene) are read by :mod:`agent.planners.partial_asks`.
+
 Numbers that the main tools report themselves (an area from ``map_water``, a count from
 ``detect_objects``) need no ``measure`` step, so ``measure`` only counts for zonal statistics.
 """
@@ -26,15 +29,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import pairwise
 
 from agent.plan import PlanStep
-from agent.planners import ask, cover_areas, slots, topics, unsupported_figures
+from agent.planners import ask, cover_areas, partial_asks, slots, unsupported_figures
 from agent.planners.analysis import Analysis
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.text import read_request
-from agent.planners.vocab import Vocabulary, singular
+from agent.planners.vocab import Vocabulary
 
 _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|detect|segment|"
           r"give|tell|show|make|list|report|classify|outline|delineate|derive|produce|create|"
@@ -152,8 +154,8 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     if any(s.tool == "measure" and not str(s.args.get("source", "$")).startswith("$")
            for s in steps):  # a finished product measured as it is answers what made it
         planned |= {"spectral_index", "map_water", "estimate_biomass", "detect_changes"}
-    out = [] if "classify_scene" in planned else _merged_classes(raw, steps, vocab)
-    out += _overlap_of_products(raw, steps)
+    out = [] if "classify_scene" in planned else partial_asks.merged_classes(raw, steps, vocab)
+    out += partial_asks.overlap_of_products(raw, steps)
     judged = planned & {"classify_scene", "detect_changes", "describe_scene"}  # (a measure
     # filters sizes, which no state check reads)
     for part in parts:
@@ -162,11 +164,12 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         figures = _figures_asked(part, req.norm, steps)  # even of a one-clause request
         out += figures
-        out += _part_asked(part, req.norm, steps) + _cover_asked(part, req.norm, steps)
+        out += partial_asks.part_asked(part, req.norm, steps)
+        out += partial_asks.cover_asked(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
-            out += _change_of_one(part, req.norm, vocab)
+            out += partial_asks.change_of_one(part, req.norm, vocab)
         if not judged:
-            out += _states_asked(part, req.norm, vocab)
+            out += partial_asks.states_asked(part, req.norm, vocab)
         if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
@@ -180,7 +183,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue  # "evaluate our mask against the reference footprints": the assess step
         files = read_files(req, vocab)
         a = analyse(req, vocab, n_scenes, files)
-        quoted = _quote(part)
+        quoted = partial_asks.quote(part)
         if a.declined:
             out.append(f"{quoted}: {a.declined}")
             continue
@@ -267,142 +270,6 @@ def _figures_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]
             "NBR", "dNBR")) for s in steps)
     what = [w for w in unsupported_figures.named(norm)
             if not (classed and w.startswith(unsupported_figures.PER_CLASS))]
-    return [f"{_quote(part)}: not computed as asked (no EarthSight tool gives "
+    return [f"{partial_asks.quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []
-
-
-_OVERLAP = re.compile(r"\b(?:affected by|inside|within|overlap\w*|intersect\w*|covered by|"
-                      r"under (?:the )?(?:flood|water)|hit by|reached by)\b", re.IGNORECASE)
-
-
-def _overlap_of_products(raw: str, steps: Sequence[PlanStep]) -> list[str]:
-    """Two finished products each measured alone while the request asks where they overlap
-    ("the cropland affected by the flood, from lc.tif and flood.tif"): no step intersects two
-    rasters, so the overlap is reported as not computed."""
-    given = [str(s.args["source"]) for s in steps if s.tool == "measure"
-             and not str(s.args.get("source", "$")).startswith("$") and not s.args.get("image")]
-    if len(given) < 2 or not _OVERLAP.search(raw) or any(
-            s.args.get("region") for s in steps):  # "inside the city limits": the region
-        return []
-    return [f"the overlap of {' and '.join(given)} is not computed: each file is measured "
-            "alone (no step intersects two rasters)"]
-
-
-_IMAGE_PART = re.compile(
-    r"\b(?:the |its )(?P<part>(?:north|south)?[\s-]?(?:east|west)(?:ern)?|north(?:ern)?|"
-    r"south(?:ern)?|upper|lower|top|bottom|left|right|central|middle|(?:upper|lower|top|bottom)"
-    r"[\s-](?:left|right)(?:[\s-]hand)?)[\s-](?:quarter|half|third|corner|quadrant|part|portion|"
-    r"section|strip|edge)(?: of (?:the|this|my|each) (?:image|scene|tile|photo|picture|frame|"
-    r"raster|mosaic|chip))?\b|\b(?:the )?(?:first|last|top|bottom) \d+ (?:rows|columns|lines)\b")
-"""A part of the image the analyst limits a figure to ("in the north-east quarter", "the top
-left corner", "the first 512 rows"): no region argument reads it without the image's size."""
-
-
-_COVERS = (r"cropland|farmland|agricultural land|forest|woodland|grassland|urban area|"
-           r"built[\s-]up area")
-_COVER_HIT = re.compile(
-    rf"\b(?:how many (?:hectares|ha|acres|km2|square \w+)|how much|what area|the area) of (?:the )?"
-    rf"(?P<a>{_COVERS})\b[^.?!;]{{0,20}}?\b(?:was |were |is |are |got |has been |have been )?"
-    rf"(?:flooded|inundated|burn(?:ed|t)|under water)\b|\b(?:flooded|inundated|burn(?:ed|t)) "
-    rf"(?P<b>{_COVERS}) area\b")
-"""A land cover an amount is limited to ("how many hectares of cropland were flooded", "the
-burned forest area in hectares")."""
-
-
-def _cover_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
-    """A land cover an asking clause limits a flooded or burned area to while no step outlines
-    it or has a region: reported, since the figure is of all the flooded or burned area."""
-    m = _COVER_HIT.search(norm)
-    if m is None or any(s.args.get("region") is not None or s.args.get("classes")
-                        or s.tool in ("describe_scene", "classify_scene") for s in steps):
-        return []
-    return [f"{_quote(part)}: not limited to {m.group('a') or m.group('b')} (no step outlines "
-            "it and no land-cover region was given): the figure is the whole flooded or burned "
-            "area"]
-
-
-def _part_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
-    """A part of the image an asking clause limits its figure to while no step has a region:
-    reported, since the result covers the whole image."""
-    m = _IMAGE_PART.search(norm)
-    if m is None or any(s.args.get("region") is not None or s.tool == "describe_scene"
-                        for s in steps) or re.search(  # (the question goes to the describer)
-            r"\b(?:image|scene|photo|picture|tile|mosaic|orthophoto|frame|flight) of\s*$",
-            norm[:m.start()]):  # "the image of the northern section": the whole image
-        return []
-    return [f"{_quote(part)}: not limited to {m.group(0).removeprefix('its ')} (a region is "
-            f"a pixel or lon/lat box or a polygon file; give one), so the result covers the "
-            f"whole image"]
-
-
-_SEPARATELY = re.compile(
-    r"\b(?:separately|individually|each (?:class|type|kind|category)|per (?:class|type|kind|"
-    r"category)|by (?:class|type|kind|category|size)|broken down|break(?:ing)? (?:it |them |that "
-    r")?down|split (?:by|into|between)|distinguish\w*|tell (?:them )?apart|(?:as|in) separate "
-    r"(?:counts|numbers|classes|totals))\b")
-_JOINED = re.compile(r"\s*,?\s*(?:and|or|&|vs\.?|versus)\s+(?:the\s+|all\s+|any\s+)?")
-_SIZES = re.compile(r"\b(large|big|heavy|small|light|long|short)\s+(?:and|or|&|vs\.?|versus)\s+"
-                    r"(?:the\s+)?(large|big|heavy|small|light|long|short)\s+([a-z]+)")
-
-
-def _merged_classes(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary) -> list[str]:
-    """Classes the request wants apart that a planned step reports as one ("the large
-    vehicles and the small vehicles separately", "cars and trucks per type": both
-    ``vehicle``): two class words joined by "and" / "or" in a sentence that asks for them
-    apart; [] when nothing asks for them apart or the plan's classes keep them apart."""
-    classes = {str(c) for s in steps if s.tool in ("detect_objects", "segment")
-               for c in s.args.get("classes") or []}
-    out: list[str] = []
-    for sentence in re.split(r"(?<=[.?!;])\s+", raw):
-        norm = read_request(sentence, vocab.corrector).norm
-        if not _SEPARATELY.search(norm):
-            continue
-        names = [(m, vocab.canonical_class(m.group(0)))
-                 for m in vocab.class_pattern.finditer(norm)]
-        pairs: list[tuple[str, str, str | None]] = [
-            (singular(a.group(0)), singular(b.group(0)), name)
-            for (a, name), (b, other) in pairwise(names)
-            if name and name == other and _JOINED.fullmatch(norm, a.end(), b.start())]
-        pairs += [(f"{m.group(1)} {singular(m.group(3))}", f"{m.group(2)} {singular(m.group(3))}",
-                   vocab.canonical_class(m.group(3))) for m in _SIZES.finditer(norm)
-                  if m.group(1) != m.group(2)]  # "large and small vehicles"
-        out += [f"{_quote(sentence)}: not counted separately ({one} and {two} are one class, "
-                f"{name}, for the models: one count covers them all)"
-                for one, two, name in pairs if name in classes and one != two
-                and not {one, two} <= classes]
-    return out
-
-
-_STATE = re.compile(
-    r"\bhow many (?:of )?(?:them|these|those|the (?:[a-z]+ ){0,2}?[a-z]+s)\s+(?:are|were|is|look|"
-    r"looks|appear|appears|seem|seems|have been|has been)\s+(?:still\s+)?"
-    r"(?P<state>[a-z]+(?: [a-z]+){0,3}?)(?=\s*(?:[?.,;!]|$|\b(?:and|or|but|so)\b))")
-_SIZE_OR_PLACE = re.compile(
-    r"(?:bigger|larger|smaller|longer|shorter|wider|taller|over|under|above|below|more|less|"
-    r"within|inside|in|on|at|near|along|around|there|visible|present|left|detected|found|"
-    r"counted|of|an?|the)$")
-
-
-def _states_asked(part: str, norm: str, vocab: Vocabulary) -> list[str]:
-    """A state of the counted objects the plan cannot tell ("count the pools, and how many of
-    them are empty"): the detectors give classes, not states, so the count covers all."""
-    m = _STATE.search(norm)
-    if m is None or _SIZE_OR_PLACE.match(m.group("state").split()[0]) or \
-            vocab.class_pattern.fullmatch(m.group("state")):
-        return []
-    return [f"{_quote(part)}: not told apart (no tool tells which objects are "
-            f"{m.group('state')}; the count covers them all)"]
-
-
-def _change_of_one(part: str, norm: str, vocab: Vocabulary) -> list[str]:
-    """Objects asked as new or gone of one scene ("point out the new buildings"): a change
-    needs an earlier scene of the same place, so the plan finds them all."""
-    found = topics.event_objects(norm, vocab, asked=True)
-    return [f"{_quote(part)}: not told apart (which {found} are new or gone needs an earlier "
-            "scene of the same place; with one scene, all of them are found)"] if found else []
-
-
-def _quote(part: str) -> str:
-    text = part.strip().rstrip(".;,")
-    return f"'{text[:117]}...'" if len(text) > 120 else f"'{text}'"

@@ -19,6 +19,7 @@ from agent.planners import (
     object_sets,
     outline_nouns,
     pair_rules,
+    picture_questions,
     products,
     scenes,
     search_slots,
@@ -37,7 +38,6 @@ from agent.planners.vocab import Vocabulary
 
 _AMOUNT = re.compile(r"\bhow many (square |sq )?(km|kilomet\w*|met(?:er|re)s|hectares?|ha|acres?|"
                      r"miles?|m2|km2|pixels?|tonnes|tons|megagrams|mg)\b")  # an amount, no count
-_SUPERLATIVE = re.compile(r"\b(largest|biggest|smallest|tallest|longest|shortest|widest)\b")
 _ANALYSIS = re.compile(
     r"\b(compute|calculate|count\w*|how many|how much|map the|map all|measure\w*|area|extent|"
     r"detect\w*|estimate|quantif\w*|percent\w*|share|fraction|hectares?|km2|m2|statistics?|"
@@ -263,26 +263,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
     a.points = slots.find_points(t)
 
-    a.caption = has("caption", t) and not (a.metadata and not re.search(r"\bcaption", t)) and not (
-        a.labels and re.search(r"\bdescribe (each|every|them|these)\b[^.?!;]{0,40}\bas\b", t))
-    presence = has("presence", t) and not (n_scenes >= 2 and re.search(
-        r"^\W*(is|are|were|was) there (more|fewer|less)\b", t)) and not (  # counts compared
-        a.classify and re.search(r"^\W*(what|which)\b[^.?!;]{0,40}\b(does|do|did)\b", t))
-    # over scenes; "what land use does this image show" asks for the label, no yes or no
-    if has("object_state", t) and (a.classes or has("count", t)) and not (
-            n_scenes == 2 and (a.change or a.change_event)):
-        a.vqa = True  # "how many flooded buildings": count them, and ask about their state
-    a.vqa = a.vqa or ((presence or has("attribute", t)) and not (a.metadata or a.count_words))
-    if a.search and n_scenes <= 1 and not req.folders and (a.vqa or has("attribute", full)):
-        a.search, a.query, a.vqa = False, None, True  # "does it look like a felling, or like"
-    if a.vqa and a.water and not presence and not re.search(
-            r"\b(how much|area|extent|percent\w*|share|fraction|hectares?|ha|km2|map)\b", t):
-        a.water = False  # "is the road flooded?" is a question about the picture
-    if a.vqa and a.classes and not a.detect:
-        if (presence and not has("attribute", t)) or _SUPERLATIVE.search(t):
-            a.detect = True  # "is there a bridge?": the detector's count answers it, with the VQA
-        elif not (a.change and n_scenes == 2):  # (of a pair: the change's target)
-            a.classes = []  # "what colour is the building?" is answered by describe_scene
+    picture_questions.read(a, t, full, req.folders, vocab, n_scenes)  # caption, yes/no, state
     if a.detect and a.classes and n_scenes <= 1 and re.search(
             r"\b(flooded|submerged|inundated|under water)\s+(\w+\s+)?\w+s\b|\b(inside|within|"
             r"in|under|affected by|reached by|hit by|intersect\w*( with)?|touched by)\s+(the |it|"
