@@ -233,15 +233,17 @@ def _index_answers(norm: str, needed: Sequence[str], steps: Sequence[PlanStep]) 
     index = [s for s in steps if s.tool == "spectral_index"]
     if needed == ["measure"]:
         return bool(index) and _INDEX_VALUE.search(norm) is not None
+    if any(s.args.get("before") is not None for s in index) and _SEVERITY.search(norm) and \
+            needed in (["classify_scene"], ["segment"]):
+        return True  # "classify burn severity using the USGS thresholds", "the area of high
+        # severity burn": dNBR's own classes and their areas
     if needed != ["classify_scene"]:
         return False
-    if any(s.args.get("before") is not None for s in index) and _SEVERITY.search(norm):
-        return True  # "classify burn severity using the USGS thresholds": dNBR's own classes
     return any(s.args.get("threshold") is not None for s in index) and _GRADED.search(norm) \
         is not None
 
 
-_SEVERITY = re.compile(r"\b(?:burn|fire) severity\b|\bseverity (?:class|level|categor)\w*")
+_SEVERITY = re.compile(r"\b(?:burn|fire) severity\b|\bseverity (?:class|level|categor|burn)\w*")
 """Burn severity classes: the classes a dNBR step reports (USGS FIREMON)."""
 
 

@@ -156,7 +156,9 @@ _DAMAGED = re.compile(r"\b(collapsed|destroyed|damaged|demolished|flattened|raze
 
 def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
     """dNBR needs two scenes (NBR with one or 3+); NDSI / NBR / dNBR asked as an amount of
-    cover ("snow cover percentage", "burned area in hectares") take the preset threshold."""
+    cover ("snow cover percentage", "burned area in hectares") take the preset threshold; a
+    single-date NBR threshold of burned ground with no direction said keeps what is below it
+    (burned ground has a low NBR)."""
     if not a.indices:
         return
     if "NBR" in a.indices and n_scenes == 2 and re.search(
@@ -170,6 +172,10 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
         a.indices = list(dict.fromkeys(a.indices))
     if "dNBR" in a.indices:
         a.change = False  # dNBR is the change between the two scenes
+    if a.indices[0] == "NBR" and isinstance(a.threshold, float) and not a.below and re.search(
+            r"\bburn(?:ed|t)? (?:areas?|scars?|ground|patch\w*|pixels?)\b", t) and not re.search(
+            r"\b(?:above|over|greater|higher|more than|exceed\w*|at least)\b|>", t):
+        a.below = True  # "map the burned areas with an NBR threshold of 0.1": low NBR burned
     if a.threshold is None and vocab.has("cover_amount", t):
         asks = ask.blank(t, ask.statement_spans(t))  # (an index named in context asks none)
         water = a.indices[0] in vocab.water_indices

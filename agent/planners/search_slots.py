@@ -102,7 +102,8 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
                     r"resemble|match)\b",  # "the 20 after-images in our archive that look"
                     rf"\bwhich\s+{num}\s+(?:\w+\s+)?(?:are|is)\s+"
                     r"(?:the\s+)?most\b",
-                    rf"\b{num}\s+(?:best\s+|(?:most|least)\s+\w+\s+|closest\s+|top\s+)?"
+                    rf"(?<![\w-])(?<!-\s){num}\s+(?:best\s+|(?:most|least)\s+\w+\s+|closest\s+|"
+                    r"top\s+)?"
                     rf"(?:\w+\s+)?{_ITEMS}"):
         for m in re.finditer(pattern, text):
             value = slots.word_number(m.group(1), vocab)

@@ -147,6 +147,9 @@ def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> Non
                         "flooded and we need to prioritise aid. Which of these village tiles "
                         "show flooded fields?", [Scene(path=f"v{i}.tif") for i in range(4)])
     assert _tools(plan) == ["classify_scene"] and plan.not_done == []  # the flooded label
+    plan = planner.plan("Compute dNBR from the two scenes and give the area of high severity "
+                        "burn in hectares.", [Scene(path="pre.tif"), Scene(path="post.tif")])
+    assert _tools(plan)[0] == "spectral_index" and plan.not_done == []  # dNBR's classes
 
 
 def test_the_given_before_after_order_is_kept_and_questioned(planner: OfflinePlanner) -> None:
