@@ -46,6 +46,13 @@ _ANALYSIS = re.compile(
 """Words that ask for a number or a map: a visualisation request without them is a picture."""
 
 
+_MAKES = re.compile(r"\W*(?:to|in order to|so|so that) (?:it |they |the \w+ )?(?:make|create|"
+                    r"produce|render|generate|build|get|shows?|displays?|looks?)\b")
+"""A purpose clause that makes or shows the picture itself ("use the cube to make a pseudo-RGB",
+"stretch it so it displays properly"), not one that uses pictures ("to check that band on May
+composites")."""
+
+
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             files: Files | None = None) -> Analysis:
     """Read intents and slots from a normalised request.
@@ -79,7 +86,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     t = ask.blank(t, ask.background_spans(t) + ask.later_use_spans(t))  # context: no intent
     if has("composite", t):  # "so that water looks dark" asks for no water ("use the cube to
         t = ask.blank(t, [s for s in ask.purpose_spans(t)  # make a pseudo-RGB" asks for one)
-                          if not has("composite", t[s[0]:s[1]])])
+                          if not (has("composite", t[s[0]:s[1]]) and _MAKES.match(t, s[0]))])
     if a.files.assess:  # "compare the mask with the reference" asks for no change
         t = re.sub(r"\bcompar\w*", lambda m: " " * len(m.group(0)), t)
 

@@ -172,7 +172,8 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
         a.indices = list(dict.fromkeys(a.indices))
     if "dNBR" in a.indices:
         a.change = False  # dNBR is the change between the two scenes
-    if a.indices[0] == "NBR" and isinstance(a.threshold, float) and not a.below and re.search(
+    if a.indices[0] == "NBR" and n_scenes <= 1 and isinstance(a.threshold, float) and not a.below \
+            and re.search(
             r"\bburn(?:ed|t)? (?:areas?|scars?|ground|patch\w*|pixels?)\b", t) and not re.search(
             r"\b(?:above|over|greater|higher|more than|exceed\w*|at least)\b|>", t):
         a.below = True  # "map the burned areas with an NBR threshold of 0.1": low NBR burned

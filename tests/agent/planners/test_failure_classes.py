@@ -150,6 +150,13 @@ def test_a_fully_planned_request_reports_nothing(planner: OfflinePlanner) -> Non
     plan = planner.plan("Compute dNBR from the two scenes and give the area of high severity "
                         "burn in hectares.", [Scene(path="pre.tif"), Scene(path="post.tif")])
     assert _tools(plan)[0] == "spectral_index" and plan.not_done == []  # dNBR's classes
+    plan = planner.plan("I want to check that band on May composites from three years: a_2001.tif, "
+                        "b_2004.tif, c_2007.tif. Compute NDSI on each, treat 0.4 and above as "
+                        "snow, and tell me whether the snow-covered area has a trend.")
+    assert "pseudo_rgb" not in _tools(plan) and plan.not_done == []  # composites as the data
+    plan = planner.plan("With the Landsat scenes a_2016.tif and b_2021.tif, please (1) compute "
+                        "NDVI on both, and (2) map the water on the 2021 scene.")
+    assert not any("With the Landsat" in n for n in plan.not_done)  # the lead-in of step 1
 
 
 def test_the_given_before_after_order_is_kept_and_questioned(planner: OfflinePlanner) -> None:
