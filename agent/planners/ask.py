@@ -48,7 +48,7 @@ it look like?", "Whether natural or not, fires change ..."): context, no ask."""
 _IMPERATIVE = re.compile(
     r"(?:^\s*|[,:;]\s*|xfilex\s+|"
     r"^\s*(?:in|on|for) the [\w -]{1,25}? (?:image|scene|one|picture)\s+)"
-    r"(?:then |now |also |and |first |next |finally |just |so |please )?"
+    r"(?:\(\d{1,2}\)\s*)?(?:then |now |also |and |first |next |finally |just |so |please )?"
     r"(compute|calculate|count|obtain|"
     r"map|detect|segment|estimate|measure|classify|reclassify|split|bin|make|create|produce|"
     r"generate|run|render|plot|derive|extract|identify|locate|find|list|report|quantify|assess|determine|"

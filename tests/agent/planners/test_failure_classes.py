@@ -518,6 +518,10 @@ def test_steps_the_tools_do_not_do_are_reported(planner: OfflinePlanner) -> None
     assert [s.tool for s in plan.steps] == ["map_water"]
     assert plan.steps[0].args["threshold"] == -17.0
     assert [n.split(":")[0] for n in plan.not_done] == ["'Step 1", "'Step 3"]
+    plan = planner.plan("Steps: (1) apply the precise orbit file, (2) calibrate to sigma0, (3) "
+                        "speckle filter, (4) threshold VV at -19 dB, (5) report the flood area.",
+                        [Scene(path="S1A_IW_GRDH_20230415.tif")])
+    assert [s.tool for s in plan.steps] == ["map_water"] and len(plan.not_done) == 2
     plan = planner.plan("Apply a cloud mask to s2.tif using the QA60 band, then compute NDVI.")
     assert _tools(plan) == ["spectral_index"] and "cloud mask" in plan.not_done[0]
     plan = planner.plan("Compute NDVI on s2.tif and save it as a Cloud Optimized GeoTIFF in my "
