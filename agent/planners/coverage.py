@@ -173,12 +173,6 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
         if len(parts) < 2 or (_COURTESY.match(part) and len(req.norm.split()) <= 3) \
                 or len(req.norm.split()) <= 1:  # a bare verb ("detect and map X") shares X
             continue
-        if _SAR_STEP.search(req.norm) and any(s.tool == "map_water" and s.args.get(
-                "method") == "sar" for s in steps):
-            continue  # "speckle filter", "convert to dB": what the radar water map does itself
-        if re.search(r"\bthreshold", req.norm) and any(s.args.get("threshold") is not None
-                                                        for s in steps):
-            continue  # "(5) threshold VV at -19 dB": the thresholded step
         if "assess" in planned and vocab.has("assess", req.norm):
             continue  # "evaluate our mask against the reference footprints": the assess step
         files = read_files(req, vocab)
@@ -195,6 +189,12 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
                 # the region (10,10)-(200,150)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
+            if _SAR_STEP.search(req.norm) and any(s.tool == "map_water" and s.args.get(
+                    "method") == "sar" for s in steps):
+                continue  # "speckle filter", "convert to dB": what the radar water map does
+            if re.search(r"\bthreshold", req.norm) and any(s.args.get("threshold") is not None
+                                                            for s in steps):
+                continue  # "(5) threshold VV at -19 dB": the thresholded step
             if len(req.norm.split()) > 3 and not (_FOLLOW_ON.search(req.norm) or figures
                                                   or _DUTY.match(req.norm)):
                 out.append(f"{quoted}: no tool matched this part")

@@ -224,7 +224,8 @@ def _scene_indices(request: str, count: int, used: Sequence[str],
         return [at + 1] if at + 1 < len(scenes) else []
     norm = read_request(request, None).norm
     vocab = get_vocabulary()
-    picked = referenced(norm, [(p, facts.guess_modality(p, vocab)) for p in scenes])
+    picked = referenced(norm, list(zip(scenes, facts.guess_modalities(list(scenes), vocab),
+                                       strict=True)))
     if picked and re.search(r"\bother\b", lowered):  # "the other optical image": not the one
         picked = [i for i in picked if scenes[i] not in used] or picked  # used last
     if picked:  # "the radar one", "the 2019 image", "image B", "the older one"
