@@ -40,7 +40,8 @@ _ASK_WORDS = re.compile(
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
     r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
-    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\))\s*[-:.)]?\s*[a-z]")  # a numbered step of a procedure
+    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|will)\b)"
+    r"[a-z]")  # a numbered step of a procedure (not "step 1 was done already")
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
                          r"whether \w+[^,?]*,)")
 """Openers of a rhetorical question or a concession ("If you could speed up time ... what would
@@ -78,7 +79,7 @@ _ROLE = re.compile(
     r"^\s*(?:as|being)\s+(?:a|an|the|our|my)\s+[^,:;.?!]{2,160}?[,:]\s*"
     r"(?=(?:i|we|please|could|can|would|kindly|help|tell|show|give)\b)")
 _PART_OF = re.compile(
-    r"^\s*(?:as part of|in the context of|within|during|for) (?:a|an|the|our|my|this) "
+    r"^\s*(?:as part of|in the context of) (?:a|an|the|our|my|this) "
     r"(?![^:;.?!]{0,220}?\b(?:images?|scenes?|photos?|pictures?|tiles?|files?|radar|optical|"
     r"sentinel|landsat)\b[^:;.?!]*?,\s*(?:i|we|please|could|can|would|kindly|help|tell|show|"
     r"give)\b)[^:;.?!]{2,220}?,\s*(?=(?:i|we) (?:need|want|would like|d like|have to|must)\b|"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from specialists.spectral.indices import INDICES
-
 _ROLE_WORDS = (("swir2", r"swir[\s-]?2|short[\s-]?wave[\s-]infra[\s-]?red[\s-]2"),
                ("swir1", r"swir[\s-]?1|short[\s-]?wave[\s-]infra[\s-]?red[\s-]1"),
                ("swir", r"swir|short[\s-]?wave[\s-]infra[\s-]?red"),
@@ -46,21 +44,3 @@ def index_band_roles(roles: dict[str, int] | None, index: str) -> dict[str, int]
     out = {k: v for k, v in roles.items() if k != "swir"}
     out.setdefault("swir2" if index in ("NBR", "dNBR") else "swir1", roles["swir"])
     return out
-
-
-
-_PAIR = re.compile(r"\b(?:with|using|from|of|on)\s+(?:the\s+)?bands?\s*b?(\d{1,2})\s*(?:and|,|&|/)"
-                   r"\s*(?:b(?:and)?\s*)?(\d{1,2})\b(?!\s*(?:,|and|&|/)\s*(?:b(?:and)?\s*)?\d)")
-"""Two bands given for a two-band index ("NDWI with bands 3 and 5"): in the formula's order."""
-
-
-def pair_band_roles(text: str, index: str) -> dict[str, int] | None:
-    """The roles of two bands given without role words for a normalised difference ("NDWI with
-    bands 3 and 5" -> green 3, NIR 5; "NDVI using bands 5 and 4" -> NIR 5, red 4): the order
-    of the index's formula, as GEE's normalizedDifference takes them. None when the index
-    reads other than two bands or no such pair is given."""
-    spec = INDICES.get(index)
-    m = _PAIR.search(text)
-    if spec is None or len(spec.roles) != 2 or m is None or m.group(1) == m.group(2):
-        return None
-    return {spec.roles[0]: int(m.group(1)), spec.roles[1]: int(m.group(2))}

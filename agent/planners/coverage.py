@@ -62,7 +62,8 @@ _FOLLOW_ON = re.compile(
 big is it?", "give me the total in hectares"), repeats what the context describes ("could you
 do the same for my image") or opens the ask ("can you look at the two images") needs no tool
 of its own."""
-_SAR_STEP = re.compile(r"\b(?:speckle|lee filter\w*|refined lee|(?:to|into|in) (?:db|decibels?)|"
+_SAR_STEP = re.compile(r"\b(?:speckle|despeckl\w*|lee filter\w*|refined lee|"
+                       r"(?:to|into|in) (?:db|decibels?)|"
                        r"log(?:arithmic)? scale)\b")
 """Steps of a radar water map the tool does itself (a speckle filter, backscatter in dB)."""
 _DUTY = re.compile(r"^\W*(?:as|being) (?:a|an|the|our|my) [^,.;:?!]{2,80}? (?:i|we) (?:have to|"
@@ -183,8 +184,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
             continue
         needed = needed_tools(a, n_scenes)
         if not needed:
-            if any(s.args.get("region") in (files.region, a.bbox) and s.args.get("region")
-                   for s in steps):
+            if a.region is not None and any(s.args.get("region") == a.region for s in steps):
                 continue  # "clip the image to the county boundary (c.geojson)", "look only at
                 # the region (10,10)-(200,150)": the region
             if a.trend and "trend" in planned:

@@ -235,7 +235,7 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     return out
 
 
-_IN_MASK = re.compile(r"\b(?:inside|within|in|over|across|on|onto|to)\s+"
+_IN_MASK = re.compile(r"\b(?:inside|within|in|over|across|on|onto)\s+"
                       r"(?:the\s+|a\s+|our\s+|my\s+|this\s+)?"
                       r"(?:[a-z-]+\s+){0,2}(?:extent|mask|footprint|outline|boundary|zone)s?"
                       r"\s*[(,:]?\s*$")
@@ -249,11 +249,11 @@ def named_mask(text: str, paths: list[str]) -> str | None:
     more scenes): the region. Its file name has the kind word and the describing word."""
     if len(paths) < 2:
         return None
-    for m in re.finditer(r"\b(?:inside|within|in|over|across|on|onto|to)\s+(?:the|a|our|my|this)"
+    for m in re.finditer(r"\b(?:inside|within|over|across|on|onto)\s+(?:the|a|our|my|this)"
                          r"\s+((?:[a-z-]+\s+){0,2})(mask|extent|boundary|zone|aoi)s?\b", text):
         said = set(m.group(1).split()) - {"same", "given", "other"}
-        for path in paths:
-            tokens = set(re.split(r"[^a-z]+", PurePath(path).stem.lower()))
-            if m.group(2) in tokens and said & tokens:
-                return path
+        named = [p for p in paths if m.group(2) in (tokens := set(re.split(
+            r"[^a-z]+", PurePath(p).stem.lower()))) and said & tokens]
+        if len(named) == 1:  # (two that fit are both scenes: "the flood extent of each")
+            return named[0]
     return None

@@ -157,9 +157,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if "NDWI" in a.indices and "MNDWI" not in a.indices and re.search(
             r"\bgreen\b[^.?!;]{0,40}\b(swir|short[\s-]?wave infrared)|\bmodified\b", t):
         a.indices = ["MNDWI" if n == "NDWI" else n for n in a.indices]  # green and SWIR 1
-    a.band_roles = band_slots.find_band_roles(t) or (  # "red (band 3) and NIR (band 4)",
-        band_slots.pair_band_roles(t, a.indices[0]) if len(a.indices) == 1 else None)  # "with
-    # bands 3 and 5"
+    a.band_roles = band_slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
         a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit, stated=full)

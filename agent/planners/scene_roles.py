@@ -42,7 +42,7 @@ def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     image as the reference"; ``second_later``: the second scene given is the later one); None
     when it does not."""
     text = raw.lower()
-    for m in FROM_TO.finditer(text):
+    if m := FROM_TO.search(text):
         return "kept" if (m.group(1) or m.group(2)) in _FIRST else "swapped"
     for m in DATED_AS_ROLE.finditer(text):
         first, before = (m.group(1) in _EARLY) == second_later, m.group(2) in _BEFORE

@@ -225,7 +225,8 @@ threshold."""
 
 _DROPPED = re.compile(r"\b(?:mask(?:ing)? out|remov(?:e|ing)|discard(?:ing)?|exclud(?:e|ing)|"
                       r"filter(?:ing)? out|throw(?:ing)? away)\s+(?:(?:all|the|any|every(?:thing)?|"
-                      r"anything|pixels?|values?|cells?|areas?|with|where|that are|whose|index|"
+                      r"anything|pixels?|values?|cells?|areas?|with|where|that are|whose|index|is|"
+                      r"are|"
                       r"[a-z]*nd[a-z]+|evi|savi)\s+){0,4}$")
 """Values removed ("mask out pixels below 0", "filter out everything below 0.2"): the rest,
 on the other side of the threshold, is what is kept."""

@@ -212,15 +212,16 @@ _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
                  + r"|\b(?:cut[\s-]?off|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:the\s+)?(?:vv|vh|hh|hv|backscatter)(?:\s+band)?\s+"
-                 r"(?:at|of|to|=)\s*" + _DB_VALUE + r"|\bat\s+" + _DB_VALUE
+                 r"(?:at|of|to|=)\s*" + _DB_VALUE
+                 + r"|\b(?:valley|break ?point|trough)\b[^.?!;]{0,20}?\bat\s+" + _DB_VALUE
                  + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE
                  + r"\s+(?:(?:vv|vh|hh|hv|backscatter)\s+)?(?:threshold|cut[\s-]?off)\b"
                  + r"|" + _DB_VALUE + r"\s+as\s+(?:the\s+|a\s+|our\s+)?(?:\w+\s+)?(?:threshold|"
                  r"cut[\s-]?off|limit|boundary)\b|\b(?:use|using|apply|applying)\s+(?:a\s+)?"
                  + _DB_VALUE)
 """A SAR water threshold: "darker than -18 dB", "a threshold of minus 20 dB", "-24 decibels",
-"a -18 dB cut-off", "a -16 dB VV threshold", "a VV cutoff of -17 dB", "-15 dB as the water
-cut-off", "use -16 dB"."""
+"a -18 dB cut-off", "a -16 dB VV threshold", "a VV cutoff of -17 dB", "threshold VV at -19 dB",
+"the histogram valley sits at -16 dB", "-15 dB as the water cut-off", "use -16 dB"."""
 
 
 def find_db_threshold(text: str) -> float | None:

@@ -218,7 +218,7 @@ ASKS_LABEL = re.compile(
     r"\b(does|do)\s+(it|this|xfilex|the \w+(\s+xfilex)?|they|these|any of them)\s+(show|contain|"
     r"depict)\b|"
     r"\bwhich (of )?(these |the )?\w+ (are |is )?present\b|"
-    r"\b(best|most closely) (describes?|fits?|matches?|characteri[sz]es?)\b|"
+    r"\b(best|most closely) (describes?|fits?|match(es)?|characteri[sz]es?)\b|"
     r"\b(for each|for every|each)\b[^.?!;]{0,120}\bsay\b|"
     r"\b(for each|for every|each) ((one|of them|image|chip|tile|photo|patch|hit|result|match)\b"
     r"[^.?!;]{0,40})?\bwhether " + _WHETHER_IT)

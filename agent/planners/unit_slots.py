@@ -20,7 +20,7 @@ _LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "metre": 1.0, "km": 1000.0, "kilometer"
                  "kilometre": 1000.0, "ft": 0.3048, "feet": 0.3048, "foot": 0.3048}
 _LENGTH_UNIT = r"(m|meter|metre|km|kilomet(?:er|re)|ft|feet|foot)s?\b(?![\^²])"
 _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq km": "km2",
-              "square km": "km2", "acreage": "acre",
+              "square km": "km2",
               "square kilometer": "km2", "square kilometre": "km2", "square kilometers": "km2",
               "square kilometres": "km2", "m2": "m2", "sqm": "m2", "square meter": "m2",
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
@@ -96,7 +96,7 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
 
 
 _OUTPUT_UNIT = re.compile(
-    r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square km|square kilomet(?:er|re)s?|m2|sqm|acreage|"
+    r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square km|square kilomet(?:er|re)s?|m2|sqm|"
     r"square met(?:er|re)s?|"
     r"acres?|mi2|sq\.? ?mi|square miles?|ft2|sq\.? ?ft|square f(?:ee|oo)t)"
     r"(?![a-z0-9]|-f(?:oo|ee)t)")  # no acre-feet (a volume)

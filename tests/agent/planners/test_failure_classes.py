@@ -527,3 +527,20 @@ def test_steps_the_tools_do_not_do_are_reported(planner: OfflinePlanner) -> None
     plan = planner.plan("Compute NDVI on s2.tif and save it as a Cloud Optimized GeoTIFF in my "
                         "bucket.")
     assert _tools(plan) == ["spectral_index"] and "bucket" in plan.not_done[0]
+
+
+def test_context_openers_and_sensor_names_do_not_swallow_the_ask(planner: OfflinePlanner) -> None:
+    """"For the water bodies, please give me the area" asks (no programme to blank); "S3" is
+    Sentinel-3, no bucket; a noise floor "at -22 dB" is no water threshold; two files that both
+    fit "the flood extent" are scenes, not a region."""
+    plan = planner.plan("For the water bodies, please give me the total area in hectares.",
+                        [Scene(path="s2.tif")])
+    assert _tools(plan)[0] == "map_water"
+    plan = planner.plan("Save the water mask from this S3 OLCI scene.", [Scene(path="s3.tif")])
+    assert not plan.declined
+    plan = planner.plan("Map the water in this radar scene, with the noise floor at -22 dB.",
+                        [Scene(path="s1.tif")])
+    assert plan.steps[0].args.get("threshold") is None
+    plan = planner.plan("Compare the flood extent in 2019 to the flood extent in 2020.",
+                        [Scene(path="flood_extent_2019.tif"), Scene(path="flood_extent_2020.tif")])
+    assert all(s.args.get("region") is None for s in plan.steps)

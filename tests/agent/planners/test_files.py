@@ -82,3 +82,5 @@ def test_a_given_mask_named_by_description_is_the_region() -> None:
     assert named_mask("compare the extent of 2019 to the extent of 2020",
                       ["extent_2019.tif", "extent_2020.tif"]) is None
     assert named_mask("on the cropland mask", ["cropland_mask.tif"]) is None
+    assert named_mask("map the water in the flood extent for each image",
+                      ["flood_extent_a.tif", "flood_extent_b.tif"]) is None

@@ -88,7 +88,6 @@ def test_iou_threshold(text: str, value: float | None) -> None:
     ("map water with a -16 db vv threshold on each", -16.0),
     ("map flood water with a vv cutoff of -17 db", -17.0),
     ("(5) threshold vv at -19 db", -19.0),
-    ("measure the flood extent from the vv image at -16 db", -16.0),
     ("everything darker than -18 db is water", -18.0),
 ])
 def test_sar_db_thresholds(text: str, value: float) -> None:
