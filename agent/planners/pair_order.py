@@ -34,11 +34,11 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
     e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
     told = _text_date_order(first.path, second.path, raw)
-    by_epoch = r1 is None and r2 is None and e1 is not None and e2 is not None and e1 > e2
+    epoch_later = e1 is not None and e2 is not None and e1 > e2  # t1 given before t0
+    by_epoch = r1 is None and r2 is None and epoch_later
     dates = [facts.file_date(s.path) for s in (first, second)]
-    first_later = (e1 is not None and e2 is not None and e1 > e2) or (
-        dates[0] is not None and dates[1] is not None and _date_key(dates[0]) > _date_key(
-            dates[1]))
+    first_later = epoch_later or (dates[0] is not None and dates[1] is not None
+                                  and _date_key(dates[0]) > _date_key(dates[1]))
     by_order = roles_by_order(raw, not first_later) if r1 is None and r2 is None else None
     base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
                                ) if r1 is None and r2 is None and by_order is None else None

@@ -44,7 +44,7 @@ def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     text = raw.lower()
     if m := FROM_TO.search(text):
         return "kept" if (m.group(1) or m.group(2)) in _FIRST else "swapped"
-    for m in DATED_AS_ROLE.finditer(text):
+    if m := DATED_AS_ROLE.search(text):
         first, before = (m.group(1) in _EARLY) == second_later, m.group(2) in _BEFORE
         return "kept" if first == before else "swapped"
     for m in AS_ROLE.finditer(text):
