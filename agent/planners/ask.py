@@ -40,8 +40,10 @@ _ASK_WORDS = re.compile(
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
     r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
-    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|will)\b)"
-    r"[a-z]")  # a numbered step of a procedure (not "step 1 was done already")
+    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\)|\d{1,2}\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|"
+    r"will)\b)[a-z]|"  # a numbered step of a procedure (not "step 1 was done already")
+    r"^\W*(?:[\w-]+\s+)?(?:task|tasks|todo|to do|need|needed|request|deliverable|item\s+\w)"
+    r"\s*:\s*[a-z0-9]")  # a ticket's fields ("Task: water km2 in s2.tif", "item a: ...")
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"
                          r"whether \w+[^,?]*,)")
 """Openers of a rhetorical question or a concession ("If you could speed up time ... what would
@@ -117,11 +119,16 @@ _PURPOSE = re.compile(
 image")."""
 
 
+_SENTENCE_END = re.compile(r"(?:(?<!\bsq)(?<!\bvs)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)(?<!\bca)\.|"
+                           r"[?!;\n])[.?!;\n]*(?=\s|$)")
+
+
 def sentences(text: str) -> list[Span]:
-    """Sentence spans of ``text`` (a decimal point does not end a sentence)."""
+    """Sentence spans of ``text`` (a decimal point, "sq. km", "e.g." and "vs." do not end a
+    sentence)."""
     spans: list[Span] = []
     start = 0
-    for m in re.finditer(r"[.?!;\n]+(?=\s|$)", text):
+    for m in _SENTENCE_END.finditer(text):
         if m.end() > start:
             spans.append((start, m.end()))
         start = m.end()

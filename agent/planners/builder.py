@@ -122,7 +122,9 @@ class Builder:
                                 min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
             return seg
         outline = a.segment or a.object_area or a.statistic in ("length", "mean") or (
-            a.min_area_m2 is not None or a.max_area_m2 is not None)  # areas from masks, not boxes
+            a.min_area_m2 is not None or a.max_area_m2 is not None) or (
+            a.statistic in ("max", "min") and a.units is not None)  # areas from masks, not boxes
+        # ("the smallest ship, area in m2")
         if a.classes and ((a.statistic == "length" and set(a.classes) <= self.vocab.outlined) or (
                 a.segment and not a.detect and not all(c in self.vocab.class_of
                                                        for c in a.classes))):
@@ -138,8 +140,9 @@ class Builder:
         src = det
         if outline:  # lengths from outlines
             src = self.add("segment", image=img, boxes=det)
-        if a.has_filter:
-            return self.amounts(src, "area" if a.object_area else "count")
+        if a.has_filter:  # ("the mean area of buildings, excluding those under 100 m2": a mean)
+            return self.amounts(src, a.statistic if a.statistic in ("mean", "max", "min") else
+                                "area" if a.object_area else "count")
         if a.statistic:
             units = a.units if a.statistic != "length" else None
             return self.add("measure", source=src, statistic=a.statistic, units=units)
@@ -156,8 +159,8 @@ class Builder:
         a = self.a
         filters = {"min_area_m2": a.min_area_m2, "max_area_m2": a.max_area_m2,
                    "min_length_m": a.min_length_m}
-        if stat == "area" and a.counting:
-            self.add("measure", source=src, statistic="count", **filters)
+        if stat in ("area", "mean", "max", "min") and a.counting:  # "how many there are and
+            self.add("measure", source=src, statistic="count", **filters)  # their mean area"
         return self.add("measure", source=src, statistic=stat, **filters,
                         units=a.units if stat not in ("count", "length") else None)
 

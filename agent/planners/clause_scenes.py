@@ -21,17 +21,18 @@ from dataclasses import dataclass
 
 from agent import references
 from agent.plan import Plan, PlanStep, Scene
-from agent.planners import ask, coverage, scene_refs
+from agent.planners import ask, composite_slots, coverage, gsd_slots, scene_refs
 from agent.planners.text import read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
 _RELATION = re.compile(
-    r"\b(?:compar\w*|versus|vs|than|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
+    r"\b(?:compar\w*|versus|vs|than(?!\s+(?:about\s+|some\s+|around\s+)?\d)|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
     r"anymore|no longer|since|chang\w*|differ\w*|lost|loss|gain\w*|added|removed|baseline|"
-    r"reference|between|over time|time series|series|trend\w*|evol\w*|dynamics|both|each|"
-    r"as (?:the |an? )?(?:pre|post|before|after))\b")
+    r"reference|between|against|agree\w*|over time|time series|series|trend\w*|evol\w*|"
+    r"dynamics|both|each|as (?:the |an? )?(?:pre|post|before|after))\b")
 """Words that relate the scenes to each other ("how many are gone in the second image",
-"with b.tif as the baseline"): such a request is about the scenes together, never split."""
+"with b.tif as the baseline", "check it against gt.tif"): such a request is about the scenes
+together, never split ("more than 534 km2" compares a number, no scenes)."""
 
 
 def relates(norm: str) -> bool:
@@ -58,11 +59,14 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
     """
     if len(scenes) < 2:
         return []
-    if relates(norm if norm is not None else read_request(request, None).norm):
-        return []
+    whole = norm if norm is not None else read_request(request, None).norm
+    if relates(ask.blank(whole, [(a, b) for a, b in ask.statement_spans(whole)
+                                 if gsd_slots.find_gsd(whole[a:b])[0].values])):
+        return []  # (a size relates no scenes: "GSD 0.3 m for both.")
     paths = [p for p, _ in scenes]
     out: list[Group] = []
     lead: list[str] = []  # clauses before the first one that picks a scene
+    shared: list[str] = []  # sizes said of no scene in particular
     vocab = get_vocabulary()
     for part, cut in ((half, len(halves) > 1) for clause in coverage.clauses(request)
                       for halves in [_halves(clause, scenes, vocab)] for half in halves):
@@ -70,8 +74,11 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
         norm = ask.blank(req.norm, ask.background_spans(req.norm))
         picked = sorted({paths.index(m) for m in req.mentions if m in paths}
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
+        if not picked and not ask.is_ask(norm) and gsd_slots.find_gsd(norm)[0].values:
+            shared.append(part)  # "GSD 0.5 m for all.": said of every group's scenes
+            continue
         if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or cut or (
-                out and _SAME.match(part)) or (
+                out and _repeats(part, vocab)) or (
                 _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
             # first image; NDWI for the second" (verbless: work, not a statement); a half of a
             # clause cut at its "and" is work on its own scene
@@ -79,10 +86,14 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
             lead = []
         elif out:
             out[-1].text = f"{out[-1].text} {part}"
-        else:
-            lead.append(part)
+        elif ask.is_ask(norm) or req.vectors:  # (statements before the first part are
+            lead.append(part)  # context, "ICEYE estimated 2,600 buildings affected" asks no
+            # count; one that names a vector file names the region: "I buffered the sites
+            # (sites.geojson)")
     if len({tuple(g.scenes) for g in out}) < 2:
         return []
+    for group in out:
+        group.text = " ".join([group.text, *shared])
     return out
 
 
@@ -92,16 +103,19 @@ _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|c
 
 
 _OPENS_WITH_SCENE = re.compile(r"\s*(?:for |on |in |with )?the [\w-]+ (?:one|image|scene|photo|"
-                               r"picture|file)s? (?:to|for)\b")
+                               r"picture|file)s? (?:to|for|with|using)\b")
 """A side that opens with its scene and the work it is for ("the radar one to map the water")."""
 
 
-def _names_work(norm: str, vocab: Vocabulary, water: bool = False) -> bool:
-    """Whether a clause names an index, an object class or a composite (a verbless "NDWI for
-    the second", "a false colour one of the 2023 image"); ``water``: or water ("the radar one
-    to map the water")."""
+def _names_work(norm: str, vocab: Vocabulary, water: bool = False,
+                composite: bool = True) -> bool:
+    """Whether a clause names an index, an object class, a composite or biomass (a verbless
+    "NDWI for the second", "a false colour one of the 2023 image"); ``water``: or water ("the
+    radar one to map the water"); ``composite``: a composite counts."""
     return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm)
-                or vocab.has("composite", norm) or (water and vocab.has("water_strong", norm)))
+                or (composite and vocab.has("composite", composite_slots.blank_temporal(norm)))
+                or vocab.has("biomass", norm)
+                or (water and (vocab.has("water_strong", norm) or vocab.has("water_weak", norm))))
 
 
 def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
@@ -109,20 +123,30 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
     """``clause`` cut at an "and" whose two sides each name work and a different scene, the
     second opening with its work ("NDVI on the first file and NDWI on the second one"); else
     ``[clause]``."""
-    for m in re.finditer(r",?\s+and\s+", clause):
+    for m in re.finditer(r",?\s+and\s+|,\s+", clause):  # ("ship count on image 2, plane count
+        # on image 1")
         left, right = clause[:m.start()], clause[m.end():]
+        if left.count("(") > left.count(")"):
+            continue  # inside parentheses: "(a.tif, b.tif, c.tif)" is one list
         reads = [read_request(side, None) for side in (left, right)]
         sides = [r.norm for r in reads]
         paths = [p for p, _ in scenes]
         picks = [sorted({paths.index(m) for m in r.mentions if m in paths}
                         | set(scene_refs.referenced(r.norm, scenes, roles=True))) for r in reads]
-        opens_with_work = _names_work(sides[0], vocab) and (
-            _names_work(" ".join(sides[1].split()[:4]), vocab)
+        opens_with_work = _names_work(sides[0], vocab, water=True) and (
+            _names_work(" ".join(sides[1].split()[:4]), vocab, water="xfilex" not in sides[1],
+                        composite=m.group(0).strip() != ",")  # ("the water area of the SAR
+            # image"; not "the flood extent flood.tif": a product named; not "..., 560 and 480
+            # nm": after a bare comma, a composite's bands are no work of their own)
             or (_OPENS_WITH_SCENE.match(sides[1]) is not None
-                and _names_work(sides[1], vocab, water=True)))
+                and _names_work(sides[1], vocab, water=True))
+            or (_repeats(right, vocab) and m.group(0).strip() != ","))  # "how much water in
+        # the radar one, and in the optical one?": the right side asks the left's work of its
+        # own scene (a bare comma cuts only before a side that opens with its work)
         # ("... and the radar one to map the water": its scene, then its work)
-        if all(len(p) == 1 for p in picks) and picks[0] != picks[1] and (
-                opens_with_work or all(vocab.has("composite", side) for side in sides)):
+        if all(picks) and not set(picks[0]) & set(picks[1]) and (opens_with_work or (
+                m.group(0).strip() != "," and all(vocab.has(
+                    "composite", composite_slots.blank_temporal(side)) for side in sides))):
             return [left, right]  # (the right side opens with its work: not "from the pre-fire
             # scene a.tif and the post-fire scene b.tif, keep dNBR above 0.27"; or each side
             # names its own composite: "the 2019 one in natural colour and the 2023 one as CIR")
@@ -138,9 +162,34 @@ _SAME = re.compile(r"\W*(?:(?:and|then|now|next|after that|afterwards)\W+)*(?:pl
 "same for the radar image")."""
 
 
+_ELLIPTIC = re.compile(r"\W*(?:(?:and|but|then|now|also|plus)\W+)*(?:how\s+(?:many|much|big|large)|"
+                       r"(?:what|how)\s+about|what\s+(?:was|is|were|are)\s+(?:it|they|that|the\s+same)\b|(?:(?:in|for|on|with)\s+)?the\s+(?:[\w-]+\s+){0,3}?[\w-]+(?:\s+(?:one|image|"
+                       r"scene|photo|picture|file|chip|tile|composite|mosaic)s?)?(?:\s*\([^()]*\))?"
+                       r"\W*(?:too|as well|also)?\W*$)", re.IGNORECASE)
+"""A clause that asks the clause before it again without naming its work ("..., and how many in
+the last?", "what about the 2019 one?", "what was it afterwards?", "and the 2022 one?", "also
+the 2018 image.", "and in the optical one?")."""
+
+
+def _repeats(text: str, vocab: Vocabulary) -> bool:
+    """Whether a clause group repeats the group before it on its own scenes: "do the same on the
+    first", or an elliptical "and how many in the last?" that names no work of its own."""
+    if _SAME.match(text):
+        return True
+    return bool(_ELLIPTIC.match(text)) and not _names_work(read_request(text, None).norm, vocab,
+                                                           water=True)
+
+
 _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earthquake|hurricane|"
                         r"cyclone|disaster)\b", re.IGNORECASE)
 """The event in a pair role ("the pre-flood image") names a scene, not something to map."""
+
+
+_INSIDE_WATER = re.compile(r"\b(?:inside|within|in|under)\s+(?:the|that|this)\s+(?:flood(?:ed)?|"
+                           r"water|inundat\w*|submerged)\s*(?:area|extent|zone|mask|water)?\b|"
+                           r"\b(?:flooded|inundated|under water)\b")
+"""A part asked of the area a water map of an earlier part outlines ("count the buildings on
+the optical image that lie inside the flooded area")."""
 
 
 def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
@@ -161,19 +210,30 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
     steps: list[PlanStep] = []
     notes: list[str] = []
     not_done: list[str] = []
+    vocab = get_vocabulary()
     for index, group in enumerate(found):
         own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
         text = group.text
-        if index and _SAME.match(group.text):  # "then do the same on the first"
+        if index and _repeats(group.text, vocab):  # "then do the same on the first"
             text = found[index - 1].text
             notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
         part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
         if not part.steps:
             return None
-        names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(part.steps)}
-        steps += [PlanStep(id=names[s.id], tool=s.tool,
-                           args=references.rename(s.args, {k: f"${v}" for k, v in names.items()}))
-                  for s in part.steps]
+        water = next((s.id for s in reversed(steps) if s.tool == "map_water"), None)
+        inside = water is not None and _INSIDE_WATER.search(text.lower()) is not None
+        own_water = {s.id for s in part.steps if inside and s.tool == "map_water"}
+        kept = [s for s in part.steps if s.id not in own_water]  # "map the flood on the radar
+        # scene, then count the buildings on the optical image that lie inside the flooded
+        # area": inside the first part's map, none of its own
+        names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(kept)}
+        names |= {i: str(water) for i in own_water}
+        steps += [PlanStep(id=names[s.id], tool=s.tool, args=references.rename(s.args, {
+            k: f"${v}" for k, v in names.items()}) | ({"region": f"${water}"} if inside and (
+                s.tool in ("detect_objects", "segment") and "region" not in s.args) else {}))
+            for s in kept]
+        if inside:
+            notes.append(f"{group.text.strip()!r} is read inside the water map ${water}")
         notes.append(f"{group.text.strip()!r} is planned on "
                      f"{', '.join(scenes[i][0] for i in group.scenes)} only")
         notes += part.notes

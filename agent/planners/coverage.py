@@ -44,13 +44,15 @@ _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|de
           r"download|fetch|order|buy|predict|forecast|send|email|upload|plot|draw|export|save")
 _SPLIT = re.compile(
     rf"(?<=[.?!;])\s+|\s*;\s*|,?\s+(?:and then|then|and also|as well as)\s+|"
-    rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)|[,;]?\s+(?=\((?:[2-9]|1\d)\)\s)",
+    rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)|[,;]?\s+(?=\((?:[2-9]|1\d)\)\s)|"
+    r"\s+\|\s+",
     re.IGNORECASE)
 _COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
                        re.IGNORECASE)
 _FOLLOW_ON = re.compile(
     r"\b(it|its|it s|their|them|they|those|these|that|this|one|area|areas|extent|total|sum|"
-    r"mean|average|median|fraction|proportion|share|percent\w*|how many|how much|how big|"
+    r"mean|average|avg|median|max|min|length|lengths|number|confiden\w*|fraction|proportion|"
+    r"share|percent\w*|how many|how much|how big|"
     r"how large|how long|which|biggest|largest|smallest|longest|increas\w*|decreas\w*|"
     r"shrink\w*|grow\w*|trend\w*|use|using|keep|check|compare|where|per|units?|hectares?|acres?|ha|"
     r"acreage|square (?:kilomet|met|mile|f[eo]+t|km)\w*|"
@@ -105,8 +107,16 @@ _SATISFIES = {
 
 
 def clauses(raw: str) -> list[str]:
-    """The clauses of a request, as written."""
-    return [c.strip() for c in _SPLIT.split(raw) if c and c.strip(" .?!;,")]
+    """The clauses of a request, as written; items numbered "1) ... 2) ..." each one (only
+    when a "1)" opens them: "(channel 3)", "(bands 7, 4 and 2)" number nothing)."""
+    split = _SPLIT.split(raw)
+    if _FIRST_ITEM.search(raw):
+        split = [c for part in split if part for c in _ITEM.split(part)]
+    return [c.strip() for c in split if c and c.strip(" .?!;,")]
+
+
+_FIRST_ITEM = re.compile(r"(?:^|[\s:])1\)\s")
+_ITEM = re.compile(r"[,;]?\s+(?=(?:[2-9]|1\d)\)\s)")
 
 
 def colon_parts(clause: str) -> list[str]:
@@ -161,12 +171,14 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     # filters sizes, which no state check reads)
     for part in parts:
         req = read_request(part, vocab.corrector)
-        if not ask.is_ask(req.norm):
-            continue
+        if not ask.is_ask(req.norm) and len(parts) > 1:
+            continue  # (a request of one fragment, "area with ndvi between 0.2 and 0.5", asks)
         figures = _figures_asked(part, req.norm, steps)  # even of a one-clause request
         out += figures
         out += partial_asks.part_asked(part, req.norm, steps)
         out += partial_asks.cover_asked(part, req.norm, steps)
+        out += partial_asks.cross_pol_asked(part, req.norm, steps)
+        out += partial_asks.share_of_image(part, req.norm, steps)
         if n_scenes == 1 and "detect_changes" not in planned:
             out += partial_asks.change_of_one(part, req.norm, vocab)
         if not judged:
@@ -189,6 +201,9 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
                 # the region (10,10)-(200,150)": the region
             if a.trend and "trend" in planned:
                 continue  # "and tell me how the number varies": the trend step
+            if any(s.args.get("top_k") is not None for s in steps if s.tool == "search_images") \
+                    and re.search(r"\b(?:top|best|first)\s*\d+\b", req.norm):
+                continue  # "give me the top 10": the search's number of hits
             if _SAR_STEP.search(req.norm) and any(s.tool == "map_water" and s.args.get(
                     "method") == "sar" for s in steps):
                 continue  # "speckle filter", "convert to dB": what the radar water map does

@@ -16,6 +16,7 @@ as above.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -106,6 +107,11 @@ class Files:
     boxes: str | None = None
     outputs: list[str] = field(default_factory=list)
 
+    def truth(self) -> str | None:
+        """The reference of an accuracy request when its name says so (gt.tif, flood_ref.tif):
+        the truth compared against, never a scene to process."""
+        return self.reference if self.reference and _truth_name(self.reference) else None
+
     def scenes(self, files: list[str]) -> list[str]:
         """The rasters of ``files`` that are scenes (no reference, result or output)."""
         drop = {self.reference, self.result, self.region, *self.outputs}
@@ -159,12 +165,15 @@ def _makes_first(text: str, ref_at: int, vocab: Vocabulary, result_named: bool) 
             and not result_named)
 
 
-def read_files(req: RequestText, vocab: Vocabulary) -> Files:
-    """The role of every file ``req`` names.
+def read_files(req: RequestText, vocab: Vocabulary, given: Sequence[str] = ()) -> Files:
+    """The role of every file ``req`` names, and of the files ``given`` with the scenes that
+    it describes without naming them (:func:`named_mask`, :func:`given_assessment`,
+    :func:`given_vector`).
 
     Args:
         req: The normalised request (``mentions`` in order of their masks in ``norm``).
         vocab: The planner vocabulary (``assess`` and ``per_zone`` cues, product intents).
+        given: The paths of the scenes given with the request.
 
     Returns:
         The roles; rasters without one are the request's scenes.
@@ -232,6 +241,12 @@ def read_files(req: RequestText, vocab: Vocabulary) -> Files:
     masks_in = [mentions[i] for i in candidates if not VECTOR_FILE.search(mentions[i])
                 and _IN_MASK.search(windows[i][1])]  # "inside the flood extent flood.tif"
     out.region = vectors[0] if vectors else masks_in[0] if masks_in else None
+    if given:
+        if out.region is None:  # "on the cropland mask" with cropland_mask.tif given
+            out.region = named_mask(text, list(given))
+        given_assessment(text, list(given), mentions, out, vocab)
+        given_vector(text, list(given), mentions, out, vocab)  # "inside the polygon" with
+        # aoi.geojson given
     return out
 
 
@@ -257,3 +272,52 @@ def named_mask(text: str, paths: list[str]) -> str | None:
         if len(named) == 1:  # (two that fit are both scenes: "the flood extent of each")
             return named[0]
     return None
+
+
+_GIVEN_REGION = re.compile(
+    r"\b(?:inside|within|in|of|over|clip\w* to|crop\w* to|limited to|restricted to)\s+(?:the|my|"
+    r"our|this|that|its|their)\s+(?:[\w-]+\s+){0,3}?(?:polygons?|boundary|boundaries|aoi|area of "
+    r"interest|outline|perimeter|shapefile|footprint|zone|extent|parcel|field|stand|plot|"
+    r"concession|buffer|district|municipality|catchment|basin|reserve|park|vector|geojson)\b|"
+    r"\baoi\b|\barea of interest\b|\battach(?:ed|ment)\b")
+"""Where the work is done, said of a vector file given beside the scene but not named in the
+text ("total AGB inside the polygon", "mean NDVI of the field polygon", "AOI attached", "in
+AOI")."""
+
+
+def given_assessment(text: str, paths: list[str], mentions: list[str], files: Files,
+                     vocab: Vocabulary) -> None:
+    """The truth and the product of an accuracy request whose files are given with the scenes
+    but not named in the text ("accuracy of the water mask vs the reference" with
+    water_mask.tif and ref_water.tif): the one file named as truth (label, ref, gt ...) is the
+    reference; a vector file or one named as a product (mask, pred ...) is the result, else the
+    product is made from the scene first. ``files`` is completed in place."""
+    unnamed = [p for p in paths if p not in mentions]
+    if files.assess or mentions or len(unnamed) < 2 or not vocab.has("assess", text):
+        return
+    truth = [p for p in unnamed if _truth_name(p)]
+    if len(truth) != 1:
+        return
+    rest = [p for p in unnamed if p != truth[0]]
+    products = [p for p in rest if VECTOR_FILE.search(p) or _truth_name(p, _RESULT_NAMES)]
+    files.assess, files.reference = True, truth[0]
+    if len(products) == 1 and len(rest) == 1:
+        files.result = products[0]
+    else:
+        files.make = True
+
+
+def given_vector(text: str, paths: list[str], mentions: list[str], files: Files,
+                 vocab: Vocabulary) -> None:
+    """The role of the one vector file given with the scenes but not named in the text: the
+    zones of a per-zone summary, else the region when the text says where the work is done
+    ("inside the polygon"); ``files`` is completed in place. A reference of an accuracy request
+    or box prompts are left to the named-file rules."""
+    vectors = [p for p in paths if VECTOR_FILE.search(p) and p not in mentions]
+    if len(vectors) != 1 or files.assess or vocab.has("assess", text) or _truth_name(
+            vectors[0]) or re.search(r"\b(?:against|compar\w*|versus|vs)\b", text):
+        return  # ("compare them against our cadastre polygons": no place to work in)
+    if files.zones is None and vocab.has("per_zone", text):
+        files.zones = vectors[0]
+    elif files.region is None and files.zones is None and _GIVEN_REGION.search(text):
+        files.region = vectors[0]

@@ -33,15 +33,24 @@ _JOIN = (r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|s
 _GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:for|of)\s+"
              r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
-_RES_WORD = (r"\b(?:(?:spatial|pixel|image|ground)\s+res\b\.?|(?:(?:spatial|pixel|image|ground|"
-             r"nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint))s?)")
+_RES_WORD = (r"\b(?:(?:(?:spatial|pixel|image|ground)\s+)?res\b\.?|(?:(?:spatial|pixel|image|"
+             r"ground|nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint))s?)")
 _ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
                  r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|flood))?|"
                  + FILE_MASK + r")")
+_SCENE_NUMBER = (r"\b(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*(?:\d{1,2}|[a-h]|one|two|"
+                 r"three|four|five)\b")
+"""A scene named by its number or letter ("image 3", "scene B")."""
+_PAREN_GSD = re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r")\s*\(\s*"
+                        r"(?:gsd\s*[:=]?\s*)?" + _NUM + r"[\s-]*" + _UNIT + r"\s*\)")
+"""A value in parentheses after its scene ("image 1 (0.3 m)", "the after image (0.3 m)"); only
+the parentheses are read (the scene's words still name it)."""
 _GSD_PATTERNS = (
     re.compile(_GSD_WORD + _JOIN + _NUM + r"(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE),
     re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
+    re.compile(r"\b(?:px|pixels)\s+at\s+" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),  # "1024 x 1024
+    # px at 0.5 m"
     re.compile(r"\b(?:one|1|each|a|every)\s+(?:(?:image|scene|ground)\s+)?(?:pixel|px)\b(?:\s+(?:of|"
                r"in)\s+(?:the\s+)?(?:" + FILE_MASK + r"|image|scene|chip|photo|tile))?\s*"
                r"(?:is|equals|=|represents|covers|corresponds to|stands for)\s+(?:about\s+|"
@@ -52,16 +61,17 @@ _GSD_PATTERNS = (
                r"roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:on the ground|"
                r"across|wide|square|each)\b|\s*[.,;)]|$)"),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"[\s-]*(?:\(\s*|,\s*)?(?:gsd\b|(?:(?:spatial|ground|"
-               r"pixel|native|nominal)\s+)?resolution\b|ground[\s-]+sampl\w*[\s-]+distance|"
-               r"pixels?\b(?!\s*(?:wide|long|tall|high|across|away)))"),
+               r"pixel|native|nominal)\s+)?(?:resolution|res)\b|ground[\s-]+sampl\w*(?:[\s-]+"
+               r"distance)?|(?:pixels?|px)\b(?!\s*(?:wide|long|tall|high|across|away)))"),
+    _PAREN_GSD,
     re.compile(_ROLE_SUBJECT + r"\s+(?:is\s+|was\s+)?at\s+" + _NUM + r"[\s-]*" + _UNIT
                + _NOT_SIZE),
     re.compile(r"\b(?:captured|acquired|sampled|resampled|imaged|shot|taken|collected|recorded|"
                r"delivered|supplied|provided|orthorectified|mosaicked|exported|processed)\s+at\s+"
                r"(?:a\s+|about\s+|roughly\s+|approx\w*\s+)*" + _NUM + r"[\s-]*" + _UNIT
                + _NOT_SIZE),
-    re.compile(r"(?:" + _ROLE_SUBJECT + r"|\b(?:image|imagery|scene|chip|photo|tile|picture|"
-               r"orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+(?:about\s+|roughly\s+|"
+    re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r"|\b(?:image|imagery|scene|chip|"
+               r"photo|tile|picture|orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+(?:about\s+|roughly\s+|"
                r"approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
@@ -79,7 +89,8 @@ _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|
                          + _VALUES + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|/\s*)" + _VALUES
                          + r")+)[\s-]*" + _UNIT)
 """Values listed for the files in order ("resolutions of 0.5, 0.3 and 1 m")."""
-_MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?)\s*(?:(?:the|a|an|for|at|with|"
+_MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?|\s(?=(?:second|third|last|after|"
+                   r"post|later|newer)\b))\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
 _REST_NOUN = r"(?:\s+(?:ones?|two|three|images?|scenes?|tiles?|chips?|photos?|files?))?"
@@ -111,12 +122,18 @@ class Gsd:
         by_file: Values said of a named file (``a.png at 0.5 m``).
         by_role: Values said of the before or after scene.
         rest: The value said of the scenes not named otherwise ("the rest are 0.3 m").
+        by_index: Values said of a scene by number, letter or ordinal ("image 3 (0.5 m)"),
+            0-based (-1: the last).
+        private: A value was said inside a file's own parentheses ("b.png (optical, GSD
+            0.3 m)"): it is that file's only, no other scene's.
     """
 
     values: list[float] = field(default_factory=list)
     by_file: dict[str, float] = field(default_factory=dict)
     by_role: dict[str, float] = field(default_factory=dict)
     rest: float | None = None
+    by_index: dict[int, float] = field(default_factory=dict)
+    private: bool = False
 
     def of(self, path: str, role: str | None) -> float | None:
         """The GSD of the scene ``path`` (``role`` "before" / "after" in a pair), or None."""
@@ -126,6 +143,9 @@ class Gsd:
             return self.by_file[path]
         if role is not None and role in self.by_role:
             return self.by_role[role]
+        if self.private and self.rest is None and not self.by_role and set(self.values) <= set(
+                self.by_file.values()):
+            return None  # every value said of another file ("b.png (optical, GSD 0.3 m)")
         return self.values[0] if self.rest is None else self.rest
 
 
@@ -144,10 +164,30 @@ def file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None:
     pos = text.rfind(FILE_MASK, start, end)
     between = re.sub(r"^\s*[,(](?=\s*\.?\d)", "",  # "(a.tif, 30 cm)"
                      text[pos + len(FILE_MASK):end])
-    if pos < 0 or re.search(r"[,;]", between) or len(between.split()) > 6:
-        return None
+    if pos < 0 or (re.search(r"[,;]", between) and not re.match(r"\s*\([^()]*$", between)) or \
+            len(between.split()) > 6:
+        return None  # (inside the file's parentheses a comma joins: "b.png (optical, GSD 0.3 m)")
     k = text.count(FILE_MASK, 0, pos)
     return mentions[k] if k < len(mentions) else None
+
+
+_INDEX = re.compile(r"\b(?:(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*"
+                    r"(?P<n>\d{1,2}|[a-h]|one|two|three|four|five)|(?P<o>first|second|third|fourth|fifth|last|left|"
+                    r"right))\b")
+_INDEX_WORDS = {"one": 0, "two": 1, "three": 2, "four": 3, "five": 4, "first": 0, "second": 1,
+                "third": 2, "fourth": 3, "fifth": 4, "last": -1, "left": 0, "right": -1}
+
+
+def _index(window: str) -> int | None:
+    """The scene a value's words name by number, letter or ordinal ("image 3", "scene B", "the
+    third"): 0-based, -1 for the last; the one named last in ``window``."""
+    found = list(_INDEX.finditer(window))
+    if not found:
+        return None
+    word = found[-1].group("n") or found[-1].group("o")
+    if word.isdigit():
+        return int(word) - 1 if int(word) > 0 else None
+    return _INDEX_WORDS.get(word, ord(word) - ord("a") if len(word) == 1 else None)
 
 
 def _role(window: str) -> str | None:
@@ -181,7 +221,8 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
 
     for pattern in _GSD_PATTERNS:
         for m in pattern.finditer(text):
-            take(m.start(), m.end(), _metres(m.group(1), m.group(2)))
+            start = text.index("(", m.start()) if pattern is _PAREN_GSD else m.start()
+            take(start, m.end(), _metres(m.group(1), m.group(2)))
             lead = _LEAD.search(text, max(0, m.start() - 20), m.start()) \
                 if text[m.start()].isdigit() or text[m.start()] == "." else None
             if lead:  # "at 0.5 m and 0.3 m resolution" (not "flew at 120 m, gsd 3 cm")
@@ -203,10 +244,19 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
         bound = [m.end() for m in re.finditer(r"[;?!]|\.(?!\d)", text[:start])]
         first = max(found[i - 1][1] if i else 0, bound[-1] if bound else 0, start - 40)
         last = min(found[i + 1][0] if i + 1 < len(found) else len(text), end + 30)
-        window = text[first:end] + re.split(r"[,;]|\band\b", text[end:last])[0]
+        after = re.split(r"[,;)]|\band\b|\bvs\b|\bversus\b", text[end:last])[0]
+        window = text[first:end] + (after if re.match(r"\s*(?:\(|(?:for|of|in|on)\b)", after)
+                                       else "")
+        # ("0.5 m for the before image", "0.5 m (before)"; not "1 m second 0.5 m": the next
+        # value's subject)
         path = file_at(text, first, end, mentions or [])
         if path is not None:
             gsd.by_file.setdefault(path, value)
+            gsd.private = gsd.private or re.search(  # "b.png (optical, GSD 0.3 m)"
+                FILE_MASK + r"\s*\([^()]*[a-z][^()]*,[^()]*$", text[first:start]) is not None
+        index = _index(window)
+        if index is not None:
+            gsd.by_index.setdefault(index, value)
         role = _role(window)
         if role is not None and not (rest and start == rest.start(1)):
             gsd.by_role.setdefault(role, value)

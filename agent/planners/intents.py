@@ -107,6 +107,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     # statements name no classification ("daily imagery with monthly land-cover labels.")
     # "the classified land cover image", "water-classified layers": a product, no request
     query_span = search_slots.read(a, t, vocab, n_scenes, req.folders)
+    if a.search and a.top_k is None:  # "... show landslides? Top 3.": a fragment, no ask
+        a.top_k = search_slots.find_top_k(full, vocab)
     skip += [query_span] if query_span else []
     labels = label_slots.find_labels(full, vocab, n_scenes)
     if (labels and (a.classify or label_slots.which_and(full, vocab, n_scenes) or (
@@ -184,7 +186,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             a.threshold, a.below = moved[0], False
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
                        "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
-                                           r"\bchange\b", t) else None)
+                                           r"\bchange\b|\b(?:deep|learned|neural) method\b|"
+                                           r"\bmethod\s*[:=]?\s*(?:deep|learned)\b", t) else None)
     pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 else None
     if pair_class:
         a.change, a.change_target = True, pair_class  # "have the areas of water changed?"
@@ -241,15 +244,18 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         topics.labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
-    if re.search(r"\b(average|mean|median|typical|total|combined|longest|shortest)( [a-z]+){0,2}?"
-                 r" lengths?\b|\blengths? of the (longest|shortest)\b|\b(longest|shortest) "
-                 r"(?!(time|period|wait|queue|route|duration|stretch of time)\b)[a-z]+", t) \
+    if re.search(r"\b(average|avg|mean|median|typical|total|combined|longest|shortest)"
+                 r"( [a-z]+){0,2}? lengths?\b|\blengths? of the (longest|shortest)\b|"
+                 r"\b(longest|shortest) (?!(time|period|wait|queue|route|duration|stretch of "
+                 r"time)\b)[a-z]+", t) \
             and a.classes and not a.area_filter:
         a.statistic = "length"  # "average length of the ships" (> 50 m) is a length, no area
     elif series_slots.OF_DATES.search(t):
         pass  # "which date had the smallest flooded area": the dates' figures compared
-    elif has("measure_max", ruled):  # not "the largest cluster in the world covers 820 km2"
-        a.statistic = "max"
+    elif has("measure_max", ruled) and not re.search(r"\b(?:largest|biggest|highest|greatest) "
+                                                     r"(?:combined |overall )?total\b", ruled):
+        a.statistic = "max"  # (not "which chip has the largest total building area": totals
+        # compared; nor "the largest cluster in the world covers 820 km2")
     elif has("measure_min", ruled):
         a.statistic = "min"
     elif has("measure_mean", ruled):

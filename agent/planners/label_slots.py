@@ -100,7 +100,8 @@ _AMOUNTS = re.compile(r"\b(?:between \w+ and|more than|less than|fewer than|equa
 _NEXT_STEP = re.compile(r",?\s+(?:and\s+then|and|then)\s+(?=(?:how|what|which|where|give|tell|"
                         r"compute|"
                         r"calculate|show|report|measure|count|map|list|return|provide|export|make|"
-                        r"estimate)\b)|,\s+(?:since|because|so that|so)\s|"
+                        r"estimate|say|state|sum|total|plot|note|find|write)\b)|"
+                        r",\s+(?:since|because|so that|so)\s|"
                         r",\s+as\s(?![^,.;:?!]{1,40}(?:,|\bor\b))|"  # not ", as A, B or C"
                         r"\s+so (?:that )?(?:the |our |my )?(?:\w+ ){1,2}?(?:can|could|will|may)\b|"
                         r"\s+so (?:that )?(?:the|our|my|we|i|they)\b|"
@@ -347,9 +348,11 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             labels.append(singular(noun) + of + rest)  # "lines of trees": the head singular
         if ok and any(lab.split()[0] in _VERBS or lab.split()[0] in _AUXILIARY
                       or lab.split()[0] in PRONOUNS or lab.split()[0] in (
-                          "its", "their", "how", "what", "which", "where", "there")
+                          "its", "their", "how", "what", "which", "where", "there", "then",
+                          "also") or lab.startswith("default ")
                       for lab in labels):  # "how many transformers, and do any show A or B"
-            ok = False  # "classify land cover, detect changes and create a map": steps, no labels
+            ok = False  # "classify land cover, detect changes and create a map": steps, no
+            # labels; "..., then classify", "the default vocabulary": no labels either
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
         criterion = rf"{_BY_CRITERION}{re.escape(labels[0])}\s*," if labels else ""

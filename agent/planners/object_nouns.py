@@ -234,10 +234,16 @@ def _named(m: re.Match[str], vocab: Vocabulary, counting: bool = False) -> tuple
     return noun, used
 
 
+_BUILDING_KINDS = frozenset(("school", "pagoda", "temple", "church", "mosque", "hospital",
+                             "clinic", "shop", "store", "office", "hotel", "factory"))
+"""Kinds of building listed beside the homes ("count the homes, schools and pagodas"): the
+buildings the detector counts, no class of their own."""
 _STEP_VERBS = frozenset(("outline", "segment", "trace", "delineate", "measure", "count", "give",
                          "tell", "report", "map", "compute", "calculate", "list", "mark", "show",
-                         "then", "estimate", "draw", "digitise", "digitize"))
-"""Words after a comma that start the next step, not another object."""
+                         "then", "estimate", "draw", "digitise", "digitize", "ignoring",
+                         "ignore", "excluding", "exclude", "including", "skipping", "skip",
+                         "dropping", "leaving", "keeping", "using", "discarding"))
+"""Words after a comma that start the next step or a filter, not another object."""
 _OUTLINE_THEM = re.compile(r"\b(?:outline|delineate|segment|trace|digiti[sz]e)\s+(?:them|each"
                            r"(?: one| of them)?|every one|those|it)"
                            r"(?=\s*(?:[,.;:!?]|$|(?:and|then|so|to|with|in|on)\b))")
@@ -269,7 +275,8 @@ def detect_named(a: Analysis, t: str, vocab: Vocabulary, counting: bool = False)
                 for n in listed} & set(a.classes):  # too ("the support buildings": a building)
             a.classes += [n for n in listed if not vocab.class_pattern.search(n)
                           and n.split()[0] not in ("how", "other", "any")
-                          and topic_index(n, vocab) is None and n not in a.classes]
+                          and topic_index(n, vocab) is None and n not in a.classes
+                          and not ("building" in a.classes and n in _BUILDING_KINDS)]
         return
     them = a.segment and not a.classes and _OUTLINE_THEM.search(t) is not None  # "find
     # the ice floes, outline them": found by name, then outlined

@@ -20,6 +20,7 @@ from agent.planners import (
     ask,
     clause_scenes,
     coverage,
+    gsd_slots,
     pair_rules,
     products,
     scene_refs,
@@ -31,7 +32,7 @@ from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.declines import IMAGE_WORDS
-from agent.planners.files import named_mask, read_files
+from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair, pair_scenes
 from agent.planners.scope import RESULT_TOOLS, scene_options
@@ -72,6 +73,15 @@ class OfflinePlanner:
         return tool_review.review(self._rules(request, scenes, req, leaning), req.norm,
                                   n_scenes, self.vocab, leaning)
 
+    def _part(self, text: str, scenes: list[Scene]) -> Plan:
+        """A part of a request asked of its own scenes, planned and checked on its own text
+        (the whole request's wording says little of which tools one part needs)."""
+        req = read_request(text, self.vocab.corrector)
+        n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
+        leaning = tool_review.probabilities(req.norm, n_scenes)
+        return tool_review.review(self._rules(text, scenes, req, leaning), req.norm, n_scenes,
+                                  self.vocab, leaning)
+
     def _rules(self, request: str, scenes: Sequence[Scene] = (),
                req: RequestText | None = None, leaning: dict[str, float] | None = None) -> Plan:
         """The rules' plan of ``request`` (or of a part of it), with the tools the learned model
@@ -82,19 +92,19 @@ class OfflinePlanner:
         if leaning is None:
             leaning = tool_review.probabilities(req.norm, scene_count(
                 (s.path for s in scenes), req, vocab))
-        files = read_files(req, vocab)
-        if files.region is None:  # "on the cropland mask" with cropland_mask.tif given
-            files.region = named_mask(req.norm, [s.path for s in scenes])
+        files = read_files(req, vocab, [s.path for s in scenes])
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)  # a vector is no scene,
-                   and s.path != files.region]  # nor a mask it is read inside
+                   and s.path not in (files.region, files.truth())]  # nor a mask it is
+        # read inside, nor the truth an accuracy request compares against
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
         paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
                  or [(f, stated.get(f)) for f in files.scenes(req.files)])
         guessed = dict(zip((p for p, _ in paths), facts.guess_modalities(
             [p for p, _ in paths], vocab), strict=True))
         moded = [(p, m or guessed[p]) for p, m in paths]
-        if (joined := clause_scenes.plan_per_clause(request, moded, self._rules,
+        if (joined := clause_scenes.plan_per_clause(request, moded, self._part,
                                                     req.norm)) is not None:
+            joined._parts_reviewed = True  # (each part checked on its own text)
             return joined  # a different ask per scene
         named_all = scene_refs.names_all(req.norm, req.mentions, [p for p, _ in paths])
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
@@ -107,11 +117,14 @@ class OfflinePlanner:
                 context=req.norm))
         # ("is it flooded in the post-disaster image": a role picks a scene when nothing
         # relates the scenes)
-        picked, given = [paths[i][0] for i in chosen], len(paths)
+        picked, given, every = [paths[i][0] for i in chosen], len(paths), [p for p, _ in paths]
         paths = [paths[i] for i in chosen] or paths
         a = analyse(req, vocab, len(paths), files)
         if a.declined:
             return self._decline_or_rest(request, scenes, paths, a.declined)
+        if a.trend and not a.trend_strong and series.total_of_chips(req.norm,
+                                                                      [p for p, _ in paths]):
+            a.trend = False  # "the total number of vehicles across all images" of chips
         leaned = tool_review.lean(a, leaning, len(paths), req.norm, vocab)
         sensors = [m for _, m in moded] if len(paths) == 2 else []
         if pair_rules.across_sensors(a, req.norm, sensors):  # radar against optical
@@ -159,7 +172,7 @@ class OfflinePlanner:
         if not b.steps:
             return Plan(request=request, declined=NOTHING_APPLIES)
         tool_review.complete(b, leaned, leaning)
-        scene_options(b.steps, a, b.pair, b.note, [s.path for s in found])
+        scene_options(b.steps, a, b.pair, b.note, [s.path for s in found], every)
         return Plan(request=request, steps=b.steps, notes=b.notes,
                     not_done=coverage.not_done(request, b.steps, vocab, len(found)))
 
@@ -171,7 +184,8 @@ class OfflinePlanner:
         parts = [p for part in coverage.clauses(request) for p in coverage.colon_parts(part)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
-        keep = [p for p in parts if ask.is_ask(read_request(p, None).norm) and not analyse(
+        keep = [p for p in parts if (ask.is_ask(norm := read_request(p, None).norm) or (
+            gsd_slots.find_gsd(norm)[0].values)) and not analyse(  # ("GSD 0.5 m." stays)
             read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined]
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)

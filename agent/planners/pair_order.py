@@ -39,7 +39,14 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     dates = [facts.file_date(s.path) for s in (first, second)]
     first_later = epoch_later or (dates[0] is not None and dates[1] is not None
                                   and _date_key(dates[0]) > _date_key(dates[1]))
-    by_order = roles_by_order(raw, not first_later) if r1 is None and r2 is None else None
+    by_order = roles_by_order(raw, not first_later)  # said in words: over the names' roles
+    if by_order is not None and (r1 is not None or r2 is not None):
+        named = (r1 == "after" or r2 == "before") != (by_order == "swapped")
+        r1 = r2 = None
+        if named and note is not None:
+            note(f"the request says which scene is before and after, but the file names "
+                 f"{first.path} and {second.path} say the other way round: the request's "
+                 "order is kept. Check the order; swap the images if the names are right")
     base = scene_refs.baseline(raw, [(first.path, first.modality), (second.path, second.modality)]
                                ) if r1 is None and r2 is None and by_order is None else None
     if base is not None and all(dates) and _date_key(str(dates[base])) > _date_key(

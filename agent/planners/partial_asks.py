@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from agent.plan import PlanStep
-from agent.planners import topics
+from agent.planners import spatial, topics
 from agent.planners.text import read_request
 from agent.planners.vocab import Vocabulary, singular
 
@@ -145,6 +145,37 @@ def change_of_one(part: str, norm: str, vocab: Vocabulary) -> list[str]:
     found = topics.event_objects(norm, vocab, asked=True)
     return [f"{quote(part)}: not told apart (which {found} are new or gone needs an earlier "
             "scene of the same place; with one scene, all of them are found)"] if found else []
+
+
+def cross_pol_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
+    """A threshold of a cross-polarised band said beside a co-polarised one ("VH below -22 dB
+    and VV below -15 dB") in a clause whose plan maps water: map_water thresholds one band, the
+    co-polarised one, so the other is reported."""
+    found = spatial.cross_pol_thresholds(norm)
+    if not found or not any(s.tool == "map_water" for s in steps):
+        return []
+    said = ", ".join(f"{pol.upper()} {value:g} dB" for value, pol in found)
+    return [f"{quote(part)}: the {said} threshold is not applied (map_water thresholds the "
+            "co-polarised VV / HH band only)"]
+
+
+_SHARE_OF_IMAGE = re.compile(
+    r"\b(?:what|which|the) (?:percentage|percent|share|fraction|proportion) of "
+    r"(?:the |this |each )?(?:image|scene|chip|tile|photo|picture|frame)(?: area)?\b"
+    r"[^.?!;]{0,40}\b(?:covered|occupied|taken up)\b|\bhow much of (?:the |this )?(?:image|"
+    r"chip|tile|photo|picture)\b[^.?!;]{0,30}\b(?:covered|occupied|taken up) by\b")
+
+
+def share_of_image(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]:
+    """A share of the image covered by outlined objects ("what percentage of the image is
+    covered by trees"): measure gives the objects' total area, not its share of the image (a
+    water, index or change map reports its own share)."""
+    if _SHARE_OF_IMAGE.search(norm) is None or not any(s.tool == "segment" for s in steps) or any(
+            s.tool in ("map_water", "spectral_index", "detect_changes") for s in steps):
+        return []
+    return [f"{quote(part)}: the share of the image is not computed (measure gives the objects' "
+            "total area; the image's own area is its width x height x GSD², from "
+            "describe_raster)"]
 
 
 def quote(part: str) -> str:

@@ -22,17 +22,16 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from agent.planners import ask
+from agent.planners import ask, scene_names
 from agent.planners import scenes as facts
+from agent.planners.scene_names import NOUN as _NOUN
 from agent.planners.scene_roles import AS_ROLE, DATED_AS_ROLE, EVENT, ROLE_IS
 from agent.planners.text import read_request
 
-_NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
-         r"mosaic|orthomosaic|orthophoto|ortho)")
 ORDINALS = {"penultimate": -2, "second-to-last": -2, "second to last": -2, "next-to-last": -2,
             "next to last": -2, "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
             "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0,
-            "latter": -1}
+            "latter": -1, "left": 0, "right": -1}
 """Ordinal words -> index of the scene in the order given (negative: from the end, -1 the
 last); also used by the chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
@@ -61,9 +60,10 @@ _ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END})")
 _MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|{_END})")
 _COUNTS = ("two", "three", "four", "five")
-_FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
-                      rf"{_NOUN}s\b")
-"""Several scenes by order ("the last two images", "the first three scenes")."""
+_FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])(?:\s+"
+                      rf"{_NOUN}s\b|(?=\s*(?:[?.!,;]|$|and\b)))")
+"""Several scenes by order ("the last two images", "the first three scenes", "in the last
+two and ...")."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)s?\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[b-e]|a(?!\s+(?:day|week|month|year|fortnight|season|date|"
                        r"pass|few|lot|bit|couple|dozen|hundred|thousand)\b))\b"
@@ -81,7 +81,7 @@ _PRE = re.compile(rf"\b(?:pre{EVENT}|before)\b{_COORD}")
 _POST = re.compile(rf"\b(?:post{EVENT}|after)\b{_COORD}")
 """Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
 :func:`referenced`), since a whole change request names its baseline the same way."""
-_LEAD = r"(?:\b(?:the|and|or|vs\.?|versus)\s+|,\s*)"
+_LEAD = r"(?:\b(?:the|and|or|vs\.?|versus|on|in|for|from)\s+|,\s*)"
 """What comes before a date word that names a scene ("the 2019 one", "the 2018 and 2020
 images", "the june, july and august scenes")."""
 _NOUN_OF = (rf"\b(?:the\s+)?{_NOUN}\s+(?:(?:is|was|that is|which is)\s+)?(?:from|of|taken in|"
@@ -94,7 +94,8 @@ _RANGE = re.compile(r"\b(?:from|since) the (?:first|earliest|oldest)\b[^.?!;]{0,
                     r"(?:19|20)\d\d\b")
 _BASELINE = re.compile(
     rf"\b(?:since|(?:as )?compared (?:with|to)|in comparison (?:with|to)|relative to|"
-    rf"(?<!other )(?<!rather )than(?: (?:in|on|at|for))?|versus|vs\.?|against|"
+    rf"(?<!other )(?<!rather )than(?: (?:in|on|at|for))?|(?:versus|vs\.?)(?!\s+(?:the\s+)?"
+    rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b)|against|"
     rf"(?:not|never|nt|no longer) (?:there |present |visible |seen |standing )?(?:in|on)|"
     rf"(?:absent|missing) (?:from|in|on))\s+"
     rf"((?:the\s+)?(?:(?:{_ORDINAL}|{_TIME_WORDS}|{_MODAL_WORDS})\s+{_NOUN}\b|"
@@ -104,24 +105,6 @@ _BASELINE = re.compile(
 much is newly developed compared with the earlier image", "new since 2019", "damaged in image b
 relative to image a", "new roads that were not there in the first image"): the comparison
 spans it and the scene(s) compared with it."""
-_SENSOR_NAMES = (
-    ("landsat", re.compile(r"(?:^|[^a-z0-9])(?:l[cote]0\d|landsat|l[4-9][^a-z0-9])")),
-    (r"sentinel[\s-]*2|s2", re.compile(r"(?:^|[^a-z0-9])(?:s2[ab]?[^a-z0-9]|sentinel[_-]?2)")),
-    (r"sentinel[\s-]*1|s1", re.compile(r"(?:^|[^a-z0-9])(?:s1[ab]?[^a-z0-9]|sentinel[_-]?1)")),
-)
-"""A sensor word picks the scenes whose file names name that sensor ("the Landsat scene" of
-LC08_....tif and S2A_....tif), before the scenes of its modality; only when every file name
-names its sensor (not "the Sentinel-2 image" beside calvi_pleiades.tif)."""
-_NAMED_BY = {
-    "vv": r"vv", "vh": r"vh", "hh": r"hh", "hv": r"hv",
-    "planetscope": r"ps|planet\w*", "planet": r"ps|planet\w*", "worldview": r"wv\d*|worldview\w*",
-    "pleiades": r"phr\w*|pneo|pleiades\w*", "spot": r"spot\d*", "naip": r"naip",
-    "skysat": r"ss\d*|skysat\w*", "modis": r"mod\w*|myd\w*|modis", "viirs": r"vnp\w*|viirs",
-}
-"""Words that name a scene by a token of its file name ("the VV image" of s1_vv_*.tif and
-s1_vh_*.tif, "the PlanetScope image" of PS_*.tif and S2_*.tif): the tokens each word matches."""
-_BY_TOKEN = re.compile(rf"\b(?:the|in|on|from|of|and|or)\s+({'|'.join(_NAMED_BY)})\b(?=(?:\s*(?:,|"
-                       rf"and|or|the|{'|'.join(_NAMED_BY)})\b)*\s*{_NOUN}s?\b)")
 _LATER = ("later", "latest", "newer", "newest", "more recent", "most recent")
 _OF_KIND = re.compile(rf"\bthe ({'|'.join(_LATER)}|earlier|earliest|older|oldest|first|second|"
                       rf"last) of the (?:two |three |four |\d+ )?({_MODAL_WORDS}) {_NOUN}s\b")
@@ -163,6 +146,8 @@ _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|tho
                   r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
                   r"acquisitions?|files?|rasters?|chips?|ones)\b|"
                   r"\b(?:in|on|for|across|from) both\b")
+_SIZE_STATED = re.compile(r"\d(?:\.\d+)?\s*(?:m|cm|mm|ft|metres?|meters?)\b")
+"""A size stated in a sentence that asks nothing: each scene's GSD, no pick."""
 _STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
                         r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"
                         r"\d[^.;,]*|"
@@ -255,6 +240,10 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
+    sized = [(a, b) for a, b in ask.statement_spans(norm) if _SIZE_STATED.search(norm, a, b)]
+    if sized and len(sized) < len(ask.sentences(norm)):  # "the left image is 0.3 m and the
+        norm = ask.blank(norm, sized)  # right 0.6 m; ... in the left one", "gsd is 0.6 m for
+        # all images": sizes, no pick
     if _RANGE.search(norm) or _ALL.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     other = _OTHER.search(norm) if n == 2 else None
@@ -326,6 +315,7 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
             if index is not None and 0 <= index < n:
                 picked |= set(range(last + 1, index + 1)) if to and last is not None else {index}
                 last = index
+    picked |= scene_names.by_name(norm, paths)
     dates = [facts.file_date(p) for p in paths]
     keys = [d if d is None or len(d) == 10 else f"{d}-01-01" for d in dates]
     order = (sorted(range(n), key=lambda i: keys[i] or "") if all(keys)
@@ -359,21 +349,15 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
     norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
     dated, modal = picked - undated, set()
-    sensor_named = all(any(name.search(p.lower()) for _, name in _SENSOR_NAMES) for p in paths)
     for kind, pattern in _MODALITY.items():
         said = [m for m in pattern.finditer(norm) if not _DESCRIBES.match(norm, m.end())
                 and not any(a <= m.start() < b for a, b in stated)]
         # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
-        by_name = {i for m in said for word, name in _SENSOR_NAMES if re.match(word, m.group(0))
-                   for i, path in enumerate(paths) if name.search(path.lower())
-                   } if sensor_named else set()
+        by_name = scene_names.by_sensor([m.group(0) for m in said], paths)
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
-    for m in _BY_TOKEN.finditer(norm) if not modal else ():  # "the VV image", "the
-        # PlanetScope one" (when no modality word picks already)
-        token = re.compile(rf"^(?:{_NAMED_BY[m.group(1)]})$")
-        modal |= {i for i, path in enumerate(paths) if any(
-            token.match(t) for t in re.split(r"[^a-z0-9]+", PurePath(path).stem.lower()))}
+    if not modal:  # "the VV image", "the PlanetScope one" (when no modality word picks)
+        modal = scene_names.by_token(norm, paths)
     if dated & modal and _SENSOR_AND_DATE.search(norm):
         dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
     picked = undated | dated | modal
@@ -385,3 +369,4 @@ _SENSOR_AND_DATE = re.compile(
     rf"(?:the\s+)?(?:{_DATE_WORDS})\b|\b(?:{_DATE_WORDS})\s+(?:{_MODAL_WORDS})\b")
 """A sensor and a date said of one scene ("the optical image from 2023", "the 2019 radar one"):
 the scene both pick, not every scene either picks."""
+

@@ -16,7 +16,9 @@ _PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image
           r"([ab12]))")
 _ROLE = (r"(?:the\s+|a\s+|our\s+)?(pre|post|before|after|baseline|reference|earlier|later|t0|t1|"
          r"target)\b")
-AS_ROLE = re.compile(rf"\b{_PLACE}(?:\s+(?:listed|given|named))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
+AS_ROLE = re.compile(rf"\b{_PLACE}(?:\s+(?:listed|given|named))?\s+(?:as|for|is|=|:|(?:is|was|"
+                     r"were)\s+(?:taken|acquired|captured|shot|recorded|imaged)|is from)\s+"
+                     rf"{_ROLE}")
 ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
                       rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
                       rf"[\s-]?{EVENT[:-1]}\s+{_PLACE}")
@@ -27,6 +29,10 @@ DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest
                            rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
 """A role said of a scene by its date ("the newer image as the reference", "the later image as
 before"): the later of the pair by file-name date (the second given when no dates say)."""
+PLACE_DATED = re.compile(rf"\b(?:{_PLACE}|\b([ab])\b)\s+(?:is|was)\s+(?:the\s+)?(later|newer|more "
+                         r"recent|recent|latest|newest|earlier|older|oldest|earliest)\b")
+"""A date said of a scene by order or letter ("..., A is the newer one", "image 2 is the older
+one")."""
 FROM_TO = re.compile(rf"\bfrom\s+{_PLACE}\s+to\s+{_PLACE}")
 """A direction said by order or letter ("the change from image B to image A"): "from" is
 before."""
@@ -38,12 +44,15 @@ _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
 def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     """"kept" or "swapped" when the request gives the roles by the scenes' order or letter
     ("the first image as before and the second as after", "image B as the baseline",
-    "pre-event is the second file", "from image B to image A") or by their dates ("the newer
-    image as the reference"; ``second_later``: the second scene given is the later one); None
-    when it does not."""
-    text = raw.lower()
+    "pre-event is the second file", "from image B to image A", "image A was taken after the
+    storm", "A is the newer one") or by their dates ("the newer image as the reference";
+    ``second_later``: the second scene given is the later one); None when it does not."""
+    text = re.sub(r"\s*\([^()]*\)", "", raw.lower())  # "image 1 (0.5 m) is after the hail"
     if m := FROM_TO.search(text):
         return "kept" if (m.group(1) or m.group(2)) in _FIRST else "swapped"
+    if m := PLACE_DATED.search(text):
+        first, early = (m.group(1) or m.group(2) or m.group(3)) in _FIRST, m.group(4) in _EARLY
+        return "kept" if first == early else "swapped"
     if m := DATED_AS_ROLE.search(text):
         first, before = (m.group(1) in _EARLY) == second_later, m.group(2) in _BEFORE
         return "kept" if first == before else "swapped"

@@ -41,7 +41,8 @@ def file_date(path: str) -> str | None:
 
 
 def guess_modality(path: str, vocab: Vocabulary) -> str | None:
-    """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...)."""
+    """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...), else
+    from a hyperspectral cube's format (.mat, ENVI .hdr)."""
     pure = PurePath(path)
     tokens = re.split(r"[^a-z0-9]+", pure.stem.lower())
     for part in reversed(pure.parent.parts):
@@ -49,7 +50,8 @@ def guess_modality(path: str, vocab: Vocabulary) -> str | None:
     for token in tokens:
         if token in vocab.file_modality:
             return vocab.file_modality[token]
-    return None
+    return "hyperspectral" if pure.suffix.lower() in (".mat", ".hdr") else None  # (the cubes
+    # of Indian Pines, Pavia, Jasper Ridge)
 
 
 def guess_modalities(paths: list[str], vocab: Vocabulary) -> list[str | None]:
@@ -141,11 +143,11 @@ def role_of(name: str, raw: str) -> str | None:
     # report", "a.tif and b.tif: first a false-colour view, then ..."
     if re.search(rf"^[^\w):]*\(?\s*{_AS}(before|earlier|older|pre|first|reference)", tail) or \
             re.search(r"(before|earlier|older|reference|\bpre[\s-]?[a-z]*)\s*(image|scene|file)?"
-                      r"\s*[:=(]?\s*$", head):
+                      r"\s*(?:[:=(]|\bis\b|\bwas\b)?\s*$", head):  # ("before is b.png")
         return "before"
     if re.search(rf"^[^\w):]*\(?\s*{_AS}(after|later|newer|post|second|latest)", tail) or \
-            re.search(r"(after|later|newer|\bpost[\s-]?[a-z]*)\s*(image|scene|file)?\s*[:=(]?\s*$",
-                      head):
+            re.search(r"(after|later|newer|\bpost[\s-]?[a-z]*)\s*(image|scene|file)?\s*(?:[:=(]|"
+                      r"\bis\b|\bwas\b)?\s*$", head):
         return "after"
     return None
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from agent import references
 from agent.plan import PlanStep
+from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 
 SCENE_ARGS = ("image", "before", "after", "images")
@@ -82,7 +83,8 @@ def _fields(tool: str) -> set[str]:
 
 
 def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | None,
-                  note: Callable[[str], None], order: Sequence[str] = ()) -> None:
+                  note: Callable[[str], None], order: Sequence[str] = (),
+                  given: Sequence[str] = ()) -> None:
     """Give ``gsd`` and ``region`` from the request to every step that reads a scene.
 
     Args:
@@ -92,9 +94,21 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
         note: Adds a note to the plan.
         order: The request's scenes in the order given: without a change pair, "the first
             ... and the second ..." GSDs bind to the first and second of them.
+        given: Every scene given, when the request analyses only some (``order``): "image 3
+            (0.5 m)", "the older one is 1 m" name their scene among all of them.
     """
     region: Any = a.region
     gsd_values = a.gsd.values
+    every = list(given) or list(order)
+    for index, value in a.gsd.by_index.items():  # "image 3 (0.5 m)": the third scene given
+        if len(every) > 1 and -len(every) <= index < len(every):
+            a.gsd.by_file.setdefault(every[index], value)
+    if len(every) == 2 and len(order) < 2 and a.gsd.by_role:  # "the older image is 1 m and the
+        dates = [facts.file_date(p) for p in every]  # newer 0.5 m. count in the newer one"
+        ranked = sorted(every, key=lambda p: str(facts.file_date(p))) if all(dates) else every
+        for role, path in zip(("before", "after"), ranked, strict=True):
+            if role in a.gsd.by_role:
+                a.gsd.by_file.setdefault(path, a.gsd.by_role[role])
     if (len(order) > 1 and len(gsd_values) == len(order) and len(set(gsd_values)) > 1
             and not a.gsd.by_file and not a.gsd.by_role):  # "0.3 m and 0.5 m respectively"
         a.gsd.by_file = dict(zip(order, gsd_values, strict=True))  # one per scene, in order

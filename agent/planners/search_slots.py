@@ -32,10 +32,17 @@ def find_search_query(text: str, start: int = 0) -> tuple[str, Span] | None:
     for cue in _QUERY_CUES:
         m = re.compile(rf"\b(?:{cue})\s+(.+?){_QUERY_END}").search(text, start)
         if m:
-            query = re.sub(r"^(?:an?|the|some|any)\s+", "", m.group(1).strip().strip("'\""))
+            query = re.sub(r"^(?:(?:this|that|the|my|our)\s+)?(?:[\w-]+\s+){0,2}?(?:mosaic|scene|"
+                           r"image|raster|orthomosaic|archive|folder|collection)\s+(?:for|of|with|"
+                           r"showing)\s+|^(?:for|of|with)\s+(?=[\"'])", "", m.group(1).strip())
+            # ("the tiles of this big mosaic for solar farms", 'matches for "a runway"')
+            query = re.sub(r"^(?:an?|the|some|any)\s+", "", query.strip().strip("'\""))
+            query = re.sub(r"^(?:images|tiles|scenes|pictures|photos|chips) (?:of|showing|with)\s+",
+                           "", query)  # "for images of eroding cliffs"
             query = re.sub(r"\s+(?:in|from|within|of|inside)\s+(?:the\s+)?(?:\w+\s+){0,2}"
                            r"(?:xfilex|xfolderx).*$", "", query)
-            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip()
+            query = re.sub(r"\s+(?:in (?:it|them)|there|xfilex.*|xfolderx.*)$", "", query).strip(
+                " '\"")
             if query and "xfilex" not in query and "xfolderx" not in query:
                 return query, m.span()
     return None
@@ -94,6 +101,7 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
     text = re.sub(rf"\b(\d+|{words}) (hundred|thousand)\b", lambda m: str(
         (slots.word_number(m.group(1), vocab) or 1)
         * (100 if m.group(2) == "hundred" else 1000)), text)
+    text = re.sub(r"\ba dozen\b", "12", text)  # "pull up a dozen images"
     num = rf"(\d+|{words})"
     for pattern in (rf"\btop\s*-?\s*{num}\b", rf"\b(?:best|first)\s+{num}\b",
                     rf"\b{num}\s+most\s+likely\b", rf"\bthe\s+{num}\s+(?:that|which)\s+(?:\w+\s+)?"

@@ -4,10 +4,23 @@ their ``trend``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import PurePath
 
 from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
+
+
+def total_of_chips(norm: str, paths: Sequence[str]) -> bool:
+    """Whether ``norm`` asks a total over two or more PNG / JPEG chips without a date in their
+    names: "the total number of vehicles across all images" asks the counts per image and
+    their sum, no trend over dates."""
+    return len(paths) >= 2 and re.search(r"\b(?:total|sum|altogether|combined|in all)\b",
+                                         norm) is not None and not any(
+        facts.file_date(p) for p in paths) and all(
+        PurePath(p).suffix.lower() in (".png", ".jpg", ".jpeg") for p in paths)
+
 
 _PRE_FIRE = re.compile(r"\bpre[\s-]?(fire|burn|event)\b|\bbefore the (fire|burn|blaze)\b")
 

@@ -20,7 +20,8 @@ _ABOVE = (r"(?:>=|=>|>|(?:greater|more|higher|larger) than or equal to|(?:not|no
           r"smaller) than|above|over|greater than|more than|higher than|exceeding|exceeds?|"
           r"at least|(?:thresh(?:old)?(?:ed)?|cut[\s-]?off)(?:\s*(?:of|at|=|:|to|is|value))*|=|is)")
 _BELOW = (r"(?:<=|=<|<|(?:less|lower|smaller) than or equal to|(?:not|no) (?:more|greater|higher|"
-          r"larger) than|below|under|less than|lower than|smaller than|beneath)")
+          r"larger) than|below|under|less than|lower than|smaller than|beneath|at most|"
+          r"not (?:exceeding|above|over))")
 
 
 def _inside(pos: int, spans: list[Span]) -> bool:
@@ -163,8 +164,9 @@ def computed_indices(text: str, vocab: Vocabulary, verb: re.Pattern[str]) -> dic
     last_end = -1
     for m in vocab.index_pattern.finditer(text):
         name = vocab.index_of.get(" ".join(m.group(0).replace("-", " ").split()))
-        listed = last_end >= 0 and re.fullmatch(r"\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)",
-                                                text[last_end:m.start()])
+        listed = last_end >= 0 and re.fullmatch(
+            r"\s*(?:(?:mean|average|median|max|min|values?|maps?|rasters?)\s*)?(?:,\s*(?:and\s+|"
+            r"or\s+)?|and\s+|or\s+|&\s*)", text[last_end:m.start()])  # ("EVI mean and SAVI")
         if name and (listed or verb.search(text, max(0, m.start() - 30), m.start())):
             out.setdefault(name, m.start())
             last_end = m.end()
@@ -190,10 +192,13 @@ def find_confidence(text: str) -> tuple[float | None, list[Span]]:
     patterns = [
         _BELOW + r"\s*" + NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b|score|certainty|probab)",
         r"(?:confiden\w*|conf|certainty|probability|scor(?:e|es|ing))(?:\s*(?:score|threshold|level|of|"
-        r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off))*\s*" + NUM
-        + r"\s*(%|percent)?",
+        r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off|below|under|less than|lower "
+        r"than|<=?))*\s*" + NUM + r"\s*(%|percent)?",  # ("excluding ships with confidence below
+        # 0.2": 0.2 is the cut-off kept above)
         r"(?:at least|above|over|>=?)\s*" + NUM + r"\s*(%|percent)?\s*(?:confident|sure|certain)",
-        NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b)",
+        NUM + r"\s*(%|percent)?\s*(?:or (?:more|higher|above|greater)\s+)?(?:as (?:the|a|our|my) "
+        r"(?:minimum )?)?(?:confiden\w*|conf\b)",  # "0.45 or more confidence", "0.4 as the
+        # confidence cut-off"
     ]
     if re.search(r"\b(confiden\w*|conf)\b", text):  # "at 0.9 ... lowered to 0.7": the new one
         patterns.insert(0, r"\b(?:lower\w*|rais\w*|reduc\w*|increas\w*|decreas\w*|drop\w*|"
@@ -246,12 +251,16 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                              r"reported|expected)\b)[a-z]", stated):
             if not _inside(m.start(1), skip):
                 candidates.append((-1, _number(m.group(1)), below))  # used only when no other
-    for comp, below in ((_ABOVE, False), (_BELOW, True)):
-        for m in re.finditer(r"(?<![a-z0-9])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
+    compared: dict[int, tuple[int, float, bool]] = {}  # number position -> (comparison start,
+    for comp, below in ((_ABOVE, False), (_BELOW, True)):  # value, below)
+        for m in re.finditer(r"(?<![a-z0-9<>=!])" + comp + r"\s*" + NUM + _UNIT_AFTER, text):
             if not _inside(m.start(1), skip) and not _PARAMETER.search(text, 0, m.start()) \
-                    and not _OF_MEAN.search(text, max(0, m.start() - 40), m.start()):
+                    and not _OF_MEAN.search(text, max(0, m.start() - 40), m.start()) and (
+                    m.start(1) not in compared or m.start() < compared[m.start(1)][0]):
                 dropped = _DROPPED.search(text, max(0, m.start() - 60), m.start()) is not None
-                candidates.append((m.start(1), _number(m.group(1)), below != dropped))
+                compared[m.start(1)] = (m.start(), _number(m.group(1)), below != dropped)
+    candidates += [(pos, value, below) for pos, (_, value, below) in compared.items()]  # the
+    # longest comparison read at a number: "no more than 0" (not "more than"), "<=" (not "=")
     for comp, below in (("(?:above|over|greater than|more than|higher than|exceeding|at least)",
                          False), ("(?:below|under|less than|lower than|beneath)", True)):
         for m in re.finditer(rf"(?<![a-z0-9]){comp}\s+(?:an?\s+|the\s+)?(?:[a-z]*nd[a-z]+|evi|savi|"

@@ -224,13 +224,38 @@ _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\
 "the histogram valley sits at -16 dB", "-15 dB as the water cut-off", "use -16 dB"."""
 
 
+_POLARISATION = re.compile(r"\b(vv|vh|hh|hv)\b")
+
+
+def db_thresholds(text: str) -> list[tuple[float, str | None]]:
+    """Each SAR threshold in dB with the polarisation it names, if any ("VH below -22 dB and
+    VV below -15 dB" -> [(-22, "vh"), (-15, "vv")]); the polarisation is the one named in the
+    threshold's words or right before them."""
+    found: list[tuple[float, str | None]] = []
+    for m in _DB.finditer(text):
+        value = next(g for g in m.groups() if g is not None)
+        pols = _POLARISATION.findall(text, max(0, m.start() - 16), m.end())
+        found.append((float(value.replace("minus", "-").replace(" ", "")),
+                      pols[-1] if pols else None))
+    return found
+
+
 def find_db_threshold(text: str) -> float | None:
-    """A SAR water threshold in dB ("everything darker than -18 dB as water")."""
-    m = _DB.search(text)
-    if m is None:
-        return None
-    value = next(g for g in m.groups() if g is not None)
-    return float(value.replace("minus", "-").replace(" ", ""))
+    """A SAR water threshold in dB ("everything darker than -18 dB as water"): the first one of
+    the co-polarised band (VV / HH, the one map_water thresholds) or of none named, else the
+    first ("a VH threshold of -24 dB" of a VH-only scene)."""
+    found = db_thresholds(text)
+    return next((value for value, pol in found if pol not in ("vh", "hv")),
+                found[0][0] if found else None)
+
+
+def cross_pol_thresholds(text: str) -> list[tuple[float, str]]:
+    """The thresholds of a cross-polarised band said beside one of the co-polarised band ("VH
+    below -22 dB and VV below -15 dB"): map_water applies the co-polarised one only."""
+    found = db_thresholds(text)
+    if all(pol in ("vh", "hv") for _, pol in found):
+        return []
+    return [(value, pol) for value, pol in found if pol in ("vh", "hv")]
 
 
 _REGION_NAME = re.compile(

@@ -27,12 +27,15 @@ _PATH = re.compile(
     + _EXTENSIONS + r"))(?![\w])",
     re.IGNORECASE,
 )
-_FOLDER = re.compile(r"(?<![\w./\\~-])((?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+|(?:~?/|\.{1,2}/)"
-                     r"(?:[\w*-]+/)+[\w*-]+)(?=[\s,.;:!?)]|$)")  # "/data/tiles" (absolute)
+_FOLDER = re.compile(r"(?<![\w./\\~-])((?:[a-z][a-z0-9]*://)?(?:~?/|\.{1,2}/)?(?:[\w.*-]+[/\\])+|"
+                     r"(?:[a-z][a-z0-9]*://|~?/|\.{1,2}/)(?:[\w.*-]+/)*[\w*-]+)(?=[\s,.;:!?)]|$)")
+# ("/data/tiles" (absolute), "s3://bucket/scenes")
 _NAMED_ARCHIVE = re.compile(r"(?<![\w./\\~-])([A-Za-z][\w-]*_[\w-]+)(?=\s+(?:(?:tile|image|scene|"
                             r"photo|chip)s?\s+)?(?:archive|collection|catalog(?:ue)?|folder|"
-                            r"directory|library|database)\b)")
-"""An archive named by an identifier ("the xinjiang_2023_harvest archive")."""
+                            r"directory|library|database)\b)|(?<=\b(?:index|Index|INDEX) ['\"])"
+                            r"([A-Za-z][\w.-]*)(?=['\"])")
+"""An archive named by an identifier ("the xinjiang_2023_harvest archive", "the index
+'coastal_2022'")."""
 _NOT_FOLDER = re.compile(r"(?i)(yes|no|and|or|km|m|per|with|w|s|h|n|y|either|and\\or)/")
 VECTOR_FILE = re.compile(r"\.(geojson|json|shp|gpkg|kml|csv|parquet)$", re.IGNORECASE)
 """A vector file name (regions, references, zones, box prompts): never a scene."""
@@ -255,9 +258,10 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
         return f" {FILE_MASK} "
 
     def keep_folder(match: re.Match[str]) -> str:
-        if _NOT_FOLDER.fullmatch(match.group(1)):
+        name = next(g for g in match.groups() if g is not None)
+        if _NOT_FOLDER.fullmatch(name):
             return match.group(0)
-        folders.append(match.group(1))
+        folders.append(name)
         return f" {FOLDER_MASK} "
 
     # Paths are found in the original spelling (case kept); the rest is normalised.

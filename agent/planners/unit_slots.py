@@ -29,7 +29,7 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
 def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]]:
     """``(min_area_m2, max_area_m2, spans)`` from "bigger than 15 m²", "under 2 ha" ..."""
     lo = (r"(?:bigger|larger|greater|more|wider|over|above|exceeding|at least|>=?|"
-          r"min(?:imum)? (?:area|size)(?: of)?|area (?:>=?|above|over|of at least))")
+          r"min(?:imum)? (?:[a-z]+ )?(?:area|size)(?: of)?|area (?:>=?|above|over|of at least))")
     hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
     spans: list[Span] = []
     values: list[float | None] = []
@@ -96,8 +96,8 @@ def find_length_filter(text: str) -> tuple[float | None, list[Span]]:
 
 
 _OUTPUT_UNIT = re.compile(
-    r"(?<![a-z0-9])(hectares?|ha|km2|sq km|square km|square kilomet(?:er|re)s?|m2|sqm|"
-    r"square met(?:er|re)s?|"
+    r"(?<![a-z0-9])(hectares?|ha|km2|km\^2|sq\.? ?km|square km|square kilomet(?:er|re)s?|m2|"
+    r"m\^2|sqm|sq\.? ?m\b|square met(?:er|re)s?|"
     r"acres?|mi2|sq\.? ?mi|square miles?|ft2|sq\.? ?ft|square f(?:ee|oo)t)"
     r"(?![a-z0-9]|-f(?:oo|ee)t)")  # no acre-feet (a volume)
 _CORRECTION = re.compile(r"\b(?:actually|rather|instead|make (?:that|it)|no,|sorry)\b")
@@ -116,8 +116,10 @@ def find_output_units(text: str) -> str | None:
         before = text[max(0, m.start() - 14):m.start()]
         if re.search(r"\d\s*$|(?:/|\bper)\s*$|-$", before):
             continue  # "15 m2" filters; "mg/ha", "t per ha" densities; "2-million-plus-acre"
-        word = m.group(1)
-        asked = re.search(r"\b(?:(in|into|as)|how many|number of)\s+(?:square\s+)?$", before)
+        word = re.sub(r"^sq(?!uare)\.? ?", "sq ", m.group(1)).replace("^", "")  # "sq. km", "sqkm"
+        word = {"sq m": "sqm", "sq km": "sq km"}.get(word, word)
+        asked = re.search(r"\b(?:(in|into|as)|how many|number of)\s+(?:square\s+)?$|,\s*$",
+                          before)
         unit = _OUT_UNITS.get(word)
         if unit is None:  # acres, square miles or feet: only where asked ("under ACRES",
             if not asked:  # "1.9 million fallow acres" name no unit of the answer)
@@ -133,8 +135,8 @@ def find_length_units(text: str) -> str | None:
     """Length unit the answer should use ("total length in km", "how many kilometres of
     road", "in miles", "in feet"): km, m, mi or ft; None when no length unit is asked (a "50 m"
     filter is none)."""
-    m = re.search(r"\b(?:in|into|as)\s+(km|kilomet(?:er|re)s?|m|met(?:er|re)s?|miles?|mi|feet|"
-                  r"ft)(?![\w²])(?!\s*(?:wide|long|high|deep|buffer|pixels?|resolution|gsd|per)"
+    m = re.search(r"\b(?:in|into|as|length|lengths)\s+(km|kilomet(?:er|re)s?|m|met(?:er|re)s?|"
+                  r"miles?|mi|feet|ft)(?![\w²])(?!\s*(?:wide|long|high|deep|buffer|pixels?|resolution|gsd|per)"
                   r"\b)|\bhow many (km|kilomet(?:er|re)s?|met(?:er|re)s?|miles|feet)\b"
                   r"(?! (?:wide|long|per)\b)", text)
     if m is None:

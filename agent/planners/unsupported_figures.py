@@ -27,7 +27,9 @@ FIGURES = (
                 r"(?:hectare|ha|km2|km²|square kilomet\w*|sq\.? ?km|acre|square mile)s?\b|"
                 r"\b(?:tree|stem|plant|building|house|vehicle|car|ship|boat|crown|palm) density\b|"
                 r"\b(?:their|the|its) density (?:per|/|in|a) ?(?:hectare|ha|km2|km²|square "
-                r"kilomet\w*|sq\.? ?km|acre|square mile)s?\b"),
+                r"kilomet\w*|sq\.? ?km|acre|square mile)s?\b|"
+                r"\bdensity of (?:the )?[a-z]+(?: [a-z]+)? (?:per|/|in|a) ?(?:hectare|ha|km2|km²|"
+                r"square kilomet\w*|sq\.? ?km|acre|square mile)s?\b"),
      "a density per area (counts and areas come separately)"),
     (re.compile(r"\bdistances? (?:between|from)\b|\bhow far (?:is|are|was|were|apart|from|"
                 r"away)\b|\bhow far (?:did|has|have|had)\b[^.?!;]{0,40}\b(?:move|moved|retreat\w*|"

@@ -53,6 +53,8 @@ _STATE = re.compile(r"(?:flooded|submerged|damaged|destroyed|collapsed|burn(?:ed
                     r"washed[ -]out|inundated|snow[ -]covered|abandoned|unfinished) ")
 """A state that makes a class a label ("which images show a flooded road"): no detector
 class sees the state."""
+_QUANTITY = re.compile(r"^(?:at least one|one or more|a single|any|some|an?|no)\s+")
+"""A quantity before a thing asked of each image ("is there at least one plane")."""
 _COMPARED = re.compile(r"\b(\w+er than|better|worse|(small|larg|bigg|high|low|fin|coars)(er|est)|"
                        r"best|worst)\b")
 
@@ -62,12 +64,15 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
     you see oil palm?" -> [oil palm, no oil palm]); a detectable class is no label ("which of
     these tiles contain buildings" counts buildings)."""
     m = _PRESENCE.search(text)
+    if m is not None and vocab.canonical_class(singular(_QUANTITY.sub("", m.group("thing")))):
+        return None  # "in how many of the images is there at least one plane": planes counted
     if m is None:
         m = _WHICH_HAVE.search(text) or _AMONG.search(text) or _THAT.search(text)
         if m is None or (vocab.class_pattern.search(m.group("thing"))
                          and not _STATE.match(m.group("thing"))):
             return None
-    thing = singular(m.group("thing").strip())
+    thing = singular(re.sub(r"^(?:classified|labell?ed|categori[sz]ed|tagged) (?:as )?", "",
+                            m.group("thing").strip()))  # "how many are classified as X"
     if text_modalities(thing, vocab):
         return None  # "which of these are radar": the headers answer
     if not thing or thing.split()[0] in ("it", "them", "anything", "something", "any", "more",

@@ -139,3 +139,60 @@ def test_a_clause_that_repeats_the_one_before_on_its_scene(planner: OfflinePlann
                         _scenes(["s1_vv.tif", "s2_rgb.tif"]))
     assert [s.args.get("image") for s in plan.steps if s.tool == "detect_objects"] == [
         "$s1", "s2_rgb.tif"]
+
+
+@pytest.mark.parametrize(("request_", "paths", "planned"), [
+    ("How many tennis courts are in the first image, and how many in the last?",
+     ["a.png", "b.png", "c.png"], [("detect_objects", "a.png"), ("detect_objects", "c.png")]),
+    ("How many vehicles in scene 1? What about scene 3?", ["a.png", "b.png", "c.png"],
+     [("detect_objects", "a.png"), ("detect_objects", "c.png")]),
+    ("How many roundabouts in the one from 2020? And the 2022 one?",
+     ["city_2020.png", "city_2022.png"],
+     [("detect_objects", "city_2020.png"), ("detect_objects", "city_2022.png")]),
+    ("How much water in the radar one, and in the optical one?",
+     ["s1_vv_lake.tif", "s2_lake.tif"], [("map_water", "s1_vv_lake.tif"),
+                                         ("map_water", "s2_lake.tif")]),
+    ("Estimate AGB for the optical scene, and for the radar scene too.",
+     ["s2_forest.tif", "s1_forest_vv.tif"], [("estimate_biomass", "s2_forest.tif"),
+                                             ("estimate_biomass", "s1_forest_vv.tif")]),
+    ("Give me the NDBI of the optical image and the water area of the SAR image.",
+     ["s2_city.tif", "s1_vv_city.tif"], [("spectral_index", "s2_city.tif"),
+                                         ("map_water", "s1_vv_city.tif")]),
+])
+def test_an_elliptical_part_asks_the_part_before_of_its_own_scene(
+        planner: OfflinePlanner, request_: str, paths: list[str],
+        planned: list[tuple[str, str]]) -> None:
+    """"..., and how many in the last?", "what about scene 3?", "and in the optical one?":
+    the part before asked again of the scene it names (it had been dropped or sent to the
+    describer); each part is checked by the learned model on its own words."""
+    plan = planner.plan(request_, _scenes(paths))
+    assert [(t, a["image"]) for t, a in steps(plan)] == planned
+    assert all(s.args.get("classes") == plan.steps[0].args.get("classes") for s in plan.steps
+               if s.tool == "detect_objects")
+
+
+@pytest.mark.parametrize(("request_", "paths", "planned"), [
+    ("Count the ships in the harbour image, and the planes in the airport image.",
+     ["harbour_P0023.png", "airport_P0024.png"],
+     [("harbour_P0023.png", ["ship"], None), ("airport_P0024.png", ["plane"], None)]),
+    ("Roundabouts in the left image; soccer fields in the right image.", ["l.png", "r.png"],
+     [("l.png", ["roundabout"], None), ("r.png", ["soccer ball field"], None)]),
+    ("Count the planes in the first two images, and the helicopters in the last.",
+     ["b1.png", "b2.png", "b3.png"],
+     [("b1.png", ["plane"], None), ("b2.png", ["plane"], None),
+      ("b3.png", ["helicopter"], None)]),
+    ("Count the vehicles in the first image and the buildings in the last two. GSD 0.5 m for "
+     "all.", ["c1.png", "c2.png", "c3.png"],
+     [("c1.png", ["vehicle"], 0.5), ("c2.png", ["building"], 0.5),
+      ("c3.png", ["building"], 0.5)]),
+    ("How many storage tanks in P0001 and how many planes in P0002?", ["P0001.png", "P0002.png"],
+     [("P0001.png", ["storage tank"], None), ("P0002.png", ["plane"], None)]),
+])
+def test_each_part_counts_its_own_class_on_its_own_scenes(
+        planner: OfflinePlanner, request_: str, paths: list[str],
+        planned: list[tuple[str, list[str], float | None]]) -> None:
+    """Scenes named by a word of their file name, by side, by the first / last n or by their
+    bare name keep their own classes (they had all been counted on every scene); a GSD said
+    of all of them reaches every part."""
+    plan = planner.plan(request_, _scenes(paths))
+    assert [(a["image"], a["classes"], a.get("gsd")) for _, a in steps(plan)] == planned

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agent.plan import Plan, Scene
+from agent.planners import coverage
 from agent.planners.offline import OfflinePlanner
 from tests.agent.planners.plans import assert_planned_as_annotated, steps
 
@@ -544,3 +545,72 @@ def test_context_openers_and_sensor_names_do_not_swallow_the_ask(planner: Offlin
     plan = planner.plan("Compare the flood extent in 2019 to the flood extent in 2020.",
                         [Scene(path="flood_extent_2019.tif"), Scene(path="flood_extent_2020.tif")])
     assert all(s.args.get("region") is None for s in plan.steps)
+
+
+def test_a_cross_polarised_threshold_is_reported_not_applied(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Map flooding in s1.tif using VH below -22 dB and VV below -15 dB.",
+                        [Scene(path="s1.tif")])
+    assert steps(plan) == [("map_water", {"image": "s1.tif", "method": "sar",
+                                          "threshold": -15.0})]
+    assert any("VH -22 dB threshold is not applied" in n for n in plan.not_done)
+
+
+def test_per_image_gsd_by_number_and_letter(planner: OfflinePlanner) -> None:
+    plan = planner.plan("How many swimming pools in image 1 (0.3 m), image 2 (0.4 m) and image "
+                        "3 (0.5 m)?", [Scene(path=p) for p in ("p1.png", "p2.png", "p3.png")])
+    assert [(a["image"], a["gsd"]) for _, a in steps(plan)] == [
+        ("p1.png", 0.3), ("p2.png", 0.4), ("p3.png", 0.5)]
+    plan = planner.plan("Image A is 0.3 m and image B is 0.5 m. Count the planes in each.",
+                        [Scene(path=p) for p in ("A_field.png", "B_field.png")])
+    assert [(a["image"], a["gsd"]) for _, a in steps(plan)] == [
+        ("A_field.png", 0.3), ("B_field.png", 0.5)]
+
+
+def test_search_hits_asked_in_a_fragment_are_read_and_not_reported(
+        planner: OfflinePlanner) -> None:
+    plan = planner.plan("Which images in my archive /srv/imgs show landslides? Top 3.")
+    assert steps(plan) == [("search_images", {"query": "landslides", "archive": "/srv/imgs",
+                                              "top_k": 3})]
+    plan = planner.plan("Search our archive folder /data/archive/ for scenes that look like "
+                        "open-pit mines. Give me the top 10.")
+    assert plan.steps[0].args["top_k"] == 10 and plan.not_done == []
+
+
+def test_shares_and_densities_of_objects_are_reported(planner: OfflinePlanner) -> None:
+    """Counts and areas of objects come separately: a share of the image or a density per km2
+    is said not computed (a water map reports its own share)."""
+    for text, said in (("What percentage of the image is covered by trees? GSD 0.5 m.",
+                        "the share of the image is not computed"),
+                       ("What is the density of storage tanks per km²? GSD 0.5 m.",
+                        "a density per area")):
+        plan = planner.plan(text, [Scene(path="x.png")])
+        assert any(said in n for n in plan.not_done), plan.not_done
+    plan = planner.plan("What percentage of the image is covered by water?",
+                        [Scene(path="x.tif")])
+    assert plan.not_done == []
+
+
+def test_verbless_items_each_on_their_image(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Task: ship count on image 2, plane count on image 1",
+                        [Scene(path="img1.png"), Scene(path="img2.png")])
+    assert [(a["image"], a["classes"]) for _, a in steps(plan)] == [
+        ("img2.png", ["ship"]), ("img1.png", ["plane"])]
+    plan = planner.plan("I want the picture of three composites (c_20170125.tif, c_20170401.tif, "
+                        "c_20170618.tif) put into red, green and blue.",
+                        [Scene(path=p) for p in ("c_20170125.tif", "c_20170401.tif",
+                                                 "c_20170618.tif")])
+    assert {t for t, _ in steps(plan)} == {"pseudo_rgb"}  # (a list in parentheses is no cut)
+
+
+def test_a_count_and_a_mean_area_are_both_measured(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Find the trees, outline their crowns, keep only crowns larger than 3 m2, "
+                        "and tell me how many there are and their average crown area. GSD 0.5 m.",
+                        [Scene(path="tile.png")])
+    assert [a["statistic"] for t, a in steps(plan) if t == "measure"] == ["count", "mean"]
+
+
+def test_numbered_items_only_when_a_first_item_opens_them(planner: OfflinePlanner) -> None:
+    """"1) ... 2) ..." items are clauses; "(channel 3)" or "(bands 7, 4 and 2)" are none."""
+    assert len(coverage.clauses("1) count ships in a.png 2) map water in b.tif")) == 2
+    assert len(coverage.clauses("NDVI from the red channel (channel 3) and the near infrared "
+                                "channel (channel 4)")) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.planners.files import Files, named_mask, read_files
+from agent.planners.files import Files, given_assessment, given_vector, named_mask, read_files
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
@@ -84,3 +84,35 @@ def test_a_given_mask_named_by_description_is_the_region() -> None:
     assert named_mask("on the cropland mask", ["cropland_mask.tif"]) is None
     assert named_mask("map the water in the flood extent for each image",
                       ["flood_extent_a.tif", "flood_extent_b.tif"]) is None
+
+
+def test_a_vector_given_beside_the_scene_is_the_region_where_the_text_says_so() -> None:
+    paths = ["s2.tif", "stand_12.geojson"]
+    for text, region in (("total agb in tonnes inside the polygon", "stand_12.geojson"),
+                         ("mean ndvi in the field boundary", "stand_12.geojson"),
+                         ("mean ndvi of the scene", None),  # no place said
+                         ("compare the buildings against our cadastre polygons", None)):
+        files = Files()
+        given_vector(text, paths, [], files, V)
+        assert files.region == region, text
+    files = Files()
+    given_vector("mean ndvi inside the polygon", paths, ["stand_12.geojson"], files, V)
+    assert files.region is None  # named in the text: the named-file rules read it
+
+
+def test_an_accuracy_request_over_files_given_but_not_named() -> None:
+    files = Files()
+    given_assessment("accuracy of the water mask vs the reference",
+                     ["water_mask.tif", "ref_water.tif"], [], files, V)
+    assert (files.assess, files.reference, files.result, files.make) == (
+        True, "ref_water.tif", "water_mask.tif", False)
+    files = Files()
+    given_assessment("map the water and assess it against the ground truth",
+                     ["s1.tif", "gt_water.tif"], [], files, V)
+    assert (files.assess, files.reference, files.result, files.make) == (
+        True, "gt_water.tif", None, True)
+    files = Files()
+    given_assessment("map the water", ["s1.tif", "gt_water.tif"], [], files, V)
+    assert not files.assess  # no accuracy asked
+    assert Files(reference="gt.tif").truth() == "gt.tif"
+    assert Files(reference="b.tif").truth() is None  # (no truth name: maybe a scene)

@@ -96,3 +96,32 @@ def test_values_each_with_its_unit_in_order() -> None:
     """"resolutions: 1 m, 0.5 m and 3 m": each joined value is read, a unit after each."""
     assert gsd_of("ships in each image (resolutions: 1 m, 0.5 m and 3 m respectively)").values \
         == [1.0, 0.5, 3.0]
+
+
+@pytest.mark.parametrize("text", ["count ships, res 1 m", "ships, 1m res",
+                                  "how many planes? 1 m px", "the chip has 1 m ground sampling",
+                                  "the chip is 1024x1024 px at 1 m"])
+def test_gsd_in_short_words(text: str) -> None:
+    assert gsd_of(text).values == [1.0]
+
+
+def test_values_said_of_scenes_by_number_letter_or_ordinal() -> None:
+    """"image 3 (0.5 m)", "image B is 0.5 m", "first gsd 1 m second 0.5 m": the scene by its
+    place among those given (0-based, -1 the last); the next value's subject is not this
+    one's."""
+    gsd = gsd_of("how many pools in image 1 (0.3 m), image 2 (0.4 m) and image 3 (0.5 m)?")
+    assert gsd.by_index == {0: 0.3, 1: 0.4, 2: 0.5}
+    assert gsd_of("image a is 0.3 m and image b is 0.5 m").by_index == {0: 0.3, 1: 0.5}
+    assert gsd_of("vehicles in image 2 (gsd 0.1m) vs image 1 (gsd 0.2m)").by_index == {
+        1: 0.1, 0: 0.2}
+    assert gsd_of("ships in both; first gsd 1m second 0.5m").by_index == {0: 1.0, 1: 0.5}
+    assert gsd_of("the last image is 0.5 m").by_index == {-1: 0.5}
+
+
+def test_a_value_said_of_one_file_is_no_other_files() -> None:
+    """"s1_a.tif (radar) and wv3_b.png (optical, GSD 0.31 m)": the GSD is the PNG's only."""
+    text = read_request("count ships in s1_a.tif (radar) and in wv3_b.png (optical, GSD 0.31 m)",
+                        None)
+    gsd, _ = gsd_slots.find_gsd(text.norm, text.mentions)
+    assert gsd.by_file == {"wv3_b.png": 0.31}
+    assert gsd.of("wv3_b.png", None) == 0.31 and gsd.of("s1_a.tif", None) is None

@@ -62,3 +62,23 @@ def test_a_later_scene_after_than_is_compared_not_before() -> None:
     pair = ordered_pair([SceneRef("x_2019.tif", None), SceneRef("x_2021.tif", None)],
                         "what is new since the 2021 image?", notes.append)
     assert [s.path for s in pair] == ["x_2021.tif", "x_2019.tif"] and len(notes) == 1
+
+
+@pytest.mark.parametrize(("text", "paths", "before"), [
+    ("scene 1 is before the fire and scene 2 is after. map the burned area.",
+     ["l8_postfire.tif", "l8_prefire.tif"], "l8_postfire.tif"),
+    ("compare scene a and scene b for building changes, a is the newer one.",
+     ["scene_A.tif", "scene_B.tif"], "scene_B.tif"),
+    ("image a was taken after the hurricane and image b before it. what changed?",
+     ["A.tif", "B.tif"], "B.tif"),
+    ("image 1 (0.5 m) is after the hail, image 2 (0.3 m) is before.", ["x1.png", "x2.png"],
+     "x2.png"),
+])
+def test_the_order_said_in_words_wins_over_the_names(text: str, paths: list[str],
+                                                       before: str) -> None:
+    """The roles the analyst states are kept; file names that say the other way round are
+    noted, never followed silently."""
+    notes: list[str] = []
+    pair = ordered_pair([SceneRef(p, None) for p in paths], text, notes.append)
+    assert pair[0].path == before
+    assert bool(notes) == ("fire" in paths[0]), notes

@@ -236,3 +236,32 @@ def test_a_file_name_token_and_a_place_among_one_modality() -> None:
         req = read_request(text, vocab.corrector)
         moded = [(p, "sar" if p.lower().startswith("s1") else None) for p in paths]
         assert scene_refs.referenced(req.norm, moded) == picked, text
+
+
+def test_scenes_by_side_name_word_bare_name_and_last_n() -> None:
+    """"the left image", "the harbour image" (a word of harbour_P0023.png), "in P0002" (its
+    name without the extension), "in the last two and ...": each picks its scenes; a size said
+    of both ("the left image is 0.3 m and the right 0.6 m; ...") picks none."""
+    two = [("lot_left.png", None), ("lot_right.png", None)]
+    assert scene_refs.referenced("how many vehicles are in the left one?", two) == [0]
+    assert scene_refs.referenced("soccer fields in the right image", two) == [1]
+    assert scene_refs.referenced("the left image is 0.3 m and the right image is 0.6 m; how "
+                                 "many vehicles are in the left one?", two) == [0]
+    named = [("harbour_P0023.png", None), ("airport_P0024.png", None)]
+    assert scene_refs.referenced("count the ships in the harbour image", named) == [0]
+    assert scene_refs.referenced("count the planes in the image of the airport", named) == [1]
+    assert scene_refs.referenced("count the planes in the harbour image and in the airport "
+                                 "image", named) == []  # (both)
+    bare = [("P0001.png", None), ("P0002.png", None)]
+    assert scene_refs.referenced("how many planes in p0002?", bare) == [1]
+    three = [("t1.png", None), ("t2.png", None), ("t3.png", None)]
+    assert scene_refs.referenced("count the buildings in the last two and tell me the "
+                                 "difference", three) == [1, 2]
+
+
+def test_a_hyperspectral_cube_file_is_named_by_its_modality(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Compute NDVI on the multispectral one and make a pseudo-RGB of the "
+                        "hyperspectral cube.", [Scene(path="pavia_u.mat"),
+                                                Scene(path="s2_field.tif")])
+    assert [(s.tool, s.args["image"]) for s in plan.steps] == [
+        ("spectral_index", "s2_field.tif"), ("pseudo_rgb", "pavia_u.mat")]

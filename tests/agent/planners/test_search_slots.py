@@ -18,6 +18,9 @@ def norm(text: str) -> str:
     ("images in archive/ that look most like a solar farm.", "solar farm"),
     ("find the tiles showing a flooded road, then count the cars", "flooded road"),
     ("search the collection for tiles similar to an open-pit mine", "open-pit mine"),
+    ("search the tiles of this big mosaic for solar farms.", "solar farms"),
+    ('give me the top 8 matches for "airport runway under construction" in /data/archive.',
+     "airport runway under construction"),
 ])
 def test_query(text: str, query: str) -> None:
     found = find_search_query(norm(text))
@@ -33,6 +36,7 @@ def test_top_k() -> None:
     assert find_top_k("top-20 tiles", V) == 20
     assert find_top_k("the best three", V) == 3
     assert find_top_k("find the 3 least turbid scenes", V) == 3
+    assert find_top_k("pull up a dozen images from the archive", V) == 12
 
 
 @pytest.mark.parametrize(("text", "n_scenes", "folders", "searched"), [

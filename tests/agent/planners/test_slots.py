@@ -69,6 +69,9 @@ def test_confidence(text: str, expected: float | None) -> None:
     ("ndvi; remove pixels where ndvi is below 0.2", (0.2, False)),
     ("pixels where ndvi dropped below 0.3", (0.3, True)),
     ("ndvi, keep values of 0.4 and up", (0.4, False)),
+    ("ndvi <= 0.15", (0.15, True)), ("ndwi no more than 0", (0.0, True)),
+    ("ndwi is at most -0.2", (-0.2, True)), ("ndvi not exceeding 0.2", (0.2, True)),
+    ("ndvi not less than 0.3", (0.3, False)), ("ndvi >= 0.6", (0.6, False)),
 ])
 def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
     assert slots.find_threshold(text, 0, []) == expected
@@ -189,3 +192,19 @@ def test_a_numbered_series_is_named_by_no_sensor() -> None:
     assert scenes.guess_modalities(["s1.png", "s2.png", "s3.png", "s4.png"], vocab) == [
         None, None, None, None]
     assert scenes.guess_modalities(["s1.tif", "s2.tif"], vocab) == ["sar", "multispectral"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("how many ships, excluding ships with confidence below 0.2?", 0.2),
+    ("use 0.4 as the confidence cut-off.", 0.4),
+    ("how many planes, at a 0.45 or more confidence, in each", 0.45),
+])
+def test_confidence_cut_offs_in_words(text: str, value: float) -> None:
+    assert slots.find_confidence(text)[0] == value
+
+
+def test_a_hyperspectral_cube_format_names_its_modality() -> None:
+    vocab = get_vocabulary()
+    assert scenes.guess_modality("pavia_u.mat", vocab) == "hyperspectral"
+    assert scenes.guess_modality("scene.hdr", vocab) == "hyperspectral"
+    assert scenes.guess_modality("scene.tif", vocab) is None

@@ -92,3 +92,15 @@ def test_iou_threshold(text: str, value: float | None) -> None:
 ])
 def test_sar_db_thresholds(text: str, value: float) -> None:
     assert spatial.find_db_threshold(text) == value
+
+
+def test_db_thresholds_name_their_polarisation() -> None:
+    """map_water thresholds the co-polarised band: its value is read, a VH one only reported."""
+    text = "map flooding using vh below -22 db and vv below -15 db"
+    assert spatial.db_thresholds(text) == [(-22.0, "vh"), (-15.0, "vv")]
+    assert spatial.find_db_threshold(text) == -15.0
+    assert spatial.cross_pol_thresholds(text) == [(-22.0, "vh")]
+    assert spatial.find_db_threshold("water in s1, vh threshold of -24 db") == -24.0  # (alone:
+    # a VH-only scene's)
+    assert spatial.cross_pol_thresholds("water in s1, vh threshold of -24 db") == []
+    assert spatial.find_db_threshold("everything darker than -18 db is water") == -18.0

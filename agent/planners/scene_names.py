@@ -1,0 +1,74 @@
+"""Scenes named by words of their file names: a sensor ("the Landsat scene" of LC08_....tif), a
+token ("the VV image" of s1_vv_....tif, "the PlanetScope one"), a describing word ("the harbour
+image" of harbour_P0023.png) or the name without its extension ("in P0002"). Read by
+:mod:`agent.planners.scene_refs` among its other references.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+
+NOUN = (r"(?:image|scene|one|picture|photo|tile|acquisition|file|raster|chip|frame|date|cube|"
+         r"mosaic|orthomosaic|orthophoto|ortho)")
+"""The nouns a scene is called by ("the radar image", "the 2019 one", "the hyperspectral cube")."""
+_SENSOR_NAMES = (
+    ("landsat", re.compile(r"(?:^|[^a-z0-9])(?:l[cote]0\d|landsat|l[4-9][^a-z0-9])")),
+    (r"sentinel[\s-]*2|s2", re.compile(r"(?:^|[^a-z0-9])(?:s2[ab]?[^a-z0-9]|sentinel[_-]?2)")),
+    (r"sentinel[\s-]*1|s1", re.compile(r"(?:^|[^a-z0-9])(?:s1[ab]?[^a-z0-9]|sentinel[_-]?1)")),
+)
+"""A sensor word picks the scenes whose file names name that sensor ("the Landsat scene" of
+LC08_....tif and S2A_....tif, "the S2 tile" of s2_bay.tif beside marina.png), before the
+scenes of its modality; when no file names it, the modality picks ("the Sentinel-2 image" beside
+calvi_pleiades.tif: the optical scenes)."""
+_NAMED_BY = {
+    "vv": r"vv", "vh": r"vh", "hh": r"hh", "hv": r"hv",
+    "planetscope": r"ps|planet\w*", "planet": r"ps|planet\w*", "worldview": r"wv\d*|worldview\w*",
+    "pleiades": r"phr\w*|pneo|pleiades\w*", "spot": r"spot\d*", "naip": r"naip",
+    "skysat": r"ss\d*|skysat\w*", "modis": r"mod\w*|myd\w*|modis", "viirs": r"vnp\w*|viirs",
+}
+"""Words that name a scene by a token of its file name ("the VV image" of s1_vv_*.tif and
+s1_vh_*.tif, "the PlanetScope image" of PS_*.tif and S2_*.tif): the tokens each word matches."""
+_BY_TOKEN = re.compile(rf"\b(?:the|in|on|from|of|and|or)\s+({'|'.join(_NAMED_BY)})\b(?=(?:\s*(?:,|"
+                       rf"and|or|the|{'|'.join(_NAMED_BY)})\b)*\s*{NOUN}s?\b)")
+_CONTENT = re.compile(rf"\bthe ([a-z][a-z0-9-]*) {NOUN}\b|\bthe {NOUN} (?:of|with|showing) "
+                      r"(?:the |an? )?([a-z][a-z0-9-]*)\b")
+"""A scene named by a word of its file name ("the harbour image" of harbour_P0023.png, "the
+image of the refinery" of refinery_P0500.png)."""
+
+
+def by_sensor(words: Sequence[str], paths: Sequence[str]) -> set[int]:
+    """The scenes whose file names name the sensor of one of ``words`` ("landsat", "s2",
+    "sentinel-1"); empty when no file name names that sensor."""
+    return {i for said in words for word, name in _SENSOR_NAMES if re.match(word, said)
+            for i, path in enumerate(paths) if name.search(path.lower())}
+
+
+def by_token(norm: str, paths: Sequence[str]) -> set[int]:
+    """The scenes a token word names ("the VV image" of s1_vv_*.tif and s1_vh_*.tif)."""
+    picked: set[int] = set()
+    for m in _BY_TOKEN.finditer(norm):
+        token = re.compile(rf"^(?:{_NAMED_BY[m.group(1)]})$")
+        picked |= {i for i, path in enumerate(paths) if any(
+            token.match(t) for t in re.split(r"[^a-z0-9]+", PurePath(path).stem.lower()))}
+    return picked
+
+
+def by_name(norm: str, paths: Sequence[str]) -> set[int]:
+    """Scenes named by a word of their file name ("the harbour image", "the image of the
+    refinery") or by their name without its extension ("in P0001"), when that picks some but
+    not all of them."""
+    stems = [PurePath(p).stem.lower() for p in paths]
+    tokens = [set(re.split(r"[^a-z0-9]+", stem)) - {""} for stem in stems]
+    picked: set[int] = set()
+    for m in _CONTENT.finditer(norm):
+        word = m.group(1) or m.group(2)
+        hits = {i for i, own in enumerate(tokens) if word in own}
+        if 0 < len(hits) < len(paths):
+            picked |= hits
+    for i, stem in enumerate(stems):  # "how many planes in P0002"
+        if len(stem) >= 4 and any(c.isdigit() for c in stem) and re.search(
+                rf"(?<![\w.]){re.escape(stem)}(?![\w.])", norm):
+            picked.add(i)
+    return picked if len(picked) < len(paths) else set()
