@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 from agent import references
 from tools.geo.raster import RasterInfo
@@ -47,7 +47,6 @@ class Plan(BaseModel):
     notes: list[str] = Field(default_factory=list, description="assumptions the planner made")
     not_done: list[str] = Field(default_factory=list, description="parts of the request that "
                                 "no step answers, each with why")
-    _parts_reviewed: bool = PrivateAttr(False)  # joined from parts each checked on its own text
 
     def to_design_json(self) -> dict[str, Any]:
         """The plan as DESIGN.md prints it (plus declined/notes when present)."""

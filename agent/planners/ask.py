@@ -41,7 +41,8 @@ _ASK_WORDS = re.compile(
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
     r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
     r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\)|\d{1,2}\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|"
-    r"will)\b)[a-z]|"  # a numbered step of a procedure (not "step 1 was done already")
+    r"will|the|a|an|it|this|that|these|those|we|i|our|my)\b)[a-z]|"  # a numbered step of a
+    # procedure (not "step 1 was done already", "1) the scene was captured at 0.5 m")
     r"^\W*(?:[\w-]+\s+)?(?:task|tasks|todo|to do|need|needed|request|deliverable|item\s+\w)"
     r"\s*:\s*[a-z0-9]")  # a ticket's fields ("Task: water km2 in s2.tif", "item a: ...")
 _RHETORICAL = re.compile(r"^\W*(if you could|imagine|have you ever|ever wondered|did you know|"

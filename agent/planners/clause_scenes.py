@@ -28,7 +28,7 @@ from agent.planners.vocab import Vocabulary, get_vocabulary
 _RELATION = re.compile(
     r"\b(?:compar\w*|versus|vs|than(?!\s+(?:about\s+|some\s+|around\s+)?\d)|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
     r"anymore|no longer|since|chang\w*|differ\w*|lost|loss|gain\w*|added|removed|baseline|"
-    r"reference|between|against|agree\w*|over time|time series|series|trend\w*|evol\w*|"
+    r"reference|between|against|agree\w* with|over time|time series|series|trend\w*|evol\w*|"
     r"dynamics|both|each|as (?:the |an? )?(?:pre|post|before|after))\b")
 """Words that relate the scenes to each other ("how many are gone in the second image",
 "with b.tif as the baseline", "check it against gt.tif"): such a request is about the scenes
@@ -82,21 +82,36 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
                 _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
             # first image; NDWI for the second" (verbless: work, not a statement); a half of a
             # clause cut at its "and" is work on its own scene
-            out.append(Group(" ".join([*lead, part]), picked))
+            out.append(Group(_joined([*lead, part]), picked))
             lead = []
         elif out:
-            out[-1].text = f"{out[-1].text} {part}"
-        elif ask.is_ask(norm) or req.vectors:  # (statements before the first part are
-            lead.append(part)  # context, "ICEYE estimated 2,600 buildings affected" asks no
-            # count; one that names a vector file names the region: "I buffered the sites
-            # (sites.geojson)")
+            out[-1].text = _joined([out[-1].text, part])
+        elif ask.is_ask(norm) or req.vectors:  # (one that names a vector file names the
+            lead.append(part)  # region: "I buffered the sites (sites.geojson)")
+        elif not picked and not _REPORTED.search(norm):  # "Confidence threshold 0.5.": said
+            # of every part
+            shared.append(part)  # (a report, "ICEYE estimated 2,600 buildings affected",
+            # asks no count)
     if len({tuple(g.scenes) for g in out}) < 2:
         return []
     for group in out:
-        group.text = " ".join([group.text, *shared])
+        group.text = _joined([group.text, *shared])
     return out
 
 
+def _joined(parts: Sequence[str]) -> str:
+    """Clauses joined back into one text, each still ending its clause ("segment the seagrass;
+    give its area", not "the seagrass give its area")."""
+    out = ""
+    for part in parts:
+        out = part if not out else f"{out} {part}" if re.search(r"[.?!;:,]\s*$", out) \
+            else f"{out}; {part}"
+    return out
+
+
+_REPORTED = re.compile(r"\b(?:estimated|reported|said|says|found|counted|mapped|measured|showed|"
+                       r"shows|quoted|claimed|recorded|logged|was|were|had|did|used)\b")
+"""A statement that reports what happened or what others found: context, no argument."""
 _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|contains?|looks?|"
                      r"seems?|covers?|taken|acquired|captured)\b")
 """A verb that makes a clause a statement about a scene ("the first image shows ships")."""
@@ -105,6 +120,15 @@ _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|c
 _OPENS_WITH_SCENE = re.compile(r"\s*(?:for |on |in |with )?the [\w-]+ (?:one|image|scene|photo|"
                                r"picture|file)s? (?:to|for|with|using)\b")
 """A side that opens with its scene and the work it is for ("the radar one to map the water")."""
+_LISTED_SCENE = re.compile(r"\s*(?:the\s+)?(?:image|scene|photo|picture|chip|tile|frame)s?\s*#?\s*"
+                           r"(?:\d{1,2}|[a-h])\b|\s*\S+\.(?:tif|tiff|png|jpe?g)\b", re.IGNORECASE)
+"""A side that opens with another scene of a list ("... in image 2 and image 3 and ...")."""
+_SCENE_THEN_VERB = re.compile(r"\s*(?:on|in|for|with|from) the [\w-]+ (?:one|image|scene|photo|"
+                              r"picture|file)s?,? (?:count|map|segment|outline|detect|delineate|"
+                              r"compute|calculate|measure|estimate|classify|find|trace|make|"
+                              r"render)\b")
+"""A side that opens with its scene and then its verb ("..., and on the Sentinel-2 image segment
+the seagrass")."""
 
 
 def _names_work(norm: str, vocab: Vocabulary, water: bool = False,
@@ -126,8 +150,9 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
     for m in re.finditer(r",?\s+and\s+|,\s+", clause):  # ("ship count on image 2, plane count
         # on image 1")
         left, right = clause[:m.start()], clause[m.end():]
-        if left.count("(") > left.count(")"):
-            continue  # inside parentheses: "(a.tif, b.tif, c.tif)" is one list
+        if left.count("(") > left.count(")") or _LISTED_SCENE.match(right):
+            continue  # inside parentheses: "(a.tif, b.tif, c.tif)" is one list; "planes in
+            # image 2 and image 3 and ...": the scenes of one part
         reads = [read_request(side, None) for side in (left, right)]
         sides = [r.norm for r in reads]
         paths = [p for p, _ in scenes]
@@ -140,6 +165,7 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
             # nm": after a bare comma, a composite's bands are no work of their own)
             or (_OPENS_WITH_SCENE.match(sides[1]) is not None
                 and _names_work(sides[1], vocab, water=True))
+            or _SCENE_THEN_VERB.match(sides[1]) is not None
             or (_repeats(right, vocab) and m.group(0).strip() != ","))  # "how much water in
         # the radar one, and in the optical one?": the right side asks the left's work of its
         # own scene (a bare comma cuts only before a side that opens with its work)
@@ -185,11 +211,16 @@ _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earth
 """The event in a pair role ("the pre-flood image") names a scene, not something to map."""
 
 
-_INSIDE_WATER = re.compile(r"\b(?:inside|within|in|under)\s+(?:the|that|this)\s+(?:flood(?:ed)?|"
-                           r"water|inundat\w*|submerged)\s*(?:area|extent|zone|mask|water)?\b|"
-                           r"\b(?:flooded|inundated|under water)\b")
+_INSIDE_WATER = re.compile(r"\b(?:inside|within|in)\s+(?:the|that|this)\s+(?:flood(?:ed)?|water|"
+                           r"inundat\w*|submerged)\s+(?:area|extent|zone|mask|map|part)s?\b")
 """A part asked of the area a water map of an earlier part outlines ("count the buildings on
 the optical image that lie inside the flooded area")."""
+
+
+class JoinedPlan(Plan):
+    """A plan joined from the plans of a request's parts, each already checked by the learned
+    tool model on its own words (:meth:`agent.planners.offline.OfflinePlanner.plan` does not
+    check it again on the whole request)."""
 
 
 def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
@@ -217,11 +248,16 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
         if index and _repeats(group.text, vocab):  # "then do the same on the first"
             text = found[index - 1].text
             notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
+        elif len(own) > 1:  # "NDWI in image 2, NBR in image 3": its words pick its scenes
+            own = [Scene(path=p, modality=m) for p, m in scenes]  # among all of them
         part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
         if not part.steps:
             return None
         water = next((s.id for s in reversed(steps) if s.tool == "map_water"), None)
-        inside = water is not None and _INSIDE_WATER.search(text.lower()) is not None
+        said = _INSIDE_WATER.search(text.lower())
+        inside = water is not None and said is not None and not vocab.has(
+            "water_strong", ask.blank(text.lower(), [said.span()]))  # (not "map the water in
+        # the second, then count the fields in the flooded area": its own map)
         own_water = {s.id for s in part.steps if inside and s.tool == "map_water"}
         kept = [s for s in part.steps if s.id not in own_water]  # "map the flood on the radar
         # scene, then count the buildings on the optical image that lie inside the flooded
@@ -238,4 +274,4 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
                      f"{', '.join(scenes[i][0] for i in group.scenes)} only")
         notes += part.notes
         not_done += part.not_done
-    return Plan(request=request, steps=steps, notes=notes, not_done=not_done)
+    return JoinedPlan(request=request, steps=steps, notes=notes, not_done=not_done)

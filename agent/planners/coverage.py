@@ -45,7 +45,7 @@ _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|de
 _SPLIT = re.compile(
     rf"(?<=[.?!;])\s+|\s*;\s*|,?\s+(?:and then|then|and also|as well as)\s+|"
     rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)|[,;]?\s+(?=\((?:[2-9]|1\d)\)\s)|"
-    r"\s+\|\s+",
+    r"\s+\|\s+(?=[\w -]{1,20}:)",
     re.IGNORECASE)
 _COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
                        re.IGNORECASE)

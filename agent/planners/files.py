@@ -274,15 +274,21 @@ def named_mask(text: str, paths: list[str]) -> str | None:
     return None
 
 
+_OBJECTS_FILE = re.compile(r"(?:^|[^a-z])(?:buildings?|roads?|trees?|points?|boxes|box|labels?|"
+                           r"osm|templates?|detections?|footprints?|ships?|objects?|crowns?|"
+                           r"tracks?|lines?)(?:[^a-z]|$)")
+"""A vector file named for the objects it holds (buildings.geojson, roads_osm.geojson): no
+region."""
 _GIVEN_REGION = re.compile(
     r"\b(?:inside|within|in|of|over|clip\w* to|crop\w* to|limited to|restricted to)\s+(?:the|my|"
     r"our|this|that|its|their)\s+(?:[\w-]+\s+){0,3}?(?:polygons?|boundary|boundaries|aoi|area of "
     r"interest|outline|perimeter|shapefile|footprint|zone|extent|parcel|field|stand|plot|"
     r"concession|buffer|district|municipality|catchment|basin|reserve|park|vector|geojson)\b|"
-    r"\baoi\b|\barea of interest\b|\battach(?:ed|ment)\b")
+    r"\baoi\b|\barea of interest\b|\b(?:polygon|boundary|outline|perimeter)\s+(?:is\s+)?"
+    r"attached\b|\battached\s+(?:polygon|boundary|outline|perimeter|shapefile)\b")
 """Where the work is done, said of a vector file given beside the scene but not named in the
 text ("total AGB inside the polygon", "mean NDVI of the field polygon", "AOI attached", "in
-AOI")."""
+AOI", "the polygon attached")."""
 
 
 def given_assessment(text: str, paths: list[str], mentions: list[str], files: Files,
@@ -300,6 +306,9 @@ def given_assessment(text: str, paths: list[str], mentions: list[str], files: Fi
         return
     rest = [p for p in unnamed if p != truth[0]]
     products = [p for p in rest if VECTOR_FILE.search(p) or _truth_name(p, _RESULT_NAMES)]
+    if not products and not _asks_for_products(text, vocab):
+        return  # ("accuracy of the detections against the labels" with only the scene: no
+        # product named or asked to be made)
     files.assess, files.reference = True, truth[0]
     if len(products) == 1 and len(rest) == 1:
         files.result = products[0]
@@ -315,8 +324,10 @@ def given_vector(text: str, paths: list[str], mentions: list[str], files: Files,
     or box prompts are left to the named-file rules."""
     vectors = [p for p in paths if VECTOR_FILE.search(p) and p not in mentions]
     if len(vectors) != 1 or files.assess or vocab.has("assess", text) or _truth_name(
-            vectors[0]) or re.search(r"\b(?:against|compar\w*|versus|vs)\b", text):
-        return  # ("compare them against our cadastre polygons": no place to work in)
+            vectors[0]) or re.search(r"\b(?:against|compar\w*|versus|vs|boxes|prompts?)\b", text) \
+            or _OBJECTS_FILE.search(PurePath(vectors[0]).stem.lower()):
+        return  # ("compare them against our cadastre polygons", "boxes from the attached
+        # file", buildings.geojson, roads_osm.geojson: objects, no place to work in)
     if files.zones is None and vocab.has("per_zone", text):
         files.zones = vectors[0]
     elif files.region is None and files.zones is None and _GIVEN_REGION.search(text):

@@ -41,7 +41,9 @@ _ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first
 _SCENE_NUMBER = (r"\b(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*(?:\d{1,2}|[a-h]|one|two|"
                  r"three|four|five)\b")
 """A scene named by its number or letter ("image 3", "scene B")."""
-_PAREN_GSD = re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r")\s*\(\s*"
+_PAREN_GSD = re.compile(r"(?:\b(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
+                        r"[\s-]+(?:image|scene|photo|picture|one|chip|tile)|" + FILE_MASK + r"|"
+                        + _SCENE_NUMBER + r")\s*\(\s*"
                         r"(?:gsd\s*[:=]?\s*)?" + _NUM + r"[\s-]*" + _UNIT + r"\s*\)")
 """A value in parentheses after its scene ("image 1 (0.3 m)", "the after image (0.3 m)"); only
 the parentheses are read (the scene's words still name it)."""
@@ -172,8 +174,9 @@ def file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None:
 
 
 _INDEX = re.compile(r"\b(?:(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*"
-                    r"(?P<n>\d{1,2}|[a-h]|one|two|three|four|five)|(?P<o>first|second|third|fourth|fifth|last|left|"
-                    r"right))\b")
+                    r"(?P<n>\d{1,2}|[a-h]|one|two|three|four|five)|(?P<o>first|second|third|"
+                    r"fourth|fifth|(?:last|left|right)(?=\s+(?:one|image|scene|photo|picture|chip|"
+                    r"tile|frame)s?\b)))\b")
 _INDEX_WORDS = {"one": 0, "two": 1, "three": 2, "four": 3, "five": 4, "first": 0, "second": 1,
                 "third": 2, "fourth": 3, "fifth": 4, "last": -1, "left": 0, "right": -1}
 
@@ -252,8 +255,12 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
         path = file_at(text, first, end, mentions or [])
         if path is not None:
             gsd.by_file.setdefault(path, value)
-            gsd.private = gsd.private or re.search(  # "b.png (optical, GSD 0.3 m)"
-                FILE_MASK + r"\s*\([^()]*[a-z][^()]*,[^()]*$", text[first:start]) is not None
+            own = re.search(FILE_MASK + r"\s*\((?![^()]*\b(?:both|all|each)\b)[^()]*[a-z][^()]*,"
+                            r"[^()]*$", text[:start])  # "b.png (optical, GSD 0.3 m)"
+            gsd.private = gsd.private or (own is not None and not re.search(  # (not "a.png
+                FILE_MASK + r"\s*(?:,|and|&)\s*$", text[:own.start()]))  # and b.png (RGB, GSD
+            # 0.3 m)": both files')
+
         index = _index(window)
         if index is not None:
             gsd.by_index.setdefault(index, value)

@@ -70,8 +70,10 @@ class OfflinePlanner:
         req = read_request(request, self.vocab.corrector)
         n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
         leaning = tool_review.probabilities(req.norm, n_scenes)
-        return tool_review.review(self._rules(request, scenes, req, leaning), req.norm,
-                                  n_scenes, self.vocab, leaning)
+        plan = self._rules(request, scenes, req, leaning)
+        if isinstance(plan, clause_scenes.JoinedPlan):
+            return plan  # its parts were checked on their own words
+        return tool_review.review(plan, req.norm, n_scenes, self.vocab, leaning)
 
     def _part(self, text: str, scenes: list[Scene]) -> Plan:
         """A part of a request asked of its own scenes, planned and checked on its own text
@@ -104,8 +106,7 @@ class OfflinePlanner:
         moded = [(p, m or guessed[p]) for p, m in paths]
         if (joined := clause_scenes.plan_per_clause(request, moded, self._part,
                                                     req.norm)) is not None:
-            joined._parts_reviewed = True  # (each part checked on its own text)
-            return joined  # a different ask per scene
+            return joined  # a different ask per scene (each part checked on its own text)
         named_all = scene_refs.names_all(req.norm, req.mentions, [p for p, _ in paths])
         chosen = [] if named_all or (  # "flood in s1.tif with the buildings of the optical b.tif"
             len(paths) == 2 and (topics.pair_class_change(req.norm, vocab)

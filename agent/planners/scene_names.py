@@ -25,15 +25,16 @@ calvi_pleiades.tif: the optical scenes)."""
 _NAMED_BY = {
     "vv": r"vv", "vh": r"vh", "hh": r"hh", "hv": r"hv",
     "planetscope": r"ps|planet\w*", "planet": r"ps|planet\w*", "worldview": r"wv\d*|worldview\w*",
-    "pleiades": r"phr\w*|pneo|pleiades\w*", "spot": r"spot\d*", "naip": r"naip",
+    "pleiades": r"phr\w*|pneo|pleiades\w*", "pléiades": r"phr\w*|pneo|pleiades\w*",
+    "spot": r"spot\d*", "naip": r"naip",
     "skysat": r"ss\d*|skysat\w*", "modis": r"mod\w*|myd\w*|modis", "viirs": r"vnp\w*|viirs",
 }
 """Words that name a scene by a token of its file name ("the VV image" of s1_vv_*.tif and
 s1_vh_*.tif, "the PlanetScope image" of PS_*.tif and S2_*.tif): the tokens each word matches."""
 _BY_TOKEN = re.compile(rf"\b(?:the|in|on|from|of|and|or)\s+({'|'.join(_NAMED_BY)})\b(?=(?:\s*(?:,|"
                        rf"and|or|the|{'|'.join(_NAMED_BY)})\b)*\s*{NOUN}s?\b)")
-_CONTENT = re.compile(rf"\bthe ([a-z][a-z0-9-]*) {NOUN}\b|\bthe {NOUN} (?:of|with|showing) "
-                      r"(?:the |an? )?([a-z][a-z0-9-]*)\b")
+_CONTENT = re.compile(rf"\bthe ([a-z][a-z0-9-]*) {NOUN}\b(?!\s+(?:is|was|are|were|has|shows)\b)|"
+                      rf"\bthe {NOUN} (?:of|with|showing) (?:the |an? )?([a-z][a-z0-9-]*)\b")
 """A scene named by a word of its file name ("the harbour image" of harbour_P0023.png, "the
 image of the refinery" of refinery_P0500.png)."""
 

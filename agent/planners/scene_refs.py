@@ -60,10 +60,11 @@ _ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END})")
 _MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|{_END})")
 _COUNTS = ("two", "three", "four", "five")
-_FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])(?:\s+"
-                      rf"{_NOUN}s\b|(?=\s*(?:[?.!,;]|$|and\b)))")
+_FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
+                      rf"{_NOUN}s\b|\b(?:in|on|for|of|from|over) the (first|last|earliest|latest|"
+                      r"final)\s+(two|three|four|five|[2-5])(?=\s*(?:[?.!,;]|$|and\b))")
 """Several scenes by order ("the last two images", "the first three scenes", "in the last
-two and ...")."""
+two and ..."; not "give me the first 3": hits)."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)s?\s*(?:no\.?\s*|#\s*)?"
                        r"(\d{1,2}|[b-e]|a(?!\s+(?:day|week|month|year|fortnight|season|date|"
                        r"pass|few|lot|bit|couple|dozen|hundred|thousand)\b))\b"
@@ -240,7 +241,9 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
-    sized = [(a, b) for a, b in ask.statement_spans(norm) if _SIZE_STATED.search(norm, a, b)]
+    sized = [(a, b) for a, b in ask.statement_spans(norm) if _SIZE_STATED.search(norm, a, b) and (
+        _ALL.search(norm[a:b]) or len(_picks(norm[a:b], scenes, roles)) >= 2)]  # (not "only the
+    # second image matters, its GSD is 0.5 m": a pick)
     if sized and len(sized) < len(ask.sentences(norm)):  # "the left image is 0.3 m and the
         norm = ask.blank(norm, sized)  # right 0.6 m; ... in the left one", "gsd is 0.6 m for
         # all images": sizes, no pick
@@ -302,8 +305,9 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     if n % 2 and _MIDDLE.search(norm):
         picked.add(n // 2)  # "the middle image" of three
     for m in _FIRST_N.finditer(norm):  # "the last two images"
-        k = min(n, int(m.group(2)) if m.group(2).isdigit() else _COUNTS.index(m.group(2)) + 2)
-        picked |= set(range(k) if m.group(1) in ("first", "earliest") else range(n - k, n))
+        which, count = m.group(1) or m.group(3), m.group(2) or m.group(4)
+        k = min(n, int(count) if count.isdigit() else _COUNTS.index(count) + 2)
+        picked |= set(range(k) if which in ("first", "earliest") else range(n - k, n))
     for m in _NUMBERED.finditer(norm):
         tokens, end = [(m.group(1), False)], m.end()
         while more := _NUMBERED_MORE.match(norm, end):
@@ -356,8 +360,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         by_name = scene_names.by_sensor([m.group(0) for m in said], paths)
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
-    if not modal:  # "the VV image", "the PlanetScope one" (when no modality word picks)
-        modal = scene_names.by_token(norm, paths)
+    tokens = scene_names.by_token(norm, paths)  # "the VV image", "the PlanetScope one": of
+    modal = (modal & tokens or modal | tokens) if modal else tokens  # the radar scenes, the
+    # one of that token ("the radar VV image"); beside another one, both
+    # ("the Pléiades image, and on the Sentinel-2 image")
     if dated & modal and _SENSOR_AND_DATE.search(norm):
         dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
     picked = undated | dated | modal

@@ -29,8 +29,9 @@ DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest
                            rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
 """A role said of a scene by its date ("the newer image as the reference", "the later image as
 before"): the later of the pair by file-name date (the second given when no dates say)."""
-PLACE_DATED = re.compile(rf"\b(?:{_PLACE}|\b([ab])\b)\s+(?:is|was)\s+(?:the\s+)?(later|newer|more "
-                         r"recent|recent|latest|newest|earlier|older|oldest|earliest)\b")
+PLACE_DATED = re.compile(rf"(?:\b{_PLACE}|(?:^|[,;.]\s*)([ab])\b)\s+(?:is|was)\s+(?:the\s+)?"
+                         r"(later|newer|more recent|recent|latest|newest|earlier|older|oldest|"
+                         r"earliest)\b")
 """A date said of a scene by order or letter ("..., A is the newer one", "image 2 is the older
 one")."""
 FROM_TO = re.compile(rf"\bfrom\s+{_PLACE}\s+to\s+{_PLACE}")

@@ -16,12 +16,15 @@ def total_of_chips(norm: str, paths: Sequence[str]) -> bool:
     """Whether ``norm`` asks a total over two or more PNG / JPEG chips without a date in their
     names: "the total number of vehicles across all images" asks the counts per image and
     their sum, no trend over dates."""
-    return len(paths) >= 2 and re.search(r"\b(?:total|sum|altogether|combined|in all)\b",
-                                         norm) is not None and not any(
+    asked = re.search(r"\b(?:total|sum|altogether|combined|in all)\b", norm) is not None
+    return len(paths) >= 2 and asked and not _OVER_TIME.search(norm) and not any(
         facts.file_date(p) for p in paths) and all(
         PurePath(p).suffix.lower() in (".png", ".jpg", ".jpeg") for p in paths)
 
 
+_OVER_TIME = re.compile(r"\b(?:increas|decreas|ris(?:e|es|ing)\b|grow|declin|drop|fall|trend|"
+                        r"over the|chang|evol)")
+"""Words of a development over the images ("is the total count increasing over the frames")."""
 _PRE_FIRE = re.compile(r"\bpre[\s-]?(fire|burn|event)\b|\bbefore the (fire|burn|blaze)\b")
 
 

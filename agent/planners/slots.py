@@ -192,9 +192,11 @@ def find_confidence(text: str) -> tuple[float | None, list[Span]]:
     patterns = [
         _BELOW + r"\s*" + NUM + r"\s*(%|percent)?\s*(?:confiden\w*|conf\b|score|certainty|probab)",
         r"(?:confiden\w*|conf|certainty|probability|scor(?:e|es|ing))(?:\s*(?:score|threshold|level|of|"
-        r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off|below|under|less than|lower "
-        r"than|<=?))*\s*" + NUM + r"\s*(%|percent)?",  # ("excluding ships with confidence below
-        # 0.2": 0.2 is the cut-off kept above)
+        r"above|over|>=|>|at least|=|:|to|is|min(?:imum)?|cut ?off))*\s*" + NUM
+        + r"\s*(%|percent)?",
+        r"\b(?:exclud\w*|ignor\w*|drop\w*|remov\w*|discard\w*|without|skip\w*)\b[^.;?!]{0,40}?"
+        r"(?:confiden\w*|conf|scor(?:e|es|ing))\s*(?:below|under|less than|lower than|<=?)\s*" + NUM
+        + r"\s*(%|percent)?",  # "excluding ships with confidence below 0.2": kept above 0.2
         r"(?:at least|above|over|>=?)\s*" + NUM + r"\s*(%|percent)?\s*(?:confident|sure|certain)",
         NUM + r"\s*(%|percent)?\s*(?:or (?:more|higher|above|greater)\s+)?(?:as (?:the|a|our|my) "
         r"(?:minimum )?)?(?:confiden\w*|conf\b)",  # "0.45 or more confidence", "0.4 as the

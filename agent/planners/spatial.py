@@ -235,8 +235,9 @@ def db_thresholds(text: str) -> list[tuple[float, str | None]]:
     for m in _DB.finditer(text):
         value = next(g for g in m.groups() if g is not None)
         pols = _POLARISATION.findall(text, max(0, m.start() - 16), m.end())
+        after = re.match(r"\s*(?:in|on|for|of)\s+(?:the\s+)?(vv|vh|hh|hv)\b", text[m.end():])
         found.append((float(value.replace("minus", "-").replace(" ", "")),
-                      pols[-1] if pols else None))
+                      after.group(1) if after else pols[-1] if pols else None))
     return found
 
 

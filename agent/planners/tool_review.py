@@ -300,8 +300,8 @@ def review(plan: Plan, norm: str, n_scenes: int, vocab: Vocabulary,
         p: The model's probabilities for this request when computed already
             (:func:`probabilities`); else they are computed here.
     """
-    if plan.declined or not plan.steps or len(words(norm)) < MIN_WORDS or plan._parts_reviewed:
-        return plan  # (a plan joined from parts was checked part by part)
+    if plan.declined or not plan.steps or len(words(norm)) < MIN_WORDS:
+        return plan
     model = get_model()
     p = p or model.probabilities(norm, n_scenes)
     tools = sorted({s.tool for s in plan.steps})

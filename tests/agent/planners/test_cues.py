@@ -93,4 +93,3 @@ def test_every_vocabulary_cue_agrees_with_its_plain_expression(corpus_texts: lis
             assert [m.span() for m in topic.cues.finditer(text)] == \
                 [m.span() for m in old.finditer(text)], (topic.topic, text)
     assert checked > 10_000
-
