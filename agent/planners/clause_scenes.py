@@ -46,6 +46,7 @@ class Group:
 
     text: str
     scenes: list[int]
+    own: str = ""  # the text before what is said of every group is added
 
 
 def groups(request: str, scenes: Sequence[tuple[str, str | None]],
@@ -88,14 +89,13 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
             out[-1].text = _joined([out[-1].text, part])
         elif ask.is_ask(norm) or req.vectors:  # (one that names a vector file names the
             lead.append(part)  # region: "I buffered the sites (sites.geojson)")
-        elif not picked and not _REPORTED.search(norm):  # "Confidence threshold 0.5.": said
-            # of every part
-            shared.append(part)  # (a report, "ICEYE estimated 2,600 buildings affected",
-            # asks no count)
+        elif not picked and _ARGUMENT.search(norm) and not _REPORTED.search(norm):
+            shared.append(part)  # "Confidence threshold 0.5.": said of every part (not a
+            # report, "ICEYE estimated 2,600 buildings affected", nor context without a value)
     if len({tuple(g.scenes) for g in out}) < 2:
         return []
     for group in out:
-        group.text = _joined([group.text, *shared])
+        group.own, group.text = group.text, _joined([group.text, *shared])
     return out
 
 
@@ -109,6 +109,10 @@ def _joined(parts: Sequence[str]) -> str:
     return out
 
 
+_ARGUMENT = re.compile(r"\b(?:confiden\w*|threshold|cut[\s-]?off|min(?:imum)?|max(?:imum)?|"
+                       r"at least|at most|(?:larger|bigger|smaller|longer|shorter|greater|less|"
+                       r"more|wider) than|above|below|over|under)\b[^.;]{0,30}\d")
+"""A value said for the work ("confidence threshold 0.5", "only ships longer than 50 m")."""
 _REPORTED = re.compile(r"\b(?:estimated|reported|said|says|found|counted|mapped|measured|showed|"
                        r"shows|quoted|claimed|recorded|logged|was|were|had|did|used)\b")
 """A statement that reports what happened or what others found: context, no argument."""
@@ -197,13 +201,27 @@ the last?", "what about the 2019 one?", "what was it afterwards?", "and the 2022
 the 2018 image.", "and in the optical one?")."""
 
 
+_REFERENCE_WORDS = re.compile(
+    r"\b(?:and|but|then|now|also|plus|what|how|about|many|much|big|large|is|are|was|were|it|they|"
+    r"that|there|the|same|in|on|for|with|of|from|too|as|well|one|ones|image|images|scene|scenes|"
+    r"photo|picture|file|chip|tile|composite|mosaic|first|second|third|fourth|fifth|last|other|"
+    r"left|right|middle|earlier|earliest|older|oldest|newer|newest|later|latest|most|recent|"
+    r"optical|radar|sar|multispectral|hyperspectral|rgb|sentinel|landsat|xfilex|afterwards|"
+    r"before|after|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|winter|spring|summer|autumn|fall|\d+|[a-h])\b|[^\w\s]")
+"""The words of an elliptical part that only name its scene ("and how many in the last one?",
+"what about the 2019 radar scene?"); any other word asks something of its own."""
+
+
 def _repeats(text: str, vocab: Vocabulary) -> bool:
     """Whether a clause group repeats the group before it on its own scenes: "do the same on the
     first", or an elliptical "and how many in the last?" that names no work of its own."""
     if _SAME.match(text):
         return True
-    return bool(_ELLIPTIC.match(text)) and not _names_work(read_request(text, None).norm, vocab,
-                                                           water=True)
+    norm = read_request(text, None).norm
+    rest = _REFERENCE_WORDS.sub(" ", norm)  # "and the shadows in image 2?", "how many are
+    return bool(_ELLIPTIC.match(text)) and not re.search(r"[a-z]{3,}", rest) and not _names_work(
+        norm, vocab, water=True)  # damaged in image 2?": new words ask something else
 
 
 _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earthquake|hurricane|"
@@ -245,11 +263,12 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
     for index, group in enumerate(found):
         own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
         text = group.text
-        if index and _repeats(group.text, vocab):  # "then do the same on the first"
-            text = found[index - 1].text
+        if index and _repeats(group.own or group.text, vocab):  # "then do the same on the
+            text = found[index - 1].text  # first"
             notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
-        elif len(own) > 1:  # "NDWI in image 2, NBR in image 3": its words pick its scenes
-            own = [Scene(path=p, modality=m) for p, m in scenes]  # among all of them
+        elif len(own) > 1 and not all(s.path in group.text for s in own):  # "NDWI in image 2,
+            own = [Scene(path=p, modality=m) for p, m in scenes]  # NBR in image 3": its words
+            # pick its scenes among all of them (files named by name stay their own)
         part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
         if not part.steps:
             return None

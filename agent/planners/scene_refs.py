@@ -241,9 +241,9 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
-    sized = [(a, b) for a, b in ask.statement_spans(norm) if _SIZE_STATED.search(norm, a, b) and (
-        _ALL.search(norm[a:b]) or len(_picks(norm[a:b], scenes, roles)) >= 2)]  # (not "only the
-    # second image matters, its GSD is 0.5 m": a pick)
+    sized = [(a, b) for a, b in ask.statement_spans(norm) if _SIZE_STATED.search(norm, a, b)
+             and not _picks(norm[a:b], scenes, roles)]  # (of all or none; not "only the second
+    # image matters, its GSD is 0.5 m": a pick)
     if sized and len(sized) < len(ask.sentences(norm)):  # "the left image is 0.3 m and the
         norm = ask.blank(norm, sized)  # right 0.6 m; ... in the left one", "gsd is 0.6 m for
         # all images": sizes, no pick

@@ -614,3 +614,41 @@ def test_numbered_items_only_when_a_first_item_opens_them(planner: OfflinePlanne
     assert len(coverage.clauses("1) count ships in a.png 2) map water in b.tif")) == 2
     assert len(coverage.clauses("NDVI from the red channel (channel 3) and the near infrared "
                                 "channel (channel 4)")) == 1
+
+
+@pytest.mark.parametrize(("text", "paths", "planned"), [
+    ("Map the water in the January scene; how many fields are flooded in the March scene?",
+     ["s1_2021-01-10.tif", "s1_2021-03-10.tif"],
+     [("map_water", "s1_2021-01-10.tif"), ("map_water", "s1_2021-03-10.tif"),
+      ("measure", "$s2")]),
+    ("NDVI in image 1, NDWI in image 2, NBR in image 3", ["x1.tif", "x2.tif", "x3.tif"],
+     [("spectral_index", "x1.tif"), ("spectral_index", "x2.tif"), ("spectral_index", "x3.tif")]),
+    ("Detect planes in image 2 and image 3 and ships in image 1", ["a.png", "b.png", "c.png"],
+     [("detect_objects", "b.png"), ("detect_objects", "c.png"), ("detect_objects", "a.png")]),
+    ("Only the second image matters, its GSD is 0.5 m. Count cars.", ["a.png", "b.png"],
+     [("detect_objects", "b.png")]),
+])
+def test_parts_and_picks_after_the_review(planner: OfflinePlanner, text: str, paths: list[str],
+                                          planned: list[tuple[str, str]]) -> None:
+    """A part flooded in its own scene maps its own water; parts naming several scenes pick
+    them among all; "image 2 and image 3" are one part's scenes; a statement that picks one
+    scene is a pick, not a size said of all."""
+    plan = planner.plan(text, [Scene(path=p) for p in paths])
+    assert [(t, a.get("image", a.get("source"))) for t, a in steps(plan)] == planned
+
+
+def test_statements_before_the_parts_reach_every_part(planner: OfflinePlanner) -> None:
+    plan = planner.plan("Confidence threshold 0.5. Count ships in image 1 and planes in image 2.",
+                        [Scene(path="a.png"), Scene(path="b.png")])
+    assert [(a["image"], a["classes"], a.get("min_confidence")) for _, a in steps(plan)] == [
+        ("a.png", ["ship"], 0.5), ("b.png", ["plane"], 0.5)]
+
+
+@pytest.mark.parametrize("text", [
+    "Count ships in image 1. And the shadows in image 2?",
+    "Count the buildings in image 1, and how many are damaged in image 2?",
+])
+def test_a_part_with_words_of_its_own_repeats_nothing(planner: OfflinePlanner,
+                                                        text: str) -> None:
+    plan = planner.plan(text, [Scene(path="a.png"), Scene(path="b.png")])
+    assert not any(t == "detect_objects" and a["image"] == "b.png" for t, a in steps(plan))

@@ -116,3 +116,10 @@ def test_an_accuracy_request_over_files_given_but_not_named() -> None:
     assert not files.assess  # no accuracy asked
     assert Files(reference="gt.tif").truth() == "gt.tif"
     assert Files(reference="b.tif").truth() is None  # (no truth name: maybe a scene)
+
+
+def test_a_vector_named_for_its_objects_is_no_region() -> None:
+    for path in ("buildings.geojson", "roads_osm.geojson", "tree_points.geojson"):
+        files = Files()
+        given_vector("how many lie within the flood extent", ["s1.tif", path], [], files, V)
+        assert files.region is None, path

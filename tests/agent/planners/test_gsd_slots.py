@@ -125,3 +125,13 @@ def test_a_value_said_of_one_file_is_no_other_files() -> None:
     gsd, _ = gsd_slots.find_gsd(text.norm, text.mentions)
     assert gsd.by_file == {"wv3_b.png": 0.31}
     assert gsd.of("wv3_b.png", None) == 0.31 and gsd.of("s1_a.tif", None) is None
+
+
+def test_sizes_that_name_no_scene_or_belong_to_both() -> None:
+    """"a.png and b.png (RGB, GSD 0.3 m)": both files'; "right, so the GSD is 0.5 m": no scene;
+    "buffer the first (500 m)": no GSD."""
+    text = read_request("total building area in a.png and b.png (RGB, GSD 0.3 m)", None)
+    gsd, _ = gsd_slots.find_gsd(text.norm, text.mentions)
+    assert gsd.of("a.png", None) == 0.3 and gsd.of("b.png", None) == 0.3
+    assert gsd_of("right, so the gsd is 0.5 m. the second image is 1 m").by_index == {1: 1.0}
+    assert gsd_of("buffer the first (500 m) and count buildings").values == []
