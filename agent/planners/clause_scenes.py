@@ -230,9 +230,11 @@ _ROLE_WORD = re.compile(r"\b(pre|post)[\s-]?(?:flood|fire|burn|storm|quake|earth
 
 
 _INSIDE_WATER = re.compile(r"\b(?:inside|within|in)\s+(?:the|that|this)\s+(?:flood(?:ed)?|water|"
-                           r"inundat\w*|submerged)\s+(?:area|extent|zone|mask|map|part)s?\b")
+                           r"inundat\w*|submerged)\s+(?:area|extent|zone|mask|map|part)s?\b|"
+                           r"\b(?:are|is|stand|lie|sit)s?\s+(?:in|under)\s+(?:the\s+)?(?:flood\s*)?"
+                           r"water\b")
 """A part asked of the area a water map of an earlier part outlines ("count the buildings on
-the optical image that lie inside the flooded area")."""
+the optical image that lie inside the flooded area", "how many of them are in the water")."""
 
 
 class JoinedPlan(Plan):
@@ -292,5 +294,5 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
         notes.append(f"{group.text.strip()!r} is planned on "
                      f"{', '.join(scenes[i][0] for i in group.scenes)} only")
         notes += part.notes
-        not_done += part.not_done
+        not_done += [n for n in part.not_done if not (inside and "no map_water step" in n)]
     return JoinedPlan(request=request, steps=steps, notes=notes, not_done=not_done)
