@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import re
 
+from agent.planners.text import read_request
+from agent.planners.vocab import Vocabulary
+
 Span = tuple[int, int]
 
 _SENTENCE = re.compile(r"[^.?!;\n]+(?:[.?!;\n]+|$)|[.?!;\n]+")
@@ -289,3 +292,15 @@ def asks_why(asks: str, norm: str) -> bool:
     it burn scar or cloud shadow, and what gives it away?"), and no amount: the picture is
     described, nothing mapped (``asks`` the asking text, ``norm`` the whole request)."""
     return bool((_WHY.search(asks) or _EVIDENCE.search(norm)) and not _AMOUNT.search(asks))
+
+
+def intent_sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
+    """The sentence of ``raw`` that carries one of ``intents``, an ask before a statement
+    (else the whole request)."""
+    found: list[tuple[bool, str]] = []
+    for sentence in re.split(r"(?<=[.?!])\s+", raw.strip()):
+        norm = read_request(sentence, None).norm
+        if any(vocab.has(i, norm) for i in intents):
+            found.append((is_ask(norm), sentence.strip()))
+    asks = [s for is_ask, s in found if is_ask]
+    return (asks or [s for _, s in found] or [raw.strip()])[0]

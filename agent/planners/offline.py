@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import PurePath
 
 from agent.plan import Plan, Scene
 from agent.planners import (
@@ -24,6 +23,7 @@ from agent.planners import (
     pair_rules,
     products,
     scene_refs,
+    search_slots,
     series,
     tool_review,
     topics,
@@ -38,7 +38,7 @@ from agent.planners.pair_order import ordered_pair, pair_scenes
 from agent.planners.scope import RESULT_TOOLS, scene_options
 from agent.planners.text import VECTOR_FILE, RequestText, read_request
 from agent.planners.tool_model import scene_count
-from agent.planners.vocab import Vocabulary, get_vocabulary
+from agent.planners.vocab import get_vocabulary
 
 NOTHING_APPLIES = (
     "I could not match this request to an EarthSight tool. I can describe a raster's metadata, "
@@ -219,18 +219,6 @@ _HOW_CHANGED = re.compile(r"\bhow (did|has|have|does|do|will) (the )?[\w ]{0,30}
 values per date and their trend."""
 
 
-def _sentence(raw: str, vocab: Vocabulary, intents: tuple[str, ...]) -> str:
-    """The sentence of ``raw`` that carries one of ``intents``, an ask before a statement
-    (else the whole request)."""
-    found: list[tuple[bool, str]] = []
-    for sentence in re.split(r"(?<=[.?!])\s+", raw.strip()):
-        norm = read_request(sentence, None).norm
-        if any(vocab.has(i, norm) for i in intents):
-            found.append((ask.is_ask(norm), sentence.strip()))
-    asks = [s for is_ask, s in found if is_ask]
-    return (asks or [s for _, s in found] or [raw.strip()])[0]
-
-
 def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) -> None:
     """Write the steps: metadata, composites, search, classification, then per-date trend,
     a before/after pair, or the single-scene capabilities for each scene, then captions."""
@@ -247,8 +235,8 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     search_ref = None
     if a.search:
         archive = (req.folders[0] if req.folders else scenes[0].path if len(scenes) == 1
-                   else _common_folder(scenes) if scenes else "$image")
-        search_ref = b.search(a.query or _sentence(raw, b.vocab, ("search",)), archive,
+                   else search_slots.archive_of([s.path for s in scenes]) if scenes else "$image")
+        search_ref = b.search(a.query or ask.intent_sentence(raw, b.vocab, ("search",)), archive,
                               _ON_HITS.search(req.norm) is not None)
     if a.classify:
         images = ([search_ref] if search_ref else [b.rgb(s) for s in scenes]) or (
@@ -397,18 +385,10 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
         b.biomass(scene, region)
 
 
-
 def _describe(b: Builder, a: Analysis, raw: str, scenes: list[SceneRef]) -> None:
     """Caption / question steps, one per scene, when asked for."""
     if not (a.caption or a.vqa):
         return
-    question = _sentence(raw, b.vocab, ("caption", "presence", "attribute"))
+    question = ask.intent_sentence(raw, b.vocab, ("caption", "presence", "attribute"))
     for scene in scenes:
         b.describe(scene, question)
-
-
-def _common_folder(scenes: list[SceneRef]) -> str:
-    """The folder of the first scene, as a search archive."""
-    parent = str(PurePath(scenes[0].path).parent)
-    return parent + "/" if parent not in ("", ".") else "."
-

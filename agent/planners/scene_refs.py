@@ -360,10 +360,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
         by_name = scene_names.by_sensor([m.group(0) for m in said], paths)
         modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
-    tokens = scene_names.by_token(norm, paths)  # "the VV image", "the PlanetScope one": of
-    modal = (modal & tokens or modal | tokens) if modal else tokens  # the radar scenes, the
-    # one of that token ("the radar VV image"); beside another one, both
-    # ("the Pléiades image, and on the Sentinel-2 image")
+    named = scene_names.by_token(norm, paths)  # "the VV image", "the PlanetScope one": of the
+    modal = (modal & named or modal | named) if modal else named  # radar scenes, the one of
+    # that token ("the radar VV image"); beside another one, both ("the Pléiades image, and on
+    # the Sentinel-2 image")
     if dated & modal and _SENSOR_AND_DATE.search(norm):
         dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
     picked = undated | dated | modal

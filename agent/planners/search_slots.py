@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from agent.planners import slots
 from agent.planners.analysis import Analysis
@@ -118,3 +119,9 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
             if value and not 1900 <= value <= 2100:  # "the 2019 tiles" name a year
                 return value
     return None
+
+
+def archive_of(paths: Sequence[str]) -> str:
+    """The folder of the first scene, as a search archive."""
+    parent = str(PurePath(paths[0]).parent)
+    return parent + "/" if parent not in ("", ".") else "."
