@@ -26,8 +26,9 @@ from agent.planners.text import read_request
 from agent.planners.vocab import Vocabulary, get_vocabulary
 
 _RELATION = re.compile(
-    r"\b(?:compar\w*|versus|vs|than(?!\s+(?:about\s+|some\s+|around\s+)?\d)|gone|new|newly|appear\w*|disappear\w*|remain\w*|still|"
-    r"anymore|no longer|since|chang\w*|differ\w*|lost|loss|gain\w*|added|removed|baseline|"
+    r"\b(?:compar\w*|versus|vs|than(?!\s+(?:about\s+|some\s+|around\s+)?\d)|gone|new|newly|"
+    r"appear\w*|disappear\w*|remain\w*|still|anymore|no longer|since|chang\w*|differ\w*|lost|"
+    r"loss|gain\w*|added|removed|baseline|"
     r"reference|between|against|agree\w* with|over time|time series|series|trend\w*|evol\w*|"
     r"dynamics|both|each|as (?:the |an? )?(?:pre|post|before|after))\b")
 """Words that relate the scenes to each other ("how many are gone in the second image",
@@ -193,9 +194,11 @@ _SAME = re.compile(r"\W*(?:(?:and|then|now|next|after that|afterwards)\W+)*(?:pl
 
 
 _ELLIPTIC = re.compile(r"\W*(?:(?:and|but|then|now|also|plus)\W+)*(?:how\s+(?:many|much|big|large)|"
-                       r"(?:what|how)\s+about|what\s+(?:was|is|were|are)\s+(?:it|they|that|the\s+same)\b|(?:(?:in|for|on|with)\s+)?the\s+(?:[\w-]+\s+){0,3}?[\w-]+(?:\s+(?:one|image|"
-                       r"scene|photo|picture|file|chip|tile|composite|mosaic)s?)?(?:\s*\([^()]*\))?"
-                       r"\W*(?:too|as well|also)?\W*$)", re.IGNORECASE)
+                       r"(?:what|how)\s+about|what\s+(?:was|is|were|are)\s+(?:it|they|that|"
+                       r"the\s+same)\b|(?:(?:in|for|on|with)\s+)?the\s+(?:[\w-]+\s+){0,3}?[\w-]+"
+                       r"(?:\s+(?:one|image|scene|photo|picture|file|chip|tile|composite|"
+                       r"mosaic)s?)?"
+                       r"(?:\s*\([^()]*\))?\W*(?:too|as well|also)?\W*$)", re.IGNORECASE)
 """A clause that asks the clause before it again without naming its work ("..., and how many in
 the last?", "what about the 2019 one?", "what was it afterwards?", "and the 2022 one?", "also
 the 2018 image.", "and in the optical one?")."""
@@ -271,28 +274,27 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
         elif len(own) > 1 and not all(s.path in group.text for s in own):  # "NDWI in image 2,
             own = [Scene(path=p, modality=m) for p, m in scenes]  # NBR in image 3": its words
             # pick its scenes among all of them (files named by name stay their own)
-        part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
-        if not part.steps:
-            return None
         water = next((s.id for s in reversed(steps) if s.tool == "map_water"), None)
         said = _INSIDE_WATER.search(text.lower())
         inside = water is not None and said is not None and not vocab.has(
             "water_strong", ask.blank(text.lower(), [said.span()]))  # (not "map the water in
         # the second, then count the fields in the flooded area": its own map)
-        own_water = {s.id for s in part.steps if inside and s.tool == "map_water"}
-        kept = [s for s in part.steps if s.id not in own_water]  # "map the flood on the radar
-        # scene, then count the buildings on the optical image that lie inside the flooded
-        # area": inside the first part's map, none of its own
-        names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(kept)}
-        names |= {i: str(water) for i in own_water}
+        if inside and said is not None:  # "map the flood on the radar scene, then count the
+            text = text[:said.start()] + text[said.end():]  # buildings on the optical image
+            # that lie inside the flooded area": the first part's map is the region, the part
+            # is planned without those words (no water map of its own)
+        part = plan(_ROLE_WORD.sub(r"\1-event", text), own)
+        if not part.steps:
+            return None
+        names = {s.id: f"s{len(steps) + k + 1}" for k, s in enumerate(part.steps)}
         steps += [PlanStep(id=names[s.id], tool=s.tool, args=references.rename(s.args, {
             k: f"${v}" for k, v in names.items()}) | ({"region": f"${water}"} if inside and (
                 s.tool in ("detect_objects", "segment") and "region" not in s.args) else {}))
-            for s in kept]
+            for s in part.steps]
         if inside:
             notes.append(f"{group.text.strip()!r} is read inside the water map ${water}")
         notes.append(f"{group.text.strip()!r} is planned on "
                      f"{', '.join(scenes[i][0] for i in group.scenes)} only")
         notes += part.notes
-        not_done += [n for n in part.not_done if not (inside and "no map_water step" in n)]
+        not_done += part.not_done
     return JoinedPlan(request=request, steps=steps, notes=notes, not_done=not_done)

@@ -35,15 +35,14 @@ _GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:f
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
 _RES_WORD = (r"\b(?:(?:(?:spatial|pixel|image|ground)\s+)?res\b\.?|(?:(?:spatial|pixel|image|"
              r"ground|nominal|native)\s+)?(?:resolution|pixel[\s-]+(?:size|spacing|footprint))s?)")
-_ROLE_SUBJECT = (r"\b(?:(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
-                 r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|flood))?|"
-                 + FILE_MASK + r")")
+_ROLE = r"\b(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
+_ROLE_SUBJECT = (r"(?:" + _ROLE + r"(?:[\s-]+(?:image|scene|photo|picture|one|chip|tile|event|fire|"
+                 r"flood))?|\b" + FILE_MASK + r")")
 _SCENE_NUMBER = (r"\b(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*(?:\d{1,2}|[a-h]|one|two|"
                  r"three|four|five)\b")
 """A scene named by its number or letter ("image 3", "scene B")."""
-_PAREN_GSD = re.compile(r"(?:\b(?:before|after|pre|post|earlier|later|older|newer|first|second)\w*"
-                        r"[\s-]+(?:image|scene|photo|picture|one|chip|tile)|" + FILE_MASK + r"|"
-                        + _SCENE_NUMBER + r")\s*\(\s*"
+_PAREN_GSD = re.compile(r"(?:" + _ROLE + r"[\s-]+(?:image|scene|photo|picture|one|chip|tile)|"
+                        + FILE_MASK + r"|" + _SCENE_NUMBER + r")\s*\(\s*"
                         r"(?:gsd\s*[:=]?\s*)?" + _NUM + r"[\s-]*" + _UNIT + r"\s*\)")
 """A value in parentheses after its scene ("image 1 (0.3 m)", "the after image (0.3 m)"); only
 the parentheses are read (the scene's words still name it)."""
@@ -73,8 +72,8 @@ _GSD_PATTERNS = (
                r"(?:a\s+|about\s+|roughly\s+|approx\w*\s+)*" + _NUM + r"[\s-]*" + _UNIT
                + _NOT_SIZE),
     re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r"|\b(?:image|imagery|scene|chip|"
-               r"photo|tile|picture|orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+(?:about\s+|roughly\s+|"
-               r"approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
+               r"photo|tile|picture|orthophoto|mosaic|frame|data)s?)\s+(?:is|are|was|were)\s+"
+               r"(?:about\s+|roughly\s+|approx\w*\s+)?" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"(?=\s+(?:(?!(?:of|from|to|buffer|radius|around|away|"
                r"wide|long|high|tall|deep|above|below|and|or|per|in|on|at)\b)[a-z0-9][\w-]*\s+)"
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"
