@@ -74,7 +74,8 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s
 _SLOT = re.compile(
     r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
     r"labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
-    r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude)\b|"
+    r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude|mmu|min(?:imum)? "
+    r"mapping unit)\b|\bconf(?:idence)?\b[^.?!;\d]{0,12}\d|[<>=]\s*-?\.?\d|"
     r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
     r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|"
     r"%(?=[^.?!;]{0,30}\b(?:as|threshold|cut ?off|or more|or less|and above|and below)\b)|"
@@ -245,7 +246,7 @@ _REPORTED = re.compile(r"\b(estimated|found|counted|reported|recorded|mapped|mea
 _DEFINES = re.compile(r"\b(means?|defin\w*|counts? as|treat\w*|ignore\w*|drop\w*|exclud\w*|"
                       r"skip\w*|omit\w*|disregard\w*|leave out|must|should|keep\w*|discard\w*|"
                       r"minimum|at least|is a|are a|qualif\w*|"
-                      r"out of scope|irrelevant|not needed|not of interest)\b")
+                      r"out of scope|irrelevant|not needed|not of interest)\b|(?<=\s)=(?=\s)")
 
 
 def reported_spans(norm: str) -> list[Span]:

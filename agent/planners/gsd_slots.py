@@ -28,8 +28,8 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
              r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
-_JOIN = (r"(?:\s*(?:of|is|was|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|works? out "
-         r"(?:to|at)|comes? (?:out )?(?:to|at)|amounts to|\(|,))*\s*")
+_JOIN = (r"(?:\s*(?:of|is|was|are|were|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|"
+         r"works? out (?:to|at)|comes? (?:out )?(?:to|at)|amounts to|\(|,))*\s*")
 _GSD_WORD = (r"\b(?:gsd|ground[\s-]+sampl(?:e|ing)(?:[\s-]+distance)?)(?:\s+(?:for|of)\s+"
              r"(?:the\s+|this\s+|that\s+|each\s+|every\s+)?"
              r"(?:image|scene|chip|photo|tile|mosaic|orthomosaic|data))?")
@@ -90,7 +90,8 @@ _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|
                          + _VALUES + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|/\s*)" + _VALUES
                          + r")+)[\s-]*" + _UNIT)
 """Values listed for the files in order ("resolutions of 0.5, 0.3 and 1 m")."""
-_MORE = re.compile(r"[^.;?!\d]{0,30}?(?:\band\b|,|/|;|\bvs\.?|\s(?=(?:second|third|last|after|"
+_MORE = re.compile(r"(?:(?:image|scene|frame|chip|tile|photo)\s*\d{1,2}\b|\bt\d\b|[^.;?!\d]){0,30}?"
+                   r"(?:\band\b|,|/|;|\bvs\.?|\s(?=(?:second|third|last|after|"
                    r"post|later|newer)\b))\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
                    r"second|first|other|one)\s+){0,3}" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE)
@@ -270,10 +271,18 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
     images = [m for m in mentions or [] if not re.search(r"\.(shp|geojson|gpkg|json|csv|kml)$", m)]
     values = [_metres(x, listed.group(2)) for x in re.findall(r"\d*\.?\d+", listed.group(1))
               ] if listed else []
+    inside = [f for f in found if listed and listed.start() <= f[0] and f[1] <= listed.end()]
+    clash = listed is not None and any(s < listed.end() and listed.start() < e
+                                       for s, e, v in found if (s, e, v) not in inside)
     if listed and len(values) == len(images) and not any(  # "a.png, b.png and c.png have
             s < listed.end() and listed.start() < e for s, e, _ in found):  # resolutions of
         gsd.values = gsd.values or values  # 0.5, 0.3 and 1 m": one value per file, in order
         for path, value in zip(images, values, strict=True):
             gsd.by_file.setdefault(path, value)
+        found.append((listed.start(), listed.end(), values[0]))
+    elif listed and not images and len(values) > 1 and not clash:  # "frames t0..t3 have gsd
+        found = [f for f in found if f not in inside]  # 0.3, 0.3, 0.5 and 0.8 m
+        gsd.values = values  # respectively": the scenes given, in order
+        gsd.by_index = dict(enumerate(values))
         found.append((listed.start(), listed.end(), values[0]))
     return gsd, [(s, e) for s, e, _ in found]

@@ -20,10 +20,10 @@ _INDEX_MOVED_BY = re.compile(
 
 _INDEX_MOVE_OF = re.compile(
     r"\b(?:(loss|losses|decrease|decline|drop|reduction)|gain|increase|rise)\s+(?:of\s+)?(?:more "
-    r"than|over|at least|above|greater than|larger than|exceeding|>)\s*" + NUM
+    r"than|over|at least|above|greater than|larger than|exceeding|>=?|at)\s*" + NUM
     + r"(?!\d|\.\d)(?!\s*(?:%|percent|m\b|km|ha\b|db\b|acres?\b|pixels?\b))")
 """A change named by its noun ("vegetation loss greater than 0.2", "an NDVI increase of more
-than 0.1")."""
+than 0.1", "threshold the NDVI drop at 0.3")."""
 
 
 _INDEX_MOVED = re.compile(

@@ -178,9 +178,12 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             break
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
-    moved = index_change.moved_by(ask.blank(t, ask.statement_spans(t)), not a.change_map) if (
-        n_scenes in (0, 2) and a.indices and not {"NBR", "dNBR"} & set(a.indices)) else None
-    if moved is not None:  # "where NDVI dropped by more than 0.3": its change over the pair
+    moved = index_change.moved_by(ask.blank(t, ask.stated_spans(t)), not a.change_map) if (
+        n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices) else None
+    if moved is not None and a.indices[0] == "NBR":  # "where NBR decreased by more than 0.44":
+        if not moved[1] and moved[0] is not None:  # dNBR with that threshold
+            a.indices, a.change, a.threshold, a.below = ["dNBR"], False, moved[0], False
+    elif moved is not None:  # "where NDVI dropped by more than 0.3": its change over the pair
         a.index_change, a.change, a.indices = "rise" if moved[1] else "drop", False, a.indices[:1]
         if moved[0] is not None:
             a.threshold, a.below = moved[0], False
@@ -244,7 +247,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         topics.labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
-    if re.search(r"\b(average|avg|mean|median|typical|total|combined|longest|shortest)"
+    if re.search(r"\b(average|avg|mean|median|typical|total|combined|longest|shortest|max|maximum|"
+                 r"min|minimum|largest|biggest|greatest|smallest)"
                  r"( [a-z]+){0,2}? lengths?\b|\blengths? of the (longest|shortest)\b|"
                  r"\b(longest|shortest) (?!(time|period|wait|queue|route|duration|stretch of "
                  r"time)\b)[a-z]+", t) \

@@ -33,7 +33,8 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
     before, after = first, second
     r1, r2 = facts.role_of(first.path, raw), facts.role_of(second.path, raw)
     e1, e2 = facts.epoch_of(first.path), facts.epoch_of(second.path)
-    told = _text_date_order(first.path, second.path, raw)
+    told = _text_date_order(first.path, second.path, raw) or _said_date_order(first, second,
+                                                                               raw)
     epoch_later = e1 is not None and e2 is not None and e1 > e2  # t1 given before t0
     by_epoch = r1 is None and r2 is None and epoch_later
     dates = [facts.file_date(s.path) for s in (first, second)]
@@ -54,6 +55,8 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
         base = None  # "more mangroves in 2010 than in 2020": a comparison, not a time order
     if base is not None:  # "how many are new since 2019": the baseline is "before"
         told = (first, second) if base == 0 else (second, first)
+    if told is None and all(dates) and _BY_DATE.search(raw):  # "the earliest and the latest
+        told = (first, second) if not first_later else (second, first)  # acquisitions"
     if r1 == "after" or r2 == "before" or by_order == "swapped" or (by_epoch and not by_order):
         before, after = second, first
     elif r1 is None and r2 is None and told is not None and by_order is None:
@@ -67,6 +70,9 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
 
 
 _SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
+_BY_DATE = re.compile(r"\b(?:earliest|oldest|latest|newest|most recent)\b", re.IGNORECASE)
+"""Scenes named by their dates ("compare the earliest and the latest acquisitions"): the
+older is before, whatever order they were given in."""
 """A baseline said with "since" is "before" even against the file-name dates (then noted)."""
 
 
@@ -88,6 +94,18 @@ def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | No
         return None
     return (SceneRef(a, None), SceneRef(b, None)) if pa.start() < pb.start() else (
         SceneRef(b, None), SceneRef(a, None))
+
+
+def _said_date_order(first: SceneRef, second: SceneRef,
+                     raw: str) -> tuple[SceneRef, SceneRef] | None:
+    """The pair by the years the request says of files whose names have none ("the 2019 image
+    is lake_b.tif and the 2023 image is lake_a.tif"): the earlier is before."""
+    if facts.file_date(first.path) or facts.file_date(second.path):
+        return None
+    y1, y2 = facts.said_date(first.path, raw), facts.said_date(second.path, raw)
+    if y1 is None or y2 is None or y1 == y2:
+        return None
+    return (first, second) if y1 < y2 else (second, first)
 
 
 _EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
@@ -118,6 +136,14 @@ def pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
             return ordered_pair(scenes, raw, note)
         return None
     if len(scenes) >= 3 and a.change and (not a.quantity or a.change_target):
+        keys = [facts.file_date(s.path) for s in scenes]
+        if all(keys) and len(set(keys)) == len(keys):
+            by_date = sorted(scenes, key=lambda s: _date_key(str(facts.file_date(s.path))))
+            if (by_date[0], by_date[-1]) != (scenes[0], scenes[-1]):
+                note(f"the scenes were not given in date order: the change is from the earliest "
+                     f"({by_date[0].path}) to the latest ({by_date[-1].path}) by the dates in "
+                     "their names")
+            return ordered_pair([by_date[0], by_date[-1]], raw, note)
         return ordered_pair([scenes[0], scenes[-1]], raw, note)
     if not scenes and a.change and re.search(
             r"\b(between|before|after|two (images|scenes|dates)|pair|compare)\b", raw.lower()):

@@ -56,6 +56,10 @@ def by_token(norm: str, paths: Sequence[str]) -> set[int]:
     return picked
 
 
+_EPOCH = re.compile(r"(?<![\w.-])t\s?=?\s?(\d{1,2})\b(?!\s*(?:m|km|ha|%)\b)")
+"""A time step written as in the file names ("t1", "t=0")."""
+
+
 def by_name(norm: str, paths: Sequence[str]) -> set[int]:
     """Scenes named by a word of their file name ("the harbour image", "the image of the
     refinery") or by their name without its extension ("in P0001"), when that picks some but
@@ -68,6 +72,8 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
         hits = {i for i, own in enumerate(tokens) if word in own}
         if 0 < len(hits) < len(paths):
             picked |= hits
+    for m in _EPOCH.finditer(norm):  # "from t1 to t3", "at t=0": the files named t1, t3, t0
+        picked |= {i for i, own in enumerate(tokens) if f"t{int(m.group(1))}" in own}
     for i, stem in enumerate(stems):  # "how many planes in P0002"
         if len(stem) >= 4 and any(c.isdigit() for c in stem) and re.search(
                 rf"(?<![\w.]){re.escape(stem)}(?![\w.])", norm):

@@ -25,13 +25,13 @@ from pathlib import PurePath
 from agent.planners import ask, scene_names
 from agent.planners import scenes as facts
 from agent.planners.scene_names import NOUN as _NOUN
-from agent.planners.scene_roles import AS_ROLE, DATED_AS_ROLE, EVENT, ROLE_IS
+from agent.planners.scene_roles import AS_ROLE, DATED_AS_ROLE, EVENT, ROLE_IS, ROLE_TAIL
 from agent.planners.text import read_request
 
 ORDINALS = {"penultimate": -2, "second-to-last": -2, "second to last": -2, "next-to-last": -2,
             "next to last": -2, "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
             "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1, "final": -1, "former": 0,
-            "latter": -1, "left": 0, "right": -1}
+            "latter": -1, "left": 0, "right": -1, "initial": 0}
 """Ordinal words -> index of the scene in the order given (negative: from the end, -1 the
 last); also used by the chat follow-ups ("same for the second image")."""
 _ORDINAL = "|".join(ORDINALS)
@@ -51,13 +51,15 @@ _YEAR_WORD = r"(?:19|20)\d\d"
 _DATE_WORDS = rf"{_YEAR_WORD}|{_MONTH_WORD}|winter|spring|summer|autumn|fall"
 _END = r"(?=\s*(?:[?.!,;]|$))"
 """A reference word that ends its clause ("count the ships in the first.")."""
-_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|{_ORDINAL}|{_MODAL_WORDS}|"
+_COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|in|on|{_ORDINAL}|{_MODAL_WORDS}|"
           rf"{_TIME_WORDS}|{_DATE_WORDS})\b)*\s*{_NOUN}s?\b)")
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and)\s+({_ORDINAL})\b"
-                    rf"(?:{_COORD}|{_END})")
+_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and)|,)\s+({_ORDINAL})\b"
+                    rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
+                    r"\s*(?:[?.!;]|$)))")
+"""A scene by its order, maybe coordinated with another ("the first or the second?")."""
 _MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|{_END})")
 _COUNTS = ("two", "three", "four", "five")
 _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
@@ -212,6 +214,15 @@ def _modality_matches(kind: str, modality: str | None) -> bool:
     return modality == kind
 
 
+def _number_index(number: str, paths: Sequence[str]) -> int:
+    """The scene "frame 0" names: the file whose name ends in that number when the files are
+    numbered from 0 ("frame_0.png" ... "frame_3.png"), else the number's place (1-based)."""
+    ends = [re.split(r"[^a-z0-9]+", PurePath(p).stem.lower())[-1] for p in paths]
+    if "0" in ends and number in ends:
+        return ends.index(number)
+    return int(number) - 1
+
+
 def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
     for i, path in enumerate(paths):
         tokens = re.split(r"[^a-z0-9]+", PurePath(path).stem.lower())
@@ -282,8 +293,9 @@ def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
 def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> list[int]:
     """The scenes :func:`referenced` reads in ``norm`` (statements taken out)."""
     n = len(scenes)
-    norm = ROLE_IS.sub(" ", AS_ROLE.sub(" ", DATED_AS_ROLE.sub(" ", norm)))  # "the first as
-    # before", "the newer image as the reference": roles, no pick
+    for role in (DATED_AS_ROLE, AS_ROLE, ROLE_IS, ROLE_TAIL):  # "the first as before", "the
+        norm = role.sub(" ", norm)  # newer image as the reference", "..., image a after": roles,
+    # no pick
     paths = [p for p, _ in scenes]
     picked: set[int] = set()
     for m in _OF_KIND.finditer(norm):  # "the later of the two radar images"
@@ -315,7 +327,8 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
             end = more.end()
         last: int | None = None
         for token, to in tokens:
-            index = int(token) - 1 if token.isdigit() else _letter_index(token, paths)
+            index = _number_index(token, paths) if token.isdigit() else _letter_index(token,
+                                                                                      paths)
             if index is not None and 0 <= index < n:
                 picked |= set(range(last + 1, index + 1)) if to and last is not None else {index}
                 last = index

@@ -20,10 +20,12 @@ AS_ROLE = re.compile(rf"\b{_PLACE}(?:\s+(?:listed|given|named))?\s+(?:as|for|is|
                      r"were)\s+(?:taken|acquired|captured|shot|recorded|imaged)|is from)\s+"
                      rf"{_ROLE}")
 ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\s+(?:image|"
-                      rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|[,;]\s*(?:and\s+)?(pre|post)"
-                      rf"[\s-]?{EVENT[:-1]}\s+{_PLACE}")
+                      rf"scene|one|file))?\s+(?:is|=|:)\s+{_PLACE}|(?:[,;]\s*(?:and\s+)?|\s+and"
+                      rf"\s+)(pre|post){EVENT}\s+{_PLACE}")
 """A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
-second")."""
+second", "post is the second frame and pre the first")."""
+ROLE_TAIL = re.compile(rf"[,;]\s*(?:and\s+)?{_PLACE}\s+{_ROLE}")
+"""The second half of a pair's roles, verbless ("image B is the before scene, image A after")."""
 DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest|newest|earlier|"
                            r"older|oldest|earliest)(?:\s+(?:one|image|scene|file|photo|picture|"
                            rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")

@@ -40,6 +40,29 @@ def file_date(path: str) -> str | None:
     return m.group(1) if m else None
 
 
+_MONTHS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*")
+_SAID_HEAD = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(?:(?:image|scene|one|file|acquisition|"
+                        r"mosaic|capture|photo|frame)\s*(?:[:=]|\bis\b|\bwas\b)?|[:=]|\bis\b)"
+                        r"\s*$")
+_SAID_TAIL = re.compile(rf"\s*(?:\(\s*|,?\s*(?:is\s+|was\s+)?(?:from|of|dated|(?:taken|acquired|"
+                        rf"captured|imaged|shot)\s+(?:in|on)|in)\s+|,\s*)(?:the\s+)?"
+                        rf"(?:\d{{1,2}}\s+)?(?:{_MONTHS}\s+)?((?:19|20)\d{{2}})(?![\d-])")
+
+
+def said_date(name: str, raw: str) -> str | None:
+    """The year the request says of a file whose name has none ("the 2019 image is lake_b.tif",
+    "lake_a.tif (June 2023)", "b.tif, acquired in 2018"); None when it says none."""
+    low = raw.lower()
+    pos = low.find(PurePath(name).name.lower())
+    if pos < 0:
+        return None
+    end = pos + len(PurePath(name).name)
+    if m := _SAID_TAIL.match(low, end):
+        return m.group(1)
+    m = _SAID_HEAD.search(re.split(r"[;.,]\s", low[max(0, pos - 40): pos])[-1])
+    return m.group(1) if m else None
+
+
 def guess_modality(path: str, vocab: Vocabulary) -> str | None:
     """Modality from a file name's tokens (s1/sar/vv -> sar, aviris -> hyperspectral ...), else
     from a hyperspectral cube's format (.mat, ENVI .hdr)."""

@@ -208,12 +208,22 @@ def find_iou_threshold(text: str) -> tuple[float | None, list[Span]]:
 
 
 _DB_VALUE = r"((?:-|minus\s)\s?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b"
+_BAND_WORDS = (r"(?:sigma0?[\s_]*)?(?:vv|vh|hh|hv|backscatter|sigma0?)(?:[\s_]*(?:db|\(db\)|vv|vh|"
+               r"hh|hv|backscatter|band|values?))*")
+"""A SAR band named by its polarisation or as backscatter ("vv", "the vv backscatter",
+"vv_db", "sigma0_vv (db)")."""
 _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
                  + r"|\b(?:cut[\s-]?off|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
-                 + r"|\bthreshold\w*\s+(?:the\s+)?(?:vv|vh|hh|hv|backscatter)(?:\s+band)?\s+"
-                 r"(?:at|of|to|=)\s*" + _DB_VALUE
+                 + r"|\bthreshold\w*\s+(?:the\s+)?" + _BAND_WORDS + r"\s+(?:at|of|to|=)\s*"
+                 + _DB_VALUE
+                 + r"|\b" + _BAND_WORDS + r"\s*(?:<=?|(?:is\s+)?(?:below|under|(?:lower|less|"
+                 r"darker)\s+than))\s*((?:-|minus\s)\s?\d+(?:\.\d+)?)(?:\s*(?:db|decibels?)\b|"
+                 r"(?![\d.]))"
                  + r"|\b(?:valley|break ?point|trough)\b[^.?!;]{0,20}?\bat\s+" + _DB_VALUE
+                 + r"|\bthreshold\w*\s+(?:of\s+|at\s+|(?:set\s+)?to\s+)?(-(?:[5-9]|[1-4]\d)"
+                 r"(?:\.\d+)?)(?![\d.])(?!\s*(?:%|percent|m\b|ha\b|km|m2))"  # "threshold -18": no
+                 # index is so low
                  + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE
                  + r"\s+(?:(?:vv|vh|hh|hv|backscatter)\s+)?(?:threshold|cut[\s-]?off)\b"
                  + r"|" + _DB_VALUE + r"\s+as\s+(?:the\s+|a\s+|our\s+)?(?:\w+\s+)?(?:threshold|"
@@ -221,7 +231,8 @@ _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\
                  + _DB_VALUE)
 """A SAR water threshold: "darker than -18 dB", "a threshold of minus 20 dB", "-24 decibels",
 "a -18 dB cut-off", "a -16 dB VV threshold", "a VV cutoff of -17 dB", "threshold VV at -19 dB",
-"the histogram valley sits at -16 dB", "-15 dB as the water cut-off", "use -16 dB"."""
+"the histogram valley sits at -16 dB", "-15 dB as the water cut-off", "use -16 dB", "vv_db <
+-18", "sigma0_vv (db) below -17": after its band, the unit may be left out."""
 
 
 _POLARISATION = re.compile(r"\b(vv|vh|hh|hv)\b")

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from agent.planners.band_math import read_band_math
+
 FILE_MASK = "xfilex"
 """What a file name becomes in the normalised text (matches no cue)."""
 FOLDER_MASK = "xfolderx"
@@ -43,7 +45,8 @@ _GLOB = re.compile(r"[*?]")
 _WORD = re.compile(r"[a-z]+")
 _UNICODE = {
     "²": "2", "³": "3", "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-    "≥": ">=", "≤": "<=", "×": "x", "µ": "u", "\u00a0": " ", "…": "...",
+    "≥": ">=", "≤": "<=", "×": "x", "µ": "u", "\u00a0": " ", "…": "...", "\u2212": "-",
+    "\u2010": "-", "\u2011": "-", "\u2009": " ", "\u202f": " ", "⩾": ">=", "⩽": "<=",
 }
 _SUFFIXES = ("", "s", "es", "ed", "ing", "ion", "ions", "er", "ers", "y", "ies", "ication")
 
@@ -219,14 +222,60 @@ def _drop_separators(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+_UNIT_AHEAD = (r"(?=\s*(?:db\b|decibels?|m\b|m2|cm\b|mm\b|km|ha\b|hectares?|%|percent|sigma|"
+               r"met(?:er|re)s?|m/px|m per|sq\b|square))")
+_DECIMAL_COMMA = re.compile(r"(?<![\w.,])(-?\d{1,3}),(\d+)(?![\d,])")
+_DECIMAL_LEAD = re.compile(r"(?:[<>=]|\bthreshold|\bcut-?off|\bat|\bof|\bis|\bto)\s*"
+                           r"(?:of\s+|at\s+|=\s*)?$")
+_DECIMAL_UNIT = re.compile(_UNIT_AHEAD)
+"""A decimal comma ("0,3", "-17,5 db", "1,5 m", "> 2,5", "threshold 2,5"); not a list ("images
+1,2 and 3") nor thousands ("2,000")."""
+_SPACED_THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3})((?: \d{3})+)(?![\w.,])" + _UNIT_AHEAD)
+"""Thousands written with spaces before a unit ("1 000 m2", "10 000 m2")."""
+
+
+_PARAMETERS = (
+    (re.compile(r"[\"']?\bmin_area_m2[\"']?\s*[:=]\s*(\d+(?:\.\d+)?)"), r"min area \1 m2"),
+    (re.compile(r"[\"']?\b(?:min_confidence|conf)[\"']?\s*[:=]\s*(\d*\.?\d+)"), r"confidence \1"),
+    (re.compile(r"[\"']?\bunits?[\"']?\s*[:=]\s*[\"']?(km2|m2|ha|acres?|mi2|ft2)\b[\"']?"),
+     r"in \1"),
+    (re.compile(r"[\"']?\btop_k[\"']?\s*[:=]\s*(\d+)"), r"top \1"),
+    (re.compile(r"[\"']?\bthreshold[\"']?\s*[:=]\s*(?=-?\.?\d)"), "threshold "),
+)
+"""Arguments written as code ("min_area_m2=500", "conf: 0.3", "units=km2", "top_k=5",
+"threshold=-16.5"), read as the words they stand for."""
+
+
+def _read_parameters(text: str) -> str:
+    for pattern, words in _PARAMETERS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _decimal(match: re.Match[str]) -> str:
+    whole, part = match.group(1), match.group(2)
+    text = match.string
+    if whole.lstrip("-") == "0" or (len(part) <= 2 and (
+            _DECIMAL_UNIT.match(text, match.end()) or _DECIMAL_LEAD.search(
+                text, max(0, match.start() - 14), match.start()))):
+        return f"{whole}.{part}"
+    return match.group(0)
+
+
 def normalise(text: str) -> str:
-    """Lower case, ASCII comparison signs and units, apostrophes inside words dropped,
-    thousands separators dropped from numbers ("2,000 sq ft")."""
+    """Lower case, ASCII comparison signs, minus and units, apostrophes inside words dropped,
+    thousands separators dropped from numbers ("2,000 sq ft", "1 000 m2"), decimal commas read
+    as points ("-17,5 db")."""
     out = text
     for src, dst in _UNICODE.items():
         out = out.replace(src, dst)
-    out = out.lower()
+    out = _read_parameters(read_band_math(out.lower()))  # "(b8-b4)/(b8+b4)" is "ndvi"
+    out = _DECIMAL_COMMA.sub(_decimal, out)
     out = _THOUSANDS.sub(_drop_separators, out)
+    out = _SPACED_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), out)
+    out = re.sub(r"\bminus (?=\.?\d)", "-", out)
+    out = re.sub(r"(?<=[a-z0-9)\]])(<=|>=|<|>)(?=\s*-?\.?\d)", r" \1", out)  # "ndvi>0.45"
+    out = re.sub(r"(?<![<>=-])(<=|>=|<|>)(?=-?\.?\d)", r"\1 ", out)
     return re.sub(r"(?<=[a-z])'(?=[a-z])", "", out)
 
 

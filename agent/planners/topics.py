@@ -157,7 +157,8 @@ _NO_TARGET = frozenset((
     "mangrove", "mangroves", "bush", "cover", "area", "areas", "built-up", "built", "urban",
     "zone", "zones", "region", "regions", "ndvi", "ndwi", "mndwi", "nbr", "index", "backscatter",
     "signal", "reflectance", "brightness", "value", "values", "burn", "scar", "get", "got",
-    "shrink", "grow", "become", "turn", "go"))
+    "shrink", "grow", "become", "turn", "go", "largest", "biggest", "smallest", "greatest",
+    "total", "overall", "main"))
 """Words that make "where the X appeared / changed" name no object target: water, tree cover,
 indices and signals (read by their own rules), generic places, and verbs the lazy match took in
 ("where did the grassland get cleared")."""
@@ -173,8 +174,9 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
         return _object_phrase(new, text, vocab)
     if m is None:
         return None
-    phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the)\s+)+",
-                    "", (m.group(1) or m.group(3) or "").strip())
+    phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the|largest|"
+                    r"biggest|smallest|greatest|main)(?:\s+|$))+", "",
+                    (m.group(1) or m.group(3) or "").strip())
     if phrase.split()[:1] and phrase.split()[0] in _TREE_WORDS:
         return "tree"  # "areas of significant vegetation change": the tree cover target
     if not phrase or phrase in ("the image", "the scene", "it", "them"):

@@ -26,10 +26,17 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
 
 
+_TOTAL_ASKED = re.compile(r"\b(?:is|was|whether|if|check)\s+(?:the\s+)?(?:total\s+|overall\s+|"
+                          r"combined\s+|whole\s+)?(?:[a-z-]+\s+){0,2}area\s+(?:is\s+|was\s+|"
+                          r"now\s+)?$")
+"""A yes/no question on a total ("is the flooded area larger than 10 km2?"): no size filter."""
+
+
 def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]]:
     """``(min_area_m2, max_area_m2, spans)`` from "bigger than 15 m²", "under 2 ha" ..."""
-    lo = (r"(?:bigger|larger|greater|more|wider|over|above|exceeding|at least|>=?|"
-          r"min(?:imum)? (?:[a-z]+ )?(?:area|size)(?: of)?|area (?:>=?|above|over|of at least))")
+    lo = (r"(?:bigger|larger|greater|more|wider|over|above|exceed(?:s|ing)?|at least|>=?|"
+          r"min(?:imum)? (?:[a-z]+ )?(?:area|size)(?: of)?|area (?:>=?|above|over|of at least)|"
+          r"mmu(?: of| is| =|:)?|min(?:imum)?[\s-]+mapping[\s-]+unit(?: of| is| =|:)?)")
     hi = r"(?:smaller|less|tinier|under|below|at most|<=?|max(?:imum)? (?:area|size)(?: of)?)"
     spans: list[Span] = []
     values: list[float | None] = []
@@ -47,17 +54,21 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
         m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text) or \
             re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*(?:\([^)]{0,30}\)\s*)?" + after + r"\b",
                       text)  # "30 m2 or larger", "1 ha (10,000 m2) or more"
+        if m and _TOTAL_ASKED.search(text[:m.start()] + ("area " if m.group(0).startswith(
+                "area") else "")):
+            m = None  # "is the flooded area larger than 10 km2?": the total, not each patch
         if m:
             values.append(float(m.group(1)) * _area_factor(m.group(2)))
             spans.append(m.span())
         else:
             values.append(None)
-    if values[1] is not None and values[0] is None and re.search(  # "dropping masks under 5 m2"
+    if values[1] is not None and re.search(  # "dropping masks under 5 m2"
             r"\b(drop|dropping|remove|removing|exclude|excluding|ignore|ignoring|discard\w*|"
             r"filter\w* out|skip|skipping|leave out|leaving out|throw\w* away|get rid of|"
             r"getting rid of)\b[^.?!;]{0,30}$",
             text[:spans[-1][0]]):
-        values = [values[1], None]
+        values = [values[0] if values[0] is not None else values[1], None]  # (with a minimum
+        # mapping unit said too: the same size)
     return values[0], values[1], spans
 
 

@@ -135,3 +135,18 @@ def test_sizes_that_name_no_scene_or_belong_to_both() -> None:
     assert gsd.of("a.png", None) == 0.3 and gsd.of("b.png", None) == 0.3
     assert gsd_of("right, so the gsd is 0.5 m. the second image is 1 m").by_index == {1: 1.0}
     assert gsd_of("buffer the first (500 m) and count buildings").values == []
+
+
+def test_values_by_number_across_words_and_listed_for_the_frames() -> None:
+    """"0.3 m in image 1 and 0.5 m in image 2": each its image; "gsd 0.3, 0.3, 0.5 and 0.8 m
+    respectively" with no file named: the scenes given, in order; "0.8 m for t0, 0.5 m for t1":
+    before and after."""
+    gsd, _ = gsd_slots.find_gsd("the gsd is 0.3 m in image 1 and 0.5 m in image 2.", [])
+    assert gsd.by_index == {0: 0.3, 1: 0.5}
+    gsd, _ = gsd_slots.find_gsd("frames t0..t3 have gsd 0.3, 0.3, 0.5 and 0.8 m respectively.",
+                                [])
+    assert gsd.by_index == {0: 0.3, 1: 0.3, 2: 0.5, 3: 0.8}
+    gsd, _ = gsd_slots.find_gsd("gsds are 0.5, 1 and 2 m for the three frames.", [])
+    assert gsd.values == [0.5, 1.0, 2.0]
+    gsd, _ = gsd_slots.find_gsd("gsd 0.8 m for t0, 0.5 m for t1. how much changed?", [])
+    assert gsd.by_role == {"before": 0.8, "after": 0.5}

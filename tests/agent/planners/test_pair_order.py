@@ -29,6 +29,13 @@ from agent.planners.pair_order import ordered_pair
      "LC08_prefire_2023.tif"),
     ("the first listed is the post-fire one", ["x.tif", "y.tif"], "y.tif"),
     ("map the change from image b to image a", ["a.tif", "b.tif"], "b.tif"),
+    ("the 2019 image is lake_b.tif and the 2023 image is lake_a.tif. how much did the water "
+     "change?", ["lake_a.tif", "lake_b.tif"], "lake_b.tif"),  # years said of the files
+    ("compare lake_a.tif (june 2023) with lake_b.tif (june 2019)", ["lake_a.tif", "lake_b.tif"],
+     "lake_b.tif"),
+    ("x.tif, acquired in 2021, and y.tif, acquired in 2017: new buildings?", ["x.tif", "y.tif"],
+     "y.tif"),
+    ("x.tif was acquired in 2017 and y.tif in 2021", ["x.tif", "y.tif"], "x.tif"),
 ])
 def test_roles_said_by_order_or_letter(raw: str, paths: list[str], before: str) -> None:
     pair = ordered_pair([SceneRef(p, None) for p in paths], raw)

@@ -214,6 +214,9 @@ def test_a_role_by_order_without_a_verb_or_as_the_target_picks_none() -> None:
         assert scene_roles.roles_by_order(text) == "kept", text
     assert scene_roles.roles_by_order("post-fire is the first file, pre-fire the second") == \
         "swapped"
+    text = "image b is the before scene, image a after. changed area in ha."
+    assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == []
+    assert scene_roles.roles_by_order(text) == "swapped"
 
 
 def test_a_file_name_token_and_a_place_among_one_modality() -> None:
@@ -265,3 +268,22 @@ def test_a_hyperspectral_cube_file_is_named_by_its_modality(planner: OfflinePlan
                                                 Scene(path="s2_field.tif")])
     assert [(s.tool, s.args["image"]) for s in plan.steps] == [
         ("spectral_index", "s2_field.tif"), ("pseudo_rgb", "pavia_u.mat")]
+
+
+def test_coordinated_places_time_steps_and_frame_numbers() -> None:
+    """"the first or the second?" names both; "the first, third and fifth" each; "from t1 to
+    t3" the files named t1 and t3; "frame 0" the file numbered 0 when the files count from 0."""
+    two = [("a_2020.tif", None), ("a_2021.tif", None)]
+    assert scene_refs.referenced("which has more ships, the first or the second?", two) == []
+    assert scene_refs.referenced("is the lake bigger in the first or in the second scene?",
+                                 two) == []
+    assert scene_refs.referenced("count the ships in the second?", two) == [1]
+    five = [(f"l8_{y}.tif", None) for y in (2013, 2015, 2017, 2019, 2021)]
+    assert scene_refs.referenced("water in the first, third and fifth images", five) == [0, 2, 4]
+    frames = [(f"frame_t{i}.png", None) for i in range(6)]
+    assert scene_refs.referenced("how much area changed from t1 to t3?", frames) == [1, 3]
+    assert scene_refs.referenced("count buildings at t=0 and at t=5", frames) == [0, 5]
+    numbered = [(f"s2_frame_{i}.tif", None) for i in range(4)]
+    assert scene_refs.referenced("compare frame 0 and frame 3", numbered) == [0, 3]
+    counted = [(f"chip_{i}.png", None) for i in range(1, 4)]
+    assert scene_refs.referenced("count the cars in image 2", counted) == [1]

@@ -77,3 +77,21 @@ def test_output_units_acres_and_square_miles(text: str, expected: str | None) ->
 ])
 def test_length_units(text: str, expected: str | None) -> None:
     assert unit_slots.find_length_units(norm(text)) == expected
+
+
+def test_a_minimum_mapping_unit_and_a_yes_no_total() -> None:
+    """A minimum mapping unit is the smallest patch kept (also when the dropping words repeat
+    it); "is the flooded area larger than 10 km2?" asks about the total, no patch filter."""
+    assert unit_slots.find_area_filters("minimum mapping unit 0.1 ha: map water")[:2] == (
+        1000.0, None)
+    assert unit_slots.find_area_filters("mmu 0.5 ha; area in ha")[:2] == (5000.0, None)
+    assert unit_slots.find_area_filters("the layer uses a minimum mapping unit of 0.5 ha. map "
+                                        "changes, dropping anything smaller than 0.5 ha")[:2] \
+        == (5000.0, None)
+    assert unit_slots.find_area_filters("how many buildings exceed 200 m2?")[:2] == (200.0, None)
+    assert unit_slots.find_area_filters("is the flooded area larger than 10 km2?")[:2] == (
+        None, None)
+    assert unit_slots.find_area_filters("is the total building area above 2000 m2?")[:2] == (
+        None, None)
+    assert unit_slots.find_area_filters("how many lakes are larger than 10 ha?")[:2] == (
+        100000.0, None)

@@ -1,0 +1,36 @@
+"""Request normalisation: numbers in the notations analysts write them in."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.text import normalise
+
+
+@pytest.mark.parametrize(("text", "norm"), [
+    ("water below -17,5 dB", "water below -17.5 db"),  # decimal commas
+    ("NDVI ≥ 0,3", "ndvi >= 0.3"),
+    ("GSD 1,5 m", "gsd 1.5 m"),
+    ("threshold 2,5", "threshold 2.5"),
+    ("\u221219 dB", "-19 db"),  # the Unicode minus
+    ("minus 18 dB", "-18 db"),
+    ("drop patches under 1 000 m²", "drop patches under 1000 m2"),  # spaced thousands
+    ("NDVI>0.45", "ndvi > 0.45"),
+    ("vv_db<-18", "vv_db < -18"),
+    ("min_area_m2=500", "min area 500 m2"),  # arguments written as code
+    ('{"conf": 0.3}', "{confidence 0.3}"),
+    ("units=km2", "in km2"),
+])
+def test_numbers_are_normalised(text: str, norm: str) -> None:
+    assert normalise(text) == norm
+
+
+@pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b",
+                                  "x -> 0.3"])
+def test_lists_and_arrows_stay(text: str) -> None:
+    assert normalise(text) == text.lower()
+
+
+def test_thousands_are_no_decimals() -> None:
+    assert normalise("10,000 m2") == "10000 m2"
+    assert normalise("the 1,000 ships") == "the 1000 ships"
