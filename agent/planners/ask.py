@@ -39,7 +39,10 @@ _ASK_WORDS = re.compile(
     r"give me|give us|let me know|let us know|find out|i am looking for|im looking for|"
     r"we are looking for|were looking for|my question|the question|the task|your task|"
     r"how many|how much|(?:needs|wants|requires|asks for|asked for) (?:a|an) (?:[\w-]+ ){0,3}?"
-    r"(?:picture|image|map|composite|count|estimate|mask|figure|number|layer))\b|"
+    r"(?:picture|image|map|composite|count|estimate|mask|figure|number|layer)|(?:asks for|asked "
+    r"for|would like|requested|requests) (?:a|an|the) (?:[\w-]+ ){0,3}?(?:picture|image|map|"
+    r"composite|count|estimate|mask|figure|number|layer|area|extent|length|total|share|"
+    r"percentage|trend|size))\b|"
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
     r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
@@ -161,6 +164,20 @@ def background_spans(norm: str) -> list[Span]:
     return [(a, b) for a, b in statement_spans(norm) if "xfilex" not in norm[a:b]
             and (not _SLOT.search(norm[a:b]) or _reported(norm[a:b]))] + _openers(
         norm, spans) + since + labelled
+
+
+def typical_spans(norm: str) -> list[Span]:
+    """Statements of what is typical ("dense vegetation is typically above 0.6", "dNBR values
+    above 0.66 indicate high severity"): explanations whose numbers yield to the ask's own."""
+    return [(a, b) for a, b in statement_spans(norm) if _TYPICAL.search(norm[a:b])
+            and not _DEFINES.search(norm[a:b])]
+
+
+_TYPICAL = re.compile(r"\b(?:typically|usually|generally|normally|commonly|often|tends? to|typical|"
+                      r"ranges?|ranging|indicates?|indicating|saturates?|recommended by|known to|"
+                      r"expected to|can (?:also )?(?:have|be|reach|show))\b")
+"""What a statement says is typical ("dense vegetation is typically above 0.6", "dNBR values
+above 0.66 indicate high severity"): an explanation, its numbers no argument of the ask."""
 
 
 _CONTEXT_LABEL = re.compile(r"\s*(?:background|context|for context|fyi|for your information)\s*"

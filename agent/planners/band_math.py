@@ -29,8 +29,14 @@ _RATIO = re.compile(rf"\(\s*({_BAND})\s*-\s*({_BAND})\s*\)\s*/\s*\(\s*({_BAND})\
 _NORMALIZED = re.compile(rf"\bnormali[sz]ed_?difference\s*\(\s*\[\s*['\"]?({_BAND})['\"]?\s*,\s*"
                          rf"['\"]?({_BAND})['\"]?\s*\]\s*\)")
 _SENTINEL2 = re.compile(r"\b(?:sentinel[\s-]?2|s2[ab]?|msi|b8a?|b11|b12|b0\d)\b")
-_WHICH_INDEX = re.compile(r"\b(?:which|what)\b[^.?!]{0,30}\bindex\b[^.?!]{0,30}\b(?:is|are)\b")
-"""A question about which index a formula is: knowledge, not a computation."""
+_ABOUT = re.compile(r"\s*(?:which|what|explain|why|how does|how do|describe|is)\b")
+_COMPUTED = re.compile(r"\b(?:compute|calculate|map|mask|threshold|area|mean of|give me|apply|"
+                       r"derive|produce|make)\b")
+"""A sentence asking about a formula ("which index uses (green - nir)/(green + nir)?", "what
+does (b8-b4)/(b8+b4) measure?"): knowledge, not a computation, unless it asks for one."""
+_LANDSAT = re.compile(r"\b(?:landsat|l[89]|lc0[89]|oli|tm|etm\+?)\b")
+_SHARED = {"b2": "blue", "b3": "green", "b4": "red"}
+"""Bands that are the same in both sensors: all that is read when no sensor is named."""
 _SNOW = re.compile(r"\b(?:snow|ice|glaciers?|ndsi)\b")
 
 
@@ -43,11 +49,12 @@ def read_band_math(text: str) -> str:
     """``text`` (lower case) with each normalised difference of two bands written as math
     replaced by its index name ("(b8-b4)/(b8+b4) > 0.3" -> "ndvi > 0.3"); the same bands in
     both brackets, in the same order, or it is left as written."""
-    bands = _S2 if _SENTINEL2.search(text) else _L8
+    bands = _S2 if _SENTINEL2.search(text) else _L8 if _LANDSAT.search(text) else _SHARED
 
-    def index(first: str, second: str, whole: str) -> str:
-        if _WHICH_INDEX.search(text):
-            return whole  # "which index is computed as (green - swir)/(green + swir)?"
+    def index(first: str, second: str, whole: str, at: int) -> str:
+        sentence = re.split(r"[.?!;]\s", text[:at])[-1]
+        if _ABOUT.match(sentence) and not _COMPUTED.search(sentence):
+            return whole  # "which index is (green - swir)/(green + swir)?", "what does ... measure"
         pair = (_role(first, bands), _role(second, bands))
         name = _INDEX.get((pair[0] or "", pair[1] or ""))
         if name == "mndwi" and _SNOW.search(text):
@@ -57,10 +64,10 @@ def read_band_math(text: str) -> str:
     def ratio(m: re.Match[str]) -> str:
         same = (re.sub(r"\s", "", m.group(1)), re.sub(r"\s", "", m.group(2))) == (
             re.sub(r"\s", "", m.group(3)), re.sub(r"\s", "", m.group(4)))
-        return index(m.group(1), m.group(2), m.group(0)) if same else m.group(0)
+        return index(m.group(1), m.group(2), m.group(0), m.start()) if same else m.group(0)
 
     text = _RATIO.sub(ratio, text)
-    text = _NORMALIZED.sub(lambda m: index(m.group(1), m.group(2), m.group(0)), text)
+    text = _NORMALIZED.sub(lambda m: index(m.group(1), m.group(2), m.group(0), m.start()), text)
     return _COMPARE_CALL.sub(lambda m: f" {_SIGNS[m.group(1)]} {m.group(2)}", text)
 
 

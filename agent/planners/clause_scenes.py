@@ -211,7 +211,8 @@ _REFERENCE_WORDS = re.compile(
     r"left|right|middle|earlier|earliest|older|oldest|newer|newest|later|latest|most|recent|"
     r"optical|radar|sar|multispectral|hyperspectral|rgb|sentinel|landsat|xfilex|afterwards|"
     r"before|after|january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|winter|spring|summer|autumn|fall|\d+|[a-h])\b|[^\w\s]")
+    r"november|december|winter|spring|summer|autumn|fall|pre|post|event|disaster|flood|fire|"
+    r"storm|earthquake|quake|hurricane|\d+|[a-h])\b|[^\w\s]")
 """The words of an elliptical part that only name its scene ("and how many in the last one?",
 "what about the 2019 radar scene?"); any other word asks something of its own."""
 

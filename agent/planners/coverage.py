@@ -285,8 +285,10 @@ def _figures_asked(part: str, norm: str, steps: Sequence[PlanStep]) -> list[str]
     classed = any((s.tool == "segment" and len(s.args.get("classes") or []) > 1) or (
         s.tool == "spectral_index" and s.args.get("before") and s.args.get("index") in (
             "NBR", "dNBR")) for s in steps)
+    labelled = any(s.tool == "classify_scene" and s.args.get("labels") for s in steps)
     what = [w for w in unsupported_figures.named(norm)
-            if not (classed and w.startswith(unsupported_figures.PER_CLASS))]
+            if not (classed and w.startswith(unsupported_figures.PER_CLASS))
+            and not (labelled and w.startswith(unsupported_figures.DAMAGE))]  # (labels per image)
     return [f"{partial_asks.quote(part)}: not computed as asked (no EarthSight tool gives "
             f"{' or '.join(what)}; measure gives count, area, mean, sum, min, max and length)"
             ] if what else []

@@ -25,7 +25,8 @@ _UNIT = (r"(mm|cm|km|m|ft|feet|foot|inch(?:es)?|millimet(?:er|re)s?|centimet(?:e
 _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1000.0,
            "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
            "foot": 0.3048, "inch": 0.0254}
-_NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|"
+_NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|north|"
+             r"south|east|west|up|down|inland|offshore|out|along|behind|beyond|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
              r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
 _JOIN = (r"(?:\s*(?:of|is|was|are|were|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|"
@@ -47,7 +48,8 @@ _PAREN_GSD = re.compile(r"(?:" + _ROLE + r"[\s-]+(?:image|scene|photo|picture|on
 """A value in parentheses after its scene ("image 1 (0.3 m)", "the after image (0.3 m)"); only
 the parentheses are read (the scene's words still name it)."""
 _GSD_PATTERNS = (
-    re.compile(_GSD_WORD + _JOIN + _NUM + r"(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE),
+    re.compile(_GSD_WORD + _JOIN + _NUM + r"(?![\d.])(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE
+               + r"(?!\s*(?:pixels?|px)\b)"),  # (not "at 0.15 m gsd is about 30 pixels")
     re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),
     re.compile(r"\b(?:px|pixels)\s+at\s+" + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),  # "1024 x 1024
@@ -65,8 +67,15 @@ _GSD_PATTERNS = (
                r"pixel|native|nominal)\s+)?(?:resolution|res)\b|ground[\s-]+sampl\w*(?:[\s-]+"
                r"distance)?|(?:pixels?|px)\b(?!\s*(?:wide|long|tall|high|across|away)))"),
     _PAREN_GSD,
-    re.compile(_ROLE_SUBJECT + r"\s+(?:is\s+|was\s+)?at\s+" + _NUM + r"[\s-]*" + _UNIT
-               + _NOT_SIZE),
+    re.compile(r"(?<!is the )(?<!if the )(?<!whether the )\bpixels?\s+(?:of\s+|is\s+|=\s*|:\s*)?"
+               + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
+    re.compile(r"\b(?:before|after|pre|post|earlier|later|older|newer|first|second)[\s-]+(?:event[\s-]+)?"
+               r"(?:image|scene|photo|picture|chip|tile|frame)\s*(?::|=)?\s*" + _NUM + r"[\s-]*"
+               + _UNIT + _NOT_SIZE),  # "pixel 0.3 metres", "pre image 0.5 m, post image 0.8 m"
+    re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r"|\b(?:the|this|that|each|every|"
+               r"our|my)\s+(?:image|photo|picture|scene|chip|tile|mosaic|orthophoto|frame|imagery|"
+               r"data|drone\s+(?:image|photo|one))\s+(?:is|was|are|were))\s+(?:is\s+|was\s+)?at\s+"
+               + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(r"\b(?:captured|acquired|sampled|resampled|imaged|shot|taken|collected|recorded|"
                r"delivered|supplied|provided|orthorectified|mosaicked|exported|processed)\s+at\s+"
                r"(?:a\s+|about\s+|roughly\s+|approx\w*\s+)*" + _NUM + r"[\s-]*" + _UNIT
@@ -90,7 +99,14 @@ _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|
                          + _VALUES + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|/\s*)" + _VALUES
                          + r")+)[\s-]*" + _UNIT)
 """Values listed for the files in order ("resolutions of 0.5, 0.3 and 1 m")."""
-_MORE = re.compile(r"(?:(?:image|scene|frame|chip|tile|photo)\s*\d{1,2}\b|\bt\d\b|[^.;?!\d]){0,30}?"
+_FOR_SCENES = re.compile(r"[^.;?!]{0,40}?\b(?:respectively|in (?:that |the same )?order|for the "
+                         r"(?:\w+ )?(?:images|scenes|frames|chips|tiles|photos|dates)|per "
+                         r"(?:image|scene|"
+                         r"frame|chip|tile))\b")
+"""A listed value per scene given ("0.3, 0.5 and 1 m respectively", "... for the five frames"),
+not a sensor's band resolutions ("bands at 10, 20 and 60 m")."""
+_MORE = re.compile(r"(?:(?:image|scene|frame|chip|tile|photo)\s*\d{1,2}\b|\bt\d\b|"
+                   r"\b(?:19|20)\d\d\b|[^.;?!\d]){0,30}?"
                    r"(?:\band\b|,|/|;|\bvs\.?|\s(?=(?:second|third|last|after|"
                    r"post|later|newer)\b))\s*(?:(?:the|a|an|for|at|with|"
                    r"its|gsd|resolution|of|is|image|scene|after|before|post|pre|later|earlier|"
@@ -128,6 +144,7 @@ class Gsd:
             0-based (-1: the last).
         private: A value was said inside a file's own parentheses ("b.png (optical, GSD
             0.3 m)"): it is that file's only, no other scene's.
+        by_year: Values said of the scene of a year ("0.5 m in 2017 and 0.3 m in 2023").
     """
 
     values: list[float] = field(default_factory=list)
@@ -136,6 +153,7 @@ class Gsd:
     rest: float | None = None
     by_index: dict[int, float] = field(default_factory=dict)
     private: bool = False
+    by_year: dict[str, float] = field(default_factory=dict)
 
     def of(self, path: str, role: str | None) -> float | None:
         """The GSD of the scene ``path`` (``role`` "before" / "after" in a pair), or None."""
@@ -174,7 +192,8 @@ def file_at(text: str, start: int, end: int, mentions: list[str]) -> str | None:
 
 
 _INDEX = re.compile(r"\b(?:(?:image|scene|photo|picture|chip|tile|frame)\s*#?\s*"
-                    r"(?P<n>\d{1,2}|[a-h]|one|two|three|four|five)|(?P<o>first|second|third|"
+                    r"(?P<n>\d{1,2}(?!\d|\.\d|\s*(?:m|cm|mm|km|met\w*|ft)\b)|[a-h]|one|two|three|four|five)|"
+                    r"(?P<o>first|second|third|"
                     r"fourth|fifth|(?:last|left|right)(?=\s+(?:one|image|scene|photo|picture|chip|"
                     r"tile|frame)s?\b)))\b")
 _INDEX_WORDS = {"one": 0, "two": 1, "three": 2, "four": 3, "five": 4, "first": 0, "second": 1,
@@ -191,6 +210,13 @@ def _index(window: str) -> int | None:
     if word.isdigit():
         return int(word) - 1 if int(word) > 0 else None
     return _INDEX_WORDS.get(word, ord(word) - ord("a") if len(word) == 1 else None)
+
+
+_YEAR_OF = re.compile(r"\s*(?:in|for|of|on)\s+(?:the\s+)?((?:19|20)\d\d)\b(?!\s*(?:m|km|ha)\b)")
+_YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)\s+(?:(?:image|scene|photo|picture|chip|tile|mosaic|"
+                          r"orthophoto|one|acquisition)\s*(?:is|was|at|:|=|has)?[^,;.]{0,12})?$")
+"""A year a value is said of: after it ("0.5 m in 2017") or naming its scene before it ("the
+2019 image is 1 m")."""
 
 
 def _role(window: str) -> str | None:
@@ -264,6 +290,9 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
         index = _index(window)
         if index is not None:
             gsd.by_index.setdefault(index, value)
+        year = _YEAR_OF.match(after) or _YEAR_BEFORE.search(text, max(0, first), start)
+        if year is not None:  # "0.5 m in 2017 and 0.3 m in 2023", "the 2019 image is 1 m"
+            gsd.by_year.setdefault(year.group(1), value)
         role = _role(window)
         if role is not None and not (rest and start == rest.start(1)):
             gsd.by_role.setdefault(role, value)
@@ -280,9 +309,11 @@ def find_gsd(text: str, mentions: list[str] | None = None) -> tuple[Gsd, list[Sp
         for path, value in zip(images, values, strict=True):
             gsd.by_file.setdefault(path, value)
         found.append((listed.start(), listed.end(), values[0]))
-    elif listed and not images and len(values) > 1 and not clash:  # "frames t0..t3 have gsd
-        found = [f for f in found if f not in inside]  # 0.3, 0.3, 0.5 and 0.8 m
-        gsd.values = values  # respectively": the scenes given, in order
+    elif listed and not images and len(values) > 1 and not clash and (_FOR_SCENES.match(
+            text, listed.end()) or re.search(r"\b(?:frames|images|scenes|chips|tiles|photos)\b"
+                                             r"[^.;?!]{0,30}$", text[:listed.start()])):
+        found = [f for f in found if f not in inside]  # "frames t0..t3 have gsd 0.3, 0.3, 0.5
+        gsd.values = values  # and 0.8 m respectively": the scenes given, in order
         gsd.by_index = dict(enumerate(values))
         found.append((listed.start(), listed.end(), values[0]))
     return gsd, [(s, e) for s, e, _ in found]

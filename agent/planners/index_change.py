@@ -49,6 +49,8 @@ def moved_by(text: str, differences: bool = True) -> tuple[float | None, bool] |
     False); ``differences``: also an index difference named as such (not when the request maps
     where the scenes changed: "the NDVI difference ... to see where vegetation changed")."""
     m = _INDEX_MOVED_BY.search(text) or _INDEX_MOVE_OF.search(text)
+    if m is not None and float(m.group(2)) > 1:
+        return None  # "the NDVI drop at 2023 relative to 2019", "loss at 5 sites": no size
     if m is None:
         moved = _INDEX_MOVED.search(text)
         return (None, moved.group(1) is None) if moved else (

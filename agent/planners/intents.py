@@ -26,6 +26,7 @@ from agent.planners import (
     series_slots,
     slots,
     spatial,
+    statistic_slots,
     topics,
     unit_slots,
     water_objects,
@@ -51,6 +52,12 @@ _MAKES = re.compile(r"\W*(?:to|in order to|so|so that) (?:it |they |the \w+ )?(?
 """A purpose clause that makes or shows the picture itself ("use the cube to make a pseudo-RGB",
 "stretch it so it displays properly"), not one that uses pictures ("to check that band on May
 composites")."""
+
+
+_MEAN_ONLY = re.compile(r"\b(?:report|give|compute|calculate|what is|tell me)\b[^.?!;]{0,30}\b"
+                        r"(?:mean|average|its mean|the mean)\b(?![^.?!;]{0,30}\b(?:area|above|"
+                        r"below|mask|map|share|percent|fraction|pixels)\b)")
+"""An ask for an index's mean only: a typical value said beside it is no threshold."""
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -162,7 +169,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.band_roles = band_slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
-        a.threshold, a.below = slots.find_threshold(t, named[0][1], used, limit, stated=full)
+        typical = ask.typical_spans(t)  # "dense vegetation is typically above 0.6. your task:
+        kept = slots.find_threshold(ask.blank(t, typical), named[0][1], used, limit)  # use 0.3"
+        a.threshold, a.below = kept if kept[0] is not None or (typical and _MEAN_ONLY.search(
+            ask.blank(t, typical))) else slots.find_threshold(t, named[0][1], used, limit,
+                                                               stated=full)
 
     a.metadata = has("metadata", t)
     a.biomass = has("biomass", t)
@@ -179,7 +190,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     moved = index_change.moved_by(ask.blank(t, ask.stated_spans(t)), not a.change_map) if (
-        n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices) else None
+        n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices and not (
+            "NBR" in a.indices and len(set(a.indices)) > 1)) else None
     if moved is not None and a.indices[0] == "NBR":  # "where NBR decreased by more than 0.44":
         if not moved[1] and moved[0] is not None:  # dNBR with that threshold
             a.indices, a.change, a.threshold, a.below = ["dNBR"], False, moved[0], False
@@ -200,6 +212,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                                  r"clear|new|gone|destr|damag|gr[eo]w|expan|"
                                                  r"shrink)\w*", t):
         a.change = False  # "for a comparison slide, what are the pixel sizes of a and b?"
+    if a.change and not (a.change_target or a.change_event or a.change_threshold is not None) \
+            and topics.PER_SCENE.search(t) and not re.search(r"\b(chang|differen|lost|loss|gain|"
+                                                            r"new|gone|destr|damag)\w*", t):
+        a.change = False  # "compare the total building area in both chips": a figure of each
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
     a.composite = has("composite", t) and not (re.search(  # "in this true-colour picture": the
@@ -247,31 +263,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         topics.labels_are_the_theme(a, t, vocab)
     a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
 
-    if re.search(r"\b(average|avg|mean|median|typical|total|combined|longest|shortest|max|maximum|"
-                 r"min|minimum|largest|biggest|greatest|smallest)"
-                 r"( [a-z]+){0,2}? lengths?\b|\blengths? of the (longest|shortest)\b|"
-                 r"\b(longest|shortest) (?!(time|period|wait|queue|route|duration|stretch of "
-                 r"time)\b)[a-z]+", t) \
-            and a.classes and not a.area_filter:
-        a.statistic = "length"  # "average length of the ships" (> 50 m) is a length, no area
-    elif series_slots.OF_DATES.search(t):
-        pass  # "which date had the smallest flooded area": the dates' figures compared
-    elif has("measure_max", ruled) and not re.search(r"\b(?:largest|biggest|highest|greatest) "
-                                                     r"(?:combined |overall )?total\b", ruled):
-        a.statistic = "max"  # (not "which chip has the largest total building area": totals
-        # compared; nor "the largest cluster in the world covers 820 km2")
-    elif has("measure_min", ruled):
-        a.statistic = "min"
-    elif has("measure_mean", ruled):
-        a.statistic = "mean"
-    elif (has("measure_length", ruled if a.has_filter else t) or re.search(
-            r"(?<!\d )(?<!\d)(?<!square )\b(km|kilomet\w*|met(?:er|re)s|miles?)\s+of\s+"
-            r"(it|them|(the\s+)?(new\s+)?(\w+\s+)?"
-            r"(roads?|streets?|rivers?|"
-            r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
-            and (a.classes or has("segment", t) or a.water) and not a.area_filter:
-        a.statistic = "length"  # (a water map's: its waterline; with a filter: said in an ask)
-
+    statistic_slots.read(a, t, ruled, vocab)
     a.series_statistic = series_slots.series_statistic(t)
     if a.composite:
         composite_slots.read(a, t)

@@ -55,8 +55,9 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
         base = None  # "more mangroves in 2010 than in 2020": a comparison, not a time order
     if base is not None:  # "how many are new since 2019": the baseline is "before"
         told = (first, second) if base == 0 else (second, first)
-    if told is None and all(dates) and _BY_DATE.search(raw):  # "the earliest and the latest
-        told = (first, second) if not first_later else (second, first)  # acquisitions"
+    if told is None and all(dates) and _BY_DATE.search(raw) and not _FROM_TO_FILES.search(raw):
+        told = (first, second) if not first_later else (second, first)  # "the earliest and
+        # the latest acquisitions"
     if r1 == "after" or r2 == "before" or by_order == "swapped" or (by_epoch and not by_order):
         before, after = second, first
     elif r1 is None and r2 is None and told is not None and by_order is None:
@@ -70,9 +71,14 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
 
 
 _SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
-_BY_DATE = re.compile(r"\b(?:earliest|oldest|latest|newest|most recent)\b", re.IGNORECASE)
+_BY_DATE = re.compile(r"\b(?:earliest|oldest|latest|newest|most recent)(?:\s+(?:\w+\s+)?(?:image|"
+                      r"scene|acquisition|capture|date|one|photo|frame|file|picture)s?\b|(?=\s*(?:"
+                      r"and|or|,|\?|\.|$)))", re.IGNORECASE)
 """Scenes named by their dates ("compare the earliest and the latest acquisitions"): the
 older is before, whatever order they were given in."""
+_FROM_TO_FILES = re.compile(r"\bfrom\s+\S+\.[a-z]\w{1,4}\s+(?:to|until|and)\s+\S+\.[a-z]\w{1,4}",
+                            re.IGNORECASE)
+"""An order said with the files' names ("from a_2023.tif to b_2021.tif"): kept as said."""
 """A baseline said with "since" is "before" even against the file-name dates (then noted)."""
 
 

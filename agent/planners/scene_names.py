@@ -58,6 +58,10 @@ def by_token(norm: str, paths: Sequence[str]) -> set[int]:
 
 _EPOCH = re.compile(r"(?<![\w.-])t\s?=?\s?(\d{1,2})\b(?!\s*(?:m|km|ha|%)\b)")
 """A time step written as in the file names ("t1", "t=0")."""
+_EPOCH_RANGE = re.compile(r"(?<![\w.-])t(\d{1,2})\s*(?:\.\.\.?|-|(?P<to>to|through|until|till))\s*"
+                          r"t(\d{1,2})\b")
+_CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|compar\w*|new|lost|gained|appeared|"
+                           r"disappeared|between)\b")
 
 
 def by_name(norm: str, paths: Sequence[str]) -> set[int]:
@@ -72,6 +76,11 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
         hits = {i for i, own in enumerate(tokens) if word in own}
         if 0 < len(hits) < len(paths):
             picked |= hits
+    for m in _EPOCH_RANGE.finditer(norm):  # "t0..t3", "from t1 through t3": every step between
+        if not (m.group("to") == "to" and _CHANGE_WORDS.search(norm)):  # (a change: the ends)
+            steps = {f"t{k}" for k in range(int(m.group(1)), int(m.group(3)) + 1)}
+            picked |= {i for i, own in enumerate(tokens) if own & steps}
+            norm = norm[:m.start()] + " " * (m.end() - m.start()) + norm[m.end():]
     for m in _EPOCH.finditer(norm):  # "from t1 to t3", "at t=0": the files named t1, t3, t0
         picked |= {i for i, own in enumerate(tokens) if f"t{int(m.group(1))}" in own}
     for i, stem in enumerate(stems):  # "how many planes in P0002"

@@ -56,10 +56,13 @@ _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|in|on|{_ORDINAL
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and)|,)\s+({_ORDINAL})\b"
+_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and|or)\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
                     r"\s*(?:[?.!;]|$)))")
 """A scene by its order, maybe coordinated with another ("the first or the second?")."""
+_ORDER_LIST = re.compile(rf"\bthe\s+(?:{_ORDINAL})((?:\s*,\s*(?:the\s+)?(?:{_ORDINAL}))+)\s*,?\s*"
+                         rf"(?:and|or|&)\s+(?:the\s+)?(?:{_ORDINAL})\b")
+"""A list of places ("the first, third and fifth images"): each inner one is a scene too."""
 _MIDDLE = re.compile(rf"\b(?:the|in|on|of|for|from)\s+middle\b(?:{_COORD}|{_END})")
 _COUNTS = ("two", "three", "four", "five")
 _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|five|[2-5])\s+"
@@ -80,10 +83,14 @@ _OLD = re.compile(rf"\b(older|oldest|earlier|earliest|previous)\b{_COORD}|\bthe 
                   rf"\b{_END}")
 _NEW = re.compile(rf"\b(newer|newest|later|latest|most recent|recent|current)\b{_COORD}|"
                   rf"\bthe (?:newest|latest|most recent)\b{_END}")
-_PRE = re.compile(rf"\b(?:pre{EVENT}|before)\b{_COORD}")
-_POST = re.compile(rf"\b(?:post{EVENT}|after)\b{_COORD}")
-"""Roles of a pair ("the pre-flood image", "the after scene"): read only per clause (see
-:func:`referenced`), since a whole change request names its baseline the same way."""
+_TAKEN = (rf"\b{_NOUN}s?\s+(?:taken|acquired|captured|recorded|shot|imaged|from)\s+(?:just\s+|"
+          r"shortly\s+|right\s+|soon\s+)?{}\s+the\s+(?:flood\w*|fire|storm|event|earthquake|quake|"
+          r"hurricane|disaster|eruption|cyclone|landslide|typhoon|tsunami|inundation)\b")
+_PRE = re.compile(rf"\b(?:pre{EVENT}|before)\b{_COORD}|" + _TAKEN.format("before"))
+_POST = re.compile(rf"\b(?:post{EVENT}|after)\b{_COORD}|" + _TAKEN.format("after"))
+"""Roles of a pair ("the pre-flood image", "the after scene", "the image taken after the
+flood"): read only per clause (see :func:`referenced`), since a whole change request names its
+baseline the same way."""
 _LEAD = r"(?:\b(?:the|and|or|vs\.?|versus|on|in|for|from)\s+|,\s*)"
 """What comes before a date word that names a scene ("the 2019 one", "the 2018 and 2020
 images", "the june, july and august scenes")."""
@@ -214,11 +221,13 @@ def _modality_matches(kind: str, modality: str | None) -> bool:
     return modality == kind
 
 
-def _number_index(number: str, paths: Sequence[str]) -> int:
-    """The scene "frame 0" names: the file whose name ends in that number when the files are
-    numbered from 0 ("frame_0.png" ... "frame_3.png"), else the number's place (1-based)."""
-    ends = [re.split(r"[^a-z0-9]+", PurePath(p).stem.lower())[-1] for p in paths]
-    if "0" in ends and number in ends:
+def _number_index(number: str, paths: Sequence[str], noun: str) -> int:
+    """The scene "frame 0" names: the file whose name is that noun and number when the files
+    are numbered from 0 ("frame_0.png" ... "frame_3.png"), else the number's place (1-based;
+    "image 1" of frame_0 ... frame_3 is frame_0)."""
+    names = [re.split(r"[^a-z0-9]+", PurePath(p).stem.lower()) for p in paths]
+    ends = [tokens[-1] for tokens in names]
+    if "0" in ends and number in ends and all(noun.rstrip("s") in tokens for tokens in names):
         return ends.index(number)
     return int(number) - 1
 
@@ -310,8 +319,10 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
             if -len(ranked) <= k < len(ranked):  # (not "the third radar image" of two)
                 picked.add(ranked[k])
     norm = _OF_KIND.sub(" ", norm)
-    for m in _ORDER.finditer(norm):
-        i = ORDINALS[m.group(1)]
+    inner = [w for m in _ORDER_LIST.finditer(norm)
+             for w in re.findall(rf"\b(?:{_ORDINAL})\b", m.group(1))]
+    for i in [ORDINALS[w] for w in inner] + [ORDINALS[m.group(1)]
+                                             for m in _ORDER.finditer(norm)]:
         if -n <= i < n:
             picked.add(n + i if i < 0 else i)
     if n % 2 and _MIDDLE.search(norm):
@@ -327,8 +338,8 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
             end = more.end()
         last: int | None = None
         for token, to in tokens:
-            index = _number_index(token, paths) if token.isdigit() else _letter_index(token,
-                                                                                      paths)
+            index = _number_index(token, paths, m.group(0).split()[0]) if token.isdigit() else \
+                _letter_index(token, paths)
             if index is not None and 0 <= index < n:
                 picked |= set(range(last + 1, index + 1)) if to and last is not None else {index}
                 last = index

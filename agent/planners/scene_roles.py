@@ -24,8 +24,10 @@ ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\
                       rf"\s+)(pre|post){EVENT}\s+{_PLACE}")
 """A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
 second", "post is the second frame and pre the first")."""
-ROLE_TAIL = re.compile(rf"[,;]\s*(?:and\s+)?{_PLACE}\s+{_ROLE}")
-"""The second half of a pair's roles, verbless ("image B is the before scene, image A after")."""
+ROLE_TAIL = re.compile(rf"(?:[,;:]\s*(?:and\s+)?|\band\s+|^\s*){_PLACE}\s+(?:as\s+)?{_ROLE}\b"
+                       r"(?!\s+(?:the|a|an|this|that|it|its|their)\b)")
+"""A pair's role said without a verb ("image B is the before scene, image A after", "image 2
+before and image 1 after"; not "the second after the storm")."""
 DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest|newest|earlier|"
                            r"older|oldest|earliest)(?:\s+(?:one|image|scene|file|photo|picture|"
                            rf"acquisition))?\s+(?:as|for|is|=|:)\s+{_ROLE}")
@@ -65,5 +67,8 @@ def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     for m in ROLE_IS.finditer(text):
         first = (m.group(2) or m.group(3) or m.group(5) or m.group(6)) in _FIRST
         before = (m.group(1) or m.group(4)) in _BEFORE
+        return "kept" if first == before else "swapped"
+    for m in ROLE_TAIL.finditer(text):
+        first, before = (m.group(1) or m.group(2)) in _FIRST, m.group(3) in _BEFORE
         return "kept" if first == before else "swapped"
     return None

@@ -103,6 +103,10 @@ def scene_options(steps: list[PlanStep], a: Analysis, pair: tuple[str, str] | No
     for index, value in a.gsd.by_index.items():  # "image 3 (0.5 m)": the third scene given
         if len(every) > 1 and -len(every) <= index < len(every):
             a.gsd.by_file.setdefault(every[index], value)
+    for year, value in a.gsd.by_year.items():  # "0.5 m in 2017 and 0.3 m in 2023"
+        dated = [p for p in every if (facts.file_date(p) or "").startswith(year)]
+        if len(every) > 1 and len(dated) == 1:
+            a.gsd.by_file.setdefault(dated[0], value)
     if len(every) == 2 and len(order) < 2 and a.gsd.by_role:  # "the older image is 1 m and the
         dates = [facts.file_date(p) for p in every]  # newer 0.5 m. count in the newer one"
         ranked = sorted(every, key=lambda p: str(facts.file_date(p))) if all(dates) else every

@@ -250,7 +250,8 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     for comp, below in ((_BELOW, True), (_ABOVE, False)) if stated else ():
         for m in re.finditer(rf"(?<![a-z0-9]){comp}\s*{NUM}{_UNIT_AFTER}{DEFINES}(?!(?:typical|"
                              r"common|usual|normal|rare|likely|unlikely|found|seen|observed|"
-                             r"reported|expected)\b)[a-z]", stated):
+                             r"reported|expected|recommended|suggested|proposed|used|cited)\b)[a-z]",
+                             stated):
             if not _inside(m.start(1), skip):
                 candidates.append((-1, _number(m.group(1)), below))  # used only when no other
     compared: dict[int, tuple[int, float, bool]] = {}  # number position -> (comparison start,

@@ -224,8 +224,8 @@ def _drop_separators(match: re.Match[str]) -> str:
 
 _UNIT_AHEAD = (r"(?=\s*(?:db\b|decibels?|m\b|m2|cm\b|mm\b|km|ha\b|hectares?|%|percent|sigma|"
                r"met(?:er|re)s?|m/px|m per|sq\b|square))")
-_DECIMAL_COMMA = re.compile(r"(?<![\w.,])(-?\d{1,3}),(\d+)(?![\d,])")
-_DECIMAL_LEAD = re.compile(r"(?:[<>=]|\bthreshold|\bcut-?off|\bat|\bof|\bis|\bto)\s*"
+_DECIMAL_COMMA = re.compile(r"(?<![\w.,])(-?\d{1,3}),(\d+)(?!\d|,\d)")
+_DECIMAL_LEAD = re.compile(r"(?:[<>=]|\bthreshold|\bcut-?off|\bat|\bof|\bis|\bto|\bbetween)\s*"
                            r"(?:of\s+|at\s+|=\s*)?$")
 _DECIMAL_UNIT = re.compile(_UNIT_AHEAD)
 """A decimal comma ("0,3", "-17,5 db", "1,5 m", "> 2,5", "threshold 2,5"); not a list ("images
@@ -255,7 +255,12 @@ def _read_parameters(text: str) -> str:
 def _decimal(match: re.Match[str]) -> str:
     whole, part = match.group(1), match.group(2)
     text = match.string
-    if whole.lstrip("-") == "0" or (len(part) <= 2 and (
+    if re.search(r"\b(?:frames?|images?|scenes?|chips?|tiles?|bands?|photos?|files?|items?|steps?)"
+                 r"\s*$", text[:match.start()]):
+        return match.group(0)  # "frames 0,1 and 2": a list
+    listed = re.match(r"\s*(?:,|and\b|&|or\b)\s*\d", text[match.end():]) and not re.search(
+        r"\bbetween\s*$", text[:match.start()])  # "pixel sizes 10,20 and 60 m"
+    if whole.lstrip("-") == "0" or (len(part) <= 2 and not listed and (
             _DECIMAL_UNIT.match(text, match.end()) or _DECIMAL_LEAD.search(
                 text, max(0, match.start() - 14), match.start()))):
         return f"{whole}.{part}"

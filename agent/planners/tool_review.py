@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 from agent import references
 from agent.plan import Plan, PlanStep
-from agent.planners import ask, coverage, outline_nouns
+from agent.planners import ask, coverage, outline_nouns, topics
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder
 from agent.planners.scope import RESULT_TOOLS
@@ -144,7 +144,9 @@ def _change(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
             vocab: Vocabulary) -> bool:
     if n_scenes != 2 or (a.composite and not (a.quantity or a.change)) or (
             a.detect and _NUMBER_OF.search(norm)) or (
-            a.change and (a.change_target or a.change_map)):
+            a.change and (a.change_target or a.change_map)) or (
+            not (a.change_target or a.change_event) and topics.PER_SCENE.search(norm)):
+        # ("compare the total building area in both chips": a figure of each)
         return False
     a.change, a.change_map = True, True
     if not a.change_target and (a.classes or a.water):

@@ -101,7 +101,8 @@ _SETTLEMENTS = frozenset(("city", "town", "village", "settlement", "suburb", "su
 def _object_phrase(found: re.Match[str], text: str, vocab: Vocabulary) -> str | None:
     """The object class of a new-or-gone phrase (canonical, else as written in the singular);
     None for water, tree cover, indices, places and other words no target names."""
-    phrase = re.sub(r"^(?:the |any |all )?(?:new |old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
+    phrase = re.sub(r"^(?:the |any |all )?(?:(?:largest|biggest|smallest|greatest|main) )?(?:new |"
+                    r"old )?(?:[a-z]+-[a-z]+ed )?", "", re.split(
         r"\s(?:left|or|and)\b", next(g for g in found.groups() if g))[0])  # "canoes left or
     words = phrase.split()  # appeared"
     event = len(words) == 1 and phrase.endswith("ing") and not vocab.canonical_class(phrase)
@@ -157,11 +158,17 @@ _NO_TARGET = frozenset((
     "mangrove", "mangroves", "bush", "cover", "area", "areas", "built-up", "built", "urban",
     "zone", "zones", "region", "regions", "ndvi", "ndwi", "mndwi", "nbr", "index", "backscatter",
     "signal", "reflectance", "brightness", "value", "values", "burn", "scar", "get", "got",
-    "shrink", "grow", "become", "turn", "go", "largest", "biggest", "smallest", "greatest",
-    "total", "overall", "main"))
+    "shrink", "grow", "become", "turn", "go", "total", "overall", "main"))
 """Words that make "where the X appeared / changed" name no object target: water, tree cover,
 indices and signals (read by their own rules), generic places, and verbs the lazy match took in
 ("where did the grassland get cleared")."""
+
+
+PER_SCENE = re.compile(r"\b(?:in|on|for|of) (?:each|both)(?: of the)?(?: two)? (?:images|scenes|"
+                       r"chips|tiles|photos|frames|dates)\b|"
+                       r"\bper (?:image|scene|chip|tile|photo|frame)\b")
+"""Figures asked of each scene of a pair ("compare the total building area in both chips"):
+two figures, no change map, unless a change is said in words."""
 
 
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:

@@ -26,9 +26,9 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
 
 
-_TOTAL_ASKED = re.compile(r"\b(?:is|was|whether|if|check)\s+(?:the\s+)?(?:total\s+|overall\s+|"
-                          r"combined\s+|whole\s+)?(?:[a-z-]+\s+){0,2}area\s+(?:is\s+|was\s+|"
-                          r"now\s+)?$")
+_TOTAL_ASKED = re.compile(r"(?:^|[.?!;:,]\s*|\b(?:tell me|check|know|see|and)\s+)(?:is|was|does|"
+                          r"did|whether|if)\s+the\s+(?:total\s+|overall\s+|combined\s+|whole\s+)?"
+                          r"(?:[a-z-]+\s+){0,2}area\s+(?:is\s+|was\s+|now\s+)?$")
 """A yes/no question on a total ("is the flooded area larger than 10 km2?"): no size filter."""
 
 
@@ -51,12 +51,13 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
         return lo_v, hi_v, [rng.span()]
     for comp, after in ((lo, r"(?:or|and)\s+(?:larger|bigger|more|above|greater|over)"),
                         (hi, r"(?:or|and)\s+(?:smaller|less|below|under)")):
-        m = re.search(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT, text) or \
+        m = next((f for f in re.finditer(comp + r"\s*(?:than\s*)?" + NUM + r"\s*" + _AREA_UNIT,
+                                         text)
+                  if not _TOTAL_ASKED.search(text[:f.start()] + (  # "is the flooded area larger
+                      "area " if f.group(0).startswith("area") else ""))), None) or \
             re.search(NUM + r"\s*" + _AREA_UNIT + r"\s*(?:\([^)]{0,30}\)\s*)?" + after + r"\b",
-                      text)  # "30 m2 or larger", "1 ha (10,000 m2) or more"
-        if m and _TOTAL_ASKED.search(text[:m.start()] + ("area " if m.group(0).startswith(
-                "area") else "")):
-            m = None  # "is the flooded area larger than 10 km2?": the total, not each patch
+                      text)  # than 10 km2?": the total, no filter; "30 m2 or larger", "1 ha
+        # (10,000 m2) or more"
         if m:
             values.append(float(m.group(1)) * _area_factor(m.group(2)))
             spans.append(m.span())

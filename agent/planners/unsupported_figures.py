@@ -8,6 +8,9 @@ import re
 
 PER_CLASS = "an area per class"
 """The start of the per-class area figure (given when several classes are outlined)."""
+DAMAGE = "a damage grade per building"
+"""The start of the damage-grade figure (given per image when classify_scene has the grades as
+labels)."""
 FIGURES = (
     (re.compile(r"\b(?:what is|what s|give me|compute|calculate|report|tell me|find)\b[^.?!;]"
                 r"{0,15}\bmedian\b(?!(?:\s+[\w/-]+){0,3}?\s+(?:composite|mosaic|image|filter|stack|"
@@ -73,6 +76,13 @@ FIGURES = (
      "type per field (classify_scene labels whole scenes)"),
     (re.compile(r"(?<!no data )(?<!nothing )\boutside (?:of )?(?:the |all |any )?(?:water|flood\w*|"
                 r"lakes?|rivers?|mask\w*|buildings?|forests?)\b"), "a value outside a mask"),
+    (re.compile(r"\b(?<!burn )(?:damage|destruction) (?:grades?|levels?|class(?:es)?|"
+                r"categor(?:y|ies)|scores?|scale|ratings?)\b|\b(?:rate|grade|score|classify) "
+                r"(?:the |each |every )?(?:damage|buildings? (?:as|by|into|on)|(?:overall )?damage "
+                r"level)\b|"
+                r"\b(?:minor|major) damage\b|\bhow (?:badly|severely|much) (?:damaged|"
+                r"destroyed)\b"),
+     f"{DAMAGE} (detect_changes maps where buildings changed, not how badly)"),
 )
 """Figures that no tool gives, with what they are: a request asking one is told so."""
 

@@ -26,6 +26,8 @@ def test_band_math_is_its_index(text: str, read: str) -> None:
     "(b8-b4)/(b3+b4)",  # not one pair of bands
     "(b8-b1)/(b8+b1)",  # no index of NIR and the coastal band
     "which index is computed as (green - swir)/(green + swir)?",  # a question about it
+    "what does (b8-b4)/(b8+b4) measure?",
+    "compute (b5-b4)/(b5+b4) and its mean",  # b5: landsat's nir, sentinel-2's red edge
 ])
 def test_other_math_is_left_as_written(text: str) -> None:
     assert read_band_math(text) == text

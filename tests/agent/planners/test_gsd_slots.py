@@ -150,3 +150,26 @@ def test_values_by_number_across_words_and_listed_for_the_frames() -> None:
     assert gsd.values == [0.5, 1.0, 2.0]
     gsd, _ = gsd_slots.find_gsd("gsd 0.8 m for t0, 0.5 m for t1. how much changed?", [])
     assert gsd.by_role == {"before": 0.8, "after": 0.5}
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("sentinel-2 has bands at resolutions of 10, 20 and 60 m; compute ndvi", []),  # the sensor's
+    ("note that a car is 4.5 m, which at 0.15 m gsd is about 30 pixels", [0.15]),
+    ("vehicles bigger than 12 sq. m, pixel 0.3 metres, count", [0.3]),
+    ("does it have a nir band, is the pixel 0.3 m?", []),  # asked, not said
+    ("about 30 houses damaged. the photo is at 30 cm. how many buildings?", [0.3]),
+    ("the second image 50 m north of the bridge", []),
+    ("image 1 at 0.5 m, image 2 at 1 m", [0.5, 1.0]),
+])
+def test_gsd_said_in_more_ways_and_not_of_other_sizes(text: str, values: list[float]) -> None:
+    assert gsd_slots.find_gsd(text, [])[0].values == values
+
+
+def test_values_said_of_years_and_roles_without_a_verb() -> None:
+    gsd, _ = gsd_slots.find_gsd("count storage tanks 2017 and 2023; gsd 0.5 m in 2017 and 0.3 m "
+                                "in 2023", [])
+    assert gsd.by_year == {"2017": 0.5, "2023": 0.3}
+    gsd, _ = gsd_slots.find_gsd("the 2019 image is 1 m and the 2023 image is 0.5 m.", [])
+    assert gsd.by_year == {"2019": 1.0, "2023": 0.5}
+    gsd, _ = gsd_slots.find_gsd("buildings destroyed? pre image 0.5 m, post image 0.8 m.", [])
+    assert gsd.by_role == {"before": 0.5, "after": 0.8}

@@ -217,6 +217,9 @@ def test_a_role_by_order_without_a_verb_or_as_the_target_picks_none() -> None:
     text = "image b is the before scene, image a after. changed area in ha."
     assert scene_refs.referenced(read_request(text, vocab.corrector).norm, scenes) == []
     assert scene_roles.roles_by_order(text) == "swapped"
+    assert scene_roles.roles_by_order("detect change between the scenes, image 2 before and "
+                                      "image 1 after") == "swapped"
+    assert scene_roles.roles_by_order("count ships in the second after the storm") is None
 
 
 def test_a_file_name_token_and_a_place_among_one_modality() -> None:
@@ -287,3 +290,22 @@ def test_coordinated_places_time_steps_and_frame_numbers() -> None:
     assert scene_refs.referenced("compare frame 0 and frame 3", numbered) == [0, 3]
     counted = [(f"chip_{i}.png", None) for i in range(1, 4)]
     assert scene_refs.referenced("count the cars in image 2", counted) == [1]
+
+
+def test_sequencing_words_ranges_and_numbered_files() -> None:
+    """", first, ..." and ", last, ..." order the work, pick no scene; "t0..t3" and "from t1
+    through t3" are every step between (a change "from t1 to t3" its two ends); "image 1" of
+    frame_0 ... frame_3 is the first file, "frame 1" the file numbered 1."""
+    three = [("a.tif", None), ("b.tif", None), ("c.tif", None)]
+    assert scene_refs.referenced("please, first, map the water and then count ships", three) == []
+    assert scene_refs.referenced("count the ships and, last, measure the water area", three) == []
+    assert scene_refs.referenced("do the first, second or third image show ships?",
+                                 [*three, ("d.tif", None)]) == [0, 1, 2]
+    steps = [(f"t{i}.tif", None) for i in range(5)]
+    assert scene_refs.referenced("plot the trend of water area from t0 to t3", steps) == [0, 1, 2,
+                                                                                         3]
+    assert scene_refs.referenced("count cars from t1 through t3", steps) == [1, 2, 3]
+    assert scene_refs.referenced("how much changed from t1 to t3?", steps) == [1, 3]
+    frames = [(f"frame_{i}.png", None) for i in range(4)]
+    assert scene_refs.referenced("count cars in image 1", frames) == [0]
+    assert scene_refs.referenced("count cars in frame 1", frames) == [1]

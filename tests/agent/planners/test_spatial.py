@@ -89,9 +89,22 @@ def test_iou_threshold(text: str, value: float | None) -> None:
     ("map flood water with a vv cutoff of -17 db", -17.0),
     ("(5) threshold vv at -19 db", -19.0),
     ("everything darker than -18 db is water", -18.0),
+    ("threshold the vv backscatter at -19 db (water below)", -19.0),
+    ("vv_db < -18 -> water; area in ha", -18.0),  # after its band, no unit needed
+    ("sigma0_vv (db) below -17 = open water", -17.0),
+    ("map water with a threshold -18", -18.0),  # no index is so low
 ])
 def test_sar_db_thresholds(text: str, value: float) -> None:
     assert spatial.find_db_threshold(text) == value
+
+
+@pytest.mark.parametrize("text", [
+    "map water; pixels with vv below -25 are radar shadow, exclude them",
+    "map water; the hand threshold -5 is used for the terrain mask",
+    "vv below -3 m of the levee",
+])
+def test_no_sar_threshold_in_exclusions_and_other_units(text: str) -> None:
+    assert spatial.find_db_threshold(text) is None
 
 
 def test_db_thresholds_name_their_polarisation() -> None:

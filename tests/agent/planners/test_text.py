@@ -20,13 +20,16 @@ from agent.planners.text import normalise
     ("min_area_m2=500", "min area 500 m2"),  # arguments written as code
     ('{"conf": 0.3}', "{confidence 0.3}"),
     ("units=km2", "in km2"),
+    ("gsd 0,3 and 0,5 m respectively", "gsd 0.3 and 0.5 m respectively"),
+    ("between 2,5 and 10 ha", "between 2.5 and 10 ha"),
+    ("keep pixels above 0,35, then map", "keep pixels above 0.35, then map"),
 ])
 def test_numbers_are_normalised(text: str, norm: str) -> None:
     assert normalise(text) == norm
 
 
-@pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b",
-                                  "x -> 0.3"])
+@pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b", "x -> 0.3",
+                                  "frames 0,1 and 2", "pixel sizes 10,20 and 60 m"])
 def test_lists_and_arrows_stay(text: str) -> None:
     assert normalise(text) == text.lower()
 

@@ -95,3 +95,13 @@ def test_a_minimum_mapping_unit_and_a_yes_no_total() -> None:
         None, None)
     assert unit_slots.find_area_filters("how many lakes are larger than 10 ha?")[:2] == (
         100000.0, None)
+
+
+def test_a_total_asked_of_one_clause_leaves_the_filters_of_the_others() -> None:
+    """"only if the roof area is above 80 m2" filters each roof; "does the water area exceed 2
+    km2?" asks a total; a total beside a filter leaves the filter."""
+    assert unit_slots.find_area_filters("count buildings, but only if the roof area is above "
+                                        "80 m2")[:2] == (80.0, None)
+    assert unit_slots.find_area_filters("does the water area exceed 2 km2?")[:2] == (None, None)
+    assert unit_slots.find_area_filters("tell me if the water area is larger than 5 km2 and "
+                                        "count lakes over 1 ha")[:2] == (10000.0, None)

@@ -19,6 +19,8 @@ from agent.planners.unsupported_figures import named
     ("count the cars in the lot and give their density per hectare", "a density per area"),
     ("how far did the shoreline move between the two images?", "a distance"),
     ("give me the area of each land-cover class in the raster", "an area per class"),
+    ("rate the damage to the buildings", "a damage grade per building"),
+    ("how many buildings have major damage in the post-event image?", "a damage grade"),
 ])
 def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
     assert any(name.startswith(figure) for name in named(text)), named(text)
@@ -26,6 +28,8 @@ def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "measure how full the dam is from the water inside its outline",
+    "map the burn severity classes with dnbr",  # dNBR gives them
+    "how many buildings were destroyed?",
     "give me the ndvi inside my polygon, with no data outside the polygon",
     "count the cars; we need the occupancy rate later and will divide by the capacity ourselves",
     "the 5 mw plant next to the river: count its panels",
