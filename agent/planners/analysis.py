@@ -66,7 +66,7 @@ class Analysis:
     group: int | None = None
     composite_preset: str | None = None
     stretch: str | None = None
-    speckle: bool = False
+    speckle: bool | None = None
     wgs84: bool = False
     water_db: float | None = None
     text_modality: str | None = None

@@ -75,14 +75,14 @@ _IMPERATIVE = re.compile(
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")
 _YEAR = re.compile(r"\b(?:19|20)\d\d(?:s|'s)?\b")  # 2019, the 1970s
 _SLOT = re.compile(
-    r"\b(threshold|cut ?off|treat|treated|consider|considered|define|defined|count(?:ed)? as|"
-    r"labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
+    r"\b(threshold|cut[\s-]?off|cut (?:at|of)|treat|treated|consider|considered|define|defined|"
+    r"count(?:ed)? as|labell?ed|classes|labels|gsd|per pixel|pixel size|bands?|ndvi|ndwi|mndwi|nbr|"
     r"dnbr|ndsi|ndbi|savi|evi|bbox|epsg|crs|lat|lon|longitude|latitude|mmu|min(?:imum)? "
     r"mapping unit)\b|\bconf(?:idence)?\b[^.?!;\d]{0,12}\d|[<>=]\s*-?\.?\d|"
     r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
     r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|"
     r"%(?=[^.?!;]{0,30}\b(?:as|threshold|cut ?off|or more|or less|and above|and below)\b)|"
-    r"\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b")
+    r"\d\s*(?:m|cm|km|ha|m2|km2|nm|px|db|decibels?)\b")
 """Words of a statement that carry an argument (a threshold, a GSD, labels, a box): such a
 sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation.")."""
 _ROLE = re.compile(
@@ -145,12 +145,33 @@ def sentences(text: str) -> list[Span]:
     return [s for s in spans if text[s[0]:s[1]].strip(" .?!;\n")]
 
 
+def carries_threshold(sentence: str) -> bool:
+    """Whether a sentence states a threshold ("the water mask comes from a -17 dB VV
+    threshold")."""
+    return re.search(r"\b(?:threshold|cut[\s-]?off)\b|\d\s*(?:db|decibels?)\b",
+                     sentence) is not None
+
+
 def is_ask(sentence: str) -> bool:
     """Whether a sentence asks for something (question, request marker, imperative)."""
     if _RHETORICAL.search(sentence):
         return False
-    return ("?" in sentence or _ASK_WORDS.search(sentence) is not None
-            or _IMPERATIVE.search(sentence) is not None)
+    asked = _ASK_WORDS.search(sentence)
+    if asked is not None and asked.group(0).startswith(_OTHERS_ASKED) and _PAST.search(sentence):
+        asked = None  # "in 2019 the client asked for the water extent": a past request
+    return ("?" in sentence or asked is not None
+            or _IMPERATIVE.search(sentence) is not None or _TITLE.match(sentence) is not None)
+
+
+_OTHERS_ASKED = ("asks for", "asked for", "would like", "requested", "requests")
+_PAST = re.compile(r"\b(?:last (?:time|month|year|week|season)|earlier|previously|before|once|"
+                   r"back then|ago|used to)\b|^\W*in (?:19|20)\d\d\b")
+"""When a third party's request was made in the past ("in 2019 the client asked for ...")."""
+
+
+_TITLE = re.compile(r"\W*(?:[\w-]+\s+){1,4}(?:sop|procedure|workflow|protocol|recipe|"
+                    r"(?:recommended |standard )?practice)\W*$")
+"""A procedure's title before its steps ("Flood mapping SOP. Step 1: ..."): it names the task."""
 
 
 def background_spans(norm: str) -> list[Span]:

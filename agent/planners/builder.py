@@ -26,6 +26,10 @@ class SceneRef:
     modality: str | None
 
 
+_SAID_FALSE = frozenset(("oriented", "speckle_filter"))
+"""Flags whose False is an analyst's choice against the tool's default, kept in the step."""
+
+
 class Builder:
     """Accumulates plan steps; remembers pseudo-RGB composites per scene."""
 
@@ -38,9 +42,11 @@ class Builder:
         self.pair: tuple[str, str] | None = None
 
     def add(self, tool: str, **args: Any) -> str:
-        """Append a step (None and False arguments left out); returns its ``$sN``."""
+        """Append a step (None and False arguments left out, but a False the request said:
+        horizontal boxes, no speckle filter); returns its ``$sN``."""
         step_id = f"s{len(self.steps) + 1}"
-        clean = {k: v for k, v in args.items() if v is not None and v is not False}
+        clean = {k: v for k, v in args.items() if v is not None and (
+            v is not False or k in _SAID_FALSE)}
         if tool == "measure" and clean.get("statistic") == "length":  # "total length in km"
             clean.pop("units", None)
             if self.a.length_units:
@@ -86,7 +92,7 @@ class Builder:
             mode = "hsi"
         ref = self.add("pseudo_rgb", image=scene.path, mode=mode,
                        wavelengths_nm=a.wavelengths, bands=None if a.wavelengths else a.bands,
-                       composite=preset, speckle_filter=a.speckle and mode == "sar",
+                       composite=preset, speckle_filter=(bool(a.speckle) and mode == "sar") or None,
                        stretch=a.stretch,
                        group=a.group if mode == "recombine" else None)
         self.rgb_of[scene.path] = ref
@@ -186,7 +192,9 @@ class Builder:
         """One ``map_water`` step (SAR or optical method from the scene's modality)."""
         method = {"sar": "sar", "multispectral": "optical"}.get(scene.modality or "")
         return self.add("map_water", image=scene.path, method=method, min_area_m2=min_area_m2,
-                        threshold=self.a.water_db if method != "optical" else None)
+                        threshold=self.a.water_db if method != "optical" else None,
+                        speckle_filter=False if self.a.speckle is False and method != "optical"
+                        else None)  # "without speckle filtering": off (on by default)
 
     def index(self, scene: SceneRef, name: str, first: bool = True) -> str:
         """A ``spectral_index`` step; the threshold (or "default") goes on the first index."""

@@ -63,8 +63,12 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
         return []
     whole = norm if norm is not None else read_request(request, None).norm
     if relates(ask.blank(whole, [(a, b) for a, b in ask.statement_spans(whole)
-                                 if gsd_slots.find_gsd(whole[a:b])[0].values])):
-        return []  # (a size relates no scenes: "GSD 0.3 m for both.")
+                                 if gsd_slots.find_gsd(whole[a:b])[0].values or (
+                                     _ARGUMENT.search(whole, a, b) and re.search(
+                                         r"\d", whole[a:b]) and not _REPORTED.search(
+                                         whole, a, b))])):
+        return []  # (a size or a setting relates no scenes: "GSD 0.3 m for both.", "minimum
+        # confidence 0.4 for both.")
     paths = [p for p, _ in scenes]
     out: list[Group] = []
     lead: list[str] = []  # clauses before the first one that picks a scene
@@ -78,6 +82,10 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
                         | set(scene_refs.referenced(norm, scenes, roles=True)))
         if not picked and not ask.is_ask(norm) and gsd_slots.find_gsd(norm)[0].values:
             shared.append(part)  # "GSD 0.5 m for all.": said of every group's scenes
+            continue
+        if not picked and out and _ARGUMENT.search(norm) and re.search(
+                r"\b(?:both|all|each|every)\b", norm) and not _REPORTED.search(norm):
+            shared.append(part)  # "...; minimum confidence 0.4 for both.": every group's
             continue
         if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or cut or (
                 out and _repeats(part, vocab)) or (

@@ -291,6 +291,19 @@ text ("total AGB inside the polygon", "mean NDVI of the field polygon", "AOI att
 AOI", "the polygon attached")."""
 
 
+def _named_place(path: str, text: str) -> bool:
+    """Whether the text names the place a vector file is named for, where the work is done
+    ("only inside the protected area" of protected_area.geojson, "over the orchard" of
+    orchard.geojson, "the watershed" of watershed.gpkg)."""
+    words = [w for w in re.split(r"[^a-z]+", PurePath(path).stem.lower()) if len(w) > 2]
+    if not words or len(words) > 3:
+        return False
+    place = r"[\s_-]+".join(re.escape(w) for w in words)
+    return re.search(rf"\b(?:inside|within|in|of|over|across|for|clip\w* to|limited to|restricted "
+                     rf"to)\s+(?:the|my|our|this|that|its|each)\s+(?:[\w-]+\s+){{0,2}}?{place}s?\b",
+                     text) is not None
+
+
 def given_assessment(text: str, paths: list[str], mentions: list[str], files: Files,
                      vocab: Vocabulary) -> None:
     """The truth and the product of an accuracy request whose files are given with the scenes
@@ -324,11 +337,15 @@ def given_vector(text: str, paths: list[str], mentions: list[str], files: Files,
     or box prompts are left to the named-file rules."""
     vectors = [p for p in paths if VECTOR_FILE.search(p) and p not in mentions]
     if len(vectors) != 1 or files.assess or vocab.has("assess", text) or _truth_name(
-            vectors[0]) or re.search(r"\b(?:against|compar\w*|versus|vs|boxes|prompts?)\b", text) \
+            vectors[0]) or re.search(r"\b(?:against|versus|vs|boxes|prompts?)\b|\bcompar\w*\s+(?:"
+                                     r"[\w-]+\s+){0,4}?(?:with|to)\s+(?:the\s+|our\s+|my\s+|this\s+)?"
+                                     r"(?:[\w-]+\s+){0,2}?(?:polygons?|footprints?|layer|file|"
+                                     r"shapefile|reference|geojson|cadastre|outlines?)\b", text) \
             or _OBJECTS_FILE.search(PurePath(vectors[0]).stem.lower()):
         return  # ("compare them against our cadastre polygons", "boxes from the attached
         # file", buildings.geojson, roads_osm.geojson: objects, no place to work in)
     if files.zones is None and vocab.has("per_zone", text):
         files.zones = vectors[0]
-    elif files.region is None and files.zones is None and _GIVEN_REGION.search(text):
+    elif files.region is None and files.zones is None and (_GIVEN_REGION.search(text) or (
+            _named_place(vectors[0], text))):
         files.region = vectors[0]

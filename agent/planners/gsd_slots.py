@@ -26,7 +26,8 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
            "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
            "foot": 0.3048, "inch": 0.0254}
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|north|"
-             r"south|east|west|up|down|inland|offshore|out|along|behind|beyond|"
+             r"south|east|west|up|down|inland|offshore|out|along|behind|beyond|over\b|scale|grid|"
+             r"spacing|altitude|to\b|around|buffer|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
              r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
 _JOIN = (r"(?:\s*(?:of|is|was|are|were|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|"
@@ -67,11 +68,13 @@ _GSD_PATTERNS = (
                r"pixel|native|nominal)\s+)?(?:resolution|res)\b|ground[\s-]+sampl\w*(?:[\s-]+"
                r"distance)?|(?:pixels?|px)\b(?!\s*(?:wide|long|tall|high|across|away)))"),
     _PAREN_GSD,
-    re.compile(r"(?<!is the )(?<!if the )(?<!whether the )\bpixels?\s+(?:of\s+|is\s+|=\s*|:\s*)?"
+    re.compile(r"(?<!is the )(?<!if the )(?<!whether the )\bpixel\s+(?:of\s+|is\s+|=\s*|:\s*)?"
+               + _NUM + r"[\s-]*" + _UNIT + r"(?=\s*(?:[,.;)]|$))"),  # "pixel 0.3 metres,"
+    re.compile(r"(?<!is the )(?<!if the )(?<!whether the )\bpixels?\s+(?:of\s+|is\s+|=\s*|:\s*)"
                + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(r"\b(?:before|after|pre|post|earlier|later|older|newer|first|second)[\s-]+(?:event[\s-]+)?"
                r"(?:image|scene|photo|picture|chip|tile|frame)\s*(?::|=)?\s*" + _NUM + r"[\s-]*"
-               + _UNIT + _NOT_SIZE),  # "pixel 0.3 metres", "pre image 0.5 m, post image 0.8 m"
+               + _UNIT + _NOT_SIZE),  # "pre image 0.5 m, post image 0.8 m"
     re.compile(r"(?:" + _ROLE_SUBJECT + r"|" + _SCENE_NUMBER + r"|\b(?:the|this|that|each|every|"
                r"our|my)\s+(?:image|photo|picture|scene|chip|tile|mosaic|orthophoto|frame|imagery|"
                r"data|drone\s+(?:image|photo|one))\s+(?:is|was|are|were))\s+(?:is\s+|was\s+)?at\s+"

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import re
 
+from agent.planners import ask
+from agent.planners.analysis import Analysis
 from agent.planners.slots import NUM
 
 _INDICES = r"(?:ndvi|ndwi|mndwi|evi|savi|ndmi|ndbi|gndvi|ndre)"
 """Indices whose change over a pair is asked in words (NBR is dNBR, read by its own rules)."""
 _INDEX_MOVED_BY = re.compile(
     r"\b(?:(dropped|fell|decreased|declined|dropping|falling|decreasing|declining|drops?|falls?|"
-    r"decreases?|declines?)|increased|rose|risen|increasing|rising|increases?|rises?|grew|grown)"
-    r"\s+by\s+(?:more than|over|at least|above|greater than|>)?\s*" + NUM
-    + r"(?!\d|\.\d)(?!\s*(?:%|percent|m\b|km|ha\b|db\b))")
+    r"decreases?|declines?|lost|loses?|losing|went down|goes down|go down)|increased|rose|risen|"
+    r"increasing|rising|increases?|rises?|grew|grown|gained|gains?|gaining|went up|goes up|go up)"
+    r"\s+(?:by\s+(?:more than|over|at least|above|greater than|>)?|(?:more than|over|at least|"
+    r"greater than|>))\s*" + NUM + r"(?!\d|\.\d)(?!\s*(?:%|percent|m\b|km|ha\b|db\b))")
 
 
 _INDEX_MOVE_OF = re.compile(
@@ -42,6 +45,12 @@ _INDEX_DIFFERENCE = re.compile(
 anomaly of 2022 compared with 2018", "difference the NDVI of the two dates")."""
 
 
+SELECTS = re.compile(r"\b(?:more than|over|at least|greater than|exceeding)\s*-?\d*\.?\d|"
+                     r">\s*-?\.?\d")
+"""A change that selects pixels by its size ("fell by more than 0.25"), not one reported ("NDVI
+decreased by 0.1 on average")."""
+
+
 def moved_by(text: str, differences: bool = True) -> tuple[float | None, bool] | None:
     """The size of an index change asked for and whether it is a rise: "where NDVI dropped by
     more than 0.3" -> (0.3, False), "rose by more than 0.2" -> (0.2, True), "vegetation loss
@@ -49,10 +58,35 @@ def moved_by(text: str, differences: bool = True) -> tuple[float | None, bool] |
     False); ``differences``: also an index difference named as such (not when the request maps
     where the scenes changed: "the NDVI difference ... to see where vegetation changed")."""
     m = _INDEX_MOVED_BY.search(text) or _INDEX_MOVE_OF.search(text)
-    if m is not None and float(m.group(2)) > 1:
+    if m is not None and (float(m.group(2)) > 2.5 or (float(m.group(2)) > 1 and re.search(
+            r"\bat\s*[-.\d]+$", m.group(0)))):
         return None  # "the NDVI drop at 2023 relative to 2019", "loss at 5 sites": no size
     if m is None:
         moved = _INDEX_MOVED.search(text)
         return (None, moved.group(1) is None) if moved else (
             (None, False) if differences and _INDEX_DIFFERENCE.search(text) else None)
     return float(m.group(2)), m.group(1) is None
+
+
+def read(a: Analysis, t: str, n_scenes: int) -> None:
+    """Read an index's change over a pair into ``a`` ("where NDVI dropped by more than 0.3":
+    the index of the later scene against the earlier, at 0.3; "where NBR decreased by more
+    than 0.44": dNBR at 0.44). A method told as a statement counts when it selects pixels by
+    the size ("pixels where NDVI fell by more than 0.25 are flagged"), not a change reported
+    ("NDVI decreased by 0.1 on average, says the report"); NBR beside another index is computed
+    per scene."""
+    if not (n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices) or (
+            "NBR" in a.indices and len(set(a.indices)) > 1):
+        return
+    moved = moved_by(ask.blank(t, ask.stated_spans(t)), not a.change_map) or (
+        moved_by(t, False) if SELECTS.search(t) else None)
+    if moved is None:
+        return
+    if a.indices[0] == "NBR":
+        if not moved[1] and moved[0] is not None:  # dNBR with that threshold
+            a.indices, a.change, a.threshold, a.below = ["dNBR"], False, moved[0], False
+        return
+    a.index_change, a.change, a.indices = "rise" if moved[1] else "drop", False, a.indices[:1]
+    a.change_target = None  # (the index's change is the target, not the forest)
+    if moved[0] is not None:
+        a.threshold, a.below = moved[0], False

@@ -54,10 +54,17 @@ _MAKES = re.compile(r"\W*(?:to|in order to|so|so that) (?:it |they |the \w+ )?(?
 composites")."""
 
 
+_NO_SPECKLE = re.compile(r"\b(?:no|without|skip\w*|don'?t|do not|disabl\w*|turn(?:ed)? off|"
+                         r"not)\s+(?:any\s+|the\s+|a\s+)?(?:speckle|lee)\b|\bspeckle[\s-]?filter\w*\s+"
+                         r"(?:off|disabled|false|not needed)\b")
+"""A speckle filter refused ("without speckle filtering", "no speckle filter")."""
 _MEAN_ONLY = re.compile(r"\b(?:report|give|compute|calculate|what is|tell me)\b[^.?!;]{0,30}\b"
                         r"(?:mean|average|its mean|the mean)\b(?![^.?!;]{0,30}\b(?:area|above|"
                         r"below|mask|map|share|percent|fraction|pixels)\b)")
 """An ask for an index's mean only: a typical value said beside it is no threshold."""
+_AMOUNT_ASKED = re.compile(r"\b(?:how much|how many|count|share|percent\w*|fraction|extent|area|"
+                           r"patch\w*|mask|map|show|highlight|where)\b")
+"""A second amount asked beside the mean ("... and tell me how much is stressed")."""
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -171,9 +178,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
         typical = ask.typical_spans(t)  # "dense vegetation is typically above 0.6. your task:
         kept = slots.find_threshold(ask.blank(t, typical), named[0][1], used, limit)  # use 0.3"
+        untypical = ask.blank(t, typical)
         a.threshold, a.below = kept if kept[0] is not None or (typical and _MEAN_ONLY.search(
-            ask.blank(t, typical))) else slots.find_threshold(t, named[0][1], used, limit,
-                                                               stated=full)
+            untypical) and not _AMOUNT_ASKED.search(untypical)) else slots.find_threshold(
+            t, named[0][1], used, limit, stated=full)
 
     a.metadata = has("metadata", t)
     a.biomass = has("biomass", t)
@@ -189,21 +197,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
             break
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
-    moved = index_change.moved_by(ask.blank(t, ask.stated_spans(t)), not a.change_map) if (
-        n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices and not (
-            "NBR" in a.indices and len(set(a.indices)) > 1)) else None
-    if moved is not None and a.indices[0] == "NBR":  # "where NBR decreased by more than 0.44":
-        if not moved[1] and moved[0] is not None:  # dNBR with that threshold
-            a.indices, a.change, a.threshold, a.below = ["dNBR"], False, moved[0], False
-    elif moved is not None:  # "where NDVI dropped by more than 0.3": its change over the pair
-        a.index_change, a.change, a.indices = "rise" if moved[1] else "drop", False, a.indices[:1]
-        if moved[0] is not None:
-            a.threshold, a.below = moved[0], False
+    index_change.read(a, t, n_scenes)  # "where NDVI dropped by more than 0.3"
     a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
                        "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
                                            r"\bchange\b|\b(?:deep|learned|neural) method\b|"
                                            r"\bmethod\s*[:=]?\s*(?:deep|learned)\b", t) else None)
-    pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 else None
+    pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 and not a.index_change \
+        else None
     if pair_class:
         a.change, a.change_target = True, pair_class  # "have the areas of water changed?"
     if (a.change_target or a.change_threshold is not None) and n_scenes in (0, 2):
@@ -213,8 +213,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                                  r"shrink)\w*", t):
         a.change = False  # "for a comparison slide, what are the pixel sizes of a and b?"
     if a.change and not (a.change_target or a.change_event or a.change_threshold is not None) \
-            and topics.PER_SCENE.search(t) and not re.search(r"\b(chang|differen|lost|loss|gain|"
-                                                            r"new|gone|destr|damag)\w*", t):
+            and topics.PER_SCENE.search(t) and not topics.CHANGE_WORDS.search(t):
         a.change = False  # "compare the total building area in both chips": a figure of each
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
@@ -261,13 +260,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                    or weak_water)  # not "inside the flood line f.geojson"
     if a.labels and n_scenes > 2:
         topics.labels_are_the_theme(a, t, vocab)
-    a.water_db = spatial.find_db_threshold(t) if a.water else None  # "darker than -18 dB"
+    a.water_db = spatial.find_db_threshold(t)  # "darker than -18 dB" (for any radar water map,
+    # also one the learned review adds)
 
     statistic_slots.read(a, t, ruled, vocab)
     a.series_statistic = series_slots.series_statistic(t)
     if a.composite:
         composite_slots.read(a, t)
-    a.speckle = re.search(r"\b(speckle|lee filter|despeckl\w*)\b", t) is not None
+    a.speckle = False if _NO_SPECKLE.search(t) else True if re.search(
+        r"\b(speckle|lee filter|despeckl\w*)\b", t) else None
     a.points = slots.find_points(t)
 
     picture_questions.read(a, t, full, req.folders, vocab, n_scenes)  # caption, yes/no, state

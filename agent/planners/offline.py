@@ -186,7 +186,8 @@ class OfflinePlanner:
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
         keep = [p for p in parts if (ask.is_ask(norm := read_request(p, None).norm) or (
-            gsd_slots.find_gsd(norm)[0].values)) and not analyse(  # ("GSD 0.5 m." stays)
+            gsd_slots.find_gsd(norm)[0].values) or ask.carries_threshold(norm)) and not analyse(
+            # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay)
             read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined]
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)

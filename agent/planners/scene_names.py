@@ -77,7 +77,9 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
         if 0 < len(hits) < len(paths):
             picked |= hits
     for m in _EPOCH_RANGE.finditer(norm):  # "t0..t3", "from t1 through t3": every step between
-        if not (m.group("to") == "to" and _CHANGE_WORDS.search(norm)):  # (a change: the ends)
+        clause = re.split(r"[.;,?!]", norm[:m.start()])[-1]
+        if not (m.group("to") == "to" and _CHANGE_WORDS.search(clause)):  # (a change said
+            # before it: "what changed from t1 to t3", the two ends)
             steps = {f"t{k}" for k in range(int(m.group(1)), int(m.group(3)) + 1)}
             picked |= {i for i, own in enumerate(tokens) if own & steps}
             norm = norm[:m.start()] + " " * (m.end() - m.start()) + norm[m.end():]

@@ -56,7 +56,8 @@ _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|in|on|{_ORDINAL
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"\b(?:the|in|on|of|for|from|with|and|or)\s+({_ORDINAL})\b"
+_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or)|,(?=\s+(?:{_ORDINAL})\s+(?:or|"
+                    rf"and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})\b))\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
                     r"\s*(?:[?.!;]|$)))")
 """A scene by its order, maybe coordinated with another ("the first or the second?")."""
@@ -158,7 +159,9 @@ _ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|tho
                   r"\b(?:in|on|for|across|from) both\b")
 _SIZE_STATED = re.compile(r"\d(?:\.\d+)?\s*(?:m|cm|mm|ft|metres?|meters?)\b")
 """A size stated in a sentence that asks nothing: each scene's GSD, no pick."""
-_STATEMENT = re.compile(r"\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)(?:\s+(?:one|image|"
+_STATEMENT = re.compile(r"(?<!\bin\s)(?<!\bon\s)(?<!\bfor\s)(?<!\bin the\s)(?<!\bon the\s)"
+                        r"(?<!\bfor the\s)\b(?:the\s+)?(?:first|second|third|last|1st|2nd|3rd)"
+                        r"(?:\s+(?:one|image|"
                         r"scene|chip|photo|tile))?\s+(?:is|was|has|are|at|with|:)\s+[^.;,]{0,25}"
                         r"\d[^.;,]*|"
                         r"\b(?:pre|post|before|after)[\s-]?(?:event|fire|flood|disaster|storm)?\s+"

@@ -25,7 +25,7 @@ ROLE_IS = re.compile(rf"\b{_ROLE}(?:{EVENT}|[\s-]+(?:image|scene|one|file))?(?:\
 """A role said of a scene by order ("pre-fire is the first file", "..., post-fire the
 second", "post is the second frame and pre the first")."""
 ROLE_TAIL = re.compile(rf"(?:[,;:]\s*(?:and\s+)?|\band\s+|^\s*){_PLACE}\s+(?:as\s+)?{_ROLE}\b"
-                       r"(?!\s+(?:the|a|an|this|that|it|its|their)\b)")
+                       r"(?=\s*(?:[,;.:)?!]|and\b|$))")
 """A pair's role said without a verb ("image B is the before scene, image A after", "image 2
 before and image 1 after"; not "the second after the storm")."""
 DATED_AS_ROLE = re.compile(r"\b(?:the\s+)?(later|newer|more recent|recent|latest|newest|earlier|"

@@ -376,9 +376,12 @@ def find_points(text: str) -> list[list[float]] | None:
 
 
 def find_oriented(text: str) -> bool | None:
-    """True for oriented / rotated boxes, False for horizontal ones, None when unsaid."""
+    """True for oriented / rotated boxes, False for horizontal ones (or oriented ones refused:
+    "not oriented", "--no-oriented"), None when unsaid."""
+    if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box|(?:\bno|\bnot|"
+                 r"\bnon|\bwithout)[\s-]+(?:\w+\s+)?oriented\b|--no-oriented|oriented\s*[=:]\s*false",
+                 text):
+        return False
     if re.search(r"\b(oriented|rotated|obb|rotation aware|angled|orientations?|headings?)\b", text):
         return True
-    if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box", text):
-        return False
     return None

@@ -214,7 +214,12 @@ _BAND_WORDS = (r"(?:sigma0?[\s_]*)?(?:vv|vh|hh|hv|backscatter|sigma0?)(?:[\s_]*(
 "vv_db", "sigma0_vv (db)")."""
 _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
-                 + r"|\b(?:cut[\s-]?off|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
+                 + r"|\b(?:cut[\s-]?off|cut|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
+                 + r"|\bthreshold\w*\b[^.;]{0,60}?\bat\s+" + _DB_VALUE  # "threshold the calibrated
+                 # vv backscatter of our scene at -18 db"
+                 + r"|(?<!floor )(?<!nesz )(?<!level )(?<!noise )\b(?:with|at)\s+(?:a\s+|an\s+)?"
+                 + _DB_VALUE + r"(?!\s*(?:of\s+)?(?:noise|"
+                 r"nesz|shadow))"  # "map water with -18 db", "map the flood at -17 db"
                  + r"|\bthreshold\w*\s+(?:the\s+)?" + _BAND_WORDS + r"\s+(?:at|of|to|=)\s*"
                  + _DB_VALUE
                  + r"|\b" + _BAND_WORDS + r"\s*(?:<=?|(?:is\s+)?(?:below|under|(?:lower|less|"

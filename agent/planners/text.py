@@ -259,7 +259,9 @@ def _decimal(match: re.Match[str]) -> str:
                  r"\s*$", text[:match.start()]):
         return match.group(0)  # "frames 0,1 and 2": a list
     listed = re.match(r"\s*(?:,|and\b|&|or\b)\s*\d", text[match.end():]) and not re.search(
-        r"\bbetween\s*$", text[:match.start()])  # "pixel sizes 10,20 and 60 m"
+        r"\bbetween\s*$", text[:match.start()]) and not re.match(
+        r"\s*(?:and|&|or)\s*-?\d{1,3},\d{1,2}\b", text[match.end():])  # "pixel sizes 10,20 and
+    # 60 m" (not "1,5 and 2,5 m")
     if whole.lstrip("-") == "0" or (len(part) <= 2 and not listed and (
             _DECIMAL_UNIT.match(text, match.end()) or _DECIMAL_LEAD.search(
                 text, max(0, match.start() - 14), match.start()))):

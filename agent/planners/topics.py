@@ -169,6 +169,9 @@ PER_SCENE = re.compile(r"\b(?:in|on|for|of) (?:each|both)(?: of the)?(?: two)? (
                        r"\bper (?:image|scene|chip|tile|photo|frame)\b")
 """Figures asked of each scene of a pair ("compare the total building area in both chips"):
 two figures, no change map, unless a change is said in words."""
+CHANGE_WORDS = re.compile(r"\b(?:chang|differen|lost|loss|gain|new|gone|destr|demoli|damag|appear|"
+                          r"disappear|removed|built)\w*")
+"""Words that say a change ("where buildings were destroyed"): a change map is asked."""
 
 
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:

@@ -26,8 +26,9 @@ _OUT_UNITS = {"ha": "ha", "hectare": "ha", "hectares": "ha", "km2": "km2", "sq k
               "square metre": "m2", "square meters": "m2", "square metres": "m2"}
 
 
-_TOTAL_ASKED = re.compile(r"(?:^|[.?!;:,]\s*|\b(?:tell me|check|know|see|and)\s+)(?:is|was|does|"
-                          r"did|whether|if)\s+the\s+(?:total\s+|overall\s+|combined\s+|whole\s+)?"
+_TOTAL_ASKED = re.compile(r"(?:^|[.?!;:,]\s*|\b(?:tell me|check|know|see|and|confirm|find out|"
+                          r"determine|verify)\s+)(?:is|was|does|did|whether|if)\s+(?:the\s+)?"
+                          r"(?:total\s+|overall\s+|combined\s+|whole\s+)?"
                           r"(?:[a-z-]+\s+){0,2}area\s+(?:is\s+|was\s+|now\s+)?$")
 """A yes/no question on a total ("is the flooded area larger than 10 km2?"): no size filter."""
 

@@ -77,11 +77,10 @@ FIGURES = (
     (re.compile(r"(?<!no data )(?<!nothing )\boutside (?:of )?(?:the |all |any )?(?:water|flood\w*|"
                 r"lakes?|rivers?|mask\w*|buildings?|forests?)\b"), "a value outside a mask"),
     (re.compile(r"\b(?<!burn )(?:damage|destruction) (?:grades?|levels?|class(?:es)?|"
-                r"categor(?:y|ies)|scores?|scale|ratings?)\b|\b(?:rate|grade|score|classify) "
-                r"(?:the |each |every )?(?:damage|buildings? (?:as|by|into|on)|(?:overall )?damage "
-                r"level)\b|"
-                r"\b(?:minor|major) damage\b|\bhow (?:badly|severely|much) (?:damaged|"
-                r"destroyed)\b"),
+                r"categor(?:y|ies)|scores?|scale|ratings?)\b(?!\s+(?:are|is)\s+not\b)|"
+                r"\b(?:rate|grade|score|classify) (?:the |each |every )?(?:damage|buildings? (?:as|"
+                r"by|into|on) (?:[\w-]+ )?(?:damage|destr\w*)|(?:overall )?damage level)\b|"
+                r"\b(?:minor|major) damage\b|\bhow (?:badly|severely) (?:damaged|destroyed)\b"),
      f"{DAMAGE} (detect_changes maps where buildings changed, not how badly)"),
 )
 """Figures that no tool gives, with what they are: a request asking one is told so."""

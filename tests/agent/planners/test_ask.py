@@ -11,3 +11,24 @@ def test_abbreviations_end_no_sentence() -> None:
                  "ships in image 1 vs. image 2"):
         assert len(ask.sentences(text)) == 1, text
     assert len(ask.sentences("map the water. count the ships.")) == 2
+
+
+def test_asks_reported_as_others_requests_titles_and_thresholds() -> None:
+    """A third party's request is the ask ("the mayor would like the total length of roads"),
+    unless it was made in the past ("in 2019 the client asked for the water extent"); a
+    procedure's title names its task; a stated threshold is carried into the rest of a
+    partly declined request."""
+    assert ask.is_ask("the mayor would like the total length of roads in the subdivision.")
+    assert ask.is_ask("the agency asked for the water area of the reservoir in 2019 and 2021.")
+    assert not ask.is_ask("in 2019 the client asked for the water extent.")
+    assert not ask.is_ask("last month the mayor would like the building count.")
+    assert ask.is_ask("flood mapping sop.")
+    assert not ask.is_ask("the office is in the harbour.")
+    assert ask.carries_threshold("after that, the water mask comes from a -17 db vv threshold.")
+    assert not ask.carries_threshold("the images are 5k-6k px wide.")
+
+
+def test_typical_values_are_explanations() -> None:
+    norm = "dense vegetation is typically above 0.6. your task: compute ndvi and report the mean."
+    spans = ask.typical_spans(norm)
+    assert [norm[a:b].strip() for a, b in spans] == ["dense vegetation is typically above 0.6."]

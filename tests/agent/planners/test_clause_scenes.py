@@ -196,3 +196,19 @@ def test_each_part_counts_its_own_class_on_its_own_scenes(
     of all of them reaches every part."""
     plan = planner.plan(request_, _scenes(paths))
     assert [(a["image"], a["classes"], a.get("gsd")) for _, a in steps(plan)] == planned
+
+
+def test_a_setting_for_both_reaches_every_part(planner: OfflinePlanner) -> None:
+    """"...; minimum confidence 0.4 for both" is said of each part; "in the first chip" picks
+    that chip although "at 0.6" follows it."""
+    plan = planner.plan("How many harbors in image 2; how many bridges in image 1; minimum "
+                        "confidence 0.4 for both.",
+                        [Scene(path="img1.tif"), Scene(path="img2.tif")])
+    by_image = {s.args["image"]: s.args for s in plan.steps}
+    assert by_image["img2.tif"]["classes"] == ["harbor"]
+    assert by_image["img1.tif"]["classes"] == ["bridge"]
+    assert all(args.get("min_confidence") == 0.4 for args in by_image.values())
+    plan = planner.plan("Count roundabouts in the first chip at 0.6; count bridges in the second "
+                        "chip at 0.4.", [Scene(path=f"c{i}.png") for i in (1, 2, 3)])
+    assert [(s.args["image"], s.args["classes"]) for s in plan.steps] == [
+        ("c1.png", ["roundabout"]), ("c2.png", ["bridge"])]

@@ -16,6 +16,7 @@ from agent.planners.offline import OfflinePlanner
     "Work out the fastest detour for the relief convoy to the shelter.",
     "Compute the Normalized Difference Drought Index of modis.tif",  # (a participle first)
     "Monitor the drought by computing VCI from the NDVI of n_2019.tif and n_2020.tif",
+    "What is the population of 3 districts in this image?",  # a count of districts, no figure
 ])
 def test_out_of_scope_asks_are_declined(planner: OfflinePlanner, request_text: str) -> None:
     plan = planner.plan(request_text)
@@ -33,6 +34,8 @@ def test_out_of_scope_asks_are_declined(planner: OfflinePlanner, request_text: s
     ("What's the quickest way to map the flooded area in x.tif?", "map_water"),
     ("Map the water extent in x.tif, captured the day after the flood wave passed Cologne",
      "map_water"),
+    ("Hi, our town (population 8,900) wants to know how many ships are in x.tif.",
+     "detect_objects"),  # a population figure given as context
 ])
 def test_words_of_a_topic_in_an_in_scope_ask_decline_nothing(
     planner: OfflinePlanner, request_text: str, tool: str

@@ -160,6 +160,9 @@ def test_values_by_number_across_words_and_listed_for_the_frames() -> None:
     ("about 30 houses damaged. the photo is at 30 cm. how many buildings?", [0.3]),
     ("the second image 50 m north of the bridge", []),
     ("image 1 at 0.5 m, image 2 at 1 m", [0.5, 1.0]),
+    ("the image was at 500 m over the city; count buildings", []),  # an altitude
+    ("this tile is at 1 km scale", []),
+    ("buffer pixels 10 m around buildings; map water", []),
 ])
 def test_gsd_said_in_more_ways_and_not_of_other_sizes(text: str, values: list[float]) -> None:
     assert gsd_slots.find_gsd(text, [])[0].values == values

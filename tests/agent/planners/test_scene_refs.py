@@ -220,6 +220,8 @@ def test_a_role_by_order_without_a_verb_or_as_the_target_picks_none() -> None:
     assert scene_roles.roles_by_order("detect change between the scenes, image 2 before and "
                                       "image 1 after") == "swapped"
     assert scene_roles.roles_by_order("count ships in the second after the storm") is None
+    assert scene_roles.roles_by_order("image 1 after sharpening, image 2 raw: detect changes") \
+        is None  # a processing step, no role
 
 
 def test_a_file_name_token_and_a_place_among_one_modality() -> None:
@@ -309,3 +311,11 @@ def test_sequencing_words_ranges_and_numbered_files() -> None:
     frames = [(f"frame_{i}.png", None) for i in range(4)]
     assert scene_refs.referenced("count cars in image 1", frames) == [0]
     assert scene_refs.referenced("count cars in frame 1", frames) == [1]
+
+
+def test_coordinated_places_after_a_comma_and_ranges_before_a_change() -> None:
+    two = [("a.tif", None), ("b.tif", None)]
+    assert scene_refs.referenced("which has more water, first or second scene?", two) == []
+    steps = [(f"t{i}.tif", None) for i in range(5)]
+    assert scene_refs.referenced("water area from t0 to t2, then the difference to t3",
+                                 steps) == [0, 1, 2, 3]

@@ -82,6 +82,8 @@ def test_counts_points_boxes() -> None:
     assert slots.find_oriented("oriented boxes") is True
     assert slots.find_oriented("axis-aligned boxes") is False
     assert slots.find_oriented("boxes") is None
+    assert slots.find_oriented("use horizontal boxes, not oriented ones") is False
+    assert slots.find_oriented("detect ships --no-oriented --conf 0.5") is False
 
 
 def test_labels_and_queries() -> None:

@@ -21,6 +21,7 @@ from agent.planners.text import normalise
     ('{"conf": 0.3}', "{confidence 0.3}"),
     ("units=km2", "in km2"),
     ("gsd 0,3 and 0,5 m respectively", "gsd 0.3 and 0.5 m respectively"),
+    ("gsds of 1,5 and 2,5 m respectively", "gsds of 1.5 and 2.5 m respectively"),
     ("between 2,5 and 10 ha", "between 2.5 and 10 ha"),
     ("keep pixels above 0,35, then map", "keep pixels above 0.35, then map"),
 ])

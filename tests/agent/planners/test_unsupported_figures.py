@@ -29,6 +29,9 @@ def test_a_figure_no_tool_gives(text: str, figure: str) -> None:
 @pytest.mark.parametrize("text", [
     "measure how full the dam is from the water inside its outline",
     "map the burn severity classes with dnbr",  # dNBR gives them
+    "classify the buildings by roof type",
+    "how much damaged cropland is there in hectares?",
+    "damage levels are not needed, just count the collapsed buildings",
     "how many buildings were destroyed?",
     "give me the ndvi inside my polygon, with no data outside the polygon",
     "count the cars; we need the occupancy rate later and will divide by the capacity ourselves",
