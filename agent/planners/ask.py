@@ -82,7 +82,7 @@ _SLOT = re.compile(
     r"\b(above|below|greater|less|over|under|at least|at most|more than|fewer than|higher|"
     r"lower|between)\b[^.?!;\d]{0,15}(?!(?:19|20)\d\d\b)\d|"
     r"%(?=[^.?!;]{0,30}\b(?:as|threshold|cut ?off|or more|or less|and above|and below)\b)|"
-    r"\d\s*(?:m|cm|km|ha|m2|km2|nm|px|db|decibels?)\b")
+    r"\d\s*(?:m|cm|km|ha|m2|km2|nm|px)\b|-\s?\d+(?:\.\d+)?\s*(?:db|decibels?)\b")
 """Words of a statement that carry an argument (a threshold, a GSD, labels, a box): such a
 sentence stays readable even without an ask ("Treat NDVI above 0.3 as vegetation.")."""
 _ROLE = re.compile(

@@ -299,9 +299,13 @@ def _named_place(path: str, text: str) -> bool:
     if not words or len(words) > 3:
         return False
     place = r"[\s_-]+".join(re.escape(w) for w in words)
-    return re.search(rf"\b(?:inside|within|in|of|over|across|for|clip\w* to|limited to|restricted "
-                     rf"to)\s+(?:the|my|our|this|that|its|each)\s+(?:[\w-]+\s+){{0,2}}?{place}s?\b",
-                     text) is not None
+    if re.search(r"\b(?:outside|separately|whole scene|entire scene|beyond|except|share)\b", text):
+        return False  # ("the mean for the protected area and outside it": the whole scene)
+    relation = (r"(?:(?<!\d m )(?<!\d km )\b(?:inside|within|in|over|for|clip\w* to|limited to|"
+                r"restricted to)|(?<!outside )(?<!north )(?<!south )(?<!east )(?<!west )"
+                r"(?<!stream )(?<!near )(?<! m )(?<!km )(?<!side )\bof)")  # (not "north of")
+    return re.search(rf"{relation}\s+(?:the|my|our|this|that|its|each)\s+(?:[\w-]+\s+){{0,2}}?"
+                     rf"{place}s?\b", text) is not None
 
 
 def given_assessment(text: str, paths: list[str], mentions: list[str], files: Files,

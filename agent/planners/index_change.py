@@ -68,6 +68,16 @@ def moved_by(text: str, differences: bool = True) -> tuple[float | None, bool] |
     return float(m.group(2)), m.group(1) is None
 
 
+_METHOD = re.compile(rf"\b(?:pixels?|areas?|where|flag\w*|mask\w*|cells?|places?|maps?|mapped|"
+                     rf"mapping|selected|classified|defined)\b|=\s*{_INDICES}")
+"""A statement of the method that selects pixels by an index's change ("pixels where NDVI fell
+by more than 0.25 are flagged", "deforested = NDVI decrease greater than 0.2")."""
+_REPORT = re.compile(r"\b(?:report\w*|according|says?|said|average\w*|in (?:19|20)\d\d|last "
+                     r"(?:year|season|month)|was|were)\b")
+"""A change reported, not a method ("NDVI dropped more than 0.3 in 2019 according to the
+report")."""
+
+
 def read(a: Analysis, t: str, n_scenes: int) -> None:
     """Read an index's change over a pair into ``a`` ("where NDVI dropped by more than 0.3":
     the index of the later scene against the earlier, at 0.3; "where NBR decreased by more
@@ -78,8 +88,10 @@ def read(a: Analysis, t: str, n_scenes: int) -> None:
     if not (n_scenes in (0, 2) and a.indices and "dNBR" not in a.indices) or (
             "NBR" in a.indices and len(set(a.indices)) > 1):
         return
-    moved = moved_by(ask.blank(t, ask.stated_spans(t)), not a.change_map) or (
-        moved_by(t, False) if SELECTS.search(t) else None)
+    moved = moved_by(ask.blank(t, ask.statement_spans(t)), not a.change_map) or next((
+        found for a_, b_ in ask.statement_spans(t) if _METHOD.search(t, a_, b_) and not (
+            _REPORT.search(t, a_, b_)) and SELECTS.search(t, a_, b_)
+        for found in [moved_by(t[a_:b_], False)] if found is not None), None)
     if moved is None:
         return
     if a.indices[0] == "NBR":

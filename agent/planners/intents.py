@@ -55,8 +55,8 @@ composites")."""
 
 
 _NO_SPECKLE = re.compile(r"\b(?:no|without|skip\w*|don'?t|do not|disabl\w*|turn(?:ed)? off|"
-                         r"not)\s+(?:any\s+|the\s+|a\s+)?(?:speckle|lee)\b|\bspeckle[\s-]?filter\w*\s+"
-                         r"(?:off|disabled|false|not needed)\b")
+                         r"not)\s+(?:any\s+|the\s+|a\s+)?(?:speckle|lee)\b(?![^.;]{0,40}\bapply\b)|"
+                         r"\bspeckle[\s-]?filter\w*\s+(?:off|disabled|false|not needed)\b")
 """A speckle filter refused ("without speckle filtering", "no speckle filter")."""
 _MEAN_ONLY = re.compile(r"\b(?:report|give|compute|calculate|what is|tell me)\b[^.?!;]{0,30}\b"
                         r"(?:mean|average|its mean|the mean)\b(?![^.?!;]{0,30}\b(?:area|above|"

@@ -185,10 +185,14 @@ class OfflinePlanner:
         parts = [p for part in coverage.clauses(request) for p in coverage.colon_parts(part)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
-        keep = [p for p in parts if (ask.is_ask(norm := read_request(p, None).norm) or (
-            gsd_slots.find_gsd(norm)[0].values) or ask.carries_threshold(norm)) and not analyse(
-            # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay)
-            read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined]
+        norms = [read_request(p, None).norm for p in parts]
+        out = [bool(analyse(read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined)
+               for p in parts]
+        asking = any(ask.is_ask(n) and not o for n, o in zip(norms, out, strict=True))
+        keep = [p for p, n, o in zip(parts, norms, out, strict=True) if not o and (
+            ask.is_ask(n) or gsd_slots.find_gsd(n)[0].values or (asking and ask.carries_threshold(
+                n)))]  # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay
+        # beside an ask that is planned)
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
         rest = self._rules(" ".join(keep), scenes)

@@ -154,6 +154,10 @@ _DAMAGED = re.compile(r"\b(collapsed|destroyed|damaged|demolished|flattened|raze
 """A share of what was damaged ("what share collapsed"): a share of the objects."""
 
 
+_CLASS_BREAKS = re.compile(r"-?\d*\.\d+\s*(?:-|to)\s*-?\d*\.\d+")
+"""A class given by its range of index values ("moderate-low 0.27-0.44")."""
+
+
 def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None:
     """dNBR needs two scenes (NBR with one or 3+); NDSI / NBR / dNBR asked as an amount of
     cover ("snow cover percentage", "burned area in hectares") take the preset threshold; a
@@ -166,6 +170,9 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
             r"subtract\w*)\b|"
             r"\bbefore\b[^.?!;]{0,80}\bafter\b", t):
         a.indices = ["dNBR" if n == "NBR" else n for n in a.indices]
+    if "dNBR" in a.indices and len(_CLASS_BREAKS.findall(t)) >= 2:
+        a.threshold, a.below = None, False  # "low 0.1-0.27, moderate-low 0.27-0.44 ...":
+        # dNBR's own severity classes, no one threshold
     if "dNBR" in a.indices and n_scenes not in (0, 2):
         a.indices = [n if n != "dNBR" else "NBR" for n in a.indices]
         a.notes.append("dNBR needs a pre-fire and a post-fire scene: NBR of each scene instead")

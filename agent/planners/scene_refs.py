@@ -184,7 +184,8 @@ SEASON = re.compile(rf"{_LEAD}({'|'.join(SEASON_MONTHS)})(?:time)?\b{_COORD}|"
 """A scene by its season ("the winter image", "the summer scenes", "the image from the
 autumn"), picked by the month in its file name."""
 _MODALITY = {
-    "sar": re.compile(rf"\b(?:{_SAR_WORDS})\b{_COORD}"),
+    "sar": re.compile(rf"\b(?:{_SAR_WORDS})\b{_COORD}|\b(?:with|using|from|by|via)\s+(?:the\s+)?"
+                      r"(?:radar|sar)\b(?=\s+-?\d|\s+(?:threshold|backscatter|data)\b)"),
     "optical": re.compile(rf"\b(?:{_OPTICAL_WORDS})\b{_COORD}"),
     "hyperspectral": re.compile(rf"\b(?:{_HSI_WORDS})\b{_COORD}"),
 }

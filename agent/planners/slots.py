@@ -378,10 +378,13 @@ def find_points(text: str) -> list[list[float]] | None:
 def find_oriented(text: str) -> bool | None:
     """True for oriented / rotated boxes, False for horizontal ones (or oriented ones refused:
     "not oriented", "--no-oriented"), None when unsaid."""
-    if re.search(r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box|(?:\bno|\bnot|"
-                 r"\bnon|\bwithout)[\s-]+(?:\w+\s+)?oriented\b|--no-oriented|oriented\s*[=:]\s*false",
-                 text):
-        return False
-    if re.search(r"\b(oriented|rotated|obb|rotation aware|angled|orientations?|headings?)\b", text):
-        return True
-    return None
+    refused = [m.end() for m in re.finditer(
+        r"\b(horizontal|axis[\s-]*aligned|hbb|upright)\s*(bounding\s*)?box|(?:\bno|\bnot|\bnon|"
+        r"\bwithout)[\s-]+oriented\s+(?:boxes|bounding|bbox|ones|detections?)\b|--no-oriented|"
+        r"oriented\s*[=:]\s*false", text)]
+    asked = [m.end() for m in re.finditer(r"(?<!non-)(?<!non )(?<!not )(?<!no )\b(oriented|"
+                                          r"rotated|obb|rotation aware|angled|orientations?|"
+                                          r"headings?)\b(?!\s*[=:]\s*false)", text)]
+    if refused and (not asked or max(refused) >= max(asked)):
+        return False  # ("non-oriented boxes would miss the hulls, so use oriented ones": True)
+    return True if asked else None

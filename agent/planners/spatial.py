@@ -215,10 +215,10 @@ _BAND_WORDS = (r"(?:sigma0?[\s_]*)?(?:vv|vh|hh|hv|backscatter|sigma0?)(?:[\s_]*(
 _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\s+)?" + _DB_VALUE
                  + r"|\bthreshold\w*\s+(?:of\s+|at\s+|=\s*|:\s*|(?:set\s+)?to\s+)?" + _DB_VALUE
                  + r"|\b(?:cut[\s-]?off|cut|limit)\s+(?:of\s+|at\s+|=\s*|:\s*)?" + _DB_VALUE
-                 + r"|\bthreshold\w*\b[^.;]{0,60}?\bat\s+" + _DB_VALUE  # "threshold the calibrated
+                 + r"|\bthreshold\w*\b[^.;]{0,90}?\bat\s+" + _DB_VALUE  # "threshold the calibrated
                  # vv backscatter of our scene at -18 db"
-                 + r"|(?<!floor )(?<!nesz )(?<!level )(?<!noise )\b(?:with|at)\s+(?:a\s+|an\s+)?"
-                 + _DB_VALUE + r"(?!\s*(?:of\s+)?(?:noise|"
+                 + r"|\b(?:map|mapping|mapped|extract|delineate|classify)\b[^.;]{0,40}?\b(?:with|"
+                 r"at)\s+(?:a\s+|an\s+)?" + _DB_VALUE + r"(?!\s*(?:of\s+)?(?:noise|"
                  r"nesz|shadow))"  # "map water with -18 db", "map the flood at -17 db"
                  + r"|\bthreshold\w*\s+(?:the\s+)?" + _BAND_WORDS + r"\s+(?:at|of|to|=)\s*"
                  + _DB_VALUE
@@ -245,12 +245,18 @@ _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\
 _POLARISATION = re.compile(r"\b(vv|vh|hh|hv)\b")
 
 
+_RULED_OUT = re.compile(r"\b(?:don'?t|do not|not|never|instead of|rather than|avoid|without|no)\b"
+                        r"[^.;]{0,25}$")
+
+
 def db_thresholds(text: str) -> list[tuple[float, str | None]]:
     """Each SAR threshold in dB with the polarisation it names, if any ("VH below -22 dB and
     VV below -15 dB" -> [(-22, "vh"), (-15, "vv")]); the polarisation is the one named in the
     threshold's words or right before them."""
     found: list[tuple[float, str | None]] = []
     for m in _DB.finditer(text):
+        if _RULED_OUT.search(text, max(0, m.start() - 30), m.start()):
+            continue  # "don't use a fixed cut at -15 db, use otsu"
         value = next(g for g in m.groups() if g is not None)
         pols = _POLARISATION.findall(text, max(0, m.start() - 16), m.end())
         after = re.match(r"\s*(?:in|on|for|of)\s+(?:the\s+)?(vv|vh|hh|hv)\b", text[m.end():])

@@ -123,3 +123,19 @@ def test_a_vector_named_for_its_objects_is_no_region() -> None:
         files = Files()
         given_vector("how many lie within the flood extent", ["s1.tif", path], [], files, V)
         assert files.region is None, path
+
+
+def test_a_given_vector_named_by_its_place_is_the_region() -> None:
+    """"only look inside the protected area" with protected_area.geojson given: the region; not
+    "outside of the harbor", nor a figure asked inside and outside."""
+    vocab = get_vocabulary()
+    for text, region in (
+            ("compute ndvi for each year. only look inside the protected area.",
+             "protected_area.geojson"),
+            ("compute the fraction of the watershed covered by snow", "watershed.gpkg"),
+            ("count ships outside of the harbor.", None),
+            ("mean ndvi for the protected area and outside it", None)):
+        req = read_request(text, vocab.corrector)
+        vector = region or ("harbor.geojson" if "harbor" in text else "protected_area.geojson")
+        files = read_files(req, vocab, ["s2.tif", vector])
+        assert files.region == region, text

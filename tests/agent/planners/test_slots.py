@@ -84,6 +84,8 @@ def test_counts_points_boxes() -> None:
     assert slots.find_oriented("boxes") is None
     assert slots.find_oriented("use horizontal boxes, not oriented ones") is False
     assert slots.find_oriented("detect ships --no-oriented --conf 0.5") is False
+    assert slots.find_oriented("they are not all oriented the same way, so use rotated boxes")
+    assert slots.find_oriented("non-oriented boxes would miss the hulls, so use oriented ones")
 
 
 def test_labels_and_queries() -> None:

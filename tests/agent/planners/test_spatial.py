@@ -93,6 +93,10 @@ def test_iou_threshold(text: str, value: float | None) -> None:
     ("vv_db < -18 -> water; area in ha", -18.0),  # after its band, no unit needed
     ("sigma0_vv (db) below -17 = open water", -17.0),
     ("map water with a threshold -18", -18.0),  # no index is so low
+    ("map water with -18 db.", -18.0),
+    ("map the flood from the sar image at -17 db and give the area", -17.0),
+    ("the practice is to threshold the calibrated vv backscatter of our sentinel-1 acquisition "
+     "at -18 db", -18.0),
 ])
 def test_sar_db_thresholds(text: str, value: float) -> None:
     assert spatial.find_db_threshold(text) == value
@@ -102,6 +106,9 @@ def test_sar_db_thresholds(text: str, value: float) -> None:
     "map water; pixels with vv below -25 are radar shadow, exclude them",
     "map water; the hand threshold -5 is used for the terrain mask",
     "vv below -3 m of the levee",
+    "map water. the noise floor is at -22 db.",
+    "map water; don't use a fixed cut at -15 db, use otsu.",
+    "map water; radar shadow is at -25 db.",
 ])
 def test_no_sar_threshold_in_exclusions_and_other_units(text: str) -> None:
     assert spatial.find_db_threshold(text) is None
