@@ -156,21 +156,23 @@ def is_ask(sentence: str) -> bool:
     """Whether a sentence asks for something (question, request marker, imperative)."""
     if _RHETORICAL.search(sentence):
         return False
-    asked = _ASK_WORDS.search(sentence)
-    if asked is not None and asked.group(0).startswith(_OTHERS_ASKED) and _PAST.search(sentence):
-        asked = None  # "in 2019 the client asked for the water extent": a past request
-    return ("?" in sentence or asked is not None
+    past = _PAST.search(sentence) is not None  # "in 2019 the client asked for the water extent"
+    asked = any(not (past and m.group(0).startswith(_OTHERS_ASKED))
+                for m in _ASK_WORDS.finditer(sentence))
+    return ("?" in sentence or asked
             or _IMPERATIVE.search(sentence) is not None or _TITLE.match(sentence) is not None)
 
 
 _OTHERS_ASKED = ("asks for", "asked for", "would like", "requested", "requests")
-_PAST = re.compile(r"\b(?:last (?:time|month|year|week|season)|earlier|previously|before|once|"
-                   r"back then|ago|used to)\b|^\W*in (?:19|20)\d\d\b")
+_PAST = re.compile(r"\b(?:last (?:time|month|year|week|season)|previously|back then|ago|used to)\b|"
+                   r"^\W*in (?:19|20)\d\d\b")
 """When a third party's request was made in the past ("in 2019 the client asked for ...")."""
 
 
-_TITLE = re.compile(r"\W*(?:[\w-]+\s+){1,4}(?:sop|procedure|workflow|protocol|recipe|"
-                    r"(?:recommended |standard )?practice)\W*$")
+_TITLE = re.compile(r"\W*(?:[\w-]+\s+){0,3}(?:mapping|assessment|detection|analysis|monitoring|"
+                    r"estimation|inventory|classification|extraction|delineation|severity|"
+                    r"counting)\s+(?:sop|procedure|workflow|protocol|recipe|(?:recommended |"
+                    r"standard )?practice)\W*$")
 """A procedure's title before its steps ("Flood mapping SOP. Step 1: ..."): it names the task."""
 
 

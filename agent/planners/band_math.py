@@ -3,8 +3,9 @@ and "(nir - red) / (nir + red)" are NDVI, "normalizedDifference(['B3', 'B8'])" i
 "ndvi.gt(0.35)" is "ndvi > 0.35".
 
 Band numbers are Sentinel-2's (B8 NIR, B11 / B12 SWIR) when the expression or the request
-names a Sentinel-2 band or the sensor, else Landsat 8/9's (B5 NIR, B6 / B7 SWIR); a band
-number that is not a visible, NIR or SWIR band of that sensor leaves the expression as it is.
+names a Sentinel-2 band or the sensor, Landsat 8/9's (B5 NIR, B6 / B7 SWIR) when it names
+Landsat, else only the bands both share (B2-B4); a band number not read so leaves the
+expression as it is.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ _METRES = {"mm": 0.001, "millimet": 0.001, "cm": 0.01, "centimet": 0.01, "km": 1
            "kilomet": 1000.0, "m": 1.0, "met": 1.0, "ft": 0.3048, "feet": 0.3048,
            "foot": 0.3048, "inch": 0.0254}
 _NOT_SIZE = (r"(?!\s*(?:long|wide|tall|high|deep|away|apart|from|of\b|above|below|altitude|north|"
-             r"south|east|west|up|down|inland|offshore|out|along|behind|beyond|over\b|scale|grid|"
-             r"spacing|altitude|to\b|around|buffer|"
+             r"south|east|west|up\b|down\b|inland|offshore|out\b|along|behind|beyond|over\b|scale|"
+             r"grid|spacing|to\b|around|"
              r"elevation|depth|length|buffer|radius|range|span|across|or (?:more|longer|less)|"
              r"by\b|x\b|height|agl\b|intervals?|squared?\b|on a side))")
 _JOIN = (r"(?:\s*(?:of|is|was|are|were|=|:|at|about|around|approx\w*|roughly|~|equal to|set to|"
@@ -49,7 +49,7 @@ _PAREN_GSD = re.compile(r"(?:" + _ROLE + r"[\s-]+(?:image|scene|photo|picture|on
 """A value in parentheses after its scene ("image 1 (0.3 m)", "the after image (0.3 m)"); only
 the parentheses are read (the scene's words still name it)."""
 _GSD_PATTERNS = (
-    re.compile(_GSD_WORD + _JOIN + _NUM + r"(?![\d.])(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE
+    re.compile(_GSD_WORD + _JOIN + _NUM + r"(?!\d|\.\d)(?:[\s-]*" + _UNIT + r")?" + _NOT_SIZE
                + r"(?!\s*(?:pixels?|px)\b)"),  # (not "at 0.15 m gsd is about 30 pixels")
     re.compile(_RES_WORD + _JOIN + _NUM + r"[\s-]*" + _UNIT + _NOT_SIZE),
     re.compile(_NUM + r"[\s-]*" + _UNIT + r"\s*(?:/|per|a|each)\s*(?:px|pixels?|pix)\b"),

@@ -45,7 +45,7 @@ _INDEX_DIFFERENCE = re.compile(
 anomaly of 2022 compared with 2018", "difference the NDVI of the two dates")."""
 
 
-SELECTS = re.compile(r"\b(?:more than|over|at least|greater than|exceeding)\s*-?\d*\.?\d|"
+_SELECTS = re.compile(r"\b(?:more than|over|at least|greater than|exceeding)\s*-?\d*\.?\d|"
                      r">\s*-?\.?\d")
 """A change that selects pixels by its size ("fell by more than 0.25"), not one reported ("NDVI
 decreased by 0.1 on average")."""
@@ -60,7 +60,7 @@ def moved_by(text: str, differences: bool = True) -> tuple[float | None, bool] |
     m = _INDEX_MOVED_BY.search(text) or _INDEX_MOVE_OF.search(text)
     if m is not None and (float(m.group(2)) > 2.5 or (float(m.group(2)) > 1 and re.search(
             r"\bat\s*[-.\d]+$", m.group(0)))):
-        return None  # "the NDVI drop at 2023 relative to 2019", "loss at 5 sites": no size
+        m = None  # "the NDVI drop at 2023 relative to 2019", "loss at 5 sites": no size
     if m is None:
         moved = _INDEX_MOVED.search(text)
         return (None, moved.group(1) is None) if moved else (
@@ -73,7 +73,7 @@ _METHOD = re.compile(rf"\b(?:pixels?|areas?|where|flag\w*|mask\w*|cells?|places?
 """A statement of the method that selects pixels by an index's change ("pixels where NDVI fell
 by more than 0.25 are flagged", "deforested = NDVI decrease greater than 0.2")."""
 _REPORT = re.compile(r"\b(?:report\w*|according|says?|said|average\w*|in (?:19|20)\d\d|last "
-                     r"(?:year|season|month)|was|were)\b")
+                     r"(?:year|season|month))\b")
 """A change reported, not a method ("NDVI dropped more than 0.3 in 2019 according to the
 report")."""
 
@@ -90,7 +90,7 @@ def read(a: Analysis, t: str, n_scenes: int) -> None:
         return
     moved = moved_by(ask.blank(t, ask.statement_spans(t)), not a.change_map) or next((
         found for a_, b_ in ask.statement_spans(t) if _METHOD.search(t, a_, b_) and not (
-            _REPORT.search(t, a_, b_)) and SELECTS.search(t, a_, b_)
+            _REPORT.search(t, a_, b_)) and _SELECTS.search(t, a_, b_)
         for found in [moved_by(t[a_:b_], False)] if found is not None), None)
     if moved is None:
         return

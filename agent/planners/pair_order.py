@@ -71,6 +71,7 @@ def ordered_pair(scenes: list[SceneRef], raw: str,
 
 
 _SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
+"""A baseline said with "since" is "before" even against the file-name dates (then noted)."""
 _BY_DATE = re.compile(r"\b(?:earliest|oldest|latest|newest|most recent)(?:\s+(?:\w+\s+)?(?:image|"
                       r"scene|acquisition|capture|date|one|photo|frame|file|picture)s?\b|(?=\s*(?:"
                       r"and|or|,|\?|\.|$)))", re.IGNORECASE)
@@ -79,7 +80,6 @@ older is before, whatever order they were given in."""
 _FROM_TO_FILES = re.compile(r"\bfrom\s+\S+\.[a-z]\w{1,4}\s+(?:to|until|and)\s+\S+\.[a-z]\w{1,4}",
                             re.IGNORECASE)
 """An order said with the files' names ("from a_2023.tif to b_2021.tif"): kept as said."""
-"""A baseline said with "since" is "before" even against the file-name dates (then noted)."""
 
 
 def _date_key(date: str) -> str:

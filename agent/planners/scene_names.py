@@ -80,7 +80,8 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
         clause = re.split(r"[.;,?!]", norm[:m.start()])[-1]
         if not (m.group("to") == "to" and _CHANGE_WORDS.search(clause)):  # (a change said
             # before it: "what changed from t1 to t3", the two ends)
-            steps = {f"t{k}" for k in range(int(m.group(1)), int(m.group(3)) + 1)}
+            ends = sorted((int(m.group(1)), int(m.group(3))))
+            steps = {f"t{k}" for k in range(ends[0], ends[1] + 1)}
             picked |= {i for i, own in enumerate(tokens) if own & steps}
             norm = norm[:m.start()] + " " * (m.end() - m.start()) + norm[m.end():]
     for m in _EPOCH.finditer(norm):  # "from t1 to t3", "at t=0": the files named t1, t3, t0

@@ -224,12 +224,12 @@ _DB = re.compile(r"\b(?:darker|lower|less|below|under|smaller|weaker)\s+(?:than\
                  + _DB_VALUE
                  + r"|\b" + _BAND_WORDS + r"\s*(?:<=?|(?:is\s+)?(?:below|under|(?:lower|less|"
                  r"darker)\s+than))\s*((?:-|minus\s)\s?\d+(?:\.\d+)?)(?:\s*(?:db|decibels?)\b|"
-                 r"(?![\d.]|\s*(?:m|ft|feet|km|%)\b))(?![^.;]{0,40}\b(?:shadow|noise|exclud\w*|drop|"
+                 r"(?!\d|\.\d|\s*(?:m|ft|feet|km|%)\b))(?![^.;]{0,40}\b(?:shadow|noise|exclud\w*|drop|"
                  r"remov\w*|ignor\w*|mask\w* out|discard\w*|layover)\b)"
                  + r"|\b(?:valley|break ?point|trough)\b[^.?!;]{0,20}?\bat\s+" + _DB_VALUE
                  + r"|(?<!hand )(?<!height )(?<!slope )(?<!dem )(?<!elevation )\bthreshold\w*\s+"
                  r"(?:of\s+|at\s+|(?:set\s+)?to\s+)?(-(?:[5-9]|[1-4]\d)"
-                 r"(?:\.\d+)?)(?![\d.])(?!\s*(?:%|percent|m\b|ha\b|km|m2|ft\b|feet|met))"
+                 r"(?:\.\d+)?)(?!\d|\.\d)(?!\s*(?:%|percent|m\b|ha\b|km|m2|ft\b|feet|met))"
                  # ("threshold -18": no index is so low)
                  + r"|<\s*" + _DB_VALUE + r"|" + _DB_VALUE
                  + r"\s+(?:(?:vv|vh|hh|hv|backscatter)\s+)?(?:threshold|cut[\s-]?off)\b"

@@ -38,7 +38,7 @@ def read(a: Analysis, t: str, ruled: str, vocab: Vocabulary) -> None:
             r"coast\w*|shore\w*|railways?|tracks?|canals?|dikes?|levees?|fences?))\b", t)) \
             and (a.classes or vocab.has("segment", t) or a.water) and not a.area_filter:
         a.statistic = "length"  # (a water map's: its waterline; with a filter: said in an ask)
-    if a.statistic == "length" and a.classes and not (a.detect or a.segment or a.water) and \
-            re.search(rf"\blengths? of (?:the |all |its |their )?(?:[a-z-]+ )?{a.classes[0]}s?\b",
-                      t):
+    named = re.escape(a.classes[0]) if a.classes else ""
+    if named and a.statistic == "length" and not (a.detect or a.segment or a.water) and \
+            re.search(rf"\blengths? of (?:the |all |its |their )?(?:[a-z-]+ )?{named}s?\b", t):
         a.segment = True  # "the total length of the roads": outlined, then measured

@@ -255,8 +255,8 @@ def _read_parameters(text: str) -> str:
 def _decimal(match: re.Match[str]) -> str:
     whole, part = match.group(1), match.group(2)
     text = match.string
-    if re.search(r"\b(?:frames?|images?|scenes?|chips?|tiles?|bands?|photos?|files?|items?|steps?)"
-                 r"\s*$", text[:match.start()]):
+    if re.search(r"\b(?:frames?|images?|scenes?|chips?|tiles?|bands?|photos?|files?|items?|steps?|"
+                 r"labels?|class(?:es)?|ids?|values)\s*$", text[:match.start()]):
         return match.group(0)  # "frames 0,1 and 2": a list
     listed = re.match(r"\s*(?:,|and\b|&|or\b)\s*\d", text[match.end():]) and not re.search(
         r"\bbetween\s*$", text[:match.start()]) and not re.match(

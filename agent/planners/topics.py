@@ -169,8 +169,8 @@ PER_SCENE = re.compile(r"\b(?:in|on|for|of) (?:each|both)(?: of the)?(?: two)? (
                        r"\bper (?:image|scene|chip|tile|photo|frame)\b")
 """Figures asked of each scene of a pair ("compare the total building area in both chips"):
 two figures, no change map, unless a change is said in words."""
-CHANGE_WORDS = re.compile(r"\b(?:chang|differen|lost|loss|gain|new|gone|destr|demoli|damag|appear|"
-                          r"disappear|removed|built)\w*")
+CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|lost|loss|gain\w*|new|gone|destr\w*|"
+                          r"demoli\w*|damag\w*|appear(?:ed|s)?|disappear\w*|removed|built(?!-))\b")
 """Words that say a change ("where buildings were destroyed"): a change map is asked."""
 
 

@@ -23,7 +23,10 @@ def test_asks_reported_as_others_requests_titles_and_thresholds() -> None:
     assert not ask.is_ask("in 2019 the client asked for the water extent.")
     assert not ask.is_ask("last month the mayor would like the building count.")
     assert ask.is_ask("flood mapping sop.")
+    assert not ask.is_ask("we follow the usual protocol.")
     assert not ask.is_ask("the office is in the harbour.")
+    assert ask.is_ask("the client would like the flooded area before and after the storm.")
+    assert ask.is_ask("previously the client asked for the extent, so please redo it for 2023.")
     assert ask.carries_threshold("after that, the water mask comes from a -17 db vv threshold.")
     assert not ask.carries_threshold("the images are 5k-6k px wide.")
 

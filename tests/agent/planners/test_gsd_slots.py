@@ -160,6 +160,7 @@ def test_values_by_number_across_words_and_listed_for_the_frames() -> None:
     ("about 30 houses damaged. the photo is at 30 cm. how many buildings?", [0.3]),
     ("the second image 50 m north of the bridge", []),
     ("image 1 at 0.5 m, image 2 at 1 m", [0.5, 1.0]),
+    ("count the cars; the gsd is 0.5.", [0.5]),  # a value ending its sentence
     ("the image was at 500 m over the city; count buildings", []),  # an altitude
     ("this tile is at 1 km scale", []),
     ("buffer pixels 10 m around buildings; map water", []),

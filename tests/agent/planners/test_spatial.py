@@ -94,6 +94,8 @@ def test_iou_threshold(text: str, value: float | None) -> None:
     ("sigma0_vv (db) below -17 = open water", -17.0),
     ("map water with a threshold -18", -18.0),  # no index is so low
     ("map water with -18 db.", -18.0),
+    ("map water; use a threshold of -18.", -18.0),  # a value ending its sentence
+    ("map water where vv < -18.", -18.0),
     ("map the flood from the sar image at -17 db and give the area", -17.0),
     ("the practice is to threshold the calibrated vv backscatter of our sentinel-1 acquisition "
      "at -18 db", -18.0),

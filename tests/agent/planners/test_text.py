@@ -30,7 +30,8 @@ def test_numbers_are_normalised(text: str, norm: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b", "x -> 0.3",
-                                  "frames 0,1 and 2", "pixel sizes 10,20 and 60 m"])
+                                  "frames 0,1 and 2", "pixel sizes 10,20 and 60 m",
+                                  "labels 0,1 and 2"])
 def test_lists_and_arrows_stay(text: str) -> None:
     assert normalise(text) == text.lower()
 
