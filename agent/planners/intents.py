@@ -212,8 +212,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                                  r"clear|new|gone|destr|damag|gr[eo]w|expan|"
                                                  r"shrink)\w*", t):
         a.change = False  # "for a comparison slide, what are the pixel sizes of a and b?"
-    if a.change and not (a.change_target or a.change_event or a.change_threshold is not None) \
-            and topics.PER_SCENE.search(t) and not topics.CHANGE_WORDS.search(t):
+    if a.change and topics.figures_per_scene(a, t):
         a.change = False  # "compare the total building area in both chips": a figure of each
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)

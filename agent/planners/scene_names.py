@@ -60,8 +60,11 @@ _EPOCH = re.compile(r"(?<![\w.-])t\s?=?\s?(\d{1,2})\b(?!\s*(?:m|km|ha|%)\b)")
 """A time step written as in the file names ("t1", "t=0")."""
 _EPOCH_RANGE = re.compile(r"(?<![\w.-])t(\d{1,2})\s*(?:\.\.\.?|-|(?P<to>to|through|until|till))\s*"
                           r"t(\d{1,2})\b")
-_CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|compar\w*|new|lost|gained|appeared|"
-                           r"disappeared|between)\b")
+_PAIR_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|compar\w*|new|lost|gained|appeared|"
+                         r"disappeared|between)\b")
+"""Words that relate the two ends of a range said before it ("what changed from t1 to t3",
+"compare t0 to t2"): those two steps, not every step between (a wider set than
+:data:`agent.planners.topics.CHANGE_WORDS`, which asks for a change map)."""
 
 
 def by_name(norm: str, paths: Sequence[str]) -> set[int]:
@@ -78,7 +81,7 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
             picked |= hits
     for m in _EPOCH_RANGE.finditer(norm):  # "t0..t3", "from t1 through t3": every step between
         clause = re.split(r"[.;,?!]", norm[:m.start()])[-1]
-        if not (m.group("to") == "to" and _CHANGE_WORDS.search(clause)):  # (a change said
+        if not (m.group("to") == "to" and _PAIR_WORDS.search(clause)):  # (a change said
             # before it: "what changed from t1 to t3", the two ends)
             ends = sorted((int(m.group(1)), int(m.group(3))))
             steps = {f"t{k}" for k in range(ends[0], ends[1] + 1)}

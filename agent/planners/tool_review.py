@@ -145,8 +145,7 @@ def _change(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
     if n_scenes != 2 or (a.composite and not (a.quantity or a.change)) or (
             a.detect and _NUMBER_OF.search(norm)) or (
             a.change and (a.change_target or a.change_map)) or (
-            not (a.change_target or a.change_event) and topics.PER_SCENE.search(norm)
-            and not topics.CHANGE_WORDS.search(norm)):
+            topics.figures_per_scene(a, norm)):
         # ("compare the total building area in both chips": a figure of each)
         return False
     a.change, a.change_map = True, True

@@ -174,6 +174,14 @@ CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|lost|loss|gain\w*|new|gone
 """Words that say a change ("where buildings were destroyed"): a change map is asked."""
 
 
+def figures_per_scene(a: Analysis, t: str) -> bool:
+    """Whether a pair request asks a figure of each scene and no change ("compare the total
+    building area in both chips"): no change map, neither read by the rules nor added by the
+    learned review; a change said in words or a change target keeps it."""
+    return not (a.change_target or a.change_event or a.change_threshold is not None) and (
+        PER_SCENE.search(t) is not None and not CHANGE_WORDS.search(t))
+
+
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     """The land-cover class whose change a request over a pair asks about ("have the areas of
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
