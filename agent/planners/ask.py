@@ -46,7 +46,10 @@ _ASK_WORDS = re.compile(
     r"^\W*(?:and |so |but |also |then |now |ok |okay )?(what|which|where|"
     r"when|how|is|are|does|do|did|can|could|would|will|should)\b|"
     r"^\W*(?:actually|or rather|make (?:that|it)|on second thought|sorry)\b|"  # a correction
-    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\)|\d{1,2}\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|"
+    r"^\W*(?:and\s+)?(?:in|as|into)\s+(?:square\s+)?(?:hectares?|ha|km2|m2|acres?|ft2|mi2|km|"
+    r"kilomet(?:er|re)s?|met(?:er|re)s?|miles?|feet|percent)\b\W*(?:please\W*)?$|"  # "In ha."
+    r"^\W*(?:options|choices|candidates)\s*:|"  # the answer options of a question
+    r"^\W*(?:step\s*\d{1,2}|\(\d{1,2}\)|\d{1,2}\)|\([a-f]\))\s*[-:.)]?\s*(?!(?:was|were|is|are|has|had|"
     r"will|the|a|an|it|this|that|these|those|we|i|our|my)\b)[a-z]|"  # a numbered step of a
     # procedure (not "step 1 was done already", "1) the scene was captured at 0.5 m")
     r"^\W*(?:[\w-]+\s+)?(?:task|tasks|todo|to do|need|needed|request|deliverable|item\s+\w)"
@@ -69,7 +72,8 @@ _IMPERATIVE = re.compile(
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
-    r"screen|split|separate|group|bin|subtract|threshold|binari[sz]e|"
+    r"screen|split|separate|group|bin|subtract|threshold|binari[sz]e|train|retrain|fine[\s-]?tune|"
+    r"pansharpen|resample|reproject|orthorectify|co-?register|calibrate|"
     r"point(?= out\b)|put(?! (?:simply|differently|another way|"
     r"briefly|bluntly)))\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")

@@ -89,8 +89,9 @@ def groups(request: str, scenes: Sequence[tuple[str, str | None]],
             continue
         if picked and len(picked) < len(scenes) and (ask.is_ask(norm) or cut or (
                 out and _repeats(part, vocab)) or (
-                _names_work(norm, vocab) and not _STATEMENT_VERB.search(norm))):  # "NDVI for the
-            # first image; NDWI for the second" (verbless: work, not a statement); a half of a
+                _names_work(norm, vocab, water=True) and not _STATEMENT_VERB.search(norm))):
+            # "NDVI for the first image; NDWI for the second", "- flood extent from the radar
+            # scene" (verbless: work, not a statement); a half of a
             # clause cut at its "and" is work on its own scene
             out.append(Group(_joined([*lead, part]), picked))
             lead = []
@@ -126,7 +127,8 @@ _REPORTED = re.compile(r"\b(?:estimated|reported|said|says|found|counted|mapped|
                        r"shows|quoted|claimed|recorded|logged|was|were|had|did|used)\b")
 """A statement that reports what happened or what others found: context, no argument."""
 _STATEMENT_VERB = re.compile(r"\b(?:is|are|was|were|shows?|showed|has|have|had|contains?|looks?|"
-                     r"seems?|covers?|taken|acquired|captured)\b")
+                     r"seems?|covers?|taken|acquired|captured|used|uses|gave|gives|provided|"
+                     r"provides|served|serves)\b")
 """A verb that makes a clause a statement about a scene ("the first image shows ships")."""
 
 
@@ -160,9 +162,12 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
     """``clause`` cut at an "and" whose two sides each name work and a different scene, the
     second opening with its work ("NDVI on the first file and NDWI on the second one"); else
     ``[clause]``."""
-    for m in re.finditer(r",?\s+and\s+|,\s+", clause):  # ("ship count on image 2, plane count
-        # on image 1")
+    for m in re.finditer(r",?\s+(?:and|but)\s+|,\s+", clause):  # ("ship count on image 2, plane
+        # count on image 1")
         left, right = clause[:m.start()], clause[m.end():]
+        valued = _VALUED.match(right) is not None and re.search(r"\d", left) is not None
+        if m.group(0).strip() == "but" and not valued:
+            continue  # ("NDVI > 0.3 in the 2019 scene but > 0.4 in the 2021 one": values)
         if left.count("(") > left.count(")") or _LISTED_SCENE.match(right):
             continue  # inside parentheses: "(a.tif, b.tif, c.tif)" is one list; "planes in
             # image 2 and image 3 and ...": the scenes of one part
@@ -179,9 +184,9 @@ def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],
             or (_OPENS_WITH_SCENE.match(sides[1]) is not None
                 and _names_work(sides[1], vocab, water=True))
             or _SCENE_THEN_VERB.match(sides[1]) is not None
-            or (_repeats(right, vocab) and m.group(0).strip() != ","))  # "how much water in
-        # the radar one, and in the optical one?": the right side asks the left's work of its
-        # own scene (a bare comma cuts only before a side that opens with its work)
+            or valued or (_repeats(right, vocab) and m.group(0).strip() != ","))  # "how much
+        # water in the radar one, and in the optical one?": the right side asks the left's
+        # work of its own scene (a bare comma cuts only before a side that opens with its work)
         # ("... and the radar one to map the water": its scene, then its work)
         if all(picks) and not set(picks[0]) & set(picks[1]) and (opens_with_work or (
                 m.group(0).strip() != "," and all(vocab.has(
@@ -225,10 +230,43 @@ _REFERENCE_WORDS = re.compile(
 "what about the 2019 radar scene?"); any other word asks something of its own."""
 
 
+_VALUED = re.compile(
+    r"\W*(?:(?:and|but|while|whereas)\W+)?(?:(?:with\s+)?(?:an?\s+)?(?:min(?:imum)?\s+)?"
+    r"(?:confidence|threshold|cut-?off)(?:\s+(?:of|at))?\s*)?(?:above|over|below|under|(?:larger|"
+    r"smaller|bigger|greater|more|less|higher|lower|longer|shorter) than|at least|at most|"
+    r"[<>]=?)?\s*-?\d[\d.]*\s*(?:m2|m²|km2|ha|m|%|db)?\s+(?:in|on|for)\s+(?:the\s+)?\S",
+    re.IGNORECASE)
+"""A side that gives the other side's work another value on its own scene ("... above 0.6 in
+the first scene and above 0.3 in the second", "NDVI > 0.3 in the 2019 scene but > 0.4 in the
+2021 one", "larger than 200 m2 in image 1 and larger than 500 m2 in image 2")."""
+_SETTING = re.compile(r"(?:above|over|below|under|than|least|most|[<>]=?|confidence|threshold|"
+                      r"cut-?off|of|at)\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+"""A value set for the work ("above 0.3", "> 0.4", "confidence 0.6", "larger than 500")."""
+_BARE_VALUE = re.compile(r"\W*(?:(?:and|but|while|whereas)\W+)?(-?\d+(?:\.\d+)?)(?![\d.])")
+
+
+def with_values(text: str, own: str) -> str:
+    """``text`` (the group a value ellipsis repeats) with the values ``own`` sets in place of
+    its own, in order, when both set as many ("NDVI > 0.3 in the 2019 scene" with "> 0.4 in the
+    2021 one": "NDVI > 0.4 in the 2019 scene", planned on the 2021 scene); else ``text``."""
+    new = [m.group(1) for m in _SETTING.finditer(own)] or [
+        m.group(1) for m in [_BARE_VALUE.match(own)] if m]  # "... and 0.25 in the second"
+    old = list(_SETTING.finditer(text))
+    if not new or len(new) != len(old):
+        return text
+    out, last = [], 0
+    for m, value in zip(old, new, strict=True):
+        out += [text[last:m.start(1)], value]
+        last = m.end(1)
+    return "".join(out) + text[last:]
+
+
 def _repeats(text: str, vocab: Vocabulary) -> bool:
     """Whether a clause group repeats the group before it on its own scenes: "do the same on the
-    first", or an elliptical "and how many in the last?" that names no work of its own."""
-    if _SAME.match(text):
+    first", an elliptical "and how many in the last?" that names no work of its own, or one that
+    gives the work another value ("and above 0.3 in the second")."""
+    if _SAME.match(text) or (_VALUED.match(text) and not _names_work(
+            read_request(text, None).norm, vocab, water=True)):
         return True
     norm = read_request(text, None).norm
     rest = _REFERENCE_WORDS.sub(" ", norm)  # "and the shadows in image 2?", "how many are
@@ -278,8 +316,13 @@ def plan_per_clause(request: str, scenes: Sequence[tuple[str, str | None]],
         own = [Scene(path=scenes[i][0], modality=scenes[i][1]) for i in group.scenes]
         text = group.text
         if index and _repeats(group.own or group.text, vocab):  # "then do the same on the
-            text = found[index - 1].text  # first"
-            notes.append(f"{group.text.strip()!r} repeats {text.strip()!r}")
+            text = with_values(found[index - 1].text, group.own or group.text)  # first";
+            # "... above 0.3 in the second": the earlier work with this group's values
+            valued = _VALUED.match(group.own or group.text) is not None
+            notes.append(f"{group.text.strip()!r} repeats {found[index - 1].text.strip()!r}"
+                         + (" with its own values" if text != found[index - 1].text else
+                            " (its own value could not be matched to the earlier one: not "
+                            "applied)" if valued else ""))
         elif len(own) > 1 and not all(s.path in group.text for s in own):  # "NDWI in image 2,
             own = [Scene(path=p, modality=m) for p, m in scenes]  # NBR in image 3": its words
             # pick its scenes among all of them (files named by name stay their own)

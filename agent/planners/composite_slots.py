@@ -10,9 +10,20 @@ import re
 
 from agent.planners.analysis import Analysis
 
+_MICRONS = re.compile(r"\d\s*(?:µm|μm|um|microns?|micrometres?|micrometers?)\b")
+_NOT_BAND = re.compile(r"(?:above|below|over|under|[<>]=?|threshold|gsd|pixel(?: size)?|size|"
+                       r"resolution)\s*(?:of\s+|is\s+)?$")
+"""A number said of something else than a band ("pixel size 0.5", "NDVI above 0.4")."""
+
 
 def find_wavelengths(text: str) -> list[float] | None:
-    """Three wavelengths in nm ("bands nearest 650, 550 and 450 nm")."""
+    """Three wavelengths in nm ("bands nearest 650, 550 and 450 nm"; in µm: "R=2.2 µm, G=1.6 µm,
+    B=0.85 µm", "2.16, 2.20 and 2.33 micrometre bands")."""
+    if _MICRONS.search(text):
+        microns = [float(round(float(m.group(1)) * 1000)) for m in re.finditer(
+            r"(?<![\w.])(\d\.\d{1,3})(?![\w.])(?!\s*m\b)", text) if 0.35 <= float(m.group(1)) <= 2.6
+            and not _NOT_BAND.search(text, max(0, m.start() - 25), m.start())]
+        return microns[:3] if len(microns) >= 3 else None
     if not re.search(r"\d\s*nm\b|nanomet", text):
         return None
     values = [float(v) for v in re.findall(r"(?<![\w.])(\d{3,4}(?:\.\d+)?)(?![\w.])", text)

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from agent.plan import PlanStep
 from agent.planners import ask, cover_areas, partial_asks, slots, unsupported_figures
 from agent.planners.analysis import Analysis
+from agent.planners.answer_options import has_options
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.text import read_request
@@ -45,7 +46,10 @@ _VERBS = (r"what|how|which|where|compute|calculate|count|map|measure|estimate|de
 _SPLIT = re.compile(
     rf"(?<=[.?!;])\s+|\s*;\s*|,?\s+(?:and then|then|and also|as well as)\s+|"
     rf",?\s+and\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:also|plus)\b)|[,;]?\s+(?=\((?:[2-9]|1\d)\)\s)|"
-    r"\s+\|\s+(?=[\w -]{1,20}:)",
+    r"\s+\|\s+(?=[\w -]{1,20}:)|"
+    r",\s*(?:and\s+)?(?=(?:for|in|on) the (?:first|second|third|fourth|"
+    r"last|other|older|newer|earlier|later)(?: (?:one|image|scene|picture|photo))?,? (?:count|map|"
+    r"detect|compute|classify|describe|segment|measure|estimate|find|give|show|calculate)\b)",
     re.IGNORECASE)
 _COURTESY = re.compile(r"^\W*(thanks?|thank you|cheers|please|ok|okay|hi|hello|hey)\b",
                        re.IGNORECASE)
@@ -110,13 +114,25 @@ def clauses(raw: str) -> list[str]:
     """The clauses of a request, as written; items numbered "1) ... 2) ..." each one (only
     when a "1)" opens them: "(channel 3)", "(bands 7, 4 and 2)" number nothing)."""
     split = _SPLIT.split(raw)
+    if has_options(raw):  # (not "1) harbor 2) airport")
+        return [c.strip() for c in split if c and c.strip(" .?!;,")]
     if _FIRST_ITEM.search(raw):
         split = [c for part in split if part for c in _ITEM.split(part)]
+    if _FIRST_LETTER.search(raw):  # "(a) map the water (b) count the ships"
+        split = [c for part in split if part for c in _LETTER.split(part)]
+    if _FIRST_BULLET.search(raw):  # "deliverables: - the flood extent - the boats"
+        split = [c for part in split if part for c in _BULLET.split(part)]
     return [c.strip() for c in split if c and c.strip(" .?!;,")]
 
 
 _FIRST_ITEM = re.compile(r"(?:^|[\s:])1\)\s")
 _ITEM = re.compile(r"[,;]?\s+(?=(?:[2-9]|1\d)\)\s)")
+_FIRST_LETTER = re.compile(r"(?:^|[\s:])\(a\)\s")
+_LETTER = re.compile(r"[,;]?\s+(?=\([b-f]\)\s)")
+_FIRST_BULLET = re.compile(r":\s*[-•*]\s+[A-Za-z]")
+_BULLET = re.compile(r"(?<=[\w.):])\s+[-•*]\s+(?=[A-Za-z])")
+"""Dash bullets of a list opened by a colon ("deliverables: - flood extent - boat count"); a
+dash in prose ("dark vessels - key to ...") cuts nothing."""
 
 
 def colon_parts(clause: str) -> list[str]:

@@ -21,14 +21,28 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from agent.planners import ask
+from agent.planners.scene_roles import RELATED
 from agent.planners.text import FILE_MASK, VECTOR_FILE, RequestText
 from agent.planners.vocab import Vocabulary
 
 _OUTPUT = re.compile(r"(?:\b(?:save|saving|export|exporting|write|writing|output|store|storing|"
-                     r"dump)|"
+                     r"dump|(?<!i ve )(?<!we ve )(?<!i have )(?<!we have )put(?:ting)?\s+(?:the\s+|"
+                     r"all\s+)?(?:results?|outputs?|counts?|answers?|detections?|polygons?|masks?))|"
                      r"\b(?:be|been|get|gets)\s+(?:saved|exported|written|stored))\b"
                      r"[^.;?!]{0,30}?"
-                     r"\b(to|as|into|in)\s+(?:(?:the|a|new|file|called|named)\s+)*$")
+                     r"\b(to|as|into|in|under)\s+(?:(?:the|a|new|file|called|named)\s+)*$|"
+                     r"\b(?:results?|outputs?)\s+(?:should\s+|will\s+|must\s+)?go(?:es)?\s+"
+                     r"(?:to|into|in)\s+(?:the\s+)?(?:file\s+)?$|\b(?:output\s+)?file\s*name\s*[:=]?\s*$")
+_LEFT_OUT = re.compile(r"(?:\b(?:except(?:\s+for)?|all\s+but|other\s+than|excluding|"
+                       r"exclude|apart\s+from|ignore|ignoring|skip|skipping|leave\s+out|"
+                       r"leaving\s+out|without|(?:do\s+)?not\s+(?:use|include|analy[sz]e|"
+                       r"process)|(?P<not>but\s+not|(?<=[,;(] )not))|"
+                       r"(?:images?|scenes?|files?|rasters?|ones?|tiles?)\s+but)"
+                       r"\s+(?:(?:the\s+)?(?:file|image|scene|raster|one)\s+)?$")
+"""Words that leave the next file out ("every image except b.tif", "count ships in b.tif, not
+a.tif", "ignore c.tif"; "not" only where no words relate the scenes, :data:`RELATED`); also the
+files listed right after it ("except a.tif and b.tif")."""
+_LIST_ON = re.compile(r"\s*(?:,|and|or|nor|,\s*and|,\s*or)\s*")
 _REFERENCE = re.compile(
     r"(?:\b(?:against|versus|vs)\.?|\b(?:reference|ground[\s-]*truth|truth|labels?|labell?ed|"
     r"annotations?|annotated|gold(?:\s+standard)?|relative to)|\b(?:compar\w*|check\w*|"
@@ -96,6 +110,8 @@ class Files:
             extent the work is done inside).
         boxes: Box prompts for ``segment`` given as a vector file ("the boxes in b.geojson").
         outputs: Files to be written.
+        left_out: Files the request leaves out ("every image except b.tif", "b.tif, not
+            a.tif"): not analysed.
     """
 
     assess: bool = False
@@ -106,6 +122,7 @@ class Files:
     region: str | None = None
     boxes: str | None = None
     outputs: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
     def truth(self) -> str | None:
         """The reference of an accuracy request when its name says so (gt.tif, flood_ref.tif):
@@ -114,7 +131,7 @@ class Files:
 
     def scenes(self, files: list[str]) -> list[str]:
         """The rasters of ``files`` that are scenes (no reference, result or output)."""
-        drop = {self.reference, self.result, self.region, *self.outputs}
+        drop = {self.reference, self.result, self.region, *self.outputs, *self.left_out}
         return [f for f in files if f not in drop]
 
 
@@ -186,7 +203,13 @@ def read_files(req: RequestText, vocab: Vocabulary, given: Sequence[str] = ()) -
     out = Files()
     outputs = {i for i, (_, near) in enumerate(windows) if _OUTPUT.search(near)}
     out.outputs = list(dict.fromkeys(mentions[i] for i in sorted(outputs)))
-    candidates = [i for i in range(len(windows)) if i not in outputs]
+    related = RELATED.search(text) is not None  # "the after image is b.tif, not a.tif"
+    left = {i for i, (_, near) in enumerate(windows) if (m := _LEFT_OUT.search(near)) and not (
+        related and m.group("not"))}
+    left |= {i for i in range(1, len(windows)) if i - 1 in left and _LIST_ON.fullmatch(
+        windows[i][1])}  # "except a.tif and b.tif"
+    out.left_out = list(dict.fromkeys(mentions[i] for i in sorted(left)))
+    candidates = [i for i in range(len(windows)) if i not in outputs and i not in left]
     labels_compared = any(_truth_name(mentions[i], _LABEL_NAMES) and
                           _COMPARED.search(windows[i][1]) for i in candidates)
     asked = ask.blank(text, ask.later_use_spans(text))  # "so I can check them later"

@@ -125,9 +125,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.top_k = search_slots.find_top_k(full, vocab)
     skip += [query_span] if query_span else []
     labels = label_slots.find_labels(full, vocab, n_scenes)
-    if (labels and (a.classify or label_slots.which_and(full, vocab, n_scenes) or (
-            topics.ASKS_LABEL.search(t) and re.search(r"\bor\b", full[labels[1][0]:labels[1][1]]))
-    )) or (n_scenes > 1 and (labels := yes_no_labels.presence_labels(t, vocab))):
+    words, (i, j) = labels or ([], (0, 0))
+    objects = bool(words) and has("count", t) and all(map(vocab.canonical_class, words))
+    # ("which of the objects is present? a) plane b) ship": classes to detect, no labels)
+    listed = bool(words) and (label_slots.which_and(full, vocab, n_scenes) is not None or (
+        topics.ASKS_LABEL.search(t) is not None and re.search(r"\bor\b", full[i:j]) is not None))
+    if (labels and (a.classify or (listed and not objects))) or (
+            n_scenes > 1 and (labels := yes_no_labels.presence_labels(t, vocab))):
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify, label_span = True, span
         skip.append(span)
@@ -146,8 +150,8 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
         a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
             ask.blank(t, stated), vocab, skip + cover, names) or a.classes
+    a.classes = a.classes or object_nouns.antecedent_classes(t, full, vocab, skip + cover)
     asks, t = t, ask.blank(t, skip)  # label lists, queries and zones name no other intent
-
     a.min_confidence, conf_spans = slots.find_confidence(t)
     ruled = ask.blank(t, ask.stated_spans(t))  # "the audit found 532 sites over 115 ha"
     a.min_area_m2, a.max_area_m2, area_spans = unit_slots.find_area_filters(ruled)
@@ -198,10 +202,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.change_map = n_scenes == 2 and has("change_map", t)
     a.change_threshold = topics.find_change_threshold(t)
     index_change.read(a, t, n_scenes)  # "where NDVI dropped by more than 0.3"
-    a.change_method = ("cva" if re.search(r"\b(change vector analysis|cva)\b", t) else
-                       "deep" if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}"
-                                           r"\bchange\b|\b(?:deep|learned|neural) method\b|"
-                                           r"\bmethod\s*[:=]?\s*(?:deep|learned)\b", t) else None)
+    a.change_method = topics.change_method(t)
     pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 and not a.index_change \
         else None
     if pair_class:
@@ -339,7 +340,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     products.given_product(a, t, full, vocab, n_scenes, make_map is not None)
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.segment or a.water or a.indices or a.biomass or a.change
-            or a.search or a.metadata or a.composite) and (
+            or a.search or a.metadata or a.composite or topics.PER_SCENE.search(t)) and (
                 topics.names_scene_label(t, vocab) or re.search(
                     r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|"
                     r"photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"

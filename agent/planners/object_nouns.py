@@ -18,7 +18,7 @@ import re
 from agent.planners.analysis import Analysis
 from agent.planners.ask import Span, blank, statement_spans
 from agent.planners.outline_nouns import ADVERB, OUTLINE_VERB, UNLAWFUL, outlined_noun
-from agent.planners.slots import topic_index
+from agent.planners.slots import find_classes, topic_index
 from agent.planners.vocab import SAME_PLURAL, Vocabulary, participle, singular
 
 _VERB = (r"(?:(?:count )?how many|(?:total )?number of|"
@@ -327,3 +327,25 @@ _SELF = frozenset(("yourself", "yourselves", "ourselves", "themselves", "myself"
 """Reflexive pronouns: "check the count ourselves" counts no "ourselve"."""
 _PRONOUN = _SELF | frozenset(("it", "them", "each", "one", "ones", "roof", "hull", "deck"))
 """Words that name no counted noun (a part of a known object: "outline the roof")."""
+
+
+_ANAPHOR = re.compile(r"\b(?:count|detect|locate|segment|outline|mark)\s+(?:all\s+(?:of\s+)?)?"
+                      r"(?:them|those|these)\b(?=\s*(?:[.,;:!?]|$|(?:in|on|at|for|again|too|as|"
+                      r"now|please|all|and|then|from|above|below|over|under|with)\b))|"
+                      r"\bhow many (?:are there|do you see|can you see|are visible|are present|are "
+                      r"left|now|today)\b")
+"""An ask that counts what a statement before it named ("The airport claims 62 planes. Count
+them.", "The port reported 120 ships; how many are there now?")."""
+_OBJECT_NAMED = re.compile(r"\b(?:find|detect|locate|outline|segment|map|mark|count|delineate)\s+"
+                           r"(?:all\s+|every\s+|each\s+)?(?:of\s+)?(?:the|all|every|each)\s+"
+                           r"(?!(?:ones?|objects?|things?)\b)[a-z]")
+"""An ask that names its own objects ("find all the HVAC units ..., outline them")."""
+
+
+def antecedent_classes(t: str, full: str, vocab: Vocabulary, skip: list[Span]) -> list[str]:
+    """The classes a context statement names when the ask (``t``, context blanked) counts them
+    with a pronoun and names none itself; ``full``: the request with its context."""
+    if not _ANAPHOR.search(t) or find_classes(t, vocab, skip) or counted_nouns(t, vocab) or (
+            _OBJECT_NAMED.search(t)):
+        return []  # ("outline the puddles, count them": the ask names its objects)
+    return find_classes(full, vocab, skip)

@@ -32,10 +32,13 @@ from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.declines import IMAGE_WORDS
+from agent.planners.exclusions import read_exclusions
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair, pair_scenes
+from agent.planners.pair_steps import change_steps
 from agent.planners.scope import RESULT_TOOLS, scene_options
+from agent.planners.self_corrections import read_corrections
 from agent.planners.text import VECTOR_FILE, RequestText, read_request
 from agent.planners.tool_model import scene_count
 from agent.planners.vocab import get_vocabulary
@@ -67,6 +70,24 @@ class OfflinePlanner:
         Returns:
             The plan; ``declined`` says why when nothing is planned.
         """
+        text, corrected = read_corrections(request, self.vocab)  # "0.3, no make it 0.4"
+        text, cut = read_exclusions(text, self._names_work)  # "Out of scope: vehicle counts."
+        plan = self._reviewed(text, scenes)
+        said = [f"left out as asked: {part!r}" for part in cut] + [
+            f"read {c.old!r} as corrected to {c.new!r}" for c in corrected]
+        if said or text != request:
+            plan = plan.model_copy(update={"request": request, "notes": [*said, *plan.notes]})
+        return plan
+
+    def _names_work(self, part: str) -> bool:
+        """Whether ``part`` names work a tool does: a class, an index or an intent of
+        :data:`_WORK` ("vehicle counts", "the NDVI", "a water mask", "biomass")."""
+        norm = read_request(part, None).norm
+        return bool(self.vocab.class_pattern.search(norm) or self.vocab.index_pattern.search(norm)
+                    or any(self.vocab.has(intent, norm) for intent in _WORK))
+
+    def _reviewed(self, request: str, scenes: Sequence[Scene]) -> Plan:
+        """The rules' plan of ``request`` after the learned check (see :meth:`plan`)."""
         req = read_request(request, self.vocab.corrector)
         n_scenes = scene_count((s.path for s in scenes), req, self.vocab)
         leaning = tool_review.probabilities(req.norm, n_scenes)
@@ -98,6 +119,8 @@ class OfflinePlanner:
         rasters = [s for s in scenes if not VECTOR_FILE.search(s.path)  # a vector is no scene,
                    and s.path not in (files.region, files.truth())]  # nor a mask it is
         # read inside, nor the truth an accuracy request compares against
+        if kept := [s for s in rasters if s.path not in files.left_out]:
+            rasters = kept  # "every image except b.tif"
         stated = facts.stated_modalities(req.norm, req.mentions, vocab)  # "a radar scene (a.tif)"
         paths = ([(s.path, s.modality or stated.get(s.path)) for s in rasters]
                  or [(f, stated.get(f)) for f in files.scenes(req.files)])
@@ -145,6 +168,8 @@ class OfflinePlanner:
             b.note(f"read {old!r} as {new!r}")
         for note in a.notes:
             b.note(note)
+        if left := [s.path for s in scenes if s.path in files.left_out and s not in rasters]:
+            b.note(f"left out as asked: {', '.join(left)}")
         if picked:
             b.note(f"the request refers to {', '.join(picked)} of the {given} scenes given: only "
                    f"{'that one is' if len(picked) == 1 else 'those are'} analysed")
@@ -189,10 +214,14 @@ class OfflinePlanner:
         out = [bool(analyse(read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined)
                for p in parts]
         asking = any(ask.is_ask(n) and not o for n, o in zip(norms, out, strict=True))
+        chain = _CHAIN.search(request) is not None
         keep = [p for p, n, o in zip(parts, norms, out, strict=True) if not o and (
             ask.is_ask(n) or gsd_slots.find_gsd(n)[0].values or (asking and ask.carries_threshold(
-                n)))]  # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay
-        # beside an ask that is planned)
+                n)) or (chain and not _VERB.search(n) and (self._names_work(p) or _UNIT.search(
+                n))))]  # ("GSD
+        # 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay beside an ask that
+        # is planned; so do the later steps of a chain: "cloud mask first, then NDVI above 0.4,
+        # then the area in ha")
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
         rest = self._rules(" ".join(keep), scenes)
@@ -208,9 +237,16 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
-_AREA_WORD = re.compile(r"\b(?:area|areas|footprints?|surface|extent|hectares?|ha|acres?|km2|m2|"
-                        r"square)\b")
-"""An area asked in words (not only a share of a count)."""
+_CHAIN = re.compile(r"\b(?:then|first|next|finally|after that|afterwards|step\s*\d)\b",
+                    re.IGNORECASE)
+_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|do|saw|see|seen|shows?|showed|"
+                   r"said|says|will|would)\b")
+_UNIT = re.compile(r"\b(?:in|as)\s+(?:ha|hectares?|km2|m2|acres?)\b")
+"""A verbless step of a chain that names its work or its unit ("..., then NDVI with threshold
+0.4, then area in ha"), planned beside an out-of-scope step."""
+_WORK = ("water_strong", "biomass", "composite", "classify", "detect", "segment", "change",
+         "trend", "metadata", "caption", "search")
+"""Intents whose words name work a part of a request may rule out ("no water mask")."""
 _NO_SPECIFIC = "no specific tool applies"
 """The note of a plan whose only step is the picture question, the fallback."""
 
@@ -292,44 +328,10 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
 
 
 def _pair(b: Builder, a: Analysis, req: RequestText, pair: tuple[SceneRef, SceneRef]) -> None:
-    """Before/after: detect_changes, then what the change mask feeds (count, biomass ...)."""
-    before, after = pair
-    raw = req.raw
-    b.pair = (before.path, after.path)
-    asked = ask.blank(req.norm, ask.background_spans(req.norm))
-    target = a.change_target or (a.classes[0] if a.classes else None) or (
-        None if a.water or a.indices else topics.changed_objects(  # said in an ask
-            ask.blank(asked, ask.statement_spans(asked)), b.vocab))
-    if target and pair_rules.objects_before(target, asked, b.vocab):  # "what share of the
-        b.objects_before(pair_rules.counted_scene(asked, before, after), target,
-                         re.search(r"\boutlined?\b", asked) is not None)
-    change = b.add("detect_changes", before=before.path, after=after.path, target=target,
-                   threshold=a.change_threshold, method=a.change_method,
-                   min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's
-    if len(a.classes) > 1:
-        b.note(f"detect_changes takes one target class; using {target!r}")
-    if target == "water":  # the later date's water next to the new water (both when asked)
-        for scene in (before, after)[not pair_rules.WATER_ON_BOTH.search(asked):]:
-            b.water_mask(scene)
-    if a.biomass:
-        b.add("estimate_biomass", image=before.path, region=change)
-        b.note(f"biomass lost: estimated on the earlier scene {before.path} inside the change "
-               "mask")
-    elif a.counting or a.max_area_m2 is not None or a.min_length_m is not None:
-        b.add("measure", source=change, statistic="count", min_area_m2=a.min_area_m2,
-              max_area_m2=a.max_area_m2)
-        if a.object_area and a.counting and a.statistic in (None, "area") and _AREA_WORD.search(
-                asked):  # "how many new buildings, and their footprint in m2" (not a share)
-            b.add("measure", source=change, statistic="area", units=a.units,
-                  min_area_m2=a.min_area_m2, max_area_m2=a.max_area_m2)
-    elif a.statistic in ("max", "min", "mean", "length"):
-        b.add("measure", source=change, statistic=a.statistic, units=a.units)
-    elif a.units:  # "how much forest was lost, in hectares"
-        b.add("measure", source=change, statistic="area", units=a.units)
-    if a.indices:
-        for scene in (before, after):
-            b.index(scene, a.indices[0])
-    _describe(b, a, raw, [after])
+    """Before/after: the change steps (:func:`agent.planners.pair_steps.change_steps`), then a
+    caption of the later scene when asked."""
+    change_steps(b, a, req.norm, pair)
+    _describe(b, a, req.raw, [pair[1]])
 
 
 def _applies(b: Builder, a: Analysis, raw: str, scene: SceneRef, scenes: list[SceneRef],

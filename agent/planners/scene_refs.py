@@ -25,7 +25,15 @@ from pathlib import PurePath
 from agent.planners import ask, scene_names
 from agent.planners import scenes as facts
 from agent.planners.scene_names import NOUN as _NOUN
-from agent.planners.scene_roles import AS_ROLE, DATED_AS_ROLE, EVENT, ROLE_IS, ROLE_TAIL
+from agent.planners.scene_roles import (
+    AS_ROLE,
+    DATED_AS_ROLE,
+    EVENT,
+    LISTED,
+    RELATED,
+    ROLE_IS,
+    ROLE_TAIL,
+)
 from agent.planners.text import read_request
 
 ORDINALS = {"penultimate": -2, "second-to-last": -2, "second to last": -2, "next-to-last": -2,
@@ -59,8 +67,10 @@ image", "from the first to the second image")."""
 _ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or)|,(?=\s+(?:{_ORDINAL})\s+(?:or|"
                     rf"and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})\b))\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
-                    r"\s*(?:[?.!;]|$)))")
-"""A scene by its order, maybe coordinated with another ("the first or the second?")."""
+                    r"\s*(?:[?.!;]|$))|(?=\s+(?:count|map|detect|compute|classify|describe|segment|"
+                    r"measure|estimate|find|give|show|calculate|into)\b))")
+"""A scene by its order, maybe coordinated with another ("the first or the second?"), or before
+the work asked of it ("for the second count the tanks", "classify the second into ...")."""
 _ORDER_LIST = re.compile(rf"\bthe\s+(?:{_ORDINAL})((?:\s*,\s*(?:the\s+)?(?:{_ORDINAL}))+)\s*,?\s*"
                          rf"(?:and|or|&)\s+(?:the\s+)?(?:{_ORDINAL})\b")
 """A list of places ("the first, third and fifth images"): each inner one is a scene too."""
@@ -128,12 +138,15 @@ _FLAW = r"(?:cloudy|hazy|blurry|dark|noisy|bad|corrupt\w*|broken|empty|smoky)"
 """What makes a scene left out ("skip the cloudy 2020 scene")."""
 _EXCEPT = re.compile(
     rf"\b(?:skip(?:ping)?|except(?: for)?|all but|other than|excluding|exclude|apart from|"
-    rf"ignore|ignoring|leave out|leaving out|besides)\s+"
-    rf"((?:the\s+)?(?:{_FLAW}\s+)?(?:(?:{_ORDINAL}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
+    rf"ignore|ignoring|leave out|leaving out|besides|(?:{_NOUN}s?|everything) but|"
+    rf"(?P<not>(?<![a-z] )(?<=[,;:(] )not|^not))\s+"
+    rf"(?P<scene>(?:the\s+)?(?:{_FLAW}\s+)?(?:(?:{_ORDINAL}|middle|{_TIME_WORDS}|{_MODAL_WORDS})(?:\s+{_NOUN}s?\b|"
     rf"(?=\s*(?:[?.!,;]|$|and\b)))|(?:{_DATE_WORDS})(?:\s+{_NOUN})?\b|"
-    rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b))")
+    rf"{_NOUN}\s+(?:\d{{1,2}}|[a-e])\b|(?:first|last|earliest|latest) (?:two|three|four|[2-4])"
+    rf"(?:\s+{_NOUN}s)?\b))")
 """A scene left out ("skip the first file", "all but the first image", "except the 2019
-one", "skip the cloudy 2020 scene"): the others are analysed."""
+one", "skip the cloudy 2020 scene", "every scene but the 2019 one", "image B, not image A"; not
+"in the later one but not the earlier one": a change): the others are analysed."""
 _GREW_IN = re.compile(
     rf"\b(?:expand\w*|grew|grown|grow|increas\w*|decreas\w*|shr[iau]nk\w*|spread|disappear\w*|"
     rf"vanish\w*|demolish\w*|destroy\w*|cleared|added|gained|lost|gone|no longer \w+)\b"
@@ -260,8 +273,10 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     n = len(scenes)
     if n < 2:
         return []
-    left_out = set(_picks(_as_refs([re.sub(rf"\b{_FLAW}\s+", "", m.group(1))
-                                    for m in _EXCEPT.finditer(norm)]), scenes, roles))
+    related = RELATED.search(norm) is not None
+    left_out = set(_picks(_as_refs([re.sub(rf"\b{_FLAW}\s+", "", m.group("scene"))
+                                    for m in _EXCEPT.finditer(context or norm)
+                                    if not (related and m.group("not"))]), scenes, roles))
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
@@ -292,7 +307,11 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
 
 def _as_refs(bases: list[str]) -> str:
     """Baseline phrases as scene references of their own ("2019" -> "the 2019 image")."""
-    return " . ".join(f"{'' if b.startswith('the ') else 'the '}{b} image" for b in bases)
+    def noun(base: str) -> str:
+        if re.search(rf"{_NOUN}s$", base):
+            return ""
+        return " images" if re.search(r"(?:two|three|four|[2-4])$", base) else " image"
+    return " . ".join(f"{'' if b.startswith('the ') else 'the '}{b}{noun(b)}" for b in bases)
 
 
 def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
@@ -306,7 +325,7 @@ def baseline(text: str, scenes: Sequence[tuple[str, str | None]]) -> int | None:
 def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> list[int]:
     """The scenes :func:`referenced` reads in ``norm`` (statements taken out)."""
     n = len(scenes)
-    for role in (DATED_AS_ROLE, AS_ROLE, ROLE_IS, ROLE_TAIL):  # "the first as before", "the
+    for role in (LISTED, DATED_AS_ROLE, AS_ROLE, ROLE_IS, ROLE_TAIL):  # "the first as before", "the
         norm = role.sub(" ", norm)  # newer image as the reference", "..., image a after": roles,
     # no pick
     paths = [p for p, _ in scenes]

@@ -41,7 +41,24 @@ one")."""
 FROM_TO = re.compile(rf"\bfrom\s+{_PLACE}\s+to\s+{_PLACE}")
 """A direction said by order or letter ("the change from image B to image A"): "from" is
 before."""
+LISTED = re.compile(r"\b(?:the\s+)?(pre|post|before|after|earlier|older|oldest|earliest|later|"
+                    r"newer|newest|latest|more recent|most recent)(?:[\s-]?(?:event|fire|flood|"
+                    r"storm|disaster))?(?:\s+(?:image|scene|one|file|date|acquisition|photo))?\s+"
+                    r"(?:(?:is|was|comes?|came|goes|went)\s+)?(?:listed\s+|given\s+)?(?:the\s+)?"
+                    r"(first|second|last)(?:\s+(?:one|image|scene|file))?(?:\s+(?:listed|given|"
+                    r"here|in the list))?"
+                    r"(?=\s*(?:[.,;:)!?]|$|here\b|and\b))")
+"""A pair's order said by role or date ("the post-fire scene is listed first", "the newer
+image comes first", "(earlier one second)", "the later image is the first one listed")."""
+RELATED = re.compile(r"\b(?:appear\w*|disappear\w*|new|newly|gone|chang\w*|compar\w*|differ\w*|"
+                     r"lost|gain\w*|since|versus|vs|built|demolish\w*|added|removed|than|more|"
+                     r"less|fewer|listed|before|after|pre|post|baseline|order|earlier|later|"
+                     r"older|newer)\b")
+"""Words that relate two scenes ("the after image is b.tif, not a.tif", "which has more water?
+The 2020 scene is listed first, not the 2015 one"): with them, ", not ..." leaves no scene
+out (:mod:`agent.planners.scene_refs`, :mod:`agent.planners.files`)."""
 _EARLY = frozenset(("earlier", "older", "oldest", "earliest"))
+_PRE = frozenset(("pre", "before", "earlier", "older", "oldest", "earliest"))
 _FIRST = frozenset(("first", "1st", "former", "a", "1"))
 _BEFORE = frozenset(("pre", "before", "baseline", "reference", "earlier", "t0"))
 
@@ -52,6 +69,8 @@ def roles_by_order(raw: str, second_later: bool = True) -> str | None:
     "pre-event is the second file", "from image B to image A", "image A was taken after the
     storm", "A is the newer one") or by their dates ("the newer image as the reference";
     ``second_later``: the second scene given is the later one); None when it does not."""
+    if m := LISTED.search(re.sub(r"[()]", ",", raw.lower())):  # "(earlier one second)"
+        return "kept" if (m.group(1) in _PRE) == (m.group(2) == "first") else "swapped"
     text = re.sub(r"\s*\([^()]*\)", "", raw.lower())  # "image 1 (0.5 m) is after the hail"
     if m := FROM_TO.search(text):
         return "kept" if (m.group(1) or m.group(2)) in _FIRST else "swapped"

@@ -73,7 +73,8 @@ _MODIFIED = {"road": re.compile(r"\s+(?:lights?|lamps?|lampposts?|markings?|furn
              "harbor": re.compile(r"\s+(?:seals?|porpoises?|masters?|authorit(?:y|ies|ys)|pilots?|"
                                   r"police|dues)\b"),
              "": re.compile(r"\s+(?:farms?|ranch(?:es)?|markets?|owners?|operators?|companies|"
-                            r"company|industry|sector)\b")}
+                            r"company|industry|sector|congestion|throughput|logistics|"
+                            r"managers?|management|departments?|dept|office|staff|workers?)\b")}
 _VERB_BEFORE = re.compile(r"\b(?:am|is|are|was|were|be|been|i m|we re|they re|it s|s|keep|"
                           r"keeps|kept|start|started|stop|stopped|are we|were we)\s+$")
 _VERB_OBJECT = re.compile(r"\s+(?:a|an|up|our|my|their|its|baselines?|models?|capacity|"
@@ -166,7 +167,8 @@ def computed_indices(text: str, vocab: Vocabulary, verb: re.Pattern[str]) -> dic
         name = vocab.index_of.get(" ".join(m.group(0).replace("-", " ").split()))
         listed = last_end >= 0 and re.fullmatch(
             r"\s*(?:(?:mean|average|median|max|min|values?|maps?|rasters?)\s*)?(?:,\s*(?:and\s+|"
-            r"or\s+)?|and\s+|or\s+|&\s*)", text[last_end:m.start()])  # ("EVI mean and SAVI")
+            r"or\s+)?(?:then\s+)?|and\s+(?:then\s+)?|or\s+|&\s*|then\s+)",
+            text[last_end:m.start()])  # ("EVI mean and SAVI", "first EVI, then SAVI")
         if name and (listed or verb.search(text, max(0, m.start() - 30), m.start())):
             out.setdefault(name, m.start())
             last_end = m.end()

@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from agent.planners.answer_options import read_options
 from agent.planners.band_math import read_band_math
+from agent.planners.wording import read_wording
 
 FILE_MASK = "xfilex"
 """What a file name becomes in the normalised text (matches no cue)."""
@@ -51,7 +54,7 @@ _UNICODE = {
 _SUFFIXES = ("", "s", "es", "ed", "ing", "ion", "ions", "er", "ers", "y", "ies", "ication")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestText:
     """A request, normalised for matching.
 
@@ -240,10 +243,14 @@ _PARAMETERS = (
     (re.compile(r"[\"']?\bunits?[\"']?\s*[:=]\s*[\"']?(km2|m2|ha|acres?|mi2|ft2)\b[\"']?"),
      r"in \1"),
     (re.compile(r"[\"']?\btop_k[\"']?\s*[:=]\s*(\d+)"), r"top \1"),
-    (re.compile(r"[\"']?\bthreshold[\"']?\s*[:=]\s*(?=-?\.?\d)"), "threshold "),
+    (re.compile(r"[\"']?\b(?:threshold|thr|thresh)[\"']?\s*[:=]\s*(?=-?\.?\d)"), "threshold "),
+    (re.compile(r"(?<!area )(?<!size )(?<!minimum )(?<!mapping )\b(?:threshold|thr|thresh)\s+"
+                r"(-?(?:0?\.\d+|0|1(?:\.0+)?))\s+(?=(?:km2|ha|m2|"
+                r"hectares?|acres?)\b)"), r"threshold \1, in "),
 )
 """Arguments written as code ("min_area_m2=500", "conf: 0.3", "units=km2", "top_k=5",
-"threshold=-16.5"), read as the words they stand for."""
+"threshold=-16.5", "thr=0.3"), read as the words they stand for; an index threshold right
+before an area unit is two things ("thr 0.4 km2": the threshold, and the answer in km2)."""
 
 
 def _read_parameters(text: str) -> str:
@@ -276,18 +283,27 @@ def normalise(text: str) -> str:
     out = text
     for src, dst in _UNICODE.items():
         out = out.replace(src, dst)
-    out = _read_parameters(read_band_math(out.lower()))  # "(b8-b4)/(b8+b4)" is "ndvi"
+    if ">" in out or "\u2192" in out:
+        out = re.sub(r"(?<=[a-z\s])=>(?=\s*-?\.?\d)", " >= ", out)  # "ndvi => 0.3": at least
+        out = re.sub(r"(?<=\d)\s*(?:-+>|=>|\u2192)\s*(?=\d)", " to ", out)  # "2020->2022"
+        out = re.sub(r"\s*(?:-+>|=>|\u2192)\s*", " then ", out)  # "ndvi >0.3 -> area in ha"
+    out = _read_parameters(read_wording(read_band_math(out.lower())))  # "(b8-b4)/(b8+b4)" is
+    # "ndvi"; "more big than 0.3" is "above 0.3"
     out = _DECIMAL_COMMA.sub(_decimal, out)
     out = _THOUSANDS.sub(_drop_separators, out)
     out = _SPACED_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), out)
     out = re.sub(r"\bminus (?=\.?\d)", "-", out)
     out = re.sub(r"(?<=[a-z0-9)\]])(<=|>=|<|>)(?=\s*-?\.?\d)", r" \1", out)  # "ndvi>0.45"
     out = re.sub(r"(?<![<>=-])(<=|>=|<|>)(?=-?\.?\d)", r"\1 ", out)
-    return re.sub(r"(?<=[a-z])'(?=[a-z])", "", out)
+    return read_options(re.sub(r"(?<=[a-z])'(?=[a-z])", "", out))  # "a) farmland b) forest"
 
 
 def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     """Normalise ``raw``: find and mask file names, then correct typos.
+
+    A plan reads the same clause several times (the whole request, its parts, the coverage
+    check); the reading is remembered (it is frozen, and a pure function of the text and the
+    corrector).
 
     Args:
         raw: The request.
@@ -296,6 +312,11 @@ def read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     Returns:
         The normalised request with the files, folders and vector files it names.
     """
+    return _read_request(raw, corrector)
+
+
+@lru_cache(maxsize=4096)
+def _read_request(raw: str, corrector: TypoCorrector | None) -> RequestText:
     files: list[str] = []
     folders: list[str] = []
     vectors: list[str] = []

@@ -62,7 +62,13 @@ _PAIR_CLASS_CHANGE = re.compile(
     r"\s+\w+\s+)?(?:ha(?:s|ve) |did |been |mainly )*"
     r"(chang|increas|decreas|grow|grew|shrink|shrank|expand|declin|reduc|rise|rose|drop)|"
     r"\bchange (?:ratio|proportion|rate|share|percentage|fraction) of (?:the )?"
-    r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)")
+    r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)|"
+    r"\b(?:has|have|did|is|are|was|were) (?:the |any )?(water|lakes?|rivers?|reservoirs?|"
+    r"flood(?:ed)? areas?|flooding|water (?:area|body|bodies|extent|surface)|forests?|tree cover|"
+    r"vegetation|green cover)\s+(?:area\s+|extent\s+)?(?:been\s+)?(?:chang|increas|decreas|grow|"
+    r"grew|grown|shrink|shrank|shrunk|expand|declin|reduc|rise|rose|risen|drop|recede|receded|"
+    r"retreat)")
+_WATER_BODY = re.compile(r"\b(?:water|lakes?|rivers?|reservoirs?|flood\w*)\b")
 
 
 _NEW_OR_GONE = re.compile(
@@ -166,9 +172,13 @@ indices and signals (read by their own rules), generic places, and verbs the laz
 
 PER_SCENE = re.compile(r"\b(?:in|on|for|of) (?:each|both)(?: of the)?(?: two)? (?:images|scenes|"
                        r"chips|tiles|photos|frames|dates)\b|"
-                       r"\bper (?:image|scene|chip|tile|photo|frame)\b")
-"""Figures asked of each scene of a pair ("compare the total building area in both chips"):
-two figures, no change map, unless a change is said in words."""
+                       r"\bper (?:image|scene|chip|tile|photo|frame)\b|"
+                       r"\bcompar\w*\b[^.?!;]{0,30}\b(?:counts|numbers|totals)\b|\bcounts? "
+                       r"between\b|\bwhich (?:of the two )?(?:images?|scenes?|ones?|dates?|photos?|"
+                       r"chips?|tiles?)\b[^.?!;]{0,30}\b(?:more|fewer|most|fewest)\b")
+"""Figures asked of each scene of a pair ("compare the total building area in both chips",
+"compare the vessel counts between the two dates", "which image has more buildings?"): two
+figures, no change map, unless a change is said in words."""
 CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|lost|loss|gain\w*|new|gone|destr\w*|"
                           r"demoli\w*|damag\w*|appear(?:ed|s)?|disappear\w*|removed|built(?!-))\b")
 """Words that say a change ("where buildings were destroyed"): a change map is asked."""
@@ -192,9 +202,11 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
         return _object_phrase(new, text, vocab)
     if m is None:
         return None
+    if m.group(4) and _WATER_BODY.match(m.group(4)):
+        return "water"  # "has the lake shrunk?", "did the flooded area grow?"
     phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the|largest|"
                     r"biggest|smallest|greatest|main)(?:\s+|$))+", "",
-                    (m.group(1) or m.group(3) or "").strip())
+                    (m.group(1) or m.group(3) or m.group(4) or "").strip())
     if phrase.split()[:1] and phrase.split()[0] in _TREE_WORDS:
         return "tree"  # "areas of significant vegetation change": the tree cover target
     if not phrase or phrase in ("the image", "the scene", "it", "them"):
@@ -363,3 +375,15 @@ def values_not_labels(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> 
             r"\bclassify (the )?(burn\w* )?(severity|dnbr|ndvi|nbr|index|values)\b", t):
         a.classify, a.labels = False, []  # "classify the burn severity into low, moderate and
         # high": grades of the index values
+
+
+def change_method(text: str) -> str | None:
+    """The change method asked for: "cva" ("with change vector analysis"; not "the deep
+    model, not CVA"), "deep" ("a learned change model", "method=deep"), else None."""
+    if re.search(r"(?<!\bnot )(?<!\bno )(?<!instead of )(?<!rather than )"
+                 r"\b(change vector analysis|cva)\b", text):
+        return "cva"
+    if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}\bchange\b|\b(?:deep|learned|"
+                 r"neural) (?:method|model|network)\b|\bmethod\s*[:=]?\s*(?:deep|learned)\b", text):
+        return "deep"
+    return None

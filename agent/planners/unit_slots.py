@@ -113,8 +113,8 @@ _OUTPUT_UNIT = re.compile(
     r"m\^2|sqm|sq\.? ?m\b|square met(?:er|re)s?|"
     r"acres?|mi2|sq\.? ?mi|square miles?|ft2|sq\.? ?ft|square f(?:ee|oo)t)"
     r"(?![a-z0-9]|-f(?:oo|ee)t)")  # no acre-feet (a volume)
-_CORRECTION = re.compile(r"\b(?:actually|rather|instead|make (?:that|it)|no,|no wait|wait|sorry|"
-                         r"scratch that|i mean|i meant)\b")
+_CORRECTION = re.compile(r"\b(?:actually|rather|instead|make (?:that|it)|no(?=,)|no wait|wait|"
+                         r"sorry|scratch that|i mean|i meant)\b")
 """A correction between two units ("in acres... actually hectares is fine"): the later wins."""
 
 

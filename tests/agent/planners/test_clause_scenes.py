@@ -212,3 +212,17 @@ def test_a_setting_for_both_reaches_every_part(planner: OfflinePlanner) -> None:
                         "chip at 0.4.", [Scene(path=f"c{i}.png") for i in (1, 2, 3)])
     assert [(s.args["image"], s.args["classes"]) for s in plan.steps] == [
         ("c1.png", ["roundabout"]), ("c2.png", ["bridge"])]
+
+
+@pytest.mark.parametrize(("text", "own", "out"), [
+    ("NDVI > 0.3 in the 2019 scene", "> 0.4 in the 2021 one", "NDVI > 0.4 in the 2019 scene"),
+    ("count ships above 0.6 confidence in image 1", "above 0.3 in the second",
+     "count ships above 0.3 confidence in image 1"),
+    ("buildings larger than 200 m2 in image 1", "larger than 500 m2 in the second",
+     "buildings larger than 500 m2 in image 1"),
+    ("NDVI > 0.3 and EVI > 0.2 in the first", "> 0.4 in the second",  # one value for two
+     "NDVI > 0.3 and EVI > 0.2 in the first"),
+])
+def test_an_elliptic_part_gives_the_earlier_work_its_values(text: str, own: str,
+                                                            out: str) -> None:
+    assert clause_scenes.with_values(text, own) == out

@@ -29,7 +29,16 @@ def test_numbers_are_normalised(text: str, norm: str) -> None:
     assert normalise(text) == norm
 
 
-@pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b", "x -> 0.3",
+@pytest.mark.parametrize(("text", "norm"), [
+    ("x -> 0.3", "x then 0.3"),  # an arrow is the next step, no comparison
+    ("ndvi >0.3 -> area ha", "ndvi > 0.3 then area ha"),
+    ("water 2020->2022", "water 2020 to 2022"),  # between numbers: a range
+])
+def test_arrows_are_words(text: str, norm: str) -> None:
+    assert normalise(text) == norm
+
+
+@pytest.mark.parametrize("text", ["images 1,2 and 3", "bands 4,3,2", "a,b",
                                   "frames 0,1 and 2", "pixel sizes 10,20 and 60 m",
                                   "labels 0,1 and 2"])
 def test_lists_and_arrows_stay(text: str) -> None:

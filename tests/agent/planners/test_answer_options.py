@@ -1,0 +1,40 @@
+"""Answer options and formats of exam-style questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.answer_options import has_options, read_options
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("which land use dominates? a) residential b) industrial c) farmland",
+     "which land use dominates? options: residential, industrial or farmland"),
+    ("what type of scene is this? 1) harbor 2) airport 3) forest 4) desert",
+     "what type of scene is this? options: harbor, airport, forest or desert"),
+    ("which is present? (a) plane (b) ship (c) storage tank.",
+     "which is present? options: plane, ship or storage tank."),
+    ("what is this? answer with one word from: airport, beach, forest.",
+     "what is this? options: airport, beach, forest."),
+    ("is this scene urban? answer yes or no.", "is this scene urban?  "),
+    ("what is the total area? answer with a number in m2.", "what is the total area? in m2."),
+    ("how many tanks? a) 3 b) 5 c) 8 d) 12", "how many tanks? "),  # answers, no argument
+    ("which image has more ships? a) first b) second c) same", "which image has more ships? "),
+])
+def test_options_are_read(text: str, read: str) -> None:
+    assert read_options(text) == read
+
+
+@pytest.mark.parametrize("text", [
+    "deliverables: 1) count the planes 2) map the water",  # work, not options
+    "bands (b8, b4, b3) please",
+    "deliverables: 1) flood extent 2) damaged buildings",  # a list of work after a colon
+    "tasks: a) water b) ships",
+])
+def test_no_options(text: str) -> None:
+    assert read_options(text) == text
+    assert not has_options(text)
+
+
+def test_options_of_a_question_are_one_clause() -> None:
+    assert has_options("What type of scene is this? 1) harbor 2) airport 3) forest")
