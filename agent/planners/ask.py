@@ -72,8 +72,7 @@ _IMPERATIVE = re.compile(
     r"download|fetch|order|buy|predict|forecast|send|email|upload|choose|pick|decide|"
     r"specify|indicate|trace|digiti[sz]e|vectori[sz]e|flag|clip|crop|overlay|annotate|"
     r"circle|pinpoint|georeference|mosaic|stack|rate|grade|assign|triage|categori[sz]e|score|"
-    r"screen|split|separate|group|bin|subtract|threshold|binari[sz]e|train|retrain|fine[\s-]?tune|"
-    r"pansharpen|resample|reproject|orthorectify|co-?register|calibrate|"
+    r"screen|split|separate|group|bin|subtract|threshold|binari[sz]e|"
     r"point(?= out\b)|put(?! (?:simply|differently|another way|"
     r"briefly|bluntly)))\b")
 _NUMBER_OR_FILE = re.compile(r"\d|xfilex|xfolderx")

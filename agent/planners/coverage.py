@@ -129,6 +129,7 @@ _FIRST_ITEM = re.compile(r"(?:^|[\s:])1\)\s")
 _ITEM = re.compile(r"[,;]?\s+(?=(?:[2-9]|1\d)\)\s)")
 _FIRST_LETTER = re.compile(r"(?:^|[\s:])\(a\)\s")
 _LETTER = re.compile(r"[,;]?\s+(?=\([b-f]\)\s)")
+_OPTIONS_PART = re.compile(r"\W*(?:options|choices|candidates)\s*:")
 _FIRST_BULLET = re.compile(r":\s*[-•*]\s+[A-Za-z]")
 _BULLET = re.compile(r"(?<=[\w.):])\s+[-•*]\s+(?=[A-Za-z])")
 """Dash bullets of a list opened by a colon ("deliverables: - flood extent - boat count"); a
@@ -187,8 +188,9 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     # filters sizes, which no state check reads)
     for part in parts:
         req = read_request(part, vocab.corrector)
-        if not ask.is_ask(req.norm) and len(parts) > 1:
-            continue  # (a request of one fragment, "area with ndvi between 0.2 and 0.5", asks)
+        if (not ask.is_ask(req.norm) and len(parts) > 1) or _OPTIONS_PART.match(req.norm):
+            continue  # (a request of one fragment, "area with ndvi between 0.2 and 0.5", asks;
+            # "options: 1, 2, 3" are a question's answers)
         figures = _figures_asked(part, req.norm, steps)  # even of a one-clause request
         out += figures
         out += partial_asks.part_asked(part, req.norm, steps)
