@@ -15,7 +15,8 @@ class Analysis:
 
     Flags say which capabilities the request asks for; slots hold argument values (None when
     the request does not say). ``declined`` is set for out-of-scope requests. ``threshold``
-    "default" asks for the index's preset threshold.
+    "default" asks for the index's preset threshold; ``index_thresholds`` those said of later
+    indices on their own ("MNDWI above 0.05, then NDVI above 0.3").
     """
 
     declined: str | None = None
@@ -49,6 +50,7 @@ class Analysis:
     indices: list[str] = field(default_factory=list)
     threshold: float | str | None = None
     below: bool = False
+    index_thresholds: dict[str, tuple[float, bool]] = field(default_factory=dict)
     min_confidence: float | None = None
     min_area_m2: float | None = None
     max_area_m2: float | None = None

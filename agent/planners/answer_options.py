@@ -5,8 +5,9 @@ dominates? A) residential B) industrial C) farmland", "What type of scene is thi
 2) airport 3) forest", "Answer with one word from: airport, beach, forest", "Answer yes or no",
 "Answer with a number in m²". In the normalised text, lettered or numbered options of words
 become one list ("options: residential, industrial or farmland", which the label and class
-readers understand), options that name no label ("A) first B) second") or are numbers
-("A) 3 B) 5") are dropped, the word choices of an answer become that list, a yes/no format is
+readers understand), options that name no label ("A) first B) second", "A) a.png B) b.png", "D)
+none of the above"), damage grades ("A) no damage B) destroyed") or numbers ("A) 3 B) 5") are
+dropped, the word choices of an answer become that list, a yes/no format is
 dropped (it names no label) and "answer ... in m²" keeps its unit only. Options that are
 numbers set no threshold: they are answers, not arguments. Numbered items of
 work ("1) count the planes 2) map the water") are no options: an option is a few words with no
@@ -44,8 +45,26 @@ _NUMBERS = re.compile(rf"(?<=[?:])(?:\s*{_MARK}\s*(?:about\s+|~\s*)?[<>]?\s*-?[\
 from, which set no argument (dropped)."""
 _ANSWER_WORDS = frozenset(("first", "second", "third", "same", "both", "neither", "none",
                            "equal", "yes", "no", "true", "false", "left", "right", "none of these",
-                           "all of these", "cannot tell", "not sure", "the same", "same number"))
-"""Options that name no label ("A) first B) second C) same"): the answer's form only."""
+                           "all of these", "cannot tell", "not sure", "the same", "same number",
+                           "none of the above", "all of the above", "none of them", "all of them",
+                           "cannot be determined", "can't tell", "unknown", "not visible",
+                           "other", "skip", "no change", "xfilex", "last", "neither of them",
+                           "before", "after", "earlier", "later", "nothing", "top", "bottom",
+                           "middle", "center", "centre", "top left", "top right", "bottom left",
+                           "bottom right", "upper left", "upper right", "lower left",
+                           "lower right", "north", "south", "east", "west", "a few", "few",
+                           "many", "several", "some", "most", "all", "a lot", "half"))
+"""Options that name no label ("A) first B) second C) same", "D) none of the above", a file):
+the answer's form only."""
+_SCENE_ANSWER = re.compile(r"^(?:the )?(?:(?:first|second|third|fourth|last|left|right|top|"
+                           r"bottom|earlier|later|older|newer|before|after) (?:image|scene|one|"
+                           r"photo|picture|date)|(?:image|scene|photo|picture) [a-j])$")
+"""An option that names an image of the set ("B) the second image", "A) image A"): an answer."""
+_GRADE = re.compile(r"^(?:(?:no|none|minor|major|moderate|severe|slight|light|heavy|partial|"
+                    r"total|complete|un)\s*)?(?:damaged?|destroyed|intact|affected|unaffected|"
+                    r"collapsed)$")
+"""A damage grade ("no damage", "minor damage", "destroyed"): grades per building, which no
+scene label gives (the question's own words are planned)."""
 
 
 def read_options(text: str) -> str:
@@ -64,10 +83,48 @@ def read_options(text: str) -> str:
 
 def has_options(text: str) -> bool:
     """Whether ``text`` (any case) ends a question with lettered or numbered options of words."""
+    return options_span(text) is not None
+
+
+def options_span(text: str) -> tuple[int, int] | None:
+    """Where the first lettered or numbered options of a question are in ``text`` (any case),
+    or None."""
     low = text.lower()
-    return any(_as_list(m) != m.group(0) for m in _OPTIONS.finditer(low))
+    return next((m.span() for m in _OPTIONS.finditer(low) if _as_list(m) != m.group(0)), None)
 
 
+def listed(text: str) -> list[str]:
+    """The options a normalised request lists after "options:" ("options: water, road or tree"),
+    as written."""
+    m = re.search(r"\boptions:\s*([^.?!;]*)", text)
+    items = re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", m.group(1).strip()) if m else []
+    return [i for i in items if i]
+
+
+def names_no_label(option: str) -> bool:
+    """Whether an answer option names no label: "first", "a.png", "the second image", "none of
+    the above", "top left", a number."""
+    return option in _ANSWER_WORDS or _SCENE_ANSWER.match(option) is not None or re.search(
+        r"\d", option) is not None
+
+
+def only_options(part: str) -> bool:
+    """Whether a part of a request (any case) is only a question's answer options ("(A) first
+    (B) second", "Choose from: (a) no damage (b) destroyed", "Options: 1, 2, 3"): no ask of its
+    own to plan or to report as not done."""
+    rest = read_options("? " + part.lower().strip()).strip(" ?.!;,")
+    if rest.startswith("options:") or not _OPENER.sub("", rest).strip(" ?.!;,"):
+        return True
+    listed = _OPENER.match(rest)  # "choices: desert, beach or meadow"
+    items = re.split(r"\s*(?:,|/|\bor\b)\s*", rest[listed.end():]) if listed and listed.group(
+        0).strip() else []
+    return len(items) >= 2 and all(i and len(i.split()) <= 4 and not _TASK.search(i)
+                                   for i in items)
+
+
+_OPENER = re.compile(r"^(?:(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"
+                     r"(?: from| among)?\s*:?\s*)+")
+"""The words that open an options part ("Choose from:", "Options:")."""
 _ASKS_CHOICE = re.compile(r"(?:\?|\b(?:which|what|classify|choose|select|pick|options?|choices?|"
                           r"candidates?|answers?|identify|is it|are they|one of|from)\b[^.?!]*:)"
                           r"\s*$")
@@ -81,9 +138,9 @@ def _as_list(match: re.Match[str]) -> str:
     items = [i.strip(" ,;") for i in re.split(_MARK, match.group(1))[1:]]
     if any(not i or _TASK.search(i) or len(i.split()) > 4 for i in items):
         return match.group(0)
-    if all(i in _ANSWER_WORDS for i in items):
+    items = [i for i in items if i not in _ANSWER_WORDS and not _SCENE_ANSWER.match(i)]
+    if not items or all(_GRADE.match(i) for i in items):  # ("D) none of these")
         return " "
-    items = [i for i in items if i not in _ANSWER_WORDS]  # ("D) none of these")
     if len(items) < 2:
-        return match.group(0)
+        return " options: " + items[0]  # ("a) bridge b) none of the above")
     return " options: " + ", ".join(items[:-1]) + " or " + items[-1]

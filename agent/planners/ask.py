@@ -166,6 +166,19 @@ def is_ask(sentence: str) -> bool:
             or _IMPERATIVE.search(sentence) is not None or _TITLE.match(sentence) is not None)
 
 
+def asked_at(text: str, pos: int) -> bool:
+    """Whether the sentence of ``text`` around ``pos`` asks for something (:func:`is_ask`):
+    "compute NDVI for all images except b.tif" does; "apart from b.tif, all scenes were taken
+    in summer" only says how things are."""
+    return any(a <= pos < b and (is_ask(text[a:b]) or _LEAVE.match(text, a) is not None)
+               for a, b in sentences(text))
+
+
+_LEAVE = re.compile(r"\W*(?:(?:please|now|then|also|and|so|just|but)\s+)*(?:skip|ignore|leave out|"
+                    r"exclude|drop|omit|disregard|don'?t use|do not use)\b")
+"""A sentence that opens by leaving something out ("skip the first file and count ...")."""
+
+
 _OTHERS_ASKED = ("asks for", "asked for", "would like", "requested", "requests")
 _PAST = re.compile(r"\b(?:last (?:time|month|year|week|season)|previously|back then|ago|used to)\b|"
                    r"^\W*in (?:19|20)\d\d\b")

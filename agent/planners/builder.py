@@ -197,21 +197,23 @@ class Builder:
                         else None)  # "without speckle filtering": off (on by default)
 
     def index(self, scene: SceneRef, name: str, first: bool = True) -> str:
-        """A ``spectral_index`` step; the threshold (or "default") goes on the first index."""
+        """A ``spectral_index`` step; the threshold (or "default") goes on the first index, and
+        a later one's own threshold on it."""
         a = self.a
         if scene.modality == "sar":
             self.note(f"{name} needs optical bands; {scene.path} looks like SAR")
-        return self.add("spectral_index", image=scene.path, index=name,
-                        threshold=a.threshold if first else None,
-                        below=a.below and first and a.threshold is not None,
+        threshold, below = (a.threshold, a.below) if first else a.index_thresholds.get(
+            name, (None, False))
+        return self.add("spectral_index", image=scene.path, index=name, threshold=threshold,
+                        below=below and threshold is not None,
                         bands=band_slots.index_band_roles(a.band_roles, name))
 
-    def mask_amount(self, ref: str) -> None:
+    def mask_amount(self, ref: str, index: str | None = None) -> None:
         """The number a thresholded index mask ``ref`` answers: its patches counted ("how many
         green circles (NDVI above 0.3)", "count the burned patches over 5 acres") or its area
-        in the unit asked ("in km²")."""
+        in the unit asked ("in km²"); ``index``: a later index, with a threshold of its own."""
         a = self.a
-        if a.threshold is None:
+        if (a.threshold if index is None else a.index_thresholds.get(index)) is None:
             return
         if a.counting and not a.classes:
             self.add("measure", source=ref, statistic="count", min_area_m2=a.min_area_m2)

@@ -1,7 +1,8 @@
 """The area of a land cover asked in words: "how has the forest area changed", "the tree canopy
-area in hectares", "how much of the plot is covered by mangrove canopy", "how much of the field
-is bare ground", "how many hectares of the estate are under oil palm". The cover is outlined by
-name and its area measured (an index without a threshold gives a mean, not an area).
+area in hectares", "how many hectares of forest are there", "how much of the plot is covered by
+mangrove canopy", "how much of the field is bare ground", "how many hectares of the estate are
+under oil palm". The cover is outlined by name and its area measured (an index without a
+threshold gives a mean, not an area).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ _COVER_AREA = re.compile(
     r"green cover)(?: land)? (?:area|cover(?:age)? area|extent)\b|"
     r"\b(?:area|extent) (?:of|under|covered by) (?:the )?(?P<b>forest|tree canopy|canopy|"
     r"vegetation|cropland)\b|\b(?P<c>forest|tree canopy|vegetation) cover(?:age)? (?:is |has "
-    r"been |was )?(?:shrink\w*|grow\w*|declin\w*|increas\w*|decreas\w*|going (?:up|down))")
+    r"been |was )?(?:shrink\w*|grow\w*|declin\w*|increas\w*|decreas\w*|going (?:up|down))|"
+    r"\bhow (?:many|much) (?:hectares|ha|acres|square \w+|sq \w+|km2|m2)(?: of)? (?:the )?"
+    r"(?P<d>forest|cropland)\b")
 _COVER_CLASS = {"forested": "forest", "tree canopy": "tree", "canopy": "tree",
                 "tree cover": "tree", "vegetated": "vegetation", "green cover": "vegetation"}
 COVER_CLASSES = frozenset(("forest", "tree", "vegetation", "cropland"))
@@ -75,6 +78,6 @@ def area_by_class(a: Analysis, text: str, topic: str | None, pair_change: bool) 
     if topic != "NDVI" or a.classes or pair_change or a.vqa or a.metadata or m is None or \
             _CUT.search(text) or _NOT_COVER_AREA.search(text):
         return topic
-    word = m.group("a") or m.group("b") or m.group("c")
+    word = m.group("a") or m.group("b") or m.group("c") or m.group("d")
     a.segment, a.object_area, a.classes = True, True, [_COVER_CLASS.get(word, word)]
     return None

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from agent.plan import PlanStep
 from agent.planners import ask, cover_areas, partial_asks, slots, unsupported_figures
 from agent.planners.analysis import Analysis
-from agent.planners.answer_options import has_options
+from agent.planners.answer_options import only_options, options_span
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.text import read_request
@@ -113,16 +113,24 @@ _SATISFIES = {
 def clauses(raw: str) -> list[str]:
     """The clauses of a request, as written; items numbered "1) ... 2) ..." each one (only
     when a "1)" opens them: "(channel 3)", "(bands 7, 4 and 2)" number nothing)."""
+    if (span := options_span(raw)) is not None:  # "which land use? a. forest b. water": the
+        head, tail = clauses(raw[:span[0]]), clauses(raw[span[1]:])  # options stay whole,
+        options = raw[span[0]:span[1]].strip()  # with their question
+        return [*head[:-1], f"{head[-1]} {options}" if head else options, *tail]
     split = _SPLIT.split(raw)
-    if has_options(raw):  # (not "1) harbor 2) airport")
-        return [c.strip() for c in split if c and c.strip(" .?!;,")]
-    if _FIRST_ITEM.search(raw):
+    if _FIRST_ITEM.search(raw):  # (not "1) harbor 2) airport", options read above)
         split = [c for part in split if part for c in _ITEM.split(part)]
     if _FIRST_LETTER.search(raw):  # "(a) map the water (b) count the ships"
         split = [c for part in split if part for c in _LETTER.split(part)]
     if _FIRST_BULLET.search(raw):  # "deliverables: - the flood extent - the boats"
         split = [c for part in split if part for c in _BULLET.split(part)]
-    return [c.strip() for c in split if c and c.strip(" .?!;,")]
+    out: list[str] = []
+    for c in (c.strip() for c in split if c and c.strip(" .?!;,")):
+        if out and only_options(c):  # "What is the main land use? (a) residential (b) ...":
+            out[-1] += " " + c  # the options go with their question
+        else:
+            out.append(c)
+    return out
 
 
 _FIRST_ITEM = re.compile(r"(?:^|[\s:])1\)\s")
@@ -188,7 +196,7 @@ def not_done(raw: str, steps: Sequence[PlanStep], vocab: Vocabulary, n_scenes: i
     # filters sizes, which no state check reads)
     for part in parts:
         req = read_request(part, vocab.corrector)
-        if (not ask.is_ask(req.norm) and len(parts) > 1) or _OPTIONS_PART.match(req.norm):
+        if (not ask.is_ask(req.norm) and len(parts) > 1) or only_options(part):
             continue  # (a request of one fragment, "area with ndvi between 0.2 and 0.5", asks;
             # "options: 1, 2, 3" are a question's answers)
         figures = _figures_asked(part, req.norm, steps)  # even of a one-clause request

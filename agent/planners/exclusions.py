@@ -28,7 +28,8 @@ _LABEL = re.compile(rf"\b(?:out\s+of\s+scope|not\s+needed|not\s+required|not\s+n
                     rf"{_CLAUSE_TAIL}", re.IGNORECASE)
 """A ticket's exclusion field ("Out of scope: vehicle counts.", "Not needed: 3) courts")."""
 _SENTENCE = re.compile(
-    rf"(?:(?<=^)|(?<=[.;:!?\n(,—–-])\s*|(?<=\s)(?:but|and|then|just)\s+|(?<=\s)(?=please\b))"
+    rf"(?:(?<=^)|(?<=[.;:!?\n(,—–-])\s*|(?<=\s)(?:but|and|then|just|actually|so|oh),?\s+|"
+    rf"(?<=\s)(?=please\b))"
     rf"(?:please\s+)?(?:(?:we|i)\s+(?:do\s+not|don'?t|dont|won'?t)\s+need\b|"
     rf"(?:there\s+is\s+)?no\s+need\s+(?:for|to)\b|(?:do\s+not|don'?t|dont|never)\s+{_VERBS}\b|"
     rf"never\s*mind\b|forget\s+(?:about\s+)?the\b|(?:skip|exclude|ignore|leave\s+out)\b)"

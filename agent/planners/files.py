@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from agent.planners import ask
-from agent.planners.scene_roles import RELATED
+from agent.planners.scene_roles import RELATED, excepted_here
 from agent.planners.text import FILE_MASK, VECTOR_FILE, RequestText
 from agent.planners.vocab import Vocabulary
 
@@ -205,7 +205,8 @@ def read_files(req: RequestText, vocab: Vocabulary, given: Sequence[str] = ()) -
     out.outputs = list(dict.fromkeys(mentions[i] for i in sorted(outputs)))
     related = RELATED.search(text) is not None  # "the after image is b.tif, not a.tif"
     left = {i for i, (_, near) in enumerate(windows) if (m := _LEFT_OUT.search(near)) and not (
-        related and m.group("not"))}
+        related and m.group("not")) and excepted_here(text, masks[i])}  # not "apart from b.tif,
+    # all scenes are from summer. map water in each": how things are
     left |= {i for i in range(1, len(windows)) if i - 1 in left and _LIST_ON.fullmatch(
         windows[i][1])}  # "except a.tif and b.tif"
     out.left_out = list(dict.fromkeys(mentions[i] for i in sorted(left)))

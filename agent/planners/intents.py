@@ -13,12 +13,15 @@ from agent.planners import (
     declines,
     gsd_slots,
     index_change,
+    index_thresholds,
     label_slots,
     named_amounts,
     object_nouns,
     object_sets,
+    option_labels,
     outline_nouns,
     pair_rules,
+    per_scene,
     picture_questions,
     products,
     scenes,
@@ -58,13 +61,6 @@ _NO_SPECKLE = re.compile(r"\b(?:no|without|skip\w*|don'?t|do not|disabl\w*|turn(
                          r"not)\s+(?:any\s+|the\s+|a\s+)?(?:speckle|lee)\b(?![^.;]{0,40}\bapply\b)|"
                          r"\bspeckle[\s-]?filter\w*\s+(?:off|disabled|false|not needed)\b")
 """A speckle filter refused ("without speckle filtering", "no speckle filter")."""
-_MEAN_ONLY = re.compile(r"\b(?:report|give|compute|calculate|what is|tell me)\b[^.?!;]{0,30}\b"
-                        r"(?:mean|average|its mean|the mean)\b(?![^.?!;]{0,30}\b(?:area|above|"
-                        r"below|mask|map|share|percent|fraction|pixels)\b)")
-"""An ask for an index's mean only: a typical value said beside it is no threshold."""
-_AMOUNT_ASKED = re.compile(r"\b(?:how much|how many|count|share|percent\w*|fraction|extent|area|"
-                           r"patch\w*|mask|map|show|highlight|where)\b")
-"""A second amount asked beside the mean ("... and tell me how much is stressed")."""
 
 
 def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
@@ -124,18 +120,27 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if a.search and a.top_k is None:  # "... show landslides? Top 3.": a fragment, no ask
         a.top_k = search_slots.find_top_k(full, vocab)
     skip += [query_span] if query_span else []
-    labels = label_slots.find_labels(full, vocab, n_scenes)
+    offered, labels = option_labels.offered(full, label_slots.find_labels(
+        full, vocab, n_scenes), vocab)  # ("options: forest, water or before")
+    if offered and has("change", ask.blank(t, [labels[1]] if labels else [])):  # "what
+        offered = False  # changed? a) water b) road": the change map
     words, (i, j) = labels or ([], (0, 0))
-    objects = bool(words) and has("count", t) and all(map(vocab.canonical_class, words))
+    objects = bool(words) and (has("count", t) or offered) and all(map(vocab.canonical_class,
+                                                                       words))
     # ("which of the objects is present? a) plane b) ship": classes to detect, no labels)
-    listed = bool(words) and (label_slots.which_and(full, vocab, n_scenes) is not None or (
-        topics.ASKS_LABEL.search(t) is not None and re.search(r"\bor\b", full[i:j]) is not None))
-    if (labels and (a.classify or (listed and not objects))) or (
-            n_scenes > 1 and (labels := yes_no_labels.presence_labels(t, vocab))):
+    listed = bool(words) and (offered or label_slots.which_and(full, vocab, n_scenes) is not None
+                              or (topics.ASKS_LABEL.search(t) is not None
+                                  and re.search(r"\bor\b", full[i:j]) is not None))
+    if (labels and ((a.classify and not (offered and objects)) or (listed and not objects))) or (
+            n_scenes > 1 and (labels := yes_no_labels.presence_labels(t, vocab))) or (
+            labels := yes_no_labels.land_use_labels(t)):
         a.labels, span = labels  # "for each tile, do you see oil palm?": [oil palm, no oil palm]
         a.classify, label_span = True, span
         skip.append(span)
         search_slots.yield_to_labels(a, query_span, span)
+        t = ask.blank(t, [span]) if offered else t  # ("a) forest b) water": no index, no water)
+    elif offered and objects:
+        a.classify = False  # "which class is absent? a) ship b) plane": the classes detected
     cover, incidental = object_nouns.no_class_spans(t)
     names = spatial.place_names(req.raw, t)
     a.classes = ((slots.find_classes(t, vocab, skip + cover + incidental, names) if incidental
@@ -179,13 +184,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.indices = ["MNDWI" if n == "NDWI" else n for n in a.indices]  # green and SWIR 1
     a.band_roles = band_slots.find_band_roles(t)  # "red (band 3) and near-infrared (band 4)"
     if named:
-        limit = {"EVI": 2.5, "dNBR": 2.0}.get(named[0][0], 1.0)
-        typical = ask.typical_spans(t)  # "dense vegetation is typically above 0.6. your task:
-        kept = slots.find_threshold(ask.blank(t, typical), named[0][1], used, limit)  # use 0.3"
-        untypical = ask.blank(t, typical)
-        a.threshold, a.below = kept if kept[0] is not None or (typical and _MEAN_ONLY.search(
-            untypical) and not _AMOUNT_ASKED.search(untypical)) else slots.find_threshold(
-            t, named[0][1], used, limit, stated=full)
+        index_thresholds.read(a, t, full, named, used)
 
     a.metadata = has("metadata", t)
     a.biomass = has("biomass", t)
@@ -213,7 +212,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                                                  r"clear|new|gone|destr|damag|gr[eo]w|expan|"
                                                  r"shrink)\w*", t):
         a.change = False  # "for a comparison slide, what are the pixel sizes of a and b?"
-    if a.change and topics.figures_per_scene(a, t):
+    if a.change and per_scene.figures_per_scene(a, t):
         a.change = False  # "compare the total building area in both chips": a figure of each
     a.trend = has("trend", t)
     a.trend_strong = has("trend_strong", t)
@@ -340,7 +339,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     products.given_product(a, t, full, vocab, n_scenes, make_map is not None)
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.segment or a.water or a.indices or a.biomass or a.change
-            or a.search or a.metadata or a.composite or topics.PER_SCENE.search(t)) and (
+            or a.search or a.metadata or a.composite or per_scene.asks_figures(t, vocab)) and (
                 topics.names_scene_label(t, vocab) or re.search(
                     r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|"
                     r"photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"

@@ -128,6 +128,21 @@ _BY_CRITERION = (r"\b(?:by|with) (?:(?:its|their|the)\s+)?(?:(?!(?:classes|label
                  r"\b)\w+\s+){0,2}")
 """Before the first item of a list that names the criterion ("by their main distress, A, B",
 "with its growth stage, one of A, B"), not a label."""
+_CRITERION_BEFORE = re.compile(_BY_CRITERION + r"$")
+
+
+def _names_criterion(body: str, first: str) -> bool:
+    """Whether ``first`` is said as the criterion before a list ("sort these chips by crop,
+    soybean, corn or rice"): right after "by"/"with" and followed by a comma."""
+    at = body.find(first)
+    while at >= 0:
+        if body[at + len(first):].lstrip().startswith(",") and _CRITERION_BEFORE.search(
+                body, 0, at):
+            return True
+        at = body.find(first, at + 1)
+    return False
+
+
 _BY_COLON = re.compile(_OPENER_VERBS + r"[^.?!;]*\bby (?:[a-z]+(?: [a-z]+)?|(?:the|its|their) "
                        r"(?:kind|type|sort|class) of [a-z]+(?: (?:it|they) (?:shows?|has|have))?)"
                        r"\s*:$|\b(?:class|category|stage|level|grade|status)\s*:$")
@@ -355,8 +370,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
             # labels; "..., then classify", "the default vocabulary": no labels either
         if ok and len(labels) == 2 and labels[1] == "not":  # "a burial mound or not"; "as
             labels[1] = f"{'no' if having else 'not'} {labels[0]}"  # having a pool or not"
-        criterion = rf"{_BY_CRITERION}{re.escape(labels[0])}\s*," if labels else ""
-        if ok and len(labels) > 2 and re.search(criterion, body):
+        if ok and len(labels) > 2 and _names_criterion(body, labels[0]):
             labels = labels[1:]  # "sort these chips by crop, soybean, corn or rice"
         if ok and len(labels) > 2 and labels[0].split()[-1] in _SCALES:
             labels = labels[1:]  # "one of our four occupancy levels, low, medium, high or full"

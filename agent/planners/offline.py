@@ -22,6 +22,7 @@ from agent.planners import (
     gsd_slots,
     pair_rules,
     products,
+    ruled_out,
     scene_refs,
     search_slots,
     series,
@@ -32,13 +33,11 @@ from agent.planners import scenes as facts
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.declines import IMAGE_WORDS
-from agent.planners.exclusions import read_exclusions
 from agent.planners.files import read_files
 from agent.planners.intents import analyse
 from agent.planners.pair_order import ordered_pair, pair_scenes
 from agent.planners.pair_steps import change_steps
 from agent.planners.scope import RESULT_TOOLS, scene_options
-from agent.planners.self_corrections import read_corrections
 from agent.planners.text import VECTOR_FILE, RequestText, read_request
 from agent.planners.tool_model import scene_count
 from agent.planners.vocab import get_vocabulary
@@ -58,6 +57,7 @@ class OfflinePlanner:
     def __init__(self) -> None:
         """Compile the vocabulary from ``prompts/`` (once per process)."""
         self.vocab = get_vocabulary()
+        re._MAXCACHE = max(re._MAXCACHE, _REGEX_CACHE)  # type: ignore[attr-defined]
 
     def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
         """Plan ``request`` over ``scenes`` (empty: scenes named in the text, else ``$image``):
@@ -70,14 +70,8 @@ class OfflinePlanner:
         Returns:
             The plan; ``declined`` says why when nothing is planned.
         """
-        text, corrected = read_corrections(request, self.vocab)  # "0.3, no make it 0.4"
-        text, cut = read_exclusions(text, self._names_work)  # "Out of scope: vehicle counts."
-        plan = self._reviewed(text, scenes)
-        said = [f"left out as asked: {part!r}" for part in cut] + [
-            f"read {c.old!r} as corrected to {c.new!r}" for c in corrected]
-        if said or text != request:
-            plan = plan.model_copy(update={"request": request, "notes": [*said, *plan.notes]})
-        return plan
+        return ruled_out.plan_as_said(request, self.vocab, partial(self._reviewed, scenes=scenes),
+                                      self._names_work)
 
     def _names_work(self, part: str) -> bool:
         """Whether ``part`` names work a tool does: a class, an index or an intent of
@@ -237,6 +231,9 @@ class OfflinePlanner:
             request, rest.steps, self.vocab, len(paths))})
 
 
+_REGEX_CACHE = 4096
+"""Compiled expressions the ``re`` module keeps: the rules' inline patterns outnumber its
+default 512, which made it compile some again for every request."""
 _CHAIN = re.compile(r"\b(?:then|first|next|finally|after that|afterwards|step\s*\d)\b",
                     re.IGNORECASE)
 _VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|do|saw|see|seen|shows?|showed|"
@@ -384,8 +381,7 @@ def _single(b: Builder, a: Analysis, scene: SceneRef, applies: Callable[[str], b
     elif applies("index"):
         for i, name in enumerate(a.indices):
             ref = b.index(scene, name, first=i == 0)
-            if i == 0:
-                b.mask_amount(ref)
+            b.mask_amount(ref, None if i == 0 else name)
     if a.biomass and applies("biomass"):
         if region is None and a.change_region:
             b.note(f"biomass over the whole of {scene.path}: one scene cannot show change")

@@ -114,6 +114,11 @@ def _said_date_order(first: SceneRef, second: SceneRef,
     return (first, second) if y1 < y2 else (second, first)
 
 
+_COMPARED = re.compile(r"\b(?:drop\w*|fell|fall\w*|rose|rise|risen|increas\w*|decreas\w*|"
+                       r"declin\w*|grew|grow\w*|shr[aiu]nk\w*|expand\w*|lost|loss|gain\w*|"
+                       r"chang\w*|differen\w*|compar\w*|since|between|new|gone)\b",
+                       re.IGNORECASE)
+"""Words that relate two dates ("where the radiance dropped"): a change, not an area of each."""
 _EACH = re.compile(r"\b(?:for|on|in) (?:each|both)\b|\beach (?:year|date|image|scene)\b|"
                    r"\bboth (?:images|scenes|dates|years)\b|\b(?:in|on|at|for) the (?:morning|"
                    r"afternoon|evening|night|day|first|earlier|older|before)\b[^.?!;]{0,20}\band "
@@ -138,6 +143,9 @@ def pair_scenes(a: Analysis, scenes: list[SceneRef], raw: str,
             return None
         if (a.segment or a.detect) and not (a.change or a.change_target) and _EACH.search(raw):
             return None  # "trace the roads on the 2003 and the 2018 mosaic, length for each year"
+        if a.segment and a.object_area and not (pair_words or a.change_target or a.change_map
+                                                 or _COMPARED.search(raw)):
+            return None  # "what is the forest area in ha?" of two dates: the area of each
         if pair_words or not (a.caption or a.vqa or a.classify or a.metadata or a.composite):
             return ordered_pair(scenes, raw, note)
         return None

@@ -12,8 +12,13 @@ import re
 
 from agent.planners import ask, pair_rules, topics
 from agent.planners.analysis import Analysis
+from agent.planners.answer_options import listed, names_no_label
 from agent.planners.builder import Builder, SceneRef
 
+_DIRECTIONS = frozenset(("increase", "decrease", "increased", "decreased", "increasing",
+                         "decreasing", "stable", "unchanged", "grew", "shrank", "grown", "shrunk",
+                         "up", "down", "gain", "loss"))
+"""Options that say which way a change went, not what changed."""
 _AREA_WORD = re.compile(r"\b(?:area|areas|footprints?|surface|extent|hectares?|ha|acres?|km2|m2|"
                         r"square)\b")
 """An area asked in words (not only a share of a count)."""
@@ -32,7 +37,10 @@ def change_steps(b: Builder, a: Analysis, norm: str, pair: tuple[SceneRef, Scene
     before, after = pair
     b.pair = (before.path, after.path)
     asked = ask.blank(norm, ask.background_spans(norm))
-    target = a.change_target or (a.classes[0] if a.classes else None) or (
+    offered = sum(not (names_no_label(o) or o in _DIRECTIONS) for o in listed(asked)) >= 2
+    # ("what changed? a) water b) road": the change of all of them; not "options: 0, 1, 2",
+    # "yes, no" or "increase or decrease")
+    target = None if offered else a.change_target or (a.classes[0] if a.classes else None) or (
         None if a.water or a.indices else topics.changed_objects(  # said in an ask
             ask.blank(asked, ask.statement_spans(asked)), b.vocab))
     if target and pair_rules.objects_before(target, asked, b.vocab):  # "what share of the
@@ -41,7 +49,7 @@ def change_steps(b: Builder, a: Analysis, norm: str, pair: tuple[SceneRef, Scene
     change = b.add("detect_changes", before=before.path, after=after.path, target=target,
                    threshold=a.change_threshold, method=a.change_method,
                    min_area_m2=a.min_area_m2)  # "drop patches under 100 m2": the change map's
-    if len(a.classes) > 1:
+    if len(a.classes) > 1 and not offered:  # (the answers to choose from: all changes mapped)
         b.note(f"detect_changes takes one target class; using {target!r}")
     if target == "water":  # the later date's water next to the new water (both when asked)
         for scene in (before, after)[not pair_rules.WATER_ON_BOTH.search(asked):]:

@@ -64,7 +64,7 @@ _PAIR_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|compar\w*|new|lost|gained|a
                          r"disappeared|between)\b")
 """Words that relate the two ends of a range said before it ("what changed from t1 to t3",
 "compare t0 to t2"): those two steps, not every step between (a wider set than
-:data:`agent.planners.topics.CHANGE_WORDS`, which asks for a change map)."""
+:data:`agent.planners.per_scene.CHANGE_WORDS`, which asks for a change map)."""
 
 
 def by_name(norm: str, paths: Sequence[str]) -> set[int]:

@@ -26,6 +26,7 @@ from agent.planners import ask, scene_names
 from agent.planners import scenes as facts
 from agent.planners.scene_names import NOUN as _NOUN
 from agent.planners.scene_roles import (
+    ALL_SCENES,
     AS_ROLE,
     DATED_AS_ROLE,
     EVENT,
@@ -33,6 +34,7 @@ from agent.planners.scene_roles import (
     RELATED,
     ROLE_IS,
     ROLE_TAIL,
+    excepted_here,
 )
 from agent.planners.text import read_request
 
@@ -166,10 +168,6 @@ _MORE_IN = re.compile(rf"\b(?:(?:is|are|was|were) there (?:any )?(?:more|less|fe
 """An amount compared in one of two scenes, the other left unsaid ("is there less snow in the
 later image?", "is the lake bigger in the second image?", "the buildings that appear only in the
 later image"): both scenes."""
-_ALL = re.compile(r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
-                  r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
-                  r"acquisitions?|files?|rasters?|chips?|ones)\b|"
-                  r"\b(?:in|on|for|across|from) both\b")
 _SIZE_STATED = re.compile(r"\d(?:\.\d+)?\s*(?:m|cm|mm|ft|metres?|meters?)\b")
 """A size stated in a sentence that asks nothing: each scene's GSD, no pick."""
 _STATEMENT = re.compile(r"(?<!\bin\s)(?<!\bon\s)(?<!\bfor\s)(?<!\bin the\s)(?<!\bon the\s)"
@@ -276,7 +274,9 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     related = RELATED.search(norm) is not None
     left_out = set(_picks(_as_refs([re.sub(rf"\b{_FLAW}\s+", "", m.group("scene"))
                                     for m in _EXCEPT.finditer(context or norm)
-                                    if not (related and m.group("not"))]), scenes, roles))
+                                    if not (related and m.group("not"))
+                                    and excepted_here(context or norm, m.start())]), scenes,
+                          roles))
     if left_out:  # "skip the first file and count the trucks in the others"
         rest = set(referenced(_EXCEPT.sub(" ", norm), scenes, roles) or range(n)) - left_out
         return sorted(rest) if rest else []
@@ -286,7 +286,7 @@ def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
     if sized and len(sized) < len(ask.sentences(norm)):  # "the left image is 0.3 m and the
         norm = ask.blank(norm, sized)  # right 0.6 m; ... in the left one", "gsd is 0.6 m for
         # all images": sizes, no pick
-    if _RANGE.search(norm) or _ALL.search(norm):
+    if _RANGE.search(norm) or ALL_SCENES.search(norm):
         return []  # "from the first to the last date", "in both images": the whole series
     other = _OTHER.search(norm) if n == 2 else None
     if other:  # "the first image is cloudy; count the ships in the other one"

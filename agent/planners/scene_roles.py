@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from agent.planners import ask
+
 EVENT = r"(?:[\s-]?(?:event|flood|fire|burn|storm|disaster|quake|earthquake|hurricane|cyclone))?"
 """An event after a pair role ("pre-flood", "post fire"), optional."""
 _PLACE = (r"(?:the\s+)?(?:(first|second|1st|2nd|former|latter)(?:\s+(?:one|image|scene|file|chip|"
@@ -53,10 +55,24 @@ image comes first", "(earlier one second)", "the later image is the first one li
 RELATED = re.compile(r"\b(?:appear\w*|disappear\w*|new|newly|gone|chang\w*|compar\w*|differ\w*|"
                      r"lost|gain\w*|since|versus|vs|built|demolish\w*|added|removed|than|more|"
                      r"less|fewer|listed|before|after|pre|post|baseline|order|earlier|later|"
-                     r"older|newer)\b")
+                     r"older|newer)\b|(?:^|[.!?;]\s*)(?:is|are|does|do|did|was|were|has|have|"
+                     r"can|could)\s[^.?!;]*,\s*(?:but\s+)?not\b[^.?!;]*\?")
 """Words that relate two scenes ("the after image is b.tif, not a.tif", "which has more water?
-The 2020 scene is listed first, not the 2015 one"): with them, ", not ..." leaves no scene
+The 2020 scene is listed first, not the 2015 one"), or a yes/no question that asks of one and
+not the other ("is the bridge in image B, not image A?"): with them, ", not ..." leaves no scene
 out (:mod:`agent.planners.scene_refs`, :mod:`agent.planners.files`)."""
+ALL_SCENES = re.compile(
+    r"\b(?:both|all|each|every)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?"
+    r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
+    r"acquisitions?|files?|rasters?|chips?|ones)\b|\b(?:in|on|for|across|from) both\b")
+"""Every scene named as what a request is about ("in both images", "for every scene")."""
+def excepted_here(text: str, pos: int) -> bool:
+    """Whether a scene named at ``pos`` after "except", "apart from", "other than" ... is left
+    out: only in a sentence that asks ("compute NDVI for all images except b.tif"), not in one
+    that says how things are ("apart from b.tif, all scenes are from summer")."""
+    return ask.asked_at(text, pos)
+
+
 _EARLY = frozenset(("earlier", "older", "oldest", "earliest"))
 _PRE = frozenset(("pre", "before", "earlier", "older", "oldest", "earliest"))
 _FIRST = frozenset(("first", "1st", "former", "a", "1"))

@@ -160,7 +160,8 @@ def find_indices(text: str, vocab: Vocabulary) -> list[tuple[str, int]]:
 
 def computed_indices(text: str, vocab: Vocabulary, verb: re.Pattern[str]) -> dict[str, int]:
     """Indices a compute verb (``verb``, matched right before) asks for, with where: also those
-    listed after one ("compute NDVI, NDWI and NDBI"), wherever else they are named."""
+    listed or chained after one ("compute NDVI, NDWI and NDBI", "compute MNDWI above 0.05, then
+    NDVI"), wherever else they are named."""
     out: dict[str, int] = {}
     last_end = -1
     for m in vocab.index_pattern.finditer(text):
@@ -169,12 +170,18 @@ def computed_indices(text: str, vocab: Vocabulary, verb: re.Pattern[str]) -> dic
             r"\s*(?:(?:mean|average|median|max|min|values?|maps?|rasters?)\s*)?(?:,\s*(?:and\s+|"
             r"or\s+)?(?:then\s+)?|and\s+(?:then\s+)?|or\s+|&\s*|then\s+)",
             text[last_end:m.start()])  # ("EVI mean and SAVI", "first EVI, then SAVI")
-        if name and (listed or verb.search(text, max(0, m.start() - 30), m.start())):
+        chained = last_end >= 0 and _THEN_INDEX.fullmatch(text, last_end, m.start())
+        if name and (listed or chained or verb.search(text, max(0, m.start() - 30), m.start())):
             out.setdefault(name, m.start())
             last_end = m.end()
         else:
             last_end = -1
     return out
+
+
+_THEN_INDEX = re.compile(r"(?:[^.?!;]|\.(?=\d)){0,50}?(?:,\s*|\s)(?:and\s+)?(?:then|next|"
+                         r"after that|also|plus|as well as)\s+(?:(?:the|an?)\s+)?")
+"""A later index of a chain of computed ones ("compute MNDWI with threshold 0.05, then NDVI")."""
 
 
 def topic_index(text: str, vocab: Vocabulary) -> str | None:

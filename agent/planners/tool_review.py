@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 from agent import references
 from agent.plan import Plan, PlanStep
-from agent.planners import ask, coverage, outline_nouns, topics
+from agent.planners import ask, coverage, outline_nouns, per_scene
 from agent.planners.analysis import Analysis
 from agent.planners.builder import Builder
 from agent.planners.scope import RESULT_TOOLS
@@ -145,7 +145,7 @@ def _change(a: Analysis, p: dict[str, float], n_scenes: int, norm: str,
     if n_scenes != 2 or (a.composite and not (a.quantity or a.change)) or (
             a.detect and _NUMBER_OF.search(norm)) or (
             a.change and (a.change_target or a.change_map)) or (
-            topics.figures_per_scene(a, norm)):
+            per_scene.figures_per_scene(a, norm)):
         # ("compare the total building area in both chips": a figure of each)
         return False
     a.change, a.change_map = True, True

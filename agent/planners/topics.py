@@ -69,6 +69,15 @@ _PAIR_CLASS_CHANGE = re.compile(
     r"grew|grown|shrink|shrank|shrunk|expand|declin|reduc|rise|rose|risen|drop|recede|receded|"
     r"retreat)")
 _WATER_BODY = re.compile(r"\b(?:water|lakes?|rivers?|reservoirs?|flood\w*)\b")
+_CUT = re.compile(r"\b(?:threshold\w*|cut[\s-]?off|thr)\b|[<>]=?\s*-?\d|(?<![\w.])-?\d*\.\d+\b|"
+                  r"\b(?:above|below|over|under|greater than|less than)\s+-?\d")
+_SAR_CUT = re.compile(r"\b(?:db|vv|vh|backscatter)\b")
+"""A "has the lake shrunk?" question that says how to map the water of each date (a water
+index with a threshold, a backscatter cut): the steps it names, not a change map; a water
+index alone too ("use NDWI"), unless asked beside the change ..."""
+_ADDED = re.compile(r"\b(?:too|as well|also|in addition|additionally|besides)\b")
+"""... ("compute NDWI in both years as well"). (A forest's or vegetation's index is computed
+beside its change: "has the forest shrunk? compute NDVI > 0.5 in both years".)"""
 
 
 _NEW_OR_GONE = re.compile(
@@ -170,28 +179,6 @@ indices and signals (read by their own rules), generic places, and verbs the laz
 ("where did the grassland get cleared")."""
 
 
-PER_SCENE = re.compile(r"\b(?:in|on|for|of) (?:each|both)(?: of the)?(?: two)? (?:images|scenes|"
-                       r"chips|tiles|photos|frames|dates)\b|"
-                       r"\bper (?:image|scene|chip|tile|photo|frame)\b|"
-                       r"\bcompar\w*\b[^.?!;]{0,30}\b(?:counts|numbers|totals)\b|\bcounts? "
-                       r"between\b|\bwhich (?:of the two )?(?:images?|scenes?|ones?|dates?|photos?|"
-                       r"chips?|tiles?)\b[^.?!;]{0,30}\b(?:more|fewer|most|fewest)\b")
-"""Figures asked of each scene of a pair ("compare the total building area in both chips",
-"compare the vessel counts between the two dates", "which image has more buildings?"): two
-figures, no change map, unless a change is said in words."""
-CHANGE_WORDS = re.compile(r"\b(?:chang\w*|differen\w*|lost|loss|gain\w*|new|gone|destr\w*|"
-                          r"demoli\w*|damag\w*|appear(?:ed|s)?|disappear\w*|removed|built(?!-))\b")
-"""Words that say a change ("where buildings were destroyed"): a change map is asked."""
-
-
-def figures_per_scene(a: Analysis, t: str) -> bool:
-    """Whether a pair request asks a figure of each scene and no change ("compare the total
-    building area in both chips"): no change map, neither read by the rules nor added by the
-    learned review; a change said in words or a change target keeps it."""
-    return not (a.change_target or a.change_event or a.change_threshold is not None) and (
-        PER_SCENE.search(t) is not None and not CHANGE_WORDS.search(t))
-
-
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     """The land-cover class whose change a request over a pair asks about ("have the areas of
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
@@ -202,7 +189,13 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
         return _object_phrase(new, text, vocab)
     if m is None:
         return None
-    if m.group(4) and _WATER_BODY.match(m.group(4)):
+    water = bool(m.group(4)) and _WATER_BODY.match(m.group(4)) is not None
+    indexed = water and any(vocab.index_of.get(i.group(0)) in vocab.water_indices
+                            for i in vocab.index_pattern.finditer(text))
+    if (indexed and (_CUT.search(text) or not _ADDED.search(text))) or (
+            water and _SAR_CUT.search(text) and _CUT.search(text)):
+        return None  # "has the lake shrunk? use NDWI with threshold 0.2": its own steps
+    if water:
         return "water"  # "has the lake shrunk?", "did the flooded area grow?"
     phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the|largest|"
                     r"biggest|smallest|greatest|main)(?:\s+|$))+", "",

@@ -1,7 +1,8 @@
 """Labels of a yes/no question asked of each image of a set.
 
 "for each of these tiles, do you see oil palm?" -> ``classify_scene.labels`` [oil palm, no oil
-palm]; "which of a.png, b.png and c.png are farmland?" -> [farmland, not farmland]. Lists of
+palm]; "which of a.png, b.png and c.png are farmland?" -> [farmland, not farmland]; "is this a
+residential area?" of one image or each -> [residential area, not residential area]. Lists of
 labels ("farmland, forest or residential") are read by :mod:`agent.planners.label_slots`.
 """
 
@@ -87,3 +88,28 @@ def presence_labels(text: str, vocab: Vocabulary) -> tuple[list[str], Span] | No
         return None  # "how many of these boats are gone": objects, not images
     negated = "not" if are else "no"  # "are cloud free": not cloud free
     return [thing, f"{negated} {thing}"], m.span("thing")
+
+
+_LAND_USE = (r"(?:residential|industrial|commercial|agricultural|urban|rural|suburban|farm ?land|"
+             r"crop ?land|forest(?:ed)?|desert|meadow|grassland|wetland|orchard|vineyard|"
+             r"plantation|mining|quarry|dense residential|sparse residential)")
+_IS_LAND_USE = re.compile(
+    r"^\W*(?:is|does) (?:this|it|that|the (?:image|scene|area|tile|photo|picture|"
+    r"region|place|site|location))(?: (?:image|scene|tile|photo|picture|area|region))? "
+    r"(?:(?:show|depict|contain)(?:s|ing)? )?(?:an? )?(?:(?:mostly|mainly|largely|"
+    r"predominantly|primarily) )?(?:an? )?(?P<thing>" + _LAND_USE + r"(?: (?:area|scene|"
+    r"region|zone|landscape|district|neighbou?rhood|land|site))?)\s*\?\W*$")
+"""A request that is only a yes/no question whether a scene is of one land use ("is this a
+residential area?", "is it urban?", "does the image show farmland?"): that label and its
+negation (beside other asks the question is read by them: "is this a forest area? map the
+forest in hectares")."""
+
+
+def land_use_labels(text: str) -> tuple[list[str], Span] | None:
+    """Labels of a yes/no land-use question ("is this a residential area?" -> [residential
+    area, not residential area]); a list of labels ("rural or urban") is read elsewhere."""
+    m = _IS_LAND_USE.search(text)
+    if m is None:
+        return None
+    thing = m.group("thing")
+    return [thing, f"not {thing}"], m.span("thing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.answer_options import has_options, read_options
+from agent.planners.answer_options import has_options, only_options, read_options
 
 
 @pytest.mark.parametrize(("text", "read"), [
@@ -38,3 +38,30 @@ def test_no_options(text: str) -> None:
 
 def test_options_of_a_question_are_one_clause() -> None:
     assert has_options("What type of scene is this? 1) harbor 2) airport 3) forest")
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("which of the images has more ships? options: a) xfilex b) xfilex c) same",
+     "which of the images has more ships? options: "),  # files are answers
+    ("which image shows flooding? a) the first image b) the second image",
+     "which image shows flooding? "),
+    ("what is the category? a. dense residential b. industrial c. none of the above",
+     "what is the category? options: dense residential or industrial"),
+    ("damage level? (a) no damage (b) minor damage (c) destroyed", "damage level? "),
+])
+def test_answers_that_name_no_label_are_dropped(text: str, read: str) -> None:
+    assert read_options(text) == read
+
+
+@pytest.mark.parametrize(("part", "only"), [
+    ("(A) first (B) second", True),
+    ("Choose from: (a) no damage (b) minor damage (c) destroyed", True),
+    ("Options: 1, 2, 3", True),
+    ("Choices: desert, beach, mountain or meadow", True),
+    ("Choices: count the ships, map the water", False),
+    ("(a) residential (b) commercial (c) forest", True),
+    ("Count the ships", False),
+    ("(a) map the water (b) count the ships", False),
+])
+def test_only_options(part: str, only: bool) -> None:
+    assert only_options(part) is only

@@ -35,3 +35,11 @@ def test_typical_values_are_explanations() -> None:
     norm = "dense vegetation is typically above 0.6. your task: compute ndvi and report the mean."
     spans = ask.typical_spans(norm)
     assert [norm[a:b].strip() for a, b in spans] == ["dense vegetation is typically above 0.6."]
+
+
+def test_asked_at_reads_the_sentence_of_a_position() -> None:
+    text = "apart from xfilex, all scenes were taken in summer. compute ndvi for every scene."
+    assert not ask.asked_at(text, text.index("xfilex"))
+    assert ask.asked_at(text, text.index("compute"))
+    text = "skip the first file and count the trucks in the others"
+    assert ask.asked_at(text, 0)  # leaving out is asked too

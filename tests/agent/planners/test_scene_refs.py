@@ -319,3 +319,25 @@ def test_coordinated_places_after_a_comma_and_ranges_before_a_change() -> None:
     steps = [(f"t{i}.tif", None) for i in range(5)]
     assert scene_refs.referenced("water area from t0 to t2, then the difference to t3",
                                  steps) == [0, 1, 2, 3]
+
+
+def test_a_scene_said_of_in_background_is_not_left_out() -> None:
+    planner = OfflinePlanner()
+    for text in ("Apart from b.tif, all scenes were taken in summer. Compute NDVI for every "
+                 "scene.", "Other than b.tif, the images come from Sentinel-2. Map water in "
+                 "each."):
+        plan = planner.plan(text, [Scene(path=p) for p in ("a.tif", "b.tif", "c.tif")])
+        assert [s.args["image"] for s in plan.steps] == ["a.tif", "b.tif", "c.tif"], text
+    plan = planner.plan("Compute NDVI for all images except b.tif",
+                        [Scene(path=p) for p in ("a.tif", "b.tif", "c.tif")])
+    assert [s.args["image"] for s in plan.steps] == ["a.tif", "c.tif"]
+
+
+def test_a_yes_no_question_of_one_scene_and_not_the_other_reads_both() -> None:
+    planner = OfflinePlanner()
+    plan = planner.plan("Is the bridge in image B, not image A?",
+                        [Scene(path="a.png"), Scene(path="b.png")])
+    assert [s.args["image"] for s in plan.steps] == ["a.png", "b.png"]
+    plan = planner.plan("Count the buildings in image B, not image A",
+                        [Scene(path="a.png"), Scene(path="b.png")])
+    assert [s.args["image"] for s in plan.steps] == ["b.png"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners import label_slots, scenes, slots
+from agent.planners import label_slots, scenes, slots, topics
 from agent.planners.text import osa_distance, read_request
 from agent.planners.vocab import canonical_class, get_vocabulary, singular
 
@@ -212,3 +212,11 @@ def test_a_hyperspectral_cube_format_names_its_modality() -> None:
     assert scenes.guess_modality("pavia_u.mat", vocab) == "hyperspectral"
     assert scenes.guess_modality("scene.hdr", vocab) == "hyperspectral"
     assert scenes.guess_modality("scene.tif", vocab) is None
+
+
+def test_a_chained_index_is_computed_too() -> None:
+    vocab = get_vocabulary()
+    text = "compute mndwi with threshold 0.05, then ndvi with threshold 0.3"
+    assert list(slots.computed_indices(text, vocab, topics.COMPUTE_BEFORE)) == ["MNDWI", "NDVI"]
+    text = "a thesis combined mndwi and ndbi. compute ndvi"
+    assert list(slots.computed_indices(text, vocab, topics.COMPUTE_BEFORE)) == ["NDVI"]

@@ -6,7 +6,7 @@ import pytest
 
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
-from agent.planners.yes_no_labels import presence_labels
+from agent.planners.yes_no_labels import land_use_labels, presence_labels
 
 V = get_vocabulary()
 
@@ -60,3 +60,17 @@ def test_no_label_pair(text: str) -> None:
 ])
 def test_no_yes_no_label(text: str) -> None:
     assert labels_of(text) is None
+
+
+@pytest.mark.parametrize(("text", "labels"), [
+    ("is this a residential area?", ["residential area", "not residential area"]),
+    ("is it urban?", ["urban", "not urban"]),
+    ("does this image show farmland?", ["farmland", "not farmland"]),
+    ("is the scene mostly industrial?", ["industrial", "not industrial"]),
+    ("is this area flooded?", None),  # a state water mapping answers
+    ("is this a harbor?", None),  # a detector class
+    ("is this a residential or an industrial area?", None),  # a list of labels
+])
+def test_land_use_yes_no(text: str, labels: list[str] | None) -> None:
+    found = land_use_labels(read_request(text, V.corrector).norm)
+    assert (found[0] if found else None) == labels
