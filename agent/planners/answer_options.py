@@ -81,11 +81,6 @@ def read_options(text: str) -> str:
     return text
 
 
-def has_options(text: str) -> bool:
-    """Whether ``text`` (any case) ends a question with lettered or numbered options of words."""
-    return options_span(text) is not None
-
-
 def options_span(text: str) -> tuple[int, int] | None:
     """Where the first lettered or numbered options of a question are in ``text`` (any case),
     or None."""
@@ -102,10 +97,15 @@ def listed(text: str) -> list[str]:
 
 
 def names_no_label(option: str) -> bool:
-    """Whether an answer option names no label: "first", "a.png", "the second image", "none of
-    the above", "top left", a number."""
+    """Whether an answer option names no label: "first", a file (``xfilex`` in the normalised
+    text), "the second image", "none of the above", "top left", "a few", a number."""
     return option in _ANSWER_WORDS or _SCENE_ANSWER.match(option) is not None or re.search(
         r"\d", option) is not None
+
+
+_OPENER = re.compile(r"^(?:(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"
+                     r"(?: from| among)?\s*:?\s*)+")
+"""The words that open an options part ("Choose from:", "Options:")."""
 
 
 def only_options(part: str) -> bool:
@@ -115,16 +115,13 @@ def only_options(part: str) -> bool:
     rest = read_options("? " + part.lower().strip()).strip(" ?.!;,")
     if rest.startswith("options:") or not _OPENER.sub("", rest).strip(" ?.!;,"):
         return True
-    listed = _OPENER.match(rest)  # "choices: desert, beach or meadow"
-    items = re.split(r"\s*(?:,|/|\bor\b)\s*", rest[listed.end():]) if listed and listed.group(
+    opener = _OPENER.match(rest)  # "choices: desert, beach or meadow"
+    items = re.split(r"\s*(?:,|/|\bor\b)\s*", rest[opener.end():]) if opener and opener.group(
         0).strip() else []
     return len(items) >= 2 and all(i and len(i.split()) <= 4 and not _TASK.search(i)
                                    for i in items)
 
 
-_OPENER = re.compile(r"^(?:(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"
-                     r"(?: from| among)?\s*:?\s*)+")
-"""The words that open an options part ("Choose from:", "Options:")."""
 _ASKS_CHOICE = re.compile(r"(?:\?|\b(?:which|what|classify|choose|select|pick|options?|choices?|"
                           r"candidates?|answers?|identify|is it|are they|one of|from)\b[^.?!]*:)"
                           r"\s*$")

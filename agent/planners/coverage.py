@@ -137,7 +137,6 @@ _FIRST_ITEM = re.compile(r"(?:^|[\s:])1\)\s")
 _ITEM = re.compile(r"[,;]?\s+(?=(?:[2-9]|1\d)\)\s)")
 _FIRST_LETTER = re.compile(r"(?:^|[\s:])\(a\)\s")
 _LETTER = re.compile(r"[,;]?\s+(?=\([b-f]\)\s)")
-_OPTIONS_PART = re.compile(r"\W*(?:options|choices|candidates)\s*:")
 _FIRST_BULLET = re.compile(r":\s*[-•*]\s+[A-Za-z]")
 _BULLET = re.compile(r"(?<=[\w.):])\s+[-•*]\s+(?=[A-Za-z])")
 """Dash bullets of a list opened by a colon ("deliverables: - flood extent - boat count"); a

@@ -47,13 +47,14 @@ def own_thresholds(text: str, named: list[tuple[str, int]], skip: list[Span],
     (``first``, the request's slot); empty otherwise ("NDVI and NDWI above 0.3": one threshold,
     read as before). ``skip``: spans that are no thresholds."""
     text = ask.blank(text, skip)
+    head = named[0][0]
+    named = sorted(named, key=lambda n: n[1])  # (each index's stretch ends at the next name)
     bounds = [at for _, at in named[1:]] + [len(text)]
     found: dict[str, tuple[float, bool]] = {}
     for i, (name, at) in enumerate(named):
         value, below = find_threshold(text[at:bounds[i]], 0, [], _LIMIT.get(name, 1.0))
         if value is not None:
             found[name] = (value, below)
-    head = named[0][0]
     if len(found) < 2 or head not in found or found[head][0] != first:
         return {}
     return {name: cut for name, cut in found.items() if name != head}

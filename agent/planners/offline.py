@@ -57,7 +57,6 @@ class OfflinePlanner:
     def __init__(self) -> None:
         """Compile the vocabulary from ``prompts/`` (once per process)."""
         self.vocab = get_vocabulary()
-        re._MAXCACHE = max(re._MAXCACHE, _REGEX_CACHE)  # type: ignore[attr-defined]
 
     def plan(self, request: str, scenes: Sequence[Scene] = ()) -> Plan:
         """Plan ``request`` over ``scenes`` (empty: scenes named in the text, else ``$image``):
@@ -234,6 +233,7 @@ class OfflinePlanner:
 _REGEX_CACHE = 4096
 """Compiled expressions the ``re`` module keeps: the rules' inline patterns outnumber its
 default 512, which made it compile some again for every request."""
+re._MAXCACHE = max(re._MAXCACHE, _REGEX_CACHE)  # type: ignore[attr-defined]
 _CHAIN = re.compile(r"\b(?:then|first|next|finally|after that|afterwards|step\s*\d)\b",
                     re.IGNORECASE)
 _VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|do|saw|see|seen|shows?|showed|"

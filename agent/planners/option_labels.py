@@ -1,6 +1,7 @@
 """Answer options that are scene labels: "What is the dominant class? A. forest B. water C.
 urban", "Which facility is shown? A) port B) airport C) stadium" -> ``classify_scene.labels``
-(the option words then ask for no index, water map or detector of their own).
+(the option words then ask for no index, water map or detector of their own; options that are
+no labels are read with the question as before).
 
 Options that are mostly detector classes stay classes ("which is absent? a) ship b) plane");
 options that are no labels are left out (numbers, index names, "before", "top left", "none of

@@ -199,10 +199,7 @@ def index_presets(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> None
 
 WATER_ON_BOTH = re.compile(r"\b(?:water|flood(?:ed|ing)?|flood extent|inundat\w*)\b[^.?!;]{0,25}"
                            r"\b(?:in|on|of|for|from)\s+(?:both|each|xfilex\s*(?:,\s*|\s+and\s+)"
-                           r"xfilex)\b|\b(?:has|have|did|is|are|was|were) (?:the |any )?(?:water|"
-                           r"lakes?|rivers?|reservoirs?|flood(?:ed)? areas?|flooding)\s+(?:area\s+|"
-                           r"extent\s+)?(?:been\s+)?(?:increas|decreas|grow|grew|grown|shrink|"
-                           r"shrank|shrunk|expand|declin|reduc|rise|rose|risen|drop|recede|retreat)")
-"""Water asked of both scenes of a pair ("map the water in a.tif and b.tif and the change", "has
-the lake shrunk?", which compares the two dates' water): both water maps beside the change,
-not only the later one."""
+                           r"xfilex)\b")
+"""Water asked of both scenes of a pair ("map the water in a.tif and b.tif and the change"):
+both water maps beside the change, not only the later one (so too for "has the lake shrunk?",
+:data:`agent.planners.topics.WATER_GREW`)."""

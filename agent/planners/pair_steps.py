@@ -52,7 +52,8 @@ def change_steps(b: Builder, a: Analysis, norm: str, pair: tuple[SceneRef, Scene
     if len(a.classes) > 1 and not offered:  # (the answers to choose from: all changes mapped)
         b.note(f"detect_changes takes one target class; using {target!r}")
     if target == "water":  # the later date's water next to the new water (both when asked)
-        for scene in (before, after)[not pair_rules.WATER_ON_BOTH.search(asked):]:
+        both = pair_rules.WATER_ON_BOTH.search(asked) or topics.WATER_GREW.search(asked)
+        for scene in (before, after)[not both:]:
             b.water_mask(scene)
     if a.biomass:
         b.add("estimate_biomass", image=before.path, region=change)

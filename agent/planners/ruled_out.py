@@ -37,8 +37,8 @@ _TOOL_WORDS = {
 }
 """The tools a ruled-out part names by their work ("skip the biomass part", "no water mask")."""
 _CLASS_TOOLS = ("detect_objects", "segment")
-_TURN = re.compile(r"\b(?:keep|but|include|including|actually|on second thought|instead|rather|"
-                   r"only|just)\b", re.IGNORECASE)
+_TURN = re.compile(r"\b(?:keep|but|include|including|actually|on second thought|instead|"
+                   r"rather)\b", re.IGNORECASE)
 """Where a ruling-out part turns to what is asked ("skip the tanks, keep the planes")."""
 _BACK = re.compile(r"\b(?:keep|include|actually|on second thought)\b", re.IGNORECASE)
 """The rest of a ruling-out sentence taking it back ("skip the EVI - actually, keep it")."""

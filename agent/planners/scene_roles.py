@@ -66,11 +66,20 @@ ALL_SCENES = re.compile(
     r"(?:two\s+|three\s+|\w+\s+)?(?:images?|scenes?|pictures?|photos?|tiles?|dates?|"
     r"acquisitions?|files?|rasters?|chips?|ones)\b|\b(?:in|on|for|across|from) both\b")
 """Every scene named as what a request is about ("in both images", "for every scene")."""
+
+
 def excepted_here(text: str, pos: int) -> bool:
     """Whether a scene named at ``pos`` after "except", "apart from", "other than" ... is left
-    out: only in a sentence that asks ("compute NDVI for all images except b.tif"), not in one
-    that says how things are ("apart from b.tif, all scenes are from summer")."""
-    return ask.asked_at(text, pos)
+    out: in a sentence that asks ("compute NDVI for all images except b.tif", "all scenes except
+    b.tif need a water map"), not in one that says how things are ("apart from b.tif, all
+    scenes were taken in summer", "without b.tif we couldn't compare")."""
+    said = next((text[a:b] for a, b in ask.sentences(text) if a <= pos < b), "")
+    return ask.asked_at(text, pos) or _HOW_THINGS_ARE.search(said) is None
+
+
+_HOW_THINGS_ARE = re.compile(r"\b(?:is|are|was|were|has|have|had|come|came|comes|look|looks|"
+                             r"looked|seem|seems|could|couldn'?t|can'?t|cannot|would)\b")
+"""The verbs of a sentence that says how the scenes are, not what to do with them."""
 
 
 _EARLY = frozenset(("earlier", "older", "oldest", "earliest"))

@@ -56,6 +56,14 @@ _LAND_USE_WORDS = {"residential", "farmland", "cropland", "agricultural", "agric
 _TREE_WORDS = {"vegetation", "forest", "forests", "woodland", "canopy", "tree", "trees",
                "greenery", "green"}
 
+_WATERS = (r"water|lakes?|rivers?|reservoirs?|flood(?:ed)? areas?|flooding|water (?:area|body|"
+           r"bodies|extent|surface)")
+_COVER_GREW = (r"\b(?:has|have|did|is|are|was|were) (?:the |any )?{cover}\s+(?:area\s+|extent\s+)?"
+               r"(?:been\s+)?(?:chang|increas|decreas|grow|grew|grown|shrink|shrank|shrunk|expand|"
+               r"declin|reduc|rise|rose|risen|drop|recede|receded|retreat)")
+"""A cover asked whether it grew or shrank ("has the lake shrunk?"); ``{cover}``: its nouns."""
+WATER_GREW = re.compile(_COVER_GREW.format(cover="(?:" + _WATERS + ")"))
+"""Water asked whether it grew or shrank: the two dates' water is compared."""
 _PAIR_CLASS_CHANGE = re.compile(
     r"\b(?:areas?|regions?|extent|cover(?:age)?|amount|parts?) of (?:the )?([a-z][a-z -]{1,40}?)\s+"
     r"(?:in (?:the )?(?:first|second|pre[\s-]?\w*|post[\s-]?\w*|earlier|later|before|after)"
@@ -63,11 +71,7 @@ _PAIR_CLASS_CHANGE = re.compile(
     r"(chang|increas|decreas|grow|grew|shrink|shrank|expand|declin|reduc|rise|rose|drop)|"
     r"\bchange (?:ratio|proportion|rate|share|percentage|fraction) of (?:the )?"
     r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)|"
-    r"\b(?:has|have|did|is|are|was|were) (?:the |any )?(water|lakes?|rivers?|reservoirs?|"
-    r"flood(?:ed)? areas?|flooding|water (?:area|body|bodies|extent|surface)|forests?|tree cover|"
-    r"vegetation|green cover)\s+(?:area\s+|extent\s+)?(?:been\s+)?(?:chang|increas|decreas|grow|"
-    r"grew|grown|shrink|shrank|shrunk|expand|declin|reduc|rise|rose|risen|drop|recede|receded|"
-    r"retreat)")
+    + _COVER_GREW.format(cover="(" + _WATERS + r"|forests?|tree cover|vegetation|green cover)"))
 _WATER_BODY = re.compile(r"\b(?:water|lakes?|rivers?|reservoirs?|flood\w*)\b")
 _CUT = re.compile(r"\b(?:threshold\w*|cut[\s-]?off|thr)\b|[<>]=?\s*-?\d|(?<![\w.])-?\d*\.\d+\b|"
                   r"\b(?:above|below|over|under|greater than|less than)\s+-?\d")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.answer_options import has_options, only_options, read_options
+from agent.planners.answer_options import only_options, options_span, read_options
 
 
 @pytest.mark.parametrize(("text", "read"), [
@@ -33,11 +33,11 @@ def test_options_are_read(text: str, read: str) -> None:
 ])
 def test_no_options(text: str) -> None:
     assert read_options(text) == text
-    assert not has_options(text)
+    assert options_span(text) is None
 
 
 def test_options_of_a_question_are_one_clause() -> None:
-    assert has_options("What type of scene is this? 1) harbor 2) airport 3) forest")
+    assert options_span("What type of scene is this? 1) harbor 2) airport 3) forest") == (27, 58)
 
 
 @pytest.mark.parametrize(("text", "read"), [
