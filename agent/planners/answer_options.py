@@ -56,6 +56,11 @@ _ANSWER_WORDS = frozenset(("first", "second", "third", "same", "both", "neither"
                            "many", "several", "some", "most", "all", "a lot", "half"))
 """Options that name no label ("A) first B) second C) same", "D) none of the above", a file):
 the answer's form only."""
+DIRECTIONS = frozenset(("increase", "decrease", "increased", "decreased", "increasing",
+                        "decreasing", "stable", "unchanged", "grew", "shrank", "grown", "shrunk",
+                        "up", "down", "gain", "loss"))
+"""Options that say which way a change went, not what changed (they stay in the text: "how did
+the number of ships change? a) increased b) decreased" still asks for a trend)."""
 _SCENE_ANSWER = re.compile(r"^(?:the )?(?:(?:first|second|third|fourth|last|left|right|top|"
                            r"bottom|earlier|later|older|newer|before|after) (?:image|scene|one|"
                            r"photo|picture|date)|(?:image|scene|photo|picture) [a-j])$")

@@ -31,7 +31,8 @@ def resolve(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int,
             r"\b(reference|normal|static|permanent|baseline|usual|dry season|pre[\s-]?flood|"
             r"newly|no longer|reced\w*|reclaim\w*|new (flood|water|inundat)\w*)\b", t) or (
             a.change_target is None and re.search(r"\b(lost|loss|disappear\w*|vanish\w*|"
-                                                  r"gained|shr[aiu]nk\w*|dried( up| out)?)\b", t))):
+                                                  r"gained|shr[aiu]nk\w*|dried( up| out)?)\b", t)
+            and not topics.water_per_date(t, vocab))):
         # new flood water against a reference water layer, water lost: a water change (not
         pair_class, a.change, a.change_target = "water", True, "water"  # "canopy lost")
     if n_scenes == 2 and a.change and not (a.change_target or a.water or a.indices or a.classes

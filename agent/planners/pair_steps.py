@@ -12,13 +12,9 @@ import re
 
 from agent.planners import ask, pair_rules, topics
 from agent.planners.analysis import Analysis
-from agent.planners.answer_options import listed, names_no_label
+from agent.planners.answer_options import DIRECTIONS, listed, names_no_label
 from agent.planners.builder import Builder, SceneRef
 
-_DIRECTIONS = frozenset(("increase", "decrease", "increased", "decreased", "increasing",
-                         "decreasing", "stable", "unchanged", "grew", "shrank", "grown", "shrunk",
-                         "up", "down", "gain", "loss"))
-"""Options that say which way a change went, not what changed."""
 _AREA_WORD = re.compile(r"\b(?:area|areas|footprints?|surface|extent|hectares?|ha|acres?|km2|m2|"
                         r"square)\b")
 """An area asked in words (not only a share of a count)."""
@@ -37,7 +33,7 @@ def change_steps(b: Builder, a: Analysis, norm: str, pair: tuple[SceneRef, Scene
     before, after = pair
     b.pair = (before.path, after.path)
     asked = ask.blank(norm, ask.background_spans(norm))
-    offered = sum(not (names_no_label(o) or o in _DIRECTIONS) for o in listed(asked)) >= 2
+    offered = sum(not (names_no_label(o) or o in DIRECTIONS) for o in listed(asked)) >= 2
     # ("what changed? a) water b) road": the change of all of them; not "options: 0, 1, 2",
     # "yes, no" or "increase or decrease")
     target = None if offered else a.change_target or (a.classes[0] if a.classes else None) or (

@@ -183,6 +183,17 @@ indices and signals (read by their own rules), generic places, and verbs the laz
 ("where did the grassland get cleared")."""
 
 
+def water_per_date(text: str, vocab: Vocabulary) -> bool:
+    """Whether a water change over a pair says how to map the water of each date (a water
+    index with a threshold, or alone unless asked "as well"; a backscatter cut in dB): those
+    per-date steps are planned, not a change map (:func:`pair_class_change`,
+    :func:`agent.planners.pair_rules.resolve`)."""
+    indexed = any(vocab.index_of.get(i.group(0)) in vocab.water_indices
+                  for i in vocab.index_pattern.finditer(text))
+    return bool((indexed and (_CUT.search(text) or not _ADDED.search(text))) or (
+        _SAR_CUT.search(text) and _CUT.search(text)))
+
+
 def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
     """The land-cover class whose change a request over a pair asks about ("have the areas of
     water changed?", "did the regions of trees increase?", "the change ratio of buildings"):
@@ -193,14 +204,9 @@ def pair_class_change(text: str, vocab: Vocabulary) -> str | None:
         return _object_phrase(new, text, vocab)
     if m is None:
         return None
-    water = bool(m.group(4)) and _WATER_BODY.match(m.group(4)) is not None
-    indexed = water and any(vocab.index_of.get(i.group(0)) in vocab.water_indices
-                            for i in vocab.index_pattern.finditer(text))
-    if (indexed and (_CUT.search(text) or not _ADDED.search(text))) or (
-            water and _SAR_CUT.search(text) and _CUT.search(text)):
-        return None  # "has the lake shrunk? use NDWI with threshold 0.2": its own steps
-    if water:
-        return "water"  # "has the lake shrunk?", "did the flooded area grow?"
+    if m.group(4) and _WATER_BODY.match(m.group(4)):
+        return None if water_per_date(text, vocab) else "water"  # "has the lake shrunk?", "did
+        # the flooded area grow?"; "... use NDWI with threshold 0.2": its own steps
     phrase = re.sub(r"^(?:(?:significant|major|large|notable|marked|any|total|overall|the|largest|"
                     r"biggest|smallest|greatest|main)(?:\s+|$))+", "",
                     (m.group(1) or m.group(3) or m.group(4) or "").strip())

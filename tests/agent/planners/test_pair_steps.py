@@ -25,6 +25,7 @@ def test_a_water_change_maps_the_water_of_both_dates(planner: OfflinePlanner, te
 @pytest.mark.parametrize(("text", "tool"), [
     ("Has the lake shrunk? Use NDWI with threshold 0.2.", "spectral_index"),
     ("Has the water increased after the storm? Use a VV threshold of -20 dB.", "map_water"),
+    ("Has the reservoir shrunk? Use a VV threshold of -20 dB.", "map_water"),  # (read once)
 ])
 def test_a_water_change_said_per_date_is_planned_per_date(planner: OfflinePlanner, text: str,
                                                            tool: str) -> None:
