@@ -31,7 +31,8 @@ _WORD_CHOICE = re.compile(r"\b(?:answer|reply|respond)(?: with)? (?:one|a single
                           r"class|category) (?:from|among|out of)\s*:?\s*")
 _YES_NO = re.compile(r"(?:\b(?:please\s+)?(?:answer|reply|respond)(?: with| only with| only)?"
                      r"(?: a)?\s*:?\s*\(?(?:yes|y)\s*(?:or|/)\s*(?:no|n)\)?|\bchoose one\s*:?\s*"
-                     r"yes\s*(?:/|or)\s*no|\(\s*yes\s*/\s*no\s*\))\s*[.!]?")
+                     r"yes\s*(?:/|or)\s*no|\(\s*yes\s*/\s*no\s*\)|(?:^|(?<=[.?!;]\s))yes\s*(?:or|/)\s*"
+                     r"no\s*[:?-](?=\s*\w))\s*[.!]?")
 _UNIT_FORMAT = re.compile(r"(?:(?<=^)|(?<=[.?!;]\s)|(?<=[.?!;]))(?:please\s+)?"
                           r"(?:answer|reply|respond)"
                           r"(?: with| as)? (?:an? |one )?(?:single )?(?:number|value|figure|"
@@ -65,6 +66,10 @@ _SCENE_ANSWER = re.compile(r"^(?:the )?(?:(?:first|second|third|fourth|last|left
                            r"bottom|earlier|later|older|newer|before|after) (?:image|scene|one|"
                            r"photo|picture|date)|(?:image|scene|photo|picture) [a-j])$")
 """An option that names an image of the set ("B) the second image", "A) image A"): an answer."""
+_WHEN = re.compile(r"^(?:in )?(?:early |late |mid )?(?:january|february|march|april|may|june|july|"
+                   r"august|september|october|november|december|spring|summer|autumn|fall|"
+                   r"winter)$")
+"""An option that is a date ("(A) January (B) May"): which image, an answer."""
 _GRADE = re.compile(r"^(?:(?:no|none|minor|major|moderate|severe|slight|light|heavy|partial|"
                     r"total|complete|un)\s*)?(?:damaged?|destroyed|intact|affected|unaffected|"
                     r"collapsed)$")
@@ -103,9 +108,9 @@ def listed(text: str) -> list[str]:
 
 def names_no_label(option: str) -> bool:
     """Whether an answer option names no label: "first", a file (``xfilex`` in the normalised
-    text), "the second image", "none of the above", "top left", "a few", a number."""
+    text), "the second image", "none of the above", "top left", "a few", a number, a month."""
     return option in _ANSWER_WORDS or _SCENE_ANSWER.match(option) is not None or re.search(
-        r"\d", option) is not None
+        r"\d", option) is not None or _WHEN.match(option) is not None
 
 
 _OPENER = re.compile(r"^(?:(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"

@@ -151,10 +151,8 @@ def _names_work(norm: str, vocab: Vocabulary, water: bool = False,
     """Whether a clause names an index, an object class, a composite or biomass (a verbless
     "NDWI for the second", "a false colour one of the 2023 image"); ``water``: or water ("the
     radar one to map the water"); ``composite``: a composite counts."""
-    return bool(vocab.index_pattern.search(norm) or vocab.class_pattern.search(norm)
-                or (composite and vocab.has("composite", composite_slots.blank_temporal(norm)))
-                or vocab.has("biomass", norm)
-                or (water and (vocab.has("water_strong", norm) or vocab.has("water_weak", norm))))
+    return vocab.names_work(norm, ("biomass", "water_strong", "water_weak") if water else (
+        "biomass",)) or (composite and vocab.has("composite", composite_slots.blank_temporal(norm)))
 
 
 def _halves(clause: str, scenes: Sequence[tuple[str, str | None]],

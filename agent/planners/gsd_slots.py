@@ -91,11 +91,14 @@ _GSD_PATTERNS = (
                r"{0,2}(?:imagery|images?|orthophotos?|ortho ?imagery|orthos?|orthomosaics?|photos?|"
                r"photographs?|chips?|tiles?|mosaics?|scenes?|pan[\s-]?sharpened|frames?|"
                r"composites?|pictures?|crops?|exports?|screenshots?|quicklooks?|snapshots?|"
-               r"captures?)\b)"),
+               r"captures?|surveys?|products?|acquisitions?|campaigns?|datasets?)\b)"),
+    re.compile(_NUM + r"[\s-]*(cm|centimet(?:er|re)s?)(?=\s+(?:[a-z][\w-]*\s+)?(?:flights?|"
+               r"flyovers?|overflights?)\b)"),
     re.compile(r"(?<=" + FILE_MASK + r")\s*[,(]\s*" + _NUM + r"[\s-]*" + _UNIT
                + r"(?=\s*[),;])"),
 )
-"""... "5 cm aerial imagery", "0.3 m WorldView-3 scenes": a size before the image noun; and
+"""... "5 cm aerial imagery", "0.3 m WorldView-3 scenes", "a 0.5 m product", "the same 15 cm
+flight" (centimetres: no flight height): a size before the image noun; and
 "(a.tif, 30 cm)": a size given with a file name."""
 _RESPECTIVE = re.compile(r"\b(?:gsds?|ground[\s-]+sampl\w*(?:[\s-]+distances?)?|(?:(?:spatial|"
                          r"pixel|ground|image)\s+)?resolutions?|pixel[\s-]+sizes?)" + _JOIN + r"("

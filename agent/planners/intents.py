@@ -7,6 +7,7 @@ import re
 from agent.planners import (
     ask,
     band_slots,
+    change_slots,
     composite_slots,
     cover_areas,
     cover_classes,
@@ -16,6 +17,7 @@ from agent.planners import (
     index_thresholds,
     label_slots,
     named_amounts,
+    number_words,
     object_nouns,
     object_sets,
     option_labels,
@@ -76,14 +78,13 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     Returns:
         The analysis; ``declined`` set when the request is out of scope.
     """
-    t = slots.shared_heads(slots.numerals(req.norm, vocab), vocab)
+    t = slots.shared_heads(number_words.numerals(req.norm, vocab), vocab)
     asked = ask.blank(req.plain, ask.background_spans(req.plain)  # context declines nothing
                       + ask.later_use_spans(req.plain) + ask.reported_spans(req.plain))
     a = Analysis(declined=declines.decline(asked, vocab, n_scenes), files=files or Files())
     if a.declined:
         return a
     has = vocab.has
-
     # GSD, bbox and IoU numbers are no thresholds or filters, and their words no cues.
     a.gsd, gsd_spans = gsd_slots.find_gsd(t, req.mentions)
     a.bbox, box_spans = spatial.find_bbox(t)
@@ -114,16 +115,15 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.classify = has("classify", t) and not has("classify_pixels", t) and has(
         "classify", re.sub(r"\b(classified|classification)\b(?! (of|into)\b)", " ", ask.blank(
             t, [(i, j) for i, j in ask.statement_spans(t) if not _LABEL_VERB.search(t, i, j)])))
-    # statements name no classification ("daily imagery with monthly land-cover labels.")
-    # "the classified land cover image", "water-classified layers": a product, no request
+    # statements name no classification ("daily imagery with monthly land-cover labels.");
     query_span = search_slots.read(a, t, vocab, n_scenes, req.folders)
     if a.search and a.top_k is None:  # "... show landslides? Top 3.": a fragment, no ask
         a.top_k = search_slots.find_top_k(full, vocab)
     skip += [query_span] if query_span else []
     offered, labels = option_labels.offered(full, label_slots.find_labels(
         full, vocab, n_scenes), vocab)  # ("options: forest, water or before")
-    if offered and has("change", ask.blank(t, [labels[1]] if labels else [])):  # "what
-        offered = False  # changed? a) water b) road": the change map
+    if offered and option_labels.change_answers(t, vocab):  # "what changed? a) water b)
+        offered = False  # road": the change map
     words, (i, j) = labels or ([], (0, 0))
     objects = bool(words) and (has("count", t) or offered) and all(map(vocab.canonical_class,
                                                                        words))
@@ -152,9 +152,11 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         a.classes = []  # the places only locate; the counted noun is the object
     if a.classes and object_nouns.asks_unknown(ask.blank(t, skip + cover), vocab):
         a.classes = []  # "how many cracks" in the photo of the bridge: the bridge places them
-    if len(a.classes) > 1 and (stated := ask.statement_spans(t)):  # "it shows streets full of
-        a.classes = slots.find_classes(  # cars. count the vehicles": the ask's own classes
-            ask.blank(t, stated), vocab, skip + cover, names) or a.classes
+    if a.classes and (stated := ask.statement_spans(t)) and ((noun := outline_nouns.own_noun(
+            ask.blank(t, stated), vocab)) or len(a.classes) > 1):  # "it shows streets full of
+        a.classes = slots.find_classes(ask.blank(t, stated), vocab, skip + cover, names) or (
+            [] if noun else a.classes)  # cars. count the vehicles": the ask's own classes; "the
+        # helicopter crew sent it ... outline every slip": the ask's own noun
     a.classes = a.classes or object_nouns.antecedent_classes(t, full, vocab, skip + cover)
     asks, t = t, ask.blank(t, skip)  # label lists, queries and zones name no other intent
     a.min_confidence, conf_spans = slots.find_confidence(t)
@@ -199,9 +201,9 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
         if not (a.change or has("change", text)):
             break
     a.change_map = n_scenes == 2 and has("change_map", t)
-    a.change_threshold = topics.find_change_threshold(t)
+    a.change_threshold = change_slots.find_change_threshold(t)
     index_change.read(a, t, n_scenes)  # "where NDVI dropped by more than 0.3"
-    a.change_method = topics.change_method(t)
+    a.change_method = change_slots.change_method(t)
     pair_class = topics.pair_class_change(t, vocab) if n_scenes == 2 and not a.index_change \
         else None
     if pair_class:
@@ -224,8 +226,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
                           r"show (me|it|them|xfilex|(the|this|these) \w+))\b", t))
     a.question = has("question", t)
     counts = re.sub(r"\b(band|channel|layer) counts?\b", " ", topics.COUNT_AS.sub(" ", ruled))
-    # not "nasa counted 1.9 million acres"
-    # "count pixels above 0.4 as vegetation": a class; "the band count": metadata
+    # not "nasa counted 1.9 million acres"; "count pixels above 0.4 as vegetation": a class
     if a.labels:
         counts = topics.LABEL_COUNT.sub(" ", counts)  # "how many of each": the labels' tally
     a.count_words = has("count", counts)
@@ -340,10 +341,10 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     if n_scenes >= 2 and has("set_question", t) and not (
             a.classify or a.detect or a.segment or a.water or a.indices or a.biomass or a.change
             or a.search or a.metadata or a.composite or per_scene.asks_figures(t, vocab)) and (
-                topics.names_scene_label(t, vocab) or re.search(
+                topics.names_scene_label(t, vocab) or (not a.classes and re.search(
                     r"\b(which|what) (of )?(the |these |those )?(\d+ )?([\w-]+ ){0,2}(images|"
                     r"photos|pictures|tiles|scenes|chips|frames|patches)\b[^.?!;]{0,40}\b(shows?|contains?|"
-                    r"depicts?|has|have|are|is|can)\b", t)):
+                    r"depicts?|has|have|are|is|can)\b", t))):
         a.classify, a.vqa, a.caption = True, False, False  # "which of these photos show a port"
     if n_scenes >= 2 and not (named or a.classify or a.detect or a.search or a.metadata) and \
             topics.PICK_IMAGES.search(t) and not topics.RANKS.search(t):

@@ -276,6 +276,8 @@ _UNIT_PART = re.compile(r"\s*(?:(?:in|as|into|expressed in)\s+)?(?:hectares?|ha|
                         r"square (?:met\w+|kilomet\w+|miles?|feet)|acres?|percent\w*|%|met(?:er|"
                         r"re)s?|kilomet(?:er|re)s?)\s*$")
 """A part that states the unit of the answer (", in hectares"): no label."""
+_EACH_TAIL = re.compile(r"(\bor\b[^,]*?),?\s+(?:for|in|on) (?:each|every|all)\b.*$")
+"""What follows a list of alternatives ("A or B, for each (image)")."""
 _ASSIGN_TO = re.compile(r"(\bassign\w*\b[^,.;:]{0,60}?\b)to(?=\s)")
 
 
@@ -288,6 +290,7 @@ def _label_lists(text: str, vocab: Vocabulary) -> Iterator[tuple[int, list[str],
     files = re.sub(r"xfilex(?:\s*,\s*(?:and\s+)?xfilex|\s+and\s+xfilex)+",  # "sort a, b and c
                    lambda m: "xfilex".ljust(len(m.group(0))), files)  # into": one list of files
     for start, end, body in _bodies(files):
+        body = _EACH_TAIL.sub(r"\1", body)  # "flooded or not flooded, for each"
         if _AMOUNTS.search(body) or vocab.has("metadata", body):
             continue  # ranges of a number; "the pixel size, projection and number of bands"
         has_or = re.search(r"\bor\b", body) is not None

@@ -75,9 +75,7 @@ class OfflinePlanner:
     def _names_work(self, part: str) -> bool:
         """Whether ``part`` names work a tool does: a class, an index or an intent of
         :data:`_WORK` ("vehicle counts", "the NDVI", "a water mask", "biomass")."""
-        norm = read_request(part, None).norm
-        return bool(self.vocab.class_pattern.search(norm) or self.vocab.index_pattern.search(norm)
-                    or any(self.vocab.has(intent, norm) for intent in _WORK))
+        return self.vocab.names_work(read_request(part, None).norm, _WORK)
 
     def _reviewed(self, request: str, scenes: Sequence[Scene]) -> Plan:
         """The rules' plan of ``request`` after the learned check (see :meth:`plan`)."""
@@ -200,7 +198,9 @@ class OfflinePlanner:
                          paths: list[tuple[str, str | None]], reason: str) -> Plan:
         """Decline, unless the request has scenes and only some clauses are out of scope:
         then plan the others and report the out-of-scope ones as not done."""
-        parts = [p for part in coverage.clauses(request) for p in coverage.colon_parts(part)]
+        parts = [q for part in coverage.clauses(request) for p in coverage.colon_parts(part)
+                 for q in _ASKED_NEXT.split(p)]  # (a question of its own: "map the water, and
+        # when will it go down?")
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
         norms = [read_request(p, None).norm for p in parts]
@@ -211,10 +211,8 @@ class OfflinePlanner:
         keep = [p for p, n, o in zip(parts, norms, out, strict=True) if not o and (
             ask.is_ask(n) or gsd_slots.find_gsd(n)[0].values or (asking and ask.carries_threshold(
                 n)) or (chain and not _VERB.search(n) and (self._names_work(p) or _UNIT.search(
-                n))))]  # ("GSD
-        # 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay beside an ask that
-        # is planned; so do the later steps of a chain: "cloud mask first, then NDVI above 0.4,
-        # then the area in ha")
+                n))))]  # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay
+        # beside a planned ask; so do a chain's later steps: "cloud mask first, then NDVI > 0.4")
         if not keep or len(keep) == len(parts):
             return Plan(request=request, declined=reason)
         rest = self._rules(" ".join(keep), scenes)
@@ -226,14 +224,17 @@ class OfflinePlanner:
             return Plan(request=request, declined=reason)  # only a picture question is left
             # of the one asking sentence ("who owns it now, the county or the city?") or it asks
             # what will be ("when will it ship, and what will it sell for?"): all declined
-        return rest.model_copy(update={"request": request, "not_done": coverage.not_done(
-            request, rest.steps, self.vocab, len(paths))})
+        not_done = coverage.not_done(request, rest.steps, self.vocab, len(paths))
+        not_done += [f"{p.strip()!r}: {reason}" for p, o in zip(parts, out, strict=True)
+                     if o and p.strip().rstrip(".?!;") not in " ".join(not_done)]  # (left out)
+        return rest.model_copy(update={"request": request, "not_done": not_done})
 
 
 _REGEX_CACHE = 4096
 """Compiled expressions the ``re`` module keeps: the rules' inline patterns outnumber its
 default 512, which made it compile some again for every request."""
 re._MAXCACHE = max(re._MAXCACHE, _REGEX_CACHE)  # type: ignore[attr-defined]
+_ASKED_NEXT = re.compile(r",\s+and\s+(?=(?:when|how long|will|would)\b)", re.IGNORECASE)
 _CHAIN = re.compile(r"\b(?:then|first|next|finally|after that|afterwards|step\s*\d)\b",
                     re.IGNORECASE)
 _VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|do|saw|see|seen|shows?|showed|"
@@ -288,8 +289,10 @@ def _build(b: Builder, a: Analysis, req: RequestText, scenes: list[SceneRef]) ->
     trend = not one_date and a.quantity and ((n >= 3 and (dated or a.trend)) or (n == 2 and (
         a.trend_strong or (dated and bool(a.indices) and _HOW_CHANGED.search(
             req.norm))))) \
-        and not (n >= 3 and a.change_target and a.change_event and not a.trend_strong)
-    # "how much forest was lost over these years": the change from the first to the last date
+        and not (n >= 3 and a.change_target and a.change_event and not a.trend_strong) and (
+            a.trend_strong or not topics.WHICH_IMAGE.search(req.norm) or bool(topics.RANKS.search(
+                req.norm)))  # "how much forest was lost over these years": the change from the
+    # first to the last date; "in which of the frames is a ship in the dock": no trend
     if n == 0 and search_ref is None and a.trend_strong and a.quantity:
         scenes_left, trend = [SceneRef("$before", a.text_modality), SceneRef("$after",
                                                                          a.text_modality)], True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from agent.planners.answer_options import names_no_label
+from agent.planners.answer_options import DIRECTIONS, listed, names_no_label
 from agent.planners.slots import Span
 from agent.planners.topics import names_scene_label
 from agent.planners.vocab import Vocabulary
@@ -50,3 +50,14 @@ def offered(full: str, labels: Labels | None, vocab: Vocabulary) -> tuple[bool, 
                 w.split()) for w in words):
         return True, None  # mostly objects, or no scene labels ("a) increasing b) stable")
     return True, (words, labels[1])
+
+
+def change_answers(text: str, vocab: Vocabulary) -> bool:
+    """Whether the normalised ``text`` offers things that changed as the answers of a change
+    question ("what changed? options: water, road or tree"): the change map answers them all,
+    with no target and no scene labels. Not options of numbers, positions or directions
+    ("options: 0, 1 or 2", "options: increase or decrease")."""
+    m = re.search(r"\boptions:\s*[^.?!;]*", text)
+    if m is None or sum(not (names_no_label(o) or o in DIRECTIONS) for o in listed(text)) < 2:
+        return False
+    return vocab.has("change", f"{text[:m.start()]} {text[m.end():]}")

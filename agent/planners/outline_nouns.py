@@ -174,6 +174,18 @@ _COVERED_BY = re.compile(rf"\b({VERBS})\s+"
 """"the areas covered by straw mulch": what covers them is outlined."""
 
 
+def own_noun(t: str, vocab: Vocabulary) -> str | None:
+    """The noun an outline asks for by itself (:func:`outlined_noun`), not a part of an object
+    named elsewhere ("the house ... outline the roof": the building's)."""
+    noun = outlined_noun(t, vocab)
+    return None if noun is None or noun in _PARTS else noun  # (a "green roof" is its own)
+
+
+_PARTS = frozenset(("roof", "roofs", "rooftop", "rooftops", "footprint", "footprints", "crown",
+                    "crowns", "outline", "outlines", "edge", "edges", "boundary", "perimeter"))
+"""Nouns that name a part of an object, not an object of their own."""
+
+
 def outlined_noun(t: str, vocab: Vocabulary, rgb: bool = False) -> str | None:
     """What "outline the ..." names when no class does ("the seagrass beds" -> seagrass), or
     None (a known index topic on multispectral scenes, a generic word)."""

@@ -88,13 +88,18 @@ def _date_key(date: str) -> str:
 
 
 def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | None:
-    """The pair in the order the request writes the years of the two files, when it does."""
+    """The pair in the order the request writes the years of the two files, when it does (in
+    the first sentence that writes both, if one does)."""
     ya, yb = facts.file_date(a), facts.file_date(b)
     if not (ya and yb) or ya[:4] == yb[:4]:
         return None
     text = raw
     for name in (a, b):
         text = text.replace(PurePath(name).name, " ")
+    both = [part for part in re.split(r"(?<=[.?!;])\s+", text) if all(
+        re.search(rf"(?<!\d){y[:4]}(?!\d)", part) for y in (ya, yb))]
+    text = both[0] if both else text  # (the sentence that says both: not "it dried out in
+    # 2022. compare the 2019 scene with the 2022 scene")
     pa, pb = (re.search(rf"(?<!\d){y[:4]}(?!\d)", text) for y in (ya, yb))
     if pa is None or pb is None:
         return None

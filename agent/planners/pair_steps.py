@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
-from agent.planners import ask, pair_rules, topics
+from agent.planners import ask, option_labels, pair_rules, topics
 from agent.planners.analysis import Analysis
-from agent.planners.answer_options import DIRECTIONS, listed, names_no_label
 from agent.planners.builder import Builder, SceneRef
 
 _AREA_WORD = re.compile(r"\b(?:area|areas|footprints?|surface|extent|hectares?|ha|acres?|km2|m2|"
@@ -33,9 +32,8 @@ def change_steps(b: Builder, a: Analysis, norm: str, pair: tuple[SceneRef, Scene
     before, after = pair
     b.pair = (before.path, after.path)
     asked = ask.blank(norm, ask.background_spans(norm))
-    offered = sum(not (names_no_label(o) or o in DIRECTIONS) for o in listed(asked)) >= 2
-    # ("what changed? a) water b) road": the change of all of them; not "options: 0, 1, 2",
-    # "yes, no" or "increase or decrease")
+    offered = option_labels.change_answers(asked, b.vocab)  # ("what changed? a) water b)
+    # road": the change of all of them)
     target = None if offered else a.change_target or (a.classes[0] if a.classes else None) or (
         None if a.water or a.indices else topics.changed_objects(  # said in an ask
             ask.blank(asked, ask.statement_spans(asked)), b.vocab))

@@ -94,3 +94,25 @@ def by_name(norm: str, paths: Sequence[str]) -> set[int]:
                 rf"(?<![\w.]){re.escape(stem)}(?![\w.])", norm):
             picked.add(i)
     return picked if len(picked) < len(paths) else set()
+
+
+def number_index(number: str, paths: Sequence[str], noun: str) -> int:
+    """The scene "frame 0" names: the file whose name is that noun and number when the files
+    are numbered from 0 ("frame_0.png" ... "frame_3.png"), else the number's place (1-based;
+    "image 1" of frame_0 ... frame_3 is frame_0)."""
+    names = [re.split(r"[^a-z0-9]+", PurePath(p).stem.lower()) for p in paths]
+    ends = [tokens[-1] for tokens in names]
+    if "0" in ends and number in ends and all(noun.rstrip("s") in tokens for tokens in names):
+        return ends.index(number)
+    return int(number) - 1
+
+
+def letter_index(letter: str, paths: Sequence[str]) -> int | None:
+    """The scene "image B" names: the file whose name ends in that letter token
+    (``airport_B.tif``), else the letter's place (None past the last scene)."""
+    for i, path in enumerate(paths):
+        tokens = re.split(r"[^a-z0-9]+", PurePath(path).stem.lower())
+        if tokens and tokens[-1] == letter:
+            return i
+    index = ord(letter) - ord("a")
+    return index if index < len(paths) else None

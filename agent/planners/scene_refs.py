@@ -1,26 +1,16 @@
 """Which of several scenes a request is about: "the radar image", "the 2019 one", "image B".
 
-A request over several scenes may single some out. The references understood, in the normalised
-request text (file names already masked):
-
-* **order** - "the first / second / last image", "image 2", "the 3rd scene", "the former";
-* **letter** - "image B": the scene whose name ends in that letter token (``airport_B.tif``),
-  else the letter's position;
-* **date** - "the 2019 one", "the March image", "the older / earliest / latest / most recent
-  image" (dates from the file names; without dates, the order given);
-* **modality** - "the radar / SAR / Sentinel-1 image", "the optical / multispectral / RGB one",
-  "the hyperspectral cube".
-
-Every reference found is collected; when they pick some but not all scenes, the request is
-about those (the planner says so in a note). Several references to all scenes ("compare the
-radar and the optical image") select nothing: every scene is analysed.
+References (file names masked): **order** ("the last image", "image 2"), **letter** ("image
+B": the file whose name ends in that token, else the letter's place), **date** ("the 2019 one",
+"the latest image": dates from file names, else the order given), **modality** ("the radar /
+optical one"). When they pick some but not all scenes, the request is about those (a note
+says so); references to every scene ("the radar and the optical image") pick none.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from agent.planners import ask, scene_names
 from agent.planners import scenes as facts
@@ -66,10 +56,10 @@ _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|in|on|{_ORDINAL
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or)|,(?=\s+(?:{_ORDINAL})\s+(?:or|"
-                    rf"and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})\b))\s+({_ORDINAL})\b"
+_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or|just|only)|,(?=\s+(?:{_ORDINAL})"
+                    rf"\s+(?:or|and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})\b))\s+({_ORDINAL})\b"
                     rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
-                    r"\s*(?:[?.!;]|$))|(?=\s+(?:count|map|detect|compute|classify|describe|segment|"
+                    r"\s*(?:[?.!;,]|$))|(?=\s+(?:count|map|detect|compute|classify|describe|segment|"
                     r"measure|estimate|find|give|show|calculate|into)\b))")
 """A scene by its order, maybe coordinated with another ("the first or the second?"), or before
 the work asked of it ("for the second count the tanks", "classify the second into ...")."""
@@ -84,7 +74,7 @@ _FIRST_N = re.compile(rf"\b(first|last|earliest|latest|final)\s+(two|three|four|
 """Several scenes by order ("the last two images", "the first three scenes", "in the last
 two and ..."; not "give me the first 3": hits)."""
 _NUMBERED = re.compile(r"\b(?:image|scene|picture|photo|tile|chip|frame)s?\s*(?:no\.?\s*|#\s*)?"
-                       r"(\d{1,2}|[b-e]|a(?!\s+(?:day|week|month|year|fortnight|season|date|"
+                       r"(\d{1,2}|(?<![a-z])[b-e]|(?<![a-z])a(?!\s+(?:day|week|month|year|fortnight|season|date|"
                        r"pass|few|lot|bit|couple|dozen|hundred|thousand)\b))\b"
                        r"(?!\s*(?:m|km|cm|%|percent|px|pixels?)\b)")
 """A scene by its number or letter ("image 2", "scene B"); "one scene a month" names none."""
@@ -214,13 +204,19 @@ _DESCRIBES = re.compile(rf"\s*{_NOUN}s?(?:\s+(?:from|of|taken|acquired|captured|
 Sentinel-1 scene from before (a.tif)")."""
 
 
+_FILE_LIST = re.compile(r"xfilex(?:\s*(?:,\s*(?:and|or)\b|,|;|&|\band\b|\bor\b)\s*xfilex)+")
+"""File names given as one list ("a.tif, b.tif and c.tif")."""
+
+
 def names_all(norm: str, mentions: Sequence[str], paths: Sequence[str]) -> bool:
     """Whether the request names every one of several scenes itself, so that none is picked
-    ("flood in s1.tif with the buildings of the optical b.tif"). Names given only in statements
+    ("flood in s1.tif with the buildings of the optical b.tif"); not when three or more are all
+    given in one list, which singles none out. Names given only in statements
     do not count when an ask refers to a scene by modality ("we have a radar scene (a.tif) and
     an optical image (b.tif). on the optical image, count the buildings")."""
-    if len(paths) < 2 or not all(p in mentions for p in paths):
-        return False
+    if len(paths) < 2 or not all(p in mentions for p in paths) or (len(paths) > 2 and (
+            m := _FILE_LIST.search(norm)) and m.group(0).count("xfilex") == norm.count("xfilex")):
+        return False  # ("in the third image, ...? a.tif, b.tif, c.tif"; a listed pair is compared)
     stated = ask.statement_spans(norm)
     asked = {name for name, m in zip(mentions, re.finditer("xfilex", norm), strict=False)
              if not any(a <= m.start() < b for a, b in stated)}
@@ -228,32 +224,6 @@ def names_all(norm: str, mentions: Sequence[str], paths: Sequence[str]) -> bool:
     return all(p in asked for p in paths) or not any(
         not _DESCRIBES.match(asks, m.end()) for pattern in _MODALITY.values()
         for m in pattern.finditer(asks))
-
-
-def _modality_matches(kind: str, modality: str | None) -> bool:
-    if kind == "optical":
-        return modality in ("rgb", "multispectral", "panchromatic")
-    return modality == kind
-
-
-def _number_index(number: str, paths: Sequence[str], noun: str) -> int:
-    """The scene "frame 0" names: the file whose name is that noun and number when the files
-    are numbered from 0 ("frame_0.png" ... "frame_3.png"), else the number's place (1-based;
-    "image 1" of frame_0 ... frame_3 is frame_0)."""
-    names = [re.split(r"[^a-z0-9]+", PurePath(p).stem.lower()) for p in paths]
-    ends = [tokens[-1] for tokens in names]
-    if "0" in ends and number in ends and all(noun.rstrip("s") in tokens for tokens in names):
-        return ends.index(number)
-    return int(number) - 1
-
-
-def _letter_index(letter: str, paths: Sequence[str]) -> int | None:
-    for i, path in enumerate(paths):
-        tokens = re.split(r"[^a-z0-9]+", PurePath(path).stem.lower())
-        if tokens and tokens[-1] == letter:
-            return i
-    index = ord(letter) - ord("a")
-    return index if index < len(paths) else None
 
 
 def referenced(norm: str, scenes: Sequence[tuple[str, str | None]],
@@ -333,7 +303,7 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     for m in _OF_KIND.finditer(norm):  # "the later of the two radar images"
         kind = next((k for k, pattern in _MODALITY.items()
                      if pattern.match(m.group(2) + " image")), "optical")
-        among = [i for i, (_, mod) in enumerate(scenes) if _modality_matches(kind, mod) or (
+        among = [i for i, (_, mod) in enumerate(scenes) if facts.of_kind(kind, mod) or (
             kind == "optical" and mod is None)]
         when = {i: facts.file_date(scenes[i][0]) for i in among}
         if len(among) > 1 and (m.group(1) in ORDINALS or all(when.values())):
@@ -361,8 +331,8 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
             end = more.end()
         last: int | None = None
         for token, to in tokens:
-            index = _number_index(token, paths, m.group(0).split()[0]) if token.isdigit() else \
-                _letter_index(token, paths)
+            index = (scene_names.number_index(token, paths, m.group(0).split()[0])
+                     if token.isdigit() else scene_names.letter_index(token, paths))
             if index is not None and 0 <= index < n:
                 picked |= set(range(last + 1, index + 1)) if to and last is not None else {index}
                 last = index
@@ -380,39 +350,44 @@ def _picks(norm: str, scenes: Sequence[tuple[str, str | None]], roles: bool) -> 
     if roles and _PRE.search(norm):
         picked.add(order[0])
     undated = set(picked)
+
+    def some(found: set[int]) -> set[int]:  # a date every scene has picks none ("of these
+        return found if len(found) < n else set()  # files from 9 march, only the radar one")
+
     for m in _MONTH_YEAR.finditer(norm):  # "the may 2021 one": both must agree
         month = _MONTHS.index(m.group(1) or m.group(3)) + 1
         year = m.group(2) or m.group(4)
-        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7 and d.startswith(year)
-                   and int(d[5:7]) == month}
+        picked |= some({i for i, d in enumerate(dates) if d and len(d) >= 7
+                        and d.startswith(year) and int(d[5:7]) == month})
     norm = _MONTH_YEAR.sub(" ", norm)
-    for m in _YEAR.finditer(norm):
-        year = m.group(1) or m.group(2)
-        picked |= {i for i, d in enumerate(dates) if d and d.startswith(year)}
+    years = {m.group(1) or m.group(2) for m in _YEAR.finditer(norm)}
+    for year in years:
+        picked |= some({i for i, d in enumerate(dates) if d and d.startswith(year)})
     for m in _MONTH.finditer(norm):
         month = _MONTHS.index(m.group(1) or m.group(2)) + 1
-        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
-                   and int(d[5:7]) == month}
+        picked |= some({i for i, d in enumerate(dates) if d and len(d) >= 7  # 2023-06(-14)
+                        and int(d[5:7]) == month})
     for m in SEASON.finditer(norm):  # "the winter image": by the month in its name
         months = SEASON_MONTHS[m.group(1) or m.group(2)]
-        picked |= {i for i, d in enumerate(dates) if d and len(d) >= 7
-                   and int(d[5:7]) in months}
+        picked |= some({i for i, d in enumerate(dates) if d and len(d) >= 7
+                        and int(d[5:7]) in months})
     stated = ask.statement_spans(norm)  # "the optical image is all cloud. use the radar one"
     norm = _MADE.sub(lambda m: " " * len(m.group(0)), norm)  # "a true colour picture of ..."
     dated, modal = picked - undated, set()
     for kind, pattern in _MODALITY.items():
         said = [m for m in pattern.finditer(norm) if not _DESCRIBES.match(norm, m.end())
-                and not any(a <= m.start() < b for a, b in stated)]
-        # (not "a radar scene (a.tif)": it describes); unknown modality is optical, not SAR
+                and (not any(a <= m.start() < b for a, b in stated)
+                     or norm.endswith("only the ", 0, m.start()))]  # ("only the radar one is
+        # clear"; not "a radar scene (a.tif)": it describes); unknown modality is optical
         by_name = scene_names.by_sensor([m.group(0) for m in said], paths)
-        modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if _modality_matches(
+        modal |= by_name or ({i for i, (_, mod) in enumerate(scenes) if facts.of_kind(
             kind, mod) or (kind == "optical" and mod is None)} if said else set())
     named = scene_names.by_token(norm, paths)  # "the VV image", "the PlanetScope one": of the
     modal = (modal & named or modal | named) if modal else named  # radar scenes, the one of
     # that token ("the radar VV image"); beside another one, both ("the Pléiades image, and on
     # the Sentinel-2 image")
-    if dated & modal and _SENSOR_AND_DATE.search(norm):
-        dated = modal = dated & modal  # "the optical image from 2023": one scene, both true
+    if dated & modal and _SENSOR_AND_DATE.search(norm) and len(years) < 2:  # (not "the 1998
+        dated = modal = dated & modal  # and 2006 landsat images and the 2017 sentinel-2 image")
     picked = undated | dated | modal
     return sorted(picked) if 0 < len(picked) < n else []
 

@@ -86,6 +86,14 @@ def guess_modalities(paths: list[str], vocab: Vocabulary) -> list[str | None]:
             for p, m in zip(paths, stems, strict=True)]
 
 
+def of_kind(kind: str, modality: str | None) -> bool:
+    """Whether a scene of ``modality`` is of the ``kind`` a reference names ("optical": rgb,
+    multispectral or panchromatic; else that modality)."""
+    if kind == "optical":
+        return modality in ("rgb", "multispectral", "panchromatic")
+    return modality == kind
+
+
 def text_modality(text: str, vocab: Vocabulary) -> str | None:
     """The modality the request says its scenes have ("this Sentinel-1 scene" -> sar)."""
     for modality, pattern in vocab.hint_patterns.items():

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from agent.planners import slots
+from agent.planners import number_words
 from agent.planners.analysis import Analysis
 from agent.planners.slots import Span
 from agent.planners.vocab import Vocabulary
@@ -100,7 +100,7 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
     five hundred that look most cloudy")."""
     words = "|".join(sorted(vocab.numbers, key=len, reverse=True))
     text = re.sub(rf"\b(\d+|{words}) (hundred|thousand)\b", lambda m: str(
-        (slots.word_number(m.group(1), vocab) or 1)
+        (number_words.word_number(m.group(1), vocab) or 1)
         * (100 if m.group(2) == "hundred" else 1000)), text)
     text = re.sub(r"\ba dozen\b", "12", text)  # "pull up a dozen images"
     num = rf"(\d+|{words})"
@@ -115,7 +115,7 @@ def find_top_k(text: str, vocab: Vocabulary) -> int | None:
                     r"top\s+)?"
                     rf"(?:\w+\s+)?{_ITEMS}"):
         for m in re.finditer(pattern, text):
-            value = slots.word_number(m.group(1), vocab)
+            value = number_words.word_number(m.group(1), vocab)
             if value and not 1900 <= value <= 2100:  # "the 2019 tiles" name a year
                 return value
     return None

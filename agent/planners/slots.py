@@ -282,9 +282,11 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
                 candidates.append((m.start(1), _number(m.group(1)), below))  # ("above an
                 # NDBI of 0.1")
     for m in re.finditer(NUM + r"\s*(?:as\s+(?:the|a|our|my)\s+)?(?:[a-z]+\s+)?"
-                         r"(?:cut[\s-]?off|threshold)\b", text):
-        candidates.append((m.start(1), _number(m.group(1)), False))  # "a 0.3 NDVI cut-off",
-        # "using -0.3 as the water threshold"
+                         r"(?:cut[\s-]?off|threshold)\b|" + NUM + r"\s+as\s+(?:the|a|our|my)\s+"
+                         r"(?:[a-z]+\s+)?cut\b", text):
+        at = 1 if m.group(1) is not None else 2
+        candidates.append((m.start(at), _number(m.group(at)), False))  # "a 0.3 NDVI cut-off",
+        # "using -0.3 as the water threshold", "with 0.2 as the cut"
     for m in re.finditer(r"\b(?:threshold|cut[\s-]?off)(?:ed)?\s+(?:it|them|this|that|the \w+|"
                          r"\w+)?\s*(?:at|of|=|to)\s*" + NUM, text):
         candidates.append((m.start(1), _number(m.group(1)), False))  # "threshold it at 0.35"
@@ -315,25 +317,6 @@ def find_threshold(text: str, near: int, skip: list[Span], limit: float = 1.0,
     return value, below
 
 
-_UNIT_WORD = (r"(?=[\s-]*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\b|met(?:er|re)s?|"
-              r"kilomet(?:er|re)s?|feet|foot|ft\b|inch(?:es)?\b|percent|per cent|%))")
-
-
-def numerals(text: str, vocab: Vocabulary) -> str:
-    """Number words before a unit as digits ("twenty square metres" -> "20 square metres",
-    "one acre" -> "1 acre"), so size filters and thresholds read them."""
-    words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
-    pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
-    text = re.sub(r"\b(above|below|over|under|than|exceeds?|exceeding|exceeded|at|of|to|threshold|"
-                  r"cut[\s-]?off)\s+zero\b(?!\s+point)",
-                  lambda m: m.group(1) + " 0".ljust(len(m.group(0)) - len(m.group(1))), text)
-    text = _DECIMAL.sub(lambda m: f"{m.group(1) + ' ' if m.group(1) else ''}0." + "".join(
-        str(vocab.numbers.get(d, 0)) for d in (m.group(2), m.group(3)) if d), text)  # zero: 0
-    text = _HALF.sub(lambda m: f"{m.group(1) or m.group(3) or ''}"
-                           f"{_FRACTIONS[m.group(2) or m.group(4)]}", text)
-    return pattern.sub(lambda m: str(vocab.numbers[m.group(1)]), text)
-
-
 _SHARED_HEAD = re.compile(r"\b([a-z]+)(\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+))$")
 
 
@@ -355,27 +338,6 @@ def shared_heads(text: str, vocab: Vocabulary) -> str:
     for pos, head in reversed(out):
         text = f"{text[:pos]} {head}{text[pos:]}"
     return text
-
-
-_DIGIT = "zero|one|two|three|four|five|six|seven|eight|nine"
-_DECIMAL = re.compile(rf"\b(?:zero|nought|naught|(above|below|over|under|than|exceeds?|exceeding|"
-                      rf"of|is|at) )\s*point ({_DIGIT})(?: ({_DIGIT}))?\b")
-"""A decimal in words ("zero point three" -> 0.3, "above point two five" -> above 0.25)."""
-_FRACTIONS = {"half": "0.5", "quarter": "0.25"}
-_HALF = re.compile(r"\b((?:above|below|over|under|than|exceeds?|exceeding|of|at) )?(?:an?\s+)?"
-                   r"(half|quarter)(?:\s+of)?(?:\s+an?)?\b(?=[\s-]*(?:met(?:er|re)s?\b|m\b|"
-                   r"hectares?|ha\b|acres?|kilomet|km\b|feet|foot|ft\b))|"
-                   r"\b((?:above|below|over|under|than|exceeds?|exceeding) )(?:an?\s+)?(half)\b"
-                   r"(?=\s*(?:[.,;?!]|$|(?:counts?|is|as|and)\b))")
-"""A half or a quarter before a unit ("half a metre", "a quarter of a hectare") or as a
-threshold ("NDVI higher than a half")."""
-
-
-def word_number(token: str, vocab: Vocabulary) -> int | None:
-    """``"5"`` or ``"five"`` -> 5."""
-    if token.isdigit():
-        return int(token)
-    return vocab.numbers.get(token)
 
 
 def find_points(text: str) -> list[list[float]] | None:

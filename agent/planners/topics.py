@@ -1,7 +1,5 @@
 """Topic slots: what a request is about when it names no object class or index.
 
-* the change threshold stated for a before/after difference ("a threshold of 0.08 on the
-  before-minus-during difference") -> ``detect_changes.threshold``;
 * land-use and scene words ("which of these photos show a residential area") -> a question
   that ``classify_scene`` answers over a set of images;
 * the patterns of a few event and selection topics (a fire between two scenes, picking or
@@ -13,24 +11,9 @@ from __future__ import annotations
 import re
 
 from agent.planners.analysis import Analysis
-from agent.planners.slots import NUM, topic_index
+from agent.planners.slots import topic_index
 from agent.planners.text import VECTOR_FILE
 from agent.planners.vocab import Vocabulary, participle, singular
-
-
-def find_change_threshold(text: str) -> float | None:
-    """A change-magnitude threshold stated for a before/after difference ("a threshold of
-    0.08 on the difference", "use 0.05 on the before-minus-after values")."""
-    if not re.search(r"\b(differen\w*|change|minus|before|after|during|pre|post)\b", text):
-        return None
-    m = re.search(r"\bthreshold(?:\s+(?:of|at|=|value|to|on))?\s*(?:of\s*)?:?\s*" + NUM, text) \
-        or re.search(r"\buse\s+" + NUM + r"\s+(?:as the threshold|on|for the difference)\b", text) \
-        or re.search(r"\bdifferences?\s+(?:larger|greater|bigger|higher|more|above|over)\s+"
-                     r"(?:than\s+)?" + NUM + r"(?!\s*(?:%|percent|m\b|km|ha\b|db\b))", text)
-    if m is None:
-        return None
-    value = float(m.group(1))
-    return value if 0 < value < 100 else None
 
 
 def names_scene_label(text: str, vocab: Vocabulary) -> bool:
@@ -58,7 +41,8 @@ _TREE_WORDS = {"vegetation", "forest", "forests", "woodland", "canopy", "tree", 
 
 _WATERS = (r"water|lakes?|rivers?|reservoirs?|flood(?:ed)? areas?|flooding|water (?:area|body|"
            r"bodies|extent|surface)")
-_COVER_GREW = (r"\b(?:has|have|did|is|are|was|were) (?:the |any )?{cover}\s+(?:area\s+|extent\s+)?"
+_COVER_GREW = (r"\b(?:has|have|did|is|are|was|were) (?:the |any )?{cover}(?:\s+(?:inside|within|"
+               r"in|along|around|near|on) (?:[^.?!;]|\.\d){{1,80}}?)?\s+(?:area\s+|extent\s+)?"
                r"(?:been\s+)?(?:chang|increas|decreas|grow|grew|grown|shrink|shrank|shrunk|expand|"
                r"declin|reduc|rise|rose|risen|drop|recede|receded|retreat)")
 """A cover asked whether it grew or shrank ("has the lake shrunk?"); ``{cover}``: its nouns."""
@@ -71,7 +55,11 @@ _PAIR_CLASS_CHANGE = re.compile(
     r"(chang|increas|decreas|grow|grew|shrink|shrank|expand|declin|reduc|rise|rose|drop)|"
     r"\bchange (?:ratio|proportion|rate|share|percentage|fraction) of (?:the )?"
     r"([a-z][a-z -]{1,40}?)(?:\s+in\b|\s*[?.]|$)|"
-    + _COVER_GREW.format(cover="(" + _WATERS + r"|forests?|tree cover|vegetation|green cover)"))
+    + _COVER_GREW.format(cover="(" + _WATERS + r"|forests?|woodlands?|tree cover|canopy|"
+                                               r"vegetation|green cover|bare (?:soil|ground)|"
+                                               r"cropland|farmland|grassland|built[\s-]?up area|"
+                                               r"urban area|snow cover|sea ice|wetlands?|"
+                                               r"mangroves?)"))
 _WATER_BODY = re.compile(r"\b(?:water|lakes?|rivers?|reservoirs?|flood\w*)\b")
 _CUT = re.compile(r"\b(?:threshold\w*|cut[\s-]?off|thr)\b|[<>]=?\s*-?\d|(?<![\w.])-?\d*\.\d+\b|"
                   r"\b(?:above|below|over|under|greater than|less than)\s+-?\d")
@@ -228,6 +216,10 @@ PICK_IMAGES = re.compile(
     r"\b(shows?|contains?|depicts?|are (mostly|mainly|covered)|have any|has any)\b|"
     r"\bwhich ones\b[^.?!;]{0,10}\b(show|contain|depict|have)\b[^.?!;]{0,60},? (and )?which\b")
 """Picking images of a set by what they show: answered by a label per image."""
+WHICH_IMAGE = re.compile(r"\b(?:in|on) which (?:of )?(?:the |these |those )?(?:\w+ )?(?:images?|"
+                         r"frames?|scenes?|photos?|pictures?|tiles?|chips?|dates?|"
+                         r"acquisitions?)\b")
+"""An ask which images show something ("in which of the frames is ..."): per image, no trend."""
 RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
                    r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
 """Ranking or thresholding the images on an amount: measured, not labelled."""
@@ -264,10 +256,13 @@ _COMPUTE_VERB = r"(?:calculat|comput|creat|mak|deriv|produc|generat)\w*"
 COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
                             r"(?:the\s+|an?\s+|its\s+)?$")
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:[^.;?!\d]|\.\d){0,30}?\d(?:[^.;?!]|\.\d){0,40}?"
-                      r"\bas\b(?! well\b)|\b(?:are|is|be|get|gets|were|was) (?:not )?counted as\b")
+                      r"\bas\b(?! well\b)|\b(?:are|is|be|get|gets|were|was) (?:not )?counted as\b|"
+                      r"\bcount(?:ing)?\s+(?:an?\s+|the\s+|every\s+|each\s+|any\s+)?(?:pixels?|cells?)"
+                      r"\s+as\b")
 """A verb before an index that computes it; a "count pixels above X as Y" / "counting dNBR of
 0.1 and above as burnt" class definition (a count, a number, then "as"); "ponds that are
-always wet are not counted as flooding" defines a class, too."""
+always wet are not counted as flooding" and "count a pixel as blacked out where ..." define a
+class, too."""
 
 LABEL_COUNT = re.compile(
     r"\bhow many (?:of each|(?:\w+ ){0,2}?(?:fall|falls|are|were|go|end up|land) in(?:to)? (?:each|"
@@ -378,15 +373,3 @@ def values_not_labels(a: Analysis, t: str, vocab: Vocabulary, n_scenes: int) -> 
             r"\bclassify (the )?(burn\w* )?(severity|dnbr|ndvi|nbr|index|values)\b", t):
         a.classify, a.labels = False, []  # "classify the burn severity into low, moderate and
         # high": grades of the index values
-
-
-def change_method(text: str) -> str | None:
-    """The change method asked for: "cva" ("with change vector analysis"; not "the deep
-    model, not CVA"), "deep" ("a learned change model", "method=deep"), else None."""
-    if re.search(r"(?<!\bnot )(?<!\bno )(?<!instead of )(?<!rather than )"
-                 r"\b(change vector analysis|cva)\b", text):
-        return "cva"
-    if re.search(r"\b(deep|learned|neural|siamese)\b[^.?!;]{0,20}\bchange\b|\b(?:deep|learned|"
-                 r"neural) (?:method|model|network)\b|\bmethod\s*[:=]?\s*(?:deep|learned)\b", text):
-        return "deep"
-    return None

@@ -66,8 +66,8 @@ def find_area_filters(text: str) -> tuple[float | None, float | None, list[Span]
             values.append(None)
     if values[1] is not None and re.search(  # "dropping masks under 5 m2"
             r"\b(drop|dropping|remove|removing|exclude|excluding|ignore|ignoring|discard\w*|"
-            r"filter\w* out|skip|skipping|leave out|leaving out|throw\w* away|get rid of|"
-            r"getting rid of)\b[^.?!;]{0,30}$",
+            r"filter\w* out|skip|skipping|leave out|leaving out|throw\w* (?:away|out)|weed\w* out|"
+            r"get rid of|getting rid of)\b[^.?!;]{0,30}$",
             text[:spans[-1][0]]):
         values = [values[0] if values[0] is not None else values[1], None]  # (with a minimum
         # mapping unit said too: the same size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +90,12 @@ class Vocabulary:
     def has(self, intent: str, text: str) -> bool:
         """Whether any cue of ``intent`` occurs in the normalised ``text``."""
         return self.cues[intent].search(text) is not None
+
+    def names_work(self, text: str, intents: Sequence[str] = ()) -> bool:
+        """Whether the normalised ``text`` names work a tool does: an index, an object class
+        or a cue of one of ``intents`` ("the NDVI", "vehicle counts", "a water mask")."""
+        return bool(self.index_pattern.search(text) or self.class_pattern.search(text)
+                    or any(self.has(intent, text) for intent in intents))
 
     def canonical_class(self, name: str) -> str | None:
         """The canonical class of a class word or phrase (any case, plural), or None."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.answer_options import only_options, options_span, read_options
+from agent.planners.answer_options import names_no_label, only_options, options_span, read_options
 
 
 @pytest.mark.parametrize(("text", "read"), [
@@ -17,6 +17,7 @@ from agent.planners.answer_options import only_options, options_span, read_optio
     ("what is this? answer with one word from: airport, beach, forest.",
      "what is this? options: airport, beach, forest."),
     ("is this scene urban? answer yes or no.", "is this scene urban?  "),
+    ("yes or no: is the lake smaller now?", " is the lake smaller now?"),
     ("what is the total area? answer with a number in m2.", "what is the total area? in m2."),
     ("how many tanks? a) 3 b) 5 c) 8 d) 12", "how many tanks? "),  # answers, no argument
     ("which image has more ships? a) first b) second c) same", "which image has more ships? "),
@@ -65,3 +66,11 @@ def test_answers_that_name_no_label_are_dropped(text: str, read: str) -> None:
 ])
 def test_only_options(part: str, only: bool) -> None:
     assert only_options(part) is only
+
+
+@pytest.mark.parametrize(("option", "no_label"), [
+    ("january", True), ("in early may", True), ("winter", True), ("the second image", True),
+    ("3", True), ("forest", False), ("may apple orchard", False),
+])
+def test_names_no_label(option: str, no_label: bool) -> None:
+    assert names_no_label(option) is no_label

@@ -164,6 +164,10 @@ def test_values_by_number_across_words_and_listed_for_the_frames() -> None:
     ("the image was at 500 m over the city; count buildings", []),  # an altitude
     ("this tile is at 1 km scale", []),
     ("buffer pixels 10 m around buildings; map water", []),
+    ("three chips from the same 15 cm flight: count the cars", [0.15]),
+    ("lot.png comes from a 0.5 m product. count the cars", [0.5]),
+    ("taken from a 30 cm aerial survey", [0.3]),
+    ("the drone made a 120 m flight over the orchard", []),  # a flight's length or height
 ])
 def test_gsd_said_in_more_ways_and_not_of_other_sizes(text: str, values: list[float]) -> None:
     assert gsd_slots.find_gsd(text, [])[0].values == values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.option_labels import offered
+from agent.planners.option_labels import change_answers, offered
 from agent.planners.vocab import get_vocabulary
 
 V = get_vocabulary()
@@ -38,3 +38,14 @@ def test_options_as_labels(full: str, words: list[str], labels: list[str] | None
 
 def test_a_list_that_is_no_options_is_kept() -> None:
     assert _offered("is it forest or water?", ["forest", "water"]) == (False, ["forest", "water"])
+
+
+@pytest.mark.parametrize(("text", "answers"), [
+    ("what changed? options: water, road or tree", True),
+    ("what appeared between the dates? options: buildings, roads or fields", True),
+    ("how did the water change? options: increase or decrease", False),  # directions
+    ("how many ships are new? options: 0, 1 or 2", False),  # numbers
+    ("what is the dominant class? options: forest, water or urban", False),  # no change asked
+])
+def test_change_answers(text: str, answers: bool) -> None:
+    assert change_answers(text, V) is answers

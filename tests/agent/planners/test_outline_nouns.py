@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners.outline_nouns import outlined_noun
+from agent.planners.outline_nouns import outlined_noun, own_noun
 from agent.planners.vocab import get_vocabulary
 
 V = get_vocabulary()
@@ -32,3 +32,13 @@ def test_pronouns_and_generic_heads_name_nothing(text: str) -> None:
 
 def test_a_power_line_keeps_its_line() -> None:
     assert outlined_noun("trace the power lines across the valley", V) == "power line"
+
+
+@pytest.mark.parametrize(("text", "noun"), [
+    ("outline every fresh slip on it", "slip"),
+    ("segment the green roofs", "green roof"),
+    ("outline the roof and give me its area", None),  # a part of the building named elsewhere
+    ("outline them", None),
+])
+def test_own_noun(text: str, noun: str | None) -> None:
+    assert own_noun(text, V) == noun

@@ -89,3 +89,12 @@ def test_the_order_said_in_words_wins_over_the_names(text: str, paths: list[str]
     pair = ordered_pair([SceneRef(p, None) for p in paths], text, notes.append)
     assert pair[0].path == before
     assert bool(notes) == ("fire" in paths[0]), notes
+
+
+def test_the_years_of_the_sentence_that_names_both_give_the_order() -> None:
+    """A year said alone in the background ("it nearly dried out in 2022") is no order."""
+    pair = ordered_pair([SceneRef("lake_2019-08-20.tif", None), SceneRef("lake_2022-08-24.tif",
+                                                                         None)],
+                        "The lake nearly dried out in 2022. Compare the 2019 scene with the 2022 "
+                        "scene and tell me how much water was lost.")
+    assert [s.path for s in pair] == ["lake_2019-08-20.tif", "lake_2022-08-24.tif"]

@@ -341,3 +341,39 @@ def test_a_yes_no_question_of_one_scene_and_not_the_other_reads_both() -> None:
     plan = planner.plan("Count the buildings in image B, not image A",
                         [Scene(path="a.png"), Scene(path="b.png")])
     assert [s.args["image"] for s in plan.steps] == ["b.png"]
+
+
+def _norm(text: str) -> str:
+    return read_request(text, None).norm
+
+
+def test_one_list_of_three_or_more_names_none() -> None:
+    files = ["club_2012.tif", "club_2016.tif", "club_2020.tif"]
+    text = "In the third image, how many tennis courts are there? " + ", ".join(files)
+    req = read_request(text, None)
+    assert not scene_refs.names_all(req.norm, req.mentions, files)
+    assert scene_refs.referenced(req.norm, [(f, None) for f in files]) == [2]
+    pair = read_request("Count the boats in a.tif and b.tif.", None)  # a pair named: both
+    assert scene_refs.names_all(pair.norm, pair.mentions, ["a.tif", "b.tif"])
+
+
+def test_words_that_only_contain_a_letter_pick_nothing() -> None:
+    chips = [(f"simcoe_chip_00{i}.png", None) for i in range(1, 6)]
+    assert scene_refs.referenced(_norm("I tiled our winter survey flights into chips."),
+                                 chips) == []
+    assert scene_refs.referenced(_norm("count the huts in tile b"), chips) == [1]
+
+
+def test_a_date_every_scene_has_and_a_sensor_said_only_of_one() -> None:
+    scenes = [("S2A_MSIL2A_20240309_dover.tif", "multispectral"),
+              ("LC08_L2SP_199024_20240309.tif", "multispectral"),
+              ("S1A_IW_GRDH_1SDV_20240309_dover.tif", "sar")]
+    text = _norm("Of these three files from 9 March, only the radar one is free of cloud: "
+                 "a.tif, b.tif and c.tif. Count the ships on it.")
+    assert scene_refs.referenced(text, scenes) == [2]
+    glaciers = [("LE07_gl_19980817.tif", "multispectral"), ("LE07_gl_20060822.tif",
+                                                            "multispectral"),
+                ("S2A_MSIL2A_20170825_gl.tif", "multispectral")]
+    text = _norm("Outline the ice in the 1998 and 2006 Landsat 7 images and in the 2017 "
+                 "Sentinel-2 image.")
+    assert scene_refs.referenced(text, glaciers) == []  # every one of them

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners import label_slots, scenes, slots, topics
+from agent.planners import label_slots, number_words, scenes, slots, topics
 from agent.planners.text import osa_distance, read_request
 from agent.planners.vocab import canonical_class, get_vocabulary, singular
 
@@ -72,6 +72,7 @@ def test_confidence(text: str, expected: float | None) -> None:
     ("ndvi <= 0.15", (0.15, True)), ("ndwi no more than 0", (0.0, True)),
     ("ndwi is at most -0.2", (-0.2, True)), ("ndvi not exceeding 0.2", (0.2, True)),
     ("ndvi not less than 0.3", (0.3, False)), ("ndvi >= 0.6", (0.6, False)),
+    ("an ndwi water mask with 0.2 as the cut", (0.2, False)),
 ])
 def test_threshold(text: str, expected: tuple[float | None, bool]) -> None:
     assert slots.find_threshold(text, 0, []) == expected
@@ -157,7 +158,7 @@ def test_names_inside_a_sentence_are_not_typos() -> None:
     ("the point three roads meet", "the point three roads meet"),
 ])
 def test_numbers_in_words_become_digits(text: str, written: str) -> None:
-    assert slots.numerals(text, V) == written
+    assert number_words.numerals(text, V) == written
 
 
 def test_a_negated_class_with_a_size_is_a_filter() -> None:
@@ -220,3 +221,13 @@ def test_a_chained_index_is_computed_too() -> None:
     assert list(slots.computed_indices(text, vocab, topics.COMPUTE_BEFORE)) == ["MNDWI", "NDVI"]
     text = "a thesis combined mndwi and ndbi. compute ndvi"
     assert list(slots.computed_indices(text, vocab, topics.COMPUTE_BEFORE)) == ["NDVI"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("treat mndwi greater than one tenth as water", "treat mndwi greater than 0.1 as water"),
+    ("ndvi above a quarter", "ndvi above 0.25"),
+    ("ponds larger than a hectare", "ponds larger than 1 hectare"),
+    ("a tenth of the scene is cloud", "a tenth of the scene is cloud"),  # no bound
+])
+def test_numerals_read_fractions_and_single_units(text: str, expected: str) -> None:
+    assert number_words.numerals(text, V) == expected

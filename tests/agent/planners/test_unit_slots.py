@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planners import unit_slots
+from agent.planners import number_words, unit_slots
 from agent.planners.text import read_request
 from agent.planners.vocab import get_vocabulary
 
@@ -105,3 +105,14 @@ def test_a_total_asked_of_one_clause_leaves_the_filters_of_the_others() -> None:
     assert unit_slots.find_area_filters("does the water area exceed 2 km2?")[:2] == (None, None)
     assert unit_slots.find_area_filters("tell me if the water area is larger than 5 km2 and "
                                         "count lakes over 1 ha")[:2] == (10000.0, None)
+
+
+@pytest.mark.parametrize(("text", "lo", "hi"), [
+    ("larger than a hectare", 10_000.0, None),
+    ("throw out water bodies smaller than one hectare", 10_000.0, None),  # a minimum
+    ("keep ponds under two hectares", None, 20_000.0),
+    ("small potholes under a hectare come and go", None, None),  # no bound in digits or "than"
+])
+def test_area_filters_in_words(text: str, lo: float | None, hi: float | None) -> None:
+    min_area, max_area, _ = unit_slots.find_area_filters(number_words.numerals(norm(text), V))
+    assert (min_area, max_area) == (lo, hi)

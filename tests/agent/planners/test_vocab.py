@@ -16,3 +16,12 @@ def test_a_cue_entry_parsed_as_a_mapping_is_an_error() -> None:
 
 def test_the_shipped_vocabulary_loads() -> None:
     assert vocab.get_vocabulary().cues["classify"].search("which gear is on board in each: a, b")
+
+
+def test_names_work() -> None:
+    v = vocab.get_vocabulary()
+    assert v.names_work("the ndvi")
+    assert v.names_work("vehicle counts")
+    assert not v.names_work("a water mask")
+    assert v.names_work("a water mask", ("water_strong",))
+    assert not v.names_work("the second one")
