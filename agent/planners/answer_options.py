@@ -69,7 +69,8 @@ _SCENE_ANSWER = re.compile(r"^(?:the )?(?:(?:first|second|third|fourth|last|left
 _WHEN = re.compile(r"^(?:in )?(?:early |late |mid )?(?:january|february|march|april|may|june|july|"
                    r"august|september|october|november|december|spring|summer|autumn|fall|"
                    r"winter)$")
-"""An option that is a date ("(A) January (B) May"): which image, an answer."""
+"""An option that is a month or a season ("(A) January (B) May", "C) winter"): a time, an
+answer to choose, no scene label."""
 _GRADE = re.compile(r"^(?:(?:no|none|minor|major|moderate|severe|slight|light|heavy|partial|"
                     r"total|complete|un)\s*)?(?:damaged?|destroyed|intact|affected|unaffected|"
                     r"collapsed)$")
@@ -98,12 +99,22 @@ def options_span(text: str) -> tuple[int, int] | None:
     return next((m.span() for m in _OPTIONS.finditer(low) if _as_list(m) != m.group(0)), None)
 
 
-def listed(text: str) -> list[str]:
+def listed_span(text: str) -> tuple[list[str], tuple[int, int] | None]:
     """The options a normalised request lists after "options:" ("options: water, road or tree"),
-    as written."""
-    m = re.search(r"\boptions:\s*([^.?!;]*)", text)
+    as written, and where that part is (None when it has none)."""
+    m = _LISTED.search(text)
     items = re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", m.group(1).strip()) if m else []
-    return [i for i in items if i]
+    return [i for i in items if i], m.span() if m else None
+
+
+def listed(text: str) -> list[str]:
+    """The options of :func:`listed_span`."""
+    return listed_span(text)[0]
+
+
+_LISTED = re.compile(r"\boptions:\s*([^.?!;]*)")
+CHOICE = re.compile(r"\b(?:options|choices|choose(?: one)?(?: from)?|pick one)\s*:")
+"""Answers to choose from, as read or as written ("options:", "choose one:")."""
 
 
 def names_no_label(option: str) -> bool:

@@ -115,7 +115,7 @@ def analyse(req: RequestText, vocab: Vocabulary, n_scenes: int,
     a.classify = has("classify", t) and not has("classify_pixels", t) and has(
         "classify", re.sub(r"\b(classified|classification)\b(?! (of|into)\b)", " ", ask.blank(
             t, [(i, j) for i, j in ask.statement_spans(t) if not _LABEL_VERB.search(t, i, j)])))
-    # statements name no classification ("daily imagery with monthly land-cover labels.");
+    # statements name no classification ("daily imagery with monthly land-cover labels.")
     query_span = search_slots.read(a, t, vocab, n_scenes, req.folders)
     if a.search and a.top_k is None:  # "... show landslides? Top 3.": a fragment, no ask
         a.top_k = search_slots.find_top_k(full, vocab)

@@ -14,7 +14,9 @@ _UNIT_WORD = (r"(?=[\s-]*(?:square|sq\b|sq\.|m2|m\b|km|ha\b|hectares?|acres?|ac\
 
 def numerals(text: str, vocab: Vocabulary) -> str:
     """Number words before a unit as digits ("twenty square metres" -> "20 square metres",
-    "one acre" -> "1 acre"), so size filters and thresholds read them."""
+    "one acre" -> "1 acre"), decimals and fractions as thresholds ("zero point three", "greater
+    than one tenth") and a single area unit as a bound ("larger than a hectare"), so size
+    filters and thresholds read them."""
     words = "|".join(sorted((w for w in vocab.numbers if " " not in w), key=len, reverse=True))
     pattern = re.compile(rf"\b(?:an?\s+)?({words})\b{_UNIT_WORD}")
     text = re.sub(r"\b(above|below|over|under|than|exceeds?|exceeding|exceeded|at|of|to|threshold|"

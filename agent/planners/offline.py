@@ -199,16 +199,15 @@ class OfflinePlanner:
         """Decline, unless the request has scenes and only some clauses are out of scope:
         then plan the others and report the out-of-scope ones as not done."""
         parts = [q for part in coverage.clauses(request) for p in coverage.colon_parts(part)
-                 for q in _ASKED_NEXT.split(p)]  # (a question of its own: "map the water, and
-        # when will it go down?")
+                 for q in _ASKED_NEXT.split(p)]
         if not paths or len(parts) < 2:
             return Plan(request=request, declined=reason)
         norms = [read_request(p, None).norm for p in parts]
-        out = [bool(analyse(read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined)
-               for p in parts]
-        asking = any(ask.is_ask(n) and not o for n, o in zip(norms, out, strict=True))
+        why = [analyse(read_request(p, self.vocab.corrector), self.vocab, len(paths)).declined
+               for p in parts]  # each part's own reason
+        asking = any(ask.is_ask(n) and not w for n, w in zip(norms, why, strict=True))
         chain = _CHAIN.search(request) is not None
-        keep = [p for p, n, o in zip(parts, norms, out, strict=True) if not o and (
+        keep = [p for p, n, w in zip(parts, norms, why, strict=True) if not w and (
             ask.is_ask(n) or gsd_slots.find_gsd(n)[0].values or (asking and ask.carries_threshold(
                 n)) or (chain and not _VERB.search(n) and (self._names_work(p) or _UNIT.search(
                 n))))]  # ("GSD 0.5 m.", "the water mask comes from a -17 dB VV threshold." stay
@@ -225,8 +224,8 @@ class OfflinePlanner:
             # of the one asking sentence ("who owns it now, the county or the city?") or it asks
             # what will be ("when will it ship, and what will it sell for?"): all declined
         not_done = coverage.not_done(request, rest.steps, self.vocab, len(paths))
-        not_done += [f"{p.strip()!r}: {reason}" for p, o in zip(parts, out, strict=True)
-                     if o and p.strip().rstrip(".?!;") not in " ".join(not_done)]  # (left out)
+        not_done += [f"{p.strip()!r}: {w}" for p, w in zip(parts, why, strict=True)
+                     if w and p.strip().rstrip(".?!;") not in " ".join(not_done)]  # (said once)
         return rest.model_copy(update={"request": request, "not_done": not_done})
 
 
@@ -235,6 +234,7 @@ _REGEX_CACHE = 4096
 default 512, which made it compile some again for every request."""
 re._MAXCACHE = max(re._MAXCACHE, _REGEX_CACHE)  # type: ignore[attr-defined]
 _ASKED_NEXT = re.compile(r",\s+and\s+(?=(?:when|how long|will|would)\b)", re.IGNORECASE)
+"""A question of its own after "and" ("..., and when will it go down?")."""
 _CHAIN = re.compile(r"\b(?:then|first|next|finally|after that|afterwards|step\s*\d)\b",
                     re.IGNORECASE)
 _VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|did|does|do|saw|see|seen|shows?|showed|"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from agent.planners.answer_options import DIRECTIONS, listed, names_no_label
+from agent.planners.answer_options import DIRECTIONS, listed_span, names_no_label
 from agent.planners.slots import Span
 from agent.planners.topics import names_scene_label
 from agent.planners.vocab import Vocabulary
@@ -57,7 +57,7 @@ def change_answers(text: str, vocab: Vocabulary) -> bool:
     question ("what changed? options: water, road or tree"): the change map answers them all,
     with no target and no scene labels. Not options of numbers, positions or directions
     ("options: 0, 1 or 2", "options: increase or decrease")."""
-    m = re.search(r"\boptions:\s*[^.?!;]*", text)
-    if m is None or sum(not (names_no_label(o) or o in DIRECTIONS) for o in listed(text)) < 2:
+    options, span = listed_span(text)
+    if span is None or sum(not (names_no_label(o) or o in DIRECTIONS) for o in options) < 2:
         return False
-    return vocab.has("change", f"{text[:m.start()]} {text[m.end():]}")
+    return vocab.has("change", f"{text[:span[0]]} {text[span[1]:]}")

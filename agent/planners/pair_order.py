@@ -88,8 +88,9 @@ def _date_key(date: str) -> str:
 
 
 def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | None:
-    """The pair in the order the request writes the years of the two files, when it does (in
-    the first sentence that writes both, if one does)."""
+    """The pair in the order the request writes the years of the two files, when it does: in
+    the first sentence that writes both, when that sentence orders them ("from 2018 to 2021"),
+    else none; without such a sentence, the order the years are first written."""
     ya, yb = facts.file_date(a), facts.file_date(b)
     if not (ya and yb) or ya[:4] == yb[:4]:
         return None
@@ -98,13 +99,20 @@ def _text_date_order(a: str, b: str, raw: str) -> tuple[SceneRef, SceneRef] | No
         text = text.replace(PurePath(name).name, " ")
     both = [part for part in re.split(r"(?<=[.?!;])\s+", text) if all(
         re.search(rf"(?<!\d){y[:4]}(?!\d)", part) for y in (ya, yb))]
-    text = both[0] if both else text  # (the sentence that says both: not "it dried out in
-    # 2022. compare the 2019 scene with the 2022 scene")
+    if both and not _ORDERS.search(both[0]):
+        return None  # "compare the 2021 image with the 2019 one": no order said (nor by a
+        # year said alone in the background: "it dried out in 2022. compare 2019 with 2022")
+    text = both[0] if both else text
     pa, pb = (re.search(rf"(?<!\d){y[:4]}(?!\d)", text) for y in (ya, yb))
     if pa is None or pb is None:
         return None
     return (SceneRef(a, None), SceneRef(b, None)) if pa.start() < pb.start() else (
         SceneRef(b, None), SceneRef(a, None))
+
+
+_ORDERS = re.compile(r"\bfrom\b[^.?!;]*\b(?:to|until|till|through)\b|\bbetween\b|\bbefore\b|"
+                     r"\bafter\b|\bthen\b|\bfollowed by\b|\bsince\b|->", re.IGNORECASE)
+"""Words that order two dates in a sentence ("from 2018 to 2021", "between 2015 and 2019")."""
 
 
 def _said_date_order(first: SceneRef, second: SceneRef,

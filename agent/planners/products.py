@@ -9,6 +9,7 @@ from pathlib import PurePath
 from agent.planners import scenes as facts
 from agent.planners import topics
 from agent.planners.analysis import Analysis
+from agent.planners.answer_options import CHOICE
 from agent.planners.builder import Builder, SceneRef
 from agent.planners.vocab import Vocabulary
 
@@ -29,8 +30,6 @@ _DESCRIBED = re.compile(
 of each pixel covered"): products, measured as they are."""
 
 
-_CHOICE = re.compile(r"\b(?:options|choices|choose(?: one)?(?: from)?|pick one)\s*:")
-"""Answers to choose from: a label question, not a product's classes."""
 VALUE_ASKED = re.compile(
     r"\b(mean|average|median|max\w*|min\w*|highest|lowest|how much|area|percent\w*|share|"
     r"fraction|hectares?|km2|sum|total|compute|calculate|map (?:the|all|every|it|them)|extract\w*|"
@@ -71,7 +70,7 @@ def given_product(a: Analysis, t: str, full: str, vocab: Vocabulary, n_scenes: i
             or (a.trend_strong and not re.search(r"\b(are|is) already\b", t))
             or a.files.assess
             or (n_scenes == 2 and a.indices and re.search(r"\bseverit(y|ies)\b", t))  # dNBR
-            or re.search(r"\bclassify\b", t) or (a.labels and _CHOICE.search(t))  # ("the land
+            or re.search(r"\bclassify\b", t) or (a.labels and CHOICE.search(t))  # ("the land
             # use in image 3? choose one: residential, forest ...": labels, no land-use map)
             or (a.segment and a.classes and re.search(r"\b(segment|separate)", t))
             or (a.segment and re.search(r"\b(outline|delineate|digiti[sz]e) the \w+s\b", t))

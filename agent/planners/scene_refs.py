@@ -56,11 +56,11 @@ _COORD = (rf"(?=(?:\s*(?:,|and|or|&|vs\.?|versus|to|the|an?|most|in|on|{_ORDINAL
 """Lookahead: the reference word is followed by its noun, maybe across a coordination
 ("the radar and the optical image", "the first and the last scene", "the older and newer
 image", "from the first to the second image")."""
-_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or|just|only)|,(?=\s+(?:{_ORDINAL})"
-                    rf"\s+(?:or|and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})\b))\s+({_ORDINAL})\b"
-                    rf"(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|in|on|{_ORDINAL})\b)+"
-                    r"\s*(?:[?.!;,]|$))|(?=\s+(?:count|map|detect|compute|classify|describe|segment|"
-                    r"measure|estimate|find|give|show|calculate|into)\b))")
+_ORDER = re.compile(rf"(?:\b(?:the|in|on|of|for|from|with|and|or|(?:just|only)(?=\s+(?:first|last"
+                    rf")))|,(?=\s+(?:{_ORDINAL})\s+(?:or|and|vs\.?|versus)\s+(?:the\s+)?(?:{_ORDINAL})"
+                    rf"\b))\s+({_ORDINAL})\b(?:{_COORD}|{_END}|(?=(?:\s*(?:,|and|or|vs\.?|versus|the|"
+                    rf"in|on|{_ORDINAL})\b)+\s*(?:[?.!;,]|$))|(?=\s+(?:count|map|detect|compute|"
+                    r"classify|describe|segment|measure|estimate|find|give|show|calculate|into)\b))")
 """A scene by its order, maybe coordinated with another ("the first or the second?"), or before
 the work asked of it ("for the second count the tanks", "classify the second into ...")."""
 _ORDER_LIST = re.compile(rf"\bthe\s+(?:{_ORDINAL})((?:\s*,\s*(?:the\s+)?(?:{_ORDINAL}))+)\s*,?\s*"
@@ -205,18 +205,18 @@ Sentinel-1 scene from before (a.tif)")."""
 
 
 _FILE_LIST = re.compile(r"xfilex(?:\s*(?:,\s*(?:and|or)\b|,|;|&|\band\b|\bor\b)\s*xfilex)+")
-"""File names given as one list ("a.tif, b.tif and c.tif")."""
 
 
 def names_all(norm: str, mentions: Sequence[str], paths: Sequence[str]) -> bool:
     """Whether the request names every one of several scenes itself, so that none is picked
     ("flood in s1.tif with the buildings of the optical b.tif"); not when three or more are all
-    given in one list, which singles none out. Names given only in statements
-    do not count when an ask refers to a scene by modality ("we have a radar scene (a.tif) and
-    an optical image (b.tif). on the optical image, count the buildings")."""
+    in one list after "?", ":" or "(" (it singles none out). Names given only in statements do
+    not count when an ask refers to a scene by modality ("we have a radar scene (a.tif) and an
+    optical image (b.tif). on the optical image, count the buildings")."""
     if len(paths) < 2 or not all(p in mentions for p in paths) or (len(paths) > 2 and (
-            m := _FILE_LIST.search(norm)) and m.group(0).count("xfilex") == norm.count("xfilex")):
-        return False  # ("in the third image, ...? a.tif, b.tif, c.tif"; a listed pair is compared)
+            m := _FILE_LIST.search(norm)) and m.group(0).count("xfilex") == norm.count("xfilex")
+            and norm[:m.start()].rstrip().endswith(("?", ":", "("))):
+        return False  # ("in the third image ...? a.tif, b.tif, c.tif": a list names none)
     stated = ask.statement_spans(norm)
     asked = {name for name, m in zip(mentions, re.finditer("xfilex", norm), strict=False)
              if not any(a <= m.start() < b for a, b in stated)}

@@ -45,7 +45,8 @@ _COVER_GREW = (r"\b(?:has|have|did|is|are|was|were) (?:the |any )?{cover}(?:\s+(
                r"in|along|around|near|on) (?:[^.?!;]|\.\d){{1,80}}?)?\s+(?:area\s+|extent\s+)?"
                r"(?:been\s+)?(?:chang|increas|decreas|grow|grew|grown|shrink|shrank|shrunk|expand|"
                r"declin|reduc|rise|rose|risen|drop|recede|receded|retreat)")
-"""A cover asked whether it grew or shrank ("has the lake shrunk?"); ``{cover}``: its nouns."""
+"""A cover asked whether it grew or shrank ("has the lake shrunk?", "has the forest inside the
+box ... decreased?"); ``{cover}``: its nouns."""
 WATER_GREW = re.compile(_COVER_GREW.format(cover="(?:" + _WATERS + ")"))
 """Water asked whether it grew or shrank: the two dates' water is compared."""
 _PAIR_CLASS_CHANGE = re.compile(
@@ -258,11 +259,10 @@ COMPUTE_BEFORE = re.compile(rf"\b(?:{_COMPUTE_VERB}|use|using|apply|run)\s+"
 COUNT_AS = re.compile(r"\bcount(?:ing)?\s+(?:[^.;?!\d]|\.\d){0,30}?\d(?:[^.;?!]|\.\d){0,40}?"
                       r"\bas\b(?! well\b)|\b(?:are|is|be|get|gets|were|was) (?:not )?counted as\b|"
                       r"\bcount(?:ing)?\s+(?:an?\s+|the\s+|every\s+|each\s+|any\s+)?(?:pixels?|cells?)"
-                      r"\s+as\b")
-"""A verb before an index that computes it; a "count pixels above X as Y" / "counting dNBR of
-0.1 and above as burnt" class definition (a count, a number, then "as"); "ponds that are
-always wet are not counted as flooding" and "count a pixel as blacked out where ..." define a
-class, too."""
+                      r"\s+as\b(?! well\b)")
+"""A "count pixels above X as Y" / "counting dNBR of 0.1 and above as burnt" class definition (a
+count, a number, then "as"); "ponds that are always wet are not counted as flooding" and "count
+a pixel as blacked out where ..." define a class, too."""
 
 LABEL_COUNT = re.compile(
     r"\bhow many (?:of each|(?:\w+ ){0,2}?(?:fall|falls|are|were|go|end up|land) in(?:to)? (?:each|"

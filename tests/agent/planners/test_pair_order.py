@@ -98,3 +98,16 @@ def test_the_years_of_the_sentence_that_names_both_give_the_order() -> None:
                         "The lake nearly dried out in 2022. Compare the 2019 scene with the 2022 "
                         "scene and tell me how much water was lost.")
     assert [s.path for s in pair] == ["lake_2019-08-20.tif", "lake_2022-08-24.tif"]
+
+
+def test_a_sentence_with_both_years_and_no_order_word_keeps_the_given_order() -> None:
+    """"compare the 2021 image with the 2019 image" says no order: the order given (and a note,
+    since the file dates disagree)."""
+    notes: list[str] = []
+    pair = ordered_pair([SceneRef("s_2021.tif", None), SceneRef("s_2019.tif", None)],
+                        "The area burned in 2019. Compare the 2021 image with the 2019 image: how "
+                        "much vegetation regrew?", notes.append)
+    assert [s.path for s in pair] == ["s_2021.tif", "s_2019.tif"] and len(notes) == 1
+    pair = ordered_pair([SceneRef("f_2021.tif", None), SceneRef("f_2016.tif", None)],
+                        "How much forest was lost from 2016 to 2021?")
+    assert [s.path for s in pair] == ["f_2016.tif", "f_2021.tif"]

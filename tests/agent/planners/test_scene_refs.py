@@ -377,3 +377,15 @@ def test_a_date_every_scene_has_and_a_sensor_said_only_of_one() -> None:
     text = _norm("Outline the ice in the 1998 and 2006 Landsat 7 images and in the 2017 "
                  "Sentinel-2 image.")
     assert scene_refs.referenced(text, glaciers) == []  # every one of them
+
+
+def test_files_named_in_the_ask_and_words_that_are_no_order_pick_none() -> None:
+    files = ["port_a.tif", "port_b.tif", "port_c.tif"]
+    req = read_request("Count the ships in port_a.tif, port_b.tif and port_c.tif and tell me "
+                       "which is the most recent.", None)
+    assert scene_refs.names_all(req.norm, req.mentions, files)  # named in the ask: all of them
+    scenes = [(f, None) for f in files]
+    assert scene_refs.referenced(_norm("Is the stretch just right? Make a true colour picture."),
+                                 scenes) == []
+    assert scene_refs.referenced(_norm("compare just first and last, what is new?"),
+                                 scenes) == [0, 2]

@@ -231,3 +231,8 @@ def test_a_chained_index_is_computed_too() -> None:
 ])
 def test_numerals_read_fractions_and_single_units(text: str, expected: str) -> None:
     assert number_words.numerals(text, V) == expected
+
+
+def test_count_as_defines_a_class_but_not_count_as_well() -> None:
+    assert topics.COUNT_AS.search("count a pixel as blacked out where the radiance fell")
+    assert not topics.COUNT_AS.search("count the pixels as well as the clouds")
