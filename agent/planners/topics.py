@@ -218,9 +218,9 @@ PICK_IMAGES = re.compile(
     r"\bwhich ones\b[^.?!;]{0,10}\b(show|contain|depict|have)\b[^.?!;]{0,60},? (and )?which\b")
 """Picking images of a set by what they show: answered by a label per image."""
 WHICH_IMAGE = re.compile(r"\b(?:in|on) which (?:of )?(?:the |these |those )?(?:\w+ )?(?:images?|"
-                         r"frames?|scenes?|photos?|pictures?|tiles?|chips?|dates?|"
-                         r"acquisitions?)\b")
-"""An ask which images show something ("in which of the frames is ..."): per image, no trend."""
+                         r"frames?|scenes?|photos?|pictures?|tiles?|chips?)\b")
+"""An ask which images show something ("in which of the frames is ..."): per image, no trend
+(not "on which date did the crop peak": a series)."""
 RANKS = re.compile(r"\b(most|least|more|less|largest|smallest|highest|lowest|greatest|biggest|"
                    r"above|below|over|under|than|\d+(\.\d+)? ?(%|percent|ha|km2|m2))\b")
 """Ranking or thresholding the images on an amount: measured, not labelled."""
