@@ -107,13 +107,11 @@ def listed_span(text: str) -> tuple[list[str], tuple[int, int] | None]:
     return [i for i in items if i], m.span() if m else None
 
 
-def listed(text: str) -> list[str]:
-    """The options of :func:`listed_span`."""
-    return listed_span(text)[0]
-
-
 _LISTED = re.compile(r"\boptions:\s*([^.?!;]*)")
-CHOICE = re.compile(r"\b(?:options|choices|choose(?: one)?(?: from)?|pick one)\s*:")
+_CHOOSE = (r"(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"
+           r"(?: from| among)?")
+"""The words that open an options part ("Choose from:", "Options:", "pick one:")."""
+CHOICE = re.compile(rf"\b{_CHOOSE}\s*:")
 """Answers to choose from, as read or as written ("options:", "choose one:")."""
 
 
@@ -124,9 +122,8 @@ def names_no_label(option: str) -> bool:
         r"\d", option) is not None or _WHEN.match(option) is not None
 
 
-_OPENER = re.compile(r"^(?:(?:options|choices|candidates|answers?|choose|select|pick)(?: one)?"
-                     r"(?: from| among)?\s*:?\s*)+")
-"""The words that open an options part ("Choose from:", "Options:")."""
+_OPENER = re.compile(rf"^(?:{_CHOOSE}\s*:?\s*)+")
+"""An options part's opening words, at its start."""
 
 
 def only_options(part: str) -> bool:
